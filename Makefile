@@ -1,0 +1,75 @@
+# telcochain — the two commands:
+#   make demo   set everything up, start a local chain, deploy, tell the story
+#   make test   set everything up and run the whole test suite
+# Set-up is stamped: a second run skips what is already done.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+SOLC_VERSION := $(shell sed -n 's/.*"solc": "\([0-9.]*\)".*/\1/p' package.json)
+SOLC_BRIDGE  := .solcx/solc-v$(SOLC_VERSION)
+SOURCES      := $(shell find contracts -name '*.sol' 2>/dev/null)
+
+# Project-local toolchain: the solc bridge, the anvil binary from npm, the venv's tools.
+export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
+export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: help setup test demo bench lint typecheck abi lock clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+setup: $(VENV)/.installed node_modules/.installed $(SOLC_BRIDGE) .build/.compiled  ## install and compile everything (idempotent)
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	@echo "==> Python environment ($(VENV))"
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade "pip==26.3"
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	@echo "==> node tools (anvil, solc, OpenZeppelin) with npm ci"
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(SOLC_BRIDGE): tools/solc-bridge.js node_modules/.installed
+	@echo "==> solc $(SOLC_VERSION) bridge in .solcx/ (npm solc, no download)"
+	mkdir -p .solcx
+	printf '#!/bin/sh\nexec node "$$(dirname "$$0")/../tools/solc-bridge.js" "$$@"\n' > $@
+	chmod +x $@
+	$@ --version | grep -q "Version: $(SOLC_VERSION)"
+
+.build/.compiled: $(SOURCES) ape-config.yaml $(SOLC_BRIDGE) $(VENV)/.installed
+	@echo "==> compiling contracts"
+	$(BIN)/ape compile
+	$(BIN)/python scripts/export_abis.py
+	touch $@
+
+test: setup  ## set up, then run the whole test suite
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+demo: setup  ## set up, start a local chain, deploy a consortium, run the story
+	$(BIN)/python scripts/demo.py
+
+bench: setup  ## benchmarks (prints measured figures)
+	$(BIN)/python bench/run.py
+
+lint: setup  ## ruff + mypy
+	$(BIN)/ruff check pysdk tests scripts bench
+	$(BIN)/ruff format --check pysdk tests scripts bench
+	$(BIN)/mypy
+
+abi: .build/.compiled  ## regenerate the ABIs the SDK ships
+
+lock:  ## re-pin every Python package after a change to pyproject.toml
+	{ echo "# Every Python package the project installs, pinned (pip install -c constraints.txt)."; \
+	  echo "# Regenerate with: make lock"; \
+	  $(BIN)/pip freeze --exclude-editable | grep -vi '^telcochain' | sort -f; } > constraints.txt
+
+clean:  ## remove build output and local chain data (keeps the venv and node_modules)
+	rm -rf .build .telcochain/node

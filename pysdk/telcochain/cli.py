@@ -1,0 +1,474 @@
+"""``telcochain``: the command line for operations staff (cast-like conventions).
+
+Every command that talks to the chain takes ``--rpc-url`` (env ``TELCOCHAIN_RPC_URL``) and
+``--deployment FILE``; commands that send transactions take ``--account NAME`` (an
+encrypted keystore, password by prompt or ``--password-file``). ``--json`` prints machine
+output on stdout. A user error prints one line and exits non-zero.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from eth_account.signers.local import LocalAccount
+
+from telcochain import output
+from telcochain.client import DEFAULT_RPC_URL, Client
+from telcochain.errors import TelcochainError
+from telcochain.keystore import Keystore, account_from_env
+from telcochain.node import LocalNode, NodeConfig
+from telcochain.types import to_ref
+
+F = TypeVar("F", bound=Callable[..., Any])
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class Group(click.Group):
+    """A click group that turns SDK errors into one clear line (exit 1), never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TelcochainError as exc:
+            raise click.ClickException(str(exc)) from None
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+
+
+# -- shared options -------------------------------------------------------------------------
+
+
+def json_option(f: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout.")(f)
+
+
+def connection_options(f: F) -> F:
+    f = click.option(
+        "--deployment",
+        type=click.Path(dir_okay=False, path_type=Path),
+        envvar="TELCOCHAIN_DEPLOYMENT",
+        help="Deployment manifest [default: the one in ./deployments for the node's chain].",
+    )(f)
+    f = click.option(
+        "--rpc-url",
+        "-r",
+        envvar="TELCOCHAIN_RPC_URL",
+        default=DEFAULT_RPC_URL,
+        show_default=True,
+        help="JSON-RPC endpoint of a node [env: TELCOCHAIN_RPC_URL].",
+    )(f)
+    return f
+
+
+def account_options(f: F) -> F:
+    f = click.option(
+        "--password-file",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        envvar="TELCOCHAIN_PASSWORD_FILE",
+        help="Read the keystore password from this file instead of a prompt.",
+    )(f)
+    f = click.option(
+        "--account",
+        "-a",
+        envvar="TELCOCHAIN_ACCOUNT",
+        help="Keystore account name (telcochain account list) or keystore file "
+        "[env: TELCOCHAIN_ACCOUNT; or a raw key in TELCOCHAIN_PRIVATE_KEY].",
+    )(f)
+    return f
+
+
+def read_password(password_file: Path | None, prompt: str = "Keystore password") -> str:
+    if password_file is not None:
+        return password_file.read_text().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise click.UsageError("no password: pass --password-file (no terminal to prompt on)")
+    return str(click.prompt(prompt, hide_input=True))
+
+
+def load_account(account: str | None, password_file: Path | None) -> LocalAccount:
+    if account:
+        return Keystore().load(account, read_password(password_file))
+    from_env = account_from_env()
+    if from_env is not None:
+        return from_env
+    raise click.UsageError("this command sends a transaction: pass --account NAME (see `telcochain account list`)")
+
+
+def connect(rpc_url: str, deployment: Path | None, account: LocalAccount | None = None) -> Client:
+    return Client.connect(rpc_url, account, deployment=deployment)
+
+
+# -- the group --------------------------------------------------------------------------------
+
+
+@click.group(cls=Group, context_settings=CONTEXT)
+@click.version_option(package_name="telcochain", message="telcochain %(version)s")
+def main() -> None:
+    """telcochain: a consortium ledger for telecom orders, network assets and payments.
+
+    \b
+    Quick tour (local chain):
+      telcochain node --detach              start the embedded chain
+      ape run deploy --network ethereum:local:foundry
+      telcochain info                       the chain and the deployment
+      telcochain member list                the consortium's members
+    """
+
+
+@main.command()
+@connection_options
+@json_option
+def info(rpc_url: str, deployment: Path | None, as_json: bool) -> None:
+    """Show the chain and the deployment this client talks to."""
+    client = connect(rpc_url, deployment)
+    members = client.constitution.member_count()
+    manifest = client.deployment
+    data = {
+        "rpc_url": client.rpc.url,
+        "chain_id": client.chain.chain_id,
+        "fee_mode": client.chain.fee_mode.value,
+        "gas_price": client.chain.gas_price,
+        "block_number": client.block_number(),
+        "network": manifest.network,
+        "manifest": str(manifest.path) if manifest.path else None,
+        "deployed_at": manifest.deployed_at,
+        "consortium": manifest.consortium.get("name"),
+        "members": members,
+        "contracts": {c.name: {"address": c.address, "block": c.block} for c in manifest.contracts.values()},
+    }
+    if as_json:
+        output.emit_json(data)
+        return
+    output.pairs(
+        "Chain",
+        [
+            ("RPC URL", data["rpc_url"]),
+            ("chain id", data["chain_id"]),
+            (
+                "fees",
+                f"{data['fee_mode']}, gas price {data['gas_price']}" + (" (free gas)" if client.chain.free_gas else ""),
+            ),
+            ("block", data["block_number"]),
+        ],
+    )
+    output.pairs(
+        "Deployment",
+        [
+            ("consortium", data["consortium"]),
+            ("network", data["network"]),
+            ("manifest", data["manifest"]),
+            ("deployed", data["deployed_at"]),
+            ("members", members),
+        ],
+    )
+    output.table(
+        None,
+        ["contract", "address", "block"],
+        [[c.name, c.address, c.block] for c in manifest.contracts.values()],
+    )
+
+
+# -- members ------------------------------------------------------------------------------------
+
+
+@main.group(cls=Group, context_settings=CONTEXT)
+def member() -> None:
+    """Consortium members."""
+
+
+@member.command("list")
+@connection_options
+@json_option
+def member_list(rpc_url: str, deployment: Path | None, as_json: bool) -> None:
+    """List the members with their status and trust key."""
+    client = connect(rpc_url, deployment)
+    members = client.constitution.members()
+    if as_json:
+        output.emit_json(members)
+        return
+    roles = client.deployment.consortium.get("roles", {})
+    output.table(
+        f"{len(members)} members",
+        ["name", "address", "role", "status", "trust key"],
+        [
+            [
+                m.name,
+                m.address,
+                roles.get(m.address, "-"),
+                m.status.name.lower(),
+                "0x" + m.trust_key.hex()[:16] + "…",
+            ]
+            for m in members
+        ],
+    )
+
+
+# -- keys -----------------------------------------------------------------------------------------
+
+
+@main.group(cls=Group, context_settings=CONTEXT)
+def keys() -> None:
+    """This member's trust (encryption) keys."""
+
+
+@keys.command("rotate")
+@click.argument("trust_key")
+@click.option("--ref", help="Correlation id for the transaction (≤ 32 bytes) [default: random].")
+@connection_options
+@account_options
+@json_option
+def keys_rotate(
+    trust_key: str,
+    ref: str | None,
+    rpc_url: str,
+    deployment: Path | None,
+    account: str | None,
+    password_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Replace your member's public trust key with TRUST_KEY (32 bytes, 0x-hex)."""
+    if not (trust_key.startswith("0x") and len(trust_key) == 66):
+        raise click.BadParameter("a trust key is 32 bytes as 0x-prefixed hex (66 characters)", param_hint="TRUST_KEY")
+    try:
+        key = bytes.fromhex(trust_key[2:])
+    except ValueError:
+        raise click.BadParameter("not valid hex", param_hint="TRUST_KEY") from None
+    client = connect(rpc_url, deployment, load_account(account, password_file))
+    receipt = client.constitution.rotate_trust_key(key, to_ref(ref))
+    if as_json:
+        output.emit_json(
+            {
+                "tx_hash": receipt.tx_hash,
+                "block": receipt.block_number,
+                "gas_used": receipt.gas_used,
+            }
+        )
+        return
+    output.done(f"trust key of {client.address} rotated (tx {receipt.tx_hash}, block {receipt.block_number})")
+
+
+# -- accounts -------------------------------------------------------------------------------------
+
+
+@main.group(cls=Group, context_settings=CONTEXT)
+def account() -> None:
+    """Encrypted keystore accounts (in $TELCOCHAIN_KEYSTORE_DIR, default ~/.telcochain/keystores)."""
+
+
+def _new_password(password_file: Path | None) -> str:
+    if password_file is not None:
+        return read_password(password_file)
+    if not sys.stdin.isatty():
+        raise click.UsageError("no password: pass --password-file (no terminal to prompt on)")
+    return str(click.prompt("New keystore password", hide_input=True, confirmation_prompt=True))
+
+
+@account.command("new")
+@click.argument("name")
+@click.option(
+    "--password-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Password from this file.",
+)
+@json_option
+def account_new(name: str, password_file: Path | None, as_json: bool) -> None:
+    """Create a new random account NAME, encrypted with a password."""
+    entry = Keystore().create(name, _new_password(password_file))
+    if as_json:
+        output.emit_json(entry)
+        return
+    output.done(f"account {entry.name} created: {entry.address} ({entry.path})")
+
+
+@account.command("import")
+@click.argument("name")
+@click.option(
+    "--keystore-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Import an existing keystore JSON (geth, cast, ape) instead of a private key.",
+)
+@click.option(
+    "--password-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Password from this file.",
+)
+@json_option
+def account_import(name: str, keystore_file: Path | None, password_file: Path | None, as_json: bool) -> None:
+    """Import an account as NAME: a private key (hidden prompt or $TELCOCHAIN_PRIVATE_KEY) or a keystore file."""
+    store = Keystore()
+    if keystore_file is not None:
+        password = read_password(password_file, "Password of the keystore file")
+        key = store.load(str(keystore_file.resolve()), password).key
+    else:
+        env_key = os.environ.get("TELCOCHAIN_PRIVATE_KEY")
+        if env_key:
+            key = env_key
+        elif sys.stdin.isatty():
+            key = click.prompt("Private key (hex)", hide_input=True)
+        else:
+            raise click.UsageError("no private key: set TELCOCHAIN_PRIVATE_KEY or use a terminal")
+        password = _new_password(password_file)
+    entry = store.save(name, key, password)
+    if as_json:
+        output.emit_json(entry)
+        return
+    output.done(f"account {entry.name} imported: {entry.address}")
+
+
+@account.command("list")
+@json_option
+def account_list(as_json: bool) -> None:
+    """List the keystore accounts."""
+    store = Keystore()
+    entries = store.list()
+    if as_json:
+        output.emit_json(entries)
+        return
+    if not entries:
+        output.err_console.print(f"no accounts in {store.directory} (create one with `telcochain account new NAME`)")
+        return
+    output.table(None, ["name", "address"], [[e.name, e.address] for e in entries])
+
+
+# -- the local node -----------------------------------------------------------------------------
+
+
+def node_options(f: F) -> F:
+    options = [
+        click.option(
+            "--data-dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            default=Path(".telcochain/node"),
+            show_default=True,
+            help="Where the chain state, pid and log live.",
+        ),
+        click.option("--port", "-p", type=click.IntRange(1, 65535), default=8545, show_default=True),
+        click.option("--host", default="127.0.0.1", show_default=True),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+@main.group(cls=Group, context_settings=CONTEXT, invoke_without_command=True)
+@node_options
+@click.option("--chain-id", type=int, default=31337, show_default=True)
+@click.option(
+    "--hardfork",
+    default="berlin",
+    show_default=True,
+    help="EVM rules (berlin: what GoQuorum runs).",
+)
+@click.option(
+    "--gas-price",
+    type=click.IntRange(0),
+    default=0,
+    show_default=True,
+    help="0: a free-gas consortium chain.",
+)
+@click.option(
+    "--block-time",
+    type=click.FloatRange(0, min_open=True),
+    help="Seconds between blocks (like a QBFT block period) [default: a block per transaction].",
+)
+@click.option("--fresh", is_flag=True, help="Discard the saved chain state first.")
+@click.option("--detach", "-d", is_flag=True, help="Run in the background (stop with `telcochain node stop`).")
+@click.pass_context
+def node(
+    ctx: click.Context,
+    data_dir: Path,
+    port: int,
+    host: str,
+    chain_id: int,
+    hardfork: str,
+    gas_price: int,
+    block_time: float | None,
+    fresh: bool,
+    detach: bool,
+) -> None:
+    """Run the embedded local chain (anvil), keeping its state in --data-dir.
+
+    Stopped and started again, the node keeps its contracts, blocks and events.
+    `telcochain node` runs in the foreground until Ctrl-C; --detach starts it in the background.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    config = NodeConfig(
+        data_dir=data_dir,
+        host=host,
+        port=port,
+        chain_id=chain_id,
+        hardfork=hardfork,
+        gas_price=gas_price,
+        block_time=block_time,
+    )
+    local = LocalNode(config)
+    if fresh:
+        if local.pid() is not None:
+            raise click.UsageError("--fresh: stop the running node first (telcochain node stop)")
+        config.state_file.unlink(missing_ok=True)
+    restored = config.state_file.exists()
+    local.start(detach=detach)
+    state = "state restored from" if restored else "new chain, state saved to"
+    output.err_console.print(
+        f"anvil ({hardfork}, chain {chain_id}, gas price {gas_price}) — {state} {config.state_file}"
+    )
+    click.echo(config.rpc_url)
+    if detach:
+        output.err_console.print(
+            f"running in the background (pid {local.pid()}); stop with `telcochain node stop --data-dir {data_dir}`"
+        )
+        return
+    output.err_console.print("Ctrl-C to stop (the state is saved)")
+    local.wait()
+
+
+@node.command("stop")
+@node_options
+def node_stop(data_dir: Path, port: int, host: str) -> None:
+    """Stop a node started with --detach (its state is saved)."""
+    if not LocalNode(NodeConfig(data_dir=data_dir, port=port, host=host)).stop():
+        raise click.ClickException(f"no node is running from {data_dir}")
+    output.done(f"node stopped; state kept in {data_dir}")
+
+
+@node.command("status")
+@node_options
+@json_option
+def node_status(data_dir: Path, port: int, host: str, as_json: bool) -> None:
+    """Is a node running from --data-dir, and does it answer?"""
+    local = LocalNode(NodeConfig(data_dir=data_dir, port=port, host=host))
+    status = {
+        "pid": local.pid(),
+        "rpc_url": local.config.rpc_url,
+        "serving": local.is_serving(),
+        "state_file": str(local.config.state_file),
+    }
+    if as_json:
+        output.emit_json(status)
+        return
+    if status["pid"] is None:
+        raise click.ClickException(f"no node is running from {data_dir}")
+    output.pairs(
+        None,
+        [
+            ("pid", status["pid"]),
+            ("rpc url", status["rpc_url"]),
+            ("answers", "yes" if status["serving"] else "no"),
+            ("state", status["state_file"]),
+        ],
+    )
+
+
+def run() -> None:  # pragma: no cover - console entry point alias
+    main()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,95 @@
+"""The entry point of the SDK: :class:`Client`."""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+
+from eth_account.signers.local import LocalAccount
+
+from telcochain.constitution import ConstitutionAPI
+from telcochain.contract import Contract
+from telcochain.deployment import Deployment, find_deployment
+from telcochain.errors import DeploymentMismatch
+from telcochain.rpc import Rpc
+from telcochain.tx import ChainInfo, TxSender, hexint, probe_chain
+
+DEFAULT_RPC_URL = "http://127.0.0.1:8545"
+
+
+class Client:
+    """A connection to a telcochain deployment, optionally acting as one member account.
+
+    >>> client = Client.connect("http://127.0.0.1:8545", account)   # doctest: +SKIP
+    >>> [m.name for m in client.constitution.members()]             # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        rpc: Rpc,
+        chain: ChainInfo,
+        deployment: Deployment,
+        account: LocalAccount | None = None,
+    ) -> None:
+        self.rpc = rpc
+        self.chain = chain
+        self.deployment = deployment
+        self.account = account
+        self.sender = TxSender(rpc, account, chain) if account is not None else None
+
+    @classmethod
+    def connect(
+        cls,
+        rpc_url: str | None = None,
+        account: LocalAccount | None = None,
+        *,
+        deployment: Deployment | str | os.PathLike[str] | None = None,
+        timeout: float = 30.0,
+    ) -> Client:
+        """Connect to a node, find the deployment for its chain and check it.
+
+        ``rpc_url`` defaults to ``$TELCOCHAIN_RPC_URL`` or the local node. ``deployment`` is a
+        manifest (object or file); by default the one in ``./deployments`` whose chain id
+        matches the node's. Raises :class:`~telcochain.errors.NodeUnreachable`,
+        :class:`~telcochain.errors.DeploymentNotFound` or
+        :class:`~telcochain.errors.DeploymentMismatch` (chain reset, ABI drift).
+        """
+        rpc = Rpc(rpc_url or os.environ.get("TELCOCHAIN_RPC_URL") or DEFAULT_RPC_URL, timeout=timeout)
+        chain = probe_chain(rpc)
+        if deployment is None:
+            manifest = find_deployment(chain.chain_id)
+        elif isinstance(deployment, Deployment):
+            manifest = deployment
+        else:
+            manifest = Deployment.load(deployment)
+        if manifest.chain_id != chain.chain_id:
+            raise DeploymentMismatch(
+                f"the deployment is for chain {manifest.chain_id} but {rpc.url} is chain {chain.chain_id}"
+            )
+        manifest.check_abis()
+        contracts = list(manifest.contracts.values())
+        codes = rpc.batch([("eth_getCode", [c.address, "latest"]) for c in contracts])
+        for contract, code in zip(contracts, codes, strict=True):
+            if not code or code == "0x":
+                raise DeploymentMismatch(
+                    f"no contract code at {contract.address} ({contract.name}) on chain {chain.chain_id}: "
+                    "the chain was reset since the deployment; redeploy"
+                )
+        return cls(rpc, chain, manifest, account)
+
+    @property
+    def address(self) -> str | None:
+        """The account this client acts as (None when read-only)."""
+        return None if self.account is None else str(self.account.address)
+
+    def contract(self, name: str) -> Contract:
+        """A binding to the deployed contract ``name``."""
+        return Contract(name, self.deployment.address(name), self.rpc, self.sender)
+
+    def block_number(self) -> int:
+        return hexint(self.rpc.call("eth_blockNumber"))
+
+    @cached_property
+    def constitution(self) -> ConstitutionAPI:
+        """Members and governance."""
+        return ConstitutionAPI(self.contract("Constitution"))

@@ -1,0 +1,169 @@
+"""One exception hierarchy for the whole SDK, rooted at :class:`TelcochainError`.
+
+Every error the SDK raises is a ``TelcochainError``; each subclass also inherits the
+builtin it resembles (``LookupError``, ``ConnectionError``, ``TimeoutError``...), so
+callers can catch it either way. Messages are built from the fields, which are kept as
+attributes.
+
+Custom Solidity errors (``error ConstitutionNotMember(address account)``) are decoded
+from revert data into :class:`ContractRevert` subclasses named after the Solidity error,
+created on first use and importable from this module::
+
+    from telcochain.errors import ConstitutionInvalidTrustKey
+    try:
+        client.constitution.rotate_trust_key(b"\\0" * 32)
+    except ConstitutionInvalidTrustKey:
+        ...
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class TelcochainError(Exception):
+    """Base class of every error raised by telcochain."""
+
+
+# --- configuration and input -------------------------------------------------------
+
+
+class ConfigurationError(TelcochainError, ValueError):
+    """Bad input or configuration: a malformed address, an unreadable config file..."""
+
+
+class DeploymentNotFound(ConfigurationError, LookupError):
+    """No deployment manifest matches the chain the client is connected to."""
+
+    def __init__(self, chain_id: int | None, searched: str, hint: str = "") -> None:
+        self.chain_id = chain_id
+        self.searched = searched
+        where = f"for chain {chain_id} " if chain_id is not None else ""
+        msg = f"no telcochain deployment {where}in {searched}"
+        super().__init__(msg + (f"; {hint}" if hint else ""))
+
+
+class DeploymentMismatch(TelcochainError):
+    """The manifest does not fit the chain or this SDK (chain reset, other contract sources)."""
+
+
+class KeystoreError(TelcochainError):
+    """An account keystore is missing, malformed, or its password is wrong."""
+
+
+class AccountNotFound(KeystoreError, LookupError):
+    """No keystore with this name."""
+
+    def __init__(self, name: str, directory: str) -> None:
+        self.name = name
+        self.directory = directory
+        super().__init__(f"no account named {name!r} in {directory} (see `telcochain account list`)")
+
+
+# --- the node --------------------------------------------------------------------------
+
+
+class NodeUnreachable(TelcochainError, ConnectionError):
+    """The JSON-RPC endpoint cannot be reached."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(f"cannot reach the node at {url}: {reason}")
+
+
+class RpcError(TelcochainError):
+    """The node answered a JSON-RPC request with an error."""
+
+    def __init__(self, method: str, code: int, message: str, data: Any = None) -> None:
+        self.method = method
+        self.code = code
+        self.rpc_message = message
+        self.data = data
+        super().__init__(f"{method} failed: {message} (code {code})")
+
+
+class NodeError(TelcochainError):
+    """The embedded local node (anvil) could not be started, found or stopped."""
+
+
+# --- transactions ------------------------------------------------------------------------
+
+
+class TransactionError(TelcochainError):
+    """A transaction could not be sent or did not succeed."""
+
+
+class TransactionTimeout(TransactionError, TimeoutError):
+    """No receipt arrived in time."""
+
+    def __init__(self, tx_hash: str, seconds: float) -> None:
+        self.tx_hash = tx_hash
+        self.seconds = seconds
+        super().__init__(f"transaction {tx_hash} not mined after {seconds:g} s")
+
+
+class ContractRevert(TransactionError):
+    """A contract call reverted. ``error_name`` and ``args`` are decoded when the ABI is known.
+
+    Subclasses named after each Solidity custom error are created on demand (see
+    :func:`contract_error_class`), so ``except ConstitutionNotMember`` works.
+    """
+
+    error_name: str = ""
+
+    def __init__(
+        self,
+        error_name: str,
+        args: dict[str, Any] | None = None,
+        data: str = "0x",
+        tx_hash: str | None = None,
+    ) -> None:
+        self.error_name = error_name
+        self.error_args = dict(args or {})
+        self.data = data
+        self.tx_hash = tx_hash
+        shown = ", ".join(f"{k}={_show(v)}" for k, v in self.error_args.items())
+        where = f" (tx {tx_hash})" if tx_hash else ""
+        super().__init__(f"reverted: {error_name}({shown}){where}")
+
+
+class PermissionDenied(TelcochainError, PermissionError):
+    """The Constitution refused an action (it returned false and emitted ``ActionDenied``)."""
+
+    def __init__(self, action: str, caller: str, reason: str, tx_hash: str | None = None) -> None:
+        self.action = action
+        self.caller = caller
+        self.reason = reason
+        self.tx_hash = tx_hash
+        super().__init__(f"{action} denied for {caller}: {reason}")
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    return str(value)
+
+
+_ERROR_CLASSES: dict[str, type[ContractRevert]] = {}
+
+
+def contract_error_class(name: str) -> type[ContractRevert]:
+    """The :class:`ContractRevert` subclass for the Solidity error ``name`` (created once)."""
+    cls = _ERROR_CLASSES.get(name)
+    if cls is None:
+        base: type[ContractRevert] = ContractRevert
+        cls = type(name, (base,), {"__module__": __name__, "error_name": name})
+        _ERROR_CLASSES[name] = cls
+    return cls
+
+
+def __getattr__(name: str) -> type[ContractRevert]:
+    """``from telcochain.errors import <SolidityErrorName>`` for every error in the shipped ABIs."""
+    if name.startswith("__"):  # the import machinery probes dunders: never an error name
+        raise AttributeError(name)
+    from telcochain.abi import error_names  # late import: abi imports this module
+
+    if name in error_names():
+        return contract_error_class(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,280 @@
+"""Sending transactions: local nonces, fast signing, the right fee fields, receipts.
+
+- **Signing** uses eth-account, whose secp256k1 backend is coincurve when installed (a
+  dependency of this package): ~1,400 signatures/s instead of ~170 in pure Python.
+- **Nonces** are allocated locally (seeded once from the pending count), so sending
+  never waits for a round trip; a "nonce too low" answer resynchronises and retries once.
+- **Fees**: EIP-1559 fields where the chain has a base fee (London and later), legacy
+  ``gasPrice`` otherwise (Berlin chains such as GoQuorum); gas price 0 on free-gas chains.
+- **Errors**: a call that would revert is caught at gas estimation, before anything is
+  sent, and raised as the decoded custom error; a transaction that reverts once mined is
+  replayed with ``eth_call`` to recover the same error.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+
+from telcochain.abi import decode_revert
+from telcochain.errors import RpcError, TransactionError, TransactionTimeout
+from telcochain.rpc import Rpc
+
+#: Extra gas over the node's estimate (estimates are exact for the state they ran on).
+GAS_HEADROOM = 1.25
+
+
+class FeeMode(str, Enum):
+    """How a chain prices gas."""
+
+    LEGACY = "legacy"  # type 0, gasPrice (Berlin: GoQuorum, Besu with a free-gas genesis)
+    EIP1559 = "eip1559"  # type 2, maxFeePerGas / maxPriorityFeePerGas
+
+
+@dataclass(frozen=True)
+class ChainInfo:
+    """What the SDK learns about a chain when it connects."""
+
+    chain_id: int
+    fee_mode: FeeMode
+    gas_price: int  # legacy price, or the base fee under EIP-1559
+    block_number: int
+
+    @property
+    def free_gas(self) -> bool:
+        return self.gas_price == 0
+
+
+def hexint(value: str | int | None) -> int:
+    """A JSON-RPC quantity (``"0x1a"``) as an int."""
+    if value is None:
+        return 0
+    return value if isinstance(value, int) else int(value, 16)
+
+
+def probe_chain(rpc: Rpc) -> ChainInfo:
+    """Chain id, fee model and gas price in one batched round trip."""
+    chain_id, block, gas_price = rpc.batch(
+        [("eth_chainId", []), ("eth_getBlockByNumber", ["latest", False]), ("eth_gasPrice", [])]
+    )
+    base_fee = block.get("baseFeePerGas") if block else None
+    if base_fee is not None:
+        return ChainInfo(hexint(chain_id), FeeMode.EIP1559, hexint(base_fee), hexint(block["number"]))
+    return ChainInfo(hexint(chain_id), FeeMode.LEGACY, hexint(gas_price), hexint(block["number"]) if block else 0)
+
+
+@dataclass(frozen=True)
+class Log:
+    """An event log as the node returns it, with quantities as ints."""
+
+    address: str
+    topics: tuple[str, ...]
+    data: str
+    block_number: int
+    block_hash: str
+    tx_hash: str
+    log_index: int
+
+    @classmethod
+    def from_rpc(cls, raw: dict[str, Any]) -> Log:
+        return cls(
+            address=raw["address"],
+            topics=tuple(raw["topics"]),
+            data=raw["data"],
+            block_number=hexint(raw["blockNumber"]),
+            block_hash=raw["blockHash"],
+            tx_hash=raw["transactionHash"],
+            log_index=hexint(raw["logIndex"]),
+        )
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A mined transaction."""
+
+    tx_hash: str
+    block_number: int
+    block_hash: str
+    status: int
+    gas_used: int
+    contract_address: str | None
+    logs: tuple[Log, ...] = field(default=())
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == 1
+
+    @classmethod
+    def from_rpc(cls, raw: dict[str, Any]) -> Receipt:
+        return cls(
+            tx_hash=raw["transactionHash"],
+            block_number=hexint(raw["blockNumber"]),
+            block_hash=raw["blockHash"],
+            status=hexint(raw["status"]),
+            gas_used=hexint(raw["gasUsed"]),
+            contract_address=raw.get("contractAddress"),
+            logs=tuple(Log.from_rpc(log) for log in raw.get("logs", [])),
+        )
+
+
+class TxSender:
+    """Signs and sends transactions for one account; safe to share between threads."""
+
+    def __init__(self, rpc: Rpc, account: LocalAccount, chain: ChainInfo, *, poll_interval: float = 0.05) -> None:
+        self.rpc = rpc
+        self.account = account
+        self.chain = chain
+        self.poll_interval = poll_interval
+        self._lock = threading.Lock()
+        self._next_nonce: int | None = None
+
+    @property
+    def address(self) -> str:
+        return str(self.account.address)
+
+    # -- nonces -------------------------------------------------------------------------
+
+    def _allocate_nonce(self) -> int:
+        with self._lock:
+            if self._next_nonce is None:
+                self._next_nonce = hexint(self.rpc.call("eth_getTransactionCount", [self.address, "pending"]))
+            nonce = self._next_nonce
+            self._next_nonce += 1
+            return nonce
+
+    def resync_nonce(self) -> None:
+        """Forget the local nonce; the next transaction re-reads the pending count."""
+        with self._lock:
+            self._next_nonce = None
+
+    # -- building and signing -----------------------------------------------------------
+
+    def estimate_gas(self, to: str, data: str, value: int = 0) -> int:
+        """Gas for this call; raises the decoded custom error if it would revert."""
+        call = {"from": self.address, "to": to, "data": data, "value": hex(value)}
+        try:
+            return hexint(self.rpc.call("eth_estimateGas", [call]))
+        except RpcError as exc:
+            raise _revert_from_rpc_error(exc) from None
+
+    def build(self, to: str | None, data: str, *, gas: int, nonce: int, value: int = 0) -> dict[str, Any]:
+        """The transaction fields for this chain's fee model."""
+        tx: dict[str, Any] = {
+            "chainId": self.chain.chain_id,
+            "nonce": nonce,
+            "gas": gas,
+            "value": value,
+            "data": data,
+        }
+        if to is not None:
+            tx["to"] = to
+        if self.chain.fee_mode is FeeMode.EIP1559:
+            tip = 0 if self.chain.free_gas else 10**9
+            tx["maxPriorityFeePerGas"] = tip
+            tx["maxFeePerGas"] = 2 * self.chain.gas_price + tip
+            tx["type"] = 2
+        else:
+            tx["gasPrice"] = self.chain.gas_price
+        return tx
+
+    def sign(self, tx: dict[str, Any]) -> tuple[str, str]:
+        """(raw transaction hex, transaction hash)."""
+        signed = self.account.sign_transaction(tx)
+        return "0x" + signed.raw_transaction.hex(), "0x" + signed.hash.hex()
+
+    # -- sending ------------------------------------------------------------------------
+
+    def send(self, to: str | None, data: str, *, gas: int | None = None, value: int = 0) -> str:
+        """Estimate (unless ``gas`` is given), sign and send; returns the transaction hash."""
+        if gas is None:
+            if to is None:
+                raise TransactionError("contract creation needs an explicit gas limit")
+            gas = int(self.estimate_gas(to, data, value) * GAS_HEADROOM)
+        for attempt in (1, 2):
+            nonce = self._allocate_nonce()
+            raw, tx_hash = self.sign(self.build(to, data, gas=gas, nonce=nonce, value=value))
+            try:
+                self.rpc.call("eth_sendRawTransaction", [raw])
+                return tx_hash
+            except RpcError as exc:
+                message = exc.rpc_message.lower()
+                if "already known" in message or "known transaction" in message:
+                    return tx_hash
+                if "nonce too low" in message and attempt == 1:
+                    self.resync_nonce()
+                    continue
+                self.resync_nonce()  # a refused nonce leaves a gap otherwise
+                raise TransactionError(f"the node refused the transaction: {exc.rpc_message}") from None
+        raise AssertionError("unreachable")
+
+    def transact(
+        self, to: str, data: str, *, gas: int | None = None, value: int = 0, timeout: float = 120.0
+    ) -> Receipt:
+        """Send and wait for the receipt; a revert raises its decoded custom error."""
+        tx_hash = self.send(to, data, gas=gas, value=value)
+        receipt = self.wait(tx_hash, timeout=timeout)
+        if not receipt.succeeded:
+            raise self.replay_revert(to, data, receipt, value=value)
+        return receipt
+
+    # -- receipts -----------------------------------------------------------------------
+
+    def wait(self, tx_hash: str, timeout: float = 120.0) -> Receipt:
+        """Poll until the transaction is mined."""
+        return self.wait_many([tx_hash], timeout=timeout)[0]
+
+    def wait_many(self, tx_hashes: Sequence[str], timeout: float = 120.0) -> list[Receipt]:
+        """Receipts for many transactions, polled in JSON-RPC batches; in input order."""
+        found: dict[str, Receipt] = {}
+        deadline = time.monotonic() + timeout
+        interval = self.poll_interval
+        while True:
+            missing = [h for h in tx_hashes if h not in found]
+            if not missing:
+                return [found[h] for h in tx_hashes]
+            answers = self.rpc.batch([("eth_getTransactionReceipt", [h]) for h in missing])
+            for tx_hash, raw in zip(missing, answers, strict=True):
+                if raw is not None and raw.get("blockNumber") is not None:
+                    found[tx_hash] = Receipt.from_rpc(raw)
+            if len(found) == len(set(tx_hashes)):
+                continue
+            if time.monotonic() > deadline:
+                raise TransactionTimeout(missing[0], timeout)
+            time.sleep(interval)
+            interval = min(interval * 1.5, 1.0)
+
+    def replay_revert(self, to: str, data: str, receipt: Receipt, value: int = 0) -> TransactionError:
+        """Re-run a mined, reverted transaction with ``eth_call`` to recover its error."""
+        call = {
+            "from": self.address,
+            "to": to,
+            "data": data,
+            "value": hex(value),
+            "gas": hex(receipt.gas_used * 2),
+        }
+        try:
+            self.rpc.call("eth_call", [call, hex(receipt.block_number - 1)])
+        except RpcError as exc:
+            error = _revert_from_rpc_error(exc)
+            if hasattr(error, "tx_hash"):
+                error.tx_hash = receipt.tx_hash
+            return error
+        return TransactionError(f"transaction {receipt.tx_hash} reverted (out of gas or unknown reason)")
+
+
+def _revert_from_rpc_error(exc: RpcError) -> TransactionError:
+    """An ``execution reverted`` answer as the decoded custom error; anything else as is."""
+    data = exc.data
+    if isinstance(data, dict):  # some nodes nest it: {"data": "0x..."} or {"result": ...}
+        data = data.get("data") or data.get("result")
+    if isinstance(data, str) and data.startswith("0x"):
+        return decode_revert(data)
+    if "revert" in exc.rpc_message.lower():
+        return decode_revert("0x")
+    return TransactionError(f"{exc.method} failed: {exc.rpc_message}")

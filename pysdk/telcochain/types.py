@@ -1,0 +1,52 @@
+"""Small value types shared by the SDK: correlation refs, bytes32 helpers, addresses."""
+
+from __future__ import annotations
+
+import os
+
+from eth_utils import is_address, to_checksum_address
+
+from telcochain.errors import ConfigurationError
+
+Ref = str | bytes | None
+
+
+def new_ref() -> bytes:
+    """A fresh correlation id: 32 random hex characters, readable when printed."""
+    return os.urandom(16).hex().encode()
+
+
+def to_bytes32(value: str | bytes, what: str = "value") -> bytes:
+    """Text up to 32 bytes (right-padded), or a 0x-prefixed 32-byte hex string, as bytes32."""
+    if isinstance(value, bytes):
+        raw = value
+    elif value.startswith("0x") and len(value) == 66:
+        try:
+            return bytes.fromhex(value[2:])
+        except ValueError:
+            raise ConfigurationError(f"{what} {value!r} is not valid hex") from None
+    else:
+        raw = value.encode()
+    if len(raw) > 32:
+        raise ConfigurationError(f"{what} {value!r} is longer than 32 bytes")
+    return raw.ljust(32, b"\0")
+
+
+def to_ref(ref: Ref) -> bytes:
+    """The bytes32 correlation id for ``ref`` (a fresh one when None)."""
+    return new_ref().ljust(32, b"\0") if ref is None else to_bytes32(ref, "ref")
+
+
+def show_bytes32(value: bytes) -> str:
+    """bytes32 as text when it is printable padded text, else 0x-hex."""
+    stripped = value.rstrip(b"\0")
+    if stripped and all(32 <= b < 127 for b in stripped):
+        return stripped.decode()
+    return "0x" + value.hex()
+
+
+def to_address(value: str, what: str = "address") -> str:
+    """A checksummed address, or a clear :class:`ConfigurationError`."""
+    if not isinstance(value, str) or not is_address(value):
+        raise ConfigurationError(f"{what} {value!r} is not a valid address")
+    return to_checksum_address(value)

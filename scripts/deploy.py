@@ -1,0 +1,80 @@
+"""Deploy a telcochain consortium and write its manifest.
+
+    ape run deploy --network ethereum:local:foundry            # the local anvil node
+    ape run deploy --network ethereum:consortium:node          # $TELCOCHAIN_RPC_URL (Besu, GoQuorum)
+
+Reads ``$TELCOCHAIN_CONSORTIUM`` (default ``consortium.yaml``), deploys the contracts,
+and writes ``deployments/<network>.json`` (directory: ``$TELCOCHAIN_DEPLOYMENTS_DIR``).
+The deployer is the ape account named by ``$TELCOCHAIN_DEPLOYER``; on a local network it
+defaults to the first test account. A previous manifest for the same network is kept
+under ``deployments/history/``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+from ape import accounts, chain, networks, project
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from export_abis import compiled_abis
+from telcochain.abi import abi_hash
+from telcochain.consortium import ConsortiumConfig, load_consortium
+from telcochain.deployment import DeployedContract, Deployment, default_deployments_dir
+from telcochain.errors import ConfigurationError
+
+
+def _deployer():  # type: ignore[no-untyped-def]
+    alias = os.environ.get("TELCOCHAIN_DEPLOYER")
+    if alias:
+        return accounts.load(alias)
+    if networks.provider.network.is_local:
+        return accounts.test_accounts[0]
+    raise click.ClickException("set TELCOCHAIN_DEPLOYER to the ape account that deploys (ape accounts list)")
+
+
+def _record(name: str, contract, abis: dict) -> DeployedContract:  # type: ignore[no-untyped-def]
+    receipt = chain.get_receipt(contract.txn_hash)
+    return DeployedContract(name, contract.address, receipt.block_number, str(receipt.txn_hash), abi_hash(abis[name]))
+
+
+def deploy(config: ConsortiumConfig, deployer) -> Deployment:  # type: ignore[no-untyped-def]
+    """Deploy every contract of the consortium; returns the manifest (not yet written)."""
+    abis = compiled_abis()
+    founders = [(m.address, m.trust_key, m.name) for m in config.members]
+    constitution = project.Constitution.deploy(founders, sender=deployer)
+    contracts = {"Constitution": _record("Constitution", constitution, abis)}
+    return Deployment(
+        network=networks.provider.network.name,
+        chain_id=networks.provider.chain_id,
+        contracts=contracts,
+        deployer=str(deployer.address),
+        deployed_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        consortium={
+            "name": config.name,
+            "config_hash": config.source_hash,
+            "roles": {m.address: m.role for m in config.members},
+        },
+    )
+
+
+def main() -> None:
+    try:
+        config = load_consortium()
+    except ConfigurationError as exc:
+        raise click.ClickException(str(exc)) from None
+    deployment = deploy(config, _deployer())
+    target = default_deployments_dir() / f"{deployment.network}.json"
+    if target.exists():
+        history = target.parent / "history"
+        history.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(target, history / f"{deployment.network}-{int(target.stat().st_mtime)}.json")
+    deployment.save(target)
+    for contract in deployment.contracts.values():
+        click.echo(f"{contract.name:<14} {contract.address}  (block {contract.block})")
+    click.echo(f"manifest: {target}")

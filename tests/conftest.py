@@ -1,0 +1,96 @@
+"""Shared fixtures: a local anvil node (berlin, gas price 0) and a consortium deployed on it
+with the real deploy script (`ape run deploy`), for the SDK, CLI and end-to-end tests.
+
+Contract-level tests (tests/contracts/) use ape's own fixtures (`project`, `accounts`,
+`chain`) and the anvil that ape-foundry starts for the session.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+# The project-local toolchain, also when pytest is run without `make`.
+os.environ.setdefault("SOLCX_BINARY_PATH", str(ROOT / ".solcx"))
+os.environ["PATH"] = os.pathsep.join([str(ROOT / "node_modules" / ".bin"), str(BIN), os.environ.get("PATH", "")])
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def dev_accounts() -> list[LocalAccount]:
+    """anvil's funded development accounts 0-9 (the example consortium is 0-3)."""
+    from telcochain.node import DEV_MNEMONIC
+
+    Account.enable_unaudited_hdwallet_features()
+    return [Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}") for i in range(10)]
+
+
+@dataclass
+class RunningNode:
+    rpc_url: str
+    port: int
+    data_dir: Path
+    node: object
+
+
+@pytest.fixture(scope="session")
+def local_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningNode]:
+    """A berlin, free-gas anvil for the session (stopped at the end)."""
+    from telcochain.node import LocalNode, NodeConfig
+
+    data_dir = tmp_path_factory.mktemp("node")
+    port = free_port()
+    node = LocalNode(NodeConfig(data_dir=data_dir, port=port, persist=False))
+    node.start()
+    try:
+        yield RunningNode(node.config.rpc_url, port, data_dir, node)
+    finally:
+        node.stop()
+
+
+def ape_deploy(rpc_url: str, deployments_dir: Path, consortium: Path | None = None) -> Path:
+    """Run the real deploy script against ``rpc_url``; returns the manifest path."""
+    env = dict(os.environ, APE_FOUNDRY_HOST=rpc_url, TELCOCHAIN_DEPLOYMENTS_DIR=str(deployments_dir))
+    if consortium is not None:
+        env["TELCOCHAIN_CONSORTIUM"] = str(consortium)
+    result = subprocess.run(
+        [str(BIN / "ape"), "run", "deploy", "--network", "ethereum:local:foundry"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, f"deploy failed:\n{result.stdout}\n{result.stderr}"
+    return deployments_dir / "local.json"
+
+
+@pytest.fixture(scope="session")
+def deployment_path(local_node: RunningNode, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example consortium deployed on the session node; the manifest's path."""
+    return ape_deploy(local_node.rpc_url, tmp_path_factory.mktemp("deployments"))
+
+
+@pytest.fixture
+def client(local_node: RunningNode, deployment_path: Path, dev_accounts: list[LocalAccount]):  # type: ignore[no-untyped-def]
+    """An SDK client acting as the operator (dev account 0)."""
+    from telcochain import Client
+
+    return Client.connect(local_node.rpc_url, dev_accounts[0], deployment=deployment_path)

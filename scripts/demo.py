@@ -1,0 +1,142 @@
+"""`make demo`: start the local chain, deploy the example consortium, tell the story.
+
+Runs twice without trouble: a node already running from .telcochain/node is reused, and a
+deployment that is still on the chain is not made again. The node this script starts is
+stopped at the end; its state stays, so `telcochain node --detach` brings it all back.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from eth_account import Account
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+from telcochain import Client, TelcochainError
+from telcochain.consortium import load_consortium
+from telcochain.deployment import Deployment
+from telcochain.errors import ConstitutionNotMember
+from telcochain.node import DEV_MNEMONIC, LocalNode, NodeConfig
+from telcochain.types import show_bytes32
+
+ROOT = Path(__file__).resolve().parent.parent
+PORT = int(os.environ.get("TELCOCHAIN_DEMO_PORT", "8545"))
+console = Console(highlight=False)
+
+
+def step(title: str) -> None:
+    console.print()
+    console.rule(f"[bold]{title}", align="left")
+
+
+def dev_account(index: int):  # type: ignore[no-untyped-def]
+    Account.enable_unaudited_hdwallet_features()
+    return Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
+
+
+def ensure_node() -> tuple[LocalNode, bool]:
+    node = LocalNode(NodeConfig(data_dir=ROOT / ".telcochain" / "node", port=PORT))
+    if node.pid() is not None and node.is_serving():
+        console.print(f"reusing the local chain already running at {node.config.rpc_url} (pid {node.pid()})")
+        return node, False
+    restored = node.config.state_file.exists()
+    node.start(detach=True)
+    what = "restored from" if restored else "new, saved to"
+    console.print(f"anvil at {node.config.rpc_url}: berlin, gas price 0 — state {what} {node.config.state_file}")
+    return node, True
+
+
+def ensure_deployment(rpc_url: str) -> Deployment:
+    manifest = ROOT / "deployments" / "local.json"
+    if manifest.exists():
+        try:
+            client = Client.connect(rpc_url, deployment=manifest)
+            console.print(f"the consortium is already deployed (block {client.deployment.start_block}): reusing it")
+            return client.deployment
+        except TelcochainError as exc:
+            console.print(f"[yellow]the saved deployment does not fit this chain ({exc}); deploying again")
+    console.print("ape run deploy --network ethereum:local:foundry")
+    started = time.monotonic()
+    env = dict(os.environ, APE_FOUNDRY_HOST=rpc_url, TELCOCHAIN_DEPLOYMENTS_DIR=str(ROOT / "deployments"))
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "ape"), "run", "deploy", "--network", "ethereum:local:foundry"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        console.print(result.stdout[-2000:], result.stderr[-2000:])
+        raise SystemExit("deploy failed")
+    console.print(f"deployed in {time.monotonic() - started:.1f} s → deployments/local.json")
+    return Deployment.load(manifest)
+
+
+def main() -> int:
+    console.print(
+        Panel.fit(
+            "[bold]telcochain[/bold] — one trusted record of customer orders, network assets and payments\n"
+            "for a telecom consortium: operators, vendors, suppliers and enterprise customers.",
+            border_style="cyan",
+        )
+    )
+    step("1. The chain: an embedded anvil node, as a free-gas consortium chain runs")
+    node, started_here = ensure_node()
+    try:
+        step("2. The consortium, deployed from consortium.yaml")
+        deployment = ensure_deployment(node.config.rpc_url)
+        config = load_consortium(ROOT / "consortium.yaml")
+        operator = Client.connect(node.config.rpc_url, dev_account(0), deployment=deployment)
+        chain = operator.chain
+        console.print(
+            f"chain {chain.chain_id}, {chain.fee_mode.value} transactions, gas price {chain.gas_price}; "
+            f"Constitution at {deployment.address('Constitution')}"
+        )
+        members = operator.constitution.members()
+        grid = Table(title=f"{config.name}: {len(members)} members", title_justify="left")
+        for column in ("member", "role", "address", "status", "trust key"):
+            grid.add_column(column, no_wrap=True)
+        roles = deployment.consortium.get("roles", {})
+        for m in members:
+            grid.add_row(
+                m.name, roles.get(m.address, "-"), m.address, m.status.name.lower(), "0x" + m.trust_key.hex()[:12] + "…"
+            )
+        console.print(grid)
+
+        step("3. A member rotates its trust key (the seed's refreshTrustKeys), with a correlation ref")
+        new_key = os.urandom(32)
+        receipt = operator.constitution.rotate_trust_key(new_key, ref="DEMO-KEY-ROTATION")
+        (event,) = operator.contract("Constitution").events(receipt, "TrustKeyRefreshed")
+        console.print(
+            f"{members[0].name}: tx {receipt.tx_hash[:18]}… in block {receipt.block_number}, "
+            f"{receipt.gas_used:,} gas at price 0"
+        )
+        console.print(f"event TrustKeyRefreshed(account={event['account']}, ref={show_bytes32(event['ref'])!r})")
+
+        step("4. An outsider tries the same: the contract's custom error, decoded by the SDK")
+        outsider = Client.connect(node.config.rpc_url, dev_account(9), deployment=deployment)
+        try:
+            outsider.constitution.rotate_trust_key(os.urandom(32), ref="DEMO-INTRUDER")
+        except ConstitutionNotMember as exc:
+            console.print(f"[red]refused[/red] before anything was sent: {exc}")
+
+        step("Done")
+        console.print("Explore it yourself (see README.md, 'A five-minute tour'):")
+        console.print("  source .venv/bin/activate && telcochain node --detach && telcochain member list")
+    finally:
+        if started_here:
+            node.stop()
+            console.print(f"\nlocal chain stopped; its state is kept in {node.config.data_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except TelcochainError as exc:
+        sys.exit(f"demo: {exc}")

@@ -1,0 +1,91 @@
+"""`telcochain node`: the embedded chain keeps contracts, members and events across a restart."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from telcochain import Client, NodeUnreachable
+from telcochain.tx import Log
+from telcochain.types import show_bytes32
+
+from ..conftest import ape_deploy, free_port
+
+pytestmark = pytest.mark.slow
+
+
+def telcochain(*args: str, cwd=None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "telcochain.cli", *args], capture_output=True, text=True, timeout=120, cwd=cwd
+    )
+
+
+def test_a_restarted_node_keeps_the_deployed_contracts_and_their_history(tmp_path, dev_accounts):
+    data_dir, port = tmp_path / "node", free_port()
+    node_args = ["--data-dir", str(data_dir), "--port", str(port)]
+    started = telcochain("node", *node_args, "--detach")
+    assert started.returncode == 0, started.stderr
+    rpc_url = started.stdout.strip()
+    assert rpc_url == f"http://127.0.0.1:{port}"
+    try:
+        manifest = ape_deploy(rpc_url, tmp_path / "deployments")
+        client = Client.connect(rpc_url, dev_accounts[0], deployment=manifest)
+        receipt = client.constitution.rotate_trust_key(b"\x77" * 32, ref="before-restart")
+        assert telcochain("node", "status", *node_args).returncode == 0
+    finally:
+        stopped = telcochain("node", "stop", *node_args)
+    assert stopped.returncode == 0, stopped.stderr
+    assert (data_dir / "state.json").exists()
+    with pytest.raises(NodeUnreachable):
+        Client.connect(rpc_url, deployment=manifest)
+    assert telcochain("node", "status", *node_args).returncode == 1
+
+    restarted = telcochain("node", *node_args, "--detach")
+    assert restarted.returncode == 0, restarted.stderr
+    assert "restored" in restarted.stderr
+    try:
+        again = Client.connect(rpc_url, deployment=manifest)  # code still at the manifest's addresses
+        assert [m.name for m in again.constitution.members()][0] == "Northwind Telecom"
+        assert again.constitution.member(dev_accounts[0].address).trust_key == b"\x77" * 32
+        logs = again.rpc.call(
+            "eth_getLogs", [{"fromBlock": hex(receipt.block_number), "toBlock": hex(receipt.block_number)}]
+        )
+        events = again.contract("Constitution").events([Log.from_rpc(x) for x in logs])
+        assert [show_bytes32(e["ref"]) for e in events] == ["before-restart"]
+        assert events[0].log.block_hash == receipt.block_hash
+    finally:
+        assert telcochain("node", "stop", *node_args).returncode == 0
+
+
+def test_a_second_node_on_the_same_data_dir_is_refused(tmp_path):
+    data_dir, port = tmp_path / "node", free_port()
+    node_args = ["--data-dir", str(data_dir), "--port", str(port)]
+    assert telcochain("node", *node_args, "--detach").returncode == 0
+    try:
+        second = telcochain("node", *node_args, "--detach")
+        assert second.returncode == 1
+        assert "already running" in second.stderr
+        assert "Traceback" not in second.stderr
+    finally:
+        telcochain("node", "stop", *node_args)
+
+
+def test_stopping_when_no_node_runs_is_a_clear_error(tmp_path):
+    result = telcochain("node", "stop", "--data-dir", str(tmp_path / "none"))
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"Error: no node is running from {tmp_path / 'none'}"
+
+
+def test_fresh_discards_the_saved_chain(tmp_path):
+    data_dir, port = tmp_path / "node", free_port()
+    node_args = ["--data-dir", str(data_dir), "--port", str(port)]
+    assert telcochain("node", *node_args, "--detach").returncode == 0
+    telcochain("node", "stop", *node_args)
+    assert (data_dir / "state.json").exists()
+    fresh = telcochain("node", *node_args, "--detach", "--fresh")
+    try:
+        assert fresh.returncode == 0
+        assert "new chain" in fresh.stderr
+    finally:
+        telcochain("node", "stop", *node_args)

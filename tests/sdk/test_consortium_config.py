@@ -1,0 +1,57 @@
+"""consortium.yaml validation: every mistake is one clear ConfigurationError."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from telcochain.consortium import load_consortium
+from telcochain.errors import ConfigurationError
+
+from ..conftest import ROOT
+
+GOOD = yaml.safe_load((ROOT / "consortium.yaml").read_text())
+
+
+def write(tmp_path, data):
+    path = tmp_path / "consortium.yaml"
+    path.write_text(yaml.safe_dump(data) if not isinstance(data, str) else data)
+    return path
+
+
+def with_member(**changes):
+    data = yaml.safe_load(yaml.safe_dump(GOOD))
+    data["members"][0].update(changes)
+    return data
+
+
+def test_the_example_config_is_valid():
+    config = load_consortium(ROOT / "consortium.yaml")
+    assert len(config.members) == 4
+    assert {m.role for m in config.members} == {"operator", "vendor", "customer"}
+    assert config.source_hash.startswith("0x") and len(config.source_hash) == 66
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (with_member(address="0x1234"), "address '0x1234' is not a valid address"),
+        (with_member(trust_key="0x" + "00" * 32), "trust_key must not be zero"),
+        (with_member(trust_key="0xabcd"), "trust_key must be 32 bytes"),
+        (with_member(role="reseller"), "role must be one of"),
+        (with_member(name=""), "'name' must be 1 to 64 bytes"),
+        (with_member(name="x" * 65), "'name' must be 1 to 64 bytes"),
+        (with_member(address=GOOD["members"][1]["address"]), "appears twice"),
+        ({"name": "C", "members": []}, "at least one founding member"),
+        ({"members": GOOD["members"]}, "'name' is required"),
+        ("- just\n- a list\n", "expected a mapping"),
+        ("name: [unclosed\n", "not valid YAML"),
+    ],
+)
+def test_a_bad_config_names_the_problem(tmp_path, data, message):
+    with pytest.raises(ConfigurationError, match=message.replace("(", r"\(").replace("[", r"\[")):
+        load_consortium(write(tmp_path, data))
+
+
+def test_a_missing_file_is_a_configuration_error(tmp_path):
+    with pytest.raises(ConfigurationError, match="cannot read consortium config"):
+        load_consortium(tmp_path / "nope.yaml")

@@ -5,8 +5,9 @@
 
 Reads ``$TELCOCHAIN_CONSORTIUM`` (default ``consortium.yaml``), deploys the contracts,
 and writes ``deployments/<network>.json`` (directory: ``$TELCOCHAIN_DEPLOYMENTS_DIR``).
-The deployer is the ape account named by ``$TELCOCHAIN_DEPLOYER``; on a local network it
-defaults to the first test account. A previous manifest for the same network is kept
+The deployer is the ape account named by ``$TELCOCHAIN_DEPLOYER`` (unattended, its
+passphrase comes from ``APE_ACCOUNTS_<alias>_PASSPHRASE``); on a local network it defaults
+to the first test account. A previous manifest for the same network is kept
 under ``deployments/history/``.
 """
 
@@ -32,7 +33,11 @@ from telcochain.errors import ConfigurationError
 def _deployer():  # type: ignore[no-untyped-def]
     alias = os.environ.get("TELCOCHAIN_DEPLOYER")
     if alias:
-        return accounts.load(alias)
+        account = accounts.load(alias)
+        if not sys.stdin.isatty():
+            # Unattended (CI, automation): the passphrase comes from APE_ACCOUNTS_<alias>_PASSPHRASE.
+            account.set_autosign(True)
+        return account
     if networks.provider.network.is_local:
         return accounts.test_accounts[0]
     raise click.ClickException("set TELCOCHAIN_DEPLOYER to the ape account that deploys (ape accounts list)")

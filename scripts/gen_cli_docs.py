@@ -1,0 +1,71 @@
+"""Write docs/cli.md from the CLI's own help texts (tests/cli/test_cli_docs.py keeps it in sync).
+
+python scripts/gen_cli_docs.py          # rewrite docs/cli.md
+python scripts/gen_cli_docs.py --check  # exit 1 if docs/cli.md is stale
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from telcochain.cli import main as cli
+
+TARGET = Path(__file__).resolve().parent.parent / "docs" / "cli.md"
+
+HEADER = """# CLI reference
+
+`telcochain` is the command line for operations staff. It follows foundry's `cast`:
+
+- `--rpc-url URL` (env `TELCOCHAIN_RPC_URL`, default `http://127.0.0.1:8545`) picks the node;
+  `--deployment FILE` (env `TELCOCHAIN_DEPLOYMENT`) the manifest, by default the one in
+  `./deployments/` whose chain id matches the node's.
+- `--account NAME` (env `TELCOCHAIN_ACCOUNT`) names an encrypted keystore in
+  `~/.telcochain/keystores` (`$TELCOCHAIN_KEYSTORE_DIR`); the password comes from a prompt or
+  `--password-file`. A raw private key is only read from `TELCOCHAIN_PRIVATE_KEY`.
+- `--json` prints machine output on stdout; confirmations and progress go to stderr.
+- A user error prints one line (`Error: ...`) and exits 1; a bad argument exits 2.
+
+This page is generated from the commands' `--help` (`python scripts/gen_cli_docs.py`).
+"""
+
+
+def _walk(command: click.Command, path: list[str]) -> list[tuple[list[str], click.Command]]:
+    found = [(path, command)]
+    if isinstance(command, click.Group):
+        for name in sorted(command.commands):
+            found.extend(_walk(command.commands[name], [*path, name]))
+    return found
+
+
+def render() -> str:
+    parts = [HEADER]
+    for path, command in _walk(cli, ["telcochain"]):
+        context = click.Context(
+            command,
+            info_name=" ".join(path),
+            terminal_width=100,
+            max_content_width=100,
+            help_option_names=["-h", "--help"],
+        )
+        parts.append(f"\n## `{' '.join(path)}`\n\n```text\n{command.get_help(context)}\n```\n")
+    return "".join(parts)
+
+
+def main() -> int:
+    text = render()
+    if "--check" in sys.argv:
+        if not TARGET.exists() or TARGET.read_text() != text:
+            print("docs/cli.md is stale: run python scripts/gen_cli_docs.py", file=sys.stderr)
+            return 1
+        return 0
+    TARGET.parent.mkdir(parents=True, exist_ok=True)
+    TARGET.write_text(text)
+    print(f"wrote {TARGET}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

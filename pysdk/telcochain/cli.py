@@ -302,6 +302,7 @@ def account_new(name: str, password_file: Path | None, as_json: bool) -> None:
 def account_import(name: str, keystore_file: Path | None, password_file: Path | None, as_json: bool) -> None:
     """Import an account as NAME: a private key (hidden prompt or $TELCOCHAIN_PRIVATE_KEY) or a keystore file."""
     store = Keystore()
+    key: bytes | str
     if keystore_file is not None:
         password = read_password(password_file, "Password of the keystore file")
         key = store.load(str(keystore_file.resolve()), password).key

@@ -10,8 +10,12 @@ import pytest
 from click.testing import CliRunner
 from telcochain.cli import main
 
-COMMANDS = [[], ["info"], ["member"], ["member", "list"], ["account"], ["account", "new"], ["account", "import"],
-            ["account", "list"], ["keys"], ["keys", "rotate"], ["node"], ["node", "stop"], ["node", "status"]]  # fmt: skip
+COMMANDS = [
+    line.split()
+    for line in """
+    info|member|member list|account|account new|account import|account list|keys|keys rotate|node|node stop|node status
+    """.strip().split("|")
+] + [[]]
 
 
 @pytest.fixture

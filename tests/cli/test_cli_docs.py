@@ -8,7 +8,7 @@ from ..conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from gen_cli_docs import TARGET, render  # noqa: E402
+from gen_cli_docs import TARGET, render
 
 
 def test_the_cli_reference_matches_the_commands():

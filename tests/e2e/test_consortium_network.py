@@ -9,7 +9,6 @@ import subprocess
 
 import pytest
 from eth_account import Account
-
 from telcochain import Client
 from telcochain.node import LocalNode, NodeConfig
 

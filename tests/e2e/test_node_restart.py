@@ -46,7 +46,7 @@ def test_a_restarted_node_keeps_the_deployed_contracts_and_their_history(tmp_pat
     assert "restored" in restarted.stderr
     try:
         again = Client.connect(rpc_url, deployment=manifest)  # code still at the manifest's addresses
-        assert [m.name for m in again.constitution.members()][0] == "Northwind Telecom"
+        assert again.constitution.members()[0].name == "Northwind Telecom"
         assert again.constitution.member(dev_accounts[0].address).trust_key == b"\x77" * 32
         logs = again.rpc.call(
             "eth_getLogs", [{"fromBlock": hex(receipt.block_number), "toBlock": hex(receipt.block_number)}]

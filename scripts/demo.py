@@ -26,7 +26,7 @@ from telcochain.types import show_bytes32
 
 ROOT = Path(__file__).resolve().parent.parent
 PORT = int(os.environ.get("TELCOCHAIN_DEMO_PORT", "8545"))
-console = Console(highlight=False)
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 
 
 def step(title: str) -> None:

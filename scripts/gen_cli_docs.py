@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import click
-
 from telcochain.cli import main as cli
 
 TARGET = Path(__file__).resolve().parent.parent / "docs" / "cli.md"

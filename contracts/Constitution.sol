@@ -4,48 +4,231 @@ pragma solidity 0.8.28;
 import {IConstitution} from "./interfaces/IConstitution.sol";
 
 /// @title Constitution
-/// @notice The consortium's single entry point and policy engine. This first version holds
-/// the member registry: members with a name, a trust key (public encryption key) and a status.
-/// @dev Members are kept in a mapping plus an append-only index for paginated reads; no
-/// transaction ever loops over the member set.
+/// @notice The consortium's single entry point and policy engine: the member registry, the
+/// action registry (scope, implementing module, permission list, voting schema), proposals
+/// and votes, and the dispatch of actions to their modules. See docs/constitution.md.
+/// @dev Design notes (details in docs/constitution.md):
+/// - Every action definition gets a fresh `policyId`. Permissions and voter/veto roles are
+///   keyed by `policyId`, so replacing a definition voids its permissions without a loop, and
+///   a proposal freezes its voting schema by remembering the `policyId` it opened under.
+///   A proposal whose action was redefined meanwhile is `Superseded` and cannot execute.
+/// - Voters are frozen at opening without copying them: `Specific` voters are the roles of
+///   the (immutable) definition; `All` voters are the members admitted before opening (their
+///   admission number `seq` is at most the proposal's `memberSnapshot`) who are still active.
+/// - No state-changing path loops over the member set or storage lists, except: the
+///   constructor (over the founders), definitions (over the caller-supplied, at most 32 long
+///   voter and veto lists and the permission entries), {executeBatch} (over its calldata) and
+///   the opening of a `Specific` proposal (one {VoteRequested} per listed voter, at most 32).
+/// - While a module runs, `_depth` > 0 and `_activeModule`/`_activeCaller` describe the
+///   frame: public entry points refuse to run (no reentrancy) and only the active module may
+///   call {executeInternal}.
 contract Constitution is IConstitution {
+    /*//////////////////////////////////////////////////////////////
+                                CONSTANTS
+    //////////////////////////////////////////////////////////////*/
+
+    uint256 private constant _MAX_NAME_LENGTH = 64;
+    /// @dev Maximum length of a `Specific` voter list and of a veto list.
+    uint256 private constant _MAX_VOTERS = 32;
+    /// @dev Maximum nesting of module calls (a public action plus internal actions).
+    uint256 private constant _MAX_DEPTH = 8;
+    /// @dev Voting period of the built-in governance actions defined by the constructor.
+    uint32 private constant _DEFAULT_VOTING_PERIOD = 7 days;
+
+    bytes32 private constant _ADD_MEMBER = keccak256("addMember");
+    bytes32 private constant _SUSPEND_MEMBER = keccak256("suspendMember");
+    bytes32 private constant _AMEND_CONSTITUTION = keccak256("amendConstitution");
+    bytes32 private constant _UPDATE_PERMISSIONS = keccak256("updatePermissions");
+    bytes32 private constant _REFRESH_TRUST_KEYS = keccak256("refreshTrustKeys");
+    bytes32 private constant _VOTE_FOR = keccak256("voteFor");
+
+    uint8 private constant _ROLE_VOTER = 1;
+    uint8 private constant _ROLE_VETO = 2;
+
     /*//////////////////////////////////////////////////////////////
                                 STORAGE
     //////////////////////////////////////////////////////////////*/
 
-    uint256 private constant _MAX_NAME_LENGTH = 64;
+    /// @dev A member; account, status, joinedAt and seq share one slot.
+    struct MemberRecord {
+        address account;
+        MemberStatus status;
+        uint64 joinedAt;
+        uint24 seq; // admission number, from 1
+        bytes32 trustKey;
+        string name;
+    }
 
-    mapping(address account => Member) private _members;
+    /// @dev One immutable action definition; the first seven fields share one slot.
+    struct Policy {
+        address module;
+        bytes4 selector;
+        Scope scope;
+        Voters voters;
+        uint8 margin;
+        bool enabled;
+        uint32 votingPeriod;
+        address[] voterList;
+        address[] vetoList;
+    }
+
+    /// @dev An action id's current definition and its name.
+    struct ActionRecord {
+        uint32 policyId;
+        string name;
+    }
+
+    /// @dev A proposal; after action and ref, two packed slots, then the stored params.
+    struct Proposal {
+        bytes32 action;
+        bytes32 ref;
+        address proposer;
+        uint32 policyId;
+        uint64 deadline;
+        uint64 openedAt;
+        uint24 memberSnapshot;
+        uint24 voterCount;
+        uint24 required;
+        uint24 approvals;
+        uint24 rejections;
+        ProposalStatus status;
+        bytes params;
+    }
+
+    mapping(address account => MemberRecord) private _members;
     address[] private _memberIndex;
+
+    mapping(bytes32 action => ActionRecord) private _actions;
+    bytes32[] private _actionIndex;
+    mapping(uint32 policyId => Policy) private _policies;
+    mapping(uint32 policyId => mapping(address account => uint8 roles)) private _ballotRoles;
+    mapping(uint32 policyId => mapping(address account => Permission)) private _permissions;
+
+    mapping(uint256 proposalId => Proposal) private _proposals;
+    mapping(uint256 proposalId => mapping(address voter => Ballot)) private _ballots;
+    uint256 private _proposalCount;
+
+    address private _genesisAuthority;
+    uint32 private _policyCount;
+    uint24 private _activeMembers;
+
+    address private _activeModule;
+    uint8 private _depth;
+    address private _activeCaller;
 
     /*//////////////////////////////////////////////////////////////
                               CONSTRUCTOR
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Founds the consortium with its first members.
+    /// @notice Founds the consortium with its first members and the built-in actions.
     /// @param founders The founding members: account, trust key, name.
-    /// @dev Emits a {MemberAdded} event per founder, with a zero ref.
+    /// @dev The deployer becomes the genesis authority until it calls {sealGenesis}.
+    /// Built-in defaults (every founder holds an open-ended grant on each):
+    /// - addMember, suspendMember, amendConstitution, updatePermissions: Public, a vote of
+    ///   All members active at opening, margin 0 (a strict majority), no veto, 7 days;
+    /// - refreshTrustKeys, voteFor: Public, Any (no vote).
+    /// Emits a {MemberAdded} event per founder, then {ActionDefined} and {PermissionSet}
+    /// events for the built-ins, all with a zero ref.
     constructor(MemberInit[] memory founders) {
-        for (uint256 i = 0; i < founders.length; ++i) {
+        _genesisAuthority = msg.sender;
+        uint256 n = founders.length;
+        PermissionEntry[] memory grants = new PermissionEntry[](n);
+        for (uint256 i = 0; i < n; ++i) {
             _addMember(founders[i], bytes32(0));
+            grants[i] = PermissionEntry({account: founders[i].account, canExecute: true, validFrom: 0, validUntil: 0});
         }
+        _defineBuiltin("addMember", Voters.All, grants);
+        _defineBuiltin("suspendMember", Voters.All, grants);
+        _defineBuiltin("amendConstitution", Voters.All, grants);
+        _defineBuiltin("updatePermissions", Voters.All, grants);
+        _defineBuiltin("refreshTrustKeys", Voters.Any, grants);
+        _defineBuiltin("voteFor", Voters.Any, grants);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                GENESIS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IConstitution
+    function genesisDefineAction(ActionPolicy calldata policy, PermissionEntry[] calldata permissions)
+        external
+        returns (bytes32)
+    {
+        _checkGenesis();
+        return _defineAction(policy, permissions, bytes32(0));
+    }
+
+    /// @inheritdoc IConstitution
+    function genesisSetPermissions(bytes32 actionId, PermissionEntry[] calldata entries) external {
+        _checkGenesis();
+        _setPermissions(actionId, _requirePolicyId(actionId), entries, bytes32(0));
+    }
+
+    /// @inheritdoc IConstitution
+    function sealGenesis() external {
+        _checkGenesis();
+        delete _genesisAuthority;
+        emit GenesisSealed(msg.sender);
     }
 
     /*//////////////////////////////////////////////////////////////
                              PUBLIC UPDATE
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Replaces the caller's own trust key (the seed's refreshTrustKeys).
-    /// @param trustKey The new public encryption key (X25519, 32 bytes).
-    /// @param ref The caller's correlation id, echoed in the event.
-    /// @dev Requirements: the caller is an active member; `trustKey` is not zero.
-    /// Emits a {TrustKeyRefreshed} event.
-    function refreshTrustKey(bytes32 trustKey, bytes32 ref) external {
-        Member storage m = _members[msg.sender];
-        if (m.status != MemberStatus.Active) revert ConstitutionNotMember(msg.sender);
-        if (trustKey == bytes32(0)) revert ConstitutionInvalidTrustKey();
-        m.trustKey = trustKey;
-        emit TrustKeyRefreshed(msg.sender, ref, trustKey);
+    /// @inheritdoc IConstitution
+    function executeAction(bytes32 actionId, bytes calldata params, bytes32 ref)
+        external
+        returns (bool ok, uint256 proposalId)
+    {
+        _checkNotExecuting();
+        return _execute(msg.sender, actionId, params, ref);
+    }
+
+    /// @inheritdoc IConstitution
+    function executeBatch(Call[] calldata calls) external returns (Outcome[] memory outcomes) {
+        _checkNotExecuting();
+        outcomes = new Outcome[](calls.length);
+        for (uint256 i = 0; i < calls.length; ++i) {
+            Call calldata c = calls[i];
+            try this.executeActionAs(msg.sender, c.action, c.params, c.ref) returns (bool ok, uint256 proposalId) {
+                outcomes[i].ok = ok;
+                outcomes[i].proposalId = proposalId;
+            } catch (bytes memory revertData) {
+                outcomes[i].reverted = true;
+                outcomes[i].revertData = revertData;
+                emit ActionReverted(c.ref, c.action, msg.sender, i, revertData);
+            }
+        }
+    }
+
+    /// @inheritdoc IConstitution
+    function voteFor(uint256 proposalId, bool approve, bytes32 ref) external returns (bool ok) {
+        _checkNotExecuting();
+        (ok,) = _execute(msg.sender, _VOTE_FOR, abi.encode(proposalId, approve), ref);
+    }
+
+    /// @inheritdoc IConstitution
+    function executeInternal(bytes32 actionId, bytes32 ref, bytes calldata params)
+        external
+        returns (bytes memory result)
+    {
+        if (_depth == 0 || msg.sender != _activeModule) revert ConstitutionUnauthorizedModule(msg.sender);
+        Policy storage policy = _policies[_requirePolicyId(actionId)];
+        if (policy.scope != Scope.Internal) revert ConstitutionNotInternalAction(actionId);
+        if (!policy.enabled) revert ConstitutionActionDisabled(actionId);
+        address caller = _activeCaller;
+        result = _callModule(actionId, policy.module, policy.selector, caller, ref, params);
+        emit ActionExecuted(ref, actionId, caller, 0);
+    }
+
+    /// @inheritdoc IConstitution
+    function executeActionAs(address caller, bytes32 actionId, bytes calldata params, bytes32 ref)
+        external
+        returns (bool ok, uint256 proposalId)
+    {
+        if (msg.sender != address(this)) revert ConstitutionUnauthorizedCaller(msg.sender);
+        _checkNotExecuting();
+        return _execute(caller, actionId, params, ref);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -58,45 +241,585 @@ contract Constitution is IConstitution {
     }
 
     /// @inheritdoc IConstitution
+    function activeMemberCount() external view returns (uint256) {
+        return _activeMembers;
+    }
+
+    /// @inheritdoc IConstitution
     function members(uint256 offset, uint256 limit) external view returns (Member[] memory page) {
-        uint256 total = _memberIndex.length;
-        if (offset >= total) return new Member[](0);
-        uint256 end = offset + limit > total ? total : offset + limit;
-        page = new Member[](end - offset);
-        for (uint256 i = offset; i < end; ++i) {
-            page[i - offset] = _members[_memberIndex[i]];
+        (uint256 start, uint256 end) = _window(offset, limit, _memberIndex.length);
+        page = new Member[](end - start);
+        for (uint256 i = start; i < end; ++i) {
+            page[i - start] = _memberView(_memberIndex[i]);
         }
     }
 
     /// @inheritdoc IConstitution
     function getMember(address account) external view returns (Member memory) {
-        return _members[account];
+        return _memberView(account);
     }
 
     /// @inheritdoc IConstitution
-    function isActiveMember(address account) public view returns (bool) {
+    function isActiveMember(address account) external view returns (bool) {
         return _members[account].status == MemberStatus.Active;
     }
 
+    /// @inheritdoc IConstitution
+    function actionCount() external view returns (uint256) {
+        return _actionIndex.length;
+    }
+
+    /// @inheritdoc IConstitution
+    function actions(uint256 offset, uint256 limit)
+        external
+        view
+        returns (bytes32[] memory ids, ActionPolicy[] memory policies)
+    {
+        (uint256 start, uint256 end) = _window(offset, limit, _actionIndex.length);
+        ids = new bytes32[](end - start);
+        policies = new ActionPolicy[](end - start);
+        for (uint256 i = start; i < end; ++i) {
+            ids[i - start] = _actionIndex[i];
+            policies[i - start] = _policyView(_actionIndex[i]);
+        }
+    }
+
+    /// @inheritdoc IConstitution
+    function action(bytes32 actionId) external view returns (ActionPolicy memory) {
+        return _policyView(actionId);
+    }
+
+    /// @inheritdoc IConstitution
+    function policyIdOf(bytes32 actionId) external view returns (uint256) {
+        return _actions[actionId].policyId;
+    }
+
+    /// @inheritdoc IConstitution
+    function permission(bytes32 actionId, address account) external view returns (Permission memory) {
+        return _permissions[_actions[actionId].policyId][account];
+    }
+
+    /// @inheritdoc IConstitution
+    function canExecute(bytes32 actionId, address account) external view returns (DenyReason) {
+        return _denyReason(actionId, account);
+    }
+
+    /// @inheritdoc IConstitution
+    function proposalCount() external view returns (uint256) {
+        return _proposalCount;
+    }
+
+    /// @inheritdoc IConstitution
+    function proposal(uint256 proposalId) external view returns (ProposalView memory v) {
+        Proposal storage p = _proposals[proposalId];
+        v.action = p.action;
+        v.ref = p.ref;
+        v.proposer = p.proposer;
+        v.policyId = p.policyId;
+        v.status = _statusOf(p);
+        v.openedAt = p.openedAt;
+        v.deadline = p.deadline;
+        v.voterCount = p.voterCount;
+        v.required = p.required;
+        v.approvals = p.approvals;
+        v.rejections = p.rejections;
+        v.params = p.params;
+    }
+
+    /// @inheritdoc IConstitution
+    function hasVoted(uint256 proposalId, address voter) external view returns (bool) {
+        return _ballots[proposalId][voter] != Ballot.None;
+    }
+
+    /// @inheritdoc IConstitution
+    function ballotOf(uint256 proposalId, address voter) external view returns (Ballot) {
+        return _ballots[proposalId][voter];
+    }
+
+    /// @inheritdoc IConstitution
+    function isVoter(uint256 proposalId, address account) external view returns (bool) {
+        Proposal storage p = _proposals[proposalId];
+        return p.status != ProposalStatus.None && _isEligible(p, account);
+    }
+
+    /// @inheritdoc IConstitution
+    function genesisAuthority() external view returns (address) {
+        return _genesisAuthority;
+    }
+
     /*//////////////////////////////////////////////////////////////
-                               INTERNAL
+                          INTERNAL: EXECUTION
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev executeAction for `caller`: deny (event, no revert), open a proposal, or run.
+    function _execute(address caller, bytes32 actionId, bytes memory params, bytes32 ref)
+        private
+        returns (bool, uint256)
+    {
+        DenyReason reason = _denyReason(actionId, caller);
+        if (reason != DenyReason.None) {
+            emit ActionDenied(ref, actionId, caller, reason);
+            return (false, 0);
+        }
+        uint32 policyId = _actions[actionId].policyId;
+        Policy storage policy = _policies[policyId];
+        if (policy.voters != Voters.Any) {
+            return (true, _openProposal(actionId, policyId, policy, caller, ref, params));
+        }
+        _dispatch(actionId, policy, caller, ref, params, 0);
+        emit ActionExecuted(ref, actionId, caller, 0);
+        return (true, 0);
+    }
+
+    /// @dev Runs `actionId` for `caller`: a built-in here, otherwise a call to its module.
+    function _dispatch(
+        bytes32 actionId,
+        Policy storage policy,
+        address caller,
+        bytes32 ref,
+        bytes memory params,
+        uint256 proposalId
+    ) private {
+        address module = policy.module;
+        if (module == address(0)) {
+            _runBuiltin(actionId, caller, ref, params, proposalId);
+        } else {
+            _callModule(actionId, module, policy.selector, caller, ref, params);
+        }
+    }
+
+    /// @dev Calls `module.selector(caller, ref, params)` inside a new execution frame; a
+    /// revert bubbles up unchanged.
+    function _callModule(
+        bytes32 actionId,
+        address module,
+        bytes4 selector,
+        address caller,
+        bytes32 ref,
+        bytes memory params
+    ) private returns (bytes memory result) {
+        if (module.code.length == 0) revert ConstitutionInvalidModule(actionId, module);
+        address outerModule = _activeModule;
+        address outerCaller = _activeCaller;
+        uint8 depth = _depth;
+        if (depth >= _MAX_DEPTH) revert ConstitutionCallDepthExceeded();
+        (_activeModule, _depth, _activeCaller) = (module, depth + 1, caller);
+        bool success;
+        (success, result) = module.call(abi.encodeWithSelector(selector, caller, ref, params));
+        if (!success) {
+            assembly ("memory-safe") {
+                revert(add(result, 0x20), mload(result))
+            }
+        }
+        (_activeModule, _depth, _activeCaller) = (outerModule, depth, outerCaller);
+    }
+
+    /// @dev The built-in actions. `proposalId` is the proposal being executed, or 0.
+    function _runBuiltin(bytes32 actionId, address caller, bytes32 ref, bytes memory params, uint256 proposalId)
+        private
+    {
+        if (actionId == _VOTE_FOR) {
+            (uint256 id, bool approve) = abi.decode(params, (uint256, bool));
+            _voteFor(id, caller, approve, ref);
+        } else if (actionId == _REFRESH_TRUST_KEYS) {
+            _refreshTrustKey(caller, abi.decode(params, (bytes32)), ref);
+        } else if (actionId == _ADD_MEMBER) {
+            (address account, bytes32 trustKey, string memory name) = abi.decode(params, (address, bytes32, string));
+            _addMember(MemberInit({account: account, trustKey: trustKey, name: name}), ref);
+            _grant(_VOTE_FOR, account, ref);
+            _grant(_REFRESH_TRUST_KEYS, account, ref);
+        } else if (actionId == _SUSPEND_MEMBER) {
+            _suspendMember(abi.decode(params, (address)), ref);
+        } else if (actionId == _AMEND_CONSTITUTION) {
+            (ActionPolicy memory policy, PermissionEntry[] memory permissions) =
+                abi.decode(params, (ActionPolicy, PermissionEntry[]));
+            if (keccak256(bytes(policy.name)) == _AMEND_CONSTITUTION && !_isUnanimousAll(proposalId)) {
+                revert ConstitutionProtectedAction(_AMEND_CONSTITUTION);
+            }
+            _defineAction(policy, permissions, ref);
+        } else {
+            // _UPDATE_PERMISSIONS: the only other action with no module (see _checkModule).
+            (bytes32 target, PermissionEntry[] memory entries) = abi.decode(params, (bytes32, PermissionEntry[]));
+            if (target == _UPDATE_PERMISSIONS) revert ConstitutionProtectedAction(target);
+            _setPermissions(target, _requirePolicyId(target), entries, ref);
+        }
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                          INTERNAL: PROPOSALS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev Opens a proposal, freezing voters and quorum base; counts the proposer's approval
+    /// when it may vote; notifies the remaining voters unless that already decided it.
+    function _openProposal(
+        bytes32 actionId,
+        uint32 policyId,
+        Policy storage policy,
+        address proposer,
+        bytes32 ref,
+        bytes memory params
+    ) private returns (uint256 id) {
+        (uint256 voterCount, uint256 required) = _quorum(actionId, policy, params);
+        id = ++_proposalCount;
+        Proposal storage p = _proposals[id];
+        p.action = actionId;
+        p.ref = ref;
+        (p.proposer, p.policyId, p.deadline) = (proposer, policyId, uint64(block.timestamp) + policy.votingPeriod);
+        p.openedAt = uint64(block.timestamp);
+        p.memberSnapshot = uint24(_memberIndex.length);
+        p.voterCount = uint24(voterCount);
+        p.required = uint24(required);
+        p.status = ProposalStatus.Open;
+        p.params = params;
+        _emitProposalOpened(id, p);
+
+        if (_isEligible(p, proposer) && _denyReason(_VOTE_FOR, proposer) == DenyReason.None) {
+            if (_castVote(id, p, proposer, true, ref)) return id;
+        }
+        _requestVotes(id, p, policy);
+    }
+
+    /// @dev The quorum base and the approvals required, as frozen at opening. Margin 0 is a
+    /// strict majority; a margin above the number of voters means every voter. A proposal in
+    /// which amendConstitution redefines itself needs a vote of All and every voter's approval;
+    /// one in which updatePermissions targets itself is refused at once.
+    function _quorum(bytes32 actionId, Policy storage policy, bytes memory params)
+        private
+        view
+        returns (uint256 voterCount, uint256 required)
+    {
+        bool all = policy.voters == Voters.All;
+        voterCount = all ? _activeMembers : policy.voterList.length;
+        uint256 margin = policy.margin;
+        required = margin == 0 ? voterCount / 2 + 1 : (margin < voterCount ? margin : voterCount);
+        if (actionId == _AMEND_CONSTITUTION && _amendsItself(params)) {
+            if (!all) revert ConstitutionProtectedAction(_AMEND_CONSTITUTION);
+            required = voterCount;
+        } else if (actionId == _UPDATE_PERMISSIONS && abi.decode(params, (bytes32)) == _UPDATE_PERMISSIONS) {
+            revert ConstitutionProtectedAction(_UPDATE_PERMISSIONS); // fail at opening, not at the last vote
+        }
+    }
+
+    /// @dev Emits {VoteRequested}: one broadcast for All, one per listed voter (but the
+    /// proposer) for Specific.
+    function _requestVotes(uint256 id, Proposal storage p, Policy storage policy) private {
+        (bytes32 actionId, bytes32 ref, address proposer) = (p.action, p.ref, p.proposer);
+        if (policy.voters == Voters.All) {
+            emit VoteRequested(id, address(0), actionId, ref);
+            return;
+        }
+        address[] storage voters = policy.voterList;
+        for (uint256 i = 0; i < voters.length; ++i) {
+            address voter = voters[i];
+            if (voter != proposer) emit VoteRequested(id, voter, actionId, ref);
+        }
+    }
+
+    function _emitProposalOpened(uint256 id, Proposal storage p) private {
+        emit ProposalOpened(
+            id, p.ref, p.action, p.proposer, p.policyId, p.voterCount, p.required, p.deadline, p.params
+        );
+    }
+
+    /// @dev The built-in voteFor: checks the proposal and the voter, then counts the vote.
+    function _voteFor(uint256 id, address voter, bool approve, bytes32 ref) private {
+        Proposal storage p = _proposals[id];
+        ProposalStatus status = _statusOf(p);
+        if (status == ProposalStatus.None) revert ConstitutionUnknownProposal(id);
+        if (status == ProposalStatus.Expired) revert ConstitutionProposalExpired(id, p.deadline);
+        if (status != ProposalStatus.Open) revert ConstitutionProposalNotOpen(id, status);
+        if (!_isEligible(p, voter)) revert ConstitutionNotVoter(id, voter);
+        if (_ballots[id][voter] != Ballot.None) revert ConstitutionAlreadyVoted(id, voter);
+        _castVote(id, p, voter, approve, ref);
+    }
+
+    /// @dev Records a vote, then decides (the seed's internal approveAction): a veto rejects;
+    /// reaching the margin executes the stored call once (status set first); a margin out of
+    /// reach rejects. Returns whether the proposal was decided.
+    function _castVote(uint256 id, Proposal storage p, address voter, bool approve, bytes32 ref)
+        private
+        returns (bool decided)
+    {
+        _ballots[id][voter] = approve ? Ballot.Approve : Ballot.Reject;
+        uint256 approvals = p.approvals;
+        uint256 rejections = p.rejections;
+        bool veto;
+        if (approve) {
+            p.approvals = uint24(++approvals);
+        } else {
+            p.rejections = uint24(++rejections);
+            veto = _ballotRoles[p.policyId][voter] & _ROLE_VETO != 0;
+        }
+        emit VoteCast(id, voter, ref, approve, veto, approvals, rejections);
+
+        uint256 required = p.required;
+        if (!veto && approvals >= required) {
+            p.status = ProposalStatus.Executed;
+            _dispatch(p.action, _policies[p.policyId], p.proposer, p.ref, p.params, id);
+            emit ProposalExecuted(id, p.ref, p.action);
+            emit ActionExecuted(p.ref, p.action, p.proposer, id);
+            return true;
+        }
+        if (veto || p.voterCount - rejections < required) {
+            p.status = ProposalStatus.Rejected;
+            emit ProposalRejected(id, p.ref, p.action, veto ? voter : address(0));
+            return true;
+        }
+        return false;
+    }
+
+    /// @dev The stored status, with `Open` refined into `Superseded` or `Expired`.
+    function _statusOf(Proposal storage p) private view returns (ProposalStatus status) {
+        status = p.status;
+        if (status == ProposalStatus.Open) {
+            if (_actions[p.action].policyId != p.policyId) return ProposalStatus.Superseded;
+            if (block.timestamp > p.deadline) return ProposalStatus.Expired;
+        }
+    }
+
+    /// @dev Whether `account` is one of the voters frozen when `p` opened: a listed voter of
+    /// the definition (`Specific`), or a member admitted before opening and still active (`All`).
+    function _isEligible(Proposal storage p, address account) private view returns (bool) {
+        uint32 policyId = p.policyId;
+        if (_policies[policyId].voters == Voters.All) {
+            MemberRecord storage m = _members[account];
+            return m.status == MemberStatus.Active && m.seq <= p.memberSnapshot;
+        }
+        return _ballotRoles[policyId][account] & _ROLE_VOTER != 0;
+    }
+
+    /// @dev Whether proposal `id` was approved by every voter of an All vote.
+    function _isUnanimousAll(uint256 id) private view returns (bool) {
+        if (id == 0) return false;
+        Proposal storage p = _proposals[id];
+        return _policies[p.policyId].voters == Voters.All && p.approvals == p.voterCount;
+    }
+
+    /// @dev Whether amendConstitution `params` redefine amendConstitution itself.
+    function _amendsItself(bytes memory params) private pure returns (bool) {
+        (ActionPolicy memory policy,) = abi.decode(params, (ActionPolicy, PermissionEntry[]));
+        return keccak256(bytes(policy.name)) == _AMEND_CONSTITUTION;
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                           INTERNAL: POLICY
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev Defines (or replaces) an action as a new definition. Emits {ActionDefined} and
+    /// a {PermissionSet} per entry.
+    function _defineAction(ActionPolicy memory policy, PermissionEntry[] memory permissions, bytes32 ref)
+        private
+        returns (bytes32 actionId)
+    {
+        uint256 nameLength = bytes(policy.name).length;
+        if (nameLength == 0 || nameLength > _MAX_NAME_LENGTH) revert ConstitutionInvalidActionName();
+        actionId = keccak256(bytes(policy.name));
+        _checkModule(actionId, policy);
+        _checkVoting(actionId, policy);
+
+        uint32 policyId = ++_policyCount;
+        Policy storage p = _policies[policyId];
+        (p.module, p.selector, p.scope, p.voters) = (policy.module, policy.selector, policy.scope, policy.voters);
+        (p.margin, p.enabled, p.votingPeriod) = (policy.margin, policy.enabled, policy.votingPeriod);
+        mapping(address => uint8) storage roles = _ballotRoles[policyId];
+        for (uint256 i = 0; i < policy.voterList.length; ++i) {
+            address voter = policy.voterList[i];
+            if (voter == address(0) || roles[voter] != 0) revert ConstitutionInvalidVoting(actionId);
+            roles[voter] = _ROLE_VOTER;
+            p.voterList.push(voter);
+        }
+        bool specific = policy.voters == Voters.Specific;
+        for (uint256 i = 0; i < policy.vetoList.length; ++i) {
+            address vetoer = policy.vetoList[i];
+            uint8 r = roles[vetoer];
+            if (vetoer == address(0) || r & _ROLE_VETO != 0 || (specific && r & _ROLE_VOTER == 0)) {
+                revert ConstitutionInvalidVoting(actionId);
+            }
+            roles[vetoer] = r | _ROLE_VETO;
+            p.vetoList.push(vetoer);
+        }
+
+        ActionRecord storage record = _actions[actionId];
+        if (record.policyId == 0) {
+            record.name = policy.name;
+            _actionIndex.push(actionId);
+        }
+        record.policyId = policyId;
+        emit ActionDefined(actionId, ref, policyId, policy);
+        _setPermissions(actionId, policyId, permissions, ref);
+    }
+
+    /// @dev Defines a built-in action with the constructor's defaults.
+    function _defineBuiltin(string memory name, Voters voters, PermissionEntry[] memory grants) private {
+        _defineAction(
+            ActionPolicy({
+                name: name,
+                scope: Scope.Public,
+                module: address(0),
+                selector: bytes4(0),
+                enabled: true,
+                voters: voters,
+                margin: 0,
+                votingPeriod: voters == Voters.Any ? 0 : _DEFAULT_VOTING_PERIOD,
+                voterList: new address[](0),
+                vetoList: new address[](0)
+            }),
+            grants,
+            bytes32(0)
+        );
+    }
+
+    /// @dev Built-ins run here (no module) and are Public; other actions need a contract.
+    function _checkModule(bytes32 actionId, ActionPolicy memory policy) private view {
+        address module = policy.module;
+        bool valid = _isBuiltin(actionId)
+            ? module == address(0) && policy.scope == Scope.Public
+            : module != address(this) && module.code.length != 0 && policy.selector != bytes4(0);
+        if (!valid) revert ConstitutionInvalidModule(actionId, module);
+    }
+
+    /// @dev `Any`: no vote (margin <= 1, no lists). Otherwise: a Public action other than
+    /// voteFor, a voting period, and a voter list exactly when `Specific`.
+    function _checkVoting(bytes32 actionId, ActionPolicy memory policy) private pure {
+        uint256 voterCount = policy.voterList.length;
+        uint256 vetoCount = policy.vetoList.length;
+        if (voterCount > _MAX_VOTERS) revert ConstitutionTooManyVoters(voterCount, _MAX_VOTERS);
+        if (vetoCount > _MAX_VOTERS) revert ConstitutionTooManyVoters(vetoCount, _MAX_VOTERS);
+        Voters voters = policy.voters;
+        bool valid = voters == Voters.Any
+            ? policy.margin <= 1 && voterCount == 0 && vetoCount == 0
+            : policy.scope == Scope.Public && actionId != _VOTE_FOR && policy.votingPeriod != 0
+                && (voters == Voters.Specific) == (voterCount != 0);
+        if (!valid) revert ConstitutionInvalidVoting(actionId);
+    }
+
+    /// @dev Writes permission entries on definition `policyId` of `actionId`.
+    function _setPermissions(bytes32 actionId, uint32 policyId, PermissionEntry[] memory entries, bytes32 ref)
+        private
+    {
+        mapping(address => Permission) storage perms = _permissions[policyId];
+        for (uint256 i = 0; i < entries.length; ++i) {
+            PermissionEntry memory e = entries[i];
+            if (e.account == address(0) || (e.validUntil != 0 && e.validFrom > e.validUntil)) {
+                revert ConstitutionInvalidPermission(e.account);
+            }
+            if (e.canExecute) {
+                perms[e.account] = Permission({canExecute: true, validFrom: e.validFrom, validUntil: e.validUntil});
+                emit PermissionSet(actionId, e.account, ref, true, e.validFrom, e.validUntil);
+            } else {
+                delete perms[e.account];
+                emit PermissionSet(actionId, e.account, ref, false, 0, 0);
+            }
+        }
+    }
+
+    /// @dev An open-ended grant of `actionId` to `account`. Emits {PermissionSet}.
+    function _grant(bytes32 actionId, address account, bytes32 ref) private {
+        _permissions[_actions[actionId].policyId][account] = Permission({canExecute: true, validFrom: 0, validUntil: 0});
+        emit PermissionSet(actionId, account, ref, true, 0, 0);
+    }
+
+    /// @dev Why `account` may not execute `actionId` now (`None` if it may).
+    function _denyReason(bytes32 actionId, address account) private view returns (DenyReason) {
+        MemberStatus status = _members[account].status;
+        if (status == MemberStatus.None) return DenyReason.NotMember;
+        if (status == MemberStatus.Suspended) return DenyReason.MemberSuspended;
+        uint32 policyId = _actions[actionId].policyId;
+        if (policyId == 0) return DenyReason.UnknownAction;
+        Policy storage policy = _policies[policyId];
+        if (!policy.enabled) return DenyReason.ActionDisabled;
+        if (policy.scope == Scope.Internal) return DenyReason.InternalAction;
+        Permission memory perm = _permissions[policyId][account];
+        if (!perm.canExecute) return DenyReason.NoPermission;
+        if (perm.validFrom != 0 && block.timestamp < perm.validFrom) return DenyReason.PermissionNotYetValid;
+        if (perm.validUntil != 0 && block.timestamp > perm.validUntil) return DenyReason.PermissionExpired;
+        return DenyReason.None;
+    }
+
+    /// @dev The current definition id of `actionId`; reverts if the action is unknown.
+    function _requirePolicyId(bytes32 actionId) private view returns (uint32 policyId) {
+        policyId = _actions[actionId].policyId;
+        if (policyId == 0) revert ConstitutionUnknownAction(actionId);
+    }
+
+    function _isBuiltin(bytes32 actionId) private pure returns (bool) {
+        return actionId == _ADD_MEMBER || actionId == _SUSPEND_MEMBER || actionId == _AMEND_CONSTITUTION
+            || actionId == _UPDATE_PERMISSIONS || actionId == _REFRESH_TRUST_KEYS || actionId == _VOTE_FOR;
+    }
+
+    function _checkGenesis() private view {
+        address authority = _genesisAuthority;
+        if (authority == address(0)) revert ConstitutionGenesisSealed();
+        if (msg.sender != authority) revert ConstitutionGenesisUnauthorized(msg.sender);
+    }
+
+    function _checkNotExecuting() private view {
+        if (_depth != 0) revert ConstitutionReentrantCall();
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                           INTERNAL: MEMBERS
     //////////////////////////////////////////////////////////////*/
 
     /// @dev Admits a member. Emits a {MemberAdded} event.
-    function _addMember(MemberInit memory init, bytes32 ref) internal {
+    function _addMember(MemberInit memory init, bytes32 ref) private {
         if (init.account == address(0)) revert ConstitutionInvalidMember(init.account);
         if (_members[init.account].status != MemberStatus.None) revert ConstitutionMemberExists(init.account);
         if (init.trustKey == bytes32(0)) revert ConstitutionInvalidTrustKey();
         uint256 nameLength = bytes(init.name).length;
         if (nameLength == 0 || nameLength > _MAX_NAME_LENGTH) revert ConstitutionInvalidName();
-        _members[init.account] = Member({
+        uint256 seq = _memberIndex.length + 1;
+        if (seq > type(uint24).max) revert ConstitutionInvalidMember(init.account);
+        _members[init.account] = MemberRecord({
             account: init.account,
             status: MemberStatus.Active,
             joinedAt: uint64(block.timestamp),
+            seq: uint24(seq),
             trustKey: init.trustKey,
             name: init.name
         });
         _memberIndex.push(init.account);
+        ++_activeMembers;
         emit MemberAdded(init.account, ref, init.name, init.trustKey);
+    }
+
+    /// @dev Suspends an active member. Emits a {MemberSuspended} event.
+    function _suspendMember(address account, bytes32 ref) private {
+        MemberRecord storage m = _members[account];
+        if (m.status == MemberStatus.None) revert ConstitutionNotMember(account);
+        if (m.status == MemberStatus.Suspended) revert ConstitutionMemberSuspended(account);
+        m.status = MemberStatus.Suspended;
+        --_activeMembers;
+        emit MemberSuspended(account, ref);
+    }
+
+    /// @dev Replaces `account`'s trust key. Emits a {TrustKeyRefreshed} event.
+    function _refreshTrustKey(address account, bytes32 trustKey, bytes32 ref) private {
+        if (trustKey == bytes32(0)) revert ConstitutionInvalidTrustKey();
+        _members[account].trustKey = trustKey;
+        emit TrustKeyRefreshed(account, ref, trustKey);
+    }
+
+    function _memberView(address account) private view returns (Member memory) {
+        MemberRecord storage m = _members[account];
+        return Member({account: m.account, status: m.status, joinedAt: m.joinedAt, trustKey: m.trustKey, name: m.name});
+    }
+
+    function _policyView(bytes32 actionId) private view returns (ActionPolicy memory view_) {
+        ActionRecord storage record = _actions[actionId];
+        if (record.policyId == 0) return view_;
+        Policy storage p = _policies[record.policyId];
+        view_.name = record.name;
+        (view_.scope, view_.module, view_.selector, view_.enabled) = (p.scope, p.module, p.selector, p.enabled);
+        (view_.voters, view_.margin, view_.votingPeriod) = (p.voters, p.margin, p.votingPeriod);
+        view_.voterList = p.voterList;
+        view_.vetoList = p.vetoList;
+    }
+
+    /// @dev The page [start, end) of a list of `total` items.
+    function _window(uint256 offset, uint256 limit, uint256 total) private pure returns (uint256, uint256) {
+        if (offset >= total) return (total, total);
+        uint256 end = limit > total - offset ? total : offset + limit;
+        return (offset, end);
     }
 }

@@ -110,7 +110,7 @@ def main() -> int:
 
         step("3. A member rotates its trust key (the seed's refreshTrustKeys), with a correlation ref")
         new_key = os.urandom(32)
-        receipt = operator.constitution.rotate_trust_key(new_key, ref="DEMO-KEY-ROTATION")
+        receipt = operator.constitution.rotate_trust_key(new_key, ref="DEMO-KEY-ROTATION").receipt
         (event,) = operator.contract("Constitution").events(receipt, "TrustKeyRefreshed")
         console.print(
             f"{members[0].name}: tx {receipt.tx_hash[:18]}… in block {receipt.block_number}, "

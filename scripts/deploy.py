@@ -48,12 +48,26 @@ def _record(name: str, contract, abis: dict) -> DeployedContract:  # type: ignor
     return DeployedContract(name, contract.address, receipt.block_number, str(receipt.txn_hash), abi_hash(abis[name]))
 
 
+def genesis(constitution, config: ConsortiumConfig, modules: dict, deployer) -> None:  # type: ignore[no-untyped-def,type-arg]
+    """Define the configured actions and permissions, then seal: from now on only actions change policy."""
+    for action in config.actions:
+        try:
+            policy = action.to_policy({name: c.address for name, c in modules.items()})
+        except ConfigurationError as exc:
+            raise click.ClickException(str(exc)) from None
+        grants = [p.to_tuple() for p in action.permissions()]
+        constitution.genesisDefineAction(policy.to_tuple(), grants, sender=deployer)
+    constitution.sealGenesis(sender=deployer)
+
+
 def deploy(config: ConsortiumConfig, deployer) -> Deployment:  # type: ignore[no-untyped-def]
     """Deploy every contract of the consortium; returns the manifest (not yet written)."""
     abis = compiled_abis()
     founders = [(m.address, m.trust_key, m.name) for m in config.members]
     constitution = project.Constitution.deploy(founders, sender=deployer)
     contracts = {"Constitution": _record("Constitution", constitution, abis)}
+    modules: dict = {}  # type: ignore[type-arg]
+    genesis(constitution, config, modules, deployer)
     return Deployment(
         network=networks.provider.network.name,
         chain_id=networks.provider.chain_id,

@@ -2,8 +2,25 @@
 pragma solidity 0.8.28;
 
 /// @title IConstitution
-/// @notice The consortium's governance contract: who the members are and how they reach
-/// the chain. Holds the types, events and errors shared by the Constitution and its clients.
+/// @notice The consortium's governance contract and single entry point. Members send
+/// {executeAction}; the Constitution checks the action's policy (scope, permission list,
+/// voting schema), then runs the action itself (built-in actions) or dispatches it to the
+/// module that implements it. Holds the types, events and errors shared with its clients.
+///
+/// Action ids are `keccak256(bytes(name))`. Built-in actions and the ABI encoding of their
+/// `params` (each is `abi.encode(...)` of the listed values):
+///
+/// | name                | params                                                        |
+/// | ------------------- | ------------------------------------------------------------- |
+/// | `addMember`         | `(address account, bytes32 trustKey, string name)`            |
+/// | `suspendMember`     | `(address account)`                                           |
+/// | `amendConstitution` | `(ActionPolicy policy, PermissionEntry[] permissions)`        |
+/// | `updatePermissions` | `(bytes32 action, PermissionEntry[] entries)`                 |
+/// | `refreshTrustKeys`  | `(bytes32 trustKey)`                                          |
+/// | `voteFor`           | `(uint256 proposalId, bool approve)`                          |
+///
+/// Module actions receive `abi.encodeWithSelector(selector, caller, ref, params)`: a module
+/// entry point is `function f(address caller, bytes32 ref, bytes calldata params) external`.
 interface IConstitution {
     /*//////////////////////////////////////////////////////////////
                                  TYPES
@@ -16,8 +33,56 @@ interface IConstitution {
         Suspended
     }
 
+    /// @notice Who may call an action: `Public` = members, through {executeAction};
+    /// `Internal` = only the module of an action being executed, through {executeInternal}.
+    enum Scope {
+        Public,
+        Internal
+    }
+
+    /// @notice Who votes on an action. `Any`: nobody, the permitted caller's request is
+    /// enough (margin 0 or 1, no veto list). `Specific`: the listed voters. `All`: every member
+    /// active when the proposal opens.
+    enum Voters {
+        Any,
+        Specific,
+        All
+    }
+
+    /// @notice A proposal's state. `Expired` (past the deadline) and `Superseded` (its action
+    /// was redefined by amendConstitution since it opened) are derived by the views from an
+    /// `Open` proposal; neither can execute any more.
+    enum ProposalStatus {
+        None,
+        Open,
+        Executed,
+        Rejected,
+        Expired,
+        Superseded
+    }
+
+    /// @notice Why {executeAction} refused a caller (reported by {ActionDenied} and
+    /// {canExecute}), in the order the checks run. `None` means "allowed".
+    enum DenyReason {
+        None,
+        NotMember,
+        MemberSuspended,
+        UnknownAction,
+        ActionDisabled,
+        InternalAction,
+        NoPermission,
+        PermissionNotYetValid,
+        PermissionExpired
+    }
+
+    /// @notice A vote recorded for a voter on a proposal.
+    enum Ballot {
+        None,
+        Approve,
+        Reject
+    }
+
     /// @notice A consortium member as stored on chain.
-    /// @dev Packed: account, status and joinedAt share one slot; trustKey one; name the rest.
     struct Member {
         address account;
         MemberStatus status;
@@ -31,6 +96,85 @@ interface IConstitution {
         address account;
         bytes32 trustKey;
         string name;
+    }
+
+    /// @notice The definition of an action (what amendConstitution replaces as a whole).
+    /// @param name The action name, 1 to 64 bytes; the action id is `keccak256(bytes(name))`.
+    /// @param scope `Public` or `Internal`.
+    /// @param module The contract implementing the action; zero for a built-in action.
+    /// @param selector The module entry point `f(address caller, bytes32 ref, bytes params)`.
+    /// @param enabled A disabled action is denied (`ActionDisabled`).
+    /// @param voters The voting schema's voter kind.
+    /// @param margin Minimum approvals: 0 = a strict majority of the voters (n / 2 + 1);
+    /// otherwise `margin`, capped at the number of voters (255 = every voter).
+    /// @param votingPeriod Seconds a proposal stays open (required when a vote is needed).
+    /// @param voterList The voters for `Specific` (1 to 32, distinct); empty otherwise.
+    /// @param vetoList Voters whose reject vote is a veto (at most 32, distinct; for
+    /// `Specific` a subset of `voterList`); empty for `Any`.
+    struct ActionPolicy {
+        string name;
+        Scope scope;
+        address module;
+        bytes4 selector;
+        bool enabled;
+        Voters voters;
+        uint8 margin;
+        uint32 votingPeriod;
+        address[] voterList;
+        address[] vetoList;
+    }
+
+    /// @notice A member's permission on an action. Windows are inclusive; 0 = open.
+    struct Permission {
+        bool canExecute;
+        uint64 validFrom;
+        uint64 validUntil;
+    }
+
+    /// @notice A grant (`canExecute` true) or revocation (false, window ignored) for `account`.
+    struct PermissionEntry {
+        address account;
+        bool canExecute;
+        uint64 validFrom;
+        uint64 validUntil;
+    }
+
+    /// @notice One call of {executeBatch}: the arguments of {executeAction}.
+    struct Call {
+        bytes32 action;
+        bytes params;
+        bytes32 ref;
+    }
+
+    /// @notice The outcome of one call of {executeBatch}.
+    /// @param ok Executed or proposal opened (as {executeAction}'s `ok`).
+    /// @param reverted The call reverted (its effects were undone); `revertData` holds the
+    /// revert data (a custom error). `ok` and `reverted` both false: denied.
+    /// @param proposalId The proposal opened by the call, or 0.
+    struct Outcome {
+        bool ok;
+        bool reverted;
+        uint256 proposalId;
+        bytes revertData;
+    }
+
+    /// @notice A proposal as returned by {proposal}.
+    /// @param policyId The action definition the proposal was opened under.
+    /// @param voterCount The quorum base frozen at opening.
+    /// @param required The approvals needed, frozen at opening.
+    struct ProposalView {
+        bytes32 action;
+        bytes32 ref;
+        address proposer;
+        uint256 policyId;
+        ProposalStatus status;
+        uint64 openedAt;
+        uint64 deadline;
+        uint256 voterCount;
+        uint256 required;
+        uint256 approvals;
+        uint256 rejections;
+        bytes params;
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -47,6 +191,50 @@ interface IConstitution {
     error ConstitutionInvalidTrustKey();
     /// @notice A member name must be 1 to 64 bytes long.
     error ConstitutionInvalidName();
+    /// @notice `account` is already suspended.
+    error ConstitutionMemberSuspended(address account);
+    /// @notice No action is defined under `action`.
+    error ConstitutionUnknownAction(bytes32 action);
+    /// @notice `action` is disabled.
+    error ConstitutionActionDisabled(bytes32 action);
+    /// @notice An action name must be 1 to 64 bytes long.
+    error ConstitutionInvalidActionName();
+    /// @notice `module` cannot implement `action`: built-ins have no module and are Public;
+    /// other actions need a contract (not the Constitution) and a non-zero selector.
+    error ConstitutionInvalidModule(bytes32 action, address module);
+    /// @notice The voting schema of `action` breaks a rule (see {ActionPolicy}).
+    error ConstitutionInvalidVoting(bytes32 action);
+    /// @notice A voter or veto list holds `count` addresses; at most `max` are allowed.
+    error ConstitutionTooManyVoters(uint256 count, uint256 max);
+    /// @notice A permission entry for `account` is invalid (zero account, validFrom > validUntil).
+    error ConstitutionInvalidPermission(address account);
+    /// @notice `action` cannot be changed this way: updatePermissions cannot touch its own
+    /// policy, amendConstitution can redefine itself only by a unanimous vote of All members.
+    error ConstitutionProtectedAction(bytes32 action);
+    /// @notice No proposal has id `proposalId`.
+    error ConstitutionUnknownProposal(uint256 proposalId);
+    /// @notice Proposal `proposalId` is `status`, not open for votes.
+    error ConstitutionProposalNotOpen(uint256 proposalId, ProposalStatus status);
+    /// @notice Proposal `proposalId` expired at `deadline`; it can no longer execute.
+    error ConstitutionProposalExpired(uint256 proposalId, uint64 deadline);
+    /// @notice `account` is not among the voters frozen when `proposalId` opened.
+    error ConstitutionNotVoter(uint256 proposalId, address account);
+    /// @notice `voter` already voted on `proposalId`.
+    error ConstitutionAlreadyVoted(uint256 proposalId, address voter);
+    /// @notice `caller` is not the module of the action being executed.
+    error ConstitutionUnauthorizedModule(address caller);
+    /// @notice `action` is Public: it cannot be invoked from inside another action.
+    error ConstitutionNotInternalAction(bytes32 action);
+    /// @notice A public entry point was called while an action is executing.
+    error ConstitutionReentrantCall();
+    /// @notice Module calls nest deeper than allowed.
+    error ConstitutionCallDepthExceeded();
+    /// @notice `caller` may not call this function (it is reserved to the Constitution itself).
+    error ConstitutionUnauthorizedCaller(address caller);
+    /// @notice The genesis phase is over: policy changes only through actions.
+    error ConstitutionGenesisSealed();
+    /// @notice `caller` is not the genesis authority (the deployer).
+    error ConstitutionGenesisUnauthorized(address caller);
 
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
@@ -58,12 +246,167 @@ interface IConstitution {
     /// @notice `account` replaced its trust key with `trustKey`.
     event TrustKeyRefreshed(address indexed account, bytes32 indexed ref, bytes32 trustKey);
 
+    /// @notice `account` was suspended: it can no longer execute actions or vote.
+    event MemberSuspended(address indexed account, bytes32 indexed ref);
+
+    /// @notice `action` was defined (or replaced) as definition `policyId`. Permissions of an
+    /// earlier definition are void; {PermissionSet} events for the new one follow.
+    event ActionDefined(bytes32 indexed action, bytes32 indexed ref, uint256 indexed policyId, ActionPolicy policy);
+
+    /// @notice `account`'s permission on `action` was set (revoked when `canExecute` is false).
+    event PermissionSet(
+        bytes32 indexed action,
+        address indexed account,
+        bytes32 indexed ref,
+        bool canExecute,
+        uint64 validFrom,
+        uint64 validUntil
+    );
+
+    /// @notice The genesis phase ended; `authority` can no longer change policy directly.
+    event GenesisSealed(address indexed authority);
+
+    /// @notice `caller` executed `action` (directly: `proposalId` 0; or as the decision of
+    /// proposal `proposalId`, `caller` being its proposer and `ref` its ref).
+    event ActionExecuted(bytes32 indexed ref, bytes32 indexed action, address indexed caller, uint256 proposalId);
+
+    /// @notice `caller` was refused `action` for `reason` (a {DenyReason}); nothing changed.
+    event ActionDenied(bytes32 indexed ref, bytes32 indexed action, address indexed caller, DenyReason reason);
+
+    /// @notice Call number `index` of an {executeBatch} reverted with `revertData`; its effects
+    /// were undone, the other calls stand.
+    event ActionReverted(
+        bytes32 indexed ref, bytes32 indexed action, address indexed caller, uint256 index, bytes revertData
+    );
+
+    /// @notice `proposer` asked for `action`; a vote decides. `required` approvals out of
+    /// `voterCount` voters are needed before `deadline`.
+    event ProposalOpened(
+        uint256 indexed proposalId,
+        bytes32 indexed ref,
+        bytes32 indexed action,
+        address proposer,
+        uint256 policyId,
+        uint256 voterCount,
+        uint256 required,
+        uint64 deadline,
+        bytes params
+    );
+
+    /// @notice `voter` is asked to vote on `proposalId`. `voter` is the zero address when the
+    /// voters are All members active at opening (one broadcast instead of one event each).
+    event VoteRequested(uint256 indexed proposalId, address indexed voter, bytes32 action, bytes32 ref);
+
+    /// @notice `voter` voted on `proposalId` (`ref`: the vote's own ref); running tallies.
+    event VoteCast(
+        uint256 indexed proposalId,
+        address indexed voter,
+        bytes32 indexed ref,
+        bool approve,
+        bool veto,
+        uint256 approvals,
+        uint256 rejections
+    );
+
+    /// @notice Proposal `proposalId` (ref `ref`) reached its margin and its action executed.
+    event ProposalExecuted(uint256 indexed proposalId, bytes32 indexed ref, bytes32 indexed action);
+
+    /// @notice Proposal `proposalId` was rejected: vetoed by `vetoedBy`, or (zero) because
+    /// the remaining voters can no longer reach the margin.
+    event ProposalRejected(uint256 indexed proposalId, bytes32 indexed ref, bytes32 indexed action, address vetoedBy);
+
+    /*//////////////////////////////////////////////////////////////
+                                GENESIS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Defines or replaces an action during genesis (the deploy script turns
+    /// consortium.yaml into these calls). Same rules and effects as amendConstitution, except
+    /// that any action, amendConstitution and updatePermissions included, may be redefined.
+    /// @param policy The action definition.
+    /// @param permissions The permission list of the new definition.
+    /// @return action The action id, `keccak256(bytes(policy.name))`.
+    /// @dev Requirements: the caller is the deployer and {sealGenesis} was not called.
+    /// Emits an {ActionDefined} event and a {PermissionSet} event per entry, with a zero ref.
+    function genesisDefineAction(ActionPolicy calldata policy, PermissionEntry[] calldata permissions)
+        external
+        returns (bytes32 action);
+
+    /// @notice Sets permission entries during genesis (any action, updatePermissions included).
+    /// @param action The action id.
+    /// @param entries Grants and revocations.
+    /// @dev Requirements: as {genesisDefineAction}; `action` is defined.
+    /// Emits a {PermissionSet} event per entry, with a zero ref.
+    function genesisSetPermissions(bytes32 action, PermissionEntry[] calldata entries) external;
+
+    /// @notice Ends the genesis phase for good: from now on only actions change policy.
+    /// @dev Requirements: the caller is the deployer; not yet sealed. Emits {GenesisSealed}.
+    function sealGenesis() external;
+
+    /*//////////////////////////////////////////////////////////////
+                                ACTIONS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice The seed's executeAction: asks the Constitution to run `action` for the caller.
+    /// @param action The action id, `keccak256(bytes(name))`.
+    /// @param params The action's arguments, ABI-encoded (see the table above for built-ins).
+    /// @param ref The caller's correlation id, carried by every event the action emits.
+    /// @return ok False when the caller was denied (then {ActionDenied} is emitted and nothing
+    /// else changes); true when the action executed or a proposal was opened.
+    /// @return proposalId The proposal opened for a vote, or 0 when executed directly.
+    /// @dev A denial never reverts. A business failure (in a built-in or a module) reverts the
+    /// whole transaction with its custom error. When the voting schema needs a vote, the
+    /// proposer's request counts as its approval if it is an eligible voter holding voteFor,
+    /// and the action executes at once if that already reaches the margin.
+    /// Emits {ActionExecuted}, {ActionDenied} or {ProposalOpened} (+ {VoteCast}, {VoteRequested}).
+    function executeAction(bytes32 action, bytes calldata params, bytes32 ref)
+        external
+        returns (bool ok, uint256 proposalId);
+
+    /// @notice Runs several actions in one transaction, each checked on its own. A denied call
+    /// is reported and the batch goes on; a reverting call is undone alone (it runs in an
+    /// isolated self-call), reported by {ActionReverted}, and the batch goes on.
+    /// @param calls The actions to run, in order.
+    /// @return outcomes One outcome per call, in order (also readable from the events).
+    function executeBatch(Call[] calldata calls) external returns (Outcome[] memory outcomes);
+
+    /// @notice Votes on a proposal: the built-in action voteFor, i.e. exactly
+    /// `executeAction(keccak256("voteFor"), abi.encode(proposalId, approve), ref)`.
+    /// @param proposalId The proposal.
+    /// @param approve True to approve, false to reject (a veto when the voter is on the veto list).
+    /// @param ref The vote's correlation id.
+    /// @return ok False when the caller was denied the voteFor action.
+    /// @dev Requirements (reverting): the proposal exists, is open, not expired, not superseded;
+    /// the caller was a voter at opening and has not voted. A vote that reaches the margin
+    /// executes the proposal's action in this transaction (its failure reverts the vote).
+    function voteFor(uint256 proposalId, bool approve, bytes32 ref) external returns (bool ok);
+
+    /// @notice Runs an Internal action on behalf of the action being executed. The module
+    /// receives the original caller, `ref` and `params`.
+    /// @param action An Internal, enabled action.
+    /// @param ref The correlation id to pass on.
+    /// @param params The internal action's arguments.
+    /// @return result The internal module's return data.
+    /// @dev Requirements: the caller is the module currently executing (depth > 0); `action`
+    /// is Internal. Emits {ActionExecuted} (caller: the original member).
+    function executeInternal(bytes32 action, bytes32 ref, bytes calldata params)
+        external
+        returns (bytes memory result);
+
+    /// @notice The isolation step of {executeBatch}: {executeAction} on behalf of `caller`.
+    /// @dev Requirements: called by the Constitution itself.
+    function executeActionAs(address caller, bytes32 action, bytes calldata params, bytes32 ref)
+        external
+        returns (bool ok, uint256 proposalId);
+
     /*//////////////////////////////////////////////////////////////
                                READ API
     //////////////////////////////////////////////////////////////*/
 
     /// @notice Number of members ever admitted (active and suspended).
     function memberCount() external view returns (uint256);
+
+    /// @notice Number of active members.
+    function activeMemberCount() external view returns (uint256);
 
     /// @notice Members in admission order, `limit` at most from `offset` (paginate, never loop).
     /// @param offset Index of the first member to return.
@@ -76,4 +419,46 @@ interface IConstitution {
 
     /// @notice Whether `account` is a member in good standing.
     function isActiveMember(address account) external view returns (bool);
+
+    /// @notice Number of defined actions (built-ins included).
+    function actionCount() external view returns (uint256);
+
+    /// @notice Actions in definition order, `limit` at most from `offset`.
+    /// @return ids The action ids.
+    /// @return policies Their current definitions.
+    function actions(uint256 offset, uint256 limit)
+        external
+        view
+        returns (bytes32[] memory ids, ActionPolicy[] memory policies);
+
+    /// @notice The current definition of action `actionId` (empty name if unknown).
+    function action(bytes32 actionId) external view returns (ActionPolicy memory policy);
+
+    /// @notice The id of the current definition of `actionId` (0 if unknown).
+    function policyIdOf(bytes32 actionId) external view returns (uint256);
+
+    /// @notice `account`'s permission on the current definition of `actionId`.
+    function permission(bytes32 actionId, address account) external view returns (Permission memory);
+
+    /// @notice Whether `account` may execute `actionId` now: `None`, or why it would be denied.
+    function canExecute(bytes32 actionId, address account) external view returns (DenyReason);
+
+    /// @notice Number of proposals ever opened; ids run from 1 to this number.
+    function proposalCount() external view returns (uint256);
+
+    /// @notice Proposal `proposalId` with its tallies and (derived) status.
+    function proposal(uint256 proposalId) external view returns (ProposalView memory);
+
+    /// @notice Whether `voter` voted on `proposalId`.
+    function hasVoted(uint256 proposalId, address voter) external view returns (bool);
+
+    /// @notice The vote of `voter` on `proposalId`.
+    function ballotOf(uint256 proposalId, address voter) external view returns (Ballot);
+
+    /// @notice Whether `account` may vote on `proposalId` as one of the voters frozen at
+    /// opening (`Specific`: listed; `All`: admitted before opening and still active).
+    function isVoter(uint256 proposalId, address account) external view returns (bool);
+
+    /// @notice The genesis authority (the deployer), or zero once genesis is sealed.
+    function genesisAuthority() external view returns (address);
 }

@@ -11,18 +11,22 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+import yaml
 from eth_account.signers.local import LocalAccount
 
 from telcochain import output
 from telcochain.client import DEFAULT_RPC_URL, Client
-from telcochain.errors import TelcochainError
+from telcochain.consortium import MemberConfig, parse_action
+from telcochain.constitution import ActionPolicy, ActionResult, ProposalStatus, Voters
+from telcochain.errors import MemberNotFound, TelcochainError
 from telcochain.keystore import Keystore, account_from_env
 from telcochain.node import LocalNode, NodeConfig
-from telcochain.types import to_ref
+from telcochain.types import show_bytes32, to_address, to_ref
 
 F = TypeVar("F", bound=Callable[..., Any])
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -83,6 +87,15 @@ def account_options(f: F) -> F:
     return f
 
 
+def parse_key(text: str, param: str) -> bytes:
+    if not (text.startswith("0x") and len(text) == 66):
+        raise click.BadParameter("a trust key is 32 bytes as 0x-prefixed hex (66 characters)", param_hint=param)
+    try:
+        return bytes.fromhex(text[2:])
+    except ValueError:
+        raise click.BadParameter("not valid hex", param_hint=param) from None
+
+
 def read_password(password_file: Path | None, prompt: str = "Keystore password") -> str:
     if password_file is not None:
         return password_file.read_text().rstrip("\r\n")
@@ -102,6 +115,58 @@ def load_account(account: str | None, password_file: Path | None) -> LocalAccoun
 
 def connect(rpc_url: str, deployment: Path | None, account: LocalAccount | None = None) -> Client:
     return Client.connect(rpc_url, account, deployment=deployment)
+
+
+def resolve_member(client: Client, who: str) -> str:
+    """A member's address from its address or its name (case-insensitive)."""
+    if who.startswith("0x"):
+        return to_address(who, "member")
+    matches = [m for m in client.constitution.members() if m.name.lower() == who.lower()]
+    if not matches:
+        raise MemberNotFound(who)
+    return matches[0].address
+
+
+def parse_when(value: str | None, option: str) -> int:
+    """--from / --until: a date, a date-time or a unix timestamp (UTC)."""
+    if not value:
+        return 0
+    if value.isdigit():
+        return int(value)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a date (YYYY-MM-DD[THH:MM]) or a timestamp", param_hint=option
+        ) from None
+    return int(moment.replace(tzinfo=moment.tzinfo or timezone.utc).timestamp())
+
+
+def show_time(timestamp: int) -> str:
+    if not timestamp:
+        return "-"
+    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def report_action(result: ActionResult, as_json: bool, what: str) -> None:
+    """One confirmation line (or JSON) for an action's outcome."""
+    data = {
+        "action": result.action,
+        "status": result.status,
+        "proposal_id": result.proposal_id or None,
+        "ref": show_bytes32(result.ref),
+        "tx_hash": result.receipt.tx_hash,
+        "block": result.receipt.block_number,
+    }
+    if as_json:
+        output.emit_json(data)
+    elif result.status == "pending_vote":
+        output.done(f"{what}: proposal #{result.proposal_id} opened, waiting for votes (tx {result.receipt.tx_hash})")
+    else:
+        output.done(f"{what} (tx {result.receipt.tx_hash}, block {result.receipt.block_number})")
+
+
+ref_option = click.option("--ref", help="Correlation id echoed in the events (≤ 32 bytes) [default: random].")
 
 
 # -- the group --------------------------------------------------------------------------------
@@ -209,6 +274,367 @@ def member_list(rpc_url: str, deployment: Path | None, as_json: bool) -> None:
     )
 
 
+@member.command("add")
+@click.argument("address")
+@click.option("--name", required=True, help="The member's name (1-64 bytes).")
+@click.option("--trust-key", required=True, help="Its public encryption key (32 bytes, 0x-hex).")
+@ref_option
+@connection_options
+@account_options
+@json_option
+def member_add(
+    address: str,
+    name: str,
+    trust_key: str,
+    ref: str | None,
+    rpc_url: str,
+    deployment: Path | None,
+    account: str | None,
+    password_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Propose ADDRESS as a new member (addMember; usually put to a vote)."""
+    key = parse_key(trust_key, "--trust-key")
+    client = connect(rpc_url, deployment, load_account(account, password_file))
+    result = client.constitution.add_member(to_address(address), key, name, ref)
+    report_action(result, as_json, f"addMember {name} ({address})")
+
+
+@member.command("suspend")
+@click.argument("member_ref", metavar="MEMBER")
+@ref_option
+@connection_options
+@account_options
+@json_option
+def member_suspend(
+    member_ref: str,
+    ref: str | None,
+    rpc_url: str,
+    deployment: Path | None,
+    account: str | None,
+    password_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Propose suspending MEMBER (an address or a member name)."""
+    client = connect(rpc_url, deployment, load_account(account, password_file))
+    address = resolve_member(client, member_ref)
+    report_action(client.constitution.suspend_member(address, ref), as_json, f"suspendMember {member_ref}")
+
+
+# -- actions ----------------------------------------------------------------------------------
+
+
+@main.group(cls=Group, context_settings=CONTEXT)
+def action() -> None:
+    """The constitution's actions: policies, permissions, the generic executeAction."""
+
+
+def _voting(policy: ActionPolicy, names: dict[str, str]) -> str:
+    if policy.voters is Voters.ANY:
+        return "no vote"
+    who = "all members" if policy.voters is Voters.ALL else ", ".join(names.get(a, a) for a in policy.voter_list)
+    margin = {0: "majority", 255: "everyone"}.get(policy.margin, f"{policy.margin} approvals")
+    veto = f"; veto: {', '.join(names.get(a, a) for a in policy.veto_list)}" if policy.veto_list else ""
+    days = policy.voting_period / 86400
+    return f"{who}, {margin}, {days:g} d{veto}"
+
+
+@action.command("list")
+@connection_options
+@json_option
+def action_list(rpc_url: str, deployment: Path | None, as_json: bool) -> None:
+    """List every action with its scope, implementation and voting schema."""
+    client = connect(rpc_url, deployment)
+    policies = client.constitution.actions()
+    if as_json:
+        output.emit_json(policies)
+        return
+    names = {m.address: m.name for m in client.constitution.members()}
+    modules = {c.address: c.name for c in client.deployment.contracts.values()}
+    output.table(
+        f"{len(policies)} actions",
+        ["action", "scope", "implemented by", "enabled", "vote"],
+        [
+            [
+                p.name,
+                p.scope.name.lower(),
+                "constitution" if p.builtin else modules.get(p.module, p.module),
+                "yes" if p.enabled else "no",
+                _voting(p, names),
+            ]
+            for p in policies
+        ],
+    )
+
+
+@action.command("show")
+@click.argument("name")
+@connection_options
+@json_option
+def action_show(name: str, rpc_url: str, deployment: Path | None, as_json: bool) -> None:
+    """Show NAME's policy and every member's permission on it."""
+    client = connect(rpc_url, deployment)
+    policy = client.constitution.policy(name)
+    members = client.constitution.members()
+    grants = [(m, client.constitution.permission(name, m.address)) for m in members]
+    if as_json:
+        output.emit_json({"policy": policy, "permissions": [g for _, g in grants if g.can_execute]})
+        return
+    names = {m.address: m.name for m in members}
+    modules = {c.address: c.name for c in client.deployment.contracts.values()}
+    output.pairs(
+        f"action {policy.name}",
+        [
+            ("id", "0x" + policy.id.hex()),
+            ("scope", policy.scope.name.lower()),
+            (
+                "implemented by",
+                "constitution (built-in)"
+                if policy.builtin
+                else f"{modules.get(policy.module, policy.module)} 0x{policy.selector.hex()}",
+            ),
+            ("enabled", "yes" if policy.enabled else "no"),
+            ("vote", _voting(policy, names)),
+        ],
+    )
+    output.table(
+        None,
+        ["member", "may execute", "from", "until", "now"],
+        [
+            [
+                m.name,
+                "yes" if g.can_execute else "no",
+                show_time(g.valid_from),
+                show_time(g.valid_until),
+                client.constitution.can_execute(name, m.address).text,
+            ]
+            for m, g in grants
+        ],
+    )
+
+
+@action.command("grant")
+@click.argument("name")
+@click.argument("member_ref", metavar="MEMBER")
+@click.option("--from", "valid_from", help="Valid from (YYYY-MM-DD[THH:MM] UTC, or a timestamp).")
+@click.option("--until", "valid_until", help="Valid until (inclusive).")
+@ref_option
+@connection_options
+@account_options
+@json_option
+def action_grant(
+    name: str,
+    member_ref: str,
+    valid_from: str | None,
+    valid_until: str | None,
+    ref: str | None,
+    rpc_url: str,
+    deployment: Path | None,
+    account: str | None,
+    password_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Give MEMBER the right to execute action NAME (updatePermissions)."""
+    start, end = parse_when(valid_from, "--from"), parse_when(valid_until, "--until")
+    client = connect(rpc_url, deployment, load_account(account, password_file))
+    client.constitution.policy(name)  # ActionNotFound before anything is sent
+    address = resolve_member(client, member_ref)
+    result = client.constitution.grant(name, address, valid_from=start, valid_until=end, ref=ref)
+    report_action(result, as_json, f"grant {name} to {member_ref}")
+
+
+@action.command("revoke")
+@click.argument("name")
+@click.argument("member_ref", metavar="MEMBER")
+@ref_option
+@connection_options
+@account_options
+@json_option
+def action_revoke(
+    name: str,
+    member_ref: str,
+    ref: str | None,
+    rpc_url: str,
+    deployment: Path | None,
+    account: str | None,
+    password_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Take away MEMBER's right to execute action NAME."""
+    client = connect(rpc_url, deployment, load_account(account, password_file))
+    client.constitution.policy(name)
+    address = resolve_member(client, member_ref)
+    report_action(client.constitution.revoke(name, address, ref), as_json, f"revoke {name} from {member_ref}")
+
+
+@action.command("amend")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@ref_option
+@connection_options
+@account_options
+@json_option
+def action_amend(
+    file: Path,
+    ref: str | None,
+    rpc_url: str,
+    deployment: Path | None,
+    account: str | None,
+    password_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Define or replace actions from FILE (amendConstitution), one proposal per action.
+
+    FILE uses the `actions:` format of consortium.yaml (members by name, modules by
+    contract name), e.g.
+
+    \b
+      actions:
+        deliver: {module: AssetRegistry, function: deliver, grants: [Acme Networks]}
+    """
+    try:
+        raw = yaml.safe_load(file.read_text())
+    except yaml.YAMLError as exc:
+        raise click.BadParameter(f"not valid YAML ({exc})", param_hint="FILE") from None
+    entries = raw.get("actions") if isinstance(raw, dict) else None
+    if not isinstance(entries, dict) or not entries:
+        raise click.BadParameter("expected an 'actions:' mapping with at least one action", param_hint="FILE")
+    client = connect(rpc_url, deployment, load_account(account, password_file))
+    members = tuple(MemberConfig(m.name, m.address, m.trust_key, "-") for m in client.constitution.members())
+    modules = {c.name: c.address for c in client.deployment.contracts.values()}
+    configs = [parse_action(str(n), a, members, str(file)) for n, a in entries.items()]
+    definitions = [(c.to_policy(modules), c.permissions()) for c in configs]
+    for policy, permissions in definitions:
+        report_action(client.constitution.amend(policy, permissions, ref), as_json, f"amendConstitution {policy.name}")
+
+
+@action.command("exec")
+@click.argument("name")
+@click.option("--params", "params_hex", default="0x", show_default=True, help="ABI-encoded parameters (0x-hex).")
+@ref_option
+@connection_options
+@account_options
+@json_option
+def action_exec(
+    name: str,
+    params_hex: str,
+    ref: str | None,
+    rpc_url: str,
+    deployment: Path | None,
+    account: str | None,
+    password_file: Path | None,
+    as_json: bool,
+) -> None:
+    """The seed's generic executeAction: run action NAME with raw PARAMS."""
+    try:
+        params = bytes.fromhex(params_hex.removeprefix("0x"))
+    except ValueError:
+        raise click.BadParameter("not valid hex", param_hint="--params") from None
+    client = connect(rpc_url, deployment, load_account(account, password_file))
+    report_action(client.constitution.execute_action(name, params, ref), as_json, name)
+
+
+# -- proposals and votes ------------------------------------------------------------------------
+
+
+@main.group(cls=Group, context_settings=CONTEXT)
+def proposal() -> None:
+    """Proposals: actions waiting for (or decided by) a vote."""
+
+
+STATUSES = [s.name.lower() for s in ProposalStatus if s is not ProposalStatus.NONE]
+
+
+@proposal.command("list")
+@click.option("--status", type=click.Choice(STATUSES), help="Only proposals with this status.")
+@connection_options
+@json_option
+def proposal_list(status: str | None, rpc_url: str, deployment: Path | None, as_json: bool) -> None:
+    """List proposals, newest first, with their tallies."""
+    client = connect(rpc_url, deployment)
+    wanted = ProposalStatus[status.upper()] if status else None
+    proposals = client.constitution.proposals(wanted)
+    if as_json:
+        output.emit_json(proposals)
+        return
+    names = {m.address: m.name for m in client.constitution.members()}
+    output.table(
+        f"{len(proposals)} proposals",
+        ["#", "action", "proposer", "status", "approvals", "rejections", "deadline", "ref"],
+        [
+            [
+                p.id,
+                p.action_name,
+                names.get(p.proposer, p.proposer),
+                p.status.name.lower(),
+                f"{p.approvals}/{p.required}",
+                p.rejections,
+                show_time(p.deadline),
+                show_bytes32(p.ref),
+            ]
+            for p in proposals
+        ],
+    )
+
+
+@proposal.command("show")
+@click.argument("proposal_id", metavar="PROPOSAL", type=click.IntRange(1))
+@connection_options
+@json_option
+def proposal_show(proposal_id: int, rpc_url: str, deployment: Path | None, as_json: bool) -> None:
+    """Show a proposal, its tally and who has voted."""
+    client = connect(rpc_url, deployment)
+    p = client.constitution.proposal(proposal_id)
+    members = client.constitution.members()
+    voted = {m.address: client.constitution.has_voted(proposal_id, m.address) for m in members}
+    if as_json:
+        output.emit_json({"proposal": p, "voted": voted})
+        return
+    names = {m.address: m.name for m in members}
+    output.pairs(
+        f"proposal #{p.id}: {p.action_name}",
+        [
+            ("status", p.status.name.lower()),
+            ("proposer", names.get(p.proposer, p.proposer)),
+            ("ref", show_bytes32(p.ref)),
+            ("tally", f"{p.approvals} approve, {p.rejections} reject; {p.required} of {p.voter_count} voters needed"),
+            ("opened", show_time(p.opened_at)),
+            ("deadline", show_time(p.deadline)),
+            ("voted", ", ".join(names[a] for a, v in voted.items() if v) or "nobody yet"),
+            ("params", "0x" + p.params.hex()),
+        ],
+    )
+
+
+@main.command()
+@click.argument("proposal_id", metavar="PROPOSAL", type=click.IntRange(1))
+@click.option("--approve/--reject", required=True, help="Your vote.")
+@ref_option
+@connection_options
+@account_options
+@json_option
+def vote(
+    proposal_id: int,
+    approve: bool,
+    ref: str | None,
+    rpc_url: str,
+    deployment: Path | None,
+    account: str | None,
+    password_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Vote on PROPOSAL; the deciding vote executes (or rejects) it at once."""
+    client = connect(rpc_url, deployment, load_account(account, password_file))
+    result = client.constitution.vote(proposal_id, approve, ref)
+    p = result.proposal
+    if as_json:
+        output.emit_json({"proposal": p, "approve": approve, "tx_hash": result.receipt.tx_hash})
+        return
+    verdict = {ProposalStatus.EXECUTED: "decided: executed", ProposalStatus.REJECTED: "decided: rejected"}.get(
+        p.status, f"{p.approvals}/{p.required} approvals so far"
+    )
+    output.done(f"{'approved' if approve else 'rejected'} proposal #{p.id} ({p.action_name}) — {verdict}")
+
+
 # -- keys -----------------------------------------------------------------------------------------
 
 
@@ -233,14 +659,9 @@ def keys_rotate(
     as_json: bool,
 ) -> None:
     """Replace your member's public trust key with TRUST_KEY (32 bytes, 0x-hex)."""
-    if not (trust_key.startswith("0x") and len(trust_key) == 66):
-        raise click.BadParameter("a trust key is 32 bytes as 0x-prefixed hex (66 characters)", param_hint="TRUST_KEY")
-    try:
-        key = bytes.fromhex(trust_key[2:])
-    except ValueError:
-        raise click.BadParameter("not valid hex", param_hint="TRUST_KEY") from None
+    key = parse_key(trust_key, "TRUST_KEY")
     client = connect(rpc_url, deployment, load_account(account, password_file))
-    receipt = client.constitution.rotate_trust_key(key, to_ref(ref))
+    receipt = client.constitution.rotate_trust_key(key, to_ref(ref)).receipt
     if as_json:
         output.emit_json(
             {

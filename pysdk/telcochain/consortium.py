@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass
+from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
+from eth_utils import keccak
 
 from telcochain.errors import ConfigurationError
 from telcochain.types import to_address
+
+if TYPE_CHECKING:
+    from telcochain.constitution import ActionPolicy, Permission
+
+#: Every module entry point has this shape (contracts/modules/ConstitutionModule.sol).
+ENTRY_POINT_ARGS = "(address,bytes32,bytes)"
 
 ROLES = ("operator", "vendor", "supplier", "customer")
 
@@ -25,11 +34,65 @@ class MemberConfig:
 
 
 @dataclass(frozen=True)
+class GrantConfig:
+    address: str
+    valid_from: int = 0
+    valid_until: int = 0
+
+
+@dataclass(frozen=True)
+class ActionConfig:
+    """One entry of ``actions:``: how an action is implemented, voted and granted."""
+
+    name: str
+    module: str | None  # a deployed contract's name; None for a Constitution built-in
+    function: str  # the module entry point, ``function(address,bytes32,bytes)``
+    scope: str  # "public" or "internal"
+    enabled: bool
+    voters: str  # "any", "all" or "specific"
+    voter_list: tuple[str, ...]
+    margin: int  # 0 = strict majority, 255 = every voter
+    veto_list: tuple[str, ...]
+    voting_period: int  # seconds
+    grants: tuple[GrantConfig, ...]
+
+    def to_policy(self, modules: dict[str, str]) -> ActionPolicy:
+        """The on-chain definition; ``modules`` maps deployed contract names to addresses."""
+        from telcochain.constitution import ActionPolicy, Scope, Voters
+
+        module, selector = "0x" + "00" * 20, b"\0" * 4
+        if self.module is not None:
+            if self.module not in modules:
+                have = ", ".join(sorted(modules)) or "none"
+                raise ConfigurationError(f"action {self.name}: module {self.module} is not deployed (have: {have})")
+            module = modules[self.module]
+            selector = keccak(text=self.function + ENTRY_POINT_ARGS)[:4]
+        return ActionPolicy(
+            name=self.name,
+            scope=Scope.PUBLIC if self.scope == "public" else Scope.INTERNAL,
+            module=module,
+            selector=selector,
+            enabled=self.enabled,
+            voters={"any": Voters.ANY, "specific": Voters.SPECIFIC, "all": Voters.ALL}[self.voters],
+            margin=self.margin,
+            voting_period=self.voting_period,
+            voter_list=self.voter_list,
+            veto_list=self.veto_list,
+        )
+
+    def permissions(self) -> list[Permission]:
+        from telcochain.constitution import Permission
+
+        return [Permission(g.address, True, g.valid_from, g.valid_until) for g in self.grants]
+
+
+@dataclass(frozen=True)
 class ConsortiumConfig:
     name: str
     members: tuple[MemberConfig, ...]
     source_hash: str  # sha256 of the file, recorded in the deployment manifest
     path: Path | None = None
+    actions: tuple[ActionConfig, ...] = ()
 
     def member(self, name: str) -> MemberConfig:
         for member in self.members:
@@ -49,6 +112,116 @@ def _trust_key(value: Any, where: str) -> bytes:
     if key == bytes(32):
         raise ConfigurationError(f"{where}: trust_key must not be zero")
     return key
+
+
+_DURATION = re.compile(r"^(\d+)\s*([smhdw]?)$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def _duration(value: Any, where: str) -> int:
+    match = _DURATION.match(str(value).strip())
+    if not match:
+        raise ConfigurationError(f"{where}: voting_period must be seconds or like 12h, 7d, 2w")
+    return int(match.group(1)) * _UNITS[match.group(2)]
+
+
+def _when(value: Any, where: str) -> int:
+    if value in (None, 0, ""):
+        return 0
+    if isinstance(value, int):
+        return value
+    if isinstance(value, datetime | date):
+        moment = value if isinstance(value, datetime) else datetime(value.year, value.month, value.day)
+        return int(moment.replace(tzinfo=moment.tzinfo or timezone.utc).timestamp())
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        raise ConfigurationError(f"{where}: {value!r} is not a date (YYYY-MM-DD[THH:MM])") from None
+    return int(moment.replace(tzinfo=moment.tzinfo or timezone.utc).timestamp())
+
+
+def parse_action(name: str, raw: Any, members: tuple[MemberConfig, ...], where: str) -> ActionConfig:
+    """One action entry (the ``actions:`` format); members are named from ``members``."""
+    at = f"{where}: action {name}"
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigurationError(f"{at}: expected a mapping")
+    unknown = set(raw) - {
+        "module",
+        "function",
+        "scope",
+        "enabled",
+        "voters",
+        "margin",
+        "veto",
+        "voting_period",
+        "grants",
+    }
+    if unknown:
+        raise ConfigurationError(f"{at}: unknown field(s) {', '.join(sorted(unknown))}")
+    by_name = {m.name: m.address for m in members}
+
+    def member(ref: Any) -> str:
+        text = str(ref)
+        if text in by_name:
+            return by_name[text]
+        if text.startswith("0x"):
+            return to_address(text, f"{at}: member")
+        raise ConfigurationError(f"{at}: {text!r} is not a founding member's name or an address")
+
+    scope = str(raw.get("scope", "public"))
+    if scope not in ("public", "internal"):
+        raise ConfigurationError(f"{at}: scope must be public or internal")
+    voters_raw = raw.get("voters", "any")
+    if isinstance(voters_raw, list):
+        voters, voter_list = "specific", tuple(member(v) for v in voters_raw)
+    elif voters_raw in ("any", "all"):
+        voters, voter_list = str(voters_raw), ()
+    else:
+        raise ConfigurationError(f"{at}: voters must be any, all or a list of members")
+    margin_raw = raw.get("margin", "majority" if voters != "any" else 0)
+    if margin_raw == "majority":
+        margin = 0
+    elif margin_raw == "all":
+        margin = 255
+    elif isinstance(margin_raw, int) and 0 <= margin_raw <= 255:
+        margin = margin_raw
+    else:
+        raise ConfigurationError(f"{at}: margin must be majority, all or a number 0-255")
+    grants_raw = raw.get("grants", "all")
+    grants: list[GrantConfig] = []
+    if grants_raw == "all":
+        grants = [GrantConfig(m.address) for m in members]
+    elif isinstance(grants_raw, list):
+        for entry in grants_raw:
+            if isinstance(entry, dict):
+                grants.append(
+                    GrantConfig(
+                        member(entry.get("member")),
+                        _when(entry.get("from"), at),
+                        _when(entry.get("until"), at),
+                    )
+                )
+            else:
+                grants.append(GrantConfig(member(entry)))
+    elif grants_raw not in (None, "none"):
+        raise ConfigurationError(f"{at}: grants must be all, none or a list of members")
+    period = _duration(raw.get("voting_period", "7d" if voters != "any" else 0), at)
+    module = raw.get("module")
+    return ActionConfig(
+        name=name,
+        module=str(module) if module else None,
+        function=str(raw.get("function", name)),
+        scope=scope,
+        enabled=bool(raw.get("enabled", True)),
+        voters=voters,
+        voter_list=voter_list,
+        margin=margin,
+        veto_list=tuple(member(v) for v in raw.get("veto") or []),
+        voting_period=period if voters != "any" else 0,
+        grants=tuple(grants),
+    )
 
 
 def parse_consortium(data: Any, path: Path | None = None, source_hash: str = "") -> ConsortiumConfig:
@@ -79,7 +252,12 @@ def parse_consortium(data: Any, path: Path | None = None, source_hash: str = "")
         if role not in ROLES:
             raise ConfigurationError(f"{at} ({member_name}): role must be one of {', '.join(ROLES)}")
         members.append(MemberConfig(member_name, address, _trust_key(entry.get("trust_key"), at), role))
-    return ConsortiumConfig(name.strip(), tuple(members), source_hash, path)
+    founders = tuple(members)
+    raw_actions = data.get("actions") or {}
+    if not isinstance(raw_actions, dict):
+        raise ConfigurationError(f"{where}: 'actions' must map action names to their policy")
+    actions = tuple(parse_action(str(n), a, founders, where) for n, a in raw_actions.items())
+    return ConsortiumConfig(name.strip(), founders, source_hash, path, actions)
 
 
 def load_consortium(path: str | os.PathLike[str] | None = None) -> ConsortiumConfig:

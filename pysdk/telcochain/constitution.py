@@ -1,28 +1,102 @@
-"""``client.constitution``: the consortium's members and governance."""
+"""``client.constitution``: members, actions, permissions, proposals and votes.
+
+Everything a member does goes through the Constitution's ``executeAction(action, params,
+ref)`` (the seed's executeAction). Its outcome is read from the receipt's events:
+
+- executed at once → :class:`ActionResult` with ``status="executed"``;
+- put to a vote → ``status="pending_vote"`` and the ``proposal_id``;
+- denied (not a member, suspended, no grant, outside the permission window, an internal
+  action...) → the transaction is still sent, so the attempt is on record, and
+  :class:`~telcochain.errors.PermissionDenied` is raised with the reason;
+- a business failure → its decoded custom error (raised before anything is sent).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from telcochain.errors import ConfigurationError
+from telcochain.actions import BUILTIN_ACTIONS, action_id, encode_params
+from telcochain.contract import Event
+from telcochain.errors import ActionNotFound, ConfigurationError, PermissionDenied, ProposalNotFound, TelcochainError
 from telcochain.tx import Receipt
-from telcochain.types import Ref, to_address, to_ref
+from telcochain.types import Ref, show_bytes32, to_address, to_ref
 
 if TYPE_CHECKING:
     from telcochain.contract import Contract
 
-#: Members read per ``members(offset, limit)`` call.
+#: Records read per paged view call.
 PAGE_SIZE = 100
 
 
-class MemberStatus(IntEnum):
-    """Mirrors ``IConstitution.MemberStatus``."""
+# -- enums mirroring IConstitution ----------------------------------------------------------
 
+
+class MemberStatus(IntEnum):
     NONE = 0
     ACTIVE = 1
     SUSPENDED = 2
+
+
+class Scope(IntEnum):
+    PUBLIC = 0
+    INTERNAL = 1
+
+
+class Voters(IntEnum):
+    ANY = 0
+    SPECIFIC = 1
+    ALL = 2
+
+
+class ProposalStatus(IntEnum):
+    NONE = 0
+    OPEN = 1
+    EXECUTED = 2
+    REJECTED = 3
+    EXPIRED = 4
+    SUPERSEDED = 5
+
+
+class Ballot(IntEnum):
+    NONE = 0
+    APPROVE = 1
+    REJECT = 2
+
+
+class DenyReason(IntEnum):
+    NONE = 0
+    NOT_MEMBER = 1
+    MEMBER_SUSPENDED = 2
+    UNKNOWN_ACTION = 3
+    ACTION_DISABLED = 4
+    INTERNAL_ACTION = 5
+    NO_PERMISSION = 6
+    PERMISSION_NOT_YET_VALID = 7
+    PERMISSION_EXPIRED = 8
+
+    @property
+    def text(self) -> str:
+        return _DENY_TEXT[self]
+
+
+_DENY_TEXT = {
+    DenyReason.NONE: "allowed",
+    DenyReason.NOT_MEMBER: "not a member of the consortium",
+    DenyReason.MEMBER_SUSPENDED: "the member is suspended",
+    DenyReason.UNKNOWN_ACTION: "no such action in the constitution",
+    DenyReason.ACTION_DISABLED: "the action is disabled",
+    DenyReason.INTERNAL_ACTION: "the action is internal (only modules may run it)",
+    DenyReason.NO_PERMISSION: "no permission for this action",
+    DenyReason.PERMISSION_NOT_YET_VALID: "the permission is not valid yet",
+    DenyReason.PERMISSION_EXPIRED: "the permission has expired",
+}
+
+
+# -- records -----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -45,8 +119,171 @@ class Member:
         return self.status is MemberStatus.ACTIVE
 
 
+@dataclass(frozen=True)
+class Permission:
+    """A member's right to execute an action, optionally within a window (0 = open)."""
+
+    account: str
+    can_execute: bool = True
+    valid_from: int = 0
+    valid_until: int = 0
+
+    def to_tuple(self) -> tuple[str, bool, int, int]:
+        return (to_address(self.account), self.can_execute, self.valid_from, self.valid_until)
+
+
+@dataclass(frozen=True)
+class ActionPolicy:
+    """An action's definition: scope, implementation and voting schema."""
+
+    name: str
+    scope: Scope = Scope.PUBLIC
+    module: str = "0x0000000000000000000000000000000000000000"
+    selector: bytes = b"\0\0\0\0"
+    enabled: bool = True
+    voters: Voters = Voters.ANY
+    margin: int = 0
+    voting_period: int = 0
+    voter_list: tuple[str, ...] = ()
+    veto_list: tuple[str, ...] = ()
+
+    @property
+    def id(self) -> bytes:
+        return action_id(self.name)
+
+    @property
+    def builtin(self) -> bool:
+        return int(self.module, 16) == 0
+
+    @property
+    def needs_vote(self) -> bool:
+        return self.voters is not Voters.ANY
+
+    def to_tuple(self) -> tuple[Any, ...]:
+        return (
+            self.name,
+            int(self.scope),
+            to_address(self.module),
+            self.selector,
+            self.enabled,
+            int(self.voters),
+            self.margin,
+            self.voting_period,
+            [to_address(a) for a in self.voter_list],
+            [to_address(a) for a in self.veto_list],
+        )
+
+    @classmethod
+    def from_tuple(cls, raw: tuple[Any, ...]) -> ActionPolicy:
+        name, scope, module, selector, enabled, voters, margin, period, voter_list, veto_list = raw
+        return cls(
+            name=name,
+            scope=Scope(scope),
+            module=to_address(module),
+            selector=bytes(selector),
+            enabled=bool(enabled),
+            voters=Voters(voters),
+            margin=int(margin),
+            voting_period=int(period),
+            voter_list=tuple(to_address(a) for a in voter_list),
+            veto_list=tuple(to_address(a) for a in veto_list),
+        )
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """An action waiting for (or decided by) a vote."""
+
+    id: int
+    action: bytes
+    action_name: str
+    ref: bytes
+    proposer: str
+    policy_id: int
+    status: ProposalStatus
+    opened_at: int
+    deadline: int
+    voter_count: int
+    required: int
+    approvals: int
+    rejections: int
+    params: bytes
+
+    @classmethod
+    def from_tuple(cls, proposal_id: int, raw: tuple[Any, ...], names: dict[bytes, str]) -> Proposal:
+        action, ref, proposer, policy_id, status, opened, deadline, voters, required, yes, no, params = raw
+        return cls(
+            id=proposal_id,
+            action=bytes(action),
+            action_name=names.get(bytes(action), "0x" + bytes(action).hex()),
+            ref=bytes(ref),
+            proposer=to_address(proposer),
+            policy_id=int(policy_id),
+            status=ProposalStatus(status),
+            opened_at=int(opened),
+            deadline=int(deadline),
+            voter_count=int(voters),
+            required=int(required),
+            approvals=int(yes),
+            rejections=int(no),
+            params=bytes(params),
+        )
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """The outcome of an action that was not denied."""
+
+    action: str
+    ref: bytes
+    status: Literal["executed", "pending_vote"]
+    receipt: Receipt
+    proposal_id: int = 0
+    events: tuple[Event, ...] = field(default=(), repr=False)
+
+    @property
+    def executed(self) -> bool:
+        return self.status == "executed"
+
+
+@dataclass(frozen=True)
+class VoteResult:
+    """A vote and the proposal's state after it."""
+
+    proposal: Proposal
+    approve: bool
+    receipt: Receipt
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    """One call of :meth:`ConstitutionAPI.execute_batch`."""
+
+    action: str
+    ref: bytes
+    status: Literal["executed", "pending_vote", "denied", "reverted"]
+    proposal_id: int = 0
+    deny_reason: DenyReason = DenyReason.NONE
+    error: TelcochainError | None = None
+
+
+@dataclass(frozen=True)
+class ActionCall:
+    """One action for :meth:`ConstitutionAPI.execute_batch`."""
+
+    name: str
+    params: bytes | Sequence[Any] = b""
+    ref: Ref = None
+
+
+def _timestamp(value: int | datetime | None) -> int:
+    if value is None:
+        return 0
+    return int(value.timestamp()) if isinstance(value, datetime) else int(value)
+
+
 class ConstitutionAPI:
-    """Members, trust keys and (as the engine grows) actions, permissions and votes."""
+    """Members, actions, permissions, proposals and votes."""
 
     def __init__(self, contract: Contract) -> None:
         self.contract = contract
@@ -55,17 +292,16 @@ class ConstitutionAPI:
     def address(self) -> str:
         return self.contract.address
 
+    # -- members -----------------------------------------------------------------------------
+
     def member_count(self) -> int:
         return int(self.contract.call("memberCount"))
 
     def members(self) -> list[Member]:
-        """Every member, in admission order (read in pages)."""
+        """Every member, in admission order (paged reads in one batch)."""
         total = self.member_count()
-        result: list[Member] = []
-        for offset in range(0, total, PAGE_SIZE):
-            page = self.contract.call("members", offset, PAGE_SIZE)
-            result.extend(Member.from_tuple(raw) for raw in page)
-        return result
+        pages = self.contract.call_many("members", [(o, PAGE_SIZE) for o in range(0, total, PAGE_SIZE)])
+        return [Member.from_tuple(raw) for page in pages for raw in page]
 
     def member(self, address: str) -> Member | None:
         """The member at ``address``, or None if it is not a member."""
@@ -75,8 +311,189 @@ class ConstitutionAPI:
     def is_active_member(self, address: str) -> bool:
         return bool(self.contract.call("isActiveMember", to_address(address)))
 
-    def rotate_trust_key(self, trust_key: bytes, ref: Ref = None) -> Receipt:
+    def add_member(self, address: str, trust_key: bytes, name: str, ref: Ref = None) -> ActionResult:
+        """Propose (or, if the policy allows, perform) the admission of a member."""
+        _check_key(trust_key)
+        return self.execute_action("addMember", (to_address(address), trust_key, name), ref)
+
+    def suspend_member(self, address: str, ref: Ref = None) -> ActionResult:
+        return self.execute_action("suspendMember", (to_address(address),), ref)
+
+    def rotate_trust_key(self, trust_key: bytes, ref: Ref = None) -> ActionResult:
         """Replace this account's trust key (the seed's refreshTrustKeys)."""
-        if not isinstance(trust_key, bytes) or len(trust_key) != 32:
-            raise ConfigurationError("a trust key is a 32-byte public key")
-        return self.contract.transact("refreshTrustKey", trust_key, to_ref(ref))
+        _check_key(trust_key)
+        return self.execute_action("refreshTrustKeys", (trust_key,), ref)
+
+    # -- actions and permissions -------------------------------------------------------------
+
+    def actions(self) -> list[ActionPolicy]:
+        """Every action defined in the constitution."""
+        total = int(self.contract.call("actionCount"))
+        pages = self.contract.call_many("actions", [(o, PAGE_SIZE) for o in range(0, total, PAGE_SIZE)])
+        return [ActionPolicy.from_tuple(raw) for _, policies in pages for raw in policies]
+
+    def policy(self, name: str) -> ActionPolicy:
+        """The definition of ``name``; :class:`ActionNotFound` if there is none."""
+        policy = ActionPolicy.from_tuple(self.contract.call("action", action_id(name)))
+        if not policy.name:
+            raise ActionNotFound(name)
+        return policy
+
+    def permission(self, name: str, account: str) -> Permission:
+        can, valid_from, valid_until = self.contract.call("permission", action_id(name), to_address(account))
+        return Permission(to_address(account), bool(can), int(valid_from), int(valid_until))
+
+    def can_execute(self, name: str, account: str) -> DenyReason:
+        """Why ``account`` may not run ``name`` now (``DenyReason.NONE``: it may)."""
+        return DenyReason(self.contract.call("canExecute", action_id(name), to_address(account)))
+
+    def grant(
+        self,
+        name: str,
+        account: str,
+        *,
+        valid_from: int | datetime | None = None,
+        valid_until: int | datetime | None = None,
+        ref: Ref = None,
+    ) -> ActionResult:
+        """Give ``account`` the right to run ``name`` (optionally within a window)."""
+        entry = Permission(account, True, _timestamp(valid_from), _timestamp(valid_until))
+        if entry.valid_from and entry.valid_until and entry.valid_from > entry.valid_until:
+            raise ConfigurationError("valid_from is after valid_until")
+        return self.execute_action("updatePermissions", (action_id(name), [entry.to_tuple()]), ref)
+
+    def revoke(self, name: str, account: str, ref: Ref = None) -> ActionResult:
+        """Take away ``account``'s right to run ``name``."""
+        return self.execute_action("updatePermissions", (action_id(name), [Permission(account, False).to_tuple()]), ref)
+
+    def amend(self, policy: ActionPolicy, permissions: Sequence[Permission] = (), ref: Ref = None) -> ActionResult:
+        """Define or replace a whole action (amendConstitution): policy and permission list."""
+        return self.execute_action("amendConstitution", (policy.to_tuple(), [p.to_tuple() for p in permissions]), ref)
+
+    # -- the generic executeAction ---------------------------------------------------------
+
+    def execute_action(self, name: str, params: bytes | Sequence[Any] = b"", ref: Ref = None) -> ActionResult:
+        """The seed's executeAction: run (or put to a vote) the action ``name``.
+
+        ``params`` are ABI-encoded bytes, or plain values for actions the SDK knows
+        (:data:`telcochain.actions.ACTION_PARAMS`). Raises
+        :class:`~telcochain.errors.PermissionDenied` when the constitution refuses.
+        """
+        ref_bytes = to_ref(ref)
+        data = encode_params(name, params)
+        receipt = self.contract.transact("executeAction", action_id(name), data, ref_bytes)
+        return self._result(name, ref_bytes, receipt)
+
+    propose = execute_action  # a voted action opens a proposal: same call, status "pending_vote"
+
+    def execute_batch(self, calls: Sequence[ActionCall]) -> list[CallOutcome]:
+        """Many actions in one transaction, each checked on its own.
+
+        A denied call is recorded and the others go on; a call that reverts is undone alone
+        (its error decoded in the outcome). Refs must be distinct (fresh ones are made).
+        """
+        prepared = [(c.name, to_ref(c.ref), encode_params(c.name, c.params)) for c in calls]
+        refs = [ref for _, ref, _ in prepared]
+        if len(set(refs)) != len(refs):
+            raise ConfigurationError("every call of a batch needs its own ref")
+        receipt = self.contract.transact("executeBatch", [(action_id(n), d, r) for n, r, d in prepared])
+        events = self.contract.events(receipt)
+        from telcochain.abi import decode_revert
+
+        outcomes = []
+        for index, (name, ref, _) in enumerate(prepared):
+            mine = [e for e in events if e.args.get("ref") == ref and e.args.get("action") == action_id(name)]
+            denied = next((e for e in mine if e.name == "ActionDenied"), None)
+            reverted = next((e for e in events if e.name == "ActionReverted" and e["index"] == index), None)
+            opened = next((e for e in mine if e.name == "ProposalOpened"), None)
+            if denied is not None:
+                outcomes.append(CallOutcome(name, ref, "denied", deny_reason=DenyReason(denied["reason"])))
+            elif reverted is not None:
+                error = decode_revert(reverted["revertData"], receipt.tx_hash)
+                outcomes.append(CallOutcome(name, ref, "reverted", error=error))
+            elif opened is not None:
+                pid = int(opened["proposalId"])
+                done = any(e.name == "ActionExecuted" and e["proposalId"] == pid for e in mine)
+                outcomes.append(CallOutcome(name, ref, "executed" if done else "pending_vote", proposal_id=pid))
+            else:
+                outcomes.append(CallOutcome(name, ref, "executed"))
+        return outcomes
+
+    def _result(self, name: str, ref: bytes, receipt: Receipt) -> ActionResult:
+        events = self.contract.events(receipt)
+        target = action_id(name)
+        mine = [e for e in events if e.args.get("ref") == ref and e.args.get("action") == target]
+        for event in mine:
+            if event.name == "ActionDenied":
+                reason = DenyReason(event["reason"])
+                raise PermissionDenied(name, event["caller"], reason.text, receipt.tx_hash)
+        opened = next((e for e in mine if e.name == "ProposalOpened"), None)
+        if opened is not None:
+            pid = int(opened["proposalId"])
+            done = any(e.name == "ActionExecuted" and e["proposalId"] == pid for e in mine)
+            status: Literal["executed", "pending_vote"] = "executed" if done else "pending_vote"
+            return ActionResult(name, ref, status, receipt, pid, tuple(events))
+        return ActionResult(name, ref, "executed", receipt, 0, tuple(events))
+
+    # -- proposals and votes -----------------------------------------------------------------
+
+    def _action_names(self) -> dict[bytes, str]:
+        names = {action_id(n): n for n in BUILTIN_ACTIONS}
+        names.update({p.id: p.name for p in self.actions()})
+        return names
+
+    def proposal_count(self) -> int:
+        return int(self.contract.call("proposalCount"))
+
+    def proposal(self, proposal_id: int) -> Proposal:
+        """One proposal with its tally; :class:`ProposalNotFound` if there is no such id."""
+        if not 0 < proposal_id <= self.proposal_count():
+            raise ProposalNotFound(proposal_id)
+        raw = self.contract.call("proposal", proposal_id)
+        return Proposal.from_tuple(proposal_id, raw, self._action_names())
+
+    def proposals(self, status: ProposalStatus | None = None) -> list[Proposal]:
+        """Every proposal (newest first), optionally only those with ``status``; one batched read."""
+        ids = list(range(self.proposal_count(), 0, -1))
+        names = self._action_names()
+        raws = self.contract.call_many("proposal", [(i,) for i in ids])
+        found = [Proposal.from_tuple(i, raw, names) for i, raw in zip(ids, raws, strict=True)]
+        return [p for p in found if status is None or p.status is status]
+
+    def has_voted(self, proposal_id: int, voter: str) -> bool:
+        return bool(self.contract.call("hasVoted", proposal_id, to_address(voter)))
+
+    def vote(self, proposal_id: int, approve: bool, ref: Ref = None) -> VoteResult:
+        """Vote on a proposal; the deciding vote executes (or rejects) it in the same transaction."""
+        self.proposal(proposal_id)  # a clear ProposalNotFound before sending
+        ref_bytes = to_ref(ref)
+        receipt = self.contract.transact("voteFor", proposal_id, approve, ref_bytes)
+        for event in self.contract.events(receipt, "ActionDenied"):
+            if event["ref"] == ref_bytes:
+                raise PermissionDenied("voteFor", event["caller"], DenyReason(event["reason"]).text, receipt.tx_hash)
+        return VoteResult(self.proposal(proposal_id), approve, receipt)
+
+
+def _check_key(trust_key: bytes) -> None:
+    if not isinstance(trust_key, bytes) or len(trust_key) != 32:
+        raise ConfigurationError("a trust key is a 32-byte public key")
+
+
+__all__ = [
+    "ActionCall",
+    "ActionPolicy",
+    "ActionResult",
+    "Ballot",
+    "CallOutcome",
+    "ConstitutionAPI",
+    "DenyReason",
+    "Member",
+    "MemberStatus",
+    "Permission",
+    "Proposal",
+    "ProposalStatus",
+    "Scope",
+    "VoteResult",
+    "Voters",
+    "show_bytes32",
+]

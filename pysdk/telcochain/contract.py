@@ -99,6 +99,16 @@ class Contract:
             raise _revert_from_rpc_error(exc) from None
         return self.decode_output(fn, data)
 
+    def call_many(self, fn: str, arg_lists: Iterable[tuple[Any, ...]], block: str | int = "latest") -> list[Any]:
+        """Many reads of ``fn`` in one JSON-RPC batch (one HTTP round trip)."""
+        tag = block if isinstance(block, str) else hex(block)
+        requests = [("eth_call", [{"to": self.address, "data": self.encode(fn, *args)}, tag]) for args in arg_lists]
+        try:
+            answers = self.rpc.batch(requests)
+        except RpcError as exc:
+            raise _revert_from_rpc_error(exc) from None
+        return [self.decode_output(fn, data) for data in answers]
+
     def transact(self, fn: str, *args: Any, gas: int | None = None) -> Receipt:
         """Send ``fn(*args)`` from the bound account and wait for it to be mined."""
         if self.sender is None:

@@ -60,6 +60,30 @@ class AccountNotFound(KeystoreError, LookupError):
         super().__init__(f"no account named {name!r} in {directory} (see `telcochain account list`)")
 
 
+class ActionNotFound(TelcochainError, LookupError):
+    """The constitution has no action with this name."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"no action named {name!r} in the constitution (see `telcochain action list`)")
+
+
+class ProposalNotFound(TelcochainError, LookupError):
+    """No proposal with this id."""
+
+    def __init__(self, proposal_id: int) -> None:
+        self.proposal_id = proposal_id
+        super().__init__(f"no proposal #{proposal_id} (see `telcochain proposal list`)")
+
+
+class MemberNotFound(TelcochainError, LookupError):
+    """No member with this address or name."""
+
+    def __init__(self, who: str) -> None:
+        self.who = who
+        super().__init__(f"no member {who!r} (see `telcochain member list`)")
+
+
 # --- the node --------------------------------------------------------------------------
 
 

@@ -13,8 +13,10 @@ from telcochain.cli import main
 COMMANDS = [
     line.split()
     for line in """
-    info|member|member list|account|account new|account import|account list|keys|keys rotate|node|node stop|node status
-    """.strip().split("|")
+    info|member|member list|member add|member suspend|account|account new|account import|account list|keys|keys rotate|
+    node|node stop|node status|action|action list|action show|action grant|action revoke|action amend|action exec|
+    proposal|proposal list|proposal show|vote
+    """.replace("\n", "").split("|")
 ] + [[]]
 
 
@@ -122,11 +124,20 @@ def test_a_malformed_argument_is_a_usage_error(cli):
     assert "32 bytes" in result.output
 
 
-def test_a_contract_error_is_one_line(cli, dev_accounts, monkeypatch):
+def test_a_permission_denial_is_one_line(cli, dev_accounts, monkeypatch):
     monkeypatch.setenv("TELCOCHAIN_PRIVATE_KEY", dev_accounts[8].key.hex())  # not a member
     result = cli("keys", "rotate", "0x" + "11" * 32)
     assert result.exit_code == 1
-    assert result.output.strip() == f"Error: reverted: ConstitutionNotMember(account={dev_accounts[8].address})"
+    assert result.output.strip() == (
+        f"Error: refreshTrustKeys denied for {dev_accounts[8].address}: not a member of the consortium"
+    )
+
+
+def test_a_contract_error_is_one_line(cli, dev_accounts, monkeypatch):
+    monkeypatch.setenv("TELCOCHAIN_PRIVATE_KEY", dev_accounts[3].key.hex())
+    result = cli("keys", "rotate", "0x" + "00" * 32)
+    assert result.exit_code == 1
+    assert result.output.strip() == "Error: reverted: ConstitutionInvalidTrustKey()"
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

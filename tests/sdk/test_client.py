@@ -13,10 +13,12 @@ from telcochain import (
     DeploymentNotFound,
     FeeMode,
     NodeUnreachable,
+    PermissionDenied,
     TelcochainError,
 )
-from telcochain.errors import ConstitutionInvalidTrustKey, ConstitutionNotMember
-from telcochain.tx import hexint
+from telcochain.actions import action_id
+from telcochain.errors import ConstitutionInvalidTrustKey, ConstitutionUnknownProposal
+from telcochain.tx import Log, hexint
 from telcochain.types import show_bytes32
 
 
@@ -27,7 +29,7 @@ def test_connect_detects_a_berlin_free_gas_chain(client):
 
 
 def test_a_transaction_is_legacy_with_gas_price_zero_and_its_event_carries_the_ref(client):
-    receipt = client.constitution.rotate_trust_key(b"\x22" * 32, ref="ORD-2026-0001")
+    receipt = client.constitution.rotate_trust_key(b"\x22" * 32, ref="ORD-2026-0001").receipt
     tx = client.rpc.call("eth_getTransactionByHash", [receipt.tx_hash])
     assert hexint(tx["type"]) == 0
     assert hexint(tx["gasPrice"]) == 0
@@ -47,18 +49,28 @@ def test_a_custom_error_is_raised_as_its_own_exception_before_anything_is_sent(c
     assert client.rpc.call("eth_getTransactionCount", [client.address, "pending"]) == nonce_before
 
 
-def test_custom_error_arguments_are_decoded(local_node, deployment_path, dev_accounts):
+def test_custom_error_arguments_are_decoded(client):
+    with pytest.raises(ConstitutionUnknownProposal) as caught:
+        client.constitution.contract.transact("voteFor", 424242, True, b"\0" * 32)
+    assert caught.value.error_args == {"proposalId": 424242}
+
+
+def test_a_denied_action_is_sent_so_it_is_on_record_and_then_raised(local_node, deployment_path, dev_accounts):
     stranger = dev_accounts[7]
     client = Client.connect(local_node.rpc_url, stranger, deployment=deployment_path)
-    with pytest.raises(ConstitutionNotMember) as caught:
-        client.constitution.rotate_trust_key(b"\x01" * 32)
-    assert caught.value.error_args == {"account": stranger.address}
+    with pytest.raises(PermissionDenied) as caught:
+        client.constitution.rotate_trust_key(b"\x01" * 32, ref="INTRUSION-1")
+    assert caught.value.reason == "not a member of the consortium"
+    assert caught.value.caller == stranger.address
+    receipt = client.rpc.call("eth_getTransactionReceipt", [caught.value.tx_hash])
+    (event,) = client.contract("Constitution").events([Log.from_rpc(x) for x in receipt["logs"]])
+    assert event.name == "ActionDenied" and show_bytes32(event["ref"]) == "INTRUSION-1"
 
 
 def test_a_transaction_that_reverts_once_mined_reports_the_decoded_error(client):
     sender = client.sender
     contract = client.contract("Constitution")
-    data = contract.encode("refreshTrustKey", bytes(32), b"\0" * 32)
+    data = contract.encode("executeAction", action_id("refreshTrustKeys"), bytes(32), b"\0" * 32)
     # An explicit gas limit skips estimation, so the node mines the failing transaction.
     tx_hash = sender.send(contract.address, data, gas=100_000)
     receipt = sender.wait(tx_hash)
@@ -73,7 +85,9 @@ def test_local_nonces_let_many_transactions_go_out_without_waiting(client):
     start = hexint(client.rpc.call("eth_getTransactionCount", [client.address, "pending"]))
     hashes = [
         client.sender.send(
-            contract.address, contract.encode("refreshTrustKey", bytes([n + 1]) * 32, b"\0" * 32), gas=80_000
+            contract.address,
+            contract.encode("executeAction", action_id("refreshTrustKeys"), bytes([n + 1]) * 32, b"\0" * 32),
+            gas=120_000,
         )
         for n in range(25)
     ]
@@ -90,8 +104,8 @@ def test_the_nonce_resynchronises_after_another_client_used_the_account(
     client.constitution.rotate_trust_key(b"\x31" * 32)
     other = Client.connect(local_node.rpc_url, dev_accounts[0], deployment=deployment_path)
     other.constitution.rotate_trust_key(b"\x32" * 32)  # client's local nonce is now stale
-    receipt = client.constitution.rotate_trust_key(b"\x33" * 32)
-    assert receipt.succeeded
+    result = client.constitution.rotate_trust_key(b"\x33" * 32)
+    assert result.executed and result.receipt.succeeded
     assert client.constitution.member(client.address).trust_key == b"\x33" * 32
 
 

@@ -20,8 +20,11 @@ PUSH0 = 0x5F
 
 
 def opcodes(bytecode_hex: str) -> list[int]:
-    """The opcodes of EVM bytecode, skipping PUSH1..PUSH32 immediates."""
+    """The opcodes of EVM bytecode, skipping PUSH1..PUSH32 immediates and solc's CBOR metadata
+    trailer (its length is the last two bytes)."""
     code = bytes.fromhex(bytecode_hex.removeprefix("0x"))
+    if len(code) > 2:
+        code = code[: -(int.from_bytes(code[-2:], "big") + 2)]
     out, i = [], 0
     while i < len(code):
         op = code[i]
@@ -95,7 +98,16 @@ def test_deployable_contracts_fit_the_eip170_size_limit(name):
     runtime = build["contractTypes"][name]["runtimeBytecode"]["bytecode"]
     size = len(runtime.removeprefix("0x")) // 2
     assert 0 < size <= 24_576, f"{name} runtime is {size} bytes"
-    assert PUSH0 not in opcodes(runtime)
+
+
+def test_the_project_build_was_compiled_for_berlin_with_the_optimizer():
+    # (PUSH0 cannot be searched for in a large runtime: data sections follow the code. That the
+    # code runs on a berlin chain is shown by every SDK test, which deploys on anvil --hardfork berlin.)
+    build = json.loads((ROOT / ".build" / "__local__.json").read_text())
+    for compiler in build["compilers"]:
+        assert compiler["settings"]["evmVersion"] == "berlin"
+        assert compiler["settings"]["optimizer"]["enabled"] is True
+        assert compiler["version"].startswith(SOLC_VERSION + "+")
 
 
 def test_node_tools_are_pinned_exactly():

@@ -1,0 +1,81 @@
+"""Gas used by the main paths, reported as a table in the pytest terminal summary.
+
+Loose sanity bounds only: this is a report, not a benchmark; the bounds catch a path that
+suddenly loops or writes far more storage than it should.
+"""
+
+from __future__ import annotations
+
+from conftest import (
+    GAS_REPORT,
+    RECORD,
+    REFRESH_TRUST_KEYS,
+    VOTE_FOR,
+    Voters,
+    action_id,
+    grant,
+    opened_id,
+    policy,
+    ref,
+    refresh_params,
+    selector,
+    trust_key,
+    uint_params,
+    vote_params,
+)
+
+BATCH_SIZE = 50
+
+
+def test_gas_report(project, deployer, founders, alice, bob, carol, chain):
+    c = project.Constitution.deploy(founders, sender=deployer)
+    deploy_gas = chain.get_receipt(c.txn_hash).gas_used
+    m = project.MockModule.deploy(c.address, sender=deployer)
+    sel = selector("record(address,bytes32,bytes)")
+    c.genesisDefineAction(policy("record", module=m, selector_=sel), [grant(alice)], sender=deployer)
+    c.genesisDefineAction(
+        policy(
+            "recordPair",
+            module=m,
+            selector_=sel,
+            voters=Voters.SPECIFIC,
+            margin=2,
+            period=3600,
+            voter_list=[alice, bob],
+        ),
+        [grant(alice)],
+        sender=deployer,
+    )
+    c.sealGenesis(sender=deployer)
+    c.executeAction(RECORD, uint_params(1), ref("warm"), sender=alice)  # module slots non-zero
+
+    direct = c.executeAction(RECORD, uint_params(2), ref("direct"), sender=alice).gas_used
+    builtin = c.executeAction(REFRESH_TRUST_KEYS, refresh_params(trust_key(8)), ref("k"), sender=alice).gas_used
+    denied = c.executeAction(RECORD, uint_params(2), ref("denied"), sender=carol).gas_used
+    opening = c.executeAction(action_id("recordPair"), uint_params(3), ref("p"), sender=alice)
+    pid = opened_id(opening)
+    deciding = c.executeAction(VOTE_FOR, vote_params(pid, True), ref("v"), sender=bob)
+    assert [e.event_name for e in deciding.events].count("ProposalExecuted") == 1
+    calls = [(RECORD, uint_params(i), ref(f"b{i}")) for i in range(BATCH_SIZE)]
+    batch = c.executeBatch(calls, sender=alice).gas_used
+    assert m.calls() == 3 + BATCH_SIZE
+
+    GAS_REPORT.extend(
+        [
+            ("deploy Constitution (3 founders)", deploy_gas, "constructor + 6 built-ins"),
+            ("executeAction, module action (Any)", direct, "warm module storage"),
+            ("executeAction, built-in refreshTrustKeys", builtin, ""),
+            ("executeAction, denied", denied, "ActionDenied only"),
+            ("executeAction, opens a proposal", opening.gas_used, "Specific, 2 voters"),
+            ("voteFor that executes the proposal", deciding.gas_used, "incl. module call"),
+            (f"executeBatch of {BATCH_SIZE} module actions", batch, f"{batch // BATCH_SIZE:,} per action"),
+        ]
+    )
+
+    assert 21_000 < denied < direct < 150_000
+    assert builtin < 80_000
+    assert opening.gas_used < 300_000
+    assert deciding.gas_used < 200_000
+    # batching amortises the 21k transaction base cost
+    assert batch < BATCH_SIZE * direct
+    assert deploy_gas < 8_000_000

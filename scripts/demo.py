@@ -17,10 +17,10 @@ from eth_account import Account
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
-from telcochain import Client, TelcochainError
+from telcochain import Client, PermissionDenied, TelcochainError
 from telcochain.consortium import load_consortium
 from telcochain.deployment import Deployment
-from telcochain.errors import ConstitutionNotMember
+from telcochain.errors import ConstitutionInvalidTrustKey
 from telcochain.node import DEV_MNEMONIC, LocalNode, NodeConfig
 from telcochain.types import show_bytes32
 
@@ -53,11 +53,14 @@ def ensure_node() -> tuple[LocalNode, bool]:
 
 def ensure_deployment(rpc_url: str) -> Deployment:
     manifest = ROOT / "deployments" / "local.json"
+    config_hash = load_consortium(ROOT / "consortium.yaml").source_hash
     if manifest.exists():
         try:
             client = Client.connect(rpc_url, deployment=manifest)
-            console.print(f"the consortium is already deployed (block {client.deployment.start_block}): reusing it")
-            return client.deployment
+            if client.deployment.consortium.get("config_hash") == config_hash:
+                console.print(f"the consortium is already deployed (block {client.deployment.start_block}): reusing it")
+                return client.deployment
+            console.print("[yellow]consortium.yaml changed since the last deployment: deploying again")
         except TelcochainError as exc:
             console.print(f"[yellow]the saved deployment does not fit this chain ({exc}); deploying again")
     console.print("ape run deploy --network ethereum:local:foundry")
@@ -108,26 +111,57 @@ def main() -> int:
             )
         console.print(grid)
 
-        step("3. A member rotates its trust key (the seed's refreshTrustKeys), with a correlation ref")
-        new_key = os.urandom(32)
-        receipt = operator.constitution.rotate_trust_key(new_key, ref="DEMO-KEY-ROTATION").receipt
-        (event,) = operator.contract("Constitution").events(receipt, "TrustKeyRefreshed")
-        console.print(
-            f"{members[0].name}: tx {receipt.tx_hash[:18]}… in block {receipt.block_number}, "
-            f"{receipt.gas_used:,} gas at price 0"
-        )
-        console.print(f"event TrustKeyRefreshed(account={event['account']}, ref={show_bytes32(event['ref'])!r})")
+        vendor_a = Client.connect(node.config.rpc_url, dev_account(1), deployment=deployment)
+        vendor_b = Client.connect(node.config.rpc_url, dev_account(2), deployment=deployment)
+        customer = Client.connect(node.config.rpc_url, dev_account(3), deployment=deployment)
 
-        step("4. An outsider tries the same: the contract's custom error, decoded by the SDK")
+        step("3. Governance: the operator proposes a new member; the consortium votes")
+        candidate = dev_account(4)
+        if operator.constitution.member(candidate.address) is None:
+            result = operator.constitution.add_member(
+                candidate.address, os.urandom(32), "Umbrella Fibre", ref="JOIN-UMBRELLA"
+            )
+            proposal = operator.constitution.proposal(result.proposal_id)
+            console.print(
+                f"{members[0].name} → executeAction(addMember, Umbrella Fibre): proposal #{proposal.id} opened, "
+                f"{proposal.approvals}/{proposal.required} approvals (a majority of {proposal.voter_count})"
+            )
+            for who, client in (("Acme Networks", vendor_a), ("Globex Optical", vendor_b)):
+                vote = client.constitution.vote(result.proposal_id, approve=True, ref=f"VOTE-{who[:5].upper()}")
+                state = vote.proposal.status.name.lower()
+                console.print(f"{who} votes yes → {vote.proposal.approvals}/{vote.proposal.required}, {state}")
+        admitted = operator.constitution.member(candidate.address)
+        console.print(f"[green]member:[/green] {admitted.name if admitted else '?'} ({candidate.address})")
+
+        step("4. A member rotates its trust key (the seed's refreshTrustKeys), with a correlation ref")
+        result = customer.constitution.rotate_trust_key(os.urandom(32), ref="DEMO-KEY-ROTATION")
+        receipt = result.receipt
+        (event,) = customer.contract("Constitution").events(receipt, "TrustKeyRefreshed")
+        console.print(
+            f"Initech Enterprise: tx {receipt.tx_hash[:18]}… in block {receipt.block_number}, "
+            f"{receipt.gas_used:,} gas at price 0; event TrustKeyRefreshed(ref={show_bytes32(event['ref'])!r})"
+        )
+
+        step("5. Misuse is on record: what is not permitted is refused, not silently dropped")
+        try:
+            overreach = vendor_a.constitution.amend(vendor_a.constitution.policy("voteFor"), ref="DEMO-OVERREACH")
+            console.print(f"[yellow]Acme Networks may amend the constitution here: {overreach.status}")
+        except PermissionDenied as exc:
+            console.print(f"[red]denied[/red] (tx {exc.tx_hash[:18]}…, an ActionDenied event): {exc}")
         outsider = Client.connect(node.config.rpc_url, dev_account(9), deployment=deployment)
         try:
             outsider.constitution.rotate_trust_key(os.urandom(32), ref="DEMO-INTRUDER")
-        except ConstitutionNotMember as exc:
-            console.print(f"[red]refused[/red] before anything was sent: {exc}")
+        except PermissionDenied as exc:
+            console.print(f"[red]denied[/red]: {exc}")
+        try:
+            customer.constitution.rotate_trust_key(bytes(32))
+        except ConstitutionInvalidTrustKey as exc:
+            console.print(f"[red]refused before sending[/red], the contract's custom error decoded by the SDK: {exc}")
 
         step("Done")
         console.print("Explore it yourself (see README.md, 'A five-minute tour'):")
-        console.print("  source .venv/bin/activate && telcochain node --detach && telcochain member list")
+        console.print("  source .venv/bin/activate && telcochain node --detach")
+        console.print("  telcochain member list; telcochain action list; telcochain proposal list")
     finally:
         if started_here:
             node.stop()

@@ -88,6 +88,23 @@ def deployment_path(local_node: RunningNode, tmp_path_factory: pytest.TempPathFa
     return ape_deploy(local_node.rpc_url, tmp_path_factory.mktemp("deployments"))
 
 
+@pytest.fixture(autouse=True)
+def _isolated_chain(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test that uses the session node starts from the freshly deployed consortium:
+    the chain is snapshotted before the test and reverted after it (evm_snapshot/evm_revert)."""
+    if "local_node" not in request.fixturenames:
+        yield
+        return
+    node: RunningNode = request.getfixturevalue("local_node")
+    request.getfixturevalue("deployment_path")  # deploy before the first snapshot
+    from telcochain.rpc import Rpc
+
+    rpc = Rpc(node.rpc_url)
+    snapshot = rpc.call("evm_snapshot")
+    yield
+    assert rpc.call("evm_revert", [snapshot]), "could not revert the chain after the test"
+
+
 @pytest.fixture
 def client(local_node: RunningNode, deployment_path: Path, dev_accounts: list[LocalAccount]):  # type: ignore[no-untyped-def]
     """An SDK client acting as the operator (dev account 0)."""

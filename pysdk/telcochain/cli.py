@@ -799,6 +799,7 @@ def node_options(f: F) -> F:
     type=click.FloatRange(0, min_open=True),
     help="Seconds between blocks (like a QBFT block period) [default: a block per transaction].",
 )
+@click.option("--gas-limit", type=click.IntRange(1), help="Block gas limit [default: anvil's 30,000,000].")
 @click.option("--fresh", is_flag=True, help="Discard the saved chain state first.")
 @click.option("--detach", "-d", is_flag=True, help="Run in the background (stop with `telcochain node stop`).")
 @click.pass_context
@@ -811,6 +812,7 @@ def node(
     hardfork: str,
     gas_price: int,
     block_time: float | None,
+    gas_limit: int | None,
     fresh: bool,
     detach: bool,
 ) -> None:
@@ -829,6 +831,7 @@ def node(
         hardfork=hardfork,
         gas_price=gas_price,
         block_time=block_time,
+        gas_limit=gas_limit,
     )
     local = LocalNode(config)
     if fresh:

@@ -50,6 +50,7 @@ class NodeConfig:
     hardfork: str = "berlin"
     gas_price: int = 0
     block_time: float | None = None  # None: mine each transaction at once
+    gas_limit: int | None = None  # block gas limit (anvil's default: 30M)
     accounts: int = 10
     state_interval: int = 5
     persist: bool = True
@@ -85,6 +86,8 @@ class NodeConfig:
             cmd += ["--block-base-fee-per-gas", "0"]
         if self.block_time:
             cmd += ["--block-time", f"{self.block_time:g}"]
+        if self.gas_limit:
+            cmd += ["--gas-limit", str(self.gas_limit)]
         if self.persist:
             cmd += ["--state", str(self.state_file), "--state-interval", str(self.state_interval)]
         return cmd

@@ -21,6 +21,7 @@ from enum import Enum
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from eth_utils import to_checksum_address
 
 from telcochain.abi import decode_revert
 from telcochain.errors import RpcError, TransactionError, TransactionTimeout
@@ -118,7 +119,7 @@ class Receipt:
             block_hash=raw["blockHash"],
             status=hexint(raw["status"]),
             gas_used=hexint(raw["gasUsed"]),
-            contract_address=raw.get("contractAddress"),
+            contract_address=to_checksum_address(raw["contractAddress"]) if raw.get("contractAddress") else None,
             logs=tuple(Log.from_rpc(log) for log in raw.get("logs", [])),
         )
 

@@ -91,12 +91,13 @@ def test_an_action_without_a_grant_is_denied_on_record_and_changes_nothing(membe
     assert operator.constitution.proposal_count() == before
 
 
-def test_a_stranger_is_denied_every_action(members):
+def test_a_stranger_is_denied_every_action(members, dev_accounts):
     stranger = members[-1]
+    opened = members[0].constitution.add_member(dev_accounts[6].address, b"\x66" * 32, "Hooli Mobile")
     for attempt in (
         lambda: stranger.constitution.rotate_trust_key(b"\x01" * 32),
         lambda: stranger.constitution.suspend_member(members[0].address),
-        lambda: stranger.constitution.vote(1, approve=True),
+        lambda: stranger.constitution.vote(opened.proposal_id, approve=True),
     ):
         with pytest.raises(PermissionDenied, match="not a member"):
             attempt()

@@ -147,7 +147,7 @@ def main() -> int:
     data_dir = ROOT / ".telcochain" / "bench-node"
     results: dict[str, object] = {}
     # Automine for the one-by-one paths (each waits for its own block), interval mining for the burst.
-    for label, block_time in (("automine", None), ("block_time_1s", 1.0)):
+    for block_time in (None, 1.0):
         config = NodeConfig(
             data_dir=data_dir, port=free_port(), block_time=block_time, persist=False, gas_limit=300_000_000
         )

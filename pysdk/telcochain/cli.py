@@ -166,6 +166,14 @@ def report_action(result: ActionResult, as_json: bool, what: str) -> None:
         output.done(f"{what} (tx {result.receipt.tx_hash}, block {result.receipt.block_number})")
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _short(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 ref_option = click.option("--ref", help="Correlation id echoed in the events (≤ 32 bytes) [default: random].")
 
 
@@ -259,7 +267,7 @@ def member_list(rpc_url: str, deployment: Path | None, as_json: bool) -> None:
         return
     roles = client.deployment.consortium.get("roles", {})
     output.table(
-        f"{len(members)} members",
+        _count(len(members), "member"),
         ["name", "address", "role", "status", "trust key"],
         [
             [
@@ -352,7 +360,7 @@ def action_list(rpc_url: str, deployment: Path | None, as_json: bool) -> None:
     names = {m.address: m.name for m in client.constitution.members()}
     modules = {c.address: c.name for c in client.deployment.contracts.values()}
     output.table(
-        f"{len(policies)} actions",
+        _count(len(policies), "action"),
         ["action", "scope", "implemented by", "enabled", "vote"],
         [
             [
@@ -558,7 +566,7 @@ def proposal_list(status: str | None, rpc_url: str, deployment: Path | None, as_
         return
     names = {m.address: m.name for m in client.constitution.members()}
     output.table(
-        f"{len(proposals)} proposals",
+        _count(len(proposals), "proposal"),
         ["#", "action", "proposer", "status", "approvals", "rejections", "deadline", "ref"],
         [
             [
@@ -600,7 +608,7 @@ def proposal_show(proposal_id: int, rpc_url: str, deployment: Path | None, as_js
             ("opened", show_time(p.opened_at)),
             ("deadline", show_time(p.deadline)),
             ("voted", ", ".join(names[a] for a, v in voted.items() if v) or "nobody yet"),
-            ("params", "0x" + p.params.hex()),
+            ("params", _short("0x" + p.params.hex(), 74)),
         ],
     )
 

@@ -20,7 +20,7 @@ from rich.table import Table
 from telcochain import Client, PermissionDenied, TelcochainError
 from telcochain.consortium import load_consortium
 from telcochain.deployment import Deployment
-from telcochain.errors import ConstitutionInvalidTrustKey
+from telcochain.errors import AssetNotFound, AssetSerialRequired, ConstitutionInvalidTrustKey
 from telcochain.node import DEV_MNEMONIC, LocalNode, NodeConfig
 from telcochain.types import show_bytes32
 
@@ -142,7 +142,41 @@ def main() -> int:
             f"{receipt.gas_used:,} gas at price 0; event TrustKeyRefreshed(ref={show_bytes32(event['ref'])!r})"
         )
 
-        step("5. Misuse is on record: what is not permitted is refused, not silently dropped")
+        step("5. A digital twin: an ONT installed at Initech's site, its serial agreed by operator and vendor")
+        twin = "ONT-INITECH-001"
+        try:
+            asset = operator.assets.get(twin)
+            console.print(f"{twin} exists already ({asset.state.label}, version {asset.version})")
+        except AssetNotFound:
+            operator.assets.register(twin, "ONT", root_id="PRJ-INITECH-HQ", order_id="CRM-000451", ref="TWIN-REG")
+            console.print(f"Northwind registers {twin} (Planned), linked to project PRJ-INITECH-HQ / order CRM-000451")
+            operator.assets.schedule_installation(twin, ref="WO-1001")
+            vendor_a.assets.deliver(twin, ref="DLV-88")
+            console.print("Northwind schedules the installation; Acme Networks delivers the device on site")
+            try:
+                operator.assets.commission(twin)
+            except AssetSerialRequired:
+                console.print("[red]commission refused[/red]: a twin cannot become Active without its device serial")
+            bind = vendor_a.assets.bind_serial(twin, "ACME-ONT-7731-XK", ref="SERIAL-7731")
+            console.print(
+                f"Acme proposes the serial (only its salted hash goes on chain): proposal #{bind.proposal_id}"
+            )
+            vote = operator.constitution.vote(bind.proposal_id, approve=True, ref="SERIAL-OK")
+            console.print(f"Northwind approves → {vote.proposal.status.name.lower()}: serial bound")
+            operator.assets.commission(twin, ref="WO-1001-DONE")
+        history = operator.assets.history(twin)
+        grid = Table(title=f"history of {twin}", title_justify="left")
+        for column in ("#", "change", "by", "ref"):
+            grid.add_column(column, no_wrap=True)
+        names = {m.address: m.name for m in operator.constitution.members()}
+        for change in history:
+            grid.add_row(
+                str(change.version), change.describe(), names.get(change.actor, change.actor), show_bytes32(change.ref)
+            )
+        console.print(grid)
+        console.print(f"[green]{operator.assets.verify_history(twin, history)}[/green] (recomputed from the events)")
+
+        step("6. Misuse is on record: what is not permitted is refused, not silently dropped")
         try:
             overreach = vendor_a.constitution.amend(vendor_a.constitution.policy("voteFor"), ref="DEMO-OVERREACH")
             console.print(f"[yellow]Acme Networks may amend the constitution here: {overreach.status}")

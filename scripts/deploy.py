@@ -66,7 +66,8 @@ def deploy(config: ConsortiumConfig, deployer) -> Deployment:  # type: ignore[no
     founders = [(m.address, m.trust_key, m.name) for m in config.members]
     constitution = project.Constitution.deploy(founders, sender=deployer)
     contracts = {"Constitution": _record("Constitution", constitution, abis)}
-    modules: dict = {}  # type: ignore[type-arg]
+    modules = {"AssetRegistry": project.AssetRegistry.deploy(constitution.address, sender=deployer)}
+    contracts.update({name: _record(name, module, abis) for name, module in modules.items()})
     genesis(constitution, config, modules, deployer)
     return Deployment(
         network=networks.provider.network.name,
@@ -77,6 +78,7 @@ def deploy(config: ConsortiumConfig, deployer) -> Deployment:  # type: ignore[no
         consortium={
             "name": config.name,
             "config_hash": config.source_hash,
+            "serial_salt": "0x" + config.serial_salt.hex(),
             "roles": {m.address: m.role for m in config.members},
         },
     )

@@ -20,6 +20,7 @@ import yaml
 from eth_account.signers.local import LocalAccount
 
 from telcochain import output
+from telcochain.assets import VERBS, Asset
 from telcochain.client import DEFAULT_RPC_URL, Client
 from telcochain.consortium import MemberConfig, parse_action
 from telcochain.constitution import ActionPolicy, ActionResult, ProposalStatus, Voters
@@ -641,6 +642,204 @@ def vote(
         p.status, f"{p.approvals}/{p.required} approvals so far"
     )
     output.done(f"{'approved' if approve else 'rejected'} proposal #{p.id} ({p.action_name}) — {verdict}")
+
+
+# -- assets (digital twins) ---------------------------------------------------------------------
+
+
+@main.group(cls=Group, context_settings=CONTEXT)
+def asset() -> None:
+    """Digital twins: register, move through the lifecycle, bind serials, audit history."""
+
+
+def _asset_json(a: Asset) -> dict[str, Any]:
+    return {
+        "id": a.name,
+        "state": a.state.label,
+        "kind": a.kind,
+        "serial_hash": "0x" + a.serial_hash.hex() if a.serial_hash else None,
+        "version": a.version,
+        "history_head": "0x" + a.history_head.hex(),
+        "custodian": a.custodian,
+    }
+
+
+@asset.command("register")
+@click.argument("asset_ref", metavar="ASSET")
+@click.option("--kind", required=True, help="Device kind, up to 12 bytes (ONT, CPE-ROUTER...).")
+@click.option("--serial", help="The device serial, if already known (only its salted hash goes on chain).")
+@click.option("--project", help="Root identifier (project) to link.")
+@click.option("--order", help="Order id to link.")
+@ref_option
+@connection_options
+@account_options
+@json_option
+def asset_register(
+    asset_ref: str,
+    kind: str,
+    serial: str | None,
+    project: str | None,
+    order: str | None,
+    ref: str | None,
+    rpc_url: str,
+    deployment: Path | None,
+    account: str | None,
+    password_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Register ASSET (an id up to 32 bytes, e.g. ONT-0001) in state Planned."""
+    client = connect(rpc_url, deployment, load_account(account, password_file))
+    result = client.assets.register(asset_ref, kind, serial=serial, root_id=project, order_id=order, ref=ref)
+    report_action(result, as_json, f"{asset_ref} registered ({kind})")
+
+
+@asset.command("show")
+@click.argument("asset_ref", metavar="ASSET")
+@connection_options
+@json_option
+def asset_show(asset_ref: str, rpc_url: str, deployment: Path | None, as_json: bool) -> None:
+    """Show ASSET: state, serial hash, version, history head, custodian."""
+    client = connect(rpc_url, deployment)
+    a = client.assets.get(asset_ref)
+    if as_json:
+        output.emit_json(_asset_json(a))
+        return
+    names = {m.address: m.name for m in client.constitution.members()}
+    output.pairs(
+        f"asset {a.name}",
+        [
+            ("state", a.state.label),
+            ("kind", a.kind),
+            ("serial", "0x" + a.serial_hash.hex() if a.serial_hash else "not bound"),
+            ("version", a.version),
+            ("history head", "0x" + a.history_head.hex()),
+            ("custodian", names.get(a.custodian, a.custodian)),
+        ],
+    )
+
+
+@asset.command("history")
+@click.argument("asset_ref", metavar="ASSET")
+@click.option("--verify", is_flag=True, help="Recompute the history head from the events and compare with the chain.")
+@connection_options
+@json_option
+def asset_history(asset_ref: str, verify: bool, rpc_url: str, deployment: Path | None, as_json: bool) -> None:
+    """The changes of ASSET (time, change, actor, ref), read from the chain's events."""
+    client = connect(rpc_url, deployment)
+    changes = client.assets.history(asset_ref)
+    verdict = client.assets.verify_history(asset_ref, changes) if verify else None
+    if as_json:
+        rows = [
+            {
+                "version": c.version,
+                "time": c.timestamp,
+                "change": c.describe(),
+                "actor": c.actor,
+                "ref": show_bytes32(c.ref),
+                "block": c.block_number,
+                "tx_hash": c.tx_hash,
+            }
+            for c in changes
+        ]
+        data: dict[str, Any] = {"asset": asset_ref, "changes": rows}
+        if verdict is not None:
+            data["verified"] = verdict.verified
+            data["first_bad"] = verdict.first_bad
+            data["reason"] = verdict.reason
+        output.emit_json(data)
+        if verdict is not None and not verdict.verified:
+            sys.exit(1)
+        return
+    names = {m.address: m.name for m in client.constitution.members()}
+    output.table(
+        f"history of {asset_ref}",
+        ["#", "time", "change", "actor", "ref"],
+        [
+            [c.version, show_time(c.timestamp), c.describe(), names.get(c.actor, c.actor), show_bytes32(c.ref)]
+            for c in changes
+        ],
+    )
+    if verdict is not None:
+        if verdict.verified:
+            output.console.print(f"[green]✓ {verdict}[/green]")
+        else:
+            raise click.ClickException(str(verdict))
+
+
+@asset.command("bind-serial")
+@click.argument("asset_ref", metavar="ASSET")
+@click.argument("serial")
+@ref_option
+@connection_options
+@account_options
+@json_option
+def asset_bind_serial(
+    asset_ref: str,
+    serial: str,
+    ref: str | None,
+    rpc_url: str,
+    deployment: Path | None,
+    account: str | None,
+    password_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Bind device SERIAL to ASSET (hashed with the consortium salt; may open a vote)."""
+    client = connect(rpc_url, deployment, load_account(account, password_file))
+    report_action(client.assets.bind_serial(asset_ref, serial, ref=ref), as_json, f"serial bound to {asset_ref}")
+
+
+@asset.command("transition")
+@click.argument("asset_ref", metavar="ASSET")
+@click.argument("verb", type=click.Choice(VERBS))
+@ref_option
+@connection_options
+@account_options
+@json_option
+def asset_transition(
+    asset_ref: str,
+    verb: str,
+    ref: str | None,
+    rpc_url: str,
+    deployment: Path | None,
+    account: str | None,
+    password_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Move ASSET through its lifecycle with VERB (see docs/assets.md for the table)."""
+    client = connect(rpc_url, deployment, load_account(account, password_file))
+    result = client.assets.transition(asset_ref, verb, ref=ref)
+    if result.executed and not as_json:
+        output.done(f"{asset_ref}: {verb} → {client.assets.get(asset_ref).state.label} (tx {result.receipt.tx_hash})")
+        return
+    report_action(result, as_json, f"{asset_ref}: {verb}")
+
+
+@asset.command("link")
+@click.argument("asset_ref", metavar="ASSET")
+@click.option("--project", help="Root identifier (project).")
+@click.option("--order", help="Order id.")
+@ref_option
+@connection_options
+@account_options
+@json_option
+def asset_link(
+    asset_ref: str,
+    project: str | None,
+    order: str | None,
+    ref: str | None,
+    rpc_url: str,
+    deployment: Path | None,
+    account: str | None,
+    password_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Link ASSET to a project (root identifier) and/or an order."""
+    if not project and not order:
+        raise click.UsageError("give --project, --order or both")
+    client = connect(rpc_url, deployment, load_account(account, password_file))
+    report_action(
+        client.assets.link(asset_ref, root_id=project, order_id=order, ref=ref), as_json, f"{asset_ref} linked"
+    )
 
 
 # -- keys -----------------------------------------------------------------------------------------

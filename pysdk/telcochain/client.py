@@ -7,6 +7,7 @@ from functools import cached_property
 
 from eth_account.signers.local import LocalAccount
 
+from telcochain.assets import AssetsAPI
 from telcochain.constitution import ConstitutionAPI
 from telcochain.contract import Contract
 from telcochain.deployment import Deployment, find_deployment
@@ -93,3 +94,8 @@ class Client:
     def constitution(self) -> ConstitutionAPI:
         """Members and governance."""
         return ConstitutionAPI(self.contract("Constitution"))
+
+    @cached_property
+    def assets(self) -> AssetsAPI:
+        """Digital twins: lifecycle, serials, links, verifiable history."""
+        return AssetsAPI(self)

@@ -93,6 +93,7 @@ class ConsortiumConfig:
     source_hash: str  # sha256 of the file, recorded in the deployment manifest
     path: Path | None = None
     actions: tuple[ActionConfig, ...] = ()
+    serial_salt: bytes = b""  # keys the hash of device serials (telcochain.assets.serial_hash)
 
     def member(self, name: str) -> MemberConfig:
         for member in self.members:
@@ -257,7 +258,14 @@ def parse_consortium(data: Any, path: Path | None = None, source_hash: str = "")
     if not isinstance(raw_actions, dict):
         raise ConfigurationError(f"{where}: 'actions' must map action names to their policy")
     actions = tuple(parse_action(str(n), a, founders, where) for n, a in raw_actions.items())
-    return ConsortiumConfig(name.strip(), founders, source_hash, path, actions)
+    salt_text = str(data.get("serial_salt", ""))
+    try:
+        salt = bytes.fromhex(salt_text.removeprefix("0x"))
+    except ValueError:
+        raise ConfigurationError(f"{where}: serial_salt must be hex") from None
+    if len(salt) < 16:
+        raise ConfigurationError(f"{where}: serial_salt must be at least 16 random bytes (0x-hex)")
+    return ConsortiumConfig(name.strip(), founders, source_hash, path, actions, salt)
 
 
 def load_consortium(path: str | os.PathLike[str] | None = None) -> ConsortiumConfig:

@@ -163,13 +163,38 @@ class PermissionDenied(TelcochainError, PermissionError):
         super().__init__(f"{action} denied for {caller}: {reason}")
 
 
+class AssetNotFound(ContractRevert, LookupError):
+    """No digital twin with this id: raised by reads, and decoded from the contract's
+    ``AssetNotFound(bytes32 assetId)`` revert — one class for both."""
+
+    error_name = "AssetNotFound"
+
+    def __init__(
+        self,
+        error_name: str = "AssetNotFound",
+        args: dict[str, Any] | None = None,
+        data: str = "0x",
+        tx_hash: str | None = None,
+    ) -> None:
+        super().__init__(error_name, args, data, tx_hash)
+        raw = self.error_args.get("assetId", b"")
+        shown = raw.rstrip(b"\0").decode() if isinstance(raw, bytes) and raw.rstrip(b"\0").isascii() else _show(raw)
+        self.args = (f"no asset {shown!r} (never registered)",)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 def _show(value: Any) -> str:
     if isinstance(value, bytes):
+        text = value.rstrip(b"\0")
+        if len(value) == 32 and text and all(32 <= b < 127 for b in text):
+            return repr(text.decode())  # an id written as text, e.g. 'ONT-0001'
         return "0x" + value.hex()
     return str(value)
 
 
-_ERROR_CLASSES: dict[str, type[ContractRevert]] = {}
+_ERROR_CLASSES: dict[str, type[ContractRevert]] = {"AssetNotFound": AssetNotFound}
 
 
 def contract_error_class(name: str) -> type[ContractRevert]:

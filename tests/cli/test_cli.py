@@ -15,7 +15,8 @@ COMMANDS = [
     for line in """
     info|member|member list|member add|member suspend|account|account new|account import|account list|keys|keys rotate|
     node|node stop|node status|action|action list|action show|action grant|action revoke|action amend|action exec|
-    proposal|proposal list|proposal show|vote
+    proposal|proposal list|proposal show|vote|asset|asset register|asset show|asset history|asset bind-serial|
+    asset transition|asset link
     """.replace("\n", "").split("|")
 ] + [[]]
 
@@ -56,7 +57,7 @@ def test_info_json_is_machine_readable(cli):
     assert data["chain_id"] == 31337
     assert data["fee_mode"] == "legacy"
     assert data["members"] == 4
-    assert set(data["contracts"]) == {"Constitution"}
+    assert set(data["contracts"]) == {"Constitution", "AssetRegistry"}
 
 
 def test_member_list_as_a_table_and_as_json(cli):

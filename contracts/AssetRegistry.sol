@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {IAssetRegistry} from "./interfaces/IAssetRegistry.sol";
+import {IConstitution} from "./interfaces/IConstitution.sol";
+import {AssetHistory} from "./libraries/AssetHistory.sol";
+import {AssetLifecycle} from "./libraries/AssetLifecycle.sol";
+import {ConstitutionModule} from "./modules/ConstitutionModule.sol";
+
+/// @title AssetRegistry
+/// @notice The digital twins (seed 000 "Digital Twin Synchronization", seed 001 "LCM model
+/// assumptions for asset"): asset id → lifecycle state, serial hash, custodian, version and
+/// history head. A Constitution module: see {IAssetRegistry} for the actions and docs/assets.md.
+/// @dev Design notes:
+/// - The transition table lives in {AssetLifecycle} only; each verb entry point asks it for its
+///   row, the Internal `transition` for any edge.
+/// - Storage per asset: slot 0 = history head (192 bits) + version + state + serial flag, so a
+///   transition reads and writes one slot; slot 1 = custodian + kind; slot 2 = serial hash
+///   (only once bound). Plus `serial hash → asset id` for the live assets.
+/// - History lives in events; storage only keeps the head of the hash chain ({AssetHistory}).
+///   Links live in events only (no growing arrays).
+contract AssetRegistry is IAssetRegistry, ConstitutionModule {
+    using AssetLifecycle for AssetLifecycle.State;
+
+    /*//////////////////////////////////////////////////////////////
+                                STORAGE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev An asset: head, version, state and the serial flag share slot 0.
+    struct Asset {
+        bytes24 head;
+        uint32 version;
+        AssetLifecycle.State state;
+        bool hasSerial;
+        address custodian;
+        bytes12 kind;
+        bytes32 serialHash;
+    }
+
+    /// @dev The params of `register` (a static tuple: the same encoding as the flat list).
+    struct Registration {
+        bytes32 assetId;
+        bytes12 kind;
+        bytes32 serialHash;
+        bytes32 rootId;
+        bytes32 orderId;
+        bytes32 detailsHash;
+    }
+
+    mapping(bytes32 assetId => Asset) private _assets;
+    mapping(bytes32 serialHash => bytes32 assetId) private _assetOfSerial;
+
+    /*//////////////////////////////////////////////////////////////
+                              CONSTRUCTOR
+    //////////////////////////////////////////////////////////////*/
+
+    /// @param constitution The Constitution whose actions this module implements.
+    constructor(IConstitution constitution) ConstitutionModule(constitution) {}
+
+    /*//////////////////////////////////////////////////////////////
+                            ACTIONS: RECORD
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IAssetRegistry
+    function register(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
+        Registration memory r = abi.decode(params, (Registration));
+        if (r.assetId == bytes32(0)) revert AssetInvalidId();
+        Asset storage a = _assets[r.assetId];
+        if (a.state != AssetLifecycle.State.None) revert AssetAlreadyExists(r.assetId);
+        if (r.serialHash != bytes32(0)) {
+            _claimSerial(a, r.assetId, r.serialHash);
+            a.hasSerial = true;
+        }
+        (a.state, a.custodian, a.kind) = (AssetLifecycle.State.Planned, caller, r.kind);
+        (uint32 version, bytes24 head) = _record(
+            a,
+            r.assetId,
+            AssetHistory.ChangeKind.Register,
+            ref,
+            caller,
+            r.detailsHash,
+            [bytes32(r.kind), r.serialHash, r.rootId, r.orderId]
+        );
+        emit AssetRegistered(
+            r.assetId, ref, caller, r.kind, r.serialHash, r.rootId, r.orderId, r.detailsHash, version, head
+        );
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function bindSerial(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
+        (bytes32 assetId, bytes32 serialHash, bytes32 detailsHash) = abi.decode(params, (bytes32, bytes32, bytes32));
+        Asset storage a = _live(assetId);
+        if (a.hasSerial) revert AssetSerialAlreadySet(assetId);
+        if (serialHash == bytes32(0)) revert AssetInvalidSerial();
+        _claimSerial(a, assetId, serialHash);
+        a.hasSerial = true;
+        (uint32 version, bytes24 head) =
+            _record(a, assetId, AssetHistory.ChangeKind.SerialBind, ref, caller, detailsHash, [serialHash, 0, 0, 0]);
+        emit AssetSerialBound(assetId, ref, caller, serialHash, detailsHash, version, head);
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function link(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
+        (bytes32 assetId, bytes32 rootId, bytes32 orderId, bytes32 detailsHash) =
+            abi.decode(params, (bytes32, bytes32, bytes32, bytes32));
+        Asset storage a = _live(assetId);
+        if (rootId == bytes32(0) && orderId == bytes32(0)) revert AssetInvalidLink(assetId);
+        (uint32 version, bytes24 head) =
+            _record(a, assetId, AssetHistory.ChangeKind.Link, ref, caller, detailsHash, [rootId, orderId, 0, 0]);
+        emit AssetLinked(assetId, ref, caller, rootId, orderId, detailsHash, version, head);
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function transferCustody(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
+        (bytes32 assetId, address custodian, bytes32 detailsHash) = abi.decode(params, (bytes32, address, bytes32));
+        Asset storage a = _live(assetId);
+        if (a.custodian != caller) revert AssetNotCustodian(assetId, caller);
+        if (custodian == caller || !CONSTITUTION.isActiveMember(custodian)) {
+            revert AssetInvalidCustodian(assetId, custodian);
+        }
+        a.custodian = custodian;
+        bytes32[4] memory data = [bytes32(uint256(uint160(caller))), bytes32(uint256(uint160(custodian))), 0, 0];
+        (uint32 version, bytes24 head) =
+            _record(a, assetId, AssetHistory.ChangeKind.CustodyTransfer, ref, caller, detailsHash, data);
+        emit AssetCustodyTransferred(assetId, ref, caller, caller, custodian, detailsHash, version, head);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                          ACTIONS: LIFECYCLE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IAssetRegistry
+    function scheduleInstallation(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
+        _applyVerb(AssetLifecycle.Verb.ScheduleInstallation, caller, ref, params);
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function cancelInstallation(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
+        _applyVerb(AssetLifecycle.Verb.CancelInstallation, caller, ref, params);
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function deliver(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
+        _applyVerb(AssetLifecycle.Verb.Deliver, caller, ref, params);
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function commission(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
+        _applyVerb(AssetLifecycle.Verb.Commission, caller, ref, params);
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function requestChange(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
+        _applyVerb(AssetLifecycle.Verb.RequestChange, caller, ref, params);
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function completeChange(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
+        _applyVerb(AssetLifecycle.Verb.CompleteChange, caller, ref, params);
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function completeDeletion(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
+        _applyVerb(AssetLifecycle.Verb.CompleteDeletion, caller, ref, params);
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function requestDisconnect(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
+        _applyVerb(AssetLifecycle.Verb.RequestDisconnect, caller, ref, params);
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function withdrawDisconnect(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
+        _applyVerb(AssetLifecycle.Verb.WithdrawDisconnect, caller, ref, params);
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function completeDisconnect(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
+        _applyVerb(AssetLifecycle.Verb.CompleteDisconnect, caller, ref, params);
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function recover(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
+        _applyVerb(AssetLifecycle.Verb.Recover, caller, ref, params);
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function decommission(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
+        _applyVerb(AssetLifecycle.Verb.Decommission, caller, ref, params);
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function transition(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
+        (bytes32 assetId, uint8 rawTo, bytes32 detailsHash) = abi.decode(params, (bytes32, uint8, bytes32));
+        if (rawTo > uint8(type(AssetLifecycle.State).max)) revert AssetUnknownState(rawTo);
+        AssetLifecycle.State to = AssetLifecycle.State(rawTo);
+        Asset storage a = _existing(assetId);
+        AssetLifecycle.State from = a.state;
+        if (!AssetLifecycle.canTransition(from, to)) revert AssetInvalidTransition(assetId, from, to);
+        _enter(a, assetId, from, to, caller, ref, detailsHash);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                               READ API
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IAssetRegistry
+    function getAsset(bytes32 assetId) external view returns (AssetView memory) {
+        Asset storage a = _assets[assetId];
+        return AssetView({
+            state: a.state,
+            kind: a.kind,
+            serialHash: a.serialHash,
+            version: a.version,
+            historyHead: a.head,
+            custodian: a.custodian,
+            exists: a.state != AssetLifecycle.State.None
+        });
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function stateOf(bytes32 assetId) external view returns (AssetLifecycle.State) {
+        return _assets[assetId].state;
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function assetOfSerial(bytes32 serialHash) external view returns (bytes32) {
+        return _assetOfSerial[serialHash];
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function canTransition(AssetLifecycle.State from, AssetLifecycle.State to) external pure returns (bool) {
+        return AssetLifecycle.canTransition(from, to);
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function verbRule(AssetLifecycle.Verb verb) external pure returns (uint256 sources, AssetLifecycle.State target) {
+        return AssetLifecycle.rule(verb);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                               INTERNAL
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev A verb: the asset's state must be one of the verb's `from` states.
+    function _applyVerb(AssetLifecycle.Verb verb, address caller, bytes32 ref, bytes calldata params) private {
+        (bytes32 assetId, bytes32 detailsHash) = abi.decode(params, (bytes32, bytes32));
+        Asset storage a = _existing(assetId);
+        AssetLifecycle.State from = a.state;
+        (uint256 sources, AssetLifecycle.State to) = AssetLifecycle.rule(verb);
+        if (!AssetLifecycle.includes(sources, from)) revert AssetInvalidTransition(assetId, from, to);
+        _enter(a, assetId, from, to, caller, ref, detailsHash);
+    }
+
+    /// @dev Moves `a` from `from` to `to` (an edge of the table), applying the serial guards.
+    /// Emits {AssetTransitioned}.
+    function _enter(
+        Asset storage a,
+        bytes32 assetId,
+        AssetLifecycle.State from,
+        AssetLifecycle.State to,
+        address caller,
+        bytes32 ref,
+        bytes32 detailsHash
+    ) private {
+        if (to.requiresSerial() && !a.hasSerial) revert AssetSerialRequired(assetId);
+        if (to.releasesSerial() && a.hasSerial) delete _assetOfSerial[a.serialHash];
+        a.state = to;
+        (uint32 version, bytes24 head) = _record(
+            a,
+            assetId,
+            AssetHistory.ChangeKind.Transition,
+            ref,
+            caller,
+            detailsHash,
+            [bytes32(uint256(from)), bytes32(uint256(to)), 0, 0]
+        );
+        emit AssetTransitioned(assetId, ref, caller, from, to, detailsHash, version, head);
+    }
+
+    /// @dev Advances the version and the history head of `a` by one change.
+    function _record(
+        Asset storage a,
+        bytes32 assetId,
+        AssetHistory.ChangeKind change,
+        bytes32 ref,
+        address caller,
+        bytes32 detailsHash,
+        bytes32[4] memory data
+    ) private returns (uint32 version, bytes24 head) {
+        version = a.version + 1;
+        head = AssetHistory.next(a.head, assetId, change, version, ref, caller, detailsHash, data);
+        (a.head, a.version) = (head, version);
+    }
+
+    /// @dev Binds `serialHash` to `assetId` after checking it is free.
+    function _claimSerial(Asset storage a, bytes32 assetId, bytes32 serialHash) private {
+        bytes32 holder = _assetOfSerial[serialHash];
+        if (holder != bytes32(0)) revert AssetSerialAlreadyBound(serialHash, holder);
+        _assetOfSerial[serialHash] = assetId;
+        a.serialHash = serialHash;
+    }
+
+    /// @dev The registered asset `assetId`; reverts with {AssetNotFound} otherwise.
+    function _existing(bytes32 assetId) private view returns (Asset storage a) {
+        a = _assets[assetId];
+        if (a.state == AssetLifecycle.State.None) revert AssetNotFound(assetId);
+    }
+
+    /// @dev The registered, not decommissioned asset `assetId`.
+    function _live(bytes32 assetId) private view returns (Asset storage a) {
+        a = _existing(assetId);
+        if (a.state.isTerminal()) revert AssetAlreadyDecommissioned(assetId);
+    }
+}

@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {AssetLifecycle} from "../libraries/AssetLifecycle.sol";
+
+/// @title IAssetRegistry
+/// @notice The digital twins of the consortium's network assets: lifecycle state, serial
+/// binding, custodian and a verifiable history. A module of the Constitution: every change is
+/// an action that members send through {IConstitution-executeAction}, each with its own
+/// permission (and, if the constitution says so, its own vote). See docs/assets.md.
+///
+/// Actions (id `keccak256(bytes(name))`, module entry point `name(address,bytes32,bytes)`),
+/// `params` being `abi.encode(...)` of:
+///
+/// | action                 | scope    | params                                                                 |
+/// | ---------------------- | -------- | ---------------------------------------------------------------------- |
+/// | `register`             | Public   | `(bytes32 assetId, bytes12 kind, bytes32 serialHash, bytes32 rootId, bytes32 orderId, bytes32 detailsHash)` |
+/// | `bindSerial`           | Public   | `(bytes32 assetId, bytes32 serialHash, bytes32 detailsHash)`           |
+/// | `link`                 | Public   | `(bytes32 assetId, bytes32 rootId, bytes32 orderId, bytes32 detailsHash)` |
+/// | `transferCustody`      | Public   | `(bytes32 assetId, address custodian, bytes32 detailsHash)`            |
+/// | `scheduleInstallation`, `cancelInstallation`, `deliver`, `commission`, `requestChange`, `completeChange`, `completeDeletion`, `requestDisconnect`, `withdrawDisconnect`, `completeDisconnect`, `recover`, `decommission` | Public | `(bytes32 assetId, bytes32 detailsHash)` |
+/// | `transition`           | Internal | `(bytes32 assetId, uint8 to, bytes32 detailsHash)`                     |
+///
+/// The verbs follow the transition table of {AssetLifecycle}; `transition` accepts any edge of
+/// that table and is meant for other modules (OperatorAgreement, OrderBook) calling it through
+/// {IConstitution-executeInternal}.
+interface IAssetRegistry {
+    /*//////////////////////////////////////////////////////////////
+                                 TYPES
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice An asset as returned by {getAsset}.
+    /// @param state The lifecycle state (`None` when the asset does not exist).
+    /// @param kind The asset kind, a short code (e.g. "ONT", "CPE-ROUTER"), left-aligned.
+    /// @param serialHash The hash of the device serial (0 until bound). Kept after the asset
+    /// is decommissioned, although the serial is then free for another asset.
+    /// @param version The number of changes so far (1 after registration).
+    /// @param historyHead The head of the asset's history hash chain (see {AssetHistory}).
+    /// @param custodian The member currently responsible for the asset.
+    /// @param exists Whether the asset was registered.
+    struct AssetView {
+        AssetLifecycle.State state;
+        bytes12 kind;
+        bytes32 serialHash;
+        uint32 version;
+        bytes24 historyHead;
+        address custodian;
+        bool exists;
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 ERRORS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice The zero asset id is reserved ("no asset").
+    error AssetInvalidId();
+    /// @notice An asset `assetId` was already registered (ids are never reused).
+    error AssetAlreadyExists(bytes32 assetId);
+    /// @notice No asset `assetId` was registered.
+    error AssetNotFound(bytes32 assetId);
+    /// @notice The transition table has no edge `from` → `to` for the requested verb.
+    error AssetInvalidTransition(bytes32 assetId, AssetLifecycle.State from, AssetLifecycle.State to);
+    /// @notice `state` is not a lifecycle state.
+    error AssetUnknownState(uint8 state);
+    /// @notice `assetId` cannot become Active without a bound serial.
+    error AssetSerialRequired(bytes32 assetId);
+    /// @notice The zero serial hash is reserved ("no serial").
+    error AssetInvalidSerial();
+    /// @notice `assetId` already has a serial: it stays bound until the asset is decommissioned.
+    error AssetSerialAlreadySet(bytes32 assetId);
+    /// @notice `serialHash` is bound to the live asset `assetId`.
+    error AssetSerialAlreadyBound(bytes32 serialHash, bytes32 assetId);
+    /// @notice `assetId` is decommissioned: nothing about it changes any more.
+    error AssetAlreadyDecommissioned(bytes32 assetId);
+    /// @notice A link needs a root identifier or an order id (or both).
+    error AssetInvalidLink(bytes32 assetId);
+    /// @notice `account` is not the custodian of `assetId`: only the custodian hands it over.
+    error AssetNotCustodian(bytes32 assetId, address account);
+    /// @notice `account` cannot be a custodian: it is not an active member, or already is the
+    /// custodian.
+    error AssetInvalidCustodian(bytes32 assetId, address account);
+
+    /*//////////////////////////////////////////////////////////////
+                                 EVENTS
+    //////////////////////////////////////////////////////////////*/
+    // One event per change; each carries every input of its history step (see AssetHistory)
+    // and the resulting `version` and `head`.
+
+    /// @notice `actor` registered `assetId` (state Planned, version 1, custodian `actor`),
+    /// optionally with a serial and linked to a root identifier and an order (0 = none).
+    event AssetRegistered(
+        bytes32 indexed assetId,
+        bytes32 indexed ref,
+        address indexed actor,
+        bytes12 kind,
+        bytes32 serialHash,
+        bytes32 rootId,
+        bytes32 orderId,
+        bytes32 detailsHash,
+        uint32 version,
+        bytes24 head
+    );
+
+    /// @notice `assetId` moved from `from` to `to` at `actor`'s request.
+    event AssetTransitioned(
+        bytes32 indexed assetId,
+        bytes32 indexed ref,
+        address indexed actor,
+        AssetLifecycle.State from,
+        AssetLifecycle.State to,
+        bytes32 detailsHash,
+        uint32 version,
+        bytes24 head
+    );
+
+    /// @notice The serial `serialHash` was bound to `assetId` (`actor`: the requester, or the
+    /// proposer of the vote that approved it).
+    event AssetSerialBound(
+        bytes32 indexed assetId,
+        bytes32 indexed ref,
+        address indexed actor,
+        bytes32 serialHash,
+        bytes32 detailsHash,
+        uint32 version,
+        bytes24 head
+    );
+
+    /// @notice `assetId` was linked to the root identifier `rootId` and/or the order `orderId`.
+    event AssetLinked(
+        bytes32 indexed assetId,
+        bytes32 indexed ref,
+        address indexed actor,
+        bytes32 rootId,
+        bytes32 orderId,
+        bytes32 detailsHash,
+        uint32 version,
+        bytes24 head
+    );
+
+    /// @notice Custody of `assetId` passed from `from` to `to`.
+    event AssetCustodyTransferred(
+        bytes32 indexed assetId,
+        bytes32 indexed ref,
+        address indexed actor,
+        address from,
+        address to,
+        bytes32 detailsHash,
+        uint32 version,
+        bytes24 head
+    );
+
+    /*//////////////////////////////////////////////////////////////
+                                ACTIONS
+    //////////////////////////////////////////////////////////////*/
+    // Entry points of the actions. Each is `f(address caller, bytes32 ref, bytes params)`,
+    // callable only by the Constitution (else ModuleUnauthorizedCaller): `caller` is the member
+    // who sent the action (or the proposer of the approved proposal), `ref` its correlation id.
+
+    /// @notice Registers a new asset in state Planned, with `caller` as its custodian.
+    /// @param params `abi.encode(bytes32 assetId, bytes12 kind, bytes32 serialHash, bytes32 rootId,
+    /// bytes32 orderId, bytes32 detailsHash)`; `serialHash`, `rootId`, `orderId` may be 0.
+    /// @dev Requirements: `assetId` is not 0 and not registered; a non-zero `serialHash` is
+    /// not bound to a live asset (it is bound to this one). Emits {AssetRegistered}.
+    function register(address caller, bytes32 ref, bytes calldata params) external;
+
+    /// @notice Binds a device serial (its hash) to an asset that has none.
+    /// @param params `abi.encode(bytes32 assetId, bytes32 serialHash, bytes32 detailsHash)`.
+    /// @dev Requirements: the asset exists and is not decommissioned; it has no serial yet
+    /// ({AssetSerialAlreadySet}); `serialHash` is not 0 and not bound to a live asset
+    /// ({AssetSerialAlreadyBound}). Emits {AssetSerialBound}.
+    function bindSerial(address caller, bytes32 ref, bytes calldata params) external;
+
+    /// @notice Records that an asset belongs to a root identifier (project) and/or an order.
+    /// An asset links to many over its life; links live in events only.
+    /// @param params `abi.encode(bytes32 assetId, bytes32 rootId, bytes32 orderId, bytes32 detailsHash)`.
+    /// @dev Requirements: the asset exists and is not decommissioned; `rootId` or `orderId` is
+    /// not 0. Emits {AssetLinked}.
+    function link(address caller, bytes32 ref, bytes calldata params) external;
+
+    /// @notice The custodian hands the asset over to another active member.
+    /// @param params `abi.encode(bytes32 assetId, address custodian, bytes32 detailsHash)`.
+    /// @dev Requirements: the asset exists and is not decommissioned; `caller` is its custodian;
+    /// the new custodian is another, active member. Emits {AssetCustodyTransferred}.
+    function transferCustody(address caller, bytes32 ref, bytes calldata params) external;
+
+    /// @notice Verb: Planned | Inactive → PendingInstallation.
+    /// @param params `abi.encode(bytes32 assetId, bytes32 detailsHash)` (same for every verb).
+    /// @dev Requirements (every verb): the asset exists; its state is a `from` state of the verb
+    /// ({AssetInvalidTransition}). Emits {AssetTransitioned}.
+    function scheduleInstallation(address caller, bytes32 ref, bytes calldata params) external;
+
+    /// @notice Verb: PendingInstallation → Planned.
+    function cancelInstallation(address caller, bytes32 ref, bytes calldata params) external;
+
+    /// @notice Verb: PendingInstallation → Delivered.
+    function deliver(address caller, bytes32 ref, bytes calldata params) external;
+
+    /// @notice Verb: Delivered → Active. Requires a bound serial ({AssetSerialRequired}).
+    function commission(address caller, bytes32 ref, bytes calldata params) external;
+
+    /// @notice Verb: Active → PendingChange.
+    function requestChange(address caller, bytes32 ref, bytes calldata params) external;
+
+    /// @notice Verb: PendingChange → Active.
+    function completeChange(address caller, bytes32 ref, bytes calldata params) external;
+
+    /// @notice Verb: PendingChange → Inactive (a MACD delete).
+    function completeDeletion(address caller, bytes32 ref, bytes calldata params) external;
+
+    /// @notice Verb: Active → PendingDisconnect.
+    function requestDisconnect(address caller, bytes32 ref, bytes calldata params) external;
+
+    /// @notice Verb: PendingDisconnect → Active.
+    function withdrawDisconnect(address caller, bytes32 ref, bytes calldata params) external;
+
+    /// @notice Verb: PendingDisconnect → Inactive.
+    function completeDisconnect(address caller, bytes32 ref, bytes calldata params) external;
+
+    /// @notice Verb: Delivered | Inactive → Recovering.
+    function recover(address caller, bytes32 ref, bytes calldata params) external;
+
+    /// @notice Verb: Planned | Recovering → Decommissioned. Releases the serial.
+    function decommission(address caller, bytes32 ref, bytes calldata params) external;
+
+    /// @notice Internal action: any edge of the transition table, for other modules.
+    /// @param params `abi.encode(bytes32 assetId, uint8 to, bytes32 detailsHash)`.
+    /// @dev Requirements: as a verb, with the edge `state → to` looked up in the whole table;
+    /// `to` is a state ({AssetUnknownState}). Register it with scope Internal.
+    /// Emits {AssetTransitioned}.
+    function transition(address caller, bytes32 ref, bytes calldata params) external;
+
+    /*//////////////////////////////////////////////////////////////
+                               READ API
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice The asset `assetId` (all zero with `exists` false if it was never registered).
+    function getAsset(bytes32 assetId) external view returns (AssetView memory);
+
+    /// @notice The lifecycle state of `assetId` (`None` if it was never registered).
+    function stateOf(bytes32 assetId) external view returns (AssetLifecycle.State);
+
+    /// @notice The live asset bound to `serialHash`, or 0 (never bound, or freed by a decommission).
+    function assetOfSerial(bytes32 serialHash) external view returns (bytes32 assetId);
+
+    /// @notice Whether the transition table has an edge `from` → `to`.
+    function canTransition(AssetLifecycle.State from, AssetLifecycle.State to) external pure returns (bool);
+
+    /// @notice The transition table's row for `verb`: the states it starts from (bit `i` set
+    /// for `State(i)`) and the state it leads to.
+    function verbRule(AssetLifecycle.Verb verb) external pure returns (uint256 sources, AssetLifecycle.State target);
+}

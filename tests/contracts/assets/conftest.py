@@ -1,0 +1,507 @@
+"""Fixtures and helpers for the AssetRegistry tests.
+
+The consortium (package-scoped: deployed once; ape's isolation snapshots the chain around
+every module and test, so each test starts from the sealed, empty registry):
+
+- ``operator`` (alice): registers, schedules, commissions, changes, disconnects, decommissions;
+- ``vendor`` (bob): delivers and recovers devices; with the operator, binds serials, links and
+  hands over custody;
+- ``customer`` (carol): a member holding no asset permission;
+- ``stranger``: not a member.
+
+``transition`` is Internal; the test module ``MockModule`` plays "another module" calling it
+through ``callInternal`` (granted to the operator).
+
+This directory is a package so that its ``conftest`` does not shadow the Constitution tests'
+``conftest`` module (whose helpers it imports).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+import pytest
+from ape.exceptions import ContractLogicError
+from conftest import (  # the Constitution tests' helpers (tests/contracts/conftest.py)
+    DAY,
+    Scope,
+    Voters,
+    action_id,
+    grant,
+    policy,
+    ref,
+    selector,
+)
+from eth_abi import decode, encode
+from eth_utils import keccak
+
+ZERO32 = b"\x00" * 32
+ZERO24 = b"\x00" * 24
+ZERO_ADDRESS = "0x" + "00" * 20
+
+# --------------------------------------------------------------------------------------------
+# Mirrors of the Solidity types and of THE transition table (contracts/libraries/AssetLifecycle.sol)
+# --------------------------------------------------------------------------------------------
+
+
+class State(IntEnum):
+    NONE = 0
+    PLANNED = 1
+    PENDING_INSTALLATION = 2
+    DELIVERED = 3
+    ACTIVE = 4
+    PENDING_CHANGE = 5
+    PENDING_DISCONNECT = 6
+    INACTIVE = 7
+    RECOVERING = 8
+    DECOMMISSIONED = 9
+
+
+class Change(IntEnum):
+    REGISTER = 0
+    TRANSITION = 1
+    SERIAL_BIND = 2
+    LINK = 3
+    CUSTODY_TRANSFER = 4
+
+
+S = State
+# verb (action name) -> (from states, to state), in the order of the Solidity enum Verb
+TABLE: dict[str, tuple[frozenset[State], State]] = {
+    "scheduleInstallation": (frozenset({S.PLANNED, S.INACTIVE}), S.PENDING_INSTALLATION),
+    "cancelInstallation": (frozenset({S.PENDING_INSTALLATION}), S.PLANNED),
+    "deliver": (frozenset({S.PENDING_INSTALLATION}), S.DELIVERED),
+    "commission": (frozenset({S.DELIVERED}), S.ACTIVE),
+    "requestChange": (frozenset({S.ACTIVE}), S.PENDING_CHANGE),
+    "completeChange": (frozenset({S.PENDING_CHANGE}), S.ACTIVE),
+    "completeDeletion": (frozenset({S.PENDING_CHANGE}), S.INACTIVE),
+    "requestDisconnect": (frozenset({S.ACTIVE}), S.PENDING_DISCONNECT),
+    "withdrawDisconnect": (frozenset({S.PENDING_DISCONNECT}), S.ACTIVE),
+    "completeDisconnect": (frozenset({S.PENDING_DISCONNECT}), S.INACTIVE),
+    "recover": (frozenset({S.DELIVERED, S.INACTIVE}), S.RECOVERING),
+    "decommission": (frozenset({S.PLANNED, S.RECOVERING}), S.DECOMMISSIONED),
+}
+VERBS = list(TABLE)
+EDGES: set[tuple[State, State]] = {(f, to) for froms, to in TABLE.values() for f in froms}
+LIVE_STATES = [s for s in State if s not in (S.NONE, S.DECOMMISSIONED)]
+
+
+def verb_of(from_: State, to: State) -> str | None:
+    """The verb labelling the edge from_ -> to, if any (each edge has exactly one)."""
+    found = [v for v, (froms, target) in TABLE.items() if target == to and from_ in froms]
+    assert len(found) <= 1
+    return found[0] if found else None
+
+
+# --------------------------------------------------------------------------------------------
+# Actions, permissions and ABI encodings (what the SDK must produce)
+# --------------------------------------------------------------------------------------------
+
+# action -> roles holding it (the first one acts by default)
+PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "register": ("operator",),
+    "bindSerial": ("operator", "vendor"),
+    "link": ("operator", "vendor"),
+    "transferCustody": ("operator", "vendor"),
+    **{verb: ("operator",) for verb in VERBS},
+    "deliver": ("vendor",),
+    "recover": ("vendor",),
+}
+PUBLIC_ACTIONS = list(PERMISSIONS)
+TRANSITION = action_id("transition")
+CALL_INTERNAL = action_id("callInternal")
+
+
+def entry_selector(name: str) -> bytes:
+    return selector(f"{name}(address,bytes32,bytes)")
+
+
+def asset_id(label: str) -> bytes:
+    return keccak(text=f"asset:{label}")
+
+
+def serial_hash(serial: str, salt: str = "consortium-salt") -> bytes:
+    """The SDK hashes serials with a consortium-wide salt; only the hash goes on chain."""
+    return keccak(text=f"{salt}:{serial}")
+
+
+def details(label: str) -> bytes:
+    return keccak(text=f"details:{label}")
+
+
+def kind_code(kind: str) -> bytes:
+    raw = kind.encode()
+    assert len(raw) <= 12
+    return raw.ljust(12, b"\x00")
+
+
+def register_params(asset, kind="ONT", serial=ZERO32, root=ZERO32, order=ZERO32, details_=ZERO32) -> bytes:
+    return encode(
+        ["bytes32", "bytes12", "bytes32", "bytes32", "bytes32", "bytes32"],
+        [asset, kind_code(kind), serial, root, order, details_],
+    )
+
+
+def verb_params(asset, details_=ZERO32) -> bytes:
+    return encode(["bytes32", "bytes32"], [asset, details_])
+
+
+def bind_params(asset, serial, details_=ZERO32) -> bytes:
+    return encode(["bytes32", "bytes32", "bytes32"], [asset, serial, details_])
+
+
+def link_params(asset, root=ZERO32, order=ZERO32, details_=ZERO32) -> bytes:
+    return encode(["bytes32", "bytes32", "bytes32", "bytes32"], [asset, root, order, details_])
+
+
+def custody_params(asset, custodian, details_=ZERO32) -> bytes:
+    address = custodian if isinstance(custodian, str) else custodian.address
+    return encode(["bytes32", "address", "bytes32"], [asset, address, details_])
+
+
+def transition_params(asset, to: int, details_=ZERO32) -> bytes:
+    return encode(["bytes32", "uint8", "bytes32"], [asset, int(to), details_])
+
+
+def call_internal_params(action: bytes, inner: bytes) -> bytes:
+    return encode(["bytes32", "bytes"], [action, inner])
+
+
+# --------------------------------------------------------------------------------------------
+# The history head (contracts/libraries/AssetHistory.sol), recomputed from events
+# --------------------------------------------------------------------------------------------
+
+HEAD_TYPES = ["bytes24", "bytes32", "uint8", "uint32", "bytes32", "address", "bytes32", "bytes32[4]"]
+
+
+def _word(value: Any) -> bytes:
+    if isinstance(value, int):
+        return value.to_bytes(32, "big")
+    if isinstance(value, str):  # an address
+        return bytes.fromhex(value.removeprefix("0x").lower()).rjust(32, b"\x00")
+    return bytes(value).ljust(32, b"\x00")  # bytesN: left-aligned
+
+
+def next_head(prev, asset, change: Change, version: int, ref_, actor: str, details_, fields) -> bytes:
+    words = [_word(f) for f in fields] + [ZERO32] * (4 - len(fields))
+    preimage = encode(HEAD_TYPES, [bytes(prev), asset, int(change), version, ref_, actor, details_, words])
+    assert len(preimage) == 11 * 32
+    return keccak(preimage)[:24]
+
+
+HISTORY_EVENTS = (
+    "AssetRegistered",
+    "AssetTransitioned",
+    "AssetSerialBound",
+    "AssetLinked",
+    "AssetCustodyTransferred",
+)
+
+
+def change_of(log) -> tuple[Change, list]:
+    """The change kind and data fields of a history event."""
+    name, args = log.event_name, log.event_arguments
+    if name == "AssetRegistered":
+        return Change.REGISTER, [args["kind"], args["serialHash"], args["rootId"], args["orderId"]]
+    if name == "AssetTransitioned":
+        return Change.TRANSITION, [int(args["from"]), int(args["to"])]
+    if name == "AssetSerialBound":
+        return Change.SERIAL_BIND, [args["serialHash"]]
+    if name == "AssetLinked":
+        return Change.LINK, [args["rootId"], args["orderId"]]
+    assert name == "AssetCustodyTransferred", name
+    return Change.CUSTODY_TRANSFER, [args["from"], args["to"]]
+
+
+def replay_head(logs: Iterable) -> bytes:
+    """Recomputes an asset's head from its history events (in chain order), checking each
+    event's version and head on the way."""
+    head = ZERO24
+    for n, log in enumerate(logs, start=1):
+        change, fields = change_of(log)
+        assert log.version == n, (log.event_name, log.version, n)
+        head = next_head(head, log.assetId, change, n, log.ref, log.actor, log.detailsHash, fields)
+        assert bytes(log.head) == head, f"change {n} ({log.event_name}) does not fit"
+    return head
+
+
+def history_logs(registry, receipts) -> list:
+    """The history events of ``receipts``, in chain order."""
+    logs = []
+    for receipt in receipts:
+        for log in receipt.events:
+            if log.event_name in HISTORY_EVENTS and log.contract_address == registry.address:
+                logs.append(log)
+    return logs
+
+
+# --------------------------------------------------------------------------------------------
+# Reverts with a module's custom error (bubbled through the Constitution)
+# --------------------------------------------------------------------------------------------
+
+
+def _known_errors() -> dict:
+    from ape import project
+
+    known = {}
+    for contract in (project.AssetRegistry, project.Constitution):
+        for err in contract.contract_type.errors:
+            known[err.name] = (
+                keccak(text=err.selector)[:4],
+                [i.canonical_type for i in err.inputs],
+                [i.name for i in err.inputs],
+            )
+    return known
+
+
+def error_data(name: str, *args) -> bytes:
+    """The revert data of the custom error ``name(args)``."""
+    sel, types, _ = _known_errors()[name]
+    return sel + encode(types, list(args))
+
+
+def decode_data(data: bytes) -> tuple[str, dict]:
+    """(name, inputs) of the custom error encoded in revert ``data``."""
+    for name, (sel, types, names) in _known_errors().items():
+        if data[:4] == sel:
+            return name, dict(zip(names, decode(types, data[4:]), strict=True))
+    return f"<unknown {data.hex()}>", {}
+
+
+def decode_error(err: ContractLogicError) -> tuple[str, dict]:
+    if type(err).__name__ not in ("ContractLogicError", "TransactionError"):
+        return type(err).__name__, dict(err.inputs)
+    return decode_data(bytes.fromhex(str(err.revert_message).removeprefix("0x")))
+
+
+class Reverted(Exception):
+    """A dry-run call reverted with ``data``."""
+
+    def __init__(self, data: bytes):
+        super().__init__(data.hex())
+        self.data = data
+
+
+_expecting_revert = False
+
+
+def send(method, *args, sender):
+    """Sends ``method(*args)`` from ``sender``, as ape does; inside :func:`reverts_with`, runs
+    it as an ``eth_call`` instead and raises :class:`Reverted` with the revert data. (ape
+    explains a revert of an error it does not know by walking the call's full trace, ~1 s a
+    call: the dry run keeps the table tests fast and proves the same thing.)"""
+    if not _expecting_revert:
+        return method(*args, sender=sender)
+    from ape import chain
+    from web3.exceptions import ContractLogicError as Web3LogicError
+
+    call = {"from": sender.address, "to": method.contract.address, "data": method.encode_input(*args).hex()}
+    if not call["data"].startswith("0x"):
+        call["data"] = "0x" + call["data"]
+    try:
+        chain.provider.web3.eth.call(call)
+    except Web3LogicError as err:
+        data = err.data if isinstance(err.data, str) else ""
+        raise Reverted(bytes.fromhex(data.removeprefix("0x"))) from None
+    return None
+
+
+@contextmanager
+def reverts_with(error_name: str, **inputs):
+    """The block must revert with the custom error ``error_name`` and these inputs."""
+    global _expecting_revert
+    _expecting_revert = True
+    try:
+        yield
+    except Reverted as err:
+        name, actual = decode_data(err.data)
+    except ContractLogicError as err:
+        name, actual = decode_error(err)
+    else:
+        raise AssertionError(f"did not revert (expected {error_name})")
+    finally:
+        _expecting_revert = False
+    assert name == error_name, f"reverted with {name}{actual}, expected {error_name}"
+    for key, expected in inputs.items():
+        got = actual[key]
+        if isinstance(expected, str) and isinstance(got, str):
+            assert got.lower() == expected.lower(), (key, got, expected)
+        elif isinstance(expected, bytes):
+            assert bytes(got) == expected, (key, got, expected)
+        else:
+            assert got == expected, (key, got, expected)
+
+
+# --------------------------------------------------------------------------------------------
+# The consortium under test
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Consortium:
+    """The Constitution with the AssetRegistry's actions, and shortcuts to drive assets."""
+
+    constitution: Any
+    registry: Any
+    mock: Any
+    roles: dict[str, Any]
+
+    @property
+    def operator(self):
+        return self.roles["operator"]
+
+    @property
+    def vendor(self):
+        return self.roles["vendor"]
+
+    @property
+    def customer(self):
+        return self.roles["customer"]
+
+    @property
+    def stranger(self):
+        return self.roles["stranger"]
+
+    def holder(self, action: str):
+        return self.roles[PERMISSIONS[action][0]]
+
+    def act(self, action: str, params: bytes, sender=None, ref_: bytes | None = None):
+        """executeAction(keccak256(action), params, ref) by ``sender`` (default: a holder)."""
+        return send(
+            self.constitution.executeAction,
+            action_id(action),
+            params,
+            ref_ if ref_ is not None else ref(action),
+            sender=sender or self.holder(action),
+        )
+
+    def register(self, asset, sender=None, ref_=None, **kw):
+        return self.act("register", register_params(asset, **kw), sender, ref_)
+
+    def verb(self, verb: str, asset, details_=ZERO32, sender=None, ref_=None):
+        return self.act(verb, verb_params(asset, details_), sender, ref_)
+
+    def bind(self, asset, serial, details_=ZERO32, sender=None, ref_=None):
+        return self.act("bindSerial", bind_params(asset, serial, details_), sender, ref_)
+
+    def link(self, asset, root=ZERO32, order=ZERO32, details_=ZERO32, sender=None, ref_=None):
+        return self.act("link", link_params(asset, root, order, details_), sender, ref_)
+
+    def transfer(self, asset, custodian, details_=ZERO32, sender=None, ref_=None):
+        return self.act("transferCustody", custody_params(asset, custodian, details_), sender, ref_)
+
+    def internal_transition(self, asset, to: int, details_=ZERO32, sender=None, ref_=None):
+        """Another module (the mock) calls the Internal ``transition`` for the operator."""
+        inner = transition_params(asset, to, details_)
+        return send(
+            self.constitution.executeAction,
+            CALL_INTERNAL,
+            call_internal_params(TRANSITION, inner),
+            ref_ if ref_ is not None else ref("internal"),
+            sender=sender or self.operator,
+        )
+
+    def drive(self, asset, state: State, serial: bytes | None = None):
+        """Registers ``asset`` and moves it to ``state`` along the usual path. A serial is
+        bound at registration when the path goes through Active (or when given)."""
+        path = PATHS[state]
+        if serial is None and "commission" in path:
+            serial = serial_hash(f"serial-of-{bytes(asset).hex()}")
+        receipts = [self.register(asset, serial=serial or ZERO32)]
+        receipts += [self.verb(v, asset) for v in path]
+        assert self.state(asset) == state
+        return receipts
+
+    def state(self, asset) -> State:
+        return State(self.registry.stateOf(asset))
+
+    def snapshot(self, asset) -> tuple:
+        view = self.registry.getAsset(asset)
+        return (
+            view.state,
+            bytes(view.kind),
+            bytes(view.serialHash),
+            view.version,
+            bytes(view.historyHead),
+            view.custodian,
+            view.exists,
+        )
+
+
+# How to reach each state from a registration (verbs, in order)
+_TO_ACTIVE = ["scheduleInstallation", "deliver", "commission"]
+PATHS: dict[State, list[str]] = {
+    S.PLANNED: [],
+    S.PENDING_INSTALLATION: ["scheduleInstallation"],
+    S.DELIVERED: ["scheduleInstallation", "deliver"],
+    S.ACTIVE: _TO_ACTIVE,
+    S.PENDING_CHANGE: [*_TO_ACTIVE, "requestChange"],
+    S.PENDING_DISCONNECT: [*_TO_ACTIVE, "requestDisconnect"],
+    S.INACTIVE: [*_TO_ACTIVE, "requestDisconnect", "completeDisconnect"],
+    S.RECOVERING: [*_TO_ACTIVE, "requestDisconnect", "completeDisconnect", "recover"],
+    S.DECOMMISSIONED: ["decommission"],
+}
+
+
+def deploy_consortium(project, deployer, founders, roles: dict[str, Any], bind_serial_vote: bool = False):
+    """A Constitution with the AssetRegistry actions defined at genesis, then sealed.
+
+    With ``bind_serial_vote``, bindSerial needs a vote of the operator and the vendor
+    (Specific voters, margin 2, one day)."""
+    c = project.Constitution.deploy(founders, sender=deployer)
+    registry = project.AssetRegistry.deploy(c.address, sender=deployer)
+    mock = project.MockModule.deploy(c.address, sender=deployer)
+    for name, holders in PERMISSIONS.items():
+        voting: dict[str, Any] = {}
+        if name == "bindSerial" and bind_serial_vote:
+            voting = dict(
+                voters=Voters.SPECIFIC,
+                margin=2,
+                period=DAY,
+                voter_list=[roles["operator"], roles["vendor"]],
+            )
+        c.genesisDefineAction(
+            policy(name, module=registry, selector_=entry_selector(name), **voting),
+            [grant(roles[h]) for h in holders],
+            sender=deployer,
+        )
+    c.genesisDefineAction(
+        policy("transition", scope=Scope.INTERNAL, module=registry, selector_=entry_selector("transition")),
+        [],
+        sender=deployer,
+    )
+    c.genesisDefineAction(
+        policy("callInternal", module=mock, selector_=entry_selector("callInternal")),
+        [grant(roles["operator"])],
+        sender=deployer,
+    )
+    c.sealGenesis(sender=deployer)
+    return Consortium(c, registry, mock, roles)
+
+
+@pytest.fixture(scope="package")
+def roles(accounts):
+    return {"operator": accounts[1], "vendor": accounts[2], "customer": accounts[3], "stranger": accounts[9]}
+
+
+@pytest.fixture(scope="package")
+def asset_founders(roles):
+    return [
+        (roles["operator"].address, (1).to_bytes(32, "big"), "Alice Telecom"),
+        (roles["vendor"].address, (2).to_bytes(32, "big"), "Bob Devices"),
+        (roles["customer"].address, (3).to_bytes(32, "big"), "Carol Enterprise"),
+    ]
+
+
+@pytest.fixture(scope="package")
+def consortium(project, accounts, asset_founders, roles) -> Consortium:
+    return deploy_consortium(project, accounts[0], asset_founders, roles)
+
+
+@pytest.fixture(scope="package")
+def registry(consortium):
+    return consortium.registry

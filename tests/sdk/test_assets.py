@@ -1,0 +1,138 @@
+"""client.assets against the example consortium: lifecycle, serial rules and votes,
+permissions by role, batches, and history verification of off-chain copies."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from telcochain import Client, PermissionDenied
+from telcochain.assets import TRANSITIONS, VERBS, AssetState, serial_hash, verify_changes
+from telcochain.errors import (
+    AssetAlreadyExists,
+    AssetInvalidTransition,
+    AssetNotFound,
+    AssetSerialAlreadyBound,
+    AssetSerialRequired,
+)
+
+OPERATOR, VENDOR, VENDOR_B, CUSTOMER = range(4)
+
+
+@pytest.fixture
+def team(local_node, deployment_path, dev_accounts):
+    return [Client.connect(local_node.rpc_url, a, deployment=deployment_path) for a in dev_accounts[:4]]
+
+
+def bind(team, asset: str, serial: str) -> None:
+    """bindSerial is voted by operator and vendor A (consortium.yaml): the vendor asks, the operator approves."""
+    opened = team[VENDOR].assets.bind_serial(asset, serial)
+    assert opened.status == "pending_vote"
+    team[OPERATOR].constitution.vote(opened.proposal_id, approve=True)
+
+
+def install(team, asset: str, serial: str | None) -> None:
+    op, vendor = team[OPERATOR], team[VENDOR]
+    op.assets.register(asset, "ONT", root_id="PRJ-NORTH", order_id="ORD-1")
+    op.assets.schedule_installation(asset)
+    vendor.assets.deliver(asset)
+    if serial:
+        bind(team, asset, serial)
+    op.assets.commission(asset)
+
+
+def test_the_python_transition_table_is_the_chains(client):
+    contract = client.assets.contract
+    for index, verb in enumerate(VERBS):
+        sources, target = contract.call("verbRule", index)
+        expected_sources, expected_target = TRANSITIONS[verb]
+        assert {AssetState(s) for s in AssetState if sources >> s & 1} == set(expected_sources), verb
+        assert AssetState(target) is expected_target, verb
+
+
+def test_an_installation_runs_the_lifecycle_with_each_member_doing_its_part(team):
+    install(team, "ONT-0001", "SN-0001")
+    asset = team[CUSTOMER].assets.get("ONT-0001")
+    assert asset.state is AssetState.ACTIVE and asset.kind == "ONT" and asset.version == 5
+    assert asset.serial_hash == serial_hash("SN-0001", team[0].assets.serial_salt)
+    assert team[0].assets.asset_of_serial("  sn-0001 ") == asset.id  # normalised like at binding
+    assert [c.describe() for c in team[0].assets.history("ONT-0001")][1:] == [
+        "Planned → PendingInstallation",
+        "PendingInstallation → Delivered",
+        "serial bound 0x" + asset.serial_hash.hex()[:12] + "…",
+        "Delivered → Active",
+    ]
+
+
+def test_an_asset_cannot_become_active_without_a_serial(team):
+    with pytest.raises(AssetSerialRequired):
+        install(team, "ONT-0002", serial=None)
+    assert team[0].assets.get("ONT-0002").state is AssetState.DELIVERED
+
+
+def test_each_verb_is_permissioned_by_role(team):
+    op, vendor, _, customer = team
+    op.assets.register("ONT-0003", "ONT")
+    op.assets.schedule_installation("ONT-0003")
+    with pytest.raises(PermissionDenied, match="no permission"):
+        customer.assets.deliver("ONT-0003")  # only vendors deliver
+    with pytest.raises(PermissionDenied, match="no permission"):
+        vendor.assets.register("ONT-0004", "ONT")  # only the operator registers twins
+    assert op.assets.get("ONT-0003").state is AssetState.PENDING_INSTALLATION
+
+
+def test_duplicates_illegal_moves_and_reused_serials_are_refused(team):
+    install(team, "ONT-0005", "SN-0005")
+    op = team[OPERATOR]
+    with pytest.raises(AssetAlreadyExists):
+        op.assets.register("ONT-0005", "ONT")
+    with pytest.raises(AssetInvalidTransition):
+        op.assets.decommission("ONT-0005")  # Active cannot be decommissioned directly
+    with pytest.raises(AssetSerialAlreadyBound):
+        op.assets.register("ONT-0006", "ONT", serial="sn-0005")
+    with pytest.raises(AssetNotFound, match="no asset 'GHOST'"):
+        op.assets.get("GHOST")
+
+
+def test_a_serial_is_free_again_once_its_asset_is_decommissioned(team):
+    install(team, "ONT-0007", "SN-0007")
+    op = team[OPERATOR]
+    for verb in ("requestDisconnect", "completeDisconnect", "recover", "decommission"):
+        op.assets.transition("ONT-0007", verb)
+    assert op.assets.get("ONT-0007").state is AssetState.DECOMMISSIONED
+    assert op.assets.asset_of_serial("SN-0007") is None
+    op.assets.register("ONT-0008", "ONT", serial="SN-0007")  # the device serves a new twin
+    assert op.assets.asset_of_serial("SN-0007") == op.assets.get("ONT-0008").id
+
+
+def test_many_assets_change_in_one_transaction(team):
+    op = team[OPERATOR]
+    ids = [f"BATCH-{n:03d}" for n in range(20)]
+    for asset in ids:
+        op.assets.register(asset, "CPE")
+    outcomes = op.assets.transition_many([(a, "scheduleInstallation") for a in ids] + [(ids[0], "commission")])
+    assert [o.status for o in outcomes] == ["executed"] * 20 + ["reverted"]
+    assert all(op.assets.get(a).state is AssetState.PENDING_INSTALLATION for a in ids)
+
+
+def test_verification_accepts_the_true_history_and_names_the_first_bad_change(team):
+    install(team, "ONT-0009", "SN-0009")
+    op = team[OPERATOR]
+    op.assets.link("ONT-0009", root_id="PRJ-SOUTH", ref="RELINK")
+    history = op.assets.history("ONT-0009")
+    verdict = op.assets.verify_history("ONT-0009", history)
+    assert verdict.verified and verdict.changes == 6 and str(verdict).startswith("verified")
+
+    removed = history[:2] + history[3:]
+    assert op.assets.verify_history("ONT-0009", removed).first_bad == 2
+    reordered = [history[0], history[2], history[1], *history[3:]]
+    assert op.assets.verify_history("ONT-0009", reordered).first_bad == 1
+    altered = list(history)
+    altered[3] = dataclasses.replace(history[3], actor=team[CUSTOMER].address)
+    bad = op.assets.verify_history("ONT-0009", altered)
+    assert not bad.verified and bad.first_bad == 3 and "recomputed head differs" in bad.reason
+    truncated = op.assets.verify_history("ONT-0009", history[:-1])
+    assert truncated.first_bad == 5 and "missing" in truncated.reason
+    forged = list(history)
+    forged[5] = dataclasses.replace(history[5], head=b"\x01" * 24)
+    assert not verify_changes(forged, op.assets.get("ONT-0009").history_head).verified

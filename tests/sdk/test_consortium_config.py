@@ -45,6 +45,12 @@ def test_the_example_config_is_valid():
         ({"members": GOOD["members"]}, "'name' is required"),
         ("- just\n- a list\n", "expected a mapping"),
         ("name: [unclosed\n", "not valid YAML"),
+        ({**GOOD, "serial_salt": "0x1234"}, "at least 16 random bytes"),
+        ({**GOOD, "serial_salt": "0xzz"}, "serial_salt must be hex"),
+        ({**GOOD, "actions": {"deliver": {"voters": "some"}}}, "voters must be any, all or a list"),
+        ({**GOOD, "actions": {"deliver": {"grants": ["Nobody Inc"]}}}, "not a founding member's name"),
+        ({**GOOD, "actions": {"deliver": {"voting_period": "soon", "voters": "all"}}}, "voting_period must be"),
+        ({**GOOD, "actions": {"deliver": {"colour": "red"}}}, "unknown field"),
     ],
 )
 def test_a_bad_config_names_the_problem(tmp_path, data, message):

@@ -20,7 +20,7 @@ from rich.table import Table
 from telcochain import Client, PermissionDenied, TelcochainError
 from telcochain.consortium import load_consortium
 from telcochain.deployment import Deployment
-from telcochain.errors import AssetNotFound, AssetSerialRequired, ConstitutionInvalidTrustKey
+from telcochain.errors import AssetNotFound, AssetSerialRequired, ConstitutionInvalidTrustKey, NodeError
 from telcochain.node import DEV_MNEMONIC, LocalNode, NodeConfig
 from telcochain.types import show_bytes32
 
@@ -45,7 +45,10 @@ def ensure_node() -> tuple[LocalNode, bool]:
         console.print(f"reusing the local chain already running at {node.config.rpc_url} (pid {node.pid()})")
         return node, False
     restored = node.config.state_file.exists()
-    node.start(detach=True)
+    try:
+        node.start(detach=True)
+    except NodeError as exc:
+        raise SystemExit(f"demo: {exc} (e.g. make demo TELCOCHAIN_DEMO_PORT=8555)") from None
     what = "restored from" if restored else "new, saved to"
     console.print(f"anvil at {node.config.rpc_url}: berlin, gas price 0 — state {what} {node.config.state_file}")
     return node, True

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -126,9 +127,10 @@ class LocalNode:
         """Start anvil and wait until it answers. Detached, it outlives this process."""
         if self.pid() is not None:
             raise NodeError(f"a node is already running from {self.config.data_dir} (pid {self.pid()})")
-        if self.is_serving():
-            raise NodeError(f"something already serves {self.config.rpc_url}: choose another --port")
+        if not _port_free(self.config.host, self.config.port):
+            raise NodeError(f"port {self.config.port} on {self.config.host} is already in use: choose another port")
         self.config.data_dir.mkdir(parents=True, exist_ok=True)
+        log_start = self.config.log_file.stat().st_size if self.config.log_file.exists() else 0
         log = open(self.config.log_file, "ab")  # noqa: SIM115 - handed to the child
         self.process = subprocess.Popen(
             self.config.command(),
@@ -143,7 +145,9 @@ class LocalNode:
         while not self.is_serving():
             if self.process.poll() is not None:
                 self.config.pid_file.unlink(missing_ok=True)
-                tail = self.config.log_file.read_text(errors="replace").strip().splitlines()[-3:]
+                with open(self.config.log_file, "rb") as logged:
+                    logged.seek(log_start)
+                    tail = logged.read().decode(errors="replace").strip().splitlines()[-3:]
                 raise NodeError("anvil exited at start: " + (" / ".join(tail) or f"code {self.process.returncode}"))
             if time.monotonic() > deadline:
                 self.stop()
@@ -176,6 +180,16 @@ class LocalNode:
             return 0
         finally:
             self.config.pid_file.unlink(missing_ok=True)
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def _alive(pid: int, process: subprocess.Popen[bytes] | None) -> bool:

@@ -89,3 +89,15 @@ def test_fresh_discards_the_saved_chain(tmp_path):
         assert "new chain" in fresh.stderr
     finally:
         telcochain("node", "stop", *node_args)
+
+
+def test_a_port_taken_by_another_program_is_one_clear_line(tmp_path):
+    import socket
+
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        result = telcochain("node", "--data-dir", str(tmp_path / "node"), "--port", str(port), "--detach")
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"Error: port {port} on 127.0.0.1 is already in use: choose another port"

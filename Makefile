@@ -54,7 +54,7 @@ test: setup  ## set up, then run the whole test suite
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 demo: setup  ## set up, start a local chain, deploy a consortium, run the story
-	$(BIN)/python scripts/demo.py
+	TELCOCHAIN_DEMO_PORT=$(or $(TELCOCHAIN_DEMO_PORT),8545) $(BIN)/python scripts/demo.py
 
 bench: setup  ## benchmarks (prints measured figures)
 	$(BIN)/python bench/run.py

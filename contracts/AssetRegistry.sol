@@ -13,7 +13,9 @@ import {ConstitutionModule} from "./modules/ConstitutionModule.sol";
 /// history head. A Constitution module: see {IAssetRegistry} for the actions and docs/assets.md.
 /// @dev Design notes:
 /// - The transition table lives in {AssetLifecycle} only; each verb entry point asks it for its
-///   row, the Internal `transition` for any edge.
+///   row, the Internal `transition` for any edge. `bulkTransition` applies one verb's row to a
+///   list of assets (the same per-asset code as the single verb) after checking, through the
+///   Constitution's `canExecute`, that the caller holds that verb's own permission.
 /// - Storage per asset: slot 0 = history head (192 bits) + version + state + serial flag, so a
 ///   transition reads and writes one slot; slot 1 = custodian + kind; slot 2 = serial hash
 ///   (only once bound). Plus `serial hash → asset id` for the live assets.
@@ -46,6 +48,9 @@ contract AssetRegistry is IAssetRegistry, ConstitutionModule {
         bytes32 orderId;
         bytes32 detailsHash;
     }
+
+    /// @notice The maximum number of assets of one {bulkTransition}.
+    uint256 public constant MAX_BULK = 256;
 
     mapping(bytes32 assetId => Asset) private _assets;
     mapping(bytes32 serialHash => bytes32 assetId) private _assetOfSerial;
@@ -200,6 +205,21 @@ contract AssetRegistry is IAssetRegistry, ConstitutionModule {
         _enter(a, assetId, from, to, caller, ref, detailsHash);
     }
 
+    /// @inheritdoc IAssetRegistry
+    function bulkTransition(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
+        (uint8 rawVerb, bytes32[] memory assetIds, bytes32 detailsHash) =
+            abi.decode(params, (uint8, bytes32[], bytes32));
+        if (rawVerb > uint8(type(AssetLifecycle.Verb).max)) revert AssetUnknownVerb(rawVerb);
+        AssetLifecycle.Verb verb = AssetLifecycle.Verb(rawVerb);
+        uint256 n = assetIds.length;
+        if (n == 0 || n > MAX_BULK) revert AssetBulkInvalidSize(n, MAX_BULK);
+        _checkBulkVerb(verb, caller);
+        (uint256 sources, AssetLifecycle.State to) = AssetLifecycle.rule(verb);
+        for (uint256 i = 0; i < n; ++i) {
+            _applyRule(assetIds[i], sources, to, caller, ref, detailsHash);
+        }
+    }
+
     /*//////////////////////////////////////////////////////////////
                                READ API
     //////////////////////////////////////////////////////////////*/
@@ -245,11 +265,39 @@ contract AssetRegistry is IAssetRegistry, ConstitutionModule {
     /// @dev A verb: the asset's state must be one of the verb's `from` states.
     function _applyVerb(AssetLifecycle.Verb verb, address caller, bytes32 ref, bytes calldata params) private {
         (bytes32 assetId, bytes32 detailsHash) = abi.decode(params, (bytes32, bytes32));
+        (uint256 sources, AssetLifecycle.State to) = AssetLifecycle.rule(verb);
+        _applyRule(assetId, sources, to, caller, ref, detailsHash);
+    }
+
+    /// @dev A verb's row (`sources` → `to`) applied to `assetId`: the per-asset work of a
+    /// single verb and of each asset of a bulk transition.
+    function _applyRule(
+        bytes32 assetId,
+        uint256 sources,
+        AssetLifecycle.State to,
+        address caller,
+        bytes32 ref,
+        bytes32 detailsHash
+    ) private {
         Asset storage a = _existing(assetId);
         AssetLifecycle.State from = a.state;
-        (uint256 sources, AssetLifecycle.State to) = AssetLifecycle.rule(verb);
         if (!AssetLifecycle.includes(sources, from)) revert AssetInvalidTransition(assetId, from, to);
         _enter(a, assetId, from, to, caller, ref, detailsHash);
+    }
+
+    /// @dev Permissions are not widened by a bulk transition: `caller` must hold `verb`'s own
+    /// action right now, and that action must be a direct one (no vote) that runs this
+    /// registry's verb entry point. One `canExecute` and one `action` view call per bulk.
+    function _checkBulkVerb(AssetLifecycle.Verb verb, address caller) private view {
+        string memory name = AssetLifecycle.actionName(verb);
+        bytes32 actionId = keccak256(bytes(name));
+        IConstitution.DenyReason reason = CONSTITUTION.canExecute(actionId, caller);
+        if (reason != IConstitution.DenyReason.None) revert AssetBulkNotPermitted(uint8(verb), caller, reason);
+        IConstitution.ActionPolicy memory policy = CONSTITUTION.action(actionId);
+        bytes4 entry = bytes4(keccak256(abi.encodePacked(name, "(address,bytes32,bytes)")));
+        if (policy.voters != IConstitution.Voters.Any || policy.module != address(this) || policy.selector != entry) {
+            revert AssetBulkUnavailable(uint8(verb));
+        }
     }
 
     /// @dev Moves `a` from `from` to `to` (an edge of the table), applying the serial guards.

@@ -19,9 +19,12 @@ import {IConstitution} from "./interfaces/IConstitution.sol";
 ///   constructor (over the founders), definitions (over the caller-supplied, at most 32 long
 ///   voter and veto lists and the permission entries), {executeBatch} (over its calldata) and
 ///   the opening of a `Specific` proposal (one {VoteRequested} per listed voter, at most 32).
-/// - While a module runs, `_depth` > 0 and `_activeModule`/`_activeCaller` describe the
-///   frame: public entry points refuse to run (no reentrancy) and only the active module may
-///   call {executeInternal}.
+/// - While a module runs, `_depth` > `_NOT_ENTERED` and `_activeModule`/`_activeCaller`
+///   describe the frame: public entry points refuse to run (no reentrancy) and only the
+///   active module may call {executeInternal}. Both frame slots stay non-zero at rest
+///   (`_depth` = `_NOT_ENTERED` = 1, `_activeCaller` = `_NO_CALLER`), as in OpenZeppelin's
+///   ReentrancyGuard: entering and leaving a frame rewrites non-zero slots (2,900 gas, mostly
+///   refunded on restore) instead of setting zero slots (20,000 gas, refund capped).
 contract Constitution is IConstitution {
     /*//////////////////////////////////////////////////////////////
                                 CONSTANTS
@@ -32,6 +35,11 @@ contract Constitution is IConstitution {
     uint256 private constant _MAX_VOTERS = 32;
     /// @dev Maximum nesting of module calls (a public action plus internal actions).
     uint256 private constant _MAX_DEPTH = 8;
+    /// @dev `_depth` at rest: the stored depth is 1 + the number of open module frames, so
+    /// that its slot is never zero (see the design notes).
+    uint8 private constant _NOT_ENTERED = 1;
+    /// @dev `_activeCaller` at rest (never read outside a frame; non-zero for the same reason).
+    address private constant _NO_CALLER = address(1);
     /// @dev Voting period of the built-in governance actions defined by the constructor.
     uint32 private constant _DEFAULT_VOTING_PERIOD = 7 days;
 
@@ -113,8 +121,8 @@ contract Constitution is IConstitution {
     uint24 private _activeMembers;
 
     address private _activeModule;
-    uint8 private _depth;
-    address private _activeCaller;
+    uint8 private _depth; // 1 + the number of open module frames (`_NOT_ENTERED` at rest)
+    address private _activeCaller; // `_NO_CALLER` at rest
 
     /*//////////////////////////////////////////////////////////////
                               CONSTRUCTOR
@@ -131,6 +139,7 @@ contract Constitution is IConstitution {
     /// events for the built-ins, all with a zero ref.
     constructor(MemberInit[] memory founders) {
         _genesisAuthority = msg.sender;
+        (_depth, _activeCaller) = (_NOT_ENTERED, _NO_CALLER);
         uint256 n = founders.length;
         PermissionEntry[] memory grants = new PermissionEntry[](n);
         for (uint256 i = 0; i < n; ++i) {
@@ -212,7 +221,7 @@ contract Constitution is IConstitution {
         external
         returns (bytes memory result)
     {
-        if (_depth == 0 || msg.sender != _activeModule) revert ConstitutionUnauthorizedModule(msg.sender);
+        if (_depth == _NOT_ENTERED || msg.sender != _activeModule) revert ConstitutionUnauthorizedModule(msg.sender);
         Policy storage policy = _policies[_requirePolicyId(actionId)];
         if (policy.scope != Scope.Internal) revert ConstitutionNotInternalAction(actionId);
         if (!policy.enabled) revert ConstitutionActionDisabled(actionId);
@@ -389,7 +398,8 @@ contract Constitution is IConstitution {
     }
 
     /// @dev Calls `module.selector(caller, ref, params)` inside a new execution frame; a
-    /// revert bubbles up unchanged.
+    /// revert bubbles up unchanged. The frame slots are restored to the outer frame's values
+    /// (at the outermost level: the non-zero rest values).
     function _callModule(
         bytes32 actionId,
         address module,
@@ -402,7 +412,7 @@ contract Constitution is IConstitution {
         address outerModule = _activeModule;
         address outerCaller = _activeCaller;
         uint8 depth = _depth;
-        if (depth >= _MAX_DEPTH) revert ConstitutionCallDepthExceeded();
+        if (depth - _NOT_ENTERED >= _MAX_DEPTH) revert ConstitutionCallDepthExceeded();
         (_activeModule, _depth, _activeCaller) = (module, depth + 1, caller);
         bool success;
         (success, result) = module.call(abi.encodeWithSelector(selector, caller, ref, params));
@@ -754,7 +764,7 @@ contract Constitution is IConstitution {
     }
 
     function _checkNotExecuting() private view {
-        if (_depth != 0) revert ConstitutionReentrantCall();
+        if (_depth != _NOT_ENTERED) revert ConstitutionReentrantCall();
     }
 
     /*//////////////////////////////////////////////////////////////

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
+import {IConstitution} from "./IConstitution.sol";
 import {AssetLifecycle} from "../libraries/AssetLifecycle.sol";
 
 /// @title IAssetRegistry
@@ -20,10 +21,12 @@ import {AssetLifecycle} from "../libraries/AssetLifecycle.sol";
 /// | `transferCustody`      | Public   | `(bytes32 assetId, address custodian, bytes32 detailsHash)`            |
 /// | `scheduleInstallation`, `cancelInstallation`, `deliver`, `commission`, `requestChange`, `completeChange`, `completeDeletion`, `requestDisconnect`, `withdrawDisconnect`, `completeDisconnect`, `recover`, `decommission` | Public | `(bytes32 assetId, bytes32 detailsHash)` |
 /// | `transition`           | Internal | `(bytes32 assetId, uint8 to, bytes32 detailsHash)`                     |
+/// | `bulkTransition`       | Public   | `(uint8 verb, bytes32[] assetIds, bytes32 detailsHash)`                |
 ///
 /// The verbs follow the transition table of {AssetLifecycle}; `transition` accepts any edge of
 /// that table and is meant for other modules (OperatorAgreement, OrderBook) calling it through
-/// {IConstitution-executeInternal}.
+/// {IConstitution-executeInternal}. `bulkTransition` applies one verb to up to {MAX_BULK} assets
+/// in one module call; its caller must also hold that verb's own permission right now.
 interface IAssetRegistry {
     /*//////////////////////////////////////////////////////////////
                                  TYPES
@@ -79,6 +82,16 @@ interface IAssetRegistry {
     /// @notice `account` cannot be a custodian: it is not an active member, or already is the
     /// custodian.
     error AssetInvalidCustodian(bytes32 assetId, address account);
+    /// @notice `verb` is not a lifecycle verb (0 `scheduleInstallation` … 11 `decommission`).
+    error AssetUnknownVerb(uint8 verb);
+    /// @notice A bulk transition lists `count` assets: it needs 1 to `max`.
+    error AssetBulkInvalidSize(uint256 count, uint256 max);
+    /// @notice `caller` may not apply `verb` in bulk: the Constitution would deny it the verb's
+    /// own action right now, for `reason` ({IConstitution-canExecute}).
+    error AssetBulkNotPermitted(uint8 verb, address caller, IConstitution.DenyReason reason);
+    /// @notice `verb` cannot be applied in bulk: its action is put to a vote, or is not (any
+    /// more) this registry's verb entry point. Use the single verb.
+    error AssetBulkUnavailable(uint8 verb);
 
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
@@ -229,6 +242,20 @@ interface IAssetRegistry {
     /// Emits {AssetTransitioned}.
     function transition(address caller, bytes32 ref, bytes calldata params) external;
 
+    /// @notice Applies one verb to many assets, in list order, as that many single verbs with
+    /// this call's `caller` and `ref` would (same table, same serial guards, one
+    /// {AssetTransitioned} and one history step per asset); all or nothing.
+    /// @param params `abi.encode(uint8 verb, bytes32[] assetIds, bytes32 detailsHash)`: the verb
+    /// as in {AssetLifecycle-Verb}, 1 to {MAX_BULK} asset ids, one details hash for every step.
+    /// @dev Requirements: besides this action's own permission, `caller` holds the verb's
+    /// action right now (`canExecute(keccak256(bytes(verbName)), caller)` is `None`, else
+    /// {AssetBulkNotPermitted}); that action is a direct one (`Voters.Any`) pointing at this
+    /// registry's verb entry point (else {AssetBulkUnavailable}); `verb` is a verb
+    /// ({AssetUnknownVerb}); the list size ({AssetBulkInvalidSize}); every asset passes the
+    /// single verb's checks ({AssetNotFound}, {AssetInvalidTransition}, {AssetSerialRequired}).
+    /// Emits {AssetTransitioned} per asset.
+    function bulkTransition(address caller, bytes32 ref, bytes calldata params) external;
+
     /*//////////////////////////////////////////////////////////////
                                READ API
     //////////////////////////////////////////////////////////////*/
@@ -241,6 +268,9 @@ interface IAssetRegistry {
 
     /// @notice The live asset bound to `serialHash`, or 0 (never bound, or freed by a decommission).
     function assetOfSerial(bytes32 serialHash) external view returns (bytes32 assetId);
+
+    /// @notice The maximum number of assets of one {bulkTransition} (256).
+    function MAX_BULK() external view returns (uint256);
 
     /// @notice Whether the transition table has an edge `from` → `to`.
     function canTransition(AssetLifecycle.State from, AssetLifecycle.State to) external pure returns (bool);

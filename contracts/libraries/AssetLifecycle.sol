@@ -106,6 +106,25 @@ library AssetLifecycle {
         return (_bit(State.Planned) | _bit(State.Recovering), State.Decommissioned);
     }
 
+    /// @notice The name of `verb`'s action (its id is `keccak256(bytes(name))`, its module entry
+    /// point `name(address,bytes32,bytes)`), in the order of {Verb}.
+    /// @param verb The verb.
+    /// @return The action name, e.g. "deliver".
+    function actionName(Verb verb) internal pure returns (string memory) {
+        if (verb == Verb.ScheduleInstallation) return "scheduleInstallation";
+        if (verb == Verb.CancelInstallation) return "cancelInstallation";
+        if (verb == Verb.Deliver) return "deliver";
+        if (verb == Verb.Commission) return "commission";
+        if (verb == Verb.RequestChange) return "requestChange";
+        if (verb == Verb.CompleteChange) return "completeChange";
+        if (verb == Verb.CompleteDeletion) return "completeDeletion";
+        if (verb == Verb.RequestDisconnect) return "requestDisconnect";
+        if (verb == Verb.WithdrawDisconnect) return "withdrawDisconnect";
+        if (verb == Verb.CompleteDisconnect) return "completeDisconnect";
+        if (verb == Verb.Recover) return "recover";
+        return "decommission";
+    }
+
     /*//////////////////////////////////////////////////////////////
                           DERIVED QUERIES
     //////////////////////////////////////////////////////////////*/

@@ -85,6 +85,9 @@ register_action_params("register", [_ASSET_ID, "bytes12", "bytes32", "bytes32", 
 register_action_params("bindSerial", [_ASSET_ID, "bytes32", "bytes32"])
 register_action_params("link", [_ASSET_ID, "bytes32", "bytes32", "bytes32"])
 register_action_params("transferCustody", [_ASSET_ID, "address", "bytes32"])
+register_action_params("bulkTransition", ["uint8", "bytes32[]", "bytes32"])
+#: Most assets one bulkTransition may move (AssetRegistry.MAX_BULK).
+MAX_BULK = 256
 
 ZERO32 = b"\0" * 32
 _CHANGE_EVENTS = {
@@ -396,6 +399,21 @@ class AssetsAPI:
             ref = f"{ref_prefix}{n}" if ref_prefix else None
             calls.append(ActionCall(verb, (asset_id(asset), ZERO32), ref))
         return self.constitution.execute_batch(calls)
+
+    def bulk_transition(
+        self, verb: str, assets: Sequence[str | bytes], *, details_hash: bytes = ZERO32, ref: Ref = None
+    ) -> ActionResult:
+        """Apply one verb to many assets in one module call (~13k gas per asset for 100).
+
+        All or nothing: one illegal asset reverts the whole call. Needs the ``bulkTransition``
+        grant *and* the verb's own grant; verbs that take a vote cannot be applied in bulk.
+        """
+        if verb not in TRANSITIONS:
+            raise ConfigurationError(f"unknown lifecycle verb {verb!r} (one of: {', '.join(VERBS)})")
+        ids = [asset_id(a) for a in assets]
+        if not 0 < len(ids) <= MAX_BULK:
+            raise ConfigurationError(f"a bulk transition moves 1 to {MAX_BULK} assets, not {len(ids)}")
+        return self.constitution.execute_action("bulkTransition", (VERBS.index(verb), ids, details_hash), ref)
 
     # named verbs
     def schedule_installation(self, asset: str | bytes, **kw: Any) -> ActionResult:

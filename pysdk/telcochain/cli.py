@@ -814,6 +814,29 @@ def asset_transition(
     report_action(result, as_json, f"{asset_ref}: {verb}")
 
 
+@asset.command("bulk")
+@click.argument("verb", type=click.Choice(VERBS))
+@click.argument("asset_refs", metavar="ASSET...", nargs=-1, required=True)
+@ref_option
+@connection_options
+@account_options
+@json_option
+def asset_bulk(
+    verb: str,
+    asset_refs: tuple[str, ...],
+    ref: str | None,
+    rpc_url: str,
+    deployment: Path | None,
+    account: str | None,
+    password_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Apply VERB to every ASSET in one transaction (all or nothing, up to 256)."""
+    client = connect(rpc_url, deployment, load_account(account, password_file))
+    result = client.assets.bulk_transition(verb, list(asset_refs), ref=ref)
+    report_action(result, as_json, f"{verb} on {len(asset_refs)} assets, {result.receipt.gas_used:,} gas")
+
+
 @asset.command("link")
 @click.argument("asset_ref", metavar="ASSET")
 @click.option("--project", help="Root identifier (project).")

@@ -16,7 +16,7 @@ COMMANDS = [
     info|member|member list|member add|member suspend|account|account new|account import|account list|keys|keys rotate|
     node|node stop|node status|action|action list|action show|action grant|action revoke|action amend|action exec|
     proposal|proposal list|proposal show|vote|asset|asset register|asset show|asset history|asset bind-serial|
-    asset transition|asset link
+    asset transition|asset link|asset bulk
     """.replace("\n", "").split("|")
 ] + [[]]
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from telcochain import Client, PermissionDenied
-from telcochain.assets import TRANSITIONS, VERBS, AssetState, serial_hash, verify_changes
+from telcochain import ActionCall, Client, PermissionDenied
+from telcochain.assets import TRANSITIONS, VERBS, ZERO32, AssetState, asset_id, serial_hash, verify_changes
 from telcochain.errors import (
     AssetAlreadyExists,
+    AssetBulkNotPermitted,
     AssetInvalidTransition,
     AssetNotFound,
     AssetSerialAlreadyBound,
@@ -136,3 +137,34 @@ def test_verification_accepts_the_true_history_and_names_the_first_bad_change(te
     forged = list(history)
     forged[5] = dataclasses.replace(history[5], head=b"\x01" * 24)
     assert not verify_changes(forged, op.assets.get("ONT-0009").history_head).verified
+
+
+def test_a_bulk_transition_moves_a_hundred_assets_in_one_call_under_15k_gas_each(team):
+    op, vendor = team[OPERATOR], team[VENDOR]
+    ids = [f"BULK-{n:03d}" for n in range(100)]
+    for start in range(0, 100, 25):
+        outcomes = op.constitution.execute_batch(
+            [
+                ActionCall("register", (asset_id(a), b"ONT".ljust(12, b"\0"), ZERO32, ZERO32, ZERO32, ZERO32))
+                for a in ids[start : start + 25]
+            ]
+        )
+        assert {o.status for o in outcomes} == {"executed"}
+    op.assets.bulk_transition("scheduleInstallation", ids, ref="WAVE-1")
+    result = vendor.assets.bulk_transition("deliver", ids, ref="WAVE-1-DLV")
+    assert result.executed
+    assert result.receipt.gas_used / len(ids) < 15_000
+    assert {op.assets.get(a).state for a in ids} == {AssetState.DELIVERED}
+    assert op.assets.verify_history(ids[42]).verified
+
+
+def test_bulk_needs_the_verbs_own_grant_and_is_all_or_nothing(team):
+    op, vendor = team[OPERATOR], team[VENDOR]
+    for a in ("BK-1", "BK-2"):
+        op.assets.register(a, "ONT")
+    with pytest.raises(AssetBulkNotPermitted):
+        vendor.assets.bulk_transition("scheduleInstallation", ["BK-1", "BK-2"])  # vendors don't schedule
+    op.assets.schedule_installation("BK-1")
+    with pytest.raises(AssetInvalidTransition):
+        op.assets.bulk_transition("scheduleInstallation", ["BK-1", "BK-2"])  # BK-1 is not Planned any more
+    assert op.assets.get("BK-2").state is AssetState.PLANNED

@@ -110,7 +110,11 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     **{verb: ("operator",) for verb in VERBS},
     "deliver": ("vendor",),
     "recover": ("vendor",),
+    # a verb over many assets: its caller must ALSO hold the verb's own permission
+    "bulkTransition": ("operator", "vendor"),
 }
+VERB_INDEX = {verb: i for i, verb in enumerate(VERBS)}  # the Solidity enum Verb
+MAX_BULK = 256
 PUBLIC_ACTIONS = list(PERMISSIONS)
 TRANSITION = action_id("transition")
 CALL_INTERNAL = action_id("callInternal")
@@ -165,6 +169,11 @@ def custody_params(asset, custodian, details_=ZERO32) -> bytes:
 
 def transition_params(asset, to: int, details_=ZERO32) -> bytes:
     return encode(["bytes32", "uint8", "bytes32"], [asset, int(to), details_])
+
+
+def bulk_params(verb: str | int, assets, details_=ZERO32) -> bytes:
+    code = VERB_INDEX[verb] if isinstance(verb, str) else verb
+    return encode(["uint8", "bytes32[]", "bytes32"], [code, list(assets), details_])
 
 
 def call_internal_params(action: bytes, inner: bytes) -> bytes:
@@ -384,6 +393,9 @@ class Consortium:
 
     def verb(self, verb: str, asset, details_=ZERO32, sender=None, ref_=None):
         return self.act(verb, verb_params(asset, details_), sender, ref_)
+
+    def bulk(self, verb: str, assets, details_=ZERO32, sender=None, ref_=None):
+        return self.act("bulkTransition", bulk_params(verb, assets, details_), sender or self.holder(verb), ref_)
 
     def bind(self, asset, serial, details_=ZERO32, sender=None, ref_=None):
         return self.act("bindSerial", bind_params(asset, serial, details_), sender, ref_)

@@ -15,6 +15,7 @@ from .conftest import (
     State,
     asset_id,
     bind_params,
+    bulk_params,
     custody_params,
     entry_selector,
     link_params,
@@ -55,6 +56,7 @@ def targets(consortium):
     for verb, (froms, _) in TABLE.items():
         asset = by_state[min(froms)]
         out[verb] = (verb_params(asset), asset)
+    out["bulkTransition"] = (bulk_params("scheduleInstallation", [planned]), planned)
     return out
 
 

@@ -8,9 +8,11 @@ output on stdout. A user error prints one line and exits non-zero.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
@@ -88,6 +90,44 @@ def account_options(f: F) -> F:
     return f
 
 
+@dataclass(frozen=True)
+class Session:
+    """Where a command connects (``--rpc-url``, ``--deployment``) and as whom (``--account``)."""
+
+    rpc_url: str
+    deployment: Path | None
+    account: str | None = None
+    password_file: Path | None = None
+
+    def reader(self) -> Client:
+        """A read-only client."""
+        return Client.connect(self.rpc_url, deployment=self.deployment)
+
+    def signer(self) -> Client:
+        """A client acting as the command's account (keystore, or TELCOCHAIN_PRIVATE_KEY)."""
+        return Client.connect(self.rpc_url, load_account(self.account, self.password_file), deployment=self.deployment)
+
+
+def _with_session(f: F, *, signer: bool) -> F:
+    @functools.wraps(f)
+    def command(*args: Any, rpc_url: str, deployment: Path | None, **kwargs: Any) -> Any:
+        account, password_file = kwargs.pop("account", None), kwargs.pop("password_file", None)
+        return f(*args, session=Session(rpc_url, deployment, account, password_file), **kwargs)
+
+    wrapped = connection_options(command)
+    return account_options(wrapped) if signer else wrapped  # type: ignore[return-value]
+
+
+def reader_options(f: F) -> F:
+    """``--rpc-url``, ``--deployment``; the command receives ``session``."""
+    return _with_session(f, signer=False)
+
+
+def signer_options(f: F) -> F:
+    """``--rpc-url``, ``--deployment``, ``--account``, ``--password-file``; the command receives ``session``."""
+    return _with_session(f, signer=True)
+
+
 def parse_key(text: str, param: str) -> bytes:
     if not (text.startswith("0x") and len(text) == 66):
         raise click.BadParameter("a trust key is 32 bytes as 0x-prefixed hex (66 characters)", param_hint=param)
@@ -112,10 +152,6 @@ def load_account(account: str | None, password_file: Path | None) -> LocalAccoun
     if from_env is not None:
         return from_env
     raise click.UsageError("this command sends a transaction: pass --account NAME (see `telcochain account list`)")
-
-
-def connect(rpc_url: str, deployment: Path | None, account: LocalAccount | None = None) -> Client:
-    return Client.connect(rpc_url, account, deployment=deployment)
 
 
 def resolve_member(client: Client, who: str) -> str:
@@ -196,11 +232,11 @@ def main() -> None:
 
 
 @main.command()
-@connection_options
+@reader_options
 @json_option
-def info(rpc_url: str, deployment: Path | None, as_json: bool) -> None:
+def info(session: Session, as_json: bool) -> None:
     """Show the chain and the deployment this client talks to."""
-    client = connect(rpc_url, deployment)
+    client = session.reader()
     members = client.constitution.member_count()
     manifest = client.deployment
     data = {
@@ -257,11 +293,11 @@ def member() -> None:
 
 
 @member.command("list")
-@connection_options
+@reader_options
 @json_option
-def member_list(rpc_url: str, deployment: Path | None, as_json: bool) -> None:
+def member_list(session: Session, as_json: bool) -> None:
     """List the members with their status and trust key."""
-    client = connect(rpc_url, deployment)
+    client = session.reader()
     members = client.constitution.members()
     if as_json:
         output.emit_json(members)
@@ -288,23 +324,19 @@ def member_list(rpc_url: str, deployment: Path | None, as_json: bool) -> None:
 @click.option("--name", required=True, help="The member's name (1-64 bytes).")
 @click.option("--trust-key", required=True, help="Its public encryption key (32 bytes, 0x-hex).")
 @ref_option
-@connection_options
-@account_options
+@signer_options
 @json_option
 def member_add(
     address: str,
     name: str,
     trust_key: str,
     ref: str | None,
-    rpc_url: str,
-    deployment: Path | None,
-    account: str | None,
-    password_file: Path | None,
+    session: Session,
     as_json: bool,
 ) -> None:
     """Propose ADDRESS as a new member (addMember; usually put to a vote)."""
     key = parse_key(trust_key, "--trust-key")
-    client = connect(rpc_url, deployment, load_account(account, password_file))
+    client = session.signer()
     result = client.constitution.add_member(to_address(address), key, name, ref)
     report_action(result, as_json, f"addMember {name} ({address})")
 
@@ -312,20 +344,16 @@ def member_add(
 @member.command("suspend")
 @click.argument("member_ref", metavar="MEMBER")
 @ref_option
-@connection_options
-@account_options
+@signer_options
 @json_option
 def member_suspend(
     member_ref: str,
     ref: str | None,
-    rpc_url: str,
-    deployment: Path | None,
-    account: str | None,
-    password_file: Path | None,
+    session: Session,
     as_json: bool,
 ) -> None:
     """Propose suspending MEMBER (an address or a member name)."""
-    client = connect(rpc_url, deployment, load_account(account, password_file))
+    client = session.signer()
     address = resolve_member(client, member_ref)
     report_action(client.constitution.suspend_member(address, ref), as_json, f"suspendMember {member_ref}")
 
@@ -349,11 +377,11 @@ def _voting(policy: ActionPolicy, names: dict[str, str]) -> str:
 
 
 @action.command("list")
-@connection_options
+@reader_options
 @json_option
-def action_list(rpc_url: str, deployment: Path | None, as_json: bool) -> None:
+def action_list(session: Session, as_json: bool) -> None:
     """List every action with its scope, implementation and voting schema."""
-    client = connect(rpc_url, deployment)
+    client = session.reader()
     policies = client.constitution.actions()
     if as_json:
         output.emit_json(policies)
@@ -378,11 +406,11 @@ def action_list(rpc_url: str, deployment: Path | None, as_json: bool) -> None:
 
 @action.command("show")
 @click.argument("name")
-@connection_options
+@reader_options
 @json_option
-def action_show(name: str, rpc_url: str, deployment: Path | None, as_json: bool) -> None:
+def action_show(name: str, session: Session, as_json: bool) -> None:
     """Show NAME's policy and every member's permission on it."""
-    client = connect(rpc_url, deployment)
+    client = session.reader()
     policy = client.constitution.policy(name)
     members = client.constitution.members()
     grants = [(m, client.constitution.permission(name, m.address)) for m in members]
@@ -428,8 +456,7 @@ def action_show(name: str, rpc_url: str, deployment: Path | None, as_json: bool)
 @click.option("--from", "valid_from", help="Valid from (YYYY-MM-DD[THH:MM] UTC, or a timestamp).")
 @click.option("--until", "valid_until", help="Valid until (inclusive).")
 @ref_option
-@connection_options
-@account_options
+@signer_options
 @json_option
 def action_grant(
     name: str,
@@ -437,15 +464,12 @@ def action_grant(
     valid_from: str | None,
     valid_until: str | None,
     ref: str | None,
-    rpc_url: str,
-    deployment: Path | None,
-    account: str | None,
-    password_file: Path | None,
+    session: Session,
     as_json: bool,
 ) -> None:
     """Give MEMBER the right to execute action NAME (updatePermissions)."""
     start, end = parse_when(valid_from, "--from"), parse_when(valid_until, "--until")
-    client = connect(rpc_url, deployment, load_account(account, password_file))
+    client = session.signer()
     client.constitution.policy(name)  # ActionNotFound before anything is sent
     address = resolve_member(client, member_ref)
     result = client.constitution.grant(name, address, valid_from=start, valid_until=end, ref=ref)
@@ -456,21 +480,17 @@ def action_grant(
 @click.argument("name")
 @click.argument("member_ref", metavar="MEMBER")
 @ref_option
-@connection_options
-@account_options
+@signer_options
 @json_option
 def action_revoke(
     name: str,
     member_ref: str,
     ref: str | None,
-    rpc_url: str,
-    deployment: Path | None,
-    account: str | None,
-    password_file: Path | None,
+    session: Session,
     as_json: bool,
 ) -> None:
     """Take away MEMBER's right to execute action NAME."""
-    client = connect(rpc_url, deployment, load_account(account, password_file))
+    client = session.signer()
     client.constitution.policy(name)
     address = resolve_member(client, member_ref)
     report_action(client.constitution.revoke(name, address, ref), as_json, f"revoke {name} from {member_ref}")
@@ -479,16 +499,12 @@ def action_revoke(
 @action.command("amend")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @ref_option
-@connection_options
-@account_options
+@signer_options
 @json_option
 def action_amend(
     file: Path,
     ref: str | None,
-    rpc_url: str,
-    deployment: Path | None,
-    account: str | None,
-    password_file: Path | None,
+    session: Session,
     as_json: bool,
 ) -> None:
     """Define or replace actions from FILE (amendConstitution), one proposal per action.
@@ -507,7 +523,7 @@ def action_amend(
     entries = raw.get("actions") if isinstance(raw, dict) else None
     if not isinstance(entries, dict) or not entries:
         raise click.BadParameter("expected an 'actions:' mapping with at least one action", param_hint="FILE")
-    client = connect(rpc_url, deployment, load_account(account, password_file))
+    client = session.signer()
     members = tuple(MemberConfig(m.name, m.address, m.trust_key, "-") for m in client.constitution.members())
     modules = {c.name: c.address for c in client.deployment.contracts.values()}
     configs = [parse_action(str(n), a, members, str(file)) for n, a in entries.items()]
@@ -520,17 +536,13 @@ def action_amend(
 @click.argument("name")
 @click.option("--params", "params_hex", default="0x", show_default=True, help="ABI-encoded parameters (0x-hex).")
 @ref_option
-@connection_options
-@account_options
+@signer_options
 @json_option
 def action_exec(
     name: str,
     params_hex: str,
     ref: str | None,
-    rpc_url: str,
-    deployment: Path | None,
-    account: str | None,
-    password_file: Path | None,
+    session: Session,
     as_json: bool,
 ) -> None:
     """The seed's generic executeAction: run action NAME with raw PARAMS."""
@@ -538,7 +550,7 @@ def action_exec(
         params = bytes.fromhex(params_hex.removeprefix("0x"))
     except ValueError:
         raise click.BadParameter("not valid hex", param_hint="--params") from None
-    client = connect(rpc_url, deployment, load_account(account, password_file))
+    client = session.signer()
     report_action(client.constitution.execute_action(name, params, ref), as_json, name)
 
 
@@ -555,11 +567,11 @@ STATUSES = [s.name.lower() for s in ProposalStatus if s is not ProposalStatus.NO
 
 @proposal.command("list")
 @click.option("--status", type=click.Choice(STATUSES), help="Only proposals with this status.")
-@connection_options
+@reader_options
 @json_option
-def proposal_list(status: str | None, rpc_url: str, deployment: Path | None, as_json: bool) -> None:
+def proposal_list(status: str | None, session: Session, as_json: bool) -> None:
     """List proposals, newest first, with their tallies."""
-    client = connect(rpc_url, deployment)
+    client = session.reader()
     wanted = ProposalStatus[status.upper()] if status else None
     proposals = client.constitution.proposals(wanted)
     if as_json:
@@ -587,11 +599,11 @@ def proposal_list(status: str | None, rpc_url: str, deployment: Path | None, as_
 
 @proposal.command("show")
 @click.argument("proposal_id", metavar="PROPOSAL", type=click.IntRange(1))
-@connection_options
+@reader_options
 @json_option
-def proposal_show(proposal_id: int, rpc_url: str, deployment: Path | None, as_json: bool) -> None:
+def proposal_show(proposal_id: int, session: Session, as_json: bool) -> None:
     """Show a proposal, its tally and who has voted."""
-    client = connect(rpc_url, deployment)
+    client = session.reader()
     p = client.constitution.proposal(proposal_id)
     members = client.constitution.members()
     voted = {m.address: client.constitution.has_voted(proposal_id, m.address) for m in members}
@@ -618,21 +630,17 @@ def proposal_show(proposal_id: int, rpc_url: str, deployment: Path | None, as_js
 @click.argument("proposal_id", metavar="PROPOSAL", type=click.IntRange(1))
 @click.option("--approve/--reject", required=True, help="Your vote.")
 @ref_option
-@connection_options
-@account_options
+@signer_options
 @json_option
 def vote(
     proposal_id: int,
     approve: bool,
     ref: str | None,
-    rpc_url: str,
-    deployment: Path | None,
-    account: str | None,
-    password_file: Path | None,
+    session: Session,
     as_json: bool,
 ) -> None:
     """Vote on PROPOSAL; the deciding vote executes (or rejects) it at once."""
-    client = connect(rpc_url, deployment, load_account(account, password_file))
+    client = session.signer()
     result = client.constitution.vote(proposal_id, approve, ref)
     p = result.proposal
     if as_json:
@@ -671,8 +679,7 @@ def _asset_json(a: Asset) -> dict[str, Any]:
 @click.option("--project", help="Root identifier (project) to link.")
 @click.option("--order", help="Order id to link.")
 @ref_option
-@connection_options
-@account_options
+@signer_options
 @json_option
 def asset_register(
     asset_ref: str,
@@ -681,25 +688,22 @@ def asset_register(
     project: str | None,
     order: str | None,
     ref: str | None,
-    rpc_url: str,
-    deployment: Path | None,
-    account: str | None,
-    password_file: Path | None,
+    session: Session,
     as_json: bool,
 ) -> None:
     """Register ASSET (an id up to 32 bytes, e.g. ONT-0001) in state Planned."""
-    client = connect(rpc_url, deployment, load_account(account, password_file))
+    client = session.signer()
     result = client.assets.register(asset_ref, kind, serial=serial, root_id=project, order_id=order, ref=ref)
     report_action(result, as_json, f"{asset_ref} registered ({kind})")
 
 
 @asset.command("show")
 @click.argument("asset_ref", metavar="ASSET")
-@connection_options
+@reader_options
 @json_option
-def asset_show(asset_ref: str, rpc_url: str, deployment: Path | None, as_json: bool) -> None:
+def asset_show(asset_ref: str, session: Session, as_json: bool) -> None:
     """Show ASSET: state, serial hash, version, history head, custodian."""
-    client = connect(rpc_url, deployment)
+    client = session.reader()
     a = client.assets.get(asset_ref)
     if as_json:
         output.emit_json(_asset_json(a))
@@ -721,11 +725,11 @@ def asset_show(asset_ref: str, rpc_url: str, deployment: Path | None, as_json: b
 @asset.command("history")
 @click.argument("asset_ref", metavar="ASSET")
 @click.option("--verify", is_flag=True, help="Recompute the history head from the events and compare with the chain.")
-@connection_options
+@reader_options
 @json_option
-def asset_history(asset_ref: str, verify: bool, rpc_url: str, deployment: Path | None, as_json: bool) -> None:
+def asset_history(asset_ref: str, verify: bool, session: Session, as_json: bool) -> None:
     """The changes of ASSET (time, change, actor, ref), read from the chain's events."""
-    client = connect(rpc_url, deployment)
+    client = session.reader()
     changes = client.assets.history(asset_ref)
     verdict = client.assets.verify_history(asset_ref, changes) if verify else None
     if as_json:
@@ -770,21 +774,17 @@ def asset_history(asset_ref: str, verify: bool, rpc_url: str, deployment: Path |
 @click.argument("asset_ref", metavar="ASSET")
 @click.argument("serial")
 @ref_option
-@connection_options
-@account_options
+@signer_options
 @json_option
 def asset_bind_serial(
     asset_ref: str,
     serial: str,
     ref: str | None,
-    rpc_url: str,
-    deployment: Path | None,
-    account: str | None,
-    password_file: Path | None,
+    session: Session,
     as_json: bool,
 ) -> None:
     """Bind device SERIAL to ASSET (hashed with the consortium salt; may open a vote)."""
-    client = connect(rpc_url, deployment, load_account(account, password_file))
+    client = session.signer()
     report_action(client.assets.bind_serial(asset_ref, serial, ref=ref), as_json, f"serial bound to {asset_ref}")
 
 
@@ -792,21 +792,17 @@ def asset_bind_serial(
 @click.argument("asset_ref", metavar="ASSET")
 @click.argument("verb", type=click.Choice(VERBS))
 @ref_option
-@connection_options
-@account_options
+@signer_options
 @json_option
 def asset_transition(
     asset_ref: str,
     verb: str,
     ref: str | None,
-    rpc_url: str,
-    deployment: Path | None,
-    account: str | None,
-    password_file: Path | None,
+    session: Session,
     as_json: bool,
 ) -> None:
     """Move ASSET through its lifecycle with VERB (see docs/assets.md for the table)."""
-    client = connect(rpc_url, deployment, load_account(account, password_file))
+    client = session.signer()
     result = client.assets.transition(asset_ref, verb, ref=ref)
     if result.executed and not as_json:
         output.done(f"{asset_ref}: {verb} → {client.assets.get(asset_ref).state.label} (tx {result.receipt.tx_hash})")
@@ -818,21 +814,17 @@ def asset_transition(
 @click.argument("verb", type=click.Choice(VERBS))
 @click.argument("asset_refs", metavar="ASSET...", nargs=-1, required=True)
 @ref_option
-@connection_options
-@account_options
+@signer_options
 @json_option
 def asset_bulk(
     verb: str,
     asset_refs: tuple[str, ...],
     ref: str | None,
-    rpc_url: str,
-    deployment: Path | None,
-    account: str | None,
-    password_file: Path | None,
+    session: Session,
     as_json: bool,
 ) -> None:
     """Apply VERB to every ASSET in one transaction (all or nothing, up to 256)."""
-    client = connect(rpc_url, deployment, load_account(account, password_file))
+    client = session.signer()
     result = client.assets.bulk_transition(verb, list(asset_refs), ref=ref)
     report_action(result, as_json, f"{verb} on {len(asset_refs)} assets, {result.receipt.gas_used:,} gas")
 
@@ -842,24 +834,20 @@ def asset_bulk(
 @click.option("--project", help="Root identifier (project).")
 @click.option("--order", help="Order id.")
 @ref_option
-@connection_options
-@account_options
+@signer_options
 @json_option
 def asset_link(
     asset_ref: str,
     project: str | None,
     order: str | None,
     ref: str | None,
-    rpc_url: str,
-    deployment: Path | None,
-    account: str | None,
-    password_file: Path | None,
+    session: Session,
     as_json: bool,
 ) -> None:
     """Link ASSET to a project (root identifier) and/or an order."""
     if not project and not order:
         raise click.UsageError("give --project, --order or both")
-    client = connect(rpc_url, deployment, load_account(account, password_file))
+    client = session.signer()
     report_action(
         client.assets.link(asset_ref, root_id=project, order_id=order, ref=ref), as_json, f"{asset_ref} linked"
     )
@@ -876,21 +864,17 @@ def keys() -> None:
 @keys.command("rotate")
 @click.argument("trust_key")
 @click.option("--ref", help="Correlation id for the transaction (≤ 32 bytes) [default: random].")
-@connection_options
-@account_options
+@signer_options
 @json_option
 def keys_rotate(
     trust_key: str,
     ref: str | None,
-    rpc_url: str,
-    deployment: Path | None,
-    account: str | None,
-    password_file: Path | None,
+    session: Session,
     as_json: bool,
 ) -> None:
     """Replace your member's public trust key with TRUST_KEY (32 bytes, 0x-hex)."""
     key = parse_key(trust_key, "TRUST_KEY")
-    client = connect(rpc_url, deployment, load_account(account, password_file))
+    client = session.signer()
     receipt = client.constitution.rotate_trust_key(key, to_ref(ref)).receipt
     if as_json:
         output.emit_json(

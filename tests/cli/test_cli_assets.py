@@ -4,23 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-from click.testing import CliRunner
-from telcochain.cli import main
-
-
-@pytest.fixture
-def as_member(local_node, deployment_path, monkeypatch, dev_accounts):
-    monkeypatch.setenv("TELCOCHAIN_RPC_URL", local_node.rpc_url)
-    monkeypatch.setenv("TELCOCHAIN_DEPLOYMENT", str(deployment_path))
-    runner = CliRunner()
-
-    def invoke(n: int, *args: str):
-        monkeypatch.setenv("TELCOCHAIN_PRIVATE_KEY", dev_accounts[n].key.hex())
-        return runner.invoke(main, list(args), catch_exceptions=False)
-
-    return invoke
-
 
 def test_an_asset_from_registration_to_a_verified_history(as_member):
     assert as_member(0, "asset", "register", "RTR-0001", "--kind", "CPE-ROUTER", "--project", "PRJ-9").exit_code == 0

@@ -4,24 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-from click.testing import CliRunner
-from telcochain.cli import main
-
-
-@pytest.fixture
-def as_member(local_node, deployment_path, monkeypatch, dev_accounts):
-    """Run the CLI as founding member N (anvil dev account N, key from the environment)."""
-    monkeypatch.setenv("TELCOCHAIN_RPC_URL", local_node.rpc_url)
-    monkeypatch.setenv("TELCOCHAIN_DEPLOYMENT", str(deployment_path))
-    runner = CliRunner()
-
-    def invoke(n: int, *args: str):
-        monkeypatch.setenv("TELCOCHAIN_PRIVATE_KEY", dev_accounts[n].key.hex())
-        return runner.invoke(main, list(args), catch_exceptions=False)
-
-    return invoke
-
 
 def test_action_list_shows_every_action_with_its_vote(as_member):
     result = as_member(0, "action", "list")

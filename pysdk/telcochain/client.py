@@ -12,6 +12,7 @@ from telcochain.constitution import ConstitutionAPI
 from telcochain.contract import Contract
 from telcochain.deployment import Deployment, find_deployment
 from telcochain.errors import DeploymentMismatch
+from telcochain.notifications import NotificationStream
 from telcochain.rpc import Rpc
 from telcochain.tx import ChainInfo, TxSender, hexint, probe_chain
 
@@ -94,6 +95,16 @@ class Client:
     def constitution(self) -> ConstitutionAPI:
         """Members and governance."""
         return ConstitutionAPI(self.contract("Constitution"))
+
+    def notifications(
+        self, checkpoint: str | os.PathLike[str] | None = None, *, confirmations: int = 0, from_block: int | None = None
+    ) -> NotificationStream:
+        """The seed's getNotification: this member's durable, reorg-safe event stream.
+
+        ``checkpoint`` is a file where progress is kept (a restarted listener resumes there);
+        iterate the stream, or ``poll()`` and ``ack()`` yourself.
+        """
+        return NotificationStream(self, checkpoint, confirmations=confirmations, from_block=from_block)
 
     @cached_property
     def assets(self) -> AssetsAPI:

@@ -1,0 +1,205 @@
+"""The seed's getNotification: a durable stream of the events that concern one member.
+
+A member back-end reads what concerns it — actions it ran or that were denied, votes
+requested from it, asset changes it made or is custodian of — as typed records decoded
+from the contracts' events, polling ``eth_getLogs`` in bounded windows.
+
+Durable: the checkpoint (a small JSON file, replaced atomically) records the last block
+fully delivered, its hash, and the log indexes already delivered in the next one; it is
+saved in the same step as the acknowledgement, so a listener that stops and restarts
+neither misses nor repeats a notification (identity: block hash + log index).
+
+Reorg-safe: the stream can stay ``confirmations`` blocks behind the head, and it keeps the
+hashes of recent blocks; if the chain no longer has the checkpoint's block, it rewinds to
+the newest block it still agrees with and delivers the new branch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from telcochain.contract import Contract, Event
+from telcochain.events import MAX_RANGE, get_logs
+from telcochain.tx import hexint
+
+if TYPE_CHECKING:
+    from telcochain.client import Client
+
+#: Block hashes kept to find the fork point after a reorganisation.
+HISTORY = 128
+ZERO_ADDRESS = "0x" + "00" * 20
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One event that concerns this member."""
+
+    name: str
+    contract: str
+    args: dict[str, Any]
+    block_number: int
+    block_hash: str
+    log_index: int
+    tx_hash: str
+
+    @property
+    def id(self) -> str:
+        """Stable identity: the same event always has the same id (block hash + log index)."""
+        return f"{self.block_hash}:{self.log_index}"
+
+
+@dataclass
+class Checkpoint:
+    """Where a stream stands. ``block`` is fully delivered; ``partial`` are log indexes of block+1."""
+
+    block: int = -1
+    partial: list[int] = field(default_factory=list)
+    hashes: dict[int, str] = field(default_factory=dict)  # recent block number → hash
+
+    @classmethod
+    def load(cls, path: Path) -> Checkpoint:
+        try:
+            data = json.loads(path.read_text())
+        except FileNotFoundError:
+            return cls()
+        return cls(
+            int(data["block"]), list(data.get("partial", [])), {int(k): v for k, v in data.get("hashes", {}).items()}
+        )
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(json.dumps({"block": self.block, "partial": self.partial, "hashes": self.hashes}))
+        os.replace(tmp, path)  # atomic: a crash leaves the old or the new checkpoint, never half of one
+
+
+def concerns(member: str | None) -> Callable[[Event], bool]:
+    """The default filter: events naming ``member`` in any address field, and broadcast vote requests."""
+    if member is None:
+        return lambda event: True
+    me = member.lower()
+
+    def match(event: Event) -> bool:
+        if event.name == "VoteRequested" and str(event.args.get("voter", "")).lower() == ZERO_ADDRESS:
+            return True
+        return any(isinstance(v, str) and v.lower() == me for v in event.args.values())
+
+    return match
+
+
+class NotificationStream:
+    """Poll the consortium's contracts for this member's notifications, durably."""
+
+    def __init__(
+        self,
+        client: Client,
+        checkpoint: str | os.PathLike[str] | None = None,
+        *,
+        confirmations: int = 0,
+        from_block: int | None = None,
+        select: Callable[[Event], bool] | None = None,
+        max_range: int = MAX_RANGE,
+    ) -> None:
+        self.client = client
+        self.path = Path(checkpoint) if checkpoint is not None else None
+        self.confirmations = confirmations
+        self.max_range = max_range
+        self.select = select or concerns(client.address)
+        self.contracts = [client.contract(name) for name in client.deployment.contracts]
+        self.by_address = {c.address.lower(): c for c in self.contracts}
+        self.state = Checkpoint.load(self.path) if self.path else Checkpoint()
+        if self.state.block < 0:
+            start = client.deployment.start_block if from_block is None else from_block
+            self.state.block = start - 1
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def _rewind_if_reorganised(self) -> None:
+        """If the chain no longer holds the blocks we delivered, go back to the fork point."""
+        if not self.state.hashes:
+            return
+        numbers = sorted(self.state.hashes, reverse=True)
+        answers = self.client.rpc.batch([("eth_getBlockByNumber", [hex(n), False]) for n in numbers])
+        diverged = False
+        for number, block in zip(numbers, answers, strict=True):
+            if block is not None and block["hash"] == self.state.hashes[number]:
+                if diverged:  # the fork is above `number`: deliver the new branch from there
+                    self.state.block, self.state.partial = min(self.state.block, number), []
+                    self.state.hashes = {n: h for n, h in self.state.hashes.items() if n <= number}
+                return
+            diverged = True
+        oldest = numbers[-1]  # deeper than we remember: restart from before our oldest hash
+        self.state.block, self.state.partial, self.state.hashes = oldest - 1, [], {}
+
+    def poll(self) -> list[Notification]:
+        """The notifications not yet acknowledged, up to the confirmed head (not acknowledged yet)."""
+        self._rewind_if_reorganised()
+        head = hexint(self.client.rpc.call("eth_blockNumber")) - self.confirmations
+        start = self.state.block + 1
+        if head < start:
+            return []
+        logs = get_logs(self.client.rpc, list(self.by_address), [], start, head, max_range=self.max_range)
+        found: list[Notification] = []
+        for log in logs:
+            if log.block_number == start and log.log_index in self.state.partial:
+                continue  # delivered before a restart
+            contract: Contract | None = self.by_address.get(log.address.lower())
+            event = contract.decode_log(log) if contract else None
+            if event is not None and self.select(event):
+                name = contract.name if contract else ""
+                found.append(
+                    Notification(
+                        event.name, name, event.args, log.block_number, log.block_hash, log.log_index, log.tx_hash
+                    )
+                )
+        self._head = head
+        return found
+
+    def ack(self, notification: Notification) -> None:
+        """Mark ``notification`` (and everything before it) as delivered; saved at once."""
+        if notification.block_number > self.state.block + 1:
+            self.state.block, self.state.partial = notification.block_number - 1, []
+        self.state.partial.append(notification.log_index)
+        self._remember(notification.block_number, notification.block_hash)
+        self._save()
+
+    def ack_through(self, block: int) -> None:
+        """Everything up to ``block`` is delivered (call after a poll that returned nothing more)."""
+        if block > self.state.block:
+            answer = self.client.rpc.call("eth_getBlockByNumber", [hex(block), False])
+            self.state.block, self.state.partial = block, []
+            if answer:
+                self._remember(block, answer["hash"])
+            self._save()
+
+    def _remember(self, number: int, block_hash: str) -> None:
+        self.state.hashes[number] = block_hash
+        for old in sorted(self.state.hashes)[:-HISTORY]:
+            del self.state.hashes[old]
+
+    def _save(self) -> None:
+        if self.path is not None:
+            self.state.save(self.path)
+
+    # -- the blocking iterator -------------------------------------------------------------
+
+    def __iter__(self) -> Iterator[Notification]:
+        """Yield notifications forever; each is acknowledged once the consumer asks for the next."""
+        return self.follow()
+
+    def follow(self, poll_interval: float = 1.0, stop: Callable[[], bool] | None = None) -> Iterator[Notification]:
+        """Like ``iter(stream)`` with a poll interval and an optional stop condition."""
+        while stop is None or not stop():
+            batch = self.poll()
+            for notification in batch:
+                yield notification
+                self.ack(notification)
+            self.ack_through(getattr(self, "_head", self.state.block))
+            if not batch:
+                time.sleep(poll_interval)

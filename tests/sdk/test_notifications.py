@@ -1,0 +1,97 @@
+"""getNotification: a member's durable, reorg-safe notification stream."""
+
+from __future__ import annotations
+
+import pytest
+from telcochain import ActionCall, Client
+from telcochain.notifications import Checkpoint, NotificationStream
+
+
+@pytest.fixture
+def operator(local_node, deployment_path, dev_accounts):
+    return Client.connect(local_node.rpc_url, dev_accounts[0], deployment=deployment_path)
+
+
+@pytest.fixture
+def vendor(local_node, deployment_path, dev_accounts):
+    return Client.connect(local_node.rpc_url, dev_accounts[1], deployment=deployment_path)
+
+
+def drain(stream: NotificationStream, limit: int | None = None) -> list:
+    """Consume like a back-end: handle each notification, then acknowledge it."""
+    taken = []
+    for notification in stream.poll():
+        if limit is not None and len(taken) == limit:
+            break
+        taken.append(notification)
+        stream.ack(notification)
+    return taken
+
+
+def test_a_member_receives_what_concerns_it_and_only_that(operator, vendor, dev_accounts, tmp_path):
+    stream = NotificationStream(vendor, tmp_path / "vendor.json")
+    drain(stream)  # the deployment's own history
+    operator.constitution.rotate_trust_key(b"\x01" * 32, ref="OP-ONLY")
+    opened = operator.constitution.add_member(dev_accounts[5].address, b"\x05" * 32, "Umbrella Fibre", ref="JOIN")
+    names = [n.name for n in drain(stream)]
+    assert "VoteRequested" in names  # the vendor is asked to vote
+    assert "TrustKeyRefreshed" not in names  # the operator's key is not the vendor's business
+    vendor.constitution.vote(opened.proposal_id, approve=True, ref="MY-VOTE")
+    mine = drain(stream)
+    assert {n.name for n in mine} >= {"VoteCast", "ActionExecuted"}
+    assert all(n.id == f"{n.block_hash}:{n.log_index}" for n in mine)
+
+
+def test_a_listener_killed_mid_stream_resumes_without_gap_or_duplicate(operator, tmp_path):
+    checkpoint = tmp_path / "operator.json"
+    NotificationStream(operator, checkpoint).ack_through(operator.block_number())  # start from now
+    for wave in range(10):  # 1,000 key rotations in 10 blocks: 2,000 notifications, 200 per block
+        calls = [ActionCall("refreshTrustKeys", ((wave * 100 + n + 1).to_bytes(32, "big"),)) for n in range(100)]
+        assert {o.status for o in operator.constitution.execute_batch(calls)} == {"executed"}
+
+    seen: list[str] = []
+    first = NotificationStream(operator, checkpoint)
+    seen += [n.id for n in drain(first, limit=337)]  # killed in the middle of a block
+    second = NotificationStream(operator, checkpoint)
+    seen += [n.id for n in drain(second, limit=1000)]
+    third = NotificationStream(operator, checkpoint)
+    seen += [n.id for n in drain(third)]
+    assert len(seen) == 2000
+    assert len(set(seen)) == 2000
+    assert NotificationStream(operator, checkpoint).poll() == []
+
+
+def test_a_reorganisation_below_the_checkpoint_delivers_the_new_branch(operator, tmp_path):
+    stream = NotificationStream(operator, tmp_path / "cp.json")
+    drain(stream)
+    fork = operator.rpc.call("evm_snapshot")
+    operator.constitution.rotate_trust_key(b"\xaa" * 32, ref="OLD-BRANCH")
+    old = drain(stream)
+    stream.ack_through(operator.block_number())
+    assert {n.args.get("ref") for n in old} == {b"OLD-BRANCH".ljust(32, b"\0")}
+
+    assert operator.rpc.call("evm_revert", [fork])  # the chain drops the block we delivered
+    operator.sender.resync_nonce()
+    operator.constitution.rotate_trust_key(b"\xbb" * 32, ref="NEW-BRANCH")
+    resumed = NotificationStream(operator, tmp_path / "cp.json")
+    new = drain(resumed)
+    assert {n.args.get("ref") for n in new} == {b"NEW-BRANCH".ljust(32, b"\0")}
+    assert not {n.id for n in new} & {n.id for n in old}
+
+
+def test_confirmation_depth_holds_back_the_newest_blocks(operator, tmp_path):
+    stream = operator.notifications(tmp_path / "cp.json", confirmations=2)
+    drain(stream)
+    stream.ack_through(operator.block_number() - 2)
+    operator.constitution.rotate_trust_key(b"\x0c" * 32, ref="WAIT")
+    assert stream.poll() == []
+    operator.rpc.call("evm_mine")
+    operator.rpc.call("evm_mine")
+    assert {n.name for n in stream.poll()} >= {"TrustKeyRefreshed"}
+
+
+def test_the_checkpoint_file_is_replaced_atomically(tmp_path):
+    path = tmp_path / "cp.json"
+    Checkpoint(block=7, partial=[1, 2], hashes={7: "0xab"}).save(path)
+    assert Checkpoint.load(path) == Checkpoint(7, [1, 2], {7: "0xab"})
+    assert not list(tmp_path.glob("*.tmp"))

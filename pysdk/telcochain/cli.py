@@ -8,7 +8,9 @@ output on stdout. A user error prints one line and exits non-zero.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -29,6 +31,7 @@ from telcochain.constitution import ActionPolicy, ActionResult, ProposalStatus, 
 from telcochain.errors import MemberNotFound, TelcochainError
 from telcochain.keystore import Keystore, account_from_env
 from telcochain.node import LocalNode, NodeConfig
+from telcochain.notifications import Notification, NotificationStream
 from telcochain.types import show_bytes32, to_address, to_ref
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -851,6 +854,65 @@ def asset_link(
     report_action(
         client.assets.link(asset_ref, root_id=project, order_id=order, ref=ref), as_json, f"{asset_ref} linked"
     )
+
+
+# -- notifications --------------------------------------------------------------------------------
+
+
+def _notification_line(n: Notification, names: dict[str, str]) -> str:
+    def show(value: Any) -> str:
+        if isinstance(value, bytes):
+            return show_bytes32(value) if len(value) == 32 else "0x" + value.hex()[:16]
+        if isinstance(value, str) and value in names:
+            return names[value]
+        return str(value)
+
+    args = ", ".join(f"{k}={show(v)}" for k, v in n.args.items() if k not in ("params", "policy"))
+    return f"#{n.block_number}.{n.log_index} {n.contract}.{n.name}({args})"
+
+
+@main.command()
+@click.option(
+    "--checkpoint", type=click.Path(dir_okay=False, path_type=Path), help="Progress file: a restart resumes here."
+)
+@click.option("--from-block", type=click.IntRange(0), help="Replay from this block (ignores a checkpoint's position).")
+@click.option(
+    "--confirmations", type=click.IntRange(0), default=0, show_default=True, help="Blocks to wait before delivering."
+)
+@click.option("--all", "everything", is_flag=True, help="Every event of the consortium, not only yours.")
+@click.option("--once", is_flag=True, help="Print what is there and exit instead of following.")
+@click.option("--interval", type=click.FloatRange(0.05), default=1.0, show_default=True, help="Seconds between polls.")
+@signer_options
+@json_option
+def watch(
+    checkpoint: Path | None,
+    from_block: int | None,
+    confirmations: int,
+    everything: bool,
+    once: bool,
+    interval: float,
+    session: Session,
+    as_json: bool,
+) -> None:
+    """Print notifications live, one line each (the seed's getNotification).
+
+    Without --account (or TELCOCHAIN_PRIVATE_KEY) every event is shown. Ctrl-C stops;
+    with --checkpoint, the next run continues where this one stopped.
+    """
+    has_account = session.account or os.environ.get("TELCOCHAIN_PRIVATE_KEY")
+    client = session.signer() if has_account else session.reader()
+    stream = NotificationStream(client, checkpoint, confirmations=confirmations, from_block=from_block)
+    if from_block is not None:
+        stream.state.block, stream.state.partial = from_block - 1, []
+    if everything:
+        stream.select = lambda event: True
+    names = {m.address: m.name for m in client.constitution.members()}
+    for notification in stream.follow(poll_interval=interval, until_caught_up=once):
+        if as_json:
+            click.echo(json.dumps(output.to_jsonable(dataclasses.asdict(notification))))
+        else:
+            click.echo(_notification_line(notification, names))
+        sys.stdout.flush()
 
 
 # -- keys -----------------------------------------------------------------------------------------

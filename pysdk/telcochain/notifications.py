@@ -16,10 +16,11 @@ the newest block it still agrees with and delivers the new branch.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -193,8 +194,22 @@ class NotificationStream:
         """Yield notifications forever; each is acknowledged once the consumer asks for the next."""
         return self.follow()
 
-    def follow(self, poll_interval: float = 1.0, stop: Callable[[], bool] | None = None) -> Iterator[Notification]:
-        """Like ``iter(stream)`` with a poll interval and an optional stop condition."""
+    async def aiter(self, poll_interval: float = 1.0) -> AsyncIterator[Notification]:
+        """The asyncio form: ``async for n in stream.aiter(): ...`` (polls in a worker thread)."""
+        while True:
+            batch = await asyncio.to_thread(self.poll)
+            for notification in batch:
+                yield notification
+                await asyncio.to_thread(self.ack, notification)
+            await asyncio.to_thread(self.ack_through, getattr(self, "_head", self.state.block))
+            if not batch:
+                await asyncio.sleep(poll_interval)
+
+    def follow(
+        self, poll_interval: float = 1.0, stop: Callable[[], bool] | None = None, *, until_caught_up: bool = False
+    ) -> Iterator[Notification]:
+        """Like ``iter(stream)``, with a poll interval, an optional stop condition, or returning
+        as soon as a poll finds nothing new (``until_caught_up``)."""
         while stop is None or not stop():
             batch = self.poll()
             for notification in batch:
@@ -202,4 +217,6 @@ class NotificationStream:
                 self.ack(notification)
             self.ack_through(getattr(self, "_head", self.state.block))
             if not batch:
+                if until_caught_up:
+                    return
                 time.sleep(poll_interval)

@@ -16,7 +16,7 @@ COMMANDS = [
     info|member|member list|member add|member suspend|account|account new|account import|account list|keys|keys rotate|
     node|node stop|node status|action|action list|action show|action grant|action revoke|action amend|action exec|
     proposal|proposal list|proposal show|vote|asset|asset register|asset show|asset history|asset bind-serial|
-    asset transition|asset link|asset bulk
+    asset transition|asset link|asset bulk|watch
     """.replace("\n", "").split("|")
 ] + [[]]
 
@@ -177,3 +177,23 @@ def test_a_missing_deployment_exits_non_zero_with_one_line(local_node, tmp_path)
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: no telcochain deployment for chain 31337")
+
+
+def test_watch_replays_a_members_notifications_and_resumes_from_its_checkpoint(
+    cli, dev_accounts, monkeypatch, tmp_path
+):
+    monkeypatch.setenv("TELCOCHAIN_PRIVATE_KEY", dev_accounts[2].key.hex())
+    cli("keys", "rotate", "0x" + "2b" * 32, "--ref", "WATCH-ME")
+    checkpoint = tmp_path / "watch.json"
+    first = cli("watch", "--once", "--from-block", "0", "--checkpoint", str(checkpoint))
+    assert first.exit_code == 0, first.output
+    lines = first.output.strip().splitlines()
+    assert any("Constitution.TrustKeyRefreshed(account=Globex Optical, ref=WATCH-ME" in line for line in lines)
+    assert all(line.startswith("#") for line in lines)
+    again = cli("watch", "--once", "--checkpoint", str(checkpoint))
+    assert again.exit_code == 0 and again.output.strip() == ""  # nothing repeated
+    cli("keys", "rotate", "0x" + "2c" * 32, "--ref", "WATCH-2")
+    third = cli("watch", "--once", "--checkpoint", str(checkpoint), "--json")
+    records = [json.loads(line) for line in third.output.strip().splitlines()]
+    assert {r["name"] for r in records} == {"TrustKeyRefreshed", "ActionExecuted"}
+    assert all(r["block_hash"].startswith("0x") for r in records)

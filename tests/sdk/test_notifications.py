@@ -95,3 +95,20 @@ def test_the_checkpoint_file_is_replaced_atomically(tmp_path):
     Checkpoint(block=7, partial=[1, 2], hashes={7: "0xab"}).save(path)
     assert Checkpoint.load(path) == Checkpoint(7, [1, 2], {7: "0xab"})
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_the_asyncio_form_yields_the_same_notifications(operator, tmp_path):
+    import asyncio
+
+    operator.constitution.rotate_trust_key(b"\x0d" * 32, ref="ASYNC")
+    expected = [n.id for n in NotificationStream(operator).poll()]
+
+    async def collect() -> list[str]:
+        got = []
+        async for notification in NotificationStream(operator, tmp_path / "a.json").aiter(poll_interval=0.05):
+            got.append(notification.id)
+            if len(got) == len(expected):
+                break
+        return got
+
+    assert asyncio.run(collect()) == expected

@@ -859,8 +859,10 @@ def asset_link(
 # -- notifications --------------------------------------------------------------------------------
 
 
-def _notification_line(n: Notification, names: dict[str, str]) -> str:
+def _notification_line(n: Notification, names: dict[str, str], actions: dict[bytes, str]) -> str:
     def show(value: Any) -> str:
+        if isinstance(value, bytes) and value in actions:
+            return actions[value]
         if isinstance(value, bytes):
             return show_bytes32(value) if len(value) == 32 else "0x" + value.hex()[:16]
         if isinstance(value, str) and value in names:
@@ -907,11 +909,12 @@ def watch(
     if everything:
         stream.select = lambda event: True
     names = {m.address: m.name for m in client.constitution.members()}
+    actions = {p.id: p.name for p in client.constitution.actions()}
     for notification in stream.follow(poll_interval=interval, until_caught_up=once):
         if as_json:
             click.echo(json.dumps(output.to_jsonable(dataclasses.asdict(notification))))
         else:
-            click.echo(_notification_line(notification, names))
+            click.echo(_notification_line(notification, names, actions))
         sys.stdout.flush()
 
 

@@ -1,0 +1,454 @@
+"""Fixtures and helpers for the OrderBook tests.
+
+The consortium (package-scoped: deployed once; ape's isolation snapshots the chain around
+every module and test): a Constitution, the AssetRegistry (``register`` for the operator, the
+Internal ``transition``) and the OrderBook, whose actions are defined at genesis, then sealed.
+
+- ``operator`` (alice): projects, orders, services, lines, revisions, cancellations, consumption;
+- ``vendor_x`` (bob) and ``vendor_y`` (dave): suppliers; deliver and take back their lines;
+- ``customer`` (carol): a member holding no order permission;
+- ``stranger``: not a member.
+
+This directory is a package so that its ``conftest`` does not shadow the Constitution tests'
+``conftest`` module (whose helpers it imports).
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+import pytest
+from ape.exceptions import ContractLogicError
+from conftest import Scope, action_id, grant, policy, ref, selector  # tests/contracts/conftest.py
+from eth_abi import decode, encode
+from eth_utils import keccak
+
+ZERO32 = b"\x00" * 32
+ZERO_ADDRESS = "0x" + "00" * 20
+
+# --------------------------------------------------------------------------------------------
+# Mirrors of contracts/libraries/OrderLifecycle.sol (THE table; docs/orders.md mirrors it too)
+# --------------------------------------------------------------------------------------------
+
+
+class St(IntEnum):
+    NONE = 0
+    ACKNOWLEDGED = 1
+    REJECTED = 2
+    PENDING = 3
+    HELD = 4
+    IN_PROGRESS = 5
+    CANCELLED = 6
+    COMPLETED = 7
+    FAILED = 8
+    PARTIAL = 9
+    ASSESSING_CANCELLATION = 10
+    PENDING_CANCELLATION = 11
+
+
+class Action(IntEnum):
+    ADD = 0
+    MODIFY = 1
+    DELETE = 2
+    NO_CHANGE = 3
+
+
+class Policy(IntEnum):
+    PAUSE = 0
+    AUTO_CORRECT = 1
+
+
+class AssetState(IntEnum):
+    NONE = 0
+    PLANNED = 1
+    PENDING_INSTALLATION = 2
+    DELIVERED = 3
+    ACTIVE = 4
+    RECOVERING = 8
+
+
+TABLE: dict[St, frozenset[St]] = {
+    St.ACKNOWLEDGED: frozenset({St.REJECTED, St.PENDING, St.HELD, St.IN_PROGRESS, St.ASSESSING_CANCELLATION}),
+    St.PENDING: frozenset({St.HELD, St.IN_PROGRESS, St.ASSESSING_CANCELLATION}),
+    St.HELD: frozenset({St.PENDING, St.IN_PROGRESS, St.ASSESSING_CANCELLATION}),
+    St.IN_PROGRESS: frozenset({St.PENDING, St.HELD, St.COMPLETED, St.FAILED, St.PARTIAL, St.ASSESSING_CANCELLATION}),
+    St.ASSESSING_CANCELLATION: frozenset({St.PENDING_CANCELLATION, St.PENDING, St.HELD, St.IN_PROGRESS}),
+    St.PENDING_CANCELLATION: frozenset({St.CANCELLED}),
+}
+EDGES = {(f, t) for f, ts in TABLE.items() for t in ts}
+MAX_CHANGES = 64
+
+# --------------------------------------------------------------------------------------------
+# Actions, permissions and encodings (what the SDK must produce)
+# --------------------------------------------------------------------------------------------
+
+OPERATOR_ACTIONS = [
+    "createProject",
+    "createOrder",
+    "addService",
+    "addDeviceLine",
+    "reviseOrder",
+    "resumeLines",
+    "cancelOrder",
+    "transitionOrder",
+    "transitionService",
+    "consumeStock",
+]
+VENDOR_ACTIONS = ["deliverLine", "returnStock"]
+LINE_SPEC = "(bytes32,bytes32,bytes32,address,bytes16,uint32,uint8)"
+
+
+def entry_selector(name: str) -> bytes:
+    return selector(f"{name}(address,bytes32,bytes)")
+
+
+def oid(label: str) -> bytes:
+    """An id (project, order, service, line, asset) from a label."""
+    return keccak(text=f"id:{label}")
+
+
+def sku(code: str) -> bytes:
+    raw = code.encode()
+    assert len(raw) <= 16
+    return raw.ljust(16, b"\x00")
+
+
+def details(label: str) -> bytes:
+    return keccak(text=f"details:{label}")
+
+
+def _addr(account) -> str:
+    return account if isinstance(account, str) else account.address
+
+
+@dataclass(frozen=True)
+class Line:
+    """A device line as the client describes it."""
+
+    label: str
+    service: str
+    vendor: Any
+    sku: str
+    quantity: int = 1
+    policy: Policy = Policy.AUTO_CORRECT
+    asset: str | None = None
+
+    @property
+    def id(self) -> bytes:
+        return oid(f"line:{self.label}")
+
+    @property
+    def asset_id(self) -> bytes:
+        return oid(f"asset:{self.asset}") if self.asset else ZERO32
+
+    def spec(self, policy_: Policy | None = None) -> tuple:
+        return (
+            self.id,
+            oid(f"svc:{self.service}"),
+            self.asset_id,
+            _addr(self.vendor),
+            sku(self.sku),
+            self.quantity,
+            int(self.policy if policy_ is None else policy_),
+        )
+
+
+def line_ref_spec(line_id: bytes, policy_: Policy = Policy.AUTO_CORRECT) -> tuple:
+    """The LineSpec of a Delete / NoChange change: only the id and the policy are read."""
+    return (line_id, ZERO32, ZERO32, ZERO_ADDRESS, b"\x00" * 16, 0, int(policy_))
+
+
+def revise_params(order, services, lines, details_=ZERO32) -> bytes:
+    return encode(
+        ["bytes32", "(bytes32,uint8,uint32)[]", f"(uint8,{LINE_SPEC})[]", "bytes32"],
+        [order, list(services), list(lines), details_],
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Reverts with custom errors (bubbled through the Constitution), checked by dry run
+# --------------------------------------------------------------------------------------------
+
+
+def _known_errors() -> dict:
+    from ape import project
+
+    known = {}
+    for contract in (project.OrderBook, project.AssetRegistry, project.Constitution):
+        for err in contract.contract_type.errors:
+            known[err.name] = (
+                keccak(text=err.selector)[:4],
+                [i.canonical_type for i in err.inputs],
+                [i.name for i in err.inputs],
+            )
+    return known
+
+
+def decode_data(data: bytes) -> tuple[str, dict]:
+    for name, (sel, types, names) in _known_errors().items():
+        if data[:4] == sel:
+            return name, dict(zip(names, decode(types, data[4:]), strict=True))
+    return f"<unknown {data.hex()}>", {}
+
+
+class Reverted(Exception):
+    def __init__(self, data: bytes):
+        super().__init__(data.hex())
+        self.data = data
+
+
+_expecting_revert = False
+
+
+def send(method, *args, sender):
+    """``method(*args)`` from ``sender``; inside :func:`reverts_with` an ``eth_call`` that
+    raises :class:`Reverted` with the revert data (fast, and proves nothing changed)."""
+    if not _expecting_revert:
+        return method(*args, sender=sender)
+    from ape import chain
+    from web3.exceptions import ContractLogicError as Web3LogicError
+
+    data = method.encode_input(*args)
+    data = data.hex() if isinstance(data, bytes) else str(data)
+    call = {"from": sender.address, "to": method.contract.address, "data": "0x" + data.removeprefix("0x")}
+    try:
+        chain.provider.web3.eth.call(call)
+    except Web3LogicError as err:
+        raw = err.data if isinstance(err.data, str) else ""
+        raise Reverted(bytes.fromhex(raw.removeprefix("0x"))) from None
+    return None
+
+
+@contextmanager
+def reverts_with(error_name: str, **inputs):
+    """The block must revert with the custom error ``error_name`` and these inputs."""
+    global _expecting_revert
+    _expecting_revert = True
+    try:
+        yield
+    except Reverted as err:
+        name, actual = decode_data(err.data)
+    except ContractLogicError as err:  # pragma: no cover - a real transaction
+        name, actual = decode_data(bytes.fromhex(str(err.revert_message).removeprefix("0x")))
+    else:
+        raise AssertionError(f"did not revert (expected {error_name})")
+    finally:
+        _expecting_revert = False
+    assert name == error_name, f"reverted with {name}{actual}, expected {error_name}"
+    for key, expected in inputs.items():
+        got = actual[key]
+        if isinstance(expected, str) and isinstance(got, str):
+            assert got.lower() == expected.lower(), (key, got, expected)
+        elif isinstance(expected, bytes):
+            assert bytes(got) == expected, (key, got, expected)
+        else:
+            assert got == expected, (key, got, expected)
+
+
+# --------------------------------------------------------------------------------------------
+# The consortium under test
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Book:
+    """The Constitution, the AssetRegistry and the OrderBook, with shortcuts."""
+
+    constitution: Any
+    registry: Any
+    book: Any
+    roles: dict[str, Any]
+
+    def __getattr__(self, name):
+        if name in self.__dict__.get("roles", {}):
+            return self.roles[name]
+        raise AttributeError(name)
+
+    def act(self, action: str, params: bytes, sender=None, ref_: bytes | None = None):
+        default = self.roles["operator"] if action in OPERATOR_ACTIONS else self.roles["vendor_x"]
+        return send(
+            self.constitution.executeAction,
+            action_id(action),
+            params,
+            ref_ if ref_ is not None else ref(action),
+            sender=sender or default,
+        )
+
+    # structure
+    def create_project(self, project="P", customer=None, **kw):
+        cust = _addr(customer or self.roles["customer"])
+        return self.act("createProject", encode(["bytes32", "address", "bytes32"], [oid(project), cust, ZERO32]), **kw)
+
+    def create_order(self, order="O", project="P", **kw):
+        return self.act("createOrder", encode(["bytes32"] * 3, [oid(order), oid(project), ZERO32]), **kw)
+
+    def add_service(self, service, version=1, order="O", **kw):
+        params = encode(
+            ["bytes32", "bytes32", "uint32", "bytes32"], [oid(order), oid(f"svc:{service}"), version, ZERO32]
+        )
+        return self.act("addService", params, **kw)
+
+    def add_line(self, line: Line, order="O", **kw):
+        params = encode(["bytes32", LINE_SPEC, "bytes32"], [oid(order), line.spec(), ZERO32])
+        return self.act("addDeviceLine", params, **kw)
+
+    def revise(self, services, lines, order="O", **kw):
+        return self.act("reviseOrder", revise_params(oid(order), services, lines, details("rev")), **kw)
+
+    def resume(self, line_ids, order="O", **kw):
+        params = encode(["bytes32", "bytes32[]", "bytes32"], [oid(order), list(line_ids), ZERO32])
+        return self.act("resumeLines", params, **kw)
+
+    def cancel(self, line_ids=(), service_ids=(), order="O", **kw):
+        params = encode(
+            ["bytes32", "bytes32[]", "bytes32[]", "bytes32"], [oid(order), list(line_ids), list(service_ids), ZERO32]
+        )
+        return self.act("cancelOrder", params, **kw)
+
+    def transition_order(self, to: int, order="O", **kw):
+        return self.act("transitionOrder", encode(["bytes32", "uint8", "bytes32"], [oid(order), int(to), ZERO32]), **kw)
+
+    def transition_service(self, service, to: int, order="O", **kw):
+        params = encode(
+            ["bytes32", "bytes32", "uint8", "bytes32"], [oid(order), oid(f"svc:{service}"), int(to), ZERO32]
+        )
+        return self.act("transitionService", params, **kw)
+
+    # stock
+    def deliver(self, line: Line | bytes, quantity=1, sender=None, **kw):
+        line_id = line.id if isinstance(line, Line) else line
+        vendor = sender or (line.vendor if isinstance(line, Line) else None)
+        params = encode(["bytes32", "uint32", "bytes32"], [line_id, quantity, details("delivery")])
+        return self.act("deliverLine", params, sender=vendor, **kw)
+
+    def consume(self, line_id: bytes, vendor, sku_code: str, quantity=1, **kw):
+        params = encode(
+            ["bytes32", "address", "bytes16", "uint32", "bytes32"],
+            [line_id, _addr(vendor), sku(sku_code), quantity, ZERO32],
+        )
+        return self.act("consumeStock", params, **kw)
+
+    def take_back(self, line: Line, quantity=1, **kw):
+        params = encode(["bytes32", "uint32", "bytes32"], [line.id, quantity, ZERO32])
+        return self.act("returnStock", params, sender=line.vendor, **kw)
+
+    # assets
+    def register_asset(self, label: str):
+        params = encode(
+            ["bytes32", "bytes12", "bytes32", "bytes32", "bytes32", "bytes32"],
+            [oid(f"asset:{label}"), b"CPE".ljust(12, b"\x00"), ZERO32, ZERO32, ZERO32, ZERO32],
+        )
+        return send(
+            self.constitution.executeAction, action_id("register"), params, ref("reg"), sender=self.roles["operator"]
+        )
+
+    # views
+    def order(self, order="O"):
+        return self.book.getOrder(oid(order))
+
+    def order_state(self, order="O") -> St:
+        return St(self.book.getOrder(oid(order)).state)
+
+    def service(self, service, order="O"):
+        return self.book.getService(oid(order), oid(f"svc:{service}"))
+
+    def line(self, line: Line | bytes):
+        return self.book.getLine(line.id if isinstance(line, Line) else line)
+
+    def line_state(self, line: Line | bytes) -> St:
+        return St(self.line(line).state)
+
+    def asset_state(self, label: str) -> int:
+        return self.registry.stateOf(oid(f"asset:{label}"))
+
+    def reconcile_order(self, order="O", offset=0, limit=10) -> tuple[list[bytes], StockFigures]:
+        lines, totals = self.book.reconcileOrder(oid(order), offset, limit)
+        return [bytes(_field(v, "lineId", 0)) for v in lines], StockFigures(*totals)
+
+    def reconcile_vendor(self, vendor, offset=0, limit=10) -> tuple[list[bytes], StockFigures]:
+        lines, totals = self.book.reconcileVendor(_addr(vendor), offset, limit)
+        return [bytes(_field(v, "lineId", 0)) for v in lines], StockFigures(*totals)
+
+    def stock(self, vendor, sku_code: str) -> tuple:
+        s = self.book.stockOf(_addr(vendor), sku(sku_code))
+        return (s.reserved, s.released, s.delivered, s.consumed, s.returned, s.openReservation, s.stillOut)
+
+
+StockFigures = namedtuple("StockFigures", "reserved released delivered consumed returned openReservation stillOut")
+
+
+def _field(value, name: str, index: int):
+    """A struct field: ape returns nested structs as tuples."""
+    return getattr(value, name) if hasattr(value, name) else value[index]
+
+
+def supplier_events(book: Book, receipt) -> dict[str, set[tuple[str, bytes]]]:
+    """Per supplier address (lower-case): the OrderBook events it received, as (name, lineId)."""
+    out: dict[str, set[tuple[str, bytes]]] = {}
+    for log in receipt.events:
+        if log.contract_address != book.book.address or "vendor" not in log.event_arguments:
+            continue
+        out.setdefault(log.vendor.lower(), set()).add((log.event_name, bytes(log.lineId)))
+    return out
+
+
+def named(receipt, name: str) -> list:
+    return [log for log in receipt.events if log.event_name == name]
+
+
+def deploy_book(project, deployer, founders, roles) -> Book:
+    c = project.Constitution.deploy(founders, sender=deployer)
+    registry = project.AssetRegistry.deploy(c.address, sender=deployer)
+    book = project.OrderBook.deploy(c.address, sender=deployer)
+    c.genesisDefineAction(
+        policy("register", module=registry, selector_=entry_selector("register")),
+        [grant(roles["operator"])],
+        sender=deployer,
+    )
+    c.genesisDefineAction(
+        policy("transition", scope=Scope.INTERNAL, module=registry, selector_=entry_selector("transition")),
+        [],
+        sender=deployer,
+    )
+    for name in OPERATOR_ACTIONS:
+        c.genesisDefineAction(
+            policy(name, module=book, selector_=entry_selector(name)), [grant(roles["operator"])], sender=deployer
+        )
+    for name in VENDOR_ACTIONS:
+        c.genesisDefineAction(
+            policy(name, module=book, selector_=entry_selector(name)),
+            [grant(roles["vendor_x"]), grant(roles["vendor_y"])],
+            sender=deployer,
+        )
+    c.sealGenesis(sender=deployer)
+    return Book(c, registry, book, roles)
+
+
+@pytest.fixture(scope="package")
+def roles(accounts):
+    return {
+        "operator": accounts[1],
+        "vendor_x": accounts[2],
+        "customer": accounts[3],
+        "vendor_y": accounts[4],
+        "stranger": accounts[9],
+    }
+
+
+@pytest.fixture(scope="package")
+def order_founders(roles):
+    return [
+        (roles["operator"].address, (1).to_bytes(32, "big"), "Alice Telecom"),
+        (roles["vendor_x"].address, (2).to_bytes(32, "big"), "Bob Devices"),
+        (roles["customer"].address, (3).to_bytes(32, "big"), "Carol Enterprise"),
+        (roles["vendor_y"].address, (4).to_bytes(32, "big"), "Dave Cabling"),
+    ]
+
+
+@pytest.fixture(scope="package")
+def ob(project, accounts, order_founders, roles) -> Book:
+    return deploy_book(project, accounts[0], order_founders, roles)

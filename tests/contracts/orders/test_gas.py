@@ -1,0 +1,60 @@
+"""Gas of the main OrderBook actions (whole transaction through executeAction, berlin, from
+the receipts). Prints a table (run with ``-s``); the bounds are loose sanity checks."""
+
+from __future__ import annotations
+
+from .conftest import Line, Policy, oid
+from .scenario import build_seed_order, seed_revision
+
+BOUNDS = {
+    "createProject": 90_000,
+    "createOrder": 110_000,
+    "addService": 110_000,
+    "addDeviceLine (unmanaged)": 260_000,
+    "addDeviceLine (managed: asset -> PendingInstallation)": 300_000,
+    "deliverLine (first, asset -> Delivered)": 150_000,
+    "deliverLine (more units)": 90_000,
+    "consumeStock": 90_000,
+    "reviseOrder (seed, all Pause)": 600_000,
+    "reviseOrder (seed, all AutoCorrect)": 650_000,
+    "resumeLines (D1 + paused C1)": 200_000,
+    "cancelOrder (3 lines, 5 services)": 400_000,
+}
+
+
+def test_gas_of_main_actions(ob, chain):
+    gas: dict[str, int] = {}
+    gas["createProject"] = ob.create_project().gas_used
+    gas["createOrder"] = ob.create_order().gas_used
+    gas["addService"] = ob.add_service("A").gas_used
+    ob.add_service("B")
+    ob.register_asset("g1")
+    gas["addDeviceLine (unmanaged)"] = ob.add_line(Line("G0", "A", ob.vendor_x, "CABLE", 10)).gas_used
+    managed = Line("G1", "B", ob.vendor_x, "ONT", 1, asset="g1")
+    gas["addDeviceLine (managed: asset -> PendingInstallation)"] = ob.add_line(managed).gas_used
+    gas["deliverLine (first, asset -> Delivered)"] = ob.deliver(managed).gas_used
+    ob.deliver(Line("G0", "A", ob.vendor_x, "CABLE", 10), 2)
+    gas["deliverLine (more units)"] = ob.deliver(Line("G0", "A", ob.vendor_x, "CABLE", 10), 3).gas_used
+    gas["consumeStock"] = ob.consume(Line("G0", "A", ob.vendor_x, "CABLE").id, ob.vendor_x, "CABLE", 2).gas_used
+
+    seed = ("A1", "D1", "D2")
+    snap = chain.snapshot()
+    lines = build_seed_order(ob, "S", new_project=False)
+    revise = ob.revise(*seed_revision(lines, Policy.PAUSE, Policy.PAUSE), order="S")
+    gas["reviseOrder (seed, all Pause)"] = revise.gas_used
+    gas["resumeLines (D1 + paused C1)"] = ob.resume([lines["D1"].id, lines["C1"].id], order="S").gas_used
+    chain.restore(snap)
+    snap = chain.snapshot()
+    lines = build_seed_order(ob, "S", new_project=False)
+    revise = ob.revise(*seed_revision(lines, Policy.AUTO_CORRECT, Policy.AUTO_CORRECT), order="S")
+    gas["reviseOrder (seed, all AutoCorrect)"] = revise.gas_used
+    chain.restore(snap)
+    lines = build_seed_order(ob, "S", new_project=False)
+    services = [oid(f"svc:{s}") for s in "ABCDE"]
+    gas["cancelOrder (3 lines, 5 services)"] = ob.cancel([lines[k].id for k in seed], services, order="S").gas_used
+
+    print("\n| OrderBook action (whole tx) | gas |\n| --- | ---: |")
+    for name, used in gas.items():
+        print(f"| {name} | {used:,} |")
+    for name, used in gas.items():
+        assert used < BOUNDS[name], (name, used)

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 from telcochain import Client, PermissionDenied, TelcochainError
+from telcochain.assets import AssetState
 from telcochain.consortium import load_consortium
 from telcochain.deployment import Deployment
 from telcochain.errors import AssetNotFound, AssetSerialRequired, ConstitutionInvalidTrustKey, NodeError
@@ -81,6 +82,40 @@ def ensure_deployment(rpc_url: str) -> Deployment:
         raise SystemExit("deploy failed")
     console.print(f"deployed in {time.monotonic() - started:.1f} s → deployments/local.json")
     return Deployment.load(manifest)
+
+
+def install_twin(operator: Client, vendor: Client, twin: str) -> None:
+    """Drive the twin to Active from wherever it is: a demo interrupted halfway picks up where it stopped."""
+    try:
+        asset = operator.assets.get(twin)
+        if asset.state is not AssetState.ACTIVE:
+            console.print(f"{twin} was left {asset.state.label} by an earlier run: carrying on from there")
+    except AssetNotFound:
+        operator.assets.register(twin, "ONT", root_id="PRJ-INITECH-HQ", order_id="CRM-000451", ref="TWIN-REG")
+        console.print(f"Northwind registers {twin} (Planned), linked to project PRJ-INITECH-HQ / order CRM-000451")
+        asset = operator.assets.get(twin)
+    if asset.state is AssetState.PLANNED:
+        operator.assets.schedule_installation(twin, ref="WO-1001")
+        console.print("Northwind schedules the installation")
+        asset = operator.assets.get(twin)
+    if asset.state is AssetState.PENDING_INSTALLATION:
+        vendor.assets.deliver(twin, ref="DLV-88")
+        console.print("Acme Networks delivers the device on site")
+        asset = operator.assets.get(twin)
+    if asset.state is not AssetState.DELIVERED:
+        console.print(f"{twin} is {asset.state.label}")
+        return
+    if asset.serial_hash is None:
+        try:
+            operator.assets.commission(twin)
+        except AssetSerialRequired:
+            console.print("[red]commission refused[/red]: a twin cannot become Active without its device serial")
+        bind = vendor.assets.bind_serial(twin, "ACME-ONT-7731-XK", ref="SERIAL-7731")
+        console.print(f"Acme proposes the serial (only its salted hash goes on chain): proposal #{bind.proposal_id}")
+        vote = operator.constitution.vote(bind.proposal_id, approve=True, ref="SERIAL-OK")
+        console.print(f"Northwind approves → {vote.proposal.status.name.lower()}: serial bound")
+    operator.assets.commission(twin, ref="WO-1001-DONE")
+    console.print(f"Northwind commissions {twin}: Active")
 
 
 def main() -> int:
@@ -147,26 +182,7 @@ def main() -> int:
 
         step("5. A digital twin: an ONT installed at Initech's site, its serial agreed by operator and vendor")
         twin = "ONT-INITECH-001"
-        try:
-            asset = operator.assets.get(twin)
-            console.print(f"{twin} exists already ({asset.state.label}, version {asset.version})")
-        except AssetNotFound:
-            operator.assets.register(twin, "ONT", root_id="PRJ-INITECH-HQ", order_id="CRM-000451", ref="TWIN-REG")
-            console.print(f"Northwind registers {twin} (Planned), linked to project PRJ-INITECH-HQ / order CRM-000451")
-            operator.assets.schedule_installation(twin, ref="WO-1001")
-            vendor_a.assets.deliver(twin, ref="DLV-88")
-            console.print("Northwind schedules the installation; Acme Networks delivers the device on site")
-            try:
-                operator.assets.commission(twin)
-            except AssetSerialRequired:
-                console.print("[red]commission refused[/red]: a twin cannot become Active without its device serial")
-            bind = vendor_a.assets.bind_serial(twin, "ACME-ONT-7731-XK", ref="SERIAL-7731")
-            console.print(
-                f"Acme proposes the serial (only its salted hash goes on chain): proposal #{bind.proposal_id}"
-            )
-            vote = operator.constitution.vote(bind.proposal_id, approve=True, ref="SERIAL-OK")
-            console.print(f"Northwind approves → {vote.proposal.status.name.lower()}: serial bound")
-            operator.assets.commission(twin, ref="WO-1001-DONE")
+        install_twin(operator, vendor_a, twin)
         history = operator.assets.history(twin)
         grid = Table(title=f"history of {twin}", title_justify="left")
         for column in ("#", "change", "by", "ref"):

@@ -31,7 +31,6 @@ from web3 import Web3
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
-sys.path.insert(0, str(ROOT / "tests"))
 
 from telcochain import Client  # noqa: E402
 from telcochain.abi import abi_hash, load_abi  # noqa: E402
@@ -39,17 +38,9 @@ from telcochain.actions import action_id  # noqa: E402
 from telcochain.consortium import load_consortium  # noqa: E402
 from telcochain.contract import Contract  # noqa: E402
 from telcochain.deployment import DeployedContract, Deployment  # noqa: E402
-from telcochain.node import DEV_MNEMONIC, LocalNode, NodeConfig  # noqa: E402
+from telcochain.node import DEV_MNEMONIC, LocalNode, NodeConfig, free_port  # noqa: E402
 from telcochain.rpc import Rpc  # noqa: E402
 from telcochain.tx import TxSender, probe_chain  # noqa: E402
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def deploy_constitution(rpc: Rpc, deployer) -> Deployment:  # type: ignore[no-untyped-def]
@@ -112,7 +103,7 @@ def bench_sdk_pipelined(client: Client, n: int, batch: int = 500) -> dict:
     raws, hashes = [], []
     first = None
     for i in range(n):
-        nonce = sender._allocate_nonce()
+        nonce = sender.allocate_nonce()
         first = nonce if first is None else first
         data = contract.encode("executeAction", rotate, (i + 1).to_bytes(32, "big"), b"\0" * 32)
         raw, tx_hash = sender.sign(sender.build(contract.address, data, gas=gas, nonce=nonce))

@@ -8,7 +8,6 @@ Contract-level tests (tests/contracts/) use ape's own fixtures (`project`, `acco
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from telcochain.node import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -25,12 +25,6 @@ BIN = Path(sys.executable).parent
 # The project-local toolchain, also when pytest is run without `make`.
 os.environ.setdefault("SOLCX_BINARY_PATH", str(ROOT / ".solcx"))
 os.environ["PATH"] = os.pathsep.join([str(ROOT / "node_modules" / ".bin"), str(BIN), os.environ.get("PATH", "")])
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")

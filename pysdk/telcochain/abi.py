@@ -43,10 +43,10 @@ def abi_hash(abi: ABI) -> str:
     return "0x" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _canonical_type(param: dict[str, Any]) -> str:
+def canonical_type(param: dict[str, Any]) -> str:
     kind: str = param["type"]
     if kind.startswith("tuple"):
-        inner = ",".join(_canonical_type(c) for c in param.get("components", []))
+        inner = ",".join(canonical_type(c) for c in param.get("components", []))
         return f"({inner}){kind[len('tuple') :]}"
     return kind
 
@@ -59,7 +59,7 @@ def _error_registry() -> dict[str, tuple[str, list[str], list[str]]]:
         for item in abi:
             if item.get("type") != "error":
                 continue
-            types = [_canonical_type(i) for i in item.get("inputs", [])]
+            types = [canonical_type(i) for i in item.get("inputs", [])]
             names = [i.get("name") or f"arg{n}" for n, i in enumerate(item.get("inputs", []))]
             signature = f"{item['name']}({','.join(types)})"
             selector = "0x" + function_signature_to_4byte_selector(signature).hex()

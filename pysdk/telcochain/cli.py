@@ -416,7 +416,9 @@ def action_show(name: str, session: Session, as_json: bool) -> None:
     client = session.reader()
     policy = client.constitution.policy(name)
     members = client.constitution.members()
-    grants = [(m, client.constitution.permission(name, m.address)) for m in members]
+    addresses = [m.address for m in members]
+    grants = list(zip(members, client.constitution.permissions(name, addresses), strict=True))
+    reasons = client.constitution.deny_reasons(name, addresses)
     if as_json:
         output.emit_json({"policy": policy, "permissions": [g for _, g in grants if g.can_execute]})
         return
@@ -446,9 +448,9 @@ def action_show(name: str, session: Session, as_json: bool) -> None:
                 "yes" if g.can_execute else "no",
                 show_time(g.valid_from),
                 show_time(g.valid_until),
-                client.constitution.can_execute(name, m.address).text,
+                reason.text,
             ]
-            for m, g in grants
+            for (m, g), reason in zip(grants, reasons, strict=True)
         ],
     )
 
@@ -609,7 +611,13 @@ def proposal_show(proposal_id: int, session: Session, as_json: bool) -> None:
     client = session.reader()
     p = client.constitution.proposal(proposal_id)
     members = client.constitution.members()
-    voted = {m.address: client.constitution.has_voted(proposal_id, m.address) for m in members}
+    voted = dict(
+        zip(
+            (m.address for m in members),
+            client.constitution.voted(proposal_id, [m.address for m in members]),
+            strict=True,
+        )
+    )
     if as_json:
         output.emit_json({"proposal": p, "voted": voted})
         return
@@ -905,7 +913,7 @@ def watch(
     client = session.signer() if has_account else session.reader()
     stream = NotificationStream(client, checkpoint, confirmations=confirmations, from_block=from_block)
     if from_block is not None:
-        stream.state.block, stream.state.partial = from_block - 1, []
+        stream.start_at(from_block)
     if everything:
         stream.select = lambda event: True
     names = {m.address: m.name for m in client.constitution.members()}
@@ -1168,10 +1176,6 @@ def node_status(data_dir: Path, port: int, host: str, as_json: bool) -> None:
             ("state", status["state_file"]),
         ],
     )
-
-
-def run() -> None:  # pragma: no cover - console entry point alias
-    main()
 
 
 if __name__ == "__main__":  # pragma: no cover

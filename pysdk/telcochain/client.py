@@ -38,6 +38,7 @@ class Client:
         self.deployment = deployment
         self.account = account
         self.sender = TxSender(rpc, account, chain) if account is not None else None
+        self._contracts: dict[str, Contract] = {}
 
     @classmethod
     def connect(
@@ -85,8 +86,10 @@ class Client:
         return None if self.account is None else str(self.account.address)
 
     def contract(self, name: str) -> Contract:
-        """A binding to the deployed contract ``name``."""
-        return Contract(name, self.deployment.address(name), self.rpc, self.sender)
+        """A binding to the deployed contract ``name`` (made once per client)."""
+        if name not in self._contracts:
+            self._contracts[name] = Contract(name, self.deployment.address(name), self.rpc, self.sender)
+        return self._contracts[name]
 
     def block_number(self) -> int:
         return hexint(self.rpc.call("eth_blockNumber"))

@@ -19,11 +19,12 @@ from datetime import datetime
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Literal
 
+from telcochain.abi import decode_revert
 from telcochain.actions import BUILTIN_ACTIONS, action_id, encode_params
 from telcochain.contract import Event
 from telcochain.errors import ActionNotFound, ConfigurationError, PermissionDenied, ProposalNotFound, TelcochainError
 from telcochain.tx import Receipt
-from telcochain.types import Ref, show_bytes32, to_address, to_ref
+from telcochain.types import Ref, to_address, to_ref
 
 if TYPE_CHECKING:
     from telcochain.contract import Contract
@@ -343,6 +344,17 @@ class ConstitutionAPI:
         can, valid_from, valid_until = self.contract.call("permission", action_id(name), to_address(account))
         return Permission(to_address(account), bool(can), int(valid_from), int(valid_until))
 
+    def permissions(self, name: str, accounts: Sequence[str]) -> list[Permission]:
+        """Each account's permission on ``name``, read in one batch."""
+        addresses = [to_address(a) for a in accounts]
+        raws = self.contract.call_many("permission", [(action_id(name), a) for a in addresses])
+        return [Permission(a, bool(c), int(f), int(u)) for a, (c, f, u) in zip(addresses, raws, strict=True)]
+
+    def deny_reasons(self, name: str, accounts: Sequence[str]) -> list[DenyReason]:
+        """:meth:`can_execute` for many accounts, in one batch."""
+        raws = self.contract.call_many("canExecute", [(action_id(name), to_address(a)) for a in accounts])
+        return [DenyReason(r) for r in raws]
+
     def can_execute(self, name: str, account: str) -> DenyReason:
         """Why ``account`` may not run ``name`` now (``DenyReason.NONE``: it may)."""
         return DenyReason(self.contract.call("canExecute", action_id(name), to_address(account)))
@@ -398,42 +410,16 @@ class ConstitutionAPI:
             raise ConfigurationError("every call of a batch needs its own ref")
         receipt = self.contract.transact("executeBatch", [(action_id(n), d, r) for n, r, d in prepared])
         events = self.contract.events(receipt)
-        from telcochain.abi import decode_revert
-
-        outcomes = []
-        for index, (name, ref, _) in enumerate(prepared):
-            mine = [e for e in events if e.args.get("ref") == ref and e.args.get("action") == action_id(name)]
-            denied = next((e for e in mine if e.name == "ActionDenied"), None)
-            reverted = next((e for e in events if e.name == "ActionReverted" and e["index"] == index), None)
-            opened = next((e for e in mine if e.name == "ProposalOpened"), None)
-            if denied is not None:
-                outcomes.append(CallOutcome(name, ref, "denied", deny_reason=DenyReason(denied["reason"])))
-            elif reverted is not None:
-                error = decode_revert(reverted["revertData"], receipt.tx_hash)
-                outcomes.append(CallOutcome(name, ref, "reverted", error=error))
-            elif opened is not None:
-                pid = int(opened["proposalId"])
-                done = any(e.name == "ActionExecuted" and e["proposalId"] == pid for e in mine)
-                outcomes.append(CallOutcome(name, ref, "executed" if done else "pending_vote", proposal_id=pid))
-            else:
-                outcomes.append(CallOutcome(name, ref, "executed"))
-        return outcomes
+        return [_outcome(events, name, ref, index, receipt.tx_hash) for index, (name, ref, _) in enumerate(prepared)]
 
     def _result(self, name: str, ref: bytes, receipt: Receipt) -> ActionResult:
         events = self.contract.events(receipt)
-        target = action_id(name)
-        mine = [e for e in events if e.args.get("ref") == ref and e.args.get("action") == target]
-        for event in mine:
-            if event.name == "ActionDenied":
-                reason = DenyReason(event["reason"])
-                raise PermissionDenied(name, event["caller"], reason.text, receipt.tx_hash)
-        opened = next((e for e in mine if e.name == "ProposalOpened"), None)
-        if opened is not None:
-            pid = int(opened["proposalId"])
-            done = any(e.name == "ActionExecuted" and e["proposalId"] == pid for e in mine)
-            status: Literal["executed", "pending_vote"] = "executed" if done else "pending_vote"
-            return ActionResult(name, ref, status, receipt, pid, tuple(events))
-        return ActionResult(name, ref, "executed", receipt, 0, tuple(events))
+        outcome = _outcome(events, name, ref, None, receipt.tx_hash)
+        if outcome.status == "denied":
+            caller = next(e["caller"] for e in events if e.name == "ActionDenied" and e["ref"] == ref)
+            raise PermissionDenied(name, caller, outcome.deny_reason.text, receipt.tx_hash)
+        status: Literal["executed", "pending_vote"] = "pending_vote" if outcome.status == "pending_vote" else "executed"
+        return ActionResult(name, ref, status, receipt, outcome.proposal_id, tuple(events))
 
     # -- proposals and votes -----------------------------------------------------------------
 
@@ -447,10 +433,12 @@ class ConstitutionAPI:
 
     def proposal(self, proposal_id: int) -> Proposal:
         """One proposal with its tally; :class:`ProposalNotFound` if there is no such id."""
-        if not 0 < proposal_id <= self.proposal_count():
-            raise ProposalNotFound(proposal_id)
         raw = self.contract.call("proposal", proposal_id)
-        return Proposal.from_tuple(proposal_id, raw, self._action_names())
+        if ProposalStatus(raw[4]) is ProposalStatus.NONE:
+            raise ProposalNotFound(proposal_id)
+        action = bytes(raw[0])
+        name = ActionPolicy.from_tuple(self.contract.call("action", action)).name
+        return Proposal.from_tuple(proposal_id, raw, {action: name} if name else {})
 
     def proposals(self, status: ProposalStatus | None = None) -> list[Proposal]:
         """Every proposal (newest first), optionally only those with ``status``; one batched read."""
@@ -463,6 +451,10 @@ class ConstitutionAPI:
     def has_voted(self, proposal_id: int, voter: str) -> bool:
         return bool(self.contract.call("hasVoted", proposal_id, to_address(voter)))
 
+    def voted(self, proposal_id: int, voters: Sequence[str]) -> list[bool]:
+        """:meth:`has_voted` for many accounts, in one batch."""
+        return [bool(v) for v in self.contract.call_many("hasVoted", [(proposal_id, to_address(a)) for a in voters])]
+
     def vote(self, proposal_id: int, approve: bool, ref: Ref = None) -> VoteResult:
         """Vote on a proposal; the deciding vote executes (or rejects) it in the same transaction."""
         self.proposal(proposal_id)  # a clear ProposalNotFound before sending
@@ -472,6 +464,26 @@ class ConstitutionAPI:
             if event["ref"] == ref_bytes:
                 raise PermissionDenied("voteFor", event["caller"], DenyReason(event["reason"]).text, receipt.tx_hash)
         return VoteResult(self.proposal(proposal_id), approve, receipt)
+
+
+def _outcome(events: Sequence[Event], name: str, ref: bytes, index: int | None, tx_hash: str) -> CallOutcome:
+    """What became of the action ``name`` sent with ``ref`` (the ``index``-th call of a batch),
+    read from the Constitution's events: denied, reverted (batches only), put to a vote, or executed."""
+    target = action_id(name)
+    mine = [e for e in events if e.args.get("ref") == ref and e.args.get("action") == target]
+    denied = next((e for e in mine if e.name == "ActionDenied"), None)
+    if denied is not None:
+        return CallOutcome(name, ref, "denied", deny_reason=DenyReason(denied["reason"]))
+    if index is not None:
+        reverted = next((e for e in events if e.name == "ActionReverted" and e["index"] == index), None)
+        if reverted is not None:
+            return CallOutcome(name, ref, "reverted", error=decode_revert(reverted["revertData"], tx_hash))
+    opened = next((e for e in mine if e.name == "ProposalOpened"), None)
+    if opened is not None:
+        pid = int(opened["proposalId"])
+        done = any(e.name == "ActionExecuted" and e["proposalId"] == pid for e in mine)
+        return CallOutcome(name, ref, "executed" if done else "pending_vote", proposal_id=pid)
+    return CallOutcome(name, ref, "executed")
 
 
 def _check_key(trust_key: bytes) -> None:
@@ -495,5 +507,4 @@ __all__ = [
     "Scope",
     "VoteResult",
     "Voters",
-    "show_bytes32",
 ]

@@ -16,7 +16,7 @@ from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_utils import event_abi_to_log_topic, function_abi_to_4byte_selector, to_checksum_address
 
-from telcochain.abi import ABI, _canonical_type, load_abi
+from telcochain.abi import ABI, canonical_type, load_abi
 from telcochain.errors import ConfigurationError, RpcError
 from telcochain.rpc import Rpc
 from telcochain.tx import Log, Receipt, TxSender, _revert_from_rpc_error
@@ -35,16 +35,7 @@ class Event:
 
 
 def _types(params: Iterable[dict[str, Any]]) -> list[str]:
-    return [_canonical_type(p) for p in params]
-
-
-def _normalise(value: Any, abi_type: str) -> Any:
-    if abi_type == "address" and isinstance(value, str):
-        return to_checksum_address(value)
-    if abi_type.endswith("]") and isinstance(value, list | tuple):
-        inner = abi_type[: abi_type.rindex("[")]
-        return [_normalise(v, inner) for v in value]
-    return value
+    return [canonical_type(p) for p in params]
 
 
 class Contract:
@@ -135,7 +126,7 @@ class Contract:
         plain = [i for i in abi["inputs"] if not i.get("indexed")]
         args: dict[str, Any] = {}
         for param, topic in zip(indexed, log.topics[1:], strict=True):
-            kind = _canonical_type(param)
+            kind = canonical_type(param)
             if kind in ("string", "bytes") or kind.endswith("]") or kind.startswith("("):
                 args[param["name"]] = bytes.fromhex(topic[2:])  # hashed: the value is not recoverable
             else:
@@ -143,7 +134,7 @@ class Contract:
         values = abi_decode(_types(plain), bytes.fromhex(log.data[2:])) if plain else ()
         args.update({p["name"]: v for p, v in zip(plain, values, strict=True)})
         for param in abi["inputs"]:
-            if _canonical_type(param) == "address" and isinstance(args.get(param["name"]), str):
+            if canonical_type(param) == "address" and isinstance(args.get(param["name"]), str):
                 args[param["name"]] = to_checksum_address(args[param["name"]])
         return Event(abi["name"], args, log)
 

@@ -177,9 +177,7 @@ class AssetNotFound(ContractRevert, LookupError):
         tx_hash: str | None = None,
     ) -> None:
         super().__init__(error_name, args, data, tx_hash)
-        raw = self.error_args.get("assetId", b"")
-        shown = raw.rstrip(b"\0").decode() if isinstance(raw, bytes) and raw.rstrip(b"\0").isascii() else _show(raw)
-        self.args = (f"no asset {shown!r} (never registered)",)
+        self.args = (f"no asset {_show(self.error_args.get('assetId', b''))} (never registered)",)
 
     def __str__(self) -> str:
         return str(self.args[0])
@@ -187,10 +185,10 @@ class AssetNotFound(ContractRevert, LookupError):
 
 def _show(value: Any) -> str:
     if isinstance(value, bytes):
-        text = value.rstrip(b"\0")
-        if len(value) == 32 and text and all(32 <= b < 127 for b in text):
-            return repr(text.decode())  # an id written as text, e.g. 'ONT-0001'
-        return "0x" + value.hex()
+        from telcochain.types import show_bytes32  # late import: types imports this module
+
+        shown = show_bytes32(value) if len(value) == 32 else "0x" + value.hex()
+        return shown if shown.startswith("0x") else repr(shown)  # an id written as text: 'ONT-0001'
     return str(value)
 
 

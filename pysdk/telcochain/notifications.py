@@ -115,9 +115,14 @@ class NotificationStream:
         self.contracts = [client.contract(name) for name in client.deployment.contracts]
         self.by_address = {c.address.lower(): c for c in self.contracts}
         self.state = Checkpoint.load(self.path) if self.path else Checkpoint()
+        self._head = self.state.block  # the confirmed head of the last poll
         if self.state.block < 0:
             start = client.deployment.start_block if from_block is None else from_block
             self.state.block = start - 1
+
+    def start_at(self, block: int) -> None:
+        """Deliver again from ``block`` on (a replay), whatever the checkpoint says."""
+        self.state.block, self.state.partial, self.state.hashes = block - 1, [], {}
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -201,7 +206,7 @@ class NotificationStream:
             for notification in batch:
                 yield notification
                 await asyncio.to_thread(self.ack, notification)
-            await asyncio.to_thread(self.ack_through, getattr(self, "_head", self.state.block))
+            await asyncio.to_thread(self.ack_through, self._head)
             if not batch:
                 await asyncio.sleep(poll_interval)
 
@@ -215,7 +220,7 @@ class NotificationStream:
             for notification in batch:
                 yield notification
                 self.ack(notification)
-            self.ack_through(getattr(self, "_head", self.state.block))
+            self.ack_through(self._head)
             if not batch:
                 if until_caught_up:
                     return

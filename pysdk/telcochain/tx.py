@@ -141,7 +141,8 @@ class TxSender:
 
     # -- nonces -------------------------------------------------------------------------
 
-    def _allocate_nonce(self) -> int:
+    def allocate_nonce(self) -> int:
+        """The next nonce of this account, allocated locally (for callers that pre-sign transactions)."""
         with self._lock:
             if self._next_nonce is None:
                 self._next_nonce = hexint(self.rpc.call("eth_getTransactionCount", [self.address, "pending"]))
@@ -198,7 +199,7 @@ class TxSender:
                 raise TransactionError("contract creation needs an explicit gas limit")
             gas = int(self.estimate_gas(to, data, value) * GAS_HEADROOM)
         for attempt in (1, 2):
-            nonce = self._allocate_nonce()
+            nonce = self.allocate_nonce()
             raw, tx_hash = self.sign(self.build(to, data, gas=gas, nonce=nonce, value=value))
             try:
                 self.rpc.call("eth_sendRawTransaction", [raw])
@@ -243,12 +244,12 @@ class TxSender:
             for tx_hash, raw in zip(missing, answers, strict=True):
                 if raw is not None and raw.get("blockNumber") is not None:
                     found[tx_hash] = Receipt.from_rpc(raw)
-            if len(found) == len(set(tx_hashes)):
-                continue
-            if time.monotonic() > deadline:
-                raise TransactionTimeout(missing[0], timeout)
-            time.sleep(interval)
-            interval = min(interval * 1.5, 1.0)
+            still_pending = [h for h in missing if h not in found]
+            if still_pending:
+                if time.monotonic() > deadline:
+                    raise TransactionTimeout(still_pending[0], timeout)
+                time.sleep(interval)
+                interval = min(interval * 1.5, 1.0)
 
     def replay_revert(self, to: str, data: str, receipt: Receipt, value: int = 0) -> TransactionError:
         """Re-run a mined, reverted transaction with ``eth_call`` to recover its error."""

@@ -10,9 +10,9 @@ import subprocess
 import pytest
 from eth_account import Account
 from telcochain import Client
-from telcochain.node import LocalNode, NodeConfig
+from telcochain.node import LocalNode, NodeConfig, free_port
 
-from ..conftest import BIN, ROOT, free_port
+from ..conftest import BIN, ROOT
 
 pytestmark = pytest.mark.slow
 

@@ -6,11 +6,12 @@ import subprocess
 import sys
 
 import pytest
+from telcochain.node import free_port
 from telcochain import Client, NodeUnreachable
 from telcochain.tx import Log
 from telcochain.types import show_bytes32
 
-from ..conftest import ape_deploy, free_port
+from ..conftest import ape_deploy
 
 pytestmark = pytest.mark.slow
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from telcochain.node import LocalNode, NodeConfig
+from telcochain.node import LocalNode, NodeConfig, free_port
 from telcochain.rpc import Rpc
 from telcochain.tx import FeeMode, TxSender, hexint, probe_chain
 
-from ..conftest import free_port
 
 
 @pytest.fixture(scope="module")

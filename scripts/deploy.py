@@ -30,6 +30,11 @@ from telcochain.deployment import DeployedContract, Deployment, default_deployme
 from telcochain.errors import ConfigurationError
 
 
+#: The Constitution's business modules, in deployment order; each is constructed with the
+#: Constitution's address and gets its actions from ``consortium.yaml``.
+MODULES = ("AssetRegistry", "OrderBook")
+
+
 def _deployer():  # type: ignore[no-untyped-def]
     alias = os.environ.get("TELCOCHAIN_DEPLOYER")
     if alias:
@@ -66,7 +71,7 @@ def deploy(config: ConsortiumConfig, deployer) -> Deployment:  # type: ignore[no
     founders = [(m.address, m.trust_key, m.name) for m in config.members]
     constitution = project.Constitution.deploy(founders, sender=deployer)
     contracts = {"Constitution": _record("Constitution", constitution, abis)}
-    modules = {"AssetRegistry": project.AssetRegistry.deploy(constitution.address, sender=deployer)}
+    modules = {name: getattr(project, name).deploy(constitution.address, sender=deployer) for name in MODULES}
     contracts.update({name: _record(name, module, abis) for name, module in modules.items()})
     genesis(constitution, config, modules, deployer)
     return Deployment(

@@ -96,6 +96,8 @@ contract OrderBook is IOrderBook, ConstitutionModule {
     mapping(bytes32 orderId => mapping(uint256 index => bytes32 lineId)) private _orderLines;
     mapping(address vendor => mapping(uint256 index => bytes32 lineId)) private _vendorLines;
     mapping(address vendor => uint256) private _vendorLineCount;
+    mapping(bytes32 projectId => mapping(uint256 index => bytes32 orderId)) private _projectOrders;
+    mapping(bytes32 orderId => mapping(uint256 index => bytes32 serviceId)) private _orderServices;
 
     /*//////////////////////////////////////////////////////////////
                               CONSTRUCTOR
@@ -128,7 +130,7 @@ contract OrderBook is IOrderBook, ConstitutionModule {
         Order storage o = _orders[orderId];
         if (o.state != OrderLifecycle.State.None) revert OrderExists(orderId);
         (o.projectId, o.state) = (projectId, OrderLifecycle.State.Acknowledged);
-        ++p.orderCount;
+        _projectOrders[projectId][p.orderCount++] = orderId;
         emit OrderCreated(orderId, projectId, ref, caller, detailsHash);
     }
 
@@ -382,6 +384,36 @@ contract OrderBook is IOrderBook, ConstitutionModule {
     }
 
     /// @inheritdoc IOrderBook
+    function projectOrders(bytes32 projectId, uint256 offset, uint256 limit)
+        external
+        view
+        returns (bytes32[] memory orderIds)
+    {
+        (uint256 start, uint256 end) = _window(offset, limit, _projects[projectId].orderCount);
+        orderIds = new bytes32[](end - start);
+        for (uint256 i = start; i < end; ++i) {
+            orderIds[i - start] = _projectOrders[projectId][i];
+        }
+    }
+
+    /// @inheritdoc IOrderBook
+    function orderServices(bytes32 orderId, uint256 offset, uint256 limit)
+        external
+        view
+        returns (bytes32[] memory serviceIds, ServiceView[] memory services)
+    {
+        (uint256 start, uint256 end) = _window(offset, limit, _orders[orderId].serviceCount);
+        serviceIds = new bytes32[](end - start);
+        services = new ServiceView[](end - start);
+        for (uint256 i = start; i < end; ++i) {
+            bytes32 id = _orderServices[orderId][i];
+            Service storage s = _services[orderId][id];
+            serviceIds[i - start] = id;
+            services[i - start] = ServiceView({state: s.state, action: s.action, version: s.version, openLines: s.openLines});
+        }
+    }
+
+    /// @inheritdoc IOrderBook
     function vendorLineCount(address vendor) external view returns (uint256) {
         return _vendorLineCount[vendor];
     }
@@ -442,7 +474,7 @@ contract OrderBook is IOrderBook, ConstitutionModule {
         Service storage s = _services[orderId][serviceId];
         if (s.state != OrderLifecycle.State.None) revert OrderServiceExists(orderId, serviceId);
         (s.state, s.action, s.version) = (OrderLifecycle.State.Acknowledged, OrderLifecycle.ItemAction.Add, version);
-        ++o.serviceCount;
+        _orderServices[orderId][o.serviceCount++] = serviceId;
         ++o.openServices;
         emit ServiceItemChanged(
             orderId, serviceId, ref, OrderLifecycle.ItemAction.Add, version, OrderLifecycle.State.Acknowledged
@@ -687,7 +719,8 @@ contract OrderBook is IOrderBook, ConstitutionModule {
         view
         returns (LineView[] memory lines, StockView memory totals)
     {
-        uint256 end = offset >= count ? offset : (limit > count - offset ? count : offset + limit);
+        uint256 end;
+        (offset, end) = _window(offset, limit, count);
         lines = new LineView[](end - offset);
         uint256[5] memory t;
         for (uint256 i = offset; i < end; ++i) {
@@ -697,5 +730,11 @@ contract OrderBook is IOrderBook, ConstitutionModule {
                 (t[0] + v.reserved, t[1] + v.released, t[2] + v.delivered, t[3] + v.consumed, t[4] + v.returned);
         }
         totals = _stockView(t[0], t[1], t[2], t[3], t[4]);
+    }
+
+    /// @dev The slice `[start, end)` of `count` items that a page `(offset, limit)` covers.
+    function _window(uint256 offset, uint256 limit, uint256 count) private pure returns (uint256 start, uint256 end) {
+        start = offset > count ? count : offset;
+        end = limit > count - start ? count : start + limit;
     }
 }

@@ -350,6 +350,17 @@ interface IOrderBook {
         external
         view
         returns (LineView[] memory lines, StockView memory totals);
+    /// @notice A page of a project's order ids, in creation order (`getProject` gives the count).
+    function projectOrders(bytes32 projectId, uint256 offset, uint256 limit)
+        external
+        view
+        returns (bytes32[] memory orderIds);
+    /// @notice A page of an order's service items (ids and views), in the order they were added,
+    /// deleted ones included (`getOrder(..).serviceCount` gives the count).
+    function orderServices(bytes32 orderId, uint256 offset, uint256 limit)
+        external
+        view
+        returns (bytes32[] memory serviceIds, ServiceView[] memory services);
     /// @notice The number of lines ever supplied by `vendor`.
     function vendorLineCount(address vendor) external view returns (uint256);
     /// @notice Whether `from → to` is an edge of the table.

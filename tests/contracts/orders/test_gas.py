@@ -8,8 +8,8 @@ from .scenario import build_seed_order, seed_revision
 
 BOUNDS = {
     "createProject": 90_000,
-    "createOrder": 110_000,
-    "addService": 110_000,
+    "createOrder": 130_000,  # incl. the project → orders index slot (20k)
+    "addService": 130_000,  # incl. the order → services index slot (20k)
     "addDeviceLine (unmanaged)": 260_000,
     "addDeviceLine (managed: asset -> PendingInstallation)": 300_000,
     "deliverLine (first, asset -> Delivered)": 150_000,

@@ -13,6 +13,7 @@ from telcochain.contract import Contract
 from telcochain.deployment import Deployment, find_deployment
 from telcochain.errors import DeploymentMismatch
 from telcochain.notifications import NotificationStream
+from telcochain.orders import OrdersAPI
 from telcochain.rpc import Rpc
 from telcochain.tx import ChainInfo, TxSender, hexint, probe_chain
 
@@ -113,3 +114,8 @@ class Client:
     def assets(self) -> AssetsAPI:
         """Digital twins: lifecycle, serials, links, verifiable history."""
         return AssetsAPI(self)
+
+    @cached_property
+    def orders(self) -> OrdersAPI:
+        """Customer orders: projects, orders, service items, device lines, stock."""
+        return OrdersAPI(self)

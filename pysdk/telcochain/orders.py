@@ -95,16 +95,16 @@ class ChangePolicy(IntEnum):
         raise ConfigurationError(f"unknown change policy {text!r} (pause or autocorrect)")
 
 
-O = OrderState
-TERMINAL = frozenset({O.REJECTED, O.CANCELLED, O.COMPLETED, O.FAILED, O.PARTIAL})
+_S = OrderState
+TERMINAL = frozenset({_S.REJECTED, _S.CANCELLED, _S.COMPLETED, _S.FAILED, _S.PARTIAL})
 #: THE transition table (mirrors ``OrderLifecycle.targets``; a test keeps chain, docs and this equal).
 ORDER_TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
-    O.ACKNOWLEDGED: frozenset({O.REJECTED, O.PENDING, O.HELD, O.IN_PROGRESS, O.ASSESSING_CANCELLATION}),
-    O.PENDING: frozenset({O.HELD, O.IN_PROGRESS, O.ASSESSING_CANCELLATION}),
-    O.HELD: frozenset({O.PENDING, O.IN_PROGRESS, O.ASSESSING_CANCELLATION}),
-    O.IN_PROGRESS: frozenset({O.PENDING, O.HELD, O.COMPLETED, O.FAILED, O.PARTIAL, O.ASSESSING_CANCELLATION}),
-    O.ASSESSING_CANCELLATION: frozenset({O.PENDING_CANCELLATION, O.PENDING, O.HELD, O.IN_PROGRESS}),
-    O.PENDING_CANCELLATION: frozenset({O.CANCELLED}),
+    _S.ACKNOWLEDGED: frozenset({_S.REJECTED, _S.PENDING, _S.HELD, _S.IN_PROGRESS, _S.ASSESSING_CANCELLATION}),
+    _S.PENDING: frozenset({_S.HELD, _S.IN_PROGRESS, _S.ASSESSING_CANCELLATION}),
+    _S.HELD: frozenset({_S.PENDING, _S.IN_PROGRESS, _S.ASSESSING_CANCELLATION}),
+    _S.IN_PROGRESS: frozenset({_S.PENDING, _S.HELD, _S.COMPLETED, _S.FAILED, _S.PARTIAL, _S.ASSESSING_CANCELLATION}),
+    _S.ASSESSING_CANCELLATION: frozenset({_S.PENDING_CANCELLATION, _S.PENDING, _S.HELD, _S.IN_PROGRESS}),
+    _S.PENDING_CANCELLATION: frozenset({_S.CANCELLED}),
 }
 
 _LINE_SPEC = "(bytes32,bytes32,bytes32,address,bytes16,uint32,uint8)"
@@ -112,9 +112,7 @@ register_action_params("createProject", ["bytes32", "address", "bytes32"])
 register_action_params("createOrder", ["bytes32", "bytes32", "bytes32"])
 register_action_params("addService", ["bytes32", "bytes32", "uint32", "bytes32"])
 register_action_params("addDeviceLine", ["bytes32", _LINE_SPEC, "bytes32"])
-register_action_params(
-    "reviseOrder", ["bytes32", "(bytes32,uint8,uint32)[]", f"(uint8,{_LINE_SPEC})[]", "bytes32"]
-)
+register_action_params("reviseOrder", ["bytes32", "(bytes32,uint8,uint32)[]", f"(uint8,{_LINE_SPEC})[]", "bytes32"])
 register_action_params("resumeLines", ["bytes32", "bytes32[]", "bytes32"])
 register_action_params("cancelOrder", ["bytes32", "bytes32[]", "bytes32[]", "bytes32"])
 register_action_params("transitionOrder", ["bytes32", "uint8", "bytes32"])
@@ -249,8 +247,8 @@ class Revision:
 
 @dataclass(frozen=True)
 class Stock:
-    """Cumulative stock figures; open reservation = reserved − released − delivered,
-    still out = delivered − consumed − returned."""
+    """Cumulative stock figures; open reservation = reserved - released - delivered,
+    still out = delivered - consumed - returned."""
 
     reserved: int
     released: int
@@ -476,7 +474,7 @@ class OrdersAPI:
         else:
             line_ids = [order_id(x, "line id") for x in lines or ()]
             service_ids = [order_id(x, "service id") for x in services or ()]
-        results = []
+        results: list[ActionResult] = []
         while True:
             chunk_lines, line_ids = line_ids[:MAX_CHANGES], line_ids[MAX_CHANGES:]
             chunk_services: list[bytes] = []
@@ -566,7 +564,8 @@ class OrdersAPI:
             "orderServices", [(oid, off, PAGE) for oid, head in zip(ids, heads, strict=True) for off in _pages(head[6])]
         )
         lines = self.contract.call_many(
-            "reconcileOrder", [(oid, off, PAGE) for oid, head in zip(ids, heads, strict=True) for off in _pages(head[3])]
+            "reconcileOrder",
+            [(oid, off, PAGE) for oid, head in zip(ids, heads, strict=True) for off in _pages(head[3])],
         )
         result = []
         s_iter, l_iter = iter(services), iter(lines)
@@ -603,25 +602,20 @@ class OrdersAPI:
         and in total, for one order or one vendor (all its lines in every order)."""
         if (order is None) == (vendor is None):
             raise ConfigurationError("reconcile one order or one vendor")
+        key: bytes | str
         if order is not None:
-            oid = order_id(order, "order id")
-            head = self.contract.call("getOrder", oid)
+            key = order_id(order, "order id")
+            head = self.contract.call("getOrder", key)
             if OrderState(head[1]) is OrderState.NONE:
-                raise _not_found("OrderNotFound", "orderId", oid)
-            fn, key, count, subject = "reconcileOrder", oid, int(head[3]), f"order {show_bytes32(oid)}"
+                raise _not_found("OrderNotFound", "orderId", key)
+            fn, count, subject = "reconcileOrder", int(head[3]), f"order {show_bytes32(key)}"
         else:
             key = to_address(vendor or "", "vendor")
             fn, count, subject = "reconcileVendor", int(self.contract.call("vendorLineCount", key)), f"vendor {key}"
         pages = self.contract.call_many(fn, [(key, off, PAGE) for off in _pages(count)]) if count else []
         lines = tuple(Line.from_view(v) for page_lines, _ in pages for v in page_lines)
-        totals = [sum(getattr(line, f) for line in lines) for f in ("reserved", "released", "delivered", "consumed")]
-        returned = sum(line.returned for line in lines)
-        stock = Stock(
-            *totals,
-            returned,
-            totals[0] - totals[1] - totals[2],
-            totals[2] - totals[3] - returned,
-        )
+        # the contract totals each page; a reconciliation spanning pages adds them up
+        stock = Stock.from_tuple([sum(int(totals[i]) for _, totals in pages) for i in range(7)])
         return Reconciliation(subject, lines, stock)
 
 

@@ -13,8 +13,8 @@ from telcochain.errors import (
     ConfigurationError,
     OrderInvalidTransition,
     OrderLineNotFound,
-    OrderNotLineVendor,
     OrderNotFound,
+    OrderNotLineVendor,
     OrderProjectExists,
     OrderProjectNotFound,
     StockOverConsumption,
@@ -96,9 +96,7 @@ def test_the_python_transition_table_is_the_chains(client):
             assert client.orders.contract.call("canTransition", int(source), int(target)) == expected, (source, target)
 
 
-@pytest.mark.parametrize(
-    ("d1", "c1"), [(P, P), (AC, AC), (P, AC)], ids=["pause", "autocorrect", "mixed-per-device"]
-)
+@pytest.mark.parametrize(("d1", "c1"), [(P, P), (AC, AC), (P, AC)], ids=["pause", "autocorrect", "mixed-per-device"])
 def test_seed_revision_through_the_sdk(team, tmp_path, d1, c1):
     op = team[OPERATOR]
     streams = {who: NotificationStream(team[who], tmp_path / f"{who}.json") for who in (ACME, GLOBEX)}
@@ -142,7 +140,13 @@ def test_seed_revision_through_the_sdk(team, tmp_path, d1, c1):
     # stock ledger per vendor and SKU
     assert op.orders.stock(team[ACME].address, "ONT-X").still_out == 1  # A1 must come back
     cable = op.orders.stock(team[GLOBEX].address, "CABLE-Y")
-    assert (cable.reserved, cable.delivered, cable.consumed, cable.open_reservation, cable.still_out) == (10, 4, 2, 6, 2)
+    assert (cable.reserved, cable.delivered, cable.consumed, cable.open_reservation, cable.still_out) == (
+        10,
+        4,
+        2,
+        6,
+        2,
+    )
     router_x = op.orders.stock(team[ACME].address, "ROUTER-X")
     assert router_x.reserved == (0 if c1 is P else 1)
     rec = op.orders.reconcile(order="ORD-1")
@@ -198,7 +202,10 @@ def test_a_large_order_is_cancelled_over_several_bounded_calls(team):
     op.orders.create_order("ORD-BIG", "PRJ-BIG")
     op.orders.add_service("ORD-BIG", "SVC")
     calls = [
-        ActionCall("addDeviceLine", (b"ORD-BIG".ljust(32, b"\0"), DeviceLine(f"L{n}", "SVC", acme.address, "PATCH").spec(), b"\0" * 32))
+        ActionCall(
+            "addDeviceLine",
+            (b"ORD-BIG".ljust(32, b"\0"), DeviceLine(f"L{n}", "SVC", acme.address, "PATCH").spec(), b"\0" * 32),
+        )
         for n in range(70)
     ]
     assert {o.status for o in op.constitution.execute_batch(calls)} == {"executed"}

@@ -19,10 +19,18 @@ from rich.panel import Panel
 from rich.table import Table
 from telcochain import Client, PermissionDenied, TelcochainError
 from telcochain.assets import AssetState
+from telcochain.cli_orders import order_tree
 from telcochain.consortium import load_consortium
 from telcochain.deployment import Deployment
-from telcochain.errors import AssetNotFound, AssetSerialRequired, ConstitutionInvalidTrustKey, NodeError
+from telcochain.errors import (
+    AssetNotFound,
+    AssetSerialRequired,
+    ConstitutionInvalidTrustKey,
+    NodeError,
+    OrderProjectNotFound,
+)
 from telcochain.node import DEV_MNEMONIC, LocalNode, NodeConfig
+from telcochain.orders import ChangePolicy, DeviceLine, Revision
 from telcochain.types import show_bytes32
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,6 +126,104 @@ def install_twin(operator: Client, vendor: Client, twin: str) -> None:
     console.print(f"Northwind commissions {twin}: Active")
 
 
+def demo_run(operator: Client) -> int:
+    """This run's number: every run tells the story again with fresh ids (PRJ-INITECH-1, -2, ...)."""
+    n = 1
+    while True:
+        try:
+            operator.orders.project(f"PRJ-INITECH-{n}", with_orders=False)
+        except OrderProjectNotFound:
+            return n
+        n += 1
+
+
+def show_order(client: Client, order: str) -> None:
+    names = {m.address: m.name for m in client.constitution.members()}
+    console.print(order_tree(client.orders.get(order), names))
+
+
+def multi_site_order(op: Client, acme: Client, globex: Client, customer: Client, run: int) -> str:
+    """A project with a multi-site order: one service per site, a device line per device."""
+    project, order = f"PRJ-INITECH-{run}", f"CRM-{run}-SITES"
+    op.orders.create_project(project, customer.address, ref=f"PRJ-{run}")
+    op.orders.create_order(order, project, ref=f"CRM-{run}")
+    sites = [
+        ("HQ-FIBRE", DeviceLine(f"{run}-HQ-ONT", "HQ-FIBRE", acme.address, "ONT-XGS", 1, asset=f"ONT-HQ-{run}")),
+        ("BR1-FIBRE", DeviceLine(f"{run}-BR1-ONT", "BR1-FIBRE", acme.address, "ONT-XGS", 1, asset=f"ONT-BR1-{run}")),
+        ("BR2-SDWAN", DeviceLine(f"{run}-BR2-RTR", "BR2-SDWAN", globex.address, "SDWAN-E1", 1, asset=f"RTR-BR2-{run}")),
+    ]
+    for service, line in sites:
+        op.assets.register(str(line.asset), "CPE", root_id=project, order_id=order)
+        op.orders.add_service(order, service)
+        op.orders.add_device_line(order, line)
+    console.print(
+        f"Northwind opens project {project} for Initech and order {order}: three sites, a service item and a "
+        "managed device each (their twins move to PendingInstallation as the lines are ordered)"
+    )
+    show_order(customer, order)
+    return order
+
+
+def seed_revision(op: Client, acme: Client, globex: Client, customer: Client, run: int) -> None:
+    """Seed 001, 'Test approach resiliency': services A-E, devices added late, then a redesign."""
+    project, order = f"PRJ-INITECH-{run}", f"CRM-{run}-REDESIGN"
+    op.orders.create_order(order, project)
+    for service in "ABCDE":
+        op.orders.add_service(order, service)
+    lines = {
+        "A1": DeviceLine(f"{run}-A1", "A", acme.address, "ONT-X", 1, asset=f"ONT-A1-{run}"),
+        "D1": DeviceLine(f"{run}-D1", "D", globex.address, "CABLE-Y", 10),
+        "D2": DeviceLine(f"{run}-D2", "D", globex.address, "ROUTER-Y", 1, asset=f"RTR-D2-{run}"),
+    }
+    for line in lines.values():
+        if line.asset:
+            op.assets.register(str(line.asset), "CPE", root_id=project, order_id=order)
+        op.orders.add_device_line(order, line)
+    acme.orders.deliver(f"{run}-A1")
+    globex.orders.deliver(f"{run}-D2")
+    globex.orders.deliver(f"{run}-D1", 4)
+    op.orders.consume(f"{run}-D1", globex.address, "CABLE-Y", 2)
+    console.print(
+        "order with services A-E; late in design devices A1 (Acme), D1 (10 cables) and D2 (Globex) are ordered; "
+        "A1 and D2 are delivered, 4 cables delivered and 2 used"
+    )
+    op.assets.register(f"RTR-C1-{run}", "CPE", root_id=project, order_id=order)
+    streams = {name: c.notifications() for name, c in (("Acme Networks", acme), ("Globex Optical", globex))}
+    for stream in streams.values():
+        stream.start_at(op.block_number() + 1)  # each supplier's getNotification, from the revision on
+    revision = (
+        Revision()
+        .modify_service("A", 2)
+        .keep_service("B")
+        .modify_service("C", 2)
+        .keep_service("D")
+        .delete_service("E")
+        .remove_line(f"{run}-A1")
+        .remove_line(f"{run}-D2")
+        .keep_line(f"{run}-D1", ChangePolicy.PAUSE)
+        .add_line(DeviceLine(f"{run}-C1", "C", acme.address, "ROUTER-X", 1, asset=f"RTR-C1-{run}"))
+    )
+    result = op.orders.revise(order, revision, ref=f"REV-{run}")
+    console.print(
+        f"the customer redesigns: A → A', B, C → C', D, no E; devices (A1, D1, D2) → (C1, D1) — one action "
+        f"(tx {result.receipt.tx_hash[:18]}…): D1 Pause, C1 AutoCorrect"
+    )
+    show_order(customer, order)
+    for name, stream in streams.items():
+        seen = [n for n in stream.poll() if "lineId" in n.args]
+        told = ", ".join(f"{n.name}({show_bytes32(n.args['lineId'])})" for n in seen)
+        console.print(f"{name} is told (its own lines only): {told}")
+    op.orders.resume(order, [f"{run}-D1"], ref=f"REPLAN-OK-{run}")
+    console.print("the re-plan is agreed: D1 resumes; A1 and D2 were delivered, so their twins went to recovery")
+    rec = op.orders.reconcile(order=order)
+    t = rec.totals
+    console.print(
+        f"stock reconciliation of {order}: reserved {t.reserved}, released {t.released}, delivered {t.delivered}, "
+        f"used {t.consumed}, returned {t.returned}, [bold]still out {t.still_out}[/bold] (A1, D2 and 2 cables "
+        "to come back or be used)"
+    )
+
+
 def main() -> int:
     console.print(
         Panel.fit(
@@ -195,7 +301,14 @@ def main() -> int:
         console.print(grid)
         console.print(f"[green]{operator.assets.verify_history(twin, history)}[/green] (recomputed from the events)")
 
-        step("6. Misuse is on record: what is not permitted is refused, not silently dropped")
+        run = demo_run(operator)
+        step(f"6. A project with a multi-site order (run {run}: every run tells the story with fresh ids)")
+        multi_site_order(operator, vendor_a, vendor_b, customer, run)
+
+        step("7. Seed 001's resiliency scenario: an order redesigned mid-flight, Pause and AutoCorrect per device")
+        seed_revision(operator, vendor_a, vendor_b, customer, run)
+
+        step("8. Misuse is on record: what is not permitted is refused, not silently dropped")
         try:
             overreach = vendor_a.constitution.amend(vendor_a.constitution.policy("voteFor"), ref="DEMO-OVERREACH")
             console.print(f"[yellow]Acme Networks may amend the constitution here: {overreach.status}")

@@ -81,7 +81,7 @@ def _line_text(line: Line, names: dict[str, str]) -> str:
     )
 
 
-def _order_tree(order: Order, names: dict[str, str]) -> Tree:
+def order_tree(order: Order, names: dict[str, str]) -> Tree:
     head = f"order [bold]{order.name}[/bold] {_state(order.state)}  revision {order.revision}"
     if order.held_lines:
         head += f"  [yellow]{order.held_lines} line(s) held[/yellow]"
@@ -280,7 +280,7 @@ def order_show(order_ref: str, is_project: bool, session: Session, as_json: bool
         customer = client.orders.project(one.project_id, with_orders=False).customer
         root = Tree(f"project [bold]{show_bytes32(one.project_id)}[/bold]  customer {names.get(customer, customer)}")
     for o in orders:
-        root.add(_order_tree(o, names))
+        root.add(order_tree(o, names))
     output.console.print(root)
 
 

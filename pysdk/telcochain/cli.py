@@ -892,6 +892,12 @@ def _notification_line(n: Notification, names: dict[str, str], actions: dict[byt
 @click.option("--all", "everything", is_flag=True, help="Every event of the consortium, not only yours.")
 @click.option("--once", is_flag=True, help="Print what is there and exit instead of following.")
 @click.option("--interval", type=click.FloatRange(0.05), default=1.0, show_default=True, help="Seconds between polls.")
+@click.option(
+    "--ws-url",
+    envvar="TELCOCHAIN_WS_URL",
+    help="Websocket endpoint: new blocks wake the watch at once, polling stays the fallback "
+    "[env: TELCOCHAIN_WS_URL; anvil: ws://127.0.0.1:8545, Besu: port 8546].",
+)
 @signer_options
 @json_option
 def watch(
@@ -901,6 +907,7 @@ def watch(
     everything: bool,
     once: bool,
     interval: float,
+    ws_url: str | None,
     session: Session,
     as_json: bool,
 ) -> None:
@@ -918,7 +925,7 @@ def watch(
         stream.select = lambda event: True
     names = {m.address: m.name for m in client.constitution.members()}
     actions = {p.id: p.name for p in client.constitution.actions()}
-    for notification in stream.follow(poll_interval=interval, until_caught_up=once):
+    for notification in stream.follow(poll_interval=interval, until_caught_up=once, ws_url=ws_url):
         if as_json:
             click.echo(json.dumps(output.to_jsonable(dataclasses.asdict(notification))))
         else:

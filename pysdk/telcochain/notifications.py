@@ -12,12 +12,20 @@ neither misses nor repeats a notification (identity: block hash + log index).
 Reorg-safe: the stream can stay ``confirmations`` blocks behind the head, and it keeps the
 hashes of recent blocks; if the chain no longer has the checkpoint's block, it rewinds to
 the newest block it still agrees with and delivers the new branch.
+
+Push where the node offers it: with a websocket URL, :meth:`NotificationStream.follow` waits
+on an ``eth_subscribe("newHeads")`` subscription instead of sleeping between polls. The
+subscription only wakes the stream; the logs are always read with ``eth_getLogs`` from the
+checkpoint on, so a dropped connection loses nothing: the stream falls back to polling,
+reconnects, and the next read backfills whatever was mined meanwhile.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
 import os
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -34,6 +42,10 @@ if TYPE_CHECKING:
 
 #: Block hashes kept to find the fork point after a reorganisation.
 HISTORY = 128
+#: Seconds between reconnection attempts of a dropped websocket subscription.
+RECONNECT_DELAY = 2.0
+
+log = logging.getLogger(__name__)
 ZERO_ADDRESS = "0x" + "00" * 20
 
 
@@ -211,17 +223,111 @@ class NotificationStream:
                 await asyncio.sleep(poll_interval)
 
     def follow(
-        self, poll_interval: float = 1.0, stop: Callable[[], bool] | None = None, *, until_caught_up: bool = False
+        self,
+        poll_interval: float = 1.0,
+        stop: Callable[[], bool] | None = None,
+        *,
+        until_caught_up: bool = False,
+        ws_url: str | None = None,
     ) -> Iterator[Notification]:
         """Like ``iter(stream)``, with a poll interval, an optional stop condition, or returning
-        as soon as a poll finds nothing new (``until_caught_up``)."""
-        while stop is None or not stop():
-            batch = self.poll()
-            for notification in batch:
-                yield notification
-                self.ack(notification)
-            self.ack_through(self._head)
-            if not batch:
-                if until_caught_up:
-                    return
-                time.sleep(poll_interval)
+        as soon as a poll finds nothing new (``until_caught_up``).
+
+        With ``ws_url`` (e.g. ``ws://127.0.0.1:8545``; Besu: ``--rpc-ws-enabled``, port 8546)
+        a new block wakes the stream at once; ``poll_interval`` is then only the longest wait.
+        """
+        waiter = HeadWaiter(ws_url) if ws_url else None
+        try:
+            while stop is None or not stop():
+                batch = self.poll()
+                for notification in batch:
+                    yield notification
+                    self.ack(notification)
+                self.ack_through(self._head)
+                if not batch:
+                    if until_caught_up:
+                        return
+                    if waiter is not None:
+                        waiter.wait(poll_interval)
+                    else:
+                        time.sleep(poll_interval)
+        finally:
+            if waiter is not None:
+                waiter.close()
+
+
+class HeadWaiter:
+    """Waits for the next block announced by an ``eth_subscribe("newHeads")`` websocket
+    subscription; without a working connection it waits out the timeout (plain polling) and
+    tries to reconnect at most every ``reconnect_delay`` seconds."""
+
+    def __init__(self, url: str, reconnect_delay: float = RECONNECT_DELAY) -> None:
+        self.url = url
+        self.reconnect_delay = reconnect_delay
+        self.connection: Any = None
+        self.subscription: str | None = None
+        self._next_attempt = 0.0
+        self.connects = 0  # successful (re)connections, for monitoring and tests
+
+    @property
+    def connected(self) -> bool:
+        return self.connection is not None
+
+    def _connect(self) -> None:
+        from websockets.sync.client import connect
+
+        connection = connect(self.url, open_timeout=5, close_timeout=1, proxy=None)
+        try:
+            request = {"jsonrpc": "2.0", "id": 1, "method": "eth_subscribe", "params": ["newHeads"]}
+            connection.send(json.dumps(request))
+            answer = json.loads(connection.recv(timeout=5))
+            if "result" not in answer:
+                raise ConnectionError(f"eth_subscribe refused: {answer.get('error')}")
+        except BaseException:
+            connection.close()
+            raise
+        self.connection, self.subscription = connection, str(answer["result"])
+        self.connects += 1
+
+    def wait(self, timeout: float) -> bool:
+        """Block until a new head arrives (True) or ``timeout`` seconds pass (False)."""
+        deadline = time.monotonic() + timeout
+        if self.connection is None and time.monotonic() >= self._next_attempt:
+            try:
+                self._connect()
+            except Exception as exc:  # no websocket here (or not now): keep polling
+                self._next_attempt = time.monotonic() + self.reconnect_delay
+                log.info("websocket %s unavailable (%s); polling", self.url, exc)
+        if self.connection is None:
+            time.sleep(max(0.0, min(timeout, self._next_attempt - time.monotonic(), timeout)))
+            return False
+        try:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                message = json.loads(self.connection.recv(timeout=left))
+                if message.get("method") == "eth_subscription":
+                    self._drain()
+                    return True
+        except TimeoutError:
+            return False
+        except Exception as exc:  # dropped: the next poll backfills from the checkpoint
+            log.info("websocket %s dropped (%s); polling until it is back", self.url, exc)
+            self.close()
+            self._next_attempt = time.monotonic() + self.reconnect_delay
+            return True  # poll at once: blocks may have come while the connection was dying
+
+    def _drain(self) -> None:
+        """Swallow head announcements already queued: one poll covers them all."""
+        try:
+            while self.connection is not None:
+                self.connection.recv(timeout=0)
+        except TimeoutError:
+            pass
+
+    def close(self) -> None:
+        if self.connection is not None:
+            with contextlib.suppress(Exception):  # already gone
+                self.connection.close()
+        self.connection, self.subscription = None, None

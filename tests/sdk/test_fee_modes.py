@@ -8,7 +8,6 @@ from telcochain.rpc import Rpc
 from telcochain.tx import FeeMode, TxSender, hexint, probe_chain
 
 
-
 @pytest.fixture(scope="module")
 def london_node(tmp_path_factory):
     node = LocalNode(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from telcochain import ActionCall, Client
 from telcochain.notifications import Checkpoint, NotificationStream
@@ -112,3 +114,63 @@ def test_the_asyncio_form_yields_the_same_notifications(operator, tmp_path):
         return got
 
     assert asyncio.run(collect()) == expected
+
+
+def _follow_in_thread(stream: NotificationStream, ws_url: str, wanted: int, poll_interval: float):
+    import threading
+
+    got: list = []
+    done = threading.Event()
+
+    def run() -> None:
+        for notification in stream.follow(poll_interval=poll_interval, stop=done.is_set, ws_url=ws_url):
+            got.append(notification)
+            if len(got) >= wanted:
+                done.set()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return got, done, thread
+
+
+def test_a_websocket_subscription_wakes_the_stream_without_waiting_for_the_poll(operator, local_node, tmp_path):
+    stream = NotificationStream(operator, tmp_path / "ws.json")
+    stream.ack_through(operator.block_number())
+    ws_url = local_node.rpc_url.replace("http://", "ws://")
+    # a poll interval of 10 minutes: only the subscription can deliver within the test's timeout
+    got, done, thread = _follow_in_thread(stream, ws_url, wanted=2, poll_interval=600)
+    time.sleep(0.5)  # let it subscribe
+    operator.constitution.rotate_trust_key(b"\x07" * 32, ref="WS-1")
+    assert done.wait(30), "the new block did not wake the stream"
+    operator.rpc.call("evm_mine")  # wakes the follower once more: it sees the stop and ends
+    thread.join(30)
+    assert not thread.is_alive()
+    assert {n.name for n in got} == {"TrustKeyRefreshed", "ActionExecuted"}
+    assert all(n.args["ref"].rstrip(b"\0") == b"WS-1" for n in got)
+
+
+def test_a_dropped_websocket_is_backfilled_from_the_checkpoint(operator, local_node, tmp_path):
+    from telcochain.notifications import HeadWaiter
+
+    stream = NotificationStream(operator, tmp_path / "ws.json")
+    stream.ack_through(operator.block_number())
+    waiter = HeadWaiter(local_node.rpc_url.replace("http://", "ws://"), reconnect_delay=0)
+    assert waiter.wait(0.2) is False and waiter.connected  # subscribed, nothing new yet
+    waiter.connection.close()  # the connection dies...
+    operator.constitution.rotate_trust_key(b"\x08" * 32, ref="WHILE-DOWN")  # ...while a block is mined
+    assert waiter.wait(5) is True and not waiter.connected  # noticed: poll now
+    assert [n.name for n in stream.poll()] == ["TrustKeyRefreshed", "ActionExecuted"]  # backfilled
+    assert waiter.wait(0.1) is False and waiter.connected and waiter.connects == 2  # reconnected
+    waiter.close()
+
+
+def test_without_a_websocket_the_stream_keeps_polling(operator, tmp_path):
+    from telcochain.notifications import HeadWaiter
+
+    waiter = HeadWaiter("ws://127.0.0.1:9")  # nothing listens there
+    assert waiter.wait(0.1) is False and not waiter.connected
+    stream = NotificationStream(operator, tmp_path / "poll.json")
+    stream.ack_through(operator.block_number())
+    operator.constitution.rotate_trust_key(b"\x09" * 32, ref="POLLED")
+    got = list(stream.follow(poll_interval=0.05, until_caught_up=True, ws_url="ws://127.0.0.1:9"))
+    assert [n.name for n in got] == ["TrustKeyRefreshed", "ActionExecuted"]

@@ -32,7 +32,7 @@ from telcochain.errors import ConfigurationError
 
 #: The Constitution's business modules, in deployment order; each is constructed with the
 #: Constitution's address and gets its actions from ``consortium.yaml``.
-MODULES = ("AssetRegistry", "OrderBook")
+MODULES = ("AssetRegistry", "OrderBook", "DetailsVault")
 
 
 def _deployer():  # type: ignore[no-untyped-def]

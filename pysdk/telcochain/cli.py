@@ -942,30 +942,57 @@ def keys() -> None:
 
 
 @keys.command("rotate")
-@click.argument("trust_key")
+@click.argument("trust_key", required=False)
+@click.option(
+    "--trust-keys",
+    "key_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Instead of TRUST_KEY: add a fresh key to this trust key file (old keys kept, so old "
+    "details stay readable) and register it.",
+)
+@click.option(
+    "--trust-keys-password-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The key file's password (else a prompt).",
+)
 @click.option("--ref", help="Correlation id for the transaction (≤ 32 bytes) [default: random].")
 @signer_options
 @json_option
 def keys_rotate(
-    trust_key: str,
+    trust_key: str | None,
+    key_file: Path | None,
+    trust_keys_password_file: Path | None,
     ref: str | None,
     session: Session,
     as_json: bool,
 ) -> None:
-    """Replace your member's public trust key with TRUST_KEY (32 bytes, 0x-hex)."""
-    key = parse_key(trust_key, "TRUST_KEY")
-    client = session.signer()
+    """Replace your member's public trust key with TRUST_KEY (32 bytes, 0x-hex), or with a
+    fresh key of your trust key file (--trust-keys FILE)."""
+    from telcochain import trustkeys
+
+    if (trust_key is None) == (key_file is None):
+        raise click.UsageError("pass TRUST_KEY or --trust-keys FILE")
+    given = parse_key(trust_key, "TRUST_KEY") if trust_key is not None else None
+    client = session.signer()  # connect before touching the file: a bad node or account changes nothing
+    if key_file is not None:
+        key = trustkeys.rotate(key_file, read_password(trust_keys_password_file, "Trust key file password"))
+    else:
+        assert given is not None
+        key = given
     receipt = client.constitution.rotate_trust_key(key, to_ref(ref)).receipt
     if as_json:
         output.emit_json(
             {
+                "public_key": "0x" + key.hex(),
                 "tx_hash": receipt.tx_hash,
                 "block": receipt.block_number,
                 "gas_used": receipt.gas_used,
             }
         )
         return
-    output.done(f"trust key of {client.address} rotated (tx {receipt.tx_hash}, block {receipt.block_number})")
+    output.done(
+        f"trust key of {client.address} is now 0x{key.hex()} (tx {receipt.tx_hash}, block {receipt.block_number})"
+    )
 
 
 # -- accounts -------------------------------------------------------------------------------------
@@ -1186,7 +1213,7 @@ def node_status(data_dir: Path, port: int, host: str, as_json: bool) -> None:
 
 
 # Command groups kept in their own modules register themselves on `main` when imported.
-from telcochain import cli_orders  # noqa: E402,F401
+from telcochain import cli_details, cli_orders  # noqa: E402,F401
 
 if __name__ == "__main__":  # pragma: no cover
     main()

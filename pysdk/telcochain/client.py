@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from functools import cached_property
+from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
@@ -11,11 +13,14 @@ from telcochain.assets import AssetsAPI
 from telcochain.constitution import ConstitutionAPI
 from telcochain.contract import Contract
 from telcochain.deployment import Deployment, find_deployment
+from telcochain.details import DetailsAPI, Disclosed
 from telcochain.errors import DeploymentMismatch
 from telcochain.notifications import NotificationStream
 from telcochain.orders import OrdersAPI
 from telcochain.rpc import Rpc
+from telcochain.trustkeys import KeyRing
 from telcochain.tx import ChainInfo, TxSender, hexint, probe_chain
+from telcochain.types import Ref
 
 DEFAULT_RPC_URL = "http://127.0.0.1:8545"
 
@@ -33,8 +38,10 @@ class Client:
         chain: ChainInfo,
         deployment: Deployment,
         account: LocalAccount | None = None,
+        keyring: KeyRing | None = None,
     ) -> None:
         self.rpc = rpc
+        self.keyring = keyring
         self.chain = chain
         self.deployment = deployment
         self.account = account
@@ -49,6 +56,7 @@ class Client:
         *,
         deployment: Deployment | str | os.PathLike[str] | None = None,
         timeout: float = 30.0,
+        keyring: KeyRing | None = None,
     ) -> Client:
         """Connect to a node, find the deployment for its chain and check it.
 
@@ -57,6 +65,8 @@ class Client:
         matches the node's. Raises :class:`~telcochain.errors.NodeUnreachable`,
         :class:`~telcochain.errors.DeploymentNotFound` or
         :class:`~telcochain.errors.DeploymentMismatch` (chain reset, ABI drift).
+        ``keyring`` holds this member's trust keys (:mod:`telcochain.trustkeys`), needed to
+        read encrypted details (:attr:`details`).
         """
         rpc = Rpc(rpc_url or os.environ.get("TELCOCHAIN_RPC_URL") or DEFAULT_RPC_URL, timeout=timeout)
         chain = probe_chain(rpc)
@@ -79,7 +89,7 @@ class Client:
                     f"no contract code at {contract.address} ({contract.name}) on chain {chain.chain_id}: "
                     "the chain was reset since the deployment; redeploy"
                 )
-        return cls(rpc, chain, manifest, account)
+        return cls(rpc, chain, manifest, account, keyring)
 
     @property
     def address(self) -> str | None:
@@ -119,3 +129,21 @@ class Client:
     def orders(self) -> OrdersAPI:
         """Customer orders: projects, orders, service items, device lines, stock."""
         return OrdersAPI(self)
+
+    @cached_property
+    def details(self) -> DetailsAPI:
+        """Encrypted details readable only by chosen members (visibility constraints)."""
+        return DetailsAPI(self, self.keyring)
+
+    def disclose(
+        self, subject: str | bytes, details: dict[str, Any], to: Iterable[str] = (), *, ref: Ref = None
+    ) -> Disclosed:
+        """Encrypt ``details`` about ``subject`` for this member and the members ``to``; returns
+        ``(details_hash, ref)`` — put the hash in the action the details belong to, read them
+        back with :meth:`read_details`. See :class:`~telcochain.details.DetailsAPI`."""
+        return self.details.disclose(subject, details, to, ref=ref)
+
+    def read_details(self, ref: Ref) -> dict[str, Any]:
+        """The details of disclosure ``ref``, decrypted with this member's key ring and checked
+        against their on-chain commitment."""
+        return self.details.read(ref)

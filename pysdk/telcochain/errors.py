@@ -214,3 +214,63 @@ def __getattr__(name: str) -> type[ContractRevert]:
     if name in error_names():
         return contract_error_class(name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# --- visibility constraints: encrypted details (telcochain.visibility, .details, .trustkeys) ---
+
+
+class DetailsError(TelcochainError):
+    """Encrypted details could not be disclosed, opened or verified; nothing was accepted."""
+
+
+class DisclosureNotFound(DetailsError, LookupError):
+    """No disclosure has this id (the ref of its ``disclose`` action)."""
+
+    def __init__(self, ref: bytes) -> None:
+        self.ref = ref
+        super().__init__(f"no disclosure {_show(ref)} in the DetailsVault")
+
+
+class NotDisclosedToYou(DetailsError, PermissionError):
+    """The disclosure exists but no key was wrapped for this member: it may not read it."""
+
+    def __init__(self, ref: bytes, member: str) -> None:
+        self.ref = ref
+        self.member = member
+        super().__init__(f"disclosure {_show(ref)} was not disclosed to {member} (ask its discloser for access)")
+
+
+class WrongTrustKey(DetailsError):
+    """A key was wrapped for this member, but none of the trust keys in its key ring opens it
+    (the ring lacks the private key of the trust key it was wrapped to, or the wrapped key was
+    tampered with)."""
+
+    def __init__(self, ref: bytes, tried: int) -> None:
+        self.ref = ref
+        self.tried = tried
+        super().__init__(
+            f"none of the {tried} trust key(s) in the key ring opens the key wrapped for disclosure {_show(ref)}"
+        )
+
+
+class CiphertextInvalid(DetailsError, ValueError):
+    """The encrypted payload is truncated, tampered with, in an unknown format, or not
+    encrypted under this key: authentication failed."""
+
+
+class CommitmentMismatch(DetailsError):
+    """A decrypted payload does not match its on-chain commitment ``detailsHash``."""
+
+    def __init__(self, expected: bytes, actual: bytes, ref: bytes | None = None) -> None:
+        self.expected = expected
+        self.actual = actual
+        self.ref = ref
+        where = f" of disclosure {_show(ref)}" if ref is not None else ""
+        super().__init__(
+            f"the payload{where} does not match its commitment: detailsHash 0x{expected.hex()}, "
+            f"payload hashes to 0x{actual.hex()}"
+        )
+
+
+class TrustKeyFileError(KeystoreError):
+    """A trust key file is missing, malformed, or its password is wrong."""

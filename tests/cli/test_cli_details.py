@@ -1,0 +1,92 @@
+"""`telcochain details ...` and trust key files: the visibility constraints from the shell."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+OPERATOR, ACME, GLOBEX, CUSTOMER = range(4)
+
+
+def ok(result) -> str:
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_disclose_show_and_grant_between_members(as_member):
+    out = ok(
+        as_member(
+            OPERATOR,
+            "details",
+            "disclose",
+            "SITE-LEEDS",
+            "--to",
+            "Acme Networks",
+            "--set",
+            "address=12 Leeds Rd",
+            "--set",
+            "floor=3",
+            "--ref",
+            "D-1",
+            "--json",
+        )
+    )
+    disclosed = json.loads(out)
+    assert disclosed["ref"] == "D-1" and disclosed["details_hash"].startswith("0x")
+
+    shown = json.loads(ok(as_member(ACME, "details", "show", "D-1", "--json")))
+    assert shown["details"] == {"address": "12 Leeds Rd", "floor": "3"} and shown["verified"] is True
+    assert "matches its on-chain commitment" in ok(as_member(ACME, "details", "show", "D-1"))
+
+    hidden = as_member(GLOBEX, "details", "show", "D-1")
+    assert hidden.exit_code == 1 and "was not disclosed to" in hidden.output
+    assert len(hidden.output.strip().splitlines()) == 1
+
+    listed = json.loads(ok(as_member(GLOBEX, "details", "list", "SITE-LEEDS", "--json")))
+    assert [(d["ref"], d["readable_by_me"]) for d in listed] == [("D-1", False)]
+
+    denied = as_member(ACME, "details", "grant", "D-1", "Globex Optical")
+    assert denied.exit_code == 1 and "VaultNotDiscloser" in denied.output  # only the discloser grants
+    ok(as_member(OPERATOR, "details", "grant", "D-1", "Globex Optical"))
+    assert json.loads(ok(as_member(GLOBEX, "details", "show", "D-1", "--json")))["details"]["floor"] == "3"
+
+
+def test_a_trust_key_file_made_rotated_and_used(as_member, tmp_path):
+    password = tmp_path / "pw"
+    password.write_text("correct horse battery staple\n")
+    keyfile = tmp_path / "initech.trustkeys"
+    made = json.loads(ok(as_member(CUSTOMER, "keys", "new", str(keyfile), "--password-file", str(password), "--json")))
+    assert stat.S_IMODE(os.stat(keyfile).st_mode) == 0o600
+    assert as_member(CUSTOMER, "keys", "new", str(keyfile), "--password-file", str(password)).exit_code == 1
+
+    opts = ["--trust-keys", str(keyfile), "--trust-keys-password-file", str(password)]
+    rotated = json.loads(ok(as_member(CUSTOMER, "keys", "rotate", *opts, "--json")))
+    assert rotated["public_key"] != made["public_key"]
+    ok(
+        as_member(
+            OPERATOR,
+            "details",
+            "disclose",
+            "ORD-9",
+            "--to",
+            "Initech Enterprise",
+            "--set",
+            "price=1200",
+            "--ref",
+            "D-2",
+        )
+    )
+    assert json.loads(ok(as_member(CUSTOMER, "details", "show", "D-2", *opts, "--json")))["details"] == {
+        "price": "1200"
+    }
+
+    wrong = tmp_path / "wrong"
+    wrong.write_text("nope")
+    bad = as_member(
+        CUSTOMER, "details", "show", "D-2", "--trust-keys", str(keyfile), "--trust-keys-password-file", str(wrong)
+    )
+    assert bad.exit_code == 1 and "wrong password" in bad.output
+    dev_keys = as_member(CUSTOMER, "details", "show", "D-2")  # the dev key is no longer the registered one
+    assert dev_keys.exit_code == 1 and "trust key" in dev_keys.output
+    assert as_member(CUSTOMER, "keys", "rotate").exit_code == 2  # TRUST_KEY or --trust-keys

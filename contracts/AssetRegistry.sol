@@ -220,6 +220,25 @@ contract AssetRegistry is IAssetRegistry, ConstitutionModule {
         }
     }
 
+    /// @inheritdoc IAssetRegistry
+    function transitionBatch(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
+        (uint8 rawFrom, uint8 rawTo, bytes32[] memory assetIds, bytes32 detailsHash) =
+            abi.decode(params, (uint8, uint8, bytes32[], bytes32));
+        if (rawFrom > uint8(type(AssetLifecycle.State).max)) revert AssetUnknownState(rawFrom);
+        if (rawTo > uint8(type(AssetLifecycle.State).max)) revert AssetUnknownState(rawTo);
+        AssetLifecycle.State to = AssetLifecycle.State(rawTo);
+        uint256 n = assetIds.length;
+        if (n == 0 || n > MAX_BULK) revert AssetBulkInvalidSize(n, MAX_BULK);
+        if (!AssetLifecycle.canTransition(AssetLifecycle.State(rawFrom), to)) {
+            revert AssetInvalidTransition(assetIds[0], AssetLifecycle.State(rawFrom), to);
+        }
+        // the single-state set {from}: each asset must be in `from` (same check as a verb's row)
+        uint256 sources = 1 << rawFrom;
+        for (uint256 i = 0; i < n; ++i) {
+            _applyRule(assetIds[i], sources, to, caller, ref, detailsHash);
+        }
+    }
+
     /*//////////////////////////////////////////////////////////////
                                READ API
     //////////////////////////////////////////////////////////////*/

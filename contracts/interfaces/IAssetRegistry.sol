@@ -22,6 +22,7 @@ import {AssetLifecycle} from "../libraries/AssetLifecycle.sol";
 /// | `scheduleInstallation`, `cancelInstallation`, `deliver`, `commission`, `requestChange`, `completeChange`, `completeDeletion`, `requestDisconnect`, `withdrawDisconnect`, `completeDisconnect`, `recover`, `decommission` | Public | `(bytes32 assetId, bytes32 detailsHash)` |
 /// | `transition`           | Internal | `(bytes32 assetId, uint8 to, bytes32 detailsHash)`                     |
 /// | `bulkTransition`       | Public   | `(uint8 verb, bytes32[] assetIds, bytes32 detailsHash)`                |
+/// | `transitionBatch`      | Internal | `(uint8 from, uint8 to, bytes32[] assetIds, bytes32 detailsHash)`       |
 ///
 /// The verbs follow the transition table of {AssetLifecycle}; `transition` accepts any edge of
 /// that table and is meant for other modules (OperatorAgreement, OrderBook) calling it through
@@ -255,6 +256,19 @@ interface IAssetRegistry {
     /// single verb's checks ({AssetNotFound}, {AssetInvalidTransition}, {AssetSerialRequired}).
     /// Emits {AssetTransitioned} per asset.
     function bulkTransition(address caller, bytes32 ref, bytes calldata params) external;
+
+    /// @notice Internal action: one edge `from` → `to` of the transition table applied to many
+    /// assets that are all in `from`, in list order, as that many {transition} calls would (one
+    /// {AssetTransitioned} and one history step per asset); all or nothing. For modules moving
+    /// assets in bulk (OperatorAgreement's batched MACD orders).
+    /// @param params `abi.encode(uint8 from, uint8 to, bytes32[] assetIds, bytes32 detailsHash)`:
+    /// 1 to {MAX_BULK} asset ids, one details hash for every step.
+    /// @dev Requirements: `from` and `to` are states ({AssetUnknownState}); the list size
+    /// ({AssetBulkInvalidSize}); the table has the edge (else {AssetInvalidTransition} naming the
+    /// first asset); every asset exists ({AssetNotFound}) and is in `from`
+    /// ({AssetInvalidTransition}); the serial guards. Register it with scope Internal.
+    /// Emits {AssetTransitioned} per asset.
+    function transitionBatch(address caller, bytes32 ref, bytes calldata params) external;
 
     /*//////////////////////////////////////////////////////////////
                                READ API

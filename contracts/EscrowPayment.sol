@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {IConstitution} from "./interfaces/IConstitution.sol";
+import {IEscrowPayment} from "./interfaces/IEscrowPayment.sol";
+import {ConstitutionModule} from "./modules/ConstitutionModule.sol";
+
+/// @title EscrowPayment
+/// @notice Invoices, escrowed ERC-20 payments, receipts and credit notes. A Constitution
+/// module: see {IEscrowPayment} for the actions and docs/agreement.md for the flows.
+/// @dev Design notes:
+/// - Who may release: the agreement's confirmation (Internal `confirmInvoice`, called by the
+///   OperatorAgreement when the service is confirmed) or the payer itself (`releaseInvoice`).
+///   Never the payee alone: the payee's only power over escrowed funds is to give them back
+///   (`refundInvoice`). If confirmation never comes, the payer reclaims after
+///   {CONFIRMATION_WINDOW}: funds are never stuck.
+/// - Internal actions can be reached by any module the constitution admitted (the Constitution
+///   only lets the module currently executing call them); admitting a module is a governance act.
+/// - Every entry point is `nonReentrant` (checked before anything else) and follows
+///   checks-effects-interactions: the status changes before a token moves. Token transfers use
+///   SafeERC20; the token is expected to be a plain ERC-20 (no fee on transfer, no rebasing).
+/// - Storage per invoice: 5 slots (parties, amounts, dates and status packed in the first
+///   three); per payer and payee an append-only index for the paged views.
+contract EscrowPayment is IEscrowPayment, ConstitutionModule, ReentrancyGuard {
+    using SafeERC20 for IERC20;
+
+    /*//////////////////////////////////////////////////////////////
+                                STORAGE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev An invoice: slot 0 payer + status + hold + dates; slot 1 payee + amount; slot 2
+    /// token + credited; then subject and ref.
+    struct Invoice {
+        address payer;
+        Status status;
+        bool hold;
+        uint40 dueDate;
+        uint40 fundedAt;
+        address payee;
+        uint96 amount;
+        address token;
+        uint96 credited;
+        bytes32 subject;
+        bytes32 ref;
+    }
+
+    /// @dev The params of `issueInvoice` (a static tuple: the same encoding as the flat list).
+    struct Issue {
+        address payer;
+        address payee;
+        address token;
+        uint256 amount;
+        uint64 dueDate;
+        bool hold;
+        bytes32 subject;
+    }
+
+    /// @dev A stored receipt: one slot + ref.
+    struct StoredReceipt {
+        uint96 amount;
+        uint40 paidAt;
+        bytes32 ref;
+    }
+
+    /// @inheritdoc IEscrowPayment
+    uint256 public constant MAX_PAGE = 100;
+
+    /// @inheritdoc IEscrowPayment
+    uint64 public immutable CONFIRMATION_WINDOW;
+
+    /// @inheritdoc IEscrowPayment
+    uint256 public invoiceCount;
+    /// @inheritdoc IEscrowPayment
+    uint256 public creditNoteCount;
+
+    mapping(uint256 invoiceId => Invoice) private _invoices;
+    mapping(uint256 invoiceId => StoredReceipt) private _receipts;
+    mapping(bytes32 partiesAndToken => uint256) private _credit;
+    mapping(address payer => uint256[]) private _byPayer;
+    mapping(address payee => uint256[]) private _byPayee;
+
+    /*//////////////////////////////////////////////////////////////
+                              CONSTRUCTOR
+    //////////////////////////////////////////////////////////////*/
+
+    /// @param constitution The Constitution whose actions this module implements.
+    /// @param confirmationWindow Seconds a funded, held invoice waits for its confirmation before
+    /// the payer may reclaim it (e.g. 30 days).
+    constructor(IConstitution constitution, uint64 confirmationWindow) ConstitutionModule(constitution) {
+        CONFIRMATION_WINDOW = confirmationWindow;
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                            ACTIONS: PUBLIC
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IEscrowPayment
+    /// @dev Emits {InvoiceFunded}; without `hold` also {InvoiceReleased} and {ReceiptIssued}.
+    function fundInvoice(address caller, bytes32 ref, bytes calldata params) external nonReentrant onlyConstitution {
+        uint256 id = abi.decode(params, (uint256));
+        Invoice storage inv = _withStatus(id, Status.Issued);
+        if (caller != inv.payer) revert EscrowNotPayer(id, caller);
+        uint256 due = uint256(inv.amount) - inv.credited;
+        (inv.status, inv.fundedAt) = (Status.Funded, uint40(block.timestamp));
+        emit InvoiceFunded(id, caller, inv.payee, ref, due);
+        if (due != 0) IERC20(inv.token).safeTransferFrom(caller, address(this), due);
+        if (!inv.hold) _release(inv, id, ref);
+    }
+
+    /// @inheritdoc IEscrowPayment
+    function releaseInvoice(address caller, bytes32 ref, bytes calldata params)
+        external
+        nonReentrant
+        onlyConstitution
+    {
+        uint256 id = abi.decode(params, (uint256));
+        Invoice storage inv = _withStatus(id, Status.Funded);
+        if (caller != inv.payer) revert EscrowNotPayer(id, caller);
+        _release(inv, id, ref);
+    }
+
+    /// @inheritdoc IEscrowPayment
+    function refundInvoice(address caller, bytes32 ref, bytes calldata params) external nonReentrant onlyConstitution {
+        uint256 id = abi.decode(params, (uint256));
+        Invoice storage inv = _invoice(id);
+        if (caller != inv.payee) revert EscrowNotPayee(id, caller);
+        _void(inv, id, ref);
+    }
+
+    /// @inheritdoc IEscrowPayment
+    function reclaimInvoice(address caller, bytes32 ref, bytes calldata params)
+        external
+        nonReentrant
+        onlyConstitution
+    {
+        uint256 id = abi.decode(params, (uint256));
+        Invoice storage inv = _withStatus(id, Status.Funded);
+        if (caller != inv.payer) revert EscrowNotPayer(id, caller);
+        uint64 at = uint64(inv.fundedAt) + CONFIRMATION_WINDOW;
+        if (block.timestamp < at) revert EscrowReclaimTooEarly(id, at);
+        _refund(inv, id, ref, true);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                           ACTIONS: INTERNAL
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IEscrowPayment
+    /// @dev Requirements: non-zero, distinct parties and a token ({EscrowInvalidParties}); an
+    /// amount of 1 to 2^96 - 1 ({EscrowInvalidAmount}); a due date not in the past
+    /// ({EscrowInvalidDueDate}). Emits {InvoiceIssued} (and, fully credited, {InvoiceFunded}).
+    function issueInvoice(address, bytes32 ref, bytes calldata params)
+        external
+        nonReentrant
+        onlyConstitution
+        returns (uint256 id)
+    {
+        Issue memory p = abi.decode(params, (Issue));
+        _checkParties(p.payer, p.payee, p.token, p.amount);
+        if (p.dueDate < block.timestamp || p.dueDate > type(uint40).max) revert EscrowInvalidDueDate(p.dueDate);
+        bytes32 key = _creditKey(p.payer, p.payee, p.token);
+        uint256 available = _credit[key];
+        uint256 credited = available < p.amount ? available : p.amount;
+        if (credited != 0) _credit[key] = available - credited;
+        id = ++invoiceCount;
+        Invoice storage inv = _invoices[id];
+        (inv.payer, inv.status, inv.hold, inv.dueDate) = (p.payer, Status.Issued, p.hold, uint40(p.dueDate));
+        (inv.payee, inv.amount, inv.token, inv.credited) = (p.payee, uint96(p.amount), p.token, uint96(credited));
+        (inv.subject, inv.ref) = (p.subject, ref);
+        _byPayer[p.payer].push(id);
+        _byPayee[p.payee].push(id);
+        emit InvoiceIssued(id, p.payer, p.payee, ref, p.token, p.amount, credited, p.dueDate, p.hold, p.subject);
+        if (credited == p.amount) {
+            // fully settled by credit: nothing to pull
+            (inv.status, inv.fundedAt) = (Status.Funded, uint40(block.timestamp));
+            emit InvoiceFunded(id, p.payer, p.payee, ref, 0);
+            if (!p.hold) _release(inv, id, ref);
+        }
+    }
+
+    /// @inheritdoc IEscrowPayment
+    /// @dev Requirements: the invoice is Funded ({EscrowInvalidStatus}) and held
+    /// ({EscrowNotHeld}). Emits {InvoiceReleased} and {ReceiptIssued}.
+    function confirmInvoice(address, bytes32 ref, bytes calldata params) external nonReentrant onlyConstitution {
+        uint256 id = abi.decode(params, (uint256));
+        Invoice storage inv = _withStatus(id, Status.Funded);
+        if (!inv.hold) revert EscrowNotHeld(id);
+        _release(inv, id, ref);
+    }
+
+    /// @inheritdoc IEscrowPayment
+    function voidInvoice(address, bytes32 ref, bytes calldata params) external nonReentrant onlyConstitution {
+        uint256 id = abi.decode(params, (uint256));
+        _void(_invoice(id), id, ref);
+    }
+
+    /// @inheritdoc IEscrowPayment
+    /// @dev Requirements: as {issueInvoice} for parties and amount. Emits {CreditNoteIssued}.
+    function issueCreditNote(address, bytes32 ref, bytes calldata params) external nonReentrant onlyConstitution {
+        (address payer, address payee, address token, uint256 amount, bytes32 subject) =
+            abi.decode(params, (address, address, address, uint256, bytes32));
+        _checkParties(payer, payee, token, amount);
+        _credit[_creditKey(payer, payee, token)] += amount;
+        emit CreditNoteIssued(++creditNoteCount, payer, payee, ref, token, amount, subject);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                               READ API
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IEscrowPayment
+    function invoice(uint256 invoiceId) external view returns (InvoiceView memory v) {
+        Invoice storage inv = _invoices[invoiceId];
+        v = InvoiceView({
+            id: invoiceId,
+            payer: inv.payer,
+            payee: inv.payee,
+            token: inv.token,
+            amount: inv.amount,
+            credited: inv.credited,
+            dueDate: inv.dueDate,
+            fundedAt: inv.fundedAt,
+            status: inv.status,
+            hold: inv.hold,
+            subject: inv.subject,
+            ref: inv.ref
+        });
+    }
+
+    /// @inheritdoc IEscrowPayment
+    function statusOf(uint256 invoiceId) external view returns (Status) {
+        return _invoices[invoiceId].status;
+    }
+
+    /// @inheritdoc IEscrowPayment
+    function isOverdue(uint256 invoiceId) external view returns (bool) {
+        Invoice storage inv = _invoices[invoiceId];
+        return inv.status == Status.Issued && block.timestamp > inv.dueDate;
+    }
+
+    /// @inheritdoc IEscrowPayment
+    function reclaimableAt(uint256 invoiceId) external view returns (uint64) {
+        Invoice storage inv = _invoices[invoiceId];
+        if (inv.status != Status.Funded || !inv.hold) return 0;
+        return uint64(inv.fundedAt) + CONFIRMATION_WINDOW;
+    }
+
+    /// @inheritdoc IEscrowPayment
+    function receipt(uint256 invoiceId) external view returns (Receipt memory) {
+        StoredReceipt storage r = _receipts[invoiceId];
+        return Receipt({invoiceId: invoiceId, amount: r.amount, paidAt: r.paidAt, ref: r.ref});
+    }
+
+    /// @inheritdoc IEscrowPayment
+    function creditOf(address payer, address payee, address token) external view returns (uint256) {
+        return _credit[_creditKey(payer, payee, token)];
+    }
+
+    /// @inheritdoc IEscrowPayment
+    function payerInvoiceCount(address payer) external view returns (uint256) {
+        return _byPayer[payer].length;
+    }
+
+    /// @inheritdoc IEscrowPayment
+    function payeeInvoiceCount(address payee) external view returns (uint256) {
+        return _byPayee[payee].length;
+    }
+
+    /// @inheritdoc IEscrowPayment
+    function invoicesOfPayer(address payer, uint256 offset, uint256 limit) external view returns (uint256[] memory) {
+        return _page(_byPayer[payer], offset, limit);
+    }
+
+    /// @inheritdoc IEscrowPayment
+    function invoicesOfPayee(address payee, uint256 offset, uint256 limit) external view returns (uint256[] memory) {
+        return _page(_byPayee[payee], offset, limit);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                               INTERNAL
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev Funded → Released: pays the escrowed amount to the payee and stores the receipt.
+    function _release(Invoice storage inv, uint256 id, bytes32 ref) private {
+        uint256 paid = uint256(inv.amount) - inv.credited;
+        inv.status = Status.Released;
+        _receipts[id] = StoredReceipt({amount: uint96(paid), paidAt: uint40(block.timestamp), ref: ref});
+        (address payer, address payee, address token) = (inv.payer, inv.payee, inv.token);
+        emit InvoiceReleased(id, payer, payee, ref, paid);
+        emit ReceiptIssued(id, payer, payee, ref, token, paid);
+        if (paid != 0) IERC20(token).safeTransfer(payee, paid);
+    }
+
+    /// @dev Funded → Refunded: pays the escrowed amount back to the payer.
+    function _refund(Invoice storage inv, uint256 id, bytes32 ref, bool reclaimed) private {
+        uint256 paid = uint256(inv.amount) - inv.credited;
+        inv.status = Status.Refunded;
+        address payer = inv.payer;
+        emit InvoiceRefunded(id, payer, inv.payee, ref, paid, reclaimed);
+        if (paid != 0) IERC20(inv.token).safeTransfer(payer, paid);
+    }
+
+    /// @dev Issued → Cancelled, Funded → Refunded (a settled invoice reverts). A cancelled
+    /// invoice gives its applied credit back to the payer.
+    function _void(Invoice storage inv, uint256 id, bytes32 ref) private {
+        Status status = inv.status;
+        if (status == Status.Issued) {
+            inv.status = Status.Cancelled;
+            if (inv.credited != 0) _credit[_creditKey(inv.payer, inv.payee, inv.token)] += inv.credited;
+            emit InvoiceCancelled(id, inv.payer, inv.payee, ref);
+        } else if (status == Status.Funded) {
+            if (inv.credited != 0) _credit[_creditKey(inv.payer, inv.payee, inv.token)] += inv.credited;
+            _refund(inv, id, ref, false);
+        } else {
+            revert EscrowInvalidStatus(id, status);
+        }
+    }
+
+    /// @dev The invoice `id`; reverts with {EscrowUnknownInvoice} if none.
+    function _invoice(uint256 id) private view returns (Invoice storage inv) {
+        inv = _invoices[id];
+        if (inv.status == Status.None) revert EscrowUnknownInvoice(id);
+    }
+
+    /// @dev The invoice `id` in `status`; reverts with {EscrowInvalidStatus} otherwise.
+    function _withStatus(uint256 id, Status status) private view returns (Invoice storage inv) {
+        inv = _invoice(id);
+        if (inv.status != status) revert EscrowInvalidStatus(id, inv.status);
+    }
+
+    /// @dev Reverts unless the parties and the token are set and distinct and the amount fits.
+    function _checkParties(address payer, address payee, address token, uint256 amount) private pure {
+        if (payer == address(0) || payee == address(0) || token == address(0) || payer == payee) {
+            revert EscrowInvalidParties(payer, payee, token);
+        }
+        if (amount == 0 || amount > type(uint96).max) revert EscrowInvalidAmount(amount);
+    }
+
+    function _creditKey(address payer, address payee, address token) private pure returns (bytes32) {
+        return keccak256(abi.encode(payer, payee, token));
+    }
+
+    function _page(uint256[] storage ids, uint256 offset, uint256 limit) private view returns (uint256[] memory out) {
+        uint256 n = ids.length;
+        if (limit > MAX_PAGE) limit = MAX_PAGE;
+        if (offset >= n) return new uint256[](0);
+        uint256 end = offset + limit < n ? offset + limit : n;
+        out = new uint256[](end - offset);
+        for (uint256 i = offset; i < end; ++i) {
+            out[i - offset] = ids[i];
+        }
+    }
+}

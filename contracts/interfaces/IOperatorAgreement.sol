@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+/// @title IOperatorAgreement
+/// @notice The operator agreement of seed 000: terms between the operator and its customers
+/// (a tariff per service type, the settlement token, payment terms) and the flows that move the
+/// digital twins (AssetRegistry) and charge for them (EscrowPayment). A Constitution module;
+/// see docs/agreement.md.
+///
+/// Actions (id `keccak256(bytes(name))`, entry point `name(address,bytes32,bytes)`), `params`
+/// being `abi.encode(...)` of:
+///
+/// | action                | params                                                       | who (checked by the contract)                      |
+/// | --------------------- | ------------------------------------------------------------ | -------------------------------------------------- |
+/// | `requestInstallation` | `(bytes32 assetId, address customer, bytes32 detailsHash)`   | the operator, or the customer for itself           |
+/// | `confirmInstallation` | `(bytes32 assetId, bytes32 detailsHash)`                     | the operator                                       |
+/// | `withdrawInstallation`| `(bytes32 assetId, bytes32 detailsHash)`                     | the operator or the asset's customer               |
+/// | `orderChange`         | `(uint8 kind, bytes32 assetId, bytes32 detailsHash)`         | the operator or the asset's customer               |
+/// | `orderChanges`        | `(uint8 kind, bytes32[] assetIds, bytes32 detailsHash)`      | the operator or the assets' (single) customer      |
+/// | `confirmChange`       | `(bytes32 assetId, bytes32 detailsHash)`                     | the operator                                       |
+/// | `confirmChanges`      | `(bool deletions, bytes32[] assetIds, bytes32 detailsHash)`  | the operator                                       |
+/// | `orderDisconnect`     | `(bytes32 assetId, uint256 overdueInvoiceId, bytes32 detailsHash)` | the asset's customer (id 0), or the operator naming an overdue invoice of that customer |
+/// | `cancelDisconnect`    | `(bytes32 assetId, bytes32 detailsHash)`                     | the operator; the customer for its own request     |
+/// | `confirmDisconnect`   | `(bytes32 assetId, bytes32 detailsHash)`                     | the operator                                       |
+/// | `billAccount`         | `(address customer, bytes32 detailsHash)`                    | the operator                                       |
+/// | `setTerms`            | `(Terms terms)`                                              | whoever the constitution says (put it to a vote)   |
+///
+/// `kind` is a {MacdKind}: 0 move, 1 add, 2 change, 3 delete. All are Public actions; the
+/// module calls the Internal actions `transition` and `transitionBatch` (AssetRegistry) and
+/// `issueInvoice`, `confirmInvoice`, `voidInvoice`, `issueCreditNote` (EscrowPayment).
+///
+/// Charging: the installation charge is one held invoice per installation (its payment gates
+/// the activation). MACD and disconnect charges (or credits, negative tariffs) accrue on the
+/// customer's running account, one storage word per customer; `billAccount` closes the billing
+/// period into ONE invoice (or a credit note when the balance is negative).
+interface IOperatorAgreement {
+    /*//////////////////////////////////////////////////////////////
+                                 TYPES
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice The four MACD orders.
+    enum MacdKind {
+        Move,
+        Add,
+        Change,
+        Delete
+    }
+
+    /// @notice The agreement's terms. Amounts are in token units; MACD and disconnect tariffs
+    /// may be negative (a credit to the customer).
+    /// @param token The settlement token (ERC-20).
+    /// @param paymentDays Days from issuance until an invoice is due (0 = due at once).
+    /// @param installation The charge of one installation (>= 0; 0 = free, no invoice).
+    /// @param move The charge (or credit) of a MACD move.
+    /// @param add The charge (or credit) of a MACD add.
+    /// @param change The charge (or credit) of a MACD change.
+    /// @param deletion The charge (or credit) of a MACD delete.
+    /// @param disconnect The final charge (or refund) of a disconnect.
+    struct Terms {
+        address token;
+        uint32 paymentDays;
+        int96 installation;
+        int96 move;
+        int96 add;
+        int96 change;
+        int96 deletion;
+        int96 disconnect;
+    }
+
+    /// @notice What the agreement knows of an asset it serves.
+    /// @param customer The customer the asset was installed for (0: never requested).
+    /// @param installInvoice The invoice of its last installation request (0: none or free).
+    /// @param pendingDelete A MACD delete is pending (confirmation leads to Inactive).
+    /// @param nonPayment The pending disconnect was ordered for non-payment.
+    struct ServiceView {
+        address customer;
+        uint256 installInvoice;
+        bool pendingDelete;
+        bool nonPayment;
+    }
+
+    /// @notice A customer's running account for the current billing period.
+    /// @param balance Accrued charges minus credits not yet billed.
+    /// @param period The billing period number (1 for the first).
+    /// @param lines Charges accrued in this period (a batch counts one per asset).
+    /// @param openedAt When the period opened.
+    struct AccountView {
+        int256 balance;
+        uint32 period;
+        uint32 lines;
+        uint64 openedAt;
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 ERRORS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice `account` may not do this (see the action table for who may).
+    error AgreementUnauthorized(address account);
+    /// @notice `customer` cannot be a customer: not an active member, or the operator.
+    error AgreementInvalidCustomer(address customer);
+    /// @notice The agreement never installed `assetId` (no customer on record).
+    error AgreementUnknownService(bytes32 assetId);
+    /// @notice `assetId` is already installed or its installation is requested (`state`: the
+    /// twin's state; `openInvoice`: the open installation invoice, or 0).
+    error AgreementDuplicateInstallation(bytes32 assetId, uint8 state, uint256 openInvoice);
+    /// @notice The installation invoice `invoiceId` of `assetId` is `status`, not Funded.
+    error AgreementNotFunded(bytes32 assetId, uint256 invoiceId, uint8 status);
+    /// @notice The twin `assetId` is in `state`, which this step does not accept.
+    error AgreementInvalidAssetState(bytes32 assetId, uint8 state);
+    /// @notice `invoiceId` is not an overdue invoice of `customer` to the operator.
+    error AgreementNotOverdue(uint256 invoiceId, address customer);
+    /// @notice `kind` is not a MACD kind (0 move … 3 delete).
+    error AgreementUnknownKind(uint8 kind);
+    /// @notice A batch lists `count` assets: it needs 1 to `max`.
+    error AgreementBatchInvalidSize(uint256 count, uint256 max);
+    /// @notice `assetId` belongs to `customer`, not to the batch's customer.
+    error AgreementMixedCustomers(bytes32 assetId, address customer);
+    /// @notice `assetId`'s pending change is (`pendingDelete` true) or is not a deletion, unlike
+    /// the confirmation asked for.
+    error AgreementDeletionMismatch(bytes32 assetId, bool pendingDelete);
+    /// @notice `customer`'s running account has nothing to bill.
+    error AgreementNothingToBill(address customer);
+    /// @notice The terms break a rule (zero token, negative installation charge).
+    error AgreementInvalidTerms();
+
+    /*//////////////////////////////////////////////////////////////
+                                 EVENTS
+    //////////////////////////////////////////////////////////////*/
+    // Every event names the asset (when there is one), the customer and the ref as topics; the
+    // operator is the module's single, fixed counterpart ({operator}). The twin's own moves are
+    // the AssetRegistry's AssetTransitioned events (same ref); payments the escrow's events.
+
+    /// @notice The terms in force from now on.
+    event TermsSet(bytes32 indexed ref, Terms terms);
+
+    /// @notice `requester` asked to install `assetId` for `customer`; the twin is
+    /// PendingInstallation and `invoiceId` (0 if free) charges `charge`.
+    event InstallationRequested(
+        bytes32 indexed assetId,
+        address indexed customer,
+        bytes32 indexed ref,
+        address requester,
+        uint256 invoiceId,
+        uint256 charge
+    );
+
+    /// @notice The installation of `assetId` was confirmed: the twin is Active and `invoiceId`
+    /// was released to the operator.
+    event InstallationConfirmed(
+        bytes32 indexed assetId, address indexed customer, bytes32 indexed ref, uint256 invoiceId
+    );
+
+    /// @notice The installation request of `assetId` was withdrawn by `requester`; its invoice
+    /// cancelled or refunded; the twin is back to `state` (Planned, or Recovering if delivered).
+    event InstallationWithdrawn(
+        bytes32 indexed assetId, address indexed customer, bytes32 indexed ref, address requester, uint8 state
+    );
+
+    /// @notice A MACD `kind` on `assetId` was ordered by `requester`; the twin is PendingChange;
+    /// `charge` (negative: credit) accrued on the customer's account, now at `balance`.
+    event ChangeOrdered(
+        bytes32 indexed assetId,
+        address indexed customer,
+        bytes32 indexed ref,
+        address requester,
+        uint8 kind,
+        int256 charge,
+        int256 balance
+    );
+
+    /// @notice A MACD `kind` on every asset of `assetIds` was ordered in one batch; `charge` is
+    /// the total accrued once on the customer's account, now at `balance`.
+    event ChangesOrdered(
+        address indexed customer,
+        bytes32 indexed ref,
+        uint8 indexed kind,
+        address requester,
+        int256 charge,
+        int256 balance,
+        bytes32[] assetIds
+    );
+
+    /// @notice The change of `assetId` was completed: the twin is Active, or Inactive when
+    /// `deleted`.
+    event ChangeConfirmed(bytes32 indexed assetId, address indexed customer, bytes32 indexed ref, bool deleted);
+
+    /// @notice The changes of `assetIds` (all of `customer`) were completed in one batch.
+    event ChangesConfirmed(address indexed customer, bytes32 indexed ref, bool deleted, bytes32[] assetIds);
+
+    /// @notice A disconnect of `assetId` was ordered (by the customer; or by the operator for
+    /// the non-payment of `overdueInvoiceId`); the twin is PendingDisconnect; `charge` accrued.
+    event DisconnectOrdered(
+        bytes32 indexed assetId,
+        address indexed customer,
+        bytes32 indexed ref,
+        address requester,
+        bool nonPayment,
+        uint256 overdueInvoiceId,
+        int256 charge
+    );
+
+    /// @notice The pending disconnect of `assetId` was cancelled; the twin is Active again and
+    /// the disconnect charge reversed.
+    event DisconnectCancelled(bytes32 indexed assetId, address indexed customer, bytes32 indexed ref, int256 charge);
+
+    /// @notice The disconnect of `assetId` was completed: the twin is Inactive; the customer's
+    /// account was billed into `invoiceId` (0: nothing, or a credit note) for `amount`.
+    event DisconnectConfirmed(
+        bytes32 indexed assetId, address indexed customer, bytes32 indexed ref, uint256 invoiceId, int256 amount
+    );
+
+    /// @notice `customer`'s billing `period` closed with `balance`: invoiced as `invoiceId`
+    /// (balance > 0) or credited by a credit note (balance < 0, `invoiceId` 0).
+    event AccountBilled(
+        address indexed customer, bytes32 indexed ref, uint32 indexed period, int256 balance, uint256 invoiceId
+    );
+
+    /*//////////////////////////////////////////////////////////////
+                                ACTIONS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Installation request: duplicate check, twin Planned|Inactive → PendingInstallation,
+    /// a held invoice for the installation tariff (due in `paymentDays`).
+    function requestInstallation(address caller, bytes32 ref, bytes calldata params) external;
+
+    /// @notice Installation confirmed by the operator once the invoice is funded: twin Delivered →
+    /// Active (or already Active), the invoice released to the operator (receipt).
+    function confirmInstallation(address caller, bytes32 ref, bytes calldata params) external;
+
+    /// @notice The installation will not happen: invoice cancelled/refunded, twin
+    /// PendingInstallation → Planned (Delivered → Recovering).
+    function withdrawInstallation(address caller, bytes32 ref, bytes calldata params) external;
+
+    /// @notice One MACD order: twin Active → PendingChange, the kind's tariff accrued.
+    function orderChange(address caller, bytes32 ref, bytes calldata params) external;
+
+    /// @notice One MACD kind on up to {MAX_BATCH} assets of one customer, charged once.
+    function orderChanges(address caller, bytes32 ref, bytes calldata params) external;
+
+    /// @notice Completes one MACD order: PendingChange → Active (Inactive for a delete).
+    function confirmChange(address caller, bytes32 ref, bytes calldata params) external;
+
+    /// @notice Completes up to {MAX_BATCH} MACD orders of one customer, all deletions or none.
+    function confirmChanges(address caller, bytes32 ref, bytes calldata params) external;
+
+    /// @notice Disconnect order: twin Active → PendingDisconnect, the disconnect tariff accrued.
+    function orderDisconnect(address caller, bytes32 ref, bytes calldata params) external;
+
+    /// @notice Withdraws a pending disconnect: PendingDisconnect → Active, tariff reversed.
+    function cancelDisconnect(address caller, bytes32 ref, bytes calldata params) external;
+
+    /// @notice Completes a disconnect: PendingDisconnect → Inactive, the account billed.
+    function confirmDisconnect(address caller, bytes32 ref, bytes calldata params) external;
+
+    /// @notice Closes a customer's billing period: one invoice (or credit note) for the balance.
+    function billAccount(address caller, bytes32 ref, bytes calldata params) external;
+
+    /// @notice Replaces the terms (future charges; open invoices keep theirs).
+    function setTerms(address caller, bytes32 ref, bytes calldata params) external;
+
+    /*//////////////////////////////////////////////////////////////
+                               READ API
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice The operator: payee of every invoice, the only one who confirms.
+    function operator() external view returns (address);
+
+    /// @notice The terms in force.
+    function terms() external view returns (Terms memory);
+
+    /// @notice The tariff of a MACD kind.
+    function tariff(MacdKind kind) external view returns (int256);
+
+    /// @notice What the agreement knows of `assetId`.
+    function serviceOf(bytes32 assetId) external view returns (ServiceView memory);
+
+    /// @notice `customer`'s running account.
+    function accountOf(address customer) external view returns (AccountView memory);
+
+    /// @notice The largest batch of {orderChanges} / {confirmChanges} (256).
+    function MAX_BATCH() external view returns (uint256);
+}

@@ -1,0 +1,431 @@
+"""Fixtures and helpers for the OperatorAgreement / EscrowPayment tests.
+
+The consortium (package-scoped: deployed once; ape's isolation snapshots the chain around every
+module and test): a Constitution, the AssetRegistry, the EscrowPayment, the OperatorAgreement,
+a SettlementToken (6 decimals), a MaliciousToken and a MockModule (``callInternal`` lets the
+tests issue arbitrary invoices through the escrow's Internal actions).
+
+- ``operator`` (alice): registers assets, requests/confirms installations, changes, disconnects;
+- ``vendor`` (bob): delivers devices; holds no agreement permission;
+- ``customer`` (carol) and ``customer2`` (dave): enterprise customers;
+- ``stranger``: not a member.
+
+A package so that its ``conftest`` does not shadow tests/contracts/conftest.py.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+import pytest
+from ape.exceptions import ContractLogicError
+from conftest import Scope, Voters, action_id, grant, policy, ref, selector  # tests/contracts/conftest.py
+from eth_abi import decode, encode
+from eth_utils import keccak
+
+ZERO32 = b"\x00" * 32
+DAY = 86_400
+UNIT = 10**6  # the settlement token has 6 decimals
+WINDOW = 30 * DAY  # escrow confirmation window
+PAYMENT_DAYS = 14
+
+
+class AssetState(IntEnum):
+    NONE = 0
+    PLANNED = 1
+    PENDING_INSTALLATION = 2
+    DELIVERED = 3
+    ACTIVE = 4
+    PENDING_CHANGE = 5
+    PENDING_DISCONNECT = 6
+    INACTIVE = 7
+    RECOVERING = 8
+    DECOMMISSIONED = 9
+
+
+class Status(IntEnum):
+    NONE = 0
+    ISSUED = 1
+    FUNDED = 2
+    RELEASED = 3
+    REFUNDED = 4
+    CANCELLED = 5
+
+
+class Kind(IntEnum):
+    MOVE = 0
+    ADD = 1
+    CHANGE = 2
+    DELETE = 3
+
+
+TARIFF = {
+    "installation": 1_000 * UNIT,
+    Kind.MOVE: 50 * UNIT,
+    Kind.ADD: 80 * UNIT,
+    Kind.CHANGE: 30 * UNIT,
+    Kind.DELETE: -20 * UNIT,  # a delete credits the customer
+    "disconnect": 100 * UNIT,
+}
+TERMS_TYPE = "(address,uint32,int96,int96,int96,int96,int96,int96)"
+
+
+def terms_tuple(token, payment_days=PAYMENT_DAYS, tariff=TARIFF) -> tuple:
+    return (
+        token if isinstance(token, str) else token.address,
+        payment_days,
+        tariff["installation"],
+        tariff[Kind.MOVE],
+        tariff[Kind.ADD],
+        tariff[Kind.CHANGE],
+        tariff[Kind.DELETE],
+        tariff["disconnect"],
+    )
+
+
+# action -> roles granted (the contract itself checks who, among them, may act on what)
+AGREEMENT_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "requestInstallation": ("operator", "customer", "customer2"),
+    "confirmInstallation": ("operator",),
+    "withdrawInstallation": ("operator", "customer", "customer2"),
+    "orderChange": ("operator", "customer", "customer2"),
+    "orderChanges": ("operator", "customer", "customer2"),
+    "confirmChange": ("operator",),
+    "confirmChanges": ("operator",),
+    "orderDisconnect": ("operator", "customer", "customer2"),
+    "cancelDisconnect": ("operator", "customer", "customer2"),
+    "confirmDisconnect": ("operator",),
+    "billAccount": ("operator",),
+}
+MEMBERS = ("operator", "vendor", "customer", "customer2")
+ESCROW_PUBLIC = ("fundInvoice", "releaseInvoice", "refundInvoice", "reclaimInvoice")
+ESCROW_INTERNAL = ("issueInvoice", "confirmInvoice", "voidInvoice", "issueCreditNote")
+REGISTRY_ACTIONS = {"register": ("operator",), "bindSerial": ("operator",), "deliver": ("vendor",)}
+REGISTRY_INTERNAL = ("transition", "transitionBatch")
+
+
+def entry_selector(name: str) -> bytes:
+    return selector(f"{name}(address,bytes32,bytes)")
+
+
+def asset_id(label: str) -> bytes:
+    return keccak(text=f"asset:{label}")
+
+
+def details(label: str) -> bytes:
+    return keccak(text=f"details:{label}")
+
+
+def _addr(a) -> str:
+    return a if isinstance(a, str) else a.address
+
+
+# --------------------------------------------------------------------------------------------
+# Reverts with custom errors (bubbled through the Constitution), checked by dry run
+# --------------------------------------------------------------------------------------------
+
+
+def _known_errors() -> dict:
+    from ape import project
+
+    known = {}
+    for contract in (
+        project.OperatorAgreement,
+        project.EscrowPayment,
+        project.AssetRegistry,
+        project.Constitution,
+        project.SettlementToken,
+    ):
+        for err in contract.contract_type.errors:
+            known[err.name] = (
+                keccak(text=err.selector)[:4],
+                [i.canonical_type for i in err.inputs],
+                [i.name for i in err.inputs],
+            )
+    return known
+
+
+def decode_data(data: bytes) -> tuple[str, dict]:
+    for name, (sel, types, names) in _known_errors().items():
+        if data[:4] == sel:
+            return name, dict(zip(names, decode(types, data[4:]), strict=True))
+    return f"<unknown {data.hex()}>", {}
+
+
+class Reverted(Exception):
+    def __init__(self, data: bytes):
+        super().__init__(data.hex())
+        self.data = data
+
+
+_expecting_revert = False
+
+
+def send(method, *args, sender):
+    """``method(*args)`` from ``sender``; inside :func:`reverts_with` an ``eth_call`` against the
+    pending block that raises :class:`Reverted` with the revert data (proves nothing changed)."""
+    if not _expecting_revert:
+        return method(*args, sender=sender)
+    from ape import chain
+    from web3.exceptions import ContractLogicError as Web3LogicError
+
+    data = method.encode_input(*args)
+    data = data.hex() if isinstance(data, bytes) else str(data)
+    call = {"from": sender.address, "to": method.contract.address, "data": "0x" + data.removeprefix("0x")}
+    try:
+        chain.provider.web3.eth.call(call, "pending")
+    except Web3LogicError as err:
+        raw = err.data if isinstance(err.data, str) else ""
+        raise Reverted(bytes.fromhex(raw.removeprefix("0x"))) from None
+    return None
+
+
+@contextmanager
+def reverts_with(error_name: str, **inputs):
+    """The block must revert with the custom error ``error_name`` and these inputs."""
+    global _expecting_revert
+    _expecting_revert = True
+    try:
+        yield
+    except Reverted as err:
+        name, actual = decode_data(err.data)
+    except ContractLogicError as err:  # pragma: no cover - a real transaction
+        name, actual = decode_data(bytes.fromhex(str(err.revert_message).removeprefix("0x")))
+    else:
+        raise AssertionError(f"did not revert (expected {error_name})")
+    finally:
+        _expecting_revert = False
+    assert name == error_name, f"reverted with {name}{actual}, expected {error_name}"
+    for key, expected in inputs.items():
+        got = actual[key]
+        if isinstance(expected, str) and isinstance(got, str):
+            assert got.lower() == expected.lower(), (key, got, expected)
+        elif isinstance(expected, bytes):
+            assert bytes(got) == expected, (key, got, expected)
+        else:
+            assert got == expected, (key, got, expected)
+
+
+def named(receipt, name: str) -> list:
+    return [log for log in receipt.events if log.event_name == name]
+
+
+# --------------------------------------------------------------------------------------------
+# The consortium under test
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Deal:
+    """Everything deployed, with shortcuts that send the actions as the SDK will."""
+
+    constitution: Any
+    registry: Any
+    escrow: Any
+    agreement: Any
+    token: Any
+    evil: Any
+    mock: Any
+    roles: dict[str, Any]
+
+    def __getattr__(self, name):
+        if name in self.__dict__.get("roles", {}):
+            return self.roles[name]
+        raise AttributeError(name)
+
+    def act(self, action: str, params: bytes, sender=None, ref_: bytes | None = None):
+        return send(
+            self.constitution.executeAction,
+            action_id(action),
+            params,
+            ref_ if ref_ is not None else ref(action),
+            sender=sender or self.roles["operator"],
+        )
+
+    # --- registry
+    def register(self, label: str, serial: bool = True):
+        a = asset_id(label)
+        params = encode(
+            ["bytes32", "bytes12", "bytes32", "bytes32", "bytes32", "bytes32"],
+            [
+                a,
+                b"ONT".ljust(12, b"\x00"),
+                keccak(text=f"serial:{label}") if serial else ZERO32,
+                ZERO32,
+                ZERO32,
+                ZERO32,
+            ],
+        )
+        self.act("register", params, ref_=ref(f"reg:{label}"))
+        return a
+
+    def deliver(self, label: str):
+        return self.act("deliver", encode(["bytes32", "bytes32"], [asset_id(label), ZERO32]), sender=self.vendor)
+
+    def state(self, label: str) -> AssetState:
+        return AssetState(self.registry.stateOf(asset_id(label)))
+
+    # --- agreement
+    def request_installation(self, label: str, customer=None, sender=None, **kw):
+        cust = _addr(customer or self.customer)
+        params = encode(["bytes32", "address", "bytes32"], [asset_id(label), cust, details(f"install:{label}")])
+        return self.act("requestInstallation", params, sender=sender, **kw)
+
+    def confirm_installation(self, label: str, sender=None, **kw):
+        return self.act("confirmInstallation", encode(["bytes32", "bytes32"], [asset_id(label), ZERO32]), sender, **kw)
+
+    def withdraw_installation(self, label: str, sender=None, **kw):
+        return self.act("withdrawInstallation", encode(["bytes32", "bytes32"], [asset_id(label), ZERO32]), sender, **kw)
+
+    def order_change(self, kind: Kind, label: str, sender=None, **kw):
+        params = encode(["uint8", "bytes32", "bytes32"], [int(kind), asset_id(label), details("macd")])
+        return self.act("orderChange", params, sender, **kw)
+
+    def order_changes(self, kind: Kind, labels, sender=None, **kw):
+        params = encode(["uint8", "bytes32[]", "bytes32"], [int(kind), [asset_id(x) for x in labels], details("macd")])
+        return self.act("orderChanges", params, sender, **kw)
+
+    def confirm_change(self, label: str, sender=None, **kw):
+        return self.act("confirmChange", encode(["bytes32", "bytes32"], [asset_id(label), ZERO32]), sender, **kw)
+
+    def confirm_changes(self, deletions: bool, labels, sender=None, **kw):
+        params = encode(["bool", "bytes32[]", "bytes32"], [deletions, [asset_id(x) for x in labels], ZERO32])
+        return self.act("confirmChanges", params, sender, **kw)
+
+    def order_disconnect(self, label: str, invoice_id: int = 0, sender=None, **kw):
+        params = encode(["bytes32", "uint256", "bytes32"], [asset_id(label), invoice_id, ZERO32])
+        return self.act("orderDisconnect", params, sender or self.customer, **kw)
+
+    def cancel_disconnect(self, label: str, sender=None, **kw):
+        return self.act("cancelDisconnect", encode(["bytes32", "bytes32"], [asset_id(label), ZERO32]), sender, **kw)
+
+    def confirm_disconnect(self, label: str, sender=None, **kw):
+        return self.act("confirmDisconnect", encode(["bytes32", "bytes32"], [asset_id(label), ZERO32]), sender, **kw)
+
+    def bill(self, customer=None, sender=None, **kw):
+        params = encode(["address", "bytes32"], [_addr(customer or self.customer), ZERO32])
+        return self.act("billAccount", params, sender, **kw)
+
+    # --- escrow
+    def fund(self, invoice_id: int, sender=None, **kw):
+        return self.act("fundInvoice", encode(["uint256"], [invoice_id]), sender or self.customer, **kw)
+
+    def release(self, invoice_id: int, sender=None, **kw):
+        return self.act("releaseInvoice", encode(["uint256"], [invoice_id]), sender or self.customer, **kw)
+
+    def refund(self, invoice_id: int, sender=None, **kw):
+        return self.act("refundInvoice", encode(["uint256"], [invoice_id]), sender or self.operator, **kw)
+
+    def reclaim(self, invoice_id: int, sender=None, **kw):
+        return self.act("reclaimInvoice", encode(["uint256"], [invoice_id]), sender or self.customer, **kw)
+
+    def issue_direct(self, token, amount: int, hold: bool = True, payer=None, due_in: int = DAY):
+        """An invoice issued through MockModule.callInternal (any token, e.g. the malicious one)."""
+        from ape import chain
+
+        due = chain.pending_timestamp + due_in
+        inner = encode(
+            ["address", "address", "address", "uint256", "uint64", "bool", "bytes32"],
+            [_addr(payer or self.customer), self.operator.address, _addr(token), amount, due, hold, ZERO32],
+        )
+        params = encode(["bytes32", "bytes"], [action_id("issueInvoice"), inner])
+        self.act("callInternal", params)
+        return self.escrow.invoiceCount()
+
+    def status(self, invoice_id: int) -> Status:
+        return Status(self.escrow.statusOf(invoice_id))
+
+    def balances(self, token=None) -> dict[str, int]:
+        t = token or self.token
+        out = {name: t.balanceOf(self.roles[name]) for name in ("operator", "customer", "customer2", "vendor")}
+        out["escrow"] = t.balanceOf(self.escrow)
+        return out
+
+    def installed(self, label: str, customer=None) -> int:
+        """An asset registered, requested, funded, delivered and confirmed: Active. Returns its
+        (released) invoice id."""
+        self.register(label)
+        self.request_installation(label, customer=customer)
+        invoice_id = self.agreement.serviceOf(asset_id(label)).installInvoice
+        self.fund(invoice_id, sender=customer or self.customer)
+        self.deliver(label)
+        self.confirm_installation(label)
+        return invoice_id
+
+
+def deploy_deal(project, deployer, founders, roles) -> Deal:
+    c = project.Constitution.deploy(founders, sender=deployer)
+    registry = project.AssetRegistry.deploy(c.address, sender=deployer)
+    token = project.SettlementToken.deploy("Telco Settlement Dollar", "TSD", 6, deployer, sender=deployer)
+    evil = project.MaliciousToken.deploy(sender=deployer)
+    escrow = project.EscrowPayment.deploy(c.address, WINDOW, sender=deployer)
+    agreement = project.OperatorAgreement.deploy(
+        c.address, registry.address, escrow.address, roles["operator"].address, terms_tuple(token), sender=deployer
+    )
+    mock = project.MockModule.deploy(c.address, sender=deployer)
+    members = [roles[m] for m in MEMBERS]
+
+    def define(name, module, grants=(), scope=Scope.PUBLIC, **kw):
+        c.genesisDefineAction(
+            policy(name, scope=scope, module=module, selector_=entry_selector(name), **kw),
+            [grant(g) for g in grants],
+            sender=deployer,
+        )
+
+    for name, who in REGISTRY_ACTIONS.items():
+        define(name, registry, [roles[r] for r in who])
+    for name in REGISTRY_INTERNAL:
+        define(name, registry, scope=Scope.INTERNAL)
+    for name in ESCROW_PUBLIC:
+        define(name, escrow, members)
+    for name in ESCROW_INTERNAL:
+        define(name, escrow, scope=Scope.INTERNAL)
+    for name, who in AGREEMENT_PERMISSIONS.items():
+        define(name, agreement, [roles[r] for r in who])
+    # the terms change only by a vote of the operator and the customer
+    define(
+        "setTerms",
+        agreement,
+        [roles["operator"], roles["customer"]],
+        voters=Voters.SPECIFIC,
+        margin=2,
+        period=3 * DAY,
+        voter_list=[roles["operator"], roles["customer"]],
+    )
+    define("callInternal", mock, [roles["operator"]])
+    c.sealGenesis(sender=deployer)
+    for who in ("customer", "customer2"):
+        token.mint(roles[who], 100_000 * UNIT, sender=deployer)
+        token.approve(escrow, 2**256 - 1, sender=roles[who])
+        evil.mint(roles[who], 100_000 * UNIT, sender=deployer)
+        evil.approve(escrow, 2**256 - 1, sender=roles[who])
+    return Deal(c, registry, escrow, agreement, token, evil, mock, roles)
+
+
+@pytest.fixture(scope="package")
+def roles(accounts):
+    return {
+        "operator": accounts[1],
+        "vendor": accounts[2],
+        "customer": accounts[3],
+        "customer2": accounts[4],
+        "stranger": accounts[9],
+    }
+
+
+@pytest.fixture(scope="package")
+def deal_founders(roles):
+    return [
+        (roles["operator"].address, (1).to_bytes(32, "big"), "Northwind Telecom"),
+        (roles["vendor"].address, (2).to_bytes(32, "big"), "Acme Networks"),
+        (roles["customer"].address, (3).to_bytes(32, "big"), "Initech Enterprise"),
+        (roles["customer2"].address, (4).to_bytes(32, "big"), "Globex Corp"),
+    ]
+
+
+@pytest.fixture(scope="package")
+def deal(project, accounts, deal_founders, roles) -> Deal:
+    return deploy_deal(project, accounts[0], deal_founders, roles)

@@ -1,0 +1,53 @@
+"""Gas report of the agreement flows (receipt gasUsed: base, calldata, the Constitution's
+dispatch, the modules). Issue 8 targets: one MACD order with its charge recorded <= 60k alone,
+<= 15k per asset amortized in a batch of 100. Prints the figures; asserts only loose bounds
+(see docs/agreement.md for where the gas goes)."""
+
+from __future__ import annotations
+
+from .conftest import UNIT, Kind, asset_id, named
+
+BATCH = 100
+
+
+def test_gas_report(deal, accounts, capsys):
+    d = deal
+    d.token.mint(d.customer, (BATCH + 10) * 1_000 * UNIT, sender=accounts[0])
+    rows = []
+
+    def measure(label, receipt):
+        rows.append((label, receipt.gas_used))
+        return receipt.gas_used
+
+    d.installed("warm")  # the customer's account word exists (non-zero) from now on
+    d.register("g")
+    measure("requestInstallation (held invoice issued)", d.request_installation("g"))
+    inv = d.agreement.serviceOf(asset_id("g")).installInvoice
+    measure("fundInvoice (pull into escrow)", d.fund(inv))
+    d.deliver("g")
+    measure("confirmInstallation (Active + release + receipt)", d.confirm_installation("g"))
+    single = measure("orderChange (single MACD + charge accrued)", d.order_change(Kind.CHANGE, "g"))
+    measure("confirmChange (single)", d.confirm_change("g"))
+    measure("orderChange delete (single, flag written)", d.order_change(Kind.DELETE, "g"))
+    measure("confirmChange delete (single)", d.confirm_change("g"))
+
+    labels = [f"gb{i}" for i in range(BATCH)]
+    for x in labels:
+        d.installed(x)
+    r = d.order_changes(Kind.MOVE, labels)
+    assert len(named(r, "AssetTransitioned")) == BATCH
+    batch = measure(f"orderChanges of {BATCH} (one charge)", r)
+    confirm = measure(f"confirmChanges of {BATCH}", d.confirm_changes(False, labels))
+    measure("billAccount (one invoice for the period)", d.bill())
+
+    lines = ["", "OperatorAgreement / EscrowPayment gas (anvil, Berlin rules, receipt gasUsed)"]
+    lines += [f"{label:<50} {gas:>10,}" for label, gas in rows]
+    lines += [
+        f"orderChanges per asset ({BATCH})                     {batch / BATCH:>10,.0f}",
+        f"confirmChanges per asset ({BATCH})                   {confirm / BATCH:>10,.0f}",
+    ]
+    with capsys.disabled():
+        print("\n".join(lines))
+    # loose regression bounds (the issue-8 targets are reported, see docs/agreement.md)
+    assert single < 120_000
+    assert batch / BATCH < 20_000

@@ -25,10 +25,9 @@ from ape import accounts, chain, networks, project
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from export_abis import compiled_abis
 from telcochain.abi import abi_hash
-from telcochain.consortium import ConsortiumConfig, load_consortium
+from telcochain.consortium import AgreementConfig, ConsortiumConfig, load_consortium
 from telcochain.deployment import DeployedContract, Deployment, default_deployments_dir
 from telcochain.errors import ConfigurationError
-
 
 #: The Constitution's business modules, in deployment order; each is constructed with the
 #: Constitution's address and gets its actions from ``consortium.yaml``.
@@ -65,6 +64,31 @@ def genesis(constitution, config: ConsortiumConfig, modules: dict, deployer) -> 
     constitution.sealGenesis(sender=deployer)
 
 
+def deploy_agreement(agreement: AgreementConfig, constitution, registry, deployer) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    """The settlement token (made here unless an existing one is named), the escrow and the
+    operator agreement with the configured terms; mints the configured starting balances."""
+    made = {}
+    token_address = agreement.token.address
+    if token_address is None:
+        t = agreement.token
+        token = project.SettlementToken.deploy(t.name, t.symbol, t.decimals, deployer.address, sender=deployer)
+        for member, amount in t.mint:
+            token.mint(member, amount, sender=deployer)
+        made["SettlementToken"] = token
+        token_address = token.address
+    escrow = project.EscrowPayment.deploy(constitution.address, agreement.confirmation_window, sender=deployer)
+    made["EscrowPayment"] = escrow
+    made["OperatorAgreement"] = project.OperatorAgreement.deploy(
+        constitution.address,
+        registry.address,
+        escrow.address,
+        agreement.operator,
+        agreement.terms(token_address),
+        sender=deployer,
+    )
+    return made
+
+
 def deploy(config: ConsortiumConfig, deployer) -> Deployment:  # type: ignore[no-untyped-def]
     """Deploy every contract of the consortium; returns the manifest (not yet written)."""
     abis = compiled_abis()
@@ -72,6 +96,10 @@ def deploy(config: ConsortiumConfig, deployer) -> Deployment:  # type: ignore[no
     constitution = project.Constitution.deploy(founders, sender=deployer)
     contracts = {"Constitution": _record("Constitution", constitution, abis)}
     modules = {name: getattr(project, name).deploy(constitution.address, sender=deployer) for name in MODULES}
+    if config.agreement is not None:
+        extra = deploy_agreement(config.agreement, constitution, modules["AssetRegistry"], deployer)
+        contracts.update({name: _record(name, c, abis) for name, c in extra.items() if name == "SettlementToken"})
+        modules.update({name: c for name, c in extra.items() if name != "SettlementToken"})
     contracts.update({name: _record(name, module, abis) for name, module in modules.items()})
     genesis(constitution, config, modules, deployer)
     return Deployment(

@@ -9,6 +9,7 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
+from telcochain.agreement import AgreementAPI, EscrowAPI
 from telcochain.assets import AssetsAPI
 from telcochain.constitution import ConstitutionAPI
 from telcochain.contract import Contract
@@ -147,3 +148,13 @@ class Client:
         """The details of disclosure ``ref``, decrypted with this member's key ring and checked
         against their on-chain commitment."""
         return self.details.read(ref)
+
+    @cached_property
+    def agreement(self) -> AgreementAPI:
+        """The operator agreement: installation, MACD, disconnect, billing."""
+        return AgreementAPI(self)
+
+    @cached_property
+    def escrow(self) -> EscrowAPI:
+        """Invoices in escrow: fund, release, refund, reclaim; receipts, token balances."""
+        return EscrowAPI(self)

@@ -94,12 +94,112 @@ class ConsortiumConfig:
     path: Path | None = None
     actions: tuple[ActionConfig, ...] = ()
     serial_salt: bytes = b""  # keys the hash of device serials (telcochain.assets.serial_hash)
+    agreement: AgreementConfig | None = None
 
     def member(self, name: str) -> MemberConfig:
         for member in self.members:
             if member.name == name:
                 return member
         raise ConfigurationError(f"no member named {name!r} in {self.path or 'the consortium config'}")
+
+
+#: The tariff lines of the operator agreement, in the order of ``IOperatorAgreement.Terms``.
+TARIFF_KINDS = ("installation", "move", "add", "change", "delete", "disconnect")
+
+
+@dataclass(frozen=True)
+class TokenConfig:
+    """The settlement token: an existing ERC-20 (``address``), or one the deploy script makes
+    (``SettlementToken``, local networks) and mints to members."""
+
+    address: str | None
+    name: str = "Telco Settlement Dollar"
+    symbol: str = "TSD"
+    decimals: int = 6
+    mint: tuple[tuple[str, int], ...] = ()  # (member address, base units)
+
+
+@dataclass(frozen=True)
+class AgreementConfig:
+    """``agreement:``: the terms between the operator and its customers (OperatorAgreement)."""
+
+    operator: str
+    token: TokenConfig
+    payment_days: int
+    confirmation_window: int  # seconds a funded, held invoice waits for confirmation
+    tariff: dict[str, int]  # kind → signed base units (negative = a credit)
+
+    def terms(self, token_address: str) -> tuple[Any, ...]:
+        """``IOperatorAgreement.Terms`` as a tuple for the constructor."""
+        return (token_address, self.payment_days, *(self.tariff[k] for k in TARIFF_KINDS))
+
+
+def _amount(value: Any, decimals: int, where: str) -> int:
+    """A token amount written in whole units (``250``, ``12.5``, ``-10``) as base units."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise ConfigurationError(f"{where}: {value!r} is not an amount") from None
+    base = number * (Decimal(10) ** decimals)
+    if base != base.to_integral_value():
+        raise ConfigurationError(f"{where}: {value} has more than {decimals} decimals")
+    return int(base)
+
+
+def parse_agreement(raw: Any, members: tuple[MemberConfig, ...], where: str) -> AgreementConfig:
+    at = f"{where}: agreement"
+    if not isinstance(raw, dict):
+        raise ConfigurationError(f"{at}: expected a mapping")
+    unknown = set(raw) - {"operator", "token", "payment_days", "confirmation_window", "tariff"}
+    if unknown:
+        raise ConfigurationError(f"{at}: unknown field(s) {', '.join(sorted(unknown))}")
+    by_name = {m.name: m for m in members}
+    operator = by_name.get(str(raw.get("operator")))
+    if operator is None:
+        raise ConfigurationError(f"{at}: operator must name a founding member")
+    token_raw = raw.get("token") or {}
+    if not isinstance(token_raw, dict):
+        raise ConfigurationError(f"{at}: token must be a mapping (address: or deploy:)")
+    decimals = 6
+    if token_raw.get("address"):
+        token = TokenConfig(to_address(str(token_raw["address"]), f"{at}: token address"))
+        decimals = int(token_raw.get("decimals", 6))
+    else:
+        spec = token_raw.get("deploy") or {}
+        decimals = int(spec.get("decimals", 6))
+        if not 0 <= decimals <= 18:
+            raise ConfigurationError(f"{at}: token decimals must be 0 to 18")
+        mint = []
+        for who, amount in (token_raw.get("mint") or {}).items():
+            member = by_name.get(str(who))
+            if member is None:
+                raise ConfigurationError(f"{at}: mint: {who!r} is not a founding member")
+            mint.append((member.address, _amount(amount, decimals, f"{at}: mint {who}")))
+        token = TokenConfig(
+            None,
+            str(spec.get("name", "Telco Settlement Dollar")),
+            str(spec.get("symbol", "TSD")),
+            decimals,
+            tuple(mint),
+        )
+    tariff_raw = raw.get("tariff") or {}
+    missing = [k for k in TARIFF_KINDS if k not in tariff_raw]
+    if missing or set(tariff_raw) - set(TARIFF_KINDS):
+        raise ConfigurationError(f"{at}: tariff needs exactly {', '.join(TARIFF_KINDS)}")
+    tariff = {k: _amount(tariff_raw[k], decimals, f"{at}: tariff {k}") for k in TARIFF_KINDS}
+    if tariff["installation"] < 0:
+        raise ConfigurationError(f"{at}: the installation tariff cannot be negative")
+    if any(abs(v) >= 2**95 for v in tariff.values()):
+        raise ConfigurationError(f"{at}: a tariff is too large (int96)")
+    days = raw.get("payment_days", 30)
+    if not isinstance(days, int) or not 0 < days < 2**32:
+        raise ConfigurationError(f"{at}: payment_days must be a positive number of days")
+    window = _duration(raw.get("confirmation_window", "30d"), at, "confirmation_window")
+    if window <= 0:
+        raise ConfigurationError(f"{at}: confirmation_window must be positive")
+    return AgreementConfig(operator.address, token, days, window, tariff)
 
 
 def _trust_key(value: Any, where: str) -> bytes:
@@ -119,10 +219,10 @@ _DURATION = re.compile(r"^(\d+)\s*([smhdw]?)$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
-def _duration(value: Any, where: str) -> int:
+def _duration(value: Any, where: str, field: str = "voting_period") -> int:
     match = _DURATION.match(str(value).strip())
     if not match:
-        raise ConfigurationError(f"{where}: voting_period must be seconds or like 12h, 7d, 2w")
+        raise ConfigurationError(f"{where}: {field} must be seconds or like 12h, 7d, 2w")
     return int(match.group(1)) * _UNITS[match.group(2)]
 
 
@@ -265,7 +365,8 @@ def parse_consortium(data: Any, path: Path | None = None, source_hash: str = "")
         raise ConfigurationError(f"{where}: serial_salt must be hex") from None
     if len(salt) < 16:
         raise ConfigurationError(f"{where}: serial_salt must be at least 16 random bytes (0x-hex)")
-    return ConsortiumConfig(name.strip(), founders, source_hash, path, actions, salt)
+    agreement = parse_agreement(data["agreement"], founders, where) if data.get("agreement") else None
+    return ConsortiumConfig(name.strip(), founders, source_hash, path, actions, salt, agreement)
 
 
 def load_consortium(path: str | os.PathLike[str] | None = None) -> ConsortiumConfig:

@@ -6,8 +6,8 @@ import subprocess
 import sys
 
 import pytest
-from telcochain.node import free_port
 from telcochain import Client, NodeUnreachable
+from telcochain.node import free_port
 from telcochain.tx import Log
 from telcochain.types import show_bytes32
 

@@ -1,0 +1,457 @@
+"""``client.agreement`` and ``client.escrow``: the operator agreement's flows and their payments.
+
+Seed 000: installation (a verified request → the twin PendingInstallation → an invoice held in
+escrow → once funded and confirmed, the twin Active and the money released to the operator),
+MACD (move, add, change, delete: PendingChange → Active, or Inactive for a delete, the charge
+or credit accrued on the customer's running account), disconnect (by the customer, or by the
+operator for an overdue invoice: PendingDisconnect → final charges billed → Inactive), and
+period billing of the running account into one invoice or credit note. docs/agreement.md has
+the flows, the states and the charging design.
+
+Amounts are integers in the settlement token's base units; :meth:`EscrowAPI.format` shows
+them in whole tokens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import IntEnum
+from typing import TYPE_CHECKING, Any
+
+from telcochain.actions import register_action_params
+from telcochain.assets import ZERO32, asset_id
+from telcochain.contract import Contract, Event
+from telcochain.errors import ConfigurationError, contract_error_class
+from telcochain.types import Ref, to_address
+
+if TYPE_CHECKING:
+    from telcochain.client import Client
+    from telcochain.constitution import ActionResult
+
+#: Most assets one batched MACD call carries (OperatorAgreement.MAX_BATCH).
+MAX_BATCH = 256
+TERMS_TYPE = "(address,uint32,int96,int96,int96,int96,int96,int96)"
+
+register_action_params("requestInstallation", ["bytes32", "address", "bytes32"])
+for _name in ("confirmInstallation", "withdrawInstallation", "confirmChange", "cancelDisconnect", "confirmDisconnect"):
+    register_action_params(_name, ["bytes32", "bytes32"])
+register_action_params("orderChange", ["uint8", "bytes32", "bytes32"])
+register_action_params("orderChanges", ["uint8", "bytes32[]", "bytes32"])
+register_action_params("confirmChanges", ["bool", "bytes32[]", "bytes32"])
+register_action_params("orderDisconnect", ["bytes32", "uint256", "bytes32"])
+register_action_params("billAccount", ["address", "bytes32"])
+register_action_params("setTerms", [TERMS_TYPE])
+for _name in ("fundInvoice", "releaseInvoice", "refundInvoice", "reclaimInvoice"):
+    register_action_params(_name, ["uint256"])
+
+
+class MacdKind(IntEnum):
+    """Mirrors ``IOperatorAgreement.MacdKind``."""
+
+    MOVE = 0
+    ADD = 1
+    CHANGE = 2
+    DELETE = 3
+
+    @classmethod
+    def parse(cls, value: str | int | MacdKind) -> MacdKind:
+        if isinstance(value, MacdKind):
+            return value
+        if isinstance(value, int):
+            return cls(value)
+        try:
+            return cls[value.upper()]
+        except KeyError:
+            raise ConfigurationError(f"unknown MACD kind {value!r} (move, add, change or delete)") from None
+
+
+class InvoiceStatus(IntEnum):
+    """Mirrors ``IEscrowPayment.Status``."""
+
+    NONE = 0
+    ISSUED = 1
+    FUNDED = 2
+    RELEASED = 3
+    REFUNDED = 4
+    CANCELLED = 5
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True)
+class Terms:
+    """The agreement's terms: token, payment days and the tariff (signed base units)."""
+
+    token: str
+    payment_days: int
+    installation: int
+    move: int
+    add: int
+    change: int
+    delete: int
+    disconnect: int
+
+    def tariff(self, kind: MacdKind | str) -> int:
+        return int(getattr(self, MacdKind.parse(kind).name.lower()))
+
+    def to_tuple(self) -> tuple[Any, ...]:
+        return (
+            self.token,
+            self.payment_days,
+            self.installation,
+            self.move,
+            self.add,
+            self.change,
+            self.delete,
+            self.disconnect,
+        )
+
+
+@dataclass(frozen=True)
+class Service:
+    """What the agreement knows of an asset it serves."""
+
+    customer: str | None
+    install_invoice: int
+    pending_delete: bool
+    non_payment: bool
+
+
+@dataclass(frozen=True)
+class Account:
+    """A customer's running account for the current billing period."""
+
+    customer: str
+    balance: int  # accrued charges minus credits not yet billed
+    period: int
+    lines: int
+    opened_at: int
+
+
+@dataclass(frozen=True)
+class Invoice:
+    id: int
+    payer: str
+    payee: str
+    token: str
+    amount: int
+    credited: int  # settled by credit notes at issuance: the payer funds amount - credited
+    due_date: int
+    funded_at: int
+    status: InvoiceStatus
+    hold: bool  # the funds wait in escrow for a confirmation
+    subject: bytes
+    ref: bytes
+
+    @property
+    def to_fund(self) -> int:
+        return self.amount - self.credited
+
+    @classmethod
+    def from_view(cls, v: Sequence[Any]) -> Invoice:
+        return cls(
+            id=int(v[0]),
+            payer=to_address(v[1]),
+            payee=to_address(v[2]),
+            token=to_address(v[3]),
+            amount=int(v[4]),
+            credited=int(v[5]),
+            due_date=int(v[6]),
+            funded_at=int(v[7]),
+            status=InvoiceStatus(v[8]),
+            hold=bool(v[9]),
+            subject=bytes(v[10]),
+            ref=bytes(v[11]),
+        )
+
+
+@dataclass(frozen=True)
+class PaymentReceipt:
+    invoice_id: int
+    amount: int
+    paid_at: int
+    ref: bytes
+
+
+@dataclass(frozen=True)
+class FlowResult:
+    """An agreement action's outcome: the action, its events, and what it charged or issued."""
+
+    result: ActionResult
+    events: tuple[Event, ...]
+    invoice_id: int = 0
+    charge: int = 0
+
+    @property
+    def tx_hash(self) -> str:
+        return self.result.receipt.tx_hash
+
+
+def _invoice_not_found(invoice_id: int) -> Exception:
+    return contract_error_class("EscrowUnknownInvoice")("EscrowUnknownInvoice", {"invoiceId": invoice_id})
+
+
+class AgreementAPI:
+    """Installation, MACD, disconnect and billing under the operator agreement."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self.contract = client.contract("OperatorAgreement")
+        self.escrow_contract = client.contract("EscrowPayment")
+        self.constitution = client.constitution
+
+    def _flow(self, action: str, params: Sequence[Any], ref: Ref) -> FlowResult:
+        result = self.constitution.execute_action(action, params, ref)
+        events = tuple(self.contract.events(result.receipt)) + tuple(self.escrow_contract.events(result.receipt))
+        invoice_id = next((int(e["invoiceId"]) for e in events if "invoiceId" in e.args and e["invoiceId"]), 0)
+        charge = next((int(e["charge"]) for e in events if "charge" in e.args), 0)
+        return FlowResult(result, events, invoice_id, charge)
+
+    # -- reads -----------------------------------------------------------------------------------
+
+    def terms(self) -> Terms:
+        token, days, *tariff = self.contract.call("terms")
+        return Terms(to_address(token), int(days), *(int(t) for t in tariff))
+
+    @property
+    def operator(self) -> str:
+        return to_address(self.contract.call("operator"))
+
+    def service(self, asset: str | bytes) -> Service:
+        customer, invoice, pending_delete, non_payment = self.contract.call("serviceOf", asset_id(asset))
+        who = None if int(str(customer), 16) == 0 else to_address(customer)
+        return Service(who, int(invoice), bool(pending_delete), bool(non_payment))
+
+    def account(self, customer: str) -> Account:
+        address = to_address(customer, "customer")
+        balance, period, lines, opened_at = self.contract.call("accountOf", address)
+        return Account(address, int(balance), int(period), int(lines), int(opened_at))
+
+    # -- installation ----------------------------------------------------------------------------
+
+    def request_installation(
+        self, asset: str | bytes, customer: str | None = None, *, details_hash: bytes = ZERO32, ref: Ref = None
+    ) -> FlowResult:
+        """A verified installation request for a registered twin (refused if the twin is already
+        installed or has an open request: ``AgreementDuplicateInstallation``). The twin goes to
+        PendingInstallation and, unless installation is free, an invoice for the tariff is issued
+        to the customer, held in escrow. ``customer`` defaults to this member (a customer may only
+        request for itself)."""
+        who = to_address(customer or self.client.address or "", "customer")
+        return self._flow("requestInstallation", (asset_id(asset), who, details_hash), ref)
+
+    def confirm_installation(self, asset: str | bytes, *, details_hash: bytes = ZERO32, ref: Ref = None) -> FlowResult:
+        """The operator confirms the installation: the invoice must be funded
+        (``AgreementNotFunded``); the twin becomes Active and the money goes to the operator."""
+        return self._flow("confirmInstallation", (asset_id(asset), details_hash), ref)
+
+    def withdraw_installation(self, asset: str | bytes, *, details_hash: bytes = ZERO32, ref: Ref = None) -> FlowResult:
+        """Call the installation off: the invoice is cancelled (or refunded if funded)."""
+        return self._flow("withdrawInstallation", (asset_id(asset), details_hash), ref)
+
+    # -- MACD ------------------------------------------------------------------------------------
+
+    def request_change(
+        self,
+        kind: MacdKind | str,
+        assets: str | bytes | Sequence[str | bytes],
+        *,
+        details_hash: bytes = ZERO32,
+        ref: Ref = None,
+    ) -> list[FlowResult]:
+        """Order a MACD change on one Active twin or many (of one customer): each goes
+        PendingChange and the tariff is accrued on the customer's running account (a batch
+        records its total once). Many assets go in calls of at most 256."""
+        k = MacdKind.parse(kind)
+        if isinstance(assets, str | bytes):
+            return [self._flow("orderChange", (int(k), asset_id(assets), details_hash), ref)]
+        ids = [asset_id(a) for a in assets]
+        if not ids:
+            raise ConfigurationError("no assets to change")
+        return [
+            self._flow("orderChanges", (int(k), ids[i : i + MAX_BATCH], details_hash), ref if i == 0 else None)
+            for i in range(0, len(ids), MAX_BATCH)
+        ]
+
+    def confirm_change(
+        self,
+        assets: str | bytes | Sequence[str | bytes],
+        *,
+        deletions: bool = False,
+        details_hash: bytes = ZERO32,
+        ref: Ref = None,
+    ) -> list[FlowResult]:
+        """Confirm pending changes: the twins go back to Active (Inactive for a delete; a batch
+        is all deletes, ``deletions=True``, or none)."""
+        if isinstance(assets, str | bytes):
+            return [self._flow("confirmChange", (asset_id(assets), details_hash), ref)]
+        ids = [asset_id(a) for a in assets]
+        if not ids:
+            raise ConfigurationError("no assets to confirm")
+        return [
+            self._flow("confirmChanges", (deletions, ids[i : i + MAX_BATCH], details_hash), ref if i == 0 else None)
+            for i in range(0, len(ids), MAX_BATCH)
+        ]
+
+    # -- disconnect ------------------------------------------------------------------------------
+
+    def request_disconnect(
+        self,
+        asset: str | bytes,
+        *,
+        overdue_invoice: int = 0,
+        details_hash: bytes = ZERO32,
+        ref: Ref = None,
+    ) -> FlowResult:
+        """Order a disconnect: by the customer (no invoice), or by the operator for non-payment,
+        naming an invoice of that customer that is overdue now (``AgreementNotOverdue`` before)."""
+        return self._flow("orderDisconnect", (asset_id(asset), int(overdue_invoice), details_hash), ref)
+
+    def cancel_disconnect(self, asset: str | bytes, *, details_hash: bytes = ZERO32, ref: Ref = None) -> FlowResult:
+        return self._flow("cancelDisconnect", (asset_id(asset), details_hash), ref)
+
+    def confirm_disconnect(self, asset: str | bytes, *, details_hash: bytes = ZERO32, ref: Ref = None) -> FlowResult:
+        """The twin becomes Inactive; the customer's account is billed as its final charge
+        (an invoice, or a credit note when credits exceed charges)."""
+        return self._flow("confirmDisconnect", (asset_id(asset), details_hash), ref)
+
+    # -- billing and terms ------------------------------------------------------------------------
+
+    def bill(self, customer: str, *, details_hash: bytes = ZERO32, ref: Ref = None) -> FlowResult:
+        """Close the customer's billing period into one invoice (or a credit note)."""
+        return self._flow("billAccount", (to_address(customer, "customer"), details_hash), ref)
+
+    def propose_terms(self, terms: Terms, *, ref: Ref = None) -> ActionResult:
+        """Propose new terms (setTerms; in the example consortium operator and customer vote)."""
+        return self.constitution.execute_action("setTerms", (terms.to_tuple(),), ref)
+
+
+class EscrowAPI:
+    """Invoices in escrow: list, fund, release, refund, reclaim; receipts and balances."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self.contract = client.contract("EscrowPayment")
+        self.constitution = client.constitution
+        self._tokens: dict[str, Contract] = {}
+        self._decimals: dict[str, int] = {}
+
+    # -- the token ------------------------------------------------------------------------------
+
+    def token(self, address: str | None = None) -> Contract:
+        """An ERC-20 binding (default: the agreement's settlement token)."""
+        address = to_address(address) if address else self.settlement_token
+        if address not in self._tokens:
+            self._tokens[address] = Contract("SettlementToken", address, self.client.rpc, self.client.sender)
+        return self._tokens[address]
+
+    @property
+    def settlement_token(self) -> str:
+        return to_address(self.client.contract("OperatorAgreement").call("terms")[0])
+
+    def decimals(self, token: str | None = None) -> int:
+        contract = self.token(token)
+        if contract.address not in self._decimals:
+            self._decimals[contract.address] = int(contract.call("decimals"))
+        return self._decimals[contract.address]
+
+    def format(self, amount: int, token: str | None = None) -> str:
+        """``amount`` base units in whole tokens, with the symbol: ``250.00 TSD``."""
+        decimals = self.decimals(token)
+        symbol = self.token(token).call("symbol")
+        value = Decimal(amount).scaleb(-decimals).quantize(Decimal(1).scaleb(-min(decimals, 2)))
+        return f"{value:,} {symbol}"
+
+    def balance(self, who: str, token: str | None = None) -> int:
+        return int(self.token(token).call("balanceOf", to_address(who)))
+
+    def balances(self, who: Sequence[str], token: str | None = None) -> dict[str, int]:
+        """Token balances of many accounts in one round trip."""
+        addresses = [to_address(w) for w in who]
+        values = self.token(token).call_many("balanceOf", [(a,) for a in addresses])
+        return {a: int(v) for a, v in zip(addresses, values, strict=True)}
+
+    # -- reads ------------------------------------------------------------------------------------
+
+    def invoice(self, invoice_id: int) -> Invoice:
+        found = Invoice.from_view(self.contract.call("invoice", int(invoice_id)))
+        if found.status is InvoiceStatus.NONE:
+            raise _invoice_not_found(int(invoice_id))
+        return found
+
+    def invoices(
+        self, *, payer: str | None = None, payee: str | None = None, status: InvoiceStatus | str | None = None
+    ) -> list[Invoice]:
+        """Invoices of a payer, of a payee, or all (oldest first), optionally of one status."""
+        if payer and payee:
+            raise ConfigurationError("filter by payer or by payee, not both")
+        if payer or payee:
+            party = to_address(payer or payee or "")
+            count_fn, page_fn = (
+                ("payerInvoiceCount", "invoicesOfPayer")
+                if payer
+                else (
+                    "payeeInvoiceCount",
+                    "invoicesOfPayee",
+                )
+            )
+            count = int(self.contract.call(count_fn, party))
+            pages = self.contract.call_many(page_fn, [(party, off, 100) for off in range(0, count, 100)])
+            ids = [int(i) for page in pages for i in page]
+        else:
+            ids = list(range(1, int(self.contract.call("invoiceCount")) + 1))
+        views = self.contract.call_many("invoice", [(i,) for i in ids]) if ids else []
+        found = [Invoice.from_view(v) for v in views]
+        if status is not None:
+            wanted = InvoiceStatus[status.upper()] if isinstance(status, str) else status
+            found = [i for i in found if i.status is wanted]
+        return found
+
+    def is_overdue(self, invoice_id: int) -> bool:
+        return bool(self.contract.call("isOverdue", int(invoice_id)))
+
+    def reclaimable_at(self, invoice_id: int) -> int:
+        return int(self.contract.call("reclaimableAt", int(invoice_id)))
+
+    def receipt(self, invoice_id: int) -> PaymentReceipt | None:
+        """The receipt of a released invoice (None before it was paid to its payee)."""
+        invoice, amount, paid_at, ref = self.contract.call("receipt", int(invoice_id))
+        return None if int(paid_at) == 0 else PaymentReceipt(int(invoice), int(amount), int(paid_at), bytes(ref))
+
+    def credit(self, payer: str, payee: str, token: str | None = None) -> int:
+        """Credit notes not yet applied: what ``payee`` owes ``payer`` off their next invoices."""
+        return int(self.contract.call("creditOf", to_address(payer), to_address(payee), self.token(token).address))
+
+    # -- money moves ------------------------------------------------------------------------------
+
+    def fund(self, invoice_id: int, *, ref: Ref = None) -> ActionResult:
+        """Pay an invoice into escrow (as its payer): approves the escrow for the amount due if
+        the allowance is short, then funds."""
+        invoice = self.invoice(invoice_id)
+        token = self.token(invoice.token)
+        owner = to_address(self.client.address or "", "payer")
+        allowance = int(token.call("allowance", owner, self.contract.address))
+        if allowance < invoice.to_fund:
+            token.transact("approve", self.contract.address, invoice.to_fund)
+        return self.constitution.execute_action("fundInvoice", (int(invoice_id),), ref)
+
+    def release(self, invoice_id: int, *, ref: Ref = None) -> ActionResult:
+        """The payer releases escrowed funds to the payee (without waiting for a confirmation)."""
+        return self.constitution.execute_action("releaseInvoice", (int(invoice_id),), ref)
+
+    def refund(self, invoice_id: int, *, ref: Ref = None) -> ActionResult:
+        """The payee gives escrowed funds back (or cancels an invoice not yet funded)."""
+        return self.constitution.execute_action("refundInvoice", (int(invoice_id),), ref)
+
+    def reclaim(self, invoice_id: int, *, ref: Ref = None) -> ActionResult:
+        """The payer takes back a funded invoice whose confirmation never came, once the
+        confirmation window has passed (``EscrowReclaimTooEarly`` before)."""
+        return self.constitution.execute_action("reclaimInvoice", (int(invoice_id),), ref)
+
+    def mint(self, to: str, amount: int) -> None:
+        """Local networks: mint settlement tokens (only the token's owner, the deployer, may)."""
+        self.token().transact("mint", to_address(to), int(amount))

@@ -1,0 +1,357 @@
+"""Operations staff's commands for the operator agreement: ``install``, ``macd``, ``disconnect``
+and ``invoice``. Registered on the main group by :mod:`telcochain.cli`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from telcochain import output
+from telcochain.agreement import FlowResult, Invoice, InvoiceStatus, MacdKind
+from telcochain.cli import (
+    CONTEXT,
+    Group,
+    Session,
+    json_option,
+    main,
+    reader_options,
+    ref_option,
+    report_action,
+    resolve_member,
+    show_time,
+    signer_options,
+)
+from telcochain.client import Client
+from telcochain.types import show_bytes32
+
+
+def _flow_json(flow: FlowResult) -> dict[str, Any]:
+    r = flow.result
+    return {
+        "action": r.action,
+        "status": r.status,
+        "ref": show_bytes32(r.ref),
+        "tx_hash": r.receipt.tx_hash,
+        "block": r.receipt.block_number,
+        "invoice_id": flow.invoice_id or None,
+        "charge": flow.charge,
+        "events": [e.name for e in flow.events],
+    }
+
+
+def _report(client: Client, flows: list[FlowResult], as_json: bool, what: str) -> None:
+    if as_json:
+        output.emit_json([_flow_json(f) for f in flows] if len(flows) > 1 else _flow_json(flows[0]))
+        return
+    for flow in flows:
+        extra = []
+        if flow.charge:
+            extra.append(("charge " if flow.charge > 0 else "credit ") + client.escrow.format(abs(flow.charge)))
+        if flow.invoice_id:
+            extra.append(f"invoice #{flow.invoice_id}")
+        tail = f"; {', '.join(extra)}" if extra else ""
+        output.done(f"{what}{tail} (tx {flow.tx_hash}, block {flow.result.receipt.block_number})")
+
+
+# -- install ----------------------------------------------------------------------------------
+
+
+@main.group(cls=Group, context_settings=CONTEXT)
+def install() -> None:
+    """Installation under the operator agreement: request, confirm (once paid), withdraw."""
+
+
+@install.command("request")
+@click.argument("asset")
+@click.option("--customer", help="The customer (member name or address) [default: you].")
+@ref_option
+@signer_options
+@json_option
+def install_request(asset: str, customer: str | None, ref: str | None, session: Session, as_json: bool) -> None:
+    """Request the installation of ASSET (a registered twin): it goes PendingInstallation and an
+    invoice for the installation tariff is held in escrow until the installation is confirmed."""
+    client = session.signer()
+    who = resolve_member(client, customer) if customer else None
+    flow = client.agreement.request_installation(asset, who, ref=ref)
+    _report(client, [flow], as_json, f"installation of {asset} requested")
+
+
+@install.command("confirm")
+@click.argument("asset")
+@ref_option
+@signer_options
+@json_option
+def install_confirm(asset: str, ref: str | None, session: Session, as_json: bool) -> None:
+    """Confirm the installation of ASSET (its invoice must be funded): Active, money released."""
+    client = session.signer()
+    flow = client.agreement.confirm_installation(asset, ref=ref)
+    _report(client, [flow], as_json, f"{asset} installed and Active, payment released to the operator")
+
+
+@install.command("withdraw")
+@click.argument("asset")
+@ref_option
+@signer_options
+@json_option
+def install_withdraw(asset: str, ref: str | None, session: Session, as_json: bool) -> None:
+    """Call off the installation of ASSET: its invoice is cancelled, or refunded if funded."""
+    client = session.signer()
+    _report(
+        client, [client.agreement.withdraw_installation(asset, ref=ref)], as_json, f"installation of {asset} withdrawn"
+    )
+
+
+# -- macd --------------------------------------------------------------------------------------
+
+
+@main.group(cls=Group, context_settings=CONTEXT)
+def macd() -> None:
+    """MACD changes (move, add, change, delete) on Active twins, charged on the running account."""
+
+
+def _macd_command(kind: MacdKind) -> None:
+    @macd.command(kind.name.lower())
+    @click.argument("assets", metavar="ASSET...", nargs=-1, required=True)
+    @ref_option
+    @signer_options
+    @json_option
+    def command(assets: tuple[str, ...], ref: str | None, session: Session, as_json: bool) -> None:
+        client = session.signer()
+        flows = client.agreement.request_change(kind, assets[0] if len(assets) == 1 else list(assets), ref=ref)
+        label = assets[0] if len(assets) == 1 else f"{len(assets)} assets"
+        _report(client, flows, as_json, f"{kind.name.lower()} ordered for {label} (PendingChange)")
+
+    command.__doc__ = (
+        f"Order a MACD {kind.name.lower()} on ASSET... (one customer's Active twins; many go in "
+        "batches of up to 256 per transaction); the tariff accrues on the customer's account."
+    )
+
+
+for _kind in MacdKind:
+    _macd_command(_kind)
+
+
+@macd.command("confirm")
+@click.argument("assets", metavar="ASSET...", nargs=-1, required=True)
+@click.option("--deletions", is_flag=True, help="The pending changes are deletes (the twins go Inactive).")
+@ref_option
+@signer_options
+@json_option
+def macd_confirm(assets: tuple[str, ...], deletions: bool, ref: str | None, session: Session, as_json: bool) -> None:
+    """Confirm pending MACD changes: the twins go back to Active (Inactive after a delete)."""
+    client = session.signer()
+    many = len(assets) > 1
+    flows = client.agreement.confirm_change(list(assets) if many else assets[0], deletions=deletions, ref=ref)
+    label = f"{len(assets)} changes" if many else f"change of {assets[0]}"
+    _report(client, flows, as_json, f"{label} confirmed")
+
+
+# -- disconnect ---------------------------------------------------------------------------------
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("asset")
+@click.option("--non-payment", is_flag=True, help="As the operator: for an overdue invoice of the customer.")
+@click.option("--invoice", "invoice_id", type=click.IntRange(1), help="The overdue invoice [default: found].")
+@click.option("--confirm", "confirm", is_flag=True, help="Confirm a pending disconnect: Inactive, final bill.")
+@click.option("--cancel", "cancel", is_flag=True, help="Cancel a pending disconnect.")
+@ref_option
+@signer_options
+@json_option
+def disconnect(
+    asset: str,
+    non_payment: bool,
+    invoice_id: int | None,
+    confirm: bool,
+    cancel: bool,
+    ref: str | None,
+    session: Session,
+    as_json: bool,
+) -> None:
+    """Disconnect ASSET: ordered by the customer, or by the operator for non-payment (refused
+    while no invoice of that customer is overdue); then --confirm (Inactive, final charges billed)."""
+    if sum((confirm, cancel, non_payment or invoice_id is not None)) > 1:
+        raise click.UsageError("--confirm, --cancel and --non-payment exclude one another")
+    client = session.signer()
+    if confirm:
+        flow = client.agreement.confirm_disconnect(asset, ref=ref)
+        _report(client, [flow], as_json, f"{asset} disconnected (Inactive), final charges billed")
+        return
+    if cancel:
+        _report(
+            client, [client.agreement.cancel_disconnect(asset, ref=ref)], as_json, f"disconnect of {asset} cancelled"
+        )
+        return
+    overdue = 0
+    if non_payment or invoice_id is not None:
+        overdue = invoice_id or _overdue_invoice(client, asset)
+    flow = client.agreement.request_disconnect(asset, overdue_invoice=overdue, ref=ref)
+    why = f" for non-payment of invoice #{overdue}" if overdue else ""
+    _report(client, [flow], as_json, f"disconnect of {asset} ordered{why} (PendingDisconnect)")
+
+
+def _overdue_invoice(client: Client, asset: str) -> int:
+    customer = client.agreement.service(asset).customer
+    if customer is None:
+        raise click.ClickException(f"{asset} was never installed under the agreement: no customer to check")
+    unpaid = client.escrow.invoices(payer=customer, status=InvoiceStatus.ISSUED)
+    for invoice in unpaid:
+        if client.escrow.is_overdue(invoice.id):
+            return invoice.id
+    raise click.ClickException(f"no invoice of {customer} is overdue: a non-payment disconnect is not allowed yet")
+
+
+# -- invoice ------------------------------------------------------------------------------------
+
+
+@main.group(cls=Group, context_settings=CONTEXT)
+def invoice() -> None:
+    """Invoices in escrow: list, show, pay; release, refund, reclaim; bill a customer's account."""
+
+
+def _invoice_json(client: Client, inv: Invoice) -> dict[str, Any]:
+    return {
+        "id": inv.id,
+        "payer": inv.payer,
+        "payee": inv.payee,
+        "token": inv.token,
+        "amount": inv.amount,
+        "credited": inv.credited,
+        "to_fund": inv.to_fund,
+        "due_date": inv.due_date,
+        "overdue": inv.status is InvoiceStatus.ISSUED and client.escrow.is_overdue(inv.id),
+        "status": inv.status.label,
+        "hold": inv.hold,
+        "subject": show_bytes32(inv.subject),
+        "ref": show_bytes32(inv.ref),
+    }
+
+
+@invoice.command("list")
+@click.option("--payer", help="Only invoices this member pays (name or address).")
+@click.option("--payee", help="Only invoices this member receives.")
+@click.option("--status", type=click.Choice([s.label for s in InvoiceStatus if s is not InvoiceStatus.NONE]))
+@reader_options
+@json_option
+def invoice_list(payer: str | None, payee: str | None, status: str | None, session: Session, as_json: bool) -> None:
+    """Invoices, oldest first."""
+    if payer and payee:
+        raise click.UsageError("filter by --payer or by --payee, not both")
+    client = session.reader()
+    found = client.escrow.invoices(
+        payer=resolve_member(client, payer) if payer else None,
+        payee=resolve_member(client, payee) if payee else None,
+        status=status,
+    )
+    if as_json:
+        output.emit_json([_invoice_json(client, i) for i in found])
+        return
+    names = {m.address: m.name for m in client.constitution.members()}
+    output.table(
+        "invoices",
+        ["#", "payer", "payee", "amount", "status", "due", "for", "ref"],
+        [
+            [
+                i.id,
+                names.get(i.payer, i.payer),
+                names.get(i.payee, i.payee),
+                client.escrow.format(i.amount, i.token),
+                i.status.label,
+                show_time(i.due_date),
+                show_bytes32(i.subject) if any(i.subject) else "-",
+                show_bytes32(i.ref),
+            ]
+            for i in found
+        ],
+    )
+
+
+@invoice.command("show")
+@click.argument("invoice_id", metavar="INVOICE", type=click.IntRange(1))
+@reader_options
+@json_option
+def invoice_show(invoice_id: int, session: Session, as_json: bool) -> None:
+    """One invoice, with its receipt once paid."""
+    client = session.reader()
+    inv = client.escrow.invoice(invoice_id)
+    paid = client.escrow.receipt(invoice_id)
+    if as_json:
+        data = _invoice_json(client, inv)
+        data["receipt"] = None if paid is None else {"amount": paid.amount, "paid_at": paid.paid_at}
+        output.emit_json(data)
+        return
+    names = {m.address: m.name for m in client.constitution.members()}
+    overdue = inv.status is InvoiceStatus.ISSUED and client.escrow.is_overdue(inv.id)
+    rows = [
+        ("payer", names.get(inv.payer, inv.payer)),
+        ("payee", names.get(inv.payee, inv.payee)),
+        ("amount", client.escrow.format(inv.amount, inv.token)),
+        ("credited", client.escrow.format(inv.credited, inv.token)),
+        ("status", inv.status.label + (" (OVERDUE)" if overdue else "")),
+        ("due", show_time(inv.due_date)),
+        ("held for confirmation", "yes" if inv.hold else "no"),
+        ("for", show_bytes32(inv.subject) if any(inv.subject) else "-"),
+        ("ref", show_bytes32(inv.ref)),
+    ]
+    if paid is not None:
+        rows.append(("receipt", f"{client.escrow.format(paid.amount, inv.token)} paid {show_time(paid.paid_at)}"))
+    output.pairs(f"invoice #{inv.id}", rows)
+
+
+@invoice.command("pay")
+@click.argument("invoice_id", metavar="INVOICE", type=click.IntRange(1))
+@ref_option
+@signer_options
+@json_option
+def invoice_pay(invoice_id: int, ref: str | None, session: Session, as_json: bool) -> None:
+    """Fund INVOICE as its payer (approves the escrow for the amount first if needed)."""
+    client = session.signer()
+    inv = client.escrow.invoice(invoice_id)
+    result = client.escrow.fund(invoice_id, ref=ref)
+    where = "into escrow until confirmation" if inv.hold else "to the payee"
+    report_action(
+        result, as_json, f"invoice #{invoice_id} paid: {client.escrow.format(inv.to_fund, inv.token)} {where}"
+    )
+
+
+@invoice.command("release")
+@click.argument("invoice_id", metavar="INVOICE", type=click.IntRange(1))
+@ref_option
+@signer_options
+@json_option
+def invoice_release(invoice_id: int, ref: str | None, session: Session, as_json: bool) -> None:
+    """As the payer: release escrowed funds of INVOICE to the payee."""
+    report_action(session.signer().escrow.release(invoice_id, ref=ref), as_json, f"invoice #{invoice_id} released")
+
+
+@invoice.command("refund")
+@click.argument("invoice_id", metavar="INVOICE", type=click.IntRange(1))
+@ref_option
+@signer_options
+@json_option
+def invoice_refund(invoice_id: int, ref: str | None, session: Session, as_json: bool) -> None:
+    """As the payee: give escrowed funds of INVOICE back (or cancel it if not funded)."""
+    report_action(session.signer().escrow.refund(invoice_id, ref=ref), as_json, f"invoice #{invoice_id} refunded")
+
+
+@invoice.command("reclaim")
+@click.argument("invoice_id", metavar="INVOICE", type=click.IntRange(1))
+@ref_option
+@signer_options
+@json_option
+def invoice_reclaim(invoice_id: int, ref: str | None, session: Session, as_json: bool) -> None:
+    """As the payer: take back a funded INVOICE never confirmed, after the confirmation window."""
+    report_action(session.signer().escrow.reclaim(invoice_id, ref=ref), as_json, f"invoice #{invoice_id} reclaimed")
+
+
+@invoice.command("bill")
+@click.argument("customer")
+@ref_option
+@signer_options
+@json_option
+def invoice_bill(customer: str, ref: str | None, session: Session, as_json: bool) -> None:
+    """Close CUSTOMER's billing period: its accrued MACD charges become one invoice (or a credit note)."""
+    client = session.signer()
+    flow = client.agreement.bill(resolve_member(client, customer), ref=ref)
+    _report(client, [flow], as_json, f"account of {customer} billed")

@@ -1,0 +1,74 @@
+"""`telcochain install|macd|disconnect|invoice`: the operator agreement as operations staff run it."""
+
+from __future__ import annotations
+
+import json
+
+OPERATOR, ACME, GLOBEX, CUSTOMER = range(4)
+
+
+def ok(result) -> str:
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def installed(as_member, asset: str) -> None:
+    ok(as_member(OPERATOR, "asset", "register", asset, "--kind", "ONT", "--serial", f"SN-{asset}"))
+    req = json.loads(ok(as_member(OPERATOR, "install", "request", asset, "--customer", "Initech Enterprise", "--json")))
+    ok(as_member(ACME, "asset", "transition", asset, "deliver"))
+    paid = ok(as_member(CUSTOMER, "invoice", "pay", str(req["invoice_id"])))
+    assert f"invoice #{req['invoice_id']} paid: 250.00 TSD into escrow until confirmation" in paid
+    confirmed = ok(as_member(OPERATOR, "install", "confirm", asset))
+    assert f"{asset} installed and Active" in confirmed
+
+
+def test_install_macd_bill_and_pay(as_member):
+    installed(as_member, "ONT-C1")
+    installed(as_member, "ONT-C2")
+    out = ok(as_member(OPERATOR, "macd", "change", "ONT-C1", "--ref", "MACD-7"))
+    assert "change ordered for ONT-C1 (PendingChange); charge 25.00 TSD" in out
+    ok(as_member(OPERATOR, "macd", "confirm", "ONT-C1"))
+    batch = json.loads(ok(as_member(OPERATOR, "macd", "move", "ONT-C1", "ONT-C2", "--json")))
+    assert batch["action"] == "orderChanges" and batch["charge"] == 160 * 10**6  # one transaction for both
+    assert "2 changes confirmed" in ok(as_member(OPERATOR, "macd", "confirm", "ONT-C1", "ONT-C2"))
+    billed = json.loads(ok(as_member(OPERATOR, "invoice", "bill", "Initech Enterprise", "--json")))
+    listed = json.loads(ok(as_member(CUSTOMER, "invoice", "list", "--payer", "Initech Enterprise", "--json")))
+    assert [i["status"] for i in listed] == ["released", "released", "issued"]
+    assert listed[-1]["id"] == billed["invoice_id"]
+    shown = json.loads(ok(as_member(CUSTOMER, "invoice", "show", str(billed["invoice_id"]), "--json")))
+    assert shown["overdue"] is False and shown["hold"] is False
+    ok(as_member(CUSTOMER, "invoice", "pay", str(billed["invoice_id"])))
+    table = ok(as_member(OPERATOR, "invoice", "list", "--payee", "Northwind Telecom"))
+    assert "Initech Enterprise" in table and "released" in table
+
+
+def test_non_payment_disconnect_needs_an_overdue_invoice(as_member, local_node):
+    import requests
+
+    installed(as_member, "ONT-NP")
+    ok(as_member(OPERATOR, "macd", "add", "ONT-NP"))
+    ok(as_member(OPERATOR, "macd", "confirm", "ONT-NP"))
+    ok(as_member(OPERATOR, "invoice", "bill", "Initech Enterprise"))
+    early = as_member(OPERATOR, "disconnect", "ONT-NP", "--non-payment")
+    assert early.exit_code == 1 and "is overdue" in early.output and len(early.output.strip().splitlines()) == 1
+    for method, params in (("evm_increaseTime", [31 * 86400]), ("evm_mine", [])):
+        requests.post(
+            local_node.rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params}, timeout=10
+        )
+    out = ok(as_member(OPERATOR, "disconnect", "ONT-NP", "--non-payment"))
+    assert "for non-payment of invoice #" in out and "PendingDisconnect" in out
+    done = ok(as_member(OPERATOR, "disconnect", "ONT-NP", "--confirm"))
+    assert "ONT-NP disconnected (Inactive)" in done
+    assert json.loads(ok(as_member(OPERATOR, "asset", "show", "ONT-NP", "--json")))["state"] == "Inactive"
+
+
+def test_agreement_errors_are_one_line(as_member):
+    installed(as_member, "ONT-E1")
+    dup = as_member(OPERATOR, "install", "request", "ONT-E1", "--customer", "Initech Enterprise")
+    assert dup.exit_code == 1 and dup.output.startswith("Error: reverted: AgreementDuplicateInstallation(")
+    denied = as_member(ACME, "macd", "delete", "ONT-E1")
+    assert denied.exit_code == 1 and "orderChange denied" in denied.output
+    missing = as_member(OPERATOR, "invoice", "show", "99")
+    assert missing.exit_code == 1 and "EscrowUnknownInvoice(invoiceId=99)" in missing.output
+    assert as_member(OPERATOR, "macd", "upgrade", "ONT-E1").exit_code == 2
+    assert as_member(OPERATOR, "disconnect", "ONT-E1", "--confirm", "--cancel").exit_code == 2

@@ -37,6 +37,7 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
         uint64 installInvoice;
         bool pendingDelete;
         bool nonPayment;
+        bool installing;
     }
 
     /// @dev One word per customer (never zero once the customer has had an installation).
@@ -114,10 +115,10 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
         if (caller != _OPERATOR && caller != customer) revert AgreementUnauthorized(caller);
         if (customer == _OPERATOR || !CONSTITUTION.isActiveMember(customer)) revert AgreementInvalidCustomer(customer);
         Service storage s = _services[assetId];
-        _checkInstallable(assetId, s.installInvoice);
-        _transition(assetId, _PENDING_INSTALLATION, ref, detailsHash);
+        if (!_checkInstallable(assetId, s)) _transition(assetId, _PENDING_INSTALLATION, ref, detailsHash);
         (uint256 invoiceId, uint256 charge) = _installationInvoice(customer, assetId, ref);
-        (s.customer, s.installInvoice, s.pendingDelete, s.nonPayment) = (customer, uint64(invoiceId), false, false);
+        (s.customer, s.installInvoice, s.pendingDelete, s.nonPayment, s.installing) =
+            (customer, uint64(invoiceId), false, false, true);
         Account storage acc = _accounts[customer];
         if (acc.period == 0) (acc.period, acc.openedAt) = (1, uint64(block.timestamp));
         emit InstallationRequested(assetId, customer, ref, caller, invoiceId, charge);
@@ -141,6 +142,7 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
         if (state == _DELIVERED) _transition(assetId, _ACTIVE, ref, detailsHash);
         else if (state != _ACTIVE) revert AgreementInvalidAssetState(assetId, state);
         if (invoiceId != 0) _executeInternal(_CONFIRM_INVOICE, ref, abi.encode(invoiceId));
+        s.installing = false;
         emit InstallationConfirmed(assetId, s.customer, ref, invoiceId);
     }
 
@@ -161,6 +163,7 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
         _transition(assetId, to, ref, detailsHash);
         uint256 invoiceId = s.installInvoice;
         if (invoiceId != 0 && _isOpen(invoiceId)) _executeInternal(_VOID_INVOICE, ref, abi.encode(invoiceId));
+        s.installing = false;
         emit InstallationWithdrawn(assetId, customer, ref, caller, to);
     }
 
@@ -436,12 +439,20 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
     }
 
     /// @dev Duplicate check: the twin is Planned or Inactive and no installation invoice is open.
-    function _checkInstallable(bytes32 assetId, uint256 open) private view {
+    /// @dev Whether `assetId` may get an installation request, and whether its twin is already
+    /// scheduled (PendingInstallation or Delivered: its order line ordered and delivered it) —
+    /// then the request does not move it. Planned or Inactive twins are moved to
+    /// PendingInstallation by the request. A second request while one is open (or for a twin in
+    /// any other state, e.g. Active) is {AgreementDuplicateInstallation}.
+    function _checkInstallable(bytes32 assetId, Service storage s) private view returns (bool scheduled) {
+        uint256 open = s.installInvoice;
         if (open != 0 && !_isOpen(open)) open = 0;
         uint8 state = uint8(REGISTRY.stateOf(assetId));
-        if (open != 0 || (state != _PLANNED && state != _INACTIVE)) {
-            revert AgreementDuplicateInstallation(assetId, state, open);
+        if (!s.installing && open == 0) {
+            if (state == _PLANNED || state == _INACTIVE) return false;
+            if (state == _PENDING_INSTALLATION || state == _DELIVERED) return true;
         }
+        revert AgreementDuplicateInstallation(assetId, state, open);
     }
 
     /// @dev The held invoice of an installation (none when the tariff is 0).

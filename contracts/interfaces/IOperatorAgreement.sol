@@ -220,7 +220,8 @@ interface IOperatorAgreement {
                                 ACTIONS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Installation request: duplicate check, twin Planned|Inactive → PendingInstallation,
+    /// @notice Installation request: duplicate check, twin Planned|Inactive → PendingInstallation
+    /// (a twin its order line already scheduled — PendingInstallation or Delivered — stays put),
     /// a held invoice for the installation tariff (due in `paymentDays`).
     function requestInstallation(address caller, bytes32 ref, bytes calldata params) external;
 

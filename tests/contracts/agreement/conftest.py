@@ -103,7 +103,12 @@ AGREEMENT_PERMISSIONS: dict[str, tuple[str, ...]] = {
 MEMBERS = ("operator", "vendor", "customer", "customer2")
 ESCROW_PUBLIC = ("fundInvoice", "releaseInvoice", "refundInvoice", "reclaimInvoice")
 ESCROW_INTERNAL = ("issueInvoice", "confirmInvoice", "voidInvoice", "issueCreditNote")
-REGISTRY_ACTIONS = {"register": ("operator",), "bindSerial": ("operator",), "deliver": ("vendor",)}
+REGISTRY_ACTIONS = {
+    "register": ("operator",),
+    "bindSerial": ("operator",),
+    "deliver": ("vendor",),
+    "scheduleInstallation": ("operator",),  # as an order line does it (OrderBook), outside the agreement
+}
 REGISTRY_INTERNAL = ("transition", "transitionBatch")
 
 

@@ -5,6 +5,7 @@ never moving between the parties."""
 from __future__ import annotations
 
 from conftest import action_id, ref
+from eth_abi import encode
 
 from .conftest import (
     DAY,
@@ -264,3 +265,21 @@ def test_module_entry_points_only_for_constitution(deal):
     with ape.reverts():
         d.escrow.fundInvoice(d.customer, ref("x"), b"", sender=d.customer)
     assert action_id("setTerms")
+
+
+def test_a_twin_scheduled_by_its_order_line_is_installed_without_moving_it(deal):
+    """The order's device line already moved the twin (PendingInstallation, then Delivered):
+    the request charges and holds the invoice but does not move it; a second request is refused."""
+    d = deal
+    a = d.register("ordered-1")
+    d.act("scheduleInstallation", encode(["bytes32", "bytes32"], [a, b"\0" * 32]), sender=d.operator)
+    d.deliver("ordered-1")
+    assert d.state("ordered-1") is AssetState.DELIVERED
+    receipt = d.request_installation("ordered-1")
+    assert d.state("ordered-1") is AssetState.DELIVERED  # not moved back
+    invoice_id = named(receipt, "InstallationRequested")[0].invoiceId
+    with reverts_with("AgreementDuplicateInstallation", assetId=a, state=int(AssetState.DELIVERED)):
+        d.request_installation("ordered-1")
+    d.fund(invoice_id)
+    d.confirm_installation("ordered-1")
+    assert d.state("ordered-1") is AssetState.ACTIVE and d.status(invoice_id) is Status.RELEASED

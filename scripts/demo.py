@@ -17,20 +17,22 @@ from eth_account import Account
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
-from telcochain import Client, PermissionDenied, TelcochainError
-from telcochain.assets import AssetState
+from telcochain import Client, PermissionDenied, TelcochainError, trustkeys
+from telcochain.agreement import InvoiceStatus
 from telcochain.cli_orders import order_tree
 from telcochain.consortium import load_consortium
 from telcochain.deployment import Deployment
 from telcochain.errors import (
-    AssetNotFound,
+    AgreementNotOverdue,
     AssetSerialRequired,
     ConstitutionInvalidTrustKey,
     NodeError,
+    NotDisclosedToYou,
     OrderProjectNotFound,
 )
 from telcochain.node import DEV_MNEMONIC, LocalNode, NodeConfig
 from telcochain.orders import ChangePolicy, DeviceLine, Revision
+from telcochain.trustkeys import KeyRing, dev_keyring, dev_trust_key
 from telcochain.types import show_bytes32
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,38 +94,17 @@ def ensure_deployment(rpc_url: str) -> Deployment:
     return Deployment.load(manifest)
 
 
-def install_twin(operator: Client, vendor: Client, twin: str) -> None:
-    """Drive the twin to Active from wherever it is: a demo interrupted halfway picks up where it stopped."""
-    try:
-        asset = operator.assets.get(twin)
-        if asset.state is not AssetState.ACTIVE:
-            console.print(f"{twin} was left {asset.state.label} by an earlier run: carrying on from there")
-    except AssetNotFound:
-        operator.assets.register(twin, "ONT", root_id="PRJ-INITECH-HQ", order_id="CRM-000451", ref="TWIN-REG")
-        console.print(f"Northwind registers {twin} (Planned), linked to project PRJ-INITECH-HQ / order CRM-000451")
-        asset = operator.assets.get(twin)
-    if asset.state is AssetState.PLANNED:
-        operator.assets.schedule_installation(twin, ref="WO-1001")
-        console.print("Northwind schedules the installation")
-        asset = operator.assets.get(twin)
-    if asset.state is AssetState.PENDING_INSTALLATION:
-        vendor.assets.deliver(twin, ref="DLV-88")
-        console.print("Acme Networks delivers the device on site")
-        asset = operator.assets.get(twin)
-    if asset.state is not AssetState.DELIVERED:
-        console.print(f"{twin} is {asset.state.label}")
-        return
-    if asset.serial_hash is None:
-        try:
-            operator.assets.commission(twin)
-        except AssetSerialRequired:
-            console.print("[red]commission refused[/red]: a twin cannot become Active without its device serial")
-        bind = vendor.assets.bind_serial(twin, "ACME-ONT-7731-XK", ref="SERIAL-7731")
-        console.print(f"Acme proposes the serial (only its salted hash goes on chain): proposal #{bind.proposal_id}")
-        vote = operator.constitution.vote(bind.proposal_id, approve=True, ref="SERIAL-OK")
-        console.print(f"Northwind approves → {vote.proposal.status.name.lower()}: serial bound")
-    operator.assets.commission(twin, ref="WO-1001-DONE")
-    console.print(f"Northwind commissions {twin}: Active")
+DEMO_KEY_FILE = ROOT / ".telcochain" / "demo" / "initech.trustkeys"
+DEMO_KEY_PASSWORD = "demo only: a real member keeps this secret"
+
+
+def initech_keyring() -> KeyRing:
+    """Initech's key file: created on the first run from its development key, rotated on each."""
+    if DEMO_KEY_FILE.exists():
+        return trustkeys.load(DEMO_KEY_FILE, DEMO_KEY_PASSWORD)
+    ring = KeyRing.from_private_keys(dev_trust_key(bytes(dev_account(3).key)))
+    ring.save(DEMO_KEY_FILE, password=DEMO_KEY_PASSWORD, kdf=trustkeys.KdfParams.interactive())
+    return trustkeys.load(DEMO_KEY_FILE, DEMO_KEY_PASSWORD)
 
 
 def demo_run(operator: Client) -> int:
@@ -153,7 +134,8 @@ def multi_site_order(op: Client, acme: Client, globex: Client, customer: Client,
         ("BR2-SDWAN", DeviceLine(f"{run}-BR2-RTR", "BR2-SDWAN", globex.address, "SDWAN-E1", 1, asset=f"RTR-BR2-{run}")),
     ]
     for service, line in sites:
-        op.assets.register(str(line.asset), "CPE", root_id=project, order_id=order)
+        serial = None if service == "HQ-FIBRE" else f"SN-{line.asset}"  # HQ's serial is agreed by vote later
+        op.assets.register(str(line.asset), "CPE", serial=serial, root_id=project, order_id=order)
         op.orders.add_service(order, service)
         op.orders.add_device_line(order, line)
     console.print(
@@ -162,6 +144,181 @@ def multi_site_order(op: Client, acme: Client, globex: Client, customer: Client,
     )
     show_order(customer, order)
     return order
+
+
+def site_details(op: Client, acme: Client, globex: Client, customer: Client, order: str) -> None:
+    """Seed 001's visibility constraints, M1 → M2 → M3, on the order: each sees only what it was shown."""
+    m1 = op.details.disclose(
+        order, {"site": "Initech HQ, 12 Leeds Rd, floor 3", "access": "badge 4471"}, ["Acme Networks"]
+    )
+    m2 = acme.details.disclose(order, {"ont_model": "XGS-PON ONT X200", "firmware": "4.2.1"}, ["Initech Enterprise"])
+    m3 = customer.details.disclose(
+        order, {"acceptance": "install window Tue 9-12"}, ["Northwind Telecom", "Acme Networks"]
+    )
+    readers = {"Northwind": op, "Acme": acme, "Globex": globex, "Initech": customer}
+    grid = Table(title=f"encrypted details on {order}: who can read what", title_justify="left")
+    grid.add_column("disclosure", no_wrap=True)
+    for name in readers:
+        grid.add_column(name, no_wrap=True)
+    for label, disclosed in (
+        ("M1 Northwind: site address", m1),
+        ("M2 Acme: device model", m2),
+        ("M3 Initech: acceptance", m3),
+    ):
+        row = [label]
+        for reader in readers.values():
+            try:
+                reader.details.read(disclosed.ref)
+                row.append("[green]reads it")
+            except NotDisclosedToYou:
+                row.append("[dim]hidden")
+        grid.add_row(*row)
+    console.print(grid)
+    console.print(
+        f"on chain: ciphertext, a key wrapped per reader, and only the commitment "
+        f"0x{m1.details_hash.hex()[:16]}… (keccak of salt + details); each reader checks the plaintext against it"
+    )
+
+
+def installations(op: Client, acme: Client, globex: Client, customer: Client, run: int) -> None:
+    """The three sites installed under the operator agreement, paid through escrow."""
+    vendors = {f"{run}-HQ-ONT": acme, f"{run}-BR1-ONT": acme, f"{run}-BR2-RTR": globex}
+    twins = {f"{run}-HQ-ONT": f"ONT-HQ-{run}", f"{run}-BR1-ONT": f"ONT-BR1-{run}", f"{run}-BR2-RTR": f"RTR-BR2-{run}"}
+    grid = Table(title="installations under the operator agreement", title_justify="left")
+    for column in ("twin", "invoice", "amount", "paid by Initech", "state", "invoice now"):
+        grid.add_column(column, no_wrap=True)
+    for line, twin in twins.items():
+        vendors[line].orders.deliver(line, ref=f"DLV-{twin}")  # the order line: twin Delivered
+        requested = customer.agreement.request_installation(twin, ref=f"INST-{twin}")
+        invoice = customer.escrow.invoice(requested.invoice_id)
+        customer.escrow.fund(invoice.id, ref=f"PAY-{twin}")
+        if twin.startswith("ONT-HQ"):
+            try:
+                op.agreement.confirm_installation(twin)
+            except AssetSerialRequired:
+                console.print(f"[red]confirmation refused[/red]: {twin} has no serial yet — no Active twin without one")
+            bind = acme.assets.bind_serial(twin, f"ACME-ONT-{run:04d}-XK", ref=f"SERIAL-{twin}")
+            vote = op.constitution.vote(bind.proposal_id, approve=True)
+            console.print(
+                f"Acme proposes the serial of {twin} (only its salted hash on chain): proposal #{bind.proposal_id}; "
+                f"Northwind approves → {vote.proposal.status.name.lower()}"
+            )
+        op.agreement.confirm_installation(twin, ref=f"DONE-{twin}")
+        after = customer.escrow.invoice(invoice.id)
+        grid.add_row(
+            twin,
+            f"#{invoice.id}",
+            customer.escrow.format(invoice.amount),
+            "into escrow",
+            op.assets.get(twin).state.label,
+            f"{after.status.label} to Northwind",
+        )
+    console.print(grid)
+
+
+def macd_and_billing(op: Client, customer: Client, run: int) -> None:
+    """MACD changes accrue on Initech's running account; the period is billed as one invoice."""
+    hq, br1 = f"ONT-HQ-{run}", f"ONT-BR1-{run}"
+    upgrade = customer.agreement.request_change("change", hq, ref=f"UPGRADE-{run}")[0]
+    console.print(
+        f"Initech orders a bandwidth change on {hq}: PendingChange, "
+        f"{customer.escrow.format(upgrade.charge)} accrued on its account"
+    )
+    op.agreement.confirm_change(hq, ref=f"UPGRADE-DONE-{run}")
+    move = op.agreement.request_change("move", br1, ref=f"MOVE-{run}")[0]
+    op.agreement.confirm_change(br1)
+    console.print(
+        f"Northwind moves {br1} to another rack: {customer.escrow.format(move.charge)} accrued; both Active again"
+    )
+    account = op.agreement.account(customer.address)
+    billed = op.agreement.bill(customer.address, ref=f"BILL-{run}")
+    customer.escrow.fund(billed.invoice_id, ref=f"PAY-BILL-{run}")
+    console.print(
+        f"period {account.period} closed: {account.lines} charges, {customer.escrow.format(account.balance)} → "
+        f"invoice #{billed.invoice_id}, paid by Initech straight to Northwind"
+    )
+
+
+def non_payment(op: Client, customer: Client, run: int) -> None:
+    """An unpaid bill: disconnect refused until the invoice is overdue, allowed after."""
+    twin = f"RTR-BR2-{run}"
+    op.agreement.request_change("add", twin, ref=f"ADD-{run}")
+    op.agreement.confirm_change(twin)
+    unpaid = op.agreement.bill(customer.address, ref=f"BILL2-{run}").invoice_id
+    invoice = op.escrow.invoice(unpaid)
+    console.print(
+        f"Northwind bills an add-on on {twin}: invoice #{unpaid}, {op.escrow.format(invoice.amount)}, "
+        "due in 30 days — Initech does not pay"
+    )
+    try:
+        op.agreement.request_disconnect(twin, overdue_invoice=unpaid)
+    except AgreementNotOverdue:
+        console.print(
+            "[red]disconnect for non-payment refused[/red]: the contract checks the invoice is overdue — not yet"
+        )
+    op.rpc.call("evm_increaseTime", [31 * 86_400])
+    op.rpc.call("evm_mine")
+    console.print("[dim]… 31 days later (time travel on the local chain)[/dim]")
+    op.agreement.request_disconnect(twin, overdue_invoice=unpaid, ref=f"NONPAY-{run}")
+    final = op.agreement.confirm_disconnect(twin, ref=f"NONPAY-DONE-{run}")
+    console.print(
+        f"disconnect for non-payment ordered and confirmed: {twin} is {op.assets.get(twin).state.label}; "
+        f"final charges on invoice #{final.invoice_id}; every party was notified by events"
+    )
+
+
+def histories(op: Client, run: int) -> None:
+    grid = Table(title=f"verified histories of run {run}'s twins", title_justify="left")
+    for column in ("twin", "state", "changes", "last change", "history"):
+        grid.add_column(column, no_wrap=True)
+    for twin in (
+        f"ONT-HQ-{run}",
+        f"ONT-BR1-{run}",
+        f"RTR-BR2-{run}",
+        f"ONT-A1-{run}",
+        f"RTR-D2-{run}",
+        f"RTR-C1-{run}",
+    ):
+        changes = op.assets.history(twin, with_times=False)
+        verdict = op.assets.verify_history(twin, changes)
+        grid.add_row(
+            twin,
+            op.assets.get(twin).state.label,
+            str(len(changes)),
+            changes[-1].describe() if changes else "-",
+            "[green]verified" if verdict.verified else f"[red]{verdict.reason}",
+        )
+    console.print(grid)
+
+
+def money_summary(op: Client) -> None:
+    names = {m.address: m.name for m in op.constitution.members()}
+    invoices = op.escrow.invoices()
+    grid = Table(
+        title="money summary (all runs): invoiced, paid, refunded, outstanding per member", title_justify="left"
+    )
+    for column in ("member", "invoiced to it", "paid", "refunded", "outstanding", "received", "balance"):
+        grid.add_column(column, no_wrap=True, justify="right" if column != "member" else "left")
+    balances = op.escrow.balances(list(names))
+    for address, name in names.items():
+        mine = [i for i in invoices if i.payer == address]
+        paid = sum(i.to_fund for i in mine if i.status in (InvoiceStatus.RELEASED, InvoiceStatus.FUNDED))
+        refunded = sum(i.to_fund for i in mine if i.status is InvoiceStatus.REFUNDED)
+        outstanding = sum(i.to_fund for i in mine if i.status is InvoiceStatus.ISSUED)
+        received = sum(i.to_fund for i in invoices if i.payee == address and i.status is InvoiceStatus.RELEASED)
+        fmt = op.escrow.format
+        grid.add_row(
+            name,
+            fmt(sum(i.amount for i in mine)),
+            fmt(paid),
+            fmt(refunded),
+            fmt(outstanding),
+            fmt(received),
+            fmt(balances[address]),
+        )
+    console.print(grid)
+    held = op.escrow.balance(op.escrow.contract.address)
+    console.print(f"held in escrow now: {op.escrow.format(held)}")
 
 
 def seed_revision(op: Client, acme: Client, globex: Client, customer: Client, run: int) -> None:
@@ -255,15 +412,16 @@ def main() -> int:
             )
         console.print(grid)
 
-        vendor_a = Client.connect(node.config.rpc_url, dev_account(1), deployment=deployment)
-        vendor_b = Client.connect(node.config.rpc_url, dev_account(2), deployment=deployment)
+        operator.keyring = dev_keyring(dev_account(0))
+        vendor_a = Client.connect(node.config.rpc_url, dev_account(1), deployment=deployment, keyring=dev_keyring(1))
+        vendor_b = Client.connect(node.config.rpc_url, dev_account(2), deployment=deployment, keyring=dev_keyring(2))
         customer = Client.connect(node.config.rpc_url, dev_account(3), deployment=deployment)
 
         step("3. Governance: the operator proposes a new member; the consortium votes")
         candidate = dev_account(4)
         if operator.constitution.member(candidate.address) is None:
             result = operator.constitution.add_member(
-                candidate.address, os.urandom(32), "Umbrella Fibre", ref="JOIN-UMBRELLA"
+                candidate.address, dev_keyring(4).public_key, "Umbrella Fibre", ref="JOIN-UMBRELLA"
             )
             proposal = operator.constitution.proposal(result.proposal_id)
             console.print(
@@ -277,38 +435,38 @@ def main() -> int:
         admitted = operator.constitution.member(candidate.address)
         console.print(f"[green]member:[/green] {admitted.name if admitted else '?'} ({candidate.address})")
 
-        step("4. A member rotates its trust key (the seed's refreshTrustKeys), with a correlation ref")
-        result = customer.constitution.rotate_trust_key(os.urandom(32), ref="DEMO-KEY-ROTATION")
+        step("4. A member rotates its trust key (the seed's refreshTrustKeys); old keys stay in its key file")
+        customer.keyring = initech_keyring()
+        result = customer.details.rotate_trust_key(password=DEMO_KEY_PASSWORD, ref="DEMO-KEY-ROTATION")
         receipt = result.receipt
         (event,) = customer.contract("Constitution").events(receipt, "TrustKeyRefreshed")
         console.print(
-            f"Initech Enterprise: tx {receipt.tx_hash[:18]}… in block {receipt.block_number}, "
-            f"{receipt.gas_used:,} gas at price 0; event TrustKeyRefreshed(ref={show_bytes32(event['ref'])!r})"
+            f"Initech Enterprise: new X25519 key 0x{customer.keyring.public_key.hex()[:12]}… registered in tx "
+            f"{receipt.tx_hash[:18]}…, {receipt.gas_used:,} gas at price 0, event TrustKeyRefreshed"
+            f"(ref={show_bytes32(event['ref'])!r}); its key file ({len(customer.keyring)} keys, encrypted) keeps "
+            "the old ones, so earlier details stay readable"
         )
 
-        step("5. A digital twin: an ONT installed at Initech's site, its serial agreed by operator and vendor")
-        twin = "ONT-INITECH-001"
-        install_twin(operator, vendor_a, twin)
-        history = operator.assets.history(twin)
-        grid = Table(title=f"history of {twin}", title_justify="left")
-        for column in ("#", "change", "by", "ref"):
-            grid.add_column(column, no_wrap=True)
-        names = {m.address: m.name for m in operator.constitution.members()}
-        for change in history:
-            grid.add_row(
-                str(change.version), change.describe(), names.get(change.actor, change.actor), show_bytes32(change.ref)
-            )
-        console.print(grid)
-        console.print(f"[green]{operator.assets.verify_history(twin, history)}[/green] (recomputed from the events)")
-
         run = demo_run(operator)
-        step(f"6. A project with a multi-site order (run {run}: every run tells the story with fresh ids)")
-        multi_site_order(operator, vendor_a, vendor_b, customer, run)
+        step(f"5. A project with a multi-site order (run {run}: every run tells the story with fresh ids)")
+        order = multi_site_order(operator, vendor_a, vendor_b, customer, run)
 
-        step("7. Seed 001's resiliency scenario: an order redesigned mid-flight, Pause and AutoCorrect per device")
+        step("6. Visibility constraints (seed 001, M1 → M2 → M3): details encrypted for chosen members only")
+        site_details(operator, vendor_a, vendor_b, customer, order)
+
+        step("7. Installations paid through escrow; a serial agreed by a vote of operator and vendor")
+        installations(operator, vendor_a, vendor_b, customer, run)
+
+        step("8. MACD: changes charged on the customer's running account, billed once per period")
+        macd_and_billing(operator, customer, run)
+
+        step("9. Seed 001's resiliency scenario: an order redesigned mid-flight, Pause and AutoCorrect per device")
         seed_revision(operator, vendor_a, vendor_b, customer, run)
 
-        step("8. Misuse is on record: what is not permitted is refused, not silently dropped")
+        step("10. Non-payment: the disconnect the contract allows only once an invoice is overdue")
+        non_payment(operator, customer, run)
+
+        step("11. Misuse is on record: what is not permitted is refused, not silently dropped")
         try:
             overreach = vendor_a.constitution.amend(vendor_a.constitution.policy("voteFor"), ref="DEMO-OVERREACH")
             console.print(f"[yellow]Acme Networks may amend the constitution here: {overreach.status}")
@@ -324,10 +482,17 @@ def main() -> int:
         except ConstitutionInvalidTrustKey as exc:
             console.print(f"[red]refused before sending[/red], the contract's custom error decoded by the SDK: {exc}")
 
+        step("12. Every twin's history verified, and the money")
+        histories(operator, run)
+        money_summary(operator)
+
         step("Done")
         console.print("Explore it yourself (see README.md, 'A five-minute tour'):")
         console.print("  source .venv/bin/activate && telcochain node --detach")
-        console.print("  telcochain member list; telcochain action list; telcochain proposal list")
+        console.print(f"  telcochain order show CRM-{run}-SITES; telcochain invoice list")
+        console.print(
+            f"  telcochain asset history ONT-HQ-{run} --verify; telcochain stock reconcile --order CRM-{run}-REDESIGN"
+        )
     finally:
         if started_here:
             node.stop()

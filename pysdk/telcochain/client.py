@@ -11,6 +11,7 @@ from eth_account.signers.local import LocalAccount
 
 from telcochain.agreement import AgreementAPI, EscrowAPI
 from telcochain.assets import AssetsAPI
+from telcochain.batch import Batch
 from telcochain.constitution import ConstitutionAPI
 from telcochain.contract import Contract
 from telcochain.deployment import Deployment, find_deployment
@@ -158,3 +159,15 @@ class Client:
     def escrow(self) -> EscrowAPI:
         """Invoices in escrow: fund, release, refund, reclaim; receipts, token balances."""
         return EscrowAPI(self)
+
+    def batch(self, chunk: int = 100) -> Batch:
+        """Many actions sent as Constitution.executeBatch transactions of ``chunk`` calls::
+
+            with client.batch() as b:
+                for asset in assets:
+                    b.add("requestChange", asset_id(asset), ZERO32)
+            [o.status for o in b.outcomes]   # executed / denied / reverted, per call
+
+        Nothing is sent if the block raises; each call is checked on its own on chain.
+        """
+        return Batch(self, chunk=chunk)

@@ -408,7 +408,15 @@ class ConstitutionAPI:
         refs = [ref for _, ref, _ in prepared]
         if len(set(refs)) != len(refs):
             raise ConfigurationError("every call of a batch needs its own ref")
-        receipt = self.contract.transact("executeBatch", [(action_id(n), d, r) for n, r, d in prepared])
+        batch = [(action_id(n), d, r) for n, r, d in prepared]
+        gas = None
+        if self.contract.sender is not None and self.contract.sender.address:
+            # eth_estimateGas under-estimates executeBatch (it catches inner out-of-gas failures)
+            from telcochain.batch import batch_gas
+
+            data = self.contract.encode("executeBatch", batch)
+            gas = batch_gas(self.contract.rpc, self.contract.sender.address, self.contract.address, data)
+        receipt = self.contract.transact("executeBatch", batch, gas=gas)
         events = self.contract.events(receipt)
         return [_outcome(events, name, ref, index, receipt.tx_hash) for index, (name, ref, _) in enumerate(prepared)]
 

@@ -1,0 +1,744 @@
+"""The high-throughput transaction path: :class:`Pipeline`.
+
+Thousands of independent transactions a second through one node, each with its own outcome::
+
+    with Pipeline(client.rpc, [acct0, acct1, acct2], client.chain) as pipe:
+        tickets = pipe.submit(Operation(to, calldata, gas=150_000) for calldata in calls)
+        pipe.drain(timeout=120)
+    for t in tickets:
+        print(t.status, t.tx_hash, t.block_number, t.gas_used, t.latency)
+
+How it goes fast, and stays exact:
+
+- **Signing ahead**: transactions are RLP-encoded by hand and signed with coincurve directly
+  (:class:`FastSigner`, ~15-20k signatures/s on one core, versus ~2k through eth-account),
+  in the caller's thread or, with ``sign_processes=N``, in a pool of worker processes.
+- **Local nonces** per sender, seeded once from the pending count. A "nonce too low" (or a
+  replacement refused) means someone else used that nonce: the sender is resynchronised and
+  the operation re-signed with a fresh nonce — it cannot run twice, because its first
+  transaction was refused. A transaction the node refuses for any other reason is reported
+  ``refused`` and its nonce is filled with a zero-value self-transfer, so later nonces of
+  that sender are not stuck behind a gap.
+- **Several senders**: operations go round-robin over the accounts (or to the one an
+  :class:`Operation` names, when order matters: one sender's transactions run in nonce order).
+- **JSON-RPC batches** of ``eth_sendRawTransaction`` from a sender thread (the HTTP wait
+  releases the GIL, so signing continues while the node ingests).
+- **Receipts per block**: a collector thread follows the head and reads each new block with
+  ``eth_getBlockReceipts`` (one call per block), falling back to batched
+  ``eth_getTransactionReceipt`` for nodes without it.
+- **Rebroadcast**: a transaction not mined ``rebroadcast_after`` seconds after it was sent is
+  sent again — the same signed bytes, so the same hash: it can only be mined once.
+- **Outcomes**: every operation gets an :class:`OpOutcome` (hash, sender, nonce, block,
+  status, gas, latency, rebroadcasts, error). Errors are :mod:`telcochain.errors` types.
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import queue
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from coincurve import PrivateKey
+from eth_account.signers.local import LocalAccount
+from eth_hash.auto import keccak
+from eth_utils import to_checksum_address
+
+from telcochain.errors import ConfigurationError, RpcError, TelcochainError, TransactionError
+from telcochain.rpc import Rpc
+from telcochain.tx import ChainInfo, FeeMode, hexint, probe_chain
+
+__all__ = [
+    "FastSigner",
+    "OpOutcome",
+    "OpStatus",
+    "Operation",
+    "Pipeline",
+    "PipelineStats",
+]
+
+# -- RLP and signing ---------------------------------------------------------------------------
+
+
+def _rlp_item(b: bytes) -> bytes:
+    n = len(b)
+    if n == 1 and b[0] < 0x80:
+        return b
+    if n < 56:
+        return bytes((0x80 + n,)) + b
+    ln = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes((0xB7 + len(ln),)) + ln + b
+
+
+def _rlp_list(payload: bytes) -> bytes:
+    n = len(payload)
+    if n < 56:
+        return bytes((0xC0 + n,)) + payload
+    ln = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes((0xF7 + len(ln),)) + ln + payload
+
+
+def _uint(value: int) -> bytes:
+    return _rlp_item(value.to_bytes((value.bit_length() + 7) // 8, "big") if value else b"")
+
+
+class FastSigner:
+    """Signs transactions for one key with coincurve and a hand-written RLP encoder.
+
+    Produces exactly what eth-account produces (a test checks it), for legacy (type 0,
+    EIP-155) and EIP-1559 (type 2) transactions, about ten times faster.
+    """
+
+    def __init__(self, private_key: bytes, chain_id: int, fee_mode: FeeMode, gas_price: int) -> None:
+        self._key = PrivateKey(bytes(private_key))
+        self.private_key = bytes(private_key)
+        self.chain_id = chain_id
+        self.fee_mode = fee_mode
+        self.gas_price = gas_price
+        pub = self._key.public_key.format(compressed=False)[1:]
+        self.address: str = to_checksum_address(keccak(pub)[-20:])
+        if fee_mode is FeeMode.EIP1559:
+            tip = 0 if gas_price == 0 else 10**9
+            self._fees = _uint(tip) + _uint(2 * gas_price + tip)
+        else:
+            self._fees = _uint(gas_price)
+        self._eip155_tail = _uint(chain_id) + b"\x80\x80"
+
+    @classmethod
+    def for_account(cls, account: LocalAccount | bytes, chain: ChainInfo) -> FastSigner:
+        key = account if isinstance(account, bytes | bytearray) else bytes(account.key)
+        return cls(bytes(key), chain.chain_id, chain.fee_mode, chain.gas_price)
+
+    def sign(self, nonce: int, to: bytes | None, data: bytes, gas: int, value: int = 0) -> tuple[bytes, bytes]:
+        """(raw signed transaction, transaction hash)."""
+        to_item = _rlp_item(to or b"")
+        if self.fee_mode is FeeMode.EIP1559:
+            body = (
+                _uint(self.chain_id) + _uint(nonce) + self._fees + _uint(gas) + to_item + _uint(value) + _rlp_item(data)
+            ) + b"\xc0"  # empty access list
+            sig = self._key.sign_recoverable(keccak(b"\x02" + _rlp_list(body)), hasher=None)
+            r, s = int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:64], "big")
+            raw = b"\x02" + _rlp_list(body + _uint(sig[64]) + _uint(r) + _uint(s))
+        else:
+            body = _uint(nonce) + self._fees + _uint(gas) + to_item + _uint(value) + _rlp_item(data)
+            sig = self._key.sign_recoverable(keccak(_rlp_list(body + self._eip155_tail)), hasher=None)
+            v = sig[64] + 35 + 2 * self.chain_id
+            raw = _rlp_list(
+                body + _uint(v) + _uint(int.from_bytes(sig[:32], "big")) + _uint(int.from_bytes(sig[32:64], "big"))
+            )
+        return raw, keccak(raw)
+
+
+# -- operations and outcomes -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One transaction to send: ``to`` (None: contract creation), calldata, a fixed gas limit.
+
+    ``sender`` is an index into the pipeline's accounts (None: round robin); give it when
+    operations must run in order (one sender's transactions are mined in nonce order).
+    ``tag`` is carried to the outcome untouched.
+    """
+
+    to: str | None
+    data: bytes | str
+    gas: int
+    value: int = 0
+    sender: int | None = None
+    tag: Any = None
+
+
+class OpStatus(str, Enum):
+    PENDING = "pending"  # signed, not sent yet or not mined yet
+    CONFIRMED = "confirmed"  # mined, status 1
+    REVERTED = "reverted"  # mined, status 0
+    REFUSED = "refused"  # the node refused the transaction (never mined)
+    LOST = "lost"  # not mined before the deadline of drain()
+
+
+@dataclass(slots=True, eq=False)
+class OpOutcome:
+    """What became of one :class:`Operation` (filled in as the pipeline works).
+
+    Times are ``time.monotonic()`` seconds; ``latency`` runs from submission to the moment
+    the collector saw the receipt.
+    """
+
+    index: int
+    operation: Operation
+    sender: str = ""
+    nonce: int = -1
+    tx_hash: str = ""
+    status: OpStatus = OpStatus.PENDING
+    block_number: int | None = None
+    gas_used: int = 0
+    submitted_at: float = 0.0
+    sent_at: float = 0.0
+    confirmed_at: float = 0.0
+    rebroadcasts: int = 0
+    resigned: int = 0
+    error: TelcochainError | None = None
+    logs: list[dict[str, Any]] | None = field(default=None, repr=False)
+    _raw: bytes = field(default=b"", repr=False)
+    _last_sent: float = field(default=0.0, repr=False)
+
+    @property
+    def tag(self) -> Any:
+        return self.operation.tag
+
+    @property
+    def done(self) -> bool:
+        return self.status is not OpStatus.PENDING
+
+    @property
+    def latency(self) -> float | None:
+        """Seconds from submission to receipt (None until mined)."""
+        return self.confirmed_at - self.submitted_at if self.confirmed_at else None
+
+
+@dataclass
+class PipelineStats:
+    """Counters of a pipeline's work (for benchmarks and diagnosis)."""
+
+    submitted: int = 0
+    sent: int = 0
+    send_batches: int = 0
+    rebroadcasts: int = 0
+    resyncs: int = 0
+    refused: int = 0
+    fillers: int = 0
+    blocks: int = 0
+    receipts_seen: int = 0
+    sign_seconds: float = 0.0
+    send_seconds: float = 0.0
+    collect_seconds: float = 0.0
+
+
+# -- worker processes for signing -----------------------------------------------------------
+
+_WORKER_SIGNERS: list[FastSigner] = []
+
+
+def _worker_init(keys: list[bytes], chain_id: int, fee_mode: str, gas_price: int) -> None:
+    _WORKER_SIGNERS[:] = [FastSigner(k, chain_id, FeeMode(fee_mode), gas_price) for k in keys]
+
+
+def _worker_sign(jobs: list[tuple[int, int, bytes | None, bytes, int, int]]) -> list[tuple[bytes, bytes]]:
+    return [_WORKER_SIGNERS[s].sign(nonce, to, data, gas, value) for s, nonce, to, data, gas, value in jobs]
+
+
+# -- the pipeline ---------------------------------------------------------------------------------
+
+_NONCE_CONFLICT = ("nonce too low", "replacement transaction underpriced", "already imported", "nonce is too low")
+_KNOWN = ("already known", "known transaction", "already in the pool", "already exists")
+
+
+class _Sender:
+    def __init__(self, index: int, signer: FastSigner) -> None:
+        self.index = index
+        self.signer = signer
+        self.address: str = signer.address
+        self.next_nonce: int | None = None
+        self.lock = threading.Lock()
+
+
+class Pipeline:
+    """Signs ahead, sends in JSON-RPC batches from several accounts, follows receipts per block.
+
+    Use as a context manager (threads start on entry and stop on exit) or call
+    :meth:`start` / :meth:`close`. :meth:`submit` is thread-safe; :meth:`drain` waits.
+
+    :param rpc: the node.
+    :param accounts: the sender accounts (``LocalAccount`` or raw 32-byte private keys).
+    :param chain: the chain's fee model (probed when omitted).
+    :param send_batch: most ``eth_sendRawTransaction`` per HTTP request.
+    :param max_request_bytes: and at most about this many bytes of signed transactions per
+        request (nodes cap the body: anvil refuses a few megabytes as an invalid request).
+    :param rebroadcast_after: seconds before an unmined transaction is sent again.
+    :param receipts: how outcomes are read. ``"auto"`` (``eth_getBlockReceipts``, falling back
+        to ``"tx"`` when the node lacks it), ``"block"``, ``"tx"`` (batched
+        ``eth_getTransactionReceipt``), or ``"logs"``: inclusion from each block's transaction
+        list and success from ``eth_getLogs`` — for nodes whose receipts are expensive (anvil
+        builds a block's receipts in time quadratic in its size: 16 s for 4,000). Exact: a
+        mined transaction is confirmed when it emitted a log matching ``success_logs``, and one
+        that did not has its receipt read (reverted, or a success the filter missed). Gas is
+        read from ``gas_samples`` receipts per block (``gas_used`` is 0 on the others).
+    :param success_logs: for ``"logs"``: ``eth_getLogs`` filter fields (``address``,
+        ``topics``) that every successful operation's transaction matches at least once.
+    :param sign_processes: worker processes for signing (0: sign in the caller's thread).
+    :param send_threads: threads posting batches concurrently (a node may ingest in parallel).
+    :param keep_logs: keep each receipt's raw logs in its outcome (for decoding events).
+    :param poll_interval: seconds between looks at the chain head.
+    """
+
+    def __init__(
+        self,
+        rpc: Rpc,
+        accounts: Sequence[LocalAccount | bytes],
+        chain: ChainInfo | None = None,
+        *,
+        send_batch: int = 500,
+        max_request_bytes: int = 512 * 1024,
+        rebroadcast_after: float = 10.0,
+        receipts: str = "auto",
+        success_logs: dict[str, Any] | None = None,
+        gas_samples: int = 2,
+        sign_processes: int = 0,
+        send_threads: int = 1,
+        keep_logs: bool = False,
+        poll_interval: float = 0.05,
+    ) -> None:
+        if not accounts:
+            raise ConfigurationError("a pipeline needs at least one sender account")
+        if receipts not in ("auto", "block", "tx", "logs"):
+            raise ConfigurationError("receipts must be 'auto', 'block', 'tx' or 'logs'")
+        if receipts == "logs" and not success_logs:
+            raise ConfigurationError("receipts='logs' needs success_logs: the log filter every successful op matches")
+        self.rpc = rpc
+        self.chain = chain or probe_chain(rpc)
+        self.send_batch = send_batch
+        self.max_request_bytes = max_request_bytes
+        self.rebroadcast_after = rebroadcast_after
+        self.receipt_mode = receipts
+        self.success_logs = dict(success_logs or {})
+        self.gas_samples = gas_samples
+        self.keep_logs = keep_logs
+        self.poll_interval = poll_interval
+        self.stats = PipelineStats()
+        self._senders = [_Sender(i, FastSigner.for_account(a, self.chain)) for i, a in enumerate(accounts)]
+        self._round_robin = itertools.cycle(range(len(self._senders)))
+        self._indexes = itertools.count()
+        self._lock = threading.Lock()  # guards _in_flight, _unsent, outcome state changes
+        self._in_flight: dict[str, OpOutcome] = {}  # tx hash → outcome (sent, not mined)
+        self._unsent = 0
+        self._settling = 0  # mined, outcome being read (receipts="logs")
+        self._all_done = threading.Condition(self._lock)
+        self._send_queue: queue.Queue[OpOutcome | None] = queue.Queue()
+        self._threads: list[threading.Thread] = []
+        self._stop = threading.Event()
+        self._last_block: int | None = None
+        self._thread_error: BaseException | None = None
+        self._pool: Any = None
+        if sign_processes > 0:
+            ctx = multiprocessing.get_context("spawn")  # no fork of a process that runs threads
+            self._pool = ctx.Pool(
+                sign_processes,
+                initializer=_worker_init,
+                initargs=(
+                    [s.signer.private_key for s in self._senders],
+                    self.chain.chain_id,
+                    self.chain.fee_mode.value,
+                    self.chain.gas_price,
+                ),
+            )
+        self._sign_processes = sign_processes
+        self.send_threads = max(1, send_threads)
+
+    # -- life cycle -----------------------------------------------------------------------
+
+    @property
+    def addresses(self) -> list[str]:
+        return [s.address for s in self._senders]
+
+    def start(self) -> Pipeline:
+        if self._threads:
+            return self
+        self._last_block = hexint(self.rpc.call("eth_blockNumber"))
+        self._seed_nonces(self._senders)
+        loops = [(self._send_loop, f"pipeline-send-{n}") for n in range(self.send_threads)]
+        for target, name in [*loops, (self._collect_loop, "pipeline-collect")]:
+            thread = threading.Thread(target=self._guard(target), name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def close(self) -> None:
+        """Stop the threads (pending operations stay pending) and the signing processes."""
+        self._stop.set()
+        for _ in range(self.send_threads):
+            self._send_queue.put(None)
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self._threads.clear()
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+
+    def __enter__(self) -> Pipeline:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _guard(self, target: Any) -> Any:
+        def run() -> None:
+            try:
+                target()
+            except BaseException as exc:  # surfaced by drain()
+                self._thread_error = exc
+                with self._lock:
+                    self._all_done.notify_all()
+
+        return run
+
+    # -- submitting -----------------------------------------------------------------------
+
+    @property
+    def in_flight(self) -> int:
+        """Operations submitted and not yet final."""
+        with self._lock:
+            return self._unsent + len(self._in_flight) + self._settling
+
+    def submit(self, operations: Iterable[Operation]) -> list[OpOutcome]:
+        """Sign and queue ``operations``; returns their outcomes (filled in as they are mined)."""
+        if not self._threads:
+            raise ConfigurationError("start the pipeline first (use it as a context manager)")
+        now = time.monotonic()
+        outcomes: list[OpOutcome] = []
+        for op in operations:
+            index = op.sender if op.sender is not None else next(self._round_robin)
+            if not 0 <= index < len(self._senders):
+                raise ConfigurationError(f"no sender #{index} in this pipeline ({len(self._senders)} senders)")
+            outcomes.append(OpOutcome(next(self._indexes), op, sender=self._senders[index].address, submitted_at=now))
+        if not outcomes:
+            return outcomes
+        t0 = time.perf_counter()
+        self._sign(outcomes)
+        self.stats.sign_seconds += time.perf_counter() - t0
+        with self._lock:
+            self._unsent += len(outcomes)
+            self.stats.submitted += len(outcomes)
+        for outcome in outcomes:
+            self._send_queue.put(outcome)
+        return outcomes
+
+    def run(self, operations: Iterable[Operation], timeout: float = 120.0) -> list[OpOutcome]:
+        """Submit and drain: every operation's final outcome."""
+        outcomes = self.submit(operations)
+        self.drain(timeout)
+        return outcomes
+
+    def drain(self, timeout: float = 120.0) -> None:
+        """Wait until every submitted operation is final; what is still unmined then is ``lost``."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while not self._idle():
+                if self._thread_error is not None:
+                    raise TransactionError(f"the pipeline stopped: {self._thread_error!r}") from self._thread_error
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    for outcome in self._in_flight.values():
+                        outcome.status = OpStatus.LOST
+                        outcome.error = TransactionError(f"transaction {outcome.tx_hash} not mined after {timeout:g} s")
+                    self._in_flight.clear()
+                    return
+                self._all_done.wait(min(left, 0.5))
+
+    # -- nonces and signing ----------------------------------------------------------------
+
+    def _seed_nonces(self, senders: Sequence[_Sender], force: bool = False) -> None:
+        """Seed (or resynchronise: never lower) local nonces from the pending counts, one batch."""
+        todo = [s for s in senders if force or s.next_nonce is None]
+        if not todo:
+            return
+        counts = self.rpc.batch([("eth_getTransactionCount", [s.address, "pending"]) for s in todo])
+        for s, count in zip(todo, counts, strict=True):
+            with s.lock:
+                s.next_nonce = max(s.next_nonce or 0, hexint(count))
+
+    def _allocate(self, sender: _Sender) -> int:
+        with sender.lock:
+            assert sender.next_nonce is not None
+            nonce = sender.next_nonce
+            sender.next_nonce += 1
+            return nonce
+
+    def _sign(self, outcomes: Sequence[OpOutcome]) -> None:
+        by_address = {s.address: s for s in self._senders}
+        jobs = []
+        for outcome in outcomes:
+            sender = by_address[outcome.sender]
+            outcome.nonce = self._allocate(sender)
+            op = outcome.operation
+            data = op.data if isinstance(op.data, bytes) else bytes.fromhex(op.data.removeprefix("0x"))
+            to = bytes.fromhex(op.to[2:]) if op.to else None
+            jobs.append((sender.index, outcome.nonce, to, data, op.gas, op.value))
+        if self._pool is not None and len(jobs) >= 64:
+            size = -(-len(jobs) // self._sign_processes)
+            parts = self._pool.map(_worker_sign, [jobs[i : i + size] for i in range(0, len(jobs), size)])
+            signed = [item for part in parts for item in part]
+        else:
+            signers = [s.signer for s in self._senders]
+            signed = [signers[s].sign(nonce, to, data, gas, value) for s, nonce, to, data, gas, value in jobs]
+        for outcome, (raw, tx_hash) in zip(outcomes, signed, strict=True):
+            outcome._raw = raw
+            outcome.tx_hash = "0x" + tx_hash.hex()
+
+    def _resign(self, outcome: OpOutcome) -> None:
+        outcome.resigned += 1
+        self._sign([outcome])
+
+    def _filler(self, sender_address: str, nonce: int) -> None:
+        """A zero-value self-transfer at ``nonce``, so a refused transaction leaves no gap."""
+        sender = next(s for s in self._senders if s.address == sender_address)
+        raw, _ = sender.signer.sign(nonce, bytes.fromhex(sender.address[2:]), b"", 21_000)
+        try:
+            self.rpc.call("eth_sendRawTransaction", ["0x" + raw.hex()])
+            self.stats.fillers += 1
+        except RpcError:
+            pass  # the nonce is taken after all (or the node refuses even this): nothing to fill
+
+    # -- the sender thread --------------------------------------------------------------------
+
+    def _send_loop(self) -> None:
+        while not self._stop.is_set():
+            first = self._send_queue.get()
+            if first is None:
+                return
+            chunk = [first]
+            size = len(first._raw)
+            while len(chunk) < self.send_batch and size < self.max_request_bytes:
+                try:
+                    item = self._send_queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._stop.set()
+                    break
+                chunk.append(item)
+                size += len(item._raw)
+            self._send_chunk(chunk)
+
+    def _send_chunk(self, chunk: list[OpOutcome]) -> None:
+        # In flight *before* the request: the node may mine a transaction (and the collector
+        # read its block) before this thread has read the answer.
+        now = time.monotonic()
+        with self._lock:
+            for outcome in chunk:
+                outcome._last_sent = now
+                self._in_flight[outcome.tx_hash] = outcome
+            self._unsent -= len(chunk)
+        t0 = time.perf_counter()
+        answers = self.rpc.batch([("eth_sendRawTransaction", ["0x" + o._raw.hex()]) for o in chunk], raise_errors=False)
+        self.stats.send_seconds += time.perf_counter() - t0
+        self.stats.send_batches += 1
+        conflicts: list[OpOutcome] = []
+        refused: list[OpOutcome] = []
+        with self._lock:
+            for outcome, answer in zip(chunk, answers, strict=True):
+                if isinstance(answer, RpcError) and not _matches(answer, _KNOWN):
+                    self._in_flight.pop(outcome.tx_hash, None)  # refused: never mined
+                    if _matches(answer, _NONCE_CONFLICT):
+                        conflicts.append(outcome)
+                        self._unsent += 1
+                    else:
+                        outcome.error = TransactionError(f"the node refused the transaction: {answer.rpc_message}")
+                        outcome.status = OpStatus.REFUSED
+                        refused.append(outcome)
+                        self.stats.refused += 1
+                    continue
+                outcome.sent_at = outcome.sent_at or now
+                self.stats.sent += 1
+            if self._idle():
+                self._all_done.notify_all()
+        for outcome in refused:
+            self._filler(outcome.sender, outcome.nonce)
+        if conflicts:
+            # Someone else used these nonces: this transaction was refused, so it can never run;
+            # resynchronise the sender and send the operation again under a fresh nonce.
+            self.stats.resyncs += 1
+            senders = {s.address: s for s in self._senders}
+            self._seed_nonces([senders[a] for a in {o.sender for o in conflicts}], force=True)
+            for outcome in conflicts:
+                self._resign(outcome)
+            self._send_chunk(conflicts)
+
+    # -- the collector thread -----------------------------------------------------------------
+
+    def _collect_loop(self) -> None:
+        mode = self.receipt_mode
+        while not self._stop.is_set():
+            t0 = time.perf_counter()
+            head = hexint(self.rpc.call("eth_blockNumber"))
+            assert self._last_block is not None
+            if head > self._last_block:
+                blocks = list(range(self._last_block + 1, head + 1))
+                if mode == "logs":
+                    for start in range(0, len(blocks), 10):
+                        self._settle_by_logs(blocks[start : start + 10])
+                if mode in ("auto", "block"):
+                    try:
+                        for start in range(0, len(blocks), 20):
+                            part = blocks[start : start + 20]
+                            answers = self.rpc.batch([("eth_getBlockReceipts", [hex(b)]) for b in part])
+                            for receipts in answers:
+                                self._settle(receipts or [])
+                    except RpcError as exc:
+                        if mode == "block" or not _unsupported(exc):
+                            raise
+                        mode = "tx"  # the node has no eth_getBlockReceipts: poll per transaction
+                if mode == "tx":
+                    self._poll_receipts()
+                self.stats.blocks += len(blocks)
+                self._last_block = head
+            self._rebroadcast()
+            self.stats.collect_seconds += time.perf_counter() - t0
+            self._stop.wait(self.poll_interval)
+
+    def _settle_by_logs(self, blocks: list[int]) -> None:
+        calls: list[tuple[str, list[Any]]] = []
+        for b in blocks:
+            calls.append(("eth_getBlockByNumber", [hex(b), False]))
+            calls.append(("eth_getLogs", [dict(self.success_logs, fromBlock=hex(b), toBlock=hex(b))]))
+        answers = self.rpc.batch(calls)
+        now = time.monotonic()
+        unsure: list[OpOutcome] = []
+        sample: list[OpOutcome] = []
+        with self._lock:
+            for n, b in enumerate(blocks):
+                block, logs = answers[2 * n], answers[2 * n + 1]
+                succeeded = {log["transactionHash"] for log in logs}
+                sampled = 0
+                for tx_hash in (block or {}).get("transactions", []):
+                    self.stats.receipts_seen += 1
+                    outcome = self._in_flight.pop(tx_hash, None)
+                    if outcome is None:
+                        continue
+                    outcome.block_number = b
+                    outcome.confirmed_at = now
+                    if tx_hash in succeeded:
+                        outcome.status = OpStatus.CONFIRMED
+                        if sampled < self.gas_samples:
+                            sample.append(outcome)
+                            sampled += 1
+                    else:
+                        unsure.append(outcome)
+            self._settling += len(unsure)
+        if unsure or sample:
+            receipts = self.rpc.batch([("eth_getTransactionReceipt", [o.tx_hash]) for o in unsure + sample])
+            with self._lock:
+                for outcome, raw in zip(unsure + sample, receipts, strict=True):
+                    outcome.gas_used = hexint(raw["gasUsed"])
+                    if hexint(raw["status"]) == 1:
+                        outcome.status = OpStatus.CONFIRMED
+                    else:
+                        outcome.status = OpStatus.REVERTED
+                        outcome.error = TransactionError(f"transaction {outcome.tx_hash} reverted")
+                self._settling -= len(unsure)
+        with self._lock:
+            if self._idle():
+                self._all_done.notify_all()
+
+    def _idle(self) -> bool:
+        return not self._unsent and not self._in_flight and not self._settling
+
+    def _poll_receipts(self) -> None:
+        with self._lock:
+            hashes = list(self._in_flight)
+        for start in range(0, len(hashes), 1000):
+            part = hashes[start : start + 1000]
+            answers = self.rpc.batch([("eth_getTransactionReceipt", [h]) for h in part], raise_errors=False)
+            self._settle([a for a in answers if isinstance(a, dict) and a.get("blockNumber")])
+
+    def _settle(self, receipts: Iterable[dict[str, Any]]) -> None:
+        now = time.monotonic()
+        with self._lock:
+            for raw in receipts:
+                self.stats.receipts_seen += 1
+                outcome = self._in_flight.pop(raw["transactionHash"], None)
+                if outcome is None:
+                    continue
+                outcome.block_number = hexint(raw["blockNumber"])
+                outcome.gas_used = hexint(raw["gasUsed"])
+                outcome.confirmed_at = now
+                if hexint(raw["status"]) == 1:
+                    outcome.status = OpStatus.CONFIRMED
+                else:
+                    outcome.status = OpStatus.REVERTED
+                    outcome.error = TransactionError(f"transaction {outcome.tx_hash} reverted")
+                if self.keep_logs:
+                    outcome.logs = raw.get("logs", [])
+            if self._idle():
+                self._all_done.notify_all()
+
+    def _rebroadcast(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            overdue = [o for o in self._in_flight.values() if now - o._last_sent > self.rebroadcast_after]
+        for part in self._parts(overdue):
+            answers = self.rpc.batch(
+                [("eth_sendRawTransaction", ["0x" + o._raw.hex()]) for o in part], raise_errors=False
+            )
+            suspects = []
+            with self._lock:
+                for outcome, answer in zip(part, answers, strict=True):
+                    outcome._last_sent = now
+                    outcome.rebroadcasts += 1
+                    self.stats.rebroadcasts += 1
+                    if isinstance(answer, RpcError) and _matches(answer, _NONCE_CONFLICT):
+                        suspects.append(outcome)
+            if suspects:
+                self._check_replaced(suspects)
+
+    def _parts(self, outcomes: list[OpOutcome]) -> Iterable[list[OpOutcome]]:
+        part: list[OpOutcome] = []
+        size = 0
+        for outcome in outcomes:
+            if part and (len(part) >= self.send_batch or size >= self.max_request_bytes):
+                yield part
+                part, size = [], 0
+            part.append(outcome)
+            size += len(outcome._raw)
+        if part:
+            yield part
+
+    def _check_replaced(self, suspects: list[OpOutcome]) -> None:
+        """A rebroadcast met "nonce too low": mined (its receipt will come), or its nonce went
+        to another transaction — then, and only then, send the operation again."""
+        # The count first, then the receipt: once a mined transaction holds the nonce (count >
+        # nonce, final), a missing receipt proves ours is not that one and never will be mined.
+        # (The other order races with a block mined between the two reads: a duplicate.)
+        counts = self.rpc.batch([("eth_getTransactionCount", [o.sender, "latest"]) for o in suspects])
+        receipts = self.rpc.batch([("eth_getTransactionReceipt", [o.tx_hash]) for o in suspects], raise_errors=False)
+        again = []
+        mined: list[dict[str, Any]] = []
+        with self._lock:
+            for outcome, receipt, count in zip(suspects, receipts, counts, strict=True):
+                if isinstance(receipt, dict) and receipt.get("blockNumber"):
+                    mined.append(receipt)  # mined (in a block already read, or about to be)
+                    continue
+                if hexint(count) > outcome.nonce:  # the nonce is used by a mined transaction that is not ours
+                    self._in_flight.pop(outcome.tx_hash, None)
+                    self._unsent += 1
+                    again.append(outcome)
+        self._settle(mined)
+        if again:
+            self.stats.resyncs += 1
+            for outcome in again:
+                self._resign(outcome)
+                self._send_queue.put(outcome)
+
+
+def _matches(error: RpcError, needles: Sequence[str]) -> bool:
+    message = error.rpc_message.lower()
+    return any(n in message for n in needles)
+
+
+def _unsupported(error: RpcError) -> bool:
+    message = error.rpc_message.lower()
+    return error.code == -32601 or "not found" in message or "not supported" in message
+
+
+def latency_percentiles(outcomes: Iterable[OpOutcome], points: Sequence[float] = (50, 95, 99)) -> dict[float, float]:
+    """Latency percentiles in milliseconds over the mined outcomes (nearest rank)."""
+    values = sorted(o.latency for o in outcomes if o.latency is not None)
+    if not values:
+        return {p: 0.0 for p in points}
+    return {p: 1000 * values[min(len(values) - 1, max(0, round(p / 100 * len(values)) - 1))] for p in points}

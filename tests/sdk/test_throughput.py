@@ -1,0 +1,230 @@
+"""The high-throughput path (telcochain.throughput): correctness, not speed.
+
+Each test module node is its own anvil (interval mining, like the benchmark); no deployment is
+needed: operations are value transfers and calls to a two-opcode contract that always reverts.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from telcochain.node import LocalNode, NodeConfig, free_port
+from telcochain.rpc import Rpc
+from telcochain.throughput import FastSigner, Operation, OpStatus, Pipeline, latency_percentiles
+from telcochain.tx import FeeMode, TxSender, hexint, probe_chain
+
+ROOT = Path(__file__).resolve().parents[2]
+
+#: Creation code whose runtime is PUSH1 0 PUSH1 0 REVERT: every call reverts.
+REVERTER_INITCODE = "0x600580600b6000396000f360006000fd"
+#: Creation code whose runtime is PUSH1 0 PUSH1 0 LOG0 STOP: every call emits one empty log.
+LOGGER_INITCODE = "0x600680600b6000396000f360006000a000"
+
+
+def _node(tmp_path: Path, block_time: float | None) -> Iterator[Rpc]:
+    node = LocalNode(NodeConfig(data_dir=tmp_path, port=free_port(), block_time=block_time, persist=False))
+    node.start()
+    try:
+        yield Rpc(node.config.rpc_url)
+    finally:
+        node.stop()
+
+
+@pytest.fixture(scope="module")
+def interval_rpc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rpc]:
+    """An anvil mining a block every second (the benchmark's mode)."""
+    yield from _node(tmp_path_factory.mktemp("interval"), 1)
+
+
+@pytest.fixture
+def manual_rpc(tmp_path: Path) -> Iterator[Rpc]:
+    """An anvil that mines only when told (evm_mine)."""
+    for rpc in _node(tmp_path, None):
+        rpc.call("evm_setAutomine", [False])
+        yield rpc
+
+
+def _transfers(n: int, sink: str) -> list[Operation]:
+    return [Operation(sink, b"", 21_000, value=i + 1) for i in range(n)]
+
+
+def test_fast_signer_matches_eth_account(dev_accounts: list[LocalAccount]) -> None:
+    account = dev_accounts[0]
+    for mode, price in ((FeeMode.LEGACY, 0), (FeeMode.LEGACY, 7 * 10**9), (FeeMode.EIP1559, 10**9)):
+        signer = FastSigner(bytes(account.key), 31337, mode, price)
+        assert signer.address == account.address
+        for nonce, to, data in ((0, bytes(20), b""), (300, bytes.fromhex("11" * 20), b"\1" * 300), (1, None, b"\xab")):
+            tx = {"chainId": 31337, "nonce": nonce, "gas": 90_000, "value": 0, "data": data}
+            if to is not None:
+                tx["to"] = "0x" + to.hex()
+            if mode is FeeMode.LEGACY:
+                tx["gasPrice"] = price
+            else:
+                tx.update(type=2, maxPriorityFeePerGas=10**9, maxFeePerGas=2 * price + 10**9)
+            expected = account.sign_transaction(tx)
+            assert signer.sign(nonce, to, data, 90_000) == (bytes(expected.raw_transaction), bytes(expected.hash))
+
+
+def test_many_ops_over_senders_confirmed_exactly_once(interval_rpc: Rpc, dev_accounts: list[LocalAccount]) -> None:
+    senders = dev_accounts[4:7]
+    sink = Account.create().address
+    n = 900
+    with Pipeline(interval_rpc, senders, send_batch=200) as pipe:
+        outcomes = pipe.submit(_transfers(n // 2, sink))
+        outcomes += pipe.submit(_transfers(n - n // 2, sink))
+        pipe.drain(timeout=60)
+    assert [o.status for o in outcomes] == [OpStatus.CONFIRMED] * n
+    assert Counter(o.sender for o in outcomes) == {s.address: n // 3 for s in senders}
+    assert len({o.tx_hash for o in outcomes}) == n
+    assert all(o.gas_used == 21_000 and o.block_number and o.latency and o.latency > 0 for o in outcomes)
+    # on chain exactly once: every hash is in a block, and the sink got every value once
+    blocks = sorted({o.block_number for o in outcomes if o.block_number})
+    mined = Counter(
+        h for b in blocks for h in interval_rpc.call("eth_getBlockByNumber", [hex(b), False])["transactions"]
+    )
+    assert all(mined[o.tx_hash] == 1 for o in outcomes)
+    balance = hexint(interval_rpc.call("eth_getBalance", [sink, "latest"]))
+    assert balance == sum(range(1, n // 2 + 1)) + sum(range(1, n - n // 2 + 1))
+    assert latency_percentiles(outcomes)[50] > 0
+
+
+def test_outcomes_include_a_reverting_op(interval_rpc: Rpc, dev_accounts: list[LocalAccount]) -> None:
+    deployer = TxSender(interval_rpc, dev_accounts[7], probe_chain(interval_rpc))
+    reverter = deployer.wait(deployer.send(None, REVERTER_INITCODE, gas=100_000), timeout=30).contract_address
+    assert reverter
+    sink = Account.create().address
+    ops = [Operation(sink, b"", 21_000, value=1), Operation(reverter, b"\1\2", 50_000, tag="boom")]
+    ops.append(Operation(sink, b"", 21_000, value=2))
+    with Pipeline(interval_rpc, [dev_accounts[7]]) as pipe:
+        ok1, bad, ok2 = pipe.run(ops, timeout=30)
+    assert ok1.status is OpStatus.CONFIRMED and ok2.status is OpStatus.CONFIRMED
+    assert bad.status is OpStatus.REVERTED and bad.tag == "boom"
+    assert bad.block_number and 21_000 < bad.gas_used < 50_000 and bad.error is not None
+    assert [ok1.nonce + 1, ok1.nonce + 2] == [bad.nonce, ok2.nonce]
+
+
+def test_outcomes_from_block_lists_and_logs_are_exact(interval_rpc: Rpc, dev_accounts: list[LocalAccount]) -> None:
+    """receipts="logs": a log → confirmed; no log → the receipt decides (reverted, or a success
+    the filter did not cover); gas is read for a sample."""
+    deployer = TxSender(interval_rpc, dev_accounts[6], probe_chain(interval_rpc))
+    logger, reverter = (
+        deployer.wait(deployer.send(None, code, gas=100_000), timeout=30).contract_address
+        for code in (LOGGER_INITCODE, REVERTER_INITCODE)
+    )
+    assert logger and reverter
+    ops = [Operation(logger, b"", 50_000) for _ in range(5)]
+    ops += [Operation(reverter, b"", 50_000), Operation(Account.create().address, b"", 21_000, value=1)]
+    with Pipeline(interval_rpc, [dev_accounts[6]], receipts="logs", success_logs={"address": logger}) as pipe:
+        outcomes = pipe.run(ops, timeout=30)
+    assert [o.status for o in outcomes] == [OpStatus.CONFIRMED] * 5 + [OpStatus.REVERTED, OpStatus.CONFIRMED]
+    assert all(o.block_number for o in outcomes)
+    assert outcomes[-1].gas_used == 21_000 and outcomes[-2].gas_used > 21_000  # receipts read
+    assert 1 <= sum(1 for o in outcomes[:5] if o.gas_used) <= 5  # a sample
+
+
+def test_refused_op_is_reported_and_its_nonce_filled(interval_rpc: Rpc, dev_accounts: list[LocalAccount]) -> None:
+    sink = Account.create().address
+    ops = [Operation(sink, b"", 21_000, value=1), Operation(sink, b"", 20_000, value=2)]  # intrinsic gas too low
+    ops.append(Operation(sink, b"", 21_000, value=4))
+    with Pipeline(interval_rpc, [dev_accounts[8]]) as pipe:
+        first, refused, last = pipe.run(ops, timeout=30)
+        assert pipe.stats.fillers == 1
+    assert refused.status is OpStatus.REFUSED and "refused" in str(refused.error)
+    assert first.status is OpStatus.CONFIRMED and last.status is OpStatus.CONFIRMED  # not stuck behind the gap
+    assert hexint(interval_rpc.call("eth_getBalance", [sink, "latest"])) == 5
+
+
+def test_nonce_resync_after_a_stale_nonce(interval_rpc: Rpc, dev_accounts: list[LocalAccount]) -> None:
+    account = dev_accounts[9]
+    sink = Account.create().address
+    with Pipeline(interval_rpc, [account]) as pipe:
+        pipe.run(_transfers(3, sink), timeout=30)
+        # the same account sends behind the pipeline's back: its local nonces are now stale
+        other = TxSender(interval_rpc, account, probe_chain(interval_rpc))
+        for _ in range(2):
+            other.wait(other.send(sink, "0x", gas=21_000, value=1000), timeout=30)
+        outcomes = pipe.run(_transfers(5, sink), timeout=30)
+        assert pipe.stats.resyncs >= 1
+    assert all(o.status is OpStatus.CONFIRMED for o in outcomes)
+    assert sum(o.resigned for o in outcomes) == 2  # the two ops whose nonces were taken
+    assert hexint(interval_rpc.call("eth_getBalance", [sink, "latest"])) == 6 + 2000 + 15
+
+
+def test_dropped_transaction_is_rebroadcast(manual_rpc: Rpc, dev_accounts: list[LocalAccount]) -> None:
+    sink = Account.create().address
+    with Pipeline(manual_rpc, [dev_accounts[1]], rebroadcast_after=0.3) as pipe:
+        (outcome,) = pipe.submit([Operation(sink, b"", 21_000, value=7)])
+        deadline = time.monotonic() + 10
+        while not outcome.sent_at and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert manual_rpc.call("eth_getTransactionByHash", [outcome.tx_hash]) is not None
+        manual_rpc.call("anvil_dropTransaction", [outcome.tx_hash])
+        assert manual_rpc.call("eth_getTransactionByHash", [outcome.tx_hash]) is None
+        while outcome.rebroadcasts == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert manual_rpc.call("eth_getTransactionByHash", [outcome.tx_hash]) is not None  # back in the pool
+        manual_rpc.call("evm_mine")
+        pipe.drain(timeout=10)
+    assert outcome.status is OpStatus.CONFIRMED and outcome.rebroadcasts >= 1
+    assert hexint(manual_rpc.call("eth_getBalance", [sink, "latest"])) == 7
+
+
+def test_unmined_op_is_lost_after_the_deadline(manual_rpc: Rpc, dev_accounts: list[LocalAccount]) -> None:
+    with Pipeline(manual_rpc, [dev_accounts[2]]) as pipe:
+        (outcome,) = pipe.run([Operation(Account.create().address, b"", 21_000)], timeout=0.5)
+    assert outcome.status is OpStatus.LOST and outcome.error is not None
+
+
+def test_receipts_by_transaction_fallback(interval_rpc: Rpc, dev_accounts: list[LocalAccount]) -> None:
+    with Pipeline(interval_rpc, dev_accounts[4:6], receipts="tx") as pipe:
+        outcomes = pipe.run(_transfers(50, Account.create().address), timeout=30)
+    assert all(o.status is OpStatus.CONFIRMED for o in outcomes)
+
+
+@pytest.mark.slow
+def test_bench_smoke(tmp_path: Path) -> None:
+    """bench/run.py end to end in under a minute: every key of latest.json, nothing lost."""
+    import json
+
+    out = tmp_path / "results"
+    env = dict(
+        os.environ,
+        BENCH_SECONDS="2",
+        BENCH_ASSETS="40",
+        BENCH_BASELINE_SECONDS="1",
+        BENCH_RESULTS_DIR=str(out),
+    )
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run.py")], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert time.monotonic() - started < 60
+    data = json.loads((out / "latest.json").read_text())
+    for key in (
+        "single_ops_per_s",
+        "batched_ops_per_s",
+        "ape_baseline_ops_per_s",
+        "web3_baseline_ops_per_s",
+        "p50_ms",
+        "p95_ms",
+        "p99_ms",
+        "gas_per_op_single",
+        "gas_per_op_batched",
+        "ops_sent",
+        "ops_confirmed",
+        "ops_lost",
+    ):
+        assert key in data, key
+    assert data["ops_lost"] == 0 and data["ops_duplicated"] == 0
+    assert data["ops_confirmed"] == data["ops_sent"] > 0
+    assert (out / "latest.png").stat().st_size > 0

@@ -189,9 +189,16 @@ contract OrderBook is IOrderBook, ConstitutionModule {
                 reserved = l.quantity;
                 _reserve(l, ref, detailsHash);
             }
-            l.state = OrderLifecycle.State.InProgress;
             --o.heldLines;
-            emit LineResumed(l.vendor, orderId, lineId, ref, OrderLifecycle.State.InProgress, reserved);
+            OrderLifecycle.State state = OrderLifecycle.State.InProgress;
+            if (l.consumed == l.quantity) {
+                // used in full while it was held: it served its purpose, as in {consumeStock}
+                state = OrderLifecycle.State.Completed;
+                --o.openLines;
+                --_services[orderId][l.serviceId].openLines;
+            }
+            l.state = state;
+            emit LineResumed(l.vendor, orderId, lineId, ref, state, reserved);
         }
         if (o.heldLines == 0 && o.state == OrderLifecycle.State.Held) {
             _setOrderState(o, orderId, OrderLifecycle.State.InProgress, ref);

@@ -206,3 +206,20 @@ def test_misuse_is_refused(team):
     with pytest.raises(ConfigurationError, match="MACD kind"):
         op.agreement.request_change("upgrade", "ONT-X1")
     assert op.assets.get("ONT-X1").state is AssetState.ACTIVE
+
+
+def test_payer_and_payee_are_notified_of_their_invoices_and_nobody_else(team, tmp_path):
+    from telcochain.notifications import NotificationStream
+
+    streams = {who: NotificationStream(team[who], tmp_path / f"{who}.json") for who in (OPERATOR, GLOBEX, CUSTOMER)}
+    for stream in streams.values():
+        stream.ack_through(team[OPERATOR].block_number())
+    invoice_id = install(team, "ONT-W1")
+
+    def invoice_events(who: int) -> set[str]:
+        return {n.name for n in streams[who].poll() if n.args.get("invoiceId") == invoice_id}
+
+    expected = {"InvoiceIssued", "InvoiceFunded", "InvoiceReleased", "ReceiptIssued", "InstallationRequested"}
+    assert invoice_events(CUSTOMER) >= expected  # the payer
+    assert invoice_events(OPERATOR) >= expected - {"InstallationRequested"}  # the payee
+    assert invoice_events(GLOBEX) == set()  # not a party

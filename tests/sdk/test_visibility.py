@@ -228,3 +228,16 @@ def test_a_non_member_is_denied(local_node, deployment_path, dev_accounts, membe
     )
     with pytest.raises(PermissionDenied, match="not a member"):
         outsider.constitution.execute_action("disclose", params)
+
+
+def test_a_member_is_notified_of_the_keys_wrapped_for_it_only(members, tmp_path):
+    from telcochain.notifications import NotificationStream
+
+    m1, m2, m3, _ = members
+    streams = [NotificationStream(api.client, tmp_path / f"{n}.json") for n, api in enumerate((m2, m3))]
+    for stream in streams:
+        stream.ack_through(m1.client.block_number())
+    _, ref = m1.disclose(SUBJECT, {"note": "for M2"}, to=["Acme Networks"])
+    wrapped = [[n for n in s.poll() if n.name == "KeyWrapped"] for s in streams]
+    assert [n.args["disclosure"] for n in wrapped[0]] == [ref]  # M2 learns a payload is waiting for it
+    assert wrapped[1] == []  # M3 is not told

@@ -21,20 +21,21 @@ same ``details_hash``::
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from eth_abi import decode as abi_decode
 
 from telcochain.actions import register_action_params
-from telcochain.constitution import ActionCall, Member
+from telcochain.constitution import ActionCall, CallOutcome, Member
 from telcochain.contract import Event
 from telcochain.errors import (
     ConfigurationError,
     DisclosureNotFound,
     MemberNotFound,
     NotDisclosedToYou,
+    PermissionDenied,
     WrongTrustKey,
     contract_error_class,
 )
@@ -202,6 +203,38 @@ class DetailsAPI:
             recipients=tuple(m.address for m in recipients),
             envelope=envelope,
         )
+
+    def act(
+        self,
+        action: str,
+        params: Callable[[bytes], Sequence[Any]],
+        subject: str | bytes,
+        details: dict[str, Any],
+        to: Iterable[Who] = (),
+        *,
+        ref: Ref = None,
+    ) -> tuple[Disclosed, CallOutcome]:
+        """Run ``action`` with private ``details`` in ONE transaction: the details are disclosed
+        (encrypted for this member and ``to``) and the action's parameters are built by
+        ``params(details_hash)``, so the action commits to exactly what was disclosed::
+
+            disclosed, outcome = client.details.act(
+                "createOrder", lambda h: (order_id, project_id, h),
+                "CRM-7", {"site": "12 Leeds Rd", "price": 1200}, to=["Acme Networks"])
+
+        The two calls go in one executeBatch; if the action is denied or reverts, the outcome
+        says so and this raises (the disclosure, alone, stays on record: it commits to nothing).
+        """
+        prepared = self.prepare(subject, details, to)
+        call = ActionCall(action, tuple(params(prepared.details_hash)), ref)
+        disclosure, outcome = self.constitution.execute_batch([prepared.call, call])
+        if disclosure.status != "executed":
+            raise disclosure.error or ConfigurationError(f"disclose was {disclosure.status}")
+        if outcome.status == "denied":
+            raise PermissionDenied(action, self._me(), outcome.deny_reason.text)
+        if outcome.status == "reverted" and outcome.error is not None:
+            raise outcome.error
+        return Disclosed(prepared.details_hash, prepared.ref), outcome
 
     def disclose(
         self, subject: str | bytes, details: dict[str, Any], to: Iterable[Who] = (), *, ref: Ref = None

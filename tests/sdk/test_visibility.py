@@ -241,3 +241,29 @@ def test_a_member_is_notified_of_the_keys_wrapped_for_it_only(members, tmp_path)
     wrapped = [[n for n in s.poll() if n.name == "KeyWrapped"] for s in streams]
     assert [n.args["disclosure"] for n in wrapped[0]] == [ref]  # M2 learns a payload is waiting for it
     assert wrapped[1] == []  # M3 is not told
+
+
+def test_details_go_with_any_action_in_one_transaction(members):
+    from telcochain.events import get_logs
+    from telcochain.orders import OrderState
+
+    m1, m2, m3, m4 = members
+    m1.client.orders.create_project("PRJ-VIS", m4.client.address)
+    details = {"site": "12 Leeds Rd", "price": 1200}
+    disclosed, outcome = m1.act(
+        "createOrder",
+        lambda h: (b"CRM-VIS".ljust(32, b"\0"), b"PRJ-VIS".ljust(32, b"\0"), h),
+        "CRM-VIS",
+        details,
+        to=["Acme Networks"],
+    )
+    assert outcome.status == "executed" and m1.client.orders.get("CRM-VIS").state is OrderState.ACKNOWLEDGED
+    book = m1.client.orders.contract
+    block = m1.client.block_number()
+    (created,) = book.events(get_logs(m1.client.rpc, [book.address], [], block, block), "OrderCreated")
+    assert created["detailsHash"] == disclosed.details_hash  # the order commits to the disclosed details
+    assert m2.read(disclosed.ref) == details  # Acme reads what the order commits to
+    with pytest.raises(NotDisclosedToYou):
+        m3.read(disclosed.ref)
+    with pytest.raises(PermissionDenied):  # the customer may not create orders: refused, loudly
+        m4.act("createOrder", lambda h: (b"CRM-NO".ljust(32, b"\0"), b"PRJ-VIS".ljust(32, b"\0"), h), "CRM-NO", details)

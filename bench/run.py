@@ -2,25 +2,38 @@
 
     make bench                                   # or: python bench/run.py
     BENCH_SECONDS=10 BENCH_ASSETS=400 python bench/run.py
+    BENCH_WORKLOAD=assets python bench/run.py    # the earlier stand-in (AssetRegistry transitions)
+
+The operation (default ``BENCH_WORKLOAD=macd``, bench/workload.py ``MacdWorkload``): one MACD
+change request with its charge — OperatorAgreement ``orderChange`` (the tariff accrued on the
+customer's running account) — or its ``confirmChange``, alternating per twin.
 
 1. Starts its own anvil (berlin, gas price 0, a large block gas limit), automine at first.
-2. Deploys the consortium with the real deploy code (ape, in this process), with extra
-   operator members as sender accounts (dev accounts 4..), granted the workload's actions.
-3. Prepares the workload (bench/workload.py; today: register and commission N twins).
+2. Deploys the consortium with the real deploy code (ape, in this process) from a copy of
+   consortium.yaml the workload adjusts (MACD: free installation, MACD tariffs kept). Senders:
+   the workload's ``sender_accounts`` (MACD: the operator, dev account 0 — confirmations are
+   operator-only), else extra operator members (dev accounts 4..) granted the workload's actions.
+3. Prepares the workload (MACD: register N twins, requestInstallation for the customer,
+   deliver, confirmInstallation: Active and served by the agreement).
 4. Baselines, each for ``BENCH_BASELINE_SECONDS``: ape ``contract.executeAction(...,
    sender=...)`` in a loop and web3.py ``functions.executeAction(...).transact()`` +
    ``wait_for_transaction_receipt`` — in automine (their best case) and, after the switch to
-   interval mining, on the 1-second-block chain the pipeline uses.
+   interval mining, on the 1-second-block chain the pipeline uses. Same operation.
 5. Switches to interval mining (``evm_setIntervalMining 1``: a QBFT-like block period) and
    drives sustained load for ``BENCH_SECONDS`` each through the SDK :class:`Pipeline`: one
-   operation per transaction (``executeAction``), then ``BENCH_BATCH`` operations per
-   transaction (``executeBatch``).
-6. Checks every operation on chain (ActionExecuted by ref: exactly once), prints a table,
-   writes ``bench/results/latest.json`` and ``latest.png`` (ops/s and latency over time).
+   operation per transaction (``executeAction``); ``BENCH_BATCH`` single-operation calls per
+   ``executeBatch`` (the generic batching path); and, when the workload has one, the module's
+   own bulk call (MACD: ``orderChanges``/``confirmChanges`` of ``BENCH_BATCH`` twins, one
+   executeAction) — ``batched_ops_per_s`` is the better of the two, named in ``batched_path``.
+6. Checks every operation on chain exactly once (MACD: ChangeOrdered with the right charge /
+   ChangeConfirmed per ref, ChangesOrdered / ChangesConfirmed per (ref, asset); ActionExecuted
+   per ref agreeing; the running account's balance = the charges), prints a table, writes
+   ``bench/results/latest.json`` and ``latest.png`` (ops/s and latency over time).
 
-Environment: BENCH_SECONDS (60), BENCH_ASSETS (2000), BENCH_SENDERS (4), BENCH_BATCH (100),
-BENCH_BASELINE_SECONDS (min(10, BENCH_SECONDS)), BENCH_WINDOW (in-flight operations, single:
-4000), BENCH_BATCH_WINDOW (in-flight operations, batched: 40000), BENCH_SEND_THREADS (2),
+Environment: BENCH_SECONDS (60), BENCH_WORKLOAD (macd | assets), BENCH_ASSETS (2000),
+BENCH_SENDERS (4; assets workload only), BENCH_BATCH (100), BENCH_BASELINE_SECONDS
+(min(10, BENCH_SECONDS)), BENCH_WINDOW (in-flight operations, single: 4000),
+BENCH_BATCH_WINDOW (in-flight operations, batched and bulk: 40000), BENCH_SEND_THREADS (2),
 BENCH_SIGN_PROCESSES (0), BENCH_RECEIPTS (default: "logs"; or block / tx), BENCH_RESULTS_DIR
 (bench/results).
 """
@@ -55,7 +68,7 @@ from telcochain.node import DEV_MNEMONIC, LocalNode, NodeConfig, free_port  # no
 from telcochain.rpc import Rpc  # noqa: E402
 from telcochain.throughput import Operation, OpOutcome, OpStatus, Pipeline  # noqa: E402
 from telcochain.tx import hexint, probe_chain  # noqa: E402
-from workload import ACTION_EXECUTED, AssetChangeWorkload, BenchEnv, Call, Workload  # noqa: E402
+from workload import ACTION_EXECUTED, AssetChangeWorkload, BenchEnv, Call, MacdWorkload, Workload  # noqa: E402
 
 GAS_LIMIT = 100_000_000_000  # per block: never the limit here (anvil executes what it is given)
 
@@ -75,6 +88,7 @@ class Config:
     send_threads: int = 2
     batch_window: int = 40_000
     sign_processes: int = 0
+    workload: str = "macd"
     results_dir: Path = ROOT / "bench" / "results"
 
     @classmethod
@@ -90,6 +104,7 @@ class Config:
             send_threads=_env_int("BENCH_SEND_THREADS", 2),
             batch_window=_env_int("BENCH_BATCH_WINDOW", 40_000),
             sign_processes=_env_int("BENCH_SIGN_PROCESSES", 0),
+            workload=os.environ.get("BENCH_WORKLOAD", "macd"),
             results_dir=Path(os.environ.get("BENCH_RESULTS_DIR", ROOT / "bench" / "results")),
         )
 
@@ -98,7 +113,7 @@ class Config:
 class OpRecord:
     """One business operation as the benchmark saw it."""
 
-    ref: bytes
+    ref: bytes  # its key on chain: the ref, or ref + assetId for one asset of a module bulk call
     submitted: float
     confirmed: float | None = None
     status: str = "pending"
@@ -109,6 +124,7 @@ class OpRecord:
 class Phase:
     name: str
     ops_per_tx: int
+    kind: str = "single"  # single (executeAction) | batch (executeBatch of calls) | bulk (a module's bulk call)
     records: list[OpRecord] = field(default_factory=list)
     started: float = 0.0
     ended: float = 0.0
@@ -148,9 +164,13 @@ def dev_accounts(n: int = 10) -> list[LocalAccount]:
 # -- deployment ---------------------------------------------------------------------------------
 
 
-def bench_consortium(senders: Sequence[LocalAccount], actions: Sequence[str], folder: Path) -> Path:
-    """consortium.yaml plus the sender accounts as operator members holding ``actions``."""
+def bench_consortium(
+    senders: Sequence[LocalAccount], actions: Sequence[str], folder: Path, configure: Callable[[dict[str, Any]], None]
+) -> Path:
+    """consortium.yaml plus the sender accounts as operator members holding ``actions``
+    (none when the workload sends from existing members), adjusted by the workload."""
     config = yaml.safe_load((ROOT / "consortium.yaml").read_text())
+    configure(config)
     operator = next(m["name"] for m in config["members"] if m.get("role") == "operator")
     names = []
     for n, account in enumerate(senders):
@@ -254,12 +274,16 @@ def run_pipeline(
         ops = []
         for _ in range(n):
             sender = next(lanes)
-            calls = [workload.next_call((phase.name, sender)) for _ in range(per_tx)]
-            if per_tx == 1:
+            lane = (phase.name, sender)
+            if phase.kind == "bulk":  # one module call carrying per_tx operations
+                calls = [workload.next_bulk_call(lane, per_tx)]
+            else:
+                calls = [workload.next_call(lane) for _ in range(per_tx)]
+            if len(calls) == 1:
                 data = encode_execute_action(calls[0].action, calls[0].params, calls[0].ref)
             else:
                 data = encode_execute_batch([(c.action, c.params, c.ref) for c in calls])
-            ops.append(Operation(to, data, gas, sender=sender, tag=[c.ref for c in calls]))
+            ops.append(Operation(to, data, gas, sender=sender, tag=[k for c in calls for k in c.op_keys]))
         return ops
 
     # the gas limit: what the first transaction needs, with headroom (gas is free; the limit only caps)
@@ -379,13 +403,34 @@ def chart(phases: Sequence[Phase], path: Path) -> None:
     plt.close(fig)
 
 
+def make_workload(cfg: Config) -> Workload:
+    """BENCH_WORKLOAD: ``macd`` (default; issue 8's operation) or ``assets`` (the stand-in)."""
+    lanes_of = 1 if cfg.workload == "macd" else cfg.senders
+    per_lane = max(4, cfg.assets // 2 // lanes_of)
+    sizes = {"ape": 8, "web3": 8, "ape_interval": 4, "web3_interval": 4, "sdk_single": per_lane}
+    if cfg.workload == "macd":
+        # executeBatch of single calls and the module's bulk call: a quarter of the twins each,
+        # the bulk lane in whole groups of BENCH_BATCH
+        sizes["sdk_batched"] = max(4, cfg.assets // 4)
+        sizes["sdk_bulk"] = cfg.batch * max(1, cfg.assets // 4 // cfg.batch)
+        return MacdWorkload(sizes, bulk_size=cfg.batch)
+    if cfg.workload == "assets":
+        return AssetChangeWorkload({**sizes, "sdk_batched": per_lane})
+    raise SystemExit(f"BENCH_WORKLOAD: macd or assets, not {cfg.workload!r}")
+
+
 def main() -> int:
     cfg = Config.from_env()
     os.chdir(ROOT)  # ape finds the project from the working directory
     accounts = dev_accounts(10)
-    senders = accounts[4 : 4 + cfg.senders]
-    if not 1 <= cfg.senders <= 6:
-        raise SystemExit("BENCH_SENDERS: 1 to 6 (dev accounts 4..9)")
+    workload = make_workload(cfg)
+    if workload.sender_accounts is not None:  # e.g. MACD: the operator (confirmations are operator-only)
+        senders = [accounts[i] for i in workload.sender_accounts]
+        cfg.senders = len(senders)
+    else:
+        senders = accounts[4 : 4 + cfg.senders]
+        if not 1 <= cfg.senders <= 6:
+            raise SystemExit("BENCH_SENDERS: 1 to 6 (dev accounts 4..9)")
     workdir = Path(tempfile.mkdtemp(prefix="telcochain-bench-"))
     node = LocalNode(NodeConfig(data_dir=workdir, port=free_port(), gas_limit=GAS_LIMIT, persist=False))
     t_start = time.monotonic()
@@ -398,42 +443,41 @@ def main() -> int:
 
         logger.set_level("WARNING")
         with networks.parse_network_choice("ethereum:local:foundry"):
-            return _bench(cfg, url, accounts, senders, workdir, t_start)
+            return _bench(cfg, url, accounts, senders, workload, workdir, t_start)
     finally:
         node.stop()
 
 
 def _bench(
-    cfg: Config, url: str, accounts: list[LocalAccount], senders: list[LocalAccount], workdir: Path, t_start: float
+    cfg: Config,
+    url: str,
+    accounts: list[LocalAccount],
+    senders: list[LocalAccount],
+    workload: Workload,
+    workdir: Path,
+    t_start: float,
 ) -> int:
     rpc = Rpc(url, timeout=120)
-    workload: Workload
-    per_lane_single = max(4, cfg.assets // 2 // cfg.senders)
-    per_lane_batched = max(4, cfg.assets // 2 // cfg.senders)
-    workload = AssetChangeWorkload(
-        {
-            "ape": 8,
-            "web3": 8,
-            "ape_interval": 4,
-            "web3_interval": 4,
-            "sdk_single": per_lane_single,
-            "sdk_batched": per_lane_batched,
-        }
-    )
+    bulk = "sdk_bulk" in workload.assets_per_lane  # type: ignore[attr-defined]
     print(f"==> anvil on {url}; deploying (ape) ...", flush=True)
-    deployment = deploy(bench_consortium(senders, workload.actions, workdir))
+    own_senders = senders if workload.sender_accounts is None else []
+    deployment = deploy(bench_consortium(own_senders, workload.actions, workdir, workload.configure))
     # Client(...) rather than Client.connect(): the bench deploys what .build holds right now,
     # which may be ahead of the SDK's shipped ABIs while a module is being worked on.
     chain = probe_chain(rpc)
     operator = Client(rpc, chain, deployment, accounts[0])
     vendor = Client(rpc, chain, deployment, accounts[1])
+    customer = Client(rpc, chain, deployment, accounts[3])  # Initech Enterprise
     constitution = deployment.address("Constitution")
     lanes = [("ape", 0), ("web3", 0), ("ape_interval", 0), ("web3_interval", 0)]
     lanes += [("sdk_single", i) for i in range(cfg.senders)] + [("sdk_batched", i) for i in range(cfg.senders)]
+    if bulk:
+        lanes += [("sdk_bulk", i) for i in range(cfg.senders)]
     t0 = time.monotonic()
-    workload.prepare(BenchEnv(rpc, operator, {"vendor": vendor}, senders), lanes)
+    workload.prepare(BenchEnv(rpc, operator, {"vendor": vendor, "customer": customer}, senders), lanes)
     print(f"==> {workload.name}: {sum(workload.assets_per_lane[lane[0]] for lane in lanes)} twins "  # type: ignore[attr-defined]
-          f"registered and commissioned in {time.monotonic() - t0:.1f} s", flush=True)  # fmt: skip
+          f"ready (Active) in {time.monotonic() - t0:.1f} s; SDK senders: "
+          f"{', '.join(a.address[:10] for a in senders)}", flush=True)  # fmt: skip
     first_block = hexint(rpc.call("eth_blockNumber")) + 1
 
     phases: list[Phase] = []
@@ -465,9 +509,31 @@ def _bench(
     with Pipeline(rpc, senders, operator.chain, send_batch=50, **tuning, **reading) as pipe:  # type: ignore[arg-type]
         print(f"==> SDK pipeline, {cfg.batch} ops/tx (executeBatch), {cfg.seconds:g} s", flush=True)
         batched = run_pipeline(
-            Phase("sdk_batched", cfg.batch), workload, pipe, constitution, cfg.senders, cfg.seconds, cfg.batch_window
+            Phase("sdk_batched", cfg.batch, "batch"),
+            workload,
+            pipe,
+            constitution,
+            cfg.senders,
+            cfg.seconds,
+            cfg.batch_window,
         )
     phases.append(batched)
+    sdk_phases = [single, batched]
+    if bulk:
+        with Pipeline(rpc, senders, operator.chain, send_batch=50, **tuning, **reading) as pipe:  # type: ignore[arg-type]
+            print(f"==> SDK pipeline, {cfg.batch} ops/tx (module bulk call), {cfg.seconds:g} s", flush=True)
+            bulk_phase = run_pipeline(
+                Phase("sdk_bulk", cfg.batch, "bulk"),
+                workload,
+                pipe,
+                constitution,
+                cfg.senders,
+                cfg.seconds,
+                cfg.batch_window,
+            )
+        phases.append(bulk_phase)
+        sdk_phases.append(bulk_phase)
+    best = max(sdk_phases[1:], key=lambda p: p.ops_per_s)
 
     print("==> verifying every operation on chain ...", flush=True)
     t0 = time.monotonic()
@@ -479,23 +545,30 @@ def _bench(
     results: dict[str, Any] = {
         "workload": workload.name,
         "single_ops_per_s": round(single.ops_per_s, 1),
-        "batched_ops_per_s": round(batched.ops_per_s, 1),
+        "batched_ops_per_s": round(best.ops_per_s, 1),  # the best batched path:
+        "batched_path": best.name,
+        "execute_batch_ops_per_s": round(batched.ops_per_s, 1),
+        "bulk_ops_per_s": round(bulk_phase.ops_per_s, 1) if bulk else None,
         "ape_baseline_ops_per_s": round(ape_rate, 2),
         "web3_baseline_ops_per_s": round(by_name["web3"].ops_per_s, 2),
         "ape_baseline_interval_ops_per_s": round(by_name["ape_interval"].ops_per_s, 2),
         "web3_baseline_interval_ops_per_s": round(by_name["web3_interval"].ops_per_s, 2),
         "single_vs_ape": round(single.ops_per_s / ape_rate, 1) if ape_rate else None,
-        "batched_vs_ape": round(batched.ops_per_s / ape_rate, 1) if ape_rate else None,
+        "batched_vs_ape": round(best.ops_per_s / ape_rate, 1) if ape_rate else None,
         "p50_ms": round(single.latency_ms(50), 1),
         "p95_ms": round(single.latency_ms(95), 1),
         "p99_ms": round(single.latency_ms(99), 1),
-        "batched_p50_ms": round(batched.latency_ms(50), 1),
-        "batched_p95_ms": round(batched.latency_ms(95), 1),
-        "batched_p99_ms": round(batched.latency_ms(99), 1),
+        "batched_p50_ms": round(best.latency_ms(50), 1),
+        "batched_p95_ms": round(best.latency_ms(95), 1),
+        "batched_p99_ms": round(best.latency_ms(99), 1),
         "gas_per_op_single": round(single.gas_per_op),
-        "gas_per_op_batched": round(batched.gas_per_op),
-        **totals,  # the SDK paths (single + batched): every op sent, found on chain exactly once?
+        "gas_per_op_batched": round(best.gas_per_op),  # of batched_path
+        "gas_per_op_execute_batch": round(batched.gas_per_op),
+        "gas_per_op_bulk": round(bulk_phase.gas_per_op) if bulk else None,
+        **totals,  # the SDK paths (single + batched + bulk): every op sent, found on chain exactly once?
         "baselines_checked": checked["baselines"],
+        "on_chain_checks": workload.checks,
+        "sdk_senders": [a.address for a in senders],
         "phases": {
             p.name: {
                 "ops_per_tx": p.ops_per_tx,
@@ -522,6 +595,7 @@ def _bench(
             "sign_processes": cfg.sign_processes,
             "send_threads": cfg.send_threads,
             "receipts": reading["receipts"],
+            "workload": cfg.workload,
             "block_time_s": 1,
         },
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "load_avg": os.getloadavg()},
@@ -530,7 +604,7 @@ def _bench(
     }
     cfg.results_dir.mkdir(parents=True, exist_ok=True)
     (cfg.results_dir / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
-    chart([single, batched], cfg.results_dir / "latest.png")
+    chart(sdk_phases, cfg.results_dir / "latest.png")
 
     print()
     print(f"{'path':<16} {'ops/tx':>6} {'ops':>8} {'ops/s':>10} {'p50 ms':>8} {'p95 ms':>8} {'gas/op':>8} {'lost':>5}")
@@ -542,12 +616,16 @@ def _bench(
     print(
         f"\nsent {totals['ops_sent']:,}, on chain exactly once {totals['ops_confirmed']:,}, "
         f"lost {totals['ops_lost']}, duplicated {totals['ops_duplicated']}; "
-        f"single {results['single_vs_ape']}x ape, batched {results['batched_vs_ape']}x ape"
+        f"single {results['single_vs_ape']}x ape, batched ({best.name}) {results['batched_vs_ape']}x ape"
     )
+    if workload.checks:
+        print(f"on-chain checks: {workload.checks}")
     print(f"written to {cfg.results_dir / 'latest.json'} and latest.png")
     if checked["baselines"].get("ops_lost"):
         print(f"(baselines: {checked['baselines']['ops_lost']} ops the naive clients sent never reached the chain)")
-    return 0 if totals["ops_lost"] == 0 and totals["ops_duplicated"] == 0 else 1
+    bad_checks = workload.checks.get("charge_errors") or workload.checks.get("action_vs_module_event_mismatches")
+    bad_checks = bad_checks or workload.checks.get("balance_matches_charges") is False
+    return 0 if totals["ops_lost"] == 0 and totals["ops_duplicated"] == 0 and not bad_checks else 1
 
 
 if __name__ == "__main__":

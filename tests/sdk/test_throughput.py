@@ -192,7 +192,8 @@ def test_receipts_by_transaction_fallback(interval_rpc: Rpc, dev_accounts: list[
 
 @pytest.mark.slow
 def test_bench_smoke(tmp_path: Path) -> None:
-    """bench/run.py end to end in under a minute: every key of latest.json, nothing lost."""
+    """bench/run.py end to end in under a minute (the MACD workload): every key of latest.json,
+    nothing lost or duplicated, every charge recorded as the tariff says."""
     import json
 
     out = tmp_path / "results"
@@ -228,3 +229,13 @@ def test_bench_smoke(tmp_path: Path) -> None:
     assert data["ops_lost"] == 0 and data["ops_duplicated"] == 0
     assert data["ops_confirmed"] == data["ops_sent"] > 0
     assert (out / "latest.png").stat().st_size > 0
+    # the default workload is MACD with its charge: single, executeBatch and the module's bulk call
+    assert data["workload"].startswith("macd")
+    phases = data["phases"]
+    for name in ("sdk_single", "sdk_batched", "sdk_bulk"):
+        assert phases[name]["ops"] > 0 and phases[name]["ops_lost"] == 0 and phases[name]["ops_duplicated"] == 0, name
+    assert data["batched_path"] in ("sdk_batched", "sdk_bulk")
+    assert data["bulk_ops_per_s"] > 0 and data["gas_per_op_bulk"] > 0
+    checks = data["on_chain_checks"]  # every charge as the tariff says, and the running account adds up
+    assert checks["charge_errors"] == 0 and checks["action_vs_module_event_mismatches"] == 0
+    assert checks["balance_matches_charges"] and checks["charged_on_chain"] > 0

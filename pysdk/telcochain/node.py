@@ -153,7 +153,17 @@ class LocalNode:
                 self.stop()
                 raise NodeError(f"anvil did not answer on {self.config.rpc_url} within {timeout:g} s")
             time.sleep(0.1)
+        self._keep_time_monotonic()
         return self.process
+
+    def _keep_time_monotonic(self) -> None:
+        """anvil restores blocks from its state file but not a clock moved by ``evm_increaseTime``:
+        the next block would be older than the last (invoices due again, windows reopened). Start
+        the clock again from the newest block when that block is ahead of the wall clock."""
+        rpc = Rpc(self.config.rpc_url, timeout=5.0)
+        latest = int(rpc.call("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+        if latest > time.time():
+            rpc.call("evm_setTime", [latest])
 
     def stop(self, timeout: float = 30.0) -> bool:
         """Stop the node gracefully (anvil dumps its state on SIGTERM). False if none ran."""

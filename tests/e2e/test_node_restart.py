@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 import pytest
 from telcochain import Client, NodeUnreachable
-from telcochain.node import free_port
+from telcochain.node import LocalNode, NodeConfig, free_port
+from telcochain.rpc import Rpc
 from telcochain.tx import Log
 from telcochain.types import show_bytes32
 
@@ -57,6 +59,27 @@ def test_a_restarted_node_keeps_the_deployed_contracts_and_their_history(tmp_pat
         assert events[0].log.block_hash == receipt.block_hash
     finally:
         assert telcochain("node", "stop", *node_args).returncode == 0
+
+
+def test_time_travel_survives_a_restart(tmp_path):
+    """Blocks mined after a restart are never older than those before it (anvil restores the
+    blocks of a state file, not a clock moved by evm_increaseTime)."""
+    node = LocalNode(NodeConfig(data_dir=tmp_path / "node", port=free_port()))
+    node.start()
+    try:
+        rpc = Rpc(node.config.rpc_url)
+        rpc.call("evm_increaseTime", [31 * 86_400])
+        rpc.call("evm_mine")
+        before = int(rpc.call("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+    finally:
+        node.stop()
+    node.start()
+    try:
+        rpc.call("evm_mine")
+        after = int(rpc.call("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+    finally:
+        node.stop()
+    assert after >= before > time.time() + 30 * 86_400
 
 
 def test_a_second_node_on_the_same_data_dir_is_refused(tmp_path):

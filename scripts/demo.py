@@ -416,6 +416,13 @@ def main() -> int:
         vendor_a = Client.connect(node.config.rpc_url, dev_account(1), deployment=deployment, keyring=dev_keyring(1))
         vendor_b = Client.connect(node.config.rpc_url, dev_account(2), deployment=deployment, keyring=dev_keyring(2))
         customer = Client.connect(node.config.rpc_url, dev_account(3), deployment=deployment)
+        for name, member in (
+            ("Northwind Telecom", operator),
+            ("Acme Networks", vendor_a),
+            ("Globex Optical", vendor_b),
+        ):
+            if member.details.register_trust_key(ref="DEMO-DEV-KEY") is not None:  # e.g. after the README's tour
+                console.print(f"[yellow]{name}: trust key changed since the last run, its development key is back")
 
         step("3. Governance: the operator proposes a new member; the consortium votes")
         candidate = dev_account(4)
@@ -505,3 +512,5 @@ if __name__ == "__main__":
         sys.exit(main())
     except TelcochainError as exc:
         sys.exit(f"demo: {exc}")
+    except KeyboardInterrupt:
+        sys.exit("demo: interrupted; the chain's state is saved — `make demo` carries on with a fresh run")

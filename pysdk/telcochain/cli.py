@@ -13,7 +13,7 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,7 +27,7 @@ from telcochain import output
 from telcochain.assets import VERBS, Asset
 from telcochain.client import DEFAULT_RPC_URL, Client
 from telcochain.consortium import MemberConfig, parse_action
-from telcochain.constitution import ActionPolicy, ActionResult, ProposalStatus, Voters
+from telcochain.constitution import ActionPolicy, ActionResult, Member, ProposalStatus, Voters
 from telcochain.errors import MemberNotFound, TelcochainError
 from telcochain.keystore import Keystore, account_from_env
 from telcochain.node import LocalNode, NodeConfig
@@ -106,9 +106,14 @@ class Session:
         """A read-only client."""
         return Client.connect(self.rpc_url, deployment=self.deployment)
 
-    def signer(self) -> Client:
+    def signer(self, needed_for: str = "this command sends a transaction") -> Client:
         """A client acting as the command's account (keystore, or TELCOCHAIN_PRIVATE_KEY)."""
-        return Client.connect(self.rpc_url, load_account(self.account, self.password_file), deployment=self.deployment)
+        account = load_account(self.account, self.password_file, needed_for)
+        return Client.connect(self.rpc_url, account, deployment=self.deployment)
+
+    def member_or_reader(self) -> Client:
+        """The command's account if one is given (--account or TELCOCHAIN_PRIVATE_KEY), else read-only."""
+        return self.signer() if self.account or os.environ.get("TELCOCHAIN_PRIVATE_KEY") else self.reader()
 
 
 def _with_session(f: F, *, signer: bool) -> F:
@@ -148,20 +153,24 @@ def read_password(password_file: Path | None, prompt: str = "Keystore password")
     return str(click.prompt(prompt, hide_input=True))
 
 
-def load_account(account: str | None, password_file: Path | None) -> LocalAccount:
+def load_account(
+    account: str | None, password_file: Path | None, needed_for: str = "this command sends a transaction"
+) -> LocalAccount:
     if account:
         return Keystore().load(account, read_password(password_file))
     from_env = account_from_env()
     if from_env is not None:
         return from_env
-    raise click.UsageError("this command sends a transaction: pass --account NAME (see `telcochain account list`)")
+    raise click.UsageError(f"{needed_for}: pass --account NAME (see `telcochain account list`)")
 
 
-def resolve_member(client: Client, who: str) -> str:
-    """A member's address from its address or its name (case-insensitive)."""
+def resolve_member(client: Client, who: str, members: Sequence[Member] | None = None) -> str:
+    """A member's address from its address or its name (case-insensitive); pass ``members``
+    when resolving many names."""
     if who.startswith("0x"):
         return to_address(who, "member")
-    matches = [m for m in client.constitution.members() if m.name.lower() == who.lower()]
+    everyone = client.constitution.members() if members is None else members
+    matches = [m for m in everyone if m.name.lower() == who.lower()]
     if not matches:
         raise MemberNotFound(who)
     return matches[0].address
@@ -188,9 +197,9 @@ def show_time(timestamp: int) -> str:
     return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def report_action(result: ActionResult, as_json: bool, what: str) -> None:
-    """One confirmation line (or JSON) for an action's outcome."""
-    data = {
+def action_json(result: ActionResult) -> dict[str, Any]:
+    """An action's outcome for ``--json``."""
+    return {
         "action": result.action,
         "status": result.status,
         "proposal_id": result.proposal_id or None,
@@ -198,8 +207,12 @@ def report_action(result: ActionResult, as_json: bool, what: str) -> None:
         "tx_hash": result.receipt.tx_hash,
         "block": result.receipt.block_number,
     }
+
+
+def report_action(result: ActionResult, as_json: bool, what: str) -> None:
+    """One confirmation line (or JSON) for an action's outcome."""
     if as_json:
-        output.emit_json(data)
+        output.emit_json(action_json(result))
     elif result.status == "pending_vote":
         output.done(f"{what}: proposal #{result.proposal_id} opened, waiting for votes (tx {result.receipt.tx_hash})")
     else:
@@ -389,7 +402,7 @@ def action_list(session: Session, as_json: bool) -> None:
     if as_json:
         output.emit_json(policies)
         return
-    names = {m.address: m.name for m in client.constitution.members()}
+    names = client.constitution.member_names()
     modules = {c.address: c.name for c in client.deployment.contracts.values()}
     output.table(
         _count(len(policies), "action"),
@@ -582,7 +595,7 @@ def proposal_list(status: str | None, session: Session, as_json: bool) -> None:
     if as_json:
         output.emit_json(proposals)
         return
-    names = {m.address: m.name for m in client.constitution.members()}
+    names = client.constitution.member_names()
     output.table(
         _count(len(proposals), "proposal"),
         ["#", "action", "proposer", "status", "approvals", "rejections", "deadline", "ref"],
@@ -719,7 +732,7 @@ def asset_show(asset_ref: str, session: Session, as_json: bool) -> None:
     if as_json:
         output.emit_json(_asset_json(a))
         return
-    names = {m.address: m.name for m in client.constitution.members()}
+    names = client.constitution.member_names()
     output.pairs(
         f"asset {a.name}",
         [
@@ -765,7 +778,7 @@ def asset_history(asset_ref: str, verify: bool, session: Session, as_json: bool)
         if verdict is not None and not verdict.verified:
             sys.exit(1)
         return
-    names = {m.address: m.name for m in client.constitution.members()}
+    names = client.constitution.member_names()
     output.table(
         f"history of {asset_ref}",
         ["#", "time", "change", "actor", "ref"],
@@ -916,14 +929,13 @@ def watch(
     Without --account (or TELCOCHAIN_PRIVATE_KEY) every event is shown. Ctrl-C stops;
     with --checkpoint, the next run continues where this one stopped.
     """
-    has_account = session.account or os.environ.get("TELCOCHAIN_PRIVATE_KEY")
-    client = session.signer() if has_account else session.reader()
+    client = session.member_or_reader()
     stream = NotificationStream(client, checkpoint, confirmations=confirmations, from_block=from_block)
     if from_block is not None:
         stream.start_at(from_block)
     if everything:
         stream.select = lambda event: True
-    names = {m.address: m.name for m in client.constitution.members()}
+    names = client.constitution.member_names()
     actions = {p.id: p.name for p in client.constitution.actions()}
     for notification in stream.follow(poll_interval=interval, until_caught_up=once, ws_url=ws_url):
         if as_json:
@@ -1216,4 +1228,8 @@ def node_status(data_dir: Path, port: int, host: str, as_json: bool) -> None:
 from telcochain import cli_agreement, cli_details, cli_orders  # noqa: E402,F401
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    # `python -m telcochain.cli` runs this file as __main__; the command modules above registered
+    # on the imported telcochain.cli, so run that one (it has every command).
+    from telcochain.cli import main as cli_main
+
+    cli_main()

@@ -71,13 +71,9 @@ def load_keyring(source: tuple[Path | None, Path | None], client: Client) -> Key
 
 
 def _client_with_keys(session: Session, source: tuple[Path | None, Path | None]) -> Client:
-    client = session.signer()
+    client = session.signer("only a member can open details: it is whom they were encrypted for")
     client.keyring = load_keyring(source, client)
     return client
-
-
-def _names(client: Client) -> dict[str, str]:
-    return {m.address: m.name for m in client.constitution.members()}
 
 
 @main.group(cls=Group, context_settings=CONTEXT)
@@ -94,8 +90,8 @@ def details_show(ref: str, keyring_source: tuple[Path | None, Path | None], sess
     """Decrypt disclosure REF (the ref of its disclose action) and check it against its commitment."""
     client = _client_with_keys(session, keyring_source)
     record = client.details.disclosure(ref)
-    opened = client.details.open(ref)
-    names = _names(client)
+    opened = client.details.open(record)
+    names = client.constitution.member_names()
     if as_json:
         output.emit_json(
             {
@@ -131,9 +127,9 @@ def details_show(ref: str, keyring_source: tuple[Path | None, Path | None], sess
 @json_option
 def details_list(subject: str, session: Session, as_json: bool) -> None:
     """The disclosures about SUBJECT (an asset, order, site...): who disclosed, who may read."""
-    client = session.signer()
+    client = session.member_or_reader()
     found = client.details.disclosures(subject)
-    me = client.address or ""
+    me = client.address  # None without an account: who may read is shown, not whether you may
     if as_json:
         output.emit_json(
             [
@@ -141,14 +137,14 @@ def details_list(subject: str, session: Session, as_json: bool) -> None:
                     "ref": show_bytes32(d.ref),
                     "discloser": d.discloser,
                     "recipients": list(d.recipients),
-                    "readable_by_me": d.readable_by(me),
+                    "readable_by_me": d.readable_by(me) if me else None,
                     "block": d.block_number,
                 }
                 for d in found
             ]
         )
         return
-    names = _names(client)
+    names = client.constitution.member_names()
     output.table(
         f"disclosures about {subject}",
         ["ref", "disclosed by", "readable by", "you", "block"],
@@ -157,7 +153,7 @@ def details_list(subject: str, session: Session, as_json: bool) -> None:
                 show_bytes32(d.ref),
                 names.get(d.discloser, d.discloser),
                 ", ".join(names.get(r, r) for r in d.recipients),
-                "can read" if d.readable_by(me) else "-",
+                "can read" if me and d.readable_by(me) else "-",
                 d.block_number,
             ]
             for d in found

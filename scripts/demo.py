@@ -119,7 +119,7 @@ def demo_run(operator: Client) -> int:
 
 
 def show_order(client: Client, order: str) -> None:
-    names = {m.address: m.name for m in client.constitution.members()}
+    names = client.constitution.member_names()
     console.print(order_tree(client.orders.get(order), names))
 
 
@@ -292,7 +292,7 @@ def histories(op: Client, run: int) -> None:
 
 
 def money_summary(op: Client) -> None:
-    names = {m.address: m.name for m in op.constitution.members()}
+    names = op.constitution.member_names()
     invoices = op.escrow.invoices()
     grid = Table(
         title="money summary (all runs): invoiced, paid, refunded, outstanding per member", title_justify="left"

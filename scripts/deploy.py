@@ -97,9 +97,7 @@ def deploy(config: ConsortiumConfig, deployer) -> Deployment:  # type: ignore[no
     contracts = {"Constitution": _record("Constitution", constitution, abis)}
     modules = {name: getattr(project, name).deploy(constitution.address, sender=deployer) for name in MODULES}
     if config.agreement is not None:
-        extra = deploy_agreement(config.agreement, constitution, modules["AssetRegistry"], deployer)
-        contracts.update({name: _record(name, c, abis) for name, c in extra.items() if name == "SettlementToken"})
-        modules.update({name: c for name, c in extra.items() if name != "SettlementToken"})
+        modules.update(deploy_agreement(config.agreement, constitution, modules["AssetRegistry"], deployer))
     contracts.update({name: _record(name, module, abis) for name, module in modules.items()})
     genesis(constitution, config, modules, deployer)
     return Deployment(

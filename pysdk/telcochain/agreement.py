@@ -338,7 +338,7 @@ class EscrowAPI:
         self.contract = client.contract("EscrowPayment")
         self.constitution = client.constitution
         self._tokens: dict[str, Contract] = {}
-        self._decimals: dict[str, int] = {}
+        self._meta_cache: dict[str, tuple[int, str]] = {}
 
     # -- the token ------------------------------------------------------------------------------
 
@@ -353,16 +353,19 @@ class EscrowAPI:
     def settlement_token(self) -> str:
         return to_address(self.client.contract("OperatorAgreement").call("terms")[0])
 
-    def decimals(self, token: str | None = None) -> int:
+    def _meta(self, token: str | None) -> tuple[int, str]:
+        """(decimals, symbol) of a token, read once per token."""
         contract = self.token(token)
-        if contract.address not in self._decimals:
-            self._decimals[contract.address] = int(contract.call("decimals"))
-        return self._decimals[contract.address]
+        if contract.address not in self._meta_cache:
+            self._meta_cache[contract.address] = (int(contract.call("decimals")), str(contract.call("symbol")))
+        return self._meta_cache[contract.address]
+
+    def decimals(self, token: str | None = None) -> int:
+        return self._meta(token)[0]
 
     def format(self, amount: int, token: str | None = None) -> str:
         """``amount`` base units in whole tokens, with the symbol: ``250.00 TSD``."""
-        decimals = self.decimals(token)
-        symbol = self.token(token).call("symbol")
+        decimals, symbol = self._meta(token)
         value = Decimal(amount).scaleb(-decimals).quantize(Decimal(1).scaleb(-min(decimals, 2)))
         return f"{value:,} {symbol}"
 
@@ -413,6 +416,12 @@ class EscrowAPI:
 
     def is_overdue(self, invoice_id: int) -> bool:
         return bool(self.contract.call("isOverdue", int(invoice_id)))
+
+    def overdue(self, invoice_ids: Sequence[int]) -> set[int]:
+        """Which of ``invoice_ids`` are overdue now (one round trip)."""
+        ids = [int(i) for i in invoice_ids]
+        flags = self.contract.call_many("isOverdue", [(i,) for i in ids]) if ids else []
+        return {i for i, late in zip(ids, flags, strict=True) if late}
 
     def reclaimable_at(self, invoice_id: int) -> int:
         return int(self.contract.call("reclaimableAt", int(invoice_id)))

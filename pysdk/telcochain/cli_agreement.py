@@ -13,6 +13,7 @@ from telcochain.cli import (
     CONTEXT,
     Group,
     Session,
+    action_json,
     json_option,
     main,
     reader_options,
@@ -27,13 +28,8 @@ from telcochain.types import show_bytes32
 
 
 def _flow_json(flow: FlowResult) -> dict[str, Any]:
-    r = flow.result
     return {
-        "action": r.action,
-        "status": r.status,
-        "ref": show_bytes32(r.ref),
-        "tx_hash": r.receipt.tx_hash,
-        "block": r.receipt.block_number,
+        **action_json(flow.result),
         "invoice_id": flow.invoice_id or None,
         "charge": flow.charge,
         "events": [e.name for e in flow.events],
@@ -196,9 +192,9 @@ def _overdue_invoice(client: Client, asset: str) -> int:
     if customer is None:
         raise click.ClickException(f"{asset} was never installed under the agreement: no customer to check")
     unpaid = client.escrow.invoices(payer=customer, status=InvoiceStatus.ISSUED)
-    for invoice in unpaid:
-        if client.escrow.is_overdue(invoice.id):
-            return invoice.id
+    overdue = client.escrow.overdue([invoice.id for invoice in unpaid])
+    if overdue:
+        return min(overdue)
     raise click.ClickException(f"no invoice of {customer} is overdue: a non-payment disconnect is not allowed yet")
 
 
@@ -210,7 +206,7 @@ def invoice() -> None:
     """Invoices in escrow: list, show, pay; release, refund, reclaim; bill a customer's account."""
 
 
-def _invoice_json(client: Client, inv: Invoice) -> dict[str, Any]:
+def _invoice_json(inv: Invoice, overdue: bool) -> dict[str, Any]:
     return {
         "id": inv.id,
         "payer": inv.payer,
@@ -220,7 +216,7 @@ def _invoice_json(client: Client, inv: Invoice) -> dict[str, Any]:
         "credited": inv.credited,
         "to_fund": inv.to_fund,
         "due_date": inv.due_date,
-        "overdue": inv.status is InvoiceStatus.ISSUED and client.escrow.is_overdue(inv.id),
+        "overdue": overdue,
         "status": inv.status.label,
         "hold": inv.hold,
         "subject": show_bytes32(inv.subject),
@@ -245,9 +241,10 @@ def invoice_list(payer: str | None, payee: str | None, status: str | None, sessi
         status=status,
     )
     if as_json:
-        output.emit_json([_invoice_json(client, i) for i in found])
+        late = client.escrow.overdue([i.id for i in found if i.status is InvoiceStatus.ISSUED])
+        output.emit_json([_invoice_json(i, i.id in late) for i in found])
         return
-    names = {m.address: m.name for m in client.constitution.members()}
+    names = client.constitution.member_names()
     output.table(
         "invoices",
         ["#", "payer", "payee", "amount", "status", "due", "for", "ref"],
@@ -276,13 +273,13 @@ def invoice_show(invoice_id: int, session: Session, as_json: bool) -> None:
     client = session.reader()
     inv = client.escrow.invoice(invoice_id)
     paid = client.escrow.receipt(invoice_id)
+    overdue = inv.status is InvoiceStatus.ISSUED and client.escrow.is_overdue(inv.id)
     if as_json:
-        data = _invoice_json(client, inv)
+        data = _invoice_json(inv, overdue)
         data["receipt"] = None if paid is None else {"amount": paid.amount, "paid_at": paid.paid_at}
         output.emit_json(data)
         return
-    names = {m.address: m.name for m in client.constitution.members()}
-    overdue = inv.status is InvoiceStatus.ISSUED and client.escrow.is_overdue(inv.id)
+    names = client.constitution.member_names()
     rows = [
         ("payer", names.get(inv.payer, inv.payer)),
         ("payee", names.get(inv.payee, inv.payee)),

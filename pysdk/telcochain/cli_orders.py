@@ -17,6 +17,7 @@ from telcochain.cli import (
     CONTEXT,
     Group,
     Session,
+    action_json,
     json_option,
     main,
     reader_options,
@@ -25,7 +26,6 @@ from telcochain.cli import (
     resolve_member,
     signer_options,
 )
-from telcochain.client import Client
 from telcochain.errors import ConfigurationError
 from telcochain.orders import (
     ChangePolicy,
@@ -58,10 +58,6 @@ POLICIES = ["pause", "autocorrect"]
 def _state(state: OrderState) -> str:
     style = STATE_STYLE.get(state, "white")
     return f"[{style}]{state.label}[/{style}]"
-
-
-def _names(client: Client) -> dict[str, str]:
-    return {m.address: m.name for m in client.constitution.members()}
 
 
 def _line_text(line: Line, names: dict[str, str]) -> str:
@@ -179,7 +175,7 @@ def order_create(
         if not as_json:
             report_action(results[-1], False, f"service {service} v{version} added")
     if as_json:
-        output.emit_json([_result_json(r) for r in results])
+        output.emit_json([action_json(r) for r in results])
 
 
 def _service_version(text: str) -> tuple[str, int]:
@@ -187,16 +183,6 @@ def _service_version(text: str) -> tuple[str, int]:
     if not service or (version and not version.isdigit()):
         raise click.BadParameter(f"{text!r}: expected ID or ID:VERSION", param_hint="--service")
     return service, int(version or 1)
-
-
-def _result_json(result: Any) -> dict[str, Any]:
-    return {
-        "action": result.action,
-        "status": result.status,
-        "ref": show_bytes32(result.ref),
-        "tx_hash": result.receipt.tx_hash,
-        "block": result.receipt.block_number,
-    }
 
 
 @order.command("add-service")
@@ -268,7 +254,7 @@ def order_show(order_ref: str, is_project: bool, session: Session, as_json: bool
                 {"project": project.name, "customer": project.customer, "orders": [_order_json(o) for o in orders]}
             )
             return
-        names = _names(client)
+        names = client.constitution.member_names()
         root = Tree(f"project [bold]{project.name}[/bold]  customer {names.get(project.customer, project.customer)}")
     else:
         one = client.orders.get(order_ref)
@@ -276,7 +262,7 @@ def order_show(order_ref: str, is_project: bool, session: Session, as_json: bool
         if as_json:
             output.emit_json(_order_json(one))
             return
-        names = _names(client)
+        names = client.constitution.member_names()
         customer = client.orders.project(one.project_id, with_orders=False).customer
         root = Tree(f"project [bold]{show_bytes32(one.project_id)}[/bold]  customer {names.get(customer, customer)}")
     for o in orders:
@@ -336,7 +322,8 @@ def order_revise(
     client = session.signer()
     revision = Revision()
     if revision_file is not None:
-        revision = revision_from_yaml(revision_file, lambda who: resolve_member(client, who))
+        members = client.constitution.members()
+        revision = revision_from_yaml(revision_file, lambda who: resolve_member(client, who, members))
     try:
         for text in modify:
             service, version = _service_version(text)
@@ -474,7 +461,7 @@ def order_cancel(
     )
     after = client.orders.get(order_ref)
     if as_json:
-        output.emit_json({"order": order_ref, "state": after.state.label, "calls": [_result_json(r) for r in results]})
+        output.emit_json({"order": order_ref, "state": after.state.label, "calls": [action_json(r) for r in results]})
         return
     for r in results:
         output.done(f"cancelOrder (tx {r.receipt.tx_hash}, block {r.receipt.block_number})")
@@ -504,7 +491,7 @@ def stock_show(vendor: str, sku: str, session: Session, as_json: bool) -> None:
     if as_json:
         output.emit_json({"vendor": address, "sku": sku, **_stock_json(figures)})
         return
-    name = _names(client).get(address, address)
+    name = client.constitution.member_names().get(address, address)
     output.pairs(f"stock of {sku} at {name}", [(k.replace("_", " "), v) for k, v in _stock_json(figures).items()])
 
 
@@ -528,7 +515,7 @@ def stock_reconcile(order_ref: str | None, vendor: str | None, session: Session,
             {"subject": rec.subject, "lines": [_line_json(x) for x in rec.lines], "totals": _stock_json(rec.totals)}
         )
         return
-    names = _names(client)
+    names = client.constitution.member_names()
     rows = [
         [
             x.name,

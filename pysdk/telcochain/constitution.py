@@ -304,6 +304,10 @@ class ConstitutionAPI:
         pages = self.contract.call_many("members", [(o, PAGE_SIZE) for o in range(0, total, PAGE_SIZE)])
         return [Member.from_tuple(raw) for page in pages for raw in page]
 
+    def member_names(self) -> dict[str, str]:
+        """Member name by checksummed address (for showing addresses to people)."""
+        return {m.address: m.name for m in self.members()}
+
     def member(self, address: str) -> Member | None:
         """The member at ``address``, or None if it is not a member."""
         record = Member.from_tuple(self.contract.call("getMember", to_address(address)))

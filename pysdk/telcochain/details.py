@@ -297,9 +297,10 @@ class DetailsAPI:
         """
         return self.open(ref).details
 
-    def open(self, ref: Ref) -> OpenedDetails:
-        """:meth:`read` with the salt and commitment (to prove the plaintext to someone else)."""
-        _, opened = self._open(self._record(ref))
+    def open(self, ref: Ref | Disclosure) -> OpenedDetails:
+        """:meth:`read` with the salt and commitment (to prove the plaintext to someone else);
+        ``ref`` may be a :class:`Disclosure` already read."""
+        _, opened = self._open(ref if isinstance(ref, Disclosure) else self._record(ref))
         return opened
 
     def disclosure(self, ref: Ref) -> Disclosure:
@@ -326,7 +327,7 @@ class DetailsAPI:
             from_block=self._from_block if from_block is None else from_block,
         )
         refs = list(dict.fromkeys(bytes(e["disclosure"]) for e in self.contract.events(logs, "KeyWrapped")))
-        return [self.disclosure(r) for r in refs]
+        return self._with_recipients([self._record(r) for r in refs])
 
     # -- internals -----------------------------------------------------------------------------
 

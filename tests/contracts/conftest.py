@@ -16,7 +16,8 @@ from enum import IntEnum
 import ape
 import pytest
 from ape.exceptions import ContractLogicError
-from eth_abi import decode, encode
+from dryrun import decode_error
+from eth_abi import encode
 from eth_utils import keccak
 
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -223,30 +224,8 @@ def opened_id(receipt) -> int:
     return the_event(receipt, "ProposalOpened").proposalId
 
 
-def _known_errors() -> dict:
-    """Custom errors of the contracts under test, by name: (selector, input types, names)."""
-    from ape import project
-
-    known = {}
-    for contract in (project.Constitution, project.MockModule):
-        for err in contract.contract_type.errors:
-            known[err.name] = (
-                keccak(text=err.selector)[:4],
-                [i.canonical_type for i in err.inputs],
-                [i.name for i in err.inputs],
-            )
-    return known
-
-
-def decode_revert(err: ContractLogicError) -> tuple[str, dict]:
-    """(name, inputs) of a revert: ape decodes most; deployments come back as raw data."""
-    if type(err).__name__ not in ("ContractLogicError", "TransactionError"):
-        return type(err).__name__, dict(err.inputs)
-    data = bytes.fromhex(str(err.revert_message).removeprefix("0x"))
-    for name, (sel, types, names) in _known_errors().items():
-        if data[:4] == sel:
-            return name, dict(zip(names, decode(types, data[4:]), strict=True))
-    return f"<unknown {data.hex()}>", {}
+#: (name, inputs) of a revert: ape decodes most; deployments come back as raw data.
+decode_revert = decode_error
 
 
 @contextmanager

@@ -6,19 +6,10 @@ from __future__ import annotations
 
 import pytest
 from conftest import action_id, ref
+from dryrun import named, reverts_with
 from eth_abi import encode
 
-from .conftest import (
-    AGREEMENT_PERMISSIONS,
-    ESCROW_PUBLIC,
-    UNIT,
-    WINDOW,
-    AssetState,
-    Status,
-    asset_id,
-    named,
-    reverts_with,
-)
+from .conftest import AGREEMENT_PERMISSIONS, ESCROW_PUBLIC, UNIT, WINDOW, AssetState, Status, asset_id
 
 AMOUNT = 500 * UNIT
 

@@ -5,20 +5,10 @@ never moving between the parties."""
 from __future__ import annotations
 
 from conftest import action_id, ref
+from dryrun import named, reverts_with
 from eth_abi import encode
 
-from .conftest import (
-    DAY,
-    PAYMENT_DAYS,
-    TARIFF,
-    UNIT,
-    AssetState,
-    Kind,
-    Status,
-    asset_id,
-    named,
-    reverts_with,
-)
+from .conftest import DAY, PAYMENT_DAYS, TARIFF, UNIT, AssetState, Kind, Status, asset_id
 
 INSTALL = TARIFF["installation"]
 

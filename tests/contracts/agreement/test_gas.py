@@ -5,7 +5,9 @@ dispatch, the modules). Issue 8 targets: one MACD order with its charge recorded
 
 from __future__ import annotations
 
-from .conftest import UNIT, Kind, asset_id, named
+from dryrun import named
+
+from .conftest import UNIT, Kind, asset_id
 
 BATCH = 100
 

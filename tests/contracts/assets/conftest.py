@@ -19,13 +19,11 @@ This directory is a package so that its ``conftest`` does not shadow the Constit
 from __future__ import annotations
 
 from collections.abc import Iterable
-from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
 import pytest
-from ape.exceptions import ContractLogicError
 from conftest import (  # the Constitution tests' helpers (tests/contracts/conftest.py)
     DAY,
     Scope,
@@ -36,7 +34,10 @@ from conftest import (  # the Constitution tests' helpers (tests/contracts/conft
     ref,
     selector,
 )
-from eth_abi import decode, encode
+from dryrun import (  # tests/contracts/dryrun.py
+    send,
+)
+from eth_abi import encode
 from eth_utils import keccak
 
 ZERO32 = b"\x00" * 32
@@ -246,103 +247,6 @@ def history_logs(registry, receipts) -> list:
             if log.event_name in HISTORY_EVENTS and log.contract_address == registry.address:
                 logs.append(log)
     return logs
-
-
-# --------------------------------------------------------------------------------------------
-# Reverts with a module's custom error (bubbled through the Constitution)
-# --------------------------------------------------------------------------------------------
-
-
-def _known_errors() -> dict:
-    from ape import project
-
-    known = {}
-    for contract in (project.AssetRegistry, project.Constitution):
-        for err in contract.contract_type.errors:
-            known[err.name] = (
-                keccak(text=err.selector)[:4],
-                [i.canonical_type for i in err.inputs],
-                [i.name for i in err.inputs],
-            )
-    return known
-
-
-def error_data(name: str, *args) -> bytes:
-    """The revert data of the custom error ``name(args)``."""
-    sel, types, _ = _known_errors()[name]
-    return sel + encode(types, list(args))
-
-
-def decode_data(data: bytes) -> tuple[str, dict]:
-    """(name, inputs) of the custom error encoded in revert ``data``."""
-    for name, (sel, types, names) in _known_errors().items():
-        if data[:4] == sel:
-            return name, dict(zip(names, decode(types, data[4:]), strict=True))
-    return f"<unknown {data.hex()}>", {}
-
-
-def decode_error(err: ContractLogicError) -> tuple[str, dict]:
-    if type(err).__name__ not in ("ContractLogicError", "TransactionError"):
-        return type(err).__name__, dict(err.inputs)
-    return decode_data(bytes.fromhex(str(err.revert_message).removeprefix("0x")))
-
-
-class Reverted(Exception):
-    """A dry-run call reverted with ``data``."""
-
-    def __init__(self, data: bytes):
-        super().__init__(data.hex())
-        self.data = data
-
-
-_expecting_revert = False
-
-
-def send(method, *args, sender):
-    """Sends ``method(*args)`` from ``sender``, as ape does; inside :func:`reverts_with`, runs
-    it as an ``eth_call`` instead and raises :class:`Reverted` with the revert data. (ape
-    explains a revert of an error it does not know by walking the call's full trace, ~1 s a
-    call: the dry run keeps the table tests fast and proves the same thing.)"""
-    if not _expecting_revert:
-        return method(*args, sender=sender)
-    from ape import chain
-    from web3.exceptions import ContractLogicError as Web3LogicError
-
-    call = {"from": sender.address, "to": method.contract.address, "data": method.encode_input(*args).hex()}
-    if not call["data"].startswith("0x"):
-        call["data"] = "0x" + call["data"]
-    try:
-        chain.provider.web3.eth.call(call)
-    except Web3LogicError as err:
-        data = err.data if isinstance(err.data, str) else ""
-        raise Reverted(bytes.fromhex(data.removeprefix("0x"))) from None
-    return None
-
-
-@contextmanager
-def reverts_with(error_name: str, **inputs):
-    """The block must revert with the custom error ``error_name`` and these inputs."""
-    global _expecting_revert
-    _expecting_revert = True
-    try:
-        yield
-    except Reverted as err:
-        name, actual = decode_data(err.data)
-    except ContractLogicError as err:
-        name, actual = decode_error(err)
-    else:
-        raise AssertionError(f"did not revert (expected {error_name})")
-    finally:
-        _expecting_revert = False
-    assert name == error_name, f"reverted with {name}{actual}, expected {error_name}"
-    for key, expected in inputs.items():
-        got = actual[key]
-        if isinstance(expected, str) and isinstance(got, str):
-            assert got.lower() == expected.lower(), (key, got, expected)
-        elif isinstance(expected, bytes):
-            assert bytes(got) == expected, (key, got, expected)
-        else:
-            assert got == expected, (key, got, expected)
 
 
 # --------------------------------------------------------------------------------------------

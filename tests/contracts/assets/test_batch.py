@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 from conftest import DenyReason, action_id, ref
+from dryrun import error_data
 
-from .conftest import (
-    State,
-    asset_id,
-    error_data,
-    register_params,
-    serial_hash,
-    verb_params,
-)
+from .conftest import State, asset_id, register_params, serial_hash, verb_params
 
 N = 100
 

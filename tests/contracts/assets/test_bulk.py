@@ -22,6 +22,7 @@ from conftest import (
     update_params,
     vote_params,
 )
+from dryrun import reverts_with, send
 
 from .conftest import (
     MAX_BULK,
@@ -34,8 +35,6 @@ from .conftest import (
     entry_selector,
     next_head,
     register_params,
-    reverts_with,
-    send,
     serial_hash,
     verb_params,
 )

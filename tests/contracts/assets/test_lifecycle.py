@@ -8,19 +8,9 @@ import re
 from pathlib import Path
 
 import pytest
+from dryrun import reverts_with
 
-from .conftest import (
-    EDGES,
-    TABLE,
-    VERBS,
-    ZERO32,
-    State,
-    asset_id,
-    details,
-    reverts_with,
-    serial_hash,
-    verb_of,
-)
+from .conftest import EDGES, TABLE, VERBS, ZERO32, State, asset_id, details, serial_hash, verb_of
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "assets.md"
 

@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import pytest
 from conftest import SUSPEND_MEMBER, opened_id, ref, suspend_params
+from dryrun import reverts_with
 
-from .conftest import (
-    ZERO32,
-    Change,
-    State,
-    asset_id,
-    details,
-    next_head,
-    reverts_with,
-)
+from .conftest import ZERO32, Change, State, asset_id, details, next_head
 
 # --------------------------------------------------------------------------------------------
 # Links

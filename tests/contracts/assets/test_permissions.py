@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import DenyReason, action_id, ref
+from dryrun import reverts_with, send
 
 from .conftest import (
     PERMISSIONS,
@@ -20,8 +21,6 @@ from .conftest import (
     entry_selector,
     link_params,
     register_params,
-    reverts_with,
-    send,
     serial_hash,
     transition_params,
     verb_params,

@@ -6,19 +6,9 @@ from __future__ import annotations
 
 import pytest
 from conftest import ProposalStatus, opened_id, ref
+from dryrun import reverts_with, send
 
-from .conftest import (
-    ZERO32,
-    Change,
-    State,
-    asset_id,
-    deploy_consortium,
-    details,
-    next_head,
-    reverts_with,
-    send,
-    serial_hash,
-)
+from .conftest import ZERO32, Change, State, asset_id, deploy_consortium, details, next_head, serial_hash
 
 
 def test_an_asset_may_exist_and_be_delivered_without_a_serial(consortium, registry):

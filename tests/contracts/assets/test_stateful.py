@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dryrun import reverts_with
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -16,16 +17,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from .conftest import (
-    EDGES,
-    TABLE,
-    VERBS,
-    ZERO32,
-    State,
-    asset_id,
-    reverts_with,
-    serial_hash,
-)
+from .conftest import EDGES, TABLE, VERBS, ZERO32, State, asset_id, serial_hash
 
 ASSETS = [asset_id(f"fuzz-{i}") for i in range(3)]
 SERIALS = [serial_hash(f"fuzz-{i}") for i in range(3)]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from conftest import DenyReason, action_id
+from dryrun import named, reverts_with
 
-from .conftest import Action, Line, Policy, St, line_ref_spec, named, oid, reverts_with
+from .conftest import Action, Line, Policy, St, line_ref_spec, oid
 from .scenario import build_seed_order, seed_revision
 
 ORDER = oid("O")

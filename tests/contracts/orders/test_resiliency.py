@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from dryrun import named, reverts_with
 
-from .conftest import Action, AssetState, Policy, St, named, oid, reverts_with, supplier_events
+from .conftest import Action, AssetState, Policy, St, oid, supplier_events
 from .scenario import build_seed_order, seed_revision
 
 P, AC = Policy.PAUSE, Policy.AUTO_CORRECT

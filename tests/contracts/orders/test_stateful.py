@@ -17,6 +17,7 @@ import copy
 from dataclasses import dataclass, field
 
 from ape.exceptions import ContractLogicError
+from dryrun import decode_data, reverts_with
 from eth_abi import decode
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -29,18 +30,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from .conftest import (
-    Action,
-    AssetState,
-    Line,
-    Policy,
-    St,
-    decode_data,
-    line_ref_spec,
-    oid,
-    reverts_with,
-    sku,
-)
+from .conftest import Action, AssetState, Line, Policy, St, line_ref_spec, oid, sku
 
 ORDER = oid("O")
 SERVICES = ["S0", "S1", "S2"]

@@ -16,14 +16,15 @@ This directory is a package so that its ``conftest`` does not shadow the Constit
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from ape.exceptions import ContractLogicError
 from conftest import action_id, grant, policy, ref, selector  # tests/contracts/conftest.py
-from eth_abi import decode, encode
+from dryrun import (  # tests/contracts/dryrun.py
+    send,
+)
+from eth_abi import encode
 from eth_utils import keccak
 
 ACTIONS = ("disclose", "grantAccess")
@@ -62,85 +63,6 @@ def disclose_params(subject, details_hash, ciphertext, recipients, keys) -> byte
 
 def grant_params(disclosure: bytes, recipient, key: bytes) -> bytes:
     return encode(GRANT_TYPES, [disclosure, _addr(recipient), key])
-
-
-def _known_errors() -> dict:
-    from ape import project
-
-    known = {}
-    for contract in (project.DetailsVault, project.Constitution):
-        for err in contract.contract_type.errors:
-            known[err.name] = (
-                keccak(text=err.selector)[:4],
-                [i.canonical_type for i in err.inputs],
-                [i.name for i in err.inputs],
-            )
-    return known
-
-
-def decode_data(data: bytes) -> tuple[str, dict]:
-    for name, (sel, types, names) in _known_errors().items():
-        if data[:4] == sel:
-            return name, dict(zip(names, decode(types, data[4:]), strict=True))
-    return f"<unknown {data.hex()}>", {}
-
-
-class Reverted(Exception):
-    def __init__(self, data: bytes):
-        super().__init__(data.hex())
-        self.data = data
-
-
-_expecting_revert = False
-
-
-def send(method, *args, sender):
-    """``method(*args)`` from ``sender``; inside :func:`reverts_with` an ``eth_call`` that raises
-    :class:`Reverted` with the revert data (fast, and proves nothing changed)."""
-    if not _expecting_revert:
-        return method(*args, sender=sender)
-    from ape import chain
-    from web3.exceptions import ContractLogicError as Web3LogicError
-
-    data = method.encode_input(*args)
-    data = data.hex() if isinstance(data, bytes) else str(data)
-    call = {"from": sender.address, "to": method.contract.address, "data": "0x" + data.removeprefix("0x")}
-    try:
-        chain.provider.web3.eth.call(call)
-    except Web3LogicError as err:
-        raw = err.data if isinstance(err.data, str) else ""
-        raise Reverted(bytes.fromhex(raw.removeprefix("0x"))) from None
-    return None
-
-
-@contextmanager
-def reverts_with(error_name: str, **inputs):
-    """The block must revert with the custom error ``error_name`` and these inputs."""
-    global _expecting_revert
-    _expecting_revert = True
-    try:
-        yield
-    except Reverted as err:
-        name, actual = decode_data(err.data)
-    except ContractLogicError as err:  # pragma: no cover - a real transaction
-        name, actual = decode_data(bytes.fromhex(str(err.revert_message).removeprefix("0x")))
-    else:
-        raise AssertionError(f"did not revert (expected {error_name})")
-    finally:
-        _expecting_revert = False
-    assert name == error_name, f"reverted with {name}{actual}, expected {error_name}"
-    for key, expected in inputs.items():
-        got = actual[key]
-        if isinstance(expected, str) and isinstance(got, str):
-            assert got.lower() == expected.lower(), (key, got, expected)
-        elif isinstance(expected, bytes):
-            assert bytes(got) == expected, (key, got, expected)
-        else:
-            assert got == expected, (key, got, expected)
-
-
-def named(receipt, name: str) -> list:
-    return [log for log in receipt.events if log.event_name == name]
 
 
 @dataclass

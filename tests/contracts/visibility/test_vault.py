@@ -15,6 +15,7 @@ from conftest import (
     refresh_params,
     vote_params,
 )
+from dryrun import named, reverts_with, send
 from eth_abi import encode
 
 from .conftest import (
@@ -24,9 +25,6 @@ from .conftest import (
     commitment,
     disclose_params,
     grant_params,
-    named,
-    reverts_with,
-    send,
     sid,
     wrapped,
 )

@@ -28,14 +28,20 @@ contract AssetRegistry is IAssetRegistry, ConstitutionModule {
                                 STORAGE
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev An asset: head, version, state and the serial flag share slot 0.
+    /// @dev An asset: head, version, state and the serial, open-line and has-customer flags share
+    /// slot 0 (a transition and the "held by a flow" check read one slot); custodian + kind slot
+    /// 1; customer slot 2; vendor slot 3; the serial hash slot 4 (only once bound).
     struct Asset {
         bytes24 head;
         uint32 version;
         AssetLifecycle.State state;
         bool hasSerial;
+        bool onLine;
+        bool hasCustomer;
         address custodian;
         bytes12 kind;
+        address customer;
+        address vendor;
         bytes32 serialHash;
     }
 
@@ -49,8 +55,17 @@ contract AssetRegistry is IAssetRegistry, ConstitutionModule {
         bytes32 detailsHash;
     }
 
+    /// @dev A twin's parties as {assignParties} takes them (a static tuple).
+    struct Parties {
+        address customer;
+        address vendor;
+        bool onLine;
+    }
+
     /// @notice The maximum number of assets of one {bulkTransition}.
     uint256 public constant MAX_BULK = 256;
+
+    bytes32 private constant _BIND_SERIAL = keccak256("bindSerial");
 
     mapping(bytes32 assetId => Asset) private _assets;
     mapping(bytes32 serialHash => bytes32 assetId) private _assetOfSerial;
@@ -73,6 +88,7 @@ contract AssetRegistry is IAssetRegistry, ConstitutionModule {
         Asset storage a = _assets[r.assetId];
         if (a.state != AssetLifecycle.State.None) revert AssetAlreadyExists(r.assetId);
         if (r.serialHash != bytes32(0)) {
+            _checkDirectBinding(r.assetId, caller);
             _claimSerial(a, r.assetId, r.serialHash);
             a.hasSerial = true;
         }
@@ -128,6 +144,44 @@ contract AssetRegistry is IAssetRegistry, ConstitutionModule {
         (uint32 version, bytes24 head) =
             _record(a, assetId, AssetHistory.ChangeKind.CustodyTransfer, ref, caller, detailsHash, data);
         emit AssetCustodyTransferred(assetId, ref, caller, caller, custodian, detailsHash, version, head);
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function setParties(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
+        (bytes32 assetId, address customer, address vendor, bytes32 detailsHash) =
+            abi.decode(params, (bytes32, address, address, bytes32));
+        Asset storage a = _live(assetId);
+        if (a.custodian != caller) revert AssetNotCustodian(assetId, caller);
+        AssetLifecycle.State state = a.state;
+        if (a.onLine || (state != AssetLifecycle.State.Planned && state != AssetLifecycle.State.Inactive)) {
+            revert AssetHeldByFlow(assetId, a.customer, a.onLine);
+        }
+        _setParties(a, assetId, Parties(customer, vendor, false), caller, ref, detailsHash);
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function assignParties(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
+        (bytes32 assetId, uint8 op, Parties memory want, bytes32 detailsHash) =
+            abi.decode(params, (bytes32, uint8, Parties, bytes32));
+        Asset storage a = _live(assetId);
+        Parties memory next = Parties(a.customer, a.vendor, a.onLine);
+        if (op == uint8(PartyOp.BindLine) || op == uint8(PartyOp.SetCustomer)) {
+            if (next.customer != address(0) && next.customer != want.customer) {
+                revert AssetPartyConflict(assetId, next.customer, want.customer);
+            }
+            next.customer = want.customer;
+            if (op == uint8(PartyOp.BindLine)) {
+                if (next.onLine) revert AssetPartyConflict(assetId, next.vendor, want.vendor);
+                (next.vendor, next.onLine) = (want.vendor, true);
+            }
+        } else if (op == uint8(PartyOp.ReleaseLine)) {
+            next.onLine = false;
+        } else if (op == uint8(PartyOp.ClearCustomer)) {
+            next.customer = address(0);
+        } else {
+            revert AssetUnknownPartyOp(op);
+        }
+        _setParties(a, assetId, next, caller, ref, detailsHash);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -214,9 +268,8 @@ contract AssetRegistry is IAssetRegistry, ConstitutionModule {
         uint256 n = assetIds.length;
         if (n == 0 || n > MAX_BULK) revert AssetBulkInvalidSize(n, MAX_BULK);
         _checkBulkVerb(verb, caller);
-        (uint256 sources, AssetLifecycle.State to) = AssetLifecycle.rule(verb);
         for (uint256 i = 0; i < n; ++i) {
-            _applyRule(assetIds[i], sources, to, caller, ref, detailsHash);
+            _applyPublicVerb(verb, assetIds[i], caller, ref, detailsHash);
         }
     }
 
@@ -244,17 +297,11 @@ contract AssetRegistry is IAssetRegistry, ConstitutionModule {
     //////////////////////////////////////////////////////////////*/
 
     /// @inheritdoc IAssetRegistry
-    function getAsset(bytes32 assetId) external view returns (AssetView memory) {
+    function getAsset(bytes32 assetId) external view returns (AssetView memory v) {
         Asset storage a = _assets[assetId];
-        return AssetView({
-            state: a.state,
-            kind: a.kind,
-            serialHash: a.serialHash,
-            version: a.version,
-            historyHead: a.head,
-            custodian: a.custodian,
-            exists: a.state != AssetLifecycle.State.None
-        });
+        (v.state, v.kind, v.serialHash, v.version, v.historyHead) = (a.state, a.kind, a.serialHash, a.version, a.head);
+        (v.custodian, v.exists) = (a.custodian, a.state != AssetLifecycle.State.None);
+        (v.customer, v.vendor, v.onLine) = (a.customer, a.vendor, a.onLine);
     }
 
     /// @inheritdoc IAssetRegistry
@@ -281,11 +328,68 @@ contract AssetRegistry is IAssetRegistry, ConstitutionModule {
                                INTERNAL
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev A verb: the asset's state must be one of the verb's `from` states.
+    /// @dev A public verb: the caller's relation to the twin is checked ({_checkParty}), then the
+    /// asset's state must be one of the verb's `from` states.
     function _applyVerb(AssetLifecycle.Verb verb, address caller, bytes32 ref, bytes calldata params) private {
         (bytes32 assetId, bytes32 detailsHash) = abi.decode(params, (bytes32, bytes32));
+        _applyPublicVerb(verb, assetId, caller, ref, detailsHash);
+    }
+
+    /// @dev The party check of a public verb ({_checkParty}), then its row of the table.
+    function _applyPublicVerb(AssetLifecycle.Verb verb, bytes32 assetId, address caller, bytes32 ref, bytes32 detailsHash)
+        private
+    {
+        _checkParty(verb, _existing(assetId), assetId, caller);
         (uint256 sources, AssetLifecycle.State to) = AssetLifecycle.rule(verb);
         _applyRule(assetId, sources, to, caller, ref, detailsHash);
+    }
+
+    /// @dev Flows own the twin: who may use a public verb on `a` (see the table in {IAssetRegistry}).
+    /// Reads only the slots the verb needs (the vendor's delivery reads the vendor first).
+    function _checkParty(AssetLifecycle.Verb verb, Asset storage a, bytes32 assetId, address caller) private view {
+        if (a.onLine) revert AssetHeldByFlow(assetId, a.customer, true);
+        if (verb == AssetLifecycle.Verb.Deliver) {
+            if (caller != a.vendor && caller != a.custodian) revert AssetNotParty(assetId, caller);
+            return;
+        }
+        if (verb == AssetLifecycle.Verb.Recover) {
+            if (caller != a.custodian && caller != a.vendor) revert AssetNotParty(assetId, caller);
+            if (a.hasCustomer && a.state != AssetLifecycle.State.Inactive) {
+                revert AssetHeldByFlow(assetId, a.customer, false);
+            }
+            return;
+        }
+        if (caller != a.custodian) revert AssetNotParty(assetId, caller);
+        if (a.hasCustomer && verb != AssetLifecycle.Verb.Decommission) revert AssetHeldByFlow(assetId, a.customer, false);
+    }
+
+    /// @dev A serial at registration only where `bindSerial` would need no vote from `caller`.
+    function _checkDirectBinding(bytes32 assetId, address caller) private view {
+        if (CONSTITUTION.canExecute(_BIND_SERIAL, caller) != IConstitution.DenyReason.None) {
+            revert AssetSerialNeedsBinding(assetId);
+        }
+        IConstitution.ActionPolicy memory policy = CONSTITUTION.action(_BIND_SERIAL);
+        if (policy.voters != IConstitution.Voters.Any || policy.module != address(this)) {
+            revert AssetSerialNeedsBinding(assetId);
+        }
+    }
+
+    /// @dev Sets the parties of `a` as one history step. Emits {AssetPartiesChanged}.
+    function _setParties(
+        Asset storage a,
+        bytes32 assetId,
+        Parties memory p,
+        address caller,
+        bytes32 ref,
+        bytes32 detailsHash
+    ) private {
+        (a.customer, a.vendor, a.onLine, a.hasCustomer) = (p.customer, p.vendor, p.onLine, p.customer != address(0));
+        bytes32[4] memory data = [
+            bytes32(uint256(uint160(p.customer))), bytes32(uint256(uint160(p.vendor))), bytes32(uint256(p.onLine ? 1 : 0)), 0
+        ];
+        (uint32 version, bytes24 head) =
+            _record(a, assetId, AssetHistory.ChangeKind.Parties, ref, caller, detailsHash, data);
+        emit AssetPartiesChanged(assetId, ref, caller, p.customer, p.vendor, p.onLine, detailsHash, version, head);
     }
 
     /// @dev A verb's row (`sources` → `to`) applied to `assetId`: the per-asset work of a

@@ -17,8 +17,12 @@ import {ConstitutionModule} from "./modules/ConstitutionModule.sol";
 ///   Never the payee alone: the payee's only power over escrowed funds is to give them back
 ///   (`refundInvoice`). If confirmation never comes, the payer reclaims after
 ///   {CONFIRMATION_WINDOW}: funds are never stuck.
-/// - Internal actions can be reached by any module the constitution admitted (the Constitution
-///   only lets the module currently executing call them); admitting a module is a governance act.
+/// - Internal actions can be reached only by the modules their policy lists as callers (the
+///   Constitution's capabilities; OperatorAgreement in the example consortium).
+/// - The payer's exit never depends on membership: {reclaim} is called directly by the payer
+///   after the window (a suspended member, or a customer that never was a member, gets its
+///   funds back); credit applied to an invoice is given back whenever it is cancelled,
+///   refunded or reclaimed ({CreditRestored}); the payee can pay credit out ({payOutCredit}).
 /// - Every entry point is `nonReentrant` (checked before anything else) and follows
 ///   checks-effects-interactions: the status changes before a token moves. Token transfers use
 ///   SafeERC20; the token is expected to be a plain ERC-20 (no fee on transfer, no rebasing).
@@ -90,6 +94,7 @@ contract EscrowPayment is IEscrowPayment, ConstitutionModule, ReentrancyGuard {
     /// @param confirmationWindow Seconds a funded, held invoice waits for its confirmation before
     /// the payer may reclaim it (e.g. 30 days).
     constructor(IConstitution constitution, uint64 confirmationWindow) ConstitutionModule(constitution) {
+        if (confirmationWindow < 1 days || confirmationWindow > 365 days) revert EscrowInvalidWindow(confirmationWindow);
         CONFIRMATION_WINDOW = confirmationWindow;
     }
 
@@ -136,12 +141,23 @@ contract EscrowPayment is IEscrowPayment, ConstitutionModule, ReentrancyGuard {
         nonReentrant
         onlyConstitution
     {
-        uint256 id = abi.decode(params, (uint256));
-        Invoice storage inv = _withStatus(id, Status.Funded);
-        if (caller != inv.payer) revert EscrowNotPayer(id, caller);
-        uint64 at = uint64(inv.fundedAt) + CONFIRMATION_WINDOW;
-        if (block.timestamp < at) revert EscrowReclaimTooEarly(id, at);
-        _refund(inv, id, ref, true);
+        _reclaim(abi.decode(params, (uint256)), caller, ref);
+    }
+
+    /// @inheritdoc IEscrowPayment
+    function reclaim(uint256 invoiceId) external nonReentrant {
+        _reclaim(invoiceId, msg.sender, bytes32(0));
+    }
+
+    /// @inheritdoc IEscrowPayment
+    function payOutCredit(address caller, bytes32 ref, bytes calldata params) external nonReentrant onlyConstitution {
+        (address payer, address token, uint256 amount) = abi.decode(params, (address, address, uint256));
+        bytes32 key = _creditKey(payer, caller, token);
+        uint256 available = _credit[key];
+        if (amount == 0 || amount > available) revert EscrowInsufficientCredit(payer, caller, token, amount, available);
+        _credit[key] = available - amount;
+        emit CreditPaidOut(payer, caller, ref, token, amount);
+        IERC20(token).safeTransferFrom(caller, payer, amount);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -294,6 +310,25 @@ contract EscrowPayment is IEscrowPayment, ConstitutionModule, ReentrancyGuard {
         if (paid != 0) IERC20(token).safeTransfer(payee, paid);
     }
 
+    /// @dev The payer's reclaim of a funded invoice after the window (credit given back too).
+    function _reclaim(uint256 id, address caller, bytes32 ref) private {
+        Invoice storage inv = _withStatus(id, Status.Funded);
+        if (caller != inv.payer) revert EscrowNotPayer(id, caller);
+        uint64 at = uint64(inv.fundedAt) + CONFIRMATION_WINDOW;
+        if (block.timestamp < at) revert EscrowReclaimTooEarly(id, at);
+        _restoreCredit(inv, id);
+        _refund(inv, id, ref, true);
+    }
+
+    /// @dev Gives the credit applied to `inv` back to its payer. Emits {CreditRestored}.
+    function _restoreCredit(Invoice storage inv, uint256 id) private {
+        uint256 credited = inv.credited;
+        if (credited == 0) return;
+        (address payer, address payee, address token) = (inv.payer, inv.payee, inv.token);
+        _credit[_creditKey(payer, payee, token)] += credited;
+        emit CreditRestored(id, payer, payee, token, credited);
+    }
+
     /// @dev Funded → Refunded: pays the escrowed amount back to the payer.
     function _refund(Invoice storage inv, uint256 id, bytes32 ref, bool reclaimed) private {
         uint256 paid = uint256(inv.amount) - inv.credited;
@@ -309,10 +344,10 @@ contract EscrowPayment is IEscrowPayment, ConstitutionModule, ReentrancyGuard {
         Status status = inv.status;
         if (status == Status.Issued) {
             inv.status = Status.Cancelled;
-            if (inv.credited != 0) _credit[_creditKey(inv.payer, inv.payee, inv.token)] += inv.credited;
+            _restoreCredit(inv, id);
             emit InvoiceCancelled(id, inv.payer, inv.payee, ref);
         } else if (status == Status.Funded) {
-            if (inv.credited != 0) _credit[_creditKey(inv.payer, inv.payee, inv.token)] += inv.credited;
+            _restoreCredit(inv, id);
             _refund(inv, id, ref, false);
         } else {
             revert EscrowInvalidStatus(id, status);

@@ -6,6 +6,7 @@ import {IConstitution} from "./interfaces/IConstitution.sol";
 import {IEscrowPayment} from "./interfaces/IEscrowPayment.sol";
 import {IOperatorAgreement} from "./interfaces/IOperatorAgreement.sol";
 import {ConstitutionModule} from "./modules/ConstitutionModule.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 /// @title OperatorAgreement
 /// @notice Installation, MACD and disconnect flows of seed 000 between one operator and its
@@ -20,8 +21,14 @@ import {ConstitutionModule} from "./modules/ConstitutionModule.sol";
 ///   new slots, two index entries, events). `billAccount` closes a period into one invoice, or
 ///   one credit note when credits exceed charges. A batch (`orderChanges`) accrues its total
 ///   once.
-/// - Per asset one word: customer, last installation invoice, pending-delete and non-payment
-///   flags. A MACD move/add/change only reads it (a cold SLOAD); a delete also writes it.
+/// - Per asset one word: customer, the open operation ({Pending}), its MACD kind, the
+///   non-payment flag and what the open operation charged (int72), so an order, its
+///   confirmation and its cancellation each read and write one slot; the installation invoice
+///   id in a second slot (installations only). An operation is recorded as ordered with its
+///   charge: it is confirmed or cancelled once, and a cancellation gives back exactly that.
+/// - Flows own the twin: the customer is a party of the twin in the AssetRegistry (set by an
+///   order line or by the operator's installation request, cleared when the service ends);
+///   the registry's public verbs refuse a twin with a customer, so only these flows move it.
 /// - The twins move through the AssetRegistry's Internal `transition` (one asset) and
 ///   `transitionBatch` (many); the registry enforces its table, so "the current state is
 ///   evaluated" by the registry in the hot path rather than by an extra view call here.
@@ -31,13 +38,15 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
                                 STORAGE
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev One word per asset.
+    /// @dev Slot 0 per asset: customer, open operation, MACD kind, non-payment, charge (32 bytes).
+    /// Slot 1: the last installation invoice.
     struct Service {
         address customer;
-        uint64 installInvoice;
-        bool pendingDelete;
+        Pending pending;
+        uint8 kind;
         bool nonPayment;
-        bool installing;
+        int72 charge;
+        uint64 installInvoice;
     }
 
     /// @dev One word per customer (never zero once the customer has had an installation).
@@ -50,9 +59,12 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
 
     /// @inheritdoc IOperatorAgreement
     uint256 public constant MAX_BATCH = 256;
+    /// @notice Longest payment term, in days.
+    uint32 public constant MAX_PAYMENT_DAYS = 365;
 
     bytes32 private constant _TRANSITION = keccak256("transition");
     bytes32 private constant _TRANSITION_BATCH = keccak256("transitionBatch");
+    bytes32 private constant _ASSIGN_PARTIES = keccak256("assignParties");
     bytes32 private constant _ISSUE_INVOICE = keccak256("issueInvoice");
     bytes32 private constant _CONFIRM_INVOICE = keccak256("confirmInvoice");
     bytes32 private constant _VOID_INVOICE = keccak256("voidInvoice");
@@ -67,6 +79,10 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
     uint8 private constant _PENDING_DISCONNECT = 6;
     uint8 private constant _INACTIVE = 7;
     uint8 private constant _RECOVERING = 8;
+
+    /// @dev IAssetRegistry.PartyOp values.
+    uint8 private constant _SET_CUSTOMER = 2;
+    uint8 private constant _CLEAR_CUSTOMER = 3;
 
     /// @notice The digital twins.
     IAssetRegistry public immutable REGISTRY;
@@ -84,7 +100,7 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
     //////////////////////////////////////////////////////////////*/
 
     /// @param constitution The Constitution whose actions this module implements.
-    /// @param registry The AssetRegistry (its `transition` / `transitionBatch` Internal actions).
+    /// @param registry The AssetRegistry (its `transition` / `transitionBatch` / `assignParties` Internal actions).
     /// @param escrow The EscrowPayment (its Internal invoice actions).
     /// @param operator_ The operator member: payee of the invoices, confirms the work.
     /// @param initialTerms The terms at deploy (from consortium.yaml); later only {setTerms}.
@@ -107,63 +123,81 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
     /// @inheritdoc IOperatorAgreement
     /// @dev Requirements: `caller` is the operator or `customer` ({AgreementUnauthorized});
     /// `customer` is an active member other than the operator ({AgreementInvalidCustomer}); the
-    /// twin is Planned or Inactive and no installation invoice of it is open
-    /// ({AgreementDuplicateInstallation}). Emits {InstallationRequested} (+ registry and
-    /// escrow events).
+    /// twin is not another customer's, and a customer asking for itself only gets a twin the
+    /// operator (or its order line) assigned to it ({AgreementNotCustomerAsset}); nothing is
+    /// open on the twin ({AgreementInvalidPending}); the twin is Planned or Inactive, or already
+    /// scheduled (PendingInstallation or Delivered) ({AgreementDuplicateInstallation}).
+    /// Emits {InstallationRequested} (+ registry and escrow events).
     function requestInstallation(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
         (bytes32 assetId, address customer, bytes32 detailsHash) = abi.decode(params, (bytes32, address, bytes32));
         if (caller != _OPERATOR && caller != customer) revert AgreementUnauthorized(caller);
         if (customer == _OPERATOR || !CONSTITUTION.isActiveMember(customer)) revert AgreementInvalidCustomer(customer);
         Service storage s = _services[assetId];
-        if (!_checkInstallable(assetId, s)) _transition(assetId, _PENDING_INSTALLATION, ref, detailsHash);
+        Pending open = s.pending;
+        if (open == Pending.Installation) {
+            revert AgreementDuplicateInstallation(assetId, uint8(REGISTRY.stateOf(assetId)), s.installInvoice);
+        }
+        if (open != Pending.None) revert AgreementInvalidPending(assetId, Pending.None, open);
+        _schedule(assetId, s, caller, customer, ref, detailsHash);
         (uint256 invoiceId, uint256 charge) = _installationInvoice(customer, assetId, ref);
-        (s.customer, s.installInvoice, s.pendingDelete, s.nonPayment, s.installing) =
-            (customer, uint64(invoiceId), false, false, true);
+        (s.customer, s.pending, s.nonPayment, s.charge) = (customer, Pending.Installation, false, 0);
+        s.installInvoice = SafeCast.toUint64(invoiceId);
         Account storage acc = _accounts[customer];
         if (acc.period == 0) (acc.period, acc.openedAt) = (1, uint64(block.timestamp));
         emit InstallationRequested(assetId, customer, ref, caller, invoiceId, charge);
     }
 
     /// @inheritdoc IOperatorAgreement
-    /// @dev Requirements: `caller` is the operator; the agreement requested the installation
-    /// ({AgreementUnknownService}); its invoice is Funded ({AgreementNotFunded}; a free
-    /// installation has none); the twin is Delivered (or Active already) ({AgreementInvalidAssetState});
-    /// a serial is bound (the registry's AssetSerialRequired). Emits {InstallationConfirmed}.
+    /// @dev Requirements: `caller` is the operator; an installation is open on the asset
+    /// ({AgreementInvalidPending}); its invoice is Funded, or already Released by the payer
+    /// ({AgreementNotFunded}; a free installation has none); the twin is Delivered
+    /// ({AgreementInvalidAssetState}); a serial is bound (the registry's AssetSerialRequired).
+    /// Emits {InstallationConfirmed}.
     function confirmInstallation(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
         (bytes32 assetId, bytes32 detailsHash) = abi.decode(params, (bytes32, bytes32));
         _onlyOperator(caller);
-        Service storage s = _known(assetId);
+        Service storage s = _pending(assetId, Pending.Installation);
         uint256 invoiceId = s.installInvoice;
+        bool confirm;
         if (invoiceId != 0) {
-            uint8 status = uint8(ESCROW.statusOf(invoiceId));
-            if (status != uint8(IEscrowPayment.Status.Funded)) revert AgreementNotFunded(assetId, invoiceId, status);
+            IEscrowPayment.Status status = ESCROW.statusOf(invoiceId);
+            confirm = status == IEscrowPayment.Status.Funded;
+            if (!confirm && status != IEscrowPayment.Status.Released) {
+                revert AgreementNotFunded(assetId, invoiceId, uint8(status));
+            }
         }
         uint8 state = uint8(REGISTRY.stateOf(assetId));
-        if (state == _DELIVERED) _transition(assetId, _ACTIVE, ref, detailsHash);
-        else if (state != _ACTIVE) revert AgreementInvalidAssetState(assetId, state);
-        if (invoiceId != 0) _executeInternal(_CONFIRM_INVOICE, ref, abi.encode(invoiceId));
-        s.installing = false;
+        if (state != _DELIVERED) revert AgreementInvalidAssetState(assetId, state);
+        _transition(assetId, _ACTIVE, ref, detailsHash);
+        if (confirm) _executeInternal(_CONFIRM_INVOICE, ref, abi.encode(invoiceId));
+        s.pending = Pending.None;
         emit InstallationConfirmed(assetId, s.customer, ref, invoiceId);
     }
 
     /// @inheritdoc IOperatorAgreement
-    /// @dev Requirements: `caller` is the operator or the asset's customer; the twin is
-    /// PendingInstallation or Delivered ({AgreementInvalidAssetState}). An open invoice is
-    /// cancelled (Issued) or refunded (Funded). Emits {InstallationWithdrawn}.
+    /// @dev Requirements: `caller` is the operator or the asset's customer; an installation is
+    /// open ({AgreementInvalidPending}); the twin is PendingInstallation or Delivered
+    /// ({AgreementInvalidAssetState}). A twin on an open order line stays where the line put
+    /// it; otherwise it goes back to Planned (Recovering if delivered) and the customer's hold
+    /// ends. An open invoice is cancelled (Issued) or refunded (Funded). Emits {InstallationWithdrawn}.
     function withdrawInstallation(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
         (bytes32 assetId, bytes32 detailsHash) = abi.decode(params, (bytes32, bytes32));
-        Service storage s = _known(assetId);
+        Service storage s = _pending(assetId, Pending.Installation);
         address customer = s.customer;
         if (caller != _OPERATOR && caller != customer) revert AgreementUnauthorized(caller);
-        uint8 state = uint8(REGISTRY.stateOf(assetId));
-        uint8 to;
-        if (state == _PENDING_INSTALLATION) to = _PLANNED;
-        else if (state == _DELIVERED) to = _RECOVERING;
-        else revert AgreementInvalidAssetState(assetId, state);
-        _transition(assetId, to, ref, detailsHash);
+        IAssetRegistry.AssetView memory twin = REGISTRY.getAsset(assetId);
+        uint8 state = uint8(twin.state);
+        uint8 to = state;
+        if (state != _PENDING_INSTALLATION && state != _DELIVERED) revert AgreementInvalidAssetState(assetId, state);
+        if (!twin.onLine) {
+            to = state == _PENDING_INSTALLATION ? _PLANNED : _RECOVERING;
+            _transition(assetId, to, ref, detailsHash);
+            _assignCustomer(assetId, _CLEAR_CUSTOMER, address(0), ref, detailsHash);
+            s.customer = address(0);
+        }
         uint256 invoiceId = s.installInvoice;
         if (invoiceId != 0 && _isOpen(invoiceId)) _executeInternal(_VOID_INVOICE, ref, abi.encode(invoiceId));
-        s.installing = false;
+        s.pending = Pending.None;
         emit InstallationWithdrawn(assetId, customer, ref, caller, to);
     }
 
@@ -172,18 +206,19 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
     //////////////////////////////////////////////////////////////*/
 
     /// @inheritdoc IOperatorAgreement
-    /// @dev The lean path: one read of the asset word (a write only for a delete), one
-    /// read-modify-write of the account word, the registry's Internal `transition`.
-    /// Requirements: `kind` ({AgreementUnknownKind}); the agreement serves the asset
-    /// ({AgreementUnknownService}); `caller` is the operator or its customer; the twin is Active
-    /// (the registry's AssetInvalidTransition). Emits {ChangeOrdered}.
+    /// @dev The lean path: one read-modify-write of the asset word and of the account word, the
+    /// registry's Internal `transition`. Requirements: `kind` ({AgreementUnknownKind}); the
+    /// agreement serves the asset ({AgreementUnknownService}); `caller` is the operator or its
+    /// customer; nothing else open ({AgreementInvalidPending}); the twin is Active (the
+    /// registry's AssetInvalidTransition). Emits {ChangeOrdered}.
     function orderChange(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
         (uint8 kind, bytes32 assetId, bytes32 detailsHash) = abi.decode(params, (uint8, bytes32, bytes32));
         int256 charge = _tariff(kind);
         Service storage s = _known(assetId);
         address customer = s.customer;
         if (caller != _OPERATOR && caller != customer) revert AgreementUnauthorized(caller);
-        if (kind == uint8(MacdKind.Delete)) s.pendingDelete = true;
+        if (s.pending != Pending.None) revert AgreementInvalidPending(assetId, Pending.None, s.pending);
+        (s.pending, s.kind, s.charge) = (Pending.Change, kind, int72(charge));
         _transition(assetId, _PENDING_CHANGE, ref, detailsHash);
         int256 balance = _accrue(customer, charge, 1);
         emit ChangeOrdered(assetId, customer, ref, caller, kind, charge, balance);
@@ -199,7 +234,7 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
             abi.decode(params, (uint8, bytes32[], bytes32));
         int256 tariff_ = _tariff(kind);
         uint256 n = assetIds.length;
-        address customer = _batchCustomer(assetIds, kind == uint8(MacdKind.Delete), true);
+        address customer = _orderBatch(assetIds, kind, int72(tariff_));
         if (caller != _OPERATOR && caller != customer) revert AgreementUnauthorized(caller);
         _executeInternal(_TRANSITION_BATCH, ref, abi.encode(_ACTIVE, _PENDING_CHANGE, assetIds, detailsHash));
         int256 charge = tariff_ * int256(n);
@@ -208,30 +243,53 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
     }
 
     /// @inheritdoc IOperatorAgreement
-    /// @dev Requirements: `caller` is the operator; the agreement serves the asset; the twin is
-    /// PendingChange (the registry). Emits {ChangeConfirmed}.
+    /// @dev Requirements: `caller` is the operator; a change is open on the asset
+    /// ({AgreementInvalidPending}); the twin is PendingChange (the registry). A confirmed
+    /// deletion ends the service (the customer's hold on the twin). Emits {ChangeConfirmed}.
     function confirmChange(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
         (bytes32 assetId, bytes32 detailsHash) = abi.decode(params, (bytes32, bytes32));
         _onlyOperator(caller);
-        Service storage s = _known(assetId);
-        bool deleted = s.pendingDelete;
-        if (deleted) s.pendingDelete = false;
+        Service storage s = _pending(assetId, Pending.Change);
+        address customer = s.customer;
+        bool deleted = s.kind == uint8(MacdKind.Delete);
+        s.pending = Pending.None;
         _transition(assetId, deleted ? _INACTIVE : _ACTIVE, ref, detailsHash);
-        emit ChangeConfirmed(assetId, s.customer, ref, deleted);
+        if (deleted) _endService(assetId, ref, detailsHash);
+        emit ChangeConfirmed(assetId, customer, ref, deleted);
     }
 
     /// @inheritdoc IOperatorAgreement
-    /// @dev Requirements: `caller` is the operator; 1 to {MAX_BATCH} assets of one customer;
-    /// each one's pending change is a deletion iff `deletions` ({AgreementDeletionMismatch});
-    /// every twin PendingChange (the registry). Emits {ChangesConfirmed}.
+    /// @dev Requirements: `caller` is the operator; 1 to {MAX_BATCH} assets of one customer,
+    /// each with a change open ({AgreementInvalidPending}) that is a deletion iff `deletions`
+    /// ({AgreementDeletionMismatch}); every twin PendingChange (the registry). Emits {ChangesConfirmed}.
     function confirmChanges(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
         (bool deletions, bytes32[] memory assetIds, bytes32 detailsHash) =
             abi.decode(params, (bool, bytes32[], bytes32));
         _onlyOperator(caller);
-        address customer = _batchCustomer(assetIds, deletions, false);
+        address customer = _confirmBatch(assetIds, deletions);
         uint8 to = deletions ? _INACTIVE : _ACTIVE;
         _executeInternal(_TRANSITION_BATCH, ref, abi.encode(_PENDING_CHANGE, to, assetIds, detailsHash));
+        if (deletions) {
+            for (uint256 i = 0; i < assetIds.length; ++i) {
+                _endService(assetIds[i], ref, detailsHash);
+            }
+        }
         emit ChangesConfirmed(customer, ref, deletions, assetIds);
+    }
+
+    /// @inheritdoc IOperatorAgreement
+    /// @dev Requirements: `caller` is the operator or the asset's customer; a change is open
+    /// ({AgreementInvalidPending}). Emits {ChangeCancelled}.
+    function cancelChange(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
+        (bytes32 assetId, bytes32 detailsHash) = abi.decode(params, (bytes32, bytes32));
+        Service storage s = _pending(assetId, Pending.Change);
+        address customer = s.customer;
+        if (caller != _OPERATOR && caller != customer) revert AgreementUnauthorized(caller);
+        int256 credit = -int256(s.charge);
+        (s.pending, s.charge) = (Pending.None, 0);
+        _transition(assetId, _ACTIVE, ref, detailsHash);
+        int256 balance = _accrue(customer, credit, 0);
+        emit ChangeCancelled(assetId, customer, ref, credit, balance);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -239,10 +297,10 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
     //////////////////////////////////////////////////////////////*/
 
     /// @inheritdoc IOperatorAgreement
-    /// @dev Requirements: the agreement serves the asset; `caller` is its customer, or the
-    /// operator naming an invoice of that customer to the operator that is overdue right now
-    /// (Issued, past its due date: {AgreementNotOverdue}); the twin is Active (the registry).
-    /// Emits {DisconnectOrdered}.
+    /// @dev Requirements: the agreement serves the asset; nothing else is open on it
+    /// ({AgreementInvalidPending}); `caller` is its customer, or the operator naming an invoice
+    /// of that customer to the operator that is overdue right now (Issued, past its due date:
+    /// {AgreementNotOverdue}); the twin is Active (the registry). Emits {DisconnectOrdered}.
     function orderDisconnect(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
         (bytes32 assetId, uint256 overdueInvoiceId, bytes32 detailsHash) =
             abi.decode(params, (bytes32, uint256, bytes32));
@@ -260,42 +318,45 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
         } else {
             revert AgreementUnauthorized(caller);
         }
-        s.nonPayment = nonPayment;
-        _transition(assetId, _PENDING_DISCONNECT, ref, detailsHash);
+        if (s.pending != Pending.None) revert AgreementInvalidPending(assetId, Pending.None, s.pending);
         int256 charge = _terms.disconnect;
-        _accrue(customer, charge, 1);
-        emit DisconnectOrdered(assetId, customer, ref, caller, nonPayment, overdueInvoiceId, charge);
+        (s.pending, s.nonPayment, s.charge) = (Pending.Disconnect, nonPayment, int72(charge));
+        _transition(assetId, _PENDING_DISCONNECT, ref, detailsHash);
+        int256 balance = _accrue(customer, charge, 1);
+        emit DisconnectOrdered(assetId, customer, ref, caller, nonPayment, overdueInvoiceId, charge, balance);
     }
 
     /// @inheritdoc IOperatorAgreement
-    /// @dev Requirements: `caller` is the operator, or the customer when it asked for the
-    /// disconnect itself (not for non-payment); the twin is PendingDisconnect (the registry).
-    /// Emits {DisconnectCancelled}.
+    /// @dev Requirements: a disconnect is open ({AgreementInvalidPending}); `caller` is the
+    /// operator, or the customer when it asked for the disconnect itself (not for
+    /// non-payment); the twin is PendingDisconnect (the registry). Exactly the recorded charge
+    /// is given back. Emits {DisconnectCancelled}.
     function cancelDisconnect(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
         (bytes32 assetId, bytes32 detailsHash) = abi.decode(params, (bytes32, bytes32));
-        Service storage s = _known(assetId);
+        Service storage s = _pending(assetId, Pending.Disconnect);
         address customer = s.customer;
         if (caller != _OPERATOR && (caller != customer || s.nonPayment)) revert AgreementUnauthorized(caller);
-        s.nonPayment = false;
+        int256 charge = -int256(s.charge);
+        (s.pending, s.nonPayment, s.charge) = (Pending.None, false, 0);
         _transition(assetId, _ACTIVE, ref, detailsHash);
-        int256 charge = -int256(_terms.disconnect);
-        _accrue(customer, charge, 1);
-        emit DisconnectCancelled(assetId, customer, ref, charge);
+        int256 balance = _accrue(customer, charge, 0);
+        emit DisconnectCancelled(assetId, customer, ref, charge, balance);
     }
 
     /// @inheritdoc IOperatorAgreement
     /// @dev Final charges or refunds: the customer's running account (the disconnect tariff
     /// included) is billed at once: an invoice for a positive balance, a credit note for a
-    /// negative one. Requirements: `caller` is the operator; the twin is PendingDisconnect.
+    /// negative one; the service ends (the customer's hold on the twin too). Requirements:
+    /// `caller` is the operator; a disconnect is open; the twin is PendingDisconnect.
     /// Emits {DisconnectConfirmed} (+ {AccountBilled} when the balance was not zero).
     function confirmDisconnect(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
         (bytes32 assetId, bytes32 detailsHash) = abi.decode(params, (bytes32, bytes32));
         _onlyOperator(caller);
-        Service storage s = _known(assetId);
+        Service storage s = _pending(assetId, Pending.Disconnect);
         address customer = s.customer;
-        s.nonPayment = false;
         _transition(assetId, _INACTIVE, ref, detailsHash);
         (int256 amount, uint256 invoiceId) = _bill(customer, ref);
+        _endService(assetId, ref, detailsHash);
         emit DisconnectConfirmed(assetId, customer, ref, invoiceId, amount);
     }
 
@@ -314,7 +375,8 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
     }
 
     /// @inheritdoc IOperatorAgreement
-    /// @dev Requirements: a token; installation >= 0 ({AgreementInvalidTerms}). Emits {TermsSet}.
+    /// @dev Requirements: a token; 1 to {MAX_PAYMENT_DAYS} payment days; installation and
+    /// disconnect >= 0; every tariff fits 72 bits ({AgreementInvalidTerm}). Emits {TermsSet}.
     function setTerms(address, bytes32 ref, bytes calldata params) external onlyConstitution {
         _setTerms(abi.decode(params, (Terms)), ref);
     }
@@ -339,9 +401,12 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
     }
 
     /// @inheritdoc IOperatorAgreement
-    function serviceOf(bytes32 assetId) external view returns (ServiceView memory) {
+    function serviceOf(bytes32 assetId) external view returns (ServiceView memory v) {
         Service storage s = _services[assetId];
-        return ServiceView(s.customer, s.installInvoice, s.pendingDelete, s.nonPayment);
+        Pending pending = s.pending;
+        (v.customer, v.installInvoice, v.nonPayment) = (s.customer, s.installInvoice, s.nonPayment);
+        v.pendingDelete = pending == Pending.Change && s.kind == uint8(MacdKind.Delete);
+        (v.pending, v.kind, v.charge) = (pending, s.kind, s.charge);
     }
 
     /// @inheritdoc IOperatorAgreement
@@ -355,9 +420,25 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
     //////////////////////////////////////////////////////////////*/
 
     function _setTerms(Terms memory t, bytes32 ref) private {
-        if (t.token == address(0) || t.installation < 0) revert AgreementInvalidTerms();
+        if (t.token == address(0)) revert AgreementInvalidTerm("token", 0);
+        if (t.paymentDays == 0 || t.paymentDays > MAX_PAYMENT_DAYS) {
+            revert AgreementInvalidTerm("paymentDays", int256(uint256(t.paymentDays)));
+        }
+        if (t.installation < 0) revert AgreementInvalidTerm("installation", t.installation);
+        if (t.disconnect < 0) revert AgreementInvalidTerm("disconnect", t.disconnect);
+        _checkTariff("move", t.move);
+        _checkTariff("add", t.add);
+        _checkTariff("change", t.change);
+        _checkTariff("deletion", t.deletion);
+        _checkTariff("disconnect", t.disconnect);
+        _checkTariff("installation", t.installation);
         _terms = t;
         emit TermsSet(ref, t);
+    }
+
+    /// @dev A tariff must fit the per-asset charge record (int72).
+    function _checkTariff(bytes32 field, int96 value) private pure {
+        if (value > type(int72).max || value < type(int72).min) revert AgreementInvalidTerm(field, value);
     }
 
     /// @dev The tariff of MACD `kind`; reverts with {AgreementUnknownKind}.
@@ -373,7 +454,7 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
     function _accrue(address customer, int256 charge, uint256 lines) private returns (int256 balance) {
         Account storage acc = _accounts[customer];
         balance = acc.balance + charge;
-        (acc.balance, acc.lines) = (int128(balance), acc.lines + uint32(lines));
+        (acc.balance, acc.lines) = (SafeCast.toInt128(balance), acc.lines + SafeCast.toUint32(lines));
     }
 
     /// @dev Closes `customer`'s period: invoice (balance > 0), credit note (< 0) or nothing.
@@ -411,48 +492,100 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
         return abi.decode(out, (uint256));
     }
 
-    /// @dev The one customer of a batch's assets; with `checkDelete` marks pending deletes
-    /// (ordering), otherwise checks that each pending-delete flag equals `deletions` and clears it.
-    function _batchCustomer(bytes32[] memory assetIds, bool deletions, bool ordering)
-        private
-        returns (address customer)
-    {
-        uint256 n = assetIds.length;
-        if (n == 0 || n > MAX_BATCH) revert AgreementBatchInvalidSize(n, MAX_BATCH);
+    /// @dev A batch order: 1 to {MAX_BATCH} assets of one customer, nothing open on any; each
+    /// recorded as a pending change of `kind` charged `charge`. Returns the customer.
+    function _orderBatch(bytes32[] memory assetIds, uint8 kind, int72 charge) private returns (address customer) {
+        uint256 n = _checkBatch(assetIds.length);
         for (uint256 i = 0; i < n; ++i) {
             bytes32 assetId = assetIds[i];
             Service storage s = _services[assetId];
-            address c = s.customer;
-            if (i == 0) {
-                if (c == address(0)) revert AgreementUnknownService(assetId);
-                customer = c;
-            } else if (c != customer) {
-                revert AgreementMixedCustomers(assetId, c);
-            }
-            if (ordering) {
-                if (deletions) s.pendingDelete = true;
-            } else {
-                if (s.pendingDelete != deletions) revert AgreementDeletionMismatch(assetId, s.pendingDelete);
-                if (deletions) s.pendingDelete = false;
-            }
+            customer = _sameCustomer(s, assetId, i, customer);
+            if (s.pending != Pending.None) revert AgreementInvalidPending(assetId, Pending.None, s.pending);
+            (s.pending, s.kind, s.charge) = (Pending.Change, kind, charge);
         }
     }
 
-    /// @dev Duplicate check: the twin is Planned or Inactive and no installation invoice is open.
-    /// @dev Whether `assetId` may get an installation request, and whether its twin is already
-    /// scheduled (PendingInstallation or Delivered: its order line ordered and delivered it) —
-    /// then the request does not move it. Planned or Inactive twins are moved to
-    /// PendingInstallation by the request. A second request while one is open (or for a twin in
-    /// any other state, e.g. Active) is {AgreementDuplicateInstallation}.
-    function _checkInstallable(bytes32 assetId, Service storage s) private view returns (bool scheduled) {
+    /// @dev A batch confirmation: each asset's open change must be a deletion iff `deletions`.
+    function _confirmBatch(bytes32[] memory assetIds, bool deletions) private returns (address customer) {
+        uint256 n = _checkBatch(assetIds.length);
+        for (uint256 i = 0; i < n; ++i) {
+            bytes32 assetId = assetIds[i];
+            Service storage s = _services[assetId];
+            customer = _sameCustomer(s, assetId, i, customer);
+            if (s.pending != Pending.Change) revert AgreementInvalidPending(assetId, Pending.Change, s.pending);
+            bool deletion = s.kind == uint8(MacdKind.Delete);
+            if (deletion != deletions) revert AgreementDeletionMismatch(assetId, deletion);
+            s.pending = Pending.None;
+        }
+    }
+
+    function _checkBatch(uint256 n) private pure returns (uint256) {
+        if (n == 0 || n > MAX_BATCH) revert AgreementBatchInvalidSize(n, MAX_BATCH);
+        return n;
+    }
+
+    /// @dev The customer of the `i`-th asset of a batch, which must be the batch's one customer.
+    function _sameCustomer(Service storage s, bytes32 assetId, uint256 i, address customer)
+        private
+        view
+        returns (address)
+    {
+        address c = s.customer;
+        if (i == 0) {
+            if (c == address(0)) revert AgreementUnknownService(assetId);
+            return c;
+        }
+        if (c != customer) revert AgreementMixedCustomers(assetId, c);
+        return customer;
+    }
+
+    /// @dev Whether `assetId` may get an installation for `customer` requested by `caller`:
+    /// not another customer's twin; a customer asking for itself only for a twin assigned to
+    /// it; Planned or Inactive (moved), PendingInstallation or Delivered (already scheduled,
+    /// e.g. by its order line: stays put), or held Planned on an order line.
+    function _checkInstallable(
+        bytes32 assetId,
+        Service storage s,
+        IAssetRegistry.AssetView memory twin,
+        address caller,
+        address customer
+    ) private view {
+        address holder = twin.customer;
+        if (holder == address(0) && s.customer != address(0)) holder = s.customer;
+        if (holder != address(0) ? holder != customer : caller != _OPERATOR) {
+            revert AgreementNotCustomerAsset(assetId, customer, holder);
+        }
+        uint8 state = uint8(twin.state);
+        if (state == _PLANNED || state == _INACTIVE || state == _PENDING_INSTALLATION || state == _DELIVERED) return;
         uint256 open = s.installInvoice;
         if (open != 0 && !_isOpen(open)) open = 0;
-        uint8 state = uint8(REGISTRY.stateOf(assetId));
-        if (!s.installing && open == 0) {
-            if (state == _PLANNED || state == _INACTIVE) return false;
-            if (state == _PENDING_INSTALLATION || state == _DELIVERED) return true;
-        }
         revert AgreementDuplicateInstallation(assetId, state, open);
+    }
+
+    /// @dev The twin side of an installation request: checked ({_checkInstallable}), assigned to
+    /// `customer` if it had no customer, moved to PendingInstallation unless already scheduled
+    /// or held by an open order line.
+    function _schedule(
+        bytes32 assetId,
+        Service storage s,
+        address caller,
+        address customer,
+        bytes32 ref,
+        bytes32 detailsHash
+    ) private {
+        IAssetRegistry.AssetView memory twin = REGISTRY.getAsset(assetId);
+        _checkInstallable(assetId, s, twin, caller, customer);
+        if (twin.customer == address(0)) _assignCustomer(assetId, _SET_CUSTOMER, customer, ref, detailsHash);
+        uint8 state = uint8(twin.state);
+        if (!twin.onLine && (state == _PLANNED || state == _INACTIVE)) {
+            _transition(assetId, _PENDING_INSTALLATION, ref, detailsHash);
+        }
+    }
+
+    /// @dev The service of `assetId` ends: no customer, nothing open, the twin's customer cleared.
+    function _endService(bytes32 assetId, bytes32 ref, bytes32 detailsHash) private {
+        delete _services[assetId];
+        _assignCustomer(assetId, _CLEAR_CUSTOMER, address(0), ref, detailsHash);
     }
 
     /// @dev The held invoice of an installation (none when the tariff is 0).
@@ -469,6 +602,10 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
         _executeInternal(_TRANSITION, ref, abi.encode(assetId, to, detailsHash));
     }
 
+    function _assignCustomer(bytes32 assetId, uint8 op, address customer, bytes32 ref, bytes32 detailsHash) private {
+        _executeInternal(_ASSIGN_PARTIES, ref, abi.encode(assetId, op, customer, address(0), false, detailsHash));
+    }
+
     function _isOpen(uint256 invoiceId) private view returns (bool) {
         IEscrowPayment.Status st = ESCROW.statusOf(invoiceId);
         return st == IEscrowPayment.Status.Issued || st == IEscrowPayment.Status.Funded;
@@ -477,6 +614,12 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
     function _known(bytes32 assetId) private view returns (Service storage s) {
         s = _services[assetId];
         if (s.customer == address(0)) revert AgreementUnknownService(assetId);
+    }
+
+    /// @dev The served asset `assetId` with `expected` open.
+    function _pending(bytes32 assetId, Pending expected) private view returns (Service storage s) {
+        s = _known(assetId);
+        if (s.pending != expected) revert AgreementInvalidPending(assetId, expected, s.pending);
     }
 
     function _onlyOperator(address caller) private view {

@@ -83,6 +83,10 @@ contract OrderBook is IOrderBook, ConstitutionModule {
     /// @dev The AssetRegistry's Internal action moving a twin along its table.
     bytes32 private constant _TRANSITION = keccak256("transition");
     /// @dev AssetLifecycle states used here (see docs/assets.md).
+    bytes32 private constant _ASSIGN_PARTIES = keccak256("assignParties");
+    /// @dev IAssetRegistry.PartyOp values.
+    uint8 private constant _BIND_LINE = 0;
+    uint8 private constant _RELEASE_LINE = 1;
     uint8 private constant _ASSET_PLANNED = 1;
     uint8 private constant _ASSET_PENDING_INSTALLATION = 2;
     uint8 private constant _ASSET_DELIVERED = 3;
@@ -190,15 +194,12 @@ contract OrderBook is IOrderBook, ConstitutionModule {
                 _reserve(l, ref, detailsHash);
             }
             --o.heldLines;
-            OrderLifecycle.State state = OrderLifecycle.State.InProgress;
+            l.state = OrderLifecycle.State.InProgress;
+            emit LineResumed(l.vendor, orderId, lineId, ref, OrderLifecycle.State.InProgress, reserved);
             if (l.consumed == l.quantity) {
                 // used in full while it was held: it served its purpose, as in {consumeStock}
-                state = OrderLifecycle.State.Completed;
-                --o.openLines;
-                --_services[orderId][l.serviceId].openLines;
+                _completeLine(o, l, lineId, ref, detailsHash);
             }
-            l.state = state;
-            emit LineResumed(l.vendor, orderId, lineId, ref, state, reserved);
         }
         if (o.heldLines == 0 && o.state == OrderLifecycle.State.Held) {
             _setOrderState(o, orderId, OrderLifecycle.State.InProgress, ref);
@@ -243,6 +244,9 @@ contract OrderBook is IOrderBook, ConstitutionModule {
         if (to == OrderLifecycle.State.Completed && (o.openLines != 0 || o.openServices != 0)) {
             revert OrderHasOpenItems(orderId, o.openLines, o.openServices);
         }
+        // an order never ends (rejected, failed, partial) holding reservations: its open lines
+        // are removed first (revision or cancellation), which releases their stock
+        if (to.isTerminal() && o.openLines != 0) revert OrderHasOpenItems(orderId, o.openLines, o.openServices);
         _setOrderState(o, orderId, to, ref);
     }
 
@@ -310,9 +314,7 @@ contract OrderBook is IOrderBook, ConstitutionModule {
         emit StockConsumed(vendor, orderId, lineId, ref, sku, quantity, consumed, detailsHash);
         if (consumed == l.quantity && l.state == OrderLifecycle.State.InProgress) {
             // the line served its purpose in full: it is completed and no longer open
-            l.state = OrderLifecycle.State.Completed;
-            --_orders[orderId].openLines;
-            --_services[orderId][l.serviceId].openLines;
+            _completeLine(_orders[orderId], l, lineId, ref, detailsHash);
         }
     }
 
@@ -518,6 +520,10 @@ contract OrderBook is IOrderBook, ConstitutionModule {
         _vendorLines[spec.vendor][_vendorLineCount[spec.vendor]++] = lineId;
         ++o.openLines;
         _emitLineAdded(l, lineId, ref, held ? 0 : spec.quantity);
+        if (spec.assetId != bytes32(0)) {
+            // the line holds the twin: its customer and vendor become the twin's parties
+            _assignParties(spec.assetId, _BIND_LINE, _projects[o.projectId].customer, spec.vendor, ref, detailsHash);
+        }
         if (held) {
             _hold(o, orderId, l, lineId, ref);
         } else {
@@ -594,6 +600,7 @@ contract OrderBook is IOrderBook, ConstitutionModule {
             } else if (l.reserved != 0) {
                 _moveAsset(l.assetId, _ASSET_PLANNED, ref, detailsHash);
             }
+            _assignParties(l.assetId, _RELEASE_LINE, address(0), address(0), ref, detailsHash);
         }
         emit LineRemoved(l.vendor, orderId, lineId, ref, from, released, stillOut, recovering);
         if (o.heldLines == 0 && o.state == OrderLifecycle.State.Held) {
@@ -623,6 +630,30 @@ contract OrderBook is IOrderBook, ConstitutionModule {
         if (action == OrderLifecycle.ItemAction.Delete) {
             emit ServiceItemChanged(orderId, serviceId, ref, action, s.version, OrderLifecycle.State.Cancelled);
         }
+    }
+
+    /// @dev The line served its purpose in full: Completed, no longer open, its twin released.
+    /// Emits {LineCompleted}.
+    function _completeLine(Order storage o, Line storage l, bytes32 lineId, bytes32 ref, bytes32 detailsHash)
+        private
+    {
+        bytes32 orderId = l.orderId;
+        l.state = OrderLifecycle.State.Completed;
+        --o.openLines;
+        --_services[orderId][l.serviceId].openLines;
+        emit LineCompleted(l.vendor, orderId, lineId, ref, l.consumed);
+        if (l.assetId != bytes32(0)) _assignParties(l.assetId, _RELEASE_LINE, address(0), address(0), ref, detailsHash);
+    }
+
+    function _assignParties(
+        bytes32 assetId,
+        uint8 op,
+        address customer,
+        address vendor,
+        bytes32 ref,
+        bytes32 detailsHash
+    ) private {
+        _executeInternal(_ASSIGN_PARTIES, ref, abi.encode(assetId, op, customer, vendor, false, detailsHash));
     }
 
     function _moveAsset(bytes32 assetId, uint8 to, bytes32 ref, bytes32 detailsHash) private {

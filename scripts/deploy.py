@@ -71,9 +71,12 @@ def deploy_agreement(agreement: AgreementConfig, constitution, registry, deploye
     token_address = agreement.token.address
     if token_address is None:
         t = agreement.token
-        token = project.SettlementToken.deploy(t.name, t.symbol, t.decimals, deployer.address, sender=deployer)
-        for member, amount in t.mint:
-            token.mint(member, amount, sender=deployer)
+        # the starting balances are minted by the constructor; later only the voted mintSettlement action mints
+        holders = [member for member, _ in t.mint]
+        amounts = [amount for _, amount in t.mint]
+        token = project.SettlementToken.deploy(
+            constitution.address, t.name, t.symbol, t.decimals, holders, amounts, sender=deployer
+        )
         made["SettlementToken"] = token
         token_address = token.address
     escrow = project.EscrowPayment.deploy(constitution.address, agreement.confirmation_window, sender=deployer)

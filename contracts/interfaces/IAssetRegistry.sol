@@ -19,6 +19,8 @@ import {AssetLifecycle} from "../libraries/AssetLifecycle.sol";
 /// | `bindSerial`           | Public   | `(bytes32 assetId, bytes32 serialHash, bytes32 detailsHash)`           |
 /// | `link`                 | Public   | `(bytes32 assetId, bytes32 rootId, bytes32 orderId, bytes32 detailsHash)` |
 /// | `transferCustody`      | Public   | `(bytes32 assetId, address custodian, bytes32 detailsHash)`            |
+/// | `setParties`           | Public   | `(bytes32 assetId, address customer, address vendor, bytes32 detailsHash)` |
+/// | `assignParties`        | Internal | `(bytes32 assetId, uint8 op, address customer, address vendor, bytes32 detailsHash)` |
 /// | `scheduleInstallation`, `cancelInstallation`, `deliver`, `commission`, `requestChange`, `completeChange`, `completeDeletion`, `requestDisconnect`, `withdrawDisconnect`, `completeDisconnect`, `recover`, `decommission` | Public | `(bytes32 assetId, bytes32 detailsHash)` |
 /// | `transition`           | Internal | `(bytes32 assetId, uint8 to, bytes32 detailsHash)`                     |
 /// | `bulkTransition`       | Public   | `(uint8 verb, bytes32[] assetIds, bytes32 detailsHash)`                |
@@ -28,6 +30,20 @@ import {AssetLifecycle} from "../libraries/AssetLifecycle.sol";
 /// that table and is meant for other modules (OperatorAgreement, OrderBook) calling it through
 /// {IConstitution-executeInternal}. `bulkTransition` applies one verb to up to {MAX_BULK} assets
 /// in one module call; its caller must also hold that verb's own permission right now.
+///
+/// **Flows own the twin.** Each twin records its parties: the custodian (the operator that
+/// registered it), the vendor that supplies it and the customer it serves, plus whether an
+/// open order line holds it. A twin with a customer, or on an open order line, moves only
+/// through the flows that account for it (OperatorAgreement, OrderBook, through the Internal
+/// `transition` / `transitionBatch` / `assignParties`). The public verbs are the custodian's
+/// (and the vendor's `deliver` / `recover`) on twins no flow holds:
+///
+/// | verb | who, publicly | refused when |
+/// | ---- | ------------- | ------------ |
+/// | `deliver` | the twin's vendor or custodian | the twin is on an open order line (deliver the line) |
+/// | `recover` | the twin's custodian or vendor | on an open order line; a customer's twin that is not Inactive |
+/// | `decommission` | the custodian | on an open order line |
+/// | every other verb | the custodian | the twin has a customer or is on an open order line |
 interface IAssetRegistry {
     /*//////////////////////////////////////////////////////////////
                                  TYPES
@@ -40,8 +56,12 @@ interface IAssetRegistry {
     /// is decommissioned, although the serial is then free for another asset.
     /// @param version The number of changes so far (1 after registration).
     /// @param historyHead The head of the asset's history hash chain (see {AssetHistory}).
-    /// @param custodian The member currently responsible for the asset.
+    /// @param custodian The member currently responsible for the asset (the operator).
     /// @param exists Whether the asset was registered.
+    /// @param customer The customer the twin serves (0: none; set by an order line or an
+    /// installation request, cleared when the service ends).
+    /// @param vendor The vendor that supplies the device (0: not named yet).
+    /// @param onLine Whether an open order line holds the twin (the OrderBook moves it).
     struct AssetView {
         AssetLifecycle.State state;
         bytes12 kind;
@@ -50,6 +70,20 @@ interface IAssetRegistry {
         bytes24 historyHead;
         address custodian;
         bool exists;
+        address customer;
+        address vendor;
+        bool onLine;
+    }
+
+    /// @notice What an {assignParties} call does (a flow's change of the twin's parties).
+    /// @dev BindLine: an order line takes the twin (customer and vendor set, `onLine`);
+    /// ReleaseLine: the line closed; SetCustomer: an installation for `customer`;
+    /// ClearCustomer: the customer's service ended (disconnect or deletion confirmed).
+    enum PartyOp {
+        BindLine,
+        ReleaseLine,
+        SetCustomer,
+        ClearCustomer
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -93,6 +127,24 @@ interface IAssetRegistry {
     /// @notice `verb` cannot be applied in bulk: its action is put to a vote, or is not (any
     /// more) this registry's verb entry point. Use the single verb.
     error AssetBulkUnavailable(uint8 verb);
+
+    /// @notice `account` is not a party that may move `assetId` with this verb (see the table above).
+    error AssetNotParty(bytes32 assetId, address account);
+
+    /// @notice `assetId` is held by a flow (its `customer`, or an open order line when `onLine`):
+    /// only that flow moves it.
+    error AssetHeldByFlow(bytes32 assetId, address customer, bool onLine);
+
+    /// @notice `assetId` already has party `current` where `proposed` was asked for (or is on
+    /// another open order line).
+    error AssetPartyConflict(bytes32 assetId, address current, address proposed);
+
+    /// @notice A serial given at registration would bypass the `bindSerial` vote or permission:
+    /// register without a serial and bind it with `bindSerial`.
+    error AssetSerialNeedsBinding(bytes32 assetId);
+
+    /// @notice `op` is not a {PartyOp}.
+    error AssetUnknownPartyOp(uint8 op);
 
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
@@ -163,6 +215,20 @@ interface IAssetRegistry {
         bytes24 head
     );
 
+    /// @notice The parties of `assetId` changed (see {AssetView}).
+    /// @param actor The member whose action changed them (through a flow for Internal changes).
+    event AssetPartiesChanged(
+        bytes32 indexed assetId,
+        bytes32 indexed ref,
+        address indexed actor,
+        address customer,
+        address vendor,
+        bool onLine,
+        bytes32 detailsHash,
+        uint32 version,
+        bytes24 head
+    );
+
     /*//////////////////////////////////////////////////////////////
                                 ACTIONS
     //////////////////////////////////////////////////////////////*/
@@ -174,7 +240,9 @@ interface IAssetRegistry {
     /// @param params `abi.encode(bytes32 assetId, bytes12 kind, bytes32 serialHash, bytes32 rootId,
     /// bytes32 orderId, bytes32 detailsHash)`; `serialHash`, `rootId`, `orderId` may be 0.
     /// @dev Requirements: `assetId` is not 0 and not registered; a non-zero `serialHash` is
-    /// not bound to a live asset (it is bound to this one). Emits {AssetRegistered}.
+    /// not bound to a live asset (it is bound to this one), and only when the constitution lets
+    /// `caller` run `bindSerial` right now without a vote ({AssetSerialNeedsBinding}): a serial
+    /// never reaches a twin around the agreed binding. Emits {AssetRegistered}.
     function register(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice Binds a device serial (its hash) to an asset that has none.
@@ -196,6 +264,22 @@ interface IAssetRegistry {
     /// @dev Requirements: the asset exists and is not decommissioned; `caller` is its custodian;
     /// the new custodian is another, active member. Emits {AssetCustodyTransferred}.
     function transferCustody(address caller, bytes32 ref, bytes calldata params) external;
+
+    /// @notice Names the customer and the vendor of a twin no flow holds (the custodian plans it).
+    /// @dev Requirements: `caller` is the custodian ({AssetNotCustodian}); the twin is Planned or
+    /// Inactive and not on an open order line ({AssetHeldByFlow}). Emits {AssetPartiesChanged}.
+    /// @param caller The member sending the action.
+    /// @param ref The caller's correlation id.
+    /// @param params `abi.encode(bytes32 assetId, address customer, address vendor, bytes32 detailsHash)`.
+    function setParties(address caller, bytes32 ref, bytes calldata params) external;
+
+    /// @notice Internal: a flow (OrderBook, OperatorAgreement) changes a twin's parties ({PartyOp}).
+    /// @dev Requirements: BindLine: not on another open line, customer 0 or the same
+    /// ({AssetPartyConflict}); SetCustomer: customer 0 or the same. Emits {AssetPartiesChanged}.
+    /// @param caller The member whose action runs the flow.
+    /// @param ref The caller's correlation id.
+    /// @param params `abi.encode(bytes32 assetId, uint8 op, address customer, address vendor, bytes32 detailsHash)`.
+    function assignParties(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice Verb: Planned | Inactive → PendingInstallation.
     /// @param params `abi.encode(bytes32 assetId, bytes32 detailsHash)` (same for every verb).

@@ -14,6 +14,7 @@ pragma solidity 0.8.28;
 /// | `releaseInvoice`  | Public   | `(uint256 invoiceId)`                                                                          | the payer             |
 /// | `refundInvoice`   | Public   | `(uint256 invoiceId)`                                                                          | the payee             |
 /// | `reclaimInvoice`  | Public   | `(uint256 invoiceId)`                                                                          | the payer             |
+/// | `payOutCredit`    | Public   | `(address payer, address token, uint256 amount)`                                               | the payee (pays the payer's credit in tokens) |
 /// | `issueInvoice`    | Internal | `(address payer, address payee, address token, uint256 amount, uint64 dueDate, bool hold, bytes32 subject)` → `(uint256 invoiceId)` | modules (OperatorAgreement) |
 /// | `confirmInvoice`  | Internal | `(uint256 invoiceId)`                                                                          | modules (OperatorAgreement) |
 /// | `voidInvoice`     | Internal | `(uint256 invoiceId)`                                                                          | modules (OperatorAgreement) |
@@ -102,6 +103,12 @@ interface IEscrowPayment {
     /// @notice A due date must not lie in the past.
     error EscrowInvalidDueDate(uint64 dueDate);
 
+    /// @notice The confirmation window `window` (seconds) is outside 1 day .. 365 days.
+    error EscrowInvalidWindow(uint64 window);
+
+    /// @notice `amount` exceeds the credit `available` of `payer` with `payee` in `token`.
+    error EscrowInsufficientCredit(address payer, address payee, address token, uint256 amount, uint256 available);
+
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
     //////////////////////////////////////////////////////////////*/
@@ -166,6 +173,17 @@ interface IEscrowPayment {
         bytes32 subject
     );
 
+    /// @notice Credit applied to invoice `invoiceId` was given back to its payer (the invoice was
+    /// cancelled, refunded or reclaimed): `amount` is available again for the next invoice.
+    event CreditRestored(
+        uint256 indexed invoiceId, address indexed payer, address indexed payee, address token, uint256 amount
+    );
+
+    /// @notice `payee` paid `amount` of `payer`'s credit out in `token`.
+    event CreditPaidOut(
+        address indexed payer, address indexed payee, bytes32 indexed ref, address token, uint256 amount
+    );
+
     /*//////////////////////////////////////////////////////////////
                                 ACTIONS
     //////////////////////////////////////////////////////////////*/
@@ -188,6 +206,22 @@ interface IEscrowPayment {
     /// @notice The payer takes back the funds of a held invoice whose confirmation did not come
     /// within {CONFIRMATION_WINDOW} of funding ({EscrowReclaimTooEarly} before).
     function reclaimInvoice(address caller, bytes32 ref, bytes calldata params) external;
+
+    /// @notice The payer's exit, called DIRECTLY by the payer (not through the Constitution):
+    /// reclaims a funded, held invoice after the confirmation window, whether or not the payer
+    /// is still an active member (a suspended member or a former customer gets its money back).
+    /// @dev Requirements: as `reclaimInvoice`, with `msg.sender` as the payer. Emits
+    /// {InvoiceRefunded} (+ {CreditRestored}).
+    /// @param invoiceId The invoice.
+    function reclaim(uint256 invoiceId) external;
+
+    /// @notice The payee pays the payer's credit (credit notes not yet used) out in tokens.
+    /// @dev Requirements: `caller` is the payee and has approved `amount` to this contract;
+    /// `amount` is 1 .. the credit ({EscrowInsufficientCredit}). Emits {CreditPaidOut}.
+    /// @param caller The payee.
+    /// @param ref The caller's correlation id.
+    /// @param params `abi.encode(address payer, address token, uint256 amount)`.
+    function payOutCredit(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice Internal action: issues an invoice, applying the credit `payee` owes `payer` in
     /// `token` first (a fully credited invoice is born Funded with nothing to pull, or Released

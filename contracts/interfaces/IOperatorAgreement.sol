@@ -19,6 +19,7 @@ pragma solidity 0.8.28;
 /// | `orderChanges`        | `(uint8 kind, bytes32[] assetIds, bytes32 detailsHash)`      | the operator or the assets' (single) customer      |
 /// | `confirmChange`       | `(bytes32 assetId, bytes32 detailsHash)`                     | the operator                                       |
 /// | `confirmChanges`      | `(bool deletions, bytes32[] assetIds, bytes32 detailsHash)`  | the operator                                       |
+/// | `cancelChange`        | `(bytes32 assetId, bytes32 detailsHash)`                     | the operator or the asset's customer               |
 /// | `orderDisconnect`     | `(bytes32 assetId, uint256 overdueInvoiceId, bytes32 detailsHash)` | the asset's customer (id 0), or the operator naming an overdue invoice of that customer |
 /// | `cancelDisconnect`    | `(bytes32 assetId, bytes32 detailsHash)`                     | the operator; the customer for its own request     |
 /// | `confirmDisconnect`   | `(bytes32 assetId, bytes32 detailsHash)`                     | the operator                                       |
@@ -28,6 +29,12 @@ pragma solidity 0.8.28;
 /// `kind` is a {MacdKind}: 0 move, 1 add, 2 change, 3 delete. All are Public actions; the
 /// module calls the Internal actions `transition` and `transitionBatch` (AssetRegistry) and
 /// `issueInvoice`, `confirmInvoice`, `voidInvoice`, `issueCreditNote` (EscrowPayment).
+///
+/// Flows own the twin: every operation is recorded per asset as ordered, with what it charged
+/// ({Pending}); it can be confirmed or cancelled once, and a cancellation gives back exactly
+/// that charge. The twin's customer is a party recorded by the AssetRegistry: a customer acts
+/// only on its own twins; the service (and the customer's hold on the twin) ends when a
+/// disconnect or a deletion is confirmed.
 ///
 /// Charging: the installation charge is one held invoice per installation (its payment gates
 /// the activation). MACD and disconnect charges (or credits, negative tariffs) accrue on the
@@ -67,16 +74,31 @@ interface IOperatorAgreement {
         int96 disconnect;
     }
 
+    /// @notice The operation an asset has open under the agreement (one at a time).
+    enum Pending {
+        None,
+        Installation,
+        Change,
+        Disconnect
+    }
+
     /// @notice What the agreement knows of an asset it serves.
-    /// @param customer The customer the asset was installed for (0: never requested).
+    /// @param customer The customer the asset is served for (0: no service now).
     /// @param installInvoice The invoice of its last installation request (0: none or free).
     /// @param pendingDelete A MACD delete is pending (confirmation leads to Inactive).
     /// @param nonPayment The pending disconnect was ordered for non-payment.
+    /// @param pending The open operation ({Pending}).
+    /// @param kind The {MacdKind} of a pending change.
+    /// @param charge What the open change or disconnect charged (negative: a credit); a
+    /// cancellation gives back exactly this.
     struct ServiceView {
         address customer;
         uint256 installInvoice;
         bool pendingDelete;
         bool nonPayment;
+        Pending pending;
+        uint8 kind;
+        int256 charge;
     }
 
     /// @notice A customer's running account for the current billing period.
@@ -121,8 +143,15 @@ interface IOperatorAgreement {
     error AgreementDeletionMismatch(bytes32 assetId, bool pendingDelete);
     /// @notice `customer`'s running account has nothing to bill.
     error AgreementNothingToBill(address customer);
-    /// @notice The terms break a rule (zero token, negative installation charge).
-    error AgreementInvalidTerms();
+
+    /// @notice `assetId` has `actual` open where the action needs `expected` ({Pending}).
+    error AgreementInvalidPending(bytes32 assetId, Pending expected, Pending actual);
+
+    /// @notice `assetId` is another customer's twin (`holder`), not `customer`'s.
+    error AgreementNotCustomerAsset(bytes32 assetId, address customer, address holder);
+
+    /// @notice The term `field` of the terms is out of range (`value`).
+    error AgreementInvalidTerm(bytes32 field, int256 value);
 
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
@@ -185,6 +214,13 @@ interface IOperatorAgreement {
     /// `deleted`.
     event ChangeConfirmed(bytes32 indexed assetId, address indexed customer, bytes32 indexed ref, bool deleted);
 
+    /// @notice The pending change of `assetId` was cancelled before confirmation: the twin is
+    /// Active again and exactly its charge was given back (`credit` = -charge), the account now
+    /// at `balance`.
+    event ChangeCancelled(
+        bytes32 indexed assetId, address indexed customer, bytes32 indexed ref, int256 credit, int256 balance
+    );
+
     /// @notice The changes of `assetIds` (all of `customer`) were completed in one batch.
     event ChangesConfirmed(address indexed customer, bytes32 indexed ref, bool deleted, bytes32[] assetIds);
 
@@ -197,12 +233,16 @@ interface IOperatorAgreement {
         address requester,
         bool nonPayment,
         uint256 overdueInvoiceId,
-        int256 charge
+        int256 charge,
+        int256 balance
     );
 
     /// @notice The pending disconnect of `assetId` was cancelled; the twin is Active again and
-    /// the disconnect charge reversed.
-    event DisconnectCancelled(bytes32 indexed assetId, address indexed customer, bytes32 indexed ref, int256 charge);
+    /// exactly the disconnect's recorded charge reversed (`charge` = -recorded), the account now
+    /// at `balance`.
+    event DisconnectCancelled(
+        bytes32 indexed assetId, address indexed customer, bytes32 indexed ref, int256 charge, int256 balance
+    );
 
     /// @notice The disconnect of `assetId` was completed: the twin is Inactive; the customer's
     /// account was billed into `invoiceId` (0: nothing, or a credit note) for `amount`.
@@ -244,6 +284,13 @@ interface IOperatorAgreement {
 
     /// @notice Completes up to {MAX_BATCH} MACD orders of one customer, all deletions or none.
     function confirmChanges(address caller, bytes32 ref, bytes calldata params) external;
+
+    /// @notice Cancels the pending change of an asset before its confirmation: the twin goes back
+    /// to Active and exactly the change's recorded charge is given back on the account.
+    /// @param caller The operator or the asset's customer.
+    /// @param ref The caller's correlation id.
+    /// @param params `abi.encode(bytes32 assetId, bytes32 detailsHash)`.
+    function cancelChange(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice Disconnect order: twin Active → PendingDisconnect, the disconnect tariff accrued.
     function orderDisconnect(address caller, bytes32 ref, bytes calldata params) external;

@@ -264,6 +264,11 @@ interface IOrderBook {
         uint32 stillOut,
         bool recovering
     );
+    /// @notice The line served its purpose in full (every unit consumed): it is completed and no
+    /// longer open; its twin, if any, is released from the line (the agreement takes it on).
+    event LineCompleted(
+        address indexed vendor, bytes32 indexed orderId, bytes32 indexed lineId, bytes32 ref, uint32 consumed
+    );
     /// @notice The vendor delivered `quantity` units (`delivered` in total).
     event LineDelivered(
         address indexed vendor,

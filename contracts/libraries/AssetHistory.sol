@@ -12,7 +12,7 @@ pragma solidity 0.8.28;
 /// head_n = bytes24(keccak256(abi.encode(
 ///     bytes24 head_{n-1},   // 0 for the registration (n = 1)
 ///     bytes32 assetId,
-///     uint8   change,       // ChangeKind: 0 Register, 1 Transition, 2 SerialBind, 3 Link, 4 CustodyTransfer
+///     uint8   change,       // ChangeKind: 0 Register, 1 Transition, 2 SerialBind, 3 Link, 4 CustodyTransfer, 5 Parties
 ///     uint32  version,      // n: 1 for the registration, +1 per change
 ///     bytes32 ref,
 ///     address actor,        // the member who asked for the change
@@ -28,6 +28,7 @@ pragma solidity 0.8.28;
 /// | SerialBind      | serialHash              | 0                  | 0        | 0         |
 /// | Link            | rootId                  | orderId            | 0        | 0         |
 /// | CustodyTransfer | from custodian (address)| to custodian       | 0        | 0         |
+/// | Parties         | customer (address)      | vendor (address)   | onLine (bool) | 0    |
 ///
 /// Each word is the 32-byte ABI encoding of its field (`bytesN` left-aligned, integers,
 /// enums and addresses right-aligned), i.e. the preimage is always 11 words (352 bytes) and
@@ -42,7 +43,8 @@ library AssetHistory {
         Transition,
         SerialBind,
         Link,
-        CustodyTransfer
+        CustodyTransfer,
+        Parties
     }
 
     /// @notice The head after a change (see the library's documentation for the encoding).

@@ -35,7 +35,14 @@ MAX_BATCH = 256
 TERMS_TYPE = "(address,uint32,int96,int96,int96,int96,int96,int96)"
 
 register_action_params("requestInstallation", ["bytes32", "address", "bytes32"])
-for _name in ("confirmInstallation", "withdrawInstallation", "confirmChange", "cancelDisconnect", "confirmDisconnect"):
+for _name in (
+    "confirmInstallation",
+    "withdrawInstallation",
+    "confirmChange",
+    "cancelChange",
+    "cancelDisconnect",
+    "confirmDisconnect",
+):
     register_action_params(_name, ["bytes32", "bytes32"])
 register_action_params("orderChange", ["uint8", "bytes32", "bytes32"])
 register_action_params("orderChanges", ["uint8", "bytes32[]", "bytes32"])
@@ -45,6 +52,8 @@ register_action_params("billAccount", ["address", "bytes32"])
 register_action_params("setTerms", [TERMS_TYPE])
 for _name in ("fundInvoice", "releaseInvoice", "refundInvoice", "reclaimInvoice"):
     register_action_params(_name, ["uint256"])
+register_action_params("payOutCredit", ["address", "address", "uint256"])
+register_action_params("mintSettlement", ["address", "uint256"])
 
 
 class MacdKind(IntEnum):
@@ -111,6 +120,19 @@ class Terms:
         )
 
 
+class Pending(IntEnum):
+    """Mirrors ``IOperatorAgreement.Pending``: the operation open on an asset."""
+
+    NONE = 0
+    INSTALLATION = 1
+    CHANGE = 2
+    DISCONNECT = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
 @dataclass(frozen=True)
 class Service:
     """What the agreement knows of an asset it serves."""
@@ -119,6 +141,9 @@ class Service:
     install_invoice: int
     pending_delete: bool
     non_payment: bool
+    pending: Pending = Pending.NONE
+    kind: MacdKind | None = None  # of a pending change
+    charge: int = 0  # what the open change or disconnect charged; a cancellation gives it back
 
 
 @dataclass(frozen=True)
@@ -222,9 +247,20 @@ class AgreementAPI:
         return to_address(self.contract.call("operator"))
 
     def service(self, asset: str | bytes) -> Service:
-        customer, invoice, pending_delete, non_payment = self.contract.call("serviceOf", asset_id(asset))
+        customer, invoice, pending_delete, non_payment, pending, kind, charge = self.contract.call(
+            "serviceOf", asset_id(asset)
+        )
         who = None if int(str(customer), 16) == 0 else to_address(customer)
-        return Service(who, int(invoice), bool(pending_delete), bool(non_payment))
+        state = Pending(int(pending))
+        return Service(
+            who,
+            int(invoice),
+            bool(pending_delete),
+            bool(non_payment),
+            state,
+            MacdKind(int(kind)) if state is Pending.CHANGE else None,
+            int(charge),
+        )
 
     def account(self, customer: str) -> Account:
         address = to_address(customer, "customer")
@@ -296,6 +332,11 @@ class AgreementAPI:
             self._flow("confirmChanges", (deletions, ids[i : i + MAX_BATCH], details_hash), ref if i == 0 else None)
             for i in range(0, len(ids), MAX_BATCH)
         ]
+
+    def cancel_change(self, asset: str | bytes, *, details_hash: bytes = ZERO32, ref: Ref = None) -> FlowResult:
+        """Call off a pending change before its confirmation (operator or the asset's customer):
+        the twin is Active again and exactly the change's charge is given back on the account."""
+        return self._flow("cancelChange", (asset_id(asset), details_hash), ref)
 
     # -- disconnect ------------------------------------------------------------------------------
 
@@ -441,8 +482,15 @@ class EscrowAPI:
         """Pay an invoice into escrow (as its payer): approves the escrow for the amount due if
         the allowance is short, then funds."""
         invoice = self.invoice(invoice_id)
-        token = self.token(invoice.token)
         owner = to_address(self.client.address or "", "payer")
+        # check before anything is signed: no approval is left behind for an invoice that cannot be paid
+        if invoice.status is not InvoiceStatus.ISSUED:
+            raise contract_error_class("EscrowInvalidStatus")(
+                "EscrowInvalidStatus", {"invoiceId": invoice_id, "status": invoice.status.label}
+            )
+        if invoice.payer != owner:
+            raise contract_error_class("EscrowNotPayer")("EscrowNotPayer", {"invoiceId": invoice_id, "account": owner})
+        token = self.token(invoice.token)
         allowance = int(token.call("allowance", owner, self.contract.address))
         if allowance < invoice.to_fund:
             token.transact("approve", self.contract.address, invoice.to_fund)
@@ -461,6 +509,29 @@ class EscrowAPI:
         confirmation window has passed (``EscrowReclaimTooEarly`` before)."""
         return self.constitution.execute_action("reclaimInvoice", (int(invoice_id),), ref)
 
-    def mint(self, to: str, amount: int) -> None:
-        """Local networks: mint settlement tokens (only the token's owner, the deployer, may)."""
-        self.token().transact("mint", to_address(to), int(amount))
+    def reclaim_direct(self, invoice_id: int) -> str:
+        """The payer's exit that needs no membership: reclaims a funded invoice after the window by
+        calling the escrow directly (a suspended member or a former customer). Returns the tx hash."""
+        return self.contract.transact("reclaim", int(invoice_id)).tx_hash
+
+    def pay_out_credit(self, payer: str, amount: int, *, token: str | None = None, ref: Ref = None) -> ActionResult:
+        """As the payee, pay ``amount`` of ``payer``'s credit (unused credit notes) out in tokens:
+        approves the escrow for the amount if needed, then pays (``EscrowInsufficientCredit``
+        beyond the credit)."""
+        me = to_address(self.client.address or "", "payee")
+        contract = self.token(token)
+        who = to_address(payer, "payer")
+        available = self.credit(who, me, contract.address)
+        if not 0 < int(amount) <= available:
+            raise contract_error_class("EscrowInsufficientCredit")(
+                "EscrowInsufficientCredit",
+                {"payer": who, "payee": me, "token": contract.address, "amount": int(amount), "available": available},
+            )
+        if int(contract.call("allowance", me, self.contract.address)) < int(amount):
+            contract.transact("approve", self.contract.address, int(amount))
+        return self.constitution.execute_action("payOutCredit", (who, contract.address, int(amount)), ref)
+
+    def mint(self, to: str, amount: int, *, ref: Ref = None) -> ActionResult:
+        """Propose new settlement tokens for ``to`` (the ``mintSettlement`` action: in the example
+        consortium a vote of the members; nobody mints alone)."""
+        return self.constitution.execute_action("mintSettlement", (to_address(to), int(amount)), ref)

@@ -21,9 +21,9 @@ from eth_utils import keccak
 
 from telcochain.actions import register_action_params
 from telcochain.contract import Event
-from telcochain.errors import AssetNotFound, ConfigurationError
+from telcochain.errors import AssetNotFound, ConfigurationError, PermissionDenied
 from telcochain.events import block_timestamps, get_logs
-from telcochain.types import Ref, show_bytes32, to_address, to_bytes32
+from telcochain.types import ZERO_ADDRESS, Ref, show_bytes32, to_address, to_bytes32
 
 if TYPE_CHECKING:
     from telcochain.client import Client
@@ -57,6 +57,7 @@ class ChangeKind(IntEnum):
     SERIAL_BIND = 2
     LINK = 3
     CUSTODY_TRANSFER = 4
+    PARTIES = 5
 
 
 S = AssetState
@@ -85,6 +86,7 @@ register_action_params("register", [_ASSET_ID, "bytes12", "bytes32", "bytes32", 
 register_action_params("bindSerial", [_ASSET_ID, "bytes32", "bytes32"])
 register_action_params("link", [_ASSET_ID, "bytes32", "bytes32", "bytes32"])
 register_action_params("transferCustody", [_ASSET_ID, "address", "bytes32"])
+register_action_params("setParties", [_ASSET_ID, "address", "address", "bytes32"])
 register_action_params("bulkTransition", ["uint8", "bytes32[]", "bytes32"])
 #: Most assets one bulkTransition may move (AssetRegistry.MAX_BULK).
 MAX_BULK = 256
@@ -96,6 +98,7 @@ _CHANGE_EVENTS = {
     "AssetSerialBound": ChangeKind.SERIAL_BIND,
     "AssetLinked": ChangeKind.LINK,
     "AssetCustodyTransferred": ChangeKind.CUSTODY_TRANSFER,
+    "AssetPartiesChanged": ChangeKind.PARTIES,
 }
 
 
@@ -130,10 +133,18 @@ class Asset:
     version: int
     history_head: bytes
     custodian: str
+    customer: str | None = None  # the customer it serves (None: none now)
+    vendor: str | None = None  # the vendor that supplies it (None: not named)
+    on_line: bool = False  # an open order line holds it (the OrderBook moves it)
 
     @property
     def name(self) -> str:
         return show_bytes32(self.id)
+
+    @property
+    def held_by_flow(self) -> bool:
+        """Whether only a flow (the agreement or an order line) may move it."""
+        return self.on_line or self.customer is not None
 
 
 @dataclass(frozen=True)
@@ -168,6 +179,10 @@ class AssetChange:
         if self.kind is ChangeKind.LINK:
             parts = [f"{k} {show_bytes32(a[k])}" for k in ("rootId", "orderId") if a.get(k) not in (None, ZERO32)]
             return "linked to " + ", ".join(parts)
+        if self.kind is ChangeKind.PARTIES:
+            customer = a.get("customer") if a.get("customer") != ZERO_ADDRESS else "none"
+            vendor = a.get("vendor") if a.get("vendor") != ZERO_ADDRESS else "none"
+            return f"parties: customer {customer}, vendor {vendor}" + (", on an order line" if a.get("onLine") else "")
         return f"custody {a.get('from')} → {a.get('to')}"
 
 
@@ -223,6 +238,13 @@ def change_from_event(event: Event) -> AssetChange:
         words = (a["serialHash"], ZERO32, ZERO32, ZERO32)
     elif kind is ChangeKind.LINK:
         words = (a["rootId"], a["orderId"], ZERO32, ZERO32)
+    elif kind is ChangeKind.PARTIES:
+        words = (
+            _word(a["customer"], "address"),
+            _word(a["vendor"], "address"),
+            _word(bool(a["onLine"]), "bool"),
+            ZERO32,
+        )
     else:
         words = (_word(a["from"], "address"), _word(a["to"], "address"), ZERO32, ZERO32)
     return AssetChange(
@@ -279,7 +301,9 @@ class AssetsAPI:
     def get(self, asset: str | bytes) -> Asset:
         """The asset; :class:`~telcochain.errors.AssetNotFound` if it was never registered."""
         key = asset_id(asset)
-        state, kind, serial, version, head, custodian, exists = self.contract.call("getAsset", key)
+        state, kind, serial, version, head, custodian, exists, customer, vendor, on_line = self.contract.call(
+            "getAsset", key
+        )
         if not exists:
             raise AssetNotFound(args={"assetId": key})
         return Asset(
@@ -290,6 +314,9 @@ class AssetsAPI:
             version=int(version),
             history_head=bytes(head),
             custodian=to_address(custodian),
+            customer=None if to_address(customer) == ZERO_ADDRESS else to_address(customer),
+            vendor=None if to_address(vendor) == ZERO_ADDRESS else to_address(vendor),
+            on_line=bool(on_line),
         )
 
     def asset_of_serial(self, serial: str) -> bytes | None:
@@ -329,23 +356,67 @@ class AssetsAPI:
         serial: str | None = None,
         root_id: str | bytes | None = None,
         order_id: str | bytes | None = None,
+        customer: str | None = None,
+        vendor: str | None = None,
         details_hash: bytes = ZERO32,
         ref: Ref = None,
     ) -> ActionResult:
-        """A new twin in state Planned (a duplicate id is refused: ``AssetAlreadyExists``)."""
+        """A new twin in state Planned (a duplicate id is refused: ``AssetAlreadyExists``), with
+        this member as its custodian.
+
+        ``customer`` / ``vendor`` name its parties in the same transaction (``setParties``).
+        A ``serial`` is bound at registration only where the constitution lets this member bind
+        serials without a vote; where ``bindSerial`` takes a vote (seed 001: operator and vendor
+        agree) this is refused before anything is sent — register, then :meth:`bind_serial`.
+        """
         kind_bytes = kind.encode()
         if not 0 < len(kind_bytes) <= 12:
             raise ConfigurationError("an asset kind is 1 to 12 bytes (e.g. ONT, CPE-ROUTER)")
+        if serial and self.constitution.policy("bindSerial").needs_vote:
+            raise ConfigurationError(
+                "binding a serial takes a vote in this consortium (bindSerial): register without "
+                "the serial, then bind it with `asset bind-serial` / assets.bind_serial()"
+            )
         serial_h = serial_hash(serial, self.serial_salt) if serial else ZERO32
+        key = asset_id(asset)
         params = (
-            asset_id(asset),
+            key,
             kind_bytes.ljust(12, b"\0"),
             serial_h,
             to_bytes32(root_id, "root id") if root_id else ZERO32,
             to_bytes32(order_id, "order id") if order_id else ZERO32,
             details_hash,
         )
-        return self.constitution.execute_action("register", params, ref)
+        if customer is None and vendor is None:
+            return self.constitution.execute_action("register", params, ref)
+        me = to_address(self.client.address or "", "custodian")
+        for action in ("register", "setParties"):  # check both before sending anything
+            reason = self.constitution.can_execute(action, me)
+            if reason:
+                raise PermissionDenied(action, me, reason.text)
+        result = self.constitution.execute_action("register", params, ref)
+        self.set_parties(key, customer=customer, vendor=vendor, details_hash=details_hash)
+        return result
+
+    def set_parties(
+        self,
+        asset: str | bytes,
+        *,
+        customer: str | None = None,
+        vendor: str | None = None,
+        details_hash: bytes = ZERO32,
+        ref: Ref = None,
+    ) -> ActionResult:
+        """As the twin's custodian, name the customer it will serve and the vendor that supplies it
+        (a Planned or Inactive twin no order line holds). A customer makes the twin the
+        agreement's to move; the vendor may then deliver it."""
+        params = (
+            asset_id(asset),
+            to_address(customer) if customer else ZERO_ADDRESS,
+            to_address(vendor) if vendor else ZERO_ADDRESS,
+            details_hash,
+        )
+        return self.constitution.execute_action("setParties", params, ref)
 
     def bind_serial(
         self, asset: str | bytes, serial: str, *, details_hash: bytes = ZERO32, ref: Ref = None

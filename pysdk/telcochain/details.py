@@ -41,7 +41,7 @@ from telcochain.errors import (
 )
 from telcochain.events import get_logs
 from telcochain.trustkeys import KeyRing
-from telcochain.types import Ref, to_address, to_bytes32, to_ref
+from telcochain.types import ZERO_ADDRESS, Ref, to_address, to_bytes32, to_ref
 from telcochain.visibility import MAX_RECIPIENTS, Envelope, OpenedDetails, open_payload, seal, unwrap_key
 
 if TYPE_CHECKING:
@@ -55,7 +55,6 @@ register_action_params("disclose", DISCLOSE_PARAMS)
 register_action_params("grantAccess", GRANT_PARAMS)
 
 ZERO32 = b"\0" * 32
-ZERO_ADDRESS = "0x" + "00" * 20
 _TOPIC_CHUNK = 50  # disclosure ids per OR-list in one eth_getLogs filter
 
 Who = str | Member

@@ -19,14 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from telcochain.actions import register_action_params
 from telcochain.errors import ConfigurationError, ContractRevert, contract_error_class
-from telcochain.types import Ref, show_bytes32, to_address, to_bytes32
+from telcochain.types import ZERO_ADDRESS, Ref, show_bytes32, to_address, to_bytes32
 
 if TYPE_CHECKING:
     from telcochain.client import Client
     from telcochain.constitution import ActionResult
 
 ZERO32 = b"\0" * 32
-ZERO_ADDRESS = "0x" + "00" * 20
 #: The most items (services, lines, ids) one action may carry (OrderBook.MAX_CHANGES).
 MAX_CHANGES = 64
 #: Lines or services read per eth_call when a tree or a reconciliation is assembled.

@@ -45,6 +45,10 @@ def show_bytes32(value: bytes) -> str:
     return "0x" + value.hex()
 
 
+#: The zero address ("nobody": no customer, no vendor...).
+ZERO_ADDRESS = "0x" + "00" * 20
+
+
 def to_address(value: str, what: str = "address") -> str:
     """A checksummed address, or a clear :class:`ConfigurationError`."""
     if not isinstance(value, str) or not is_address(value):

@@ -53,12 +53,21 @@ class Ledger:
 def install(team, asset: str) -> int:
     """Register, request, deliver, fund, confirm; returns the installation invoice."""
     op, acme, customer = team[OPERATOR], team[ACME], team[CUSTOMER]
-    op.assets.register(asset, "ONT", serial=f"SN-{asset}")
+    plan(team, asset)
     requested = customer.agreement.request_installation(asset, ref=f"INST-{asset}")
     acme.assets.deliver(asset)
     customer.escrow.fund(requested.invoice_id)
     op.agreement.confirm_installation(asset)
     return requested.invoice_id
+
+
+def plan(team, asset: str) -> None:
+    """The operator registers a twin for the customer, supplied by Acme; its serial is agreed by
+    the vote of operator and vendor that consortium.yaml asks for."""
+    op, acme, customer = team[OPERATOR], team[ACME], team[CUSTOMER]
+    op.assets.register(asset, "ONT", customer=customer.address, vendor=acme.address)
+    opened = acme.assets.bind_serial(asset, f"SN-{asset}")
+    op.constitution.vote(opened.proposal_id, approve=True)
 
 
 def advance(client: Client, seconds: int) -> None:
@@ -78,7 +87,7 @@ def test_terms_come_from_consortium_yaml(client):
 def test_installation_paid_through_escrow(team):
     op, acme, customer = team[OPERATOR], team[ACME], team[CUSTOMER]
     ledger = Ledger(team)
-    op.assets.register("ONT-I1", "ONT", serial="SN-I1")
+    plan(team, "ONT-I1")
 
     requested = customer.agreement.request_installation("ONT-I1", ref="INST-1")
     assert requested.charge == 250 * TSD
@@ -181,7 +190,7 @@ def test_non_payment_disconnect_only_once_the_invoice_is_overdue(team):
 def test_reclaim_after_the_confirmation_window_and_not_before(team):
     op, customer = team[OPERATOR], team[CUSTOMER]
     ledger = Ledger(team)
-    op.assets.register("ONT-R1", "ONT", serial="SN-R1")
+    plan(team, "ONT-R1")
     invoice_id = customer.agreement.request_installation("ONT-R1").invoice_id
     customer.escrow.fund(invoice_id)
     with pytest.raises(EscrowReclaimTooEarly):

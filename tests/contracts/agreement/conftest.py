@@ -98,17 +98,25 @@ AGREEMENT_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "cancelDisconnect": ("operator", "customer", "customer2"),
     "confirmDisconnect": ("operator",),
     "billAccount": ("operator",),
+    "cancelChange": ("operator", "customer", "customer2"),
 }
 MEMBERS = ("operator", "vendor", "customer", "customer2")
-ESCROW_PUBLIC = ("fundInvoice", "releaseInvoice", "refundInvoice", "reclaimInvoice")
+ESCROW_PUBLIC = ("fundInvoice", "releaseInvoice", "refundInvoice", "reclaimInvoice", "payOutCredit")
 ESCROW_INTERNAL = ("issueInvoice", "confirmInvoice", "voidInvoice", "issueCreditNote")
 REGISTRY_ACTIONS = {
     "register": ("operator",),
     "bindSerial": ("operator",),
     "deliver": ("vendor",),
     "scheduleInstallation": ("operator",),  # as an order line does it (OrderBook), outside the agreement
+    "setParties": ("operator",),
+    # raw lifecycle verbs granted to the parties that used them to attack (issue 12): the
+    # registry must refuse them on a twin a flow holds, whatever the grant
+    "requestDisconnect": ("operator", "customer"),
+    "requestChange": ("operator", "customer"),
+    "commission": ("operator",),
+    "recover": ("operator", "vendor"),
 }
-REGISTRY_INTERNAL = ("transition", "transitionBatch")
+REGISTRY_INTERNAL = ("transition", "transitionBatch", "assignParties")
 
 
 def entry_selector(name: str) -> bytes:
@@ -170,7 +178,9 @@ class Deal:
         )
 
     # --- registry
-    def register(self, label: str, serial: bool = True):
+    def register(self, label: str, serial: bool = True, vendor: bool = True, customer=None):
+        """Registers the twin (the operator is its custodian); names the vendor (who may deliver
+        it) and, if given, the customer it is planned for."""
         a = asset_id(label)
         params = encode(
             ["bytes32", "bytes12", "bytes32", "bytes32", "bytes32", "bytes32"],
@@ -184,7 +194,17 @@ class Deal:
             ],
         )
         self.act("register", params, ref_=ref(f"reg:{label}"))
+        if vendor or customer is not None:
+            self.set_parties(label, customer=customer, vendor=self.vendor if vendor else None)
         return a
+
+    def set_parties(self, label: str, customer=None, vendor=None, sender=None):
+        zero = "0x" + "00" * 20
+        params = encode(
+            ["bytes32", "address", "address", "bytes32"],
+            [asset_id(label), _addr(customer) if customer else zero, _addr(vendor) if vendor else zero, ZERO32],
+        )
+        return self.act("setParties", params, sender=sender, ref_=ref(f"parties:{label}:{_addr(customer or zero)}"))
 
     def deliver(self, label: str):
         return self.act("deliver", encode(["bytes32", "bytes32"], [asset_id(label), ZERO32]), sender=self.vendor)
@@ -246,6 +266,13 @@ class Deal:
     def reclaim(self, invoice_id: int, sender=None, **kw):
         return self.act("reclaimInvoice", encode(["uint256"], [invoice_id]), sender or self.customer, **kw)
 
+    def cancel_change(self, label: str, sender=None, **kw):
+        return self.act("cancelChange", encode(["bytes32", "bytes32"], [asset_id(label), ZERO32]), sender, **kw)
+
+    def pay_out_credit(self, payer, amount: int, token=None, sender=None, **kw):
+        params = encode(["address", "address", "uint256"], [_addr(payer), _addr(token or self.token), amount])
+        return self.act("payOutCredit", params, sender or self.operator, **kw)
+
     def issue_direct(self, token, amount: int, hold: bool = True, payer=None, due_in: int = DAY):
         """An invoice issued through MockModule.callInternal (any token, e.g. the malicious one)."""
         from ape import chain
@@ -283,7 +310,10 @@ class Deal:
 def deploy_deal(project, deployer, founders, roles) -> Deal:
     c = project.Constitution.deploy(founders, sender=deployer)
     registry = project.AssetRegistry.deploy(c.address, sender=deployer)
-    token = project.SettlementToken.deploy("Telco Settlement Dollar", "TSD", 6, deployer, sender=deployer)
+    holders = [roles["customer"], roles["customer2"]]
+    token = project.SettlementToken.deploy(
+        c.address, "Telco Settlement Dollar", "TSD", 6, holders, [1_000_000 * UNIT] * 2, sender=deployer
+    )
     evil = project.MaliciousToken.deploy(sender=deployer)
     escrow = project.EscrowPayment.deploy(c.address, WINDOW, sender=deployer)
     agreement = project.OperatorAgreement.deploy(
@@ -322,7 +352,6 @@ def deploy_deal(project, deployer, founders, roles) -> Deal:
     define("callInternal", mock, [roles["operator"]])
     c.sealGenesis(sender=deployer)
     for who in ("customer", "customer2"):
-        token.mint(roles[who], 100_000 * UNIT, sender=deployer)
         token.approve(escrow, 2**256 - 1, sender=roles[who])
         evil.mint(roles[who], 100_000 * UNIT, sender=deployer)
         evil.approve(escrow, 2**256 - 1, sender=roles[who])

@@ -44,8 +44,9 @@ def test_double_release_stranger_refund_after_release(deal):
 
 def test_double_confirmation_rejected(deal):
     d = deal
-    inv = d.installed("twice")
-    with reverts_with("AgreementNotFunded", invoiceId=inv, status=int(Status.RELEASED)):
+    d.installed("twice")
+    # the installation was confirmed once: nothing is open any more (expected 1 Installation, actual 0 None)
+    with reverts_with("AgreementInvalidPending", assetId=asset_id("twice"), expected=1, actual=0):
         d.confirm_installation("twice")
 
 

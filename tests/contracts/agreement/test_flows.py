@@ -145,8 +145,13 @@ def test_macd_batch(deal):
         d.order_changes(Kind.MOVE, ["b2", "other"])
     with reverts_with("AgreementBatchInvalidSize", count=0):
         d.order_changes(Kind.MOVE, [])
-    with reverts_with("AssetInvalidTransition"):  # b0 is Inactive
+    # b0's deletion was confirmed: its service (and the customer's hold on it) ended
+    assert d.agreement.serviceOf(asset_id("b0")).customer == "0x" + "00" * 20
+    assert d.registry.getAsset(asset_id("b0")).customer == "0x" + "00" * 20
+    with reverts_with("AgreementMixedCustomers", assetId=asset_id("b0")):
         d.order_changes(Kind.MOVE, ["b2", "b0"])
+    with reverts_with("AgreementUnknownService", assetId=asset_id("b0")):
+        d.order_changes(Kind.MOVE, ["b0"])
 
 
 def test_credit_note_applied_to_next_invoice(deal):

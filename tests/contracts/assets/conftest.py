@@ -68,6 +68,7 @@ class Change(IntEnum):
     SERIAL_BIND = 2
     LINK = 3
     CUSTODY_TRANSFER = 4
+    PARTIES = 5
 
 
 S = State
@@ -109,8 +110,11 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "link": ("operator", "vendor"),
     "transferCustody": ("operator", "vendor"),
     **{verb: ("operator",) for verb in VERBS},
+    # the vendor may deliver and recover only the twins it supplies: their vendor party, set by
+    # the custodian with setParties (drive() does it; tests/contracts/assets/test_parties.py)
     "deliver": ("vendor",),
     "recover": ("vendor",),
+    "setParties": ("operator",),
     # a verb over many assets: its caller must ALSO hold the verb's own permission
     "bulkTransition": ("operator", "vendor"),
 }
@@ -149,6 +153,16 @@ def register_params(asset, kind="ONT", serial=ZERO32, root=ZERO32, order=ZERO32,
         ["bytes32", "bytes12", "bytes32", "bytes32", "bytes32", "bytes32"],
         [asset, kind_code(kind), serial, root, order, details_],
     )
+
+
+def _address(who) -> str:
+    if who is None:
+        return ZERO_ADDRESS
+    return who if isinstance(who, str) else who.address
+
+
+def parties_params(asset, customer=None, vendor=None, details_=ZERO32) -> bytes:
+    return encode(["bytes32", "address", "address", "bytes32"], [asset, _address(customer), _address(vendor), details_])
 
 
 def verb_params(asset, details_=ZERO32) -> bytes:
@@ -209,6 +223,7 @@ HISTORY_EVENTS = (
     "AssetSerialBound",
     "AssetLinked",
     "AssetCustodyTransferred",
+    "AssetPartiesChanged",
 )
 
 
@@ -223,6 +238,8 @@ def change_of(log) -> tuple[Change, list]:
         return Change.SERIAL_BIND, [args["serialHash"]]
     if name == "AssetLinked":
         return Change.LINK, [args["rootId"], args["orderId"]]
+    if name == "AssetPartiesChanged":
+        return Change.PARTIES, [args["customer"], args["vendor"], int(bool(args["onLine"]))]
     assert name == "AssetCustodyTransferred", name
     return Change.CUSTODY_TRANSFER, [args["from"], args["to"]]
 
@@ -307,6 +324,9 @@ class Consortium:
     def link(self, asset, root=ZERO32, order=ZERO32, details_=ZERO32, sender=None, ref_=None):
         return self.act("link", link_params(asset, root, order, details_), sender, ref_)
 
+    def parties(self, asset, customer=None, vendor=None, details_=ZERO32, sender=None, ref_=None):
+        return self.act("setParties", parties_params(asset, customer, vendor, details_), sender, ref_)
+
     def transfer(self, asset, custodian, details_=ZERO32, sender=None, ref_=None):
         return self.act("transferCustody", custody_params(asset, custodian, details_), sender, ref_)
 
@@ -328,6 +348,8 @@ class Consortium:
         if serial is None and "commission" in path:
             serial = serial_hash(f"serial-of-{bytes(asset).hex()}")
         receipts = [self.register(asset, serial=serial or ZERO32)]
+        # the vendor is named the twin's supplier, so that its verbs (deliver, recover) apply
+        receipts.append(self.parties(asset, vendor=self.vendor))
         receipts += [self.verb(v, asset) for v in path]
         assert self.state(asset) == state
         return receipts
@@ -385,11 +407,12 @@ def deploy_consortium(project, deployer, founders, roles: dict[str, Any], bind_s
             [grant(roles[h]) for h in holders],
             sender=deployer,
         )
-    c.genesisDefineAction(
-        policy("transition", scope=Scope.INTERNAL, module=registry, selector_=entry_selector("transition")),
-        [],
-        sender=deployer,
-    )
+    for internal in ("transition", "assignParties"):
+        c.genesisDefineAction(
+            policy(internal, scope=Scope.INTERNAL, module=registry, selector_=entry_selector(internal)),
+            [],
+            sender=deployer,
+        )
     c.genesisDefineAction(
         policy("callInternal", module=mock, selector_=entry_selector("callInternal")),
         [grant(roles["operator"])],

@@ -34,6 +34,7 @@ from .conftest import (
     details,
     entry_selector,
     next_head,
+    parties_params,
     register_params,
     serial_hash,
     verb_params,
@@ -49,6 +50,11 @@ def _register_all(consortium, ids, serial=False):
             register_params(a, serial=serial_hash(f"bulk-{bytes(a).hex()}") if serial else b"\x00" * 32),
             ref(f"reg-{i}"),
         )
+        for i, a in enumerate(ids)
+    ]
+    # the vendor is named the twins' supplier: it may deliver them
+    calls += [
+        (action_id("setParties"), parties_params(a, vendor=consortium.vendor), ref(f"par-{i}"))
         for i, a in enumerate(ids)
     ]
     consortium.constitution.executeBatch(calls, sender=consortium.operator)
@@ -87,8 +93,9 @@ def test_a_bulk_of_100_equals_100_single_transitions(consortium, registry, chain
     for e in moved:
         old = before[bytes(e.assetId)]
         assert (bytes(e.ref), e.actor, bytes(e.detailsHash)) == (r, c.operator.address, d)
-        assert (State(e["from"]), State(e.to), e.version) == (State.PLANNED, State.PENDING_INSTALLATION, 2)
-        head = next_head(old.historyHead, e.assetId, Change.TRANSITION, 2, r, c.operator.address, d, [1, 2])
+        # version 3: registered, vendor named, scheduled
+        assert (State(e["from"]), State(e.to), e.version) == (State.PLANNED, State.PENDING_INSTALLATION, 3)
+        head = next_head(old.historyHead, e.assetId, Change.TRANSITION, 3, r, c.operator.address, d, [1, 2])
         assert bytes(e.head) == head == bytes(registry.getAsset(e.assetId).historyHead)
     executed = [log for log in receipt.events if log.event_name == "ActionExecuted"]
     assert [bytes(x.action) for x in executed] == [action_id("bulkTransition")]

@@ -23,7 +23,7 @@ from .conftest import (
 @pytest.fixture(scope="module")
 def story(consortium):
     """A full life: register (with links), link, bind, install, hand over, MACD, disconnect,
-    recover, decommission — by the operator, the vendor and, through ``transition``, another
+    recover, decommission — by the operator, the vendor (its named supplier) and, through ``transition``, another
     module. Returns (asset, history events in chain order)."""
     c = consortium
     asset = asset_id("story")
@@ -37,20 +37,21 @@ def story(consortium):
             details_=details("register"),
             ref_=ref("r1"),
         ),
-        c.link(asset, asset_id("project-2"), details_=details("link"), sender=vendor, ref_=ref("r2")),
-        c.verb("scheduleInstallation", asset, details("schedule"), ref_=ref("r3")),
-        c.bind(asset, serial_hash("SN-STORY"), details("bind"), sender=vendor, ref_=ref("r4")),
-        c.verb("deliver", asset, details("deliver"), ref_=ref("r5")),
-        c.transfer(asset, vendor, details("handover"), sender=op, ref_=ref("r6")),
+        c.parties(asset, vendor=vendor, details_=details("parties"), ref_=ref("r2")),
+        c.link(asset, asset_id("project-2"), details_=details("link"), sender=vendor, ref_=ref("r3")),
+        c.verb("scheduleInstallation", asset, details("schedule"), ref_=ref("r4")),
+        c.bind(asset, serial_hash("SN-STORY"), details("bind"), sender=vendor, ref_=ref("r5")),
+        c.verb("deliver", asset, details("deliver"), sender=vendor, ref_=ref("r6")),
         c.verb("commission", asset, details("commission"), ref_=ref("r7")),
         c.verb("requestChange", asset, details("macd"), ref_=ref("r8")),
         c.internal_transition(asset, State.ACTIVE, details("macd-done"), ref_=ref("r9")),
         c.link(asset, order=asset_id("order-2"), details_=details("link-2"), ref_=ref("r10")),
         c.verb("requestDisconnect", asset, details("disconnect"), ref_=ref("r11")),
         c.verb("completeDisconnect", asset, details("final-bill"), ref_=ref("r12")),
-        c.verb("recover", asset, details("pickup"), ref_=ref("r13")),
-        c.transfer(asset, op, details("returned"), sender=vendor, ref_=ref("r14")),
-        c.verb("decommission", asset, details("closed"), ref_=ref("r15")),
+        c.transfer(asset, vendor, details("handover"), sender=op, ref_=ref("r13")),
+        c.verb("recover", asset, details("pickup"), sender=vendor, ref_=ref("r14")),
+        c.transfer(asset, op, details("returned"), sender=vendor, ref_=ref("r15")),
+        c.verb("decommission", asset, details("closed"), ref_=ref("r16")),
     ]
     return asset, history_logs(c.registry, receipts)
 
@@ -59,17 +60,17 @@ def test_replaying_the_events_gives_the_chain_head(registry, story):
     asset, logs = story
     assert {log.event_name for log in logs} == set(HISTORY_EVENTS)
     view = registry.getAsset(asset)
-    assert view.version == len(logs) == 15
+    assert view.version == len(logs) == 16
     assert replay_head(logs) == bytes(view.historyHead)
     assert State(view.state) is State.DECOMMISSIONED
 
 
 def test_every_event_carries_ref_actor_and_details(consortium, story):
     _, logs = story
-    assert [bytes(log.ref) for log in logs] == [ref(f"r{i}") for i in range(1, 16)]
+    assert [bytes(log.ref) for log in logs] == [ref(f"r{i}") for i in range(1, 17)]
     actors = [log.actor for log in logs]
     op, vendor = consortium.operator.address, consortium.vendor.address
-    assert actors == [op, vendor, op, vendor, vendor, op, op, op, op, op, op, op, vendor, vendor, op]
+    assert actors == [op, op, vendor, op, vendor, vendor, op, op, op, op, op, op, op, vendor, vendor, op]
     assert all(bytes(log.detailsHash) != b"\x00" * 32 for log in logs)
 
 

@@ -20,6 +20,7 @@ from .conftest import (
     custody_params,
     entry_selector,
     link_params,
+    parties_params,
     register_params,
     serial_hash,
     transition_params,
@@ -51,6 +52,7 @@ def targets(consortium):
         "bindSerial": (bind_params(planned, serial_hash("perm-serial")), planned),
         "link": (link_params(planned, asset_id("perm-project")), planned),
         "transferCustody": (custody_params(planned, consortium.vendor), planned),
+        "setParties": (parties_params(planned, vendor=consortium.vendor), planned),
     }
     for verb, (froms, _) in TABLE.items():
         asset = by_state[min(froms)]

@@ -58,7 +58,7 @@ class Model:
             return "AssetAlreadyExists", {"assetId": asset}
         if serial != ZERO32 and serial in self.holder:
             return "AssetSerialAlreadyBound", {"serialHash": serial, "assetId": self.holder[serial]}
-        self.twins[asset] = Twin(State.PLANNED, serial, 1)
+        self.twins[asset] = Twin(State.PLANNED, serial, 2)  # registered, then its vendor named (setParties)
         if serial != ZERO32:
             self.holder[serial] = asset
         return None
@@ -125,7 +125,11 @@ def test_the_registry_follows_the_model(consortium, chain):
 
         @rule(asset=st.sampled_from(ASSETS), serial=st.sampled_from([ZERO32, *SERIALS]))
         def register(self, asset, serial):
-            self._expect(self.model.register(asset, serial), lambda: consortium.register(asset, serial=serial))
+            def register_and_name_the_vendor():
+                consortium.register(asset, serial=serial)
+                consortium.parties(asset, vendor=consortium.vendor)
+
+            self._expect(self.model.register(asset, serial), register_and_name_the_vendor)
 
         @rule(asset=st.sampled_from(ASSETS), verb=st.sampled_from(VERBS))
         def verb(self, asset, verb):

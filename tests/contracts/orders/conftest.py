@@ -326,11 +326,12 @@ def deploy_book(project, deployer, founders, roles) -> Book:
         [grant(roles["operator"])],
         sender=deployer,
     )
-    c.genesisDefineAction(
-        policy("transition", scope=Scope.INTERNAL, module=registry, selector_=entry_selector("transition")),
-        [],
-        sender=deployer,
-    )
+    for internal in ("transition", "assignParties"):  # the line moves its twin and holds it
+        c.genesisDefineAction(
+            policy(internal, scope=Scope.INTERNAL, module=registry, selector_=entry_selector(internal)),
+            [],
+            sender=deployer,
+        )
     for name in OPERATOR_ACTIONS:
         c.genesisDefineAction(
             policy(name, module=book, selector_=entry_selector(name)), [grant(roles["operator"])], sender=deployer

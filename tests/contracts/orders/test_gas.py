@@ -11,7 +11,8 @@ BOUNDS = {
     "createOrder": 130_000,  # incl. the project → orders index slot (20k)
     "addService": 130_000,  # incl. the order → services index slot (20k)
     "addDeviceLine (unmanaged)": 260_000,
-    "addDeviceLine (managed: asset -> PendingInstallation)": 300_000,
+    # + the twin's parties recorded (customer and vendor: two new slots and a history step)
+    "addDeviceLine (managed: asset -> PendingInstallation)": 380_000,
     "deliverLine (first, asset -> Delivered)": 150_000,
     "deliverLine (more units)": 90_000,
     "consumeStock": 90_000,

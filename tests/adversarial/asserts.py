@@ -19,10 +19,21 @@ def describe(w: World, changes: dict[str, Any]) -> str:
     )
 
 
+#: The only events a refused attack may leave: the Constitution's record of a denial, and
+#: executeBatch's record of a call that reverted (its effects undone).
+REFUSAL_EVENTS = ("ActionDenied", "ActionReverted")
+
+
 def assert_nothing_written(w: World, sent: Sent, what: str, allow: tuple[str, ...] = ()) -> None:
-    """No account changed but the sender's nonce (addresses in ``allow`` excepted)."""
-    changes = {a: c for a, c in sent.other_changes().items() if a not in {x.lower() for x in allow}}
+    """No account changed but the sender's nonce (addresses in ``allow`` excepted), and no event
+    but a refusal: some effects live in events only (a wrapped key, a vote request)."""
+    allowed = {x.lower() for x in allow}
+    changes = {a: c for a, c in sent.other_changes().items() if a not in allowed}
     assert not changes, f"{what}: the transaction changed state: {describe(w, changes)}"
+    effects = [
+        f"{lg.contract}.{lg.event}" for lg in sent.logs if lg.event not in REFUSAL_EVENTS and lg.address not in allowed
+    ]
+    assert not effects, f"{what}: the transaction emitted {effects}"
 
 
 def assert_denial_on_record(sent: Sent, action: str, caller: str, what: str) -> None:

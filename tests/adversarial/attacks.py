@@ -5,12 +5,18 @@ the object's parties and proves, from the state diff, that nothing was written.
 ``owners`` are the roles that may legitimately act on that object with that action (they are
 left out of the matrix; what THEY may abuse is in test_findings.py). An empty set means no one
 may (e.g. overwriting an existing id).
+
+``live_as`` names the rightful party whose own call with the same params must take effect
+(test_matrix.py checks it): the proof that an attack is refused because of WHO sends it, not
+because the params or the object's state make it fail for everyone. It is left empty for the
+registry's raw lifecycle verbs (issue 12 may close them to every member) and for the few
+actions that today's scenario cannot make live (see INERT).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .client import action_id, enc
 from .world import (
@@ -43,6 +49,7 @@ class Attack:
     params: Params
     owners: frozenset[str]
     label: str = ""  # the executeAction ref's label (default: attack-<name>)
+    live_as: str = ""  # the rightful party whose call with these params takes effect
 
     @property
     def ref_label(self) -> str:
@@ -52,8 +59,10 @@ class Attack:
         return self.name
 
 
-def A(name: str, action: str, params: Params, owners: set[str] | frozenset[str], label: str = "") -> Attack:
-    return Attack(name, action, params, frozenset(owners), label)
+def A(
+    name: str, action: str, params: Params, owners: set[str] | frozenset[str], label: str = "", live: str = ""
+) -> Attack:
+    return Attack(name, action, params, frozenset(owners), label, live)
 
 
 def verb(asset: str) -> Params:
@@ -105,12 +114,12 @@ ATTACKS: list[Attack] = [
     A("commission-T_U", "commission", verb("T_U"), {"northwind"}),
     A("requestChange-T_I", "requestChange", verb("T_I"), {"northwind", "initech"}),
     A("requestChange-T_H", "requestChange", verb("T_H"), {"northwind", "hooli"}),
-    A("completeChange-T_I", "completeChange", verb("T_I"), {"northwind"}),
-    A("completeDeletion-T_I", "completeDeletion", verb("T_I"), {"northwind"}),
+    A("completeChange-T_HC", "completeChange", verb("T_HC"), {"northwind"}),
+    A("completeDeletion-T_HC", "completeDeletion", verb("T_HC"), {"northwind"}),
     A("requestDisconnect-T_I", "requestDisconnect", verb("T_I"), {"northwind", "initech"}),
     A("requestDisconnect-T_H", "requestDisconnect", verb("T_H"), {"northwind", "hooli"}),
-    A("withdrawDisconnect-T_H", "withdrawDisconnect", verb("T_H"), {"northwind"}),
-    A("completeDisconnect-T_H", "completeDisconnect", verb("T_H"), {"northwind"}),
+    A("withdrawDisconnect-T_HD", "withdrawDisconnect", verb("T_HD"), {"northwind"}),
+    A("completeDisconnect-T_HD", "completeDisconnect", verb("T_HD"), {"northwind"}),
     A("recover-T_U", "recover", verb("T_U"), {"northwind", "acme"}),
     A("decommission-T_S", "decommission", verb("T_S"), {"northwind"}),
     A(
@@ -135,7 +144,7 @@ ATTACKS: list[Attack] = [
     A(
         "createOrder-in-P_H",
         "createOrder",
-        lambda w, r: enc(B32x2 + ["bytes32"], oid("O_NEW"), oid("P_H"), ZERO),
+        lambda w, r: enc([*B32x2, "bytes32"], oid("O_NEW"), oid("P_H"), ZERO),
         {"northwind"},
     ),
     A(
@@ -168,9 +177,9 @@ ATTACKS: list[Attack] = [
         {"northwind"},
     ),
     A(
-        "resumeLines-O_H",
+        "resumeLines-O_HH",
         "resumeLines",
-        lambda w, r: enc(["bytes32", "bytes32[]", "bytes32"], oid("O_H"), [oid("L_HL")], ZERO),
+        lambda w, r: enc(["bytes32", "bytes32[]", "bytes32"], oid("O_HH"), [oid("L_HH")], ZERO),
         {"northwind"},
     ),
     A(
@@ -209,6 +218,12 @@ ATTACKS: list[Attack] = [
         "deliverLine",
         lambda w, r: enc(["bytes32", "uint32", "bytes32"], oid("L_HL"), 1, ZERO),
         {"globex"},
+    ),
+    A(
+        "deliverLine-L_V-of-the-suspended-vendor",
+        "deliverLine",
+        lambda w, r: enc(["bytes32", "uint32", "bytes32"], oid("L_V"), 1, ZERO),
+        set(),
     ),
     A(
         "returnStock-L_H",
@@ -264,11 +279,11 @@ ATTACKS: list[Attack] = [
         lambda w, r: enc(["uint8", "bytes32[]", "bytes32"], MOVE, [oid("T_H")], ZERO),
         {"northwind", "hooli"},
     ),
-    A("confirmChange-T_H", "confirmChange", verb("T_H"), {"northwind"}),
+    A("confirmChange-T_HC", "confirmChange", verb("T_HC"), {"northwind"}),
     A(
-        "confirmChanges-T_H",
+        "confirmChanges-T_HC",
         "confirmChanges",
-        lambda w, r: enc(["bool", "bytes32[]", "bytes32"], False, [oid("T_H")], ZERO),
+        lambda w, r: enc(["bool", "bytes32[]", "bytes32"], False, [oid("T_HC")], ZERO),
         {"northwind"},
     ),
     A(
@@ -277,8 +292,8 @@ ATTACKS: list[Attack] = [
         lambda w, r: enc(["bytes32", "uint256", "bytes32"], oid("T_H"), w["INV_HB"], ZERO),
         {"northwind", "hooli"},
     ),
-    A("cancelDisconnect-T_H", "cancelDisconnect", verb("T_H"), {"northwind", "hooli"}),
-    A("confirmDisconnect-T_H", "confirmDisconnect", verb("T_H"), {"northwind"}),
+    A("cancelDisconnect-T_HD", "cancelDisconnect", verb("T_HD"), {"northwind", "hooli"}),
+    A("confirmDisconnect-T_HD", "confirmDisconnect", verb("T_HD"), {"northwind"}),
     A(
         "billAccount-hooli",
         "billAccount",
@@ -333,6 +348,58 @@ ATTACKS: list[Attack] = [
         {"acme"},
     ),
 ]
+
+
+#: The rightful party of each attack whose own call must take effect (see the module docstring).
+LIVE: dict[str, str] = {
+    "register-new": "northwind",
+    "link-T_H-to-P_I": "northwind",
+    "transferCustody-T_I": "northwind",
+    "bindSerial-T_HL": "northwind",
+    "createProject": "northwind",
+    "createOrder-in-P_H": "northwind",
+    "addService-O_H": "northwind",
+    "addDeviceLine-O_H": "northwind",
+    "reviseOrder-O_H-delete-L_HL": "northwind",
+    "resumeLines-O_HH": "northwind",
+    "cancelOrder-O_H": "northwind",
+    "transitionOrder-O_H-held": "northwind",
+    "transitionService-S_H-held": "northwind",
+    "consumeStock-L_H": "northwind",
+    "deliverLine-L_HL": "globex",
+    "returnStock-L_H": "globex",
+    "grantAccess-D_A": "acme",
+    "requestInstallation-T_HL-for-self": "hooli",
+    "requestInstallation-T_S-for-self": "initech",
+    "withdrawInstallation-T_H2": "hooli",
+    "orderChange-T_H": "hooli",
+    "orderChanges-T_H": "hooli",
+    "orderDisconnect-T_H": "hooli",
+    "confirmChange-T_HC": "northwind",
+    "confirmChanges-T_HC": "northwind",
+    "cancelDisconnect-T_HD": "hooli",
+    "confirmDisconnect-T_HD": "northwind",
+    "billAccount-hooli": "northwind",
+    "setTerms-free": "northwind",
+    "fundInvoice-INV_HB": "hooli",
+    "releaseInvoice-INV_H2": "hooli",
+    "refundInvoice-INV_H2": "northwind",
+    "addMember": "northwind",
+    "suspendMember-hooli": "northwind",
+    "amendConstitution": "northwind",
+    "updatePermissions": "northwind",
+    "voteFor-P_OPEN": "acme",
+    "refreshTrustKeys": "hooli",
+    "rogueCall": "acme",
+}
+
+#: Attacks with rightful parties that are not checked for liveness, and why.
+INERT: dict[str, str] = {
+    "confirmInstallation-T_U": "T_U's installation invoice is unpaid: even the operator is refused (finding 5)",
+    "reclaimInvoice-INV_H2": "the confirmation window has not passed (reclaims after it: test_findings f6)",
+}
+
+ATTACKS = [replace(a, live_as=LIVE.get(a.name, "")) for a in ATTACKS]
 
 
 def _issue(w: World) -> bytes:

@@ -96,14 +96,18 @@ def test_f3_a_former_customer_cannot_move_its_old_twin_once_replanned_for_anothe
     w.act("initech", "orderDisconnect", enc(["bytes32", "uint256", "bytes32"], oid("T_I"), 0, ZERO))
     w.act("northwind", "confirmDisconnect", verb("T_I"))
     assert w.state("T_I") == INACTIVE
-    w.line("O_H", "S_H", "L_REPLAN", "T_I", "globex")  # re-planned for Hooli: PendingInstallation
+    # re-planned for Hooli on Globex's line: PendingInstallation
+    spec = (oid("L_REPLAN"), oid("S_H"), oid("T_I"), w.addr("globex"), b"ONT-G".ljust(16, b"\0"), 1, 1)
+    w.act("northwind", "addDeviceLine", enc(["bytes32", LINE_SPEC, "bytes32"], oid("O_H"), spec, ZERO))
     assert w.state("T_I") == PENDING_INSTALLATION
+    invoices = int(w.c["EscrowPayment"].view("payerInvoiceCount", w.addr("initech")))
     send(w, "initech", "withdrawInstallation", verb("T_I"))
     assert w.state("T_I") == PENDING_INSTALLATION, "the former customer moved a twin re-planned for Hooli"
-    send(
-        w, "initech", "requestInstallation", enc(["bytes32", "address", "bytes32"], oid("T_I"), w.addr("initech"), ZERO)
+    request = enc(["bytes32", "address", "bytes32"], oid("T_I"), w.addr("initech"), ZERO)
+    send(w, "initech", "requestInstallation", request)
+    assert int(w.c["EscrowPayment"].view("payerInvoiceCount", w.addr("initech"))) == invoices, (
+        "the former customer put a twin re-planned for Hooli under its own installation"
     )
-    assert w.service("T_I")[0].lower() != w.addr("initech").lower() or w.state("T_I") == PENDING_INSTALLATION
 
 
 # --- 4. Lifecycle verbs ignore ownership -----------------------------------------------------
@@ -119,6 +123,18 @@ def test_f4_a_vendor_cannot_deliver_another_vendors_line_twin(world: World) -> N
         "Globex can no longer deliver its line"
     )
     assert w.state("T_HL") == 3  # Delivered, by its own vendor
+
+
+def test_f4_after_a_foreign_delivery_attempt_the_order_can_still_drop_the_line(world: World) -> None:
+    w = world
+    send(w, "acme", "deliver", verb("T_HL"))
+    line = (oid("L_HL"), ZERO, ZERO, w.addr("globex"), b"\0" * 16, 0, 0)
+    revision = enc(
+        ["bytes32", "(bytes32,uint8,uint32)[]", f"(uint8,{LINE_SPEC})[]", "bytes32"], oid("O_H"), [], [(2, line)], ZERO
+    )
+    send(w, "northwind", "reviseOrder", revision)
+    assert int(w.c["OrderBook"].view("getLine", oid("L_HL"))[8]) == 6, "the revision could not remove the line"
+    assert w.state("T_HL") == PLANNED, "the undelivered line's twin did not go back to Planned"
 
 
 def test_f4_a_customer_cannot_disconnect_or_change_another_customers_twin(world: World) -> None:

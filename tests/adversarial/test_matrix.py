@@ -15,7 +15,7 @@ from __future__ import annotations
 import pytest
 
 from .asserts import assert_denial_on_record, assert_nothing_written, is_active_member, may_execute
-from .attacks import ATTACKS, INTERNAL, ROLES
+from .attacks import ATTACKS, INERT, INTERNAL, ROLES
 from .client import action_id, enc, ref
 from .world import World
 
@@ -32,6 +32,43 @@ def test_public_action_on_another_partys_object_writes_nothing(world: World, att
     assert_nothing_written(world, sent, what)
     if not granted and is_active_member(world, role):
         assert_denial_on_record(sent, attack.action, world.addr(role), what)
+
+
+LIVE = [a for a in ATTACKS if a.live_as]
+
+
+@pytest.mark.parametrize("attack", LIVE, ids=[a.name for a in LIVE])
+def test_the_rightful_partys_own_call_takes_effect(world: World, attack) -> None:
+    """The control of the matrix: the same params, sent by the object's rightful party, are not
+    refused — so the attacks above fail because of who sends them."""
+    sent = world.c.execute(
+        world.accounts[attack.live_as], attack.action, attack.params(world, attack.live_as), attack.ref_label
+    )
+    refused = [lg.event for lg in sent.logs if lg.event in ("ActionDenied", "ActionReverted")]
+    assert sent.ok and not refused, f"{attack.live_as} → {attack.action} ({attack.name}) was refused: {refused}"
+    assert sent.storage_writes() or len(sent.logs) > 1, f"{attack.name}: the rightful call had no effect"
+
+
+def test_every_attack_with_rightful_parties_is_live_or_explained() -> None:
+    registry_verbs = {
+        "scheduleInstallation",
+        "cancelInstallation",
+        "deliver",
+        "commission",
+        "requestChange",
+        "completeChange",
+        "completeDeletion",
+        "requestDisconnect",
+        "withdrawDisconnect",
+        "completeDisconnect",
+        "recover",
+        "decommission",
+        "bulkTransition",
+    }
+    unexplained = [
+        a.name for a in ATTACKS if a.owners and not a.live_as and a.name not in INERT and a.action not in registry_verbs
+    ]
+    assert unexplained == []
 
 
 INTERNAL_MATRIX = [(name, r) for name in INTERNAL for r in ROLES]

@@ -4,10 +4,11 @@ someone, built only through the raw client and the members' own actions and vote
 
 Members: Northwind (operator, dev 0), Acme (vendor, 1), Globex (vendor, 2), Initech (customer,
 3) — the founders — plus, admitted by vote here: Hooli (a second customer, dev 4, granted what
-Initech is granted by updatePermissions votes) and Vandelay (dev 5, admitted then suspended by
-vote). The outsider is dev 9 (funded, never a member). A rogue module (contracts/test/
-MockModule.sol) is admitted by a unanimous amendConstitution vote as the action `rogueCall`,
-granted to Acme: it can ask the Constitution for any Internal action.
+Initech is granted by updatePermissions votes) and Vandelay (dev 5, a vendor granted what Acme
+is granted, with its own open order line L_V, then suspended by a majority vote). The outsider
+is dev 9 (funded, never a member). A rogue module (contracts/test/MockModule.sol) is admitted
+by a unanimous amendConstitution vote as the action `rogueCall`, granted to Acme: it can ask
+the Constitution for any Internal action.
 
 Objects (ids are keccak of the label):
   T_I   Initech's twin, Active (installed through Acme's line, invoice paid and released)
@@ -16,6 +17,10 @@ Objects (ids are keccak of the label):
   T_HL  a twin of Hooli's project on Globex's open line, PendingInstallation, no agreement yet
   T_U   Initech's twin, Delivered by Acme, installation invoice INV_U Issued (unpaid)
   T_S   a twin of Initech's project, Planned, serial bound
+  T_HC  Hooli's twin, PendingChange (a move ordered and charged, not billed)
+  T_HD  Hooli's twin, PendingDisconnect (ordered by Hooli, charged)
+  L_HH  a line of Hooli's second order O_HH, held by a revision (Pause)
+  L_V   the suspended vendor's own open line (quantity 2, no twin) in Initech's order
   INV_HB  Hooli's period invoice (a move), Issued
   D_A   Acme's disclosure (id R_A) shown to Northwind
   P_OPEN  an open addMember proposal (dev 6), for vote attacks
@@ -218,7 +223,7 @@ class World:
         self.propose("northwind", "suspendMember", enc(["address"], self.addr(role)), voters)
 
     def active_voters(self, exclude: tuple[str, ...] = ("northwind",)) -> list[str]:
-        members = ["northwind", "acme", "globex", "initech", "hooli"]
+        members = ["northwind", "acme", "globex", "initech", "hooli", "suspended"]
         return [m for m in members if m not in exclude and self.member_status(self.addr(m)) == 1]
 
 
@@ -241,20 +246,21 @@ def build(client: Client, accounts: dict[str, LocalAccount]) -> World:
     )
     for pid in (p1, p2):
         w.vote_all(pid, ["acme", "globex"])
-    w.suspend("suspended", ["acme", "globex", "initech"])
-    if w.member_status(w.addr("suspended")) != 2 or w.member_status(w.addr("hooli")) != 1:
+    if w.member_status(w.addr("suspended")) != 1 or w.member_status(w.addr("hooli")) != 1:
         raise ScenarioError("membership set-up failed")
 
-    # Hooli gets every grant Initech has (one updatePermissions vote per action).
+    # Hooli gets every grant Initech has, Vandelay every grant Acme has (a vendor): one
+    # updatePermissions vote per action (a majority of the six members).
     ids, _ = const.view("actions", 0, 200)
-    for aid in ids:
-        has_initech = const.view("permission", aid, w.addr("initech"))[0]
-        has_hooli = const.view("permission", aid, w.addr("hooli"))[0]
-        if has_initech and not has_hooli:
-            entry = (w.addr("hooli"), True, 0, 0)
-            w.propose(
-                "northwind", "updatePermissions", enc(["bytes32", f"{PERMISSION}[]"], aid, [entry]), ["acme", "globex"]
-            )
+    for like, newcomer in (("initech", "hooli"), ("acme", "suspended")):
+        for aid in ids:
+            if (
+                const.view("permission", aid, w.addr(like))[0]
+                and not const.view("permission", aid, w.addr(newcomer))[0]
+            ):
+                entry = (w.addr(newcomer), True, 0, 0)
+                params = enc(["bytes32", f"{PERMISSION}[]"], aid, [entry])
+                w.propose("northwind", "updatePermissions", params, ["acme", "globex", "initech"])
 
     # --- the rogue module, admitted by a unanimous amendConstitution vote ----------------------
     deploy = client.send(accounts["acme"], None, mock_module_bytecode() + enc(["address"], const.address))
@@ -299,11 +305,30 @@ def build(client: Client, accounts: dict[str, LocalAccount]) -> World:
 
     w.register("T_S", "P_I")
 
+    # Vandelay's own open line (no twin), then Vandelay is suspended by a majority vote.
+    spec = (oid("L_V"), oid("S_I"), ZERO, w.addr("suspended"), b"SFP".ljust(16, b"\0"), 2, 1)
+    w.act("northwind", "addDeviceLine", enc(["bytes32", LINE_SPEC, "bytes32"], oid("O_I"), spec, ZERO))
+    w.suspend("suspended", ["acme", "globex", "initech"])
+    if w.member_status(w.addr("suspended")) != 2:
+        raise ScenarioError("Vandelay not suspended")
+
     # Hooli's period invoice: a move, confirmed, billed.
     w.act("hooli", "orderChange", enc(["uint8", "bytes32", "bytes32"], MOVE, oid("T_H"), ZERO))
     w.act("northwind", "confirmChange", enc(["bytes32", "bytes32"], oid("T_H"), ZERO))
     billed = w.act("northwind", "billAccount", enc(["address", "bytes32"], w.addr("hooli"), ZERO))
     w.ids["INV_HB"] = next(int(lg.args["invoiceId"]) for lg in billed.logs if lg.event == "AccountBilled")
+
+    # Hooli's twins with a change and a disconnect under way (charged, not billed yet).
+    w.ids["INV_HC"] = w.install("hooli", "T_HC", "P_H", "O_H", "S_H", "L_HC", "globex")
+    w.act("hooli", "orderChange", enc(["uint8", "bytes32", "bytes32"], MOVE, oid("T_HC"), ZERO))
+    w.ids["INV_HD"] = w.install("hooli", "T_HD", "P_H", "O_H", "S_H", "L_HD", "globex")
+    w.act("hooli", "orderDisconnect", enc(["bytes32", "uint256", "bytes32"], oid("T_HD"), 0, ZERO))
+
+    # A second order of Hooli's with a line held by a revision (Pause).
+    w.order("O_HH", "P_H", "S_HH")
+    held = (oid("L_HH"), oid("S_HH"), ZERO, w.addr("globex"), b"SFP".ljust(16, b"\0"), 4, 0)
+    revision = ["bytes32", "(bytes32,uint8,uint32)[]", f"(uint8,{LINE_SPEC})[]", "bytes32"]
+    w.act("northwind", "reviseOrder", enc(revision, oid("O_HH"), [], [(0, held)], ZERO))
 
     # Acme's disclosure, and an open proposal.
     w.ids["R_A"] = ref("acme-disclosure")
@@ -321,6 +346,8 @@ def build(client: Client, accounts: dict[str, LocalAccount]) -> World:
     )
 
     expected = {
+        "T_HC": PENDING_CHANGE,
+        "T_HD": PENDING_DISCONNECT,
         "T_I": ACTIVE,
         "T_H": ACTIVE,
         "T_H2": PENDING_INSTALLATION,

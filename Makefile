@@ -69,8 +69,8 @@ bench: setup  ## benchmarks (prints measured figures)
 	$(BIN)/python bench/run.py
 
 lint: setup  ## ruff + mypy
-	$(BIN)/ruff check pysdk tests scripts bench
-	$(BIN)/ruff format --check pysdk tests scripts bench
+	$(BIN)/ruff check pysdk tests scripts bench audit
+	$(BIN)/ruff format --check pysdk tests scripts bench audit
 	$(BIN)/mypy
 
 abi: .build/.compiled  ## regenerate the ABIs the SDK ships

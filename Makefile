@@ -1,6 +1,7 @@
 # telcochain — the two commands:
 #   make demo   set everything up, start a local chain, deploy, tell the story
 #   make test   set everything up and run the whole test suite
+#   make audit  static analysis (slither) of the contracts, judged against audit/slither-triage.yaml
 # Set-up is stamped: a second run skips what is already done.
 
 SHELL := /bin/bash
@@ -18,7 +19,7 @@ SOURCES      := $(shell find contracts -name '*.sol' 2>/dev/null)
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup test demo bench lint typecheck abi lock clean
+.PHONY: help setup test demo bench lint typecheck abi lock clean audit
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -56,12 +57,20 @@ test: setup  ## set up, then run the whole test suite
 demo: setup  ## set up, start a local chain, deploy a consortium, run the story
 	TELCOCHAIN_DEMO_PORT=$(or $(TELCOCHAIN_DEMO_PORT),8545) $(BIN)/python scripts/demo.py
 
+audit: $(VENV)/.installed node_modules/.installed $(SOLC_BRIDGE)  ## slither on contracts/ (contracts/test excluded); fails on an untriaged High/Medium
+	mkdir -p .build/audit
+	rm -f .build/audit/slither.json
+	$(BIN)/python audit/standard_json.py > .build/audit/input.json
+	$(BIN)/slither .build/audit/input.json --compile-force-framework solc-json --solc $(SOLC_BRIDGE) \
+	  --filter-paths node_modules --json .build/audit/slither.json > .build/audit/slither.txt 2>&1 || true
+	$(BIN)/python audit/check_slither.py .build/audit/slither.json audit/slither-triage.yaml
+
 bench: setup  ## benchmarks (prints measured figures)
 	$(BIN)/python bench/run.py
 
 lint: setup  ## ruff + mypy
-	$(BIN)/ruff check pysdk tests scripts bench
-	$(BIN)/ruff format --check pysdk tests scripts bench
+	$(BIN)/ruff check pysdk tests scripts bench audit
+	$(BIN)/ruff format --check pysdk tests scripts bench audit
 	$(BIN)/mypy
 
 abi: .build/.compiled  ## regenerate the ABIs the SDK ships

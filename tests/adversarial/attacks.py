@@ -1,0 +1,432 @@
+"""The attack table: each public action aimed at an object that belongs to named parties, with
+params that would do real harm if accepted. A test sends it from every role that is NOT one of
+the object's parties and proves, from the state diff, that nothing was written.
+
+``owners`` are the roles that may legitimately act on that object with that action (they are
+left out of the matrix; what THEY may abuse is in test_findings.py). An empty set means no one
+may (e.g. overwriting an existing id).
+
+``live_as`` names the rightful party whose own call with the same params must take effect
+(test_matrix.py checks it): the proof that an attack is refused because of WHO sends it, not
+because the params or the object's state make it fail for everyone. It is left empty for the
+registry's raw lifecycle verbs (issue 12 may close them to every member) and for the few
+actions that today's scenario cannot make live (see INERT).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from .client import action_id, enc
+from .world import (
+    ACTIVE,
+    LINE_SPEC,
+    MOVE,
+    PENDING_CHANGE,
+    PENDING_DISCONNECT,
+    PERMISSION,
+    POLICY,
+    REGISTRATION,
+    TERMS,
+    ZERO,
+    World,
+    oid,
+    serial,
+)
+
+ROLES = ("northwind", "acme", "globex", "initech", "hooli", "suspended", "outsider")
+MEMBERS = {"northwind", "acme", "globex", "initech", "hooli"}
+B32x2 = ["bytes32", "bytes32"]
+
+Params = Callable[[World, str], bytes]
+
+
+@dataclass(frozen=True)
+class Attack:
+    name: str  # test id
+    action: str
+    params: Params
+    owners: frozenset[str]
+    label: str = ""  # the executeAction ref's label (default: attack-<name>)
+    live_as: str = ""  # the rightful party whose call with these params takes effect
+
+    @property
+    def ref_label(self) -> str:
+        return self.label or f"attack-{self.name}"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def A(
+    name: str, action: str, params: Params, owners: set[str] | frozenset[str], label: str = "", live: str = ""
+) -> Attack:
+    return Attack(name, action, params, frozenset(owners), label, live)
+
+
+def verb(asset: str) -> Params:
+    return lambda w, r: enc(B32x2, oid(asset), ZERO)
+
+
+def _token(w: World) -> str:
+    return w.c.deployment.addresses["SettlementToken"]
+
+
+ATTACKS: list[Attack] = [
+    # --- AssetRegistry ---------------------------------------------------------------------
+    A(
+        "register-over-T_I",
+        "register",
+        lambda w, r: enc([REGISTRATION], (oid("T_I"), b"X" * 12, ZERO, ZERO, ZERO, ZERO)),
+        set(),
+    ),
+    A(
+        "register-new",
+        "register",
+        lambda w, r: enc([REGISTRATION], (oid("T_NEW"), b"X" * 12, ZERO, ZERO, ZERO, ZERO)),
+        {"northwind"},
+    ),
+    A(
+        "link-T_H-to-P_I",
+        "link",
+        lambda w, r: enc(["bytes32"] * 4, oid("T_H"), oid("P_I"), oid("O_I"), ZERO),
+        {"northwind"},
+    ),
+    A(
+        "transferCustody-T_I",
+        "transferCustody",
+        lambda w, r: enc(
+            ["bytes32", "address", "bytes32"], oid("T_I"), w.addr("hooli") if r != "hooli" else w.addr("acme"), ZERO
+        ),
+        {"northwind"},
+    ),
+    A(
+        "bindSerial-T_HL",
+        "bindSerial",
+        lambda w, r: enc(["bytes32"] * 3, oid("T_HL"), serial("T_HL"), ZERO),
+        {"northwind", "acme", "globex"},
+    ),
+    A("scheduleInstallation-T_S", "scheduleInstallation", verb("T_S"), {"northwind"}),
+    A("cancelInstallation-T_H2", "cancelInstallation", verb("T_H2"), {"northwind"}),
+    A("deliver-T_HL", "deliver", verb("T_HL"), {"northwind", "globex"}),
+    A("deliver-T_H2", "deliver", verb("T_H2"), {"northwind", "globex"}),
+    A("commission-T_U", "commission", verb("T_U"), {"northwind"}),
+    A("requestChange-T_I", "requestChange", verb("T_I"), {"northwind", "initech"}),
+    A("requestChange-T_H", "requestChange", verb("T_H"), {"northwind", "hooli"}),
+    A("completeChange-T_HC", "completeChange", verb("T_HC"), {"northwind"}),
+    A("completeDeletion-T_HC", "completeDeletion", verb("T_HC"), {"northwind"}),
+    A("requestDisconnect-T_I", "requestDisconnect", verb("T_I"), {"northwind", "initech"}),
+    A("requestDisconnect-T_H", "requestDisconnect", verb("T_H"), {"northwind", "hooli"}),
+    A("withdrawDisconnect-T_HD", "withdrawDisconnect", verb("T_HD"), {"northwind"}),
+    A("completeDisconnect-T_HD", "completeDisconnect", verb("T_HD"), {"northwind"}),
+    A("recover-T_U", "recover", verb("T_U"), {"northwind", "acme"}),
+    A("decommission-T_S", "decommission", verb("T_S"), {"northwind"}),
+    A(
+        "bulk-deliver-T_HL",
+        "bulkTransition",
+        lambda w, r: enc(["uint8", "bytes32[]", "bytes32"], 2, [oid("T_HL")], ZERO),
+        {"northwind", "globex"},
+    ),
+    A(
+        "bulk-requestChange-T_I-T_H",
+        "bulkTransition",
+        lambda w, r: enc(["uint8", "bytes32[]", "bytes32"], 4, [oid("T_I"), oid("T_H")], ZERO),
+        {"northwind"},
+    ),
+    # --- OrderBook -------------------------------------------------------------------------
+    A(
+        "createProject",
+        "createProject",
+        lambda w, r: enc(["bytes32", "address", "bytes32"], oid("P_NEW"), w.addr("hooli"), ZERO),
+        {"northwind"},
+    ),
+    A(
+        "createOrder-in-P_H",
+        "createOrder",
+        lambda w, r: enc([*B32x2, "bytes32"], oid("O_NEW"), oid("P_H"), ZERO),
+        {"northwind"},
+    ),
+    A(
+        "addService-O_H",
+        "addService",
+        lambda w, r: enc(["bytes32", "bytes32", "uint32", "bytes32"], oid("O_H"), oid("S_NEW"), 1, ZERO),
+        {"northwind"},
+    ),
+    A(
+        "addDeviceLine-O_H",
+        "addDeviceLine",
+        lambda w, r: enc(
+            ["bytes32", LINE_SPEC, "bytes32"],
+            oid("O_H"),
+            (oid("L_NEW"), oid("S_H"), ZERO, w.addr("acme"), b"X" * 16, 5, 1),
+            ZERO,
+        ),
+        {"northwind"},
+    ),
+    A(
+        "reviseOrder-O_H-delete-L_HL",
+        "reviseOrder",
+        lambda w, r: enc(
+            ["bytes32", "(bytes32,uint8,uint32)[]", f"(uint8,{LINE_SPEC})[]", "bytes32"],
+            oid("O_H"),
+            [],
+            [(2, (oid("L_HL"), ZERO, ZERO, w.addr("globex"), b"\0" * 16, 0, 0))],
+            ZERO,
+        ),
+        {"northwind"},
+    ),
+    A(
+        "resumeLines-O_HH",
+        "resumeLines",
+        lambda w, r: enc(["bytes32", "bytes32[]", "bytes32"], oid("O_HH"), [oid("L_HH")], ZERO),
+        {"northwind"},
+    ),
+    A(
+        "cancelOrder-O_H",
+        "cancelOrder",
+        lambda w, r: enc(["bytes32", "bytes32[]", "bytes32[]", "bytes32"], oid("O_H"), [oid("L_HL")], [], ZERO),
+        {"northwind"},
+    ),
+    A(
+        "transitionOrder-O_H-held",
+        "transitionOrder",
+        lambda w, r: enc(["bytes32", "uint8", "bytes32"], oid("O_H"), 4, ZERO),
+        {"northwind"},
+    ),
+    A(
+        "transitionService-S_H-held",
+        "transitionService",
+        lambda w, r: enc(["bytes32", "bytes32", "uint8", "bytes32"], oid("O_H"), oid("S_H"), 4, ZERO),
+        {"northwind"},
+    ),
+    A(
+        "consumeStock-L_H",
+        "consumeStock",
+        lambda w, r: enc(
+            ["bytes32", "address", "bytes16", "uint32", "bytes32"],
+            oid("L_H"),
+            w.addr("globex"),
+            b"ONT-G".ljust(16, b"\0"),
+            1,
+            ZERO,
+        ),
+        {"northwind"},
+    ),
+    A(
+        "deliverLine-L_HL",
+        "deliverLine",
+        lambda w, r: enc(["bytes32", "uint32", "bytes32"], oid("L_HL"), 1, ZERO),
+        {"globex"},
+    ),
+    A(
+        "deliverLine-L_V-of-the-suspended-vendor",
+        "deliverLine",
+        lambda w, r: enc(["bytes32", "uint32", "bytes32"], oid("L_V"), 1, ZERO),
+        set(),
+    ),
+    A(
+        "returnStock-L_H",
+        "returnStock",
+        lambda w, r: enc(["bytes32", "uint32", "bytes32"], oid("L_H"), 1, ZERO),
+        {"globex"},
+    ),
+    # --- DetailsVault ----------------------------------------------------------------------
+    A(
+        "disclose-over-D_A",
+        "disclose",
+        lambda w, r: enc(
+            ["bytes32", "bytes32", "bytes", "address[]", "bytes[]"],
+            oid("O_H"),
+            oid("forged"),
+            b"\x09" * 64,
+            [w.addr("hooli")],
+            [b"\x09" * 48],
+        ),
+        set(),
+        label="acme-disclosure",
+    ),
+    A(
+        "grantAccess-D_A",
+        "grantAccess",
+        lambda w, r: enc(["bytes32", "address", "bytes"], w["R_A"], w.addr("hooli"), b"\x03" * 48),
+        {"acme"},
+    ),
+    # --- OperatorAgreement -----------------------------------------------------------------
+    A(
+        "requestInstallation-T_HL-for-self",
+        "requestInstallation",
+        lambda w, r: enc(["bytes32", "address", "bytes32"], oid("T_HL"), w.addr(r), ZERO),
+        {"northwind", "hooli"},
+    ),
+    A(
+        "requestInstallation-T_S-for-self",
+        "requestInstallation",
+        lambda w, r: enc(["bytes32", "address", "bytes32"], oid("T_S"), w.addr(r), ZERO),
+        {"northwind", "initech"},
+    ),
+    A("confirmInstallation-T_U", "confirmInstallation", verb("T_U"), {"northwind"}),
+    A("withdrawInstallation-T_H2", "withdrawInstallation", verb("T_H2"), {"northwind", "hooli"}),
+    A(
+        "orderChange-T_H",
+        "orderChange",
+        lambda w, r: enc(["uint8", "bytes32", "bytes32"], MOVE, oid("T_H"), ZERO),
+        {"northwind", "hooli"},
+    ),
+    A(
+        "orderChanges-T_H",
+        "orderChanges",
+        lambda w, r: enc(["uint8", "bytes32[]", "bytes32"], MOVE, [oid("T_H")], ZERO),
+        {"northwind", "hooli"},
+    ),
+    A("confirmChange-T_HC", "confirmChange", verb("T_HC"), {"northwind"}),
+    A(
+        "confirmChanges-T_HC",
+        "confirmChanges",
+        lambda w, r: enc(["bool", "bytes32[]", "bytes32"], False, [oid("T_HC")], ZERO),
+        {"northwind"},
+    ),
+    A(
+        "orderDisconnect-T_H",
+        "orderDisconnect",
+        lambda w, r: enc(["bytes32", "uint256", "bytes32"], oid("T_H"), w["INV_HB"], ZERO),
+        {"northwind", "hooli"},
+    ),
+    A("cancelDisconnect-T_HD", "cancelDisconnect", verb("T_HD"), {"northwind", "hooli"}),
+    A("confirmDisconnect-T_HD", "confirmDisconnect", verb("T_HD"), {"northwind"}),
+    A(
+        "billAccount-hooli",
+        "billAccount",
+        lambda w, r: enc(["address", "bytes32"], w.addr("hooli"), ZERO),
+        {"northwind"},
+    ),
+    A(
+        "setTerms-free",
+        "setTerms",
+        lambda w, r: enc([TERMS], (_token(w), 30, 0, 0, 0, 0, 0, 0)),
+        {"northwind", "initech", "hooli"},
+    ),
+    # --- EscrowPayment ---------------------------------------------------------------------
+    A("fundInvoice-INV_HB", "fundInvoice", lambda w, r: enc(["uint256"], w["INV_HB"]), {"hooli"}),
+    A("releaseInvoice-INV_H2", "releaseInvoice", lambda w, r: enc(["uint256"], w["INV_H2"]), {"hooli"}),
+    A("refundInvoice-INV_H2", "refundInvoice", lambda w, r: enc(["uint256"], w["INV_H2"]), {"northwind"}),
+    A("reclaimInvoice-INV_H2", "reclaimInvoice", lambda w, r: enc(["uint256"], w["INV_H2"]), {"hooli"}),
+    # --- Constitution built-ins and the admitted rogue module's action ---------------------
+    A(
+        "addMember",
+        "addMember",
+        lambda w, r: enc(["address", "bytes32", "string"], w.accounts["outsider"].address, oid("k"), "Intruder"),
+        MEMBERS,
+    ),
+    A("suspendMember-hooli", "suspendMember", lambda w, r: enc(["address"], w.addr("hooli")), MEMBERS),
+    A(
+        "amendConstitution",
+        "amendConstitution",
+        lambda w, r: enc(
+            [POLICY, f"{PERMISSION}[]"],
+            ("rogueCall", 0, w.rogue, b"\x12\x34\x56\x78", True, 0, 0, 0, [], []),
+            [(w.accounts["outsider"].address, True, 0, 0)],
+        ),
+        MEMBERS,
+    ),
+    A(
+        "updatePermissions",
+        "updatePermissions",
+        lambda w, r: enc(["bytes32", f"{PERMISSION}[]"], action_id("billAccount"), [(w.addr(r), True, 0, 0)]),
+        MEMBERS,
+    ),
+    A("voteFor-P_OPEN", "voteFor", lambda w, r: enc(["uint256", "bool"], w["P_OPEN"], True), MEMBERS),
+    A("refreshTrustKeys", "refreshTrustKeys", lambda w, r: enc(["bytes32"], oid("new-key")), MEMBERS),
+    A(
+        "rogueCall",
+        "rogueCall",
+        lambda w, r: enc(
+            ["bytes32", "bytes"],
+            action_id("transition"),
+            enc(["bytes32", "uint8", "bytes32"], oid("T_H"), PENDING_CHANGE, ZERO),
+        ),
+        {"acme"},
+    ),
+]
+
+
+#: The rightful party of each attack whose own call must take effect (see the module docstring).
+LIVE: dict[str, str] = {
+    "register-new": "northwind",
+    "link-T_H-to-P_I": "northwind",
+    "transferCustody-T_I": "northwind",
+    "bindSerial-T_HL": "northwind",
+    "createProject": "northwind",
+    "createOrder-in-P_H": "northwind",
+    "addService-O_H": "northwind",
+    "addDeviceLine-O_H": "northwind",
+    "reviseOrder-O_H-delete-L_HL": "northwind",
+    "resumeLines-O_HH": "northwind",
+    "cancelOrder-O_H": "northwind",
+    "transitionOrder-O_H-held": "northwind",
+    "transitionService-S_H-held": "northwind",
+    "consumeStock-L_H": "northwind",
+    "deliverLine-L_HL": "globex",
+    "returnStock-L_H": "globex",
+    "grantAccess-D_A": "acme",
+    "requestInstallation-T_HL-for-self": "hooli",
+    "requestInstallation-T_S-for-self": "initech",
+    "withdrawInstallation-T_H2": "hooli",
+    "orderChange-T_H": "hooli",
+    "orderChanges-T_H": "hooli",
+    "orderDisconnect-T_H": "hooli",
+    "confirmChange-T_HC": "northwind",
+    "confirmChanges-T_HC": "northwind",
+    "cancelDisconnect-T_HD": "hooli",
+    "confirmDisconnect-T_HD": "northwind",
+    "billAccount-hooli": "northwind",
+    "setTerms-free": "northwind",
+    "fundInvoice-INV_HB": "hooli",
+    "releaseInvoice-INV_H2": "hooli",
+    "refundInvoice-INV_H2": "northwind",
+    "addMember": "northwind",
+    "suspendMember-hooli": "northwind",
+    "amendConstitution": "northwind",
+    "updatePermissions": "northwind",
+    "voteFor-P_OPEN": "acme",
+    "refreshTrustKeys": "hooli",
+    "rogueCall": "acme",
+}
+
+#: Attacks with rightful parties that are not checked for liveness, and why.
+INERT: dict[str, str] = {
+    "confirmInstallation-T_U": "T_U's installation invoice is unpaid: even the operator is refused (finding 5)",
+    "reclaimInvoice-INV_H2": "the confirmation window has not passed (reclaims after it: test_findings f6)",
+}
+
+ATTACKS = [replace(a, live_as=LIVE.get(a.name, "")) for a in ATTACKS]
+
+
+def _issue(w: World) -> bytes:
+    token = _token(w)
+    due = w.c.chain.timestamp() + 86_400
+    return enc(
+        ["(address,address,address,uint256,uint64,bool,bytes32)"],
+        (w.addr("hooli"), w.addr("acme"), token, 10**12, due, False, oid("fake")),
+    )
+
+
+#: Internal actions (only modules may ask for them while running an action), with params
+#: that would move someone else's twin or money.
+INTERNAL: dict[str, Callable[[World], bytes]] = {
+    "transition": lambda w: enc(["bytes32", "uint8", "bytes32"], oid("T_H"), PENDING_DISCONNECT, ZERO),
+    "transitionBatch": lambda w: enc(
+        ["uint8", "uint8", "bytes32[]", "bytes32"], ACTIVE, PENDING_CHANGE, [oid("T_I"), oid("T_H")], ZERO
+    ),
+    "issueInvoice": _issue,
+    "confirmInvoice": lambda w: enc(["uint256"], w["INV_H2"]),
+    "voidInvoice": lambda w: enc(["uint256"], w["INV_H2"]),
+    "issueCreditNote": lambda w: enc(
+        ["address", "address", "address", "uint256", "bytes32"],
+        w.addr("acme"),
+        w.addr("northwind"),
+        _token(w),
+        10**12,
+        oid("fake"),
+    ),
+}

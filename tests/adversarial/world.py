@@ -1,0 +1,367 @@
+"""The scenario the attacks run against: the example consortium (consortium.yaml, deployed by
+the real deploy script) brought to a state where every kind of object exists and belongs to
+someone, built only through the raw client and the members' own actions and votes.
+
+Members: Northwind (operator, dev 0), Acme (vendor, 1), Globex (vendor, 2), Initech (customer,
+3) — the founders — plus, admitted by vote here: Hooli (a second customer, dev 4, granted what
+Initech is granted by updatePermissions votes) and Vandelay (dev 5, a vendor granted what Acme
+is granted, with its own open order line L_V, then suspended by a majority vote). The outsider
+is dev 9 (funded, never a member). A rogue module (contracts/test/MockModule.sol) is admitted
+by a unanimous amendConstitution vote as the action `rogueCall`, granted to Acme: it can ask
+the Constitution for any Internal action.
+
+Objects (ids are keccak of the label):
+  T_I   Initech's twin, Active (installed through Acme's line, invoice paid and released)
+  T_H   Hooli's twin, Active (Globex's line, paid)
+  T_H2  Hooli's twin, PendingInstallation, installation invoice INV_H2 Funded (held)
+  T_HL  a twin of Hooli's project on Globex's open line, PendingInstallation, no agreement yet
+  T_U   Initech's twin, Delivered by Acme, installation invoice INV_U Issued (unpaid)
+  T_S   a twin of Initech's project, Planned, serial bound
+  T_HC  Hooli's twin, PendingChange (a move ordered and charged, not billed)
+  T_HD  Hooli's twin, PendingDisconnect (ordered by Hooli, charged)
+  L_HH  a line of Hooli's second order O_HH, held by a revision (Pause)
+  L_V   the suspended vendor's own open line (quantity 2, no twin) in Initech's order
+  INV_HB  Hooli's period invoice (a move), Issued
+  D_A   Acme's disclosure (id R_A) shown to Northwind
+  P_OPEN  an open addMember proposal (dev 6), for vote attacks
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
+
+from .client import ROOT, Client, Sent, action_id, enc, ref
+
+# AssetLifecycle / OrderLifecycle / EscrowPayment states (contracts/libraries, IEscrowPayment)
+PLANNED, PENDING_INSTALLATION, DELIVERED, ACTIVE, PENDING_CHANGE, PENDING_DISCONNECT, INACTIVE, RECOVERING = range(1, 9)
+DECOMMISSIONED = 9
+INV_ISSUED, INV_FUNDED, INV_RELEASED, INV_REFUNDED, INV_CANCELLED = range(1, 6)
+MOVE, ADD, CHANGE, DELETE = range(4)
+
+REGISTRATION = "(bytes32,bytes12,bytes32,bytes32,bytes32,bytes32)"
+LINE_SPEC = "(bytes32,bytes32,bytes32,address,bytes16,uint32,uint8)"
+POLICY = "(string,uint8,address,bytes4,bool,uint8,uint8,uint32,address[],address[])"
+PERMISSION = "(address,bool,uint64,uint64)"
+TERMS = "(address,uint32,int96,int96,int96,int96,int96,int96)"
+ZERO = b"\0" * 32
+TOKEN_UNIT = 10**6
+
+
+def oid(label: str) -> bytes:
+    return keccak(text=label)
+
+
+def serial(label: str) -> bytes:
+    return keccak(text="serial:" + label)
+
+
+class ScenarioError(AssertionError):
+    pass
+
+
+@dataclass
+class World:
+    client: Client
+    accounts: dict[str, LocalAccount]
+    ids: dict[str, Any] = field(default_factory=dict)
+    rogue: str = ""
+
+    # -- shortcuts -----------------------------------------------------------------------
+
+    def addr(self, role: str) -> str:
+        return self.accounts[role].address
+
+    def __getitem__(self, label: str) -> Any:
+        return self.ids[label] if label in self.ids else oid(label)
+
+    @property
+    def c(self) -> Client:
+        return self.client
+
+    def must(self, sent: Sent, what: str) -> Sent:
+        """A set-up step that has to work (not an attack)."""
+        failures = [lg for lg in sent.logs if lg.event in ("ActionDenied", "ActionReverted")]
+        if not sent.ok or failures:
+            raise ScenarioError(f"scenario step failed: {what}: ok={sent.ok} {failures}")
+        return sent
+
+    def act(self, role: str, action: str, params: bytes, label: str = "world") -> Sent:
+        return self.must(self.c.execute(self.accounts[role], action, params, label), f"{role} {action}")
+
+    def proposal_of(self, sent: Sent) -> int:
+        for lg in sent.logs:
+            if lg.event == "ProposalOpened":
+                return int(lg.args["proposalId"])
+        raise ScenarioError("no proposal opened")
+
+    def vote_all(self, proposal_id: int, roles: list[str]) -> None:
+        for role in roles:
+            self.must(self.c.vote(self.accounts[role], proposal_id), f"{role} votes {proposal_id}")
+
+    def propose(self, role: str, action: str, params: bytes, voters: list[str]) -> int:
+        pid = self.proposal_of(self.act(role, action, params, f"propose-{action}"))
+        self.vote_all(pid, voters)
+        return pid
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def state(self, asset: str | bytes) -> int:
+        return int(self.c["AssetRegistry"].view("stateOf", self._id(asset)))
+
+    def asset(self, asset: str | bytes) -> Any:
+        return self.c["AssetRegistry"].view("getAsset", self._id(asset))
+
+    def service(self, asset: str | bytes) -> Any:
+        return self.c["OperatorAgreement"].view("serviceOf", self._id(asset))
+
+    def account_balance(self, role: str) -> int:
+        return int(self.c["OperatorAgreement"].view("accountOf", self.addr(role))[0])
+
+    def invoice(self, invoice_id: int) -> Any:
+        return self.c["EscrowPayment"].view("invoice", invoice_id)
+
+    def invoice_status(self, invoice_id: int) -> int:
+        return int(self.c["EscrowPayment"].view("statusOf", invoice_id))
+
+    def tokens(self, role_or_address: str) -> int:
+        who = self.addr(role_or_address) if role_or_address in self.accounts else role_or_address
+        return int(self.c["SettlementToken"].view("balanceOf", who))
+
+    def credit(self, payer: str, payee: str = "northwind") -> int:
+        token = self.c.deployment.addresses["SettlementToken"]
+        return int(self.c["EscrowPayment"].view("creditOf", self.addr(payer), self.addr(payee), token))
+
+    def member_status(self, address: str) -> int:
+        return int(self.c["Constitution"].view("getMember", address)[1])
+
+    @staticmethod
+    def _id(asset: str | bytes) -> bytes:
+        return asset if isinstance(asset, bytes) else oid(asset)
+
+    # -- flows used by the scenario and by the regression tests --------------------------
+
+    def register(self, asset: str, project: str, with_serial: bool = True) -> None:
+        self.act(
+            "northwind",
+            "register",
+            enc([REGISTRATION], (oid(asset), b"ONT" + b"\0" * 9, ZERO, oid(project), ZERO, ZERO)),
+        )
+        if with_serial:
+            self.bind_serial(asset)
+
+    def bind_serial(self, asset: str) -> None:
+        """bindSerial is voted by Northwind and Acme (consortium.yaml)."""
+        self.propose(
+            "northwind", "bindSerial", enc(["bytes32", "bytes32", "bytes32"], oid(asset), serial(asset), ZERO), ["acme"]
+        )
+        if self.asset(asset)[2] != serial(asset):
+            raise ScenarioError(f"serial of {asset} not bound")
+
+    def project(self, project: str, customer: str) -> None:
+        self.act(
+            "northwind",
+            "createProject",
+            enc(["bytes32", "address", "bytes32"], oid(project), self.addr(customer), ZERO),
+        )
+
+    def order(self, order: str, project: str, service: str) -> None:
+        self.act("northwind", "createOrder", enc(["bytes32", "bytes32", "bytes32"], oid(order), oid(project), ZERO))
+        self.act(
+            "northwind",
+            "addService",
+            enc(["bytes32", "bytes32", "uint32", "bytes32"], oid(order), oid(service), 1, ZERO),
+        )
+
+    def line(self, order: str, service: str, line: str, asset: str, vendor: str) -> None:
+        spec = (oid(line), oid(service), oid(asset), self.addr(vendor), b"ONT-G".ljust(16, b"\0"), 1, 1)
+        self.act("northwind", "addDeviceLine", enc(["bytes32", LINE_SPEC, "bytes32"], oid(order), spec, ZERO))
+
+    def deliver_line(self, vendor: str, line: str) -> Sent:
+        return self.act(vendor, "deliverLine", enc(["bytes32", "uint32", "bytes32"], oid(line), 1, ZERO))
+
+    def request_installation(self, customer: str, asset: str, by: str | None = None) -> int:
+        sent = self.act(
+            by or customer,
+            "requestInstallation",
+            enc(["bytes32", "address", "bytes32"], oid(asset), self.addr(customer), ZERO),
+        )
+        for lg in sent.logs:
+            if lg.event == "InstallationRequested":
+                return int(lg.args["invoiceId"])
+        raise ScenarioError("no InstallationRequested")
+
+    def fund(self, payer: str, invoice_id: int) -> Sent:
+        return self.act(payer, "fundInvoice", enc(["uint256"], invoice_id))
+
+    def confirm_installation(self, asset: str) -> Sent:
+        return self.act("northwind", "confirmInstallation", enc(["bytes32", "bytes32"], oid(asset), ZERO))
+
+    def approve_escrow(self, role: str) -> None:
+        escrow = self.c.deployment.addresses["EscrowPayment"]
+        self.must(
+            self.c["SettlementToken"].send(self.accounts[role], "approve", escrow, 2**256 - 1), f"{role} approves"
+        )
+
+    def install(self, customer: str, asset: str, project: str, order: str, service: str, line: str, vendor: str) -> int:
+        """register + bound serial + order line + requested, paid, delivered, confirmed: Active."""
+        self.register(asset, project)
+        self.line(order, service, line, asset, vendor)
+        invoice_id = self.request_installation(customer, asset)
+        self.fund(customer, invoice_id)
+        self.deliver_line(vendor, line)
+        self.confirm_installation(asset)
+        if self.state(asset) != ACTIVE:
+            raise ScenarioError(f"{asset} not Active")
+        return invoice_id
+
+    def suspend(self, role: str, voters: list[str]) -> None:
+        self.propose("northwind", "suspendMember", enc(["address"], self.addr(role)), voters)
+
+    def active_voters(self, exclude: tuple[str, ...] = ("northwind",)) -> list[str]:
+        members = ["northwind", "acme", "globex", "initech", "hooli", "suspended"]
+        return [m for m in members if m not in exclude and self.member_status(self.addr(m)) == 1]
+
+
+def mock_module_bytecode() -> bytes:
+    """contracts/test/MockModule.sol as compiled by ape (the deploy fixture compiled the project)."""
+    manifest = json.loads((ROOT / ".build" / "__local__.json").read_text())
+    code = manifest["contractTypes"]["MockModule"]["deploymentBytecode"]["bytecode"]
+    return bytes.fromhex(code.removeprefix("0x"))
+
+
+def build(client: Client, accounts: dict[str, LocalAccount]) -> World:
+    w = World(client, accounts)
+    const = client["Constitution"]
+
+    # --- governance: admit Hooli and Vandelay, suspend Vandelay --------------------------------
+    add = ["address", "bytes32", "string"]
+    p1 = w.proposal_of(w.act("northwind", "addMember", enc(add, w.addr("hooli"), oid("hooli-key"), "Hooli Enterprise")))
+    p2 = w.proposal_of(
+        w.act("northwind", "addMember", enc(add, w.addr("suspended"), oid("vandelay-key"), "Vandelay Supply"))
+    )
+    for pid in (p1, p2):
+        w.vote_all(pid, ["acme", "globex"])
+    if w.member_status(w.addr("suspended")) != 1 or w.member_status(w.addr("hooli")) != 1:
+        raise ScenarioError("membership set-up failed")
+
+    # Hooli gets every grant Initech has, Vandelay every grant Acme has (a vendor): one
+    # updatePermissions vote per action (a majority of the six members).
+    ids, _ = const.view("actions", 0, 200)
+    for like, newcomer in (("initech", "hooli"), ("acme", "suspended")):
+        for aid in ids:
+            if (
+                const.view("permission", aid, w.addr(like))[0]
+                and not const.view("permission", aid, w.addr(newcomer))[0]
+            ):
+                entry = (w.addr(newcomer), True, 0, 0)
+                params = enc(["bytes32", f"{PERMISSION}[]"], aid, [entry])
+                w.propose("northwind", "updatePermissions", params, ["acme", "globex", "initech"])
+
+    # --- the rogue module, admitted by a unanimous amendConstitution vote ----------------------
+    deploy = client.send(accounts["acme"], None, mock_module_bytecode() + enc(["address"], const.address))
+    w.rogue = deploy.receipt["contractAddress"]
+    if not deploy.ok or not w.rogue:
+        raise ScenarioError("rogue module not deployed")
+    selector = keccak(text="callInternal(address,bytes32,bytes)")[:4]
+    policy = ("rogueCall", 0, w.rogue, selector, True, 0, 0, 0, [], [])
+    grants = [(w.addr("acme"), True, 0, 0)]
+    w.propose("northwind", "amendConstitution", enc([POLICY, f"{PERMISSION}[]"], policy, grants), w.active_voters())
+    if const.view("action", action_id("rogueCall"))[2].lower() != w.rogue.lower():
+        raise ScenarioError("rogue module not admitted")
+
+    # --- money: Hooli gets tokens from Initech; both approve the escrow -------------------------
+    w.must(
+        client["SettlementToken"].send(accounts["initech"], "transfer", w.addr("hooli"), 20_000 * TOKEN_UNIT),
+        "transfer",
+    )
+    w.approve_escrow("initech")
+    w.approve_escrow("hooli")
+
+    # --- orders and twins ------------------------------------------------------------------------
+    w.project("P_I", "initech")
+    w.project("P_H", "hooli")
+    w.order("O_I", "P_I", "S_I")
+    w.order("O_H", "P_H", "S_H")
+    w.ids["INV_I"] = w.install("initech", "T_I", "P_I", "O_I", "S_I", "L_I", "acme")
+    w.ids["INV_H"] = w.install("hooli", "T_H", "P_H", "O_H", "S_H", "L_H", "globex")
+
+    w.register("T_H2", "P_H")
+    w.line("O_H", "S_H", "L_H2", "T_H2", "globex")
+    w.ids["INV_H2"] = w.request_installation("hooli", "T_H2")
+    w.fund("hooli", w.ids["INV_H2"])
+
+    w.register("T_HL", "P_H", with_serial=False)
+    w.line("O_H", "S_H", "L_HL", "T_HL", "globex")
+
+    w.register("T_U", "P_I")
+    w.line("O_I", "S_I", "L_U", "T_U", "acme")
+    w.ids["INV_U"] = w.request_installation("initech", "T_U")
+    w.deliver_line("acme", "L_U")
+
+    w.register("T_S", "P_I")
+
+    # Vandelay's own open line (no twin), then Vandelay is suspended by a majority vote.
+    spec = (oid("L_V"), oid("S_I"), ZERO, w.addr("suspended"), b"SFP".ljust(16, b"\0"), 2, 1)
+    w.act("northwind", "addDeviceLine", enc(["bytes32", LINE_SPEC, "bytes32"], oid("O_I"), spec, ZERO))
+    w.suspend("suspended", ["acme", "globex", "initech"])
+    if w.member_status(w.addr("suspended")) != 2:
+        raise ScenarioError("Vandelay not suspended")
+
+    # Hooli's period invoice: a move, confirmed, billed.
+    w.act("hooli", "orderChange", enc(["uint8", "bytes32", "bytes32"], MOVE, oid("T_H"), ZERO))
+    w.act("northwind", "confirmChange", enc(["bytes32", "bytes32"], oid("T_H"), ZERO))
+    billed = w.act("northwind", "billAccount", enc(["address", "bytes32"], w.addr("hooli"), ZERO))
+    w.ids["INV_HB"] = next(int(lg.args["invoiceId"]) for lg in billed.logs if lg.event == "AccountBilled")
+
+    # Hooli's twins with a change and a disconnect under way (charged, not billed yet).
+    w.ids["INV_HC"] = w.install("hooli", "T_HC", "P_H", "O_H", "S_H", "L_HC", "globex")
+    w.act("hooli", "orderChange", enc(["uint8", "bytes32", "bytes32"], MOVE, oid("T_HC"), ZERO))
+    w.ids["INV_HD"] = w.install("hooli", "T_HD", "P_H", "O_H", "S_H", "L_HD", "globex")
+    w.act("hooli", "orderDisconnect", enc(["bytes32", "uint256", "bytes32"], oid("T_HD"), 0, ZERO))
+
+    # A second order of Hooli's with a line held by a revision (Pause).
+    w.order("O_HH", "P_H", "S_HH")
+    held = (oid("L_HH"), oid("S_HH"), ZERO, w.addr("globex"), b"SFP".ljust(16, b"\0"), 4, 0)
+    revision = ["bytes32", "(bytes32,uint8,uint32)[]", f"(uint8,{LINE_SPEC})[]", "bytes32"]
+    w.act("northwind", "reviseOrder", enc(revision, oid("O_HH"), [], [(0, held)], ZERO))
+
+    # Acme's disclosure, and an open proposal.
+    w.ids["R_A"] = ref("acme-disclosure")
+    params = enc(
+        ["bytes32", "bytes32", "bytes", "address[]", "bytes[]"],
+        oid("O_I"),
+        oid("details"),
+        b"\x01" * 64,
+        [w.addr("northwind")],
+        [b"\x02" * 48],
+    )
+    w.must(client.execute(accounts["acme"], "disclose", params, "acme-disclosure"), "disclose")
+    w.ids["P_OPEN"] = w.proposal_of(
+        w.act("northwind", "addMember", enc(add, accounts["spare"].address, oid("k6"), "Spare Six"))
+    )
+
+    expected = {
+        "T_HC": PENDING_CHANGE,
+        "T_HD": PENDING_DISCONNECT,
+        "T_I": ACTIVE,
+        "T_H": ACTIVE,
+        "T_H2": PENDING_INSTALLATION,
+        "T_HL": PENDING_INSTALLATION,
+        "T_U": DELIVERED,
+        "T_S": PLANNED,
+    }
+    got = {k: w.state(k) for k in expected}
+    if got != expected:
+        raise ScenarioError(f"twin states {got} != {expected}")
+    if (w.invoice_status(w.ids["INV_H2"]), w.invoice_status(w.ids["INV_U"]), w.invoice_status(w.ids["INV_HB"])) != (
+        INV_FUNDED,
+        INV_ISSUED,
+        INV_ISSUED,
+    ):
+        raise ScenarioError("invoice states")
+    return w

@@ -28,8 +28,11 @@ import {MemberNames} from "./libraries/MemberNames.sol";
 ///   refunded on restore) instead of setting zero slots (20,000 gas, refund capped).
 /// - Capabilities: an Internal action's `callers` get the role bit `_ROLE_CALLER` in the same
 ///   per-definition role map as voters and vetoes: {executeInternal} reads one slot.
-/// - Code pinning: defining an action records EXTCODEHASH of its module and callers; every
-///   module call compares it first (EXTCODEHASH warms the account the CALL then uses).
+/// - Code pinning: defining a module action records the first 28 bytes of its module's
+///   EXTCODEHASH next to the action's `policyId` (one slot, read anyway by every dispatch);
+///   every module call compares it first (EXTCODEHASH warms the account the CALL then uses).
+///   A caller module needs no pin of its own: it can call {executeInternal} only while it is
+///   the active module, i.e. after its own action's pin check.
 contract Constitution is IConstitution {
     /*//////////////////////////////////////////////////////////////
                                 CONSTANTS
@@ -95,6 +98,7 @@ contract Constitution is IConstitution {
     /// @dev An action id's current definition and its name.
     struct ActionRecord {
         uint32 policyId;
+        bytes28 codeHash; // the module's code hash when the current definition was made
         string name;
     }
 
@@ -119,7 +123,6 @@ contract Constitution is IConstitution {
     mapping(address account => MemberRecord) private _members;
     address[] private _memberIndex;
     mapping(bytes32 nameKey => address account) private _nameHolders;
-    mapping(address module => bytes32 codeHash) private _codeHashes;
 
     mapping(bytes32 action => ActionRecord) private _actions;
     bytes32[] private _actionIndex;
@@ -240,13 +243,15 @@ contract Constitution is IConstitution {
         returns (bytes memory result)
     {
         if (_depth == _NOT_ENTERED || msg.sender != _activeModule) revert ConstitutionUnauthorizedModule(msg.sender);
-        uint32 policyId = _requirePolicyId(actionId);
+        ActionRecord storage record = _actions[actionId];
+        (uint32 policyId, bytes28 pinned) = (record.policyId, record.codeHash); // one slot
+        if (policyId == 0) revert ConstitutionUnknownAction(actionId);
         Policy storage policy = _policies[policyId];
         if (policy.scope != Scope.Internal) revert ConstitutionNotInternalAction(actionId);
         if (!policy.enabled) revert ConstitutionActionDisabled(actionId);
         if (_roles[policyId][msg.sender] & _ROLE_CALLER == 0) revert ConstitutionModuleNotAllowed(actionId, msg.sender);
         address caller = _activeCaller;
-        result = _callModule(policy.module, policy.selector, caller, ref, params);
+        result = _callModule(pinned, policy.module, policy.selector, caller, ref, params);
         emit ActionExecuted(ref, actionId, caller, 0);
     }
 
@@ -264,8 +269,9 @@ contract Constitution is IConstitution {
     function simulateAction(address caller, bytes32 actionId, bytes calldata params, bytes32 ref) external {
         if (msg.sender != address(this)) revert ConstitutionUnauthorizedCaller(msg.sender);
         _checkNotExecuting();
-        Policy storage policy = _policies[_actions[actionId].policyId];
-        _callModule(policy.module, policy.selector, caller, ref, params);
+        ActionRecord storage record = _actions[actionId];
+        Policy storage policy = _policies[record.policyId];
+        _callModule(record.codeHash, policy.module, policy.selector, caller, ref, params);
         revert ConstitutionDryRunSucceeded();
     }
 
@@ -386,8 +392,8 @@ contract Constitution is IConstitution {
     }
 
     /// @inheritdoc IConstitution
-    function pinnedCodeHash(address module) external view returns (bytes32) {
-        return _codeHashes[module];
+    function pinnedCodeHash(bytes32 actionId) external view returns (bytes28) {
+        return _actions[actionId].codeHash;
     }
 
     /// @inheritdoc IConstitution
@@ -406,8 +412,8 @@ contract Constitution is IConstitution {
         private
         returns (bool, uint256)
     {
-        _checkMember(caller);
         DenyReason reason = _denyReason(actionId, caller);
+        if (reason == DenyReason.NotMember) revert ConstitutionNotMember(caller);
         if (reason == DenyReason.MemberSuspended && actionId == _VOTE_FOR && params.length == 64) {
             (uint256 proposalId,) = abi.decode(params, (uint256, bool));
             if (_proposals[proposalId].unanimous) reason = _policyDenyReason(actionId, caller);
@@ -416,12 +422,13 @@ contract Constitution is IConstitution {
             emit ActionDenied(ref, actionId, caller, reason);
             return (false, 0);
         }
-        uint32 policyId = _actions[actionId].policyId;
+        ActionRecord storage record = _actions[actionId];
+        (uint32 policyId, bytes28 pinned) = (record.policyId, record.codeHash); // one slot
         Policy storage policy = _policies[policyId];
         if (policy.voters != Voters.Any) {
             return (true, _openProposal(actionId, policyId, policy, caller, ref, params));
         }
-        _dispatch(actionId, policy, caller, ref, params, 0);
+        _dispatch(actionId, policy, pinned, caller, ref, params, 0);
         emit ActionExecuted(ref, actionId, caller, 0);
         return (true, 0);
     }
@@ -430,6 +437,7 @@ contract Constitution is IConstitution {
     function _dispatch(
         bytes32 actionId,
         Policy storage policy,
+        bytes28 pinned,
         address caller,
         bytes32 ref,
         bytes memory params,
@@ -439,21 +447,24 @@ contract Constitution is IConstitution {
         if (module == address(0)) {
             _runBuiltin(actionId, caller, ref, params, proposalId);
         } else {
-            _callModule(module, policy.selector, caller, ref, params);
+            _callModule(pinned, module, policy.selector, caller, ref, params);
         }
     }
 
     /// @dev Calls `module.selector(caller, ref, params)` inside a new execution frame, after
-    /// checking that the module's code is the code pinned at its admission; a revert bubbles
+    /// checking that the module's code hash starts with `pinned` (the action's pin); a revert bubbles
     /// up unchanged. The frame slots are restored to the outer frame's values (at the outermost
     /// level: the non-zero rest values).
-    function _callModule(address module, bytes4 selector, address caller, bytes32 ref, bytes memory params)
-        private
-        returns (bytes memory result)
-    {
-        bytes32 pinned = _codeHashes[module];
+    function _callModule(
+        bytes28 pinned,
+        address module,
+        bytes4 selector,
+        address caller,
+        bytes32 ref,
+        bytes memory params
+    ) private returns (bytes memory result) {
         bytes32 actual = module.codehash; // warms the account for the call below
-        if (actual != pinned) revert ConstitutionModuleCodeChanged(module, pinned, actual);
+        if (bytes28(actual) != pinned) revert ConstitutionModuleCodeChanged(module, pinned, actual);
         address outerModule = _activeModule;
         address outerCaller = _activeCaller;
         uint8 depth = _depth;
@@ -706,9 +717,7 @@ contract Constitution is IConstitution {
         uint256 required = p.required;
         if (!veto && approvals >= required) {
             p.status = ProposalStatus.Executed;
-            _dispatch(p.action, _policies[p.policyId], p.proposer, p.ref, p.params, id);
-            emit ProposalExecuted(id, p.ref, p.action);
-            emit ActionExecuted(p.ref, p.action, p.proposer, id);
+            _executeProposal(id, p);
             return true;
         }
         if (veto || p.voterCount - rejections < required) {
@@ -717,6 +726,14 @@ contract Constitution is IConstitution {
             return true;
         }
         return false;
+    }
+
+    /// @dev Runs the stored call of proposal `id` (its status already `Executed`).
+    function _executeProposal(uint256 id, Proposal storage p) private {
+        bytes32 actionId = p.action;
+        _dispatch(actionId, _policies[p.policyId], _actions[actionId].codeHash, p.proposer, p.ref, p.params, id);
+        emit ProposalExecuted(id, p.ref, actionId);
+        emit ActionExecuted(p.ref, actionId, p.proposer, id);
     }
 
     /// @dev The stored status, with `Open` refined into `Superseded` or `Expired`.
@@ -758,9 +775,8 @@ contract Constitution is IConstitution {
                            INTERNAL: POLICY
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev Defines (or replaces) an action as a new definition; pins the code of its module
-    /// and callers. Emits {ModulePinned} for a module whose pinned hash changes, then
-    /// {ActionDefined} and a {PermissionSet} per entry.
+    /// @dev Defines (or replaces) an action as a new definition; pins the code of its module.
+    /// Emits {ActionDefined}, {ModulePinned} for a module action, and a {PermissionSet} per entry.
     function _defineAction(ActionPolicy memory policy, PermissionEntry[] memory permissions, bytes32 ref)
         private
         returns (bytes32 actionId)
@@ -785,28 +801,18 @@ contract Constitution is IConstitution {
             address caller = policy.callers[i];
             roles[caller] |= _ROLE_CALLER;
             p.callers.push(caller);
-            _pin(caller, ref);
         }
-        if (policy.module != address(0)) _pin(policy.module, ref);
 
         ActionRecord storage record = _actions[actionId];
         if (record.policyId == 0) {
             record.name = policy.name;
             _actionIndex.push(actionId);
         }
-        record.policyId = policyId;
+        bytes28 codeHash = bytes28(policy.module.codehash); // zero for a built-in
+        (record.policyId, record.codeHash) = (policyId, codeHash);
         emit ActionDefined(actionId, ref, policyId, policy);
+        if (codeHash != 0) emit ModulePinned(actionId, policy.module, ref, codeHash);
         _setPermissions(actionId, policyId, permissions, ref);
-    }
-
-    /// @dev Records the code hash of `module` (admitted by a definition). Emits {ModulePinned}
-    /// when it changes.
-    function _pin(address module, bytes32 ref) private {
-        bytes32 codeHash = module.codehash;
-        if (_codeHashes[module] != codeHash) {
-            _codeHashes[module] = codeHash;
-            emit ModulePinned(module, ref, codeHash);
-        }
     }
 
     /// @dev Defines a built-in action with the constructor's defaults.

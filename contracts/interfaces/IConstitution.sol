@@ -241,8 +241,9 @@ interface IConstitution {
     error ConstitutionUnauthorizedModule(address caller);
     /// @notice `module` is not among the callers of the Internal action `action`.
     error ConstitutionModuleNotAllowed(bytes32 action, address module);
-    /// @notice The code of `module` changed since its admission: hash `actual`, pinned `pinned`.
-    error ConstitutionModuleCodeChanged(address module, bytes32 pinned, bytes32 actual);
+    /// @notice The code of `module` changed since the action was defined: its code hash is now
+    /// `actual`; `pinned` holds the first 28 bytes of the hash admitted by the definition.
+    error ConstitutionModuleCodeChanged(address module, bytes28 pinned, bytes32 actual);
     /// @notice `caller` cannot be a caller of `action`: the action is Public, or `caller` is
     /// zero, not a contract, the Constitution, or listed twice.
     error ConstitutionInvalidCaller(bytes32 action, address caller);
@@ -283,9 +284,9 @@ interface IConstitution {
     /// @notice `account`, suspended, was reinstated: it is an active member again.
     event MemberReinstated(address indexed account, bytes32 indexed ref);
 
-    /// @notice `module` was admitted (or re-admitted) with code hash `codeHash`: from now on
-    /// the Constitution calls it only while its code hash is `codeHash`.
-    event ModulePinned(address indexed module, bytes32 indexed ref, bytes32 codeHash);
+    /// @notice The definition of `action` admitted `module` with the code whose hash starts with
+    /// `codeHash` (28 bytes): the Constitution calls it for `action` only while that holds.
+    event ModulePinned(bytes32 indexed action, address indexed module, bytes32 indexed ref, bytes28 codeHash);
 
     /// @notice `action` was defined (or replaced) as definition `policyId`. Permissions of an
     /// earlier definition are void; {PermissionSet} events for the new one follow.
@@ -513,8 +514,9 @@ interface IConstitution {
     /// @notice The genesis authority (the deployer), or zero once genesis is sealed.
     function genesisAuthority() external view returns (address);
 
-    /// @notice The code hash pinned for `module` when an action admitted it (zero if never).
-    function pinnedCodeHash(address module) external view returns (bytes32);
+    /// @notice The first 28 bytes of the code hash of `action`'s module, pinned when the
+    /// current definition was made (zero for a built-in or an unknown action).
+    function pinnedCodeHash(bytes32 action) external view returns (bytes28);
 
     /// @notice Whether proposal `proposalId` is a unanimous vote of All (margin `all`, or
     /// amendConstitution redefining itself): every member admitted before it opened, suspended

@@ -386,7 +386,9 @@ def deploy_consortium(project, deployer, founders, roles: dict[str, Any], bind_s
             sender=deployer,
         )
     c.genesisDefineAction(
-        policy("transition", scope=Scope.INTERNAL, module=registry, selector_=entry_selector("transition")),
+        policy(
+            "transition", scope=Scope.INTERNAL, module=registry, selector_=entry_selector("transition"), callers=[mock]
+        ),
         [],
         sender=deployer,
     )

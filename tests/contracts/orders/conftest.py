@@ -327,7 +327,9 @@ def deploy_book(project, deployer, founders, roles) -> Book:
         sender=deployer,
     )
     c.genesisDefineAction(
-        policy("transition", scope=Scope.INTERNAL, module=registry, selector_=entry_selector("transition")),
+        policy(
+            "transition", scope=Scope.INTERNAL, module=registry, selector_=entry_selector("transition"), callers=[book]
+        ),
         [],
         sender=deployer,
     )

@@ -56,6 +56,8 @@ def test_gas_report(project, deployer, founders, alice, bob, carol, stranger, ch
     outsider = c.executeAction(
         RECORD, uint_params(2), ref("o"), sender=stranger, gas=200_000, raise_on_revert=False
     ).gas_used
+    stranger_calls = [(RECORD, uint_params(1), ref(f"o{i}")) for i in range(400)]
+    outsider_batch = c.executeBatch(stranger_calls, sender=stranger, gas=5_000_000, raise_on_revert=False).gas_used
     opening = c.executeAction(action_id("recordPair"), uint_params(3), ref("p"), sender=alice)
     pid = opened_id(opening)
     deciding = c.executeAction(VOTE_FOR, vote_params(pid, True), ref("v"), sender=bob)
@@ -71,6 +73,7 @@ def test_gas_report(project, deployer, founders, alice, bob, carol, stranger, ch
             ("executeAction, built-in refreshTrustKeys", builtin, ""),
             ("executeAction, denied (member)", denied, "ActionDenied only"),
             ("executeAction, non-member", outsider, "reverted, nothing recorded"),
+            ("executeBatch of 400 calls, non-member", outsider_batch, "reverted before the first call (calldata)"),
             ("executeAction, opens a proposal", opening.gas_used, "Specific, 2 voters"),
             ("voteFor that executes the proposal", deciding.gas_used, "incl. module call"),
             (f"executeBatch of {BATCH_SIZE} module actions", batch, f"{batch // BATCH_SIZE:,} per action"),
@@ -78,6 +81,7 @@ def test_gas_report(project, deployer, founders, alice, bob, carol, stranger, ch
     )
 
     assert 21_000 < outsider < denied < direct < 150_000
+    assert outsider_batch < 1_000_000  # mostly calldata; was ~3,000,000 with one denial log per call
     assert builtin < 80_000
     assert opening.gas_used < 300_000
     assert deciding.gas_used < 200_000

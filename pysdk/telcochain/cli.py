@@ -27,7 +27,7 @@ from telcochain import output
 from telcochain.assets import VERBS, Asset
 from telcochain.client import DEFAULT_RPC_URL, Client
 from telcochain.consortium import MemberConfig, parse_action
-from telcochain.constitution import ActionPolicy, ActionResult, Member, ProposalStatus, Voters
+from telcochain.constitution import ActionPolicy, ActionResult, Member, ProposalStatus, Scope, Voters
 from telcochain.errors import MemberNotFound, TelcochainError
 from telcochain.keystore import Keystore, account_from_env
 from telcochain.node import LocalNode, NodeConfig
@@ -374,6 +374,23 @@ def member_suspend(
     report_action(client.constitution.suspend_member(address, ref), as_json, f"suspendMember {member_ref}")
 
 
+@member.command("reinstate")
+@click.argument("member_ref", metavar="MEMBER")
+@ref_option
+@signer_options
+@json_option
+def member_reinstate(
+    member_ref: str,
+    ref: str | None,
+    session: Session,
+    as_json: bool,
+) -> None:
+    """Propose reinstating the suspended MEMBER (an address or a member name)."""
+    client = session.signer()
+    address = resolve_member(client, member_ref)
+    report_action(client.constitution.reinstate_member(address, ref), as_json, f"reinstateMember {member_ref}")
+
+
 # -- actions ----------------------------------------------------------------------------------
 
 
@@ -450,6 +467,12 @@ def action_show(name: str, session: Session, as_json: bool) -> None:
             ),
             ("enabled", "yes" if policy.enabled else "no"),
             ("vote", _voting(policy, names)),
+            *(
+                [("callers", ", ".join(modules.get(a, a) for a in policy.callers) or "none (cannot run)")]
+                if policy.scope is Scope.INTERNAL
+                else []
+            ),
+            *([("pinned code", "0x" + policy.code_hash.hex() + "…")] if policy.code_hash else []),
         ],
     )
     output.table(

@@ -224,7 +224,7 @@ class Follower:
             connection.execute(insert(s.events), event_rows)
         projector.flush()
         projector.refresh(self.bindings, end)
-        self.store.set_checkpoint(connection, end, headers[end]["hash"])
+        self.store.set_checkpoint(connection, end, headers[end]["hash"], stamps[end])
         return len(event_rows)
 
     def _projector(self, connection: Connection) -> Projector:
@@ -267,7 +267,8 @@ class Follower:
             if to_hash is None:
                 self.store.clear_checkpoint(connection)
             else:
-                self.store.set_checkpoint(connection, to_block, to_hash)
+                stamp = connection.execute(select(s.blocks.c.timestamp).where(s.blocks.c.number == to_block)).scalar()
+                self.store.set_checkpoint(connection, to_block, to_hash, stamp)
 
     def replay(self, connection: Connection, refresh_block: int | None = None, chunk: int = 20_000) -> int:
         """Rebuild every projection table from the raw events (no RPC but the views)."""

@@ -73,6 +73,7 @@ class Projector:
         self.project_customer: dict[str, str | None] = {}
         self.open_requests: dict[tuple[str, str], Any] = {}  # (asset, flow) → request PK, or None
         self.stale_lines: set[str] = set()
+        self.policy_of: dict[str, Any] = {}  # action → its policy id
         self.handlers: dict[str, Callable[[Ev], None]] = {
             name[3:]: getattr(self, name) for name in dir(self) if name.startswith("on_")
         }
@@ -144,6 +145,15 @@ class Projector:
 
     def on_ActionDefined(self, ev: Ev) -> None:
         p = ev.args.get("policy") or {}
+        action, policy_id = ev.args["action"], int(ev.args.get("policyId", 0))
+        known = self.policy_of.get(action, _MISSING)
+        if known is _MISSING:
+            known = self.connection.execute(select(s.actions.c.policy_id).where(s.actions.c.action == action)).scalar()
+        if known is not None and known != policy_id:  # a new policy starts with no permission
+            self.writer.update(
+                s.permissions, {"action": action}, {"can_execute": False, "valid_from": 0, "valid_until": 0, "updated_block": ev.block}
+            )
+        self.policy_of[action] = policy_id
         self.writer.upsert(
             s.actions,
             {

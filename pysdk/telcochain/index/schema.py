@@ -311,7 +311,7 @@ requests = Table(  # installation, MACD (move/add/change/delete) and disconnect 
     Column("requested_at", BigInteger, nullable=False),
     Column("closed_at", BigInteger),
     Column("closed_block", BigInteger),
-    Index("ix_requests_open", "status", "flow", "asset_id"),
+    Index("ix_requests_open", "status", "flow", "block_number", "log_index", "seq"),
     Index("ix_requests_asset", "asset_id", "flow", "status"),
 )
 

@@ -27,14 +27,20 @@ class IndexStore:
     def set_meta(self, connection: Connection, key: str, value: str) -> None:
         connection.execute(upsert(connection, s.meta, ["key"], ["value"]), [{"key": key, "value": value}])
 
-    def set_checkpoint(self, connection: Connection, block: int, block_hash: str) -> None:
-        connection.execute(
-            upsert(connection, s.meta, ["key"], ["value"]),
-            [{"key": "checkpoint_block", "value": str(block)}, {"key": "checkpoint_hash", "value": block_hash}],
-        )
+    def set_checkpoint(self, connection: Connection, block: int, block_hash: str, timestamp: int | None = None) -> None:
+        rows = [{"key": "checkpoint_block", "value": str(block)}, {"key": "checkpoint_hash", "value": block_hash}]
+        if timestamp is not None:
+            rows.append({"key": "checkpoint_time", "value": str(timestamp)})
+        connection.execute(upsert(connection, s.meta, ["key"], ["value"]), rows)
 
     def clear_checkpoint(self, connection: Connection) -> None:
-        connection.execute(delete(s.meta).where(s.meta.c.key.in_(["checkpoint_block", "checkpoint_hash"])))
+        keys = ["checkpoint_block", "checkpoint_hash", "checkpoint_time"]
+        connection.execute(delete(s.meta).where(s.meta.c.key.in_(keys)))
+
+    def chain_time(self, connection: Connection) -> int:
+        """The timestamp of the last indexed block (0 before the first): the index's "now"."""
+        value = connection.execute(select(s.meta.c.value).where(s.meta.c.key == "checkpoint_time")).scalar()
+        return int(value) if value else 0
 
     def reset(self) -> None:
         """Forget everything (the next run indexes from the deployment's first block)."""

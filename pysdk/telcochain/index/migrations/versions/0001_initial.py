@@ -1,8 +1,8 @@
-"""initial schema: raw events, blocks, checkpoint and the projections
+"""The initial schema: raw events, blocks, the checkpoint and every projection table (see schema.py).
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-30 01:33:35.245178
+Create Date: 2026-11-30 01:38:45.852784
 """
 
 from __future__ import annotations
@@ -306,7 +306,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('requests', schema=None) as batch_op:
         batch_op.create_index('ix_requests_asset', ['asset_id', 'flow', 'status'], unique=False)
-        batch_op.create_index('ix_requests_open', ['status', 'flow', 'asset_id'], unique=False)
+        batch_op.create_index('ix_requests_open', ['status', 'flow', 'block_number', 'log_index', 'seq'], unique=False)
 
     op.create_table('services',
     sa.Column('order_id', sa.String(length=66), nullable=False),

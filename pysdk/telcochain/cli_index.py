@@ -118,6 +118,9 @@ def _progress(result: StepResult) -> None:
 @click.option("--confirmations", type=click.IntRange(0), default=0, show_default=True, help="Stay this many blocks behind the head.")
 @click.option("--poll", type=click.FloatRange(0.05), default=1.0, show_default=True, help="Seconds between polls when caught up.")
 @click.option("--reset", is_flag=True, help="Forget everything indexed first (rebuild from the deployment's first block).")
+@click.option(
+    "--max-blocks", type=click.IntRange(1), default=20_000, show_default=True, help="Most blocks per database transaction."
+)
 @reader_options
 @json_option
 @click.pass_context
@@ -128,6 +131,7 @@ def index(
     confirmations: int,
     poll: float,
     reset: bool,
+    max_blocks: int,
     session: Session,
     as_json: bool,
 ) -> None:
@@ -144,7 +148,7 @@ def index(
     store = _store(db_url)
     if reset:
         store.reset()
-    follower = Follower.for_client(store, session.reader(), confirmations=confirmations)
+    follower = Follower.for_client(store, session.reader(), confirmations=confirmations, max_span=max_blocks)
     if once:
         events = follower.catch_up(None if as_json else _progress)
         block, _ = follower.checkpoint()

@@ -51,3 +51,37 @@ def normal_flow(m: Members, run: str = "1") -> dict[str, str]:
 
 def random_ref() -> str:
     return "0x" + os.urandom(32).hex()
+
+
+def paid_installation(m: Members, twin: str, run: str) -> int:
+    """A twin ordered, delivered and its installation paid into escrow, not yet confirmed;
+    returns the invoice id."""
+    op, acme, customer = m.op, m.acme, m.customer
+    project, order = f"PRJ-{run}", f"CRM-{run}"
+    if not _exists(op, project):
+        op.orders.create_project(project, customer.address)
+        op.orders.create_order(order, project)
+    line = f"L-{twin}"
+    op.assets.register(twin, "CPE", serial=f"SN-{twin}", root_id=project, order_id=order)
+    op.orders.add_service(order, f"S-{twin}")
+    op.orders.add_device_line(order, DeviceLine(line, f"S-{twin}", acme.address, "ONT-XGS", 1, asset=twin))
+    acme.orders.deliver(line)
+    requested = customer.agreement.request_installation(twin)
+    customer.escrow.fund(requested.invoice_id)
+    return int(requested.invoice_id)
+
+
+def _exists(client: Client, project: str) -> bool:
+    from telcochain.errors import OrderProjectNotFound
+
+    try:
+        client.orders.project(project, with_orders=False)
+        return True
+    except OrderProjectNotFound:
+        return False
+
+
+def advance(client: Client, seconds: int) -> None:
+    """Move the chain's clock (the next block is ``seconds`` later)."""
+    client.rpc.call("evm_increaseTime", [seconds])
+    client.rpc.call("evm_mine", [])

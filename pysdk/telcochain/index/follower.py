@@ -92,6 +92,8 @@ class Follower:
         self.target_events = target_events
         self.max_span = max_span
         self.span = min(max_range, max_span)
+        if max_span < 1:
+            raise ValueError("max_span: at least one block per step")
         self.projector: Projector | None = None
         self._check_identity()
 

@@ -8,6 +8,7 @@ import glob
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,13 +41,14 @@ def _pg_bin() -> Path | None:
 
 
 @pytest.fixture(scope="session")
-def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def postgres_url() -> Iterator[str]:
     """A throwaway PostgreSQL cluster on a free port (Debian's `postgresql` package); skipped
     with the reason when its binaries are absent. Stopped at the end of the session."""
     bindir = _pg_bin()
     if bindir is None:
         pytest.skip("PostgreSQL binaries (initdb, pg_ctl) not installed: apt-get install -y postgresql")
-    root = tmp_path_factory.mktemp("pg")
+    # its own directory under /tmp: pytest's tmp tree is private to this user, PostgreSQL runs as another
+    root = Path(tempfile.mkdtemp(prefix="telcochain-pg-"))
     data, log = root / "data", root / "pg.log"
     port = free_port()
     run_as: list[str] = []
@@ -80,6 +82,7 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         with contextlib.suppress(Exception):
             subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"], timeout=60)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ rebuilds, reorg rollback, tolerance of events it does not know."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import select, update
@@ -20,10 +21,14 @@ def dump(store: IndexStore) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table but the checkpoint, in key order."""
     with store.engine.connect() as db:
         return {
-            t.name: sorted(tuple(str(v) for v in row) for row in db.execute(select(t)).all())
+            t.name: sorted(tuple(_text(v) for v in row) for row in db.execute(select(t)).all())
             for t in s.metadata.sorted_tables
             if t.name != "meta"
         }
+
+
+def _text(value: Any) -> str:
+    return json.dumps(value, sort_keys=True) if isinstance(value, dict | list) else str(value)
 
 
 def chain_logs(members: Members) -> set[tuple[int, int]]:

@@ -58,6 +58,7 @@ demo: setup  ## set up, start a local chain, deploy a consortium, run the story
 
 bench: setup  ## benchmarks (prints measured figures)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/index_bench.py
 
 lint: setup  ## ruff + mypy
 	$(BIN)/ruff check pysdk tests scripts bench

@@ -73,7 +73,14 @@ def _store(db_url: str | None) -> IndexStore:
     return IndexStore(db_url or default_url())
 
 
-def _emit(page: Page[Any] | Sequence[Any], as_json: bool, as_csv: bool, title: str, columns: list[str], rows: Callable[[Any], list[Any]]) -> bool:
+def _emit(
+    page: Page[Any] | Sequence[Any],
+    as_json: bool,
+    as_csv: bool,
+    title: str,
+    columns: list[str],
+    rows: Callable[[Any], list[Any]],
+) -> bool:
     """JSON / CSV / a table of ``page``; True when machine output was printed."""
     items = list(page)
     following = page.next if isinstance(page, Page) else None
@@ -107,7 +114,7 @@ def _progress(result: StepResult) -> None:
         click.echo(f"reorganisation: rolled back to block {result.rolled_back_to}", err=True)
     if result.to_block >= result.from_block:
         click.echo(
-            f"indexed blocks {result.from_block}–{result.to_block}: {result.events:,} events (lag {result.lag} blocks)",
+            f"indexed blocks {result.from_block}-{result.to_block}: {result.events:,} events (lag {result.lag} blocks)",
             err=True,
         )
 
@@ -115,11 +122,25 @@ def _progress(result: StepResult) -> None:
 @main.group("index", cls=Group, context_settings=CONTEXT, invoke_without_command=True)
 @db_option
 @click.option("--once", is_flag=True, help="Catch up with the chain, then stop (default: follow it).")
-@click.option("--confirmations", type=click.IntRange(0), default=0, show_default=True, help="Stay this many blocks behind the head.")
-@click.option("--poll", type=click.FloatRange(0.05), default=1.0, show_default=True, help="Seconds between polls when caught up.")
-@click.option("--reset", is_flag=True, help="Forget everything indexed first (rebuild from the deployment's first block).")
 @click.option(
-    "--max-blocks", type=click.IntRange(1), default=20_000, show_default=True, help="Most blocks per database transaction."
+    "--confirmations",
+    type=click.IntRange(0),
+    default=0,
+    show_default=True,
+    help="Stay this many blocks behind the head.",
+)
+@click.option(
+    "--poll", type=click.FloatRange(0.05), default=1.0, show_default=True, help="Seconds between polls when caught up."
+)
+@click.option(
+    "--reset", is_flag=True, help="Forget everything indexed first (rebuild from the deployment's first block)."
+)
+@click.option(
+    "--max-blocks",
+    type=click.IntRange(1),
+    default=20_000,
+    show_default=True,
+    help="Most blocks per database transaction.",
 )
 @reader_options
 @json_option
@@ -175,7 +196,11 @@ def index_verify(db_url: str | None, session: Session, as_json: bool) -> None:
     report = verify(follower)
     if as_json:
         output.emit_json(
-            {"block": report.block, "checked": report.checked, "mismatches": [dataclasses.asdict(m) for m in report.mismatches]}
+            {
+                "block": report.block,
+                "checked": report.checked,
+                "mismatches": [dataclasses.asdict(m) for m in report.mismatches],
+            }
         )
     else:
         for mismatch in report.mismatches:
@@ -219,7 +244,9 @@ def asset_list(
 ) -> None:  # fmt: skip
     """Twins from the index (run `telcochain index` first), filtered, in id order."""
     q = Queries(_store(db_url))
-    page = q.assets(state=state, customer=customer, vendor=vendor, order=order_id, project=project, after=after, limit=limit)
+    page = q.assets(
+        state=state, customer=customer, vendor=vendor, order=order_id, project=project, after=after, limit=limit
+    )
     names = q.member_names()
     _emit(
         page, as_json, as_csv, "twins",
@@ -235,7 +262,13 @@ def asset_list(
 @click.option("--customer", help="The project's customer (name or address).")
 @list_options
 def order_list(
-    state: str | None, customer: str | None, db_url: str | None, as_json: bool, as_csv: bool, limit: int, after: str | None
+    state: str | None,
+    customer: str | None,
+    db_url: str | None,
+    as_json: bool,
+    as_csv: bool,
+    limit: int,
+    after: str | None,
 ) -> None:
     """Orders from the index, filtered, in id order."""
     q = Queries(_store(db_url))
@@ -253,7 +286,9 @@ def order_list(
 @click.command("pending", context_settings=CONTEXT)
 @click.option("--customer", help="Only this customer's twins (name or address).")
 @list_options
-def macd_pending(customer: str | None, db_url: str | None, as_json: bool, as_csv: bool, limit: int, after: str | None) -> None:
+def macd_pending(
+    customer: str | None, db_url: str | None, as_json: bool, as_csv: bool, limit: int, after: str | None
+) -> None:
     """MACD changes ordered and not yet confirmed (from the index), oldest first."""
     q = Queries(_store(db_url))
     page = q.macd_pending(customer=customer, after=after, limit=limit)
@@ -312,14 +347,23 @@ def member_activity(who: str | None, since: int | None, db_url: str | None, as_j
 @click.option("--csv", "as_csv", is_flag=True, help="CSV on stdout.")
 @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
 @click.option("--after", type=int, help="Cursor: the `next` of the previous page.")
-def denials(account: str | None, reason: str | None, db_url: str | None, as_json: bool, as_csv: bool, limit: int, after: int | None) -> None:
+def denials(
+    account: str | None,
+    reason: str | None,
+    db_url: str | None,
+    as_json: bool,
+    as_csv: bool,
+    limit: int,
+    after: int | None,
+) -> None:
     """Refused action calls (the Constitution's ActionDenied events), newest first, from the index."""
     q = Queries(_store(db_url))
     page = q.denials(account=account, reason=reason, after=after, limit=limit)
     _emit(
         page, as_json, as_csv, "denied calls",
         ["block", "time", "account", "action", "reason", "ref"],
-        lambda d: [d.block_number, show_time(d.at), d.caller_name or d.caller, d.action_name or d.action[:10], d.reason, d.ref],
+        lambda d: [d.block_number, show_time(d.at), d.caller_name or d.caller, d.action_name or d.action[:10],
+                   d.reason, d.ref],
     )  # fmt: skip
 
 
@@ -335,10 +379,16 @@ def _extend_invoice_list(invoice_list: click.Command) -> None:
     invoice_list.params.extend(
         [
             click.Option(["--from-index"], is_flag=True, help="Read the index database instead of the chain."),
-            click.Option(["--overdue"], is_flag=True, help="Only issued invoices past their due date (from the index)."),
+            click.Option(
+                ["--overdue"], is_flag=True, help="Only issued invoices past their due date (from the index)."
+            ),
             click.Option(["--csv", "as_csv"], is_flag=True, help="CSV on stdout (from the index)."),
-            click.Option(["--db", "db_url"], envvar="TELCOCHAIN_INDEX_DB", help="Index database URL (with --from-index)."),
-            click.Option(["--limit"], type=click.IntRange(1, 10_000), default=50, show_default=True, help="With --from-index."),
+            click.Option(
+                ["--db", "db_url"], envvar="TELCOCHAIN_INDEX_DB", help="Index database URL (with --from-index)."
+            ),
+            click.Option(
+                ["--limit"], type=click.IntRange(1, 10_000), default=50, show_default=True, help="With --from-index."
+            ),
             click.Option(["--after"], type=int, help="With --from-index: the `next` of the previous page."),
         ]
     )
@@ -353,7 +403,12 @@ def _extend_invoice_list(invoice_list: click.Command) -> None:
             raise click.UsageError("filter by --payer or by --payee, not both")
         q = Queries(_store(db_url))
         page = q.invoices(
-            payer=kwargs["payer"], payee=kwargs["payee"], status=kwargs["status"], overdue=overdue, after=after, limit=limit
+            payer=kwargs["payer"],
+            payee=kwargs["payee"],
+            status=kwargs["status"],
+            overdue=overdue,
+            after=after,
+            limit=limit,
         )
         names = q.member_names()
         _emit(
@@ -400,11 +455,17 @@ main.list_commands = _attaching(main.list_commands)  # type: ignore[method-assig
 
 @main.command("report", context_settings=CONTEXT)
 @db_option
-@click.option("--period", type=click.Choice(PERIODS), default="month", show_default=True, help="Money and MACD volume per ...")
+@click.option(
+    "--period", type=click.Choice(PERIODS), default="month", show_default=True, help="Money and MACD volume per ..."
+)
 @click.option("--section", "sections", multiple=True, help="Only these sections (repeatable).")
-@click.option("--csv", "csv_dir", type=click.Path(file_okay=False, path_type=Path), help="Write one CSV per section here.")
+@click.option(
+    "--csv", "csv_dir", type=click.Path(file_okay=False, path_type=Path), help="Write one CSV per section here."
+)
 @click.option("--charts", "charts_dir", type=click.Path(file_okay=False, path_type=Path), help="Write PNG charts here.")
-@click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path), help="Write one self-contained HTML page.")
+@click.option(
+    "--html", "html_file", type=click.Path(dir_okay=False, path_type=Path), help="Write one self-contained HTML page."
+)
 @json_option
 def report(
     db_url: str | None, period: str, sections: tuple[str, ...], csv_dir: Path | None, charts_dir: Path | None,
@@ -459,12 +520,19 @@ def _show_alert(a: Alert, as_json: bool) -> None:
 
 @main.command("alerts", context_settings=CONTEXT)
 @db_option
-@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Rules and thresholds (YAML).")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Rules and thresholds (YAML).",
+)
 @click.option("--follow", is_flag=True, help="Keep indexing the chain and print new alerts as they arise.")
 @click.option("--poll", type=click.FloatRange(0.05), default=1.0, show_default=True)
 @reader_options
 @json_option
-def alerts(db_url: str | None, config_file: Path | None, follow: bool, poll: float, session: Session, as_json: bool) -> None:
+def alerts(
+    db_url: str | None, config_file: Path | None, follow: bool, poll: float, session: Session, as_json: bool
+) -> None:
     """Misuse detected in the indexed stream (denial bursts, never-granted or out-of-window
     attempts, non-members probing, activity spikes, stock overuse, repeated reclaims).
 

@@ -82,7 +82,10 @@ def test_verify_exits_1_on_drift(cli, members: Members) -> None:  # type: ignore
 
 @pytest.mark.slow
 def test_a_killed_indexer_resumes_without_gap_or_duplicate(
-    members: Members, local_node, deployment_path, tmp_path: Path  # type: ignore[no-untyped-def]
+    members: Members,
+    local_node,
+    deployment_path,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     for n in range(8):  # many small blocks: a kill lands in the middle of the work
         normal_flow(members, f"K{n}")

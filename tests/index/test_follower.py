@@ -74,7 +74,11 @@ def test_a_rebuild_from_block_zero_gives_the_same_rows(members: Members, tmp_pat
 
 
 def test_a_reorganisation_rolls_the_index_back_and_follows_the_new_branch(
-    members: Members, store: IndexStore, local_node, deployment_path, dev_accounts  # type: ignore[no-untyped-def]
+    members: Members,
+    store: IndexStore,
+    local_node,
+    deployment_path,
+    dev_accounts,  # type: ignore[no-untyped-def]
 ) -> None:
     flow = normal_flow(members)
     rpc = members.op.rpc
@@ -103,7 +107,11 @@ def test_verify_reports_a_row_that_drifted_from_the_chain(members: Members, stor
     follower = Follower.for_client(store, members.op)
     follower.catch_up()
     with store.engine.begin() as db:
-        db.execute(update(s.assets).where(s.assets.c.asset_id == "0x" + flow["hq"].encode().ljust(32, b"\0").hex()).values(state=1))
+        db.execute(
+            update(s.assets)
+            .where(s.assets.c.asset_id == "0x" + flow["hq"].encode().ljust(32, b"\0").hex())
+            .values(state=1)
+        )
         db.execute(update(s.asset_history).where(s.asset_history.c.version == 2).values(ref="0x" + "11" * 32))
     report = verify(follower)
     fields = {(m.table, m.field) for m in report.mismatches}
@@ -142,7 +150,9 @@ def test_new_events_are_projected_by_name_or_followed_as_history(store: IndexSto
         p.apply(Ev(5, 0, "0x", 14, "EscrowPayment", "InvoiceDisputed", {"invoiceId": 9}))  # no handler: raw only
         p.flush()
         row = db.execute(select(s.assets)).one()
-        history = db.execute(select(s.asset_history.c.change, s.asset_history.c.data).order_by(s.asset_history.c.version)).all()
+        history = db.execute(
+            select(s.asset_history.c.change, s.asset_history.c.data).order_by(s.asset_history.c.version)
+        ).all()
     assert (row.customer, row.vendor, row.version, row.head) == (customer, vendor, 2, "0x" + "02" * 24)
     assert [h.change for h in history] == ["AssetRegistered", "AssetSomethingNew"]
     assert history[1].data == {"note": 7}

@@ -26,7 +26,11 @@ def test_postgresql_holds_the_same_rows_as_sqlite(members: Members, pg_store: In
 
 
 def test_postgresql_rolls_back_a_reorganisation(
-    members: Members, pg_store: IndexStore, local_node, deployment_path, dev_accounts  # type: ignore[no-untyped-def]
+    members: Members,
+    pg_store: IndexStore,
+    local_node,
+    deployment_path,
+    dev_accounts,  # type: ignore[no-untyped-def]
 ) -> None:
     flow = normal_flow(members)
     fork = members.op.rpc.call("evm_snapshot")

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -68,7 +68,7 @@ class Alert:
 
     def __str__(self) -> str:
         who = f"{self.subject_name} ({self.subject})" if self.subject_name else self.subject
-        return f"[{self.rule}] {who}: {self.message} (blocks {self.first_block}–{self.last_block})"
+        return f"[{self.rule}] {who}: {self.message} (blocks {self.first_block}-{self.last_block})"
 
 
 def load_config(path: str | Path | None = None) -> dict[str, dict[str, Any]]:
@@ -106,7 +106,9 @@ def detect(store: IndexStore, config: dict[str, dict[str, Any]] | None = None) -
         names = dict(db.execute(select(s.members.c.address, s.members.c.name)).all())
         c = s.calls.c
         calls = db.execute(
-            select(c.block_number, c.at, c.caller, c.action, c.outcome, c.reason, c.error).order_by(c.block_number, c.log_index)
+            select(c.block_number, c.at, c.caller, c.action, c.outcome, c.reason, c.error).order_by(
+                c.block_number, c.log_index
+            )
         ).all()
         granted = {
             (a, acc)
@@ -123,14 +125,25 @@ def detect(store: IndexStore, config: dict[str, dict[str, Any]] | None = None) -
         ).all()
         i = s.invoices.c
         reclaims = db.execute(
-            select(i.payer, i.invoice_id, i.updated_block, i.settled_at).where(i.reclaimed.is_(True)).order_by(i.settled_at)
+            select(i.payer, i.invoice_id, i.updated_block, i.settled_at)
+            .where(i.reclaimed.is_(True))
+            .order_by(i.settled_at)
         ).all()
     alerts: list[Alert] = []
     denied = [r for r in calls if r.outcome == "denied"]
 
     def alert(rule: str, subject: str, rows: list[Any], message: str) -> None:
         alerts.append(
-            Alert(rule, subject, names.get(subject), rows[0].block_number, rows[-1].block_number, rows[-1].at, len(rows), message)
+            Alert(
+                rule,
+                subject,
+                names.get(subject),
+                rows[0].block_number,
+                rows[-1].block_number,
+                rows[-1].at,
+                len(rows),
+                message,
+            )
         )
 
     if on["denial_burst"]:
@@ -146,7 +159,9 @@ def detect(store: IndexStore, config: dict[str, dict[str, Any]] | None = None) -
                     if r.at - burst[-1].at <= window:  # the burst goes on
                         burst.append(r)
                         continue
-                    alert("denial_burst", caller, burst, f"{len(burst)} denied calls, each within {window} s of the last")
+                    alert(
+                        "denial_burst", caller, burst, f"{len(burst)} denied calls, each within {window} s of the last"
+                    )
                     burst, recent = None, deque()
                 recent.append(r)
                 while r.at - recent[0].at > window:
@@ -170,7 +185,12 @@ def detect(store: IndexStore, config: dict[str, dict[str, Any]] | None = None) -
                 outside[r.caller].append(r)
         for caller, rows in outside.items():
             labels = sorted({actions.get(r.action, r.action[:10]) for r in rows})
-            alert("out_of_window", caller, rows, f"{len(rows)} call(s) outside the permission window ({', '.join(labels)})")
+            alert(
+                "out_of_window",
+                caller,
+                rows,
+                f"{len(rows)} call(s) outside the permission window ({', '.join(labels)})",
+            )
     if on["non_member_probe"]:
         need = int(config["non_member_probe"].get("count", 1))
         probes: dict[str, list[Any]] = defaultdict(list)
@@ -191,7 +211,12 @@ def detect(store: IndexStore, config: dict[str, dict[str, Any]] | None = None) -
                 refused[r.caller].append(r)
         for caller, rows in refused.items():
             if len(rows) >= need:
-                alert("stock_overuse", caller, rows, f"{len(rows)} attempt(s) to use or return stock beyond what was delivered")
+                alert(
+                    "stock_overuse",
+                    caller,
+                    rows,
+                    f"{len(rows)} attempt(s) to use or return stock beyond what was delivered",
+                )
         for line in overdrawn:
             alerts.append(
                 Alert(
@@ -220,7 +245,7 @@ def detect(store: IndexStore, config: dict[str, dict[str, Any]] | None = None) -
     return sorted(alerts, key=lambda a: (a.first_block, a.rule, a.subject))
 
 
-def _spikes(calls: list[Any], names: dict[str, str], rule: dict[str, Any]) -> list[Alert]:
+def _spikes(calls: Sequence[Any], names: dict[str, str], rule: dict[str, Any]) -> list[Alert]:
     bucket_s, factor = int(rule["bucket_s"]), float(rule["factor"])
     min_calls, min_history = int(rule["min_calls"]), int(rule["min_history"])
     per: dict[str, dict[int, list[Any]]] = defaultdict(lambda: defaultdict(list))
@@ -241,7 +266,8 @@ def _spikes(calls: list[Any], names: dict[str, str], rule: dict[str, Any]) -> li
                 found.append(
                     Alert(
                         "activity_spike", caller, names.get(caller), rows[0].block_number, rows[-1].block_number,
-                        rows[-1].at, len(rows), f"{len(rows)} calls in {bucket_s} s against an average of {baseline:.1f}",
+                        rows[-1].at, len(rows),
+                        f"{len(rows)} calls in {bucket_s} s against an average of {baseline:.1f}",
                     )
                 )  # fmt: skip
     return found

@@ -10,13 +10,15 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Table, create_engine, event
+import msgspec
+from sqlalchemy import JSON, Engine, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.dml import Insert
 
 from telcochain.errors import ConfigurationError
 
+_JSON = msgspec.json.Encoder()  # ~6x json.dumps, and exact for uint256
 #: The embedded default, relative to the working directory (like the local node's data).
 DEFAULT_PATH = Path(".telcochain") / "index.sqlite"
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -84,3 +86,24 @@ def upsert(connection: Connection, table: Table, keys: list[str], columns: list[
         return done
     result: Insert = stmt.on_conflict_do_update(index_elements=keys, set_={c: stmt.excluded[c] for c in columns})
     return result
+
+
+def bulk_insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Append ``rows`` (all with the same keys) to ``table`` inside the connection's transaction,
+    the fastest way each database offers: ``COPY`` on PostgreSQL, a prepared ``executemany`` on
+    SQLite. JSON columns are serialised here; values are otherwise passed as they are."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    as_json = [isinstance(table.c[c].type, JSON) for c in columns]
+    names = ", ".join(f'"{c}"' for c in columns)
+    encode = _JSON.encode
+    values = [[encode(row[c]).decode() if j else row[c] for c, j in zip(columns, as_json, strict=True)] for row in rows]
+    if connection.dialect.name == "postgresql":
+        raw = connection.connection.driver_connection
+        with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:  # type: ignore[union-attr]
+            for row_values in values:
+                copy.write_row(row_values)
+        return
+    marks = ", ".join("?" for _ in columns)
+    connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', [tuple(v) for v in values])

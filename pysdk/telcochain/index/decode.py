@@ -37,7 +37,7 @@ def _word_decoder(kind: str) -> Callable[[str], Any] | None:
     if kind == "address":
         return lambda w: checksum("0x" + w[24:])
     if kind == "bool":
-        return lambda w: w[-1] != "0" or int(w, 16) != 0
+        return lambda w: int(w, 16) != 0
     if kind.startswith("uint"):
         return lambda w: int(w, 16)
     if kind.startswith("int"):
@@ -61,7 +61,10 @@ def to_json(value: Any, param: dict[str, Any]) -> Any:
         inner = dict(param, type=kind[: kind.rindex("[")])
         return [to_json(v, inner) for v in value]
     if kind == "tuple":
-        return {c.get("name") or f"_{i}": to_json(v, c) for i, (c, v) in enumerate(zip(param["components"], value))}
+        return {
+            c.get("name") or f"_{i}": to_json(v, c)
+            for i, (c, v) in enumerate(zip(param["components"], value, strict=True))
+        }
     if isinstance(value, bytes | bytearray):
         return "0x" + bytes(value).hex()
     if kind == "address":
@@ -82,7 +85,7 @@ class EventSpec:
 
     def decode(self, topics: list[str], data: str) -> dict[str, Any]:
         args: dict[str, Any] = {}
-        for (name, read), topic in zip(self.indexed, topics[1:]):
+        for (name, read), topic in zip(self.indexed, topics[1:], strict=False):
             args[name] = read(topic[2:])
         if self.fast is not None:
             body = data[2:]
@@ -90,7 +93,7 @@ class EventSpec:
                 args[name] = read(body[64 * n : 64 * n + 64])
         elif self.plain:
             values = abi_decode([canonical_type(p) for p in self.plain], bytes.fromhex(data[2:]))
-            for param, value in zip(self.plain, values):
+            for param, value in zip(self.plain, values, strict=True):
                 args[param["name"]] = to_json(value, param)
         return args
 

@@ -23,16 +23,18 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection
 
 from telcochain.contract import Contract
 from telcochain.errors import TelcochainError
 from telcochain.events import MAX_RANGE, WINDOWS_PER_BATCH
 from telcochain.index import schema as s
+from telcochain.index.db import bulk_insert
 from telcochain.index.decode import Decoder
 from telcochain.index.projections import Ev, Projector
 from telcochain.index.store import IndexStore
@@ -47,6 +49,18 @@ REORG_DEPTH = 256
 
 class IndexMismatch(TelcochainError, ValueError):
     """The database indexes another chain or deployment."""
+
+
+@dataclass
+class _Span:
+    """What one step read from the node."""
+
+    start: int
+    end: int
+    head: int
+    logs: list[dict[str, Any]]
+    headers: dict[int, dict[str, Any]]
+    parent_hash: str | None  # of block start - 1, as read with this span
 
 
 @dataclass
@@ -91,7 +105,7 @@ class Follower:
         self.max_range = max_range
         self.target_events = target_events
         self.max_span = max_span
-        self.span = min(max_range, max_span)
+        self.span = min(100, max_span)  # grows on sparse chains, shrinks on dense ones (_adapt)
         if max_span < 1:
             raise ValueError("max_span: at least one block per step")
         self.projector: Projector | None = None
@@ -102,13 +116,21 @@ class Follower:
         """A follower of ``client``'s deployment (a :class:`telcochain.Client`)."""
         contracts = {name: c.address for name, c in client.deployment.contracts.items()}
         return cls(
-            store, client.rpc, contracts, chain_id=client.chain.chain_id, start_block=client.deployment.start_block, **options
+            store,
+            client.rpc,
+            contracts,
+            chain_id=client.chain.chain_id,
+            start_block=client.deployment.start_block,
+            **options,
         )
 
     # -- identity and checkpoint -----------------------------------------------------------
 
     def _check_identity(self) -> None:
-        identity = {"chain_id": str(self.chain_id), "constitution": self.contracts_by_name.get("Constitution", "").lower()}
+        identity = {
+            "chain_id": str(self.chain_id),
+            "constitution": self.contracts_by_name.get("Constitution", "").lower(),
+        }
         with self.store.engine.begin() as connection:
             known = self.store.meta(connection)
             for key, value in identity.items():
@@ -137,28 +159,40 @@ class Follower:
     def step(self) -> StepResult:
         """Index the next span of confirmed blocks (or roll back a reorg); one transaction."""
         rolled = self._rollback_if_reorganised()
-        last, _ = self.checkpoint()
+        last, last_hash = self.checkpoint()
         chain_head = self.head()
         head = chain_head - self.confirmations
         start = last + 1
         if head < start:
             return StepResult(start, last, 0, chain_head, rolled)
-        end = min(head, start + self.span - 1)
+        span = self._read(start, min(head, start + self.span - 1), chain_head)
+        if span is None:
+            return StepResult(start, last, 0, chain_head, rolled)
+        return self._commit(span, last_hash, rolled)
+
+    def _read(self, start: int, end: int, chain_head: int) -> _Span | None:
+        """The logs of ``start..end`` and the headers they need (None: the chain moved meanwhile)."""
         raw_logs = self._logs(start, end)
-        numbers = sorted({hexint(r["blockNumber"]) for r in raw_logs} | {end})
+        numbers = sorted({hexint(r["blockNumber"]) for r in raw_logs} | {end} | ({start - 1} if start > 0 else set()))
         headers = self.rpc.batch([("eth_getBlockByNumber", [hex(n), False]) for n in numbers])
         by_number = {n: h for n, h in zip(numbers, headers, strict=True) if h}
         for raw in raw_logs:  # the logs and the headers must be of one branch
             header = by_number.get(hexint(raw["blockNumber"]))
             if header is None or header["hash"] != raw["blockHash"] or raw.get("removed"):
                 log.info("chain moved during the read of %d..%d; retrying", start, end)
-                return StepResult(start, last, 0, chain_head, rolled)
+                return None
         if end not in by_number:
-            return StepResult(start, last, 0, chain_head, rolled)
+            return None
+        parent = by_number.get(start - 1)
+        return _Span(start, end, chain_head, raw_logs, by_number, parent["hash"] if parent else None)
+
+    def _commit(self, span: _Span, last_hash: str | None, rolled: int | None) -> StepResult:
+        if last_hash is not None and span.parent_hash is not None and span.parent_hash != last_hash:
+            return StepResult(span.start, span.start - 1, 0, span.head, rolled)  # moved: the next step rolls back
         with self.store.engine.begin() as connection:
-            count = self._write(connection, raw_logs, by_number, end)
-        self._adapt(count, end - start + 1)
-        return StepResult(start, end, count, chain_head, rolled)
+            count = self._write(connection, span.logs, span.headers, span.end)
+        self._adapt(count, span.end - span.start + 1)
+        return StepResult(span.start, span.end, count, span.head, rolled)
 
     def _adapt(self, events: int, blocks: int) -> None:
         if events > self.target_events and self.span > 1:
@@ -220,10 +254,8 @@ class Follower:
             )
             if name is not None:
                 projector.apply(Ev(number, index, raw["transactionHash"], stamps[number], contract, name, args))
-        if block_rows:
-            connection.execute(insert(s.blocks), block_rows)
-        if event_rows:
-            connection.execute(insert(s.events), event_rows)
+        bulk_insert(connection, s.blocks, block_rows)
+        bulk_insert(connection, s.events, event_rows)
         projector.flush()
         projector.refresh(self.bindings, end)
         self.store.set_checkpoint(connection, end, headers[end]["hash"], stamps[end])
@@ -303,15 +335,37 @@ class Follower:
     # -- loops --------------------------------------------------------------------------------
 
     def catch_up(self, progress: Callable[[StepResult], None] | None = None) -> int:
-        """Steps until the confirmed head is indexed; the number of events written."""
+        """Steps until the confirmed head is indexed; the number of events written. The next
+        span is read from the node while the current one is written (one reader thread)."""
         total = 0
-        while True:
-            result = self.step()
-            total += result.events
-            if progress is not None:
-                progress(result)
-            if result.to_block >= result.head - self.confirmations and result.rolled_back_to is None:
-                return total
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="index-read") as reader:
+            ahead: Future[_Span | None] | None = None
+            while True:
+                rolled = self._rollback_if_reorganised()
+                last, last_hash = self.checkpoint()
+                span = ahead.result() if ahead is not None else None
+                ahead = None
+                if span is not None and (rolled is not None or span.start != last + 1):
+                    span = None  # read before a rollback: read again
+                if span is None:
+                    chain_head = self.head()
+                    start, head = last + 1, chain_head - self.confirmations
+                    if head < start:
+                        if progress is not None:
+                            progress(StepResult(start, last, 0, chain_head, rolled))
+                        return total
+                    span = self._read(start, min(head, start + self.span - 1), chain_head)
+                    if span is None:
+                        continue
+                following, head = span.end + 1, span.head - self.confirmations
+                if following <= head:
+                    ahead = reader.submit(self._read, following, min(head, following + self.span - 1), span.head)
+                result = self._commit(span, last_hash, rolled)
+                total += result.events
+                if progress is not None:
+                    progress(result)
+                if ahead is None and result.to_block >= result.head - self.confirmations:
+                    return total
 
     def follow(self, poll_interval: float = 1.0, stop: Callable[[], bool] | None = None) -> Iterator[StepResult]:
         """Index forever (or until ``stop()``), yielding each step that did something."""

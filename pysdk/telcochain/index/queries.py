@@ -151,6 +151,13 @@ class Denial:
     ref: str
 
 
+def _reason(value: int | None) -> str:
+    try:
+        return DenyReason(value or 0).text
+    except ValueError:
+        return str(value)
+
+
 def _limit(limit: int) -> int:
     if not 1 <= limit <= MAX_LIMIT:
         raise ConfigurationError(f"limit must be 1 to {MAX_LIMIT}")
@@ -338,7 +345,9 @@ class Queries:
         last = rows[limit - 1] if len(rows) > limit else None
         return Page(items, f"{last.block_number}:{last.log_index}:{last.seq}" if last else None)
 
-    def macd_pending(self, *, customer: str | None = None, after: str | None = None, limit: int = DEFAULT_LIMIT) -> Page[RequestRow]:
+    def macd_pending(
+        self, *, customer: str | None = None, after: str | None = None, limit: int = DEFAULT_LIMIT
+    ) -> Page[RequestRow]:
         """MACD changes ordered and not yet confirmed, oldest first."""
         return self.requests(flow="macd", status="pending", customer=customer, after=after, limit=limit)
 
@@ -390,7 +399,8 @@ class Queries:
             rows = db.execute(query.order_by(i.invoice_id).limit(limit + 1)).all()
         items = [
             InvoiceRow(
-                r.invoice_id, r.payer, r.payee, r.token, int(r.amount), int(r.credited), _label(InvoiceStatus, r.status),
+                r.invoice_id, r.payer, r.payee, r.token, int(r.amount), int(r.credited),
+                _label(InvoiceStatus, r.status),
                 r.due_date, r.status == int(InvoiceStatus.ISSUED) and r.due_date < now, r.hold, show_id(r.subject),
                 show_id(r.ref), r.issued_at,
             )
@@ -407,7 +417,9 @@ class Queries:
     def member_activity(self, *, member: str | None = None, since: int | None = None) -> list[Activity]:
         """Per account that called an action: executed / denied / reverted, last seen, top actions."""
         c = s.calls.c
-        query = select(c.caller, c.outcome, c.action, func.count(), func.max(c.at)).group_by(c.caller, c.outcome, c.action)
+        query = select(c.caller, c.outcome, c.action, func.count(), func.max(c.at)).group_by(
+            c.caller, c.outcome, c.action
+        )
         if member:
             query = query.where(c.caller == self.member(member))
         if since is not None:
@@ -432,7 +444,12 @@ class Queries:
         return sorted(result, key=lambda a: (-(a.executed + a.denied + a.reverted), a.member))
 
     def denials(
-        self, *, account: str | None = None, reason: str | None = None, after: int | None = None, limit: int = DEFAULT_LIMIT
+        self,
+        *,
+        account: str | None = None,
+        reason: str | None = None,
+        after: int | None = None,
+        limit: int = DEFAULT_LIMIT,
     ) -> Page[Denial]:
         """Denied action calls, newest first (``after``: a block number cursor)."""
         c = s.calls.c
@@ -451,7 +468,7 @@ class Queries:
         items = [
             Denial(
                 r.block_number, r.at, r.caller, names.get(r.caller), r.action, actions.get(r.action),
-                DenyReason(r.reason).text if r.reason in DenyReason._value2member_map_ else str(r.reason), show_id(r.ref),
+                _reason(r.reason), show_id(r.ref),
             )
             for r in rows[:limit]
         ]  # fmt: skip

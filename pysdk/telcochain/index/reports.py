@@ -122,7 +122,9 @@ def _cycle_times(db: Any, names: dict[str, str]) -> list[dict[str, Any]]:
 def _stock(db: Any, names: dict[str, str], now: int) -> list[dict[str, Any]]:
     ln = s.lines.c
     rows = db.execute(
-        select(ln.vendor, ln.sku, ln.reserved, ln.delivered, ln.consumed, ln.returned, ln.released, ln.last_delivered_at)
+        select(
+            ln.vendor, ln.sku, ln.reserved, ln.delivered, ln.consumed, ln.returned, ln.released, ln.last_delivered_at
+        )
     ).all()
     out: dict[tuple[str, str], dict[str, Any]] = {}
     for vendor, sku, reserved, delivered, consumed, returned, released, last in rows:
@@ -150,7 +152,9 @@ def _money(db: Any, names: dict[str, str], period: str) -> list[dict[str, Any]]:
 
     def entry(who: str, when: int) -> dict[str, Any]:
         key = (period_of(when, period), names.get(who, who))
-        return table.setdefault(key, {"period": key[0], "customer": key[1], "charged": 0, "charges": 0, "paid": 0, "payments": 0})
+        return table.setdefault(
+            key, {"period": key[0], "customer": key[1], "charged": 0, "charges": 0, "paid": 0, "payments": 0}
+        )
 
     for customer, amount, at in db.execute(select(c.customer, c.amount, c.at)).all():
         e = entry(customer, at)
@@ -322,13 +326,18 @@ def write_charts(report: Report, folder: Path) -> list[Path]:
 
 def to_html(report: Report, alerts: Sequence[Any] = ()) -> str:
     """One self-contained page: every section as a table, the charts inline (base64 PNG)."""
-    when = datetime.fromtimestamp(report.chain_time, timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if report.chain_time else "-"
+    when = (
+        datetime.fromtimestamp(report.chain_time, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        if report.chain_time
+        else "-"
+    )
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'><title>telcochain report</title>",
         "<style>body{font-family:sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse;margin:1em 0}"
         "td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px;text-align:right}th{background:#eee}"
         "td:first-child,th:first-child{text-align:left}.alert{color:#a00}</style></head><body>",
-        f"<h1>telcochain report</h1><p>index at block {report.block}, chain time {html.escape(when)}; periods: {report.period}</p>",
+        f"<h1>telcochain report</h1><p>index at block {report.block}, chain time {html.escape(when)}; "
+        f"periods: {report.period}</p>",
     ]
     for name, png in charts(report).items():
         data = base64.b64encode(png).decode()
@@ -362,4 +371,15 @@ def dumps(report: Report) -> str:
     return json.dumps(report.to_json(), indent=2)
 
 
-__all__ = ["Report", "build_report", "charts", "dumps", "percentile", "period_of", "show_id", "to_html", "write_charts", "write_csv"]
+__all__ = [
+    "Report",
+    "build_report",
+    "charts",
+    "dumps",
+    "percentile",
+    "period_of",
+    "show_id",
+    "to_html",
+    "write_charts",
+    "write_csv",
+]

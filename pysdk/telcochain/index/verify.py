@@ -21,7 +21,13 @@ from telcochain.index.follower import Follower
 
 CHUNK = 500
 #: AssetRegistry change kinds by event (mirrors :data:`telcochain.assets._CHANGE_EVENTS`).
-CHANGE_KIND = {"AssetRegistered": 0, "AssetTransitioned": 1, "AssetSerialBound": 2, "AssetLinked": 3, "AssetCustodyTransferred": 4}
+CHANGE_KIND = {
+    "AssetRegistered": 0,
+    "AssetTransitioned": 1,
+    "AssetSerialBound": 2,
+    "AssetLinked": 3,
+    "AssetCustodyTransferred": 4,
+}
 PROPOSAL_STATUS = {"open": {1, 4, 5}, "executed": {2}, "rejected": {3}}  # expiry is not an event
 MEMBER_STATUS = {"active": 1, "suspended": 2}
 
@@ -139,7 +145,11 @@ def _permissions(db: Any, constitution: Contract, block: int, report: VerifyRepo
             report,
             "permissions",
             f"{r.action[:10]}…/{r.account}",
-            [("can_execute", r.can_execute, bool(v[0])), ("valid_from", r.valid_from, int(v[1])), ("valid_until", r.valid_until, int(v[2]))],
+            [
+                ("can_execute", r.can_execute, bool(v[0])),
+                ("valid_from", r.valid_from, int(v[1])),
+                ("valid_until", r.valid_until, int(v[2])),
+            ],
         )
     report.checked["permissions"] = len(rows)
 
@@ -200,7 +210,12 @@ def _word(value: Any, kind: str) -> bytes:
 def _words(change: str, data: dict[str, Any]) -> list[bytes] | None:
     z = bytes(32)
     if change == "AssetRegistered":
-        return [_word(_b32(data["kind"]), "bytes12"), _b32(data["serialHash"]), _b32(data["rootId"]), _b32(data["orderId"])]
+        return [
+            _word(_b32(data["kind"]), "bytes12"),
+            _b32(data["serialHash"]),
+            _b32(data["rootId"]),
+            _b32(data["orderId"]),
+        ]
     if change == "AssetTransitioned":
         return [_word(data["from"], "uint8"), _word(data["to"], "uint8"), z, z]
     if change == "AssetSerialBound":
@@ -237,11 +252,22 @@ def _histories(db: Any, heads: dict[str, str], report: VerifyReport) -> None:
             if words is not None:
                 encoded = abi_encode(
                     ["bytes24", "bytes32", "uint8", "uint32", "bytes32", "address", "bytes32", "bytes32[4]"],
-                    [prev, _b32(asset), CHANGE_KIND[r.change], r.version, _b32(r.ref), r.actor, _b32(r.details_hash), words],
+                    [
+                        prev,
+                        _b32(asset),
+                        CHANGE_KIND[r.change],
+                        r.version,
+                        _b32(r.ref),
+                        r.actor,
+                        _b32(r.details_hash),
+                        words,
+                    ],
                 )
                 computed = "0x" + keccak(encoded)[:24].hex()
                 if computed != r.head:
-                    report.mismatches.append(Mismatch("asset_history", asset, f"head of v{r.version}", r.head, computed))
+                    report.mismatches.append(
+                        Mismatch("asset_history", asset, f"head of v{r.version}", r.head, computed)
+                    )
                     break
             prev = _b32(r.head)
         last = changes[-1].head if changes else None
@@ -256,7 +282,12 @@ def _orders(db: Any, book: Contract, block: int, report: VerifyReport) -> None:
     views = _views(book, "getOrder", [(_b32(r.order_id),) for r in rows], block)
     for r, v in zip(rows, views, strict=True):
         m = _named(book, "getOrder", v)
-        _compare(report, "orders", r.order_id, [("state", r.state, int(m["state"])), ("revision", r.revision, int(m["revision"]))])
+        _compare(
+            report,
+            "orders",
+            r.order_id,
+            [("state", r.state, int(m["state"])), ("revision", r.revision, int(m["revision"]))],
+        )
     report.checked["orders"] = len(rows)
     sv = s.services.c
     rows = db.execute(select(sv.order_id, sv.service_id, sv.state, sv.action, sv.version)).all()
@@ -267,11 +298,14 @@ def _orders(db: Any, book: Contract, block: int, report: VerifyReport) -> None:
             report,
             "services",
             f"{r.order_id}/{r.service_id}",
-            [("state", r.state, int(m["state"])), ("action", r.action, int(m["action"])), ("version", r.version, int(m["version"]))],
+            [
+                ("state", r.state, int(m["state"])),
+                ("action", r.action, int(m["action"])),
+                ("version", r.version, int(m["version"])),
+            ],
         )
     report.checked["services"] = len(rows)
-    ln = s.lines.c
-    rows = db.execute(select(ln)).all()
+    rows = db.execute(select(s.lines)).all()
     views = _views(book, "getLine", [(_b32(r.line_id),) for r in rows], block)
     for r, v in zip(rows, views, strict=True):
         m = _named(book, "getLine", v)
@@ -279,7 +313,10 @@ def _orders(db: Any, book: Contract, block: int, report: VerifyReport) -> None:
             report,
             "lines",
             r.line_id,
-            [(f, getattr(r, f), int(m[f])) for f in ("state", "quantity", "reserved", "released", "delivered", "consumed", "returned")]
+            [
+                (f, getattr(r, f), int(m[f]))
+                for f in ("state", "quantity", "reserved", "released", "delivered", "consumed", "returned")
+            ]
             + [("vendor", r.vendor, m["vendor"])],
         )
     report.checked["lines"] = len(rows)
@@ -316,5 +353,10 @@ def _accounts(db: Any, agreement: Contract, block: int, report: VerifyReport) ->
     views = _views(agreement, "accountOf", [(r.customer,) for r in rows], block)
     for r, v in zip(rows, views, strict=True):
         m = _named(agreement, "accountOf", v)
-        _compare(report, "accounts", r.customer, [("balance", r.balance, str(m["balance"])), ("period", r.period, int(m["period"]))])
+        _compare(
+            report,
+            "accounts",
+            r.customer,
+            [("balance", r.balance, str(m["balance"])), ("period", r.period, int(m["period"]))],
+        )
     report.checked["accounts"] = len(rows)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from alembic import context
-
 from telcochain.index.schema import metadata
 
 target_metadata = metadata

@@ -154,7 +154,8 @@ class Projector:
             self.writer.update_where(
                 s.permissions,
                 {"action": action},
-                {"can_execute": False, "valid_from": 0, "valid_until": 0, "updated_block": ev.block},
+                {"can_execute": False, "valid_from": 0, "valid_until": 0, "ever_granted": False}
+                | {"updated_block": ev.block},
             )
         self.policy_of[action] = policy_id
         self.writer.upsert(

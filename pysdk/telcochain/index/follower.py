@@ -173,11 +173,11 @@ class Follower:
     def _read(self, start: int, end: int, chain_head: int) -> _Span | None:
         """The logs of ``start..end`` and the headers they need (None: the chain moved meanwhile)."""
         raw_logs = self._logs(start, end)
-        numbers = sorted({hexint(r["blockNumber"]) for r in raw_logs} | {end} | ({start - 1} if start > 0 else set()))
+        numbers = sorted({r["_n"] for r in raw_logs} | {end} | ({start - 1} if start > 0 else set()))
         headers = self.rpc.batch([("eth_getBlockByNumber", [hex(n), False]) for n in numbers])
         by_number = {n: h for n, h in zip(numbers, headers, strict=True) if h}
         for raw in raw_logs:  # the logs and the headers must be of one branch
-            header = by_number.get(hexint(raw["blockNumber"]))
+            header = by_number.get(raw["_n"])
             if header is None or header["hash"] != raw["blockHash"] or raw.get("removed"):
                 log.info("chain moved during the read of %d..%d; retrying", start, end)
                 return None
@@ -211,7 +211,9 @@ class Follower:
             )
             for answer in answers:
                 found.extend(answer)
-        found.sort(key=lambda r: (hexint(r["blockNumber"]), hexint(r["logIndex"])))
+        for raw in found:  # parsed once here (the reader thread), used by the writer
+            raw["_n"], raw["_i"] = int(raw["blockNumber"], 16), int(raw["logIndex"], 16)
+        found.sort(key=lambda r: (r["_n"], r["_i"]))  # nodes answer in order: a cheap no-op check
         return found
 
     def _write(
@@ -221,11 +223,11 @@ class Follower:
         block_rows = []
         event_rows = []
         stamps = {n: hexint(h["timestamp"]) for n, h in headers.items()}
-        for n in sorted({hexint(r["blockNumber"]) for r in raw_logs}):
+        for n in sorted({r["_n"] for r in raw_logs}):
             block_rows.append({"number": n, "hash": headers[n]["hash"], "timestamp": stamps[n]})
         decoder = self.decoder
         for raw in raw_logs:
-            number, index = hexint(raw["blockNumber"]), hexint(raw["logIndex"])
+            number, index = raw["_n"], raw["_i"]
             topics = raw["topics"]
             spec = decoder.decode(raw["address"], topics)
             contract = decoder.contract_name(raw["address"])

@@ -175,7 +175,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("block_number", "log_index", name=op.f("pk_events")),
     )
     with op.batch_alter_table("events", schema=None) as batch_op:
-        batch_op.create_index("ix_events_key1", ["key1"], unique=False)
         batch_op.create_index("ix_events_name", ["name"], unique=False)
 
     op.create_table(
@@ -409,7 +408,6 @@ def downgrade() -> None:
     op.drop_table("invoices")
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.drop_index("ix_events_name")
-        batch_op.drop_index("ix_events_key1")
 
     op.drop_table("events")
     op.drop_table("disclosures")

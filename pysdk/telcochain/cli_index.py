@@ -15,6 +15,7 @@ import csv
 import dataclasses
 import functools
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -179,8 +180,9 @@ def index(
             output.done(f"index at block {block} ({events:,} new events) in {store.url}")
         return
     click.echo(f"following the chain into {store.url} (Ctrl-C stops)", err=True)
-    for result in follower.follow(poll_interval=poll):
-        _progress(result)
+    while True:  # catch up (reading the next span while writing this one), then wait for blocks
+        follower.catch_up(_progress)
+        time.sleep(poll)
 
 
 @index.command("verify")

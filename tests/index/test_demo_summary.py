@@ -15,7 +15,11 @@ from tests.index.flows import Members, normal_flow
 
 
 def test_the_demo_summary_reports_the_flow_and_flags_the_intruder(
-    members: Members, local_node, deployment_path, dev_accounts, tmp_path: Path  # type: ignore[no-untyped-def]
+    members: Members,
+    local_node,
+    deployment_path,
+    dev_accounts,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     normal_flow(members)
     intruder = Client.connect(local_node.rpc_url, dev_accounts[8], deployment=deployment_path)

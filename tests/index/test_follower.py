@@ -154,5 +154,12 @@ def test_new_events_are_projected_by_name_or_followed_as_history(store: IndexSto
             select(s.asset_history.c.change, s.asset_history.c.data).order_by(s.asset_history.c.version)
         ).all()
     assert (row.customer, row.vendor, row.version, row.head) == (customer, vendor, 2, "0x" + "02" * 24)
+    with store.engine.begin() as db:  # parties carried by the registration itself (a newer AssetRegistered)
+        p = Projector(db)
+        p.apply(Ev(6, 0, "0x", 15, "AssetRegistry", "AssetRegistered",
+                   {**registered, "assetId": "0x" + "cd" * 32, "customer": customer, "vendor": vendor}))  # fmt: skip
+        p.flush()
+        second = db.execute(select(s.assets).where(s.assets.c.asset_id == "0x" + "cd" * 32)).one()
+    assert (second.customer, second.vendor) == (customer, vendor)
     assert [h.change for h in history] == ["AssetRegistered", "AssetSomethingNew"]
     assert history[1].data == {"note": 7}

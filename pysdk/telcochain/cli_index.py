@@ -555,4 +555,6 @@ def alerts(
     click.echo("watching for misuse (Ctrl-C stops)", err=True)
     for a in follow_alerts(store, follower.catch_up, config, poll_interval=poll):
         _show_alert(a, as_json)
+
+
 attach()  # everything that exists already (all of it, when telcochain.cli was imported first)

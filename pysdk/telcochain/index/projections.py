@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from telcochain.errors import TelcochainError
 from telcochain.index import schema as s
 from telcochain.index.writer import Writer
 
@@ -95,7 +96,11 @@ class Projector:
         """Read the facts events do not carry from the views, as of ``block``."""
         if self.stale_lines and "OrderBook" in contracts:
             ids = sorted(self.stale_lines)
-            views = contracts["OrderBook"].call_many("getLine", [(bytes.fromhex(i[2:]),) for i in ids], block=block)
+            args = [(bytes.fromhex(i[2:]),) for i in ids]
+            try:
+                views = contracts["OrderBook"].call_many("getLine", args, block=block)
+            except TelcochainError:  # a pruned node (Besu Bonsai) has no state that old: read the newest;
+                views = contracts["OrderBook"].call_many("getLine", args)  # equal by the last indexed block
             for line_id, v in zip(ids, views, strict=True):
                 self.writer.update(
                     s.lines,

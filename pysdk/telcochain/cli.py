@@ -1287,6 +1287,7 @@ def node_status(data_dir: Path, port: int, host: str, as_json: bool) -> None:
 
 # Command groups kept in their own modules register themselves on `main` when imported.
 from telcochain import cli_agreement, cli_details, cli_orders  # noqa: E402,F401
+from telcochain import cli_index  # noqa: E402,F401
 
 if __name__ == "__main__":  # pragma: no cover
     # `python -m telcochain.cli` runs this file as __main__; the command modules above registered

@@ -30,7 +30,8 @@ contract AssetRegistry is IAssetRegistry, ConstitutionModule {
 
     /// @dev An asset: head, version, state and the serial, open-line and has-customer flags share
     /// slot 0 (a transition and the "held by a flow" check read one slot); custodian + kind slot
-    /// 1; customer slot 2; vendor slot 3; the serial hash slot 4 (only once bound).
+    /// 1; customer + served (an agreement serves the customer) slot 2; vendor slot 3; the serial
+    /// hash slot 4 (only once bound).
     struct Asset {
         bytes24 head;
         uint32 version;
@@ -41,6 +42,7 @@ contract AssetRegistry is IAssetRegistry, ConstitutionModule {
         address custodian;
         bytes12 kind;
         address customer;
+        bool served;
         address vendor;
         bytes32 serialHash;
     }
@@ -60,6 +62,7 @@ contract AssetRegistry is IAssetRegistry, ConstitutionModule {
         address customer;
         address vendor;
         bool onLine;
+        bool served;
     }
 
     /// @notice The maximum number of assets of one {bulkTransition}.
@@ -153,18 +156,20 @@ contract AssetRegistry is IAssetRegistry, ConstitutionModule {
         Asset storage a = _live(assetId);
         if (a.custodian != caller) revert AssetNotCustodian(assetId, caller);
         AssetLifecycle.State state = a.state;
-        if (a.onLine || (state != AssetLifecycle.State.Planned && state != AssetLifecycle.State.Inactive)) {
+        // a twin an agreement serves (or an open line holds) is the flow's: only it releases it
+        if (a.onLine || a.served || (state != AssetLifecycle.State.Planned && state != AssetLifecycle.State.Inactive)) {
             revert AssetHeldByFlow(assetId, a.customer, a.onLine);
         }
-        _setParties(a, assetId, Parties(customer, vendor, false), caller, ref, detailsHash);
+        _setParties(a, assetId, Parties(customer, vendor, false, false), caller, ref, detailsHash);
     }
 
     /// @inheritdoc IAssetRegistry
     function assignParties(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
-        (bytes32 assetId, uint8 op, Parties memory want, bytes32 detailsHash) =
-            abi.decode(params, (bytes32, uint8, Parties, bytes32));
+        (bytes32 assetId, uint8 op, address customer, address vendor, bytes32 detailsHash) =
+            abi.decode(params, (bytes32, uint8, address, address, bytes32));
         Asset storage a = _live(assetId);
-        Parties memory next = Parties(a.customer, a.vendor, a.onLine);
+        Parties memory want = Parties(customer, vendor, false, false);
+        Parties memory next = Parties(a.customer, a.vendor, a.onLine, a.served);
         if (op == uint8(PartyOp.BindLine) || op == uint8(PartyOp.SetCustomer)) {
             if (next.customer != address(0) && next.customer != want.customer) {
                 revert AssetPartyConflict(assetId, next.customer, want.customer);
@@ -173,11 +178,13 @@ contract AssetRegistry is IAssetRegistry, ConstitutionModule {
             if (op == uint8(PartyOp.BindLine)) {
                 if (next.onLine) revert AssetPartyConflict(assetId, next.vendor, want.vendor);
                 (next.vendor, next.onLine) = (want.vendor, true);
+            } else {
+                next.served = true; // the agreement serves this customer: only its flows release the twin
             }
         } else if (op == uint8(PartyOp.ReleaseLine)) {
             next.onLine = false;
         } else if (op == uint8(PartyOp.ClearCustomer)) {
-            next.customer = address(0);
+            (next.customer, next.served) = (address(0), false);
         } else {
             revert AssetUnknownPartyOp(op);
         }
@@ -301,7 +308,7 @@ contract AssetRegistry is IAssetRegistry, ConstitutionModule {
         Asset storage a = _assets[assetId];
         (v.state, v.kind, v.serialHash, v.version, v.historyHead) = (a.state, a.kind, a.serialHash, a.version, a.head);
         (v.custodian, v.exists) = (a.custodian, a.state != AssetLifecycle.State.None);
-        (v.customer, v.vendor, v.onLine) = (a.customer, a.vendor, a.onLine);
+        (v.customer, v.vendor, v.onLine, v.served) = (a.customer, a.vendor, a.onLine, a.served);
     }
 
     /// @inheritdoc IAssetRegistry
@@ -384,12 +391,16 @@ contract AssetRegistry is IAssetRegistry, ConstitutionModule {
         bytes32 detailsHash
     ) private {
         (a.customer, a.vendor, a.onLine, a.hasCustomer) = (p.customer, p.vendor, p.onLine, p.customer != address(0));
+        a.served = p.served;
         bytes32[4] memory data = [
-            bytes32(uint256(uint160(p.customer))), bytes32(uint256(uint160(p.vendor))), bytes32(uint256(p.onLine ? 1 : 0)), 0
+            bytes32(uint256(uint160(p.customer))),
+            bytes32(uint256(uint160(p.vendor))),
+            bytes32(uint256(p.onLine ? 1 : 0)),
+            bytes32(uint256(p.served ? 1 : 0))
         ];
         (uint32 version, bytes24 head) =
             _record(a, assetId, AssetHistory.ChangeKind.Parties, ref, caller, detailsHash, data);
-        emit AssetPartiesChanged(assetId, ref, caller, p.customer, p.vendor, p.onLine, detailsHash, version, head);
+        emit AssetPartiesChanged(assetId, ref, caller, p.customer, p.vendor, p.onLine, p.served, detailsHash, version, head);
     }
 
     /// @dev A verb's row (`sources` → `to`) applied to `assetId`: the per-asset work of a

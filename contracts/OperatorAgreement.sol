@@ -176,28 +176,25 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
 
     /// @inheritdoc IOperatorAgreement
     /// @dev Requirements: `caller` is the operator or the asset's customer; an installation is
-    /// open ({AgreementInvalidPending}); the twin is PendingInstallation or Delivered
-    /// ({AgreementInvalidAssetState}). A twin on an open order line stays where the line put
-    /// it; otherwise it goes back to Planned (Recovering if delivered) and the customer's hold
-    /// ends. An open invoice is cancelled (Issued) or refunded (Funded). Emits {InstallationWithdrawn}.
+    /// open ({AgreementInvalidPending}). A twin on an open order line stays where the line put
+    /// it; otherwise a PendingInstallation twin goes back to Planned and a Delivered one to
+    /// Recovering (a twin its removed line already moved stays). The customer's hold ends. The
+    /// money comes back whole: an open invoice is cancelled (Issued) or refunded (Funded), and
+    /// one the payer already released early becomes a credit note for its full amount.
+    /// Emits {InstallationWithdrawn}.
     function withdrawInstallation(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
         (bytes32 assetId, bytes32 detailsHash) = abi.decode(params, (bytes32, bytes32));
         Service storage s = _pending(assetId, Pending.Installation);
         address customer = s.customer;
         if (caller != _OPERATOR && caller != customer) revert AgreementUnauthorized(caller);
         IAssetRegistry.AssetView memory twin = REGISTRY.getAsset(assetId);
-        uint8 state = uint8(twin.state);
-        uint8 to = state;
-        if (state != _PENDING_INSTALLATION && state != _DELIVERED) revert AgreementInvalidAssetState(assetId, state);
-        if (!twin.onLine) {
-            to = state == _PENDING_INSTALLATION ? _PLANNED : _RECOVERING;
+        uint8 to = uint8(twin.state);
+        if (!twin.onLine && (to == _PENDING_INSTALLATION || to == _DELIVERED)) {
+            to = to == _PENDING_INSTALLATION ? _PLANNED : _RECOVERING;
             _transition(assetId, to, ref, detailsHash);
-            _assignCustomer(assetId, _CLEAR_CUSTOMER, address(0), ref, detailsHash);
-            s.customer = address(0);
         }
-        uint256 invoiceId = s.installInvoice;
-        if (invoiceId != 0 && _isOpen(invoiceId)) _executeInternal(_VOID_INVOICE, ref, abi.encode(invoiceId));
-        s.pending = Pending.None;
+        _giveBack(s.installInvoice, customer, assetId, ref);
+        _endService(assetId, ref, detailsHash);
         emit InstallationWithdrawn(assetId, customer, ref, caller, to);
     }
 
@@ -575,7 +572,8 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
     ) private {
         IAssetRegistry.AssetView memory twin = REGISTRY.getAsset(assetId);
         _checkInstallable(assetId, s, twin, caller, customer);
-        if (twin.customer == address(0)) _assignCustomer(assetId, _SET_CUSTOMER, customer, ref, detailsHash);
+        // the agreement now serves this customer on the twin: only its flows release it
+        if (!twin.served) _assignCustomer(assetId, _SET_CUSTOMER, customer, ref, detailsHash);
         uint8 state = uint8(twin.state);
         if (!twin.onLine && (state == _PLANNED || state == _INACTIVE)) {
             _transition(assetId, _PENDING_INSTALLATION, ref, detailsHash);
@@ -586,6 +584,18 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
     function _endService(bytes32 assetId, bytes32 ref, bytes32 detailsHash) private {
         delete _services[assetId];
         _assignCustomer(assetId, _CLEAR_CUSTOMER, address(0), ref, detailsHash);
+    }
+
+    /// @dev The money of a withdrawn installation back to `customer`: an open invoice voided
+    /// (cancelled, or refunded with its credit), a released one turned into a credit note.
+    function _giveBack(uint256 invoiceId, address customer, bytes32 assetId, bytes32 ref) private {
+        if (invoiceId == 0) return;
+        IEscrowPayment.InvoiceView memory inv = ESCROW.invoice(invoiceId);
+        if (inv.status == IEscrowPayment.Status.Issued || inv.status == IEscrowPayment.Status.Funded) {
+            _executeInternal(_VOID_INVOICE, ref, abi.encode(invoiceId));
+        } else if (inv.status == IEscrowPayment.Status.Released) {
+            _executeInternal(_ISSUE_CREDIT_NOTE, ref, abi.encode(customer, _OPERATOR, inv.token, inv.amount, assetId));
+        }
     }
 
     /// @dev The held invoice of an installation (none when the tariff is 0).
@@ -603,7 +613,7 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
     }
 
     function _assignCustomer(bytes32 assetId, uint8 op, address customer, bytes32 ref, bytes32 detailsHash) private {
-        _executeInternal(_ASSIGN_PARTIES, ref, abi.encode(assetId, op, customer, address(0), false, detailsHash));
+        _executeInternal(_ASSIGN_PARTIES, ref, abi.encode(assetId, op, customer, address(0), detailsHash));
     }
 
     function _isOpen(uint256 invoiceId) private view returns (bool) {

@@ -653,7 +653,7 @@ contract OrderBook is IOrderBook, ConstitutionModule {
         bytes32 ref,
         bytes32 detailsHash
     ) private {
-        _executeInternal(_ASSIGN_PARTIES, ref, abi.encode(assetId, op, customer, vendor, false, detailsHash));
+        _executeInternal(_ASSIGN_PARTIES, ref, abi.encode(assetId, op, customer, vendor, detailsHash));
     }
 
     function _moveAsset(bytes32 assetId, uint8 to, bytes32 ref, bytes32 detailsHash) private {

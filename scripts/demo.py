@@ -501,8 +501,8 @@ def main() -> int:
         outsider = Client.connect(node.config.rpc_url, dev_account(9), deployment=deployment)
         try:
             outsider.constitution.rotate_trust_key(os.urandom(32), ref="DEMO-INTRUDER")
-        except PermissionDenied as exc:
-            console.print(f"[red]denied[/red]: {exc}")
+        except TelcochainError as exc:  # a non-member is refused before anything is mined for it
+            console.print(f"[red]refused[/red]: {exc}")
         hq = f"ONT-HQ-{run}"
         try:
             vendor_b.assets.deliver(hq, ref=f"DEMO-GRAB-{run}")
@@ -521,12 +521,20 @@ def main() -> int:
         histories(operator, run)
         money_summary(operator)
 
+        step("13. Analytics: every event in a database, verified against the chain; a report and the alerts")
+        from telcochain.index import demo_summary
+
+        demo_summary(node.config.rpc_url, deployment, console=console)
+
         step("Done")
         console.print("Explore it yourself (see README.md, 'A five-minute tour'):")
         console.print("  source .venv/bin/activate && telcochain node --detach")
         console.print(f"  telcochain order show CRM-{run}-SITES; telcochain invoice list")
         console.print(
             f"  telcochain asset history ONT-HQ-{run} --verify; telcochain stock reconcile --order CRM-{run}-REDESIGN"
+        )
+        console.print(
+            '  telcochain index --once; telcochain asset list --customer "Initech Enterprise"; telcochain report'
         )
     finally:
         if started_here:

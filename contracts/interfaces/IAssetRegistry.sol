@@ -62,6 +62,8 @@ interface IAssetRegistry {
     /// installation request, cleared when the service ends).
     /// @param vendor The vendor that supplies the device (0: not named yet).
     /// @param onLine Whether an open order line holds the twin (the OrderBook moves it).
+    /// @param served Whether the agreement serves `customer` (set by an installation request,
+    /// cleared when the service ends): only the agreement's flows release the twin.
     struct AssetView {
         AssetLifecycle.State state;
         bytes12 kind;
@@ -73,6 +75,7 @@ interface IAssetRegistry {
         address customer;
         address vendor;
         bool onLine;
+        bool served;
     }
 
     /// @notice What an {assignParties} call does (a flow's change of the twin's parties).
@@ -224,6 +227,7 @@ interface IAssetRegistry {
         address customer,
         address vendor,
         bool onLine,
+        bool served,
         bytes32 detailsHash,
         uint32 version,
         bytes24 head
@@ -267,7 +271,8 @@ interface IAssetRegistry {
 
     /// @notice Names the customer and the vendor of a twin no flow holds (the custodian plans it).
     /// @dev Requirements: `caller` is the custodian ({AssetNotCustodian}); the twin is Planned or
-    /// Inactive and not on an open order line ({AssetHeldByFlow}). Emits {AssetPartiesChanged}.
+    /// Inactive, not on an open order line and not served by the agreement ({AssetHeldByFlow}).
+    /// Emits {AssetPartiesChanged}.
     /// @param caller The member sending the action.
     /// @param ref The caller's correlation id.
     /// @param params `abi.encode(bytes32 assetId, address customer, address vendor, bytes32 detailsHash)`.
@@ -279,6 +284,7 @@ interface IAssetRegistry {
     /// @param caller The member whose action runs the flow.
     /// @param ref The caller's correlation id.
     /// @param params `abi.encode(bytes32 assetId, uint8 op, address customer, address vendor, bytes32 detailsHash)`.
+    /// SetCustomer also marks the twin served (only the agreement's ClearCustomer releases it).
     function assignParties(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice Verb: Planned | Inactive → PendingInstallation.

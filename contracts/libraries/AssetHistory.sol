@@ -28,7 +28,7 @@ pragma solidity 0.8.28;
 /// | SerialBind      | serialHash              | 0                  | 0        | 0         |
 /// | Link            | rootId                  | orderId            | 0        | 0         |
 /// | CustodyTransfer | from custodian (address)| to custodian       | 0        | 0         |
-/// | Parties         | customer (address)      | vendor (address)   | onLine (bool) | 0    |
+/// | Parties         | customer (address)      | vendor (address)   | onLine (bool) | served (bool) |
 ///
 /// Each word is the 32-byte ABI encoding of its field (`bytesN` left-aligned, integers,
 /// enums and addresses right-aligned), i.e. the preimage is always 11 words (352 bytes) and

@@ -136,6 +136,7 @@ class Asset:
     customer: str | None = None  # the customer it serves (None: none now)
     vendor: str | None = None  # the vendor that supplies it (None: not named)
     on_line: bool = False  # an open order line holds it (the OrderBook moves it)
+    served: bool = False  # the agreement serves its customer: only the agreement's flows release it
 
     @property
     def name(self) -> str:
@@ -144,7 +145,7 @@ class Asset:
     @property
     def held_by_flow(self) -> bool:
         """Whether only a flow (the agreement or an order line) may move it."""
-        return self.on_line or self.customer is not None
+        return self.on_line or self.served or self.customer is not None
 
 
 @dataclass(frozen=True)
@@ -182,7 +183,10 @@ class AssetChange:
         if self.kind is ChangeKind.PARTIES:
             customer = a.get("customer") if a.get("customer") != ZERO_ADDRESS else "none"
             vendor = a.get("vendor") if a.get("vendor") != ZERO_ADDRESS else "none"
-            return f"parties: customer {customer}, vendor {vendor}" + (", on an order line" if a.get("onLine") else "")
+            held = (", on an order line" if a.get("onLine") else "") + (
+                ", served by the agreement" if a.get("served") else ""
+            )
+            return f"parties: customer {customer}, vendor {vendor}" + held
         return f"custody {a.get('from')} → {a.get('to')}"
 
 
@@ -301,7 +305,7 @@ class AssetsAPI:
     def get(self, asset: str | bytes) -> Asset:
         """The asset; :class:`~telcochain.errors.AssetNotFound` if it was never registered."""
         key = asset_id(asset)
-        state, kind, serial, version, head, custodian, exists, customer, vendor, on_line = self.contract.call(
+        state, kind, serial, version, head, custodian, exists, customer, vendor, on_line, served = self.contract.call(
             "getAsset", key
         )
         if not exists:
@@ -317,6 +321,7 @@ class AssetsAPI:
             customer=None if to_address(customer) == ZERO_ADDRESS else to_address(customer),
             vendor=None if to_address(vendor) == ZERO_ADDRESS else to_address(vendor),
             on_line=bool(on_line),
+            served=bool(served),
         )
 
     def asset_of_serial(self, serial: str) -> bytes | None:

@@ -1286,8 +1286,12 @@ def node_status(data_dir: Path, port: int, host: str, as_json: bool) -> None:
 
 
 # Command groups kept in their own modules register themselves on `main` when imported.
-from telcochain import cli_agreement, cli_details, cli_orders  # noqa: E402,F401
-from telcochain import cli_index  # noqa: E402,F401
+from telcochain import (  # noqa: E402,F401
+    cli_agreement,
+    cli_details,
+    cli_index,
+    cli_orders,
+)
 
 if __name__ == "__main__":  # pragma: no cover
     # `python -m telcochain.cli` runs this file as __main__; the command modules above registered

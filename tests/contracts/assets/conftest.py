@@ -239,7 +239,7 @@ def change_of(log) -> tuple[Change, list]:
     if name == "AssetLinked":
         return Change.LINK, [args["rootId"], args["orderId"]]
     if name == "AssetPartiesChanged":
-        return Change.PARTIES, [args["customer"], args["vendor"], int(bool(args["onLine"]))]
+        return Change.PARTIES, [args["customer"], args["vendor"], int(bool(args["onLine"])), int(bool(args["served"]))]
     assert name == "AssetCustodyTransferred", name
     return Change.CUSTODY_TRANSFER, [args["from"], args["to"]]
 
@@ -409,9 +409,7 @@ def deploy_consortium(project, deployer, founders, roles: dict[str, Any], bind_s
         )
     for internal in ("transition", "assignParties"):
         c.genesisDefineAction(
-            policy(
-                internal, scope=Scope.INTERNAL, module=registry, selector_=entry_selector(internal), callers=[mock]
-            ),
+            policy(internal, scope=Scope.INTERNAL, module=registry, selector_=entry_selector(internal), callers=[mock]),
             [],
             sender=deployer,
         )

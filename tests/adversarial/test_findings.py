@@ -7,6 +7,8 @@ by their effect.
 
 from __future__ import annotations
 
+from eth_utils import keccak
+
 from .asserts import assert_nothing_written
 from .client import action_id, enc, ref
 from .world import (
@@ -16,6 +18,7 @@ from .world import (
     INV_FUNDED,
     INV_RELEASED,
     LINE_SPEC,
+    MOVE,
     PENDING_CHANGE,
     PENDING_INSTALLATION,
     PERMISSION,
@@ -25,9 +28,12 @@ from .world import (
     TERMS,
     ZERO,
     World,
+    disclosure_id,
     oid,
     serial,
 )
+
+PENDING_CHANGE_OP = 2  # IOperatorAgreement.Pending.Change
 
 B32x2 = ["bytes32", "bytes32"]
 DAY = 86_400
@@ -57,6 +63,26 @@ def test_f1_disconnect_request_cancel_loop_creates_no_credit(world: World) -> No
     send(w, "northwind", "billAccount", enc(["address", "bytes32"], w.addr("initech"), ZERO))
     assert credit_notes(w) == notes, "billAccount turned the loop into a credit note"
     assert w.credit("initech") == credit
+
+
+def test_f1_cancel_change_gives_back_exactly_what_was_charged_once(world: World) -> None:
+    """cancelChange (new): the open change on T_HC is cancelled once, for exactly its recorded
+    charge; a second cancel, a cancel by the operator after it, a confirm of the cancelled change
+    and an order/cancel loop in one batch give back nothing more."""
+    w = world
+    balance = w.account_balance("hooli")
+    charge = int(w.service("T_HC")[6])
+    assert charge > 0 and int(w.service("T_HC")[4]) == PENDING_CHANGE_OP
+    w.act("hooli", "cancelChange", verb("T_HC"))
+    assert w.account_balance("hooli") == balance - charge
+    assert w.state("T_HC") == ACTIVE
+    for role, action in (("hooli", "cancelChange"), ("northwind", "cancelChange"), ("northwind", "confirmChange")):
+        assert_nothing_written(w, send(w, role, action, verb("T_HC")), f"{role} {action} after the cancel")
+    order = ("orderChange", enc(["uint8", "bytes32", "bytes32"], MOVE, oid("T_HC"), ZERO), "loop")
+    cancel = ("cancelChange", verb("T_HC"), "loop")
+    w.c.batch(w.accounts["hooli"], [order, cancel, cancel] * 5)
+    assert w.account_balance("hooli") == balance - charge, "the order/cancel loop changed the account"
+    assert w.state("T_HC") == ACTIVE
 
 
 # --- 2. Change without charge ----------------------------------------------------------------
@@ -182,6 +208,18 @@ def test_f6_reclaim_gives_back_the_credit_applied_to_the_invoice(world: World) -
     assert (w.tokens("initech"), w.credit("initech")) == (tokens, credit), "the payer lost the credit it had applied"
 
 
+def test_f6_direct_reclaim_gives_back_the_credit_applied_to_the_invoice(world: World) -> None:
+    """The same through the direct EscrowPayment.reclaim(invoiceId) (no Constitution)."""
+    w = world
+    tokens, credit = w.tokens("initech"), w.credit("initech")
+    invoice = w.request_installation("initech", "T_S")
+    assert int(w.invoice(invoice)[5]) > 0, "the scenario's credit was applied to the new invoice"
+    w.fund("initech", invoice)
+    w.c.chain.increase_time(31 * DAY)
+    assert w.c["EscrowPayment"].send(w.accounts["initech"], "reclaim", invoice).ok
+    assert (w.tokens("initech"), w.credit("initech")) == (tokens, credit), "the payer lost the credit it had applied"
+
+
 def test_f6_a_suspended_payer_gets_its_funded_escrow_back_after_the_window(world: World) -> None:
     w = world
     tokens = w.tokens("initech")
@@ -192,6 +230,8 @@ def test_f6_a_suspended_payer_gets_its_funded_escrow_back_after_the_window(world
     assert w.member_status(w.addr("initech")) == 2
     w.c.chain.increase_time(31 * DAY)
     send(w, "initech", "reclaimInvoice", enc(["uint256"], invoice))
+    if w.tokens("initech") != tokens:  # the action is denied to a suspended member: the direct exit
+        w.c["EscrowPayment"].send(w.accounts["initech"], "reclaim", invoice)
     assert w.tokens("initech") == tokens, "the suspended payer's escrow is stuck"
 
 
@@ -247,13 +287,26 @@ def test_f7_member_names_are_unique_case_insensitively(world: World) -> None:
 # --- 8. Money supply -------------------------------------------------------------------------
 
 
-def test_f8_the_token_owner_cannot_mint_without_a_vote(world: World) -> None:
+def test_f8_the_deployer_cannot_mint_without_a_vote_and_the_vote_mints(world: World) -> None:
+    """Northwind deployed the token (it was its owner): the old mint selector, mintSettlement
+    called directly and mintSettlement through executeAction before the vote create nothing;
+    the control: the majority's votes make the same mint take effect."""
     w = world
     token = w.c["SettlementToken"]
-    supply = int(token.view("totalSupply"))
-    sent = token.send(w.accounts["northwind"], "mint", w.addr("northwind"), 10**12)
+    supply, amount = int(token.view("totalSupply")), 10**12
+    northwind = w.addr("northwind")
+    mint = keccak(text="mint(address,uint256)")[:4] + enc(["address", "uint256"], northwind, amount)
+    assert_nothing_written(w, w.c.send(w.accounts["northwind"], token.address, mint), "the deployer's mint")
+    params = enc(["address", "uint256"], northwind, amount)
+    direct = token.send(w.accounts["northwind"], "mintSettlement", northwind, ref("mint"), params)
+    assert_nothing_written(w, direct, "mintSettlement called directly")
+    proposal = w.proposal_of(w.act("northwind", "mintSettlement", params, "mint-vote"))
     assert int(token.view("totalSupply")) == supply, "the operator minted money with no vote"
-    assert_nothing_written(w, sent, "owner's mint")
+    for role in ("acme", "globex", "initech"):  # until the majority is reached (the vote then closes)
+        if int(token.view("totalSupply")) == supply:
+            w.must(w.c.vote(w.accounts[role], proposal), f"{role} votes the mint")
+    assert int(token.view("totalSupply")) == supply + amount, "the majority's vote did not mint"
+    assert w.tokens("northwind") >= amount
 
 
 # --- 9. Modules ------------------------------------------------------------------------------
@@ -326,7 +379,11 @@ def test_f11_a_confirmation_window_out_of_bounds_is_refused_at_deploy(world: Wor
 
 
 def test_f11_a_member_cannot_take_another_members_disclosure_id_first(world: World) -> None:
+    """Globex discloses first with the ref Acme is about to use: Acme's disclose with that ref
+    still takes effect, the disclosure it made is Acme's, and it stays Acme's when Globex tries
+    the same ref again. Globex's own disclosure, if it made one, is Globex's."""
     w = world
+    vault = w.c["DetailsVault"]
     params = enc(
         ["bytes32", "bytes32", "bytes", "address[]", "bytes[]"],
         oid("O_I"),
@@ -335,11 +392,20 @@ def test_f11_a_member_cannot_take_another_members_disclosure_id_first(world: Wor
         [w.addr("northwind")],
         [b"\x06" * 48],
     )
-    send(w, "globex", "disclose", params, "acme-next-disclosure")  # Globex squats Acme's next id
+    squat = send(w, "globex", "disclose", params, "acme-next-disclosure")  # Globex takes Acme's next ref
     mine = send(w, "acme", "disclose", params, "acme-next-disclosure")
     assert mine.ok and any(
         lg.event == "Disclosed" and lg.args.get("discloser", "").lower() == w.addr("acme").lower() for lg in mine.logs
-    ), "Acme's disclosure id was taken by Globex"
+    ), "Globex's disclose with Acme's ref prevented Acme's"
+    acme_id = disclosure_id(mine)
+    record = vault.view("disclosure", acme_id)
+    assert str(record[0]).lower() == w.addr("acme").lower(), "Acme's disclosure is not Acme's"
+    if any(lg.event == "Disclosed" for lg in squat.logs):
+        globex_id = disclosure_id(squat)
+        assert globex_id != acme_id
+        assert str(vault.view("disclosure", globex_id)[0]).lower() == w.addr("globex").lower()
+    send(w, "globex", "disclose", params, "acme-next-disclosure")
+    assert vault.view("disclosure", acme_id) == record, "Globex changed Acme's disclosure"
 
 
 def test_f11_a_non_members_batch_of_denied_calls_leaves_no_logs(world: World) -> None:
@@ -372,6 +438,30 @@ def test_f11_an_early_release_by_the_customer_does_not_make_the_installation_unc
     w.deliver_line("globex", "L_H2")
     send(w, "northwind", "confirmInstallation", verb("T_H2"))
     assert w.state("T_H2") == ACTIVE, "the installation can no longer be confirmed"
+
+
+def test_f11_credit_is_paid_out_in_tokens_once_and_conserved(world: World) -> None:
+    """payOutCredit (new): Northwind pays Initech's credit out in tokens — Initech's tokens rise
+    by exactly the credit, which drops to 0; paying out more than the credit, or again, moves
+    nothing; no token is created."""
+    w = world
+    token = w.c["SettlementToken"]
+    credit, supply = w.credit("initech"), int(token.view("totalSupply"))
+    tokens_i, tokens_n = w.tokens("initech"), w.tokens("northwind")
+    assert credit == w["CREDIT_I"] > 0
+    pay = ["address", "address", "uint256"]
+    t = w.c.deployment.addresses["SettlementToken"]
+    too_much = send(w, "northwind", "payOutCredit", enc(pay, w.addr("initech"), t, credit + 1))
+    assert_nothing_written(w, too_much, "payOutCredit of more than the credit")
+    w.act("northwind", "payOutCredit", enc(pay, w.addr("initech"), t, credit))
+    assert (w.tokens("initech"), w.tokens("northwind"), w.credit("initech")) == (
+        tokens_i + credit,
+        tokens_n - credit,
+        0,
+    )
+    again = send(w, "northwind", "payOutCredit", enc(pay, w.addr("initech"), t, credit))
+    assert_nothing_written(w, again, "a second payOutCredit of the same credit")
+    assert int(token.view("totalSupply")) == supply
 
 
 def test_scenario_sanity_the_rightful_parties_can_still_act(world: World) -> None:

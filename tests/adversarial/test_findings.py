@@ -20,6 +20,7 @@ from .world import (
     LINE_SPEC,
     MOVE,
     PENDING_CHANGE,
+    PENDING_DISCONNECT,
     PENDING_INSTALLATION,
     PERMISSION,
     PLANNED,
@@ -472,3 +473,61 @@ def test_scenario_sanity_the_rightful_parties_can_still_act(world: World) -> Non
     assert w.act("globex", "deliverLine", enc(["bytes32", "uint32", "bytes32"], oid("L_HL"), 1, ZERO)).storage_writes()
     assert w.state("T_HL") == 3 and w.state("T_H") == PENDING_CHANGE
     assert w.state("T_S") == PLANNED
+
+
+def test_f3_an_installation_paid_by_one_customer_is_not_confirmed_on_a_twin_replanned_for_another(world: World) -> None:
+    """Hooli funded the installation of T_H2 (INV_H2). The operator removes T_H2's undelivered
+    line (the twin goes back to Planned), re-plans it for Initech (setParties), puts it on a line
+    of Initech's order, the vendor delivers, the operator confirms: Hooli's escrow must not pay
+    for a twin that is now Initech's, and the agreement and the registry must agree on whose
+    twin it is."""
+    w = world
+    line = (oid("L_H2"), ZERO, ZERO, w.addr("globex"), b"\0" * 16, 0, 0)
+    revision = enc(
+        ["bytes32", "(bytes32,uint8,uint32)[]", f"(uint8,{LINE_SPEC})[]", "bytes32"], oid("O_H"), [], [(2, line)], ZERO
+    )
+    send(w, "northwind", "reviseOrder", revision, "drop-L_H2")  # T_H2 back to Planned, off the line
+    send(
+        w,
+        "northwind",
+        "setParties",
+        enc(["bytes32", "address", "address", "bytes32"], oid("T_H2"), w.addr("initech"), w.addr("acme"), ZERO),
+        "replan-T_H2",
+    )
+    spec = (oid("L_H2I"), oid("S_I"), oid("T_H2"), w.addr("acme"), b"ONT-G".ljust(16, b"\0"), 1, 1)
+    send(w, "northwind", "addDeviceLine", enc(["bytes32", LINE_SPEC, "bytes32"], oid("O_I"), spec, ZERO))
+    send(w, "acme", "deliverLine", enc(["bytes32", "uint32", "bytes32"], oid("L_H2I"), 1, ZERO))
+    send(w, "northwind", "confirmInstallation", verb("T_H2"), "confirm-T_H2")
+    twin = w.asset("T_H2")
+    twin_customer = str(twin[-3]).lower()
+    service_customer = str(w.service("T_H2")[0]).lower()
+    # the agreement's customer, if it is not the twin's, must not be able to disconnect it
+    send(w, "hooli", "orderDisconnect", enc(["bytes32", "uint256", "bytes32"], oid("T_H2"), 0, ZERO), "hooli-d")
+    hooli_disconnected = w.state("T_H2") == PENDING_DISCONNECT
+    assert not (twin_customer == w.addr("initech").lower() and w.invoice_status(w["INV_H2"]) == INV_RELEASED), (
+        "Hooli's escrow paid the operator for a twin that is now Initech's"
+    )
+    none = "0x" + "00" * 20
+    assert none in (twin_customer, service_customer) or twin_customer == service_customer, (
+        f"the registry says {twin_customer}, the agreement {service_customer}"
+    )
+    assert not (hooli_disconnected and twin_customer != w.addr("hooli").lower()), (
+        "Hooli ordered the disconnect of a twin the registry says is Initech's"
+    )
+
+
+def test_f6_an_installation_withdrawn_after_the_customer_paid_early_leaves_the_customer_whole(world: World) -> None:
+    """Hooli funded INV_H2 and released it early (it trusts the operator); the operator then
+    withdraws T_H2's installation instead of confirming it. Nothing was installed: Hooli must
+    get its payment back, in tokens or as credit with the operator."""
+    w = world
+    invoice = w["INV_H2"]
+    paid = int(w.invoice(invoice)[4]) - int(w.invoice(invoice)[5])  # amount - credited
+    tokens, credit = w.tokens("hooli"), w.credit("hooli")
+    w.act("hooli", "releaseInvoice", enc(["uint256"], invoice))
+    assert w.tokens("hooli") == tokens and w.invoice_status(invoice) == INV_RELEASED
+    send(w, "northwind", "withdrawInstallation", verb("T_H2"))
+    if int(w.service("T_H2")[4]) == 0:  # the installation was withdrawn (nothing pending)
+        assert w.tokens("hooli") + w.credit("hooli") >= tokens + credit + paid, (
+            "the operator kept Hooli's early payment for an installation it withdrew"
+        )

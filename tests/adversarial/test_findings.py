@@ -14,8 +14,10 @@ from .client import action_id, enc, ref
 from .world import (
     ACTIVE,
     DELETE,
+    DELIVERED,
     INACTIVE,
     INV_FUNDED,
+    INV_ISSUED,
     INV_RELEASED,
     LINE_SPEC,
     MOVE,
@@ -531,3 +533,23 @@ def test_f6_an_installation_withdrawn_after_the_customer_paid_early_leaves_the_c
         assert w.tokens("hooli") + w.credit("hooli") >= tokens + credit + paid, (
             "the operator kept Hooli's early payment for an installation it withdrew"
         )
+
+
+def test_f11_an_installation_whose_line_is_removed_after_delivery_can_still_be_withdrawn(world: World) -> None:
+    """T_U was delivered on Acme's line L_U; Initech's installation invoice INV_U is unpaid. The
+    operator removes L_U (the delivered twin goes to recovery). Then the installation must
+    still be withdrawable — its invoice voided — or the removal refused: otherwise INV_U stays
+    due, becomes overdue, and is a reason to disconnect Initech's other twins for non-payment."""
+    w = world
+    line = (oid("L_U"), ZERO, ZERO, w.addr("acme"), b"\0" * 16, 0, 0)
+    revision = enc(
+        ["bytes32", "(bytes32,uint8,uint32)[]", f"(uint8,{LINE_SPEC})[]", "bytes32"], oid("O_I"), [], [(2, line)], ZERO
+    )
+    send(w, "northwind", "reviseOrder", revision, "drop-L_U")
+    if w.state("T_U") == DELIVERED:
+        return  # the removal was refused while the installation is open
+    for role in ("initech", "northwind"):
+        send(w, role, "withdrawInstallation", verb("T_U"), f"withdraw-{role}")
+    assert w.invoice_status(w["INV_U"]) != INV_ISSUED, (
+        f"T_U is {w.state('T_U')} off its line, its installation can't be withdrawn and INV_U stays due"
+    )

@@ -553,3 +553,27 @@ def test_f11_an_installation_whose_line_is_removed_after_delivery_can_still_be_w
     assert w.invoice_status(w["INV_U"]) != INV_ISSUED, (
         f"T_U is {w.state('T_U')} off its line, its installation can't be withdrawn and INV_U stays due"
     )
+
+
+def _funded_installation_with_credit(w: World) -> tuple[int, int, int]:
+    """Initech (holding CREDIT_I) requests and funds T_S's installation: the credit is applied."""
+    tokens, credit = w.tokens("initech"), w.credit("initech")
+    invoice = w.request_installation("initech", "T_S")
+    assert int(w.invoice(invoice)[5]) == credit > 0, "the credit was applied to the invoice"
+    w.fund("initech", invoice)
+    assert w.tokens("initech") < tokens and w.credit("initech") == 0
+    return invoice, tokens, credit
+
+
+def test_f6_a_withdrawn_funded_installation_gives_back_tokens_and_the_applied_credit(world: World) -> None:
+    w = world
+    _, tokens, credit = _funded_installation_with_credit(w)
+    w.act("initech", "withdrawInstallation", verb("T_S"))
+    assert (w.tokens("initech"), w.credit("initech")) == (tokens, credit), "the withdrawal lost money or credit"
+
+
+def test_f6_a_refunded_installation_gives_back_tokens_and_the_applied_credit(world: World) -> None:
+    w = world
+    invoice, tokens, credit = _funded_installation_with_credit(w)
+    w.act("northwind", "refundInvoice", enc(["uint256"], invoice))
+    assert (w.tokens("initech"), w.credit("initech")) == (tokens, credit), "the refund lost money or credit"

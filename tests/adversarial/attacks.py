@@ -296,6 +296,12 @@ ATTACKS: list[Attack] = [
         {"northwind", "initech"},
     ),
     A(
+        "requestInstallation-T_HL-for-hooli",
+        "requestInstallation",
+        lambda w, r: enc(["bytes32", "address", "bytes32"], oid("T_HL"), w.addr("hooli"), ZERO),
+        {"northwind", "hooli"},  # anyone else would put Hooli under an invoice
+    ),
+    A(
         "requestInstallation-T_IX-for-its-former-customer",
         "requestInstallation",
         lambda w, r: enc(["bytes32", "address", "bytes32"], oid("T_IX"), w.addr("initech"), ZERO),
@@ -430,6 +436,7 @@ LIVE: dict[str, str] = {
     "grantAccess-D_A": "acme",
     "requestInstallation-T_HL-for-self": "hooli",
     "requestInstallation-T_S-for-self": "initech",
+    "requestInstallation-T_HL-for-hooli": "hooli",
     "withdrawInstallation-T_H2": "hooli",
     "orderChange-T_H": "hooli",
     "orderChanges-T_H": "hooli",

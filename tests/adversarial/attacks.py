@@ -389,7 +389,7 @@ ATTACKS: list[Attack] = [
         "amendConstitution",
         lambda w, r: enc(
             [POLICY, f"{PERMISSION}[]"],
-            ("rogueCall", 0, w.rogue, b"\x12\x34\x56\x78", True, 0, 0, 0, [], []),
+            ("rogueCall", 0, w.rogue, b"\x12\x34\x56\x78", True, 0, 0, 0, [], [], []),
             [(w.accounts["outsider"].address, True, 0, 0)],
         ),
         MEMBERS,
@@ -462,13 +462,14 @@ LIVE: dict[str, str] = {
     "updatePermissions": "northwind",
     "voteFor-P_OPEN": "acme",
     "refreshTrustKeys": "hooli",
-    "rogueCall": "acme",
 }
 
 #: Attacks with rightful parties that are not checked for liveness, and why.
 INERT: dict[str, str] = {
     "confirmInstallation-T_U": "T_U's installation invoice is unpaid: even the operator is refused (finding 5)",
     "reclaimInvoice-INV_H2": "the confirmation window has not passed (reclaims after it: test_findings f6)",
+    "rogueCall": "module capabilities: no Internal action lists the rogue module among its callers, so even "
+    "Acme's own rogueCall is refused (ConstitutionModuleNotAllowed) — what test_rogue_module_* assert",
     "disclose-over-D_A": "another member's disclose with Acme's ref is finding 11's test "
     "(test_f11_a_member_cannot_take_another_members_disclosure_id_first); D_A staying Acme's is "
     "test_a_members_disclose_with_another_members_ref_leaves_that_disclosure_alone",

@@ -244,7 +244,7 @@ def test_f6_a_suspended_payer_gets_its_funded_escrow_back_after_the_window(world
 def test_f7_a_unanimous_vote_is_not_unblocked_by_suspending_the_dissenter(world: World) -> None:
     w = world
     selector = bytes.fromhex("00000001")
-    policy = ("bypass", 0, w.rogue, selector, True, 0, 0, 0, [], [])
+    policy = ("bypass", 0, w.rogue, selector, True, 0, 0, 0, [], [], [])
     params = enc([POLICY, f"{PERMISSION}[]"], policy, [(w.addr("northwind"), True, 0, 0)])
     first = w.proposal_of(w.act("northwind", "amendConstitution", params, "amend-1"))
     for role in ("acme", "globex", "hooli"):

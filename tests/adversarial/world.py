@@ -8,7 +8,7 @@ Initech is granted by updatePermissions votes) and Vandelay (dev 5, a vendor gra
 is granted, with its own open order line L_V, then suspended by a majority vote). The outsider
 is dev 9 (funded, never a member). A rogue module (contracts/test/MockModule.sol) is admitted
 by a unanimous amendConstitution vote as the action `rogueCall`, granted to Acme: it can ask
-the Constitution for any Internal action.
+the Constitution for any Internal action (capabilities refuse it: none lists it as a caller).
 
 Installations follow the whole flow: the operator registers the twin (serial bound by the
 bindSerial vote), adds an order line that binds it to the project's customer and the line's
@@ -55,7 +55,8 @@ MOVE, ADD, CHANGE, DELETE = range(4)
 
 REGISTRATION = "(bytes32,bytes12,bytes32,bytes32,bytes32,bytes32)"
 LINE_SPEC = "(bytes32,bytes32,bytes32,address,bytes16,uint32,uint8)"
-POLICY = "(string,uint8,address,bytes4,bool,uint8,uint8,uint32,address[],address[])"
+# ActionPolicy: name, scope, module, selector, enabled, voters, margin, votingPeriod, voterList, vetoList, callers
+POLICY = "(string,uint8,address,bytes4,bool,uint8,uint8,uint32,address[],address[],address[])"
 PERMISSION = "(address,bool,uint64,uint64)"
 TERMS = "(address,uint32,int96,int96,int96,int96,int96,int96)"
 ZERO = b"\0" * 32
@@ -348,7 +349,7 @@ def build(client: Client, accounts: dict[str, LocalAccount]) -> World:
     if not deploy.ok or not w.rogue:
         raise ScenarioError("rogue module not deployed")
     selector = keccak(text="callInternal(address,bytes32,bytes)")[:4]
-    policy = ("rogueCall", 0, w.rogue, selector, True, 0, 0, 0, [], [])
+    policy = ("rogueCall", 0, w.rogue, selector, True, 0, 0, 0, [], [], [])
     grants = [(w.addr("acme"), True, 0, 0)]
     w.propose("northwind", "amendConstitution", enc([POLICY, f"{PERMISSION}[]"], policy, grants), w.active_voters())
     if const.view("action", action_id("rogueCall"))[2].lower() != w.rogue.lower():

@@ -9,8 +9,10 @@ may (e.g. overwriting an existing id).
 ``live_as`` names the rightful party whose own call with the same params must take effect
 (test_matrix.py checks it): the proof that an attack is refused because of WHO sends it, not
 because the params or the object's state make it fail for everyone. It is left empty for the
-registry's raw lifecycle verbs (issue 12 may close them to every member) and for the few
-actions that today's scenario cannot make live (see INERT).
+registry's raw lifecycle verbs aimed at twins a flow holds (a twin with a customer or on an
+open line moves only through OrderBook / OperatorAgreement, so even its custodian is refused;
+the verbs on the free twin T_IX are live) and for the few actions that today's scenario cannot
+make live (see INERT).
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ from .world import (
 ROLES = ("northwind", "acme", "globex", "initech", "hooli", "suspended", "outsider")
 MEMBERS = {"northwind", "acme", "globex", "initech", "hooli"}
 B32x2 = ["bytes32", "bytes32"]
+PARTIES = ["bytes32", "address", "address", "bytes32"]  # setParties(assetId, customer, vendor, detailsHash)
+NOBODY = "0x" + "00" * 20
 
 Params = Callable[[World, str], bytes]
 
@@ -107,6 +111,30 @@ ATTACKS: list[Attack] = [
         lambda w, r: enc(["bytes32"] * 3, oid("T_HL"), serial("T_HL"), ZERO),
         {"northwind", "acme", "globex"},
     ),
+    A(
+        "setParties-T_S-for-another-customer",
+        "setParties",
+        lambda w, r: enc(PARTIES, oid("T_S"), w.addr("hooli"), w.addr("globex"), ZERO),
+        {"northwind"},
+    ),
+    A(
+        "setParties-T_H-clear-a-held-twin",
+        "setParties",
+        lambda w, r: enc(PARTIES, oid("T_H"), NOBODY, NOBODY, ZERO),
+        set(),  # Active with a customer, on its open line: no one, not even the custodian
+    ),
+    A(
+        "setParties-T_I-to-another-customer",
+        "setParties",
+        lambda w, r: enc(PARTIES, oid("T_I"), w.addr("hooli"), w.addr("acme"), ZERO),
+        set(),  # Active with a customer (its line completed): held by the agreement
+    ),
+    A(
+        "setParties-T_HL-off-its-line",
+        "setParties",
+        lambda w, r: enc(PARTIES, oid("T_HL"), w.addr("initech"), w.addr("acme"), ZERO),
+        set(),  # on Globex's open line
+    ),
     A("scheduleInstallation-T_S", "scheduleInstallation", verb("T_S"), {"northwind"}),
     A("cancelInstallation-T_H2", "cancelInstallation", verb("T_H2"), {"northwind"}),
     A("deliver-T_HL", "deliver", verb("T_HL"), {"northwind", "globex"}),
@@ -122,6 +150,8 @@ ATTACKS: list[Attack] = [
     A("completeDisconnect-T_HD", "completeDisconnect", verb("T_HD"), {"northwind"}),
     A("recover-T_U", "recover", verb("T_U"), {"northwind", "acme"}),
     A("decommission-T_S", "decommission", verb("T_S"), {"northwind"}),
+    A("recover-T_IX", "recover", verb("T_IX"), {"northwind", "acme"}),
+    A("decommission-T_IX", "decommission", verb("T_IX"), {"northwind"}),  # after its recovery (Inactive → Recovering)
     A(
         "bulk-deliver-T_HL",
         "bulkTransition",
@@ -243,13 +273,13 @@ ATTACKS: list[Attack] = [
             [w.addr("hooli")],
             [b"\x09" * 48],
         ),
-        set(),
+        MEMBERS,  # any member may disclose with any ref; D_A must stay Acme's (test_matrix)
         label="acme-disclosure",
     ),
     A(
         "grantAccess-D_A",
         "grantAccess",
-        lambda w, r: enc(["bytes32", "address", "bytes"], w["R_A"], w.addr("hooli"), b"\x03" * 48),
+        lambda w, r: enc(["bytes32", "address", "bytes"], w["D_A"], w.addr("hooli"), b"\x03" * 48),
         {"acme"},
     ),
     # --- OperatorAgreement -----------------------------------------------------------------
@@ -264,6 +294,18 @@ ATTACKS: list[Attack] = [
         "requestInstallation",
         lambda w, r: enc(["bytes32", "address", "bytes32"], oid("T_S"), w.addr(r), ZERO),
         {"northwind", "initech"},
+    ),
+    A(
+        "requestInstallation-T_HL-for-hooli",
+        "requestInstallation",
+        lambda w, r: enc(["bytes32", "address", "bytes32"], oid("T_HL"), w.addr("hooli"), ZERO),
+        {"northwind", "hooli"},  # anyone else would put Hooli under an invoice
+    ),
+    A(
+        "requestInstallation-T_IX-for-its-former-customer",
+        "requestInstallation",
+        lambda w, r: enc(["bytes32", "address", "bytes32"], oid("T_IX"), w.addr("initech"), ZERO),
+        {"northwind"},  # the service ended: Initech no longer holds T_IX, only the operator plans it
     ),
     A("confirmInstallation-T_U", "confirmInstallation", verb("T_U"), {"northwind"}),
     A("withdrawInstallation-T_H2", "withdrawInstallation", verb("T_H2"), {"northwind", "hooli"}),
@@ -280,6 +322,10 @@ ATTACKS: list[Attack] = [
         {"northwind", "hooli"},
     ),
     A("confirmChange-T_HC", "confirmChange", verb("T_HC"), {"northwind"}),
+    A("cancelChange-T_HC", "cancelChange", verb("T_HC"), {"northwind", "hooli"}),
+    A("cancelChange-T_HD-a-disconnect", "cancelChange", verb("T_HD"), set()),  # no change is open on T_HD
+    A("cancelChange-T_H-nothing-ordered", "cancelChange", verb("T_H"), set()),
+    A("cancelDisconnect-T_HC-a-change", "cancelDisconnect", verb("T_HC"), set()),  # no disconnect open on T_HC
     A(
         "confirmChanges-T_HC",
         "confirmChanges",
@@ -311,6 +357,25 @@ ATTACKS: list[Attack] = [
     A("releaseInvoice-INV_H2", "releaseInvoice", lambda w, r: enc(["uint256"], w["INV_H2"]), {"hooli"}),
     A("refundInvoice-INV_H2", "refundInvoice", lambda w, r: enc(["uint256"], w["INV_H2"]), {"northwind"}),
     A("reclaimInvoice-INV_H2", "reclaimInvoice", lambda w, r: enc(["uint256"], w["INV_H2"]), {"hooli"}),
+    A(
+        "payOutCredit-of-initech",
+        "payOutCredit",
+        lambda w, r: enc(["address", "address", "uint256"], w.addr("initech"), _token(w), w["CREDIT_I"]),
+        {"northwind"},  # the payee that owes the credit (the caller is the payee)
+    ),
+    A(
+        "payOutCredit-of-initech-too-much",
+        "payOutCredit",
+        lambda w, r: enc(["address", "address", "uint256"], w.addr("initech"), _token(w), w["CREDIT_I"] + 1),
+        set(),
+    ),
+    # --- SettlementToken -------------------------------------------------------------------
+    A(
+        "mintSettlement",
+        "mintSettlement",
+        lambda w, r: enc(["address", "uint256"], w.accounts[r].address, 10**15),
+        MEMBERS,  # a member's call only opens the vote (test_matrix: no money without it)
+    ),
     # --- Constitution built-ins and the admitted rogue module's action ---------------------
     A(
         "addMember",
@@ -324,7 +389,7 @@ ATTACKS: list[Attack] = [
         "amendConstitution",
         lambda w, r: enc(
             [POLICY, f"{PERMISSION}[]"],
-            ("rogueCall", 0, w.rogue, b"\x12\x34\x56\x78", True, 0, 0, 0, [], []),
+            ("rogueCall", 0, w.rogue, b"\x12\x34\x56\x78", True, 0, 0, 0, [], [], []),
             [(w.accounts["outsider"].address, True, 0, 0)],
         ),
         MEMBERS,
@@ -371,11 +436,18 @@ LIVE: dict[str, str] = {
     "grantAccess-D_A": "acme",
     "requestInstallation-T_HL-for-self": "hooli",
     "requestInstallation-T_S-for-self": "initech",
+    "requestInstallation-T_HL-for-hooli": "hooli",
     "withdrawInstallation-T_H2": "hooli",
     "orderChange-T_H": "hooli",
     "orderChanges-T_H": "hooli",
     "orderDisconnect-T_H": "hooli",
     "confirmChange-T_HC": "northwind",
+    "cancelChange-T_HC": "hooli",
+    "setParties-T_S-for-another-customer": "northwind",
+    "recover-T_IX": "acme",
+    "requestInstallation-T_IX-for-its-former-customer": "northwind",
+    "payOutCredit-of-initech": "northwind",
+    "mintSettlement": "northwind",
     "confirmChanges-T_HC": "northwind",
     "cancelDisconnect-T_HD": "hooli",
     "confirmDisconnect-T_HD": "northwind",
@@ -390,13 +462,17 @@ LIVE: dict[str, str] = {
     "updatePermissions": "northwind",
     "voteFor-P_OPEN": "acme",
     "refreshTrustKeys": "hooli",
-    "rogueCall": "acme",
 }
 
 #: Attacks with rightful parties that are not checked for liveness, and why.
 INERT: dict[str, str] = {
     "confirmInstallation-T_U": "T_U's installation invoice is unpaid: even the operator is refused (finding 5)",
     "reclaimInvoice-INV_H2": "the confirmation window has not passed (reclaims after it: test_findings f6)",
+    "rogueCall": "module capabilities: no Internal action lists the rogue module among its callers, so even "
+    "Acme's own rogueCall is refused (ConstitutionModuleNotAllowed) — what test_rogue_module_* assert",
+    "disclose-over-D_A": "another member's disclose with Acme's ref is finding 11's test "
+    "(test_f11_a_member_cannot_take_another_members_disclosure_id_first); D_A staying Acme's is "
+    "test_a_members_disclose_with_another_members_ref_leaves_that_disclosure_alone",
 }
 
 ATTACKS = [replace(a, live_as=LIVE.get(a.name, "")) for a in ATTACKS]
@@ -411,6 +487,8 @@ def _issue(w: World) -> bytes:
     )
 
 
+BIND_LINE, RELEASE_LINE, SET_CUSTOMER, CLEAR_CUSTOMER = range(4)  # assignParties ops
+
 #: Internal actions (only modules may ask for them while running an action), with params
 #: that would move someone else's twin or money.
 INTERNAL: dict[str, Callable[[World], bytes]] = {
@@ -421,6 +499,15 @@ INTERNAL: dict[str, Callable[[World], bytes]] = {
     "issueInvoice": _issue,
     "confirmInvoice": lambda w: enc(["uint256"], w["INV_H2"]),
     "voidInvoice": lambda w: enc(["uint256"], w["INV_H2"]),
+    "assignParties": lambda w: enc(
+        ["bytes32", "uint8", "address", "address", "bool", "bytes32"],
+        oid("T_H"),
+        CLEAR_CUSTOMER,
+        NOBODY,
+        NOBODY,
+        False,
+        ZERO,
+    ),
     "issueCreditNote": lambda w: enc(
         ["address", "address", "address", "uint256", "bytes32"],
         w.addr("acme"),

@@ -166,6 +166,20 @@ class Sent:
                 out[address.lower()] = changes
         return out
 
+    def revert_reason(self) -> str:
+        """Diagnostics only: the transaction replayed as a call on the block before it, and the
+        custom error it reverts with (the selector if no shipped ABI knows it)."""
+        tx = self.chain.rpc("eth_getTransactionByHash", [self.tx_hash])
+        block = hex(int(self.receipt["blockNumber"], 16) - 1)
+        call = {"from": tx["from"], "to": tx["to"], "data": tx["input"], "gas": tx["gas"]}
+        try:
+            self.chain.rpc("eth_call", [call, block])
+        except RpcError as e:
+            data = e.error.get("data") or ""
+            data = data if isinstance(data, str) else str(data)
+            return _ERRORS.get(data[:10], data[:10] or str(e.error.get("message")))
+        return "no revert on replay"
+
     def storage_writes(self) -> dict[str, dict[str, Any]]:
         """Storage changes only (any contract), by address."""
         return {addr: c["storage"] for addr, c in self.written.items() if "storage" in c}
@@ -230,6 +244,18 @@ class Abis:
             args[param["name"]] = value
         return Log(address, names.get(address, contract), event["name"], args)
 
+
+def _error_names() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for p in sorted(ABI_DIR.glob("*.json")):
+        for item in json.loads(p.read_text()):
+            if item["type"] == "error":
+                sig = f"{item['name']}({','.join(abi_type(i) for i in item['inputs'])})"
+                out["0x" + keccak(text=sig)[:4].hex()] = item["name"]
+    return out
+
+
+_ERRORS = _error_names()
 
 _STATIC_TOPIC = {"address", "bool", "bytes32", "uint8", "uint256", "uint64", "uint32", "int256"}
 

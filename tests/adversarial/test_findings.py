@@ -7,16 +7,22 @@ by their effect.
 
 from __future__ import annotations
 
+from eth_utils import keccak
+
 from .asserts import assert_nothing_written
 from .client import action_id, enc, ref
 from .world import (
     ACTIVE,
     DELETE,
+    DELIVERED,
     INACTIVE,
     INV_FUNDED,
+    INV_ISSUED,
     INV_RELEASED,
     LINE_SPEC,
+    MOVE,
     PENDING_CHANGE,
+    PENDING_DISCONNECT,
     PENDING_INSTALLATION,
     PERMISSION,
     PLANNED,
@@ -25,9 +31,12 @@ from .world import (
     TERMS,
     ZERO,
     World,
+    disclosure_id,
     oid,
     serial,
 )
+
+PENDING_CHANGE_OP = 2  # IOperatorAgreement.Pending.Change
 
 B32x2 = ["bytes32", "bytes32"]
 DAY = 86_400
@@ -57,6 +66,26 @@ def test_f1_disconnect_request_cancel_loop_creates_no_credit(world: World) -> No
     send(w, "northwind", "billAccount", enc(["address", "bytes32"], w.addr("initech"), ZERO))
     assert credit_notes(w) == notes, "billAccount turned the loop into a credit note"
     assert w.credit("initech") == credit
+
+
+def test_f1_cancel_change_gives_back_exactly_what_was_charged_once(world: World) -> None:
+    """cancelChange (new): the open change on T_HC is cancelled once, for exactly its recorded
+    charge; a second cancel, a cancel by the operator after it, a confirm of the cancelled change
+    and an order/cancel loop in one batch give back nothing more."""
+    w = world
+    balance = w.account_balance("hooli")
+    charge = int(w.service("T_HC")[6])
+    assert charge > 0 and int(w.service("T_HC")[4]) == PENDING_CHANGE_OP
+    w.act("hooli", "cancelChange", verb("T_HC"))
+    assert w.account_balance("hooli") == balance - charge
+    assert w.state("T_HC") == ACTIVE
+    for role, action in (("hooli", "cancelChange"), ("northwind", "cancelChange"), ("northwind", "confirmChange")):
+        assert_nothing_written(w, send(w, role, action, verb("T_HC")), f"{role} {action} after the cancel")
+    order = ("orderChange", enc(["uint8", "bytes32", "bytes32"], MOVE, oid("T_HC"), ZERO), "loop")
+    cancel = ("cancelChange", verb("T_HC"), "loop")
+    w.c.batch(w.accounts["hooli"], [order, cancel, cancel] * 5)
+    assert w.account_balance("hooli") == balance - charge, "the order/cancel loop changed the account"
+    assert w.state("T_HC") == ACTIVE
 
 
 # --- 2. Change without charge ----------------------------------------------------------------
@@ -182,6 +211,18 @@ def test_f6_reclaim_gives_back_the_credit_applied_to_the_invoice(world: World) -
     assert (w.tokens("initech"), w.credit("initech")) == (tokens, credit), "the payer lost the credit it had applied"
 
 
+def test_f6_direct_reclaim_gives_back_the_credit_applied_to_the_invoice(world: World) -> None:
+    """The same through the direct EscrowPayment.reclaim(invoiceId) (no Constitution)."""
+    w = world
+    tokens, credit = w.tokens("initech"), w.credit("initech")
+    invoice = w.request_installation("initech", "T_S")
+    assert int(w.invoice(invoice)[5]) > 0, "the scenario's credit was applied to the new invoice"
+    w.fund("initech", invoice)
+    w.c.chain.increase_time(31 * DAY)
+    assert w.c["EscrowPayment"].send(w.accounts["initech"], "reclaim", invoice).ok
+    assert (w.tokens("initech"), w.credit("initech")) == (tokens, credit), "the payer lost the credit it had applied"
+
+
 def test_f6_a_suspended_payer_gets_its_funded_escrow_back_after_the_window(world: World) -> None:
     w = world
     tokens = w.tokens("initech")
@@ -192,6 +233,8 @@ def test_f6_a_suspended_payer_gets_its_funded_escrow_back_after_the_window(world
     assert w.member_status(w.addr("initech")) == 2
     w.c.chain.increase_time(31 * DAY)
     send(w, "initech", "reclaimInvoice", enc(["uint256"], invoice))
+    if w.tokens("initech") != tokens:  # the action is denied to a suspended member: the direct exit
+        w.c["EscrowPayment"].send(w.accounts["initech"], "reclaim", invoice)
     assert w.tokens("initech") == tokens, "the suspended payer's escrow is stuck"
 
 
@@ -201,7 +244,7 @@ def test_f6_a_suspended_payer_gets_its_funded_escrow_back_after_the_window(world
 def test_f7_a_unanimous_vote_is_not_unblocked_by_suspending_the_dissenter(world: World) -> None:
     w = world
     selector = bytes.fromhex("00000001")
-    policy = ("bypass", 0, w.rogue, selector, True, 0, 0, 0, [], [])
+    policy = ("bypass", 0, w.rogue, selector, True, 0, 0, 0, [], [], [])
     params = enc([POLICY, f"{PERMISSION}[]"], policy, [(w.addr("northwind"), True, 0, 0)])
     first = w.proposal_of(w.act("northwind", "amendConstitution", params, "amend-1"))
     for role in ("acme", "globex", "hooli"):
@@ -247,13 +290,26 @@ def test_f7_member_names_are_unique_case_insensitively(world: World) -> None:
 # --- 8. Money supply -------------------------------------------------------------------------
 
 
-def test_f8_the_token_owner_cannot_mint_without_a_vote(world: World) -> None:
+def test_f8_the_deployer_cannot_mint_without_a_vote_and_the_vote_mints(world: World) -> None:
+    """Northwind deployed the token (it was its owner): the old mint selector, mintSettlement
+    called directly and mintSettlement through executeAction before the vote create nothing;
+    the control: the majority's votes make the same mint take effect."""
     w = world
     token = w.c["SettlementToken"]
-    supply = int(token.view("totalSupply"))
-    sent = token.send(w.accounts["northwind"], "mint", w.addr("northwind"), 10**12)
+    supply, amount = int(token.view("totalSupply")), 10**12
+    northwind = w.addr("northwind")
+    mint = keccak(text="mint(address,uint256)")[:4] + enc(["address", "uint256"], northwind, amount)
+    assert_nothing_written(w, w.c.send(w.accounts["northwind"], token.address, mint), "the deployer's mint")
+    params = enc(["address", "uint256"], northwind, amount)
+    direct = token.send(w.accounts["northwind"], "mintSettlement", northwind, ref("mint"), params)
+    assert_nothing_written(w, direct, "mintSettlement called directly")
+    proposal = w.proposal_of(w.act("northwind", "mintSettlement", params, "mint-vote"))
     assert int(token.view("totalSupply")) == supply, "the operator minted money with no vote"
-    assert_nothing_written(w, sent, "owner's mint")
+    for role in ("acme", "globex", "initech"):  # until the majority is reached (the vote then closes)
+        if int(token.view("totalSupply")) == supply:
+            w.must(w.c.vote(w.accounts[role], proposal), f"{role} votes the mint")
+    assert int(token.view("totalSupply")) == supply + amount, "the majority's vote did not mint"
+    assert w.tokens("northwind") >= amount
 
 
 # --- 9. Modules ------------------------------------------------------------------------------
@@ -326,7 +382,11 @@ def test_f11_a_confirmation_window_out_of_bounds_is_refused_at_deploy(world: Wor
 
 
 def test_f11_a_member_cannot_take_another_members_disclosure_id_first(world: World) -> None:
+    """Globex discloses first with the ref Acme is about to use: Acme's disclose with that ref
+    still takes effect, the disclosure it made is Acme's, and it stays Acme's when Globex tries
+    the same ref again. Globex's own disclosure, if it made one, is Globex's."""
     w = world
+    vault = w.c["DetailsVault"]
     params = enc(
         ["bytes32", "bytes32", "bytes", "address[]", "bytes[]"],
         oid("O_I"),
@@ -335,11 +395,20 @@ def test_f11_a_member_cannot_take_another_members_disclosure_id_first(world: Wor
         [w.addr("northwind")],
         [b"\x06" * 48],
     )
-    send(w, "globex", "disclose", params, "acme-next-disclosure")  # Globex squats Acme's next id
+    squat = send(w, "globex", "disclose", params, "acme-next-disclosure")  # Globex takes Acme's next ref
     mine = send(w, "acme", "disclose", params, "acme-next-disclosure")
     assert mine.ok and any(
         lg.event == "Disclosed" and lg.args.get("discloser", "").lower() == w.addr("acme").lower() for lg in mine.logs
-    ), "Acme's disclosure id was taken by Globex"
+    ), "Globex's disclose with Acme's ref prevented Acme's"
+    acme_id = disclosure_id(mine)
+    record = vault.view("disclosure", acme_id)
+    assert str(record[0]).lower() == w.addr("acme").lower(), "Acme's disclosure is not Acme's"
+    if any(lg.event == "Disclosed" for lg in squat.logs):
+        globex_id = disclosure_id(squat)
+        assert globex_id != acme_id
+        assert str(vault.view("disclosure", globex_id)[0]).lower() == w.addr("globex").lower()
+    send(w, "globex", "disclose", params, "acme-next-disclosure")
+    assert vault.view("disclosure", acme_id) == record, "Globex changed Acme's disclosure"
 
 
 def test_f11_a_non_members_batch_of_denied_calls_leaves_no_logs(world: World) -> None:
@@ -374,6 +443,30 @@ def test_f11_an_early_release_by_the_customer_does_not_make_the_installation_unc
     assert w.state("T_H2") == ACTIVE, "the installation can no longer be confirmed"
 
 
+def test_f11_credit_is_paid_out_in_tokens_once_and_conserved(world: World) -> None:
+    """payOutCredit (new): Northwind pays Initech's credit out in tokens — Initech's tokens rise
+    by exactly the credit, which drops to 0; paying out more than the credit, or again, moves
+    nothing; no token is created."""
+    w = world
+    token = w.c["SettlementToken"]
+    credit, supply = w.credit("initech"), int(token.view("totalSupply"))
+    tokens_i, tokens_n = w.tokens("initech"), w.tokens("northwind")
+    assert credit == w["CREDIT_I"] > 0
+    pay = ["address", "address", "uint256"]
+    t = w.c.deployment.addresses["SettlementToken"]
+    too_much = send(w, "northwind", "payOutCredit", enc(pay, w.addr("initech"), t, credit + 1))
+    assert_nothing_written(w, too_much, "payOutCredit of more than the credit")
+    w.act("northwind", "payOutCredit", enc(pay, w.addr("initech"), t, credit))
+    assert (w.tokens("initech"), w.tokens("northwind"), w.credit("initech")) == (
+        tokens_i + credit,
+        tokens_n - credit,
+        0,
+    )
+    again = send(w, "northwind", "payOutCredit", enc(pay, w.addr("initech"), t, credit))
+    assert_nothing_written(w, again, "a second payOutCredit of the same credit")
+    assert int(token.view("totalSupply")) == supply
+
+
 def test_scenario_sanity_the_rightful_parties_can_still_act(world: World) -> None:
     """The attacks above prove refusals; this proves the scenario is not refusing everything:
     the rightful parties' own actions still write."""
@@ -382,3 +475,105 @@ def test_scenario_sanity_the_rightful_parties_can_still_act(world: World) -> Non
     assert w.act("globex", "deliverLine", enc(["bytes32", "uint32", "bytes32"], oid("L_HL"), 1, ZERO)).storage_writes()
     assert w.state("T_HL") == 3 and w.state("T_H") == PENDING_CHANGE
     assert w.state("T_S") == PLANNED
+
+
+def test_f3_an_installation_paid_by_one_customer_is_not_confirmed_on_a_twin_replanned_for_another(world: World) -> None:
+    """Hooli funded the installation of T_H2 (INV_H2). The operator removes T_H2's undelivered
+    line (the twin goes back to Planned), re-plans it for Initech (setParties), puts it on a line
+    of Initech's order, the vendor delivers, the operator confirms: Hooli's escrow must not pay
+    for a twin that is now Initech's, and the agreement and the registry must agree on whose
+    twin it is."""
+    w = world
+    line = (oid("L_H2"), ZERO, ZERO, w.addr("globex"), b"\0" * 16, 0, 0)
+    revision = enc(
+        ["bytes32", "(bytes32,uint8,uint32)[]", f"(uint8,{LINE_SPEC})[]", "bytes32"], oid("O_H"), [], [(2, line)], ZERO
+    )
+    send(w, "northwind", "reviseOrder", revision, "drop-L_H2")  # T_H2 back to Planned, off the line
+    send(
+        w,
+        "northwind",
+        "setParties",
+        enc(["bytes32", "address", "address", "bytes32"], oid("T_H2"), w.addr("initech"), w.addr("acme"), ZERO),
+        "replan-T_H2",
+    )
+    spec = (oid("L_H2I"), oid("S_I"), oid("T_H2"), w.addr("acme"), b"ONT-G".ljust(16, b"\0"), 1, 1)
+    send(w, "northwind", "addDeviceLine", enc(["bytes32", LINE_SPEC, "bytes32"], oid("O_I"), spec, ZERO))
+    send(w, "acme", "deliverLine", enc(["bytes32", "uint32", "bytes32"], oid("L_H2I"), 1, ZERO))
+    send(w, "northwind", "confirmInstallation", verb("T_H2"), "confirm-T_H2")
+    twin = w.asset("T_H2")
+    twin_customer = str(twin[-3]).lower()
+    service_customer = str(w.service("T_H2")[0]).lower()
+    # the agreement's customer, if it is not the twin's, must not be able to disconnect it
+    send(w, "hooli", "orderDisconnect", enc(["bytes32", "uint256", "bytes32"], oid("T_H2"), 0, ZERO), "hooli-d")
+    hooli_disconnected = w.state("T_H2") == PENDING_DISCONNECT
+    assert not (twin_customer == w.addr("initech").lower() and w.invoice_status(w["INV_H2"]) == INV_RELEASED), (
+        "Hooli's escrow paid the operator for a twin that is now Initech's"
+    )
+    none = "0x" + "00" * 20
+    assert none in (twin_customer, service_customer) or twin_customer == service_customer, (
+        f"the registry says {twin_customer}, the agreement {service_customer}"
+    )
+    assert not (hooli_disconnected and twin_customer != w.addr("hooli").lower()), (
+        "Hooli ordered the disconnect of a twin the registry says is Initech's"
+    )
+
+
+def test_f6_an_installation_withdrawn_after_the_customer_paid_early_leaves_the_customer_whole(world: World) -> None:
+    """Hooli funded INV_H2 and released it early (it trusts the operator); the operator then
+    withdraws T_H2's installation instead of confirming it. Nothing was installed: Hooli must
+    get its payment back, in tokens or as credit with the operator."""
+    w = world
+    invoice = w["INV_H2"]
+    paid = int(w.invoice(invoice)[4]) - int(w.invoice(invoice)[5])  # amount - credited
+    tokens, credit = w.tokens("hooli"), w.credit("hooli")
+    w.act("hooli", "releaseInvoice", enc(["uint256"], invoice))
+    assert w.tokens("hooli") == tokens and w.invoice_status(invoice) == INV_RELEASED
+    send(w, "northwind", "withdrawInstallation", verb("T_H2"))
+    if int(w.service("T_H2")[4]) == 0:  # the installation was withdrawn (nothing pending)
+        assert w.tokens("hooli") + w.credit("hooli") >= tokens + credit + paid, (
+            "the operator kept Hooli's early payment for an installation it withdrew"
+        )
+
+
+def test_f11_an_installation_whose_line_is_removed_after_delivery_can_still_be_withdrawn(world: World) -> None:
+    """T_U was delivered on Acme's line L_U; Initech's installation invoice INV_U is unpaid. The
+    operator removes L_U (the delivered twin goes to recovery). Then the installation must
+    still be withdrawable — its invoice voided — or the removal refused: otherwise INV_U stays
+    due, becomes overdue, and is a reason to disconnect Initech's other twins for non-payment."""
+    w = world
+    line = (oid("L_U"), ZERO, ZERO, w.addr("acme"), b"\0" * 16, 0, 0)
+    revision = enc(
+        ["bytes32", "(bytes32,uint8,uint32)[]", f"(uint8,{LINE_SPEC})[]", "bytes32"], oid("O_I"), [], [(2, line)], ZERO
+    )
+    send(w, "northwind", "reviseOrder", revision, "drop-L_U")
+    if w.state("T_U") == DELIVERED:
+        return  # the removal was refused while the installation is open
+    for role in ("initech", "northwind"):
+        send(w, role, "withdrawInstallation", verb("T_U"), f"withdraw-{role}")
+    assert w.invoice_status(w["INV_U"]) != INV_ISSUED, (
+        f"T_U is {w.state('T_U')} off its line, its installation can't be withdrawn and INV_U stays due"
+    )
+
+
+def _funded_installation_with_credit(w: World) -> tuple[int, int, int]:
+    """Initech (holding CREDIT_I) requests and funds T_S's installation: the credit is applied."""
+    tokens, credit = w.tokens("initech"), w.credit("initech")
+    invoice = w.request_installation("initech", "T_S")
+    assert int(w.invoice(invoice)[5]) == credit > 0, "the credit was applied to the invoice"
+    w.fund("initech", invoice)
+    assert w.tokens("initech") < tokens and w.credit("initech") == 0
+    return invoice, tokens, credit
+
+
+def test_f6_a_withdrawn_funded_installation_gives_back_tokens_and_the_applied_credit(world: World) -> None:
+    w = world
+    _, tokens, credit = _funded_installation_with_credit(w)
+    w.act("initech", "withdrawInstallation", verb("T_S"))
+    assert (w.tokens("initech"), w.credit("initech")) == (tokens, credit), "the withdrawal lost money or credit"
+
+
+def test_f6_a_refunded_installation_gives_back_tokens_and_the_applied_credit(world: World) -> None:
+    w = world
+    invoice, tokens, credit = _funded_installation_with_credit(w)
+    w.act("northwind", "refundInvoice", enc(["uint256"], invoice))
+    assert (w.tokens("initech"), w.credit("initech")) == (tokens, credit), "the refund lost money or credit"

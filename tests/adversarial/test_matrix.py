@@ -13,14 +13,23 @@
 from __future__ import annotations
 
 import pytest
+from eth_utils import function_signature_to_4byte_selector
 
 from .asserts import assert_denial_on_record, assert_nothing_written, is_active_member, may_execute
 from .attacks import ATTACKS, INERT, INTERNAL, ROLES
 from .client import action_id, enc, ref
-from .world import World
+from .world import INV_REFUNDED, World, disclosure_id
 
 MATRIX = [(a, r) for a in ATTACKS for r in ROLES if r not in a.owners]
-MODULES = ("AssetRegistry", "OrderBook", "DetailsVault", "OperatorAgreement", "EscrowPayment")
+MODULES = ("AssetRegistry", "OrderBook", "DetailsVault", "OperatorAgreement", "EscrowPayment", "SettlementToken")
+#: The modules' state-changing functions that are not Constitution actions, each attacked by a
+#: test of its own below (a new one fails test_every_module_entry_point_is_covered).
+OTHER_ENTRY_POINTS = {
+    ("EscrowPayment", "reclaim"): "test_direct_reclaim_by_anyone_but_the_payer_writes_nothing",
+    ("SettlementToken", "transfer"): "ERC-20: moves only the sender's own tokens",
+    ("SettlementToken", "transferFrom"): "ERC-20: needs the owner's allowance",
+    ("SettlementToken", "approve"): "ERC-20: the sender's own allowance",
+}
 
 
 @pytest.mark.parametrize(("attack", "role"), MATRIX, ids=[f"{a}-by-{r}" for a, r in MATRIX])
@@ -117,9 +126,25 @@ def _victim_params(world: World, function: str) -> tuple[str, bytes]:
 
 
 def test_every_module_entry_point_is_covered() -> None:
-    assert len(ENTRY_POINTS) >= 50
+    from .client import Abis
+
+    assert len(ENTRY_POINTS) >= 55
+    names = {f for _, f in ENTRY_POINTS}
+    for new in ("setParties", "assignParties", "cancelChange", "payOutCredit", "mintSettlement"):
+        assert new in names, f"{new} is not a module entry point any more: update the attacks"
     missing = [f for _, f in ENTRY_POINTS if f not in INTERNAL and f not in PARAMS_BY_ACTION]
     assert missing == [], f"entry points without attack params: {missing}"
+    abis = Abis()
+    others = {
+        (c, item["name"])
+        for c in MODULES
+        for item in abis.by_name[c]
+        if item["type"] == "function"
+        and item["stateMutability"] in ("nonpayable", "payable")
+        and [i["type"] for i in item.get("inputs", [])] != ["address", "bytes32", "bytes"]
+    }
+    unattacked = others - set(OTHER_ENTRY_POINTS)
+    assert others == set(OTHER_ENTRY_POINTS), f"state-changing functions not attacked: {unattacked}"
 
 
 @pytest.mark.parametrize(("contract", "function", "role"), DIRECT, ids=[f"{c}.{f}-by-{r}" for c, f, r in DIRECT])
@@ -161,12 +186,112 @@ def test_constitution_privileged_entry_points_write_nothing(world: World, role: 
         assert_nothing_written(world, sent, f"{role} → Constitution.{name}")
 
 
-@pytest.mark.parametrize("role", [r for r in ROLES if r != "northwind"])
-def test_token_owner_functions_from_non_owners_write_nothing(world: World, role: str) -> None:
+def _raw(world: World, role: str, to: str, signature: str, types: list[str], *args: object):  # type: ignore[no-untyped-def]
+    """A call by selector, whether or not any shipped ABI still has the function."""
+    data = function_signature_to_4byte_selector(signature) + enc(types, *args)
+    return world.c.send(world.accounts[role], to, data)
+
+
+def test_the_token_has_no_owner_and_no_mint_outside_the_vote() -> None:
+    from .client import Abis
+
+    functions = {i["name"] for i in Abis().by_name["SettlementToken"] if i["type"] == "function"}
+    assert not functions & {"mint", "owner", "transferOwnership", "renounceOwnership"}, functions
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_token_owner_functions_write_nothing(world: World, role: str) -> None:
+    """The former owner functions, by selector, from every role (the deployer, Northwind, too)."""
+    token = world.c["SettlementToken"].address
+    supply = int(world.c["SettlementToken"].view("totalSupply"))
+    who = world.accounts[role].address
+    for signature, types, args in (
+        ("mint(address,uint256)", ["address", "uint256"], (who, 10**15)),
+        ("transferOwnership(address)", ["address"], (who,)),
+        ("renounceOwnership()", [], ()),
+    ):
+        assert_nothing_written(world, _raw(world, role, token, signature, types, *args), f"{role} → {signature}")
+    assert int(world.c["SettlementToken"].view("totalSupply")) == supply
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_mint_settlement_without_a_vote_creates_no_money(world: World, role: str) -> None:
+    """mintSettlement through executeAction (a member's call only opens the vote), through a
+    batch, and directly: the supply and every balance stay as they were; a non-member's or the
+    suspended member's call writes nothing; a member's writes only the Constitution's proposal."""
     token = world.c["SettlementToken"]
-    account = world.accounts[role]
-    assert_nothing_written(world, token.send(account, "mint", account.address, 10**15), f"{role} mints")
-    assert_nothing_written(world, token.send(account, "transferOwnership", account.address), f"{role} takes the token")
+    supply, mine = int(token.view("totalSupply")), world.tokens(world.accounts[role].address)
+    params = enc(["address", "uint256"], world.accounts[role].address, 10**15)
+    attempts = [
+        world.c.execute(world.accounts[role], "mintSettlement", params, f"mint-{role}"),
+        world.c.batch(world.accounts[role], [("mintSettlement", params, f"mint-batch-{role}")] * 3),
+        token.send(world.accounts[role], "mintSettlement", world.accounts[role].address, ref("mint"), params),
+    ]
+    constitution = world.c.deployment.addresses["Constitution"].lower()
+    for sent in attempts[:2] if is_active_member(world, role) else []:
+        assert token.address.lower() not in sent.written, f"{role}'s mintSettlement wrote the token"
+        assert set(sent.other_changes()) <= {constitution}, f"{role}: {sent.other_changes()}"
+        assert not [lg for lg in sent.logs if lg.event in ("SettlementMinted", "Transfer")]
+    for sent in attempts[2:] if is_active_member(world, role) else attempts:
+        assert_nothing_written(world, sent, f"{role} → mintSettlement")
+    assert any(lg.event == "ProposalOpened" for lg in attempts[0].logs) or not is_active_member(world, role), (
+        f"{role}'s mintSettlement neither minted nor opened the vote"
+    )
+    assert (int(token.view("totalSupply")), world.tokens(world.accounts[role].address)) == (supply, mine)
+
+
+def test_rogue_module_cannot_mint_settlement(world: World) -> None:
+    """mintSettlement is a voted public action, not an Internal one: an admitted module asking
+    the Constitution for it mints nothing."""
+    token = world.c["SettlementToken"]
+    supply = int(token.view("totalSupply"))
+    inner = enc(["address", "uint256"], world.rogue, 10**15)
+    sent = world.c.execute(
+        world.accounts["acme"], "rogueCall", enc(["bytes32", "bytes"], action_id("mintSettlement"), inner), "rogue-mint"
+    )
+    assert_nothing_written(world, sent, "rogue module → mintSettlement", allow=(world.rogue,))
+    assert int(token.view("totalSupply")) == supply
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if r != "hooli"])
+def test_direct_reclaim_by_anyone_but_the_payer_writes_nothing(world: World, role: str) -> None:
+    """EscrowPayment.reclaim(invoiceId) needs no Constitution: after the confirmation window,
+    anyone but Hooli (INV_H2's payer) calling it writes nothing — then Hooli's own call refunds
+    (the control: the refusal is about who calls)."""
+    escrow = world.c["EscrowPayment"]
+    invoice = world["INV_H2"]
+    before = escrow.send(world.accounts["hooli"], "reclaim", invoice)
+    assert_nothing_written(world, before, "Hooli's reclaim before the window")
+    world.c.chain.increase_time(int(escrow.view("CONFIRMATION_WINDOW")) + 1)
+    sent = escrow.send(world.accounts[role], "reclaim", invoice)
+    assert_nothing_written(world, sent, f"{role} → EscrowPayment.reclaim(INV_H2)")
+    tokens = world.tokens("hooli")
+    paid = escrow.send(world.accounts["hooli"], "reclaim", invoice)
+    assert paid.ok and world.invoice_status(invoice) == INV_REFUNDED
+    assert world.tokens("hooli") > tokens, "the payer's own reclaim gave nothing back"
+
+
+DISCLOSERS = ["northwind", "globex", "initech", "hooli"]
+
+
+@pytest.mark.parametrize("role", DISCLOSERS)
+def test_a_members_disclose_with_another_members_ref_leaves_that_disclosure_alone(world: World, role: str) -> None:
+    """Any member may disclose under a ref of its choosing, Acme's included: Acme's disclosure
+    D_A stays Acme's — same discloser, subject, details and block — and no key is wrapped for
+    it by anyone else."""
+    vault = world.c["DetailsVault"]
+    d_a = world["D_A"]
+    before = vault.view("disclosure", d_a)
+    attack = next(a for a in ATTACKS if a.name == "disclose-over-D_A")
+    sent = world.c.execute(world.accounts[role], attack.action, attack.params(world, role), attack.ref_label)
+    assert vault.view("disclosure", d_a) == before, f"{role}'s disclose changed Acme's disclosure"
+    assert str(before[0]).lower() == world.addr("acme").lower()
+    for lg in sent.logs:
+        if lg.event == "KeyWrapped":
+            assert bytes(lg.args["disclosure"]) != d_a, f"{role} wrapped a key for Acme's disclosure"
+        if lg.event == "Disclosed":
+            assert str(lg.args["discloser"]).lower() == world.addr(role).lower()
+            assert disclosure_id(sent) != d_a, f"{role}'s disclosure took D_A's id"
 
 
 @pytest.mark.parametrize("role", ROLES)

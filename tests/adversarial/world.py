@@ -8,7 +8,13 @@ Initech is granted by updatePermissions votes) and Vandelay (dev 5, a vendor gra
 is granted, with its own open order line L_V, then suspended by a majority vote). The outsider
 is dev 9 (funded, never a member). A rogue module (contracts/test/MockModule.sol) is admitted
 by a unanimous amendConstitution vote as the action `rogueCall`, granted to Acme: it can ask
-the Constitution for any Internal action.
+the Constitution for any Internal action (capabilities refuse it: none lists it as a caller).
+
+Installations follow the whole flow: the operator registers the twin (serial bound by the
+bindSerial vote), adds an order line that binds it to the project's customer and the line's
+vendor, the customer requests and funds the installation, the line's vendor delivers, the
+operator confirms and then consumes the installed unit (the line completes and releases the
+twin; T_H's line L_H stays open so stock can be consumed/returned in the attacks).
 
 Objects (ids are keccak of the label):
   T_I   Initech's twin, Active (installed through Acme's line, invoice paid and released)
@@ -16,13 +22,17 @@ Objects (ids are keccak of the label):
   T_H2  Hooli's twin, PendingInstallation, installation invoice INV_H2 Funded (held)
   T_HL  a twin of Hooli's project on Globex's open line, PendingInstallation, no agreement yet
   T_U   Initech's twin, Delivered by Acme, installation invoice INV_U Issued (unpaid)
-  T_S   a twin of Initech's project, Planned, serial bound
+  T_S   a twin planned by the operator for Initech (setParties: customer Initech, vendor Acme),
+        Planned, serial bound
+  T_IX  Initech's former twin: installed, then deleted by a MACD delete (confirmed): Inactive,
+        no customer, no line, vendor Acme; the delete was billed as a credit note, so Initech
+        holds CREDIT_I of credit with Northwind (for payOutCredit)
   T_HC  Hooli's twin, PendingChange (a move ordered and charged, not billed)
   T_HD  Hooli's twin, PendingDisconnect (ordered by Hooli, charged)
   L_HH  a line of Hooli's second order O_HH, held by a revision (Pause)
   L_V   the suspended vendor's own open line (quantity 2, no twin) in Initech's order
   INV_HB  Hooli's period invoice (a move), Issued
-  D_A   Acme's disclosure (id R_A) shown to Northwind
+  D_A   Acme's disclosure (ref R_A; its id is read from the Disclosed event) shown to Northwind
   P_OPEN  an open addMember proposal (dev 6), for vote attacks
 """
 
@@ -45,7 +55,8 @@ MOVE, ADD, CHANGE, DELETE = range(4)
 
 REGISTRATION = "(bytes32,bytes12,bytes32,bytes32,bytes32,bytes32)"
 LINE_SPEC = "(bytes32,bytes32,bytes32,address,bytes16,uint32,uint8)"
-POLICY = "(string,uint8,address,bytes4,bool,uint8,uint8,uint32,address[],address[])"
+# ActionPolicy: name, scope, module, selector, enabled, voters, margin, votingPeriod, voterList, vetoList, callers
+POLICY = "(string,uint8,address,bytes4,bool,uint8,uint8,uint32,address[],address[],address[])"
 PERMISSION = "(address,bool,uint64,uint64)"
 TERMS = "(address,uint32,int96,int96,int96,int96,int96,int96)"
 ZERO = b"\0" * 32
@@ -87,7 +98,8 @@ class World:
         """A set-up step that has to work (not an attack)."""
         failures = [lg for lg in sent.logs if lg.event in ("ActionDenied", "ActionReverted")]
         if not sent.ok or failures:
-            raise ScenarioError(f"scenario step failed: {what}: ok={sent.ok} {failures}")
+            why = sent.revert_reason() if not sent.ok else ""
+            raise ScenarioError(f"scenario step failed: {what}: ok={sent.ok} {why} {failures}")
         return sent
 
     def act(self, role: str, action: str, params: bytes, label: str = "world") -> Sent:
@@ -184,6 +196,36 @@ class World:
     def deliver_line(self, vendor: str, line: str) -> Sent:
         return self.act(vendor, "deliverLine", enc(["bytes32", "uint32", "bytes32"], oid(line), 1, ZERO))
 
+    def set_parties(self, asset: str, customer: str | None, vendor: str | None) -> Sent:
+        """The custodian (the operator) plans a twin for a customer and a vendor."""
+        zero = "0x" + "00" * 20
+        return self.act(
+            "northwind",
+            "setParties",
+            enc(
+                ["bytes32", "address", "address", "bytes32"],
+                oid(asset),
+                self.addr(customer) if customer else zero,
+                self.addr(vendor) if vendor else zero,
+                ZERO,
+            ),
+        )
+
+    def consume(self, line: str, vendor: str, sku: bytes = b"ONT-G") -> Sent:
+        """The operator consumes the line's delivered unit: the line completes, its twin is released."""
+        return self.act(
+            "northwind",
+            "consumeStock",
+            enc(
+                ["bytes32", "address", "bytes16", "uint32", "bytes32"],
+                oid(line),
+                self.addr(vendor),
+                sku.ljust(16, b"\0"),
+                1,
+                ZERO,
+            ),
+        )
+
     def request_installation(self, customer: str, asset: str, by: str | None = None) -> int:
         sent = self.act(
             by or customer,
@@ -207,16 +249,33 @@ class World:
             self.c["SettlementToken"].send(self.accounts[role], "approve", escrow, 2**256 - 1), f"{role} approves"
         )
 
-    def install(self, customer: str, asset: str, project: str, order: str, service: str, line: str, vendor: str) -> int:
-        """register + bound serial + order line + requested, paid, delivered, confirmed: Active."""
+    def install(
+        self,
+        customer: str,
+        asset: str,
+        project: str,
+        order: str,
+        service: str,
+        line: str,
+        vendor: str,
+        consume: bool = True,
+    ) -> int:
+        """register + bound serial + order line + requested, paid, delivered, confirmed: Active;
+        then (``consume``) the installed unit is consumed, which completes the line and releases
+        the twin from it."""
         self.register(asset, project)
         self.line(order, service, line, asset, vendor)
         invoice_id = self.request_installation(customer, asset)
         self.fund(customer, invoice_id)
         self.deliver_line(vendor, line)
         self.confirm_installation(asset)
-        if self.state(asset) != ACTIVE:
-            raise ScenarioError(f"{asset} not Active")
+        if consume:
+            self.consume(line, vendor)
+        twin = self.asset(asset)
+        if self.state(asset) != ACTIVE or twin_customer(twin).lower() != self.addr(customer).lower():
+            raise ScenarioError(f"{asset} not Active for {customer}")
+        if twin_on_line(twin) == consume:
+            raise ScenarioError(f"{asset}: line hold is {twin_on_line(twin)}")
         return invoice_id
 
     def suspend(self, role: str, voters: list[str]) -> None:
@@ -225,6 +284,28 @@ class World:
     def active_voters(self, exclude: tuple[str, ...] = ("northwind",)) -> list[str]:
         members = ["northwind", "acme", "globex", "initech", "hooli", "suspended"]
         return [m for m in members if m not in exclude and self.member_status(self.addr(m)) == 1]
+
+
+def twin_customer(view: Any) -> str:
+    """AssetView.customer (getAsset: ..., customer, vendor, onLine are the last three fields)."""
+    return str(view[-3])
+
+
+def twin_vendor(view: Any) -> str:
+    return str(view[-2])
+
+
+def twin_on_line(view: Any) -> bool:
+    return bool(view[-1])
+
+
+def disclosure_id(sent: Sent) -> bytes:
+    """The id of the disclosure a disclose made, from its Disclosed event: the event's
+    ``disclosure`` field where the vault derives ids (keccak256(discloser, ref)), else its ref."""
+    for lg in sent.logs:
+        if lg.event == "Disclosed":
+            return bytes(lg.args["disclosure"] if "disclosure" in lg.args else lg.args["ref"])
+    raise ScenarioError("no Disclosed event")
 
 
 def mock_module_bytecode() -> bytes:
@@ -268,7 +349,7 @@ def build(client: Client, accounts: dict[str, LocalAccount]) -> World:
     if not deploy.ok or not w.rogue:
         raise ScenarioError("rogue module not deployed")
     selector = keccak(text="callInternal(address,bytes32,bytes)")[:4]
-    policy = ("rogueCall", 0, w.rogue, selector, True, 0, 0, 0, [], [])
+    policy = ("rogueCall", 0, w.rogue, selector, True, 0, 0, 0, [], [], [])
     grants = [(w.addr("acme"), True, 0, 0)]
     w.propose("northwind", "amendConstitution", enc([POLICY, f"{PERMISSION}[]"], policy, grants), w.active_voters())
     if const.view("action", action_id("rogueCall"))[2].lower() != w.rogue.lower():
@@ -281,6 +362,7 @@ def build(client: Client, accounts: dict[str, LocalAccount]) -> World:
     )
     w.approve_escrow("initech")
     w.approve_escrow("hooli")
+    w.approve_escrow("northwind")  # the payee pays credit out in tokens (payOutCredit)
 
     # --- orders and twins ------------------------------------------------------------------------
     w.project("P_I", "initech")
@@ -288,7 +370,7 @@ def build(client: Client, accounts: dict[str, LocalAccount]) -> World:
     w.order("O_I", "P_I", "S_I")
     w.order("O_H", "P_H", "S_H")
     w.ids["INV_I"] = w.install("initech", "T_I", "P_I", "O_I", "S_I", "L_I", "acme")
-    w.ids["INV_H"] = w.install("hooli", "T_H", "P_H", "O_H", "S_H", "L_H", "globex")
+    w.ids["INV_H"] = w.install("hooli", "T_H", "P_H", "O_H", "S_H", "L_H", "globex", consume=False)
 
     w.register("T_H2", "P_H")
     w.line("O_H", "S_H", "L_H2", "T_H2", "globex")
@@ -304,6 +386,7 @@ def build(client: Client, accounts: dict[str, LocalAccount]) -> World:
     w.deliver_line("acme", "L_U")
 
     w.register("T_S", "P_I")
+    w.set_parties("T_S", "initech", "acme")  # the operator plans T_S for Initech
 
     # Vandelay's own open line (no twin), then Vandelay is suspended by a majority vote.
     spec = (oid("L_V"), oid("S_I"), ZERO, w.addr("suspended"), b"SFP".ljust(16, b"\0"), 2, 1)
@@ -330,6 +413,17 @@ def build(client: Client, accounts: dict[str, LocalAccount]) -> World:
     revision = ["bytes32", "(bytes32,uint8,uint32)[]", f"(uint8,{LINE_SPEC})[]", "bytes32"]
     w.act("northwind", "reviseOrder", enc(revision, oid("O_HH"), [], [(0, held)], ZERO))
 
+    # Initech's former twin T_IX: installed, deleted (a MACD delete, confirmed), billed: a
+    # credit note, so Initech holds credit with Northwind. Last of Initech's invoices, so no
+    # later invoice of the scenario applies that credit.
+    w.ids["INV_IX"] = w.install("initech", "T_IX", "P_I", "O_I", "S_I", "L_IX", "acme")
+    w.act("initech", "orderChange", enc(["uint8", "bytes32", "bytes32"], DELETE, oid("T_IX"), ZERO))
+    w.act("northwind", "confirmChange", enc(["bytes32", "bytes32"], oid("T_IX"), ZERO))
+    w.act("northwind", "billAccount", enc(["address", "bytes32"], w.addr("initech"), ZERO))
+    w.ids["CREDIT_I"] = w.credit("initech")
+    if w.ids["CREDIT_I"] <= 0 or twin_customer(w.asset("T_IX")) != "0x" + "00" * 20:
+        raise ScenarioError("T_IX: no credit for Initech, or the former customer kept its hold")
+
     # Acme's disclosure, and an open proposal.
     w.ids["R_A"] = ref("acme-disclosure")
     params = enc(
@@ -340,7 +434,9 @@ def build(client: Client, accounts: dict[str, LocalAccount]) -> World:
         [w.addr("northwind")],
         [b"\x02" * 48],
     )
-    w.must(client.execute(accounts["acme"], "disclose", params, "acme-disclosure"), "disclose")
+    w.ids["D_A"] = disclosure_id(
+        w.must(client.execute(accounts["acme"], "disclose", params, "acme-disclosure"), "disclose")
+    )
     w.ids["P_OPEN"] = w.proposal_of(
         w.act("northwind", "addMember", enc(add, accounts["spare"].address, oid("k6"), "Spare Six"))
     )
@@ -354,6 +450,7 @@ def build(client: Client, accounts: dict[str, LocalAccount]) -> World:
         "T_HL": PENDING_INSTALLATION,
         "T_U": DELIVERED,
         "T_S": PLANNED,
+        "T_IX": INACTIVE,
     }
     got = {k: w.state(k) for k in expected}
     if got != expected:
@@ -364,4 +461,6 @@ def build(client: Client, accounts: dict[str, LocalAccount]) -> World:
         INV_ISSUED,
     ):
         raise ScenarioError("invoice states")
+    if twin_customer(w.asset("T_S")).lower() != w.addr("initech").lower():
+        raise ScenarioError("T_S not planned for Initech")
     return w

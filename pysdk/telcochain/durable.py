@@ -27,9 +27,9 @@ off (``--no-mining``) and serves the public RPC port itself, through a small JSO
   fails is reported and retried later: the log still holds every block.
 
 State-changing anvil cheat codes (``anvil_setBalance``...) are logged and replayed in order;
-``evm_mine``/``anvil_mine`` go through the supervisor's miner; rewinding methods
-(``evm_revert``, ``anvil_reset``...) and mining switches are refused, since they would undo
-or bypass confirmed blocks. Websocket subscriptions are not proxied (the notification stream
+``evm_mine``/``anvil_mine`` go through the supervisor's miner, which also honours the mining
+switches (``evm_setAutomine``, ``evm_setIntervalMining``); rewinding methods (``evm_revert``,
+``anvil_reset``...) are refused, since they would undo confirmed blocks. Websocket subscriptions are not proxied (the notification stream
 falls back to polling). ``telcochain_durableBlock`` returns the newest logged block.
 """
 
@@ -54,6 +54,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eth_hash.auto import keccak
+
 from telcochain.errors import NodeError
 
 #: Status file of the supervisor (state, ports, pids, replay and stop reports).
@@ -77,10 +79,6 @@ REFUSED = {
     "hardhat_reset": "a reset would drop the chain",
     "anvil_rollback": "a rollback would undo confirmed blocks",
     "anvil_loadState": "loading a state would bypass the write-ahead log",
-    "evm_setAutomine": "the supervisor mines (see telcochain node --block-time)",
-    "anvil_setAutomine": "the supervisor mines (see telcochain node --block-time)",
-    "evm_setIntervalMining": "the supervisor mines (see telcochain node --block-time)",
-    "anvil_setIntervalMining": "the supervisor mines (see telcochain node --block-time)",
 }
 #: Cheat codes that change nothing a block or a later replay depends on: forwarded as they are.
 PASSTHROUGH = {
@@ -91,7 +89,9 @@ PASSTHROUGH = {
     "anvil_removeBlockTimestampInterval",
 }  # fmt: skip
 MINE_METHODS = {"evm_mine", "anvil_mine", "hardhat_mine"}
-TRACE = bool(os.environ.get("TELCOCHAIN_NODE_TRACE"))
+#: Mining switches: honoured by the supervisor's miner (anvil itself never mines on its own).
+MINING_SWITCHES = {"evm_setAutomine", "anvil_setAutomine", "evm_setIntervalMining", "anvil_setIntervalMining"}
+TRACE = os.environ.get("TELCOCHAIN_NODE_TRACE", "")
 _SPECIAL = (b'"evm_', b'"anvil_', b'"hardhat_', b'"telcochain_')
 
 
@@ -569,6 +569,10 @@ class Server:
         self.stop_event = asyncio.Event()
         self.last_dump = time.monotonic()
         self.dump_failed: str | None = None
+        self.raws: dict[str, tuple[str, float]] = {}  # tx hash → (signed tx, when sent)
+        self.block_time = sup.s.block_time  # seconds between blocks; None: mine on arrival
+        self.automine = True  # without a block time: mine when transactions arrive (else only evm_mine)
+        self.wake = asyncio.Event()  # the mining mode changed
 
     # -- the proxy -----------------------------------------------------------------------------
 
@@ -576,7 +580,7 @@ class Server:
         from aiohttp import web
 
         body = await request.read()
-        if TRACE:
+        if TRACE == "2":
             self.sup.say("rpc " + body[:300].decode(errors="replace"))
         if self.sup._fatal or self.stop_event.is_set():
             return web.Response(status=503, text="the node is stopping")
@@ -586,13 +590,34 @@ class Server:
         calls = body.count(b'"method"')
         sends = body.count(b'"eth_sendRawTransaction"') + body.count(b'"eth_sendTransaction"')
         if sends and sends == calls:
+            self.remember_raws(body)
             answer = await self.rpc.post(body)  # nothing to read: no need to wait for the miner
             self.pending.set()
             return web.Response(body=answer, content_type="application/json")
+        if sends:
+            self.remember_raws(body)
         answer = await self.gated(body)
         if sends:
             self.pending.set()
         return web.Response(body=answer, content_type="application/json")
+
+    def remember_raws(self, body: bytes) -> None:
+        """Keep the signed bytes of the transactions sent (by hash), for the block's log record:
+        asking anvil for them afterwards (``eth_getRawTransactionByHash``) is ~0.5 ms each."""
+        try:
+            request = json.loads(body)
+        except ValueError:
+            return
+        now = time.monotonic()
+        for call in request if isinstance(request, list) else [request]:
+            if isinstance(call, dict) and call.get("method") == "eth_sendRawTransaction" and call.get("params"):
+                raw = call["params"][0]
+                if isinstance(raw, str) and raw.startswith("0x"):
+                    with contextlib.suppress(ValueError):
+                        self.raws["0x" + keccak(bytes.fromhex(raw[2:])).hex()] = (raw, now)
+        if len(self.raws) > 200_000:  # refused or long-queued ones: fetched from anvil if ever mined
+            cutoff = now - 600
+            self.raws = {h: v for h, v in self.raws.items() if v[1] > cutoff}
 
     async def gated(self, body: bytes) -> bytes:
         while not self.gate.is_set():
@@ -628,7 +653,18 @@ class Server:
         if method == "telcochain_durableBlock":
             return ok(hex(self.sup.durable_block))
         if method in ("anvil_getAutomine", "hardhat_getAutomine"):
-            return ok(not self.sup.s.block_time)  # without a block time, every transaction is mined at once
+            return ok(self.automine and not self.block_time)  # every transaction mined at once
+        if method in MINING_SWITCHES:
+            value = params[0] if params else None
+            if method.endswith("Automine"):
+                self.automine = bool(value)
+                if self.automine:
+                    self.block_time = None
+            else:
+                seconds = int(value, 16) if isinstance(value, str) else float(value or 0)
+                self.block_time = float(seconds) or None
+            self.wake.set()
+            return ok(None)
         if method in REFUSED:
             return error(-32601, f"{method} is not available on a durable telcochain node: {REFUSED[method]}")
         if method in MINE_METHODS:
@@ -676,14 +712,26 @@ class Server:
 
     async def mine_one(self, timestamp: Any = None) -> None:
         """Mine a block, log it (fsync), then let readers see it. Call under ``mine_lock``."""
+        t0 = time.perf_counter()
         await self.close_gate()
         try:
+            t1 = time.perf_counter()
             await self.rpc.call("evm_mine", [] if timestamp is None else [timestamp])
+            t2 = time.perf_counter()
             block = await self.rpc.call("eth_getBlockByNumber", ["latest", False])
-            raws = await self.rpc.batch([("eth_getRawTransactionByHash", [h]) for h in block["transactions"]])
+            hashes = block["transactions"]
+            known = [self.raws.pop(h, None) for h in hashes]
+            missing = [h for h, k in zip(hashes, known, strict=True) if k is None]
+            fetched = iter(await self.rpc.batch([("eth_getRawTransactionByHash", [h]) for h in missing]))
+            raws = [k[0] if k is not None else next(fetched) for k in known]
             record = {"n": int(block["number"], 16), "h": block["hash"], "t": int(block["timestamp"], 16), "tx": raws}
+            t3 = time.perf_counter()
             try:
                 await asyncio.to_thread(self.sup.wal.append, record)
+                if TRACE:
+                    t4 = time.perf_counter()
+                    self.sup.say(f"block {record['n']}: {len(raws)} txs, gate {t1-t0:.3f} mine {t2-t1:.3f} "
+                                 f"fetch {t3-t2:.3f} wal {t4-t3:.3f}")
             except NodeError as exc:
                 await self.fatal(str(exc))
                 raise
@@ -710,23 +758,31 @@ class Server:
                 await asyncio.sleep(0.5)
 
     async def _mine_loop(self) -> None:
-        block_time = self.sup.s.block_time
-        next_tick = time.monotonic() + (block_time or 0)
+        next_tick = time.monotonic() + (self.block_time or 0)
         while not self.stop_event.is_set():
+            self.wake.clear()
+            block_time = self.block_time
             if block_time:
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self.stop_event.wait(), max(0.0, next_tick - time.monotonic()))
-                next_tick += block_time
-                if self.stop_event.is_set():
-                    return
+                wait_for: Any = self.wake.wait()
+                timeout = max(0.0, next_tick - time.monotonic())
+            else:
+                wait_for = self.pending.wait() if self.automine else self.wake.wait()
+                timeout = 1.0
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(wait_for, timeout)
+            if self.stop_event.is_set():
+                return
+            if self.wake.is_set():  # the mode changed: start over with it
+                next_tick = time.monotonic() + (self.block_time or 0)
+                continue
+            if block_time:
+                next_tick = max(next_tick + block_time, time.monotonic())
                 async with self.mine_lock:
                     await self.mine_one()
                 continue
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self.pending.wait(), 1.0)
+            if not self.automine:
+                continue
             self.pending.clear()
-            if self.stop_event.is_set():
-                return
             async with self.mine_lock:
                 if await self.pool_size() > 0:
                     await self.mine_one()

@@ -111,6 +111,14 @@ class NodeError(TelcochainError):
     """The embedded local node (anvil) could not be started, found or stopped."""
 
 
+class CheckpointError(TelcochainError, OSError):
+    """A notification checkpoint cannot be read (missing rights, damaged content) or saved
+    (disk full, read-only); the previous checkpoint is untouched."""
+
+
+# --- the pipeline and senders -------------------------------------------------------------
+
+
 # --- transactions ------------------------------------------------------------------------
 
 

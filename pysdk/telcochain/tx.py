@@ -186,7 +186,7 @@ class TxSender:
         """The next nonce of this account, allocated locally (for callers that pre-sign transactions)."""
         with self._lock:
             if self._next_nonce is None:
-                self._next_nonce = hexint(self.rpc.call("eth_getTransactionCount", [self.address, "pending"]))
+                self._next_nonce = hexint(self._read("eth_getTransactionCount", [self.address, "pending"]))
             nonce = self._next_nonce
             self._next_nonce += 1
             return nonce
@@ -202,7 +202,7 @@ class TxSender:
         """Gas for this call; raises the decoded custom error if it would revert."""
         call = {"from": self.address, "to": to, "data": data, "value": hex(value)}
         try:
-            return hexint(self.rpc.call("eth_estimateGas", [call]))
+            return hexint(self._read("eth_estimateGas", [call]))
         except RpcError as exc:
             raise _revert_from_rpc_error(exc) from None
 
@@ -257,14 +257,31 @@ class TxSender:
                 raise
             except RpcError as exc:
                 message = exc.rpc_message.lower()
-                if any(n in message for n in _NONCE_USED) and self._landed(tx_hash):
-                    return tx_hash  # an earlier attempt of these very bytes got through
+                try:
+                    if any(n in message for n in _NONCE_USED) and self._landed(tx_hash):
+                        return tx_hash  # an earlier attempt of these very bytes got through
+                except TransactionUnknown:
+                    self.resync_nonce()
+                    raise
                 self._forget(tx_hash)  # refused: this transaction can never run
                 self.resync_nonce()
                 if any(n in message for n in _NONCE_USED + _NONCE_AHEAD):
                     continue  # the local nonce was wrong: sign again under the chain's count
                 raise TransactionError(f"the node refused the transaction: {exc.rpc_message}") from None
         raise TransactionError("the node kept refusing this account's nonces (another client is using it)")
+
+    def _read(self, method: str, params: Sequence[Any]) -> Any:
+        """A read (idempotent): asked again with backoff while the node does not answer."""
+        delay = self.backoff
+        for attempt in range(self.attempts):
+            try:
+                return self.rpc.call(method, params)
+            except NodeUnreachable:
+                if attempt == self.attempts - 1:
+                    raise
+                time.sleep(delay)
+                delay *= 2
+        raise AssertionError("unreachable")
 
     def _broadcast(self, sent: SentTransaction) -> None:
         """Send the signed bytes, again with backoff while no answer comes; the node has them on return."""
@@ -286,10 +303,13 @@ class TxSender:
         raise TransactionUnknown(sent.tx_hash, sent.nonce, f"{self.attempts} sends without an answer ({reason})")
 
     def _landed(self, tx_hash: str) -> bool:
+        """Is this transaction mined? Never guessed: no answer raises :class:`TransactionUnknown`."""
         try:
-            receipt = self.rpc.call("eth_getTransactionReceipt", [tx_hash])
-        except (NodeUnreachable, RpcError):
-            return False
+            receipt = self._read("eth_getTransactionReceipt", [tx_hash])
+        except NodeUnreachable as exc:
+            with self._lock:
+                sent = self._unresolved.get(tx_hash)
+            raise TransactionUnknown(tx_hash, sent.nonce if sent else -1, exc.reason) from None
         return bool(receipt and receipt.get("blockNumber"))
 
     def _forget(self, tx_hash: str) -> None:
@@ -307,15 +327,15 @@ class TxSender:
         ``"pending"`` (in the node's pool), ``"dropped"`` (its nonce went to another transaction:
         it can never be mined), or ``"unknown"`` (the node does not have it; :meth:`resume`
         sends it again). Raises :class:`NodeUnreachable` if the node does not answer."""
-        receipt = self.rpc.call("eth_getTransactionReceipt", [tx_hash])
+        receipt = self._read("eth_getTransactionReceipt", [tx_hash])
         if receipt and receipt.get("blockNumber"):
             self._forget(tx_hash)
             return "confirmed" if hexint(receipt["status"]) == 1 else "reverted"
-        if self.rpc.call("eth_getTransactionByHash", [tx_hash]) is not None:
+        if self._read("eth_getTransactionByHash", [tx_hash]) is not None:
             return "pending"
         with self._lock:
             sent = self._unresolved.get(tx_hash)
-        count = hexint(self.rpc.call("eth_getTransactionCount", [self.address, "latest"]))
+        count = hexint(self._read("eth_getTransactionCount", [self.address, "latest"]))
         if sent is not None and count > sent.nonce:
             if self._landed(tx_hash):  # mined between the two reads
                 return self.resolve(tx_hash)

@@ -1173,6 +1173,8 @@ def node(
             raise click.UsageError("--fresh: stop the running node first (telcochain node stop)")
         config.discard_saved_chain()
     restored = config.has_saved_chain()
+    if not detach:
+        local.forward_signals()
     local.start(detach=detach)
     state = "state restored from" if restored else "new chain, state saved to"
     replay = local.status().get("replay") or {}

@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from telcochain.durable import disk_reason, find_orphan_anvil
 from telcochain.errors import NodeError, TelcochainError
 from telcochain.rpc import Rpc
 
@@ -188,11 +189,12 @@ class LocalNode:
             pid = int(self.config.pid_file.read_text().strip())
         except (OSError, ValueError):
             return None
-        if _is_anvil(pid) and not (self.config.data_dir / "node.lock").exists():
-            return pid  # an ephemeral node (anvil alone)
         if not _is_anvil(pid):
             self.config.pid_file.unlink(missing_ok=True)  # stale: the node died
-        return None
+            return None
+        if find_orphan_anvil(self.config.data_dir) == pid:
+            return None  # the anvil of a durable node whose supervisor died: the next start stops it
+        return pid  # an ephemeral node (anvil alone)
 
     def _supervisor_pid(self) -> int | None:
         """The supervisor holding the data directory's lock (the kernel drops a dead one's lock)."""
@@ -244,7 +246,7 @@ class LocalNode:
             log_start = self.config.log_file.stat().st_size if self.config.log_file.exists() else 0
             log = open(self.config.log_file, "ab")  # noqa: SIM115 - handed to the child
         except OSError as exc:
-            raise NodeError(f"cannot use the data directory {self.config.data_dir}: {exc.strerror}") from None
+            raise NodeError(f"cannot use the data directory {self.config.data_dir}: {disk_reason(exc)}") from None
         if self.config.persist:
             self.config.status_file.unlink(missing_ok=True)
         command = self.config.supervisor_command() if self.config.persist else self.config.command()
@@ -261,6 +263,8 @@ class LocalNode:
         deadline = time.monotonic() + timeout
         while not self._ready():
             if self.process.poll() is not None:
+                if self.config.persist and self.status().get("state") == "stopped":
+                    return self.process  # stopped by a signal while starting, cleanly: nothing to report
                 if not self.config.persist:
                     self.config.pid_file.unlink(missing_ok=True)
                 error = self.status().get("error") if self.config.persist else None
@@ -348,17 +352,23 @@ class LocalNode:
             return self._supervisor_pid() is not None
         return _is_anvil(pid)
 
-    def wait(self) -> int:
-        """Block until the node started in the foreground exits; stop it on Ctrl-C."""
-        assert self.process is not None
-        child = self.process
+    def forward_signals(self) -> None:
+        """SIGTERM/SIGHUP to this (foreground) process stop the node gracefully instead of
+        leaving it behind. For the command line; call from the main thread."""
 
-        def forward(signum: int, _frame: object) -> None:  # SIGTERM/SIGHUP to this process: stop the node
+        def forward(signum: int, _frame: object) -> None:
+            if self.process is None:
+                raise SystemExit(128 + signum)
             with contextlib.suppress(ProcessLookupError):
-                os.kill(child.pid, signal.SIGTERM)
+                os.kill(self.process.pid, signal.SIGTERM)
 
         for signum in (signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, forward)
+
+    def wait(self) -> int:
+        """Block until the node started in the foreground exits; stop it on Ctrl-C."""
+        assert self.process is not None
+        self.forward_signals()
         try:
             while True:
                 try:

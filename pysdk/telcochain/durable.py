@@ -487,8 +487,8 @@ class Supervisor:
                     continue
                 if number != head + 1:
                     raise NodeError(f"write-ahead log gap: block {head + 1} missing before {number}")
-                if record["tx"]:
-                    await rpc.batch([("eth_sendRawTransaction", [raw]) for raw in record["tx"]])
+                for raw in record["tx"]:  # one by one: anvil runs a batch's calls concurrently (any order)
+                    await rpc.call("eth_sendRawTransaction", [raw])
                 try:
                     await rpc.call("evm_mine", [{"timestamp": record["t"]}])
                 except _UpstreamError:

@@ -375,8 +375,8 @@ class Pipeline:
     def start(self) -> Pipeline:
         if self._threads:
             return self
-        self._last_block = hexint(self.rpc.call("eth_blockNumber"))
-        self._seed_nonces(self._senders)
+        self._last_block = hexint(_retrying(lambda: self.rpc.call("eth_blockNumber")))
+        _retrying(lambda: self._seed_nonces(self._senders))
         loops = [(self._send_loop, f"pipeline-send-{n}") for n in range(self.send_threads)]
         for target, name in [*loops, (self._collect_loop, "pipeline-collect")]:
             thread = threading.Thread(target=self._guard(target), name=name, daemon=True)
@@ -516,8 +516,11 @@ class Pipeline:
                 outcome._last_sent = 0.0  # rebroadcast (or re-checked) at the collector's next pass
                 self._in_flight[outcome.tx_hash] = outcome
             self.stats.resumed += len(todo)
-        receipts = self.rpc.batch([("eth_getTransactionReceipt", [o.tx_hash]) for o in todo], raise_errors=False)
-        self._settle([r for r in receipts if isinstance(r, dict) and r.get("blockNumber")])
+        try:
+            receipts = self.rpc.batch([("eth_getTransactionReceipt", [o.tx_hash]) for o in todo], raise_errors=False)
+            self._settle([r for r in receipts if isinstance(r, dict) and r.get("blockNumber")])
+        except (NodeUnreachable, RpcError):
+            pass  # the collector settles them (or rebroadcasts them) on its next passes
         return todo
 
     # -- nonces and signing ----------------------------------------------------------------
@@ -842,6 +845,19 @@ class Pipeline:
             for outcome in again:
                 self._resign(outcome)
                 self._send_queue.put(outcome)
+
+
+def _retrying(read: Any, attempts: int = 6, delay: float = 0.1) -> Any:
+    """An idempotent read, asked again with backoff while the node does not answer."""
+    for attempt in range(attempts):
+        try:
+            return read()
+        except (NodeUnreachable, RpcError) as exc:
+            if attempt == attempts - 1 or (isinstance(exc, RpcError) and exc.method != "batch"):
+                raise
+            time.sleep(delay)
+            delay *= 2
+    raise AssertionError("unreachable")
 
 
 def _matches(error: RpcError, needles: Sequence[str]) -> bool:

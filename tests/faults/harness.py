@@ -135,9 +135,29 @@ def anvil_gone(node: LocalNode, timeout: float = 5.0) -> bool:
     return False
 
 
-def crash_cycle(node: LocalNode, load: Load, figures: Figures, rng: random.Random, *, graceful: bool = False) -> None:
-    """Let the load run a random while, then kill (or stop) the node, restart it, check."""
+def wait_for_dump_in_progress(node: LocalNode, timeout: float = 3.0) -> None:
+    """Return as soon as a dump is being written (its temporary file exists), or after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(node.config.dumps_dir.glob("*.tmp")):
+            return
+        time.sleep(0.0005)
+
+
+def crash_cycle(
+    node: LocalNode,
+    load: Load,
+    figures: Figures,
+    rng: random.Random,
+    *,
+    graceful: bool = False,
+    mid_dump: bool = False,
+) -> None:
+    """Let the load run a random while, then kill (or stop) the node, restart it, check.
+    ``mid_dump``: kill at the moment a dump is being written."""
     time.sleep(rng.uniform(0.3, 1.5))
+    if mid_dump:
+        wait_for_dump_in_progress(node)
     before = load.confirmed()
     if graceful:
         report = node.stop()

@@ -1152,8 +1152,10 @@ def node(
 ) -> None:
     """Run the embedded local chain (anvil), keeping its state in --data-dir.
 
-    Stopped and started again, the node keeps its contracts, blocks and events.
-    `telcochain node` runs in the foreground until Ctrl-C; --detach starts it in the background.
+    Durable: every block is in an fsynced write-ahead log before any client can see it, dumps
+    are written atomically (the previous one kept), and a start replays the log after the newest
+    good dump — a crash loses no block a client has seen. `telcochain node` runs in the
+    foreground until Ctrl-C (or SIGTERM/SIGHUP); --detach starts it in the background.
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -1206,8 +1208,8 @@ def node(
 @node.command("stop")
 @node_options
 def node_stop(data_dir: Path, port: int, host: str) -> None:
-    """Stop a node started with --detach: it mines what it accepted, stops mining, writes its
-    final dump and reads it back before saying the state is kept."""
+    """Stop a node started with --detach (it mines what it accepted, stops mining, writes its
+    final dump and reads it back before saying the state is kept)."""
     report = LocalNode(NodeConfig(data_dir=data_dir, port=port, host=host)).stop()
     if report is None:
         raise click.ClickException(f"no node is running from {data_dir}")
@@ -1221,7 +1223,7 @@ def node_stop(data_dir: Path, port: int, host: str) -> None:
 @node_options
 @json_option
 def node_status(data_dir: Path, port: int, host: str, as_json: bool) -> None:
-    """Is a node running from --data-dir, and does it answer?"""
+    """Is a node running from --data-dir, does it answer, and its newest logged (durable) block?"""
     local = LocalNode(NodeConfig(data_dir=data_dir, port=port, host=host))
     status = {
         "pid": local.pid(),

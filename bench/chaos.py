@@ -192,7 +192,8 @@ def node_phase(workdir: Path, rng: random.Random) -> dict[str, Any]:
             listeners[kind].start()
         crash_cycle(node, load, figures, rng, graceful=event == "stop", mid_dump=i % 2 == 1)
         print(f"  {event:>4} #{i + 1}/{len(events)}: confirmed so far {len(load.confirmed())}, "
-              f"lost {figures.confirmed_lost}, head {hexint(Rpc(url).call('eth_blockNumber'))}", flush=True)  # fmt: skip
+              f"lost {figures.confirmed_lost}, head {hexint(Rpc(url).call('eth_blockNumber'))}",
+              flush=True)  # fmt: skip
     seconds = time.monotonic() - started
     stop_rotating.set()
     rotator.join()
@@ -263,7 +264,11 @@ def sender_phase(url: str, seed: int) -> dict[str, Any]:
         unknown: dict[int, str] = {}
         for n, sink in enumerate(sinks):
             try:
-                reported[n] = "confirmed" if sender.transact(sink, "0x", gas=21_000, value=1, timeout=30).succeeded else "reverted"
+                reported[n] = (
+                    "confirmed"
+                    if sender.transact(sink, "0x", gas=21_000, value=1, timeout=30).succeeded
+                    else "reverted"
+                )
             except TransactionUnknown as exc:
                 unknown[n] = exc.tx_hash
             except (TransactionError, TelcochainError):
@@ -303,7 +308,9 @@ def sender_phase(url: str, seed: int) -> dict[str, Any]:
         "faults_injected": faults,
         "applied_twice": sum(1 for v in applied if v > 1),
         "never_applied": sum(1 for v in applied if v == 0),
-        "reported_wrong": sum(1 for o, v in zip(outcomes, applied, strict=True) if (o.status is OpStatus.CONFIRMED) != (v == 1)),
+        "reported_wrong": sum(
+            1 for o, v in zip(outcomes, applied, strict=True) if (o.status is OpStatus.CONFIRMED) != (v == 1)
+        ),
         "send_retries": pipe.stats.send_retries,
         "outages": pipe.stats.outages,
     }
@@ -333,14 +340,21 @@ def main() -> int:
         "never_applied": node["never_applied"] + senders["pipeline"]["never_applied"],
         "reported_wrong": senders["txsender"]["reported_wrong"] + senders["pipeline"]["reported_wrong"],
     }  # fmt: skip
-    report = {"seed": seed, "seconds": round(time.monotonic() - t0, 1), "totals": totals, "node": node, "senders": senders}
+    report = {
+        "seed": seed,
+        "seconds": round(time.monotonic() - t0, 1),
+        "totals": totals,
+        "node": node,
+        "senders": senders,
+    }
     out = Path(os.environ.get("CHAOS_RESULTS", ROOT / "bench" / "results" / "chaos.json"))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
     print()
     print(f"node: {node['kills']} SIGKILLs ({node['kills_mid_dump']} mid-dump), {node['graceful_stops']} graceful "
           f"stops, {node['ops']} transfers + {node['rotations_confirmed']} key rotations confirmed; "
-          f"{node['replayed_blocks']} blocks replayed from the log ({node['replayed_hash_mismatches']} new hashes)")  # fmt: skip
+          f"{node['replayed_blocks']} blocks replayed from the log "
+          f"({node['replayed_hash_mismatches']} new hashes)")  # fmt: skip
     for kind, figures in node["listeners"].items():
         print(f"listener {kind}: {figures['kills']} SIGKILLs, missed {figures['notifications_missed']}, "
               f"repeated {figures['repeated']}")  # fmt: skip

@@ -8,6 +8,7 @@ output on stdout. A user error prints one line and exits non-zero.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import json
@@ -1233,10 +1234,8 @@ def node_status(data_dir: Path, port: int, host: str, as_json: bool) -> None:
         "durable_block": None,
     }
     if status["serving"]:
-        try:
+        with contextlib.suppress(TelcochainError):  # an ephemeral node (anvil alone) has no log
             status["durable_block"] = int(Rpc(local.config.rpc_url, timeout=2.0).call("telcochain_durableBlock"), 16)
-        except TelcochainError:
-            pass  # an ephemeral node (anvil alone): no write-ahead log
     if as_json:
         output.emit_json(status)
         return

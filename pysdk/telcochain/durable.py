@@ -28,9 +28,10 @@ off (``--no-mining``) and serves the public RPC port itself, through a small JSO
 
 State-changing anvil cheat codes (``anvil_setBalance``...) are logged and replayed in order;
 ``evm_mine``/``anvil_mine`` go through the supervisor's miner, which also honours the mining
-switches (``evm_setAutomine``, ``evm_setIntervalMining``); rewinding methods (``evm_revert``,
-``anvil_reset``...) are refused, since they would undo confirmed blocks. Websocket subscriptions are not proxied (the notification stream
-falls back to polling). ``telcochain_durableBlock`` returns the newest logged block.
+switches (``evm_setAutomine``, ``evm_setIntervalMining``); rewinding methods
+(``evm_revert``, ``anvil_reset``...) are refused, since they would undo confirmed blocks.
+Websocket subscriptions are not proxied (the notification stream falls back to polling).
+``telcochain_durableBlock`` returns the newest logged block.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ import ctypes
 import errno
 import fcntl
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -102,7 +104,11 @@ class DiskError(NodeError):
 
 def disk_reason(exc: OSError) -> str:
     """An OSError of a write, in words (full, read-only...)."""
-    reasons = {errno.ENOSPC: "the disk is full", errno.EROFS: "the file system is read-only", errno.EDQUOT: "quota exceeded"}
+    reasons = {
+        errno.ENOSPC: "the disk is full",
+        errno.EROFS: "the file system is read-only",
+        errno.EDQUOT: "quota exceeded",
+    }
     return reasons.get(exc.errno or 0, exc.strerror or str(exc))
 
 
@@ -157,7 +163,7 @@ class DumpStore:
 
     def newest_valid(self) -> tuple[Dump | None, list[Dump]]:
         """The newest dump whose content matches its hash, and the invalid ones met on the way."""
-        bad = []
+        bad: list[Dump] = []
         for dump in self.dumps():
             if dump.valid():
                 return dump, bad
@@ -284,7 +290,7 @@ class Wal:
     def prune(self, oldest_dump_block: int) -> None:
         """Delete segments entirely before the oldest kept dump."""
         segments = self.segments()
-        for (start, path), nxt in zip(segments, segments[1:], strict=False):
+        for (start, path), nxt in itertools.pairwise(segments):
             if nxt[0] <= oldest_dump_block and start < oldest_dump_block:
                 path.unlink(missing_ok=True)
 
@@ -428,8 +434,17 @@ class Supervisor:
 
     def start_anvil(self, load: Path | None, genesis: int | None = None) -> None:
         port = _free_port("127.0.0.1")
-        cmd = [*self.s.anvil_command, "--host", "127.0.0.1", "--port", str(port), "--no-mining", "--order", "fifo",
-               "--quiet"]  # fmt: skip - a log line per transaction would fill the data disk
+        cmd = [
+            *self.s.anvil_command,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-mining",
+            "--order",
+            "fifo",
+            "--quiet",
+        ]  # fmt: skip - a log line per transaction would fill the data disk
         if load is not None:
             cmd += ["--load-state", str(load)]
         if genesis is not None:
@@ -506,7 +521,7 @@ class Supervisor:
             last_segment = start
         self.wal.open(last_segment if segments else head)
 
-    async def prepare(self, rpc_factory: Any) -> _Upstream:
+    async def prepare(self, rpc_factory: type[_Upstream]) -> _Upstream:
         dump, bad = self.dumps.newest_valid()
         for invalid in bad:
             self.say(f"skipping the damaged dump {invalid.path.name} (its content does not match its hash)")
@@ -558,7 +573,11 @@ class _Upstream:
             return await response.read()
 
     async def call(self, method: str, params: Any = ()) -> Any:
-        answer = json.loads(await self.post(json.dumps({"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": list(params)}).encode()))
+        answer = json.loads(
+            await self.post(
+                json.dumps({"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": list(params)}).encode()
+            )
+        )
         if answer.get("error"):
             raise _UpstreamError(answer["error"])
         return answer.get("result")
@@ -665,7 +684,9 @@ class Server:
         try:
             request = json.loads(body)
         except ValueError:
-            return json.dumps({"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "parse error"}}).encode()
+            return json.dumps(
+                {"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "parse error"}}
+            ).encode()
         if isinstance(request, list):
             answers = [await self.one(r) for r in request]
             return json.dumps(answers).encode()
@@ -760,8 +781,10 @@ class Server:
                 await asyncio.to_thread(self.sup.wal.append, record)
                 if TRACE:
                     t4 = time.perf_counter()
-                    self.sup.say(f"block {record['n']}: {len(raws)} txs, gate {t1-t0:.3f} mine {t2-t1:.3f} "
-                                 f"fetch {t3-t2:.3f} wal {t4-t3:.3f}")
+                    self.sup.say(
+                        f"block {record['n']}: {len(raws)} txs, gate {t1 - t0:.3f} mine {t2 - t1:.3f} "
+                        f"fetch {t3 - t2:.3f} wal {t4 - t3:.3f}"
+                    )
             except NodeError as exc:
                 await self.fatal(str(exc))
                 raise
@@ -902,7 +925,10 @@ async def _serve(settings: Settings) -> int:
             server.last_dump = -float("inf")  # dump soon: the next start needs no replay
         tasks = [asyncio.create_task(server.miner()), asyncio.create_task(server.dumper())]
         anvil_exit = asyncio.create_task(asyncio.to_thread(sup.anvil.wait)) if sup.anvil else None
-        waiters = [asyncio.create_task(stop_signals.wait()), asyncio.create_task(server.stop_event.wait())]
+        waiters: list[asyncio.Task[Any]] = [
+            asyncio.create_task(stop_signals.wait()),
+            asyncio.create_task(server.stop_event.wait()),
+        ]
         if anvil_exit is not None:
             waiters.append(anvil_exit)
         await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)

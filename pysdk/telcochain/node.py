@@ -332,13 +332,17 @@ class LocalNode:
             return StopReport(pid, self.config.persist, False, None, "stopped")
         status = self.status()
         if killed:
-            return StopReport(pid, True, False, None, f"killed after {timeout:g} s; the write-ahead log keeps the chain")
+            return StopReport(
+                pid, True, False, None, f"killed after {timeout:g} s; the write-ahead log keeps the chain"
+            )
         kept = bool(status.get("state_kept"))
         block = status.get("block")
         if status.get("state") == "failed":
             return StopReport(pid, False, False, None, f"the node had failed: {status.get('error')}")
         if status.get("final_dump"):
-            message = f"final dump {status['final_dump']} verified" if status.get("verified") else "final dump unverified"
+            message = (
+                f"final dump {status['final_dump']} verified" if status.get("verified") else "final dump unverified"
+            )
         else:
             message = f"final dump failed ({status.get('dump_error')}); the write-ahead log keeps the chain"
         return StopReport(

@@ -172,9 +172,7 @@ class SqliteCheckpoint:
             connection.commit()
 
     def load(self) -> Checkpoint | None:
-        row = self.connection.execute(
-            "SELECT state FROM telcochain_checkpoint WHERE name = ?", (self.name,)
-        ).fetchone()
+        row = self.connection.execute("SELECT state FROM telcochain_checkpoint WHERE name = ?", (self.name,)).fetchone()
         return Checkpoint.from_json(row[0], f"checkpoint {self.name!r}") if row else None
 
     def save(self, checkpoint: Checkpoint) -> None:

@@ -42,6 +42,7 @@ How it goes fast, and stays exact:
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import multiprocessing
 import queue
@@ -639,10 +640,8 @@ class Pipeline:
         if conflicts:
             # "Nonce too low": our own transaction mined (a retried send), or the nonce went to
             # another transaction — re-signed only when the chain proves the latter.
-            try:
+            with contextlib.suppress(NodeUnreachable, RpcError):  # still in flight: checked again later
                 self._check_replaced(conflicts)
-            except (NodeUnreachable, RpcError):
-                pass  # still in flight: the rebroadcast checks them again
 
     def _post_until_answered(self, chunk: list[OpOutcome]) -> list[Any] | None:
         """Post the batch; with no answer, post the same signed bytes again, backing off, until

@@ -61,7 +61,7 @@ def test_graceful_stop_under_load_keeps_every_block_and_verifies_its_dump(tmp_pa
             assert replay.get("blocks") == 0, "a graceful stop leaves nothing to replay"
             assert int(Rpc(node.config.rpc_url).call("eth_blockNumber"), 16) >= head_before
         load.finish(timeout=60)
-        once, twice, never = count_applied(Rpc(node.config.rpc_url), load.sinks)
+        _once, twice, never = count_applied(Rpc(node.config.rpc_url), load.sinks)
     finally:
         node.stop()
     assert figures.confirmed_lost == 0 and twice == 0 and never == 0
@@ -134,7 +134,7 @@ def test_sigterm_to_the_foreground_cli_is_forwarded_and_orphans_nothing(tmp_path
         time.sleep(0.1)
     anvil_pid = node.status()["anvil_pid"]
     cli.send_signal(signal.SIGTERM)
-    out, err = cli.communicate(timeout=60)
+    _out, err = cli.communicate(timeout=60)
     assert cli.returncode == 0, err
     assert "state kept" in err
     assert node.pid() is None

@@ -84,7 +84,7 @@ def test_a_transactional_consumer_is_exactly_once_across_crashes(operator, tmp_p
         return conn, NotificationStream(operator, SqliteCheckpoint(conn), from_block=0)
 
     crashes = 0
-    for attempt in range(20):
+    for _attempt in range(20):
         conn, stream = open_backend()
 
         def handle(batch, checkpoint, conn=conn):

@@ -192,8 +192,10 @@ class LocalNode:
         if not _is_anvil(pid):
             self.config.pid_file.unlink(missing_ok=True)  # stale: the node died
             return None
-        if find_orphan_anvil(self.config.data_dir) == pid:
-            return None  # the anvil of a durable node whose supervisor died: the next start stops it
+        if (self.config.data_dir / "node.lock").exists() or find_orphan_anvil(self.config.data_dir) == pid:
+            # a durable data directory whose supervisor is gone: its anvil is an orphan (the next
+            # start stops it) or belongs to another directory this one was copied from
+            return None
         return pid  # an ephemeral node (anvil alone)
 
     def _supervisor_pid(self) -> int | None:

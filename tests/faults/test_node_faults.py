@@ -195,6 +195,10 @@ def test_a_full_disk_stops_the_node_with_one_clear_error_and_loses_nothing_confi
         load._stop.set()
         load.pipe.close()
         assert confirmed, "the disk filled before anything was confirmed"
+        deadline = time.monotonic() + 20
+        while node.pid() is not None and time.monotonic() < deadline:  # the node stops by itself
+            time.sleep(0.1)
+        assert node.pid() is None and anvil_gone(node)
         # free space: move the data directory to a real disk and start there
         target = tmp_path / "moved"
         shutil.copytree(disk / "node", target)

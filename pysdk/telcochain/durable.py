@@ -381,8 +381,7 @@ class Supervisor:
             fd = os.open(self.data_dir / STATUS_FILE, os.O_RDWR | os.O_CREAT, 0o644)
             try:
                 os.pwrite(fd, data, 0)
-                if len(data) > STATUS_SIZE:
-                    os.ftruncate(fd, len(data))
+                os.ftruncate(fd, len(data))  # drop a longer former content (shrinking needs no space)
             finally:
                 os.close(fd)
         except OSError:
@@ -962,6 +961,11 @@ async def _serve(settings: Settings) -> int:
     except NodeError as exc:
         sup.say(str(exc))
         sup.write_status(state="failed", error=str(exc))
+        return 1
+    except OSError as exc:  # a disk error outside the log and the dumps (pid file, anvil's log...)
+        message = f"cannot write to the data directory {sup.data_dir}: {disk_reason(exc)}"
+        sup.say(message)
+        sup.write_status(state="failed", error=message)
         return 1
     finally:
         if runner is not None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from telcochain.durable import DIR_MARKER, find_orphan_anvil
-from telcochain.errors import NodeError
+from telcochain.errors import NodeError, RpcError
 from telcochain.node import find_anvil, free_port
 from telcochain.rpc import Rpc
 
@@ -91,6 +91,29 @@ def test_a_torn_or_damaged_newest_dump_falls_back_to_the_previous_one_and_the_lo
 
         assert missing_confirmed(Rpc(node.config.rpc_url), confirmed) == 0
         assert count_applied(Rpc(node.config.rpc_url), load.sinks)[0] == len(load.sinks)
+    finally:
+        node.stop()
+
+
+def test_cheat_codes_and_time_travel_survive_a_kill(tmp_path):
+    """State changed outside transactions is logged and replayed; the moved clock is kept."""
+    node = durable_node(tmp_path / "node", dump_interval=3600)
+    node.start()
+    rpc = Rpc(node.config.rpc_url)
+    rich = "0x" + "ab" * 20
+    rpc.call("anvil_setBalance", [rich, hex(12345)])
+    rpc.call("evm_increaseTime", [40 * 86_400])
+    rpc.call("evm_mine")
+    moved = int(rpc.call("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+    with pytest.raises(RpcError, match="not available on a durable telcochain node"):
+        rpc.call("evm_snapshot")
+    kill_supervisor(node)
+    node.start()
+    try:
+        assert int(rpc.call("eth_getBalance", [rich, "latest"]), 16) == 12345
+        assert node.status()["replay"]["calls"] == 1
+        rpc.call("evm_mine")
+        assert int(rpc.call("eth_getBlockByNumber", ["latest", False])["timestamp"], 16) >= moved
     finally:
         node.stop()
 

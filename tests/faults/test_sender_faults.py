@@ -3,6 +3,8 @@ ends applied once or provably not at all — never twice, never silently lost.""
 
 from __future__ import annotations
 
+import time
+
 from eth_account import Account
 from telcochain.errors import NodeUnreachable, PipelineStopped, TransactionError, TransactionUnknown
 from telcochain.rpc import Rpc
@@ -77,13 +79,20 @@ def test_a_pipeline_whose_worker_died_refuses_new_work_and_another_resumes_its_o
     direct = Rpc(local_node.rpc_url)
     sinks = [Account.create().address for _ in range(30)]
     account = dev_accounts[8]
-    pipe = Pipeline(direct, [account], probe_chain(direct)).start()
-    outcomes = pipe.submit(Operation(sink, b"", 21_000, value=1) for sink in sinks[:20])
+    direct.call("evm_setAutomine", [False])  # nothing is mined while the worker dies
+    try:
+        pipe = Pipeline(direct, [account], probe_chain(direct)).start()
+        outcomes = pipe.submit(Operation(sink, b"", 21_000, value=1) for sink in sinks[:20])
 
-    def broken() -> None:
-        raise RuntimeError("worker crashed")
+        def broken() -> None:
+            raise RuntimeError("worker crashed")
 
-    pipe._thread_error = RuntimeError("worker crashed")  # what _guard records when a worker dies
+        pipe._collect_once = broken  # type: ignore[method-assign]  # the collector thread dies
+        deadline = time.monotonic() + 10
+        while pipe._thread_error is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        direct.call("evm_setAutomine", [True])
     try:
         try:
             pipe.submit([Operation(sinks[20], b"", 21_000, value=1)])

@@ -51,6 +51,7 @@ class Load:
         self.sinks: list[str] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
+        self.error: BaseException | None = None
 
     def start(self) -> Load:
         self.pipe.start()
@@ -58,12 +59,16 @@ class Load:
         return self
 
     def _run(self) -> None:
-        while not self._stop.is_set():
-            if self.pipe.in_flight < 4 * self.wave:
-                sinks = [Account.create().address for _ in range(self.wave)]
-                self.sinks += sinks
-                self.outcomes += self.pipe.submit(Operation(s, b"", 21_000, value=1) for s in sinks)
-            self._stop.wait(0.05)
+        try:
+            while not self._stop.is_set():
+                if self.pipe.in_flight < 4 * self.wave:
+                    sinks = [Account.create().address for _ in range(self.wave)]
+                    outcomes = self.pipe.submit(Operation(s, b"", 21_000, value=1) for s in sinks)
+                    self.sinks += sinks
+                    self.outcomes += outcomes
+                self._stop.wait(0.05)
+        except BaseException as exc:  # surfaced by finish()
+            self.error = exc
 
     def confirmed(self) -> list[OpOutcome]:
         return [o for o in list(self.outcomes) if o.status is OpStatus.CONFIRMED]
@@ -71,6 +76,8 @@ class Load:
     def finish(self, timeout: float = 60.0) -> None:
         self._stop.set()
         self._thread.join()
+        if self.error is not None:
+            raise self.error
         self.pipe.drain(timeout)
         if self.pipe.resume():
             self.pipe.drain(timeout)

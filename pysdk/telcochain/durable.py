@@ -30,8 +30,9 @@ State-changing anvil cheat codes (``anvil_setBalance``...) are logged and replay
 ``evm_mine``/``anvil_mine`` go through the supervisor's miner, which also honours the mining
 switches (``evm_setAutomine``, ``evm_setIntervalMining``); rewinding methods
 (``evm_revert``, ``anvil_reset``...) are refused, since they would undo confirmed blocks.
-Websocket subscriptions are not proxied (the notification stream falls back to polling).
-``telcochain_durableBlock`` returns the newest logged block.
+Over a websocket on the same port, ``eth_subscribe("newHeads")`` announces logged blocks only
+(log subscriptions are refused: poll ``eth_getLogs``); ``telcochain_durableBlock`` returns the
+newest logged block.
 """
 
 from __future__ import annotations
@@ -618,6 +619,7 @@ class Server:
         self.dumped_block: int | None = None
         self.dump_failed: str | None = None
         self.raws: dict[str, tuple[str, float]] = {}  # tx hash → (signed tx, when sent)
+        self.heads: dict[Any, str] = {}  # websocket → its newHeads subscription id
         self.block_time = sup.s.block_time  # seconds between blocks; None: mine on arrival
         self.automine = True  # without a block time: mine when transactions arrive (else only evm_mine)
         self.wake = asyncio.Event()  # the mining mode changed
@@ -736,7 +738,13 @@ class Server:
                 return {"jsonrpc": "2.0", "id": rid, "error": exc.error}
             return ok("0x0")
         if method in PASSTHROUGH or not method.startswith(("evm_", "anvil_", "hardhat_")):
-            answer = json.loads(await self.gated(json.dumps(request).encode()))
+            body = json.dumps(request).encode()
+            sends = method in ("eth_sendRawTransaction", "eth_sendTransaction")
+            if sends:
+                self.remember_raws(body)
+            answer = json.loads(await self.gated(body))
+            if sends:
+                self.pending.set()
             return dict(answer)
         # a state-changing cheat code: applied and logged under the miner's lock, hidden until logged
         async with self.mine_lock:
@@ -791,6 +799,56 @@ class Server:
         finally:
             if not self.sup._fatal:
                 self.gate.set()
+        if self.heads:
+            self.announce(block)
+
+    # -- websocket: newHeads of logged blocks only ------------------------------------------------
+
+    def announce(self, block: dict[str, Any]) -> None:
+        """Tell the ``newHeads`` subscribers about a block that is in the log."""
+        header = {k: v for k, v in block.items() if k != "transactions"}
+        for ws, subscription in list(self.heads.items()):
+            message = {
+                "jsonrpc": "2.0",
+                "method": "eth_subscription",
+                "params": {"subscription": subscription, "result": header},
+            }
+            task = asyncio.ensure_future(ws.send_str(json.dumps(message)))
+            task.add_done_callback(lambda t: t.exception())  # a closed socket: dropped below
+
+    async def websocket(self, request: Any) -> Any:
+        """``eth_subscribe("newHeads")`` announces logged blocks; other calls go through the
+        gated HTTP path (so nothing not yet logged is ever read); log subscriptions are refused."""
+        from aiohttp import WSMsgType, web
+
+        ws = web.WebSocketResponse(max_msg_size=256 << 20)
+        await ws.prepare(request)
+        try:
+            async for message in ws:
+                if message.type != WSMsgType.TEXT:
+                    continue
+                try:
+                    call = json.loads(message.data)
+                except ValueError:
+                    continue
+                method, rid = call.get("method"), call.get("id")
+                if method == "eth_subscribe":
+                    if (call.get("params") or [None])[0] != "newHeads":
+                        refused = "the durable node offers newHeads subscriptions only (logs: poll eth_getLogs)"
+                        answer: Any = {"jsonrpc": "2.0", "id": rid, "error": {"code": -32601, "message": refused}}
+                    else:
+                        subscription = "0x" + os.urandom(16).hex()
+                        self.heads[ws] = subscription
+                        answer = {"jsonrpc": "2.0", "id": rid, "result": subscription}
+                elif method == "eth_unsubscribe":
+                    self.heads.pop(ws, None)
+                    answer = {"jsonrpc": "2.0", "id": rid, "result": True}
+                else:
+                    answer = json.loads(await self.special(message.data.encode()))
+                await ws.send_str(json.dumps(answer))
+        finally:
+            self.heads.pop(ws, None)
+        return ws
 
     async def pool_size(self) -> int:
         status = await self.rpc.call("txpool_status")
@@ -902,6 +960,7 @@ async def _serve(settings: Settings) -> int:
         server = Server(sup, rpc)
         app = web.Application(client_max_size=256 << 20)
         app.router.add_post("/", server.handle)
+        app.router.add_get("/", server.websocket)
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
         site = web.TCPSite(runner, settings.host, settings.port, reuse_address=True)

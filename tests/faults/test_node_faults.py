@@ -270,3 +270,22 @@ def test_a_read_only_disk_is_one_clear_error_and_the_chain_survives(tmp_path, de
             node.stop()
     finally:
         _umount(disk)
+
+
+def test_the_durable_node_announces_logged_blocks_over_websocket(tmp_path, dev_accounts):
+    from telcochain.notifications import HeadWaiter
+    from telcochain.tx import TxSender, probe_chain
+
+    node = durable_node(tmp_path / "node")
+    node.start()
+    try:
+        waiter = HeadWaiter(node.config.rpc_url.replace("http://", "ws://"))
+        assert waiter.wait(0.2) is False and waiter.connected  # subscribed, nothing new yet
+        rpc = Rpc(node.config.rpc_url)
+        sender = TxSender(rpc, dev_accounts[6], probe_chain(rpc))
+        sender.send(dev_accounts[6].address, "0x", gas=21_000)
+        assert waiter.wait(10) is True  # woken by the block, once it was logged
+        assert int(rpc.call("telcochain_durableBlock"), 16) == int(rpc.call("eth_blockNumber"), 16)
+        waiter.close()
+    finally:
+        node.stop()

@@ -548,6 +548,10 @@ class Supervisor:
         return rpc
 
 
+class _Stopping(Exception):
+    """The node stops: a request waiting for the gate is answered 503, never let through."""
+
+
 class _UpstreamError(Exception):
     def __init__(self, error: dict[str, Any]) -> None:
         self.error = error
@@ -629,6 +633,14 @@ class Server:
     async def handle(self, request: Any) -> Any:
         from aiohttp import web
 
+        try:
+            return await self._handle(request)
+        except _Stopping:
+            return web.Response(status=503, text="the node is stopping")
+
+    async def _handle(self, request: Any) -> Any:
+        from aiohttp import web
+
         body = await request.read()
         if TRACE == "2":
             self.sup.say("rpc " + body[:300].decode(errors="replace"))
@@ -670,8 +682,14 @@ class Server:
             self.raws = {h: v for h, v in self.raws.items() if v[1] > cutoff}
 
     async def gated(self, body: bytes) -> bytes:
-        while not self.gate.is_set():
-            await self.gate.wait()
+        while not self.gate.is_set():  # a block is being logged: wait, unless the node stops
+            opened = asyncio.ensure_future(self.gate.wait())
+            stopping = asyncio.ensure_future(self.stop_event.wait())
+            await asyncio.wait([opened, stopping], return_when=asyncio.FIRST_COMPLETED)
+            opened.cancel()
+            stopping.cancel()
+            if not self.gate.is_set() and self.stop_event.is_set():
+                raise _Stopping  # e.g. a failed log write keeps the gate shut for good
         self.reading += 1
         try:
             return await self.rpc.post(body)
@@ -846,6 +864,8 @@ class Server:
                 else:
                     answer = json.loads(await self.special(message.data.encode()))
                 await ws.send_str(json.dumps(answer))
+        except _Stopping:
+            await ws.close()
         finally:
             self.heads.pop(ws, None)
         return ws
@@ -961,7 +981,7 @@ async def _serve(settings: Settings) -> int:
         app = web.Application(client_max_size=256 << 20)
         app.router.add_post("/", server.handle)
         app.router.add_get("/", server.websocket)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=10.0)
         await runner.setup()
         site = web.TCPSite(runner, settings.host, settings.port, reuse_address=True)
         try:

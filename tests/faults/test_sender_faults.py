@@ -21,7 +21,7 @@ def balances(rpc: Rpc, addresses: list[str]) -> list[int]:
 def test_txsender_under_faults_applies_each_operation_once_and_reports_it_truly(local_node, dev_accounts):
     direct = Rpc(local_node.rpc_url)
     account = dev_accounts[7]
-    sinks = [Account.create().address for _ in range(40)]
+    sinks = [Account.create().address for _ in range(30)]
     reported: dict[int, str] = {}
     with ChaosProxy(local_node.rpc_url, rate=0.3, seed=13) as proxy:
         rpc = Rpc(proxy.url, timeout=2.0)
@@ -50,7 +50,7 @@ def test_txsender_under_faults_applies_each_operation_once_and_reports_it_truly(
     assert max(applied) <= 1, "an operation was applied twice"
     for n, value in enumerate(applied):
         assert (reported[n] == "confirmed") == (value == 1), (n, reported[n], value)
-    assert sum(applied) >= 30  # faults make ops slower, not lost
+    assert sum(applied) >= 22  # faults make ops slower, not lost
     # the local nonce agrees with the chain: the next send goes through at once
     after = TxSender(direct, account, probe_chain(direct))
     assert after.transact(sinks[0], "0x", gas=21_000, value=1, timeout=10).succeeded

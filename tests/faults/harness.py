@@ -109,8 +109,14 @@ def count_applied(rpc: Rpc, sinks: list[str]) -> tuple[int, int, int]:
     return once, twice, never
 
 
+#: Every node made here (tests/faults/conftest.py stops the ones a failed test left running).
+NODES: list[LocalNode] = []
+
+
 def durable_node(data_dir: Path, port: int | None = None, dump_interval: float = 0.5) -> LocalNode:
-    return LocalNode(NodeConfig(data_dir=data_dir, port=port or free_port(), state_interval=dump_interval))
+    node = LocalNode(NodeConfig(data_dir=data_dir, port=port or free_port(), state_interval=dump_interval))
+    NODES.append(node)
+    return node
 
 
 def kill_supervisor(node: LocalNode) -> bool:

@@ -157,7 +157,10 @@ def test_sigterm_to_the_foreground_cli_is_forwarded_and_orphans_nothing(tmp_path
         time.sleep(0.1)
     anvil_pid = node.status()["anvil_pid"]
     cli.send_signal(signal.SIGTERM)
-    _out, err = cli.communicate(timeout=60)
+    try:
+        _out, err = cli.communicate(timeout=60)
+    finally:
+        node.stop()  # a node left behind by a failure here must not outlive the test
     assert cli.returncode == 0, err
     assert "state kept" in err
     assert node.pid() is None

@@ -503,7 +503,13 @@ class Supervisor:
                 if number != head + 1:
                     raise NodeError(f"write-ahead log gap: block {head + 1} missing before {number}")
                 for raw in record["tx"]:  # one by one: anvil runs a batch's calls concurrently (any order)
-                    await rpc.call("eth_sendRawTransaction", [raw])
+                    try:
+                        await rpc.call("eth_sendRawTransaction", [raw])
+                    except _UpstreamError as exc:  # e.g. an impersonated account's unsigned transaction
+                        raise NodeError(
+                            f"replaying block {number}: anvil refused one of its logged transactions "
+                            f"({exc.error.get('message')}); the log and the dumps are kept as they are"
+                        ) from None
                 try:
                     await rpc.call("evm_mine", [{"timestamp": record["t"]}])
                 except _UpstreamError:

@@ -19,7 +19,7 @@ SOURCES      := $(shell find contracts -name '*.sol' 2>/dev/null)
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup test demo bench lint typecheck abi lock clean audit
+.PHONY: help setup test demo bench chaos lint typecheck abi lock clean audit
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -68,6 +68,9 @@ audit: $(VENV)/.installed node_modules/.installed $(SOLC_BRIDGE)  ## slither on 
 bench: setup  ## benchmarks (prints measured figures)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/index_bench.py
+
+chaos: setup  ## kill the node, listeners and RPC at bad moments; count what was lost (bench/results/chaos.json)
+	$(BIN)/python bench/chaos.py
 
 lint: setup  ## ruff + mypy
 	$(BIN)/ruff check pysdk tests scripts bench audit

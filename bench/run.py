@@ -35,7 +35,8 @@ BENCH_SENDERS (4; assets workload only), BENCH_BATCH (100), BENCH_BASELINE_SECON
 (min(10, BENCH_SECONDS)), BENCH_WINDOW (in-flight operations, single: 4000),
 BENCH_BATCH_WINDOW (in-flight operations, batched and bulk: 40000), BENCH_SEND_THREADS (2),
 BENCH_SIGN_PROCESSES (0), BENCH_RECEIPTS (default: "logs"; or block / tx), BENCH_RESULTS_DIR
-(bench/results).
+(bench/results), BENCH_DURABLE (1: through the durable node of ``telcochain node`` — write-ahead
+log and proxy).
 """
 
 from __future__ import annotations
@@ -435,7 +436,17 @@ def main() -> int:
         if not 1 <= cfg.senders <= 6:
             raise SystemExit("BENCH_SENDERS: 1 to 6 (dev accounts 4..9)")
     workdir = Path(tempfile.mkdtemp(prefix="telcochain-bench-"))
-    node = LocalNode(NodeConfig(data_dir=workdir, port=free_port(), gas_limit=GAS_LIMIT, persist=False))
+    # BENCH_DURABLE=1: through the durable node of `telcochain node` (write-ahead log, proxy)
+    durable = os.environ.get("BENCH_DURABLE") == "1"
+    node = LocalNode(
+        NodeConfig(
+            data_dir=workdir,
+            port=free_port(),
+            gas_limit=GAS_LIMIT,
+            persist=durable,
+            state_interval=3600,
+        )
+    )
     t_start = time.monotonic()
     node.start()
     url = node.config.rpc_url

@@ -55,13 +55,13 @@ def ensure_node() -> tuple[LocalNode, bool]:
     if node.pid() is not None and node.is_serving():
         console.print(f"reusing the local chain already running at {node.config.rpc_url} (pid {node.pid()})")
         return node, False
-    restored = node.config.state_file.exists()
+    restored = node.config.has_saved_chain()
     try:
         node.start(detach=True)
     except NodeError as exc:
         raise SystemExit(f"demo: {exc} (e.g. make demo TELCOCHAIN_DEMO_PORT=8555)") from None
     what = "restored from" if restored else "new, saved to"
-    console.print(f"anvil at {node.config.rpc_url}: berlin, gas price 0 — state {what} {node.config.state_file}")
+    console.print(f"anvil at {node.config.rpc_url}: berlin, gas price 0 — state {what} {node.config.data_dir}")
     return node, True
 
 

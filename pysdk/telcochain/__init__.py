@@ -25,6 +25,7 @@ from telcochain.deployment import Deployment
 from telcochain.errors import (
     AccountNotFound,
     ActionNotFound,
+    CheckpointError,
     ConfigurationError,
     ContractRevert,
     DeploymentMismatch,
@@ -34,11 +35,13 @@ from telcochain.errors import (
     NodeError,
     NodeUnreachable,
     PermissionDenied,
+    PipelineStopped,
     ProposalNotFound,
     RpcError,
     TelcochainError,
     TransactionError,
     TransactionTimeout,
+    TransactionUnknown,
 )
 from telcochain.tx import ChainInfo, FeeMode, Receipt
 
@@ -52,6 +55,7 @@ __all__ = [
     "ActionResult",
     "CallOutcome",
     "ChainInfo",
+    "CheckpointError",
     "Client",
     "ConfigurationError",
     "ContractRevert",
@@ -68,6 +72,7 @@ __all__ = [
     "NodeUnreachable",
     "Permission",
     "PermissionDenied",
+    "PipelineStopped",
     "Proposal",
     "ProposalNotFound",
     "ProposalStatus",
@@ -77,6 +82,7 @@ __all__ = [
     "TelcochainError",
     "TransactionError",
     "TransactionTimeout",
+    "TransactionUnknown",
     "VoteResult",
     "Voters",
     "__version__",

@@ -8,6 +8,7 @@ output on stdout. A user error prints one line and exits non-zero.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import json
@@ -32,6 +33,7 @@ from telcochain.errors import MemberNotFound, TelcochainError
 from telcochain.keystore import Keystore, account_from_env
 from telcochain.node import LocalNode, NodeConfig
 from telcochain.notifications import Notification, NotificationStream
+from telcochain.rpc import Rpc
 from telcochain.types import show_bytes32, to_address, to_ref
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -1212,8 +1214,10 @@ def node(
 ) -> None:
     """Run the embedded local chain (anvil), keeping its state in --data-dir.
 
-    Stopped and started again, the node keeps its contracts, blocks and events.
-    `telcochain node` runs in the foreground until Ctrl-C; --detach starts it in the background.
+    Durable: every block is in an fsynced write-ahead log before any client can see it, dumps
+    are written atomically (the previous one kept), and a start replays the log after the newest
+    good dump — a crash loses no block a client has seen. `telcochain node` runs in the
+    foreground until Ctrl-C (or SIGTERM/SIGHUP); --detach starts it in the background.
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -1231,12 +1235,20 @@ def node(
     if fresh:
         if local.pid() is not None:
             raise click.UsageError("--fresh: stop the running node first (telcochain node stop)")
-        config.state_file.unlink(missing_ok=True)
-    restored = config.state_file.exists()
+        config.discard_saved_chain()
+    restored = config.has_saved_chain()
+    if not detach:
+        local.forward_signals()
     local.start(detach=detach)
     state = "state restored from" if restored else "new chain, state saved to"
+    replay = local.status().get("replay") or {}
+    replayed = ""
+    if isinstance(replay, dict) and replay.get("blocks"):
+        replayed = f" (+{replay['blocks']} block(s) replayed from the write-ahead log"
+        mismatches = replay.get("hash_mismatches") or []
+        replayed += f", {len(mismatches)} with a new hash)" if mismatches else ")"
     output.err_console.print(
-        f"anvil ({hardfork}, chain {chain_id}, gas price {gas_price}) — {state} {config.state_file}"
+        f"anvil ({hardfork}, chain {chain_id}, gas price {gas_price}) — {state} {config.data_dir}{replayed}"
     )
     click.echo(config.rpc_url)
     if detach:
@@ -1245,30 +1257,46 @@ def node(
         )
         return
     output.err_console.print("Ctrl-C to stop (the state is saved)")
-    local.wait()
+    code = local.wait()
+    status = local.status()
+    if status.get("state") == "failed":
+        raise click.ClickException(f"the node stopped: {status.get('error')}")
+    if status.get("state_kept"):
+        output.done(f"node stopped at block {status.get('block')}; state kept in {data_dir}")
+    elif code:
+        raise click.ClickException(f"the node exited with code {code} (see {config.log_file})")
 
 
 @node.command("stop")
 @node_options
 def node_stop(data_dir: Path, port: int, host: str) -> None:
-    """Stop a node started with --detach (its state is saved)."""
-    if not LocalNode(NodeConfig(data_dir=data_dir, port=port, host=host)).stop():
+    """Stop a node started with --detach (it mines what it accepted, stops mining, writes its
+    final dump and reads it back before saying the state is kept)."""
+    report = LocalNode(NodeConfig(data_dir=data_dir, port=port, host=host)).stop()
+    if report is None:
         raise click.ClickException(f"no node is running from {data_dir}")
-    output.done(f"node stopped; state kept in {data_dir}")
+    if not report.state_kept:
+        raise click.ClickException(f"node stopped, but {report.message}")
+    at = f" at block {report.block}" if report.block is not None else ""
+    output.done(f"node stopped{at}; state kept in {data_dir} ({report.message})")
 
 
 @node.command("status")
 @node_options
 @json_option
 def node_status(data_dir: Path, port: int, host: str, as_json: bool) -> None:
-    """Is a node running from --data-dir, and does it answer?"""
+    """Is a node running from --data-dir, does it answer, and its newest logged (durable) block?"""
     local = LocalNode(NodeConfig(data_dir=data_dir, port=port, host=host))
     status = {
         "pid": local.pid(),
         "rpc_url": local.config.rpc_url,
         "serving": local.is_serving(),
-        "state_file": str(local.config.state_file),
+        "data_dir": str(local.config.data_dir),
+        "durable_block": None,
     }
+    if status["serving"]:
+        with contextlib.suppress(TelcochainError):  # an ephemeral node (anvil alone) has no log
+            status["durable_block"] = int(Rpc(local.config.rpc_url, timeout=2.0).call("telcochain_durableBlock"), 16)
     if as_json:
         output.emit_json(status)
         return
@@ -1280,7 +1308,8 @@ def node_status(data_dir: Path, port: int, host: str, as_json: bool) -> None:
             ("pid", status["pid"]),
             ("rpc url", status["rpc_url"]),
             ("answers", "yes" if status["serving"] else "no"),
-            ("state", status["state_file"]),
+            ("durable block", status["durable_block"] if status["durable_block"] is not None else "-"),
+            ("data dir", status["data_dir"]),
         ],
     )
 

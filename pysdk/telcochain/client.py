@@ -17,7 +17,7 @@ from telcochain.contract import Contract
 from telcochain.deployment import Deployment, find_deployment
 from telcochain.details import DetailsAPI, Disclosed
 from telcochain.errors import DeploymentMismatch
-from telcochain.notifications import NotificationStream
+from telcochain.notifications import CheckpointStore, NotificationStream
 from telcochain.orders import OrdersAPI
 from telcochain.rpc import Rpc
 from telcochain.trustkeys import KeyRing
@@ -113,12 +113,17 @@ class Client:
         return ConstitutionAPI(self.contract("Constitution"))
 
     def notifications(
-        self, checkpoint: str | os.PathLike[str] | None = None, *, confirmations: int = 0, from_block: int | None = None
+        self,
+        checkpoint: str | os.PathLike[str] | CheckpointStore | None = None,
+        *,
+        confirmations: int = 0,
+        from_block: int | None = None,
     ) -> NotificationStream:
         """The seed's getNotification: this member's durable, reorg-safe event stream.
 
-        ``checkpoint`` is a file where progress is kept (a restarted listener resumes there);
-        iterate the stream, or ``poll()`` and ``ack()`` yourself.
+        ``checkpoint`` is a file where progress is kept (a restarted listener resumes there), or
+        a :class:`CheckpointStore` in your own database (exactly-once with ``consume()``);
+        iterate the stream (at-least-once), or ``poll()`` and ``ack()`` yourself.
         """
         return NotificationStream(self, checkpoint, confirmations=confirmations, from_block=from_block)
 

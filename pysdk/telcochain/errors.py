@@ -111,11 +111,40 @@ class NodeError(TelcochainError):
     """The embedded local node (anvil) could not be started, found or stopped."""
 
 
+class CheckpointError(TelcochainError, OSError):
+    """A notification checkpoint cannot be read (missing rights, damaged content) or saved
+    (disk full, read-only); the previous checkpoint is untouched."""
+
+
+# --- the pipeline and senders -------------------------------------------------------------
+
+
 # --- transactions ------------------------------------------------------------------------
 
 
 class TransactionError(TelcochainError):
     """A transaction could not be sent or did not succeed."""
+
+
+class TransactionUnknown(TransactionError, ConnectionError):
+    """A transaction was signed and sent, but no answer says whether the node has it: it may be
+    mined yet. Resolve it by its hash (``TxSender.resolve``/``resume``), never by signing the
+    operation again (that could apply it twice)."""
+
+    def __init__(self, tx_hash: str, nonce: int, reason: str) -> None:
+        self.tx_hash = tx_hash
+        self.nonce = nonce
+        self.reason = reason
+        super().__init__(f"transaction {tx_hash} (nonce {nonce}) fate unknown: {reason}; resolve it by its hash")
+
+
+class PipelineStopped(TransactionError):
+    """A pipeline's worker thread died: it accepts no more work. ``cause`` says why; the
+    outcomes not yet final can be handed to a new pipeline's ``resume()``."""
+
+    def __init__(self, cause: BaseException) -> None:
+        self.cause = cause
+        super().__init__(f"the pipeline stopped: {cause}")
 
 
 class TransactionTimeout(TransactionError, TimeoutError):

@@ -64,13 +64,19 @@ class Keystore:
         except (ValueError, TypeError):
             raise KeystoreError("that is not a valid private key (32 bytes, hex)") from None
         encrypted = Account.encrypt(account.key, password)
-        self.directory.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.directory, 0o700)
         tmp = target.with_suffix(".json.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as out:
-            json.dump(encrypted, out)
-        os.replace(tmp, target)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            os.chmod(self.directory, 0o700)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as out:
+                json.dump(encrypted, out)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, target)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise KeystoreError(f"cannot write the keystore {target}: {exc.strerror or exc}") from None
         return KeystoreEntry(name, account.address, target)
 
     def create(self, name: str, password: str) -> KeystoreEntry:
@@ -85,6 +91,8 @@ class Keystore:
             raise AccountNotFound(name_or_path, str(self.directory))
         try:
             key = Account.decrypt(json.loads(file.read_text()), password)
+        except OSError as exc:
+            raise KeystoreError(f"cannot read keystore {file}: {exc.strerror or exc}") from None
         except ValueError as exc:
             if "MAC mismatch" in str(exc):
                 raise KeystoreError(f"wrong password for account {name_or_path!r}") from None

@@ -1,13 +1,19 @@
 """The embedded local chain: an anvil node with its state persisted in a data directory.
 
-``anvil --state FILE`` loads the chain at start and dumps it at exit (and every
-``state_interval`` seconds), so a stopped and restarted node keeps its contracts, blocks,
-logs and balances. Defaults mimic a consortium chain: the Berlin hardfork (GoQuorum's EVM),
-gas price 0 and no base fee.
+With ``persist=True`` (``telcochain node``) anvil runs behind the durable supervisor of
+:mod:`telcochain.durable`: every block is in an fsynced write-ahead log before any client
+can see it, dumps are written atomically with the previous one kept, and a restart replays
+the log after the newest good dump — a crash never loses a block a client has seen. With
+``persist=False`` (tests, benchmarks) anvil runs alone, mining each transaction at once.
+Defaults mimic a consortium chain: the Berlin hardfork (GoQuorum's EVM), gas price 0 and no
+base fee.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import json
 import os
 import shutil
 import signal
@@ -18,6 +24,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from telcochain.durable import disk_reason, find_orphan_anvil
 from telcochain.errors import NodeError, TelcochainError
 from telcochain.rpc import Rpc
 
@@ -53,7 +60,7 @@ class NodeConfig:
     block_time: float | None = None  # None: mine each transaction at once
     gas_limit: int | None = None  # block gas limit (anvil's default: 30M)
     accounts: int = 10
-    state_interval: int = 5
+    state_interval: float = 60.0  # seconds between dumps of a durable node (the log covers the rest)
     persist: bool = True
 
     @property
@@ -62,15 +69,75 @@ class NodeConfig:
 
     @property
     def state_file(self) -> Path:
+        """The legacy state file (``anvil --state``), loaded once if no dump exists yet."""
         return self.data_dir / "state.json"
 
     @property
+    def dumps_dir(self) -> Path:
+        return self.data_dir / "dumps"
+
+    @property
+    def wal_dir(self) -> Path:
+        return self.data_dir / "wal"
+
+    @property
     def pid_file(self) -> Path:
+        """anvil's pid (an ephemeral node, or the anvil of a durable one)."""
         return self.data_dir / "anvil.pid"
 
     @property
+    def supervisor_pid_file(self) -> Path:
+        return self.data_dir / "node.pid"
+
+    @property
+    def status_file(self) -> Path:
+        return self.data_dir / "node.json"
+
+    @property
     def log_file(self) -> Path:
-        return self.data_dir / "anvil.log"
+        return self.data_dir / ("node.log" if self.persist else "anvil.log")
+
+    def has_saved_chain(self) -> bool:
+        """True if the data directory holds a chain to restore (dumps, a log, or a legacy state file)."""
+        return (
+            self.state_file.exists()
+            or any(self.dumps_dir.glob("state-*.json"))
+            or any(p.stat().st_size > 0 for p in self.wal_dir.glob("*.log"))
+        )
+
+    def discard_saved_chain(self) -> None:
+        """Delete the saved chain (``--fresh``)."""
+        self.state_file.unlink(missing_ok=True)
+        for folder in (self.dumps_dir, self.wal_dir):
+            shutil.rmtree(folder, ignore_errors=True)
+        (self.data_dir / "genesis.json").unlink(missing_ok=True)
+
+    def anvil_command(self) -> list[str]:
+        """anvil with the chain's options (no host, port or state: the supervisor adds those)."""
+        cmd = [
+            find_anvil(),
+            "--chain-id", str(self.chain_id),
+            "--hardfork", self.hardfork,
+            "--gas-price", str(self.gas_price),
+            "--accounts", str(self.accounts),
+            "--mnemonic", DEV_MNEMONIC,
+        ]  # fmt: skip
+        if self.gas_price == 0:
+            cmd += ["--block-base-fee-per-gas", "0"]
+        if self.gas_limit:
+            cmd += ["--gas-limit", str(self.gas_limit)]
+        return cmd
+
+    def supervisor_command(self) -> list[str]:
+        settings = {
+            "data_dir": str(self.data_dir),
+            "anvil_command": self.anvil_command(),
+            "host": self.host,
+            "port": self.port,
+            "block_time": self.block_time,
+            "dump_interval": self.state_interval,
+        }
+        return [sys.executable, "-m", "telcochain.durable", json.dumps(settings)]
 
     def command(self) -> list[str]:
         cmd = [
@@ -89,13 +156,23 @@ class NodeConfig:
             cmd += ["--block-time", f"{self.block_time:g}"]
         if self.gas_limit:
             cmd += ["--gas-limit", str(self.gas_limit)]
-        if self.persist:
-            cmd += ["--state", str(self.state_file), "--state-interval", str(self.state_interval)]
         return cmd
 
 
+@dataclass(frozen=True)
+class StopReport:
+    """How a node stopped: ``state_kept`` only once the final dump was written and read back
+    (or, if it could not be written, when the write-ahead log holds every block)."""
+
+    pid: int
+    state_kept: bool
+    verified: bool
+    block: int | None
+    message: str
+
+
 class LocalNode:
-    """Start, find and stop the project's anvil node."""
+    """Start, find and stop the project's node (durable supervisor, or anvil alone)."""
 
     def __init__(self, config: NodeConfig | None = None) -> None:
         self.config = config or NodeConfig()
@@ -104,15 +181,51 @@ class LocalNode:
     # -- status -------------------------------------------------------------------------
 
     def pid(self) -> int | None:
-        """The pid of a running node started from this data directory, if any."""
+        """The pid of a running node of this data directory (its supervisor, or its lone anvil)."""
+        supervisor = self._supervisor_pid()
+        if supervisor is not None:
+            return supervisor
         try:
             pid = int(self.config.pid_file.read_text().strip())
         except (OSError, ValueError):
             return None
-        if _is_anvil(pid):
-            return pid
-        self.config.pid_file.unlink(missing_ok=True)  # stale: the node died
-        return None
+        if not _is_anvil(pid):
+            self.config.pid_file.unlink(missing_ok=True)  # stale: the node died
+            return None
+        if (self.config.data_dir / "node.lock").exists() or find_orphan_anvil(self.config.data_dir) == pid:
+            # a durable data directory whose supervisor is gone: its anvil is an orphan (the next
+            # start stops it) or belongs to another directory this one was copied from
+            return None
+        return pid  # an ephemeral node (anvil alone)
+
+    def _supervisor_pid(self) -> int | None:
+        """The supervisor holding the data directory's lock (the kernel drops a dead one's lock)."""
+        lock = self.config.data_dir / "node.lock"
+        if not lock.exists():
+            return None
+        try:
+            fd = os.open(lock, os.O_RDONLY)
+        except OSError:
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            try:
+                return int(self.config.supervisor_pid_file.read_text().strip())
+            except (OSError, ValueError):
+                return -1  # locked while starting, pid not written yet
+        else:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return None
+        finally:
+            os.close(fd)
+
+    def status(self) -> dict[str, object]:
+        """The durable supervisor's status file (state, head, replay report...), if any."""
+        try:
+            return dict(json.loads(self.config.status_file.read_text()))
+        except (OSError, ValueError):
+            return {}
 
     def is_serving(self) -> bool:
         try:
@@ -123,73 +236,156 @@ class LocalNode:
 
     # -- start / stop -------------------------------------------------------------------
 
-    def start(self, *, detach: bool = False, timeout: float = 20.0) -> subprocess.Popen[bytes]:
-        """Start anvil and wait until it answers. Detached, it outlives this process."""
-        if self.pid() is not None:
-            raise NodeError(f"a node is already running from {self.config.data_dir} (pid {self.pid()})")
+    def start(self, *, detach: bool = False, timeout: float = 120.0) -> subprocess.Popen[bytes]:
+        """Start the node and wait until it answers. Detached, it outlives this process."""
+        running = self.pid()
+        if running is not None:
+            raise NodeError(f"a node is already running from {self.config.data_dir} (pid {running})")
         if not _port_free(self.config.host, self.config.port):
             raise NodeError(f"port {self.config.port} on {self.config.host} is already in use: choose another port")
-        self.config.data_dir.mkdir(parents=True, exist_ok=True)
-        log_start = self.config.log_file.stat().st_size if self.config.log_file.exists() else 0
-        log = open(self.config.log_file, "ab")  # noqa: SIM115 - handed to the child
+        try:
+            self.config.data_dir.mkdir(parents=True, exist_ok=True)
+            log_start = self.config.log_file.stat().st_size if self.config.log_file.exists() else 0
+            log = open(self.config.log_file, "ab")  # noqa: SIM115 - handed to the child
+        except OSError as exc:
+            raise NodeError(f"cannot use the data directory {self.config.data_dir}: {disk_reason(exc)}") from None
+        if self.config.persist:
+            self.config.status_file.unlink(missing_ok=True)
+        command = self.config.supervisor_command() if self.config.persist else self.config.command()
         self.process = subprocess.Popen(
-            self.config.command(),
+            command,
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=detach,
         )
         log.close()
-        self.config.pid_file.write_text(f"{self.process.pid}\n")
+        if not self.config.persist:
+            self.config.pid_file.write_text(f"{self.process.pid}\n")
         deadline = time.monotonic() + timeout
-        while not self.is_serving():
+        while not self._ready():
             if self.process.poll() is not None:
-                self.config.pid_file.unlink(missing_ok=True)
-                with open(self.config.log_file, "rb") as logged:
-                    logged.seek(log_start)
-                    tail = logged.read().decode(errors="replace").strip().splitlines()[-3:]
-                raise NodeError("anvil exited at start: " + (" / ".join(tail) or f"code {self.process.returncode}"))
+                if self.config.persist and self.status().get("state") == "stopped":
+                    return self.process  # stopped by a signal while starting, cleanly: nothing to report
+                if not self.config.persist:
+                    self.config.pid_file.unlink(missing_ok=True)
+                error = self.status().get("error") if self.config.persist else None
+                if not error:
+                    with open(self.config.log_file, "rb") as logged:
+                        logged.seek(log_start)
+                        lines = logged.read().decode(errors="replace").strip().splitlines()
+                    error = " / ".join(lines[-3:]) or f"code {self.process.returncode}"
+                what = "the node" if self.config.persist else "anvil"
+                raise NodeError(f"{what} exited at start: {error}")
             if time.monotonic() > deadline:
                 self.stop()
-                raise NodeError(f"anvil did not answer on {self.config.rpc_url} within {timeout:g} s")
-            time.sleep(0.1)
-        self._keep_time_monotonic()
+                raise NodeError(f"the node did not answer on {self.config.rpc_url} within {timeout:g} s")
+            time.sleep(0.05)
+        if not self.config.persist:
+            self._keep_time_monotonic()  # the supervisor does this itself after its replay
         return self.process
 
+    def _ready(self) -> bool:
+        if self.config.persist and self.status().get("state") != "serving":
+            return False
+        return self.is_serving()
+
     def _keep_time_monotonic(self) -> None:
-        """anvil restores blocks from its state file but not a clock moved by ``evm_increaseTime``:
-        the next block would be older than the last (invoices due again, windows reopened). Start
-        the clock again from the newest block when that block is ahead of the wall clock."""
+        """A clock moved by ``evm_increaseTime`` is not restored with the blocks: start the clock
+        again from the newest block when that block is ahead of the wall clock."""
         rpc = Rpc(self.config.rpc_url, timeout=5.0)
         latest = int(rpc.call("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
         if latest > time.time():
             rpc.call("evm_setTime", [latest])
 
-    def stop(self, timeout: float = 30.0) -> bool:
-        """Stop the node gracefully (anvil dumps its state on SIGTERM). False if none ran."""
+    def stop(self, timeout: float = 300.0) -> StopReport | None:
+        """Stop the node gracefully; None if none ran.
+
+        A durable node mines what it accepted, stops mining, writes its final dump and reads it
+        back; the report says whether the state was kept. After ``timeout`` the node is killed
+        (the write-ahead log still holds every block a client saw).
+        """
         pid = self.process.pid if self.process and self.process.poll() is None else self.pid()
         if pid is None:
-            return False
-        os.kill(pid, signal.SIGTERM)
+            return None
+        if pid == -1:  # starting: wait for its pid
+            time.sleep(0.5)
+            pid = self.pid() or -1
+            if pid == -1:
+                return None
+        own_child = self.process is not None and self.process.pid == pid
+        durable = (own_child and self.config.persist) or (not own_child and self._supervisor_pid() == pid)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while _alive(pid, self.process):
+        killed = False
+        while self._alive(pid, durable):
             if time.monotonic() > deadline:
-                os.kill(pid, signal.SIGKILL)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+                killed = True
                 break
             time.sleep(0.05)
-        self.config.pid_file.unlink(missing_ok=True)
-        return True
+        if self.process is not None and self.process.pid == pid:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=5)
+        if not durable:
+            self.config.pid_file.unlink(missing_ok=True)
+            return StopReport(pid, self.config.persist, False, None, "stopped")
+        status = self.status()
+        if killed:
+            return StopReport(
+                pid, True, False, None, f"killed after {timeout:g} s; the write-ahead log keeps the chain"
+            )
+        kept = bool(status.get("state_kept"))
+        block = status.get("block")
+        if status.get("state") == "failed":
+            return StopReport(pid, False, False, None, f"the node had failed: {status.get('error')}")
+        if status.get("final_dump"):
+            message = (
+                f"final dump {status['final_dump']} verified" if status.get("verified") else "final dump unverified"
+            )
+        else:
+            message = f"final dump failed ({status.get('dump_error')}); the write-ahead log keeps the chain"
+        return StopReport(
+            pid, kept, bool(status.get("verified")), int(block) if isinstance(block, int) else None, message
+        )
+
+    def _alive(self, pid: int, durable: bool) -> bool:
+        if self.process is not None and self.process.pid == pid:
+            return self.process.poll() is None
+        if durable:
+            return self._supervisor_pid() is not None
+        return _is_anvil(pid)
+
+    def forward_signals(self) -> None:
+        """SIGTERM/SIGHUP to this (foreground) process stop the node gracefully instead of
+        leaving it behind. For the command line; call from the main thread."""
+
+        def forward(signum: int, _frame: object) -> None:
+            if self.process is None:
+                raise SystemExit(128 + signum)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.process.pid, signal.SIGTERM)
+
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, forward)
 
     def wait(self) -> int:
         """Block until the node started in the foreground exits; stop it on Ctrl-C."""
         assert self.process is not None
+        self.forward_signals()
         try:
-            return self.process.wait()
-        except KeyboardInterrupt:
-            self.stop()
-            return 0
+            while True:
+                try:
+                    return self.process.wait()
+                except KeyboardInterrupt:  # the node got the SIGINT too and is stopping: wait for it
+                    if not self.config.persist:
+                        self.stop()
+                        return 0
         finally:
-            self.config.pid_file.unlink(missing_ok=True)
+            if not self.config.persist:
+                self.config.pid_file.unlink(missing_ok=True)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -207,12 +403,6 @@ def _port_free(host: str, port: int) -> bool:
         except OSError:
             return False
     return True
-
-
-def _alive(pid: int, process: subprocess.Popen[bytes] | None) -> bool:
-    if process is not None and process.pid == pid:
-        return process.poll() is None
-    return _is_anvil(pid)
 
 
 def _is_anvil(pid: int) -> bool:

@@ -28,12 +28,21 @@ How it goes fast, and stays exact:
   ``eth_getTransactionReceipt`` for nodes without it.
 - **Rebroadcast**: a transaction not mined ``rebroadcast_after`` seconds after it was sent is
   sent again — the same signed bytes, so the same hash: it can only be mined once.
+- **Faults**: a send batch that gets no answer (dropped, refused, HTTP 503, not JSON) is sent
+  again, the same bytes, with backoff, until the node answers; the collector waits out an
+  unreachable node the same way. "Nonce too low" never re-signs blindly: the operation is
+  re-signed only once the chain shows its nonce mined by another transaction and no receipt
+  for ours. A worker thread that dies stops the pipeline: :meth:`Pipeline.submit` and
+  :meth:`Pipeline.drain` raise :class:`~telcochain.errors.PipelineStopped` with the cause,
+  and :meth:`Pipeline.resume` (on this pipeline or a new one) settles the operations that are
+  not final by their hash and rebroadcasts the ones the node lost — never applied twice.
 - **Outcomes**: every operation gets an :class:`OpOutcome` (hash, sender, nonce, block,
   status, gas, latency, rebroadcasts, error). Errors are :mod:`telcochain.errors` types.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import multiprocessing
 import queue
@@ -49,7 +58,14 @@ from eth_account.signers.local import LocalAccount
 from eth_hash.auto import keccak
 from eth_utils import to_checksum_address
 
-from telcochain.errors import ConfigurationError, RpcError, TelcochainError, TransactionError
+from telcochain.errors import (
+    ConfigurationError,
+    NodeUnreachable,
+    PipelineStopped,
+    RpcError,
+    TelcochainError,
+    TransactionError,
+)
 from telcochain.rpc import Rpc
 from telcochain.tx import ChainInfo, FeeMode, hexint, probe_chain
 
@@ -159,7 +175,8 @@ class OpStatus(str, Enum):
     CONFIRMED = "confirmed"  # mined, status 1
     REVERTED = "reverted"  # mined, status 0
     REFUSED = "refused"  # the node refused the transaction (never mined)
-    LOST = "lost"  # not mined before the deadline of drain()
+    LOST = "lost"  # the node took it, but it was not mined before the deadline of drain()
+    UNKNOWN = "unknown"  # sent, no answer ever came: may be mined yet (resolve with resume())
 
 
 @dataclass(slots=True, eq=False)
@@ -187,6 +204,7 @@ class OpOutcome:
     logs: list[dict[str, Any]] | None = field(default=None, repr=False)
     _raw: bytes = field(default=b"", repr=False)
     _last_sent: float = field(default=0.0, repr=False)
+    _answered: bool = field(default=False, repr=False)  # the node answered a send of it
 
     @property
     def tag(self) -> Any:
@@ -195,6 +213,11 @@ class OpOutcome:
     @property
     def done(self) -> bool:
         return self.status is not OpStatus.PENDING
+
+    @property
+    def final(self) -> bool:
+        """Mined (confirmed or reverted) or refused: nothing can change it any more."""
+        return self.status in (OpStatus.CONFIRMED, OpStatus.REVERTED, OpStatus.REFUSED)
 
     @property
     def latency(self) -> float | None:
@@ -212,6 +235,9 @@ class PipelineStats:
     rebroadcasts: int = 0
     resyncs: int = 0
     refused: int = 0
+    send_retries: int = 0  # send batches sent again after no answer
+    outages: int = 0  # times the node stopped answering the collector
+    resumed: int = 0
     fillers: int = 0
     blocks: int = 0
     receipts_seen: int = 0
@@ -324,6 +350,7 @@ class Pipeline:
         self._stop = threading.Event()
         self._last_block: int | None = None
         self._thread_error: BaseException | None = None
+        self._unresolved: list[OpOutcome] = []  # lost or unknown at a drain deadline (for resume)
         self._pool: Any = None
         if sign_processes > 0:
             ctx = multiprocessing.get_context("spawn")  # no fork of a process that runs threads
@@ -349,8 +376,8 @@ class Pipeline:
     def start(self) -> Pipeline:
         if self._threads:
             return self
-        self._last_block = hexint(self.rpc.call("eth_blockNumber"))
-        self._seed_nonces(self._senders)
+        self._last_block = hexint(_retrying(lambda: self.rpc.call("eth_blockNumber")))
+        _retrying(lambda: self._seed_nonces(self._senders))
         loops = [(self._send_loop, f"pipeline-send-{n}") for n in range(self.send_threads)]
         for target, name in [*loops, (self._collect_loop, "pipeline-collect")]:
             thread = threading.Thread(target=self._guard(target), name=name, daemon=True)
@@ -381,8 +408,9 @@ class Pipeline:
         def run() -> None:
             try:
                 target()
-            except BaseException as exc:  # surfaced by drain()
+            except BaseException as exc:  # surfaced by submit() and drain()
                 self._thread_error = exc
+                self._stop.set()
                 with self._lock:
                     self._all_done.notify_all()
 
@@ -398,6 +426,8 @@ class Pipeline:
 
     def submit(self, operations: Iterable[Operation]) -> list[OpOutcome]:
         """Sign and queue ``operations``; returns their outcomes (filled in as they are mined)."""
+        if self._thread_error is not None:
+            raise PipelineStopped(self._thread_error) from self._thread_error
         if not self._threads:
             raise ConfigurationError("start the pipeline first (use it as a context manager)")
         now = time.monotonic()
@@ -431,15 +461,68 @@ class Pipeline:
         with self._lock:
             while not self._idle():
                 if self._thread_error is not None:
-                    raise TransactionError(f"the pipeline stopped: {self._thread_error!r}") from self._thread_error
+                    raise PipelineStopped(self._thread_error) from self._thread_error
                 left = deadline - time.monotonic()
                 if left <= 0:
                     for outcome in self._in_flight.values():
-                        outcome.status = OpStatus.LOST
-                        outcome.error = TransactionError(f"transaction {outcome.tx_hash} not mined after {timeout:g} s")
+                        if outcome._answered:
+                            outcome.status = OpStatus.LOST
+                            outcome.error = TransactionError(
+                                f"transaction {outcome.tx_hash} not mined after {timeout:g} s"
+                            )
+                        else:
+                            outcome.status = OpStatus.UNKNOWN
+                            outcome.error = TransactionError(
+                                f"transaction {outcome.tx_hash}: no answer from the node in {timeout:g} s; "
+                                "it may be mined yet (resume() resolves it by hash)"
+                            )
+                        self._unresolved.append(outcome)
                     self._in_flight.clear()
                     return
                 self._all_done.wait(min(left, 0.5))
+
+    def resume(self, outcomes: Iterable[OpOutcome] | None = None) -> list[OpOutcome]:
+        """Take up operations that are not final — by default the ones this pipeline reported
+        ``lost`` or ``unknown``; or outcomes of another pipeline (e.g. one whose worker died,
+        :class:`~telcochain.errors.PipelineStopped`) whose senders this pipeline has.
+
+        Each is settled by its transaction hash: mined → confirmed or reverted; its nonce mined
+        by another transaction → signed again under a new nonce (the first can never run);
+        otherwise the same signed bytes are sent again. Never applied twice. Returns the
+        outcomes taken up; :meth:`drain` waits for them.
+        """
+        if self._thread_error is not None:
+            raise PipelineStopped(self._thread_error) from self._thread_error
+        if not self._threads:
+            raise ConfigurationError("start the pipeline first (use it as a context manager)")
+        with self._lock:
+            todo = list(self._unresolved if outcomes is None else outcomes)
+            if outcomes is None:
+                self._unresolved.clear()
+        todo = [o for o in todo if not o.final and o._raw]
+        senders = {s.address: s for s in self._senders}
+        for outcome in todo:
+            if outcome.sender not in senders:
+                raise ConfigurationError(f"this pipeline has no sender {outcome.sender} to resume {outcome.tx_hash}")
+        if not todo:
+            return []
+        for sender_address in {o.sender for o in todo}:  # new operations must not reuse these nonces
+            sender = senders[sender_address]
+            top = max(o.nonce for o in todo if o.sender == sender_address) + 1
+            with sender.lock:
+                sender.next_nonce = max(sender.next_nonce or 0, top)
+        with self._lock:
+            for outcome in todo:
+                outcome.status, outcome.error = OpStatus.PENDING, None
+                outcome._last_sent = 0.0  # rebroadcast (or re-checked) at the collector's next pass
+                self._in_flight[outcome.tx_hash] = outcome
+            self.stats.resumed += len(todo)
+        try:
+            receipts = self.rpc.batch([("eth_getTransactionReceipt", [o.tx_hash]) for o in todo], raise_errors=False)
+            self._settle([r for r in receipts if isinstance(r, dict) and r.get("blockNumber")])
+        except (NodeUnreachable, RpcError):
+            pass  # the collector settles them (or rebroadcasts them) on its next passes
+        return todo
 
     # -- nonces and signing ----------------------------------------------------------------
 
@@ -526,23 +609,27 @@ class Pipeline:
                 self._in_flight[outcome.tx_hash] = outcome
             self._unsent -= len(chunk)
         t0 = time.perf_counter()
-        answers = self.rpc.batch([("eth_sendRawTransaction", ["0x" + o._raw.hex()]) for o in chunk], raise_errors=False)
+        answers = self._post_until_answered(chunk)
         self.stats.send_seconds += time.perf_counter() - t0
         self.stats.send_batches += 1
+        if answers is None:
+            return  # closing without an answer: the outcomes stay pending (resume() settles them)
         conflicts: list[OpOutcome] = []
         refused: list[OpOutcome] = []
         with self._lock:
             for outcome, answer in zip(chunk, answers, strict=True):
+                outcome._answered = True
                 if isinstance(answer, RpcError) and not _matches(answer, _KNOWN):
-                    self._in_flight.pop(outcome.tx_hash, None)  # refused: never mined
                     if _matches(answer, _NONCE_CONFLICT):
-                        conflicts.append(outcome)
-                        self._unsent += 1
-                    else:
-                        outcome.error = TransactionError(f"the node refused the transaction: {answer.rpc_message}")
-                        outcome.status = OpStatus.REFUSED
-                        refused.append(outcome)
-                        self.stats.refused += 1
+                        conflicts.append(outcome)  # mined already (a retry of ours), or taken by another
+                        continue
+                    if outcome.status is not OpStatus.PENDING or self._in_flight.get(outcome.tx_hash) is not outcome:
+                        continue  # settled meanwhile by the collector
+                    self._in_flight.pop(outcome.tx_hash, None)  # refused: never mined
+                    outcome.error = TransactionError(f"the node refused the transaction: {answer.rpc_message}")
+                    outcome.status = OpStatus.REFUSED
+                    refused.append(outcome)
+                    self.stats.refused += 1
                     continue
                 outcome.sent_at = outcome.sent_at or now
                 self.stats.sent += 1
@@ -551,46 +638,69 @@ class Pipeline:
         for outcome in refused:
             self._filler(outcome.sender, outcome.nonce)
         if conflicts:
-            # Someone else used these nonces: this transaction was refused, so it can never run;
-            # resynchronise the sender and send the operation again under a fresh nonce.
-            self.stats.resyncs += 1
-            senders = {s.address: s for s in self._senders}
-            self._seed_nonces([senders[a] for a in {o.sender for o in conflicts}], force=True)
-            for outcome in conflicts:
-                self._resign(outcome)
-            self._send_chunk(conflicts)
+            # "Nonce too low": our own transaction mined (a retried send), or the nonce went to
+            # another transaction — re-signed only when the chain proves the latter.
+            with contextlib.suppress(NodeUnreachable, RpcError):  # still in flight: checked again later
+                self._check_replaced(conflicts)
+
+    def _post_until_answered(self, chunk: list[OpOutcome]) -> list[Any] | None:
+        """Post the batch; with no answer, post the same signed bytes again, backing off, until
+        the node answers or the pipeline closes (None)."""
+        delay = 0.1
+        while True:
+            try:
+                return self.rpc.batch(
+                    [("eth_sendRawTransaction", ["0x" + o._raw.hex()]) for o in chunk], raise_errors=False
+                )
+            except (NodeUnreachable, RpcError):  # no answer, or a whole-batch refusal (503, garbage)
+                self.stats.send_retries += 1
+                if self._stop.wait(delay):
+                    return None
+                delay = min(delay * 2, 2.0)
 
     # -- the collector thread -----------------------------------------------------------------
 
     def _collect_loop(self) -> None:
-        mode = self.receipt_mode
+        delay = self.poll_interval
         while not self._stop.is_set():
-            t0 = time.perf_counter()
-            head = hexint(self.rpc.call("eth_blockNumber"))
-            assert self._last_block is not None
-            if head > self._last_block:
-                blocks = list(range(self._last_block + 1, head + 1))
-                if mode == "logs":
-                    for start in range(0, len(blocks), 10):
-                        self._settle_by_logs(blocks[start : start + 10])
-                if mode in ("auto", "block"):
-                    try:
-                        for start in range(0, len(blocks), 20):
-                            part = blocks[start : start + 20]
-                            answers = self.rpc.batch([("eth_getBlockReceipts", [hex(b)]) for b in part])
-                            for receipts in answers:
-                                self._settle(receipts or [])
-                    except RpcError as exc:
-                        if mode == "block" or not _unsupported(exc):
-                            raise
-                        mode = "tx"  # the node has no eth_getBlockReceipts: poll per transaction
-                if mode == "tx":
-                    self._poll_receipts()
-                self.stats.blocks += len(blocks)
-                self._last_block = head
-            self._rebroadcast()
-            self.stats.collect_seconds += time.perf_counter() - t0
-            self._stop.wait(self.poll_interval)
+            try:
+                self._collect_once()
+                delay = self.poll_interval
+            except (NodeUnreachable, RpcError):  # the node is away or answered garbage: wait, go on
+                self.stats.outages += 1
+                delay = min(max(delay * 2, 0.1), 2.0)
+                with self._lock:  # when it is back, send what may have been lost with its pool at once
+                    for outcome in self._in_flight.values():
+                        outcome._last_sent = min(outcome._last_sent, time.monotonic() - self.rebroadcast_after / 2)
+            self._stop.wait(delay)
+
+    def _collect_once(self) -> None:
+        mode = self.receipt_mode
+        t0 = time.perf_counter()
+        head = hexint(self.rpc.call("eth_blockNumber"))
+        assert self._last_block is not None
+        if head > self._last_block:
+            blocks = list(range(self._last_block + 1, head + 1))
+            if mode == "logs":
+                for start in range(0, len(blocks), 10):
+                    self._settle_by_logs(blocks[start : start + 10])
+            if mode in ("auto", "block"):
+                try:
+                    for start in range(0, len(blocks), 20):
+                        part = blocks[start : start + 20]
+                        answers = self.rpc.batch([("eth_getBlockReceipts", [hex(b)]) for b in part])
+                        for receipts in answers:
+                            self._settle(receipts or [])
+                except RpcError as exc:
+                    if mode == "block" or not _unsupported(exc):
+                        raise
+                    mode = self.receipt_mode = "tx"  # no eth_getBlockReceipts: poll per transaction
+            if mode == "tx":
+                self._poll_receipts()
+            self.stats.blocks += len(blocks)
+            self._last_block = head
+        self._rebroadcast()
+        self.stats.collect_seconds += time.perf_counter() - t0
 
     def _settle_by_logs(self, blocks: list[int]) -> None:
         calls: list[tuple[str, list[Any]]] = []
@@ -622,7 +732,15 @@ class Pipeline:
                         unsure.append(outcome)
             self._settling += len(unsure)
         if unsure or sample:
-            receipts = self.rpc.batch([("eth_getTransactionReceipt", [o.tx_hash]) for o in unsure + sample])
+            try:
+                receipts = self.rpc.batch([("eth_getTransactionReceipt", [o.tx_hash]) for o in unsure + sample])
+            except (NodeUnreachable, RpcError):
+                with self._lock:  # read them again on the next pass
+                    for outcome in unsure:
+                        outcome.status = OpStatus.PENDING
+                        self._in_flight[outcome.tx_hash] = outcome
+                    self._settling -= len(unsure)
+                raise
             with self._lock:
                 for outcome, raw in zip(unsure + sample, receipts, strict=True):
                     outcome.gas_used = hexint(raw["gasUsed"])
@@ -721,9 +839,24 @@ class Pipeline:
         self._settle(mined)
         if again:
             self.stats.resyncs += 1
+            senders = {s.address: s for s in self._senders}
+            self._seed_nonces([senders[a] for a in {o.sender for o in again}], force=True)
             for outcome in again:
                 self._resign(outcome)
                 self._send_queue.put(outcome)
+
+
+def _retrying(read: Any, attempts: int = 6, delay: float = 0.1) -> Any:
+    """An idempotent read, asked again with backoff while the node does not answer."""
+    for attempt in range(attempts):
+        try:
+            return read()
+        except (NodeUnreachable, RpcError) as exc:
+            if attempt == attempts - 1 or (isinstance(exc, RpcError) and exc.method != "batch"):
+                raise
+            time.sleep(delay)
+            delay *= 2
+    raise AssertionError("unreachable")
 
 
 def _matches(error: RpcError, needles: Sequence[str]) -> bool:

@@ -215,8 +215,11 @@ def _derive(password: str | bytes, salt: bytes, params: KdfParams) -> bytes:
 
 def _atomic_write(target: Path, data: bytes) -> None:
     """Write ``data`` to ``target`` through a 0600 temporary file in the same folder, fsync, rename."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise TrustKeyFileError(f"cannot write the trust key file {target}: {exc.strerror or exc}") from None
     try:
         os.fchmod(fd, 0o600)
         with os.fdopen(fd, "wb") as handle:
@@ -224,8 +227,10 @@ def _atomic_write(target: Path, data: bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):  # disk full, read-only: the old file is untouched
+            raise TrustKeyFileError(f"cannot write the trust key file {target}: {exc.strerror or exc}") from None
         raise
     try:
         dir_fd = os.open(target.parent, os.O_RDONLY)

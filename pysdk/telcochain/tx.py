@@ -3,7 +3,16 @@
 - **Signing** uses eth-account, whose secp256k1 backend is coincurve when installed (a
   dependency of this package): ~1,400 signatures/s instead of ~170 in pure Python.
 - **Nonces** are allocated locally (seeded once from the pending count), so sending
-  never waits for a round trip; a "nonce too low" answer resynchronises and retries once.
+  never waits for a round trip; when the chain says the local count is wrong ("nonce too
+  low" for a transaction that did not land, "nonce too high", or a send whose fate is
+  unknown) the sender re-reads the pending count.
+- **Faults**: a request that gets no answer (dropped, refused connection, HTTP 503, not
+  JSON) is retried with the *same signed bytes* with backoff — the same hash, so it can
+  only be mined once. If no answer ever comes the operation's fate is unknown:
+  :class:`~telcochain.errors.TransactionUnknown` carries its hash; :meth:`TxSender.resolve`
+  and :meth:`TxSender.resume` settle it by hash and rebroadcast it if the node lost it. An
+  operation is never signed again unless the chain proves the first transaction can no
+  longer be mined (its nonce went to another transaction).
 - **Fees**: EIP-1559 fields where the chain has a base fee (London and later), legacy
   ``gasPrice`` otherwise (Berlin chains such as GoQuorum); gas price 0 on free-gas chains.
 - **Errors**: a call that would revert is caught at gas estimation, before anything is
@@ -24,11 +33,31 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 
 from telcochain.abi import decode_revert
-from telcochain.errors import RpcError, TransactionError, TransactionTimeout
+from telcochain.errors import NodeUnreachable, RpcError, TransactionError, TransactionTimeout, TransactionUnknown
 from telcochain.rpc import Rpc
 
 #: Extra gas over the node's estimate (estimates are exact for the state they ran on).
 GAS_HEADROOM = 1.25
+#: Sends of the same signed bytes before a transaction's fate is called unknown, and the first
+#: pause between them (doubling: 0.2 + 0.4 + ... ≈ 6 s in all).
+SEND_ATTEMPTS = 6
+SEND_BACKOFF = 0.2
+#: Seconds a transaction may be missing from the node (pool lost in a restart) before a wait
+#: sends its same signed bytes again.
+REBROADCAST_AFTER = 3.0
+
+_NONCE_USED = ("nonce too low", "already imported", "replacement transaction underpriced", "nonce is too low")
+_NONCE_AHEAD = ("nonce too high", "nonce gap", "future nonce")
+_KNOWN = ("already known", "known transaction", "already in the pool", "already exists")
+
+
+@dataclass(frozen=True)
+class SentTransaction:
+    """A signed transaction this sender sent and has not seen mined yet."""
+
+    tx_hash: str
+    raw: str
+    nonce: int
 
 
 class FeeMode(str, Enum):
@@ -127,13 +156,25 @@ class Receipt:
 class TxSender:
     """Signs and sends transactions for one account; safe to share between threads."""
 
-    def __init__(self, rpc: Rpc, account: LocalAccount, chain: ChainInfo, *, poll_interval: float = 0.05) -> None:
+    def __init__(
+        self,
+        rpc: Rpc,
+        account: LocalAccount,
+        chain: ChainInfo,
+        *,
+        poll_interval: float = 0.05,
+        attempts: int = SEND_ATTEMPTS,
+        backoff: float = SEND_BACKOFF,
+    ) -> None:
         self.rpc = rpc
         self.account = account
         self.chain = chain
         self.poll_interval = poll_interval
+        self.attempts = max(1, attempts)
+        self.backoff = backoff
         self._lock = threading.Lock()
         self._next_nonce: int | None = None
+        self._unresolved: dict[str, SentTransaction] = {}  # sent, not yet seen mined or dropped
 
     @property
     def address(self) -> str:
@@ -145,7 +186,7 @@ class TxSender:
         """The next nonce of this account, allocated locally (for callers that pre-sign transactions)."""
         with self._lock:
             if self._next_nonce is None:
-                self._next_nonce = hexint(self.rpc.call("eth_getTransactionCount", [self.address, "pending"]))
+                self._next_nonce = hexint(self._read("eth_getTransactionCount", [self.address, "pending"]))
             nonce = self._next_nonce
             self._next_nonce += 1
             return nonce
@@ -161,7 +202,7 @@ class TxSender:
         """Gas for this call; raises the decoded custom error if it would revert."""
         call = {"from": self.address, "to": to, "data": data, "value": hex(value)}
         try:
-            return hexint(self.rpc.call("eth_estimateGas", [call]))
+            return hexint(self._read("eth_estimateGas", [call]))
         except RpcError as exc:
             raise _revert_from_rpc_error(exc) from None
 
@@ -193,27 +234,130 @@ class TxSender:
     # -- sending ------------------------------------------------------------------------
 
     def send(self, to: str | None, data: str, *, gas: int | None = None, value: int = 0) -> str:
-        """Estimate (unless ``gas`` is given), sign and send; returns the transaction hash."""
+        """Estimate (unless ``gas`` is given), sign and send; returns the transaction hash.
+
+        Raises :class:`TransactionUnknown` if the node never answered (the transaction may be
+        mined yet: :meth:`resolve` it by hash), :class:`TransactionError` if it was refused.
+        """
         if gas is None:
             if to is None:
                 raise TransactionError("contract creation needs an explicit gas limit")
             gas = int(self.estimate_gas(to, data, value) * GAS_HEADROOM)
-        for attempt in (1, 2):
+        for _ in range(3):
             nonce = self.allocate_nonce()
             raw, tx_hash = self.sign(self.build(to, data, gas=gas, nonce=nonce, value=value))
+            sent = SentTransaction(tx_hash, raw, nonce)
+            with self._lock:
+                self._unresolved[tx_hash] = sent
             try:
-                self.rpc.call("eth_sendRawTransaction", [raw])
+                self._broadcast(sent)
                 return tx_hash
+            except TransactionUnknown:
+                self.resync_nonce()  # the pending count tells whether the node has it
+                raise
             except RpcError as exc:
                 message = exc.rpc_message.lower()
-                if "already known" in message or "known transaction" in message:
-                    return tx_hash
-                if "nonce too low" in message and attempt == 1:
+                try:
+                    if any(n in message for n in _NONCE_USED) and self._landed(tx_hash):
+                        return tx_hash  # an earlier attempt of these very bytes got through
+                except TransactionUnknown:
                     self.resync_nonce()
-                    continue
-                self.resync_nonce()  # a refused nonce leaves a gap otherwise
+                    raise
+                self._forget(tx_hash)  # refused: this transaction can never run
+                self.resync_nonce()
+                if any(n in message for n in _NONCE_USED + _NONCE_AHEAD):
+                    continue  # the local nonce was wrong: sign again under the chain's count
                 raise TransactionError(f"the node refused the transaction: {exc.rpc_message}") from None
+        raise TransactionError("the node kept refusing this account's nonces (another client is using it)")
+
+    def _read(self, method: str, params: Sequence[Any]) -> Any:
+        """A read (idempotent): asked again with backoff while the node does not answer."""
+        delay = self.backoff
+        for attempt in range(self.attempts):
+            try:
+                return self.rpc.call(method, params)
+            except NodeUnreachable:
+                if attempt == self.attempts - 1:
+                    raise
+                time.sleep(delay)
+                delay *= 2
         raise AssertionError("unreachable")
+
+    def _broadcast(self, sent: SentTransaction) -> None:
+        """Send the signed bytes, again with backoff while no answer comes; the node has them on return."""
+        delay = self.backoff
+        reason = "no answer"
+        for attempt in range(self.attempts):
+            if attempt:
+                time.sleep(delay)
+                delay *= 2
+            try:
+                self.rpc.call("eth_sendRawTransaction", [sent.raw])
+                return
+            except NodeUnreachable as exc:
+                reason = exc.reason
+            except RpcError as exc:
+                if any(n in exc.rpc_message.lower() for n in _KNOWN):
+                    return
+                raise
+        raise TransactionUnknown(sent.tx_hash, sent.nonce, f"{self.attempts} sends without an answer ({reason})")
+
+    def _landed(self, tx_hash: str) -> bool:
+        """Is this transaction mined? Never guessed: no answer raises :class:`TransactionUnknown`."""
+        try:
+            receipt = self._read("eth_getTransactionReceipt", [tx_hash])
+        except NodeUnreachable as exc:
+            with self._lock:
+                sent = self._unresolved.get(tx_hash)
+            raise TransactionUnknown(tx_hash, sent.nonce if sent else -1, exc.reason) from None
+        return bool(receipt and receipt.get("blockNumber"))
+
+    def _forget(self, tx_hash: str) -> None:
+        with self._lock:
+            self._unresolved.pop(tx_hash, None)
+
+    @property
+    def unresolved(self) -> list[SentTransaction]:
+        """Transactions sent and not yet seen mined or proven dropped (kept for :meth:`resume`)."""
+        with self._lock:
+            return list(self._unresolved.values())
+
+    def resolve(self, tx_hash: str) -> str:
+        """What became of a transaction, by its hash: ``"confirmed"``, ``"reverted"`` (mined),
+        ``"pending"`` (in the node's pool), ``"dropped"`` (its nonce went to another transaction:
+        it can never be mined), or ``"unknown"`` (the node does not have it; :meth:`resume`
+        sends it again). Raises :class:`NodeUnreachable` if the node does not answer."""
+        receipt = self._read("eth_getTransactionReceipt", [tx_hash])
+        if receipt and receipt.get("blockNumber"):
+            self._forget(tx_hash)
+            return "confirmed" if hexint(receipt["status"]) == 1 else "reverted"
+        if self._read("eth_getTransactionByHash", [tx_hash]) is not None:
+            return "pending"
+        with self._lock:
+            sent = self._unresolved.get(tx_hash)
+        count = hexint(self._read("eth_getTransactionCount", [self.address, "latest"]))
+        if sent is not None and count > sent.nonce:
+            if self._landed(tx_hash):  # mined between the two reads
+                return self.resolve(tx_hash)
+            self._forget(tx_hash)
+            return "dropped"
+        return "unknown"
+
+    def resume(self) -> dict[str, str]:
+        """Resolve every unresolved transaction by hash and send the ones the node lost again
+        (the same signed bytes); returns each hash's status after that."""
+        statuses: dict[str, str] = {}
+        for sent in self.unresolved:
+            status = self.resolve(sent.tx_hash)
+            if status == "unknown":
+                try:
+                    self._broadcast(sent)
+                    status = "pending"
+                except RpcError as exc:  # refused now: resolve tells whether it can still run
+                    status = self.resolve(sent.tx_hash) if _nonce_used(exc) else "unknown"
+            statuses[sent.tx_hash] = status
+        self.resync_nonce()
+        return statuses
 
     def transact(
         self, to: str, data: str, *, gas: int | None = None, value: int = 0, timeout: float = 120.0
@@ -232,24 +376,47 @@ class TxSender:
         return self.wait_many([tx_hash], timeout=timeout)[0]
 
     def wait_many(self, tx_hashes: Sequence[str], timeout: float = 120.0) -> list[Receipt]:
-        """Receipts for many transactions, polled in JSON-RPC batches; in input order."""
+        """Receipts for many transactions, polled in JSON-RPC batches; in input order.
+
+        A node that stops answering is waited for (with backoff) until ``timeout``; a
+        transaction the node no longer has (its pool was lost in a restart) is sent again,
+        the same signed bytes, every :data:`REBROADCAST_AFTER` seconds.
+        """
         found: dict[str, Receipt] = {}
         deadline = time.monotonic() + timeout
         interval = self.poll_interval
+        next_check = time.monotonic() + REBROADCAST_AFTER
         while True:
             missing = [h for h in tx_hashes if h not in found]
             if not missing:
                 return [found[h] for h in tx_hashes]
-            answers = self.rpc.batch([("eth_getTransactionReceipt", [h]) for h in missing])
-            for tx_hash, raw in zip(missing, answers, strict=True):
-                if raw is not None and raw.get("blockNumber") is not None:
-                    found[tx_hash] = Receipt.from_rpc(raw)
+            try:
+                answers = self.rpc.batch([("eth_getTransactionReceipt", [h]) for h in missing])
+                for tx_hash, raw in zip(missing, answers, strict=True):
+                    if raw is not None and raw.get("blockNumber") is not None:
+                        found[tx_hash] = Receipt.from_rpc(raw)
+                        self._forget(tx_hash)
+                if time.monotonic() >= next_check:
+                    self._rebroadcast_lost([h for h in missing if h not in found])
+                    next_check = time.monotonic() + REBROADCAST_AFTER
+            except NodeUnreachable:
+                interval = max(interval, 0.2)  # the node is away (restarting?): keep waiting
             still_pending = [h for h in missing if h not in found]
             if still_pending:
                 if time.monotonic() > deadline:
                     raise TransactionTimeout(still_pending[0], timeout)
                 time.sleep(interval)
                 interval = min(interval * 1.5, 1.0)
+
+    def _rebroadcast_lost(self, tx_hashes: Sequence[str]) -> None:
+        with self._lock:
+            ours = [self._unresolved[h] for h in tx_hashes if h in self._unresolved]
+        if not ours:
+            return
+        known = self.rpc.batch([("eth_getTransactionByHash", [s.tx_hash]) for s in ours], raise_errors=False)
+        lost = [s for s, k in zip(ours, known, strict=True) if k is None]
+        if lost:
+            self.rpc.batch([("eth_sendRawTransaction", [s.raw]) for s in lost], raise_errors=False)
 
     def replay_revert(self, to: str, data: str, receipt: Receipt, value: int = 0) -> TransactionError:
         """Re-run a mined, reverted transaction with ``eth_call`` to recover its error."""
@@ -268,6 +435,10 @@ class TxSender:
                 error.tx_hash = receipt.tx_hash
             return error
         return TransactionError(f"transaction {receipt.tx_hash} reverted (out of gas or unknown reason)")
+
+
+def _nonce_used(exc: RpcError) -> bool:
+    return any(n in exc.rpc_message.lower() for n in _NONCE_USED)
 
 
 def _revert_from_rpc_error(exc: RpcError) -> TransactionError:

@@ -39,7 +39,7 @@ def test_a_restarted_node_keeps_the_deployed_contracts_and_their_history(tmp_pat
     finally:
         stopped = telcochain("node", "stop", *node_args)
     assert stopped.returncode == 0, stopped.stderr
-    assert (data_dir / "state.json").exists()
+    assert LocalNode(NodeConfig(data_dir=data_dir)).config.has_saved_chain()
     with pytest.raises(NodeUnreachable):
         Client.connect(rpc_url, deployment=manifest)
     assert telcochain("node", "status", *node_args).returncode == 1
@@ -106,7 +106,7 @@ def test_fresh_discards_the_saved_chain(tmp_path):
     node_args = ["--data-dir", str(data_dir), "--port", str(port)]
     assert telcochain("node", *node_args, "--detach").returncode == 0
     telcochain("node", "stop", *node_args)
-    assert (data_dir / "state.json").exists()
+    assert LocalNode(NodeConfig(data_dir=data_dir)).config.has_saved_chain()
     fresh = telcochain("node", *node_args, "--detach", "--fresh")
     try:
         assert fresh.returncode == 0

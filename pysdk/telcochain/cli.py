@@ -750,8 +750,16 @@ def asset_register(
     """Register ASSET (an id up to 32 bytes, e.g. ONT-0001) in state Planned, with this member as
     its custodian; --customer / --vendor name its parties (docs/assets.md, "Parties")."""
     client = session.signer()
-    who = {k: resolve_member(client, v) if v else None for k, v in (("customer", customer), ("vendor", vendor))}
-    result = client.assets.register(asset_ref, kind, serial=serial, root_id=project, order_id=order, ref=ref, **who)
+    result = client.assets.register(
+        asset_ref,
+        kind,
+        serial=serial,
+        root_id=project,
+        order_id=order,
+        ref=ref,
+        customer=resolve_member(client, customer) if customer else None,
+        vendor=resolve_member(client, vendor) if vendor else None,
+    )
     report_action(result, as_json, f"{asset_ref} registered ({kind})")
 
 

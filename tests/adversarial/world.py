@@ -286,17 +286,23 @@ class World:
         return [m for m in members if m not in exclude and self.member_status(self.addr(m)) == 1]
 
 
+# AssetView: state, kind, serialHash, version, historyHead, custodian, exists, customer, vendor, onLine, served
 def twin_customer(view: Any) -> str:
-    """AssetView.customer (getAsset: ..., customer, vendor, onLine are the last three fields)."""
-    return str(view[-3])
+    """AssetView.customer."""
+    return str(view[7])
 
 
 def twin_vendor(view: Any) -> str:
-    return str(view[-2])
+    return str(view[8])
 
 
 def twin_on_line(view: Any) -> bool:
-    return bool(view[-1])
+    return bool(view[9])
+
+
+def twin_served(view: Any) -> bool:
+    """Whether the agreement serves the twin's customer (only its flows release the twin)."""
+    return bool(view[10])
 
 
 def disclosure_id(sent: Sent) -> bytes:

@@ -33,7 +33,8 @@ def normal_flow(m: Members, run: str = "1") -> dict[str, str]:
     twins = []
     for site in ("HQ", "BR1"):
         twin, line = f"ONT-{site}-{run}", f"{run}-{site}-ONT"
-        op.assets.register(twin, "CPE", serial=f"SN-{twin}", root_id=project, order_id=order)
+        op.assets.register(twin, "CPE", root_id=project, order_id=order)
+        agree_serial(m, twin)
         op.orders.add_service(order, f"{site}-FIBRE")
         op.orders.add_device_line(order, DeviceLine(line, f"{site}-FIBRE", acme.address, "ONT-XGS", 1, asset=twin))
         acme.orders.deliver(line, ref=f"DLV-{twin}")
@@ -49,6 +50,12 @@ def normal_flow(m: Members, run: str = "1") -> dict[str, str]:
     return {"project": project, "order": order, "hq": twins[0], "br1": twins[1]}
 
 
+def agree_serial(m: Members, twin: str) -> None:
+    """bindSerial as consortium.yaml has it: Acme proposes, Northwind's vote decides."""
+    opened = m.acme.assets.bind_serial(twin, f"SN-{twin}")
+    m.op.constitution.vote(opened.proposal_id, approve=True)
+
+
 def random_ref() -> str:
     return "0x" + os.urandom(32).hex()
 
@@ -62,7 +69,8 @@ def paid_installation(m: Members, twin: str, run: str) -> int:
         op.orders.create_project(project, customer.address)
         op.orders.create_order(order, project)
     line = f"L-{twin}"
-    op.assets.register(twin, "CPE", serial=f"SN-{twin}", root_id=project, order_id=order)
+    op.assets.register(twin, "CPE", root_id=project, order_id=order)
+    agree_serial(m, twin)
     op.orders.add_service(order, f"S-{twin}")
     op.orders.add_device_line(order, DeviceLine(line, f"S-{twin}", acme.address, "ONT-XGS", 1, asset=twin))
     acme.orders.deliver(line)

@@ -232,20 +232,8 @@ ATTACKS: list[Attack] = [
         {"globex"},
     ),
     # --- DetailsVault ----------------------------------------------------------------------
-    A(
-        "disclose-over-D_A",
-        "disclose",
-        lambda w, r: enc(
-            ["bytes32", "bytes32", "bytes", "address[]", "bytes[]"],
-            oid("O_H"),
-            oid("forged"),
-            b"\x09" * 64,
-            [w.addr("hooli")],
-            [b"\x09" * 48],
-        ),
-        set(),
-        label="acme-disclosure",
-    ),
+    # A disclose with Acme's ref is no attack on D_A: its id is keccak256(abi.encode(discloser, ref)),
+    # so it makes the sender's own disclosure (test_findings f11 and tests/contracts/visibility).
     A(
         "grantAccess-D_A",
         "grantAccess",

@@ -22,7 +22,7 @@ Objects (ids are keccak of the label):
   L_HH  a line of Hooli's second order O_HH, held by a revision (Pause)
   L_V   the suspended vendor's own open line (quantity 2, no twin) in Initech's order
   INV_HB  Hooli's period invoice (a move), Issued
-  D_A   Acme's disclosure (id R_A) shown to Northwind
+  D_A   Acme's disclosure (id R_A = keccak256(abi.encode(acme, ref))) shown to Northwind
   P_OPEN  an open addMember proposal (dev 6), for vote attacks
 """
 
@@ -331,7 +331,7 @@ def build(client: Client, accounts: dict[str, LocalAccount]) -> World:
     w.act("northwind", "reviseOrder", enc(revision, oid("O_HH"), [], [(0, held)], ZERO))
 
     # Acme's disclosure, and an open proposal.
-    w.ids["R_A"] = ref("acme-disclosure")
+    w.ids["R_A"] = keccak(enc(["address", "bytes32"], w.addr("acme"), ref("acme-disclosure")))  # disclosureId
     params = enc(
         ["bytes32", "bytes32", "bytes", "address[]", "bytes[]"],
         oid("O_I"),

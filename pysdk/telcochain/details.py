@@ -191,19 +191,18 @@ class DetailsAPI:
         """The id of the disclosure ``discloser`` (default: this member; a name or address) made
         or will make with a disclose action of ref ``ref``."""
         if discloser is None:
-            return disclosure_id(self._me(), ref)
-        if isinstance(discloser, Member):
-            return disclosure_id(discloser.address, ref)
-        address = discloser if str(discloser).startswith("0x") else self._resolve_any(discloser).address
+            address = self._me()
+        elif isinstance(discloser, Member):
+            address = discloser.address
+        elif discloser.startswith("0x"):
+            address = discloser
+        else:  # a name: any member, active or not (a suspended member's disclosures stay)
+            by_name = {m.name.casefold(): m for m in self.constitution.members()}
+            member = by_name.get(discloser.casefold())
+            if member is None:
+                raise MemberNotFound(discloser)
+            address = member.address
         return disclosure_id(address, ref)
-
-    def _resolve_any(self, who: Who) -> Member:
-        """A member by name or address, active or not (a suspended member's disclosures stay)."""
-        key = who.address if isinstance(who, Member) else str(who)
-        for member in self.constitution.members():
-            if member.address.lower() == key.lower() or member.name.casefold() == key.casefold():
-                return member
-        raise MemberNotFound(key)
 
     def _id(self, which: DisclosureRef | None, discloser: Who | None = None) -> bytes:
         """The id named by ``which`` (see :data:`DisclosureRef`; a ref when ``discloser`` is given)."""

@@ -232,8 +232,23 @@ ATTACKS: list[Attack] = [
         {"globex"},
     ),
     # --- DetailsVault ----------------------------------------------------------------------
-    # A disclose with Acme's ref is no attack on D_A: its id is keccak256(abi.encode(discloser, ref)),
-    # so it makes the sender's own disclosure (test_findings f11 and tests/contracts/visibility).
+    # A disclose with Acme's ref is no attack on D_A any more: its id is keccak256(abi.encode(discloser,
+    # ref)), so it makes the sender's own disclosure (test_findings f11, tests/contracts/visibility).
+    # What nobody may do is disclose to a non-member (a key wrapped for the outsider).
+    A(
+        "disclose-to-outsider",
+        "disclose",
+        lambda w, r: enc(
+            ["bytes32", "bytes32", "bytes", "address[]", "bytes[]"],
+            oid("O_H"),
+            oid("leak"),
+            b"\x09" * 64,
+            [w.addr("outsider")],
+            [b"\x09" * 48],
+        ),
+        set(),
+        label="acme-disclosure",
+    ),
     A(
         "grantAccess-D_A",
         "grantAccess",

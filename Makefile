@@ -67,6 +67,7 @@ audit: $(VENV)/.installed node_modules/.installed $(SOLC_BRIDGE)  ## slither on 
 
 bench: setup  ## benchmarks (prints measured figures)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/index_bench.py
 
 lint: setup  ## ruff + mypy
 	$(BIN)/ruff check pysdk tests scripts bench audit

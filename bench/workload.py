@@ -35,6 +35,7 @@ from telcochain.actions import action_id
 from telcochain.assets import ZERO32, AssetState, serial_hash
 from telcochain.batch import Batch
 from telcochain.tx import hexint
+from telcochain.types import ZERO_ADDRESS
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
@@ -193,16 +194,23 @@ def commission_assets(env: BenchEnv, ids: Sequence[bytes]) -> None:
     """Register ``ids`` with a serial each and take them to Active (register in batches of 100,
     then bulkTransition scheduleInstallation / deliver (vendor) / commission, 256 a call)."""
     operator, vendor = env.operator, env.clients["vendor"]
-    salt = operator.assets.serial_salt
-    with Batch(operator, chunk=100) as b:
-        for asset in ids:
-            b.add("register", asset, b"ONT".ljust(12, b"\0"), serial_hash(asset.hex(), salt), ZERO32, ZERO32, ZERO32)
-    _check(b.outcomes, "register")
+    register_supplied(operator, vendor.address or "", ids)
     for verb_index, client in ((0, operator), (2, vendor), (3, operator)):  # schedule, deliver, commission
         with Batch(client, chunk=8) as b:
             for part in _chunks(ids, 256):
                 b.add("bulkTransition", verb_index, list(part), ZERO32)
         _check(b.outcomes, f"bulkTransition {verb_index}")
+
+
+def register_supplied(operator: Client, vendor: str, ids: Sequence[bytes]) -> None:
+    """Register ``ids`` with a serial each (the bench consortium binds serials without a vote) and
+    name ``vendor`` their supplier (setParties), so that it may deliver them."""
+    salt = operator.assets.serial_salt
+    with Batch(operator, chunk=100) as b:
+        for asset in ids:
+            b.add("register", asset, b"ONT".ljust(12, b"\0"), serial_hash(asset.hex(), salt), ZERO32, ZERO32, ZERO32)
+            b.add("setParties", asset, ZERO_ADDRESS, vendor, ZERO32)
+    _check(b.outcomes, "register")
 
 
 def _chunks(items: Sequence[bytes], size: int) -> Iterable[Sequence[bytes]]:
@@ -424,11 +432,7 @@ def install_assets(env: BenchEnv, ids: Sequence[bytes], customer: str) -> None:
     requestInstallation (operator; free in the bench consortium), deliver (vendor,
     bulkTransition), confirmInstallation (operator) — the twins end Active, served."""
     operator, vendor = env.operator, env.clients["vendor"]
-    salt = operator.assets.serial_salt
-    with Batch(operator, chunk=100) as b:
-        for asset in ids:
-            b.add("register", asset, b"ONT".ljust(12, b"\0"), serial_hash(asset.hex(), salt), ZERO32, ZERO32, ZERO32)
-    _check(b.outcomes, "register")
+    register_supplied(operator, vendor.address or "", ids)
     with Batch(operator, chunk=100) as b:
         for asset in ids:
             b.add("requestInstallation", asset, customer, ZERO32)

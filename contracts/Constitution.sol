@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {IConstitution} from "./interfaces/IConstitution.sol";
+import {MemberNames} from "./libraries/MemberNames.sol";
 
 /// @title Constitution
 /// @notice The consortium's single entry point and policy engine: the member registry, the
@@ -25,14 +26,25 @@ import {IConstitution} from "./interfaces/IConstitution.sol";
 ///   (`_depth` = `_NOT_ENTERED` = 1, `_activeCaller` = `_NO_CALLER`), as in OpenZeppelin's
 ///   ReentrancyGuard: entering and leaving a frame rewrites non-zero slots (2,900 gas, mostly
 ///   refunded on restore) instead of setting zero slots (20,000 gas, refund capped).
+/// - Capabilities: an Internal action's `callers` get the role bit `_ROLE_CALLER` in the same
+///   per-definition role map as voters and vetoes: {executeInternal} reads one slot.
+/// - Code pinning: defining a module action records the first 28 bytes of its module's
+///   EXTCODEHASH next to the action's `policyId` (one slot, read anyway by every dispatch);
+///   every module call compares it first (EXTCODEHASH warms the account the CALL then uses).
+///   A caller module needs no pin of its own: it can call {executeInternal} only while it is
+///   the active module, i.e. after its own action's pin check.
 contract Constitution is IConstitution {
     /*//////////////////////////////////////////////////////////////
                                 CONSTANTS
     //////////////////////////////////////////////////////////////*/
 
     uint256 private constant _MAX_NAME_LENGTH = 64;
-    /// @dev Maximum length of a `Specific` voter list and of a veto list.
+    /// @dev Maximum length of a `Specific` voter list, of a veto list and of a callers list.
     uint256 private constant _MAX_VOTERS = 32;
+    /// @inheritdoc IConstitution
+    uint256 public constant MAX_PROPOSAL_PARAMS = 8192;
+    /// @dev A margin that means "every voter" (a unanimous vote).
+    uint8 private constant _MARGIN_ALL = 255;
     /// @dev Maximum nesting of module calls (a public action plus internal actions).
     uint256 private constant _MAX_DEPTH = 8;
     /// @dev `_depth` at rest: the stored depth is 1 + the number of open module frames, so
@@ -45,6 +57,7 @@ contract Constitution is IConstitution {
 
     bytes32 private constant _ADD_MEMBER = keccak256("addMember");
     bytes32 private constant _SUSPEND_MEMBER = keccak256("suspendMember");
+    bytes32 private constant _REINSTATE_MEMBER = keccak256("reinstateMember");
     bytes32 private constant _AMEND_CONSTITUTION = keccak256("amendConstitution");
     bytes32 private constant _UPDATE_PERMISSIONS = keccak256("updatePermissions");
     bytes32 private constant _REFRESH_TRUST_KEYS = keccak256("refreshTrustKeys");
@@ -52,6 +65,7 @@ contract Constitution is IConstitution {
 
     uint8 private constant _ROLE_VOTER = 1;
     uint8 private constant _ROLE_VETO = 2;
+    uint8 private constant _ROLE_CALLER = 4;
 
     /*//////////////////////////////////////////////////////////////
                                 STORAGE
@@ -78,11 +92,13 @@ contract Constitution is IConstitution {
         uint32 votingPeriod;
         address[] voterList;
         address[] vetoList;
+        address[] callers;
     }
 
     /// @dev An action id's current definition and its name.
     struct ActionRecord {
         uint32 policyId;
+        bytes28 codeHash; // the module's code hash when the current definition was made
         string name;
     }
 
@@ -100,16 +116,18 @@ contract Constitution is IConstitution {
         uint24 approvals;
         uint24 rejections;
         ProposalStatus status;
+        bool unanimous; // a unanimous vote of All: suspended members keep their voice
         bytes params;
     }
 
     mapping(address account => MemberRecord) private _members;
     address[] private _memberIndex;
+    mapping(bytes32 nameKey => address account) private _nameHolders;
 
     mapping(bytes32 action => ActionRecord) private _actions;
     bytes32[] private _actionIndex;
     mapping(uint32 policyId => Policy) private _policies;
-    mapping(uint32 policyId => mapping(address account => uint8 roles)) private _ballotRoles;
+    mapping(uint32 policyId => mapping(address account => uint8 roles)) private _roles;
     mapping(uint32 policyId => mapping(address account => Permission)) private _permissions;
 
     mapping(uint256 proposalId => Proposal) private _proposals;
@@ -132,8 +150,9 @@ contract Constitution is IConstitution {
     /// @param founders The founding members: account, trust key, name.
     /// @dev The deployer becomes the genesis authority until it calls {sealGenesis}.
     /// Built-in defaults (every founder holds an open-ended grant on each):
-    /// - addMember, suspendMember, amendConstitution, updatePermissions: Public, a vote of
-    ///   All members active at opening, margin 0 (a strict majority), no veto, 7 days;
+    /// - addMember, suspendMember, reinstateMember, amendConstitution, updatePermissions:
+    ///   Public, a vote of All members active at opening, margin 0 (a strict majority), no
+    ///   veto, 7 days;
     /// - refreshTrustKeys, voteFor: Public, Any (no vote).
     /// Emits a {MemberAdded} event per founder, then {ActionDefined} and {PermissionSet}
     /// events for the built-ins, all with a zero ref.
@@ -148,6 +167,7 @@ contract Constitution is IConstitution {
         }
         _defineBuiltin("addMember", Voters.All, grants);
         _defineBuiltin("suspendMember", Voters.All, grants);
+        _defineBuiltin("reinstateMember", Voters.All, grants);
         _defineBuiltin("amendConstitution", Voters.All, grants);
         _defineBuiltin("updatePermissions", Voters.All, grants);
         _defineBuiltin("refreshTrustKeys", Voters.Any, grants);
@@ -196,6 +216,7 @@ contract Constitution is IConstitution {
     /// @inheritdoc IConstitution
     function executeBatch(Call[] calldata calls) external returns (Outcome[] memory outcomes) {
         _checkNotExecuting();
+        _checkMember(msg.sender);
         outcomes = new Outcome[](calls.length);
         for (uint256 i = 0; i < calls.length; ++i) {
             Call calldata c = calls[i];
@@ -222,11 +243,15 @@ contract Constitution is IConstitution {
         returns (bytes memory result)
     {
         if (_depth == _NOT_ENTERED || msg.sender != _activeModule) revert ConstitutionUnauthorizedModule(msg.sender);
-        Policy storage policy = _policies[_requirePolicyId(actionId)];
+        ActionRecord storage record = _actions[actionId];
+        (uint32 policyId, bytes28 pinned) = (record.policyId, record.codeHash); // one slot
+        if (policyId == 0) revert ConstitutionUnknownAction(actionId);
+        Policy storage policy = _policies[policyId];
         if (policy.scope != Scope.Internal) revert ConstitutionNotInternalAction(actionId);
         if (!policy.enabled) revert ConstitutionActionDisabled(actionId);
+        if (_roles[policyId][msg.sender] & _ROLE_CALLER == 0) revert ConstitutionModuleNotAllowed(actionId, msg.sender);
         address caller = _activeCaller;
-        result = _callModule(actionId, policy.module, policy.selector, caller, ref, params);
+        result = _callModule(pinned, policy.module, policy.selector, caller, ref, params);
         emit ActionExecuted(ref, actionId, caller, 0);
     }
 
@@ -238,6 +263,16 @@ contract Constitution is IConstitution {
         if (msg.sender != address(this)) revert ConstitutionUnauthorizedCaller(msg.sender);
         _checkNotExecuting();
         return _execute(caller, actionId, params, ref);
+    }
+
+    /// @inheritdoc IConstitution
+    function simulateAction(address caller, bytes32 actionId, bytes calldata params, bytes32 ref) external {
+        if (msg.sender != address(this)) revert ConstitutionUnauthorizedCaller(msg.sender);
+        _checkNotExecuting();
+        ActionRecord storage record = _actions[actionId];
+        Policy storage policy = _policies[record.policyId];
+        _callModule(record.codeHash, policy.module, policy.selector, caller, ref, params);
+        revert ConstitutionDryRunSucceeded();
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -356,26 +391,44 @@ contract Constitution is IConstitution {
         return _genesisAuthority;
     }
 
+    /// @inheritdoc IConstitution
+    function pinnedCodeHash(bytes32 actionId) external view returns (bytes28) {
+        return _actions[actionId].codeHash;
+    }
+
+    /// @inheritdoc IConstitution
+    function isUnanimous(uint256 proposalId) external view returns (bool) {
+        return _proposals[proposalId].unanimous;
+    }
+
     /*//////////////////////////////////////////////////////////////
                           INTERNAL: EXECUTION
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev executeAction for `caller`: deny (event, no revert), open a proposal, or run.
+    /// @dev executeAction for `caller`: revert for a non-member; deny a member (event, no
+    /// revert); open a proposal, or run. A suspended member may still vote on a unanimous
+    /// proposal of All (its voice is kept there, see {_quorum}).
     function _execute(address caller, bytes32 actionId, bytes memory params, bytes32 ref)
         private
         returns (bool, uint256)
     {
         DenyReason reason = _denyReason(actionId, caller);
+        if (reason == DenyReason.NotMember) revert ConstitutionNotMember(caller);
+        if (reason == DenyReason.MemberSuspended && actionId == _VOTE_FOR && params.length == 64) {
+            (uint256 proposalId,) = abi.decode(params, (uint256, bool));
+            if (_proposals[proposalId].unanimous) reason = _policyDenyReason(actionId, caller);
+        }
         if (reason != DenyReason.None) {
             emit ActionDenied(ref, actionId, caller, reason);
             return (false, 0);
         }
-        uint32 policyId = _actions[actionId].policyId;
+        ActionRecord storage record = _actions[actionId];
+        (uint32 policyId, bytes28 pinned) = (record.policyId, record.codeHash); // one slot
         Policy storage policy = _policies[policyId];
         if (policy.voters != Voters.Any) {
             return (true, _openProposal(actionId, policyId, policy, caller, ref, params));
         }
-        _dispatch(actionId, policy, caller, ref, params, 0);
+        _dispatch(actionId, policy, pinned, caller, ref, params, 0);
         emit ActionExecuted(ref, actionId, caller, 0);
         return (true, 0);
     }
@@ -384,6 +437,7 @@ contract Constitution is IConstitution {
     function _dispatch(
         bytes32 actionId,
         Policy storage policy,
+        bytes28 pinned,
         address caller,
         bytes32 ref,
         bytes memory params,
@@ -393,22 +447,24 @@ contract Constitution is IConstitution {
         if (module == address(0)) {
             _runBuiltin(actionId, caller, ref, params, proposalId);
         } else {
-            _callModule(actionId, module, policy.selector, caller, ref, params);
+            _callModule(pinned, module, policy.selector, caller, ref, params);
         }
     }
 
-    /// @dev Calls `module.selector(caller, ref, params)` inside a new execution frame; a
-    /// revert bubbles up unchanged. The frame slots are restored to the outer frame's values
-    /// (at the outermost level: the non-zero rest values).
+    /// @dev Calls `module.selector(caller, ref, params)` inside a new execution frame, after
+    /// checking that the module's code hash starts with `pinned` (the action's pin); a revert bubbles
+    /// up unchanged. The frame slots are restored to the outer frame's values (at the outermost
+    /// level: the non-zero rest values).
     function _callModule(
-        bytes32 actionId,
+        bytes28 pinned,
         address module,
         bytes4 selector,
         address caller,
         bytes32 ref,
         bytes memory params
     ) private returns (bytes memory result) {
-        if (module.code.length == 0) revert ConstitutionInvalidModule(actionId, module);
+        bytes32 actual = module.codehash; // warms the account for the call below
+        if (bytes28(actual) != pinned) revert ConstitutionModuleCodeChanged(module, pinned, actual);
         address outerModule = _activeModule;
         address outerCaller = _activeCaller;
         uint8 depth = _depth;
@@ -416,43 +472,117 @@ contract Constitution is IConstitution {
         (_activeModule, _depth, _activeCaller) = (module, depth + 1, caller);
         bool success;
         (success, result) = module.call(abi.encodeWithSelector(selector, caller, ref, params));
-        if (!success) {
-            assembly ("memory-safe") {
-                revert(add(result, 0x20), mload(result))
-            }
-        }
+        if (!success) _bubble(result);
         (_activeModule, _depth, _activeCaller) = (outerModule, depth, outerCaller);
     }
 
-    /// @dev The built-in actions. `proposalId` is the proposal being executed, or 0.
+    /// @dev Reverts with `revertData` as it is.
+    function _bubble(bytes memory revertData) private pure {
+        assembly ("memory-safe") {
+            revert(add(revertData, 0x20), mload(revertData))
+        }
+    }
+
+    /// @dev The built-in actions. `proposalId` is the proposal being executed, or 0. Params are
+    /// decoded by the same functions that check a proposal when it opens ({_checkBuiltin}).
     function _runBuiltin(bytes32 actionId, address caller, bytes32 ref, bytes memory params, uint256 proposalId)
         private
     {
         if (actionId == _VOTE_FOR) {
+            if (params.length != 64) revert ConstitutionInvalidParams(actionId);
             (uint256 id, bool approve) = abi.decode(params, (uint256, bool));
             _voteFor(id, caller, approve, ref);
         } else if (actionId == _REFRESH_TRUST_KEYS) {
-            _refreshTrustKey(caller, abi.decode(params, (bytes32)), ref);
+            _refreshTrustKey(caller, _decodeWord(actionId, params), ref);
         } else if (actionId == _ADD_MEMBER) {
-            (address account, bytes32 trustKey, string memory name) = abi.decode(params, (address, bytes32, string));
-            _addMember(MemberInit({account: account, trustKey: trustKey, name: name}), ref);
-            _grant(_VOTE_FOR, account, ref);
-            _grant(_REFRESH_TRUST_KEYS, account, ref);
+            MemberInit memory init = _decodeMember(params);
+            _addMember(init, ref);
+            _grant(_VOTE_FOR, init.account, ref);
+            _grant(_REFRESH_TRUST_KEYS, init.account, ref);
         } else if (actionId == _SUSPEND_MEMBER) {
-            _suspendMember(abi.decode(params, (address)), ref);
+            _suspendMember(_decodeAccount(actionId, params), ref);
+        } else if (actionId == _REINSTATE_MEMBER) {
+            _reinstateMember(_decodeAccount(actionId, params), ref);
         } else if (actionId == _AMEND_CONSTITUTION) {
-            (ActionPolicy memory policy, PermissionEntry[] memory permissions) =
-                abi.decode(params, (ActionPolicy, PermissionEntry[]));
+            (ActionPolicy memory policy, PermissionEntry[] memory permissions) = _decodeAmendment(params);
             if (keccak256(bytes(policy.name)) == _AMEND_CONSTITUTION && !_isUnanimousAll(proposalId)) {
                 revert ConstitutionProtectedAction(_AMEND_CONSTITUTION);
             }
             _defineAction(policy, permissions, ref);
         } else {
             // _UPDATE_PERMISSIONS: the only other action with no module (see _checkModule).
-            (bytes32 target, PermissionEntry[] memory entries) = abi.decode(params, (bytes32, PermissionEntry[]));
-            if (target == _UPDATE_PERMISSIONS) revert ConstitutionProtectedAction(target);
+            (bytes32 target, PermissionEntry[] memory entries) = _decodeUpdate(params);
             _setPermissions(target, _requirePolicyId(target), entries, ref);
         }
+    }
+
+    /// @dev Checks, without changing anything, that a proposal for the built-in `actionId`
+    /// with `params` would execute now: decodes the params (canonical ABI encoding) and runs
+    /// the checks of the action. voteFor is never put to a vote (see {_checkVoting}).
+    function _checkBuiltin(bytes32 actionId, bytes memory params) private view {
+        if (actionId == _ADD_MEMBER) {
+            _checkNewMember(_decodeMember(params));
+        } else if (actionId == _SUSPEND_MEMBER) {
+            _checkStatus(_decodeAccount(actionId, params), MemberStatus.Active);
+        } else if (actionId == _REINSTATE_MEMBER) {
+            _checkStatus(_decodeAccount(actionId, params), MemberStatus.Suspended);
+        } else if (actionId == _AMEND_CONSTITUTION) {
+            (ActionPolicy memory policy, PermissionEntry[] memory permissions) = _decodeAmendment(params);
+            _checkPolicy(policy);
+            _checkEntries(permissions);
+        } else if (actionId == _UPDATE_PERMISSIONS) {
+            (bytes32 target, PermissionEntry[] memory entries) = _decodeUpdate(params);
+            _requirePolicyId(target);
+            _checkEntries(entries);
+        } else if (actionId == _REFRESH_TRUST_KEYS) {
+            if (_decodeWord(actionId, params) == bytes32(0)) revert ConstitutionInvalidTrustKey();
+        }
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                       INTERNAL: BUILT-IN PARAMS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev One 32-byte word, exactly.
+    function _decodeWord(bytes32 actionId, bytes memory params) private pure returns (bytes32) {
+        if (params.length != 32) revert ConstitutionInvalidParams(actionId);
+        return abi.decode(params, (bytes32));
+    }
+
+    /// @dev One address, exactly (abi.decode refuses dirty high bits).
+    function _decodeAccount(bytes32 actionId, bytes memory params) private pure returns (address) {
+        if (params.length != 32) revert ConstitutionInvalidParams(actionId);
+        return abi.decode(params, (address));
+    }
+
+    /// @dev addMember's `(address account, bytes32 trustKey, string name)`.
+    function _decodeMember(bytes memory params) private pure returns (MemberInit memory init) {
+        (init.account, init.trustKey, init.name) = abi.decode(params, (address, bytes32, string));
+        _checkCanonical(_ADD_MEMBER, params, abi.encode(init.account, init.trustKey, init.name));
+    }
+
+    /// @dev amendConstitution's `(ActionPolicy policy, PermissionEntry[] permissions)`.
+    function _decodeAmendment(bytes memory params)
+        private
+        pure
+        returns (ActionPolicy memory policy, PermissionEntry[] memory entries)
+    {
+        (policy, entries) = abi.decode(params, (ActionPolicy, PermissionEntry[]));
+        _checkCanonical(_AMEND_CONSTITUTION, params, abi.encode(policy, entries));
+    }
+
+    /// @dev updatePermissions' `(bytes32 action, PermissionEntry[] entries)`; updatePermissions
+    /// cannot target itself (only amendConstitution can change its permissions).
+    function _decodeUpdate(bytes memory params) private pure returns (bytes32 target, PermissionEntry[] memory entries) {
+        (target, entries) = abi.decode(params, (bytes32, PermissionEntry[]));
+        _checkCanonical(_UPDATE_PERMISSIONS, params, abi.encode(target, entries));
+        if (target == _UPDATE_PERMISSIONS) revert ConstitutionProtectedAction(target);
+    }
+
+    /// @dev `params` must be exactly the ABI encoding of what was decoded from them: no
+    /// trailing bytes, no unusual offsets (what a proposal stores is what it means).
+    function _checkCanonical(bytes32 actionId, bytes memory params, bytes memory encoded) private pure {
+        if (keccak256(params) != keccak256(encoded)) revert ConstitutionInvalidParams(actionId);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -461,6 +591,9 @@ contract Constitution is IConstitution {
 
     /// @dev Opens a proposal, freezing voters and quorum base; counts the proposer's approval
     /// when it may vote; notifies the remaining voters unless that already decided it.
+    /// A proposal that could not execute now is never opened: params are bounded by
+    /// {MAX_PROPOSAL_PARAMS}; a built-in's params are decoded and checked; a module action is
+    /// dry-run ({simulateAction}) and its error, if any, reverts the opening.
     function _openProposal(
         bytes32 actionId,
         uint32 policyId,
@@ -469,7 +602,12 @@ contract Constitution is IConstitution {
         bytes32 ref,
         bytes memory params
     ) private returns (uint256 id) {
-        (uint256 voterCount, uint256 required) = _quorum(actionId, policy, params);
+        if (params.length > MAX_PROPOSAL_PARAMS) {
+            revert ConstitutionParamsTooLong(actionId, params.length, MAX_PROPOSAL_PARAMS);
+        }
+        bool builtin = policy.module == address(0);
+        if (builtin) _checkBuiltin(actionId, params);
+        (uint256 voterCount, uint256 required, bool unanimous) = _quorum(actionId, policy, params);
         id = ++_proposalCount;
         Proposal storage p = _proposals[id];
         p.action = actionId;
@@ -480,34 +618,48 @@ contract Constitution is IConstitution {
         p.voterCount = uint24(voterCount);
         p.required = uint24(required);
         p.status = ProposalStatus.Open;
+        p.unanimous = unanimous;
         p.params = params;
         _emitProposalOpened(id, p);
 
         if (_isEligible(p, proposer) && _denyReason(_VOTE_FOR, proposer) == DenyReason.None) {
             if (_castVote(id, p, proposer, true, ref)) return id;
         }
+        if (!builtin) _dryRun(actionId, proposer, params, ref);
         _requestVotes(id, p, policy);
     }
 
+    /// @dev Runs the module call a proposal would make, in a self-call that always reverts;
+    /// bubbles up the module's error, if any (execute-and-revert: nothing remains either way).
+    function _dryRun(bytes32 actionId, address proposer, bytes memory params, bytes32 ref) private {
+        try this.simulateAction(proposer, actionId, params, ref) {
+            // unreachable: simulateAction always reverts
+        } catch (bytes memory revertData) {
+            if (bytes4(revertData) != ConstitutionDryRunSucceeded.selector) _bubble(revertData);
+        }
+    }
+
     /// @dev The quorum base and the approvals required, as frozen at opening. Margin 0 is a
-    /// strict majority; a margin above the number of voters means every voter. A proposal in
-    /// which amendConstitution redefines itself needs a vote of All and every voter's approval;
-    /// one in which updatePermissions targets itself is refused at once.
+    /// strict majority; a margin above the number of voters means every voter. A unanimous
+    /// vote of All (margin `_MARGIN_ALL`, or amendConstitution redefining itself) counts every
+    /// member admitted so far, suspended ones included, and needs each one's approval: a
+    /// dissenter cannot be outvoted by suspending it first. A proposal in which
+    /// amendConstitution redefines itself needs a vote of All.
     function _quorum(bytes32 actionId, Policy storage policy, bytes memory params)
         private
         view
-        returns (uint256 voterCount, uint256 required)
+        returns (uint256 voterCount, uint256 required, bool unanimous)
     {
         bool all = policy.voters == Voters.All;
-        voterCount = all ? _activeMembers : policy.voterList.length;
         uint256 margin = policy.margin;
-        required = margin == 0 ? voterCount / 2 + 1 : (margin < voterCount ? margin : voterCount);
+        unanimous = all && margin == _MARGIN_ALL;
         if (actionId == _AMEND_CONSTITUTION && _amendsItself(params)) {
             if (!all) revert ConstitutionProtectedAction(_AMEND_CONSTITUTION);
-            required = voterCount;
-        } else if (actionId == _UPDATE_PERMISSIONS && abi.decode(params, (bytes32)) == _UPDATE_PERMISSIONS) {
-            revert ConstitutionProtectedAction(_UPDATE_PERMISSIONS); // fail at opening, not at the last vote
+            unanimous = true;
         }
+        if (unanimous) return (_memberIndex.length, _memberIndex.length, true);
+        voterCount = all ? _activeMembers : policy.voterList.length;
+        required = margin == 0 ? voterCount / 2 + 1 : (margin < voterCount ? margin : voterCount);
     }
 
     /// @dev Emits {VoteRequested}: one broadcast for All, one per listed voter (but the
@@ -558,16 +710,14 @@ contract Constitution is IConstitution {
             p.approvals = uint24(++approvals);
         } else {
             p.rejections = uint24(++rejections);
-            veto = _ballotRoles[p.policyId][voter] & _ROLE_VETO != 0;
+            veto = _roles[p.policyId][voter] & _ROLE_VETO != 0;
         }
         emit VoteCast(id, voter, ref, approve, veto, approvals, rejections);
 
         uint256 required = p.required;
         if (!veto && approvals >= required) {
             p.status = ProposalStatus.Executed;
-            _dispatch(p.action, _policies[p.policyId], p.proposer, p.ref, p.params, id);
-            emit ProposalExecuted(id, p.ref, p.action);
-            emit ActionExecuted(p.ref, p.action, p.proposer, id);
+            _executeProposal(id, p);
             return true;
         }
         if (veto || p.voterCount - rejections < required) {
@@ -576,6 +726,14 @@ contract Constitution is IConstitution {
             return true;
         }
         return false;
+    }
+
+    /// @dev Runs the stored call of proposal `id` (its status already `Executed`).
+    function _executeProposal(uint256 id, Proposal storage p) private {
+        bytes32 actionId = p.action;
+        _dispatch(actionId, _policies[p.policyId], _actions[actionId].codeHash, p.proposer, p.ref, p.params, id);
+        emit ProposalExecuted(id, p.ref, actionId);
+        emit ActionExecuted(p.ref, actionId, p.proposer, id);
     }
 
     /// @dev The stored status, with `Open` refined into `Superseded` or `Expired`.
@@ -588,21 +746,23 @@ contract Constitution is IConstitution {
     }
 
     /// @dev Whether `account` is one of the voters frozen when `p` opened: a listed voter of
-    /// the definition (`Specific`), or a member admitted before opening and still active (`All`).
+    /// the definition (`Specific`), or a member admitted before opening and still active
+    /// (`All`) — active or suspended for a unanimous vote of All.
     function _isEligible(Proposal storage p, address account) private view returns (bool) {
         uint32 policyId = p.policyId;
         if (_policies[policyId].voters == Voters.All) {
             MemberRecord storage m = _members[account];
-            return m.status == MemberStatus.Active && m.seq <= p.memberSnapshot;
+            uint256 seq = m.seq;
+            return seq != 0 && seq <= p.memberSnapshot && (p.unanimous || m.status == MemberStatus.Active);
         }
-        return _ballotRoles[policyId][account] & _ROLE_VOTER != 0;
+        return _roles[policyId][account] & _ROLE_VOTER != 0;
     }
 
-    /// @dev Whether proposal `id` was approved by every voter of an All vote.
+    /// @dev Whether proposal `id` is a unanimous vote of All that every voter approved.
     function _isUnanimousAll(uint256 id) private view returns (bool) {
         if (id == 0) return false;
         Proposal storage p = _proposals[id];
-        return _policies[p.policyId].voters == Voters.All && p.approvals == p.voterCount;
+        return p.unanimous && p.approvals == p.voterCount;
     }
 
     /// @dev Whether amendConstitution `params` redefine amendConstitution itself.
@@ -615,38 +775,32 @@ contract Constitution is IConstitution {
                            INTERNAL: POLICY
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev Defines (or replaces) an action as a new definition. Emits {ActionDefined} and
-    /// a {PermissionSet} per entry.
+    /// @dev Defines (or replaces) an action as a new definition; pins the code of its module.
+    /// Emits {ActionDefined}, {ModulePinned} for a module action, and a {PermissionSet} per entry.
     function _defineAction(ActionPolicy memory policy, PermissionEntry[] memory permissions, bytes32 ref)
         private
         returns (bytes32 actionId)
     {
-        uint256 nameLength = bytes(policy.name).length;
-        if (nameLength == 0 || nameLength > _MAX_NAME_LENGTH) revert ConstitutionInvalidActionName();
-        actionId = keccak256(bytes(policy.name));
-        _checkModule(actionId, policy);
-        _checkVoting(actionId, policy);
-
+        actionId = _checkPolicy(policy);
         uint32 policyId = ++_policyCount;
         Policy storage p = _policies[policyId];
         (p.module, p.selector, p.scope, p.voters) = (policy.module, policy.selector, policy.scope, policy.voters);
         (p.margin, p.enabled, p.votingPeriod) = (policy.margin, policy.enabled, policy.votingPeriod);
-        mapping(address => uint8) storage roles = _ballotRoles[policyId];
+        mapping(address => uint8) storage roles = _roles[policyId];
         for (uint256 i = 0; i < policy.voterList.length; ++i) {
             address voter = policy.voterList[i];
-            if (voter == address(0) || roles[voter] != 0) revert ConstitutionInvalidVoting(actionId);
             roles[voter] = _ROLE_VOTER;
             p.voterList.push(voter);
         }
-        bool specific = policy.voters == Voters.Specific;
         for (uint256 i = 0; i < policy.vetoList.length; ++i) {
             address vetoer = policy.vetoList[i];
-            uint8 r = roles[vetoer];
-            if (vetoer == address(0) || r & _ROLE_VETO != 0 || (specific && r & _ROLE_VOTER == 0)) {
-                revert ConstitutionInvalidVoting(actionId);
-            }
-            roles[vetoer] = r | _ROLE_VETO;
+            roles[vetoer] |= _ROLE_VETO;
             p.vetoList.push(vetoer);
+        }
+        for (uint256 i = 0; i < policy.callers.length; ++i) {
+            address caller = policy.callers[i];
+            roles[caller] |= _ROLE_CALLER;
+            p.callers.push(caller);
         }
 
         ActionRecord storage record = _actions[actionId];
@@ -654,8 +808,10 @@ contract Constitution is IConstitution {
             record.name = policy.name;
             _actionIndex.push(actionId);
         }
-        record.policyId = policyId;
+        bytes28 codeHash = bytes28(policy.module.codehash); // zero for a built-in
+        (record.policyId, record.codeHash) = (policyId, codeHash);
         emit ActionDefined(actionId, ref, policyId, policy);
+        if (codeHash != 0) emit ModulePinned(actionId, policy.module, ref, codeHash);
         _setPermissions(actionId, policyId, permissions, ref);
     }
 
@@ -672,11 +828,51 @@ contract Constitution is IConstitution {
                 margin: 0,
                 votingPeriod: voters == Voters.Any ? 0 : _DEFAULT_VOTING_PERIOD,
                 voterList: new address[](0),
-                vetoList: new address[](0)
+                vetoList: new address[](0),
+                callers: new address[](0)
             }),
             grants,
             bytes32(0)
         );
+    }
+
+    /// @dev Every rule of a definition (see {ActionPolicy}); returns the action id.
+    function _checkPolicy(ActionPolicy memory policy) private view returns (bytes32 actionId) {
+        uint256 nameLength = bytes(policy.name).length;
+        if (nameLength == 0 || nameLength > _MAX_NAME_LENGTH) revert ConstitutionInvalidActionName();
+        actionId = keccak256(bytes(policy.name));
+        _checkModule(actionId, policy);
+        _checkVoting(actionId, policy);
+        address[] memory voters = policy.voterList;
+        address[] memory vetoes = policy.vetoList;
+        address[] memory callers = policy.callers;
+        for (uint256 i = 0; i < voters.length; ++i) {
+            if (voters[i] == address(0) || _contains(voters, voters[i], i)) revert ConstitutionInvalidVoting(actionId);
+        }
+        bool specific = policy.voters == Voters.Specific;
+        for (uint256 i = 0; i < vetoes.length; ++i) {
+            address vetoer = vetoes[i];
+            if (vetoer == address(0) || _contains(vetoes, vetoer, i) || (specific && !_contains(voters, vetoer, voters.length))) {
+                revert ConstitutionInvalidVoting(actionId);
+            }
+        }
+        if (callers.length != 0 && (policy.scope == Scope.Public || callers.length > _MAX_VOTERS)) {
+            revert ConstitutionInvalidCaller(actionId, callers[0]);
+        }
+        for (uint256 i = 0; i < callers.length; ++i) {
+            address caller = callers[i];
+            if (caller == address(this) || caller.code.length == 0 || _contains(callers, caller, i)) {
+                revert ConstitutionInvalidCaller(actionId, caller);
+            }
+        }
+    }
+
+    /// @dev Whether `account` is among the first `end` entries of `list`.
+    function _contains(address[] memory list, address account, uint256 end) private pure returns (bool) {
+        for (uint256 i = 0; i < end; ++i) {
+            if (list[i] == account) return true;
+        }
+        return false;
     }
 
     /// @dev Built-ins run here (no module) and are Public; other actions need a contract.
@@ -703,16 +899,24 @@ contract Constitution is IConstitution {
         if (!valid) revert ConstitutionInvalidVoting(actionId);
     }
 
-    /// @dev Writes permission entries on definition `policyId` of `actionId`.
-    function _setPermissions(bytes32 actionId, uint32 policyId, PermissionEntry[] memory entries, bytes32 ref)
-        private
-    {
-        mapping(address => Permission) storage perms = _permissions[policyId];
+    /// @dev Every permission entry names an account and, when it grants, a valid window.
+    function _checkEntries(PermissionEntry[] memory entries) private pure {
         for (uint256 i = 0; i < entries.length; ++i) {
             PermissionEntry memory e = entries[i];
             if (e.account == address(0) || (e.validUntil != 0 && e.validFrom > e.validUntil)) {
                 revert ConstitutionInvalidPermission(e.account);
             }
+        }
+    }
+
+    /// @dev Writes permission entries on definition `policyId` of `actionId`.
+    function _setPermissions(bytes32 actionId, uint32 policyId, PermissionEntry[] memory entries, bytes32 ref)
+        private
+    {
+        _checkEntries(entries);
+        mapping(address => Permission) storage perms = _permissions[policyId];
+        for (uint256 i = 0; i < entries.length; ++i) {
+            PermissionEntry memory e = entries[i];
             if (e.canExecute) {
                 perms[e.account] = Permission({canExecute: true, validFrom: e.validFrom, validUntil: e.validUntil});
                 emit PermissionSet(actionId, e.account, ref, true, e.validFrom, e.validUntil);
@@ -734,6 +938,11 @@ contract Constitution is IConstitution {
         MemberStatus status = _members[account].status;
         if (status == MemberStatus.None) return DenyReason.NotMember;
         if (status == MemberStatus.Suspended) return DenyReason.MemberSuspended;
+        return _policyDenyReason(actionId, account);
+    }
+
+    /// @dev The checks of {_denyReason} after the caller's standing: action and permission.
+    function _policyDenyReason(bytes32 actionId, address account) private view returns (DenyReason) {
         uint32 policyId = _actions[actionId].policyId;
         if (policyId == 0) return DenyReason.UnknownAction;
         Policy storage policy = _policies[policyId];
@@ -753,8 +962,9 @@ contract Constitution is IConstitution {
     }
 
     function _isBuiltin(bytes32 actionId) private pure returns (bool) {
-        return actionId == _ADD_MEMBER || actionId == _SUSPEND_MEMBER || actionId == _AMEND_CONSTITUTION
-            || actionId == _UPDATE_PERMISSIONS || actionId == _REFRESH_TRUST_KEYS || actionId == _VOTE_FOR;
+        return actionId == _ADD_MEMBER || actionId == _SUSPEND_MEMBER || actionId == _REINSTATE_MEMBER
+            || actionId == _AMEND_CONSTITUTION || actionId == _UPDATE_PERMISSIONS || actionId == _REFRESH_TRUST_KEYS
+            || actionId == _VOTE_FOR;
     }
 
     function _checkGenesis() private view {
@@ -767,17 +977,30 @@ contract Constitution is IConstitution {
         if (_depth != _NOT_ENTERED) revert ConstitutionReentrantCall();
     }
 
+    /// @dev Non-members are reverted (cheaply, nothing recorded); members' denials are events.
+    function _checkMember(address account) private view {
+        if (_members[account].status == MemberStatus.None) revert ConstitutionNotMember(account);
+    }
+
     /*//////////////////////////////////////////////////////////////
                            INTERNAL: MEMBERS
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev Admits a member. Emits a {MemberAdded} event.
-    function _addMember(MemberInit memory init, bytes32 ref) private {
+    /// @dev Checks that `init` can be admitted now; returns the name's uniqueness key.
+    function _checkNewMember(MemberInit memory init) private view returns (bytes32 nameKey) {
         if (init.account == address(0)) revert ConstitutionInvalidMember(init.account);
         if (_members[init.account].status != MemberStatus.None) revert ConstitutionMemberExists(init.account);
         if (init.trustKey == bytes32(0)) revert ConstitutionInvalidTrustKey();
-        uint256 nameLength = bytes(init.name).length;
-        if (nameLength == 0 || nameLength > _MAX_NAME_LENGTH) revert ConstitutionInvalidName();
+        bool valid;
+        (valid, nameKey) = MemberNames.key(init.name);
+        if (!valid) revert ConstitutionInvalidName(init.name);
+        address holder = _nameHolders[nameKey];
+        if (holder != address(0)) revert ConstitutionNameTaken(init.name, holder);
+    }
+
+    /// @dev Admits a member. Emits a {MemberAdded} event.
+    function _addMember(MemberInit memory init, bytes32 ref) private {
+        bytes32 nameKey = _checkNewMember(init);
         uint256 seq = _memberIndex.length + 1;
         if (seq > type(uint24).max) revert ConstitutionInvalidMember(init.account);
         _members[init.account] = MemberRecord({
@@ -789,18 +1012,35 @@ contract Constitution is IConstitution {
             name: init.name
         });
         _memberIndex.push(init.account);
+        _nameHolders[nameKey] = init.account;
         ++_activeMembers;
         emit MemberAdded(init.account, ref, init.name, init.trustKey);
     }
 
+    /// @dev Reverts unless `account` is a member with status `expected` (Active or Suspended).
+    function _checkStatus(address account, MemberStatus expected) private view {
+        MemberStatus status = _members[account].status;
+        if (status == MemberStatus.None) revert ConstitutionNotMember(account);
+        if (status != expected) {
+            if (status == MemberStatus.Suspended) revert ConstitutionMemberSuspended(account);
+            revert ConstitutionMemberNotSuspended(account);
+        }
+    }
+
     /// @dev Suspends an active member. Emits a {MemberSuspended} event.
     function _suspendMember(address account, bytes32 ref) private {
-        MemberRecord storage m = _members[account];
-        if (m.status == MemberStatus.None) revert ConstitutionNotMember(account);
-        if (m.status == MemberStatus.Suspended) revert ConstitutionMemberSuspended(account);
-        m.status = MemberStatus.Suspended;
+        _checkStatus(account, MemberStatus.Active);
+        _members[account].status = MemberStatus.Suspended;
         --_activeMembers;
         emit MemberSuspended(account, ref);
+    }
+
+    /// @dev Reinstates a suspended member. Emits a {MemberReinstated} event.
+    function _reinstateMember(address account, bytes32 ref) private {
+        _checkStatus(account, MemberStatus.Suspended);
+        _members[account].status = MemberStatus.Active;
+        ++_activeMembers;
+        emit MemberReinstated(account, ref);
     }
 
     /// @dev Replaces `account`'s trust key. Emits a {TrustKeyRefreshed} event.
@@ -824,6 +1064,7 @@ contract Constitution is IConstitution {
         (view_.voters, view_.margin, view_.votingPeriod) = (p.voters, p.margin, p.votingPeriod);
         view_.voterList = p.voterList;
         view_.vetoList = p.vetoList;
+        view_.callers = p.callers;
     }
 
     /// @dev The page [start, end) of a list of `total` items.

@@ -134,16 +134,35 @@ def multi_site_order(op: Client, acme: Client, globex: Client, customer: Client,
         ("BR2-SDWAN", DeviceLine(f"{run}-BR2-RTR", "BR2-SDWAN", globex.address, "SDWAN-E1", 1, asset=f"RTR-BR2-{run}")),
     ]
     for service, line in sites:
-        serial = None if service == "HQ-FIBRE" else f"SN-{line.asset}"  # HQ's serial is agreed by vote later
-        op.assets.register(str(line.asset), "CPE", serial=serial, root_id=project, order_id=order)
+        op.assets.register(str(line.asset), "CPE", root_id=project, order_id=order)
         op.orders.add_service(order, service)
         op.orders.add_device_line(order, line)
     console.print(
         f"Northwind opens project {project} for Initech and order {order}: three sites, a service item and a "
-        "managed device each (their twins move to PendingInstallation as the lines are ordered)"
+        "managed device each (each line holds its twin: Initech is the twin's customer, the line's vendor its "
+        "supplier, and the twin moves to PendingInstallation as the line is ordered)"
+    )
+    suppliers = {acme.address: acme, globex.address: globex}
+    for service, line in sites:
+        if service != "HQ-FIBRE":  # HQ's serial is agreed later, at its installation
+            agree_serial(suppliers[line.vendor], (op, acme), str(line.asset), f"SN-{line.asset}")
+    console.print(
+        "the serials of the two branch devices are bound: each proposed by its vendor, agreed by the vote of "
+        "Northwind and Acme that the constitution asks for (no serial reaches a twin around that vote)"
     )
     show_order(customer, order)
     return order
+
+
+def agree_serial(proposer: Client, voters: tuple[Client, ...], twin: str, serial: str) -> int:
+    """bindSerial as consortium.yaml has it: a vote of operator and vendor; returns the proposal id."""
+    opened = proposer.assets.bind_serial(twin, serial, ref=f"SERIAL-{twin}")
+    for voter in voters:
+        proposal = voter.constitution.proposal(opened.proposal_id)
+        if proposal.status.name != "OPEN" or voter.constitution.has_voted(opened.proposal_id, voter.address or ""):
+            continue
+        voter.constitution.vote(opened.proposal_id, approve=True)
+    return opened.proposal_id
 
 
 def site_details(op: Client, acme: Client, globex: Client, customer: Client, order: str) -> None:
@@ -484,6 +503,15 @@ def main() -> int:
             outsider.constitution.rotate_trust_key(os.urandom(32), ref="DEMO-INTRUDER")
         except PermissionDenied as exc:
             console.print(f"[red]denied[/red]: {exc}")
+        hq = f"ONT-HQ-{run}"
+        try:
+            vendor_b.assets.deliver(hq, ref=f"DEMO-GRAB-{run}")
+        except TelcochainError as exc:
+            console.print(f"[red]refused[/red]: Globex uses the registry's raw deliver on Acme's line twin {hq}: {exc}")
+        try:
+            customer.assets.request_disconnect(hq, ref=f"DEMO-FREE-DISCONNECT-{run}")
+        except PermissionDenied as exc:
+            console.print(f"[red]denied[/red]: a disconnect that skips the agreement (and its charge): {exc}")
         try:
             customer.constitution.rotate_trust_key(bytes(32))
         except ConstitutionInvalidTrustKey as exc:

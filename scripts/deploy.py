@@ -53,7 +53,10 @@ def _record(name: str, contract, abis: dict) -> DeployedContract:  # type: ignor
 
 
 def genesis(constitution, config: ConsortiumConfig, modules: dict, deployer) -> None:  # type: ignore[no-untyped-def,type-arg]
-    """Define the configured actions and permissions, then seal: from now on only actions change policy."""
+    """Define the configured actions and permissions, then seal: from now on only actions change policy.
+
+    Runs after every contract is deployed (the agreement's included): module and ``callers``
+    names resolve to addresses here, and each definition pins its module's code hash."""
     for action in config.actions:
         try:
             policy = action.to_policy({name: c.address for name, c in modules.items()})

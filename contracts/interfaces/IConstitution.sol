@@ -14,6 +14,7 @@ pragma solidity 0.8.28;
 /// | ------------------- | ------------------------------------------------------------- |
 /// | `addMember`         | `(address account, bytes32 trustKey, string name)`            |
 /// | `suspendMember`     | `(address account)`                                           |
+/// | `reinstateMember`   | `(address account)`                                           |
 /// | `amendConstitution` | `(ActionPolicy policy, PermissionEntry[] permissions)`        |
 /// | `updatePermissions` | `(bytes32 action, PermissionEntry[] entries)`                 |
 /// | `refreshTrustKeys`  | `(bytes32 trustKey)`                                          |
@@ -21,6 +22,12 @@ pragma solidity 0.8.28;
 ///
 /// Module actions receive `abi.encodeWithSelector(selector, caller, ref, params)`: a module
 /// entry point is `function f(address caller, bytes32 ref, bytes calldata params) external`.
+///
+/// Integrity rules (docs/constitution.md): an Internal action runs only for the modules listed
+/// in its `callers`; a module's code hash is pinned when an action admits it and a module whose
+/// code changed is refused; a proposal's params are decoded and validated (built-ins) or
+/// dry-run (modules) when it opens; a unanimous vote of All keeps the voice of suspended
+/// members; non-members are reverted, members' denials are on record.
 interface IConstitution {
     /*//////////////////////////////////////////////////////////////
                                  TYPES
@@ -111,6 +118,9 @@ interface IConstitution {
     /// @param voterList The voters for `Specific` (1 to 32, distinct); empty otherwise.
     /// @param vetoList Voters whose reject vote is a veto (at most 32, distinct; for
     /// `Specific` a subset of `voterList`); empty for `Any`.
+    /// @param callers For an `Internal` action: the modules that may call it through
+    /// {executeInternal} (at most 32 distinct contracts, never the Constitution); empty for a
+    /// `Public` action. An Internal action with no callers cannot run.
     struct ActionPolicy {
         string name;
         Scope scope;
@@ -122,6 +132,7 @@ interface IConstitution {
         uint32 votingPeriod;
         address[] voterList;
         address[] vetoList;
+        address[] callers;
     }
 
     /// @notice A member's permission on an action. Windows are inclusive; 0 = open.
@@ -189,10 +200,15 @@ interface IConstitution {
     error ConstitutionInvalidMember(address account);
     /// @notice A trust key must be a non-zero 32-byte public key.
     error ConstitutionInvalidTrustKey();
-    /// @notice A member name must be 1 to 64 bytes long.
-    error ConstitutionInvalidName();
+    /// @notice `name` is not a valid member name: 1 to 64 bytes, no control character, no
+    /// leading, trailing or doubled space.
+    error ConstitutionInvalidName(string name);
+    /// @notice `name` is already the name of member `holder` (names compare case-insensitively).
+    error ConstitutionNameTaken(string name, address holder);
     /// @notice `account` is already suspended.
     error ConstitutionMemberSuspended(address account);
+    /// @notice `account` is not suspended: there is nothing to reinstate.
+    error ConstitutionMemberNotSuspended(address account);
     /// @notice No action is defined under `action`.
     error ConstitutionUnknownAction(bytes32 action);
     /// @notice `action` is disabled.
@@ -223,6 +239,21 @@ interface IConstitution {
     error ConstitutionAlreadyVoted(uint256 proposalId, address voter);
     /// @notice `caller` is not the module of the action being executed.
     error ConstitutionUnauthorizedModule(address caller);
+    /// @notice `module` is not among the callers of the Internal action `action`.
+    error ConstitutionModuleNotAllowed(bytes32 action, address module);
+    /// @notice The code of `module` changed since the action was defined: its code hash is now
+    /// `actual`; `pinned` holds the first 28 bytes of the hash admitted by the definition.
+    error ConstitutionModuleCodeChanged(address module, bytes28 pinned, bytes32 actual);
+    /// @notice `caller` cannot be a caller of `action`: the action is Public, or `caller` is
+    /// zero, not a contract, the Constitution, or listed twice.
+    error ConstitutionInvalidCaller(bytes32 action, address caller);
+    /// @notice The params of a proposal for `action` are `length` bytes; at most `max` are kept.
+    error ConstitutionParamsTooLong(bytes32 action, uint256 length, uint256 max);
+    /// @notice The params of the built-in `action` are not the ABI encoding of its arguments.
+    error ConstitutionInvalidParams(bytes32 action);
+    /// @notice The dry run of a proposal's module call succeeded (caught internally, never
+    /// surfaces from a public entry point).
+    error ConstitutionDryRunSucceeded();
     /// @notice `action` is Public: it cannot be invoked from inside another action.
     error ConstitutionNotInternalAction(bytes32 action);
     /// @notice A public entry point was called while an action is executing.
@@ -246,8 +277,16 @@ interface IConstitution {
     /// @notice `account` replaced its trust key with `trustKey`.
     event TrustKeyRefreshed(address indexed account, bytes32 indexed ref, bytes32 trustKey);
 
-    /// @notice `account` was suspended: it can no longer execute actions or vote.
+    /// @notice `account` was suspended: it can no longer execute actions, nor vote except on
+    /// unanimous votes of All (see {isVoter}).
     event MemberSuspended(address indexed account, bytes32 indexed ref);
+
+    /// @notice `account`, suspended, was reinstated: it is an active member again.
+    event MemberReinstated(address indexed account, bytes32 indexed ref);
+
+    /// @notice The definition of `action` admitted `module` with the code whose hash starts with
+    /// `codeHash` (28 bytes): the Constitution calls it for `action` only while that holds.
+    event ModulePinned(bytes32 indexed action, address indexed module, bytes32 indexed ref, bytes28 codeHash);
 
     /// @notice `action` was defined (or replaced) as definition `policyId`. Permissions of an
     /// earlier definition are void; {PermissionSet} events for the new one follow.
@@ -353,8 +392,11 @@ interface IConstitution {
     /// @return ok False when the caller was denied (then {ActionDenied} is emitted and nothing
     /// else changes); true when the action executed or a proposal was opened.
     /// @return proposalId The proposal opened for a vote, or 0 when executed directly.
-    /// @dev A denial never reverts. A business failure (in a built-in or a module) reverts the
-    /// whole transaction with its custom error. When the voting schema needs a vote, the
+    /// @dev A member's denial never reverts; a non-member's call reverts with
+    /// {ConstitutionNotMember} (nothing recorded). A business failure (in a built-in or a module)
+    /// reverts the whole transaction with its custom error. A proposal is opened only if its
+    /// params are at most {MAX_PROPOSAL_PARAMS} bytes and would execute now: a built-in's params
+    /// are decoded and checked, a module action is dry-run (its error reverts the opening). When the voting schema needs a vote, the
     /// proposer's request counts as its approval if it is an eligible voter holding voteFor,
     /// and the action executes at once if that already reaches the margin.
     /// Emits {ActionExecuted}, {ActionDenied} or {ProposalOpened} (+ {VoteCast}, {VoteRequested}).
@@ -362,8 +404,9 @@ interface IConstitution {
         external
         returns (bool ok, uint256 proposalId);
 
-    /// @notice Runs several actions in one transaction, each checked on its own. A denied call
-    /// is reported and the batch goes on; a reverting call is undone alone (it runs in an
+    /// @notice Runs several actions in one transaction, each checked on its own. A non-member's
+    /// batch reverts at once ({ConstitutionNotMember}). A denied call is reported and the batch
+    /// goes on; a reverting call is undone alone (it runs in an
     /// isolated self-call), reported by {ActionReverted}, and the batch goes on.
     /// @param calls The actions to run, in order.
     /// @return outcomes One outcome per call, in order (also readable from the events).
@@ -387,7 +430,9 @@ interface IConstitution {
     /// @param params The internal action's arguments.
     /// @return result The internal module's return data.
     /// @dev Requirements: the caller is the module currently executing (depth > 0); `action`
-    /// is Internal. Emits {ActionExecuted} (caller: the original member).
+    /// is Internal, enabled, and lists the caller among its `callers`
+    /// ({ConstitutionModuleNotAllowed}); its module's code is the pinned code
+    /// ({ConstitutionModuleCodeChanged}). Emits {ActionExecuted} (caller: the original member).
     function executeInternal(bytes32 action, bytes32 ref, bytes calldata params)
         external
         returns (bytes memory result);
@@ -397,6 +442,12 @@ interface IConstitution {
     function executeActionAs(address caller, bytes32 action, bytes calldata params, bytes32 ref)
         external
         returns (bool ok, uint256 proposalId);
+
+    /// @notice The dry run of a module action put to a vote: calls the module as the proposal
+    /// would, then reverts with {ConstitutionDryRunSucceeded} (or the module's error), so that
+    /// nothing it did remains.
+    /// @dev Requirements: called by the Constitution itself, while opening a proposal.
+    function simulateAction(address caller, bytes32 action, bytes calldata params, bytes32 ref) external;
 
     /*//////////////////////////////////////////////////////////////
                                READ API
@@ -456,9 +507,22 @@ interface IConstitution {
     function ballotOf(uint256 proposalId, address voter) external view returns (Ballot);
 
     /// @notice Whether `account` may vote on `proposalId` as one of the voters frozen at
-    /// opening (`Specific`: listed; `All`: admitted before opening and still active).
+    /// opening (`Specific`: listed; `All`: admitted before opening and still active; a
+    /// unanimous vote of All: admitted before opening, active or suspended).
     function isVoter(uint256 proposalId, address account) external view returns (bool);
 
     /// @notice The genesis authority (the deployer), or zero once genesis is sealed.
     function genesisAuthority() external view returns (address);
+
+    /// @notice The first 28 bytes of the code hash of `action`'s module, pinned when the
+    /// current definition was made (zero for a built-in or an unknown action).
+    function pinnedCodeHash(bytes32 action) external view returns (bytes28);
+
+    /// @notice Whether proposal `proposalId` is a unanimous vote of All (margin `all`, or
+    /// amendConstitution redefining itself): every member admitted before it opened, suspended
+    /// or not, counts and must approve.
+    function isUnanimous(uint256 proposalId) external view returns (bool);
+
+    /// @notice The largest `params` a proposal may hold, in bytes.
+    function MAX_PROPOSAL_PARAMS() external view returns (uint256);
 }

@@ -23,6 +23,9 @@ contract MockModule is ConstitutionModule {
     uint256 public total;
     /// @notice The caller passed on the last `record` or `internalRecord`.
     address public lastCaller;
+    /// @notice While true, `record` fails (a business failure that appears after a proposal
+    /// opened). Packed with `lastCaller`, which `record` writes anyway: reading it costs nothing.
+    bool public failing;
     /// @notice The ref passed on the last `record` or `internalRecord`.
     bytes32 public lastRef;
     /// @notice The data returned by the last internal action called through `callInternal`.
@@ -30,9 +33,15 @@ contract MockModule is ConstitutionModule {
 
     constructor(IConstitution constitution) ConstitutionModule(constitution) {}
 
+    /// @notice Makes `record` fail (`on`) or succeed again: a test switch, open to anyone.
+    function setFailing(bool on) external {
+        failing = on;
+    }
+
     /// @notice Records `abi.decode(params, (uint256))`.
     function record(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
         uint256 value = abi.decode(params, (uint256));
+        if (failing) revert MockModuleFailed(value);
         ++calls;
         total += value;
         (lastCaller, lastRef) = (caller, ref);

@@ -16,7 +16,7 @@ from eth_utils import keccak
 from telcochain.errors import ConfigurationError
 
 #: ABI type of ``IConstitution.ActionPolicy``.
-POLICY_TYPE = "(string,uint8,address,bytes4,bool,uint8,uint8,uint32,address[],address[])"
+POLICY_TYPE = "(string,uint8,address,bytes4,bool,uint8,uint8,uint32,address[],address[],address[])"
 #: ABI type of ``IConstitution.PermissionEntry``.
 ENTRY_TYPE = "(address,bool,uint64,uint64)"
 
@@ -24,6 +24,7 @@ ENTRY_TYPE = "(address,bool,uint64,uint64)"
 ACTION_PARAMS: dict[str, list[str]] = {
     "addMember": ["address", "bytes32", "string"],
     "suspendMember": ["address"],
+    "reinstateMember": ["address"],
     "amendConstitution": [POLICY_TYPE, ENTRY_TYPE + "[]"],
     "updatePermissions": ["bytes32", ENTRY_TYPE + "[]"],
     "refreshTrustKeys": ["bytes32"],
@@ -32,6 +33,9 @@ ACTION_PARAMS: dict[str, list[str]] = {
 
 #: The Constitution's own actions (implemented inside it, no module).
 BUILTIN_ACTIONS = tuple(ACTION_PARAMS)
+
+#: The largest ``params`` a proposal may hold (``Constitution._MAX_PROPOSAL_PARAMS``), in bytes.
+MAX_PROPOSAL_PARAMS = 8192
 
 
 def action_id(name: str) -> bytes:

@@ -233,7 +233,9 @@ class AgreementAPI:
         result = self.constitution.execute_action(action, params, ref)
         events = tuple(self.contract.events(result.receipt)) + tuple(self.escrow_contract.events(result.receipt))
         invoice_id = next((int(e["invoiceId"]) for e in events if "invoiceId" in e.args and e["invoiceId"]), 0)
-        charge = next((int(e["charge"]) for e in events if "charge" in e.args), 0)
+        charge = next((int(e["charge"]) for e in events if "charge" in e.args), 0) or next(
+            (int(e["credit"]) for e in events if e.name == "ChangeCancelled"), 0
+        )
         return FlowResult(result, events, invoice_id, charge)
 
     # -- reads -----------------------------------------------------------------------------------

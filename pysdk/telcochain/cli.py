@@ -27,7 +27,7 @@ from telcochain import output
 from telcochain.assets import VERBS, Asset
 from telcochain.client import DEFAULT_RPC_URL, Client
 from telcochain.consortium import MemberConfig, parse_action
-from telcochain.constitution import ActionPolicy, ActionResult, Member, ProposalStatus, Voters
+from telcochain.constitution import ActionPolicy, ActionResult, Member, ProposalStatus, Scope, Voters
 from telcochain.errors import MemberNotFound, TelcochainError
 from telcochain.keystore import Keystore, account_from_env
 from telcochain.node import LocalNode, NodeConfig
@@ -374,6 +374,23 @@ def member_suspend(
     report_action(client.constitution.suspend_member(address, ref), as_json, f"suspendMember {member_ref}")
 
 
+@member.command("reinstate")
+@click.argument("member_ref", metavar="MEMBER")
+@ref_option
+@signer_options
+@json_option
+def member_reinstate(
+    member_ref: str,
+    ref: str | None,
+    session: Session,
+    as_json: bool,
+) -> None:
+    """Propose reinstating the suspended MEMBER (an address or a member name)."""
+    client = session.signer()
+    address = resolve_member(client, member_ref)
+    report_action(client.constitution.reinstate_member(address, ref), as_json, f"reinstateMember {member_ref}")
+
+
 # -- actions ----------------------------------------------------------------------------------
 
 
@@ -450,6 +467,12 @@ def action_show(name: str, session: Session, as_json: bool) -> None:
             ),
             ("enabled", "yes" if policy.enabled else "no"),
             ("vote", _voting(policy, names)),
+            *(
+                [("callers", ", ".join(modules.get(a, a) for a in policy.callers) or "none (cannot run)")]
+                if policy.scope is Scope.INTERNAL
+                else []
+            ),
+            *([("pinned code", "0x" + policy.code_hash.hex() + "…")] if policy.code_hash else []),
         ],
     )
     output.table(
@@ -693,6 +716,9 @@ def _asset_json(a: Asset) -> dict[str, Any]:
         "version": a.version,
         "history_head": "0x" + a.history_head.hex(),
         "custodian": a.custodian,
+        "customer": a.customer,
+        "vendor": a.vendor,
+        "on_order_line": a.on_line,
     }
 
 
@@ -702,6 +728,8 @@ def _asset_json(a: Asset) -> dict[str, Any]:
 @click.option("--serial", help="The device serial, if already known (only its salted hash goes on chain).")
 @click.option("--project", help="Root identifier (project) to link.")
 @click.option("--order", help="Order id to link.")
+@click.option("--customer", help="The customer the twin is planned for (member name or address).")
+@click.option("--vendor", help="The vendor that supplies the device (member name or address): it may deliver it.")
 @ref_option
 @signer_options
 @json_option
@@ -711,14 +739,40 @@ def asset_register(
     serial: str | None,
     project: str | None,
     order: str | None,
+    customer: str | None,
+    vendor: str | None,
     ref: str | None,
     session: Session,
     as_json: bool,
 ) -> None:
-    """Register ASSET (an id up to 32 bytes, e.g. ONT-0001) in state Planned."""
+    """Register ASSET (an id up to 32 bytes, e.g. ONT-0001) in state Planned, with this member as
+    its custodian; --customer / --vendor name its parties (docs/assets.md, "Parties")."""
     client = session.signer()
-    result = client.assets.register(asset_ref, kind, serial=serial, root_id=project, order_id=order, ref=ref)
+    who = {k: resolve_member(client, v) if v else None for k, v in (("customer", customer), ("vendor", vendor))}
+    result = client.assets.register(asset_ref, kind, serial=serial, root_id=project, order_id=order, ref=ref, **who)
     report_action(result, as_json, f"{asset_ref} registered ({kind})")
+
+
+@asset.command("parties")
+@click.argument("asset_ref", metavar="ASSET")
+@click.option("--customer", help="The customer the twin is planned for (member name or address).")
+@click.option("--vendor", help="The vendor that supplies the device (member name or address).")
+@ref_option
+@signer_options
+@json_option
+def asset_parties(
+    asset_ref: str, customer: str | None, vendor: str | None, ref: str | None, session: Session, as_json: bool
+) -> None:
+    """Name the customer and the vendor of ASSET, as its custodian (a Planned or Inactive twin no
+    order line holds). A twin with a customer moves only through the agreement's flows."""
+    client = session.signer()
+    result = client.assets.set_parties(
+        asset_ref,
+        customer=resolve_member(client, customer) if customer else None,
+        vendor=resolve_member(client, vendor) if vendor else None,
+        ref=ref,
+    )
+    report_action(result, as_json, f"{asset_ref}: customer {customer or 'none'}, vendor {vendor or 'none'}")
 
 
 @asset.command("show")
@@ -726,7 +780,8 @@ def asset_register(
 @reader_options
 @json_option
 def asset_show(asset_ref: str, session: Session, as_json: bool) -> None:
-    """Show ASSET: state, serial hash, version, history head, custodian."""
+    """Show ASSET: state, serial hash, version, history head, its parties (custodian, customer,
+    vendor) and whether an open order line holds it."""
     client = session.reader()
     a = client.assets.get(asset_ref)
     if as_json:
@@ -742,6 +797,12 @@ def asset_show(asset_ref: str, session: Session, as_json: bool) -> None:
             ("version", a.version),
             ("history head", "0x" + a.history_head.hex()),
             ("custodian", names.get(a.custodian, a.custodian)),
+            ("customer", names.get(a.customer, a.customer) if a.customer else "none"),
+            ("vendor", names.get(a.vendor, a.vendor) if a.vendor else "none"),
+            (
+                "held by",
+                "an open order line" if a.on_line else ("its customer's agreement" if a.customer else "no flow"),
+            ),
         ],
     )
 
@@ -1226,6 +1287,7 @@ def node_status(data_dir: Path, port: int, host: str, as_json: bool) -> None:
 
 # Command groups kept in their own modules register themselves on `main` when imported.
 from telcochain import cli_agreement, cli_details, cli_orders  # noqa: E402,F401
+from telcochain import cli_index  # noqa: E402,F401
 
 if __name__ == "__main__":  # pragma: no cover
     # `python -m telcochain.cli` runs this file as __main__; the command modules above registered

@@ -143,6 +143,19 @@ def macd_confirm(assets: tuple[str, ...], deletions: bool, ref: str | None, sess
     _report(client, flows, as_json, f"{label} confirmed")
 
 
+@macd.command("cancel")
+@click.argument("asset")
+@ref_option
+@signer_options
+@json_option
+def macd_cancel(asset: str, ref: str | None, session: Session, as_json: bool) -> None:
+    """Call off the pending change of ASSET before it is confirmed (the operator or its customer):
+    the twin is Active again and exactly the change's charge is given back on the account."""
+    client = session.signer()
+    flow = client.agreement.cancel_change(asset, ref=ref)
+    _report(client, [flow], as_json, f"change of {asset} cancelled (Active)")
+
+
 # -- disconnect ---------------------------------------------------------------------------------
 
 

@@ -25,6 +25,24 @@ ENTRY_POINT_ARGS = "(address,bytes32,bytes)"
 ROLES = ("operator", "vendor", "supplier", "customer")
 
 
+def member_name_problem(name: str) -> str | None:
+    """Why ``name`` is not a valid member name (``contracts/libraries/MemberNames.sol``), or None:
+    1 to 64 bytes of UTF-8, no control character, no leading, trailing or doubled space."""
+    raw = name.encode()
+    if not 0 < len(raw) <= 64:
+        return "must be 1 to 64 bytes"
+    if any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in name):
+        return "must not contain control characters"
+    if name != name.strip(" ") or "  " in name:
+        return "must not start or end with a space, nor hold two in a row"
+    return None
+
+
+def member_name_key(name: str) -> str:
+    """What the Constitution compares names by: ASCII letters folded to lower case."""
+    return name.translate({c: c + 32 for c in range(ord("A"), ord("Z") + 1)})
+
+
 @dataclass(frozen=True)
 class MemberConfig:
     name: str
@@ -55,17 +73,21 @@ class ActionConfig:
     veto_list: tuple[str, ...]
     voting_period: int  # seconds
     grants: tuple[GrantConfig, ...]
+    callers: tuple[str, ...] = ()  # Internal actions: the deployed contracts (by name) that may call it
 
     def to_policy(self, modules: dict[str, str]) -> ActionPolicy:
         """The on-chain definition; ``modules`` maps deployed contract names to addresses."""
         from telcochain.constitution import ActionPolicy, Scope, Voters
 
+        def deployed(name: str, key: str) -> str:
+            if name not in modules:
+                have = ", ".join(sorted(modules)) or "none"
+                raise ConfigurationError(f"action {self.name}: {key} {name} is not deployed (have: {have})")
+            return modules[name]
+
         module, selector = "0x" + "00" * 20, b"\0" * 4
         if self.module is not None:
-            if self.module not in modules:
-                have = ", ".join(sorted(modules)) or "none"
-                raise ConfigurationError(f"action {self.name}: module {self.module} is not deployed (have: {have})")
-            module = modules[self.module]
+            module = deployed(self.module, "module")
             selector = keccak(text=self.function + ENTRY_POINT_ARGS)[:4]
         return ActionPolicy(
             name=self.name,
@@ -78,6 +100,7 @@ class ActionConfig:
             voting_period=self.voting_period,
             voter_list=self.voter_list,
             veto_list=self.veto_list,
+            callers=tuple(deployed(c, "caller") for c in self.callers),
         )
 
     def permissions(self) -> list[Permission]:
@@ -258,6 +281,7 @@ def parse_action(name: str, raw: Any, members: tuple[MemberConfig, ...], where: 
         "veto",
         "voting_period",
         "grants",
+        "callers",
     }
     if unknown:
         raise ConfigurationError(f"{at}: unknown field(s) {', '.join(sorted(unknown))}")
@@ -309,6 +333,18 @@ def parse_action(name: str, raw: Any, members: tuple[MemberConfig, ...], where: 
     elif grants_raw not in (None, "none"):
         raise ConfigurationError(f"{at}: grants must be all, none or a list of members")
     period = _duration(raw.get("voting_period", "7d" if voters != "any" else 0), at)
+    callers_raw = raw.get("callers")
+    if scope == "internal":
+        if not isinstance(callers_raw, list) or not callers_raw:
+            raise ConfigurationError(f"{at}: callers must list the modules that may call an internal action")
+        if not all(isinstance(c, str) and c.strip() for c in callers_raw):
+            raise ConfigurationError(f"{at}: callers must be module names, like [OrderBook]")
+        if len(set(callers_raw)) != len(callers_raw):
+            raise ConfigurationError(f"{at}: callers lists a module twice")
+        if len(callers_raw) > 32:
+            raise ConfigurationError(f"{at}: callers lists {len(callers_raw)} modules; at most 32")
+    elif callers_raw is not None:
+        raise ConfigurationError(f"{at}: callers is only for internal actions (scope: internal)")
     module = raw.get("module")
     return ActionConfig(
         name=name,
@@ -322,6 +358,7 @@ def parse_action(name: str, raw: Any, members: tuple[MemberConfig, ...], where: 
         veto_list=tuple(member(v) for v in raw.get("veto") or []),
         voting_period=period if voters != "any" else 0,
         grants=tuple(grants),
+        callers=tuple(str(c).strip() for c in callers_raw or ()),
     )
 
 
@@ -338,6 +375,7 @@ def parse_consortium(data: Any, path: Path | None = None, source_hash: str = "")
         raise ConfigurationError(f"{where}: 'members' must list at least one founding member")
     members: list[MemberConfig] = []
     seen: set[str] = set()
+    names: dict[str, str] = {}
     for n, entry in enumerate(raw_members, start=1):
         at = f"{where}: member {n}"
         if not isinstance(entry, dict):
@@ -345,6 +383,14 @@ def parse_consortium(data: Any, path: Path | None = None, source_hash: str = "")
         member_name = entry.get("name")
         if not isinstance(member_name, str) or not 0 < len(member_name.encode()) <= 64:
             raise ConfigurationError(f"{at}: 'name' must be 1 to 64 bytes")
+        problem = member_name_problem(member_name)
+        if problem is not None:
+            raise ConfigurationError(f"{at}: 'name' {member_name!r} {problem}")
+        same = names.setdefault(member_name_key(member_name), member_name)
+        if same != member_name:
+            raise ConfigurationError(
+                f"{at}: 'name' {member_name!r} clashes with {same!r}: names are compared ignoring case"
+            )
         address = to_address(str(entry.get("address", "")), f"{at} ({member_name}): address")
         if address in seen:
             raise ConfigurationError(f"{at} ({member_name}): address {address} appears twice")

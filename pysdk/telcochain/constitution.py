@@ -5,16 +5,22 @@ ref)`` (the seed's executeAction). Its outcome is read from the receipt's events
 
 - executed at once → :class:`ActionResult` with ``status="executed"``;
 - put to a vote → ``status="pending_vote"`` and the ``proposal_id``;
-- denied (not a member, suspended, no grant, outside the permission window, an internal
-  action...) → the transaction is still sent, so the attempt is on record, and
+- denied (suspended, no grant, outside the permission window, an internal action...) → the
+  transaction is still sent, so the attempt is on record, and
   :class:`~telcochain.errors.PermissionDenied` is raised with the reason;
-- a business failure → its decoded custom error (raised before anything is sent).
+- not a member → the Constitution reverts (``ConstitutionNotMember``: outsiders leave no
+  record), nothing is sent, and :class:`~telcochain.errors.PermissionDenied` is raised too,
+  with ``tx_hash`` None;
+- a business failure → its decoded custom error (raised before anything is sent). A proposal
+  is checked when it opens (built-in params decoded, a module action dry-run): a proposal that
+  could not execute now raises its error instead of being opened.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Literal
@@ -22,7 +28,14 @@ from typing import TYPE_CHECKING, Any, Literal
 from telcochain.abi import decode_revert
 from telcochain.actions import BUILTIN_ACTIONS, action_id, encode_params
 from telcochain.contract import Event
-from telcochain.errors import ActionNotFound, ConfigurationError, PermissionDenied, ProposalNotFound, TelcochainError
+from telcochain.errors import (
+    ActionNotFound,
+    ConfigurationError,
+    ContractRevert,
+    PermissionDenied,
+    ProposalNotFound,
+    TelcochainError,
+)
 from telcochain.tx import Receipt
 from telcochain.types import Ref, to_address, to_ref
 
@@ -147,6 +160,11 @@ class ActionPolicy:
     voting_period: int = 0
     voter_list: tuple[str, ...] = ()
     veto_list: tuple[str, ...] = ()
+    #: For an Internal action: the modules allowed to call it (``executeInternal``).
+    callers: tuple[str, ...] = ()
+    #: First 28 bytes of the module's code hash pinned by the current definition (read from the
+    #: chain by :meth:`ConstitutionAPI.policy`; not part of a definition one sends).
+    code_hash: bytes = field(default=b"", compare=False)
 
     @property
     def id(self) -> bytes:
@@ -172,11 +190,12 @@ class ActionPolicy:
             self.voting_period,
             [to_address(a) for a in self.voter_list],
             [to_address(a) for a in self.veto_list],
+            [to_address(a) for a in self.callers],
         )
 
     @classmethod
     def from_tuple(cls, raw: tuple[Any, ...]) -> ActionPolicy:
-        name, scope, module, selector, enabled, voters, margin, period, voter_list, veto_list = raw
+        name, scope, module, selector, enabled, voters, margin, period, voter_list, veto_list, callers = raw
         return cls(
             name=name,
             scope=Scope(scope),
@@ -188,6 +207,7 @@ class ActionPolicy:
             voting_period=int(period),
             voter_list=tuple(to_address(a) for a in voter_list),
             veto_list=tuple(to_address(a) for a in veto_list),
+            callers=tuple(to_address(a) for a in callers),
         )
 
 
@@ -322,7 +342,12 @@ class ConstitutionAPI:
         return self.execute_action("addMember", (to_address(address), trust_key, name), ref)
 
     def suspend_member(self, address: str, ref: Ref = None) -> ActionResult:
+        """Propose suspending a member (it keeps its vote on unanimous votes of All only)."""
         return self.execute_action("suspendMember", (to_address(address),), ref)
+
+    def reinstate_member(self, address: str, ref: Ref = None) -> ActionResult:
+        """Propose reinstating a suspended member (reinstateMember): it becomes active again."""
+        return self.execute_action("reinstateMember", (to_address(address),), ref)
 
     def rotate_trust_key(self, trust_key: bytes, ref: Ref = None) -> ActionResult:
         """Replace this account's trust key (the seed's refreshTrustKeys)."""
@@ -338,11 +363,19 @@ class ConstitutionAPI:
         return [ActionPolicy.from_tuple(raw) for _, policies in pages for raw in policies]
 
     def policy(self, name: str) -> ActionPolicy:
-        """The definition of ``name``; :class:`ActionNotFound` if there is none."""
+        """The definition of ``name`` with its pinned code hash; :class:`ActionNotFound` if
+        there is none."""
         policy = ActionPolicy.from_tuple(self.contract.call("action", action_id(name)))
         if not policy.name:
             raise ActionNotFound(name)
-        return policy
+        return policy if policy.builtin else replace(policy, code_hash=self.code_hash(name))
+
+    def code_hash(self, name: str) -> bytes:
+        """The first 28 bytes of the code hash of ``name``'s module, pinned when the action was
+        (re)defined; the Constitution refuses the module once its code no longer matches.
+        Empty for a built-in."""
+        pinned = bytes(self.contract.call("pinnedCodeHash", action_id(name)))
+        return b"" if pinned == bytes(28) else pinned
 
     def permission(self, name: str, account: str) -> Permission:
         can, valid_from, valid_until = self.contract.call("permission", action_id(name), to_address(account))
@@ -397,7 +430,8 @@ class ConstitutionAPI:
         """
         ref_bytes = to_ref(ref)
         data = encode_params(name, params)
-        receipt = self.contract.transact("executeAction", action_id(name), data, ref_bytes)
+        with _outsider_denied(name, self.contract):
+            receipt = self.contract.transact("executeAction", action_id(name), data, ref_bytes)
         return self._result(name, ref_bytes, receipt)
 
     propose = execute_action  # a voted action opens a proposal: same call, status "pending_vote"
@@ -414,13 +448,14 @@ class ConstitutionAPI:
             raise ConfigurationError("every call of a batch needs its own ref")
         batch = [(action_id(n), d, r) for n, r, d in prepared]
         gas = None
-        if self.contract.sender is not None and self.contract.sender.address:
-            # eth_estimateGas under-estimates executeBatch (it catches inner out-of-gas failures)
-            from telcochain.batch import batch_gas
+        with _outsider_denied("executeBatch", self.contract):
+            if self.contract.sender is not None and self.contract.sender.address:
+                # eth_estimateGas under-estimates executeBatch (it catches inner out-of-gas failures)
+                from telcochain.batch import batch_gas
 
-            data = self.contract.encode("executeBatch", batch)
-            gas = batch_gas(self.contract.rpc, self.contract.sender.address, self.contract.address, data)
-        receipt = self.contract.transact("executeBatch", batch, gas=gas)
+                data = self.contract.encode("executeBatch", batch)
+                gas = batch_gas(self.contract.rpc, self.contract.sender.address, self.contract.address, data)
+            receipt = self.contract.transact("executeBatch", batch, gas=gas)
         events = self.contract.events(receipt)
         return [_outcome(events, name, ref, index, receipt.tx_hash) for index, (name, ref, _) in enumerate(prepared)]
 
@@ -471,7 +506,8 @@ class ConstitutionAPI:
         """Vote on a proposal; the deciding vote executes (or rejects) it in the same transaction."""
         self.proposal(proposal_id)  # a clear ProposalNotFound before sending
         ref_bytes = to_ref(ref)
-        receipt = self.contract.transact("voteFor", proposal_id, approve, ref_bytes)
+        with _outsider_denied("voteFor", self.contract):
+            receipt = self.contract.transact("voteFor", proposal_id, approve, ref_bytes)
         for event in self.contract.events(receipt, "ActionDenied"):
             if event["ref"] == ref_bytes:
                 raise PermissionDenied("voteFor", event["caller"], DenyReason(event["reason"]).text, receipt.tx_hash)
@@ -496,6 +532,19 @@ def _outcome(events: Sequence[Event], name: str, ref: bytes, index: int | None, 
         done = any(e.name == "ActionExecuted" and e["proposalId"] == pid for e in mine)
         return CallOutcome(name, ref, "executed" if done else "pending_vote", proposal_id=pid)
     return CallOutcome(name, ref, "executed")
+
+
+@contextmanager
+def _outsider_denied(action: str, contract: Contract) -> Iterator[None]:
+    """A non-member's call is reverted by the Constitution (``ConstitutionNotMember`` for the
+    sender): raise it as the :class:`PermissionDenied` every other refusal is (nothing sent)."""
+    try:
+        yield
+    except ContractRevert as err:
+        sender = contract.sender.address if contract.sender is not None else None
+        if err.error_name == "ConstitutionNotMember" and err.error_args.get("account") == sender:
+            raise PermissionDenied(action, str(sender), DenyReason.NOT_MEMBER.text, None) from err
+        raise
 
 
 def _check_key(trust_key: bytes) -> None:

@@ -13,7 +13,9 @@ def ok(result) -> str:
 
 
 def installed(as_member, asset: str) -> None:
-    ok(as_member(OPERATOR, "asset", "register", asset, "--kind", "ONT", "--serial", f"SN-{asset}"))
+    ok(as_member(OPERATOR, "asset", "register", asset, "--kind", "ONT", "--vendor", "Acme Networks"))
+    bind = json.loads(ok(as_member(ACME, "asset", "bind-serial", asset, f"SN-{asset}", "--json")))
+    ok(as_member(OPERATOR, "vote", str(bind["proposal_id"]), "--approve"))
     req = json.loads(ok(as_member(OPERATOR, "install", "request", asset, "--customer", "Initech Enterprise", "--json")))
     ok(as_member(ACME, "asset", "transition", asset, "deliver"))
     paid = ok(as_member(CUSTOMER, "invoice", "pay", str(req["invoice_id"])))

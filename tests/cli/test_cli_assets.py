@@ -6,7 +6,10 @@ import json
 
 
 def test_an_asset_from_registration_to_a_verified_history(as_member):
-    assert as_member(0, "asset", "register", "RTR-0001", "--kind", "CPE-ROUTER", "--project", "PRJ-9").exit_code == 0
+    registered = as_member(
+        0, "asset", "register", "RTR-0001", "--kind", "CPE-ROUTER", "--project", "PRJ-9", "--vendor", "Acme Networks"
+    )
+    assert registered.exit_code == 0, registered.output
     moved = as_member(0, "asset", "transition", "RTR-0001", "scheduleInstallation", "--ref", "WO-17")
     assert "RTR-0001: scheduleInstallation → PendingInstallation" in moved.output
     assert as_member(1, "asset", "transition", "RTR-0001", "deliver").exit_code == 0
@@ -17,13 +20,14 @@ def test_an_asset_from_registration_to_a_verified_history(as_member):
     assert as_member(0, "asset", "link", "RTR-0001", "--order", "ORD-55").exit_code == 0
 
     shown = json.loads(as_member(3, "asset", "show", "RTR-0001", "--json").output)
-    assert shown["state"] == "Active" and shown["kind"] == "CPE-ROUTER" and shown["version"] == 6
+    assert shown["state"] == "Active" and shown["kind"] == "CPE-ROUTER" and shown["version"] == 7
+    assert shown["vendor"] == "0x70997970C51812dc3A010C7d01b50e0d17dc79C8" and shown["customer"] is None
     history = as_member(3, "asset", "history", "RTR-0001", "--verify")
     assert history.exit_code == 0, history.output
-    for text in ("PendingInstallation → Delivered", "Acme Networks", "WO-17", "verified: 6 changes"):
+    for text in ("PendingInstallation → Delivered", "Acme Networks", "WO-17", "verified: 7 changes"):
         assert text in history.output
     data = json.loads(as_member(3, "asset", "history", "RTR-0001", "--verify", "--json").output)
-    assert data["verified"] is True and [c["version"] for c in data["changes"]] == [1, 2, 3, 4, 5, 6]
+    assert data["verified"] is True and [c["version"] for c in data["changes"]] == [1, 2, 3, 4, 5, 6, 7]
 
 
 def test_asset_errors_are_one_line(as_member):

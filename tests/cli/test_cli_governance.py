@@ -75,3 +75,32 @@ def test_a_vote_on_a_missing_proposal_is_one_line(as_member):
 def test_vote_requires_a_choice(as_member):
     result = as_member(1, "vote", "1")
     assert result.exit_code == 2 and "--approve" in result.output
+
+
+def test_a_suspended_member_is_reinstated_from_the_cli(as_member):
+    suspended = json.loads(as_member(0, "member", "suspend", "Initech Enterprise", "--json").output)
+    for voter in (1, 2):
+        as_member(voter, "vote", str(suspended["proposal_id"]), "--approve")
+    listed = as_member(0, "member", "list")
+    assert any("Initech Enterprise" in line and "suspended" in line for line in listed.output.splitlines())
+
+    refused = as_member(0, "member", "reinstate", "Acme Networks")  # active: refused when proposed
+    assert refused.exit_code == 1
+    assert refused.output.startswith("Error: reverted: ConstitutionMemberNotSuspended(account=0x70997970")
+    assert len(refused.output.strip().splitlines()) == 1
+
+    opened = as_member(0, "member", "reinstate", "Initech Enterprise", "--ref", "BACK", "--json")
+    assert opened.exit_code == 0, opened.output
+    decided = as_member(1, "vote", str(json.loads(opened.output)["proposal_id"]), "--approve")
+    assert "decided: executed" in decided.output
+    members = json.loads(as_member(0, "member", "list", "--json").output)
+    assert {m["name"]: m["status"] for m in members}["Initech Enterprise"] == "active"
+
+
+def test_action_show_names_the_callers_of_an_internal_action_and_the_pinned_code(as_member):
+    table = as_member(0, "action", "show", "transition")
+    assert table.exit_code == 0, table.output
+    assert "OrderBook, OperatorAgreement" in table.output
+    assert "pinned code" in table.output
+    data = json.loads(as_member(0, "action", "show", "issueInvoice", "--json").output)
+    assert len(data["policy"]["callers"]) == 1 and data["policy"]["code_hash"].startswith("0x")

@@ -99,6 +99,7 @@ def trust_key(n: int) -> bytes:
 
 ADD_MEMBER = action_id("addMember")
 SUSPEND_MEMBER = action_id("suspendMember")
+REINSTATE_MEMBER = action_id("reinstateMember")
 AMEND_CONSTITUTION = action_id("amendConstitution")
 UPDATE_PERMISSIONS = action_id("updatePermissions")
 REFRESH_TRUST_KEYS = action_id("refreshTrustKeys")
@@ -106,13 +107,14 @@ VOTE_FOR = action_id("voteFor")
 BUILTINS = {
     "addMember": ADD_MEMBER,
     "suspendMember": SUSPEND_MEMBER,
+    "reinstateMember": REINSTATE_MEMBER,
     "amendConstitution": AMEND_CONSTITUTION,
     "updatePermissions": UPDATE_PERMISSIONS,
     "refreshTrustKeys": REFRESH_TRUST_KEYS,
     "voteFor": VOTE_FOR,
 }
 
-POLICY_TYPE = "(string,uint8,address,bytes4,bool,uint8,uint8,uint32,address[],address[])"
+POLICY_TYPE = "(string,uint8,address,bytes4,bool,uint8,uint8,uint32,address[],address[],address[])"
 ENTRY_TYPE = "(address,bool,uint64,uint64)"
 
 RECORD = action_id("record")
@@ -138,8 +140,9 @@ def policy(
     period: int = 0,
     voter_list=(),
     veto_list=(),
+    callers=(),
 ) -> tuple:
-    """An ActionPolicy tuple."""
+    """An ActionPolicy tuple (``callers``: the modules allowed to call an Internal action)."""
     return (
         name,
         int(scope),
@@ -151,6 +154,7 @@ def policy(
         period,
         [_address(a) for a in voter_list],
         [_address(a) for a in veto_list],
+        [_address(a) for a in callers],
     )
 
 
@@ -197,7 +201,7 @@ def uint_params(value: int) -> bytes:
 
 PolicyView = namedtuple(
     "PolicyView",
-    "name scope module selector enabled voters margin votingPeriod voterList vetoList",
+    "name scope module selector enabled voters margin votingPeriod voterList vetoList callers",
 )
 
 
@@ -313,7 +317,7 @@ def constitution(genesis_constitution, module, deployer, alice, bob):
     - record: Public, Any; granted to alice and bob.
     - fail: Public, Any; granted to alice (always reverts MockModuleFailed(code)).
     - callInternal: Public, Any; granted to alice (calls an internal action).
-    - internalRecord: Internal (no grant needed, only reachable from a module).
+    - internalRecord: Internal (no grant needed); callers: the mock module only.
     - reenter: Public, Any; granted to alice (tries to re-enter executeAction).
     """
     c = genesis_constitution
@@ -330,6 +334,7 @@ def constitution(genesis_constitution, module, deployer, alice, bob):
             scope=Scope.INTERNAL,
             module=module,
             selector_=selector("internalRecord(address,bytes32,bytes)"),
+            callers=[module],
         ),
         [],
         sender=deployer,

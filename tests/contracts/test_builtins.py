@@ -16,6 +16,7 @@ from conftest import (
     INTERNAL_RECORD,
     RECORD,
     REFRESH_TRUST_KEYS,
+    REINSTATE_MEMBER,
     SUSPEND_MEMBER,
     UPDATE_PERMISSIONS,
     VOTE_FOR,
@@ -125,6 +126,11 @@ def scenario(name, c, accounts):
         return ADD_MEMBER, add_member_params(dave, trust_key(4), "Dave Supplies")
     if name == "suspendMember":
         return SUSPEND_MEMBER, suspend_params(accounts[2])
+    if name == "reinstateMember":  # dave joins and is suspended first (alice holds every grant)
+        alice = accounts[1]
+        c.executeAction(ADD_MEMBER, add_member_params(dave, trust_key(4), "Dave Supplies"), ref("+d"), sender=alice)
+        c.executeAction(SUSPEND_MEMBER, suspend_params(dave), ref("-d"), sender=alice)
+        return REINSTATE_MEMBER, suspend_params(dave)
     if name == "amendConstitution":
         return AMEND_CONSTITUTION, amend_params(
             policy("record", enabled=False, module=c.action(RECORD).module, selector_=c.action(RECORD).selector)
@@ -174,6 +180,11 @@ def test_permitted_member_runs_builtin(direct, mock, accounts, name):
         assert the_event(receipt, "MemberSuspended").account == accounts[2].address
         assert c.getMember(accounts[2]).status == MemberStatus.SUSPENDED
         assert c.activeMemberCount() == 2
+    elif name == "reinstateMember":
+        assert the_event(receipt, "MemberReinstated").account == dave.address
+        assert c.getMember(dave).status == MemberStatus.ACTIVE
+        assert c.activeMemberCount() == 4
+        assert c.canExecute(REFRESH_TRUST_KEYS, dave) == DenyReason.NONE  # its grants stand again
     elif name == "amendConstitution":
         assert the_event(receipt, "ActionDefined").action == RECORD
         assert c.action(RECORD).enabled is False
@@ -192,8 +203,8 @@ def test_permitted_member_runs_builtin(direct, mock, accounts, name):
         assert mock.calls() == 1
 
 
+# A stranger is not denied but reverted (test_stranger_builtin_reverts_and_changes_nothing).
 DENIALS = [
-    "stranger",
     "suspended member",
     "no grant",
     "before validFrom",
@@ -218,7 +229,6 @@ def test_denied_builtin_returns_false_and_changes_nothing(direct, mock, accounts
     action, params = scenario(name, c, accounts)
     now = chain.blocks.head.timestamp
     caller, expected = {
-        "stranger": (accounts[9], DenyReason.NOT_MEMBER),
         "suspended member": (carol, DenyReason.MEMBER_SUSPENDED),
         "no grant": (bob, DenyReason.NO_PERMISSION),
         "before validFrom": (bob, DenyReason.PERMISSION_NOT_YET_VALID),
@@ -247,6 +257,19 @@ def test_denied_builtin_returns_false_and_changes_nothing(direct, mock, accounts
     denied = receipt.events[0]
     assert (denied.ref, denied.action, denied.caller) == (ref("denied"), action, caller.address)
     assert denied.reason == expected
+    assert snapshot_state(c, accounts, mock) == before
+
+
+@pytest.mark.parametrize("name", list(BUILTINS))
+def test_stranger_builtin_reverts_and_changes_nothing(direct, mock, accounts, name):
+    """Finding 11: a non-member's call is reverted (no ActionDenied mined for free); it would
+    have been denied with an event before."""
+    c, stranger = direct, accounts[9]
+    action, params = scenario(name, c, accounts)
+    assert c.canExecute(action, stranger) == DenyReason.NOT_MEMBER
+    before = snapshot_state(c, accounts, mock)
+    with reverts_with("ConstitutionNotMember", account=stranger.address):
+        c.executeAction(action, params, ref("denied"), sender=stranger)
     assert snapshot_state(c, accounts, mock) == before
 
 
@@ -357,7 +380,7 @@ def test_amendConstitution_adds_a_new_action_with_its_permission_list(direct, mo
     receipt = c.executeAction(AMEND_CONSTITUTION, amend_params(new, [grant(bob)]), ref("n"), sender=alice)
     assert the_event(receipt, "ActionDefined").ref == ref("n")
     assert the_event(receipt, "PermissionSet").ref == ref("n")
-    assert c.actionCount() == 10
+    assert c.actionCount() == 11
     c.executeAction(action_id("recordTwice"), uint_params(3), ref("r"), sender=bob)
     assert mock.total() == 3
     assert mock.lastCaller() == bob.address

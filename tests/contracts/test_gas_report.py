@@ -27,7 +27,7 @@ from conftest import (
 BATCH_SIZE = 50
 
 
-def test_gas_report(project, deployer, founders, alice, bob, carol, chain):
+def test_gas_report(project, deployer, founders, alice, bob, carol, stranger, chain):
     c = project.Constitution.deploy(founders, sender=deployer)
     deploy_gas = chain.get_receipt(c.txn_hash).gas_used
     m = project.MockModule.deploy(c.address, sender=deployer)
@@ -52,6 +52,12 @@ def test_gas_report(project, deployer, founders, alice, bob, carol, chain):
     direct = c.executeAction(RECORD, uint_params(2), ref("direct"), sender=alice).gas_used
     builtin = c.executeAction(REFRESH_TRUST_KEYS, refresh_params(trust_key(8)), ref("k"), sender=alice).gas_used
     denied = c.executeAction(RECORD, uint_params(2), ref("denied"), sender=carol).gas_used
+    # a non-member is reverted (ConstitutionNotMember): the gas of the failed transaction
+    outsider = c.executeAction(
+        RECORD, uint_params(2), ref("o"), sender=stranger, gas=200_000, raise_on_revert=False
+    ).gas_used
+    stranger_calls = [(RECORD, uint_params(1), ref(f"o{i}")) for i in range(400)]
+    outsider_batch = c.executeBatch(stranger_calls, sender=stranger, gas=5_000_000, raise_on_revert=False).gas_used
     opening = c.executeAction(action_id("recordPair"), uint_params(3), ref("p"), sender=alice)
     pid = opened_id(opening)
     deciding = c.executeAction(VOTE_FOR, vote_params(pid, True), ref("v"), sender=bob)
@@ -62,17 +68,20 @@ def test_gas_report(project, deployer, founders, alice, bob, carol, chain):
 
     GAS_REPORT.extend(
         [
-            ("deploy Constitution (3 founders)", deploy_gas, "constructor + 6 built-ins"),
+            ("deploy Constitution (3 founders)", deploy_gas, "constructor + 7 built-ins"),
             ("executeAction, module action (Any)", direct, "warm module storage"),
             ("executeAction, built-in refreshTrustKeys", builtin, ""),
-            ("executeAction, denied", denied, "ActionDenied only"),
+            ("executeAction, denied (member)", denied, "ActionDenied only"),
+            ("executeAction, non-member", outsider, "reverted, nothing recorded"),
+            ("executeBatch of 400 calls, non-member", outsider_batch, "reverted before the first call (calldata)"),
             ("executeAction, opens a proposal", opening.gas_used, "Specific, 2 voters"),
             ("voteFor that executes the proposal", deciding.gas_used, "incl. module call"),
             (f"executeBatch of {BATCH_SIZE} module actions", batch, f"{batch // BATCH_SIZE:,} per action"),
         ]
     )
 
-    assert 21_000 < denied < direct < 150_000
+    assert 21_000 < outsider < denied < direct < 150_000
+    assert outsider_batch < 1_000_000  # mostly calldata; was ~3,000,000 with one denial log per call
     assert builtin < 80_000
     assert opening.gas_used < 300_000
     assert deciding.gas_used < 200_000

@@ -85,18 +85,18 @@ def test_constructor_rejects_a_founder_listed_twice(project, deployer, alice):
         project.Constitution.deploy([founder, founder], sender=deployer)
 
 
-def test_constructor_defines_the_six_builtins_with_documented_defaults(genesis_constitution):
+def test_constructor_defines_the_seven_builtins_with_documented_defaults(genesis_constitution):
     c = genesis_constitution
-    assert c.actionCount() == 6
+    assert c.actionCount() == 7
     ids, policies = c.actions(0, 10)
     assert list(ids) == list(BUILTINS.values())
     by_name = {p.name: p for p in map(policy_view, policies)}
     assert set(by_name) == set(BUILTINS)
-    for name in ("addMember", "suspendMember", "amendConstitution", "updatePermissions"):
+    for name in ("addMember", "suspendMember", "reinstateMember", "amendConstitution", "updatePermissions"):
         p = by_name[name]
         assert (p.scope, p.module, p.enabled) == (Scope.PUBLIC, ZERO_ADDRESS, True)
         assert (p.voters, p.margin, p.votingPeriod) == (Voters.ALL, 0, DEFAULT_VOTING_PERIOD)
-        assert p.voterList == [] and p.vetoList == []
+        assert p.voterList == [] and p.vetoList == [] and p.callers == []
     for name in ("refreshTrustKeys", "voteFor"):
         p = by_name[name]
         assert (p.voters, p.margin, p.votingPeriod) == (Voters.ANY, 0, 0)
@@ -114,8 +114,8 @@ def test_deployment_emits_definitions_and_grants(project, chain, deployer, found
     c = project.Constitution.deploy(founders, sender=deployer)
     receipt = chain.get_receipt(c.txn_hash)
     assert len(events(receipt, "MemberAdded")) == 3
-    assert len(events(receipt, "ActionDefined")) == 6
-    assert len(events(receipt, "PermissionSet")) == 18
+    assert len(events(receipt, "ActionDefined")) == 7
+    assert len(events(receipt, "PermissionSet")) == 21
 
 
 def test_deployer_is_the_genesis_authority(genesis_constitution, deployer):
@@ -135,12 +135,12 @@ def test_genesis_define_action_registers_policy_and_permissions(genesis_constitu
     assert defined.ref == b"\x00" * 32
     assert defined.policy[0] == "record"
     assert len(events(receipt, "PermissionSet")) == 2
-    assert c.actionCount() == 7
-    assert c.policyIdOf(RECORD) == 7
+    assert c.actionCount() == 8
+    assert c.policyIdOf(RECORD) == 8
     view = c.action(RECORD)
     assert (view.name, view.module, view.selector) == ("record", module.address, RECORD_SELECTOR)
     assert tuple(c.permission(RECORD, bob)) == (True, 10, 20)
-    ids, _ = c.actions(6, 10)
+    ids, _ = c.actions(7, 10)
     assert list(ids) == [RECORD]
 
 
@@ -155,7 +155,7 @@ def test_genesis_may_redefine_builtins(genesis_constitution, deployer, bob):
     c = genesis_constitution
     c.genesisDefineAction(policy("amendConstitution"), [grant(bob)], sender=deployer)
     assert c.action(AMEND_CONSTITUTION).voters == Voters.ANY
-    assert c.actionCount() == 6
+    assert c.actionCount() == 7
 
 
 def test_genesis_set_permissions_rejects_unknown_action(genesis_constitution, deployer, alice):
@@ -298,7 +298,7 @@ def test_redefining_an_action_voids_its_permissions_and_keeps_its_place(genesis_
     c.genesisDefineAction(record_policy(module, enabled=False), [], sender=deployer)
     assert c.policyIdOf(RECORD) == first + 1
     assert tuple(c.permission(RECORD, alice)) == (False, 0, 0)
-    assert c.actionCount() == 7
+    assert c.actionCount() == 8
     assert c.action(RECORD).enabled is False
     assert c.canExecute(RECORD, alice) == DenyReason.ACTION_DISABLED
 

@@ -1,7 +1,13 @@
 """Stateful property test: random sequences of grants, revocations, direct actions, proposals
-(module actions, member additions and suspensions), votes and time jumps, run against the
-Constitution and against a small Python model of the rules; after every step chain and model
-must agree on members, permissions outcomes, proposals, tallies and module effects.
+(module actions, a unanimous module action, member additions, suspensions and
+reinstatements), votes and time jumps, run against the Constitution and against a small Python
+model of the rules; after every step chain and model must agree on members, permissions
+outcomes, proposals, tallies and module effects.
+
+Rules of wave 2 in the model: a non-member is reverted (``ConstitutionNotMember``), not denied;
+a built-in proposal is checked when it opens (it reverts then, not at its last vote); a
+unanimous vote of All counts every member admitted before it opened, and a suspended member
+keeps its vote on it.
 
 The Constitution is deployed once per test; every Hypothesis example runs from a chain
 snapshot of that deployment and reverts to it at teardown.
@@ -16,6 +22,7 @@ from dataclasses import dataclass, field
 from ape.exceptions import ContractLogicError
 from conftest import (
     ADD_MEMBER,
+    REINSTATE_MEMBER,
     SUSPEND_MEMBER,
     UPDATE_PERMISSIONS,
     VOTE_FOR,
@@ -44,9 +51,10 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 REC = action_id("record")  # Any
 REC_TRIO = action_id("recordTrio")  # Specific A, B, C; margin 2; veto C
 REC_ALL = action_id("recordAll")  # All; majority
+REC_UNANIMOUS = action_id("recordUnanimous")  # All; margin all (suspended members keep their voice)
 PERIOD = 100
-GRANTABLE = [REC, REC_TRIO, REC_ALL, SUSPEND_MEMBER, ADD_MEMBER, VOTE_FOR]
-PROPOSABLE = [REC_TRIO, REC_ALL]
+GRANTABLE = [REC, REC_TRIO, REC_ALL, REC_UNANIMOUS, SUSPEND_MEMBER, REINSTATE_MEMBER, ADD_MEMBER, VOTE_FOR]
+PROPOSABLE = [REC_TRIO, REC_ALL, REC_UNANIMOUS]
 
 
 class Revert(Exception):
@@ -64,6 +72,7 @@ class Proposal:
     required: int
     deadline: int
     snapshot: int
+    unanimous: bool = False
     approvals: int = 0
     rejections: int = 0
     status: ProposalStatus = ProposalStatus.OPEN
@@ -85,11 +94,14 @@ class Model:
     def active_count(self) -> int:
         return sum(1 for status, _ in self.members.values() if status == MemberStatus.ACTIVE)
 
-    def deny(self, action: bytes, who: str) -> DenyReason:
+    def deny(self, action: bytes, who: str, pid: int = 0) -> DenyReason:
+        """The denial of ``action`` (for voteFor: on proposal ``pid``)."""
         if who not in self.members:
             return DenyReason.NOT_MEMBER
         if self.members[who][0] == MemberStatus.SUSPENDED:
-            return DenyReason.MEMBER_SUSPENDED
+            unanimous = action == VOTE_FOR and 1 <= pid <= len(self.proposals) and self.proposals[pid - 1].unanimous
+            if not unanimous:
+                return DenyReason.MEMBER_SUSPENDED
         if (action, who) not in self.perms:
             return DenyReason.NO_PERMISSION
         valid_from, valid_until = self.perms[(action, who)]
@@ -108,36 +120,55 @@ class Model:
         if p.voter_list is not None:
             return who in p.voter_list
         member = self.members.get(who)
-        return member is not None and member[0] == MemberStatus.ACTIVE and member[1] <= p.snapshot
+        if member is None or member[1] > p.snapshot:
+            return False
+        return p.unanimous or member[0] == MemberStatus.ACTIVE
+
+    def check(self, effect: tuple) -> None:
+        """Raises the revert that applying ``effect`` now would raise (also run at opening)."""
+        kind, target = effect[0], effect[1]
+        if kind in ("suspend", "reinstate"):
+            if target not in self.members:
+                raise Revert("ConstitutionNotMember")
+            suspended = self.members[target][0] == MemberStatus.SUSPENDED
+            if kind == "suspend" and suspended:
+                raise Revert("ConstitutionMemberSuspended")
+            if kind == "reinstate" and not suspended:
+                raise Revert("ConstitutionMemberNotSuspended")
+        elif kind == "add" and target in self.members:
+            raise Revert("ConstitutionMemberExists")
 
     def apply(self, effect: tuple) -> None:
+        self.check(effect)
         kind = effect[0]
         if kind == "record":
             self.calls += 1
             self.total += effect[1]
         elif kind == "suspend":
-            target = effect[1]
-            if target not in self.members:
-                raise Revert("ConstitutionNotMember")
-            if self.members[target][0] == MemberStatus.SUSPENDED:
-                raise Revert("ConstitutionMemberSuspended")
-            self.members[target][0] = MemberStatus.SUSPENDED
+            self.members[effect[1]][0] = MemberStatus.SUSPENDED
+        elif kind == "reinstate":
+            self.members[effect[1]][0] = MemberStatus.ACTIVE
         elif kind == "add":
             account = effect[1]
-            if account in self.members:
-                raise Revert("ConstitutionMemberExists")
             self.members[account] = [MemberStatus.ACTIVE, len(self.members) + 1]
             self.perms[(VOTE_FOR, account)] = (0, 0)
             self.perms[(action_id("refreshTrustKeys"), account)] = (0, 0)
 
     def open(self, action: bytes, proposer: str, effect: tuple) -> int:
+        self.check(effect)  # a proposal that could not execute now is never opened
+        unanimous = action == REC_UNANIMOUS
         if action == REC_TRIO:
             voter_list, veto, margin = self.founders[:3], {self.founders[2]}, 2
         else:
             voter_list, veto, margin = None, set(), 0
-        count = len(voter_list) if voter_list is not None else self.active_count()
-        required = count // 2 + 1 if margin == 0 else min(margin, count)
-        p = Proposal(action, proposer, effect, voter_list, veto, count, required, self.now + PERIOD, len(self.members))
+        if unanimous:
+            count = required = len(self.members)
+        else:
+            count = len(voter_list) if voter_list is not None else self.active_count()
+            required = count // 2 + 1 if margin == 0 else min(margin, count)
+        p = Proposal(
+            action, proposer, effect, voter_list, veto, count, required, self.now + PERIOD, len(self.members), unanimous
+        )
         self.proposals.append(p)
         if self.eligible(p, proposer) and self.deny(VOTE_FOR, proposer) == DenyReason.NONE:
             self.cast(p, proposer, True)
@@ -206,7 +237,12 @@ def test_constitution_agrees_with_its_model(project, chain, accounts, deployer):
         [grant(x) for x in (a, b, c_)],
         sender=deployer,
     )
-    for name in ("suspendMember", "addMember"):
+    con.genesisDefineAction(
+        policy("recordUnanimous", module=mock, selector_=rec_sel, voters=Voters.ALL, margin=255, period=PERIOD),
+        [grant(x) for x in (a, b, c_)],
+        sender=deployer,
+    )
+    for name in ("suspendMember", "reinstateMember", "addMember"):
         con.genesisDefineAction(
             policy(name, voters=Voters.ALL, period=PERIOD), [grant(x) for x in (a, b, c_)], sender=deployer
         )
@@ -214,7 +250,9 @@ def test_constitution_agrees_with_its_model(project, chain, accounts, deployer):
     con.sealGenesis(sender=deployer)
 
     initial_perms = {
-        (act, x): (0, 0) for act in (REC_TRIO, REC_ALL, SUSPEND_MEMBER, ADD_MEMBER, VOTE_FOR) for x in (a, b, c_)
+        (act, x): (0, 0)
+        for act in (REC_TRIO, REC_ALL, REC_UNANIMOUS, SUSPEND_MEMBER, REINSTATE_MEMBER, ADD_MEMBER, VOTE_FOR)
+        for x in (a, b, c_)
     }
     initial_perms[(REC, a)] = (0, 0)
     for x in (a, b):
@@ -247,14 +285,16 @@ def test_constitution_agrees_with_its_model(project, chain, accounts, deployer):
 
         # -- plumbing -----------------------------------------------------------------------
 
-        def send(self, sender: str, action: bytes, params: bytes, predict):
+        def send(self, sender: str, action: bytes, params: bytes, predict, pid: int = 0):
             """Sends executeAction; ``predict`` mutates the model (or raises Revert)."""
             self.model.now += 1
             chain.pending_timestamp = self.model.now
             before = copy.deepcopy(self.model)
-            expected_deny = self.model.deny(action, sender)
+            expected_deny = self.model.deny(action, sender, pid)
             expected_error = None
-            if expected_deny == DenyReason.NONE:
+            if expected_deny == DenyReason.NOT_MEMBER:  # outsiders are reverted, not denied
+                expected_deny, expected_error = DenyReason.NONE, "ConstitutionNotMember"
+            elif expected_deny == DenyReason.NONE:
                 try:
                     predict()
                 except Revert as revert:
@@ -274,7 +314,13 @@ def test_constitution_agrees_with_its_model(project, chain, accounts, deployer):
             assert expected_error is None, f"model expected {expected_error}, chain succeeded"
             names = [e.event_name for e in receipt.events]
             event("denied" if expected_deny else "ok")
-            for interesting in ("ProposalExecuted", "ProposalRejected", "MemberSuspended", "MemberAdded"):
+            for interesting in (
+                "ProposalExecuted",
+                "ProposalRejected",
+                "MemberSuspended",
+                "MemberReinstated",
+                "MemberAdded",
+            ):
                 if interesting in names:
                     event(interesting)
             denied = [e for e in receipt.events if e.event_name == "ActionDenied"]
@@ -333,9 +379,19 @@ def test_constitution_agrees_with_its_model(project, chain, accounts, deployer):
             )
             self._check_opened(receipt)
 
+        @rule(proposer=person, member=person)
+        def propose_reinstatement(self, proposer, member):
+            receipt = self.send(
+                proposer,
+                REINSTATE_MEMBER,
+                suspend_params(member),
+                lambda: self.model.open(REINSTATE_MEMBER, proposer, ("reinstate", member)),
+            )
+            self._check_opened(receipt)
+
         @rule(proposer=person, candidate=st.sampled_from(people[3:5]))
         def propose_admission(self, proposer, candidate):
-            params = add_member_params(candidate, trust_key(7), "Candidate")
+            params = add_member_params(candidate, trust_key(7), f"Candidate {people.index(candidate)}")
             receipt = self.send(
                 proposer, ADD_MEMBER, params, lambda: self.model.open(ADD_MEMBER, proposer, ("add", candidate))
             )
@@ -345,14 +401,14 @@ def test_constitution_agrees_with_its_model(project, chain, accounts, deployer):
         @rule(voter=person, pick=st.integers(0, 1000), approve=st.booleans())
         def vote(self, voter, pick, approve):
             pid = 1 + pick % len(self.model.proposals)
-            self.send(voter, VOTE_FOR, vote_params(pid, approve), lambda: self.model.vote(voter, pid, approve))
+            self.send(voter, VOTE_FOR, vote_params(pid, approve), lambda: self.model.vote(voter, pid, approve), pid)
 
         @precondition(lambda self: self.open_ids())
         @rule(voter=person, pick=st.integers(0, 1000), approve=st.booleans())
         def vote_on_an_open_proposal(self, voter, pick, approve):
             open_ids = self.open_ids()
             pid = open_ids[pick % len(open_ids)]
-            self.send(voter, VOTE_FOR, vote_params(pid, approve), lambda: self.model.vote(voter, pid, approve))
+            self.send(voter, VOTE_FOR, vote_params(pid, approve), lambda: self.model.vote(voter, pid, approve), pid)
 
         def open_ids(self) -> list[int]:
             return [

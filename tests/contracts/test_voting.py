@@ -310,16 +310,11 @@ def test_a_member_outside_the_voter_list_cannot_vote(box, people):
         vote(box, dave, pid)
 
 
-def test_a_stranger_vote_is_denied_not_counted(box, accounts, people):
+def test_a_stranger_vote_is_reverted_not_counted(box, accounts, people):
     pid, _ = propose(box, people[0], RECORD_TRIO)
     stranger = accounts[9]
-    assert box.executeAction.call(VOTE_FOR, vote_params(pid, False), ref("s"), sender=stranger) == (
-        False,
-        0,
-    )
-    receipt = vote(box, stranger, pid, approve=False)
-    assert event_names(receipt) == ["ActionDenied"]
-    assert receipt.events[0].reason == DenyReason.NOT_MEMBER
+    with reverts_with("ConstitutionNotMember", account=stranger.address):
+        vote(box, stranger, pid, approve=False)
     assert box.proposal(pid).rejections == 0
 
 
@@ -398,14 +393,23 @@ def test_redefining_the_action_supersedes_its_open_proposals(box, mock, people):
     assert mock.calls() == 0
 
 
-def test_a_failing_execution_reverts_the_deciding_vote_and_keeps_the_proposal_open(box, people):
-    alice, bob, _, _ = people
-    pid, _ = propose(box, alice, FAIL_ALL, value=13)
+def test_a_proposal_that_would_fail_is_never_opened(box, people):
+    """The module call is dry-run when the proposal opens: its error refuses the proposal."""
     with reverts_with("MockModuleFailed", code=13):
-        vote(box, bob, pid)
+        propose(box, people[0], FAIL_ALL, value=13)
+    assert box.proposalCount() == 0
+
+
+def test_a_failing_execution_reverts_the_deciding_vote_and_keeps_the_proposal_open(box, mock, people):
+    alice, bob, carol, _ = people
+    pid, _ = propose(box, alice, RECORD_ALL, value=13)  # majority of 4: alice, bob, carol
+    vote(box, bob, pid)
+    mock.setFailing(True, sender=alice)  # the module fails only after the proposal opened
+    with reverts_with("MockModuleFailed", code=13):
+        vote(box, carol, pid)
     view = box.proposal(pid)
-    assert (view.status, view.approvals) == (ProposalStatus.OPEN, 1)
-    assert not box.hasVoted(pid, bob)
+    assert (view.status, view.approvals) == (ProposalStatus.OPEN, 2)
+    assert not box.hasVoted(pid, carol)
 
 
 def test_the_voteFor_function_is_the_voteFor_action(box, accounts, people):
@@ -416,6 +420,5 @@ def test_the_voteFor_function_is_the_voteFor_action(box, accounts, people):
     assert the_event(receipt, "VoteCast").ref == ref("fn")
     executed = the_event(receipt, "ActionExecuted")
     assert (executed.action, executed.caller, executed.ref) == (VOTE_FOR, bob.address, ref("fn"))
-    assert box.voteFor.call(pid, True, ref("fn"), sender=accounts[9]) is False
-    denied = box.voteFor(pid, True, ref("fn"), sender=accounts[9])
-    assert event_names(denied) == ["ActionDenied"]
+    with reverts_with("ConstitutionNotMember", account=accounts[9].address):
+        box.voteFor(pid, True, ref("fn"), sender=accounts[9])

@@ -17,6 +17,7 @@ from telcochain.batch import (
     encode_execute_batch,
 )
 from telcochain.errors import AssetInvalidTransition, ConfigurationError, TransactionError
+from telcochain.types import ZERO_ADDRESS
 
 
 def test_encoders_match_eth_abi() -> None:
@@ -34,13 +35,21 @@ def vendor(local_node, deployment_path, dev_accounts) -> Client:  # type: ignore
 
 
 def _active(client: Client, vendor: Client, names: list[str]) -> list[bytes]:
-    """Register ``names`` with serials (in a Batch) and commission them (bulk verbs)."""
+    """Register ``names`` with the vendor named (in a Batch), bind their serials by the vote of
+    operator (who proposes) and vendor (a Batch of voteFor), and commission them (bulk verbs)."""
     salt = client.assets.serial_salt
     ids = [asset_id(n) for n in names]
     with Batch(client, chunk=50) as b:
         for name, key in zip(names, ids, strict=True):
-            b.add("register", key, b"ONT".ljust(12, b"\0"), serial_hash(name, salt), ZERO32, ZERO32, ZERO32)
-    assert {o.status for o in b.outcomes} == {"executed"}
+            b.add("register", key, b"ONT".ljust(12, b"\0"), ZERO32, ZERO32, ZERO32, ZERO32)
+            b.add("setParties", key, ZERO_ADDRESS, vendor.address, ZERO32)
+            b.add("bindSerial", key, serial_hash(name, salt), ZERO32)
+    assert {o.status for o in b.outcomes} == {"executed", "pending_vote"}
+    proposals = [o.proposal_id for o in b.outcomes if o.status == "pending_vote"]
+    with Batch(vendor, chunk=50) as votes:
+        for proposal_id in proposals:
+            votes.add("voteFor", proposal_id, True)
+    assert {o.status for o in votes.outcomes} == {"executed"}
     client.assets.bulk_transition("scheduleInstallation", ids)
     vendor.assets.bulk_transition("deliver", ids)
     client.assets.bulk_transition("commission", ids)

@@ -55,16 +55,21 @@ def test_custom_error_arguments_are_decoded(client):
     assert caught.value.error_args == {"proposalId": 424242}
 
 
-def test_a_denied_action_is_sent_so_it_is_on_record_and_then_raised(local_node, deployment_path, dev_accounts):
+def test_a_stranger_is_refused_without_sending_and_a_member_denied_on_record(local_node, deployment_path, dev_accounts):
     stranger = dev_accounts[7]
     client = Client.connect(local_node.rpc_url, stranger, deployment=deployment_path)
-    with pytest.raises(PermissionDenied) as caught:
+    with pytest.raises(PermissionDenied) as caught:  # the Constitution reverts outsiders
         client.constitution.rotate_trust_key(b"\x01" * 32, ref="INTRUSION-1")
     assert caught.value.reason == "not a member of the consortium"
     assert caught.value.caller == stranger.address
+    assert caught.value.tx_hash is None  # nothing mined, no denial log for free
+    # a member without the grant is denied on record: the transaction is sent
+    vendor = Client.connect(local_node.rpc_url, dev_accounts[1], deployment=deployment_path)  # no amend grant
+    with pytest.raises(PermissionDenied) as caught:
+        vendor.constitution.amend(vendor.constitution.policy("voteFor"), ref="INTRUSION-2")
     receipt = client.rpc.call("eth_getTransactionReceipt", [caught.value.tx_hash])
     (event,) = client.contract("Constitution").events([Log.from_rpc(x) for x in receipt["logs"]])
-    assert event.name == "ActionDenied" and show_bytes32(event["ref"]) == "INTRUSION-1"
+    assert event.name == "ActionDenied" and show_bytes32(event["ref"]) == "INTRUSION-2"
 
 
 def test_a_transaction_that_reverts_once_mined_reports_the_decoded_error(client):

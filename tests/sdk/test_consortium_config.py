@@ -51,11 +51,47 @@ def test_the_example_config_is_valid():
         ({**GOOD, "actions": {"deliver": {"grants": ["Nobody Inc"]}}}, "not a founding member's name"),
         ({**GOOD, "actions": {"deliver": {"voting_period": "soon", "voters": "all"}}}, "voting_period must be"),
         ({**GOOD, "actions": {"deliver": {"colour": "red"}}}, "unknown field"),
+        (
+            with_member(name="ACME NETWORKS"),
+            "member 2: 'name' 'Acme Networks' clashes with 'ACME NETWORKS': names are compared ignoring case",
+        ),
+        (with_member(name="North  wind"), "nor hold two in a row"),
+        (with_member(name="Northwind\n"), "must not contain control characters"),
+        (
+            {**GOOD, "actions": {"transition": {"module": "AssetRegistry", "scope": "internal"}}},
+            "action transition: callers must list the modules that may call an internal action",
+        ),
+        (
+            {**GOOD, "actions": {"deliver": {"module": "AssetRegistry", "callers": ["OrderBook"]}}},
+            "action deliver: callers is only for internal actions",
+        ),
+        (
+            {**GOOD, "actions": {"t": {"module": "AssetRegistry", "scope": "internal", "callers": ["A", "A"]}}},
+            "action t: callers lists a module twice",
+        ),
+        (
+            {**GOOD, "actions": {"t": {"module": "AssetRegistry", "scope": "internal", "callers": [1]}}},
+            "action t: callers must be module names",
+        ),
     ],
 )
 def test_a_bad_config_names_the_problem(tmp_path, data, message):
     with pytest.raises(ConfigurationError, match=message.replace("(", r"\(").replace("[", r"\[")):
         load_consortium(write(tmp_path, data))
+
+
+def test_internal_actions_resolve_their_callers_by_contract_name():
+    config = load_consortium(ROOT / "consortium.yaml")
+    by_name = {a.name: a for a in config.actions}
+    assert by_name["transition"].callers == ("OrderBook", "OperatorAgreement")
+    assert by_name["issueInvoice"].callers == ("OperatorAgreement",)
+    assert by_name["deliver"].callers == ()
+    modules = {"AssetRegistry": "0x" + "11" * 20, "OrderBook": "0x" + "22" * 20, "OperatorAgreement": "0x" + "33" * 20}
+    policy = by_name["transition"].to_policy(modules)
+    assert policy.callers == ("0x" + "22" * 20, "0x" + "33" * 20)
+    del modules["OperatorAgreement"]
+    with pytest.raises(ConfigurationError, match="action transition: caller OperatorAgreement is not deployed"):
+        by_name["transition"].to_policy(modules)
 
 
 def test_a_missing_file_is_a_configuration_error(tmp_path):

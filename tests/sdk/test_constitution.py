@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from eth_abi import encode
+from eth_utils import keccak
 from telcochain import (
     ActionCall,
     ActionNotFound,
@@ -15,7 +16,12 @@ from telcochain import (
     ProposalStatus,
     Voters,
 )
-from telcochain.errors import ConstitutionAlreadyVoted, ConstitutionInvalidTrustKey
+from telcochain.errors import (
+    ConstitutionAlreadyVoted,
+    ConstitutionInvalidTrustKey,
+    ConstitutionMemberNotSuspended,
+    ConstitutionNameTaken,
+)
 from telcochain.types import show_bytes32
 
 OPERATOR, VENDOR_A, VENDOR_B, CUSTOMER = range(4)
@@ -169,3 +175,51 @@ def test_a_batch_needs_distinct_refs(members):
                 ActionCall("refreshTrustKeys", (b"\x02" * 32,), "SAME"),
             ]
         )
+
+
+def test_a_suspended_member_is_reinstated_by_a_vote(members):
+    operator, vendor_a, vendor_b, customer, _ = members
+    suspended = operator.constitution.suspend_member(customer.address, ref="SUSPEND-INITECH")
+    vendor_a.constitution.vote(suspended.proposal_id, approve=True)
+    vendor_b.constitution.vote(suspended.proposal_id, approve=True)
+    assert not operator.constitution.is_active_member(customer.address)
+
+    result = operator.constitution.reinstate_member(customer.address, ref="BACK-INITECH")
+    assert result.status == "pending_vote"
+    assert operator.constitution.proposal(result.proposal_id).action_name == "reinstateMember"
+    decided = vendor_a.constitution.vote(result.proposal_id, approve=True)  # 2 of 3 active
+    assert decided.proposal.status is ProposalStatus.EXECUTED
+    assert operator.constitution.is_active_member(customer.address)
+
+
+def test_reinstating_an_active_member_is_refused_when_proposed(members):
+    operator, vendor_a, *_ = members
+    before = operator.constitution.proposal_count()
+    with pytest.raises(ConstitutionMemberNotSuspended) as caught:
+        operator.constitution.reinstate_member(vendor_a.address)
+    assert caught.value.error_args == {"account": vendor_a.address}
+    assert operator.constitution.proposal_count() == before  # never opened
+
+
+def test_a_name_differing_only_in_case_is_refused_when_proposed(members, dev_accounts):
+    operator, vendor_a, *_ = members
+    with pytest.raises(ConstitutionNameTaken) as caught:
+        operator.constitution.add_member(dev_accounts[6].address, b"\x66" * 32, "ACME NETWORKS")
+    assert caught.value.error_args == {"name": "ACME NETWORKS", "holder": vendor_a.address}
+
+
+def test_internal_actions_show_their_callers_and_module_actions_their_pinned_code(client):
+    modules = {c.name: c.address for c in client.deployment.contracts.values()}
+    transition = client.constitution.policy("transition")
+    assert transition.callers == (modules["OrderBook"], modules["OperatorAgreement"])
+    assert client.constitution.policy("issueInvoice").callers == (modules["OperatorAgreement"],)
+    code = bytes.fromhex(client.rpc.call("eth_getCode", [modules["AssetRegistry"], "latest"])[2:])
+    assert transition.code_hash == keccak(code)[:28]
+    assert client.constitution.policy("addMember").code_hash == b""  # a built-in
+
+
+def test_a_stranger_batch_is_refused_without_sending(members):
+    stranger = members[-1]
+    with pytest.raises(PermissionDenied, match="not a member") as caught:
+        stranger.constitution.execute_batch([ActionCall("refreshTrustKeys", (b"\x01" * 32,))])
+    assert caught.value.tx_hash is None

@@ -58,3 +58,41 @@ def test_errors_also_inherit_the_builtin_they_resemble():
     assert issubclass(errors.ConfigurationError, ValueError)
     for cls in (errors.NodeUnreachable, errors.DeploymentNotFound, errors.TransactionTimeout, errors.PermissionDenied):
         assert issubclass(cls, errors.TelcochainError)
+
+
+@pytest.mark.parametrize(
+    ("signature", "types", "values", "expected"),
+    [
+        (
+            "ConstitutionModuleNotAllowed(bytes32,address)",
+            ["bytes32", "address"],
+            [b"\x01" * 32, "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"],
+            {"action": b"\x01" * 32, "module": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"},
+        ),
+        (
+            "ConstitutionModuleCodeChanged(address,bytes28,bytes32)",
+            ["address", "bytes28", "bytes32"],
+            ["0x70997970C51812dc3A010C7d01b50e0d17dc79C8", b"\x02" * 28, b"\x03" * 32],
+            {"module": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "pinned": b"\x02" * 28, "actual": b"\x03" * 32},
+        ),
+        (
+            "ConstitutionNameTaken(string,address)",
+            ["string", "address"],
+            ["ACME", "0x" + "00" * 20],
+            {"name": "ACME", "holder": "0x" + "00" * 20},
+        ),
+        (
+            "ConstitutionParamsTooLong(bytes32,uint256,uint256)",
+            ["bytes32", "uint256", "uint256"],
+            [b"\x04" * 32, 24576, 8192],
+            {"action": b"\x04" * 32, "length": 24576, "max": 8192},
+        ),
+        ("ConstitutionMemberNotSuspended(address)", ["address"], ["0x" + "00" * 20], {"account": "0x" + "00" * 20}),
+    ],
+)
+def test_the_governance_errors_of_wave_2_decode_to_typed_exceptions(signature, types, values, expected):
+    error = decode_revert(selector(signature) + encode(types, values).hex())
+    name = signature.split("(")[0]
+    assert type(error) is errors.contract_error_class(name) and type(error).__name__ == name
+    assert isinstance(error, errors.ContractRevert)
+    assert error.error_args == expected

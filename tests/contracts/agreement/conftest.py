@@ -331,12 +331,12 @@ def deploy_deal(project, deployer, founders, roles) -> Deal:
 
     for name, who in REGISTRY_ACTIONS.items():
         define(name, registry, [roles[r] for r in who])
-    for name in REGISTRY_INTERNAL:
-        define(name, registry, scope=Scope.INTERNAL)
+    for name in REGISTRY_INTERNAL:  # callers: the modules allowed to call an Internal action
+        define(name, registry, scope=Scope.INTERNAL, callers=[agreement])
     for name in ESCROW_PUBLIC:
         define(name, escrow, members)
-    for name in ESCROW_INTERNAL:
-        define(name, escrow, scope=Scope.INTERNAL)
+    for name in ESCROW_INTERNAL:  # the mock issues test invoices (any token) through callInternal
+        define(name, escrow, scope=Scope.INTERNAL, callers=[agreement, mock])
     for name, who in AGREEMENT_PERMISSIONS.items():
         define(name, agreement, [roles[r] for r in who])
     # the terms change only by a vote of the operator and the customer

@@ -409,7 +409,9 @@ def deploy_consortium(project, deployer, founders, roles: dict[str, Any], bind_s
         )
     for internal in ("transition", "assignParties"):
         c.genesisDefineAction(
-            policy(internal, scope=Scope.INTERNAL, module=registry, selector_=entry_selector(internal)),
+            policy(
+                internal, scope=Scope.INTERNAL, module=registry, selector_=entry_selector(internal), callers=[mock]
+            ),
             [],
             sender=deployer,
         )

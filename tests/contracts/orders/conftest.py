@@ -328,7 +328,9 @@ def deploy_book(project, deployer, founders, roles) -> Book:
     )
     for internal in ("transition", "assignParties"):  # the line moves its twin and holds it
         c.genesisDefineAction(
-            policy(internal, scope=Scope.INTERNAL, module=registry, selector_=entry_selector(internal)),
+            policy(
+                internal, scope=Scope.INTERNAL, module=registry, selector_=entry_selector(internal), callers=[book]
+            ),
             [],
             sender=deployer,
         )

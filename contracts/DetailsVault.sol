@@ -10,6 +10,8 @@ import {ConstitutionModule} from "./modules/ConstitutionModule.sol";
 /// by the members it was disclosed to. A Constitution module: see {IDetailsVault} and
 /// docs/visibility.md.
 /// @dev Design notes:
+/// - A disclosure's id is `keccak256(abi.encode(discloser, ref))` ({disclosureId}): the same
+///   ref sent by another member (a copy of a pending transaction) makes another disclosure.
 /// - Ciphertext and wrapped keys live in events only; storage holds one disclosure record
 ///   (discloser + block, subject, detailsHash: three slots) for access control and lookups.
 /// - Loops run over calldata arrays only (at most {MAX_RECIPIENTS} entries); the duplicate
@@ -59,8 +61,9 @@ contract DetailsVault is IDetailsVault, ConstitutionModule {
             bytes[] memory wrappedKeys
         ) = abi.decode(params, (bytes32, bytes32, bytes, address[], bytes[]));
         if (ref == bytes32(0) || subject == bytes32(0) || detailsHash == bytes32(0)) revert VaultInvalidId();
-        Disclosure storage d = _disclosures[ref];
-        if (d.discloser != address(0)) revert VaultDisclosureExists(ref);
+        bytes32 id = _disclosureId(caller, ref);
+        Disclosure storage d = _disclosures[id];
+        if (d.discloser != address(0)) revert VaultDisclosureExists(id);
         if (ciphertext.length == 0 || ciphertext.length > MAX_CIPHERTEXT) {
             revert VaultInvalidCiphertext(ciphertext.length, MAX_CIPHERTEXT);
         }
@@ -74,9 +77,9 @@ contract DetailsVault is IDetailsVault, ConstitutionModule {
             }
         }
         (d.discloser, d.blockNumber, d.subject, d.detailsHash) = (caller, uint64(block.number), subject, detailsHash);
-        emit Disclosed(ref, subject, caller, detailsHash, count, ciphertext);
+        emit Disclosed(id, subject, caller, ref, detailsHash, count, ciphertext);
         for (uint256 i = 0; i < count; ++i) {
-            _wrap(recipients[i], ref, ref, wrappedKeys[i]);
+            _wrap(recipients[i], id, ref, wrappedKeys[i]);
         }
     }
 
@@ -99,9 +102,19 @@ contract DetailsVault is IDetailsVault, ConstitutionModule {
         return DisclosureView(d.discloser, d.blockNumber, d.subject, d.detailsHash);
     }
 
+    /// @inheritdoc IDetailsVault
+    function disclosureId(address discloser, bytes32 ref) external pure returns (bytes32) {
+        return _disclosureId(discloser, ref);
+    }
+
     /*//////////////////////////////////////////////////////////////
                                INTERNAL
     //////////////////////////////////////////////////////////////*/
+
+    /// @dev `keccak256(abi.encode(discloser, ref))`: a disclosure's id, unique per discloser.
+    function _disclosureId(address discloser, bytes32 ref) private pure returns (bytes32) {
+        return keccak256(abi.encode(discloser, ref));
+    }
 
     /// @dev Checks `recipient` (an active member) and its wrapped key, then emits {KeyWrapped}
     /// with the recipient's current trust key.

@@ -187,7 +187,7 @@ def site_details(op: Client, acme: Client, globex: Client, customer: Client, ord
         row = [label]
         for reader in readers.values():
             try:
-                reader.details.read(disclosed.ref)
+                reader.details.read(disclosed)
                 row.append("[green]reads it")
             except NotDisclosedToYou:
                 row.append("[dim]hidden")

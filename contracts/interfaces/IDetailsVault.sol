@@ -13,7 +13,11 @@ pragma solidity 0.8.28;
 /// subject, the commitment `detailsHash` and the block of the disclosure (where its ciphertext
 /// is found). Ciphertext and wrapped keys are never stored.
 ///
-/// A disclosure is identified by the `ref` of its `disclose` action (never 0, never reused).
+/// A disclosure is identified by `disclosureId(discloser, ref) = keccak256(abi.encode(discloser, ref))`,
+/// `ref` being the one of its `disclose` action: unique per discloser, so a member who copies
+/// another member's pending `disclose` (same ref, e.g. front-running it in a validator's pool)
+/// gets an id of its own and neither blocks nor takes the other's. Clients compute the id
+/// before sending (the SDK binds the encrypted payload to it).
 ///
 /// Actions (id `keccak256(bytes(name))`, entry point `name(address,bytes32,bytes)`), `params`
 /// being `abi.encode(...)` of:
@@ -21,7 +25,7 @@ pragma solidity 0.8.28;
 /// | action        | params                                                                                |
 /// | ------------- | ------------------------------------------------------------------------------------- |
 /// | `disclose`    | `(bytes32 subject, bytes32 detailsHash, bytes ciphertext, address[] recipients, bytes[] wrappedKeys)` |
-/// | `grantAccess` | `(bytes32 disclosure, address recipient, bytes wrappedKey)` (the discloser only)       |
+/// | `grantAccess` | `(bytes32 disclosure, address recipient, bytes wrappedKey)` (the discloser only; `disclosure` is the id) |
 ///
 /// Recipients must be active members; a disclosure has 1 to {MAX_RECIPIENTS} distinct
 /// recipients; `wrappedKeys[i]` is the key wrapped for `recipients[i]`.
@@ -46,9 +50,9 @@ interface IDetailsVault {
                                  ERRORS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice A zero disclosure id (ref), subject or detailsHash was given.
+    /// @notice A zero ref, subject or detailsHash was given to {disclose}.
     error VaultInvalidId();
-    /// @notice A disclosure with this id (the disclose action's ref) already exists.
+    /// @notice This discloser already used this ref for a disclosure (id `disclosure`).
     error VaultDisclosureExists(bytes32 disclosure);
     /// @notice No disclosure has this id.
     error VaultUnknownDisclosure(bytes32 disclosure);
@@ -71,20 +75,22 @@ interface IDetailsVault {
     //////////////////////////////////////////////////////////////*/
 
     /// @notice `discloser` disclosed encrypted details about `subject` to `recipients` members
-    /// (one {KeyWrapped} each follows). `ref` is the disclosure's id.
+    /// (one {KeyWrapped} each follows). `disclosure` is its id, `disclosureId(discloser, ref)`;
+    /// `ref` is the ref of the `disclose` action.
     event Disclosed(
-        bytes32 indexed ref,
+        bytes32 indexed disclosure,
         bytes32 indexed subject,
         address indexed discloser,
+        bytes32 ref,
         bytes32 detailsHash,
         uint256 recipients,
         bytes ciphertext
     );
 
-    /// @notice The key of disclosure `disclosure` was wrapped for `recipient`, whose trust key
-    /// was `trustKey` at the time (a hint: which of its keys opens `wrappedKey`). `ref` is the
-    /// action's ref: the disclosure itself for the initial recipients, the grant's ref for a
-    /// member added by {grantAccess}.
+    /// @notice The key of disclosure `disclosure` (its id) was wrapped for `recipient`, whose
+    /// trust key was `trustKey` at the time (a hint: which of its keys opens `wrappedKey`). `ref`
+    /// is the action's ref: the `disclose` action's for the initial recipients, the grant's for
+    /// a member added by {grantAccess}.
     event KeyWrapped(
         address indexed recipient, bytes32 indexed disclosure, bytes32 indexed ref, bytes32 trustKey, bytes wrappedKey
     );
@@ -93,12 +99,15 @@ interface IDetailsVault {
                                 ACTIONS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Discloses encrypted details to some members; the disclosure id is `ref`.
+    /// @notice Discloses encrypted details to some members; the disclosure's id is
+    /// {disclosureId}`(caller, ref)`.
     /// @param caller The discloser.
-    /// @param ref The disclosure's id: non-zero and never used before by a disclosure.
+    /// @param ref The action's ref: non-zero, and never used before by this discloser for a
+    /// disclosure (another member's disclosure with the same ref does not matter).
     /// @param params `abi.encode(bytes32 subject, bytes32 detailsHash, bytes ciphertext,
     /// address[] recipients, bytes[] wrappedKeys)`.
-    /// @dev Requirements: subject and detailsHash non-zero; 1 to {MAX_CIPHERTEXT} bytes of
+    /// @dev Requirements: subject and detailsHash non-zero, the id unused
+    /// ({VaultDisclosureExists}); 1 to {MAX_CIPHERTEXT} bytes of
     /// ciphertext; 1 to {MAX_RECIPIENTS} distinct recipients, each an active member, with one
     /// wrapped key each (1 to {MAX_WRAPPED_KEY} bytes). Emits {Disclosed} then one
     /// {KeyWrapped} per recipient.
@@ -107,7 +116,8 @@ interface IDetailsVault {
     /// @notice Lets one more member read a disclosure: its key, wrapped for `recipient`.
     /// @param caller Must be the disclosure's discloser.
     /// @param ref The grant's correlation id.
-    /// @param params `abi.encode(bytes32 disclosure, address recipient, bytes wrappedKey)`.
+    /// @param params `abi.encode(bytes32 disclosure, address recipient, bytes wrappedKey)`,
+    /// `disclosure` being the id ({disclosureId}).
     /// @dev Requirements: the disclosure exists, `caller` made it, `recipient` is an active
     /// member, the wrapped key is 1 to {MAX_WRAPPED_KEY} bytes. Granting again to a recipient
     /// (e.g. re-wrapped to its new trust key) is allowed. Emits {KeyWrapped}.
@@ -127,5 +137,13 @@ interface IDetailsVault {
     function MAX_WRAPPED_KEY() external view returns (uint256);
 
     /// @notice Disclosure `id` (all zero if there is none).
+    /// @param id The disclosure's id ({disclosureId}).
+    /// @return The discloser, block, subject and commitment of the disclosure.
     function disclosure(bytes32 id) external view returns (DisclosureView memory);
+
+    /// @notice The id of the disclosure `discloser` makes with a `disclose` action of ref `ref`.
+    /// @param discloser The member who discloses (the action's caller).
+    /// @param ref The `disclose` action's ref.
+    /// @return `keccak256(abi.encode(discloser, ref))`.
+    function disclosureId(address discloser, bytes32 ref) external pure returns (bytes32);
 }

@@ -35,6 +35,19 @@ from telcochain.trustkeys import KeyRing
 from telcochain.types import show_bytes32
 
 
+def _hex(value: bytes) -> str:
+    return "0x" + value.hex()
+
+
+def discloser_option(f: F) -> F:
+    """``--discloser MEMBER``: the DISCLOSURE argument is then the ref of MEMBER's disclose action."""
+    return click.option(
+        "--discloser",
+        metavar="MEMBER",
+        help="Name DISCLOSURE by the ref of MEMBER's disclose action (name or address) instead of its id.",
+    )(f)
+
+
 def trust_key_options(f: F) -> F:
     """``--trust-keys FILE`` and ``--trust-keys-password-file``; the command receives ``keyring_source``."""
 
@@ -82,19 +95,27 @@ def details() -> None:
 
 
 @details.command("show")
-@click.argument("ref")
+@click.argument("disclosure")
+@discloser_option
 @trust_key_options
 @signer_options
 @json_option
-def details_show(ref: str, keyring_source: tuple[Path | None, Path | None], session: Session, as_json: bool) -> None:
-    """Decrypt disclosure REF (the ref of its disclose action) and check it against its commitment."""
+def details_show(
+    disclosure: str,
+    discloser: str | None,
+    keyring_source: tuple[Path | None, Path | None],
+    session: Session,
+    as_json: bool,
+) -> None:
+    """Decrypt DISCLOSURE (its id, as `details disclose` prints it) and check it against its commitment."""
     client = _client_with_keys(session, keyring_source)
-    record = client.details.disclosure(ref)
+    record = client.details.disclosure(disclosure, discloser=discloser)
     opened = client.details.open(record)
     names = client.constitution.member_names()
     if as_json:
         output.emit_json(
             {
+                "id": _hex(record.id),
                 "ref": show_bytes32(record.ref),
                 "subject": show_bytes32(record.subject),
                 "discloser": record.discloser,
@@ -106,8 +127,9 @@ def details_show(ref: str, keyring_source: tuple[Path | None, Path | None], sess
         )
         return
     output.pairs(
-        f"disclosure {show_bytes32(record.ref)}",
+        f"disclosure {_hex(record.id)}",
         [
+            ("ref", show_bytes32(record.ref)),
             ("subject", show_bytes32(record.subject)),
             ("disclosed by", names.get(record.discloser, record.discloser)),
             ("readable by", ", ".join(names.get(r, r) for r in record.recipients)),
@@ -134,6 +156,7 @@ def details_list(subject: str, session: Session, as_json: bool) -> None:
         output.emit_json(
             [
                 {
+                    "id": _hex(d.id),
                     "ref": show_bytes32(d.ref),
                     "discloser": d.discloser,
                     "recipients": list(d.recipients),
@@ -147,10 +170,10 @@ def details_list(subject: str, session: Session, as_json: bool) -> None:
     names = client.constitution.member_names()
     output.table(
         f"disclosures about {subject}",
-        ["ref", "disclosed by", "readable by", "you", "block"],
+        ["id", "disclosed by", "readable by", "you", "block"],
         [
             [
-                show_bytes32(d.ref),
+                _hex(d.id),
                 names.get(d.discloser, d.discloser),
                 ", ".join(names.get(r, r) for r in d.recipients),
                 "can read" if me and d.readable_by(me) else "-",
@@ -183,7 +206,7 @@ def details_disclose(
     session: Session,
     as_json: bool,
 ) -> None:
-    """Encrypt details about SUBJECT for you and the --to members; only the commitment is public."""
+    """Encrypt details about SUBJECT for you and the --to members; prints the disclosure's id."""
     data: dict[str, Any] = {}
     if details_file is not None:
         try:
@@ -203,34 +226,43 @@ def details_disclose(
     client = session.signer()
     disclosed = client.disclose(subject, data, recipients, ref=ref)
     if as_json:
-        output.emit_json({"ref": show_bytes32(disclosed.ref), "details_hash": "0x" + disclosed.details_hash.hex()})
+        output.emit_json(
+            {
+                "id": _hex(disclosed.id),
+                "ref": show_bytes32(disclosed.ref),
+                "details_hash": _hex(disclosed.details_hash),
+            }
+        )
         return
     readers = ", ".join(recipients) or "you only"
     output.done(
-        f"disclosed {show_bytes32(disclosed.ref)} about {subject} to {readers}; "
-        f"commitment 0x{disclosed.details_hash.hex()}"
+        f"disclosed {_hex(disclosed.id)} about {subject} to {readers} (ref {show_bytes32(disclosed.ref)}); "
+        f"commitment {_hex(disclosed.details_hash)}"
     )
 
 
 @details.command("grant")
-@click.argument("ref")
+@click.argument("disclosure")
 @click.argument("member_ref", metavar="MEMBER")
 @click.option("--grant-ref", help="Correlation id of the grant [default: random].")
+@click.option("--by-ref", is_flag=True, help="DISCLOSURE is the ref of your disclose action, not its id.")
 @trust_key_options
 @signer_options
 @json_option
 def details_grant(
-    ref: str,
+    disclosure: str,
     member_ref: str,
     grant_ref: str | None,
+    by_ref: bool,
     keyring_source: tuple[Path | None, Path | None],
     session: Session,
     as_json: bool,
 ) -> None:
-    """Let MEMBER read disclosure REF too (only its discloser may)."""
+    """Let MEMBER read DISCLOSURE (its id) too (only its discloser may)."""
     client = _client_with_keys(session, keyring_source)
-    result = client.details.grant_access(ref, member_ref, grant_ref=grant_ref)
-    report_action(result, as_json, f"{member_ref} may now read {ref}")
+    discloser = client.address if by_ref else None
+    result = client.details.grant_access(disclosure, member_ref, discloser=discloser, grant_ref=grant_ref)
+    report_action(result, as_json, f"{member_ref} may now read {disclosure}")
 
 
 @keys.command("new")

@@ -15,7 +15,7 @@ from telcochain.batch import Batch
 from telcochain.constitution import ConstitutionAPI
 from telcochain.contract import Contract
 from telcochain.deployment import Deployment, find_deployment
-from telcochain.details import DetailsAPI, Disclosed
+from telcochain.details import DetailsAPI, Disclosed, DisclosureRef
 from telcochain.errors import DeploymentMismatch
 from telcochain.notifications import CheckpointStore, NotificationStream
 from telcochain.orders import OrdersAPI
@@ -146,14 +146,16 @@ class Client:
         self, subject: str | bytes, details: dict[str, Any], to: Iterable[str] = (), *, ref: Ref = None
     ) -> Disclosed:
         """Encrypt ``details`` about ``subject`` for this member and the members ``to``; returns
-        ``(details_hash, ref)`` — put the hash in the action the details belong to, read them
-        back with :meth:`read_details`. See :class:`~telcochain.details.DetailsAPI`."""
+        ``(details_hash, id, ref)`` — put the hash in the action the details belong to, read them
+        back with :meth:`read_details` (by ``id``, or the tuple itself).
+        See :class:`~telcochain.details.DetailsAPI`."""
         return self.details.disclose(subject, details, to, ref=ref)
 
-    def read_details(self, ref: Ref) -> dict[str, Any]:
-        """The details of disclosure ``ref``, decrypted with this member's key ring and checked
-        against their on-chain commitment."""
-        return self.details.read(ref)
+    def read_details(self, which: DisclosureRef, *, discloser: str | None = None) -> dict[str, Any]:
+        """The details of disclosure ``which`` (its id, or a record carrying it; a ref with
+        ``discloser``), decrypted with this member's key ring and checked against their on-chain
+        commitment."""
+        return self.details.read(which, discloser=discloser)
 
     @cached_property
     def agreement(self) -> AgreementAPI:

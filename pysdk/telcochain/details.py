@@ -7,9 +7,15 @@ member, and lets the discloser grant one more member access later. The cryptogra
 its limits in docs/visibility.md::
 
     api = DetailsAPI(client, trustkeys.load("northwind.trustkeys", password))
-    details_hash, ref = api.disclose("ORD-2026-0001", {"site": "12 Leeds Rd"}, to=["Acme Networks"])
-    api.read(ref)                        # as Northwind or Acme: the dict; as anyone else: NotDisclosedToYou
-    api.grant_access(ref, "Globex Optical")
+    disclosed = api.disclose("ORD-2026-0001", {"site": "12 Leeds Rd"}, to=["Acme Networks"])
+    api.read(disclosed.id)               # as Northwind or Acme: the dict; as anyone else: NotDisclosedToYou
+    api.grant_access(disclosed, "Globex Optical")   # the Disclosed itself does too
+
+A disclosure's **id** is ``keccak256(abi.encode(discloser, ref))`` (:func:`disclosure_id`), ``ref``
+being the one of its ``disclose`` action: unique per discloser, so nobody can take another
+member's id by sending its ref first. Every method naming a disclosure takes the id (bytes or
+0x-hex), or anything that carries it (:class:`Disclosed`, :class:`PreparedDisclosure`,
+:class:`Disclosure`), or a ref with ``discloser=`` (a member name or address).
 
 To pass details with any action, batch the disclosure with the action, which commits to the
 same ``details_hash``::
@@ -26,6 +32,8 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
+from eth_utils import keccak
 
 from telcochain.actions import register_action_params
 from telcochain.constitution import ActionCall, CallOutcome, Member
@@ -42,7 +50,7 @@ from telcochain.errors import (
 from telcochain.events import get_logs
 from telcochain.trustkeys import KeyRing
 from telcochain.types import ZERO_ADDRESS, Ref, to_address, to_bytes32, to_ref
-from telcochain.visibility import MAX_RECIPIENTS, Envelope, OpenedDetails, open_payload, seal, unwrap_key
+from telcochain.visibility import MAX_RECIPIENTS, Envelope, OpenedDetails, open_payload, seal, unwrap_key, wrap_key
 
 if TYPE_CHECKING:
     from telcochain.client import Client
@@ -68,18 +76,30 @@ def subject_id(value: str | bytes) -> bytes:
     return raw
 
 
+def disclosure_id(discloser: str, ref: Ref) -> bytes:
+    """The id of the disclosure ``discloser`` (an address) makes with a ``disclose`` action of ref
+    ``ref``: ``keccak256(abi.encode(discloser, ref))``, as DetailsVault.disclosureId computes it."""
+    if ref is None:
+        raise ConfigurationError("a disclosure id needs the ref of its disclose action")
+    return bytes(keccak(abi_encode(["address", "bytes32"], [to_address(discloser), to_ref(ref)])))
+
+
 class Disclosed(NamedTuple):
-    """What :meth:`DetailsAPI.disclose` returns: the commitment and the disclosure's id (ref)."""
+    """What :meth:`DetailsAPI.disclose` returns: the commitment, the disclosure's id (what
+    :meth:`DetailsAPI.read` and the others take; so does this tuple) and its action's ref."""
 
     details_hash: bytes
+    id: bytes
     ref: bytes
 
 
 @dataclass(frozen=True)
 class PreparedDisclosure:
-    """A disclosure ready to send: ``call`` goes into ``execute_batch`` (or ``execute_action``)."""
+    """A disclosure ready to send: ``call`` goes into ``execute_batch`` (or ``execute_action``).
+    ``id`` is the disclosure's id once this member sends ``call`` (``ref`` is the call's ref)."""
 
     call: ActionCall
+    id: bytes
     ref: bytes
     subject: bytes
     details_hash: bytes
@@ -91,8 +111,9 @@ class PreparedDisclosure:
 class Disclosure:
     """A disclosure as the chain records it (no plaintext): who disclosed what commitment about
     which subject, and every member a key was wrapped for (the first recipients and later grants).
-    Recipients are public metadata."""
+    Recipients are public metadata. ``id`` names it; ``ref`` is the ref of its disclose action."""
 
+    id: bytes
     ref: bytes
     subject: bytes
     discloser: str
@@ -104,6 +125,10 @@ class Disclosure:
 
     def readable_by(self, member: str) -> bool:
         return to_address(member) in self.recipients
+
+
+#: What names a disclosure: its id (bytes or 0x-hex), or a record that carries it.
+DisclosureRef = bytes | str | Disclosed | PreparedDisclosure | Disclosure
 
 
 def _topic_address(address: str) -> str:
@@ -162,6 +187,33 @@ class DetailsAPI:
                 found.append(member)
         return found
 
+    def disclosure_id(self, ref: Ref, discloser: Who | None = None) -> bytes:
+        """The id of the disclosure ``discloser`` (default: this member; a name or address) made
+        or will make with a disclose action of ref ``ref``."""
+        if discloser is None:
+            address = self._me()
+        elif isinstance(discloser, Member):
+            address = discloser.address
+        elif discloser.startswith("0x"):
+            address = discloser
+        else:  # a name: any member, active or not (a suspended member's disclosures stay)
+            by_name = {m.name.casefold(): m for m in self.constitution.members()}
+            member = by_name.get(discloser.casefold())
+            if member is None:
+                raise MemberNotFound(discloser)
+            address = member.address
+        return disclosure_id(address, ref)
+
+    def _id(self, which: DisclosureRef | None, discloser: Who | None = None) -> bytes:
+        """The id named by ``which`` (see :data:`DisclosureRef`; a ref when ``discloser`` is given)."""
+        if which is None:
+            raise ConfigurationError("which disclosure? pass its id")
+        if isinstance(which, Disclosed | PreparedDisclosure | Disclosure):
+            return which.id
+        if discloser is not None:
+            return self.disclosure_id(which, discloser)
+        return to_bytes32(which, "disclosure id")
+
     # -- disclosing ----------------------------------------------------------------------------
 
     def prepare(
@@ -170,8 +222,9 @@ class DetailsAPI:
         """Encrypt ``details`` for this member and the members ``to`` (names or addresses), with
         their trust keys as the Constitution holds them now; nothing is sent.
 
-        The disclosure's id is its ``ref`` (fresh when None): it must never have been used by a
-        disclosure before.
+        ``ref`` is the disclose action's ref (fresh when None; this member must not have used it
+        for a disclosure before). The disclosure's id, ``disclosure_id(me, ref)``, is known now:
+        the ciphertext is sealed to it, so it opens only as this member's disclosure.
         """
         me = self._me()
         members = self.constitution.members()
@@ -184,9 +237,10 @@ class DetailsAPI:
                 f"your trust key in the Constitution (0x{mine.trust_key.hex()}) is not in your key ring: you could not "
                 "read your own disclosure; register the ring's key first (DetailsAPI.register_trust_key)"
             )
-        envelope = seal(details)
         subject_bytes = subject_id(subject)
         ref_bytes = to_ref(ref)
+        disclosure = disclosure_id(me, ref_bytes)
+        envelope = seal(details, disclosure)
         params = (
             subject_bytes,
             envelope.details_hash,
@@ -196,6 +250,7 @@ class DetailsAPI:
         )
         return PreparedDisclosure(
             call=ActionCall("disclose", params, ref_bytes),
+            id=disclosure,
             ref=ref_bytes,
             subject=subject_bytes,
             details_hash=envelope.details_hash,
@@ -233,34 +288,39 @@ class DetailsAPI:
             raise PermissionDenied(action, self._me(), outcome.deny_reason.text)
         if outcome.status == "reverted" and outcome.error is not None:
             raise outcome.error
-        return Disclosed(prepared.details_hash, prepared.ref), outcome
+        return Disclosed(prepared.details_hash, prepared.id, prepared.ref), outcome
 
     def disclose(
         self, subject: str | bytes, details: dict[str, Any], to: Iterable[Who] = (), *, ref: Ref = None
     ) -> Disclosed:
         """Disclose ``details`` about ``subject`` to this member and the members ``to``.
 
-        Returns ``(details_hash, ref)``: the commitment (put it in the action the details go
-        with) and the disclosure's id, to :meth:`read` it. Denials and contract errors raise
-        as for any action (:class:`~telcochain.errors.PermissionDenied`, ``VaultRecipientNotMember``...).
+        Returns ``(details_hash, id, ref)``: the commitment (put it in the action the details go
+        with), the disclosure's id, to :meth:`read` it (the tuple itself works too), and the
+        action's ``ref`` (fresh when None). Denials and contract errors raise as for any action
+        (:class:`~telcochain.errors.PermissionDenied`, ``VaultRecipientNotMember``,
+        ``VaultDisclosureExists`` when this member already used ``ref``...).
         """
         prepared = self.prepare(subject, details, to, ref=ref)
         self.constitution.execute_action("disclose", prepared.call.params, prepared.ref)
-        return Disclosed(prepared.details_hash, prepared.ref)
+        return Disclosed(prepared.details_hash, prepared.id, prepared.ref)
 
-    def grant_access(self, ref: Ref, member: Who, *, grant_ref: Ref = None) -> ActionResult:
-        """Let ``member`` read disclosure ``ref`` too: this member (its discloser) unwraps the
-        payload key, checks the payload against its commitment, and wraps the key for
-        ``member``'s current trust key. Granting again re-wraps (e.g. after ``member`` rotated)."""
+    def grant_access(
+        self, which: DisclosureRef, member: Who, *, discloser: Who | None = None, grant_ref: Ref = None
+    ) -> ActionResult:
+        """Let ``member`` read disclosure ``which`` (its id, or see :data:`DisclosureRef`) too:
+        this member (its discloser) unwraps the payload key, checks the payload against its
+        commitment, and wraps the key for ``member``'s current trust key. Granting again re-wraps
+        (e.g. after ``member`` rotated)."""
         me = self._me()
-        disclosure = self._record(ref)
+        disclosure = self._record(self._id(which, discloser))
         if disclosure.discloser != me:
             error = contract_error_class("VaultNotDiscloser")
-            raise error("VaultNotDiscloser", {"disclosure": disclosure.ref, "caller": me})
+            raise error("VaultNotDiscloser", {"disclosure": disclosure.id, "caller": me})
         [target] = self._resolve([member])
         key, _ = self._open(disclosure)
-        wrapped = Envelope(disclosure.details_hash, b"", key).wrap_for(target.trust_key)
-        return self.constitution.execute_action("grantAccess", (disclosure.ref, target.address, wrapped), grant_ref)
+        wrapped = wrap_key(key, target.trust_key)
+        return self.constitution.execute_action("grantAccess", (disclosure.id, target.address, wrapped), grant_ref)
 
     def register_trust_key(self, ref: Ref = None) -> ActionResult | None:
         """Make the key ring's current public key this member's trust key in the Constitution
@@ -285,8 +345,12 @@ class DetailsAPI:
 
     # -- reading -------------------------------------------------------------------------------
 
-    def read(self, ref: Ref) -> dict[str, Any]:
-        """The details of disclosure ``ref``, decrypted and verified against their commitment.
+    def read(self, which: DisclosureRef, *, discloser: Who | None = None) -> dict[str, Any]:
+        """The details of disclosure ``which``, decrypted and verified against their commitment.
+
+        ``which`` is the disclosure's id (bytes or 0x-hex), or a :class:`Disclosed`,
+        :class:`PreparedDisclosure` or :class:`Disclosure`; with ``discloser`` (a member's name
+        or address), it is the ref of that member's disclose action instead.
 
         Raises :class:`~telcochain.errors.DisclosureNotFound`,
         :class:`~telcochain.errors.NotDisclosedToYou` (no key was wrapped for this member),
@@ -294,17 +358,18 @@ class DetailsAPI:
         :class:`~telcochain.errors.CiphertextInvalid` or
         :class:`~telcochain.errors.CommitmentMismatch`. Nothing unverified is returned.
         """
-        return self.open(ref).details
+        return self.open(which, discloser=discloser).details
 
-    def open(self, ref: Ref | Disclosure) -> OpenedDetails:
+    def open(self, which: DisclosureRef, *, discloser: Who | None = None) -> OpenedDetails:
         """:meth:`read` with the salt and commitment (to prove the plaintext to someone else);
-        ``ref`` may be a :class:`Disclosure` already read."""
-        _, opened = self._open(ref if isinstance(ref, Disclosure) else self._record(ref))
+        a :class:`Disclosure` already read is used as it is."""
+        record = which if isinstance(which, Disclosure) else self._record(self._id(which, discloser))
+        _, opened = self._open(record)
         return opened
 
-    def disclosure(self, ref: Ref) -> Disclosure:
-        """Disclosure ``ref``'s public record: discloser, subject, commitment, recipients."""
-        record = self._record(ref)
+    def disclosure(self, which: DisclosureRef, *, discloser: Who | None = None) -> Disclosure:
+        """Disclosure ``which``'s public record: id, ref, discloser, subject, commitment, recipients."""
+        record = self._record(self._id(which, discloser))
         return self._with_recipients([record])[0]
 
     def disclosures(self, subject: str | bytes) -> list[Disclosure]:
@@ -325,16 +390,14 @@ class DetailsAPI:
             [self.contract.topic("KeyWrapped"), _topic_address(self._me())],
             from_block=self._from_block if from_block is None else from_block,
         )
-        refs = list(dict.fromkeys(bytes(e["disclosure"]) for e in self.contract.events(logs, "KeyWrapped")))
-        return self._with_recipients([self._record(r) for r in refs])
+        ids = list(dict.fromkeys(bytes(e["disclosure"]) for e in self.contract.events(logs, "KeyWrapped")))
+        return self._with_recipients([self._record(i) for i in ids])
 
     # -- internals -----------------------------------------------------------------------------
 
-    def _record(self, ref: Ref) -> Disclosure:
-        """The stored record and its Disclosed event (recipients not yet filled in)."""
-        if ref is None:
-            raise ConfigurationError("which disclosure? pass its ref")
-        key = to_ref(ref)
+    def _record(self, key: bytes) -> Disclosure:
+        """The stored record of disclosure id ``key`` and its Disclosed event (recipients not yet
+        filled in)."""
         discloser, block, _subject, _details_hash = self.contract.call("disclosure", key)
         if to_address(discloser) == to_address(ZERO_ADDRESS):
             raise DisclosureNotFound(key)
@@ -353,7 +416,7 @@ class DetailsAPI:
     def _with_recipients(self, disclosures: list[Disclosure]) -> list[Disclosure]:
         if not disclosures:
             return []
-        recipients: dict[bytes, list[str]] = {d.ref: [] for d in disclosures}
+        recipients: dict[bytes, list[str]] = {d.id: [] for d in disclosures}
         ids = list(recipients)
         for offset in range(0, len(ids), _TOPIC_CHUNK):
             chunk = ids[offset : offset + _TOPIC_CHUNK]
@@ -367,13 +430,13 @@ class DetailsAPI:
                 readers = recipients.get(bytes(event["disclosure"]))
                 if readers is not None and event["recipient"] not in readers:
                     readers.append(event["recipient"])
-        return [replace(d, recipients=tuple(recipients[d.ref])) for d in disclosures]
+        return [replace(d, recipients=tuple(recipients[d.id])) for d in disclosures]
 
     def _wrapped_for_me(self, disclosure: Disclosure) -> list[Event]:
         logs = get_logs(
             self.client.rpc,
             self.contract.address,
-            [self.contract.topic("KeyWrapped"), _topic_address(self._me()), _topic(disclosure.ref)],
+            [self.contract.topic("KeyWrapped"), _topic_address(self._me()), _topic(disclosure.id)],
             from_block=disclosure.block_number,
         )
         return self.contract.events(logs, "KeyWrapped")
@@ -383,15 +446,15 @@ class DetailsAPI:
         ring = self._ring()
         wrapped = self._wrapped_for_me(disclosure)
         if not wrapped:
-            raise NotDisclosedToYou(disclosure.ref, self._me())
+            raise NotDisclosedToYou(disclosure.id, self._me())
         last_error: WrongTrustKey | None = None
         for event in reversed(wrapped):  # the newest wrapping first (a grant after a rotation)
             try:
-                key = unwrap_key(event["wrappedKey"], ring.candidates(bytes(event["trustKey"])), disclosure.ref)
+                key = unwrap_key(event["wrappedKey"], ring.candidates(bytes(event["trustKey"])), disclosure.id)
             except WrongTrustKey as exc:  # try an older wrapping
                 last_error = exc
                 continue
-            return key, open_payload(disclosure.ciphertext, key, disclosure.details_hash, disclosure.ref)
+            return key, open_payload(disclosure.ciphertext, key, disclosure.details_hash, disclosure.id)
         assert last_error is not None
         raise last_error
 
@@ -399,6 +462,7 @@ class DetailsAPI:
 def _disclosure(event: Event) -> Disclosure:
     a = event.args
     return Disclosure(
+        id=bytes(a["disclosure"]),
         ref=bytes(a["ref"]),
         subject=bytes(a["subject"]),
         discloser=to_address(a["discloser"]),
@@ -422,6 +486,8 @@ __all__ = [
     "DetailsAPI",
     "Disclosed",
     "Disclosure",
+    "DisclosureRef",
     "PreparedDisclosure",
+    "disclosure_id",
     "subject_id",
 ]

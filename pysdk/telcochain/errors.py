@@ -253,11 +253,15 @@ class DetailsError(TelcochainError):
 
 
 class DisclosureNotFound(DetailsError, LookupError):
-    """No disclosure has this id (the ref of its ``disclose`` action)."""
+    """No disclosure has this id (``keccak256(abi.encode(discloser, ref))``, ``ref`` being the one
+    of its ``disclose`` action)."""
 
     def __init__(self, ref: bytes) -> None:
         self.ref = ref
-        super().__init__(f"no disclosure {_show(ref)} in the DetailsVault")
+        super().__init__(
+            f"no disclosure {_show(ref)} in the DetailsVault (a disclosure id is keccak256(discloser, ref): "
+            "to name one by its ref, give its discloser too)"
+        )
 
 
 class NotDisclosedToYou(DetailsError, PermissionError):

@@ -4,8 +4,9 @@ Everything here is PyNaCl (libsodium); nothing is home-made:
 
 - the details (a JSON-able dict) are written as canonical JSON (sorted keys, compact separators,
   UTF-8) and prefixed with a fresh random 32-byte **salt**;
-- ``salt ‖ json`` is encrypted with a fresh random 32-byte key by :class:`nacl.secret.SecretBox`
-  (XSalsa20-Poly1305, random 24-byte nonce);
+- ``salt ‖ json`` is encrypted with a fresh random 32-byte key by :class:`nacl.secret.Aead`
+  (XChaCha20-Poly1305-IETF, random 24-byte nonce) with the **disclosure id** as associated data:
+  the ciphertext opens only as the disclosure it was made for;
 - that key is **wrapped** for each recipient with :class:`nacl.public.SealedBox` (an ephemeral
   X25519 key + XSalsa20-Poly1305) to the recipient's trust key, the X25519 public key it
   registered in the Constitution;
@@ -13,18 +14,23 @@ Everything here is PyNaCl (libsodium); nothing is home-made:
   action; the salt travels only inside the ciphertext, so low-entropy details ("site: Leeds")
   cannot be guessed from the hash by outsiders.
 
-On-chain ciphertext format (version 1)::
+On-chain ciphertext format (version 2)::
 
-    0x01 ‖ nonce (24) ‖ Poly1305 tag (16) ‖ XSalsa20(salt (32) ‖ canonical JSON)
+    0x02 ‖ nonce (24) ‖ XChaCha20(salt (32) ‖ canonical JSON) ‖ Poly1305 tag (16)
+    (associated data: the disclosure id, keccak256(abi.encode(discloser, ref)))
+
+The binding matters because ciphertexts and wrapped keys are public (events): without it, any
+member could replay another member's ciphertext and wrapped keys in a disclosure of its own
+(another subject, its own name) and the recipients would open the genuine payload there.
 
 A wrapped key is 80 bytes: ephemeral public key (32) ‖ tag (16) ‖ encrypted key (32).
 
 A reader opens a payload in three checks, any failure raising a typed error and returning
 nothing: the wrapped key opens with one of its private trust keys (:class:`WrongTrustKey`), the
-ciphertext authenticates under that key (:class:`CiphertextInvalid`: truncated, tampered,
-unknown format), and the plaintext hashes to the on-chain commitment
+ciphertext authenticates under that key and disclosure id (:class:`CiphertextInvalid`: truncated,
+tampered, unknown format, made for another disclosure), and the plaintext hashes to the on-chain commitment
 (:class:`CommitmentMismatch`). The last check also makes the payload the same for every
-recipient: XSalsa20-Poly1305 is not key-committing, but two different plaintexts cannot both
+recipient: XChaCha20-Poly1305 is not key-committing, but two different plaintexts cannot both
 match one keccak256 commitment.
 """
 
@@ -40,20 +46,22 @@ import nacl.exceptions
 import nacl.utils
 from eth_utils import keccak
 from nacl.public import PrivateKey, PublicKey, SealedBox
-from nacl.secret import SecretBox
+from nacl.secret import Aead, SecretBox
 
 from telcochain.errors import CiphertextInvalid, CommitmentMismatch, ConfigurationError, DetailsError, WrongTrustKey
 
-#: The ciphertext format written by :func:`seal` (its first byte).
-FORMAT_VERSION = 1
+#: The ciphertext format written and read by this SDK (its first byte): 2, bound to the disclosure id.
+FORMAT_VERSION = 2
 #: Bytes of random salt committed with the details.
 SALT_SIZE = 32
 #: Bytes of a symmetric payload key.
-KEY_SIZE = SecretBox.KEY_SIZE
+KEY_SIZE = Aead.KEY_SIZE
 #: Bytes of a wrapped key (sealed box of a 32-byte key).
 WRAPPED_KEY_SIZE = PublicKey.SIZE + SecretBox.MACBYTES + KEY_SIZE
+#: Bytes of a disclosure id (the associated data of a ciphertext).
+DISCLOSURE_ID_SIZE = 32
 #: The smallest well-formed ciphertext: version, nonce, tag, salt and ``{}``.
-MIN_CIPHERTEXT = 1 + SecretBox.NONCE_SIZE + SecretBox.MACBYTES + SALT_SIZE + 2
+MIN_CIPHERTEXT = 1 + Aead.NONCE_SIZE + Aead.MACBYTES + SALT_SIZE + 2
 #: The DetailsVault's cap on one ciphertext (DetailsVault.MAX_CIPHERTEXT).
 MAX_CIPHERTEXT = 16_384
 #: The DetailsVault's cap on the recipients of one disclosure (DetailsVault.MAX_RECIPIENTS).
@@ -88,12 +96,13 @@ def verify_details(details: Mapping[str, Any], salt: bytes, details_hash: bytes)
 
 @dataclass(frozen=True)
 class Envelope:
-    """Details sealed for disclosure: the commitment, the ciphertext, and the payload key
-    (secret: it is only ever given to others wrapped by :meth:`wrap_for`)."""
+    """Details sealed for disclosure ``disclosure`` (its id): the commitment, the ciphertext, and
+    the payload key (secret: it is only ever given to others wrapped by :meth:`wrap_for`)."""
 
     details_hash: bytes
     ciphertext: bytes
     key: bytes = field(repr=False)
+    disclosure: bytes = b""
 
     def wrap_for(self, trust_key: bytes) -> bytes:
         """The payload key wrapped for the holder of ``trust_key``."""
@@ -109,21 +118,33 @@ class OpenedDetails:
     details_hash: bytes
 
 
-def seal(details: Mapping[str, Any], *, salt: bytes | None = None, key: bytes | None = None) -> Envelope:
-    """Encrypt ``details`` under a fresh key (``salt`` and ``key`` are for tests only)."""
+def _disclosure_id(disclosure: bytes) -> bytes:
+    if not isinstance(disclosure, bytes | bytearray) or len(disclosure) != DISCLOSURE_ID_SIZE:
+        raise ConfigurationError(
+            f"a disclosure id is {DISCLOSURE_ID_SIZE} bytes (keccak256(abi.encode(discloser, ref)))"
+        )
+    return bytes(disclosure)
+
+
+def seal(
+    details: Mapping[str, Any], disclosure: bytes, *, salt: bytes | None = None, key: bytes | None = None
+) -> Envelope:
+    """Encrypt ``details`` under a fresh key for the disclosure whose id is ``disclosure`` (the
+    ciphertext opens only as that disclosure; ``salt`` and ``key`` are for tests only)."""
+    disclosure = _disclosure_id(disclosure)
     canonical = canonical_json(details)
     salt = nacl.utils.random(SALT_SIZE) if salt is None else salt
     key = nacl.utils.random(KEY_SIZE) if key is None else key
     if len(key) != KEY_SIZE:
         raise ConfigurationError(f"a payload key is {KEY_SIZE} bytes")
     digest = commitment(salt, canonical)
-    ciphertext = bytes([FORMAT_VERSION]) + bytes(SecretBox(key).encrypt(salt + canonical))
+    ciphertext = bytes([FORMAT_VERSION]) + bytes(Aead(key).encrypt(salt + canonical, disclosure))
     if len(ciphertext) > MAX_CIPHERTEXT:
         raise ConfigurationError(
             f"the encrypted details are {len(ciphertext)} bytes; a disclosure carries at most {MAX_CIPHERTEXT}"
             " (put bulky documents off chain and disclose their hash and location)"
         )
-    return Envelope(digest, ciphertext, key)
+    return Envelope(digest, ciphertext, key, disclosure)
 
 
 def wrap_key(key: bytes, trust_key: bytes) -> bytes:
@@ -136,7 +157,7 @@ def wrap_key(key: bytes, trust_key: bytes) -> bytes:
         raise ConfigurationError(f"trust key 0x{bytes(trust_key).hex()} is not a usable X25519 public key") from None
 
 
-def unwrap_key(wrapped: bytes, private_keys: Iterable[PrivateKey], ref: bytes = b"") -> bytes:
+def unwrap_key(wrapped: bytes, private_keys: Iterable[PrivateKey], disclosure: bytes = b"") -> bytes:
     """The payload key inside ``wrapped``, opened with the first of ``private_keys`` that can.
 
     Raises :class:`~telcochain.errors.WrongTrustKey` when none can (or ``wrapped`` was altered).
@@ -150,31 +171,37 @@ def unwrap_key(wrapped: bytes, private_keys: Iterable[PrivateKey], ref: bytes = 
             continue
         if len(key) == KEY_SIZE:
             return key
-    raise WrongTrustKey(ref, tried)
+    raise WrongTrustKey(disclosure, tried)
 
 
-def open_payload(ciphertext: bytes, key: bytes, details_hash: bytes, ref: bytes | None = None) -> OpenedDetails:
-    """Decrypt ``ciphertext`` with the payload ``key`` and check it against ``details_hash``.
+def open_payload(ciphertext: bytes, key: bytes, details_hash: bytes, disclosure: bytes) -> OpenedDetails:
+    """Decrypt ``ciphertext`` of disclosure ``disclosure`` (its id) with the payload ``key`` and
+    check it against ``details_hash``.
 
     Raises :class:`~telcochain.errors.CiphertextInvalid` (truncated, tampered, unknown format,
-    wrong key) or :class:`~telcochain.errors.CommitmentMismatch`; returns nothing unverified.
+    wrong key, sealed for another disclosure) or :class:`~telcochain.errors.CommitmentMismatch`;
+    returns nothing unverified.
     """
+    disclosure = _disclosure_id(disclosure)
     ciphertext = bytes(ciphertext)
-    where = f" of disclosure 0x{ref.hex()}" if ref else ""
+    where = f" of disclosure 0x{disclosure.hex()}"
     if len(ciphertext) < MIN_CIPHERTEXT:
         raise CiphertextInvalid(f"the ciphertext{where} is truncated ({len(ciphertext)} bytes)")
     if ciphertext[0] != FORMAT_VERSION:
-        raise CiphertextInvalid(f"the ciphertext{where} has unknown format {ciphertext[0]} (this SDK reads 1)")
+        raise CiphertextInvalid(
+            f"the ciphertext{where} has unknown format {ciphertext[0]} (this SDK reads {FORMAT_VERSION})"
+        )
     try:
-        plain = bytes(SecretBox(bytes(key)).decrypt(ciphertext[1:]))
+        plain = bytes(Aead(bytes(key)).decrypt(ciphertext[1:], disclosure))
     except nacl.exceptions.CryptoError:
         raise CiphertextInvalid(
-            f"the ciphertext{where} does not authenticate: it was truncated or tampered with, or the key is wrong"
+            f"the ciphertext{where} does not authenticate: it was truncated or tampered with, sealed for "
+            "another disclosure, or the key is wrong"
         ) from None
     salt, canonical = plain[:SALT_SIZE], plain[SALT_SIZE:]
     actual = commitment(salt, canonical)
     if not hmac.compare_digest(actual, bytes(details_hash)):
-        raise CommitmentMismatch(bytes(details_hash), actual, ref)
+        raise CommitmentMismatch(bytes(details_hash), actual, disclosure)
     try:
         details = json.loads(canonical.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
@@ -185,6 +212,7 @@ def open_payload(ciphertext: bytes, key: bytes, details_hash: bytes, ref: bytes 
 
 
 __all__ = [
+    "DISCLOSURE_ID_SIZE",
     "FORMAT_VERSION",
     "KEY_SIZE",
     "MAX_CIPHERTEXT",

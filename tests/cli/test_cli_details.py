@@ -33,23 +33,47 @@ def test_disclose_show_and_grant_between_members(as_member):
         )
     )
     disclosed = json.loads(out)
+    disclosure = disclosed["id"]  # keccak256(abi.encode(discloser, ref)): what the other commands take
     assert disclosed["ref"] == "D-1" and disclosed["details_hash"].startswith("0x")
+    assert disclosure.startswith("0x") and len(disclosure) == 66
 
-    shown = json.loads(ok(as_member(ACME, "details", "show", "D-1", "--json")))
+    shown = json.loads(ok(as_member(ACME, "details", "show", disclosure, "--json")))
     assert shown["details"] == {"address": "12 Leeds Rd", "floor": "3"} and shown["verified"] is True
-    assert "matches its on-chain commitment" in ok(as_member(ACME, "details", "show", "D-1"))
+    assert (shown["id"], shown["ref"]) == (disclosure, "D-1")
+    assert "matches its on-chain commitment" in ok(as_member(ACME, "details", "show", disclosure))
+    by_ref = json.loads(ok(as_member(ACME, "details", "show", "D-1", "--discloser", "Northwind Telecom", "--json")))
+    assert by_ref["id"] == disclosure
+    missing = as_member(ACME, "details", "show", "D-1")  # a ref alone names no disclosure
+    assert missing.exit_code == 1 and "give its discloser" in missing.output
 
-    hidden = as_member(GLOBEX, "details", "show", "D-1")
+    hidden = as_member(GLOBEX, "details", "show", disclosure)
     assert hidden.exit_code == 1 and "was not disclosed to" in hidden.output
     assert len(hidden.output.strip().splitlines()) == 1
 
     listed = json.loads(ok(as_member(GLOBEX, "details", "list", "SITE-LEEDS", "--json")))
-    assert [(d["ref"], d["readable_by_me"]) for d in listed] == [("D-1", False)]
+    assert [(d["id"], d["ref"], d["readable_by_me"]) for d in listed] == [(disclosure, "D-1", False)]
 
-    denied = as_member(ACME, "details", "grant", "D-1", "Globex Optical")
+    denied = as_member(ACME, "details", "grant", disclosure, "Globex Optical")
     assert denied.exit_code == 1 and "VaultNotDiscloser" in denied.output  # only the discloser grants
-    ok(as_member(OPERATOR, "details", "grant", "D-1", "Globex Optical"))
-    assert json.loads(ok(as_member(GLOBEX, "details", "show", "D-1", "--json")))["details"]["floor"] == "3"
+    ok(as_member(OPERATOR, "details", "grant", disclosure, "Globex Optical"))
+    assert json.loads(ok(as_member(GLOBEX, "details", "show", disclosure, "--json")))["details"]["floor"] == "3"
+
+
+def test_another_member_sending_the_same_ref_first_blocks_nothing(as_member):
+    """Finding 11 from the shell: Acme discloses with the ref Northwind is about to use; Northwind's
+    disclose with that ref still succeeds under its own id, and --discloser picks the right one."""
+    args = ["details", "disclose", "SITE-YORK", "--to", "Globex Optical", "--ref", "D-SAME", "--json"]
+    theirs = json.loads(ok(as_member(ACME, *args, "--set", "by=acme")))
+    mine = json.loads(ok(as_member(OPERATOR, *args, "--set", "by=northwind")))
+    assert mine["id"] != theirs["id"] and mine["ref"] == theirs["ref"] == "D-SAME"
+    for disclosure, by in ((mine["id"], "northwind"), (theirs["id"], "acme")):
+        assert json.loads(ok(as_member(GLOBEX, "details", "show", disclosure, "--json")))["details"] == {"by": by}
+    shown = as_member(GLOBEX, "details", "show", "D-SAME", "--discloser", "Northwind Telecom", "--json")
+    assert json.loads(ok(shown))["details"] == {"by": "northwind"}
+    ok(as_member(OPERATOR, "details", "grant", "D-SAME", "Initech Enterprise", "--by-ref"))
+    assert json.loads(ok(as_member(CUSTOMER, "details", "show", mine["id"], "--json")))["details"] == {
+        "by": "northwind"
+    }
 
 
 def test_a_trust_key_file_made_rotated_and_used(as_member, tmp_path):
@@ -63,30 +87,33 @@ def test_a_trust_key_file_made_rotated_and_used(as_member, tmp_path):
     opts = ["--trust-keys", str(keyfile), "--trust-keys-password-file", str(password)]
     rotated = json.loads(ok(as_member(CUSTOMER, "keys", "rotate", *opts, "--json")))
     assert rotated["public_key"] != made["public_key"]
-    ok(
-        as_member(
-            OPERATOR,
-            "details",
-            "disclose",
-            "ORD-9",
-            "--to",
-            "Initech Enterprise",
-            "--set",
-            "price=1200",
-            "--ref",
-            "D-2",
+    disclosure = json.loads(
+        ok(
+            as_member(
+                OPERATOR,
+                "details",
+                "disclose",
+                "ORD-9",
+                "--to",
+                "Initech Enterprise",
+                "--set",
+                "price=1200",
+                "--ref",
+                "D-2",
+                "--json",
+            )
         )
-    )
-    assert json.loads(ok(as_member(CUSTOMER, "details", "show", "D-2", *opts, "--json")))["details"] == {
+    )["id"]
+    assert json.loads(ok(as_member(CUSTOMER, "details", "show", disclosure, *opts, "--json")))["details"] == {
         "price": "1200"
     }
 
     wrong = tmp_path / "wrong"
     wrong.write_text("nope")
     bad = as_member(
-        CUSTOMER, "details", "show", "D-2", "--trust-keys", str(keyfile), "--trust-keys-password-file", str(wrong)
+        CUSTOMER, "details", "show", disclosure, "--trust-keys", str(keyfile), "--trust-keys-password-file", str(wrong)
     )
     assert bad.exit_code == 1 and "wrong password" in bad.output
-    dev_keys = as_member(CUSTOMER, "details", "show", "D-2")  # the dev key is no longer the registered one
+    dev_keys = as_member(CUSTOMER, "details", "show", disclosure)  # the dev key is no longer the registered one
     assert dev_keys.exit_code == 1 and "trust key" in dev_keys.output
     assert as_member(CUSTOMER, "keys", "rotate").exit_code == 2  # TRUST_KEY or --trust-keys

@@ -36,6 +36,7 @@ from telcochain.visibility import (
 )
 
 FAST = KdfParams.interactive()
+ID = keccak(text="disclosure:1")  # a disclosure id (keccak256(abi.encode(discloser, ref)) on chain)
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
@@ -52,7 +53,7 @@ details_dicts = st.dictionaries(st.text(max_size=12), json_values, max_size=6)
 @given(details=details_dicts)
 def test_seal_then_open_round_trips_for_every_recipient(details):
     try:
-        envelope = seal(details)
+        envelope = seal(details, ID)
     except ConfigurationError:  # lone surrogates are not UTF-8: refused up front, clearly
         return
     readers = [PrivateKey.generate() for _ in range(3)]
@@ -60,7 +61,7 @@ def test_seal_then_open_round_trips_for_every_recipient(details):
         wrapped = envelope.wrap_for(bytes(reader.public_key))
         assert len(wrapped) == WRAPPED_KEY_SIZE
         key = unwrap_key(wrapped, [reader])
-        opened = open_payload(envelope.ciphertext, key, envelope.details_hash)
+        opened = open_payload(envelope.ciphertext, key, envelope.details_hash, ID)
         assert canonical_json(opened.details) == canonical_json(details)
         assert verify_details(opened.details, opened.salt, envelope.details_hash)
 
@@ -68,12 +69,12 @@ def test_seal_then_open_round_trips_for_every_recipient(details):
 def test_the_commitment_is_keccak_of_salt_and_canonical_json_and_hides_low_entropy_details():
     details = {"site": "Leeds", "floor": 2}
     salt = b"\x07" * SALT_SIZE
-    envelope = seal(details, salt=salt)
+    envelope = seal(details, ID, salt=salt)
     assert canonical_json(details) == b'{"floor":2,"site":"Leeds"}'
     assert envelope.details_hash == keccak(salt + b'{"floor":2,"site":"Leeds"}')
     assert envelope.details_hash == commitment(salt, canonical_json({"site": "Leeds", "floor": 2}))
     # a fresh salt each time: the same details never give the same hash or ciphertext
-    again, third = seal(details), seal(details)
+    again, third = seal(details, ID), seal(details, ID)
     assert len({envelope.details_hash, again.details_hash, third.details_hash}) == 3
     assert again.ciphertext != third.ciphertext
     # an outsider guessing the plaintext cannot confirm it without the salt inside the ciphertext
@@ -81,7 +82,7 @@ def test_the_commitment_is_keccak_of_salt_and_canonical_json_and_hides_low_entro
 
 
 def test_a_wrong_key_cannot_unwrap_and_says_so():
-    envelope = seal({"quote": 1200})
+    envelope = seal({"quote": 1200}, ID)
     owner, other = PrivateKey.generate(), PrivateKey.generate()
     wrapped = envelope.wrap_for(bytes(owner.public_key))
     with pytest.raises(WrongTrustKey, match="none of the 2 trust key"):
@@ -94,27 +95,41 @@ def test_a_wrong_key_cannot_unwrap_and_says_so():
 
 
 def test_a_truncated_or_tampered_ciphertext_is_refused():
-    envelope = seal({"device": "ONT-X", "serial": "SN-1"})
+    envelope = seal({"device": "ONT-X", "serial": "SN-1"}, ID)
     key, digest = envelope.key, envelope.details_hash
     for cut in (0, 1, 10, 40, len(envelope.ciphertext) - 1):
         with pytest.raises(CiphertextInvalid, match=r"truncated|does not authenticate"):
-            open_payload(envelope.ciphertext[:cut], key, digest)
+            open_payload(envelope.ciphertext[:cut], key, digest, ID)
     for position in (1, 30, len(envelope.ciphertext) - 1):  # nonce, tag, body
         tampered = bytearray(envelope.ciphertext)
         tampered[position] ^= 0x80
         with pytest.raises(CiphertextInvalid, match="does not authenticate"):
-            open_payload(bytes(tampered), key, digest)
-    with pytest.raises(CiphertextInvalid, match="unknown format 2"):
-        open_payload(b"\x02" + envelope.ciphertext[1:], key, digest)
+            open_payload(bytes(tampered), key, digest, ID)
+    assert envelope.ciphertext[0] == 2
+    with pytest.raises(CiphertextInvalid, match="unknown format 1"):  # the old, unbound format
+        open_payload(b"\x01" + envelope.ciphertext[1:], key, digest, ID)
     with pytest.raises(CiphertextInvalid):  # the right ciphertext, another payload key
-        open_payload(envelope.ciphertext, os.urandom(32), digest)
+        open_payload(envelope.ciphertext, os.urandom(32), digest, ID)
+
+
+def test_a_ciphertext_opens_only_as_the_disclosure_it_was_sealed_for():
+    """Ciphertexts and wrapped keys are public: replayed in another disclosure (another id:
+    another discloser or ref), the genuine payload must not open there."""
+    envelope = seal({"site": "12 Leeds Rd"}, ID)
+    assert envelope.disclosure == ID
+    assert open_payload(envelope.ciphertext, envelope.key, envelope.details_hash, ID).details == {"site": "12 Leeds Rd"}
+    with pytest.raises(CiphertextInvalid, match="another disclosure"):
+        open_payload(envelope.ciphertext, envelope.key, envelope.details_hash, keccak(text="disclosure:2"))
+    for bad in (b"", b"short", b"\x01" * 33):
+        with pytest.raises(ConfigurationError, match="a disclosure id is 32 bytes"):
+            seal({"x": 1}, bad)
 
 
 def test_a_payload_that_does_not_match_its_commitment_is_refused():
-    envelope = seal({"price": 100})
-    other = seal({"price": 999})
+    envelope = seal({"price": 100}, ID)
+    other = seal({"price": 999}, ID)
     with pytest.raises(CommitmentMismatch, match="does not match its commitment") as info:
-        open_payload(other.ciphertext, other.key, envelope.details_hash, b"R" * 32)
+        open_payload(other.ciphertext, other.key, envelope.details_hash, ID)
     assert info.value.expected == envelope.details_hash
     assert isinstance(info.value, DetailsError) and isinstance(info.value, TelcochainError)
     assert not verify_details({"price": 999}, b"\0" * 32, envelope.details_hash)
@@ -123,9 +138,9 @@ def test_a_payload_that_does_not_match_its_commitment_is_refused():
 def test_details_must_be_a_json_object_within_the_size_cap():
     for bad in ([1, 2], "text", {"when": object()}, {"x": float("nan")}, {"b": b"x"}):
         with pytest.raises(ConfigurationError):
-            seal(bad)
+            seal(bad, ID)
     with pytest.raises(ConfigurationError, match="at most 16384"):
-        seal({"blob": "x" * 20_000})
+        seal({"blob": "x" * 20_000}, ID)
     with pytest.raises(ConfigurationError, match="not a usable X25519"):
         wrap_key(os.urandom(32), b"\0" * 32)  # a low-order point
 
@@ -179,7 +194,7 @@ def test_rotation_keeps_old_keys_so_old_payloads_stay_readable(tmp_path):
     path = tmp_path / "member.trustkeys"
     ring = trustkeys.generate(path, "pw", kdf=FAST)
     old_public = ring.public_key
-    old_payload = seal({"v": "old"})
+    old_payload = seal({"v": "old"}, ID)
     old_wrapped = old_payload.wrap_for(old_public)
     new_public = trustkeys.rotate(path, "pw", kdf=FAST)
     assert new_public != old_public
@@ -189,7 +204,7 @@ def test_rotation_keeps_old_keys_so_old_payloads_stay_readable(tmp_path):
     assert ring.keys[0].retired_at is not None and ring.current.retired_at is None
     assert old_public in ring and new_public in ring
     key = unwrap_key(old_wrapped, ring.candidates(old_public))
-    assert open_payload(old_payload.ciphertext, key, old_payload.details_hash).details == {"v": "old"}
+    assert open_payload(old_payload.ciphertext, key, old_payload.details_hash, ID).details == {"v": "old"}
     assert bytes(ring.candidates(old_public)[0]) == bytes(ring.private_key_for(old_public))  # the hint first
 
 

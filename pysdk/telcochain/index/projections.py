@@ -749,7 +749,9 @@ class Projector:
         self.writer.upsert(
             s.disclosures,
             {
-                "ref": a["ref"],
+                # the disclosure's id, keccak256(abi.encode(discloser, ref)): the action's own ref is
+                # unique per discloser only (KeyWrapped.disclosure joins on it)
+                "ref": a["disclosure"],
                 "subject": a["subject"],
                 "discloser": a["discloser"],
                 "details_hash": a.get("detailsHash", ZERO32),

@@ -390,7 +390,7 @@ credit_notes = Table(
 disclosures = Table(  # metadata only: who disclosed what to how many; never the ciphertext
     "disclosures",
     metadata,
-    Column("ref", H32, primary_key=True),
+    Column("ref", H32, primary_key=True),  # the disclosure's id (DetailsVault.disclosureId), not its action's ref
     Column("subject", H32, nullable=False),
     Column("discloser", ADDR, nullable=False),
     Column("details_hash", H32, nullable=False),

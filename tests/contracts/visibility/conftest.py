@@ -48,6 +48,11 @@ def commitment(label: str) -> bytes:
     return keccak(text=f"details:{label}")
 
 
+def disclosure_id(discloser, ref_: bytes) -> bytes:
+    """A disclosure's id as the contract computes it: ``keccak256(abi.encode(discloser, ref))``."""
+    return keccak(encode(["address", "bytes32"], [_addr(discloser), ref_]))
+
+
 def wrapped(n: int) -> bytes:
     """An opaque 80-byte wrapped key (a sealed box of a 32-byte key has this size)."""
     return bytes([n % 256]) * 80
@@ -102,12 +107,28 @@ class Vault:
         )
         return self.act("disclose", params, sender or self.roles["m1"], ref(label))
 
-    def grant(self, label: str, recipient, *, sender=None, key: bytes | None = None, grant_label: str = "grant"):
-        params = grant_params(ref(label), recipient, wrapped(99) if key is None else key)
-        return self.act("grantAccess", params, sender or self.roles["m1"], ref(grant_label))
+    def id(self, label: str, discloser=None) -> bytes:
+        """The id of the disclosure ``discloser`` (default m1) made with ref ``label``."""
+        return disclosure_id(discloser or self.roles["m1"], ref(label))
 
-    def record(self, label: str):
-        return self.vault.disclosure(ref(label))
+    def grant(
+        self,
+        label: str,
+        recipient,
+        *,
+        sender=None,
+        discloser=None,
+        key: bytes | None = None,
+        grant_label: str = "grant",
+    ):
+        """``sender`` (default m1) grants ``recipient`` access to disclosure ``label`` of
+        ``discloser`` (default: the sender)."""
+        sender = sender or self.roles["m1"]
+        params = grant_params(self.id(label, discloser or sender), recipient, wrapped(99) if key is None else key)
+        return self.act("grantAccess", params, sender, ref(grant_label))
+
+    def record(self, label: str, discloser=None):
+        return self.vault.disclosure(self.id(label, discloser))
 
 
 def deploy_vault(project, deployer, founders, roles) -> Vault:

@@ -262,18 +262,15 @@ ATTACKS: list[Attack] = [
         {"globex"},
     ),
     # --- DetailsVault ----------------------------------------------------------------------
-    # A disclose with Acme's ref is no attack on D_A any more: its id is keccak256(abi.encode(discloser,
-    # ref)), so it makes the sender's own disclosure (test_findings f11, tests/contracts/visibility).
-    # What nobody may do is disclose to a non-member (a key wrapped for the outsider).
     A(
-        "disclose-to-outsider",
+        "disclose-over-D_A",
         "disclose",
         lambda w, r: enc(
             ["bytes32", "bytes32", "bytes", "address[]", "bytes[]"],
             oid("O_H"),
-            oid("leak"),
+            oid("forged"),
             b"\x09" * 64,
-            [w.addr("outsider")],
+            [w.addr("hooli")],
             [b"\x09" * 48],
         ),
         MEMBERS,  # any member may disclose with any ref; D_A must stay Acme's (test_matrix)

@@ -33,7 +33,7 @@ from telcochain.cli import (
     show_time,
 )
 from telcochain.index import Follower, IndexStore, StepResult
-from telcochain.index.alerts import Alert, detect, follow_alerts, load_config
+from telcochain.index.alerts import Alert, ProbeScanner, detect, follow_alerts, load_config, recent_probes
 from telcochain.index.db import default_url
 from telcochain.index.queries import Page, Queries
 from telcochain.index.reports import PERIODS, build_report, to_html, write_charts, write_csv
@@ -543,7 +543,7 @@ def alerts(
     store = _store(db_url)
     config = load_config(config_file)
     if not follow:
-        found = detect(store, config)
+        found = detect(store, config, recent_probes(session.reader(), store, config))
         if as_json:
             output.emit_json([{**dataclasses.asdict(a), "id": a.id} for a in found])
             return
@@ -551,9 +551,11 @@ def alerts(
             _show_alert(a, False)
         click.echo(f"{len(found)} alert(s)", err=True)
         return
-    follower = Follower.for_client(store, session.reader())
+    client = session.reader()
+    follower = Follower.for_client(store, client)
     click.echo("watching for misuse (Ctrl-C stops)", err=True)
-    for a in follow_alerts(store, follower.catch_up, config, poll_interval=poll):
+    scanner = ProbeScanner(client, store, config)
+    for a in follow_alerts(store, follower.catch_up, config, poll_interval=poll, probes=scanner):
         _show_alert(a, as_json)
 
 

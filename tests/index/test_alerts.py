@@ -7,7 +7,7 @@ from telcochain import Client
 from telcochain.constitution import ProposalStatus
 from telcochain.errors import TelcochainError
 from telcochain.index import Follower, IndexStore
-from telcochain.index.alerts import detect, load_config
+from telcochain.index.alerts import detect, load_config, recent_probes
 from telcochain.orders import order_id, sku_bytes
 
 from tests.index.flows import Members, advance, normal_flow, paid_installation
@@ -18,7 +18,7 @@ def alerts_of(members: Members, store: IndexStore, **overrides: dict) -> list:  
     config = load_config()
     for rule, values in overrides.items():
         config[rule] = {**config[rule], **values}
-    return detect(store, config)
+    return detect(store, config, recent_probes(members.op, store, config))
 
 
 def test_normal_business_raises_no_alert(members: Members, store: IndexStore) -> None:
@@ -51,10 +51,33 @@ def test_four_denials_are_no_burst(members: Members, store: IndexStore) -> None:
 
 def test_a_non_member_probing(members: Members, store: IndexStore, local_node, deployment_path, dev_accounts) -> None:  # type: ignore[no-untyped-def]
     outsider = Client.connect(local_node.rpc_url, dev_accounts[7], deployment=deployment_path)
-    with pytest.raises(TelcochainError):
+    with pytest.raises(TelcochainError):  # the SDK refuses before sending: nothing on chain
         outsider.assets.register("INTRUDER-1", "CPE")
+    assert alerts_of(members, store) == []
+    probe_raw(outsider, dev_accounts[7])  # a raw client sends anyway: reverted, no event, one failed tx
     found = alerts_of(members, store)
     assert [(a.rule, a.subject, a.subject_name) for a in found] == [("non_member_probe", dev_accounts[7].address, None)]
+
+
+def probe_raw(client: Client, account) -> str:  # type: ignore[no-untyped-def]
+    """An outsider's executeAction sent raw (a fixed gas limit: no estimate to refuse it)."""
+    from eth_utils import keccak
+    from telcochain.batch import encode_execute_action
+
+    data = encode_execute_action(keccak(text="register"), b"\x01" * 192, b"\x02" * 32)
+    nonce = int(client.rpc.call("eth_getTransactionCount", [account.address, "pending"]), 16)
+    chain_id = int(client.rpc.call("eth_chainId"), 16)
+    to = client.deployment.contracts["Constitution"].address
+    tx = {"to": to, "data": data, "gas": 200_000, "gasPrice": 0, "nonce": nonce, "chainId": chain_id, "value": 0}
+    raw = account.sign_transaction(tx).raw_transaction
+    tx_hash = client.rpc.call("eth_sendRawTransaction", ["0x" + raw.hex()])
+    for _ in range(100):
+        receipt = client.rpc.call("eth_getTransactionReceipt", [tx_hash])
+        if receipt:
+            assert int(receipt["status"], 16) == 0, "an outsider's action must revert"
+            return str(tx_hash)
+        client.rpc.call("evm_mine", [])
+    raise AssertionError("the probe was never mined")
 
 
 def test_a_permission_used_outside_its_window(members: Members, store: IndexStore) -> None:

@@ -12,6 +12,7 @@ from telcochain.errors import TelcochainError
 from telcochain.index import demo_summary
 
 from tests.index.flows import Members, normal_flow
+from tests.index.test_alerts import probe_raw
 
 
 def test_the_demo_summary_reports_the_flow_and_flags_the_intruder(
@@ -23,8 +24,9 @@ def test_the_demo_summary_reports_the_flow_and_flags_the_intruder(
 ) -> None:
     normal_flow(members)
     intruder = Client.connect(local_node.rpc_url, dev_accounts[8], deployment=deployment_path)
-    with pytest.raises(TelcochainError):
+    with pytest.raises(TelcochainError):  # refused by the SDK before sending
         intruder.constitution.rotate_trust_key(bytes.fromhex("cd" * 32), ref="DEMO-INTRUDER")
+    probe_raw(intruder, dev_accounts[8])  # a raw client sends anyway: a reverted transaction
     out = io.StringIO()
     summary = demo_summary(  # type: ignore[call-arg]
         local_node.rpc_url, deployment_path, db_url=f"sqlite:///{tmp_path / 'demo.sqlite'}",

@@ -21,14 +21,14 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
-from eth_utils import function_signature_to_4byte_selector
+from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 from sqlalchemy import select
 
 from telcochain.abi import canonical_type, shipped_abis
@@ -98,8 +98,85 @@ def _stock_selectors() -> set[str]:
     return found
 
 
-def detect(store: IndexStore, config: dict[str, dict[str, Any]] | None = None) -> list[Alert]:
-    """Every alert the indexed stream raises under ``config`` (default: :func:`load_config`)."""
+@dataclass(frozen=True)
+class Probe:
+    """A non-member's transaction to the Constitution that reverted: outsiders are refused with a
+    revert (no denial event is mined for them), so the failed transaction is their only trace."""
+
+    block_number: int
+    at: int
+    caller: str
+    tx_hash: str
+
+
+def scan_probes(
+    rpc: Any, constitution: str, members: Iterable[str], from_block: int, to_block: int, *, chunk: int = 50
+) -> list[Probe]:
+    """The failed transactions that non-members sent to the Constitution in ``from_block`` ..
+    ``to_block`` (full blocks read in JSON-RPC batches of ``chunk``, receipts only for the
+    outsiders' transactions)."""
+    target, known = constitution.lower(), {m.lower() for m in members}
+    suspects: list[tuple[int, int, str, str]] = []
+    for start in range(max(from_block, 0), to_block + 1, chunk):
+        numbers = range(start, min(start + chunk, to_block + 1))
+        blocks = rpc.batch([("eth_getBlockByNumber", [hex(n), True]) for n in numbers])
+        for block in blocks:
+            if not block:
+                continue
+            for tx in block.get("transactions", []):
+                sender = str(tx.get("from", "")).lower()
+                if str(tx.get("to") or "").lower() == target and sender not in known:
+                    suspects.append((int(block["number"], 16), int(block["timestamp"], 16), sender, tx["hash"]))
+    probes = []
+    for start in range(0, len(suspects), chunk):
+        part = suspects[start : start + chunk]
+        receipts = rpc.batch([("eth_getTransactionReceipt", [h]) for *_, h in part])
+        for (number, at, sender, tx_hash), receipt in zip(part, receipts, strict=True):
+            if receipt and int(receipt.get("status", "0x1"), 16) == 0:
+                probes.append(Probe(number, at, to_checksum_address(sender), tx_hash))
+    return probes
+
+
+def recent_probes(client: Any, store: IndexStore, config: dict[str, dict[str, Any]] | None = None) -> list[Probe]:
+    """:func:`scan_probes` over the last ``non_member_probe.window_blocks`` blocks of ``client``'s
+    chain, with the members the index knows (every member ever admitted)."""
+    config = config if config is not None else load_config()
+    window = int(config.get("non_member_probe", {}).get("window_blocks", 10_000))
+    with store.engine.connect() as db:
+        members = [a for (a,) in db.execute(select(s.members.c.address)).all()]
+    head = int(client.rpc.call("eth_blockNumber"), 16)
+    constitution = client.deployment.contracts["Constitution"].address
+    return scan_probes(client.rpc, constitution, members, head - window + 1, head)
+
+
+class ProbeScanner:
+    """Keeps scanning new blocks for :class:`Probe` s (the last ``window_blocks`` first), for
+    ``follow_alerts``: call it to get every probe found so far."""
+
+    def __init__(self, client: Any, store: IndexStore, config: dict[str, dict[str, Any]] | None = None) -> None:
+        self.client, self.store = client, store
+        config = config if config is not None else load_config()
+        self.window = int(config.get("non_member_probe", {}).get("window_blocks", 10_000))
+        self.next_block: int | None = None
+        self.found: list[Probe] = []
+
+    def __call__(self) -> list[Probe]:
+        head = int(self.client.rpc.call("eth_blockNumber"), 16)
+        start = head - self.window + 1 if self.next_block is None else self.next_block
+        if start <= head:
+            with self.store.engine.connect() as db:
+                members = [a for (a,) in db.execute(select(s.members.c.address)).all()]
+            constitution = self.client.deployment.contracts["Constitution"].address
+            self.found += scan_probes(self.client.rpc, constitution, members, start, head)
+        self.next_block = head + 1
+        return self.found
+
+
+def detect(
+    store: IndexStore, config: dict[str, dict[str, Any]] | None = None, probes: Sequence[Probe] = ()
+) -> list[Alert]:
+    """Every alert the indexed stream raises under ``config`` (default: :func:`load_config`);
+    ``probes`` (:func:`recent_probes`) are the non-members' reverted calls the stream cannot hold."""
     config = config if config is not None else load_config()
     on = {rule: config.get(rule, {}).get("enabled", True) for rule in RULES}
     with store.engine.connect() as db:
@@ -193,11 +270,13 @@ def detect(store: IndexStore, config: dict[str, dict[str, Any]] | None = None) -
             )
     if on["non_member_probe"]:
         need = int(config["non_member_probe"].get("count", 1))
-        probes: dict[str, list[Any]] = defaultdict(list)
-        for r in denied:
+        by_outsider: dict[str, list[Any]] = defaultdict(list)
+        for r in denied:  # chains from before outsiders were reverted recorded them as denials
             if r.reason == DenyReason.NOT_MEMBER:
-                probes[r.caller].append(r)
-        for caller, rows in probes.items():
+                by_outsider[r.caller].append(r)
+        for probe in sorted(probes, key=lambda p: p.block_number):
+            by_outsider[probe.caller].append(probe)
+        for caller, rows in by_outsider.items():
             if len(rows) >= need:
                 alert("non_member_probe", caller, rows, f"not a member, {len(rows)} call(s) refused")
     if on["activity_spike"]:
@@ -280,13 +359,15 @@ def follow_alerts(
     *,
     poll_interval: float = 1.0,
     stop: Callable[[], bool] | None = None,
+    probes: Callable[[], Sequence[Probe]] | None = None,
 ) -> Iterator[Alert]:
-    """Yield each new alert once, re-evaluating after every ``step()`` (e.g. a follower's step)."""
+    """Yield each new alert once, re-evaluating after every ``step()`` (e.g. a follower's step);
+    ``probes()`` gives the non-members' reverted calls so far (see :class:`ProbeScanner`)."""
     seen: set[str] = set()
     while stop is None or not stop():
         if step is not None:
             step()
-        for a in detect(store, config):
+        for a in detect(store, config, probes() if probes is not None else ()):
             if a.id not in seen:
                 seen.add(a.id)
                 yield a

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from telcochain.index.alerts import Alert, detect
+from telcochain.index.alerts import Alert, detect, recent_probes
 from telcochain.index.follower import Follower, IndexMismatch
 from telcochain.index.queries import Queries
 from telcochain.index.reports import Report, build_report
@@ -57,7 +57,7 @@ def demo_summary(
     block, _ = follower.checkpoint()
     mismatches = len(verify(follower).mismatches)
     report = build_report(store, period="day")
-    found = detect(store)
+    found = detect(store, probes=recent_probes(client, store))
     q = Queries(store)
 
     console.rule("[bold]analytics: the index")

@@ -187,14 +187,16 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
         Service storage s = _pending(assetId, Pending.Installation);
         address customer = s.customer;
         if (caller != _OPERATOR && caller != customer) revert AgreementUnauthorized(caller);
+        uint256 invoiceId = s.installInvoice;
+        delete _services[assetId]; // the service ends
         IAssetRegistry.AssetView memory twin = REGISTRY.getAsset(assetId);
         uint8 to = uint8(twin.state);
         if (!twin.onLine && (to == _PENDING_INSTALLATION || to == _DELIVERED)) {
             to = to == _PENDING_INSTALLATION ? _PLANNED : _RECOVERING;
             _transition(assetId, to, ref, detailsHash);
         }
-        _giveBack(s.installInvoice, customer, assetId, ref);
-        _endService(assetId, ref, detailsHash);
+        _giveBack(invoiceId, customer, assetId, ref);
+        _releaseTwin(assetId, ref, detailsHash);
         emit InstallationWithdrawn(assetId, customer, ref, caller, to);
     }
 
@@ -249,9 +251,10 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
         Service storage s = _pending(assetId, Pending.Change);
         address customer = s.customer;
         bool deleted = s.kind == uint8(MacdKind.Delete);
-        s.pending = Pending.None;
+        if (deleted) delete _services[assetId]; // a confirmed deletion ends the service
+        else s.pending = Pending.None;
         _transition(assetId, deleted ? _INACTIVE : _ACTIVE, ref, detailsHash);
-        if (deleted) _endService(assetId, ref, detailsHash);
+        if (deleted) _releaseTwin(assetId, ref, detailsHash);
         emit ChangeConfirmed(assetId, customer, ref, deleted);
     }
 
@@ -268,7 +271,7 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
         _executeInternal(_TRANSITION_BATCH, ref, abi.encode(_PENDING_CHANGE, to, assetIds, detailsHash));
         if (deletions) {
             for (uint256 i = 0; i < assetIds.length; ++i) {
-                _endService(assetIds[i], ref, detailsHash);
+                _releaseTwin(assetIds[i], ref, detailsHash);
             }
         }
         emit ChangesConfirmed(customer, ref, deletions, assetIds);
@@ -349,11 +352,11 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
     function confirmDisconnect(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
         (bytes32 assetId, bytes32 detailsHash) = abi.decode(params, (bytes32, bytes32));
         _onlyOperator(caller);
-        Service storage s = _pending(assetId, Pending.Disconnect);
-        address customer = s.customer;
+        address customer = _pending(assetId, Pending.Disconnect).customer;
+        delete _services[assetId]; // the service ends
         _transition(assetId, _INACTIVE, ref, detailsHash);
         (int256 amount, uint256 invoiceId) = _bill(customer, ref);
-        _endService(assetId, ref, detailsHash);
+        _releaseTwin(assetId, ref, detailsHash);
         emit DisconnectConfirmed(assetId, customer, ref, invoiceId, amount);
     }
 
@@ -512,7 +515,8 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
             if (s.pending != Pending.Change) revert AgreementInvalidPending(assetId, Pending.Change, s.pending);
             bool deletion = s.kind == uint8(MacdKind.Delete);
             if (deletion != deletions) revert AgreementDeletionMismatch(assetId, deletion);
-            s.pending = Pending.None;
+            if (deletion) delete _services[assetId]; // a confirmed deletion ends the service
+            else s.pending = Pending.None;
         }
     }
 
@@ -583,6 +587,11 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
     /// @dev The service of `assetId` ends: no customer, nothing open, the twin's customer cleared.
     function _endService(bytes32 assetId, bytes32 ref, bytes32 detailsHash) private {
         delete _services[assetId];
+        _releaseTwin(assetId, ref, detailsHash);
+    }
+
+    /// @dev The twin's customer cleared (after the service record is gone: effects before interactions).
+    function _releaseTwin(bytes32 assetId, bytes32 ref, bytes32 detailsHash) private {
         _assignCustomer(assetId, _CLEAR_CUSTOMER, address(0), ref, detailsHash);
     }
 

@@ -520,14 +520,17 @@ contract OrderBook is IOrderBook, ConstitutionModule {
         _vendorLines[spec.vendor][_vendorLineCount[spec.vendor]++] = lineId;
         ++o.openLines;
         _emitLineAdded(l, lineId, ref, held ? 0 : spec.quantity);
-        if (spec.assetId != bytes32(0)) {
-            // the line holds the twin: its customer and vendor become the twin's parties
-            _assignParties(spec.assetId, _BIND_LINE, _projects[o.projectId].customer, spec.vendor, ref, detailsHash);
-        }
         if (held) {
             _hold(o, orderId, l, lineId, ref);
         } else {
-            _reserve(l, ref, detailsHash);
+            l.reserved = spec.quantity;
+            _stock[spec.vendor][spec.sku].reserved += spec.quantity;
+        }
+        if (spec.assetId != bytes32(0)) {
+            // the line holds the twin: its customer and vendor become the twin's parties; an
+            // ordered line's twin goes to PendingInstallation (effects above, calls last)
+            _assignParties(spec.assetId, _BIND_LINE, _projects[o.projectId].customer, spec.vendor, ref, detailsHash);
+            if (!held) _moveAsset(spec.assetId, _ASSET_PENDING_INSTALLATION, ref, detailsHash);
         }
     }
 

@@ -247,7 +247,7 @@ def change_from_event(event: Event) -> AssetChange:
             _word(a["customer"], "address"),
             _word(a["vendor"], "address"),
             _word(bool(a["onLine"]), "bool"),
-            ZERO32,
+            _word(bool(a["served"]), "bool"),
         )
     else:
         words = (_word(a["from"], "address"), _word(a["to"], "address"), ZERO32, ZERO32)

@@ -59,6 +59,20 @@ def test_every_event_is_indexed_once_and_the_rows_match_the_views(members: Membe
     assert [a.name for a in q.assets(state="PendingChange")] == [flow["br1"]]
 
 
+def test_a_service_that_ends_clears_the_twins_customer_in_the_index_too(members: Members, store: IndexStore) -> None:
+    flow = normal_flow(members)
+    members.customer.agreement.request_disconnect(flow["hq"])
+    members.op.agreement.confirm_disconnect(flow["hq"])  # the service ends: the registry clears the customer
+    follower = Follower.for_client(store, members.op)
+    follower.catch_up()
+    report = verify(follower)
+    assert report.ok, [str(m) for m in report.mismatches]
+    assert [a.name for a in Queries(store).assets(customer="Initech Enterprise")] == [flow["br1"]]
+    # and every twin's history, served steps included, still verifies with the SDK
+    for twin in (flow["hq"], flow["br1"]):
+        assert members.op.assets.verify_history(twin).verified
+
+
 def test_a_rebuild_from_block_zero_gives_the_same_rows(members: Members, tmp_path) -> None:  # type: ignore[no-untyped-def]
     normal_flow(members)
     one_go = IndexStore(f"sqlite:///{tmp_path / 'a.sqlite'}")

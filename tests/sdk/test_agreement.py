@@ -110,6 +110,9 @@ def test_installation_paid_through_escrow(team):
     assert ledger.moved() == {"operator": 0, "customer": -250 * TSD, "escrow": 250 * TSD}
 
     confirmed = op.agreement.confirm_installation("ONT-I1", ref="INST-1-OK")
+    twin = op.assets.get("ONT-I1")
+    assert (twin.customer, twin.vendor, twin.served) == (customer.address, acme.address, True)
+    assert op.assets.verify_history("ONT-I1").verified  # the parties' steps (served included) are in the chain
     assert {e.name for e in confirmed.events} >= {"InstallationConfirmed", "InvoiceReleased", "ReceiptIssued"}
     assert op.assets.get("ONT-I1").state is AssetState.ACTIVE
     assert customer.escrow.invoice(requested.invoice_id).status is InvoiceStatus.RELEASED

@@ -348,7 +348,10 @@ class Projector:
         self._history(ev, custodian=ev.args["to"])
 
     def on_AssetPartiesChanged(self, ev: Ev) -> None:
-        parties: dict[str, Any] = {k: ev.args[k] for k in ("customer", "vendor") if k in ev.args}
+        # the zero address is "no party" (a customer cleared when its service ended)
+        parties: dict[str, Any] = {
+            k: None if int(str(ev.args[k]), 16) == 0 else ev.args[k] for k in ("customer", "vendor") if k in ev.args
+        }
         if {"version", "head"} <= ev.args.keys():
             self._history(ev, **parties)
         elif parties:

@@ -43,7 +43,7 @@ import pytest
 import requests
 from eth_abi import decode, encode
 from eth_utils import keccak
-from hypothesis import HealthCheck, Phase, event, settings
+from hypothesis import HealthCheck, Phase, Verbosity, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
 from web3.exceptions import ContractLogicError
@@ -69,6 +69,7 @@ HOLDERS = ("operator", "vendor", "customer", "customer2", "stranger")
 PAYERS = (*CUSTOMERS, "vendor")  # the vendor, a member, may be made a customer too
 
 
+WALKS = 12  # copies of the walk rule
 TALLY: Counter[str] = Counter()  # outcomes per action over the run (printed with -s)
 
 
@@ -608,6 +609,7 @@ def _settings() -> settings:
         # no shrinking in `make test`: a step costs a transaction; a failing run prints its steps
         phases=[Phase.explicit, Phase.generate, Phase.shrink] if long else [Phase.explicit, Phase.generate],
         print_blob=True,
+        verbosity=Verbosity.verbose if os.environ.get("INV_VERBOSE") else Verbosity.normal,
     )
 
 
@@ -781,8 +783,25 @@ def test_flows_keep_their_invariants(seeded, chain):
                 else:
                     options.append(lambda: self._line_step("consumeStock", n, "operator"))
                 options.append(lambda: self._line_step("reviseOrder", n, "operator"))
-            if tw.state in (S.RECOVERING, S.INACTIVE) and svc.customer is None:
-                options.append(lambda: self.raw_verb("recover" if tw.state == S.INACTIVE else "decommission", asset, "operator"))
+            if tw.state == S.INACTIVE and svc.customer is None and tw.customer is None:
+                options.append(lambda: self.raw_verb("recover", asset, "operator"))
+            if tw.state == S.RECOVERING and pick == 0:  # rarely: a decommissioned twin is out of play
+                options.append(lambda: self.raw_verb("decommission", asset, "operator"))
+            funded = [i for i, v in sorted(m.invoices.items()) if v.status == Status.FUNDED]
+            if funded:
+                inv_id = funded[pick % len(funded)]
+                payer = m.invoices[inv_id].payer
+                options.append(lambda: self._release(inv_id, payer))
+                if pick >= 9:
+                    def travel_and_reclaim():
+                        if ch.now() < m.invoices[inv_id].funded_at + WINDOW:
+                            self.time_travel(31)
+                        self._reclaim(inv_id, payer, direct=pick % 2 == 0)
+                    options.append(travel_and_reclaim)
+            credit = [c for c in PAYERS if m.credit[c]]
+            if credit:
+                c = credit[0]
+                options.append(lambda: self.pay_out_credit(c, min(m.credit[c], m.tokens["operator"]) or 1, "operator"))
             if any(m.balance[c] for c in PAYERS) and pick % 5 == 0:
                 options.append(lambda: self.bill(next(c for c in PAYERS if m.balance[c]), "operator"))
             if any(i.status == Status.ISSUED and not i.hold for i in m.invoices.values()):
@@ -810,14 +829,16 @@ def test_flows_keep_their_invariants(seeded, chain):
                 )
                 self._act("reviseOrder (delete line)", "reviseOrder", params, sender, lambda m, now: m.delete_line(n, sender))
 
-        @rule(asset=assets, steps=st.lists(st.integers(0, 11), min_size=1, max_size=5))
         def walk(self, asset, steps):
             for pick in steps:
                 self._advance(asset, pick)
 
-        @rule(asset=assets, steps=st.lists(st.integers(0, 11), min_size=1, max_size=5))
-        def walk_again(self, asset, steps):
-            self.walk(asset, steps)
+        # Hypothesis has no rule weights: several copies make walks about a third of the steps
+        for _i in range(WALKS):
+            locals()[f"walk_{_i}"] = rule(asset=assets, steps=st.lists(st.integers(0, 11), min_size=1, max_size=5))(
+                lambda self, asset, steps: self.walk(asset, steps)
+            )
+        del _i
 
         # ---- MACD -----------------------------------------------------------------------
 
@@ -885,6 +906,9 @@ def test_flows_keep_their_invariants(seeded, chain):
         def release(self, pick, sender):
             inv = self._invoice(pick)
             who = self.model.invoices[inv].payer if sender == "owner" and inv in self.model.invoices else self._who(sender)
+            self._release(inv, who)
+
+        def _release(self, inv: int, who: str) -> None:
             self._act("releaseInvoice", "releaseInvoice", encode(["uint256"], [inv]), who, lambda m, now: m.release(inv, who))
 
         @rule(pick=picks, sender=st.sampled_from(["operator", "customer", "customer2", "stranger"]))
@@ -896,6 +920,9 @@ def test_flows_keep_their_invariants(seeded, chain):
         def reclaim(self, pick, sender, direct):
             inv = self._invoice(pick)
             who = self.model.invoices[inv].payer if sender == "owner" and inv in self.model.invoices else self._who(sender)
+            self._reclaim(inv, who, direct)
+
+        def _reclaim(self, inv: int, who: str, direct: bool) -> None:
             apply = lambda m, now: m.reclaim(inv, who, now, direct)  # noqa: E731
             if direct:
                 data = ch.escrow.functions.reclaim(inv)._encode_transaction_data()

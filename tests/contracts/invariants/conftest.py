@@ -19,11 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from agreement.conftest import UNIT, WINDOW, entry_selector, terms_tuple
 from conftest import Scope, action_id, grant, policy  # tests/contracts/conftest.py
 from eth_abi import encode
 from eth_utils import keccak
-
-from agreement.conftest import UNIT, WINDOW, entry_selector, terms_tuple
 
 ZERO32 = b"\x00" * 32
 MEMBERS = ("operator", "vendor", "customer", "customer2")
@@ -78,8 +77,29 @@ AGREEMENT_ACTIONS = (
 ORDER_OPERATOR_ONLY = ("createProject", "createOrder", "addService", "addDeviceLine", "reviseOrder", "consumeStock")
 
 
+ASSETS = [f"A{i}" for i in range(4)]
+LINE_SPEC = "(bytes32,bytes32,bytes32,address,bytes16,uint32,uint8)"
+SKU = b"ONT".ljust(16, b"\x00")
+
+
 def oid(label: str) -> bytes:
     return keccak(text=f"inv:{label}")
+
+
+def asset_id(label: str) -> bytes:
+    return oid(f"asset:{label}")
+
+
+def line_id(n: int) -> bytes:
+    return oid(f"line:{n}")
+
+
+def order_id(customer: str) -> bytes:
+    return oid(f"order:{customer}")
+
+
+def service_id(customer: str) -> bytes:
+    return oid(f"svc:{customer}")
 
 
 @dataclass
@@ -134,7 +154,9 @@ def deploy_world(project, deployer, founders, roles) -> World:
 
 def execute(world: World, action: str, params: bytes, sender, label: str = ""):
     """Sends the action through the Constitution (a real transaction)."""
-    return world.constitution.executeAction(action_id(action), params, keccak(text=f"ref:{action}:{label}"), sender=sender)
+    return world.constitution.executeAction(
+        action_id(action), params, keccak(text=f"ref:{action}:{label}"), sender=sender
+    )
 
 
 def registration(asset: bytes, serial: bytes) -> bytes:
@@ -164,3 +186,34 @@ def world(project, accounts, roles) -> World:
         (roles["customer2"].address, (4).to_bytes(32, "big"), "Globex Corp"),
     ]
     return deploy_world(project, accounts[0], founders, roles)
+
+
+@pytest.fixture(scope="module")
+def seeded(world):
+    """The setting every run starts from: four twins of the operator (serial bound, vendor
+    named), one project + order + service per customer."""
+    op = world.roles["operator"]
+    for a in ASSETS:
+        execute(world, "register", registration(asset_id(a), oid(f"serial:{a}")), op, a)
+        params = encode(
+            ["bytes32", "address", "address", "bytes32"],
+            [asset_id(a), "0x" + "00" * 20, world.roles["vendor"].address, ZERO32],
+        )
+        execute(world, "setParties", params, op, a)
+    for c in CUSTOMERS:
+        execute(
+            world,
+            "createProject",
+            encode(["bytes32", "address", "bytes32"], [oid(f"p:{c}"), world.roles[c].address, ZERO32]),
+            op,
+            c,
+        )
+        execute(world, "createOrder", encode(["bytes32"] * 3, [order_id(c), oid(f"p:{c}"), ZERO32]), op, c)
+        execute(
+            world,
+            "addService",
+            encode(["bytes32", "bytes32", "uint32", "bytes32"], [order_id(c), service_id(c), 1, ZERO32]),
+            op,
+            c,
+        )
+    return world

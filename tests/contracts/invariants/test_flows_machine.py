@@ -35,31 +35,31 @@ Runs ``max_examples`` = 20, 25 steps (``HYPOTHESIS_PROFILE=long``: 200 examples,
 from __future__ import annotations
 
 import copy
-from collections import Counter
 import os
+from collections import Counter
 from dataclasses import dataclass, field
 
-import pytest
 import requests
-from eth_abi import decode, encode
-from eth_utils import keccak
-from hypothesis import HealthCheck, Phase, Verbosity, event, settings
-from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
-from web3.exceptions import ContractLogicError
-
+from agreement.conftest import TARIFF, UNIT, WINDOW, AssetState, Kind, Status
 from conftest import action_id  # tests/contracts/conftest.py
 from dryrun import decode_data
+from eth_abi import decode, encode
+from eth_utils import keccak
+from hypothesis import HealthCheck, Phase, Verbosity, event, note, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
+from web3.exceptions import ContractLogicError
 
-from agreement.conftest import TARIFF, UNIT, WINDOW, AssetState, Kind, Status
-from .conftest import CUSTOMERS, START_BALANCE, ZERO32, execute, oid, registration
+from .conftest import ASSETS, CUSTOMERS, LINE_SPEC, SKU, ZERO32, asset_id, line_id, order_id, service_id
 
 S = AssetState
 DAY = 86_400
 PAYMENT_DAYS = 14
-ASSETS = [f"A{i}" for i in range(4)]
-LINE_SPEC = "(bytes32,bytes32,bytes32,address,bytes16,uint32,uint8)"
-SKU = b"ONT".ljust(16, b"\x00")
 SENDERS = ("operator", "owner", "owner", "customer", "customer2", "vendor", "stranger")
 ASSET_VIEW = "(uint8,bytes12,bytes32,uint32,bytes24,address,bool,address,address,bool)"
 INVOICE_VIEW = "(uint256,address,address,address,uint256,uint256,uint64,uint64,uint8,bool,bytes32,bytes32)"
@@ -93,22 +93,6 @@ VERBS: dict[str, tuple[frozenset[S], S]] = {
     "decommission": (frozenset({S.PLANNED, S.RECOVERING}), S.DECOMMISSIONED),
 }
 EDGES = {(f, to) for sources, to in VERBS.values() for f in sources}
-
-
-def asset_id(label: str) -> bytes:
-    return oid(f"asset:{label}")
-
-
-def line_id(n: int) -> bytes:
-    return oid(f"line:{n}")
-
-
-def order_id(customer: str) -> bytes:
-    return oid(f"order:{customer}")
-
-
-def service_id(customer: str) -> bytes:
-    return oid(f"svc:{customer}")
 
 
 class Fail(Exception):
@@ -500,7 +484,9 @@ class Model:
 
     def claims(self, customer: str) -> int:
         open_credit = sum(
-            i.credited for i in self.invoices.values() if i.payer == customer and i.status in (Status.ISSUED, Status.FUNDED)
+            i.credited
+            for i in self.invoices.values()
+            if i.payer == customer and i.status in (Status.ISSUED, Status.FUNDED)
         )
         return max(0, -self.balance[customer]) + self.credit[customer] + open_credit
 
@@ -534,9 +520,16 @@ class Chain:
         keys = list(calls)
         batch = []
         for n, key in enumerate(keys):
-            to, sig, types, args, out = calls[key]
+            to, sig, types, args, _ = calls[key]
             data = keccak(text=sig)[:4] + encode(types, args)
-            batch.append({"jsonrpc": "2.0", "id": n, "method": "eth_call", "params": [{"to": to, "data": "0x" + data.hex()}, "latest"]})
+            batch.append(
+                {
+                    "jsonrpc": "2.0",
+                    "id": n,
+                    "method": "eth_call",
+                    "params": [{"to": to, "data": "0x" + data.hex()}, "latest"],
+                }
+            )
         answers = {r["id"]: r for r in self.session.post(self.url, json=batch, timeout=60).json()}
         result = {}
         for n, key in enumerate(keys):
@@ -573,29 +566,6 @@ class Chain:
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash)
         assert receipt["status"] == 1, f"transaction reverted after a successful dry run: {receipt}"
         return self.w3.eth.get_block(receipt["blockNumber"])["timestamp"]
-
-
-# --------------------------------------------------------------------------------------------
-# The setting every run starts from: four twins of the operator (serial bound, vendor named),
-# one project + order + service per customer
-# --------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def seeded(world):
-    op = world.roles["operator"]
-    for a in ASSETS:
-        execute(world, "register", registration(asset_id(a), oid(f"serial:{a}")), op, a)
-        params = encode(
-            ["bytes32", "address", "address", "bytes32"],
-            [asset_id(a), "0x" + "00" * 20, world.roles["vendor"].address, ZERO32],
-        )
-        execute(world, "setParties", params, op, a)
-    for c in CUSTOMERS:
-        execute(world, "createProject", encode(["bytes32", "address", "bytes32"], [oid(f"p:{c}"), world.roles[c].address, ZERO32]), op, c)
-        execute(world, "createOrder", encode(["bytes32"] * 3, [order_id(c), oid(f"p:{c}"), ZERO32]), op, c)
-        execute(world, "addService", encode(["bytes32", "bytes32", "uint32", "bytes32"], [order_id(c), service_id(c), 1, ZERO32]), op, c)
-    return world
 
 
 def _settings() -> settings:
@@ -660,6 +630,8 @@ def test_flows_keep_their_invariants(seeded, chain):
                 refusal = str(err)
             outcome, detail = ch.dry_run(to, data, sender, constitution)
             self.steps += 1
+            verdict = f"refuses ({refusal})" if refusal else "accepts"
+            note(f"  {label} by {sender}: model {verdict}, chain {outcome} {detail}")
             if refusal is not None:
                 assert outcome != "ok", f"{label} by {sender}: the model refuses ({refusal}) but the chain accepts"
                 event(f"{label}: refused ({detail or outcome})")
@@ -689,21 +661,36 @@ def test_flows_keep_their_invariants(seeded, chain):
 
         # ---- installation ---------------------------------------------------------------
 
-        @rule(asset=assets, customer=customers, sender=st.sampled_from(["operator", "operator", "customer", "customer2", "vendor", "stranger"]))
+        @rule(
+            asset=assets,
+            customer=customers,
+            sender=st.sampled_from(["operator", "operator", "customer", "customer2", "vendor", "stranger"]),
+        )
         def request_installation(self, asset, customer, sender):
             params = encode(["bytes32", "address", "bytes32"], [asset_id(asset), ch.addr[customer], ZERO32])
             self._act(
-                "requestInstallation", "requestInstallation", params, sender,
+                "requestInstallation",
+                "requestInstallation",
+                params,
+                sender,
                 lambda m, now: m.request_installation(asset, customer, sender, now),
             )
 
         @rule(pick=picks, sender=senders)
         def fund(self, pick, sender):
             inv = self._invoice(pick)
-            who = self.model.invoices[inv].payer if sender == "owner" and inv in self.model.invoices else self._who(sender)
-            self._act("fundInvoice", "fundInvoice", encode(["uint256"], [inv]), who, lambda m, now: m.fund(inv, who, now))
+            who = (
+                self.model.invoices[inv].payer
+                if sender == "owner" and inv in self.model.invoices
+                else self._who(sender)
+            )
+            self._act(
+                "fundInvoice", "fundInvoice", encode(["uint256"], [inv]), who, lambda m, now: m.fund(inv, who, now)
+            )
 
-        @rule(asset=assets, sender=st.sampled_from(["vendor", "vendor", "operator", "customer", "customer2", "stranger"]))
+        @rule(
+            asset=assets, sender=st.sampled_from(["vendor", "vendor", "operator", "customer", "customer2", "stranger"])
+        )
         def deliver(self, asset, sender):
             self.raw_verb("deliver", asset, sender)
 
@@ -711,7 +698,10 @@ def test_flows_keep_their_invariants(seeded, chain):
         def confirm_installation(self, asset, sender):
             who = self._who(sender, asset)
             self._act(
-                "confirmInstallation", "confirmInstallation", encode(["bytes32", "bytes32"], [asset_id(asset), ZERO32]), who,
+                "confirmInstallation",
+                "confirmInstallation",
+                encode(["bytes32", "bytes32"], [asset_id(asset), ZERO32]),
+                who,
                 lambda m, now: m.confirm_installation(asset, who),
             )
 
@@ -719,11 +709,18 @@ def test_flows_keep_their_invariants(seeded, chain):
         def withdraw_installation(self, asset, sender):
             who = self._who(sender, asset)
             self._act(
-                "withdrawInstallation", "withdrawInstallation", encode(["bytes32", "bytes32"], [asset_id(asset), ZERO32]), who,
+                "withdrawInstallation",
+                "withdrawInstallation",
+                encode(["bytes32", "bytes32"], [asset_id(asset), ZERO32]),
+                who,
                 lambda m, now: m.withdraw_installation(asset, who),
             )
 
-        @rule(asset=assets, customer=st.sampled_from(CUSTOMERS), confirm_by=st.sampled_from(["operator", "operator", "customer"]))
+        @rule(
+            asset=assets,
+            customer=st.sampled_from(CUSTOMERS),
+            confirm_by=st.sampled_from(["operator", "operator", "customer"]),
+        )
         def install(self, asset, customer, confirm_by):
             """The whole installation flow, step by step (random rules rarely chain it)."""
             self.request_installation(asset, customer, "operator")
@@ -733,7 +730,10 @@ def test_flows_keep_their_invariants(seeded, chain):
             inv = self.model.invoices[svc.invoice]
             if inv.status == Status.ISSUED:
                 self._act(
-                    "fundInvoice", "fundInvoice", encode(["uint256"], [svc.invoice]), inv.payer,
+                    "fundInvoice",
+                    "fundInvoice",
+                    encode(["uint256"], [svc.invoice]),
+                    inv.payer,
                     lambda m, now: m.fund(svc.invoice, inv.payer, now),
                 )
             if self.model.twins[asset].state == S.PENDING_INSTALLATION and self.model.twins[asset].line is None:
@@ -760,20 +760,25 @@ def test_flows_keep_their_invariants(seeded, chain):
             elif svc.pending == Pending.CHANGE:
                 options += [lambda: self.confirm_change(asset, "operator"), lambda: self.cancel_change(asset, "owner")]
             elif svc.pending == Pending.DISCONNECT:
-                options += [lambda: self.confirm_disconnect(asset, "operator"), lambda: self.cancel_disconnect(asset, "owner")]
+                options += [
+                    lambda: self.confirm_disconnect(asset, "operator"),
+                    lambda: self.cancel_disconnect(asset, "owner"),
+                ]
             elif tw.state == S.ACTIVE and svc.customer:
                 kind = list(Kind)[pick % 4]
                 options += [
                     lambda: self.order_change(kind, asset, "owner"),
-                    lambda: self.order_changes(kind, [a for a in ASSETS if m.services[a].customer == svc.customer], "operator"),
+                    lambda: self.order_changes(
+                        kind, [a for a in ASSETS if m.services[a].customer == svc.customer], "operator"
+                    ),
                     lambda: self.order_disconnect(asset, 0, "owner"),
                 ]
-            elif tw.state in (S.PLANNED, S.INACTIVE, S.PENDING_INSTALLATION, S.DELIVERED) and tw.line is None:
+            elif tw.state in (S.PLANNED, S.INACTIVE, S.PENDING_INSTALLATION, S.DELIVERED):
                 options += [
                     lambda: self.request_installation(asset, owner, "operator"),
                     lambda: self.request_installation(asset, owner, owner),
                 ]
-                if tw.state in (S.PLANNED, S.INACTIVE):
+                if tw.state in (S.PLANNED, S.INACTIVE) and tw.line is None:
                     options.append(lambda: self.add_line(asset, owner, "operator"))
             if tw.line is not None:
                 ln = m.lines[tw.line]
@@ -783,6 +788,9 @@ def test_flows_keep_their_invariants(seeded, chain):
                 else:
                     options.append(lambda: self._line_step("consumeStock", n, "operator"))
                 options.append(lambda: self._line_step("reviseOrder", n, "operator"))
+            if tw.state in (S.PLANNED, S.INACTIVE) and tw.line is None and pick in (7, 8, 9):
+                other = CUSTOMERS[(CUSTOMERS.index(owner) + 1) % 2] if owner in CUSTOMERS else "customer"
+                options.append(lambda: self.set_parties(asset, other, "operator"))
             if tw.state == S.INACTIVE and svc.customer is None and tw.customer is None:
                 options.append(lambda: self.raw_verb("recover", asset, "operator"))
             if tw.state == S.RECOVERING and pick == 0:  # rarely: a decommissioned twin is out of play
@@ -793,10 +801,12 @@ def test_flows_keep_their_invariants(seeded, chain):
                 payer = m.invoices[inv_id].payer
                 options.append(lambda: self._release(inv_id, payer))
                 if pick >= 9:
+
                     def travel_and_reclaim():
                         if ch.now() < m.invoices[inv_id].funded_at + WINDOW:
                             self.time_travel(31)
                         self._reclaim(inv_id, payer, direct=pick % 2 == 0)
+
                     options.append(travel_and_reclaim)
             credit = [c for c in PAYERS if m.credit[c]]
             if credit:
@@ -806,9 +816,15 @@ def test_flows_keep_their_invariants(seeded, chain):
                 options.append(lambda: self.bill(next(c for c in PAYERS if m.balance[c]), "operator"))
             if any(i.status == Status.ISSUED and not i.hold for i in m.invoices.values()):
                 first = next(i for i, v in sorted(m.invoices.items()) if v.status == Status.ISSUED and not v.hold)
-                options.append(lambda: self._act(
-                    "fundInvoice", "fundInvoice", encode(["uint256"], [first]), m.invoices[first].payer,
-                    lambda mm, now: mm.fund(first, m.invoices[first].payer, now)))
+                options.append(
+                    lambda: self._act(
+                        "fundInvoice",
+                        "fundInvoice",
+                        encode(["uint256"], [first]),
+                        m.invoices[first].payer,
+                        lambda mm, now: mm.fund(first, m.invoices[first].payer, now),
+                    )
+                )
             if options:
                 options[pick % len(options)]()
 
@@ -818,7 +834,10 @@ def test_flows_keep_their_invariants(seeded, chain):
                 params = encode(["bytes32", "uint32", "bytes32"], [line_id(n), 1, ZERO32])
                 self._act(action, action, params, sender, lambda m, now: m.deliver_line(n, sender))
             elif action == "consumeStock":
-                params = encode(["bytes32", "address", "bytes16", "uint32", "bytes32"], [line_id(n), ch.addr["vendor"], SKU, 1, ZERO32])
+                params = encode(
+                    ["bytes32", "address", "bytes16", "uint32", "bytes32"],
+                    [line_id(n), ch.addr["vendor"], SKU, 1, ZERO32],
+                )
                 self._act(action, action, params, sender, lambda m, now: m.consume(n, sender))
             else:
                 customer = self.model.lines[n].customer if n in self.model.lines else "customer"
@@ -827,17 +846,24 @@ def test_flows_keep_their_invariants(seeded, chain):
                     ["bytes32", "(bytes32,uint8,uint32)[]", f"(uint8,{LINE_SPEC})[]", "bytes32"],
                     [order_id(customer), [], [change], ZERO32],
                 )
-                self._act("reviseOrder (delete line)", "reviseOrder", params, sender, lambda m, now: m.delete_line(n, sender))
+                self._act(
+                    "reviseOrder (delete line)", "reviseOrder", params, sender, lambda m, now: m.delete_line(n, sender)
+                )
 
         def walk(self, asset, steps):
             for pick in steps:
                 self._advance(asset, pick)
 
         # Hypothesis has no rule weights: several copies make walks about a third of the steps
+        def _walk_copy(name):
+            def walk_copy(self, asset, steps):
+                self.walk(asset, steps)
+
+            walk_copy.__name__ = walk_copy.__qualname__ = name
+            return rule(asset=assets, steps=st.lists(st.integers(0, 11), min_size=1, max_size=5))(walk_copy)
+
         for _i in range(WALKS):
-            locals()[f"walk_{_i}"] = rule(asset=assets, steps=st.lists(st.integers(0, 11), min_size=1, max_size=5))(
-                lambda self, asset, steps: self.walk(asset, steps)
-            )
+            locals()[f"walk_{_i}"] = _walk_copy(f"walk_{_i}")
         del _i
 
         # ---- MACD -----------------------------------------------------------------------
@@ -858,7 +884,10 @@ def test_flows_keep_their_invariants(seeded, chain):
         def confirm_change(self, asset, sender):
             who = self._who(sender, asset)
             self._act(
-                "confirmChange", "confirmChange", encode(["bytes32", "bytes32"], [asset_id(asset), ZERO32]), who,
+                "confirmChange",
+                "confirmChange",
+                encode(["bytes32", "bytes32"], [asset_id(asset), ZERO32]),
+                who,
                 lambda m, now: m.confirm_change(asset, who),
             )
 
@@ -866,7 +895,10 @@ def test_flows_keep_their_invariants(seeded, chain):
         def cancel_change(self, asset, sender):
             who = self._who(sender, asset)
             self._act(
-                "cancelChange", "cancelChange", encode(["bytes32", "bytes32"], [asset_id(asset), ZERO32]), who,
+                "cancelChange",
+                "cancelChange",
+                encode(["bytes32", "bytes32"], [asset_id(asset), ZERO32]),
+                who,
                 lambda m, now: m.cancel_change(asset, who),
             )
 
@@ -877,13 +909,22 @@ def test_flows_keep_their_invariants(seeded, chain):
             who = self._who(sender, asset)
             inv = self._invoice(pick) if who == "operator" else 0
             params = encode(["bytes32", "uint256", "bytes32"], [asset_id(asset), inv, ZERO32])
-            self._act("orderDisconnect", "orderDisconnect", params, who, lambda m, now: m.order_disconnect(asset, inv, who, now))
+            self._act(
+                "orderDisconnect",
+                "orderDisconnect",
+                params,
+                who,
+                lambda m, now: m.order_disconnect(asset, inv, who, now),
+            )
 
         @rule(asset=assets, sender=senders)
         def cancel_disconnect(self, asset, sender):
             who = self._who(sender, asset)
             self._act(
-                "cancelDisconnect", "cancelDisconnect", encode(["bytes32", "bytes32"], [asset_id(asset), ZERO32]), who,
+                "cancelDisconnect",
+                "cancelDisconnect",
+                encode(["bytes32", "bytes32"], [asset_id(asset), ZERO32]),
+                who,
                 lambda m, now: m.cancel_disconnect(asset, who),
             )
 
@@ -891,11 +932,17 @@ def test_flows_keep_their_invariants(seeded, chain):
         def confirm_disconnect(self, asset, sender):
             who = self._who(sender, asset)
             self._act(
-                "confirmDisconnect", "confirmDisconnect", encode(["bytes32", "bytes32"], [asset_id(asset), ZERO32]), who,
+                "confirmDisconnect",
+                "confirmDisconnect",
+                encode(["bytes32", "bytes32"], [asset_id(asset), ZERO32]),
+                who,
                 lambda m, now: m.confirm_disconnect(asset, who, now),
             )
 
-        @rule(customer=st.sampled_from(CUSTOMERS), sender=st.sampled_from(["operator", "operator", "customer", "stranger"]))
+        @rule(
+            customer=st.sampled_from(CUSTOMERS),
+            sender=st.sampled_from(["operator", "operator", "customer", "stranger"]),
+        )
         def bill(self, customer, sender):
             params = encode(["address", "bytes32"], [ch.addr[customer], ZERO32])
             self._act("billAccount", "billAccount", params, sender, lambda m, now: m.bill(customer, sender, now))
@@ -905,36 +952,63 @@ def test_flows_keep_their_invariants(seeded, chain):
         @rule(pick=picks, sender=senders)
         def release(self, pick, sender):
             inv = self._invoice(pick)
-            who = self.model.invoices[inv].payer if sender == "owner" and inv in self.model.invoices else self._who(sender)
+            who = (
+                self.model.invoices[inv].payer
+                if sender == "owner" and inv in self.model.invoices
+                else self._who(sender)
+            )
             self._release(inv, who)
 
         def _release(self, inv: int, who: str) -> None:
-            self._act("releaseInvoice", "releaseInvoice", encode(["uint256"], [inv]), who, lambda m, now: m.release(inv, who))
+            self._act(
+                "releaseInvoice", "releaseInvoice", encode(["uint256"], [inv]), who, lambda m, now: m.release(inv, who)
+            )
 
         @rule(pick=picks, sender=st.sampled_from(["operator", "customer", "customer2", "stranger"]))
         def refund(self, pick, sender):
             inv = self._invoice(pick)
-            self._act("refundInvoice", "refundInvoice", encode(["uint256"], [inv]), sender, lambda m, now: m.refund(inv, sender))
+            self._act(
+                "refundInvoice",
+                "refundInvoice",
+                encode(["uint256"], [inv]),
+                sender,
+                lambda m, now: m.refund(inv, sender),
+            )
 
         @rule(pick=picks, sender=senders, direct=st.booleans())
         def reclaim(self, pick, sender, direct):
             inv = self._invoice(pick)
-            who = self.model.invoices[inv].payer if sender == "owner" and inv in self.model.invoices else self._who(sender)
+            who = (
+                self.model.invoices[inv].payer
+                if sender == "owner" and inv in self.model.invoices
+                else self._who(sender)
+            )
             self._reclaim(inv, who, direct)
 
         def _reclaim(self, inv: int, who: str, direct: bool) -> None:
             apply = lambda m, now: m.reclaim(inv, who, now, direct)  # noqa: E731
             if direct:
                 data = ch.escrow.functions.reclaim(inv)._encode_transaction_data()
-                self._step("reclaim (direct)", world.escrow.address, bytes.fromhex(data[2:]), who, apply, constitution=False)
+                self._step(
+                    "reclaim (direct)", world.escrow.address, bytes.fromhex(data[2:]), who, apply, constitution=False
+                )
             else:
                 self._act("reclaimInvoice", "reclaimInvoice", encode(["uint256"], [inv]), who, apply)
 
-        @rule(customer=st.sampled_from(CUSTOMERS), amount=st.sampled_from([1 * UNIT, 20 * UNIT, 100 * UNIT, 5_000 * UNIT]),
-              sender=st.sampled_from(["operator", "operator", "customer", "vendor"]))
+        @rule(
+            customer=st.sampled_from(CUSTOMERS),
+            amount=st.sampled_from([1 * UNIT, 20 * UNIT, 100 * UNIT, 5_000 * UNIT]),
+            sender=st.sampled_from(["operator", "operator", "customer", "vendor"]),
+        )
         def pay_out_credit(self, customer, amount, sender):
             params = encode(["address", "address", "uint256"], [ch.addr[customer], world.token.address, amount])
-            self._act("payOutCredit", "payOutCredit", params, sender, lambda m, now: m.pay_out_credit(customer, amount, sender))
+            self._act(
+                "payOutCredit",
+                "payOutCredit",
+                params,
+                sender,
+                lambda m, now: m.pay_out_credit(customer, amount, sender),
+            )
 
         @rule(days=st.sampled_from([1, 7, 15, 31]))
         def time_travel(self, days):
@@ -946,23 +1020,40 @@ def test_flows_keep_their_invariants(seeded, chain):
         @rule(verb=st.sampled_from(sorted(VERBS)), asset=assets, sender=senders)
         def raw_verb(self, verb, asset, sender):
             who = self._who(sender, asset)
-            self._act(verb, verb, encode(["bytes32", "bytes32"], [asset_id(asset), ZERO32]), who,
-                      lambda m, now: m.raw_verb(verb, asset, who))
+            self._act(
+                verb,
+                verb,
+                encode(["bytes32", "bytes32"], [asset_id(asset), ZERO32]),
+                who,
+                lambda m, now: m.raw_verb(verb, asset, who),
+            )
 
-        @rule(asset=assets, customer=st.sampled_from([None, *CUSTOMERS]), sender=st.sampled_from(["operator", "operator", "customer", "vendor"]))
+        @rule(
+            asset=assets,
+            customer=st.sampled_from([None, *CUSTOMERS]),
+            sender=st.sampled_from(["operator", "operator", "customer", "vendor"]),
+        )
         def set_parties(self, asset, customer, sender):
             cust = ch.addr[customer] if customer else "0x" + "00" * 20
-            params = encode(["bytes32", "address", "address", "bytes32"], [asset_id(asset), cust, ch.addr["vendor"], ZERO32])
+            params = encode(
+                ["bytes32", "address", "address", "bytes32"], [asset_id(asset), cust, ch.addr["vendor"], ZERO32]
+            )
             self._act("setParties", "setParties", params, sender, lambda m, now: m.set_parties(asset, customer, sender))
 
         # ---- order lines holding twins ------------------------------------------------------
 
-        @rule(asset=assets, customer=st.sampled_from(CUSTOMERS), sender=st.sampled_from(["operator", "operator", "operator", "customer"]))
+        @rule(
+            asset=assets,
+            customer=st.sampled_from(CUSTOMERS),
+            sender=st.sampled_from(["operator", "operator", "operator", "customer"]),
+        )
         def add_line(self, asset, customer, sender):
             n = self.model.line_count + 1
             spec = (line_id(n), service_id(customer), asset_id(asset), ch.addr["vendor"], SKU, 1, 1)
             params = encode(["bytes32", LINE_SPEC, "bytes32"], [order_id(customer), spec, ZERO32])
-            self._act("addDeviceLine", "addDeviceLine", params, sender, lambda m, now: m.add_line(asset, customer, sender))
+            self._act(
+                "addDeviceLine", "addDeviceLine", params, sender, lambda m, now: m.add_line(asset, customer, sender)
+            )
 
         def _line(self, pick: int) -> int:
             n = self.model.line_count
@@ -984,21 +1075,51 @@ def test_flows_keep_their_invariants(seeded, chain):
 
         def _read(self) -> dict:
             m, addr = self.model, ch.addr
-            calls = {("bal", h): (world.token.address, "balanceOf(address)", ["address"], [addr[h]], ["uint256"]) for h in HOLDERS}
-            calls["bal", "escrow"] = (world.token.address, "balanceOf(address)", ["address"], [world.escrow.address], ["uint256"])
+            calls = {
+                ("bal", h): (world.token.address, "balanceOf(address)", ["address"], [addr[h]], ["uint256"])
+                for h in HOLDERS
+            }
+            calls["bal", "escrow"] = (
+                world.token.address,
+                "balanceOf(address)",
+                ["address"],
+                [world.escrow.address],
+                ["uint256"],
+            )
             calls["supply"] = (world.token.address, "totalSupply()", [], [], ["uint256"])
             calls["count"] = (world.escrow.address, "invoiceCount()", [], [], ["uint256"])
             for i in m.invoices:
                 calls["inv", i] = (world.escrow.address, "invoice(uint256)", ["uint256"], [i], [INVOICE_VIEW])
                 calls["at", i] = (world.escrow.address, "reclaimableAt(uint256)", ["uint256"], [i], ["uint64"])
             for a in ASSETS:
-                calls["twin", a] = (world.registry.address, "getAsset(bytes32)", ["bytes32"], [asset_id(a)], [ASSET_VIEW])
-                calls["svc", a] = (world.agreement.address, "serviceOf(bytes32)", ["bytes32"], [asset_id(a)], [SERVICE_VIEW])
+                calls["twin", a] = (
+                    world.registry.address,
+                    "getAsset(bytes32)",
+                    ["bytes32"],
+                    [asset_id(a)],
+                    [ASSET_VIEW],
+                )
+                calls["svc", a] = (
+                    world.agreement.address,
+                    "serviceOf(bytes32)",
+                    ["bytes32"],
+                    [asset_id(a)],
+                    [SERVICE_VIEW],
+                )
             for c in PAYERS:
-                calls["acc", c] = (world.agreement.address, "accountOf(address)", ["address"], [addr[c]], [ACCOUNT_VIEW])
+                calls["acc", c] = (
+                    world.agreement.address,
+                    "accountOf(address)",
+                    ["address"],
+                    [addr[c]],
+                    [ACCOUNT_VIEW],
+                )
                 calls["credit", c] = (
-                    world.escrow.address, "creditOf(address,address,address)", ["address"] * 3,
-                    [addr[c], addr["operator"], world.token.address], ["uint256"],
+                    world.escrow.address,
+                    "creditOf(address,address,address)",
+                    ["address"] * 3,
+                    [addr[c], addr["operator"], world.token.address],
+                    ["uint256"],
                 )
             return ch.read(calls)
 
@@ -1025,7 +1146,11 @@ def test_flows_keep_their_invariants(seeded, chain):
                 view = v["inv", inv_id]
                 # InvoiceView: id payer payee token amount credited dueDate fundedAt status hold subject ref
                 assert (ch.name_of[view[1].lower()], view[4], view[5], Status(view[8]), view[9]) == (
-                    inv.payer, inv.amount, inv.credited, inv.status, inv.hold,
+                    inv.payer,
+                    inv.amount,
+                    inv.credited,
+                    inv.status,
+                    inv.hold,
                 ), f"invoice {inv_id}"
                 at = v["at", inv_id]
                 if inv.status == Status.FUNDED:
@@ -1054,7 +1179,9 @@ def test_flows_keep_their_invariants(seeded, chain):
                     assert sv[1] == s.invoice
                     # a served twin is its customer's in the registry too
                     reg_customer = ch.name_of[v["twin", a][-3].lower()]
-                    assert reg_customer == s.customer, f"twin {a}: registry customer {reg_customer}, service's {s.customer}"
+                    assert reg_customer == s.customer, (
+                        f"twin {a}: registry customer {reg_customer}, service's {s.customer}"
+                    )
 
         def credit_never_exceeds_what_was_paid(self, v):
             m = self.model

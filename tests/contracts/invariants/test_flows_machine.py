@@ -19,7 +19,9 @@ Invariants (after every step):
 - tokens conserved: every holder's balance + the escrow's is the minted supply, and the escrow
   holds exactly what the Funded invoices escrow (amount - credit applied);
 - each twin's state and parties (customer, vendor, on a line) are the model's, which moves a
-  twin only through the flows (equivalently: every twin state was reached through a flow);
+  twin only through the flows (equivalently: every twin state was reached through a flow); and
+  every AssetTransitioned of a held twin (customer or line) comes from a transaction whose
+  top-level action is a flow's (checked on each receipt);
 - the agreement's per-asset customer, open operation, kind and charge are the model's, and a
   served twin's registry customer is the service's customer;
 - each customer's running account and credit notes are the model's, and its credit (negative
@@ -55,7 +57,19 @@ from hypothesis.stateful import (
 )
 from web3.exceptions import ContractLogicError
 
-from .conftest import ASSETS, CUSTOMERS, LINE_SPEC, SKU, ZERO32, asset_id, line_id, order_id, service_id
+from .conftest import (
+    AGREEMENT_ACTIONS,
+    ASSETS,
+    CUSTOMERS,
+    LINE_SPEC,
+    ORDER_ACTIONS,
+    SKU,
+    ZERO32,
+    asset_id,
+    line_id,
+    order_id,
+    service_id,
+)
 
 S = AssetState
 DAY = 86_400
@@ -69,6 +83,12 @@ HOLDERS = ("operator", "vendor", "customer", "customer2", "stranger")
 PAYERS = (*CUSTOMERS, "vendor")  # the vendor, a member, may be made a customer too
 
 
+TRANSITIONED = keccak(text="AssetTransitioned(bytes32,bytes32,address,uint8,uint8,bytes32,uint32,bytes24)")
+ASSET_OF = {asset_id(a): a for a in ASSETS}
+# the flows' actions, and the registry verbs the design lets a twin's parties use on a twin with a
+# customer (never on a line): the vendor's / custodian's `deliver`, `recover` (from Inactive) and
+# the custodian's `decommission` (docs: design of issue 12)
+FLOW_ACTIONS = frozenset(AGREEMENT_ACTIONS) | frozenset(ORDER_ACTIONS) | {"deliver", "recover", "decommission"}
 WALKS = 12  # copies of the walk rule
 TALLY: Counter[str] = Counter()  # outcomes per action over the run (printed with -s)
 
@@ -560,12 +580,12 @@ class Chain:
             return "denied", "ActionDenied"
         return "ok", ""
 
-    def send(self, to: str, data: bytes, sender: str) -> int:
-        """Sends the transaction; returns its block's timestamp."""
+    def send(self, to: str, data: bytes, sender: str) -> tuple[int, list]:
+        """Sends the transaction; returns its block's timestamp and its logs."""
         tx_hash = self.w3.eth.send_transaction(self._tx(to, data, sender))
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash)
         assert receipt["status"] == 1, f"transaction reverted after a successful dry run: {receipt}"
-        return self.w3.eth.get_block(receipt["blockNumber"])["timestamp"]
+        return self.w3.eth.get_block(receipt["blockNumber"])["timestamp"], receipt["logs"]
 
 
 def _settings() -> settings:
@@ -619,7 +639,7 @@ def test_flows_keep_their_invariants(seeded, chain):
                 return self.model.twins[asset].customer or self.model.services[asset].customer or "customer"
             return "customer"
 
-        def _step(self, label: str, to: str, data: bytes, sender: str, apply, constitution: bool = True):
+        def _step(self, label: str, to: str, data: bytes, sender: str, apply, action: str | None = None):
             """Model first; then the chain must agree. Returns the model's result when accepted."""
             now = ch.now()
             trial = copy.deepcopy(self.model)
@@ -628,7 +648,7 @@ def test_flows_keep_their_invariants(seeded, chain):
                 refusal = None
             except Fail as err:
                 refusal = str(err)
-            outcome, detail = ch.dry_run(to, data, sender, constitution)
+            outcome, detail = ch.dry_run(to, data, sender, constitution=action is not None)
             self.steps += 1
             verdict = f"refuses ({refusal})" if refusal else "accepts"
             note(f"  {label} by {sender}: model {verdict}, chain {outcome} {detail}")
@@ -638,9 +658,10 @@ def test_flows_keep_their_invariants(seeded, chain):
                 TALLY[f"{label}: refused"] += 1
                 return None
             assert outcome == "ok", f"{label} by {sender}: the model accepts but the chain {outcome}: {detail}"
-            ts = ch.send(to, data, sender)
+            ts, logs = ch.send(to, data, sender)
             model = copy.deepcopy(self.model)
             result = apply(model, ts)
+            self._moved_by_flows(action, logs, before=self.model, after=model)
             self.model = model
             event(f"{label}: done")
             TALLY[f"{label}: done"] += 1
@@ -648,7 +669,22 @@ def test_flows_keep_their_invariants(seeded, chain):
 
         def _act(self, label: str, action: str, params: bytes, sender: str, apply):
             data = ch.action_data(action, params, f"{label}:{self.steps}")
-            return self._step(label, world.constitution.address, data, sender, apply)
+            return self._step(label, world.constitution.address, data, sender, apply, action)
+
+        def _moved_by_flows(self, action: str | None, logs: list, before: Model, after: Model) -> None:
+            """Every AssetTransitioned of a twin with a customer or on an order line (before or
+            after the step) comes from a transaction whose top-level action is a flow's: an
+            OperatorAgreement or OrderBook action, or one of the registry verbs the design leaves
+            to a customer twin's parties ({FLOW_ACTIONS}); a twin on a line moves only through
+            the flows (the model refuses every raw verb on it)."""
+            for log in logs:
+                if log["address"].lower() != world.registry.address.lower() or log["topics"][0] != TRANSITIONED:
+                    continue
+                label = ASSET_OF[bytes(log["topics"][1])]
+                held = [m.twins[label] for m in (before, after) if m.twins[label].customer or m.twins[label].line]
+                if held:
+                    assert action in FLOW_ACTIONS, f"twin {label} (held) moved by top-level action {action}"
+                    TALLY["held twin moved by a flow"] += 1
 
         def _invoice(self, pick: int) -> int:
             ids = sorted(self.model.invoices)
@@ -991,9 +1027,7 @@ def test_flows_keep_their_invariants(seeded, chain):
             apply = lambda m, now: m.reclaim(inv, who, now, direct)  # noqa: E731
             if direct:
                 data = ch.escrow.functions.reclaim(inv)._encode_transaction_data()
-                self._step(
-                    "reclaim (direct)", world.escrow.address, bytes.fromhex(data[2:]), who, apply, constitution=False
-                )
+                self._step("reclaim (direct)", world.escrow.address, bytes.fromhex(data[2:]), who, apply)
             else:
                 self._act("reclaimInvoice", "reclaimInvoice", encode(["uint256"], [inv]), who, apply)
 

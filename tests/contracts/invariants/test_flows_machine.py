@@ -1,0 +1,1244 @@
+"""Issue 12, "Prove it": a Hypothesis state machine over the AssetRegistry, the OrderBook, the
+EscrowPayment and the OperatorAgreement together, with invariants checked after every step.
+
+Rules are the flows' actions from every role, legitimate or not: installation requests (for
+oneself, for another customer, on another customer's twin), fundings, deliveries,
+confirmations (twice, by the wrong party), withdrawals, MACD orders / batches, confirmations
+and cancellations (with and without an open operation), disconnects (by the customer, by the
+operator for non-payment, with a paid or a not-yet-overdue invoice), billing, escrow releases,
+refunds, reclaims (through the Constitution and the direct ``reclaim``, before and after the
+window), credit pay-outs, order lines holding twins (added, delivered, consumed, deleted), the
+registry's raw verbs and ``setParties`` on held twins, and time travel (``evm_increaseTime``).
+
+Every rule asks the Python model first. When the model accepts, the chain must accept (dry run,
+then the real transaction) and the model applies the effect; when the model refuses, the
+chain's dry run (against the pending block) must revert or be denied by the Constitution: the
+action is never sent, so nothing changed, which the invariants then confirm against the model.
+
+Invariants (after every step):
+- tokens conserved: every holder's balance + the escrow's is the minted supply, and the escrow
+  holds exactly what the Funded invoices escrow (amount - credit applied);
+- each twin's state and parties (customer, vendor, on a line) are the model's, which moves a
+  twin only through the flows (equivalently: every twin state was reached through a flow); and
+  every AssetTransitioned of a held twin (customer or line) comes from a transaction whose
+  top-level action is a flow's (checked on each receipt);
+- the agreement's per-asset customer, open operation, kind and charge are the model's, and a
+  served twin's registry customer is the service's customer;
+- each customer's running account and credit notes are the model's, and its credit (negative
+  balance + unused credit notes + credit applied to open invoices) never exceeds what it paid
+  the operator and was not paid back;
+- every Funded invoice has an exit for its payer: reclaimableAt = fundedAt + window; at the end
+  of every run the clock jumps past every window and the payer's direct ``reclaim`` succeeds
+  (dry run) for each Funded invoice.
+
+Runs 25 examples of 30 steps (``HYPOTHESIS_PROFILE=long``: 200 examples of 50 steps, with shrinking).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+
+import requests
+from agreement.conftest import TARIFF, UNIT, WINDOW, AssetState, Kind, Status
+from conftest import action_id  # tests/contracts/conftest.py
+from dryrun import decode_data
+from eth_abi import decode, encode
+from eth_utils import keccak
+from hypothesis import HealthCheck, Phase, Verbosity, event, note, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
+from web3.exceptions import ContractLogicError
+
+from .conftest import (
+    AGREEMENT_ACTIONS,
+    ASSETS,
+    CUSTOMERS,
+    LINE_SPEC,
+    ORDER_ACTIONS,
+    SKU,
+    ZERO32,
+    asset_id,
+    line_id,
+    order_id,
+    service_id,
+)
+
+S = AssetState
+DAY = 86_400
+PAYMENT_DAYS = 14
+SENDERS = ("operator", "owner", "owner", "customer", "customer2", "vendor", "stranger")
+ASSET_VIEW = "(uint8,bytes12,bytes32,uint32,bytes24,address,bool,address,address,bool)"
+INVOICE_VIEW = "(uint256,address,address,address,uint256,uint256,uint64,uint64,uint8,bool,bytes32,bytes32)"
+SERVICE_VIEW = "(address,uint256,bool,bool,uint8,uint8,int256)"
+ACCOUNT_VIEW = "(int256,uint32,uint32,uint64)"
+HOLDERS = ("operator", "vendor", "customer", "customer2", "stranger")
+PAYERS = (*CUSTOMERS, "vendor")  # the vendor, a member, may be made a customer too
+
+
+TRANSITIONED = keccak(text="AssetTransitioned(bytes32,bytes32,address,uint8,uint8,bytes32,uint32,bytes24)")
+ASSET_OF = {asset_id(a): a for a in ASSETS}
+# the flows' actions, and the registry verbs the design lets a twin's parties use on a twin with a
+# customer (never on a line): the vendor's / custodian's `deliver`, `recover` (from Inactive) and
+# the custodian's `decommission` (docs: design of issue 12)
+FLOW_ACTIONS = frozenset(AGREEMENT_ACTIONS) | frozenset(ORDER_ACTIONS) | {"deliver", "recover", "decommission"}
+WALKS = 12  # copies of the walk rule
+TALLY: Counter[str] = Counter()  # outcomes per action over the run (printed with -s)
+
+
+class Pending:
+    NONE, INSTALLATION, CHANGE, DISCONNECT = range(4)
+
+
+# AssetLifecycle's table: verb -> (sources, target)
+VERBS: dict[str, tuple[frozenset[S], S]] = {
+    "scheduleInstallation": (frozenset({S.PLANNED, S.INACTIVE}), S.PENDING_INSTALLATION),
+    "cancelInstallation": (frozenset({S.PENDING_INSTALLATION}), S.PLANNED),
+    "deliver": (frozenset({S.PENDING_INSTALLATION}), S.DELIVERED),
+    "commission": (frozenset({S.DELIVERED}), S.ACTIVE),
+    "requestChange": (frozenset({S.ACTIVE}), S.PENDING_CHANGE),
+    "completeChange": (frozenset({S.PENDING_CHANGE}), S.ACTIVE),
+    "completeDeletion": (frozenset({S.PENDING_CHANGE}), S.INACTIVE),
+    "requestDisconnect": (frozenset({S.ACTIVE}), S.PENDING_DISCONNECT),
+    "withdrawDisconnect": (frozenset({S.PENDING_DISCONNECT}), S.ACTIVE),
+    "completeDisconnect": (frozenset({S.PENDING_DISCONNECT}), S.INACTIVE),
+    "recover": (frozenset({S.DELIVERED, S.INACTIVE}), S.RECOVERING),
+    "decommission": (frozenset({S.PLANNED, S.RECOVERING}), S.DECOMMISSIONED),
+}
+EDGES = {(f, to) for sources, to in VERBS.values() for f in sources}
+
+
+class Fail(Exception):
+    """The model refuses the action."""
+
+
+def need(cond: bool, why: str) -> None:
+    if not cond:
+        raise Fail(why)
+
+
+# --------------------------------------------------------------------------------------------
+# The model
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Twin:
+    state: S = S.PLANNED
+    customer: str | None = None
+    vendor: str | None = "vendor"
+    line: int | None = None  # the open order line holding it
+
+
+@dataclass
+class Svc:
+    customer: str | None = None
+    pending: int = Pending.NONE
+    kind: int = 0
+    charge: int = 0
+    non_payment: bool = False
+    invoice: int = 0
+
+
+@dataclass
+class Invoice:
+    payer: str
+    amount: int
+    credited: int
+    hold: bool
+    due: int
+    status: Status = Status.ISSUED
+    funded_at: int = 0
+
+
+@dataclass
+class OLine:
+    asset: str
+    customer: str  # the order's (project's) customer
+    state: str = "open"  # open | delivered | completed | cancelled
+    delivered: int = 0
+
+
+@dataclass
+class Model:
+    twins: dict[str, Twin] = field(default_factory=lambda: {a: Twin() for a in ASSETS})
+    services: dict[str, Svc] = field(default_factory=lambda: {a: Svc() for a in ASSETS})
+    invoices: dict[int, Invoice] = field(default_factory=dict)
+    lines: dict[int, OLine] = field(default_factory=dict)
+    tokens: dict[str, int] = field(default_factory=dict)
+    balance: dict[str, int] = field(default_factory=lambda: {c: 0 for c in PAYERS})
+    credit: dict[str, int] = field(default_factory=lambda: {c: 0 for c in PAYERS})
+    paid: dict[str, int] = field(default_factory=lambda: {c: 0 for c in PAYERS})  # released to the operator
+    paid_out: dict[str, int] = field(default_factory=lambda: {c: 0 for c in PAYERS})  # payOutCredit
+    line_count: int = 0
+
+    # ---- registry -----------------------------------------------------------------------
+
+    def move(self, asset: str, to: S) -> None:
+        """An Internal transition (a flow's): only the table."""
+        tw = self.twins[asset]
+        need((tw.state, to) in EDGES, f"transition {tw.state.name}->{to.name}")
+        tw.state = to
+
+    def live(self, asset: str) -> Twin:
+        tw = self.twins[asset]
+        need(tw.state != S.DECOMMISSIONED, "decommissioned")
+        return tw
+
+    def raw_verb(self, verb: str, asset: str, caller: str) -> None:
+        need(caller != "stranger", "not a member")
+        tw = self.twins[asset]
+        need(tw.line is None, "AssetHeldByFlow (line)")
+        if verb == "deliver":
+            need(caller in ("vendor", "operator"), "AssetNotParty")
+        elif verb == "recover":
+            need(caller in ("vendor", "operator"), "AssetNotParty")
+            need(tw.customer is None or tw.state == S.INACTIVE, "AssetHeldByFlow (customer)")
+        else:
+            need(caller == "operator", "AssetNotParty")
+            need(tw.customer is None or verb == "decommission", "AssetHeldByFlow (customer)")
+        sources, to = VERBS[verb]
+        need(tw.state in sources, "AssetInvalidTransition")
+        tw.state = to
+
+    def set_parties(self, asset: str, customer: str | None, caller: str) -> None:
+        need(caller != "stranger", "not a member")
+        tw = self.live(asset)
+        need(caller == "operator", "AssetNotCustodian")
+        need(tw.line is None and tw.state in (S.PLANNED, S.INACTIVE), "AssetHeldByFlow")
+        tw.customer, tw.vendor = customer, "vendor"
+
+    # ---- escrow -------------------------------------------------------------------------
+
+    def issue(self, payer: str, amount: int, hold: bool, now: int) -> int:
+        credited = min(self.credit[payer], amount)
+        self.credit[payer] -= credited
+        inv_id = len(self.invoices) + 1
+        inv = Invoice(payer, amount, credited, hold, now + PAYMENT_DAYS * DAY)
+        self.invoices[inv_id] = inv
+        if credited == amount:
+            inv.status, inv.funded_at = Status.FUNDED, now
+            if not hold:
+                self._release(inv)
+        return inv_id
+
+    def _release(self, inv: Invoice) -> None:
+        due = inv.amount - inv.credited
+        inv.status = Status.RELEASED
+        self.tokens["escrow"] -= due
+        self.tokens["operator"] += due
+        self.paid[inv.payer] += due
+
+    def _refund(self, inv: Invoice) -> None:
+        """Funded -> Refunded, the applied credit restored."""
+        self.credit[inv.payer] += inv.credited
+        due = inv.amount - inv.credited
+        inv.status = Status.REFUNDED
+        self.tokens["escrow"] -= due
+        self.tokens[inv.payer] += due
+
+    def _void(self, inv: Invoice) -> None:
+        if inv.status == Status.ISSUED:
+            inv.status = Status.CANCELLED
+            self.credit[inv.payer] += inv.credited
+        else:
+            need(inv.status == Status.FUNDED, "EscrowInvalidStatus")
+            self._refund(inv)
+
+    def invoice(self, inv_id: int) -> Invoice:
+        need(inv_id in self.invoices, "EscrowUnknownInvoice")
+        return self.invoices[inv_id]
+
+    def fund(self, inv_id: int, caller: str, now: int) -> None:
+        need(caller != "stranger", "not a member")
+        inv = self.invoice(inv_id)
+        need(inv.status == Status.ISSUED, "EscrowInvalidStatus")
+        need(caller == inv.payer, "EscrowNotPayer")
+        due = inv.amount - inv.credited
+        need(self.tokens[caller] >= due, "insufficient balance")
+        inv.status, inv.funded_at = Status.FUNDED, now
+        self.tokens[caller] -= due
+        self.tokens["escrow"] += due
+        if not inv.hold:
+            self._release(inv)
+
+    def release(self, inv_id: int, caller: str) -> None:
+        need(caller != "stranger", "not a member")
+        inv = self.invoice(inv_id)
+        need(inv.status == Status.FUNDED, "EscrowInvalidStatus")
+        need(caller == inv.payer, "EscrowNotPayer")
+        self._release(inv)
+
+    def refund(self, inv_id: int, caller: str) -> None:
+        need(caller != "stranger", "not a member")
+        inv = self.invoice(inv_id)
+        need(caller == "operator", "EscrowNotPayee")
+        self._void(inv)
+
+    def reclaim(self, inv_id: int, caller: str, now: int, direct: bool) -> None:
+        need(direct or caller != "stranger", "not a member")
+        inv = self.invoice(inv_id)
+        need(inv.status == Status.FUNDED, "EscrowInvalidStatus")
+        need(caller == inv.payer, "EscrowNotPayer")
+        need(now >= inv.funded_at + WINDOW, "EscrowReclaimTooEarly")
+        self._refund(inv)
+
+    def pay_out_credit(self, payer: str, amount: int, caller: str) -> None:
+        need(caller != "stranger", "not a member")
+        # the credit is keyed (payer, payee = caller, token): only the operator is ever a payee
+        available = self.credit.get(payer, 0) if caller == "operator" else 0
+        need(0 < amount <= available, "EscrowInsufficientCredit")
+        need(self.tokens[caller] >= amount, "insufficient balance")
+        self.credit[payer] -= amount
+        self.paid_out[payer] += amount
+        self.tokens[caller] -= amount
+        self.tokens[payer] += amount
+
+    # ---- agreement ----------------------------------------------------------------------
+
+    def _accrue(self, customer: str, charge: int) -> None:
+        self.balance[customer] += charge
+
+    def _bill(self, customer: str, now: int) -> None:
+        bal = self.balance[customer]
+        if bal > 0:
+            self.issue(customer, bal, False, now)
+        elif bal < 0:
+            self.credit[customer] += -bal
+        self.balance[customer] = 0
+
+    def _known(self, asset: str) -> Svc:
+        s = self.services[asset]
+        need(s.customer is not None, "AgreementUnknownService")
+        return s
+
+    def _pending(self, asset: str, expected: int) -> Svc:
+        s = self._known(asset)
+        need(s.pending == expected, "AgreementInvalidPending")
+        return s
+
+    def _end_service(self, asset: str) -> None:
+        self.services[asset] = Svc()
+        self.live(asset).customer = None
+
+    def request_installation(self, asset: str, customer: str, caller: str, now: int) -> None:
+        need(caller != "stranger", "not a member")
+        need(caller in ("operator", customer), "AgreementUnauthorized")
+        need(customer in CUSTOMERS or customer == "vendor", "AgreementInvalidCustomer")
+        s = self.services[asset]
+        need(s.pending == Pending.NONE, "AgreementDuplicateInstallation / InvalidPending")
+        tw = self.twins[asset]
+        holder = tw.customer or s.customer
+        need(holder == customer if holder else caller == "operator", "AgreementNotCustomerAsset")
+        need(tw.state in (S.PLANNED, S.INACTIVE, S.PENDING_INSTALLATION, S.DELIVERED), "AgreementDuplicateInstallation")
+        if tw.customer is None:
+            self.live(asset).customer = customer
+        if tw.line is None and tw.state in (S.PLANNED, S.INACTIVE):
+            self.move(asset, S.PENDING_INSTALLATION)
+        inv_id = self.issue(customer, TARIFF["installation"], True, now)
+        s.customer, s.pending, s.non_payment, s.charge, s.invoice = customer, Pending.INSTALLATION, False, 0, inv_id
+
+    def confirm_installation(self, asset: str, caller: str) -> None:
+        need(caller != "stranger", "not a member")
+        need(caller == "operator", "AgreementUnauthorized")
+        s = self._pending(asset, Pending.INSTALLATION)
+        inv = self.invoices[s.invoice]
+        need(inv.status in (Status.FUNDED, Status.RELEASED), "AgreementNotFunded")
+        need(self.twins[asset].state == S.DELIVERED, "AgreementInvalidAssetState")
+        self.move(asset, S.ACTIVE)
+        if inv.status == Status.FUNDED:
+            self._release(inv)
+        s.pending = Pending.NONE
+
+    def withdraw_installation(self, asset: str, caller: str) -> None:
+        need(caller != "stranger", "not a member")
+        s = self._pending(asset, Pending.INSTALLATION)
+        need(caller in ("operator", s.customer), "AgreementUnauthorized")
+        tw = self.twins[asset]
+        need(tw.state in (S.PENDING_INSTALLATION, S.DELIVERED), "AgreementInvalidAssetState")
+        if tw.line is None:
+            self.move(asset, S.PLANNED if tw.state == S.PENDING_INSTALLATION else S.RECOVERING)
+            self.live(asset).customer = None
+            s.customer = None
+        inv = self.invoices[s.invoice]
+        if inv.status in (Status.ISSUED, Status.FUNDED):
+            self._void(inv)
+        s.pending = Pending.NONE
+
+    def order_change(self, kind: Kind, asset: str, caller: str) -> None:
+        need(caller != "stranger", "not a member")
+        s = self._known(asset)
+        need(caller in ("operator", s.customer), "AgreementUnauthorized")
+        need(s.pending == Pending.NONE, "AgreementInvalidPending")
+        s.pending, s.kind, s.charge = Pending.CHANGE, int(kind), TARIFF[kind]
+        self.move(asset, S.PENDING_CHANGE)
+        self._accrue(s.customer, TARIFF[kind])
+
+    def order_changes(self, kind: Kind, assets: list[str], caller: str) -> None:
+        need(caller != "stranger", "not a member")
+        customer = None
+        for i, asset in enumerate(assets):
+            s = self.services[asset]
+            if i == 0:
+                need(s.customer is not None, "AgreementUnknownService")
+                customer = s.customer
+            need(s.customer == customer, "AgreementMixedCustomers")
+            need(s.pending == Pending.NONE, "AgreementInvalidPending")
+            s.pending, s.kind, s.charge = Pending.CHANGE, int(kind), TARIFF[kind]
+        need(caller in ("operator", customer), "AgreementUnauthorized")
+        for asset in assets:
+            need(self.twins[asset].state == S.ACTIVE, "AssetInvalidTransition")
+            self.move(asset, S.PENDING_CHANGE)
+        self._accrue(customer, TARIFF[kind] * len(assets))
+
+    def confirm_change(self, asset: str, caller: str) -> None:
+        need(caller != "stranger", "not a member")
+        need(caller == "operator", "AgreementUnauthorized")
+        s = self._pending(asset, Pending.CHANGE)
+        deleted = s.kind == Kind.DELETE
+        s.pending = Pending.NONE
+        self.move(asset, S.INACTIVE if deleted else S.ACTIVE)
+        if deleted:
+            self._end_service(asset)
+
+    def cancel_change(self, asset: str, caller: str) -> None:
+        need(caller != "stranger", "not a member")
+        s = self._pending(asset, Pending.CHANGE)
+        need(caller in ("operator", s.customer), "AgreementUnauthorized")
+        credit = -s.charge
+        s.pending, s.charge = Pending.NONE, 0
+        self.move(asset, S.ACTIVE)
+        self._accrue(s.customer, credit)
+
+    def order_disconnect(self, asset: str, overdue: int, caller: str, now: int) -> None:
+        need(caller != "stranger", "not a member")
+        s = self._known(asset)
+        non_payment = False
+        if caller == s.customer:
+            pass
+        elif caller == "operator":
+            inv = self.invoices.get(overdue)
+            need(
+                inv is not None and inv.payer == s.customer and inv.status == Status.ISSUED and now > inv.due,
+                "AgreementNotOverdue",
+            )
+            non_payment = True
+        else:
+            raise Fail("AgreementUnauthorized")
+        need(s.pending == Pending.NONE, "AgreementInvalidPending")
+        s.pending, s.non_payment, s.charge = Pending.DISCONNECT, non_payment, TARIFF["disconnect"]
+        self.move(asset, S.PENDING_DISCONNECT)
+        self._accrue(s.customer, TARIFF["disconnect"])
+
+    def cancel_disconnect(self, asset: str, caller: str) -> None:
+        need(caller != "stranger", "not a member")
+        s = self._pending(asset, Pending.DISCONNECT)
+        need(caller == "operator" or (caller == s.customer and not s.non_payment), "AgreementUnauthorized")
+        charge = -s.charge
+        s.pending, s.non_payment, s.charge = Pending.NONE, False, 0
+        self.move(asset, S.ACTIVE)
+        self._accrue(s.customer, charge)
+
+    def confirm_disconnect(self, asset: str, caller: str, now: int) -> None:
+        need(caller != "stranger", "not a member")
+        need(caller == "operator", "AgreementUnauthorized")
+        s = self._pending(asset, Pending.DISCONNECT)
+        self.move(asset, S.INACTIVE)
+        self._bill(s.customer, now)
+        self._end_service(asset)
+
+    def bill(self, customer: str, caller: str, now: int) -> None:
+        need(caller != "stranger", "not a member")
+        need(caller == "operator", "AgreementUnauthorized")
+        need(self.balance.get(customer, 0) != 0, "AgreementNothingToBill")
+        self._bill(customer, now)
+
+    # ---- orders -------------------------------------------------------------------------
+
+    def add_line(self, asset: str, customer: str, caller: str) -> int:
+        need(caller == "operator", "no grant")
+        tw = self.live(asset)
+        need(tw.customer in (None, customer), "AssetPartyConflict (customer)")
+        need(tw.line is None, "AssetPartyConflict (line)")
+        n = self.line_count + 1
+        self.line_count = n
+        tw.customer, tw.vendor, tw.line = customer, "vendor", n
+        self.move(asset, S.PENDING_INSTALLATION)
+        self.lines[n] = OLine(asset, customer)
+        return n
+
+    def deliver_line(self, n: int, caller: str) -> None:
+        need(caller in ("operator", "vendor", "customer", "customer2"), "not a member")
+        need(n in self.lines, "OrderLineNotFound")
+        ln = self.lines[n]
+        need(caller == "vendor", "OrderNotLineVendor")
+        need(ln.state in ("open", "delivered") and ln.delivered == 0, "OrderLineInvalidState / OverDelivery")
+        ln.delivered, ln.state = 1, "delivered"
+        self.move(ln.asset, S.DELIVERED)
+
+    def consume(self, n: int, caller: str) -> None:
+        need(caller == "operator", "no grant")
+        need(n in self.lines, "OrderLineNotFound")
+        ln = self.lines[n]
+        need(ln.state == "delivered", "OrderLineInvalidState / StockOverConsumption")
+        ln.state = "completed"
+        self.live(ln.asset).line = None
+
+    def delete_line(self, n: int, caller: str) -> None:
+        need(caller == "operator", "no grant")
+        need(n in self.lines, "OrderLineNotFound")
+        ln = self.lines[n]
+        need(ln.state in ("open", "delivered"), "OrderInvalidTransition")
+        ln.state = "cancelled"
+        self.move(ln.asset, S.RECOVERING if ln.delivered else S.PLANNED)
+        self.live(ln.asset).line = None
+
+    # ---- the credit a customer holds ----------------------------------------------------
+
+    def claims(self, customer: str) -> int:
+        open_credit = sum(
+            i.credited
+            for i in self.invoices.values()
+            if i.payer == customer and i.status in (Status.ISSUED, Status.FUNDED)
+        )
+        return max(0, -self.balance[customer]) + self.credit[customer] + open_credit
+
+
+# --------------------------------------------------------------------------------------------
+# The chain, read and written with web3 (ape's per-call overhead would dominate the run)
+# --------------------------------------------------------------------------------------------
+
+
+class Chain:
+    def __init__(self, world, w3) -> None:
+        self.world, self.w3 = world, w3
+        self.addr = {name: acct.address for name, acct in world.roles.items()}
+        self.name_of = {a.lower(): n for n, a in self.addr.items()}
+        self.name_of["0x" + "00" * 20] = None
+
+        def contract(c):
+            abi = [e.model_dump(mode="json", by_alias=True) for e in c.contract_type.abi]
+            return w3.eth.contract(address=c.address, abi=abi)
+
+        self.c = contract(world.constitution)
+        self.registry = contract(world.registry)
+        self.escrow = contract(world.escrow)
+        self.agreement = contract(world.agreement)
+        self.token = contract(world.token)
+        self.url = w3.provider.endpoint_uri
+        self.session = requests.Session()
+
+    def read(self, calls: dict) -> dict:
+        """One JSON-RPC batch of eth_calls: key -> (to, signature, arg types, args, out types)."""
+        keys = list(calls)
+        batch = []
+        for n, key in enumerate(keys):
+            to, sig, types, args, _ = calls[key]
+            data = keccak(text=sig)[:4] + encode(types, args)
+            batch.append(
+                {
+                    "jsonrpc": "2.0",
+                    "id": n,
+                    "method": "eth_call",
+                    "params": [{"to": to, "data": "0x" + data.hex()}, "latest"],
+                }
+            )
+        answers = {r["id"]: r for r in self.session.post(self.url, json=batch, timeout=60).json()}
+        result = {}
+        for n, key in enumerate(keys):
+            assert "result" in answers[n], f"read {key}: {answers[n]}"
+            (value,) = decode(calls[key][4], bytes.fromhex(answers[n]["result"][2:]))
+            result[key] = value
+        return result
+
+    def now(self) -> int:
+        return self.w3.eth.get_block("pending")["timestamp"]
+
+    def _tx(self, to: str, data: bytes, sender: str) -> dict:
+        return {"from": self.addr[sender], "to": to, "data": "0x" + data.hex(), "gas": 8_000_000, "gasPrice": 0}
+
+    def action_data(self, action: str, params: bytes, label: str) -> bytes:
+        sel = keccak(text="executeAction(bytes32,bytes,bytes32)")[:4]
+        return sel + encode(["bytes32", "bytes", "bytes32"], [action_id(action), params, keccak(text=f"ref:{label}")])
+
+    def dry_run(self, to: str, data: bytes, sender: str, constitution: bool = True) -> tuple[str, str]:
+        """('ok' | 'denied' | 'reverted', detail) of the call against the pending block."""
+        try:
+            out = self.w3.eth.call(self._tx(to, data, sender), "pending")
+        except ContractLogicError as err:
+            raw = err.data if isinstance(err.data, str) else ""
+            name, _ = decode_data(bytes.fromhex(raw.removeprefix("0x"))) if raw else (str(err), {})
+            return "reverted", name
+        if constitution and not decode(["bool", "uint256"], out)[0]:
+            return "denied", "ActionDenied"
+        return "ok", ""
+
+    def send(self, to: str, data: bytes, sender: str) -> tuple[int, list]:
+        """Sends the transaction; returns its block's timestamp and its logs."""
+        tx_hash = self.w3.eth.send_transaction(self._tx(to, data, sender))
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash)
+        assert receipt["status"] == 1, f"transaction reverted after a successful dry run: {receipt}"
+        return self.w3.eth.get_block(receipt["blockNumber"])["timestamp"], receipt["logs"]
+
+
+def _settings() -> settings:
+    long = os.environ.get("HYPOTHESIS_PROFILE") == "long"
+    return settings(
+        max_examples=200 if long else 25,
+        stateful_step_count=50 if long else 30,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        database=None,
+        # no shrinking in `make test`: a step costs a transaction; a failing run prints its steps
+        phases=[Phase.explicit, Phase.generate, Phase.shrink] if long else [Phase.explicit, Phase.generate],
+        print_blob=True,
+        verbosity=Verbosity.verbose if os.environ.get("INV_VERBOSE") else Verbosity.normal,
+    )
+
+
+senders = st.sampled_from(SENDERS)
+assets = st.sampled_from(ASSETS)
+customers = st.sampled_from([*CUSTOMERS, *CUSTOMERS, "vendor", "operator", "stranger"])
+picks = st.integers(0, 9)
+
+
+def test_flows_keep_their_invariants(seeded, chain):
+    world = seeded
+    w3 = chain.provider.web3
+    ch = Chain(world, w3)
+
+    class FlowMachine(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.snapshot = chain.snapshot()
+            self.model = Model()
+            self.model.tokens = {h: ch.token.functions.balanceOf(ch.addr[h]).call() for h in HOLDERS}
+            self.model.tokens["escrow"] = ch.token.functions.balanceOf(world.escrow.address).call()
+            self.supply = ch.token.functions.totalSupply().call()
+            self.steps = 0
+
+        def teardown(self) -> None:
+            try:
+                self.every_funded_invoice_can_be_reclaimed()
+            finally:
+                chain.restore(self.snapshot)
+
+        # ---- the step ---------------------------------------------------------------------
+
+        def _who(self, sender: str, asset: str | None = None) -> str:
+            if sender != "owner":
+                return sender
+            if asset is not None:
+                return self.model.twins[asset].customer or self.model.services[asset].customer or "customer"
+            return "customer"
+
+        def _step(self, label: str, to: str, data: bytes, sender: str, apply, action: str | None = None):
+            """Model first; then the chain must agree. Returns the model's result when accepted."""
+            now = ch.now()
+            trial = copy.deepcopy(self.model)
+            try:
+                apply(trial, now)
+                refusal = None
+            except Fail as err:
+                refusal = str(err)
+            outcome, detail = ch.dry_run(to, data, sender, constitution=action is not None)
+            self.steps += 1
+            verdict = f"refuses ({refusal})" if refusal else "accepts"
+            note(f"  {label} by {sender}: model {verdict}, chain {outcome} {detail}")
+            if refusal is not None:
+                assert outcome != "ok", f"{label} by {sender}: the model refuses ({refusal}) but the chain accepts"
+                event(f"{label}: refused ({detail or outcome})")
+                TALLY[f"{label}: refused"] += 1
+                return None
+            assert outcome == "ok", f"{label} by {sender}: the model accepts but the chain {outcome}: {detail}"
+            ts, logs = ch.send(to, data, sender)
+            model = copy.deepcopy(self.model)
+            result = apply(model, ts)
+            self._moved_by_flows(action, logs, before=self.model, after=model)
+            self.model = model
+            event(f"{label}: done")
+            TALLY[f"{label}: done"] += 1
+            return result
+
+        def _act(self, label: str, action: str, params: bytes, sender: str, apply):
+            data = ch.action_data(action, params, f"{label}:{self.steps}")
+            return self._step(label, world.constitution.address, data, sender, apply, action)
+
+        def _moved_by_flows(self, action: str | None, logs: list, before: Model, after: Model) -> None:
+            """Every AssetTransitioned of a twin with a customer or on an order line (before or
+            after the step) comes from a transaction whose top-level action is a flow's: an
+            OperatorAgreement or OrderBook action, or one of the registry verbs the design leaves
+            to a customer twin's parties ({FLOW_ACTIONS}); a twin on a line moves only through
+            the flows (the model refuses every raw verb on it)."""
+            for log in logs:
+                if log["address"].lower() != world.registry.address.lower() or log["topics"][0] != TRANSITIONED:
+                    continue
+                label = ASSET_OF[bytes(log["topics"][1])]
+                held = [m.twins[label] for m in (before, after) if m.twins[label].customer or m.twins[label].line]
+                if held:
+                    assert action in FLOW_ACTIONS, f"twin {label} (held) moved by top-level action {action}"
+                    TALLY["held twin moved by a flow"] += 1
+
+        def _invoice(self, pick: int) -> int:
+            ids = sorted(self.model.invoices)
+            open_ = [i for i in ids if self.model.invoices[i].status in (Status.ISSUED, Status.FUNDED)]
+            if pick < 6 and open_:
+                return open_[pick % len(open_)]
+            if pick < 9 and ids:
+                return ids[pick % len(ids)]
+            return len(ids) + 1  # unknown
+
+        # ---- installation ---------------------------------------------------------------
+
+        @rule(
+            asset=assets,
+            customer=customers,
+            sender=st.sampled_from(["operator", "operator", "customer", "customer2", "vendor", "stranger"]),
+        )
+        def request_installation(self, asset, customer, sender):
+            params = encode(["bytes32", "address", "bytes32"], [asset_id(asset), ch.addr[customer], ZERO32])
+            self._act(
+                "requestInstallation",
+                "requestInstallation",
+                params,
+                sender,
+                lambda m, now: m.request_installation(asset, customer, sender, now),
+            )
+
+        @rule(pick=picks, sender=senders)
+        def fund(self, pick, sender):
+            inv = self._invoice(pick)
+            who = (
+                self.model.invoices[inv].payer
+                if sender == "owner" and inv in self.model.invoices
+                else self._who(sender)
+            )
+            self._act(
+                "fundInvoice", "fundInvoice", encode(["uint256"], [inv]), who, lambda m, now: m.fund(inv, who, now)
+            )
+
+        @rule(
+            asset=assets, sender=st.sampled_from(["vendor", "vendor", "operator", "customer", "customer2", "stranger"])
+        )
+        def deliver(self, asset, sender):
+            self.raw_verb("deliver", asset, sender)
+
+        @rule(asset=assets, sender=senders)
+        def confirm_installation(self, asset, sender):
+            who = self._who(sender, asset)
+            self._act(
+                "confirmInstallation",
+                "confirmInstallation",
+                encode(["bytes32", "bytes32"], [asset_id(asset), ZERO32]),
+                who,
+                lambda m, now: m.confirm_installation(asset, who),
+            )
+
+        @rule(asset=assets, sender=senders)
+        def withdraw_installation(self, asset, sender):
+            who = self._who(sender, asset)
+            self._act(
+                "withdrawInstallation",
+                "withdrawInstallation",
+                encode(["bytes32", "bytes32"], [asset_id(asset), ZERO32]),
+                who,
+                lambda m, now: m.withdraw_installation(asset, who),
+            )
+
+        @rule(
+            asset=assets,
+            customer=st.sampled_from(CUSTOMERS),
+            confirm_by=st.sampled_from(["operator", "operator", "customer"]),
+        )
+        def install(self, asset, customer, confirm_by):
+            """The whole installation flow, step by step (random rules rarely chain it)."""
+            self.request_installation(asset, customer, "operator")
+            svc = self.model.services[asset]
+            if svc.pending != Pending.INSTALLATION:
+                return
+            inv = self.model.invoices[svc.invoice]
+            if inv.status == Status.ISSUED:
+                self._act(
+                    "fundInvoice",
+                    "fundInvoice",
+                    encode(["uint256"], [svc.invoice]),
+                    inv.payer,
+                    lambda m, now: m.fund(svc.invoice, inv.payer, now),
+                )
+            if self.model.twins[asset].state == S.PENDING_INSTALLATION and self.model.twins[asset].line is None:
+                self.raw_verb("deliver", asset, "vendor")
+            self.confirm_installation(asset, confirm_by)
+
+        # ---- walks along the flows (random rules alone rarely go deep) -------------------------
+
+        def _advance(self, asset: str, pick: int) -> None:
+            """One legitimate next step for the twin, from the model (the chain must agree)."""
+            m = self.model
+            tw, svc = m.twins[asset], m.services[asset]
+            owner = svc.customer or tw.customer or CUSTOMERS[pick % 2]
+            options, later = [], []  # forward steps first (taken most of the time), then the others
+            if svc.pending == Pending.INSTALLATION:
+                inv = m.invoices[svc.invoice]
+                if inv.status == Status.ISSUED:
+                    options.append(lambda: self.fund(sorted(m.invoices).index(svc.invoice) % 10, "owner"))
+                if tw.state == S.PENDING_INSTALLATION and tw.line is None:
+                    options.append(lambda: self.raw_verb("deliver", asset, "vendor"))
+                if tw.state == S.DELIVERED:
+                    options.append(lambda: self.confirm_installation(asset, "operator"))
+                later.append(lambda: self.withdraw_installation(asset, "owner"))
+            elif svc.pending == Pending.CHANGE:
+                options += [lambda: self.confirm_change(asset, "operator"), lambda: self.cancel_change(asset, "owner")]
+            elif svc.pending == Pending.DISCONNECT:
+                options += [
+                    lambda: self.confirm_disconnect(asset, "operator"),
+                    lambda: self.cancel_disconnect(asset, "owner"),
+                ]
+            elif tw.state == S.ACTIVE and svc.customer:
+                kind = list(Kind)[pick % 4]
+                options += [
+                    lambda: self.order_change(kind, asset, "owner"),
+                    lambda: self.order_changes(
+                        kind, [a for a in ASSETS if m.services[a].customer == svc.customer], "operator"
+                    ),
+                    lambda: self.order_disconnect(asset, 0, "owner"),
+                ]
+            elif tw.state in (S.PLANNED, S.INACTIVE, S.PENDING_INSTALLATION, S.DELIVERED):
+                options += [
+                    lambda: self.request_installation(asset, owner, "operator"),
+                    lambda: self.request_installation(asset, owner, owner),
+                ]
+                if tw.state in (S.PLANNED, S.INACTIVE) and tw.line is None:
+                    options.append(lambda: self.add_line(asset, owner, "operator"))
+            if tw.line is not None:
+                ln = m.lines[tw.line]
+                n = tw.line
+                if ln.delivered == 0:
+                    options.append(lambda: self._line_step("deliverLine", n, "vendor"))
+                else:
+                    options.append(lambda: self._line_step("consumeStock", n, "operator"))
+                later.append(lambda: self._line_step("reviseOrder", n, "operator"))
+            if tw.state in (S.PLANNED, S.INACTIVE) and tw.line is None and pick in (7, 8, 9):
+                other = CUSTOMERS[(CUSTOMERS.index(owner) + 1) % 2] if owner in CUSTOMERS else "customer"
+                options.append(lambda: self.set_parties(asset, other, "operator"))
+            if tw.state == S.INACTIVE and svc.customer is None and tw.customer is None:
+                options.append(lambda: self.raw_verb("recover", asset, "operator"))
+            if tw.state == S.RECOVERING and pick == 0:  # rarely: a decommissioned twin is out of play
+                options.append(lambda: self.raw_verb("decommission", asset, "operator"))
+            funded = [i for i, v in sorted(m.invoices.items()) if v.status == Status.FUNDED]
+            if funded:
+                inv_id = funded[pick % len(funded)]
+                payer = m.invoices[inv_id].payer
+                options.append(lambda: self._release(inv_id, payer))
+                if pick >= 9:
+
+                    def travel_and_reclaim():
+                        if ch.now() < m.invoices[inv_id].funded_at + WINDOW:
+                            self.time_travel(31)
+                        self._reclaim(inv_id, payer, direct=self.steps % 2 == 0)
+
+                    options.append(travel_and_reclaim)
+            credit = [c for c in PAYERS if m.credit[c]]
+            if credit:
+                c = credit[0]
+                options.append(lambda: self.pay_out_credit(c, min(m.credit[c], m.tokens["operator"]) or 1, "operator"))
+            if any(m.balance[c] < 0 for c in PAYERS) or (any(m.balance[c] for c in PAYERS) and pick % 5 == 0):
+                # a credit is billed into a credit note (then applied to invoices or paid out)
+                options.append(lambda: self.bill(next(c for c in PAYERS if m.balance[c]), "operator"))
+            if any(i.status == Status.ISSUED and not i.hold for i in m.invoices.values()):
+                first = next(i for i, v in sorted(m.invoices.items()) if v.status == Status.ISSUED and not v.hold)
+                options.append(
+                    lambda: self._act(
+                        "fundInvoice",
+                        "fundInvoice",
+                        encode(["uint256"], [first]),
+                        m.invoices[first].payer,
+                        lambda mm, now: mm.fund(first, m.invoices[first].payer, now),
+                    )
+                )
+            options += later
+            if options:
+                (options[0] if pick < 6 else options[pick % len(options)])()
+
+        def _line_step(self, action: str, n: int, sender: str) -> None:
+            """deliverLine / consumeStock / reviseOrder (delete) on line ``n``."""
+            if action == "deliverLine":
+                params = encode(["bytes32", "uint32", "bytes32"], [line_id(n), 1, ZERO32])
+                self._act(action, action, params, sender, lambda m, now: m.deliver_line(n, sender))
+            elif action == "consumeStock":
+                params = encode(
+                    ["bytes32", "address", "bytes16", "uint32", "bytes32"],
+                    [line_id(n), ch.addr["vendor"], SKU, 1, ZERO32],
+                )
+                self._act(action, action, params, sender, lambda m, now: m.consume(n, sender))
+            else:
+                customer = self.model.lines[n].customer if n in self.model.lines else "customer"
+                change = (2, (line_id(n), ZERO32, ZERO32, "0x" + "00" * 20, b"\x00" * 16, 0, 1))  # Delete
+                params = encode(
+                    ["bytes32", "(bytes32,uint8,uint32)[]", f"(uint8,{LINE_SPEC})[]", "bytes32"],
+                    [order_id(customer), [], [change], ZERO32],
+                )
+                self._act(
+                    "reviseOrder (delete line)", "reviseOrder", params, sender, lambda m, now: m.delete_line(n, sender)
+                )
+
+        def walk(self, asset, steps):
+            for pick in steps:
+                self._advance(asset, pick)
+
+        # Hypothesis has no rule weights: several copies make walks about a third of the steps
+        def _walk_copy(name):
+            def walk_copy(self, asset, steps):
+                self.walk(asset, steps)
+
+            walk_copy.__name__ = walk_copy.__qualname__ = name
+            return rule(asset=assets, steps=st.lists(st.integers(0, 11), min_size=1, max_size=5))(walk_copy)
+
+        for _i in range(WALKS):
+            locals()[f"walk_{_i}"] = _walk_copy(f"walk_{_i}")
+        del _i
+
+        # ---- MACD -----------------------------------------------------------------------
+
+        @rule(kind=st.sampled_from(list(Kind)), asset=assets, sender=senders)
+        def order_change(self, kind, asset, sender):
+            who = self._who(sender, asset)
+            params = encode(["uint8", "bytes32", "bytes32"], [int(kind), asset_id(asset), ZERO32])
+            self._act("orderChange", "orderChange", params, who, lambda m, now: m.order_change(kind, asset, who))
+
+        @rule(kind=st.sampled_from(list(Kind)), batch=st.lists(assets, min_size=1, max_size=3), sender=senders)
+        def order_changes(self, kind, batch, sender):
+            who = self._who(sender, batch[0])
+            params = encode(["uint8", "bytes32[]", "bytes32"], [int(kind), [asset_id(a) for a in batch], ZERO32])
+            self._act("orderChanges", "orderChanges", params, who, lambda m, now: m.order_changes(kind, batch, who))
+
+        @rule(asset=assets, sender=senders)
+        def confirm_change(self, asset, sender):
+            who = self._who(sender, asset)
+            self._act(
+                "confirmChange",
+                "confirmChange",
+                encode(["bytes32", "bytes32"], [asset_id(asset), ZERO32]),
+                who,
+                lambda m, now: m.confirm_change(asset, who),
+            )
+
+        @rule(asset=assets, sender=senders)
+        def cancel_change(self, asset, sender):
+            who = self._who(sender, asset)
+            self._act(
+                "cancelChange",
+                "cancelChange",
+                encode(["bytes32", "bytes32"], [asset_id(asset), ZERO32]),
+                who,
+                lambda m, now: m.cancel_change(asset, who),
+            )
+
+        # ---- disconnect -------------------------------------------------------------------
+
+        @rule(asset=assets, pick=picks, sender=senders)
+        def order_disconnect(self, asset, pick, sender):
+            who = self._who(sender, asset)
+            inv = self._invoice(pick) if who == "operator" else 0
+            params = encode(["bytes32", "uint256", "bytes32"], [asset_id(asset), inv, ZERO32])
+            self._act(
+                "orderDisconnect",
+                "orderDisconnect",
+                params,
+                who,
+                lambda m, now: m.order_disconnect(asset, inv, who, now),
+            )
+
+        @rule(asset=assets, sender=senders)
+        def cancel_disconnect(self, asset, sender):
+            who = self._who(sender, asset)
+            self._act(
+                "cancelDisconnect",
+                "cancelDisconnect",
+                encode(["bytes32", "bytes32"], [asset_id(asset), ZERO32]),
+                who,
+                lambda m, now: m.cancel_disconnect(asset, who),
+            )
+
+        @rule(asset=assets, sender=senders)
+        def confirm_disconnect(self, asset, sender):
+            who = self._who(sender, asset)
+            self._act(
+                "confirmDisconnect",
+                "confirmDisconnect",
+                encode(["bytes32", "bytes32"], [asset_id(asset), ZERO32]),
+                who,
+                lambda m, now: m.confirm_disconnect(asset, who, now),
+            )
+
+        @rule(
+            customer=st.sampled_from(CUSTOMERS),
+            sender=st.sampled_from(["operator", "operator", "customer", "stranger"]),
+        )
+        def bill(self, customer, sender):
+            params = encode(["address", "bytes32"], [ch.addr[customer], ZERO32])
+            self._act("billAccount", "billAccount", params, sender, lambda m, now: m.bill(customer, sender, now))
+
+        # ---- escrow -----------------------------------------------------------------------
+
+        @rule(pick=picks, sender=senders)
+        def release(self, pick, sender):
+            inv = self._invoice(pick)
+            who = (
+                self.model.invoices[inv].payer
+                if sender == "owner" and inv in self.model.invoices
+                else self._who(sender)
+            )
+            self._release(inv, who)
+
+        def _release(self, inv: int, who: str) -> None:
+            self._act(
+                "releaseInvoice", "releaseInvoice", encode(["uint256"], [inv]), who, lambda m, now: m.release(inv, who)
+            )
+
+        @rule(pick=picks, sender=st.sampled_from(["operator", "customer", "customer2", "stranger"]))
+        def refund(self, pick, sender):
+            inv = self._invoice(pick)
+            self._act(
+                "refundInvoice",
+                "refundInvoice",
+                encode(["uint256"], [inv]),
+                sender,
+                lambda m, now: m.refund(inv, sender),
+            )
+
+        @rule(pick=picks, sender=senders, direct=st.booleans())
+        def reclaim(self, pick, sender, direct):
+            inv = self._invoice(pick)
+            who = (
+                self.model.invoices[inv].payer
+                if sender == "owner" and inv in self.model.invoices
+                else self._who(sender)
+            )
+            self._reclaim(inv, who, direct)
+
+        def _reclaim(self, inv: int, who: str, direct: bool) -> None:
+            apply = lambda m, now: m.reclaim(inv, who, now, direct)  # noqa: E731
+            if direct:
+                data = ch.escrow.functions.reclaim(inv)._encode_transaction_data()
+                self._step("reclaim (direct)", world.escrow.address, bytes.fromhex(data[2:]), who, apply)
+            else:
+                self._act("reclaimInvoice", "reclaimInvoice", encode(["uint256"], [inv]), who, apply)
+
+        @rule(
+            customer=st.sampled_from(CUSTOMERS),
+            amount=st.sampled_from([1 * UNIT, 20 * UNIT, 100 * UNIT, 5_000 * UNIT]),
+            sender=st.sampled_from(["operator", "operator", "customer", "vendor"]),
+        )
+        def pay_out_credit(self, customer, amount, sender):
+            params = encode(["address", "address", "uint256"], [ch.addr[customer], world.token.address, amount])
+            self._act(
+                "payOutCredit",
+                "payOutCredit",
+                params,
+                sender,
+                lambda m, now: m.pay_out_credit(customer, amount, sender),
+            )
+
+        @rule(days=st.sampled_from([1, 7, 15, 31]))
+        def time_travel(self, days):
+            w3.provider.make_request("evm_increaseTime", [days * DAY])
+            w3.provider.make_request("evm_mine", [])
+
+        # ---- the registry's own verbs -------------------------------------------------------
+
+        @rule(verb=st.sampled_from(sorted(VERBS)), asset=assets, sender=senders)
+        def raw_verb(self, verb, asset, sender):
+            who = self._who(sender, asset)
+            self._act(
+                verb,
+                verb,
+                encode(["bytes32", "bytes32"], [asset_id(asset), ZERO32]),
+                who,
+                lambda m, now: m.raw_verb(verb, asset, who),
+            )
+
+        @rule(
+            asset=assets,
+            customer=st.sampled_from([None, *CUSTOMERS]),
+            sender=st.sampled_from(["operator", "operator", "customer", "vendor"]),
+        )
+        def set_parties(self, asset, customer, sender):
+            cust = ch.addr[customer] if customer else "0x" + "00" * 20
+            params = encode(
+                ["bytes32", "address", "address", "bytes32"], [asset_id(asset), cust, ch.addr["vendor"], ZERO32]
+            )
+            self._act("setParties", "setParties", params, sender, lambda m, now: m.set_parties(asset, customer, sender))
+
+        # ---- order lines holding twins ------------------------------------------------------
+
+        @rule(
+            asset=assets,
+            customer=st.sampled_from(CUSTOMERS),
+            sender=st.sampled_from(["operator", "operator", "operator", "customer"]),
+        )
+        def add_line(self, asset, customer, sender):
+            n = self.model.line_count + 1
+            spec = (line_id(n), service_id(customer), asset_id(asset), ch.addr["vendor"], SKU, 1, 1)
+            params = encode(["bytes32", LINE_SPEC, "bytes32"], [order_id(customer), spec, ZERO32])
+            self._act(
+                "addDeviceLine", "addDeviceLine", params, sender, lambda m, now: m.add_line(asset, customer, sender)
+            )
+
+        def _line(self, pick: int) -> int:
+            n = self.model.line_count
+            return (pick % n) + 1 if n and pick < 9 else n + 1
+
+        @rule(pick=picks, sender=st.sampled_from(["vendor", "vendor", "operator", "customer", "stranger"]))
+        def deliver_line(self, pick, sender):
+            self._line_step("deliverLine", self._line(pick), sender)
+
+        @rule(pick=picks, sender=st.sampled_from(["operator", "operator", "vendor"]))
+        def consume(self, pick, sender):
+            self._line_step("consumeStock", self._line(pick), sender)
+
+        @rule(pick=picks, sender=st.sampled_from(["operator", "operator", "customer"]))
+        def delete_line(self, pick, sender):
+            self._line_step("reviseOrder", self._line(pick), sender)
+
+        # ---- invariants (one batched read of the chain per step) ----------------------------
+
+        def _read(self) -> dict:
+            m, addr = self.model, ch.addr
+            calls = {
+                ("bal", h): (world.token.address, "balanceOf(address)", ["address"], [addr[h]], ["uint256"])
+                for h in HOLDERS
+            }
+            calls["bal", "escrow"] = (
+                world.token.address,
+                "balanceOf(address)",
+                ["address"],
+                [world.escrow.address],
+                ["uint256"],
+            )
+            calls["supply"] = (world.token.address, "totalSupply()", [], [], ["uint256"])
+            calls["count"] = (world.escrow.address, "invoiceCount()", [], [], ["uint256"])
+            for i in m.invoices:
+                calls["inv", i] = (world.escrow.address, "invoice(uint256)", ["uint256"], [i], [INVOICE_VIEW])
+                calls["at", i] = (world.escrow.address, "reclaimableAt(uint256)", ["uint256"], [i], ["uint64"])
+            for a in ASSETS:
+                calls["twin", a] = (
+                    world.registry.address,
+                    "getAsset(bytes32)",
+                    ["bytes32"],
+                    [asset_id(a)],
+                    [ASSET_VIEW],
+                )
+                calls["svc", a] = (
+                    world.agreement.address,
+                    "serviceOf(bytes32)",
+                    ["bytes32"],
+                    [asset_id(a)],
+                    [SERVICE_VIEW],
+                )
+            for c in PAYERS:
+                calls["acc", c] = (
+                    world.agreement.address,
+                    "accountOf(address)",
+                    ["address"],
+                    [addr[c]],
+                    [ACCOUNT_VIEW],
+                )
+                calls["credit", c] = (
+                    world.escrow.address,
+                    "creditOf(address,address,address)",
+                    ["address"] * 3,
+                    [addr[c], addr["operator"], world.token.address],
+                    ["uint256"],
+                )
+            return ch.read(calls)
+
+        @invariant()
+        def invariants(self):
+            v = self._read()
+            self.tokens_are_conserved(v)
+            self.invoices_match(v)
+            self.twins_moved_only_by_flows(v)
+            self.agreement_matches(v)
+            self.credit_never_exceeds_what_was_paid(v)
+
+        def tokens_are_conserved(self, v):
+            m = self.model
+            held = {h: v["bal", h] for h in (*HOLDERS, "escrow")}
+            assert sum(held.values()) == self.supply == v["supply"]
+            assert held == m.tokens
+            escrowed = sum(i.amount - i.credited for i in m.invoices.values() if i.status == Status.FUNDED)
+            assert held["escrow"] == escrowed
+
+        def invoices_match(self, v):
+            assert v["count"] == len(self.model.invoices)
+            for inv_id, inv in self.model.invoices.items():
+                view = v["inv", inv_id]
+                # InvoiceView: id payer payee token amount credited dueDate fundedAt status hold subject ref
+                assert (ch.name_of[view[1].lower()], view[4], view[5], Status(view[8]), view[9]) == (
+                    inv.payer,
+                    inv.amount,
+                    inv.credited,
+                    inv.status,
+                    inv.hold,
+                ), f"invoice {inv_id}"
+                at = v["at", inv_id]
+                if inv.status == Status.FUNDED:
+                    assert inv.hold, f"invoice {inv_id} funded but not held: nothing to reclaim"
+                    assert at == inv.funded_at + WINDOW == view[7] + WINDOW, f"invoice {inv_id}: no exit"
+                else:
+                    assert at == 0
+
+        def twins_moved_only_by_flows(self, v):
+            for a in ASSETS:
+                t = v["twin", a]
+                tw = self.model.twins[a]
+                got = (S(t[0]), ch.name_of[t[-3].lower()], ch.name_of[t[-2].lower()], t[-1])
+                assert got == (tw.state, tw.customer, tw.vendor, tw.line is not None), f"twin {a}"
+
+        def agreement_matches(self, v):
+            for a in ASSETS:
+                sv = v["svc", a]
+                s = self.model.services[a]
+                # ServiceView: customer installInvoice pendingDelete nonPayment pending kind charge
+                expected = (s.customer, s.pending, s.charge, s.non_payment)
+                assert (ch.name_of[sv[0].lower()], sv[4], sv[6], sv[3]) == expected, f"service {a}"
+                if s.pending == Pending.CHANGE:
+                    assert sv[5] == s.kind
+                if s.customer is not None:
+                    assert sv[1] == s.invoice
+                    # a served twin is its customer's in the registry too
+                    reg_customer = ch.name_of[v["twin", a][-3].lower()]
+                    assert reg_customer == s.customer, (
+                        f"twin {a}: registry customer {reg_customer}, service's {s.customer}"
+                    )
+
+        def credit_never_exceeds_what_was_paid(self, v):
+            m = self.model
+            for c in PAYERS:
+                assert v["acc", c][0] == m.balance[c], f"account of {c}"
+                assert v["credit", c] == m.credit[c], f"credit notes of {c}"
+                assert m.claims(c) <= m.paid[c] - m.paid_out[c], f"{c} holds more credit than it paid"
+
+        def every_funded_invoice_can_be_reclaimed(self):
+            funded = [i for i, inv in self.model.invoices.items() if inv.status == Status.FUNDED]
+            if not funded:
+                return
+            w3.provider.make_request("evm_increaseTime", [WINDOW + DAY])
+            w3.provider.make_request("evm_mine", [])
+            for inv_id in funded:
+                payer = self.model.invoices[inv_id].payer
+                data = ch.escrow.functions.reclaim(inv_id)._encode_transaction_data()
+                outcome, detail = ch.dry_run(world.escrow.address, bytes.fromhex(data[2:]), payer, constitution=False)
+                assert outcome == "ok", f"invoice {inv_id}: its payer {payer} cannot reclaim it ({detail})"
+                event("exit checked")
+
+    TALLY.clear()
+    run_state_machine_as_test(FlowMachine, settings=_settings())
+    print("\n".join(f"{n:5d}  {k}" for k, n in sorted(TALLY.items())))

@@ -127,23 +127,23 @@ def deploy_world(project, deployer, founders, roles) -> World:
     )
     members = [roles[m] for m in MEMBERS]
 
-    def define(name, module, grants=(), scope=Scope.PUBLIC):
+    def define(name, module, grants=(), scope=Scope.PUBLIC, callers=()):
         c.genesisDefineAction(
-            policy(name, scope=scope, module=module, selector_=entry_selector(name)),
+            policy(name, scope=scope, module=module, selector_=entry_selector(name), callers=list(callers)),
             [grant(g) for g in grants],
             sender=deployer,
         )
 
     for name in REGISTRY_PUBLIC:
         define(name, registry, [roles["operator"]] if name in ("register", "bindSerial") else members)
-    for name in REGISTRY_INTERNAL:
-        define(name, registry, scope=Scope.INTERNAL)
+    for name in REGISTRY_INTERNAL:  # module capabilities: the flows that may call them
+        define(name, registry, scope=Scope.INTERNAL, callers=[book, agreement])
     for name in ORDER_ACTIONS:
         define(name, book, [roles["operator"]] if name in ORDER_OPERATOR_ONLY else members)
     for name in ESCROW_PUBLIC:
         define(name, escrow, members)
     for name in ESCROW_INTERNAL:
-        define(name, escrow, scope=Scope.INTERNAL)
+        define(name, escrow, scope=Scope.INTERNAL, callers=[agreement])
     for name in AGREEMENT_ACTIONS:
         define(name, agreement, members)
     c.sealGenesis(sender=deployer)

@@ -135,6 +135,7 @@ class Twin:
     customer: str | None = None
     vendor: str | None = "vendor"
     line: int | None = None  # the open order line holding it
+    served: bool = False  # the agreement serves its customer (only the agreement releases it)
 
 
 @dataclass
@@ -212,7 +213,7 @@ class Model:
         need(caller != "stranger", "not a member")
         tw = self.live(asset)
         need(caller == "operator", "AssetNotCustodian")
-        need(tw.line is None and tw.state in (S.PLANNED, S.INACTIVE), "AssetHeldByFlow")
+        need(tw.line is None and not tw.served and tw.state in (S.PLANNED, S.INACTIVE), "AssetHeldByFlow")
         tw.customer, tw.vendor = customer, "vendor"
 
     # ---- escrow -------------------------------------------------------------------------
@@ -326,7 +327,8 @@ class Model:
 
     def _end_service(self, asset: str) -> None:
         self.services[asset] = Svc()
-        self.live(asset).customer = None
+        tw = self.live(asset)
+        tw.customer, tw.served = None, False
 
     def request_installation(self, asset: str, customer: str, caller: str, now: int) -> None:
         need(caller != "stranger", "not a member")
@@ -338,8 +340,9 @@ class Model:
         holder = tw.customer or s.customer
         need(holder == customer if holder else caller == "operator", "AgreementNotCustomerAsset")
         need(tw.state in (S.PLANNED, S.INACTIVE, S.PENDING_INSTALLATION, S.DELIVERED), "AgreementDuplicateInstallation")
-        if tw.customer is None:
-            self.live(asset).customer = customer
+        if not tw.served:  # SetCustomer: the agreement serves this customer from now on
+            twin = self.live(asset)
+            twin.customer, twin.served = customer, True
         if tw.line is None and tw.state in (S.PLANNED, S.INACTIVE):
             self.move(asset, S.PENDING_INSTALLATION)
         inv_id = self.issue(customer, TARIFF["installation"], True, now)
@@ -358,19 +361,21 @@ class Model:
         s.pending = Pending.NONE
 
     def withdraw_installation(self, asset: str, caller: str) -> None:
+        """Any twin state: a twin its line holds (or a removed line already moved) stays put; the
+        service ends; the money comes back whole (voided, refunded, or a credit note for a
+        payment the payer released early)."""
         need(caller != "stranger", "not a member")
         s = self._pending(asset, Pending.INSTALLATION)
         need(caller in ("operator", s.customer), "AgreementUnauthorized")
         tw = self.twins[asset]
-        need(tw.state in (S.PENDING_INSTALLATION, S.DELIVERED), "AgreementInvalidAssetState")
-        if tw.line is None:
+        if tw.line is None and tw.state in (S.PENDING_INSTALLATION, S.DELIVERED):
             self.move(asset, S.PLANNED if tw.state == S.PENDING_INSTALLATION else S.RECOVERING)
-            self.live(asset).customer = None
-            s.customer = None
         inv = self.invoices[s.invoice]
         if inv.status in (Status.ISSUED, Status.FUNDED):
             self._void(inv)
-        s.pending = Pending.NONE
+        elif inv.status == Status.RELEASED:
+            self.credit[inv.payer] += inv.amount
+        self._end_service(asset)
 
     def order_change(self, kind: Kind, asset: str, caller: str) -> None:
         need(caller != "stranger", "not a member")

@@ -367,7 +367,12 @@ contract AssetRegistry is IAssetRegistry, ConstitutionModule {
             return;
         }
         if (caller != a.custodian) revert AssetNotParty(assetId, caller);
-        if (a.hasCustomer && verb != AssetLifecycle.Verb.Decommission) revert AssetHeldByFlow(assetId, a.customer, false);
+        if (verb == AssetLifecycle.Verb.Decommission) {
+            // a twin the agreement still serves (an installation open on it) is not retired under it
+            if (a.served) revert AssetHeldByFlow(assetId, a.customer, false);
+        } else if (a.hasCustomer) {
+            revert AssetHeldByFlow(assetId, a.customer, false);
+        }
     }
 
     /// @dev A serial at registration only where `bindSerial` would need no vote from `caller`.

@@ -42,7 +42,7 @@ import {AssetLifecycle} from "../libraries/AssetLifecycle.sol";
 /// | ---- | ------------- | ------------ |
 /// | `deliver` | the twin's vendor or custodian | the twin is on an open order line (deliver the line) |
 /// | `recover` | the twin's custodian or vendor | on an open order line; a customer's twin that is not Inactive |
-/// | `decommission` | the custodian | on an open order line |
+/// | `decommission` | the custodian | on an open order line; served by the agreement |
 /// | every other verb | the custodian | the twin has a customer or is on an open order line |
 interface IAssetRegistry {
     /*//////////////////////////////////////////////////////////////

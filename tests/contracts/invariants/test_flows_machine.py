@@ -205,6 +205,7 @@ class Model:
         else:
             need(caller == "operator", "AssetNotParty")
             need(tw.customer is None or verb == "decommission", "AssetHeldByFlow (customer)")
+            need(not (verb == "decommission" and tw.served), "AssetHeldByFlow (served)")
         sources, to = VERBS[verb]
         need(tw.state in sources, "AssetInvalidTransition")
         tw.state = to

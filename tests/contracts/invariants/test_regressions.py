@@ -60,3 +60,26 @@ def test_a_served_twin_stays_its_customers_in_the_registry(seeded):
         "setParties re-assigned a twin the agreement serves: registry customer "
         f"{world.registry.getAsset(a).customer}, agreement customer {served}"
     )
+
+
+def test_a_served_twin_is_not_decommissioned_under_its_open_installation(seeded):
+    """Same path (the line removed, the twin Planned, the installation open and paid): the
+    custodian's ``decommission`` must be refused while the agreement serves the twin, and the
+    customer can still withdraw — its payment comes back."""
+    world = seeded
+    roles = world.roles
+    a = asset_id("A1")
+    _add_line(world, 2, "A1", "customer")
+    params = encode(["bytes32", "address", "bytes32"], [a, roles["customer"].address, ZERO32])
+    execute(world, "requestInstallation", params, roles["customer"], "req-a1")
+    invoice_id = world.agreement.serviceOf(a).installInvoice
+    execute(world, "fundInvoice", encode(["uint256"], [invoice_id]), roles["customer"], "fund-a1")
+    _delete_line(world, 2, "customer")
+    assert world.registry.getAsset(a).served
+    with contextlib.suppress(ContractLogicError):  # refused: an installation is open on it
+        execute(world, "decommission", encode(["bytes32", "bytes32"], [a, ZERO32]), roles["operator"], "retire")
+    assert world.registry.stateOf(a) != 9, "a served twin was decommissioned under its open installation"
+    before = world.token.balanceOf(roles["customer"])
+    execute(world, "withdrawInstallation", encode(["bytes32", "bytes32"], [a, ZERO32]), roles["customer"], "wd")
+    assert world.token.balanceOf(roles["customer"]) - before == world.escrow.invoice(invoice_id).amount
+    assert world.agreement.serviceOf(a).customer == ZERO_ADDRESS and not world.registry.getAsset(a).served

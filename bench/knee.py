@@ -153,9 +153,7 @@ def should_stop(steps: Sequence[Step]) -> bool:
     last = steps[-1]
     if last.lost or last.duplicated or last.latency_ms(95) > 3000 * last.block_time:
         return True
-    if len(steps) >= 2 and last.confirmed_ops_per_s < 1.05 * steps[-2].confirmed_ops_per_s:
-        return True
-    return False
+    return len(steps) >= 2 and last.confirmed_ops_per_s < 1.05 * steps[-2].confirmed_ops_per_s
 
 
 def run_step(

@@ -1,42 +1,42 @@
-"""Throughput benchmark (issue 8): the SDK pipeline, SDK batches, and the naive paths, same run.
+"""Throughput benchmark (issues 8 and 20): capacity under open-loop load, per chain profile.
 
     make bench                                   # or: python bench/run.py
-    BENCH_SECONDS=10 BENCH_ASSETS=400 python bench/run.py
-    BENCH_WORKLOAD=assets python bench/run.py    # the earlier stand-in (AssetRegistry transitions)
+    BENCH_STEP_SECONDS=3 BENCH_MAX_STEPS=2 python bench/run.py      # the short mode (smoke test)
+    BENCH_PROFILES=besu BENCH_RATES_SINGLE_BESU=50,100,200 python bench/run.py
 
 The operation (default ``BENCH_WORKLOAD=macd``, bench/workload.py ``MacdWorkload``): one MACD
 change request with its charge — OperatorAgreement ``orderChange`` (the tariff accrued on the
-customer's running account) — or its ``confirmChange``, alternating per twin.
+customer's running account) — or its ``confirmChange``, alternating per twin; in bulk,
+``orderChanges``/``confirmChanges`` of ``BENCH_BATCH`` twins (one operation per twin).
 
-1. Starts its own anvil (berlin, gas price 0, a large block gas limit), automine at first.
-2. Deploys the consortium with the real deploy code (ape, in this process) from a copy of
-   consortium.yaml the workload adjusts (MACD: free installation, MACD tariffs kept). Senders:
-   the workload's ``sender_accounts`` (MACD: the operator, dev account 0 — confirmations are
-   operator-only), else extra operator members (dev accounts 4..) granted the workload's actions.
-3. Prepares the workload (MACD: register N twins, requestInstallation for the customer,
-   deliver, confirmInstallation: Active and served by the agreement).
-4. Baselines, each for ``BENCH_BASELINE_SECONDS``: ape ``contract.executeAction(...,
-   sender=...)`` in a loop and web3.py ``functions.executeAction(...).transact()`` +
-   ``wait_for_transaction_receipt`` — in automine (their best case) and, after the switch to
-   interval mining, on the 1-second-block chain the pipeline uses. Same operation.
-5. Switches to interval mining (``evm_setIntervalMining 1``: a QBFT-like block period) and
-   drives sustained load for ``BENCH_SECONDS`` each through the SDK :class:`Pipeline`: one
-   operation per transaction (``executeAction``); ``BENCH_BATCH`` single-operation calls per
-   ``executeBatch`` (the generic batching path); and, when the workload has one, the module's
-   own bulk call (MACD: ``orderChanges``/``confirmChanges`` of ``BENCH_BATCH`` twins, one
-   executeAction) — ``batched_ops_per_s`` is the better of the two, named in ``batched_path``.
-6. Checks every operation on chain exactly once (MACD: ChangeOrdered with the right charge /
+1. Starts its own anvil (berlin, gas price 0; alone, not behind the durable proxy unless
+   ``BENCH_DURABLE=1``), deploys the consortium with the real deploy code and prepares the
+   twins (automine), then runs the naive ape / web3.py baselines (``BENCH_BASELINE_SECONDS``;
+   0 skips them).
+2. Per chain profile — ``default``: the embedded node, 1 s blocks, 100G block gas limit, no cap
+   on a sender's pending transactions; ``besu``: 2 s blocks (docs/besu.md's block period),
+   the block gas limit of docs/besu.md's genesis, at most ``BENCH_BESU_PENDING_PER_SENDER``
+   (200: Besu's pool per sender) pending per sender — a *series* of open-loop steps
+   (bench/knee.py) for single MACD, bulk MACD and plain value transfers (the physical limit:
+   21,000 gas, pre-signed, spread over as many funded accounts as the capped profile needs).
+   Each step offers a fixed rate for ``BENCH_STEP_SECONDS``; a series stops when the confirmed
+   rate stops growing, p95 passes 3 block times or an operation is lost.
+3. Checks every MACD operation on chain exactly once (ChangeOrdered with the right charge /
    ChangeConfirmed per ref, ChangesOrdered / ChangesConfirmed per (ref, asset); ActionExecuted
-   per ref agreeing; the running account's balance = the charges), prints a table, writes
-   ``bench/results/latest.json`` and ``latest.png`` (ops/s and latency over time).
+   per ref agreeing; the running account's balance = the charges), prints the curve, writes
+   ``bench/results/latest.json`` (the knees, ``single_vs_raw``, ``senders_used``, ``curve``)
+   and ``latest.png`` (confirmed rate and p95 against the offered rate, knees marked).
 
-Environment: BENCH_SECONDS (60), BENCH_WORKLOAD (macd | assets), BENCH_ASSETS (2000),
-BENCH_SENDERS (4; assets workload only), BENCH_BATCH (100), BENCH_BASELINE_SECONDS
-(min(10, BENCH_SECONDS)), BENCH_WINDOW (in-flight operations, single: 4000),
-BENCH_BATCH_WINDOW (in-flight operations, batched and bulk: 40000), BENCH_SEND_THREADS (2),
-BENCH_SIGN_PROCESSES (0), BENCH_RECEIPTS (default: "logs"; or block / tx), BENCH_RESULTS_DIR
-(bench/results), BENCH_DURABLE (1: through the durable node of ``telcochain node`` — write-ahead
-log and proxy).
+The knee of a series: the highest offered rate whose step confirmed >= 95 % of it with p95 <= 2
+block times and nothing lost or duplicated (docs/throughput.md).
+
+Environment: BENCH_STEP_SECONDS (10), BENCH_MAX_STEPS (0: whole ladders), BENCH_RATES_SINGLE,
+BENCH_RATES_BULK, BENCH_RATES_RAW (default profile), BENCH_RATES_SINGLE_BESU,
+BENCH_RATES_BULK_BESU, BENCH_RATES_RAW_BESU (comma-separated ops/s), BENCH_PROFILES
+(default,besu), BENCH_BESU_PENDING_PER_SENDER (200), BENCH_RAW_SENDERS (0: as many as needed),
+BENCH_WORKLOAD (macd | assets), BENCH_ASSETS (800), BENCH_BATCH (100), BENCH_BASELINE_SECONDS
+(min(5, step)), BENCH_SEND_THREADS (2), BENCH_SIGN_PROCESSES (0), BENCH_RESULTS_DIR
+(bench/results), BENCH_DURABLE (1: through the durable node of ``telcochain node``).
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import knee  # noqa: E402
 import yaml  # noqa: E402
 from eth_account import Account  # noqa: E402
 from eth_account.signers.local import LocalAccount  # noqa: E402
@@ -69,11 +70,10 @@ from telcochain.node import DEV_MNEMONIC, LocalNode, NodeConfig, free_port  # no
 from telcochain.rpc import Rpc  # noqa: E402
 from telcochain.throughput import Operation, Pipeline  # noqa: E402
 from telcochain.tx import hexint, probe_chain  # noqa: E402
-import knee  # noqa: E402
 from workload import ACTION_EXECUTED, AssetChangeWorkload, BenchEnv, Call, MacdWorkload, Workload  # noqa: E402
 
 GAS_LIMIT = 100_000_000_000  # per block: never the limit here (anvil executes what it is given)
-#: docs/besu.md's genesis "gasLimit": 0x1fffffffffffff (a free-gas QBFT network: the block period, not gas, bounds a block)
+#: docs/besu.md's genesis "gasLimit" 0x1fffffffffffff (free gas: the block period, not gas, bounds a block)
 BESU_GAS_LIMIT = 0x1FFFFFFFFFFFFF
 
 
@@ -363,7 +363,9 @@ def provisional(step: knee.Step) -> None:
     step.lost = sum(1 for r in step.records if r.status not in ("confirmed", "reverted"))
 
 
-def verify_baselines(phases: Sequence[Phase], workload: Workload, rpc: Rpc, constitution: str, first: int) -> dict:
+def verify_baselines(
+    phases: Sequence[Phase], workload: Workload, rpc: Rpc, constitution: str, first: int
+) -> dict[str, int]:
     last = hexint(rpc.call("eth_blockNumber"))
     found = workload.count_on_chain(rpc, constitution, first, last)
     totals: Counter[str] = Counter()
@@ -391,10 +393,9 @@ def main() -> int:
     os.chdir(ROOT)  # ape finds the project from the working directory
     accounts = dev_accounts(10)
     workload = make_workload(cfg)
-    if workload.sender_accounts is not None:  # MACD: the operator (confirmations are operator-only)
-        senders = [accounts[i] for i in workload.sender_accounts]
-    else:
-        senders = accounts[4:8]
+    # MACD: the operator (confirmations are operator-only); the stand-in: its own members
+    ids = workload.sender_accounts if workload.sender_accounts is not None else (4, 5, 6, 7)
+    senders = [accounts[i] for i in ids]
     workdir = Path(tempfile.mkdtemp(prefix="telcochain-bench-"))
     # BENCH_DURABLE=1: through the durable node of `telcochain node` (write-ahead log, proxy);
     # by default anvil alone (persist=False): the node's own capacity
@@ -494,7 +495,7 @@ def _bench(
                 probe = macd_tx_maker(workload, kind, constitution, 0, len(senders), per_tx)
                 key = f"{kind}"
                 if key not in gas_limits:  # measured on the first operation, which is then sent
-                    op, keys = probe()
+                    op, _ = probe()
                     gas_limits[key] = tx_gas(rpc, senders[0].address, constitution, op)
                     first = Operation(constitution, op.data, gas_limits[key], sender=op.sender)
                     pipe.run([first], timeout=60)
@@ -611,9 +612,8 @@ def _bench(
     knee.chart(series, cfg.results_dir / "latest.png")
 
     print()
-    print(
-        f"{'series':<18} {'offered':>9} {'confirmed':>10} {'p50 ms':>8} {'p95 ms':>8} {'gas/op':>8} {'lost':>5} {'dup':>4}"
-    )
+    columns = ("offered", 9), ("confirmed", 10), ("p50 ms", 8), ("p95 ms", 8), ("gas/op", 8), ("lost", 5), ("dup", 4)
+    print(f"{'series':<18}" + "".join(f" {c:>{w}}" for c, w in columns))
     for name, steps in series.items():
         for s in steps:
             print(
@@ -621,8 +621,11 @@ def _bench(
                 f"{s.latency_ms(95):>8.0f} {s.gas_per_op:>8,.0f} {s.lost:>5} {s.duplicated:>4}{'  *' if s.ok else ''}"
             )
     print("(* within the knee)")
-    for key in ("knee_single_ops_per_s", "knee_bulk_ops_per_s", "knee_single_besu_profile_ops_per_s",
-                "knee_bulk_besu_profile_ops_per_s", "raw_transfer_ops_per_s", "single_vs_raw", "senders_used"):  # fmt: skip
+    for key in [k for k in results if k.startswith("knee_")] + [
+        "raw_transfer_ops_per_s",
+        "single_vs_raw",
+        "senders_used",
+    ]:
         print(f"{key}: {results[key]}")
     if workload.checks:
         print(f"on-chain checks: {workload.checks}")

@@ -65,10 +65,10 @@ from eth_account import Account  # noqa: E402
 from eth_account.signers.local import LocalAccount  # noqa: E402
 from eth_utils import keccak  # noqa: E402
 from telcochain import Client  # noqa: E402
-from telcochain.batch import batch_gas, encode_execute_action  # noqa: E402
+from telcochain.batch import batch_gas, encode_execute_action, encode_execute_batch  # noqa: E402
 from telcochain.node import DEV_MNEMONIC, LocalNode, NodeConfig, free_port  # noqa: E402
 from telcochain.rpc import Rpc  # noqa: E402
-from telcochain.throughput import Operation, Pipeline  # noqa: E402
+from telcochain.throughput import Operation, OpOutcome, OpStatus, Pipeline  # noqa: E402
 from telcochain.tx import hexint, probe_chain  # noqa: E402
 from workload import ACTION_EXECUTED, AssetChangeWorkload, BenchEnv, Call, MacdWorkload, Workload  # noqa: E402
 
@@ -303,6 +303,82 @@ def web3_sender(url: str, constitution_address: str, account: str) -> Callable[[
             raise RuntimeError("reverted")
 
     return send
+
+
+# -- the SDK under a fixed in-flight window (index_bench) --------------------------------------------
+
+
+def run_pipeline(
+    phase: Phase,
+    workload: Workload,
+    pipe: Pipeline,
+    to: str,
+    senders: int,
+    seconds: float,
+    window_ops: int,
+) -> Phase:
+    """Sustained closed-loop load: keep ``window_ops`` operations in flight for ``seconds``, then drain
+    (issue 8's phases; bench/index_bench.py still uses it to generate load while it measures the index)."""
+    per_tx = phase.ops_per_tx
+    window = max(1, window_ops // per_tx)
+    lanes = itertools.cycle(range(senders))
+    chunk = max(1, min(200, 2000 // per_tx))
+
+    def make(n: int) -> list[Operation]:
+        ops = []
+        for _ in range(n):
+            sender = next(lanes)
+            lane = (phase.name, sender)
+            if phase.kind == "bulk":  # one module call carrying per_tx operations
+                calls = [workload.next_bulk_call(lane, per_tx)]
+            else:
+                calls = [workload.next_call(lane) for _ in range(per_tx)]
+            if len(calls) == 1:
+                data = encode_execute_action(calls[0].action, calls[0].params, calls[0].ref)
+            else:
+                data = encode_execute_batch([(c.action, c.params, c.ref) for c in calls])
+            ops.append(Operation(to, data, gas, sender=sender, tag=[k for c in calls for k in c.op_keys]))
+        return ops
+
+    # the gas limit: what the first transaction needs, with headroom (gas is free; the limit only caps)
+    gas = 0
+    first = make(1)
+    gas = batch_gas(pipe.rpc, pipe.addresses[0], to, "0x" + bytes(first[0].data).hex(), headroom=1.3) + 20_000
+    first = [Operation(to, first[0].data, gas, sender=0, tag=first[0].tag)]
+    phase.notes["gas_limit_per_tx"] = gas
+
+    outcomes: list[OpOutcome] = []
+    phase.from_block = hexint(pipe.rpc.call("eth_blockNumber")) + 1
+    phase.started = time.monotonic()
+    deadline = phase.started + seconds
+    outcomes += pipe.submit(first)
+    while time.monotonic() < deadline:
+        room = window - pipe.in_flight
+        if room <= 0:
+            time.sleep(0.005)
+            continue
+        outcomes += pipe.submit(make(min(room, chunk)))
+    phase.ended = time.monotonic()
+    pipe.drain(timeout=180)
+    phase.to_block = hexint(pipe.rpc.call("eth_blockNumber"))
+    for o in outcomes:
+        refs: list[bytes] = o.tag
+        status = {OpStatus.CONFIRMED: "confirmed", OpStatus.REVERTED: "reverted"}.get(o.status, o.status.value)
+        for ref in refs:
+            phase.records.append(OpRecord(ref, o.submitted_at, o.confirmed_at or None, status, o.gas_used / len(refs)))
+    phase.notes["transactions"] = len(outcomes)
+    phase.notes["rebroadcasts"] = pipe.stats.rebroadcasts
+    phase.notes["resyncs"] = pipe.stats.resyncs
+    phase.notes["sign_s"] = round(pipe.stats.sign_seconds, 2)
+    phase.notes["send_s"] = round(pipe.stats.send_seconds, 2)
+    phase.notes["collect_s"] = round(pipe.stats.collect_seconds, 2)
+    blocks = Counter(o.block_number for o in outcomes if o.block_number)
+    phase.notes["blocks"] = len(blocks)
+    phase.notes["ops_rebroadcast"] = sum(1 for o in outcomes if o.rebroadcasts)
+    phase.notes["ops_resigned"] = sum(1 for o in outcomes if o.resigned)
+    phase.notes["max_latency_ms"] = round(1000 * max((o.latency or 0) for o in outcomes), 1) if outcomes else 0
+    phase.notes["max_txs_per_block"] = max(blocks.values(), default=0)
+    return phase
 
 
 # -- the SDK under open-loop load steps ---------------------------------------------------------------

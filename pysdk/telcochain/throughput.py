@@ -295,6 +295,9 @@ class Pipeline:
         mined transaction is confirmed when it emitted a log matching ``success_logs``, and one
         that did not has its receipt read (reverted, or a success the filter missed). Gas is
         read from ``gas_samples`` receipts per block (``gas_used`` is 0 on the others).
+        ``"inclusion"``: mined = confirmed, from each block's transaction list alone — only for
+        transactions that cannot revert (plain value transfers with their 21,000 gas); gas is
+        sampled as for ``"logs"``.
     :param success_logs: for ``"logs"``: ``eth_getLogs`` filter fields (``address``,
         ``topics``) that every successful operation's transaction matches at least once.
     :param sign_processes: worker processes for signing (0: sign in the caller's thread).
@@ -322,8 +325,8 @@ class Pipeline:
     ) -> None:
         if not accounts:
             raise ConfigurationError("a pipeline needs at least one sender account")
-        if receipts not in ("auto", "block", "tx", "logs"):
-            raise ConfigurationError("receipts must be 'auto', 'block', 'tx' or 'logs'")
+        if receipts not in ("auto", "block", "tx", "logs", "inclusion"):
+            raise ConfigurationError("receipts must be 'auto', 'block', 'tx', 'logs' or 'inclusion'")
         if receipts == "logs" and not success_logs:
             raise ConfigurationError("receipts='logs' needs success_logs: the log filter every successful op matches")
         self.rpc = rpc
@@ -681,7 +684,7 @@ class Pipeline:
         assert self._last_block is not None
         if head > self._last_block:
             blocks = list(range(self._last_block + 1, head + 1))
-            if mode == "logs":
+            if mode in ("logs", "inclusion"):
                 for start in range(0, len(blocks), 10):
                     self._settle_by_logs(blocks[start : start + 10])
             if mode in ("auto", "block"):
@@ -706,8 +709,13 @@ class Pipeline:
         calls: list[tuple[str, list[Any]]] = []
         for b in blocks:
             calls.append(("eth_getBlockByNumber", [hex(b), False]))
-            calls.append(("eth_getLogs", [dict(self.success_logs, fromBlock=hex(b), toBlock=hex(b))]))
+            if self.receipt_mode == "logs":
+                calls.append(("eth_getLogs", [dict(self.success_logs, fromBlock=hex(b), toBlock=hex(b))]))
         answers = self.rpc.batch(calls)
+        if self.receipt_mode == "inclusion":  # mined = succeeded: every transaction counts as its own log
+            answers = [
+                x for a in answers for x in (a, [{"transactionHash": t} for t in (a or {}).get("transactions", [])])
+            ]
         now = time.monotonic()
         unsure: list[OpOutcome] = []
         sample: list[OpOutcome] = []

@@ -13,6 +13,7 @@ import dataclasses
 import functools
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from telcochain.errors import MemberNotFound, TelcochainError
 from telcochain.keystore import Keystore, account_from_env
 from telcochain.node import LocalNode, NodeConfig
 from telcochain.notifications import Notification, NotificationStream
+from telcochain.render import render
 from telcochain.rpc import Rpc
 from telcochain.types import show_bytes32, to_address, to_ref
 
@@ -41,17 +43,80 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 class Group(click.Group):
-    """A click group that turns SDK errors into one clear line (exit 1), never a traceback."""
+    """A click group that turns every error into one clear line (exit 1; usage errors exit 2),
+    never a traceback: SDK errors through :func:`telcochain.render.render`, usage errors
+    without click's three-line banner."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any) -> Any:
+        if extra.pop("standalone_mode", True) is False:
+            return super().main(args, prog_name, standalone_mode=False, **extra)
+        try:
+            rv = super().main(args, prog_name, standalone_mode=False, **extra)
+        except click.exceptions.UsageError as exc:
+            where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
+            click.echo(f"Error: {usage_message(exc)}{where}", err=True)
+            sys.exit(exc.exit_code)
+        except click.exceptions.ClickException as exc:
+            click.echo(f"Error: {' '.join(exc.format_message().split())}", err=True)
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(1)
+        except (BrokenPipeError, EOFError):
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except TelcochainError as exc:
-            raise click.ClickException(str(exc)) from None
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
+        except Exception as exc:  # noqa: BLE001 - one line for every error, never a traceback
+            if ctx.parent is not None:  # the top-level group renders once
+                raise
+            raise click.ClickException(render(exc, ctx.meta.get(CLIENT_KEY))) from None
 
+
+def usage_message(exc: click.exceptions.UsageError) -> str:
+    """Click's message on one line; a negative number is not taken for an unknown option."""
+    if isinstance(exc, click.exceptions.NoSuchOption) and re.fullmatch(r"-\d+(\.\d+)?", exc.option_name):
+        return f"{exc.option_name}: a negative number is not accepted here (numbers and ids are positive)"
+    return " ".join(exc.format_message().split())
+
+
+#: Where ``Session`` leaves the client it connected, so that errors can name members and amounts.
+CLIENT_KEY = "telcochain.client"
+
+
+def _remember(client: Client) -> Client:
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.meta[CLIENT_KEY] = client
+    return client
+
+
+class IdType(click.ParamType):
+    """A proposal or invoice number: a whole number 1 .. 2**256-1 (a uint256 on chain)."""
+
+    name = "id"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            number = value
+        else:
+            text = str(value).strip().lstrip("#")
+            if not text.isdigit():
+                self.fail(f"{value!r} is not a number (ids are 1, 2, 3...)", param, ctx)
+            number = int(text)
+        if not 1 <= number < 2**256:
+            self.fail(f"{value} is out of range (ids run from 1 to 2**256-1)", param, ctx)
+        return number
+
+
+ID = IdType()
 
 # -- shared options -------------------------------------------------------------------------
 
@@ -106,12 +171,12 @@ class Session:
 
     def reader(self) -> Client:
         """A read-only client."""
-        return Client.connect(self.rpc_url, deployment=self.deployment)
+        return _remember(Client.connect(self.rpc_url, deployment=self.deployment))
 
     def signer(self, needed_for: str = "this command sends a transaction") -> Client:
         """A client acting as the command's account (keystore, or TELCOCHAIN_PRIVATE_KEY)."""
         account = load_account(self.account, self.password_file, needed_for)
-        return Client.connect(self.rpc_url, account, deployment=self.deployment)
+        return _remember(Client.connect(self.rpc_url, account, deployment=self.deployment))
 
     def member_or_reader(self) -> Client:
         """The command's account if one is given (--account or TELCOCHAIN_PRIVATE_KEY), else read-only."""
@@ -641,7 +706,7 @@ def proposal_list(status: str | None, session: Session, as_json: bool) -> None:
 
 
 @proposal.command("show")
-@click.argument("proposal_id", metavar="PROPOSAL", type=click.IntRange(1))
+@click.argument("proposal_id", metavar="PROPOSAL", type=ID)
 @reader_options
 @json_option
 def proposal_show(proposal_id: int, session: Session, as_json: bool) -> None:
@@ -676,7 +741,7 @@ def proposal_show(proposal_id: int, session: Session, as_json: bool) -> None:
 
 
 @main.command()
-@click.argument("proposal_id", metavar="PROPOSAL", type=click.IntRange(1))
+@click.argument("proposal_id", metavar="PROPOSAL", type=ID)
 @click.option("--approve/--reject", required=True, help="Your vote.")
 @ref_option
 @signer_options

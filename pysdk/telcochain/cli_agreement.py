@@ -11,6 +11,7 @@ from telcochain import output
 from telcochain.agreement import FlowResult, Invoice, InvoiceStatus, MacdKind
 from telcochain.cli import (
     CONTEXT,
+    ID,
     Group,
     Session,
     action_json,
@@ -162,7 +163,7 @@ def macd_cancel(asset: str, ref: str | None, session: Session, as_json: bool) ->
 @main.command(context_settings=CONTEXT)
 @click.argument("asset")
 @click.option("--non-payment", is_flag=True, help="As the operator: for an overdue invoice of the customer.")
-@click.option("--invoice", "invoice_id", type=click.IntRange(1), help="The overdue invoice [default: found].")
+@click.option("--invoice", "invoice_id", type=ID, help="The overdue invoice [default: found].")
 @click.option("--confirm", "confirm", is_flag=True, help="Confirm a pending disconnect: Inactive, final bill.")
 @click.option("--cancel", "cancel", is_flag=True, help="Cancel a pending disconnect.")
 @ref_option
@@ -278,7 +279,7 @@ def invoice_list(payer: str | None, payee: str | None, status: str | None, sessi
 
 
 @invoice.command("show")
-@click.argument("invoice_id", metavar="INVOICE", type=click.IntRange(1))
+@click.argument("invoice_id", metavar="INVOICE", type=ID)
 @reader_options
 @json_option
 def invoice_show(invoice_id: int, session: Session, as_json: bool) -> None:
@@ -310,7 +311,7 @@ def invoice_show(invoice_id: int, session: Session, as_json: bool) -> None:
 
 
 @invoice.command("pay")
-@click.argument("invoice_id", metavar="INVOICE", type=click.IntRange(1))
+@click.argument("invoice_id", metavar="INVOICE", type=ID)
 @ref_option
 @signer_options
 @json_option
@@ -326,7 +327,7 @@ def invoice_pay(invoice_id: int, ref: str | None, session: Session, as_json: boo
 
 
 @invoice.command("release")
-@click.argument("invoice_id", metavar="INVOICE", type=click.IntRange(1))
+@click.argument("invoice_id", metavar="INVOICE", type=ID)
 @ref_option
 @signer_options
 @json_option
@@ -336,7 +337,7 @@ def invoice_release(invoice_id: int, ref: str | None, session: Session, as_json:
 
 
 @invoice.command("refund")
-@click.argument("invoice_id", metavar="INVOICE", type=click.IntRange(1))
+@click.argument("invoice_id", metavar="INVOICE", type=ID)
 @ref_option
 @signer_options
 @json_option
@@ -346,7 +347,7 @@ def invoice_refund(invoice_id: int, ref: str | None, session: Session, as_json: 
 
 
 @invoice.command("reclaim")
-@click.argument("invoice_id", metavar="INVOICE", type=click.IntRange(1))
+@click.argument("invoice_id", metavar="INVOICE", type=ID)
 @ref_option
 @signer_options
 @json_option

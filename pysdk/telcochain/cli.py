@@ -34,6 +34,7 @@ from telcochain.errors import MemberNotFound, TelcochainError
 from telcochain.keystore import Keystore, account_from_env
 from telcochain.node import LocalNode, NodeConfig
 from telcochain.notifications import Notification, NotificationStream
+from telcochain import preflight
 from telcochain.render import render
 from telcochain.rpc import Rpc
 from telcochain.types import show_bytes32, to_address, to_ref
@@ -658,8 +659,32 @@ def action_exec(
         params = bytes.fromhex(params_hex.removeprefix("0x"))
     except ValueError:
         raise click.BadParameter("not valid hex", param_hint="--params") from None
+    check_params(name, params)
     client = session.signer()
     report_action(client.constitution.execute_action(name, params, ref), as_json, name)
+
+
+def check_params(name: str, params: bytes) -> None:
+    """Refuse raw ``params`` that do not decode as the action's known argument types."""
+    from eth_abi import decode as abi_decode
+    from eth_abi import encode as abi_encode
+
+    from telcochain.actions import ACTION_PARAMS
+
+    types = ACTION_PARAMS.get(name)
+    if types is None:
+        return
+    try:
+        values = abi_decode(types, params, strict=True)
+        canonical = abi_encode(types, list(values))
+    except Exception:
+        raise click.BadParameter(
+            f"the bytes do not decode as {name}({', '.join(types)})", param_hint="--params"
+        ) from None
+    if canonical != params:
+        raise click.BadParameter(
+            f"the bytes are not the canonical encoding of {name}({', '.join(types)})", param_hint="--params"
+        )
 
 
 # -- proposals and votes ------------------------------------------------------------------------
@@ -755,6 +780,7 @@ def vote(
 ) -> None:
     """Vote on PROPOSAL; the deciding vote executes (or rejects) it at once."""
     client = session.signer()
+    preflight.proposal_open(client, proposal_id, client.address)
     result = client.constitution.vote(proposal_id, approve, ref)
     p = result.proposal
     if as_json:
@@ -945,6 +971,11 @@ def asset_bind_serial(
 ) -> None:
     """Bind device SERIAL to ASSET (hashed with the consortium salt; may open a vote)."""
     client = session.signer()
+    twin = preflight.asset(client, asset_ref)
+    if twin.serial_hash is not None:
+        raise preflight.Refused(f"{asset_ref} has a serial already: a twin's serial is bound once")
+    if not serial.strip():
+        raise click.BadParameter("a serial number cannot be empty", param_hint="SERIAL")
     report_action(client.assets.bind_serial(asset_ref, serial, ref=ref), as_json, f"serial bound to {asset_ref}")
 
 
@@ -963,6 +994,7 @@ def asset_transition(
 ) -> None:
     """Move ASSET through its lifecycle with VERB (see docs/assets.md for the table)."""
     client = session.signer()
+    preflight.asset(client, asset_ref)
     result = client.assets.transition(asset_ref, verb, ref=ref)
     if result.executed and not as_json:
         output.done(f"{asset_ref}: {verb} → {client.assets.get(asset_ref).state.label} (tx {result.receipt.tx_hash})")

@@ -8,7 +8,9 @@ from typing import Any
 import click
 
 from telcochain import output
-from telcochain.agreement import FlowResult, Invoice, InvoiceStatus, MacdKind
+from telcochain import preflight
+from telcochain.agreement import FlowResult, Invoice, InvoiceStatus, MacdKind, Pending
+from telcochain.assets import AssetState
 from telcochain.cli import (
     CONTEXT,
     ID,
@@ -70,6 +72,11 @@ def install_request(asset: str, customer: str | None, ref: str | None, session: 
     invoice for the installation tariff is held in escrow until the installation is confirmed."""
     client = session.signer()
     who = resolve_member(client, customer) if customer else None
+    preflight.asset(client, asset)
+    if client.agreement.service(asset).pending is not Pending.NONE:
+        raise preflight.Refused(
+            f"{asset} has an open {client.agreement.service(asset).pending.label} already: confirm or withdraw it first"
+        )
     flow = client.agreement.request_installation(asset, who, ref=ref)
     _report(client, [flow], as_json, f"installation of {asset} requested")
 
@@ -82,6 +89,12 @@ def install_request(asset: str, customer: str | None, ref: str | None, session: 
 def install_confirm(asset: str, ref: str | None, session: Session, as_json: bool) -> None:
     """Confirm the installation of ASSET (its invoice must be funded): Active, money released."""
     client = session.signer()
+    preflight.pending(client, asset, Pending.INSTALLATION, "confirming an installation")
+    service = client.agreement.service(asset)
+    if service.install_invoice:
+        preflight.invoice_status(
+            client, service.install_invoice, (InvoiceStatus.FUNDED, InvoiceStatus.RELEASED), "confirming the installation"
+        )
     flow = client.agreement.confirm_installation(asset, ref=ref)
     _report(client, [flow], as_json, f"{asset} installed and Active, payment released to the operator")
 
@@ -94,6 +107,7 @@ def install_confirm(asset: str, ref: str | None, session: Session, as_json: bool
 def install_withdraw(asset: str, ref: str | None, session: Session, as_json: bool) -> None:
     """Call off the installation of ASSET: its invoice is cancelled, or refunded if funded."""
     client = session.signer()
+    preflight.pending(client, asset, Pending.INSTALLATION, "withdrawing an installation")
     _report(
         client, [client.agreement.withdraw_installation(asset, ref=ref)], as_json, f"installation of {asset} withdrawn"
     )
@@ -114,7 +128,10 @@ def _macd_command(kind: MacdKind) -> None:
     @signer_options
     @json_option
     def command(assets: tuple[str, ...], ref: str | None, session: Session, as_json: bool) -> None:
+        preflight.batch_size(list(assets))
         client = session.signer()
+        for twin in assets:
+            preflight.in_state(client, twin, (AssetState.ACTIVE,), f"a {kind.name.lower()} order")
         flows = client.agreement.request_change(kind, assets[0] if len(assets) == 1 else list(assets), ref=ref)
         label = assets[0] if len(assets) == 1 else f"{len(assets)} assets"
         _report(client, flows, as_json, f"{kind.name.lower()} ordered for {label} (PendingChange)")
@@ -137,7 +154,10 @@ for _kind in MacdKind:
 @json_option
 def macd_confirm(assets: tuple[str, ...], deletions: bool, ref: str | None, session: Session, as_json: bool) -> None:
     """Confirm pending MACD changes: the twins go back to Active (Inactive after a delete)."""
+    preflight.batch_size(list(assets))
     client = session.signer()
+    for twin in assets:
+        preflight.pending(client, twin, Pending.CHANGE, "confirming a change")
     many = len(assets) > 1
     flows = client.agreement.confirm_change(list(assets) if many else assets[0], deletions=deletions, ref=ref)
     label = f"{len(assets)} changes" if many else f"change of {assets[0]}"
@@ -153,6 +173,7 @@ def macd_cancel(asset: str, ref: str | None, session: Session, as_json: bool) ->
     """Call off the pending change of ASSET before it is confirmed (the operator or its customer):
     the twin is Active again and exactly the change's charge is given back on the account."""
     client = session.signer()
+    preflight.pending(client, asset, Pending.CHANGE, "cancelling a change")
     flow = client.agreement.cancel_change(asset, ref=ref)
     _report(client, [flow], as_json, f"change of {asset} cancelled (Active)")
 
@@ -184,6 +205,11 @@ def disconnect(
     if sum((confirm, cancel, non_payment or invoice_id is not None)) > 1:
         raise click.UsageError("--confirm, --cancel and --non-payment exclude one another")
     client = session.signer()
+    twin = preflight.asset(client, asset)
+    if confirm or cancel:
+        preflight.pending(client, asset, Pending.DISCONNECT, "--confirm" if confirm else "--cancel")
+    elif twin.state is not AssetState.ACTIVE:
+        preflight.in_state(client, asset, (AssetState.ACTIVE,), "a disconnection")
     if confirm:
         flow = client.agreement.confirm_disconnect(asset, ref=ref)
         _report(client, [flow], as_json, f"{asset} disconnected (Inactive), final charges billed")
@@ -195,7 +221,18 @@ def disconnect(
         return
     overdue = 0
     if non_payment or invoice_id is not None:
+        if invoice_id is not None:
+            preflight.overdue_invoice(client, invoice_id, client.agreement.service(asset).customer)
         overdue = invoice_id or _overdue_invoice(client, asset)
+    else:
+        customer = client.agreement.service(asset).customer
+        if customer is None:
+            raise preflight.Refused(f"{asset} has no customer under the agreement: nothing to disconnect")
+        if client.address is not None and customer.lower() != client.address.lower():
+            raise preflight.Refused(
+                f"{asset} is the service of another member: its customer orders the disconnect, "
+                "the operator only for non-payment (--non-payment)"
+            )
     flow = client.agreement.request_disconnect(asset, overdue_invoice=overdue, ref=ref)
     why = f" for non-payment of invoice #{overdue}" if overdue else ""
     _report(client, [flow], as_json, f"disconnect of {asset} ordered{why} (PendingDisconnect)")
@@ -333,7 +370,9 @@ def invoice_pay(invoice_id: int, ref: str | None, session: Session, as_json: boo
 @json_option
 def invoice_release(invoice_id: int, ref: str | None, session: Session, as_json: bool) -> None:
     """As the payer: release escrowed funds of INVOICE to the payee."""
-    report_action(session.signer().escrow.release(invoice_id, ref=ref), as_json, f"invoice #{invoice_id} released")
+    client = session.signer()
+    preflight.invoice_status(client, invoice_id, (InvoiceStatus.FUNDED,), "release")
+    report_action(client.escrow.release(invoice_id, ref=ref), as_json, f"invoice #{invoice_id} released")
 
 
 @invoice.command("refund")
@@ -343,7 +382,9 @@ def invoice_release(invoice_id: int, ref: str | None, session: Session, as_json:
 @json_option
 def invoice_refund(invoice_id: int, ref: str | None, session: Session, as_json: bool) -> None:
     """As the payee: give escrowed funds of INVOICE back (or cancel it if not funded)."""
-    report_action(session.signer().escrow.refund(invoice_id, ref=ref), as_json, f"invoice #{invoice_id} refunded")
+    client = session.signer()
+    preflight.invoice_status(client, invoice_id, (InvoiceStatus.ISSUED, InvoiceStatus.FUNDED), "refund")
+    report_action(client.escrow.refund(invoice_id, ref=ref), as_json, f"invoice #{invoice_id} refunded")
 
 
 @invoice.command("reclaim")
@@ -353,7 +394,9 @@ def invoice_refund(invoice_id: int, ref: str | None, session: Session, as_json: 
 @json_option
 def invoice_reclaim(invoice_id: int, ref: str | None, session: Session, as_json: bool) -> None:
     """As the payer: take back a funded INVOICE never confirmed, after the confirmation window."""
-    report_action(session.signer().escrow.reclaim(invoice_id, ref=ref), as_json, f"invoice #{invoice_id} reclaimed")
+    client = session.signer()
+    preflight.invoice_status(client, invoice_id, (InvoiceStatus.FUNDED,), "reclaim")
+    report_action(client.escrow.reclaim(invoice_id, ref=ref), as_json, f"invoice #{invoice_id} reclaimed")
 
 
 @invoice.command("bill")

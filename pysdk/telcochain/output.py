@@ -15,7 +15,8 @@ from rich.table import Table
 
 # Piped output is not cut to 80 columns: addresses and hashes must stay whole.
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
-err_console = Console(stderr=True, highlight=False)
+# A confirmation line carries a transaction hash: never wrapped when stderr is not a terminal.
+err_console = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 1000, soft_wrap=True)
 
 
 def to_jsonable(value: Any) -> Any:

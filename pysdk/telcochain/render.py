@@ -257,6 +257,9 @@ _HINTS: dict[str, Callable[[dict[str, Any], dict[str, str]], str]] = {
 
 def render_revert(exc: ContractRevert, client: Client | None = None) -> str:
     """``Name(param=value, ...)`` with typed values, then its meaning and next step (if known)."""
+    if exc.error_name == "UnknownRevert":
+        where = f" (tx {exc.tx_hash})" if exc.tx_hash else ""
+        return f"reverted without a reason (malformed parameters, or a call the contract does not accept){where}"
     names = Names(client)
     inputs = {p.get("name", ""): p for p in error_inputs().get(exc.error_name, [])}
     shown: dict[str, str] = {}

@@ -30,25 +30,40 @@ from telcochain.client import Client
 from telcochain.types import show_bytes32
 
 
-def _flow_json(flow: FlowResult) -> dict[str, Any]:
+def _flow_json(client: Client, flow: FlowResult) -> dict[str, Any]:
+    """A flow's outcome; amounts in base units, with ``*_text`` in whole tokens and the symbol."""
     return {
         **action_json(flow.result),
         "invoice_id": flow.invoice_id or None,
         "charge": flow.charge,
+        "charge_text": _money(client, flow.charge),
+        "invoice_amount": flow.invoiced,
+        "invoice_amount_text": _money(client, flow.invoiced),
+        "credit_note": flow.credit_note,
+        "credit_note_text": _money(client, flow.credit_note),
         "events": [e.name for e in flow.events],
     }
 
 
+def _money(client: Client, amount: int) -> str:
+    sign = "-" if amount < 0 else ""
+    return sign + client.escrow.format(abs(amount))
+
+
 def _report(client: Client, flows: list[FlowResult], as_json: bool, what: str) -> None:
     if as_json:
-        output.emit_json([_flow_json(f) for f in flows] if len(flows) > 1 else _flow_json(flows[0]))
+        shown = [_flow_json(client, f) for f in flows]
+        output.emit_json(shown if len(shown) > 1 else shown[0])
         return
     for flow in flows:
         extra = []
         if flow.charge:
             extra.append(("charge " if flow.charge > 0 else "credit ") + client.escrow.format(abs(flow.charge)))
         if flow.invoice_id:
-            extra.append(f"invoice #{flow.invoice_id}")
+            amount = f" of {client.escrow.format(flow.invoiced)}" if flow.invoiced else ""
+            extra.append(f"invoice #{flow.invoice_id}{amount}")
+        if flow.credit_note:
+            extra.append(f"credit note of {client.escrow.format(flow.credit_note)}")
         tail = f"; {', '.join(extra)}" if extra else ""
         output.done(f"{what}{tail} (tx {flow.tx_hash}, block {flow.result.receipt.block_number})")
 
@@ -90,6 +105,11 @@ def install_confirm(asset: str, ref: str | None, session: Session, as_json: bool
     """Confirm the installation of ASSET (its invoice must be funded): Active, money released."""
     client = session.signer()
     preflight.pending(client, asset, Pending.INSTALLATION, "confirming an installation")
+    twin = preflight.in_state(client, asset, (AssetState.DELIVERED,), "confirming an installation")
+    if twin.serial_hash is None:
+        raise preflight.Refused(
+            f"{asset} has no serial: bind the device's serial first (telcochain asset bind-serial {asset} SERIAL)"
+        )
     service = client.agreement.service(asset)
     if service.install_invoice:
         preflight.invoice_status(
@@ -291,8 +311,8 @@ def invoice_list(payer: str | None, payee: str | None, status: str | None, sessi
         payee=resolve_member(client, payee) if payee else None,
         status=status,
     )
+    late = client.escrow.overdue([i.id for i in found if i.status is InvoiceStatus.ISSUED])
     if as_json:
-        late = client.escrow.overdue([i.id for i in found if i.status is InvoiceStatus.ISSUED])
         output.emit_json([_invoice_json(i, i.id in late) for i in found])
         return
     names = client.constitution.member_names()
@@ -305,7 +325,7 @@ def invoice_list(payer: str | None, payee: str | None, status: str | None, sessi
                 names.get(i.payer, i.payer),
                 names.get(i.payee, i.payee),
                 client.escrow.format(i.amount, i.token),
-                i.status.label,
+                i.status.label + (" OVERDUE" if i.id in late else ""),
                 show_time(i.due_date),
                 show_bytes32(i.subject) if any(i.subject) else "-",
                 show_bytes32(i.ref),
@@ -355,6 +375,7 @@ def invoice_show(invoice_id: int, session: Session, as_json: bool) -> None:
 def invoice_pay(invoice_id: int, ref: str | None, session: Session, as_json: bool) -> None:
     """Fund INVOICE as its payer (approves the escrow for the amount first if needed)."""
     client = session.signer()
+    preflight.party(client, invoice_id, "payer", "pay it")
     inv = client.escrow.invoice(invoice_id)
     result = client.escrow.fund(invoice_id, ref=ref)
     where = "into escrow until confirmation" if inv.hold else "to the payee"
@@ -371,6 +392,7 @@ def invoice_pay(invoice_id: int, ref: str | None, session: Session, as_json: boo
 def invoice_release(invoice_id: int, ref: str | None, session: Session, as_json: bool) -> None:
     """As the payer: release escrowed funds of INVOICE to the payee."""
     client = session.signer()
+    preflight.party(client, invoice_id, "payer", "release it")
     preflight.invoice_status(client, invoice_id, (InvoiceStatus.FUNDED,), "release")
     report_action(client.escrow.release(invoice_id, ref=ref), as_json, f"invoice #{invoice_id} released")
 
@@ -383,6 +405,7 @@ def invoice_release(invoice_id: int, ref: str | None, session: Session, as_json:
 def invoice_refund(invoice_id: int, ref: str | None, session: Session, as_json: bool) -> None:
     """As the payee: give escrowed funds of INVOICE back (or cancel it if not funded)."""
     client = session.signer()
+    preflight.party(client, invoice_id, "payee", "refund it")
     preflight.invoice_status(client, invoice_id, (InvoiceStatus.ISSUED, InvoiceStatus.FUNDED), "refund")
     report_action(client.escrow.refund(invoice_id, ref=ref), as_json, f"invoice #{invoice_id} refunded")
 
@@ -395,8 +418,42 @@ def invoice_refund(invoice_id: int, ref: str | None, session: Session, as_json: 
 def invoice_reclaim(invoice_id: int, ref: str | None, session: Session, as_json: bool) -> None:
     """As the payer: take back a funded INVOICE never confirmed, after the confirmation window."""
     client = session.signer()
+    preflight.party(client, invoice_id, "payer", "reclaim it")
     preflight.invoice_status(client, invoice_id, (InvoiceStatus.FUNDED,), "reclaim")
     report_action(client.escrow.reclaim(invoice_id, ref=ref), as_json, f"invoice #{invoice_id} reclaimed")
+
+
+@invoice.command("account")
+@click.argument("customer")
+@reader_options
+@json_option
+def running_account_show(customer: str, session: Session, as_json: bool) -> None:
+    """CUSTOMER's running account: the balance `invoice bill` would invoice now (a negative
+    balance becomes a credit note), the period and its number of charges."""
+    client = session.reader()
+    who = resolve_member(client, customer)
+    acct = client.agreement.account(who)
+    if as_json:
+        output.emit_json(
+            {
+                "customer": acct.customer,
+                "balance": acct.balance,
+                "balance_text": _money(client, acct.balance),
+                "period": acct.period,
+                "lines": acct.lines,
+                "opened_at": acct.opened_at,
+            }
+        )
+        return
+    output.pairs(
+        f"running account of {customer}",
+        [
+            ("balance", _money(client, acct.balance)),
+            ("period", acct.period),
+            ("charges", acct.lines),
+            ("opened", show_time(acct.opened_at)),
+        ],
+    )
 
 
 @invoice.command("bill")
@@ -407,5 +464,8 @@ def invoice_reclaim(invoice_id: int, ref: str | None, session: Session, as_json:
 def invoice_bill(customer: str, ref: str | None, session: Session, as_json: bool) -> None:
     """Close CUSTOMER's billing period: its accrued MACD charges become one invoice (or a credit note)."""
     client = session.signer()
-    flow = client.agreement.bill(resolve_member(client, customer), ref=ref)
+    who = resolve_member(client, customer)
+    if client.agreement.account(who).balance == 0:
+        raise preflight.Refused(f"the running account of {customer} is empty: nothing to bill")
+    flow = client.agreement.bill(who, ref=ref)
     _report(client, [flow], as_json, f"account of {customer} billed")

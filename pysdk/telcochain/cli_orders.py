@@ -26,6 +26,7 @@ from telcochain.cli import (
     resolve_member,
     signer_options,
 )
+from telcochain.client import Client
 from telcochain.errors import ConfigurationError
 from telcochain.orders import (
     ChangePolicy,
@@ -161,7 +162,12 @@ def order_create(
 ) -> None:
     """Create ORDER under --project (in state acknowledged), optionally with its service items."""
     parsed = [_service_version(s) for s in services]  # all input checked before anything is sent
+    seen = [service for service, _ in parsed]
+    twice = sorted({x for x in seen if seen.count(x) > 1})
+    if twice:
+        raise click.BadParameter(f"service(s) given twice: {', '.join(twice)}", param_hint="--service")
     client = session.signer()
+    _check_order_create(client, order_ref, project, customer, bool(parsed))
     results = []
     if customer:
         results.append(client.orders.create_project(project, resolve_member(client, customer), ref=ref))
@@ -182,7 +188,44 @@ def _service_version(text: str) -> tuple[str, int]:
     service, _, version = text.partition(":")
     if not service or (version and not version.isdigit()):
         raise click.BadParameter(f"{text!r}: expected ID or ID:VERSION", param_hint="--service")
-    return service, int(version or 1)
+    if len(service.encode()) > 32:
+        raise click.BadParameter(f"{service!r}: a service id is at most 32 bytes", param_hint="--service")
+    number = int(version or 1)
+    if not 1 <= number < 2**32:
+        raise click.BadParameter(f"{text!r}: versions run from 1 to 2**32-1", param_hint="--service")
+    return service, number
+
+
+def _check_order_create(client: Client, order_ref: str, project: str, customer: str | None, services: bool) -> None:
+    """Everything `order create` will send, checked from views first: nothing half-written."""
+    from telcochain.constitution import DenyReason
+    from telcochain.errors import ContractRevert
+    from telcochain.preflight import Refused
+
+    for what, text in (("order", order_ref), ("project", project)):
+        if not text or len(text.encode()) > 32:
+            raise Refused(f"{what} id {text!r}: 1 to 32 bytes")
+    try:
+        client.orders.get(order_ref)
+    except ContractRevert:
+        pass
+    else:
+        raise Refused(f"order {order_ref} exists already: choose another id")
+    try:
+        client.orders.project(project, with_orders=False)
+        exists = True
+    except ContractRevert:
+        exists = False
+    if customer and exists:
+        raise Refused(f"project {project} exists already: drop --customer to add the order to it")
+    if not customer and not exists:
+        raise Refused(f"no project {project}: pass --customer to create it with the order")
+    needed = (["createProject"] if customer else []) + ["createOrder"] + (["addService"] if services else [])
+    if client.address is not None:
+        for action in needed:
+            reason = client.constitution.can_execute(action, client.address)
+            if reason is not DenyReason.NONE:
+                raise Refused(f"{action}: {reason.text} (nothing was sent)")
 
 
 @order.command("add-service")

@@ -109,3 +109,12 @@ def proposal_open(client: Client, proposal_id: int, voter: str | None) -> None:
         raise Refused(f"proposal #{proposal_id} is {proposal.status.name.lower()}: it takes no more votes")
     if voter is not None and client.constitution.has_voted(proposal_id, voter):
         raise Refused(f"you have voted on proposal #{proposal_id} already")
+
+
+def party(client: Client, invoice_id: int, role: str, doing: str) -> None:
+    """The account is the invoice's ``payer`` or ``payee``."""
+    invoice = client.escrow.invoice(invoice_id)
+    who = invoice.payer if role == "payer" else invoice.payee
+    if client.address is not None and who.lower() != client.address.lower():
+        names = client.constitution.member_names()
+        raise Refused(f"invoice #{invoice_id}: only its {role} ({names.get(who, who)}) may {doing}")

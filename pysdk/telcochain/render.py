@@ -144,6 +144,11 @@ def _value(error: str, param: dict[str, Any], value: Any, names: Names) -> str:
     name, kind = param.get("name", ""), param.get("type", "")
     internal = _UNTYPED_ENUMS.get((error, name), param.get("internalType", ""))
     enum = _enums().get(internal)
+    if enum is not None and isinstance(value, str):  # raised by the SDK with the label already
+        try:
+            return enum_label(enum[value.upper()])
+        except KeyError:
+            return value
     if enum is not None and isinstance(value, int):
         try:
             return enum_label(enum(value))
@@ -213,6 +218,9 @@ _HINTS: dict[str, Callable[[dict[str, Any], dict[str, str]], str]] = {
     + ("an open order line: complete or remove the line first" if a.get("onLine") else f"its customer {s['customer']}"),
     "AssetNotParty": lambda a, s: "only the twin's custodian or vendor may do this",
     "AssetNotCustodian": lambda a, s: "only the twin's custodian may do this",
+    "AssetSerialRequired": lambda a, s: "bind the device's serial first (telcochain asset bind-serial ASSET SERIAL)",
+    "AssetSerialNeedsBinding": lambda a, s: "register it without --serial, then bind the serial "
+    "(telcochain asset bind-serial: it may need a vote)",
     "AssetSerialAlreadySet": lambda a, s: "the twin already has a serial: it cannot be bound again",
     "AgreementInvalidPending": lambda a, s: f"the open operation is {s['actual']}, this needs {s['expected']}",
     "AgreementUnknownService": lambda a, s: "the twin has no service under the agreement: request its installation",

@@ -109,6 +109,8 @@ class IdType(click.ParamType):
             number = value
         else:
             text = str(value).strip().lstrip("#")
+            if text.startswith("-") and text[1:].isdigit():
+                self.fail(f"{value}: a negative number is not accepted here (ids run from 1)", param, ctx)
             if not text.isdigit():
                 self.fail(f"{value!r} is not a number (ids are 1, 2, 3...)", param, ctx)
             number = int(text)
@@ -177,7 +179,9 @@ class Session:
     def signer(self, needed_for: str = "this command sends a transaction") -> Client:
         """A client acting as the command's account (keystore, or TELCOCHAIN_PRIVATE_KEY)."""
         account = load_account(self.account, self.password_file, needed_for)
-        return _remember(Client.connect(self.rpc_url, account, deployment=self.deployment))
+        client = _remember(Client.connect(self.rpc_url, account, deployment=self.deployment))
+        client.constitution.refuse_denied_locally = True  # a denied call is refused, never mined
+        return client
 
     def member_or_reader(self) -> Client:
         """The command's account if one is given (--account or TELCOCHAIN_PRIVATE_KEY), else read-only."""
@@ -215,7 +219,10 @@ def parse_key(text: str, param: str) -> bytes:
 
 def read_password(password_file: Path | None, prompt: str = "Keystore password") -> str:
     if password_file is not None:
-        return password_file.read_text().rstrip("\r\n")
+        try:
+            return password_file.read_text().rstrip("\r\n")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise click.BadParameter(f"cannot read {password_file}: {render(exc)}", param_hint="--password-file") from None
     if not sys.stdin.isatty():
         raise click.UsageError("no password: pass --password-file (no terminal to prompt on)")
     return str(click.prompt(prompt, hide_input=True))
@@ -235,6 +242,8 @@ def load_account(
 def resolve_member(client: Client, who: str, members: Sequence[Member] | None = None) -> str:
     """A member's address from its address or its name (case-insensitive); pass ``members``
     when resolving many names."""
+    if not who.strip():
+        raise click.BadParameter("an empty member name: give a member's name or address")
     if who.startswith("0x"):
         return to_address(who, "member")
     everyone = client.constitution.members() if members is None else members
@@ -848,8 +857,8 @@ def asset_register(
         root_id=project,
         order_id=order,
         ref=ref,
-        customer=resolve_member(client, customer) if customer else None,
-        vendor=resolve_member(client, vendor) if vendor else None,
+        customer=resolve_member(client, customer) if customer is not None else None,
+        vendor=resolve_member(client, vendor) if vendor is not None else None,
     )
     report_action(result, as_json, f"{asset_ref} registered ({kind})")
 
@@ -869,8 +878,8 @@ def asset_parties(
     client = session.signer()
     result = client.assets.set_parties(
         asset_ref,
-        customer=resolve_member(client, customer) if customer else None,
-        vendor=resolve_member(client, vendor) if vendor else None,
+        customer=resolve_member(client, customer) if customer is not None else None,
+        vendor=resolve_member(client, vendor) if vendor is not None else None,
         ref=ref,
     )
     report_action(result, as_json, f"{asset_ref}: customer {customer or 'none'}, vendor {vendor or 'none'}")
@@ -916,6 +925,7 @@ def asset_show(asset_ref: str, session: Session, as_json: bool) -> None:
 def asset_history(asset_ref: str, verify: bool, session: Session, as_json: bool) -> None:
     """The changes of ASSET (time, change, actor, ref), read from the chain's events."""
     client = session.reader()
+    preflight.asset(client, asset_ref)
     changes = client.assets.history(asset_ref)
     verdict = client.assets.verify_history(asset_ref, changes) if verify else None
     if as_json:
@@ -1040,6 +1050,16 @@ def asset_link(
     if not project and not order:
         raise click.UsageError("give --project, --order or both")
     client = session.signer()
+    preflight.asset(client, asset_ref)
+    from telcochain.errors import ContractRevert
+
+    try:
+        if order:
+            client.orders.get(order)
+        if project:
+            client.orders.project(project, with_orders=False)
+    except ContractRevert as exc:
+        raise preflight.Refused(f"{render(exc)}: link only to an order or a project that exists") from None
     report_action(
         client.assets.link(asset_ref, root_id=project, order_id=order, ref=ref), as_json, f"{asset_ref} linked"
     )
@@ -1185,10 +1205,20 @@ def account() -> None:
 
 def _new_password(password_file: Path | None) -> str:
     if password_file is not None:
-        return read_password(password_file)
+        password = read_password(password_file)
+        if not password:
+            raise click.BadParameter(f"{password_file} is empty: a keystore needs a password", param_hint="--password-file")
+        return password
     if not sys.stdin.isatty():
         raise click.UsageError("no password: pass --password-file (no terminal to prompt on)")
     return str(click.prompt("New keystore password", hide_input=True, confirmation_prompt=True))
+
+
+def _check_account_name(name: str) -> None:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", name):
+        raise click.BadParameter(
+            f"{name!r}: an account name is 1 to 64 letters, digits, '.', '_' or '-'", param_hint="NAME"
+        )
 
 
 @account.command("new")
@@ -1201,6 +1231,7 @@ def _new_password(password_file: Path | None) -> str:
 @json_option
 def account_new(name: str, password_file: Path | None, as_json: bool) -> None:
     """Create a new random account NAME, encrypted with a password."""
+    _check_account_name(name)
     entry = Keystore().create(name, _new_password(password_file))
     if as_json:
         output.emit_json(entry)
@@ -1223,6 +1254,7 @@ def account_new(name: str, password_file: Path | None, as_json: bool) -> None:
 @json_option
 def account_import(name: str, keystore_file: Path | None, password_file: Path | None, as_json: bool) -> None:
     """Import an account as NAME: a private key (hidden prompt or $TELCOCHAIN_PRIVATE_KEY) or a keystore file."""
+    _check_account_name(name)
     store = Keystore()
     key: bytes | str
     if keystore_file is not None:

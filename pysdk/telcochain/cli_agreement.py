@@ -86,7 +86,7 @@ def install_request(asset: str, customer: str | None, ref: str | None, session: 
     """Request the installation of ASSET (a registered twin): it goes PendingInstallation and an
     invoice for the installation tariff is held in escrow until the installation is confirmed."""
     client = session.signer()
-    who = resolve_member(client, customer) if customer else None
+    who = resolve_member(client, customer) if customer is not None else None
     preflight.asset(client, asset)
     if client.agreement.service(asset).pending is not Pending.NONE:
         raise preflight.Refused(
@@ -307,8 +307,8 @@ def invoice_list(payer: str | None, payee: str | None, status: str | None, sessi
         raise click.UsageError("filter by --payer or by --payee, not both")
     client = session.reader()
     found = client.escrow.invoices(
-        payer=resolve_member(client, payer) if payer else None,
-        payee=resolve_member(client, payee) if payee else None,
+        payer=resolve_member(client, payer) if payer is not None else None,
+        payee=resolve_member(client, payee) if payee is not None else None,
         status=status,
     )
     late = client.escrow.overdue([i.id for i in found if i.status is InvoiceStatus.ISSUED])

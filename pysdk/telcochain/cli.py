@@ -989,9 +989,13 @@ def asset_bind_serial(
     report_action(client.assets.bind_serial(asset_ref, serial, ref=ref), as_json, f"serial bound to {asset_ref}")
 
 
-@asset.command("transition")
+@asset.command(
+    "transition",
+    help="Move ASSET through its lifecycle with VERB (see docs/assets.md for the table).\n\n"
+    f"VERB is one of: {', '.join(VERBS)}.",
+)
 @click.argument("asset_ref", metavar="ASSET")
-@click.argument("verb", type=click.Choice(VERBS))
+@click.argument("verb", type=click.Choice(VERBS), metavar="VERB")
 @ref_option
 @signer_options
 @json_option
@@ -1013,7 +1017,7 @@ def asset_transition(
 
 
 @asset.command("bulk")
-@click.argument("verb", type=click.Choice(VERBS))
+@click.argument("verb", type=click.Choice(VERBS), metavar="VERB")
 @click.argument("asset_refs", metavar="ASSET...", nargs=-1, required=True)
 @ref_option
 @signer_options
@@ -1050,16 +1054,7 @@ def asset_link(
     if not project and not order:
         raise click.UsageError("give --project, --order or both")
     client = session.signer()
-    preflight.asset(client, asset_ref)
-    from telcochain.errors import ContractRevert
-
-    try:
-        if order:
-            client.orders.get(order)
-        if project:
-            client.orders.project(project, with_orders=False)
-    except ContractRevert as exc:
-        raise preflight.Refused(f"{render(exc)}: link only to an order or a project that exists") from None
+    preflight.asset(client, asset_ref)  # the ids linked may be the CRM's: not checked against the OrderBook
     report_action(
         client.assets.link(asset_ref, root_id=project, order_id=order, ref=ref), as_json, f"{asset_ref} linked"
     )
@@ -1303,8 +1298,8 @@ def node_options(f: F) -> F:
             show_default=True,
             help="Where the chain state, pid and log live.",
         ),
-        click.option("--port", "-p", type=click.IntRange(1, 65535), default=8545, show_default=True),
-        click.option("--host", default="127.0.0.1", show_default=True),
+        click.option("--port", "-p", type=click.IntRange(1, 65535), default=8545, show_default=True, help="TCP port of the node."),
+        click.option("--host", default="127.0.0.1", show_default=True, help="Address the node listens on."),
     ]
     for option in reversed(options):
         f = option(f)
@@ -1313,7 +1308,7 @@ def node_options(f: F) -> F:
 
 @main.group(cls=Group, context_settings=CONTEXT, invoke_without_command=True)
 @node_options
-@click.option("--chain-id", type=int, default=31337, show_default=True)
+@click.option("--chain-id", type=click.IntRange(1), default=31337, show_default=True, help="Chain id of a new chain.")
 @click.option(
     "--hardfork",
     default="berlin",

@@ -141,8 +141,20 @@ def macd() -> None:
     """MACD changes (move, add, change, delete) on Active twins, charged on the running account."""
 
 
+_MACD_HELP = {
+    MacdKind.MOVE: "Order a move of ASSET... (Active twins of one customer): PendingChange, the move tariff "
+    "charged on the running account; the operator confirms with `macd confirm`.",
+    MacdKind.ADD: "Order an add on ASSET... (Active twins of one customer): PendingChange, the add tariff "
+    "charged on the running account; the operator confirms with `macd confirm`.",
+    MacdKind.CHANGE: "Order a change of ASSET... (Active twins of one customer): PendingChange, the change "
+    "tariff charged on the running account; the operator confirms with `macd confirm`.",
+    MacdKind.DELETE: "Order the deletion of ASSET... (Active twins of one customer): PendingChange, the delete "
+    "tariff charged; `macd confirm --deletions` takes the twins out of service (Inactive). At most 256 per call.",
+}
+
+
 def _macd_command(kind: MacdKind) -> None:
-    @macd.command(kind.name.lower())
+    @macd.command(kind.name.lower(), help=_MACD_HELP[kind])
     @click.argument("assets", metavar="ASSET...", nargs=-1, required=True)
     @ref_option
     @signer_options
@@ -298,7 +310,11 @@ def _invoice_json(inv: Invoice, overdue: bool) -> dict[str, Any]:
 @invoice.command("list")
 @click.option("--payer", help="Only invoices this member pays (name or address).")
 @click.option("--payee", help="Only invoices this member receives.")
-@click.option("--status", type=click.Choice([s.label for s in InvoiceStatus if s is not InvoiceStatus.NONE]))
+@click.option(
+    "--status",
+    type=click.Choice([s.label for s in InvoiceStatus if s is not InvoiceStatus.NONE]),
+    help="Only invoices in this status.",
+)
 @reader_options
 @json_option
 def invoice_list(payer: str | None, payee: str | None, status: str | None, session: Session, as_json: bool) -> None:

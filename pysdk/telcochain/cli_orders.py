@@ -231,7 +231,9 @@ def _check_order_create(client: Client, order_ref: str, project: str, customer: 
 @order.command("add-service")
 @click.argument("order_ref", metavar="ORDER")
 @click.argument("service")
-@click.option("--version", default=1, show_default=True, type=click.IntRange(0, 2**32 - 1))
+@click.option(
+    "--version", default=1, show_default=True, type=click.IntRange(1, 2**32 - 1), help="The service version (from 1)."
+)
 @ref_option
 @signer_options
 @json_option
@@ -249,7 +251,7 @@ def order_add_service(
 @click.option("--service", required=True, help="The service item the device serves.")
 @click.option("--vendor", required=True, help="The supplier (member name or address).")
 @click.option("--sku", required=True, help="Stock keeping unit, up to 16 bytes.")
-@click.option("--quantity", default=1, show_default=True, type=click.IntRange(1, 2**32 - 1))
+@click.option("--quantity", default=1, show_default=True, type=click.IntRange(1, 2**32 - 1), help="How many units.")
 @click.option("--asset", help="The digital twin of a managed device (registered first).")
 @click.option(
     "--policy",
@@ -596,7 +598,7 @@ def stock_reconcile(order_ref: str | None, vendor: str | None, session: Session,
 
 @stock.command("deliver")
 @click.argument("line")
-@click.option("--quantity", default=1, show_default=True, type=click.IntRange(1, 2**32 - 1))
+@click.option("--quantity", default=1, show_default=True, type=click.IntRange(1, 2**32 - 1), help="How many units.")
 @ref_option
 @signer_options
 @json_option
@@ -610,7 +612,7 @@ def stock_deliver(line: str, quantity: int, ref: str | None, session: Session, a
 @click.argument("line")
 @click.option("--vendor", required=True, help="The vendor the units came from (must be the line's).")
 @click.option("--sku", required=True, help="The SKU used (must be the line's).")
-@click.option("--quantity", default=1, show_default=True, type=click.IntRange(1, 2**32 - 1))
+@click.option("--quantity", default=1, show_default=True, type=click.IntRange(1, 2**32 - 1), help="How many units.")
 @ref_option
 @signer_options
 @json_option
@@ -625,7 +627,7 @@ def stock_consume(
 
 @stock.command("return")
 @click.argument("line")
-@click.option("--quantity", default=1, show_default=True, type=click.IntRange(1, 2**32 - 1))
+@click.option("--quantity", default=1, show_default=True, type=click.IntRange(1, 2**32 - 1), help="How many units.")
 @ref_option
 @signer_options
 @json_option

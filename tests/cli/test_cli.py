@@ -6,9 +6,11 @@ import json
 import subprocess
 import sys
 
+import click
 import pytest
 from click.testing import CliRunner
 from telcochain.cli import main
+from telcochain.cli_index import attach
 
 COMMANDS = [
     line.split()
@@ -131,7 +133,8 @@ def test_a_permission_denial_is_one_line(cli, dev_accounts, monkeypatch):
     result = cli("keys", "rotate", "0x" + "11" * 32)
     assert result.exit_code == 1
     assert result.output.strip() == (
-        f"Error: refreshTrustKeys denied for {dev_accounts[8].address}: not a member of the consortium"
+        f"Error: refreshTrustKeys denied for {dev_accounts[8].address}: not a member of the consortium "
+        "(nothing was sent)"
     )
 
 
@@ -198,3 +201,26 @@ def test_watch_replays_a_members_notifications_and_resumes_from_its_checkpoint(
     records = [json.loads(line) for line in third.output.strip().splitlines()]
     assert {r["name"] for r in records} == {"TrustKeyRefreshed", "ActionExecuted"}
     assert all(r["block_hash"].startswith("0x") for r in records)
+
+
+def _every_command(command: click.Command, path: tuple[str, ...] = ()):
+    yield path, command
+    if isinstance(command, click.Group):
+        for name, sub in sorted(command.commands.items()):
+            yield from _every_command(sub, (*path, name))
+
+
+attach()  # the index's list commands join their groups first
+ALL_COMMANDS = list(_every_command(main))
+
+
+@pytest.mark.parametrize("path,command", ALL_COMMANDS, ids=[" ".join(p) or "telcochain" for p, _ in ALL_COMMANDS])
+def test_every_command_and_option_is_explained(path, command):
+    """Found by walking the command tree (a new command is covered without being listed): a
+    non-empty help text for the command and for each of its options, shown by --help."""
+    assert len((command.help or "").strip()) >= 10, f"{' '.join(path)}: no help text"
+    result = CliRunner().invoke(main, [*path, "--help"])
+    assert result.exit_code == 0 and command.help.strip().split()[0] in result.output
+    for param in command.params:
+        if isinstance(param, click.Option) and "--help" not in param.opts:
+            assert (param.help or "").strip(), f"{' '.join(path)} {param.opts[0]}: no help text"

@@ -169,7 +169,7 @@ COMMANDS: dict[str, Command] = {
     "asset bind-serial": cmd("asset bind-serial {a} {serial}", signs=True, a=A, serial=("serial", "SN-1")),
     "asset transition": cmd("asset transition {a} decommission", signs=True, a=A),
     "asset bulk": cmd("asset bulk decommission {a}", signs=True, a=A),
-    "asset link": cmd("asset link {a} --order {o}", signs=True, a=A, o=("order", "O-1")),
+    "asset link": cmd("asset link {a} --order {o}", signs=True, a=A, o=("newline", "O-1")),
     "install request": cmd("install request {a} --customer {c}", signs=True, a=A, c=("member", "Initech Enterprise")),
     "install confirm": cmd("install confirm {a}", signs=True, a=("asset", "ONT-I")),
     "install withdraw": cmd("install withdraw {a}", signs=True, a=("asset", "ONT-I")),

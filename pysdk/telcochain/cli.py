@@ -25,7 +25,7 @@ import click
 import yaml
 from eth_account.signers.local import LocalAccount
 
-from telcochain import output
+from telcochain import output, preflight
 from telcochain.assets import VERBS, Asset
 from telcochain.client import DEFAULT_RPC_URL, Client
 from telcochain.consortium import MemberConfig, parse_action
@@ -34,7 +34,6 @@ from telcochain.errors import MemberNotFound, TelcochainError
 from telcochain.keystore import Keystore, account_from_env
 from telcochain.node import LocalNode, NodeConfig
 from telcochain.notifications import Notification, NotificationStream
-from telcochain import preflight
 from telcochain.render import render
 from telcochain.rpc import Rpc
 from telcochain.types import show_bytes32, to_address, to_ref
@@ -48,7 +47,9 @@ class Group(click.Group):
     never a traceback: SDK errors through :func:`telcochain.render.render`, usage errors
     without click's three-line banner."""
 
-    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any) -> Any:
+    def main(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any
+    ) -> Any:
         if extra.pop("standalone_mode", True) is False:
             return super().main(args, prog_name, standalone_mode=False, **extra)
         try:
@@ -75,7 +76,7 @@ class Group(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
-        except Exception as exc:  # noqa: BLE001 - one line for every error, never a traceback
+        except Exception as exc:
             if ctx.parent is not None:  # the top-level group renders once
                 raise
             raise click.ClickException(render(exc, ctx.meta.get(CLIENT_KEY))) from None
@@ -222,7 +223,9 @@ def read_password(password_file: Path | None, prompt: str = "Keystore password")
         try:
             return password_file.read_text().rstrip("\r\n")
         except (OSError, UnicodeDecodeError) as exc:
-            raise click.BadParameter(f"cannot read {password_file}: {render(exc)}", param_hint="--password-file") from None
+            raise click.BadParameter(
+                f"cannot read {password_file}: {render(exc)}", param_hint="--password-file"
+            ) from None
     if not sys.stdin.isatty():
         raise click.UsageError("no password: pass --password-file (no terminal to prompt on)")
     return str(click.prompt(prompt, hide_input=True))
@@ -1202,7 +1205,9 @@ def _new_password(password_file: Path | None) -> str:
     if password_file is not None:
         password = read_password(password_file)
         if not password:
-            raise click.BadParameter(f"{password_file} is empty: a keystore needs a password", param_hint="--password-file")
+            raise click.BadParameter(
+                f"{password_file} is empty: a keystore needs a password", param_hint="--password-file"
+            )
         return password
     if not sys.stdin.isatty():
         raise click.UsageError("no password: pass --password-file (no terminal to prompt on)")
@@ -1298,7 +1303,9 @@ def node_options(f: F) -> F:
             show_default=True,
             help="Where the chain state, pid and log live.",
         ),
-        click.option("--port", "-p", type=click.IntRange(1, 65535), default=8545, show_default=True, help="TCP port of the node."),
+        click.option(
+            "--port", "-p", type=click.IntRange(1, 65535), default=8545, show_default=True, help="TCP port of the node."
+        ),
         click.option("--host", default="127.0.0.1", show_default=True, help="Address the node listens on."),
     ]
     for option in reversed(options):

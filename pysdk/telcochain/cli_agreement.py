@@ -7,8 +7,7 @@ from typing import Any
 
 import click
 
-from telcochain import output
-from telcochain import preflight
+from telcochain import output, preflight
 from telcochain.agreement import FlowResult, Invoice, InvoiceStatus, MacdKind, Pending
 from telcochain.assets import AssetState
 from telcochain.cli import (
@@ -113,7 +112,10 @@ def install_confirm(asset: str, ref: str | None, session: Session, as_json: bool
     service = client.agreement.service(asset)
     if service.install_invoice:
         preflight.invoice_status(
-            client, service.install_invoice, (InvoiceStatus.FUNDED, InvoiceStatus.RELEASED), "confirming the installation"
+            client,
+            service.install_invoice,
+            (InvoiceStatus.FUNDED, InvoiceStatus.RELEASED),
+            "confirming the installation",
         )
     flow = client.agreement.confirm_installation(asset, ref=ref)
     _report(client, [flow], as_json, f"{asset} installed and Active, payment released to the operator")

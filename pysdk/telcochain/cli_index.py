@@ -64,9 +64,7 @@ def db_option(f: F) -> F:
 def list_options(f: F) -> F:
     """``--db``, ``--json``, ``--csv``, ``--limit``, ``--after``."""
     f = click.option("--after", help="Cursor: the `next` of the previous page.")(f)
-    f = click.option(
-        "--limit", type=click.IntRange(1, 10_000), default=50, show_default=True, help="Rows per page."
-    )(f)
+    f = click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True, help="Rows per page.")(f)
     f = click.option("--csv", "as_csv", is_flag=True, help="CSV on stdout.")(f)
     f = json_option(f)
     return db_option(f)

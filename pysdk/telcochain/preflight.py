@@ -35,7 +35,7 @@ def _label(state: AssetState) -> str:
 
 def asset(client: Client, asset_ref: str) -> Asset:
     """The twin, or ``Refused`` naming the unknown id."""
-    if not asset_ref or len(asset_ref.encode()) > 32 and not asset_ref.startswith("0x"):
+    if not asset_ref or (len(asset_ref.encode()) > 32 and not asset_ref.startswith("0x")):
         raise Refused(f"{asset_ref!r} is not a twin id (1 to 32 bytes, e.g. ONT-0001)")
     try:
         return client.assets.get(asset_ref)
@@ -51,17 +51,13 @@ def in_state(client: Client, asset_ref: str, wanted: Sequence[AssetState], doing
 
         step = _NEXT_STEP.get(_label(twin.state), "")
         needs = " or ".join(_label(s) for s in wanted)
-        raise Refused(
-            f"{asset_ref} is {_label(twin.state)}, {doing} needs {needs}" + (f": {step}" if step else "")
-        )
+        raise Refused(f"{asset_ref} is {_label(twin.state)}, {doing} needs {needs}" + (f": {step}" if step else ""))
     return twin
 
 
 def batch_size(assets: Sequence[str], what: str = "twins") -> None:
     if len(assets) > MAX_BATCH:
-        raise Refused(
-            f"{len(assets)} {what} given: at most {MAX_BATCH} per batch: split the list"
-        )
+        raise Refused(f"{len(assets)} {what} given: at most {MAX_BATCH} per batch: split the list")
     duplicates = sorted({a for a in assets if assets.count(a) > 1})
     if duplicates:
         raise Refused(f"twin(s) given twice: {', '.join(duplicates[:5])}")

@@ -122,10 +122,10 @@ class Names:
             if self.client is not None:
                 try:
                     self._names.update({m.address.lower(): m.name for m in self.client.constitution.members()})
-                    for name, entry in (self.client.deployment.contracts or {}).items():
+                    for contract, entry in (self.client.deployment.contracts or {}).items():
                         address = entry.get("address") if isinstance(entry, dict) else getattr(entry, "address", None)
                         if isinstance(address, str):
-                            self._names.setdefault(address.lower(), name)
+                            self._names.setdefault(address.lower(), contract)
                 except Exception:  # names are a nicety: never hide the error behind another one
                     pass
         name = self._names.get(value.lower())
@@ -211,24 +211,35 @@ _NEXT_STEP = {
 _HINTS: dict[str, Callable[[dict[str, Any], dict[str, str]], str]] = {
     "AssetInvalidTransition": _state_hint,
     "AgreementInvalidAssetState": _state_hint,
-    "AgreementDuplicateInstallation": lambda a, s: f"{s['assetId'].strip(chr(39))} is {s['state']}: "
-    + ("an installation is already open for it" if a.get("openInvoice") else "it cannot be installed in that state"),
+    "AgreementDuplicateInstallation": lambda a, s: (
+        f"{s['assetId'].strip(chr(39))} is {s['state']}: "
+        + ("an installation is already open for it" if a.get("openInvoice") else "it cannot be installed in that state")
+    ),
     "AssetNotFound": lambda a, s: "no such twin: check the id (telcochain asset show ID)",
-    "AssetHeldByFlow": lambda a, s: "the twin is held by "
-    + ("an open order line: complete or remove the line first" if a.get("onLine") else f"its customer {s['customer']}"),
+    "AssetHeldByFlow": lambda a, s: (
+        "the twin is held by "
+        + (
+            "an open order line: complete or remove the line first"
+            if a.get("onLine")
+            else f"its customer {s['customer']}"
+        )
+    ),
     "AssetNotParty": lambda a, s: "only the twin's custodian or vendor may do this",
     "AssetNotCustodian": lambda a, s: "only the twin's custodian may do this",
     "AssetSerialRequired": lambda a, s: "bind the device's serial first (telcochain asset bind-serial ASSET SERIAL)",
-    "AssetSerialNeedsBinding": lambda a, s: "register it without --serial, then bind the serial "
-    "(telcochain asset bind-serial: it may need a vote)",
+    "AssetSerialNeedsBinding": lambda a, s: (
+        "register it without --serial, then bind the serial (telcochain asset bind-serial: it may need a vote)"
+    ),
     "AssetSerialAlreadySet": lambda a, s: "the twin already has a serial: it cannot be bound again",
     "AgreementInvalidPending": lambda a, s: f"the open operation is {s['actual']}, this needs {s['expected']}",
     "AgreementUnknownService": lambda a, s: "the twin has no service under the agreement: request its installation",
-    "AgreementNotOverdue": lambda a, s: "the invoice is not overdue (or not this customer's): no disconnection "
-    "for non-payment yet",
+    "AgreementNotOverdue": lambda a, s: (
+        "the invoice is not overdue (or not this customer's): no disconnection for non-payment yet"
+    ),
     "AgreementNothingToBill": lambda a, s: "the running account is empty: nothing to invoice",
-    "AgreementNotFunded": lambda a, s: f"invoice #{a['invoiceId']} is {s['status']}: the customer must pay it first "
-    "(telcochain invoice pay)",
+    "AgreementNotFunded": lambda a, s: (
+        f"invoice #{a['invoiceId']} is {s['status']}: the customer must pay it first (telcochain invoice pay)"
+    ),
     "AgreementBatchInvalidSize": lambda a, s: f"at most {a['max']} twins per batch: split the list",
     "AssetBulkInvalidSize": lambda a, s: f"at most {a['max']} twins per batch: split the list",
     "EscrowInvalidStatus": lambda a, s: f"invoice #{a['invoiceId']} is {s['status']}: nothing to do in that state",
@@ -256,8 +267,9 @@ _HINTS: dict[str, Callable[[dict[str, Any], dict[str, str]], str]] = {
     "OrderLineInvalidState": lambda a, s: f"the line is {s['state']}",
     "OrderNotOpen": lambda a, s: f"the order is {s['state']}: it takes no more changes",
     "OrderInvalidTransition": lambda a, s: f"{s['id'].strip(chr(39))} is {s['from']}, it cannot become {s['to']}",
-    "OrderHasOpenItems": lambda a, s: f"{a['openLines']} line(s) and {a['openServices']} service(s) are still open: "
-    "close them first",
+    "OrderHasOpenItems": lambda a, s: (
+        f"{a['openLines']} line(s) and {a['openServices']} service(s) are still open: close them first"
+    ),
     "OrderOverDelivery": lambda a, s: f"only {a['available']} left to deliver on the line",
     "StockOverConsumption": lambda a, s: f"only {a['available']} left on the line",
 }

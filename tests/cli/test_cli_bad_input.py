@@ -131,8 +131,14 @@ class Command:
     valid: bool = True  # the line with its valid values would be accepted up to the chain
 
 
-def cmd(line: str, account: int = OPERATOR, chain: bool = True, signs: bool = False, valid: bool = True,
-        **slots: tuple[str, str]):
+def cmd(
+    line: str,
+    account: int = OPERATOR,
+    chain: bool = True,
+    signs: bool = False,
+    valid: bool = True,
+    **slots: tuple[str, str],
+):
     return Command(line.split(), slots, account, chain, signs, valid)
 
 
@@ -189,9 +195,7 @@ COMMANDS: dict[str, Command] = {
     "invoice reclaim": cmd("invoice reclaim {id}", account=CUSTOMER, signs=True, id=("id", "1")),
     "invoice account": cmd("invoice account {who}", who=("member", "Initech Enterprise")),
     "invoice bill": cmd("invoice bill {who}", signs=True, who=("member", "Initech Enterprise")),
-    "order create": cmd(
-        "order create {o} --project P-1 --service A", signs=True, o=("neworder", "O-NEW")
-    ),
+    "order create": cmd("order create {o} --project P-1 --service A", signs=True, o=("neworder", "O-NEW")),
     "order add-service": cmd("order add-service {o} SVC-X", signs=True, o=("order", "O-1")),
     "order add-line": cmd(
         "order add-line O-1 {l} --service A --vendor {v} --sku ONT-X --quantity {q}",
@@ -204,11 +208,14 @@ COMMANDS: dict[str, Command] = {
     "order transition": cmd("order transition {o} completed", signs=True, o=("order", "O-1")),
     "order cancel": cmd("order cancel {o} --line NOPE-LINE", signs=True, o=("order", "O-1")),
     "order resume": cmd("order resume {o} {l}", signs=True, o=("order", "O-1"), l=("line", "NOPE-LINE")),
-    "order revise": cmd("order revise {o} --file {file}", signs=True, valid=False, o=("order", "O-1"), file=("file", "x")),
+    "order revise": cmd(
+        "order revise {o} --file {file}", signs=True, valid=False, o=("order", "O-1"), file=("file", "x")
+    ),
     "stock show": cmd("stock show {v} ONT-X", v=("member", "Acme Networks")),
     "stock reconcile": cmd("stock reconcile --order {o}", o=("order", "O-1")),
-    "stock deliver": cmd("stock deliver {l} --quantity {q}", account=ACME, signs=True, l=("line", "NOPE-LINE"),
-                         q=("quantity", "1")),
+    "stock deliver": cmd(
+        "stock deliver {l} --quantity {q}", account=ACME, signs=True, l=("line", "NOPE-LINE"), q=("quantity", "1")
+    ),
     "stock consume": cmd(
         "stock consume {l} --vendor {v} --sku ONT-X --quantity {q}",
         signs=True,
@@ -252,38 +259,76 @@ def _cases() -> list[Case]:
         if command.chain:
             base = _fill(command)
             cases += [
-                Case(f"{name}/dead-node", [*base, "--rpc-url", "http://127.0.0.1:9"], command.account,
-                     "cannot reach" if command.valid else None),
+                Case(
+                    f"{name}/dead-node",
+                    [*base, "--rpc-url", "http://127.0.0.1:9"],
+                    command.account,
+                    "cannot reach" if command.valid else None,
+                ),
                 Case(f"{name}/deployment:missing", [*base, "--deployment", "{tmp}/missing.json"], command.account),
                 Case(f"{name}/deployment:not-json", [*base, "--deployment", "{tmp}/garbage.txt"], command.account),
                 Case(f"{name}/deployment:list", [*base, "--deployment", "{tmp}/list.json"], command.account),
-                Case(f"{name}/deployment:no-contracts", [*base, "--deployment", "{tmp}/nocontracts.json"],
-                     command.account),
+                Case(
+                    f"{name}/deployment:no-contracts",
+                    [*base, "--deployment", "{tmp}/nocontracts.json"],
+                    command.account,
+                ),
             ]
         if command.signs:
             base = _fill(command)
             cases += [
                 Case(f"{name}/no-account", base, None, "--account" if command.valid else None),
-                Case(f"{name}/account:unknown", [*base, "--account", "ghost", "--password-file", "{tmp}/pw"],
-                     None, "no account named" if command.valid else None),
-                Case(f"{name}/account:not-a-keystore", [*base, "--account", "{tmp}/list.json", "--password-file",
-                                                        "{tmp}/pw"], None, "not a keystore" if command.valid else None),
-                Case(f"{name}/account:garbage-keystore", [*base, "--account", "{tmp}/garbage.json",
-                                                          "--password-file", "{tmp}/pw"], None,
-                     "not a keystore" if command.valid else None),
-                Case(f"{name}/key:invalid-env", base, None, "not a valid private key" if command.valid else None,
-                     (("TELCOCHAIN_PRIVATE_KEY", "0x1234"),)),
+                Case(
+                    f"{name}/account:unknown",
+                    [*base, "--account", "ghost", "--password-file", "{tmp}/pw"],
+                    None,
+                    "no account named" if command.valid else None,
+                ),
+                Case(
+                    f"{name}/account:not-a-keystore",
+                    [*base, "--account", "{tmp}/list.json", "--password-file", "{tmp}/pw"],
+                    None,
+                    "not a keystore" if command.valid else None,
+                ),
+                Case(
+                    f"{name}/account:garbage-keystore",
+                    [*base, "--account", "{tmp}/garbage.json", "--password-file", "{tmp}/pw"],
+                    None,
+                    "not a keystore" if command.valid else None,
+                ),
+                Case(
+                    f"{name}/key:invalid-env",
+                    base,
+                    None,
+                    "not a valid private key" if command.valid else None,
+                    (("TELCOCHAIN_PRIVATE_KEY", "0x1234"),),
+                ),
             ]
     # wrong passwords (scrypt is slow: a few commands only)
     for name in ("member add", "asset register", "invoice pay", "order create"):
-        cases.append(Case(f"{name}/account:wrong-password", [*_fill(COMMANDS[name]), "--account", "ops",
-                                                             "--password-file", "{tmp}/wrongpw"], None,
-                          "wrong password"))
+        cases.append(
+            Case(
+                f"{name}/account:wrong-password",
+                [*_fill(COMMANDS[name]), "--account", "ops", "--password-file", "{tmp}/wrongpw"],
+                None,
+                "wrong password",
+            )
+        )
     cases += [
-        Case("account import/empty-password", ["account", "import", "carol", "--password-file", "{tmp}/emptypw"],
-             None, "empty", (("TELCOCHAIN_PRIVATE_KEY", "0x" + "11" * 32),)),
-        Case("account import/bad-name", ["account", "import", "../../etc/x", "--password-file", "{tmp}/pw"], None,
-             "account name", (("TELCOCHAIN_PRIVATE_KEY", "0x" + "11" * 32),)),
+        Case(
+            "account import/empty-password",
+            ["account", "import", "carol", "--password-file", "{tmp}/emptypw"],
+            None,
+            "empty",
+            (("TELCOCHAIN_PRIVATE_KEY", "0x" + "11" * 32),),
+        ),
+        Case(
+            "account import/bad-name",
+            ["account", "import", "../../etc/x", "--password-file", "{tmp}/pw"],
+            None,
+            "account name",
+            (("TELCOCHAIN_PRIVATE_KEY", "0x" + "11" * 32),),
+        ),
         Case("account new/existing", ["account", "new", "ops", "--password-file", "{tmp}/pw"], None, "exists"),
         Case("info/deployment:directory", ["info", "--deployment", "{tmp}"], OPERATOR),
     ]
@@ -336,9 +381,7 @@ def _cases() -> list[Case]:
         (OPERATOR, "invoice list --payer Acme Networks --payee Northwind Telecom", "not both"),
     ]:
         cases.append(Case(f"state/{line}", _split(line), who, expect))
-    cases.append(
-        Case("macd add/257 twins", ["macd", "add", *[f"T-{n}" for n in range(257)]], CUSTOMER, "at most 256")
-    )
+    cases.append(Case("macd add/257 twins", ["macd", "add", *[f"T-{n}" for n in range(257)]], CUSTOMER, "at most 256"))
     return cases
 
 
@@ -394,8 +437,9 @@ def _fingerprint(rpc: Rpc, accounts) -> tuple:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_bad_input_is_refused_in_one_line_and_changes_nothing(case: Case, world, local_node, deployment_path,
-                                                              monkeypatch):
+def test_bad_input_is_refused_in_one_line_and_changes_nothing(
+    case: Case, world, local_node, deployment_path, monkeypatch
+):
     tmp = world["tmp"]
     monkeypatch.setenv("TELCOCHAIN_RPC_URL", local_node.rpc_url)
     monkeypatch.setenv("TELCOCHAIN_DEPLOYMENT", str(deployment_path))

@@ -148,7 +148,9 @@ def test_order_errors_are_one_line_and_change_nothing(as_member, tmp_path):
     assert early.exit_code == 1 and "OrderHasOpenItems(orderId='ORD-7', openLines=3, openServices=5)" in early.output
     assert as_member(OPERATOR, "order", "transition", "ORD-7", "finished").exit_code == 1
     missing = as_member(OPERATOR, "order", "show", "NOPE")
-    assert missing.exit_code == 1 and missing.output.startswith("Error: reverted: OrderNotFound(orderId='NOPE'): no such order")
+    assert missing.exit_code == 1 and missing.output.startswith(
+        "Error: reverted: OrderNotFound(orderId='NOPE'): no such order"
+    )
     bad = tmp_path / "bad.yaml"
     bad.write_text("lines: {add: [{line: X}]}")
     malformed = as_member(OPERATOR, "order", "revise", "ORD-7", "--file", str(bad))

@@ -34,7 +34,7 @@ from telcochain.errors import MemberNotFound, TelcochainError
 from telcochain.keystore import Keystore, account_from_env
 from telcochain.node import LocalNode, NodeConfig
 from telcochain.notifications import Notification, NotificationStream
-from telcochain.render import render
+from telcochain.render import Names, render, render_event
 from telcochain.rpc import Rpc
 from telcochain.types import show_bytes32, to_address, to_ref
 
@@ -1066,18 +1066,9 @@ def asset_link(
 # -- notifications --------------------------------------------------------------------------------
 
 
-def _notification_line(n: Notification, names: dict[str, str], actions: dict[bytes, str]) -> str:
-    def show(value: Any) -> str:
-        if isinstance(value, bytes) and value in actions:
-            return actions[value]
-        if isinstance(value, bytes):
-            return show_bytes32(value) if len(value) == 32 else "0x" + value.hex()[:16]
-        if isinstance(value, str) and value in names:
-            return names[value]
-        return str(value)
-
-    args = ", ".join(f"{k}={show(v)}" for k, v in n.args.items() if k not in ("params", "policy"))
-    return f"#{n.block_number}.{n.log_index} {n.contract}.{n.name}({args})"
+def _notification_line(n: Notification, names: Names, actions: dict[bytes, str]) -> str:
+    """One notification in words (``watch``; ``watch --json`` keeps the raw values)."""
+    return f"#{n.block_number}.{n.log_index} {render_event(n.contract, n.name, n.args, names, actions)}"
 
 
 @main.command()
@@ -1121,7 +1112,7 @@ def watch(
         stream.start_at(from_block)
     if everything:
         stream.select = lambda event: True
-    names = client.constitution.member_names()
+    names = Names(client, with_address=False)
     actions = {p.id: p.name for p in client.constitution.actions()}
     for notification in stream.follow(poll_interval=interval, until_caught_up=once, ws_url=ws_url):
         if as_json:

@@ -37,7 +37,7 @@ def _enums() -> dict[str, type[IntEnum]]:
     from telcochain.agreement import InvoiceStatus, MacdKind, Pending
     from telcochain.assets import AssetState
     from telcochain.constitution import DenyReason, ProposalStatus
-    from telcochain.orders import OrderState
+    from telcochain.orders import ChangePolicy, ItemAction, OrderState
 
     return {
         "enum AssetLifecycle.State": AssetState,
@@ -47,6 +47,8 @@ def _enums() -> dict[str, type[IntEnum]]:
         "enum IEscrowPayment.Status": InvoiceStatus,
         "enum IOperatorAgreement.Pending": Pending,
         "enum IOperatorAgreement.MacdKind": MacdKind,
+        "enum OrderLifecycle.ChangePolicy": ChangePolicy,
+        "enum OrderLifecycle.ItemAction": ItemAction,
     }
 
 
@@ -56,12 +58,15 @@ _UNTYPED_ENUMS = {
     ("AgreementInvalidAssetState", "state"): "enum AssetLifecycle.State",
     ("AgreementNotFunded", "status"): "enum IEscrowPayment.Status",
     ("AgreementUnknownKind", "kind"): "enum IOperatorAgreement.MacdKind",
+    ("ChangeOrdered", "kind"): "enum IOperatorAgreement.MacdKind",
+    ("ChangesOrdered", "kind"): "enum IOperatorAgreement.MacdKind",
+    ("InstallationWithdrawn", "state"): "enum AssetLifecycle.State",
 }
 
 #: Integer parameters holding token amounts (base units).
-_AMOUNTS = {"amount", "balance", "needed", "allowance", "available", "charge", "credit"}
+_AMOUNTS = {"amount", "balance", "needed", "allowance", "available", "charge", "credit", "credited", "reclaimed"}
 #: Integer parameters holding unix timestamps.
-_TIMES = {"deadline", "dueDate", "reclaimableAt", "dueAt", "validFrom", "validUntil"}
+_TIMES = {"deadline", "dueDate", "reclaimableAt", "dueAt", "validFrom", "validUntil", "fundedAt", "paidAt"}
 #: Integer parameters holding durations in seconds.
 _DURATIONS = {"window"}
 
@@ -80,9 +85,10 @@ def error_inputs() -> dict[str, list[dict[str, Any]]]:
 
 
 def enum_label(member: IntEnum) -> str:
-    """An SDK enum value as Solidity spells it: ``PendingInstallation``, ``inProgress``..."""
-    label = getattr(member, "label", None)
-    if isinstance(label, str) and label and label != member.name.lower():
+    """An SDK enum value as the CLI shows it (its ``label``: ``PendingInstallation``, ``inProgress``,
+    ``funded``), else in CamelCase like Solidity: ``NoPermission``."""
+    label = getattr(member, "label", None)  # the SDK's own spelling, as the CLI shows it elsewhere
+    if isinstance(label, str) and label:
         return label
     return "".join(w.capitalize() for w in member.name.split("_"))
 
@@ -110,8 +116,9 @@ class Names:
     """Address and amount lookups through a client, each read once; without a client (or when
     the node is gone) everything is shown raw."""
 
-    def __init__(self, client: Client | None) -> None:
+    def __init__(self, client: Client | None, *, with_address: bool = True) -> None:
         self.client = client
+        self.with_address = with_address  # "Acme Networks (0x70997970…)" or just "Acme Networks"
         self._names: dict[str, str] | None = None
 
     def address(self, value: str) -> str:
@@ -129,7 +136,9 @@ class Names:
                 except Exception:  # names are a nicety: never hide the error behind another one
                     pass
         name = self._names.get(value.lower())
-        return f"{name} ({value[:10]}…)" if name else value
+        if not name:
+            return value
+        return f"{name} ({value[:10]}…)" if self.with_address else name
 
     def amount(self, value: int) -> str:
         if self.client is not None:
@@ -292,6 +301,48 @@ def render_revert(exc: ContractRevert, client: Client | None = None) -> str:
     meaning = _plain(exc, shown)
     where = f" (tx {exc.tx_hash})" if exc.tx_hash else ""
     return f"reverted: {call}{': ' + meaning if meaning else ''}{where}"
+
+
+@cache
+def event_inputs() -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """(contract, event name) -> its ABI inputs, over the shipped ABIs."""
+    from telcochain.abi import shipped_abis
+
+    return {
+        (contract, item["name"]): list(item.get("inputs", []))
+        for contract, abi in shipped_abis().items()
+        for item in abi
+        if item.get("type") == "event"
+    }
+
+
+#: Event arguments too long or too raw for a one-line notification (kept in ``watch --json``).
+_EVENT_SKIPPED = {"params", "policy", "terms", "wrappedKeys", "ciphertext", "trustKey", "assetIds"}
+
+
+def render_event(
+    contract: str, name: str, args: dict[str, Any], names: Names, actions: dict[bytes, str] | None = None
+) -> str:
+    """An event's arguments in words, as :func:`render_revert` shows an error's: enum names,
+    member names, amounts with their token, dates, ids as text; zero refs and hashes left out."""
+    inputs = {p.get("name", ""): p for p in event_inputs().get((contract, name), [])}
+    shown = []
+    for key, value in args.items():
+        if key in _EVENT_SKIPPED:
+            if isinstance(value, list | tuple):
+                shown.append(f"{key}=[{len(value)}]")
+            continue
+        if isinstance(value, bytes | bytearray) and not any(value):
+            continue  # a zero ref, hash or id: nothing to say
+        if actions and isinstance(value, bytes | bytearray) and bytes(value) in actions:
+            shown.append(f"{key}={actions[bytes(value)]}")
+            continue
+        try:
+            text = _value(name, inputs.get(key, {}), value, names)
+        except Exception:
+            text = str(value)
+        shown.append(f"{key}={text}")
+    return f"{contract}.{name}({', '.join(shown)})"
 
 
 def render(exc: BaseException, client: Client | None = None) -> str:

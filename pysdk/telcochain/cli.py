@@ -140,9 +140,8 @@ def connection_options(f: F) -> F:
         "--rpc-url",
         "-r",
         envvar="TELCOCHAIN_RPC_URL",
-        default=DEFAULT_RPC_URL,
-        show_default=True,
-        help="JSON-RPC endpoint of a node [env: TELCOCHAIN_RPC_URL].",
+        help="JSON-RPC endpoint of a node [env: TELCOCHAIN_RPC_URL; default: the URL the node started "
+        f"with `telcochain node` from ./{DEFAULT_NODE_DIR} recorded, else {DEFAULT_RPC_URL}].",
     )(f)
     return f
 
@@ -189,11 +188,29 @@ class Session:
         return self.signer() if self.account or os.environ.get("TELCOCHAIN_PRIVATE_KEY") else self.reader()
 
 
+#: Where `telcochain node` keeps its chain by default (relative to the working directory).
+DEFAULT_NODE_DIR = Path(".telcochain/node")
+#: The file in a node's data directory recording the URL it serves on.
+URL_FILE = "rpc_url"
+
+
+def recorded_rpc_url(data_dir: Path = DEFAULT_NODE_DIR) -> str | None:
+    """The URL a running node of ``data_dir`` recorded at start (None: no node running there)."""
+    try:
+        url = (data_dir / URL_FILE).read_text().strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not url.startswith(("http://", "https://")) or LocalNode(NodeConfig(data_dir=data_dir)).pid() is None:
+        return None
+    return url
+
+
 def _with_session(f: F, *, signer: bool) -> F:
     @functools.wraps(f)
-    def command(*args: Any, rpc_url: str, deployment: Path | None, **kwargs: Any) -> Any:
+    def command(*args: Any, rpc_url: str | None, deployment: Path | None, **kwargs: Any) -> Any:
         account, password_file = kwargs.pop("account", None), kwargs.pop("password_file", None)
-        return f(*args, session=Session(rpc_url, deployment, account, password_file), **kwargs)
+        url = rpc_url or recorded_rpc_url() or DEFAULT_RPC_URL
+        return f(*args, session=Session(url, deployment, account, password_file), **kwargs)
 
     wrapped = connection_options(command)
     return account_options(wrapped) if signer else wrapped  # type: ignore[return-value]
@@ -1370,6 +1387,8 @@ def node(
     if not detach:
         local.forward_signals()
     local.start(detach=detach)
+    with contextlib.suppress(OSError):  # commands find the node here when no --rpc-url is given
+        (config.data_dir / URL_FILE).write_text(config.rpc_url + "\n")
     state = "state restored from" if restored else "new chain, state saved to"
     replay = local.status().get("replay") or {}
     replayed = ""
@@ -1397,12 +1416,30 @@ def node(
         raise click.ClickException(f"the node exited with code {code} (see {config.log_file})")
 
 
+def _recorded_address(ctx: click.Context, data_dir: Path, host: str, port: int) -> tuple[str, int]:
+    """--host/--port as given, else as the node of ``data_dir`` recorded them at start."""
+    from urllib.parse import urlsplit
+
+    given = {
+        name: ctx.get_parameter_source(name) not in (click.core.ParameterSource.DEFAULT, None)
+        for name in ("host", "port")
+    }
+    url = recorded_rpc_url(data_dir)
+    if url is None:
+        return host, port
+    parts = urlsplit(url)
+    return (host if given["host"] else parts.hostname or host), (port if given["port"] else parts.port or port)
+
+
 @node.command("stop")
 @node_options
-def node_stop(data_dir: Path, port: int, host: str) -> None:
+@click.pass_context
+def node_stop(ctx: click.Context, data_dir: Path, port: int, host: str) -> None:
     """Stop a node started with --detach (it mines what it accepted, stops mining, writes its
     final dump and reads it back before saying the state is kept)."""
+    host, port = _recorded_address(ctx, data_dir, host, port)
     report = LocalNode(NodeConfig(data_dir=data_dir, port=port, host=host)).stop()
+    (data_dir / URL_FILE).unlink(missing_ok=True)
     if report is None:
         raise click.ClickException(f"no node is running from {data_dir}")
     if not report.state_kept:
@@ -1414,8 +1451,11 @@ def node_stop(data_dir: Path, port: int, host: str) -> None:
 @node.command("status")
 @node_options
 @json_option
-def node_status(data_dir: Path, port: int, host: str, as_json: bool) -> None:
-    """Is a node running from --data-dir, does it answer, and its newest logged (durable) block?"""
+@click.pass_context
+def node_status(ctx: click.Context, data_dir: Path, port: int, host: str, as_json: bool) -> None:
+    """Is a node running from --data-dir, does it answer, and its newest logged (durable) block?
+    Without --port/--host, the address the node recorded when it started."""
+    host, port = _recorded_address(ctx, data_dir, host, port)
     local = LocalNode(NodeConfig(data_dir=data_dir, port=port, host=host))
     status = {
         "pid": local.pid(),

@@ -192,7 +192,7 @@ def test_watch_replays_a_members_notifications_and_resumes_from_its_checkpoint(
     first = cli("watch", "--once", "--from-block", "0", "--checkpoint", str(checkpoint))
     assert first.exit_code == 0, first.output
     lines = first.output.strip().splitlines()
-    assert any("Constitution.TrustKeyRefreshed(account=Globex Optical, ref=WATCH-ME" in line for line in lines)
+    assert any("Constitution.TrustKeyRefreshed(account=Globex Optical, ref='WATCH-ME'" in line for line in lines)
     assert all(line.startswith("#") for line in lines)
     again = cli("watch", "--once", "--checkpoint", str(checkpoint))
     assert again.exit_code == 0 and again.output.strip() == ""  # nothing repeated

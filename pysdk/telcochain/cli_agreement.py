@@ -9,7 +9,7 @@ import click
 
 from telcochain import output, preflight
 from telcochain.agreement import FlowResult, Invoice, InvoiceStatus, MacdKind, Pending
-from telcochain.assets import AssetState
+from telcochain.assets import Asset, AssetState
 from telcochain.cli import (
     CONTEXT,
     ID,
@@ -26,6 +26,9 @@ from telcochain.cli import (
     signer_options,
 )
 from telcochain.client import Client
+from telcochain.errors import TelcochainError
+from telcochain.orders import Line
+from telcochain.render import render
 from telcochain.types import show_bytes32
 
 
@@ -117,8 +120,25 @@ def install_confirm(asset: str, ref: str | None, session: Session, as_json: bool
             (InvoiceStatus.FUNDED, InvoiceStatus.RELEASED),
             "confirming the installation",
         )
+    line = _installation_line(client, twin) if twin.on_line else None
     flow = client.agreement.confirm_installation(asset, ref=ref)
-    _report(client, [flow], as_json, f"{asset} installed and Active, payment released to the operator")
+    if line is None:
+        _report(client, [flow], as_json, f"{asset} installed and Active, payment released to the operator")
+        return
+    # The device installed is the unit its order line delivered: the line consumes it (and
+    # completes, releasing the twin), so reconciliation does not count it as still out.
+    try:
+        used = client.orders.consume(line.id, line.vendor, line.sku, 1)
+    except TelcochainError as exc:
+        raise click.ClickException(
+            f"{asset} installed and Active (tx {flow.tx_hash}), but its order line {line.name} was not consumed: "
+            f"{render(exc, client)}; run `telcochain stock consume {line.name} --vendor {line.vendor} --sku {line.sku}`"
+        ) from None
+    if as_json:
+        output.emit_json({**_flow_json(client, flow), "line": line.name, "line_tx_hash": used.receipt.tx_hash})
+        return
+    _report(client, [flow], False, f"{asset} installed and Active, payment released to the operator")
+    output.done(f"order line {line.name}: 1 unit used for {asset} (tx {used.receipt.tx_hash})")
 
 
 @install.command("withdraw")
@@ -133,6 +153,16 @@ def install_withdraw(asset: str, ref: str | None, session: Session, as_json: boo
     _report(
         client, [client.agreement.withdraw_installation(asset, ref=ref)], as_json, f"installation of {asset} withdrawn"
     )
+
+
+def _installation_line(client: Client, twin: Asset) -> Line | None:
+    """The open order line holding ``twin`` with a delivered unit not yet used (None: none)."""
+    if twin.vendor is None:
+        return None
+    for line in client.orders.reconcile(vendor=twin.vendor).lines:
+        if line.asset_id == twin.id and not line.state.terminal and line.delivered > line.consumed + line.returned:
+            return line
+    return None
 
 
 # -- macd --------------------------------------------------------------------------------------

@@ -501,6 +501,7 @@ def order_cancel(
     """Cancel ORDER at any stage: undelivered lines are released, delivered ones go to recovery."""
     client = session.signer()
     partial = bool(lines or services)
+    _check_cancel(client, order_ref, lines, services)
     results = client.orders.cancel(
         order_ref, lines=lines if partial else None, services=services if partial else None, ref=ref
     )
@@ -513,6 +514,45 @@ def order_cancel(
     recovering = [line.name for line in after.lines if line.state is OrderState.CANCELLED and line.still_out]
     note = f"; still out, to come back: {', '.join(recovering)}" if recovering else ""
     output.done(f"{order_ref} is {after.state.label}{note}")
+
+
+def _check_cancel(client: Client, order_ref: str, lines: tuple[str, ...], services: tuple[str, ...]) -> None:
+    """What `order cancel` would do, checked first: the order open, the lines and services named
+    in it, and no installed device among the lines cancelled (the chain refuses to move an
+    Active twin back: it is disconnected under the agreement, not cancelled with its order)."""
+    from telcochain.assets import AssetState
+    from telcochain.errors import AssetNotFound
+    from telcochain.preflight import Refused
+
+    order = client.orders.get(order_ref)
+    if order.state.terminal:
+        raise Refused(f"{order_ref} is {order.state.label}: nothing left to cancel")
+    by_name = {line.name: line for line in order.lines}
+    unknown = [name for name in lines if name not in by_name]
+    if unknown:
+        raise Refused(f"no line {', '.join(unknown)} in {order_ref} (it has: {', '.join(by_name) or 'none'})")
+    known_services = {show_bytes32(s.id) for s in order.services}
+    missing = [name for name in services if name not in known_services]
+    if missing:
+        raise Refused(f"no service {', '.join(missing)} in {order_ref}")
+    chosen = [by_name[name] for name in lines] if lines or services else list(order.lines)
+    if services:
+        chosen += [line for line in order.lines if show_bytes32(line.service_id) in services]
+    in_service = (AssetState.ACTIVE, AssetState.PENDING_CHANGE, AssetState.PENDING_DISCONNECT)
+    for line in chosen:
+        if line.asset_id is None or line.state.terminal:
+            continue
+        try:
+            twin = client.assets.get(line.asset_id)
+        except AssetNotFound:
+            continue
+        if twin.state in in_service:
+            name = show_bytes32(line.asset_id)
+            raise Refused(
+                f"line {line.name} of {order_ref} holds {name}, installed and {twin.state.label}: an installed "
+                f"device is not cancelled with its order; its customer disconnects it first "
+                f"(telcochain disconnect {name}), or leave the line out (--line/--service)"
+            )
 
 
 # -- stock ---------------------------------------------------------------------------------------

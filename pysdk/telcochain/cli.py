@@ -1153,8 +1153,9 @@ def keys() -> None:
     "--trust-keys",
     "key_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Instead of TRUST_KEY: add a fresh key to this trust key file (old keys kept, so old "
-    "details stay readable) and register it.",
+    help="Instead of TRUST_KEY: register this trust key file's current key (as `keys new` made it); "
+    "if it is registered already, add a fresh key to the file (old keys kept, so old details stay "
+    "readable) and register that.",
 )
 @click.option(
     "--trust-keys-password-file",
@@ -1181,7 +1182,13 @@ def keys_rotate(
     given = parse_key(trust_key, "TRUST_KEY") if trust_key is not None else None
     client = session.signer()  # connect before touching the file: a bad node or account changes nothing
     if key_file is not None:
-        key = trustkeys.rotate(key_file, read_password(trust_keys_password_file, "Trust key file password"))
+        password = read_password(trust_keys_password_file, "Trust key file password")
+        ring = trustkeys.load(key_file, password)
+        member = client.constitution.member(client.address or "")
+        if member is not None and member.trust_key != ring.public_key:
+            key = ring.public_key  # the file's current key is not registered yet (`keys new`): register it as is
+        else:
+            key = trustkeys.rotate(key_file, password)  # registered already: a fresh key, the old ones kept
     else:
         assert given is not None
         key = given

@@ -412,10 +412,10 @@ def member_list(session: Session, as_json: bool) -> None:
     """List the members with their status and trust key."""
     client = session.reader()
     members = client.constitution.members()
-    if as_json:
-        output.emit_json(members)
-        return
     roles = client.deployment.consortium.get("roles", {})
+    if as_json:
+        output.emit_json([{**output.to_jsonable(m), "role": roles.get(m.address)} for m in members])
+        return
     output.table(
         _count(len(members), "member"),
         ["name", "address", "role", "status", "trust key"],
@@ -736,8 +736,8 @@ def proposal_list(status: str | None, session: Session, as_json: bool) -> None:
     client = session.reader()
     wanted = ProposalStatus[status.upper()] if status else None
     proposals = client.constitution.proposals(wanted)
-    if as_json:
-        output.emit_json(proposals)
+    if as_json:  # refs as text where they are text, as everywhere else in the CLI's JSON
+        output.emit_json([{**output.to_jsonable(p), "ref": show_bytes32(p.ref)} for p in proposals])
         return
     names = client.constitution.member_names()
     output.table(
@@ -776,7 +776,7 @@ def proposal_show(proposal_id: int, session: Session, as_json: bool) -> None:
         )
     )
     if as_json:
-        output.emit_json({"proposal": p, "voted": voted})
+        output.emit_json({"proposal": {**output.to_jsonable(p), "ref": show_bytes32(p.ref)}, "voted": voted})
         return
     names = {m.address: m.name for m in members}
     output.pairs(

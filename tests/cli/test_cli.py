@@ -76,6 +76,7 @@ def test_member_list_as_a_table_and_as_json(cli):
         "Initech Enterprise",
     ]
     assert all(m["status"] == "active" for m in members)
+    assert [m["role"] for m in members][:4] == ["operator", "vendor", "vendor", "customer"]
 
 
 def test_account_new_and_list(cli, tmp_path):

@@ -3,6 +3,7 @@ and ``invoice``. Registered on the main group by :mod:`telcochain.cli`."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -181,29 +182,105 @@ _MACD_HELP = {
     MacdKind.CHANGE: "Order a change of ASSET... (Active twins of one customer): PendingChange, the change "
     "tariff charged on the running account; the operator confirms with `macd confirm`.",
     MacdKind.DELETE: "Order the deletion of ASSET... (Active twins of one customer): PendingChange, the delete "
-    "tariff charged; `macd confirm --deletions` takes the twins out of service (Inactive). At most 256 per call.",
+    "tariff charged; `macd confirm --deletions` takes the twins out of service (Inactive).",
 }
+
+
+def read_asset_file(path: Path) -> list[str]:
+    """Twin ids from a file: one per line, or CSV whose first column is the id (a header row
+    named asset/twin/id is skipped); blank lines and ``#`` comments are ignored."""
+    import csv
+    import io
+
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.BadParameter(f"cannot read {path}: {render(exc)}", param_hint="--file") from None
+    ids: list[str] = []
+    for row in csv.reader(io.StringIO(text)):
+        first = row[0].strip() if row else ""
+        if not first or first.startswith("#"):
+            continue
+        if not ids and first.lower() in ("asset", "twin", "id", "asset_id", "assetid"):
+            continue
+        ids.append(first)
+    if not ids:
+        raise click.BadParameter(f"{path} lists no twin", param_hint="--file")
+    return ids
+
+
+def _macd_batches(client: Client, kind: MacdKind, assets: list[str]) -> list[tuple[str, list[str]]]:
+    """Every twin checked first (registered, Active, with a customer; none twice), then grouped
+    per customer in chunks of at most 256: [(customer name, chunk)]."""
+    twice = sorted({a for a in assets if assets.count(a) > 1}) if len(assets) < 5000 else []
+    if twice:
+        raise preflight.Refused(f"twin(s) listed twice: {', '.join(twice[:5])}{' …' if len(twice) > 5 else ''}")
+    groups: dict[str, list[str]] = {}
+    for name in assets:
+        twin = preflight.in_state(client, name, (AssetState.ACTIVE,), f"a {kind.name.lower()} order")
+        if twin.customer is None:
+            raise preflight.Refused(f"{name} has no customer: it is not in service under the agreement")
+        groups.setdefault(twin.customer, []).append(name)
+    names = client.constitution.member_names()
+    size = preflight.MAX_BATCH
+    return [
+        (names.get(customer, customer), chunk[i : i + size])
+        for customer, chunk in groups.items()
+        for i in range(0, len(chunk), size)
+    ]
 
 
 def _macd_command(kind: MacdKind) -> None:
     @macd.command(kind.name.lower(), help=_MACD_HELP[kind])
-    @click.argument("assets", metavar="ASSET...", nargs=-1, required=True)
+    @click.argument("assets", metavar="[ASSET]...", nargs=-1)
+    @click.option(
+        "--file",
+        "asset_file",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="Twins from a file (one id per line, or CSV with the id first): any number, any customers; "
+        "sent grouped per customer in chunks of 256, with a report per chunk.",
+    )
     @ref_option
     @signer_options
     @json_option
-    def command(assets: tuple[str, ...], ref: str | None, session: Session, as_json: bool) -> None:
-        preflight.batch_size(list(assets))
+    def command(
+        assets: tuple[str, ...], asset_file: Path | None, ref: str | None, session: Session, as_json: bool
+    ) -> None:
+        wanted = list(assets) + (read_asset_file(asset_file) if asset_file is not None else [])
+        if not wanted:
+            raise click.UsageError("give the twins: ASSET... or --file FILE")
         client = session.signer()
-        for twin in assets:
-            preflight.in_state(client, twin, (AssetState.ACTIVE,), f"a {kind.name.lower()} order")
-        flows = client.agreement.request_change(kind, assets[0] if len(assets) == 1 else list(assets), ref=ref)
-        label = assets[0] if len(assets) == 1 else f"{len(assets)} assets"
-        _report(client, flows, as_json, f"{kind.name.lower()} ordered for {label} (PendingChange)")
-
-    command.__doc__ = (
-        f"Order a MACD {kind.name.lower()} on ASSET... (one customer's Active twins; many go in "
-        "batches of up to 256 per transaction); the tariff accrues on the customer's account."
-    )
+        batches = _macd_batches(client, kind, wanted)
+        if len(batches) == 1 and len(wanted) == 1:
+            flows = client.agreement.request_change(kind, wanted[0], ref=ref)
+            _report(client, flows, as_json, f"{kind.name.lower()} ordered for {wanted[0]} (PendingChange)")
+            return
+        reports: list[dict[str, Any]] = []
+        left: list[str] = []
+        for number, (customer, chunk) in enumerate(batches, 1):
+            where = f"chunk {number}/{len(batches)} ({customer}, {len(chunk)} twins)"
+            if left:  # a chunk failed: send no more, report what is left
+                left.extend(chunk)
+                continue
+            try:
+                (flow,) = client.agreement.request_change(kind, chunk, ref=ref if number == 1 else None)
+            except TelcochainError as exc:
+                left.extend(chunk)
+                reports.append({"chunk": number, "customer": customer, "twins": chunk, "error": render(exc, client)})
+                if not as_json:
+                    click.echo(f"{where}: NOT sent: {render(exc, client)}", err=True)
+                continue
+            reports.append({"chunk": number, "customer": customer, "twins": chunk, **_flow_json(client, flow)})
+            if not as_json:
+                charge = f"; charge {client.escrow.format(flow.charge)}" if flow.charge else ""
+                output.done(f"{where}: {kind.name.lower()} ordered (PendingChange){charge} (tx {flow.tx_hash})")
+        if as_json:
+            output.emit_json({"chunks": reports, "resubmit": left})
+        if left:
+            raise click.ClickException(
+                f"{len(wanted) - len(left)} of {len(wanted)} twins ordered; {len(left)} left to resubmit "
+                f"(first: {', '.join(left[:3])})"
+            )
 
 
 for _kind in MacdKind:

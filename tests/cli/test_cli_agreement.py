@@ -117,3 +117,24 @@ def test_invoice_list_marks_overdue(as_member, local_node):
         )
     table = ok(as_member(OPERATOR, "invoice", "list"))
     assert "issued OVERDUE" in table
+
+
+def test_macd_from_a_file_in_chunks_per_customer(as_member, tmp_path, monkeypatch):
+    """`macd … --file`: ids one per line or CSV (header, comments skipped), checked first, sent
+    grouped per customer in chunks (256; 2 here), one report line per chunk."""
+    from telcochain import preflight
+
+    for twin in ("ONT-F1", "ONT-F2", "ONT-F3"):
+        installed(as_member, twin)
+    listing = tmp_path / "twins.csv"
+    listing.write_text("asset,comment\nONT-F1,first\n# not this one\n\nONT-F2\nONT-F3,last\n")
+    monkeypatch.setattr(preflight, "MAX_BATCH", 2)
+    report = json.loads(ok(as_member(CUSTOMER, "macd", "change", "--file", str(listing), "--json")))
+    assert [c["twins"] for c in report["chunks"]] == [["ONT-F1", "ONT-F2"], ["ONT-F3"]]
+    assert {c["customer"] for c in report["chunks"]} == {"Initech Enterprise"} and report["resubmit"] == []
+    assert all(c["status"] == "executed" and c["charge"] > 0 for c in report["chunks"])
+    again = as_member(CUSTOMER, "macd", "change", "--file", str(listing))
+    assert again.exit_code == 1 and "ONT-F1 is PendingChange" in again.output  # checked before anything is sent
+    twice = tmp_path / "twice.txt"
+    twice.write_text("ONT-F1\nONT-F1\n")
+    assert "listed twice" in as_member(CUSTOMER, "macd", "change", "--file", str(twice)).output

@@ -31,7 +31,8 @@ def test_install_macd_bill_and_pay(as_member):
     assert "change ordered for ONT-C1 (PendingChange); charge 25.00 TSD" in out
     ok(as_member(OPERATOR, "macd", "confirm", "ONT-C1"))
     batch = json.loads(ok(as_member(OPERATOR, "macd", "move", "ONT-C1", "ONT-C2", "--json")))
-    assert batch["action"] == "orderChanges" and batch["charge"] == 160 * 10**6  # one transaction for both
+    (chunk,) = batch["chunks"]  # one transaction for both
+    assert chunk["action"] == "orderChanges" and chunk["charge"] == 160 * 10**6 and batch["resubmit"] == []
     assert "2 changes confirmed" in ok(as_member(OPERATOR, "macd", "confirm", "ONT-C1", "ONT-C2"))
     billed = json.loads(ok(as_member(OPERATOR, "invoice", "bill", "Initech Enterprise", "--json")))
     listed = json.loads(ok(as_member(CUSTOMER, "invoice", "list", "--payer", "Initech Enterprise", "--json")))

@@ -183,6 +183,20 @@ class Session:
         client.constitution.refuse_denied_locally = True  # a denied call is refused, never mined
         return client
 
+    def identity(self) -> str | None:
+        """The account's address without unlocking it (a keystore file records its address in
+        the clear): for reads that only need to know who asks. None without an account."""
+        if self.account:
+            candidate = Path(self.account)
+            file = candidate if candidate.suffix == ".json" and candidate.exists() else Keystore().path(self.account)
+            try:
+                data = json.loads(file.read_text())
+                return to_address("0x" + str(data["address"]).removeprefix("0x"), "keystore address")
+            except (OSError, ValueError, KeyError, TypeError, TelcochainError):
+                return load_account(self.account, self.password_file).address  # no clear address: unlock it
+        from_env = account_from_env()
+        return from_env.address if from_env is not None else None
+
     def member_or_reader(self) -> Client:
         """The command's account if one is given (--account or TELCOCHAIN_PRIVATE_KEY), else read-only."""
         return self.signer() if self.account or os.environ.get("TELCOCHAIN_PRIVATE_KEY") else self.reader()

@@ -225,3 +225,14 @@ def test_every_command_and_option_is_explained(path, command):
     for param in command.params:
         if isinstance(param, click.Option) and "--help" not in param.opts:
             assert (param.help or "").strip(), f"{' '.join(path)} {param.opts[0]}: no help text"
+
+
+def test_details_list_names_you_from_a_keystore_without_its_password(cli, tmp_path, dev_accounts):
+    """`details list` only reads: --account says who "you" are from the keystore's clear address,
+    no password asked (there is no terminal here: a prompt would fail)."""
+    from telcochain.keystore import Keystore
+
+    Keystore().save("globex", dev_accounts[2].key, "pw")
+    result = cli("details", "list", "SITE-X", "--account", "globex", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == []

@@ -624,6 +624,11 @@ def action_grant(
     client = session.signer()
     client.constitution.policy(name)  # ActionNotFound before anything is sent
     address = resolve_member(client, member_ref)
+    if client.constitution.member(address) is None:
+        raise preflight.Refused(f"{member_ref} is not a member: only a member can use a permission (add it first)")
+    held = client.constitution.permission(name, address)
+    if held.can_execute and (held.valid_from, held.valid_until) == (start, end):
+        raise preflight.Refused(f"{member_ref} holds {name} already, with this window: nothing to grant")
     result = client.constitution.grant(name, address, valid_from=start, valid_until=end, ref=ref)
     report_action(result, as_json, f"grant {name} to {member_ref}")
 
@@ -645,6 +650,8 @@ def action_revoke(
     client = session.signer()
     client.constitution.policy(name)
     address = resolve_member(client, member_ref)
+    if not client.constitution.permission(name, address).can_execute:
+        raise preflight.Refused(f"{member_ref} holds no permission for {name}: nothing to revoke")
     report_action(client.constitution.revoke(name, address, ref), as_json, f"revoke {name} from {member_ref}")
 
 

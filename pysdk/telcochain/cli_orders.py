@@ -419,35 +419,75 @@ def revision_from_yaml(path: Path, member: Any) -> Revision:
     if not isinstance(data, dict) or not set(data) <= {"services", "lines"}:
         raise ConfigurationError(f"{path}: expected the keys 'services' and/or 'lines'")
     revision = Revision()
-    services, lines = data.get("services") or {}, data.get("lines") or {}
+
+    def bad(where: str, what: str) -> ConfigurationError:
+        return ConfigurationError(f"{path}: malformed revision: {where} {what} (see `telcochain order revise --help`)")
+
+    def mapping(value: Any, where: str, keys: set[str] | None = None) -> dict[Any, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise bad(where, f"must be a mapping, not {type(value).__name__}")
+        if keys is not None and not set(value) <= keys:
+            raise bad(
+                where,
+                f"has unknown key(s) {', '.join(map(str, set(value) - keys))} (expected {', '.join(sorted(keys))})",
+            )
+        return value
+
+    def listing(value: Any, where: str) -> list[Any]:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise bad(where, f"must be a list, not {type(value).__name__}")
+        return value
+
+    def number(value: Any, where: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise bad(where, f"must be a whole number from 1, not {value!r}")
+        return value
+
+    services = mapping(data.get("services"), "services", {"add", "modify", "keep", "delete"})
+    lines = mapping(data.get("lines"), "lines", {"add", "remove", "keep"})
     try:
-        for service, version in (services.get("add") or {}).items():
-            revision.add_service(str(service), int(version))
-        for service, version in (services.get("modify") or {}).items():
-            revision.modify_service(str(service), int(version))
-        for service in services.get("keep") or []:
+        for service, version in mapping(services.get("add"), "services.add").items():
+            revision.add_service(str(service), number(version, f"services.add.{service}"))
+        for service, version in mapping(services.get("modify"), "services.modify").items():
+            revision.modify_service(str(service), number(version, f"services.modify.{service}"))
+        for service in listing(services.get("keep"), "services.keep"):
             revision.keep_service(str(service))
-        for service in services.get("delete") or []:
+        for service in listing(services.get("delete"), "services.delete"):
             revision.delete_service(str(service))
-        for spec in lines.get("add") or []:
+        for n, spec in enumerate(listing(lines.get("add"), "lines.add")):
+            where = f"lines.add[{n}]"
+            spec = mapping(spec, where, {"line", "service", "vendor", "sku", "quantity", "policy", "asset"})
+            missing = [k for k in ("line", "service", "vendor", "sku") if not spec.get(k)]
+            if missing:
+                raise bad(where, f"lacks {', '.join(missing)}")
             revision.add_line(
                 DeviceLine(
                     str(spec["line"]),
                     str(spec["service"]),
                     member(str(spec["vendor"])),
                     str(spec["sku"]),
-                    int(spec.get("quantity", 1)),
+                    number(spec.get("quantity", 1), f"{where}.quantity"),
                     str(spec.get("policy", "autocorrect")),
                     str(spec["asset"]) if spec.get("asset") else None,
                 )
             )
         for kind, apply in (("remove", revision.remove_line), ("keep", revision.keep_line)):
             entries = lines.get(kind) or {}
+            if not isinstance(entries, dict | list):
+                raise bad(f"lines.{kind}", f"must be a mapping (line: policy) or a list, not {type(entries).__name__}")
             items = entries.items() if isinstance(entries, dict) else ((e, "autocorrect") for e in entries)
             for line, policy in items:
+                if isinstance(line, dict | list):
+                    raise bad(f"lines.{kind}", f"lists a {type(line).__name__} where a line id is expected")
                 apply(str(line), str(policy or "autocorrect"))
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ConfigurationError(f"{path}: malformed revision ({type(exc).__name__}: {exc})") from None
+    except ConfigurationError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"{path}: malformed revision ({exc})") from None
     return revision
 
 

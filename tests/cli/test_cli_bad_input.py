@@ -374,6 +374,9 @@ def _cases() -> list[Case]:
         (OPERATOR, f"member add 0x{'00' * 20} --name Zero --trust-key {TRUST_KEY}", "ConstitutionInvalidMember"),
         (OPERATOR, f"member add 0x{'22' * 20} --name ACME\0NETWORKS --trust-key {TRUST_KEY}", "ConstitutionNameTaken"),
         (OPERATOR, "asset bind-serial NOPE-404 SN-1", "no twin"),
+        (OPERATOR, "order revise O-1 --file {tmp}/rev-int.yaml", "lines must be a mapping, not int"),
+        (OPERATOR, "order revise O-1 --file {tmp}/rev-novendor.yaml", "lines.add[0] lacks vendor, sku"),
+        (OPERATOR, "order revise O-1 --file {tmp}/rev-negative.yaml", "must be a whole number from 1"),
         (OPERATOR, "action grant register 0x1111111111111111111111111111111111111111", "not a member"),
         (OPERATOR, "action grant register Northwind Telecom", "holds register already"),
         (OPERATOR, "action revoke register Initech Enterprise", "nothing to revoke"),
@@ -428,6 +431,9 @@ def world(local_node, deployment_path, dev_accounts, tmp_path_factory):
     (tmp / "pw").write_text("right horse battery\n")
     (tmp / "wrongpw").write_text("wrong\n")
     (tmp / "emptypw").write_text("")
+    (tmp / "rev-int.yaml").write_text("lines: 5\n")
+    (tmp / "rev-novendor.yaml").write_text("lines: {add: [{line: X, service: A}]}\n")
+    (tmp / "rev-negative.yaml").write_text("services: {add: {Z: -1}}\n")
     keystores = tmp / "keystores"
     Keystore(keystores).save("ops", dev_accounts[OPERATOR].key, "right horse battery")
     yield {"tmp": tmp, "keystores": keystores, "rpc": rpc, "accounts": dev_accounts}

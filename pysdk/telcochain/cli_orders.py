@@ -120,7 +120,7 @@ def _line_json(line: Line) -> dict[str, Any]:
         "vendor": line.vendor,
         "sku": line.sku,
         "quantity": line.quantity,
-        "policy": line.policy.name.lower(),
+        "policy": line.policy.json_name,
         "asset": show_bytes32(line.asset_id) if line.asset_id else None,
         "reserved": line.reserved,
         "released": line.released,

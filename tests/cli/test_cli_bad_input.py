@@ -163,7 +163,7 @@ COMMANDS: dict[str, Command] = {
     "action revoke": cmd(
         "action revoke {name} {who}", signs=True, name=("action", "register"), who=("member", "Acme Networks")
     ),
-    "action amend": cmd("action amend {file}", signs=True, valid=False, file=("file", "x")),
+    "action amend": cmd("action amend {file}", signs=True, valid=False, file=("file", "{tmp}/absent")),
     "action exec": cmd(f"action exec {{name}} --params {SUSPEND_GLOBEX}", signs=True, name=("action", "suspendMember")),
     "proposal list": cmd("proposal list"),
     "proposal show": cmd("proposal show {id}", id=("id", "1")),
@@ -209,7 +209,7 @@ COMMANDS: dict[str, Command] = {
     "order cancel": cmd("order cancel {o} --line NOPE-LINE", signs=True, o=("order", "O-1")),
     "order resume": cmd("order resume {o} {l}", signs=True, o=("order", "O-1"), l=("line", "NOPE-LINE")),
     "order revise": cmd(
-        "order revise {o} --file {file}", signs=True, valid=False, o=("order", "O-1"), file=("file", "x")
+        "order revise {o} --file {file}", signs=True, valid=False, o=("order", "O-1"), file=("file", "{tmp}/absent")
     ),
     "stock show": cmd("stock show {v} ONT-X", v=("member", "Acme Networks")),
     "stock reconcile": cmd("stock reconcile --order {o}", o=("order", "O-1")),
@@ -226,9 +226,9 @@ COMMANDS: dict[str, Command] = {
     "stock return": cmd("stock return {l}", account=ACME, signs=True, l=("line", "NOPE-LINE")),
     "details list": cmd("details list ONT-P"),
     "keys rotate": cmd("keys rotate {key}", signs=True, key=("key", TRUST_KEY)),
-    "watch": cmd("watch --once --checkpoint {file}", valid=False, file=("file", "x")),
+    "watch": cmd("watch --once --checkpoint {file}", valid=False, file=("file", "{tmp}/absent")),
     "account new": cmd("account new {name}", chain=False, name=("text", "alice")),
-    "account import": cmd("account import bob --keystore-file {file}", chain=False, file=("file", "x")),
+    "account import": cmd("account import bob --keystore-file {file}", chain=False, file=("file", "{tmp}/absent")),
 }
 
 

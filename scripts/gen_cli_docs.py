@@ -11,6 +11,9 @@ from pathlib import Path
 
 import click
 from telcochain.cli import main as cli
+from telcochain.cli_index import attach
+
+attach()  # the index's list commands join their groups (order list, asset list...) before the walk
 
 TARGET = Path(__file__).resolve().parent.parent / "docs" / "cli.md"
 
@@ -18,14 +21,18 @@ HEADER = """# CLI reference
 
 `telcochain` is the command line for operations staff. It follows foundry's `cast`:
 
-- `--rpc-url URL` (env `TELCOCHAIN_RPC_URL`, default `http://127.0.0.1:8545`) picks the node;
+- `--rpc-url URL` (env `TELCOCHAIN_RPC_URL`) picks the node; without it, the URL the node started
+  by `telcochain node` from `./.telcochain/node` recorded there (file `rpc_url`), else
+  `http://127.0.0.1:8545`;
   `--deployment FILE` (env `TELCOCHAIN_DEPLOYMENT`) the manifest, by default the one in
   `./deployments/` whose chain id matches the node's.
 - `--account NAME` (env `TELCOCHAIN_ACCOUNT`) names an encrypted keystore in
   `~/.telcochain/keystores` (`$TELCOCHAIN_KEYSTORE_DIR`); the password comes from a prompt or
   `--password-file`. A raw private key is only read from `TELCOCHAIN_PRIVATE_KEY`.
 - `--json` prints machine output on stdout; confirmations and progress go to stderr.
-- A user error prints one line (`Error: ...`) and exits 1; a bad argument exits 2.
+- A user error prints one line (`Error: ...`) and exits 1; a bad argument exits 2 (also one line).
+  Commands that send check first from the chain's views and refuse before signing; errors are
+  rendered by `telcochain.render` (states by name, amounts with the token, dates, member names).
 
 This page is generated from the commands' `--help` (`python scripts/gen_cli_docs.py`).
 """

@@ -210,6 +210,10 @@ class FlowResult:
     events: tuple[Event, ...]
     invoice_id: int = 0
     charge: int = 0
+    #: The amount of the invoice this action issued (``InvoiceIssued.amount``), 0 if none.
+    invoiced: int = 0
+    #: The amount of the credit note this action issued (``CreditNoteIssued.amount``), 0 if none.
+    credit_note: int = 0
 
     @property
     def tx_hash(self) -> str:
@@ -236,7 +240,9 @@ class AgreementAPI:
         charge = next((int(e["charge"]) for e in events if "charge" in e.args), 0) or next(
             (int(e["credit"]) for e in events if e.name == "ChangeCancelled"), 0
         )
-        return FlowResult(result, events, invoice_id, charge)
+        invoiced = sum(int(e["amount"]) for e in events if e.name == "InvoiceIssued")
+        credit_note = sum(int(e["amount"]) for e in events if e.name == "CreditNoteIssued")
+        return FlowResult(result, events, invoice_id, charge, invoiced, credit_note)
 
     # -- reads -----------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ import dataclasses
 import functools
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ import click
 import yaml
 from eth_account.signers.local import LocalAccount
 
-from telcochain import output
+from telcochain import output, preflight
 from telcochain.assets import VERBS, Asset
 from telcochain.client import DEFAULT_RPC_URL, Client
 from telcochain.consortium import MemberConfig, parse_action
@@ -33,6 +34,7 @@ from telcochain.errors import MemberNotFound, TelcochainError
 from telcochain.keystore import Keystore, account_from_env
 from telcochain.node import LocalNode, NodeConfig
 from telcochain.notifications import Notification, NotificationStream
+from telcochain.render import Names, render, render_event
 from telcochain.rpc import Rpc
 from telcochain.types import show_bytes32, to_address, to_ref
 
@@ -41,17 +43,84 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 class Group(click.Group):
-    """A click group that turns SDK errors into one clear line (exit 1), never a traceback."""
+    """A click group that turns every error into one clear line (exit 1; usage errors exit 2),
+    never a traceback: SDK errors through :func:`telcochain.render.render`, usage errors
+    without click's three-line banner."""
+
+    def main(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any
+    ) -> Any:
+        if extra.pop("standalone_mode", True) is False:
+            return super().main(args, prog_name, standalone_mode=False, **extra)
+        try:
+            rv = super().main(args, prog_name, standalone_mode=False, **extra)
+        except click.exceptions.UsageError as exc:
+            where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
+            click.echo(f"Error: {usage_message(exc)}{where}", err=True)
+            sys.exit(exc.exit_code)
+        except click.exceptions.ClickException as exc:
+            click.echo(f"Error: {' '.join(exc.format_message().split())}", err=True)
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(1)
+        except (BrokenPipeError, EOFError):
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except TelcochainError as exc:
-            raise click.ClickException(str(exc)) from None
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
+        except Exception as exc:
+            if ctx.parent is not None:  # the top-level group renders once
+                raise
+            raise click.ClickException(render(exc, ctx.meta.get(CLIENT_KEY))) from None
 
+
+def usage_message(exc: click.exceptions.UsageError) -> str:
+    """Click's message on one line; a negative number is not taken for an unknown option."""
+    if isinstance(exc, click.exceptions.NoSuchOption) and re.fullmatch(r"-\d+(\.\d+)?", exc.option_name):
+        return f"{exc.option_name}: a negative number is not accepted here (numbers and ids are positive)"
+    return " ".join(exc.format_message().split())
+
+
+#: Where ``Session`` leaves the client it connected, so that errors can name members and amounts.
+CLIENT_KEY = "telcochain.client"
+
+
+def _remember(client: Client) -> Client:
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.meta[CLIENT_KEY] = client
+    return client
+
+
+class IdType(click.ParamType):
+    """A proposal or invoice number: a whole number 1 .. 2**256-1 (a uint256 on chain)."""
+
+    name = "id"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            number = value
+        else:
+            text = str(value).strip().lstrip("#")
+            if text.startswith("-") and text[1:].isdigit():
+                self.fail(f"{value}: a negative number is not accepted here (ids run from 1)", param, ctx)
+            if not text.isdigit():
+                self.fail(f"{value!r} is not a number (ids are 1, 2, 3...)", param, ctx)
+            number = int(text)
+        if not 1 <= number < 2**256:
+            self.fail(f"{value} is out of range (ids run from 1 to 2**256-1)", param, ctx)
+        return number
+
+
+ID = IdType()
 
 # -- shared options -------------------------------------------------------------------------
 
@@ -71,9 +140,8 @@ def connection_options(f: F) -> F:
         "--rpc-url",
         "-r",
         envvar="TELCOCHAIN_RPC_URL",
-        default=DEFAULT_RPC_URL,
-        show_default=True,
-        help="JSON-RPC endpoint of a node [env: TELCOCHAIN_RPC_URL].",
+        help="JSON-RPC endpoint of a node [env: TELCOCHAIN_RPC_URL; default: the URL the node started "
+        f"with `telcochain node` from ./{DEFAULT_NODE_DIR} recorded, else {DEFAULT_RPC_URL}].",
     )(f)
     return f
 
@@ -106,23 +174,57 @@ class Session:
 
     def reader(self) -> Client:
         """A read-only client."""
-        return Client.connect(self.rpc_url, deployment=self.deployment)
+        return _remember(Client.connect(self.rpc_url, deployment=self.deployment))
 
     def signer(self, needed_for: str = "this command sends a transaction") -> Client:
         """A client acting as the command's account (keystore, or TELCOCHAIN_PRIVATE_KEY)."""
         account = load_account(self.account, self.password_file, needed_for)
-        return Client.connect(self.rpc_url, account, deployment=self.deployment)
+        client = _remember(Client.connect(self.rpc_url, account, deployment=self.deployment))
+        client.constitution.refuse_denied_locally = True  # a denied call is refused, never mined
+        return client
+
+    def identity(self) -> str | None:
+        """The account's address without unlocking it (a keystore file records its address in
+        the clear): for reads that only need to know who asks. None without an account."""
+        if self.account:
+            candidate = Path(self.account)
+            file = candidate if candidate.suffix == ".json" and candidate.exists() else Keystore().path(self.account)
+            try:
+                data = json.loads(file.read_text())
+                return to_address("0x" + str(data["address"]).removeprefix("0x"), "keystore address")
+            except (OSError, ValueError, KeyError, TypeError, TelcochainError):
+                return load_account(self.account, self.password_file).address  # no clear address: unlock it
+        from_env = account_from_env()
+        return from_env.address if from_env is not None else None
 
     def member_or_reader(self) -> Client:
         """The command's account if one is given (--account or TELCOCHAIN_PRIVATE_KEY), else read-only."""
         return self.signer() if self.account or os.environ.get("TELCOCHAIN_PRIVATE_KEY") else self.reader()
 
 
+#: Where `telcochain node` keeps its chain by default (relative to the working directory).
+DEFAULT_NODE_DIR = Path(".telcochain/node")
+#: The file in a node's data directory recording the URL it serves on.
+URL_FILE = "rpc_url"
+
+
+def recorded_rpc_url(data_dir: Path = DEFAULT_NODE_DIR) -> str | None:
+    """The URL a running node of ``data_dir`` recorded at start (None: no node running there)."""
+    try:
+        url = (data_dir / URL_FILE).read_text().strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not url.startswith(("http://", "https://")) or LocalNode(NodeConfig(data_dir=data_dir)).pid() is None:
+        return None
+    return url
+
+
 def _with_session(f: F, *, signer: bool) -> F:
     @functools.wraps(f)
-    def command(*args: Any, rpc_url: str, deployment: Path | None, **kwargs: Any) -> Any:
+    def command(*args: Any, rpc_url: str | None, deployment: Path | None, **kwargs: Any) -> Any:
         account, password_file = kwargs.pop("account", None), kwargs.pop("password_file", None)
-        return f(*args, session=Session(rpc_url, deployment, account, password_file), **kwargs)
+        url = rpc_url or recorded_rpc_url() or DEFAULT_RPC_URL
+        return f(*args, session=Session(url, deployment, account, password_file), **kwargs)
 
     wrapped = connection_options(command)
     return account_options(wrapped) if signer else wrapped  # type: ignore[return-value]
@@ -149,7 +251,12 @@ def parse_key(text: str, param: str) -> bytes:
 
 def read_password(password_file: Path | None, prompt: str = "Keystore password") -> str:
     if password_file is not None:
-        return password_file.read_text().rstrip("\r\n")
+        try:
+            return password_file.read_text().rstrip("\r\n")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise click.BadParameter(
+                f"cannot read {password_file}: {render(exc)}", param_hint="--password-file"
+            ) from None
     if not sys.stdin.isatty():
         raise click.UsageError("no password: pass --password-file (no terminal to prompt on)")
     return str(click.prompt(prompt, hide_input=True))
@@ -169,6 +276,8 @@ def load_account(
 def resolve_member(client: Client, who: str, members: Sequence[Member] | None = None) -> str:
     """A member's address from its address or its name (case-insensitive); pass ``members``
     when resolving many names."""
+    if not who.strip():
+        raise click.BadParameter("an empty member name: give a member's name or address")
     if who.startswith("0x"):
         return to_address(who, "member")
     everyone = client.constitution.members() if members is None else members
@@ -317,10 +426,10 @@ def member_list(session: Session, as_json: bool) -> None:
     """List the members with their status and trust key."""
     client = session.reader()
     members = client.constitution.members()
-    if as_json:
-        output.emit_json(members)
-        return
     roles = client.deployment.consortium.get("roles", {})
+    if as_json:
+        output.emit_json([{**output.to_jsonable(m), "role": roles.get(m.address)} for m in members])
+        return
     output.table(
         _count(len(members), "member"),
         ["name", "address", "role", "status", "trust key"],
@@ -515,6 +624,11 @@ def action_grant(
     client = session.signer()
     client.constitution.policy(name)  # ActionNotFound before anything is sent
     address = resolve_member(client, member_ref)
+    if client.constitution.member(address) is None:
+        raise preflight.Refused(f"{member_ref} is not a member: only a member can use a permission (add it first)")
+    held = client.constitution.permission(name, address)
+    if held.can_execute and (held.valid_from, held.valid_until) == (start, end):
+        raise preflight.Refused(f"{member_ref} holds {name} already, with this window: nothing to grant")
     result = client.constitution.grant(name, address, valid_from=start, valid_until=end, ref=ref)
     report_action(result, as_json, f"grant {name} to {member_ref}")
 
@@ -536,6 +650,8 @@ def action_revoke(
     client = session.signer()
     client.constitution.policy(name)
     address = resolve_member(client, member_ref)
+    if not client.constitution.permission(name, address).can_execute:
+        raise preflight.Refused(f"{member_ref} holds no permission for {name}: nothing to revoke")
     report_action(client.constitution.revoke(name, address, ref), as_json, f"revoke {name} from {member_ref}")
 
 
@@ -593,8 +709,32 @@ def action_exec(
         params = bytes.fromhex(params_hex.removeprefix("0x"))
     except ValueError:
         raise click.BadParameter("not valid hex", param_hint="--params") from None
+    check_params(name, params)
     client = session.signer()
     report_action(client.constitution.execute_action(name, params, ref), as_json, name)
+
+
+def check_params(name: str, params: bytes) -> None:
+    """Refuse raw ``params`` that do not decode as the action's known argument types."""
+    from eth_abi import decode as abi_decode
+    from eth_abi import encode as abi_encode
+
+    from telcochain.actions import ACTION_PARAMS
+
+    types = ACTION_PARAMS.get(name)
+    if types is None:
+        return
+    try:
+        values = abi_decode(types, params, strict=True)
+        canonical = abi_encode(types, list(values))
+    except Exception:
+        raise click.BadParameter(
+            f"the bytes do not decode as {name}({', '.join(types)})", param_hint="--params"
+        ) from None
+    if canonical != params:
+        raise click.BadParameter(
+            f"the bytes are not the canonical encoding of {name}({', '.join(types)})", param_hint="--params"
+        )
 
 
 # -- proposals and votes ------------------------------------------------------------------------
@@ -617,8 +757,8 @@ def proposal_list(status: str | None, session: Session, as_json: bool) -> None:
     client = session.reader()
     wanted = ProposalStatus[status.upper()] if status else None
     proposals = client.constitution.proposals(wanted)
-    if as_json:
-        output.emit_json(proposals)
+    if as_json:  # refs as text where they are text, as everywhere else in the CLI's JSON
+        output.emit_json([{**output.to_jsonable(p), "ref": show_bytes32(p.ref)} for p in proposals])
         return
     names = client.constitution.member_names()
     output.table(
@@ -641,7 +781,7 @@ def proposal_list(status: str | None, session: Session, as_json: bool) -> None:
 
 
 @proposal.command("show")
-@click.argument("proposal_id", metavar="PROPOSAL", type=click.IntRange(1))
+@click.argument("proposal_id", metavar="PROPOSAL", type=ID)
 @reader_options
 @json_option
 def proposal_show(proposal_id: int, session: Session, as_json: bool) -> None:
@@ -657,7 +797,7 @@ def proposal_show(proposal_id: int, session: Session, as_json: bool) -> None:
         )
     )
     if as_json:
-        output.emit_json({"proposal": p, "voted": voted})
+        output.emit_json({"proposal": {**output.to_jsonable(p), "ref": show_bytes32(p.ref)}, "voted": voted})
         return
     names = {m.address: m.name for m in members}
     output.pairs(
@@ -676,7 +816,7 @@ def proposal_show(proposal_id: int, session: Session, as_json: bool) -> None:
 
 
 @main.command()
-@click.argument("proposal_id", metavar="PROPOSAL", type=click.IntRange(1))
+@click.argument("proposal_id", metavar="PROPOSAL", type=ID)
 @click.option("--approve/--reject", required=True, help="Your vote.")
 @ref_option
 @signer_options
@@ -690,6 +830,7 @@ def vote(
 ) -> None:
     """Vote on PROPOSAL; the deciding vote executes (or rejects) it at once."""
     client = session.signer()
+    preflight.proposal_open(client, proposal_id, client.address)
     result = client.constitution.vote(proposal_id, approve, ref)
     p = result.proposal
     if as_json:
@@ -757,8 +898,8 @@ def asset_register(
         root_id=project,
         order_id=order,
         ref=ref,
-        customer=resolve_member(client, customer) if customer else None,
-        vendor=resolve_member(client, vendor) if vendor else None,
+        customer=resolve_member(client, customer) if customer is not None else None,
+        vendor=resolve_member(client, vendor) if vendor is not None else None,
     )
     report_action(result, as_json, f"{asset_ref} registered ({kind})")
 
@@ -778,8 +919,8 @@ def asset_parties(
     client = session.signer()
     result = client.assets.set_parties(
         asset_ref,
-        customer=resolve_member(client, customer) if customer else None,
-        vendor=resolve_member(client, vendor) if vendor else None,
+        customer=resolve_member(client, customer) if customer is not None else None,
+        vendor=resolve_member(client, vendor) if vendor is not None else None,
         ref=ref,
     )
     report_action(result, as_json, f"{asset_ref}: customer {customer or 'none'}, vendor {vendor or 'none'}")
@@ -825,6 +966,7 @@ def asset_show(asset_ref: str, session: Session, as_json: bool) -> None:
 def asset_history(asset_ref: str, verify: bool, session: Session, as_json: bool) -> None:
     """The changes of ASSET (time, change, actor, ref), read from the chain's events."""
     client = session.reader()
+    preflight.asset(client, asset_ref)
     changes = client.assets.history(asset_ref)
     verdict = client.assets.verify_history(asset_ref, changes) if verify else None
     if as_json:
@@ -880,12 +1022,21 @@ def asset_bind_serial(
 ) -> None:
     """Bind device SERIAL to ASSET (hashed with the consortium salt; may open a vote)."""
     client = session.signer()
+    twin = preflight.asset(client, asset_ref)
+    if twin.serial_hash is not None:
+        raise preflight.Refused(f"{asset_ref} has a serial already: a twin's serial is bound once")
+    if not serial.strip():
+        raise click.BadParameter("a serial number cannot be empty", param_hint="SERIAL")
     report_action(client.assets.bind_serial(asset_ref, serial, ref=ref), as_json, f"serial bound to {asset_ref}")
 
 
-@asset.command("transition")
+@asset.command(
+    "transition",
+    help="Move ASSET through its lifecycle with VERB (see docs/assets.md for the table).\n\n"
+    f"VERB is one of: {', '.join(VERBS)}.",
+)
 @click.argument("asset_ref", metavar="ASSET")
-@click.argument("verb", type=click.Choice(VERBS))
+@click.argument("verb", type=click.Choice(VERBS), metavar="VERB")
 @ref_option
 @signer_options
 @json_option
@@ -898,6 +1049,7 @@ def asset_transition(
 ) -> None:
     """Move ASSET through its lifecycle with VERB (see docs/assets.md for the table)."""
     client = session.signer()
+    preflight.asset(client, asset_ref)
     result = client.assets.transition(asset_ref, verb, ref=ref)
     if result.executed and not as_json:
         output.done(f"{asset_ref}: {verb} → {client.assets.get(asset_ref).state.label} (tx {result.receipt.tx_hash})")
@@ -906,7 +1058,7 @@ def asset_transition(
 
 
 @asset.command("bulk")
-@click.argument("verb", type=click.Choice(VERBS))
+@click.argument("verb", type=click.Choice(VERBS), metavar="VERB")
 @click.argument("asset_refs", metavar="ASSET...", nargs=-1, required=True)
 @ref_option
 @signer_options
@@ -943,6 +1095,7 @@ def asset_link(
     if not project and not order:
         raise click.UsageError("give --project, --order or both")
     client = session.signer()
+    preflight.asset(client, asset_ref)  # the ids linked may be the CRM's: not checked against the OrderBook
     report_action(
         client.assets.link(asset_ref, root_id=project, order_id=order, ref=ref), as_json, f"{asset_ref} linked"
     )
@@ -951,18 +1104,9 @@ def asset_link(
 # -- notifications --------------------------------------------------------------------------------
 
 
-def _notification_line(n: Notification, names: dict[str, str], actions: dict[bytes, str]) -> str:
-    def show(value: Any) -> str:
-        if isinstance(value, bytes) and value in actions:
-            return actions[value]
-        if isinstance(value, bytes):
-            return show_bytes32(value) if len(value) == 32 else "0x" + value.hex()[:16]
-        if isinstance(value, str) and value in names:
-            return names[value]
-        return str(value)
-
-    args = ", ".join(f"{k}={show(v)}" for k, v in n.args.items() if k not in ("params", "policy"))
-    return f"#{n.block_number}.{n.log_index} {n.contract}.{n.name}({args})"
+def _notification_line(n: Notification, names: Names, actions: dict[bytes, str]) -> str:
+    """One notification in words (``watch``; ``watch --json`` keeps the raw values)."""
+    return f"#{n.block_number}.{n.log_index} {render_event(n.contract, n.name, n.args, names, actions)}"
 
 
 @main.command()
@@ -1006,7 +1150,7 @@ def watch(
         stream.start_at(from_block)
     if everything:
         stream.select = lambda event: True
-    names = client.constitution.member_names()
+    names = Names(client, with_address=False)
     actions = {p.id: p.name for p in client.constitution.actions()}
     for notification in stream.follow(poll_interval=interval, until_caught_up=once, ws_url=ws_url):
         if as_json:
@@ -1030,8 +1174,9 @@ def keys() -> None:
     "--trust-keys",
     "key_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Instead of TRUST_KEY: add a fresh key to this trust key file (old keys kept, so old "
-    "details stay readable) and register it.",
+    help="Instead of TRUST_KEY: register this trust key file's current key (as `keys new` made it); "
+    "if it is registered already, add a fresh key to the file (old keys kept, so old details stay "
+    "readable) and register that.",
 )
 @click.option(
     "--trust-keys-password-file",
@@ -1058,7 +1203,13 @@ def keys_rotate(
     given = parse_key(trust_key, "TRUST_KEY") if trust_key is not None else None
     client = session.signer()  # connect before touching the file: a bad node or account changes nothing
     if key_file is not None:
-        key = trustkeys.rotate(key_file, read_password(trust_keys_password_file, "Trust key file password"))
+        password = read_password(trust_keys_password_file, "Trust key file password")
+        ring = trustkeys.load(key_file, password)
+        member = client.constitution.member(client.address or "")
+        if member is not None and member.trust_key != ring.public_key:
+            key = ring.public_key  # the file's current key is not registered yet (`keys new`): register it as is
+        else:
+            key = trustkeys.rotate(key_file, password)  # registered already: a fresh key, the old ones kept
     else:
         assert given is not None
         key = given
@@ -1088,10 +1239,22 @@ def account() -> None:
 
 def _new_password(password_file: Path | None) -> str:
     if password_file is not None:
-        return read_password(password_file)
+        password = read_password(password_file)
+        if not password:
+            raise click.BadParameter(
+                f"{password_file} is empty: a keystore needs a password", param_hint="--password-file"
+            )
+        return password
     if not sys.stdin.isatty():
         raise click.UsageError("no password: pass --password-file (no terminal to prompt on)")
     return str(click.prompt("New keystore password", hide_input=True, confirmation_prompt=True))
+
+
+def _check_account_name(name: str) -> None:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", name):
+        raise click.BadParameter(
+            f"{name!r}: an account name is 1 to 64 letters, digits, '.', '_' or '-'", param_hint="NAME"
+        )
 
 
 @account.command("new")
@@ -1104,6 +1267,7 @@ def _new_password(password_file: Path | None) -> str:
 @json_option
 def account_new(name: str, password_file: Path | None, as_json: bool) -> None:
     """Create a new random account NAME, encrypted with a password."""
+    _check_account_name(name)
     entry = Keystore().create(name, _new_password(password_file))
     if as_json:
         output.emit_json(entry)
@@ -1126,6 +1290,7 @@ def account_new(name: str, password_file: Path | None, as_json: bool) -> None:
 @json_option
 def account_import(name: str, keystore_file: Path | None, password_file: Path | None, as_json: bool) -> None:
     """Import an account as NAME: a private key (hidden prompt or $TELCOCHAIN_PRIVATE_KEY) or a keystore file."""
+    _check_account_name(name)
     store = Keystore()
     key: bytes | str
     if keystore_file is not None:
@@ -1174,8 +1339,10 @@ def node_options(f: F) -> F:
             show_default=True,
             help="Where the chain state, pid and log live.",
         ),
-        click.option("--port", "-p", type=click.IntRange(1, 65535), default=8545, show_default=True),
-        click.option("--host", default="127.0.0.1", show_default=True),
+        click.option(
+            "--port", "-p", type=click.IntRange(1, 65535), default=8545, show_default=True, help="TCP port of the node."
+        ),
+        click.option("--host", default="127.0.0.1", show_default=True, help="Address the node listens on."),
     ]
     for option in reversed(options):
         f = option(f)
@@ -1184,7 +1351,7 @@ def node_options(f: F) -> F:
 
 @main.group(cls=Group, context_settings=CONTEXT, invoke_without_command=True)
 @node_options
-@click.option("--chain-id", type=int, default=31337, show_default=True)
+@click.option("--chain-id", type=click.IntRange(1), default=31337, show_default=True, help="Chain id of a new chain.")
 @click.option(
     "--hardfork",
     default="berlin",
@@ -1248,6 +1415,8 @@ def node(
     if not detach:
         local.forward_signals()
     local.start(detach=detach)
+    with contextlib.suppress(OSError):  # commands find the node here when no --rpc-url is given
+        (config.data_dir / URL_FILE).write_text(config.rpc_url + "\n")
     state = "state restored from" if restored else "new chain, state saved to"
     replay = local.status().get("replay") or {}
     replayed = ""
@@ -1275,12 +1444,30 @@ def node(
         raise click.ClickException(f"the node exited with code {code} (see {config.log_file})")
 
 
+def _recorded_address(ctx: click.Context, data_dir: Path, host: str, port: int) -> tuple[str, int]:
+    """--host/--port as given, else as the node of ``data_dir`` recorded them at start."""
+    from urllib.parse import urlsplit
+
+    given = {
+        name: ctx.get_parameter_source(name) not in (click.core.ParameterSource.DEFAULT, None)
+        for name in ("host", "port")
+    }
+    url = recorded_rpc_url(data_dir)
+    if url is None:
+        return host, port
+    parts = urlsplit(url)
+    return (host if given["host"] else parts.hostname or host), (port if given["port"] else parts.port or port)
+
+
 @node.command("stop")
 @node_options
-def node_stop(data_dir: Path, port: int, host: str) -> None:
+@click.pass_context
+def node_stop(ctx: click.Context, data_dir: Path, port: int, host: str) -> None:
     """Stop a node started with --detach (it mines what it accepted, stops mining, writes its
     final dump and reads it back before saying the state is kept)."""
+    host, port = _recorded_address(ctx, data_dir, host, port)
     report = LocalNode(NodeConfig(data_dir=data_dir, port=port, host=host)).stop()
+    (data_dir / URL_FILE).unlink(missing_ok=True)
     if report is None:
         raise click.ClickException(f"no node is running from {data_dir}")
     if not report.state_kept:
@@ -1292,8 +1479,11 @@ def node_stop(data_dir: Path, port: int, host: str) -> None:
 @node.command("status")
 @node_options
 @json_option
-def node_status(data_dir: Path, port: int, host: str, as_json: bool) -> None:
-    """Is a node running from --data-dir, does it answer, and its newest logged (durable) block?"""
+@click.pass_context
+def node_status(ctx: click.Context, data_dir: Path, port: int, host: str, as_json: bool) -> None:
+    """Is a node running from --data-dir, does it answer, and its newest logged (durable) block?
+    Without --port/--host, the address the node recorded when it started."""
+    host, port = _recorded_address(ctx, data_dir, host, port)
     local = LocalNode(NodeConfig(data_dir=data_dir, port=port, host=host))
     status = {
         "pid": local.pid(),

@@ -3,14 +3,17 @@ and ``invoice``. Registered on the main group by :mod:`telcochain.cli`."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
 
-from telcochain import output
-from telcochain.agreement import FlowResult, Invoice, InvoiceStatus, MacdKind
+from telcochain import output, preflight
+from telcochain.agreement import FlowResult, Invoice, InvoiceStatus, MacdKind, Pending
+from telcochain.assets import Asset, AssetState
 from telcochain.cli import (
     CONTEXT,
+    ID,
     Group,
     Session,
     action_json,
@@ -24,28 +27,46 @@ from telcochain.cli import (
     signer_options,
 )
 from telcochain.client import Client
+from telcochain.errors import TelcochainError
+from telcochain.orders import Line
+from telcochain.render import render
 from telcochain.types import show_bytes32
 
 
-def _flow_json(flow: FlowResult) -> dict[str, Any]:
+def _flow_json(client: Client, flow: FlowResult) -> dict[str, Any]:
+    """A flow's outcome; amounts in base units, with ``*_text`` in whole tokens and the symbol."""
     return {
         **action_json(flow.result),
         "invoice_id": flow.invoice_id or None,
         "charge": flow.charge,
+        "charge_text": _money(client, flow.charge),
+        "invoice_amount": flow.invoiced,
+        "invoice_amount_text": _money(client, flow.invoiced),
+        "credit_note": flow.credit_note,
+        "credit_note_text": _money(client, flow.credit_note),
         "events": [e.name for e in flow.events],
     }
 
 
+def _money(client: Client, amount: int) -> str:
+    sign = "-" if amount < 0 else ""
+    return sign + client.escrow.format(abs(amount))
+
+
 def _report(client: Client, flows: list[FlowResult], as_json: bool, what: str) -> None:
     if as_json:
-        output.emit_json([_flow_json(f) for f in flows] if len(flows) > 1 else _flow_json(flows[0]))
+        shown = [_flow_json(client, f) for f in flows]
+        output.emit_json(shown if len(shown) > 1 else shown[0])
         return
     for flow in flows:
         extra = []
         if flow.charge:
             extra.append(("charge " if flow.charge > 0 else "credit ") + client.escrow.format(abs(flow.charge)))
         if flow.invoice_id:
-            extra.append(f"invoice #{flow.invoice_id}")
+            amount = f" of {client.escrow.format(flow.invoiced)}" if flow.invoiced else ""
+            extra.append(f"invoice #{flow.invoice_id}{amount}")
+        if flow.credit_note:
+            extra.append(f"credit note of {client.escrow.format(flow.credit_note)}")
         tail = f"; {', '.join(extra)}" if extra else ""
         output.done(f"{what}{tail} (tx {flow.tx_hash}, block {flow.result.receipt.block_number})")
 
@@ -68,7 +89,12 @@ def install_request(asset: str, customer: str | None, ref: str | None, session: 
     """Request the installation of ASSET (a registered twin): it goes PendingInstallation and an
     invoice for the installation tariff is held in escrow until the installation is confirmed."""
     client = session.signer()
-    who = resolve_member(client, customer) if customer else None
+    who = resolve_member(client, customer) if customer is not None else None
+    preflight.asset(client, asset)
+    if client.agreement.service(asset).pending is not Pending.NONE:
+        raise preflight.Refused(
+            f"{asset} has an open {client.agreement.service(asset).pending.label} already: confirm or withdraw it first"
+        )
     flow = client.agreement.request_installation(asset, who, ref=ref)
     _report(client, [flow], as_json, f"installation of {asset} requested")
 
@@ -81,8 +107,39 @@ def install_request(asset: str, customer: str | None, ref: str | None, session: 
 def install_confirm(asset: str, ref: str | None, session: Session, as_json: bool) -> None:
     """Confirm the installation of ASSET (its invoice must be funded): Active, money released."""
     client = session.signer()
+    preflight.pending(client, asset, Pending.INSTALLATION, "confirming an installation")
+    twin = preflight.in_state(client, asset, (AssetState.DELIVERED,), "confirming an installation")
+    if twin.serial_hash is None:
+        raise preflight.Refused(
+            f"{asset} has no serial: bind the device's serial first (telcochain asset bind-serial {asset} SERIAL)"
+        )
+    service = client.agreement.service(asset)
+    if service.install_invoice:
+        preflight.invoice_status(
+            client,
+            service.install_invoice,
+            (InvoiceStatus.FUNDED, InvoiceStatus.RELEASED),
+            "confirming the installation",
+        )
+    line = _installation_line(client, twin) if twin.on_line else None
     flow = client.agreement.confirm_installation(asset, ref=ref)
-    _report(client, [flow], as_json, f"{asset} installed and Active, payment released to the operator")
+    if line is None:
+        _report(client, [flow], as_json, f"{asset} installed and Active, payment released to the operator")
+        return
+    # The device installed is the unit its order line delivered: the line consumes it (and
+    # completes, releasing the twin), so reconciliation does not count it as still out.
+    try:
+        used = client.orders.consume(line.id, line.vendor, line.sku, 1)
+    except TelcochainError as exc:
+        raise click.ClickException(
+            f"{asset} installed and Active (tx {flow.tx_hash}), but its order line {line.name} was not consumed: "
+            f"{render(exc, client)}; run `telcochain stock consume {line.name} --vendor {line.vendor} --sku {line.sku}`"
+        ) from None
+    if as_json:
+        output.emit_json({**_flow_json(client, flow), "line": line.name, "line_tx_hash": used.receipt.tx_hash})
+        return
+    _report(client, [flow], False, f"{asset} installed and Active, payment released to the operator")
+    output.done(f"order line {line.name}: 1 unit used for {asset} (tx {used.receipt.tx_hash})")
 
 
 @install.command("withdraw")
@@ -93,9 +150,20 @@ def install_confirm(asset: str, ref: str | None, session: Session, as_json: bool
 def install_withdraw(asset: str, ref: str | None, session: Session, as_json: bool) -> None:
     """Call off the installation of ASSET: its invoice is cancelled, or refunded if funded."""
     client = session.signer()
+    preflight.pending(client, asset, Pending.INSTALLATION, "withdrawing an installation")
     _report(
         client, [client.agreement.withdraw_installation(asset, ref=ref)], as_json, f"installation of {asset} withdrawn"
     )
+
+
+def _installation_line(client: Client, twin: Asset) -> Line | None:
+    """The open order line holding ``twin`` with a delivered unit not yet used (None: none)."""
+    if twin.vendor is None:
+        return None
+    for line in client.orders.reconcile(vendor=twin.vendor).lines:
+        if line.asset_id == twin.id and not line.state.terminal and line.delivered > line.consumed + line.returned:
+            return line
+    return None
 
 
 # -- macd --------------------------------------------------------------------------------------
@@ -106,22 +174,113 @@ def macd() -> None:
     """MACD changes (move, add, change, delete) on Active twins, charged on the running account."""
 
 
+_MACD_HELP = {
+    MacdKind.MOVE: "Order a move of ASSET... (Active twins of one customer): PendingChange, the move tariff "
+    "charged on the running account; the operator confirms with `macd confirm`.",
+    MacdKind.ADD: "Order an add on ASSET... (Active twins of one customer): PendingChange, the add tariff "
+    "charged on the running account; the operator confirms with `macd confirm`.",
+    MacdKind.CHANGE: "Order a change of ASSET... (Active twins of one customer): PendingChange, the change "
+    "tariff charged on the running account; the operator confirms with `macd confirm`.",
+    MacdKind.DELETE: "Order the deletion of ASSET... (Active twins of one customer): PendingChange, the delete "
+    "tariff charged; `macd confirm --deletions` takes the twins out of service (Inactive).",
+}
+
+
+def read_asset_file(path: Path) -> list[str]:
+    """Twin ids from a file: one per line, or CSV whose first column is the id (a header row
+    named asset/twin/id is skipped); blank lines and ``#`` comments are ignored."""
+    import csv
+    import io
+
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.BadParameter(f"cannot read {path}: {render(exc)}", param_hint="--file") from None
+    ids: list[str] = []
+    for row in csv.reader(io.StringIO(text)):
+        first = row[0].strip() if row else ""
+        if not first or first.startswith("#"):
+            continue
+        if not ids and first.lower() in ("asset", "twin", "id", "asset_id", "assetid"):
+            continue
+        ids.append(first)
+    if not ids:
+        raise click.BadParameter(f"{path} lists no twin", param_hint="--file")
+    return ids
+
+
+def _macd_batches(client: Client, kind: MacdKind, assets: list[str]) -> list[tuple[str, list[str]]]:
+    """Every twin checked first (registered, Active, with a customer; none twice), then grouped
+    per customer in chunks of at most 256: [(customer name, chunk)]."""
+    twice = sorted({a for a in assets if assets.count(a) > 1}) if len(assets) < 5000 else []
+    if twice:
+        raise preflight.Refused(f"twin(s) listed twice: {', '.join(twice[:5])}{' …' if len(twice) > 5 else ''}")
+    groups: dict[str, list[str]] = {}
+    for name in assets:
+        twin = preflight.in_state(client, name, (AssetState.ACTIVE,), f"a {kind.name.lower()} order")
+        if twin.customer is None:
+            raise preflight.Refused(f"{name} has no customer: it is not in service under the agreement")
+        groups.setdefault(twin.customer, []).append(name)
+    names = client.constitution.member_names()
+    size = preflight.MAX_BATCH
+    return [
+        (names.get(customer, customer), chunk[i : i + size])
+        for customer, chunk in groups.items()
+        for i in range(0, len(chunk), size)
+    ]
+
+
 def _macd_command(kind: MacdKind) -> None:
-    @macd.command(kind.name.lower())
-    @click.argument("assets", metavar="ASSET...", nargs=-1, required=True)
+    @macd.command(kind.name.lower(), help=_MACD_HELP[kind])
+    @click.argument("assets", metavar="[ASSET]...", nargs=-1)
+    @click.option(
+        "--file",
+        "asset_file",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="Twins from a file (one id per line, or CSV with the id first): any number, any customers; "
+        "sent grouped per customer in chunks of 256, with a report per chunk.",
+    )
     @ref_option
     @signer_options
     @json_option
-    def command(assets: tuple[str, ...], ref: str | None, session: Session, as_json: bool) -> None:
+    def command(
+        assets: tuple[str, ...], asset_file: Path | None, ref: str | None, session: Session, as_json: bool
+    ) -> None:
+        wanted = list(assets) + (read_asset_file(asset_file) if asset_file is not None else [])
+        if not wanted:
+            raise click.UsageError("give the twins: ASSET... or --file FILE")
         client = session.signer()
-        flows = client.agreement.request_change(kind, assets[0] if len(assets) == 1 else list(assets), ref=ref)
-        label = assets[0] if len(assets) == 1 else f"{len(assets)} assets"
-        _report(client, flows, as_json, f"{kind.name.lower()} ordered for {label} (PendingChange)")
-
-    command.__doc__ = (
-        f"Order a MACD {kind.name.lower()} on ASSET... (one customer's Active twins; many go in "
-        "batches of up to 256 per transaction); the tariff accrues on the customer's account."
-    )
+        batches = _macd_batches(client, kind, wanted)
+        if len(batches) == 1 and len(wanted) == 1:
+            flows = client.agreement.request_change(kind, wanted[0], ref=ref)
+            _report(client, flows, as_json, f"{kind.name.lower()} ordered for {wanted[0]} (PendingChange)")
+            return
+        reports: list[dict[str, Any]] = []
+        left: list[str] = []
+        for number, (customer, chunk) in enumerate(batches, 1):
+            where = f"chunk {number}/{len(batches)} ({customer}, {len(chunk)} twins)"
+            if left:  # a chunk failed: send no more, report what is left
+                left.extend(chunk)
+                continue
+            try:
+                (flow,) = client.agreement.request_change(kind, chunk, ref=ref if number == 1 else None)
+            except TelcochainError as exc:
+                left.extend(chunk)
+                reports.append({"chunk": number, "customer": customer, "twins": chunk, "error": render(exc, client)})
+                if not as_json:
+                    click.echo(f"{where}: NOT sent: {render(exc, client)}", err=True)
+                continue
+            reports.append({"chunk": number, "customer": customer, "twins": chunk, **_flow_json(client, flow)})
+            if not as_json:
+                charge = f"; charge {client.escrow.format(flow.charge)}" if flow.charge else ""
+                output.done(f"{where}: {kind.name.lower()} ordered (PendingChange){charge} (tx {flow.tx_hash})")
+        if as_json:
+            output.emit_json({"chunks": reports, "resubmit": left})
+        if left:
+            raise click.ClickException(
+                f"{len(wanted) - len(left)} of {len(wanted)} twins ordered; {len(left)} left to resubmit "
+                f"(first: {', '.join(left[:3])})"
+            )
 
 
 for _kind in MacdKind:
@@ -136,7 +295,10 @@ for _kind in MacdKind:
 @json_option
 def macd_confirm(assets: tuple[str, ...], deletions: bool, ref: str | None, session: Session, as_json: bool) -> None:
     """Confirm pending MACD changes: the twins go back to Active (Inactive after a delete)."""
+    preflight.batch_size(list(assets))
     client = session.signer()
+    for twin in assets:
+        preflight.pending(client, twin, Pending.CHANGE, "confirming a change")
     many = len(assets) > 1
     flows = client.agreement.confirm_change(list(assets) if many else assets[0], deletions=deletions, ref=ref)
     label = f"{len(assets)} changes" if many else f"change of {assets[0]}"
@@ -152,6 +314,7 @@ def macd_cancel(asset: str, ref: str | None, session: Session, as_json: bool) ->
     """Call off the pending change of ASSET before it is confirmed (the operator or its customer):
     the twin is Active again and exactly the change's charge is given back on the account."""
     client = session.signer()
+    preflight.pending(client, asset, Pending.CHANGE, "cancelling a change")
     flow = client.agreement.cancel_change(asset, ref=ref)
     _report(client, [flow], as_json, f"change of {asset} cancelled (Active)")
 
@@ -162,7 +325,7 @@ def macd_cancel(asset: str, ref: str | None, session: Session, as_json: bool) ->
 @main.command(context_settings=CONTEXT)
 @click.argument("asset")
 @click.option("--non-payment", is_flag=True, help="As the operator: for an overdue invoice of the customer.")
-@click.option("--invoice", "invoice_id", type=click.IntRange(1), help="The overdue invoice [default: found].")
+@click.option("--invoice", "invoice_id", type=ID, help="The overdue invoice [default: found].")
 @click.option("--confirm", "confirm", is_flag=True, help="Confirm a pending disconnect: Inactive, final bill.")
 @click.option("--cancel", "cancel", is_flag=True, help="Cancel a pending disconnect.")
 @ref_option
@@ -183,6 +346,11 @@ def disconnect(
     if sum((confirm, cancel, non_payment or invoice_id is not None)) > 1:
         raise click.UsageError("--confirm, --cancel and --non-payment exclude one another")
     client = session.signer()
+    twin = preflight.asset(client, asset)
+    if confirm or cancel:
+        preflight.pending(client, asset, Pending.DISCONNECT, "--confirm" if confirm else "--cancel")
+    elif twin.state is not AssetState.ACTIVE:
+        preflight.in_state(client, asset, (AssetState.ACTIVE,), "a disconnection")
     if confirm:
         flow = client.agreement.confirm_disconnect(asset, ref=ref)
         _report(client, [flow], as_json, f"{asset} disconnected (Inactive), final charges billed")
@@ -194,7 +362,18 @@ def disconnect(
         return
     overdue = 0
     if non_payment or invoice_id is not None:
+        if invoice_id is not None:
+            preflight.overdue_invoice(client, invoice_id, client.agreement.service(asset).customer)
         overdue = invoice_id or _overdue_invoice(client, asset)
+    else:
+        customer = client.agreement.service(asset).customer
+        if customer is None:
+            raise preflight.Refused(f"{asset} has no customer under the agreement: nothing to disconnect")
+        if client.address is not None and customer.lower() != client.address.lower():
+            raise preflight.Refused(
+                f"{asset} is the service of another member: its customer orders the disconnect, "
+                "the operator only for non-payment (--non-payment)"
+            )
     flow = client.agreement.request_disconnect(asset, overdue_invoice=overdue, ref=ref)
     why = f" for non-payment of invoice #{overdue}" if overdue else ""
     _report(client, [flow], as_json, f"disconnect of {asset} ordered{why} (PendingDisconnect)")
@@ -240,7 +419,11 @@ def _invoice_json(inv: Invoice, overdue: bool) -> dict[str, Any]:
 @invoice.command("list")
 @click.option("--payer", help="Only invoices this member pays (name or address).")
 @click.option("--payee", help="Only invoices this member receives.")
-@click.option("--status", type=click.Choice([s.label for s in InvoiceStatus if s is not InvoiceStatus.NONE]))
+@click.option(
+    "--status",
+    type=click.Choice([s.label for s in InvoiceStatus if s is not InvoiceStatus.NONE]),
+    help="Only invoices in this status.",
+)
 @reader_options
 @json_option
 def invoice_list(payer: str | None, payee: str | None, status: str | None, session: Session, as_json: bool) -> None:
@@ -249,12 +432,12 @@ def invoice_list(payer: str | None, payee: str | None, status: str | None, sessi
         raise click.UsageError("filter by --payer or by --payee, not both")
     client = session.reader()
     found = client.escrow.invoices(
-        payer=resolve_member(client, payer) if payer else None,
-        payee=resolve_member(client, payee) if payee else None,
+        payer=resolve_member(client, payer) if payer is not None else None,
+        payee=resolve_member(client, payee) if payee is not None else None,
         status=status,
     )
+    late = client.escrow.overdue([i.id for i in found if i.status is InvoiceStatus.ISSUED])
     if as_json:
-        late = client.escrow.overdue([i.id for i in found if i.status is InvoiceStatus.ISSUED])
         output.emit_json([_invoice_json(i, i.id in late) for i in found])
         return
     names = client.constitution.member_names()
@@ -267,7 +450,7 @@ def invoice_list(payer: str | None, payee: str | None, status: str | None, sessi
                 names.get(i.payer, i.payer),
                 names.get(i.payee, i.payee),
                 client.escrow.format(i.amount, i.token),
-                i.status.label,
+                i.status.label + (" OVERDUE" if i.id in late else ""),
                 show_time(i.due_date),
                 show_bytes32(i.subject) if any(i.subject) else "-",
                 show_bytes32(i.ref),
@@ -278,7 +461,7 @@ def invoice_list(payer: str | None, payee: str | None, status: str | None, sessi
 
 
 @invoice.command("show")
-@click.argument("invoice_id", metavar="INVOICE", type=click.IntRange(1))
+@click.argument("invoice_id", metavar="INVOICE", type=ID)
 @reader_options
 @json_option
 def invoice_show(invoice_id: int, session: Session, as_json: bool) -> None:
@@ -310,13 +493,14 @@ def invoice_show(invoice_id: int, session: Session, as_json: bool) -> None:
 
 
 @invoice.command("pay")
-@click.argument("invoice_id", metavar="INVOICE", type=click.IntRange(1))
+@click.argument("invoice_id", metavar="INVOICE", type=ID)
 @ref_option
 @signer_options
 @json_option
 def invoice_pay(invoice_id: int, ref: str | None, session: Session, as_json: bool) -> None:
     """Fund INVOICE as its payer (approves the escrow for the amount first if needed)."""
     client = session.signer()
+    preflight.party(client, invoice_id, "payer", "pay it")
     inv = client.escrow.invoice(invoice_id)
     result = client.escrow.fund(invoice_id, ref=ref)
     where = "into escrow until confirmation" if inv.hold else "to the payee"
@@ -326,33 +510,75 @@ def invoice_pay(invoice_id: int, ref: str | None, session: Session, as_json: boo
 
 
 @invoice.command("release")
-@click.argument("invoice_id", metavar="INVOICE", type=click.IntRange(1))
+@click.argument("invoice_id", metavar="INVOICE", type=ID)
 @ref_option
 @signer_options
 @json_option
 def invoice_release(invoice_id: int, ref: str | None, session: Session, as_json: bool) -> None:
     """As the payer: release escrowed funds of INVOICE to the payee."""
-    report_action(session.signer().escrow.release(invoice_id, ref=ref), as_json, f"invoice #{invoice_id} released")
+    client = session.signer()
+    preflight.party(client, invoice_id, "payer", "release it")
+    preflight.invoice_status(client, invoice_id, (InvoiceStatus.FUNDED,), "release")
+    report_action(client.escrow.release(invoice_id, ref=ref), as_json, f"invoice #{invoice_id} released")
 
 
 @invoice.command("refund")
-@click.argument("invoice_id", metavar="INVOICE", type=click.IntRange(1))
+@click.argument("invoice_id", metavar="INVOICE", type=ID)
 @ref_option
 @signer_options
 @json_option
 def invoice_refund(invoice_id: int, ref: str | None, session: Session, as_json: bool) -> None:
     """As the payee: give escrowed funds of INVOICE back (or cancel it if not funded)."""
-    report_action(session.signer().escrow.refund(invoice_id, ref=ref), as_json, f"invoice #{invoice_id} refunded")
+    client = session.signer()
+    preflight.party(client, invoice_id, "payee", "refund it")
+    preflight.invoice_status(client, invoice_id, (InvoiceStatus.ISSUED, InvoiceStatus.FUNDED), "refund")
+    report_action(client.escrow.refund(invoice_id, ref=ref), as_json, f"invoice #{invoice_id} refunded")
 
 
 @invoice.command("reclaim")
-@click.argument("invoice_id", metavar="INVOICE", type=click.IntRange(1))
+@click.argument("invoice_id", metavar="INVOICE", type=ID)
 @ref_option
 @signer_options
 @json_option
 def invoice_reclaim(invoice_id: int, ref: str | None, session: Session, as_json: bool) -> None:
     """As the payer: take back a funded INVOICE never confirmed, after the confirmation window."""
-    report_action(session.signer().escrow.reclaim(invoice_id, ref=ref), as_json, f"invoice #{invoice_id} reclaimed")
+    client = session.signer()
+    preflight.party(client, invoice_id, "payer", "reclaim it")
+    preflight.invoice_status(client, invoice_id, (InvoiceStatus.FUNDED,), "reclaim")
+    report_action(client.escrow.reclaim(invoice_id, ref=ref), as_json, f"invoice #{invoice_id} reclaimed")
+
+
+@invoice.command("account")
+@click.argument("customer")
+@reader_options
+@json_option
+def running_account_show(customer: str, session: Session, as_json: bool) -> None:
+    """CUSTOMER's running account: the balance `invoice bill` would invoice now (a negative
+    balance becomes a credit note), the period and its number of charges."""
+    client = session.reader()
+    who = resolve_member(client, customer)
+    acct = client.agreement.account(who)
+    if as_json:
+        output.emit_json(
+            {
+                "customer": acct.customer,
+                "balance": acct.balance,
+                "balance_text": _money(client, acct.balance),
+                "period": acct.period,
+                "lines": acct.lines,
+                "opened_at": acct.opened_at,
+            }
+        )
+        return
+    output.pairs(
+        f"running account of {customer}",
+        [
+            ("balance", _money(client, acct.balance)),
+            ("period", acct.period),
+            ("charges", acct.lines),
+            ("opened", show_time(acct.opened_at)),
+        ],
+    )
 
 
 @invoice.command("bill")
@@ -363,5 +589,8 @@ def invoice_reclaim(invoice_id: int, ref: str | None, session: Session, as_json:
 def invoice_bill(customer: str, ref: str | None, session: Session, as_json: bool) -> None:
     """Close CUSTOMER's billing period: its accrued MACD charges become one invoice (or a credit note)."""
     client = session.signer()
-    flow = client.agreement.bill(resolve_member(client, customer), ref=ref)
+    who = resolve_member(client, customer)
+    if client.agreement.account(who).balance == 0:
+        raise preflight.Refused(f"the running account of {customer} is empty: nothing to bill")
+    flow = client.agreement.bill(who, ref=ref)
     _report(client, [flow], as_json, f"account of {customer} billed")

@@ -148,10 +148,11 @@ def details_show(
 @signer_options
 @json_option
 def details_list(subject: str, session: Session, as_json: bool) -> None:
-    """The disclosures about SUBJECT (an asset, order, site...): who disclosed, who may read."""
-    client = session.member_or_reader()
+    """The disclosures about SUBJECT (an asset, order, site...): who disclosed, who may read.
+    Only reads: --account names who "you" are, without asking for its password."""
+    me = session.identity()  # None without an account: who may read is shown, not whether you may
+    client = session.reader()
     found = client.details.disclosures(subject)
-    me = client.address  # None without an account: who may read is shown, not whether you may
     if as_json:
         output.emit_json(
             [

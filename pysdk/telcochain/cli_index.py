@@ -64,7 +64,7 @@ def db_option(f: F) -> F:
 def list_options(f: F) -> F:
     """``--db``, ``--json``, ``--csv``, ``--limit``, ``--after``."""
     f = click.option("--after", help="Cursor: the `next` of the previous page.")(f)
-    f = click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)(f)
+    f = click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True, help="Rows per page.")(f)
     f = click.option("--csv", "as_csv", is_flag=True, help="CSV on stdout.")(f)
     f = json_option(f)
     return db_option(f)
@@ -347,7 +347,7 @@ def member_activity(who: str | None, since: int | None, db_url: str | None, as_j
 @db_option
 @json_option
 @click.option("--csv", "as_csv", is_flag=True, help="CSV on stdout.")
-@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True, help="Rows per page.")
 @click.option("--after", type=int, help="Cursor: the `next` of the previous page.")
 def denials(
     account: str | None,
@@ -529,7 +529,9 @@ def _show_alert(a: Alert, as_json: bool) -> None:
     help="Rules and thresholds (YAML).",
 )
 @click.option("--follow", is_flag=True, help="Keep indexing the chain and print new alerts as they arise.")
-@click.option("--poll", type=click.FloatRange(0.05), default=1.0, show_default=True)
+@click.option(
+    "--poll", type=click.FloatRange(0.05), default=1.0, show_default=True, help="Seconds between checks with --follow."
+)
 @reader_options
 @json_option
 def alerts(

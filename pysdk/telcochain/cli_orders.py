@@ -26,6 +26,7 @@ from telcochain.cli import (
     resolve_member,
     signer_options,
 )
+from telcochain.client import Client
 from telcochain.errors import ConfigurationError
 from telcochain.orders import (
     ChangePolicy,
@@ -119,7 +120,7 @@ def _line_json(line: Line) -> dict[str, Any]:
         "vendor": line.vendor,
         "sku": line.sku,
         "quantity": line.quantity,
-        "policy": line.policy.name.lower(),
+        "policy": line.policy.json_name,
         "asset": show_bytes32(line.asset_id) if line.asset_id else None,
         "reserved": line.reserved,
         "released": line.released,
@@ -161,7 +162,12 @@ def order_create(
 ) -> None:
     """Create ORDER under --project (in state acknowledged), optionally with its service items."""
     parsed = [_service_version(s) for s in services]  # all input checked before anything is sent
+    seen = [service for service, _ in parsed]
+    twice = sorted({x for x in seen if seen.count(x) > 1})
+    if twice:
+        raise click.BadParameter(f"service(s) given twice: {', '.join(twice)}", param_hint="--service")
     client = session.signer()
+    _check_order_create(client, order_ref, project, customer, bool(parsed))
     results = []
     if customer:
         results.append(client.orders.create_project(project, resolve_member(client, customer), ref=ref))
@@ -182,13 +188,52 @@ def _service_version(text: str) -> tuple[str, int]:
     service, _, version = text.partition(":")
     if not service or (version and not version.isdigit()):
         raise click.BadParameter(f"{text!r}: expected ID or ID:VERSION", param_hint="--service")
-    return service, int(version or 1)
+    if len(service.encode()) > 32:
+        raise click.BadParameter(f"{service!r}: a service id is at most 32 bytes", param_hint="--service")
+    number = int(version or 1)
+    if not 1 <= number < 2**32:
+        raise click.BadParameter(f"{text!r}: versions run from 1 to 2**32-1", param_hint="--service")
+    return service, number
+
+
+def _check_order_create(client: Client, order_ref: str, project: str, customer: str | None, services: bool) -> None:
+    """Everything `order create` will send, checked from views first: nothing half-written."""
+    from telcochain.constitution import DenyReason
+    from telcochain.errors import ContractRevert
+    from telcochain.preflight import Refused
+
+    for what, text in (("order", order_ref), ("project", project)):
+        if not text or len(text.encode()) > 32:
+            raise Refused(f"{what} id {text!r}: 1 to 32 bytes")
+    try:
+        client.orders.get(order_ref)
+    except ContractRevert:
+        pass
+    else:
+        raise Refused(f"order {order_ref} exists already: choose another id")
+    try:
+        client.orders.project(project, with_orders=False)
+        exists = True
+    except ContractRevert:
+        exists = False
+    if customer and exists:
+        raise Refused(f"project {project} exists already: drop --customer to add the order to it")
+    if not customer and not exists:
+        raise Refused(f"no project {project}: pass --customer to create it with the order")
+    needed = (["createProject"] if customer else []) + ["createOrder"] + (["addService"] if services else [])
+    if client.address is not None:
+        for action in needed:
+            reason = client.constitution.can_execute(action, client.address)
+            if reason is not DenyReason.NONE:
+                raise Refused(f"{action}: {reason.text} (nothing was sent)")
 
 
 @order.command("add-service")
 @click.argument("order_ref", metavar="ORDER")
 @click.argument("service")
-@click.option("--version", default=1, show_default=True, type=click.IntRange(0, 2**32 - 1))
+@click.option(
+    "--version", default=1, show_default=True, type=click.IntRange(1, 2**32 - 1), help="The service version (from 1)."
+)
 @ref_option
 @signer_options
 @json_option
@@ -206,7 +251,7 @@ def order_add_service(
 @click.option("--service", required=True, help="The service item the device serves.")
 @click.option("--vendor", required=True, help="The supplier (member name or address).")
 @click.option("--sku", required=True, help="Stock keeping unit, up to 16 bytes.")
-@click.option("--quantity", default=1, show_default=True, type=click.IntRange(1, 2**32 - 1))
+@click.option("--quantity", default=1, show_default=True, type=click.IntRange(1, 2**32 - 1), help="How many units.")
 @click.option("--asset", help="The digital twin of a managed device (registered first).")
 @click.option(
     "--policy",
@@ -374,35 +419,75 @@ def revision_from_yaml(path: Path, member: Any) -> Revision:
     if not isinstance(data, dict) or not set(data) <= {"services", "lines"}:
         raise ConfigurationError(f"{path}: expected the keys 'services' and/or 'lines'")
     revision = Revision()
-    services, lines = data.get("services") or {}, data.get("lines") or {}
+
+    def bad(where: str, what: str) -> ConfigurationError:
+        return ConfigurationError(f"{path}: malformed revision: {where} {what} (see `telcochain order revise --help`)")
+
+    def mapping(value: Any, where: str, keys: set[str] | None = None) -> dict[Any, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise bad(where, f"must be a mapping, not {type(value).__name__}")
+        if keys is not None and not set(value) <= keys:
+            raise bad(
+                where,
+                f"has unknown key(s) {', '.join(map(str, set(value) - keys))} (expected {', '.join(sorted(keys))})",
+            )
+        return value
+
+    def listing(value: Any, where: str) -> list[Any]:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise bad(where, f"must be a list, not {type(value).__name__}")
+        return value
+
+    def number(value: Any, where: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise bad(where, f"must be a whole number from 1, not {value!r}")
+        return value
+
+    services = mapping(data.get("services"), "services", {"add", "modify", "keep", "delete"})
+    lines = mapping(data.get("lines"), "lines", {"add", "remove", "keep"})
     try:
-        for service, version in (services.get("add") or {}).items():
-            revision.add_service(str(service), int(version))
-        for service, version in (services.get("modify") or {}).items():
-            revision.modify_service(str(service), int(version))
-        for service in services.get("keep") or []:
+        for service, version in mapping(services.get("add"), "services.add").items():
+            revision.add_service(str(service), number(version, f"services.add.{service}"))
+        for service, version in mapping(services.get("modify"), "services.modify").items():
+            revision.modify_service(str(service), number(version, f"services.modify.{service}"))
+        for service in listing(services.get("keep"), "services.keep"):
             revision.keep_service(str(service))
-        for service in services.get("delete") or []:
+        for service in listing(services.get("delete"), "services.delete"):
             revision.delete_service(str(service))
-        for spec in lines.get("add") or []:
+        for n, spec in enumerate(listing(lines.get("add"), "lines.add")):
+            where = f"lines.add[{n}]"
+            spec = mapping(spec, where, {"line", "service", "vendor", "sku", "quantity", "policy", "asset"})
+            missing = [k for k in ("line", "service", "vendor", "sku") if not spec.get(k)]
+            if missing:
+                raise bad(where, f"lacks {', '.join(missing)}")
             revision.add_line(
                 DeviceLine(
                     str(spec["line"]),
                     str(spec["service"]),
                     member(str(spec["vendor"])),
                     str(spec["sku"]),
-                    int(spec.get("quantity", 1)),
+                    number(spec.get("quantity", 1), f"{where}.quantity"),
                     str(spec.get("policy", "autocorrect")),
                     str(spec["asset"]) if spec.get("asset") else None,
                 )
             )
         for kind, apply in (("remove", revision.remove_line), ("keep", revision.keep_line)):
             entries = lines.get(kind) or {}
+            if not isinstance(entries, dict | list):
+                raise bad(f"lines.{kind}", f"must be a mapping (line: policy) or a list, not {type(entries).__name__}")
             items = entries.items() if isinstance(entries, dict) else ((e, "autocorrect") for e in entries)
             for line, policy in items:
+                if isinstance(line, dict | list):
+                    raise bad(f"lines.{kind}", f"lists a {type(line).__name__} where a line id is expected")
                 apply(str(line), str(policy or "autocorrect"))
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ConfigurationError(f"{path}: malformed revision ({type(exc).__name__}: {exc})") from None
+    except ConfigurationError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"{path}: malformed revision ({exc})") from None
     return revision
 
 
@@ -456,6 +541,7 @@ def order_cancel(
     """Cancel ORDER at any stage: undelivered lines are released, delivered ones go to recovery."""
     client = session.signer()
     partial = bool(lines or services)
+    _check_cancel(client, order_ref, lines, services)
     results = client.orders.cancel(
         order_ref, lines=lines if partial else None, services=services if partial else None, ref=ref
     )
@@ -468,6 +554,45 @@ def order_cancel(
     recovering = [line.name for line in after.lines if line.state is OrderState.CANCELLED and line.still_out]
     note = f"; still out, to come back: {', '.join(recovering)}" if recovering else ""
     output.done(f"{order_ref} is {after.state.label}{note}")
+
+
+def _check_cancel(client: Client, order_ref: str, lines: tuple[str, ...], services: tuple[str, ...]) -> None:
+    """What `order cancel` would do, checked first: the order open, the lines and services named
+    in it, and no installed device among the lines cancelled (the chain refuses to move an
+    Active twin back: it is disconnected under the agreement, not cancelled with its order)."""
+    from telcochain.assets import AssetState
+    from telcochain.errors import AssetNotFound
+    from telcochain.preflight import Refused
+
+    order = client.orders.get(order_ref)
+    if order.state.terminal:
+        raise Refused(f"{order_ref} is {order.state.label}: nothing left to cancel")
+    by_name = {line.name: line for line in order.lines}
+    unknown = [name for name in lines if name not in by_name]
+    if unknown:
+        raise Refused(f"no line {', '.join(unknown)} in {order_ref} (it has: {', '.join(by_name) or 'none'})")
+    known_services = {show_bytes32(s.id) for s in order.services}
+    missing = [name for name in services if name not in known_services]
+    if missing:
+        raise Refused(f"no service {', '.join(missing)} in {order_ref}")
+    chosen = [by_name[name] for name in lines] if lines or services else list(order.lines)
+    if services:
+        chosen += [line for line in order.lines if show_bytes32(line.service_id) in services]
+    in_service = (AssetState.ACTIVE, AssetState.PENDING_CHANGE, AssetState.PENDING_DISCONNECT)
+    for line in chosen:
+        if line.asset_id is None or line.state.terminal:
+            continue
+        try:
+            twin = client.assets.get(line.asset_id)
+        except AssetNotFound:
+            continue
+        if twin.state in in_service:
+            name = show_bytes32(line.asset_id)
+            raise Refused(
+                f"line {line.name} of {order_ref} holds {name}, installed and {twin.state.label}: an installed "
+                f"device is not cancelled with its order; its customer disconnects it first "
+                f"(telcochain disconnect {name}), or leave the line out (--line/--service)"
+            )
 
 
 # -- stock ---------------------------------------------------------------------------------------
@@ -553,7 +678,7 @@ def stock_reconcile(order_ref: str | None, vendor: str | None, session: Session,
 
 @stock.command("deliver")
 @click.argument("line")
-@click.option("--quantity", default=1, show_default=True, type=click.IntRange(1, 2**32 - 1))
+@click.option("--quantity", default=1, show_default=True, type=click.IntRange(1, 2**32 - 1), help="How many units.")
 @ref_option
 @signer_options
 @json_option
@@ -567,7 +692,7 @@ def stock_deliver(line: str, quantity: int, ref: str | None, session: Session, a
 @click.argument("line")
 @click.option("--vendor", required=True, help="The vendor the units came from (must be the line's).")
 @click.option("--sku", required=True, help="The SKU used (must be the line's).")
-@click.option("--quantity", default=1, show_default=True, type=click.IntRange(1, 2**32 - 1))
+@click.option("--quantity", default=1, show_default=True, type=click.IntRange(1, 2**32 - 1), help="How many units.")
 @ref_option
 @signer_options
 @json_option
@@ -582,7 +707,7 @@ def stock_consume(
 
 @stock.command("return")
 @click.argument("line")
-@click.option("--quantity", default=1, show_default=True, type=click.IntRange(1, 2**32 - 1))
+@click.option("--quantity", default=1, show_default=True, type=click.IntRange(1, 2**32 - 1), help="How many units.")
 @ref_option
 @signer_options
 @json_option

@@ -7,7 +7,9 @@ ref)`` (the seed's executeAction). Its outcome is read from the receipt's events
 - put to a vote → ``status="pending_vote"`` and the ``proposal_id``;
 - denied (suspended, no grant, outside the permission window, an internal action...) → the
   transaction is still sent, so the attempt is on record, and
-  :class:`~telcochain.errors.PermissionDenied` is raised with the reason;
+  :class:`~telcochain.errors.PermissionDenied` is raised with the reason (unless
+  ``refuse_denied_locally`` is set, as the CLI does: then ``canExecute`` is asked first and a
+  denied call is refused without being sent);
 - not a member → the Constitution reverts (``ConstitutionNotMember``: outsiders leave no
   record), nothing is sent, and :class:`~telcochain.errors.PermissionDenied` is raised too,
   with ``tx_hash`` None;
@@ -308,6 +310,10 @@ class ConstitutionAPI:
 
     def __init__(self, contract: Contract) -> None:
         self.contract = contract
+        #: When True, :meth:`execute_action` asks ``canExecute`` first and raises
+        #: :class:`~telcochain.errors.PermissionDenied` without sending a denied call (by default
+        #: a denied call is sent, and the Constitution records the denial on chain).
+        self.refuse_denied_locally = False
 
     @property
     def address(self) -> str:
@@ -430,6 +436,11 @@ class ConstitutionAPI:
         """
         ref_bytes = to_ref(ref)
         data = encode_params(name, params)
+        sender = self.contract.sender.address if self.contract.sender is not None else None
+        if self.refuse_denied_locally and sender:
+            reason = self.can_execute(name, sender)
+            if reason is not DenyReason.NONE:
+                raise PermissionDenied(name, sender, f"{reason.text} (nothing was sent)")
         with _outsider_denied(name, self.contract):
             receipt = self.contract.transact("executeAction", action_id(name), data, ref_bytes)
         return self._result(name, ref_bytes, receipt)

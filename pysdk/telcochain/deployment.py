@@ -94,11 +94,15 @@ class Deployment:
     @classmethod
     def from_json(cls, data: dict[str, Any], path: Path | None = None) -> Deployment:
         where = str(path or "manifest")
+        if not isinstance(data, dict):
+            raise ConfigurationError(f"{where}: not a deployment manifest (a JSON object is expected)")
         try:
             if data.get("version") != MANIFEST_VERSION:
                 raise ConfigurationError(f"{where}: unsupported manifest version {data.get('version')!r}")
             contracts = {}
             for name, entry in data["contracts"].items():
+                if not isinstance(entry, dict) or not isinstance(entry.get("address"), str):
+                    raise ConfigurationError(f"{where}: {name} has no address")
                 if not is_address(entry["address"]):
                     raise ConfigurationError(f"{where}: {name} has an invalid address {entry['address']!r}")
                 contracts[name] = DeployedContract(

@@ -90,7 +90,14 @@ class Keystore:
         if not file.exists():
             raise AccountNotFound(name_or_path, str(self.directory))
         try:
-            key = Account.decrypt(json.loads(file.read_text()), password)
+            data = json.loads(file.read_text())
+            if not isinstance(data, dict) or "crypto" not in {k.lower() for k in data}:
+                raise KeystoreError(f"{file} is not a keystore file (an encrypted JSON key is expected)")
+            key = Account.decrypt(data, password)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise KeystoreError(f"{file} is not a keystore file (it is not JSON)") from None
+        except (KeyError, TypeError) as exc:
+            raise KeystoreError(f"{file} is not a valid keystore file (missing or bad {exc})") from None
         except OSError as exc:
             raise KeystoreError(f"cannot read keystore {file}: {exc.strerror or exc}") from None
         except ValueError as exc:

@@ -83,6 +83,11 @@ class ChangePolicy(IntEnum):
     PAUSE = 0  # hold the line, tell its supplier at once that the order is being re-planned
     AUTO_CORRECT = 1  # carry on; only added devices are ordered
 
+    @property
+    def json_name(self) -> str:
+        """As the CLI takes it (``--policy autocorrect``) and shows it in ``--json``."""
+        return self.name.replace("_", "").lower()
+
     @classmethod
     def parse(cls, text: str | ChangePolicy) -> ChangePolicy:
         if isinstance(text, ChangePolicy):

@@ -15,7 +15,8 @@ from rich.table import Table
 
 # Piped output is not cut to 80 columns: addresses and hashes must stay whole.
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
-err_console = Console(stderr=True, highlight=False)
+# A confirmation line carries a transaction hash: never wrapped when stderr is not a terminal.
+err_console = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 1000, soft_wrap=True)
 
 
 def to_jsonable(value: Any) -> Any:
@@ -23,7 +24,7 @@ def to_jsonable(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, Enum):
-        return value.name.lower()
+        return str(getattr(value, "json_name", value.name.lower()))  # json_name: as the CLI's input spells it
     if isinstance(value, bytes | bytearray):
         return "0x" + bytes(value).hex()
     if isinstance(value, Path):

@@ -53,4 +53,7 @@ def to_address(value: str, what: str = "address") -> str:
     """A checksummed address, or a clear :class:`ConfigurationError`."""
     if not isinstance(value, str) or not is_address(value):
         raise ConfigurationError(f"{what} {value!r} is not a valid address")
+    body = value[2:] if value[:2].lower() == "0x" else value
+    if body != body.lower() and body != body.upper() and to_checksum_address(value) != "0x" + body:
+        raise ConfigurationError(f"{what} {value!r} is not a valid address (its mixed-case checksum is wrong: a typo?)")
     return to_checksum_address(value)

@@ -6,9 +6,11 @@ import json
 import subprocess
 import sys
 
+import click
 import pytest
 from click.testing import CliRunner
 from telcochain.cli import main
+from telcochain.cli_index import attach
 
 COMMANDS = [
     line.split()
@@ -74,6 +76,7 @@ def test_member_list_as_a_table_and_as_json(cli):
         "Initech Enterprise",
     ]
     assert all(m["status"] == "active" for m in members)
+    assert [m["role"] for m in members][:4] == ["operator", "vendor", "vendor", "customer"]
 
 
 def test_account_new_and_list(cli, tmp_path):
@@ -131,7 +134,8 @@ def test_a_permission_denial_is_one_line(cli, dev_accounts, monkeypatch):
     result = cli("keys", "rotate", "0x" + "11" * 32)
     assert result.exit_code == 1
     assert result.output.strip() == (
-        f"Error: refreshTrustKeys denied for {dev_accounts[8].address}: not a member of the consortium"
+        f"Error: refreshTrustKeys denied for {dev_accounts[8].address}: not a member of the consortium "
+        "(nothing was sent)"
     )
 
 
@@ -189,7 +193,7 @@ def test_watch_replays_a_members_notifications_and_resumes_from_its_checkpoint(
     first = cli("watch", "--once", "--from-block", "0", "--checkpoint", str(checkpoint))
     assert first.exit_code == 0, first.output
     lines = first.output.strip().splitlines()
-    assert any("Constitution.TrustKeyRefreshed(account=Globex Optical, ref=WATCH-ME" in line for line in lines)
+    assert any("Constitution.TrustKeyRefreshed(account=Globex Optical, ref='WATCH-ME'" in line for line in lines)
     assert all(line.startswith("#") for line in lines)
     again = cli("watch", "--once", "--checkpoint", str(checkpoint))
     assert again.exit_code == 0 and again.output.strip() == ""  # nothing repeated
@@ -198,3 +202,37 @@ def test_watch_replays_a_members_notifications_and_resumes_from_its_checkpoint(
     records = [json.loads(line) for line in third.output.strip().splitlines()]
     assert {r["name"] for r in records} == {"TrustKeyRefreshed", "ActionExecuted"}
     assert all(r["block_hash"].startswith("0x") for r in records)
+
+
+def _every_command(command: click.Command, path: tuple[str, ...] = ()):
+    yield path, command
+    if isinstance(command, click.Group):
+        for name, sub in sorted(command.commands.items()):
+            yield from _every_command(sub, (*path, name))
+
+
+attach()  # the index's list commands join their groups first
+ALL_COMMANDS = list(_every_command(main))
+
+
+@pytest.mark.parametrize("path,command", ALL_COMMANDS, ids=[" ".join(p) or "telcochain" for p, _ in ALL_COMMANDS])
+def test_every_command_and_option_is_explained(path, command):
+    """Found by walking the command tree (a new command is covered without being listed): a
+    non-empty help text for the command and for each of its options, shown by --help."""
+    assert len((command.help or "").strip()) >= 10, f"{' '.join(path)}: no help text"
+    result = CliRunner().invoke(main, [*path, "--help"])
+    assert result.exit_code == 0 and command.help.strip().split()[0] in result.output
+    for param in command.params:
+        if isinstance(param, click.Option) and "--help" not in param.opts:
+            assert (param.help or "").strip(), f"{' '.join(path)} {param.opts[0]}: no help text"
+
+
+def test_details_list_names_you_from_a_keystore_without_its_password(cli, tmp_path, dev_accounts):
+    """`details list` only reads: --account says who "you" are from the keystore's clear address,
+    no password asked (there is no terminal here: a prompt would fail)."""
+    from telcochain.keystore import Keystore
+
+    Keystore().save("globex", dev_accounts[2].key, "pw")
+    result = cli("details", "list", "SITE-X", "--account", "globex", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == []

@@ -36,7 +36,10 @@ def test_asset_errors_are_one_line(as_member):
     as_member(0, "asset", "register", "ONT-9", "--kind", "ONT")
     illegal = as_member(0, "asset", "transition", "ONT-9", "commission")
     assert illegal.exit_code == 1
-    assert illegal.output.strip() == "Error: reverted: AssetInvalidTransition(assetId='ONT-9', from=1, to=4)"
+    assert illegal.output.strip() == (
+        "Error: reverted: AssetInvalidTransition(assetId='ONT-9', from=Planned, to=Active): "
+        "ONT-9 is Planned (asked: Active): request its installation first (telcochain install request)"
+    )
     denied = as_member(3, "asset", "transition", "ONT-9", "scheduleInstallation")
     assert denied.exit_code == 1 and "no permission" in denied.output
     bad_verb = as_member(0, "asset", "transition", "ONT-9", "explode")

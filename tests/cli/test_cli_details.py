@@ -86,7 +86,7 @@ def test_a_trust_key_file_made_rotated_and_used(as_member, tmp_path):
 
     opts = ["--trust-keys", str(keyfile), "--trust-keys-password-file", str(password)]
     rotated = json.loads(ok(as_member(CUSTOMER, "keys", "rotate", *opts, "--json")))
-    assert rotated["public_key"] != made["public_key"]
+    assert rotated["public_key"] == made["public_key"]  # the key `keys new` printed is the one registered
     disclosure = json.loads(
         ok(
             as_member(
@@ -117,3 +117,15 @@ def test_a_trust_key_file_made_rotated_and_used(as_member, tmp_path):
     dev_keys = as_member(CUSTOMER, "details", "show", disclosure)  # the dev key is no longer the registered one
     assert dev_keys.exit_code == 1 and "trust key" in dev_keys.output
     assert as_member(CUSTOMER, "keys", "rotate").exit_code == 2  # TRUST_KEY or --trust-keys
+
+
+def test_keys_new_then_rotate_registers_the_key_keys_new_printed(as_member, tmp_path):
+    password = tmp_path / "pw"
+    password.write_text("file password\n")
+    ring = tmp_path / "ring.tk"
+    made = json.loads(ok(as_member(1, "keys", "new", str(ring), "--password-file", str(password), "--json")))
+    args = ["keys", "rotate", "--trust-keys", str(ring), "--trust-keys-password-file", str(password), "--json"]
+    first = json.loads(ok(as_member(1, *args)))
+    assert first["public_key"] == made["public_key"]  # the key `keys new` printed, not a fresh one
+    second = json.loads(ok(as_member(1, *args)))
+    assert second["public_key"] != made["public_key"]  # registered already: rotating makes a fresh key

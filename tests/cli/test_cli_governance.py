@@ -86,7 +86,9 @@ def test_a_suspended_member_is_reinstated_from_the_cli(as_member):
 
     refused = as_member(0, "member", "reinstate", "Acme Networks")  # active: refused when proposed
     assert refused.exit_code == 1
-    assert refused.output.startswith("Error: reverted: ConstitutionMemberNotSuspended(account=0x70997970")
+    assert refused.output.startswith(
+        "Error: reverted: ConstitutionMemberNotSuspended(account=Acme Networks (0x70997970"
+    )
     assert len(refused.output.strip().splitlines()) == 1
 
     opened = as_member(0, "member", "reinstate", "Initech Enterprise", "--ref", "BACK", "--json")

@@ -148,7 +148,9 @@ def test_order_errors_are_one_line_and_change_nothing(as_member, tmp_path):
     assert early.exit_code == 1 and "OrderHasOpenItems(orderId='ORD-7', openLines=3, openServices=5)" in early.output
     assert as_member(OPERATOR, "order", "transition", "ORD-7", "finished").exit_code == 1
     missing = as_member(OPERATOR, "order", "show", "NOPE")
-    assert missing.exit_code == 1 and missing.output.strip() == "Error: reverted: OrderNotFound(orderId='NOPE')"
+    assert missing.exit_code == 1 and missing.output.startswith(
+        "Error: reverted: OrderNotFound(orderId='NOPE'): no such order"
+    )
     bad = tmp_path / "bad.yaml"
     bad.write_text("lines: {add: [{line: X}]}")
     malformed = as_member(OPERATOR, "order", "revise", "ORD-7", "--file", str(bad))
@@ -160,3 +162,46 @@ def test_order_errors_are_one_line_and_change_nothing(as_member, tmp_path):
     assert after["revision"] == 0 and after["state"] == "inProgress"
     ledger = json.loads(ok(as_member(OPERATOR, "stock", "show", "Globex Optical", "CABLE-Y", "--json")))
     assert ledger["consumed"] == 2
+
+
+def test_installation_consumes_its_order_line_and_cancel_spares_installed_devices(
+    as_member, local_node, client, dev_accounts
+):
+    """A twin ordered on a device line and installed under the agreement is the unit its line
+    delivered: `install confirm` uses it on the line (completed, nothing still out); an order
+    whose line holds an installed device is not cancelled (refused before sending, with the way out)."""
+    from telcochain.rpc import Rpc
+
+    ok(as_member(OPERATOR, "order", "create", "ORD-I", "--project", "PRJ-I", "--customer", "Initech Enterprise",
+                 "--service", "A"))  # fmt: skip
+    for twin, line in (("ONT-I1", "LI1"), ("ONT-I2", "LI2")):
+        ok(as_member(OPERATOR, "asset", "register", twin, "--kind", "ONT", "--vendor", "Acme Networks"))
+        ok(as_member(OPERATOR, "order", "add-line", "ORD-I", line, "--service", "A", "--vendor", "Acme Networks",
+                     "--sku", "ONT-X", "--asset", twin))  # fmt: skip
+        ok(as_member(ACME, "stock", "deliver", line))
+        bind = json.loads(ok(as_member(ACME, "asset", "bind-serial", twin, f"SN-{twin}", "--json")))
+        ok(as_member(OPERATOR, "vote", str(bind["proposal_id"]), "--approve"))
+    req = json.loads(ok(as_member(OPERATOR, "install", "request", "ONT-I1", "--customer", "Initech Enterprise",
+                                  "--json")))  # fmt: skip
+    ok(as_member(CUSTOMER, "invoice", "pay", str(req["invoice_id"])))
+    out = ok(as_member(OPERATOR, "install", "confirm", "ONT-I1"))
+    assert "order line LI1: 1 unit used for ONT-I1" in out
+    lines = {r["line"]: r for r in json.loads(ok(as_member(OPERATOR, "stock", "reconcile", "--order", "ORD-I",
+                                                           "--json")))["lines"]}  # fmt: skip
+    assert lines["LI1"]["still_out"] == 0 and lines["LI1"]["state"] == "completed"
+    assert lines["LI2"]["still_out"] == 1  # delivered, not installed: still out
+    assert json.loads(ok(as_member(OPERATOR, "asset", "show", "ONT-I1", "--json")))["on_order_line"] is False
+
+    # ONT-I2 installed through the SDK alone: its line stays open, holding an Active twin
+    req = client.agreement.request_installation("ONT-I2", dev_accounts[CUSTOMER].address)
+    ok(as_member(CUSTOMER, "invoice", "pay", str(req.invoice_id)))
+    client.agreement.confirm_installation("ONT-I2")
+    rpc = Rpc(local_node.rpc_url)
+    block = rpc.call("eth_blockNumber")
+    refused = as_member(OPERATOR, "order", "cancel", "ORD-I")
+    assert refused.exit_code == 1 and len(refused.output.strip().splitlines()) == 1
+    assert "line LI2 of ORD-I holds ONT-I2, installed and Active" in refused.output
+    assert "telcochain disconnect ONT-I2" in refused.output
+    unknown = as_member(OPERATOR, "order", "cancel", "ORD-I", "--line", "NOPE")
+    assert unknown.exit_code == 1 and "no line NOPE in ORD-I" in unknown.output
+    assert rpc.call("eth_blockNumber") == block  # nothing sent

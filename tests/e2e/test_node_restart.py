@@ -125,3 +125,23 @@ def test_a_port_taken_by_another_program_is_one_clear_line(tmp_path):
         result = telcochain("node", "--data-dir", str(tmp_path / "node"), "--port", str(port), "--detach")
     assert result.returncode == 1
     assert result.stderr.strip() == f"Error: port {port} on 127.0.0.1 is already in use: choose another port"
+
+
+def test_a_detached_node_is_found_without_rpc_url_or_port(tmp_path):
+    """The node records its URL in its data directory: `node status|stop` and every command find
+    it there when no --port / --rpc-url is given (run from the directory holding .telcochain/)."""
+    port = free_port()
+    env_free = {"cwd": tmp_path}
+    started = telcochain("node", "--port", str(port), "--detach", **env_free)
+    assert started.returncode == 0, started.stderr
+    try:
+        assert (tmp_path / ".telcochain/node/rpc_url").read_text().strip() == f"http://127.0.0.1:{port}"
+        status = telcochain("node", "status", "--json", **env_free)
+        assert status.returncode == 0 and f'"rpc_url": "http://127.0.0.1:{port}"' in status.stdout
+        assert '"serving": true' in status.stdout
+        info = telcochain("info", **env_free)  # no deployment here: it reached the node and says so
+        assert info.returncode == 1 and "no telcochain deployment for chain 31337" in info.stderr, info.stderr
+    finally:
+        stopped = telcochain("node", "stop", **env_free)
+    assert stopped.returncode == 0, stopped.stderr
+    assert not (tmp_path / ".telcochain/node/rpc_url").exists()

@@ -584,12 +584,6 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
         }
     }
 
-    /// @dev The service of `assetId` ends: no customer, nothing open, the twin's customer cleared.
-    function _endService(bytes32 assetId, bytes32 ref, bytes32 detailsHash) private {
-        delete _services[assetId];
-        _releaseTwin(assetId, ref, detailsHash);
-    }
-
     /// @dev The twin's customer cleared (after the service record is gone: effects before interactions).
     function _releaseTwin(bytes32 assetId, bytes32 ref, bytes32 detailsHash) private {
         _assignCustomer(assetId, _CLEAR_CUSTOMER, address(0), ref, detailsHash);

@@ -45,6 +45,7 @@ from telcochain.contract import Contract, Event
 from telcochain.errors import CheckpointError
 from telcochain.events import MAX_RANGE, get_logs
 from telcochain.tx import hexint
+from telcochain.types import ZERO_ADDRESS
 
 if TYPE_CHECKING:
     from telcochain.client import Client
@@ -55,7 +56,6 @@ HISTORY = 128
 RECONNECT_DELAY = 2.0
 
 log = logging.getLogger(__name__)
-ZERO_ADDRESS = "0x" + "00" * 20
 
 
 @dataclass(frozen=True)

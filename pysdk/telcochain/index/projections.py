@@ -25,12 +25,12 @@ from sqlalchemy.engine import Connection
 from telcochain.errors import TelcochainError
 from telcochain.index import schema as s
 from telcochain.index.writer import Writer
+from telcochain.types import ZERO_ADDRESS
 
 if TYPE_CHECKING:
     from telcochain.contract import Contract
 
 ZERO32 = "0x" + "00" * 32
-ZERO_ADDRESS = "0x" + "00" * 20
 MACD_KINDS = {0: "move", 1: "add", 2: "change", 3: "delete"}
 #: OrderBook states after which an order is closed (TMF622 terminal states).
 ORDER_CLOSED = {2, 6, 7, 8}

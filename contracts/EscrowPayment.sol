@@ -6,6 +6,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {IConstitution} from "./interfaces/IConstitution.sol";
 import {IEscrowPayment} from "./interfaces/IEscrowPayment.sol";
+import {IEscrowBilling} from "./interfaces/IEscrowBilling.sol";
 import {ConstitutionModule} from "./modules/ConstitutionModule.sol";
 
 /// @title EscrowPayment
@@ -28,7 +29,11 @@ import {ConstitutionModule} from "./modules/ConstitutionModule.sol";
 ///   SafeERC20; the token is expected to be a plain ERC-20 (no fee on transfer, no rebasing).
 /// - Storage per invoice: 5 slots (parties, amounts, dates and status packed in the first
 ///   three); per payer and payee an append-only index for the paged views.
-contract EscrowPayment is IEscrowPayment, ConstitutionModule, ReentrancyGuard {
+/// - Billing (issue 14, {IEscrowBilling}): an invoice paid through at once (not held) may be paid
+///   in parts and instalments and disputed; its settlement figures live in a separate record
+///   (one slot + one for the write-off) so the invoice's own slots and the hot paths are
+///   unchanged. Partial payments go straight to the payee (nothing stays in escrow).
+contract EscrowPayment is IEscrowPayment, IEscrowBilling, ConstitutionModule, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
     /*//////////////////////////////////////////////////////////////
@@ -69,6 +74,29 @@ contract EscrowPayment is IEscrowPayment, ConstitutionModule, ReentrancyGuard {
         bytes32 ref;
     }
 
+    /// @dev The settlement figures of a not-held invoice (issue 14).
+    struct Billing {
+        uint96 paid;
+        uint96 disputed;
+        uint32 interval;
+        uint8 instalments;
+        bool touched;
+        uint96 writtenOff;
+    }
+
+    /// @dev A dispute: slot 0 invoice + amount + credit + status; then line and reason.
+    struct Dispute {
+        uint64 invoiceId;
+        uint88 amount;
+        uint88 credit;
+        DisputeStatus status;
+        bytes32 line;
+        bytes32 reason;
+    }
+
+    /// @notice Most instalments of a plan.
+    uint8 public constant MAX_INSTALMENTS = 24;
+
     /// @inheritdoc IEscrowPayment
     uint256 public constant MAX_PAGE = 100;
 
@@ -85,6 +113,11 @@ contract EscrowPayment is IEscrowPayment, ConstitutionModule, ReentrancyGuard {
     mapping(bytes32 partiesAndToken => uint256) private _credit;
     mapping(address payer => uint256[]) private _byPayer;
     mapping(address payee => uint256[]) private _byPayee;
+    mapping(uint256 invoiceId => Billing) private _billing;
+    mapping(uint256 disputeId => Dispute) private _disputes;
+    mapping(bytes32 partiesAndToken => uint256) private _payoutRequests;
+    /// @inheritdoc IEscrowBilling
+    uint256 public disputeCount;
 
     /*//////////////////////////////////////////////////////////////
                               CONSTRUCTOR
@@ -108,6 +141,7 @@ contract EscrowPayment is IEscrowPayment, ConstitutionModule, ReentrancyGuard {
         uint256 id = abi.decode(params, (uint256));
         Invoice storage inv = _withStatus(id, Status.Issued);
         if (caller != inv.payer) revert EscrowNotPayer(id, caller);
+        _notPartlySettled(id);
         uint256 due = uint256(inv.amount) - inv.credited;
         (inv.status, inv.fundedAt) = (Status.Funded, uint40(block.timestamp));
         emit InvoiceFunded(id, caller, inv.payee, ref, due);
@@ -156,8 +190,107 @@ contract EscrowPayment is IEscrowPayment, ConstitutionModule, ReentrancyGuard {
         uint256 available = _credit[key];
         if (amount == 0 || amount > available) revert EscrowInsufficientCredit(payer, caller, token, amount, available);
         _credit[key] = available - amount;
+        uint256 requested = _payoutRequests[key];
+        if (requested != 0) _payoutRequests[key] = requested > amount ? requested - amount : 0;
         emit CreditPaidOut(payer, caller, ref, token, amount);
         IERC20(token).safeTransferFrom(caller, payer, amount);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                      ACTIONS: BILLING (IEscrowBilling)
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IEscrowBilling
+    function payInvoice(address caller, bytes32 ref, bytes calldata params) external nonReentrant onlyConstitution {
+        (uint256 id, uint256 amount) = abi.decode(params, (uint256, uint256));
+        Invoice storage inv = _partial(id);
+        if (caller != inv.payer) revert EscrowNotPayer(id, caller);
+        Billing storage b = _billing[id];
+        uint256 available = _outstanding(inv, b);
+        if (amount == 0 || amount > available) revert EscrowAmountTooHigh(id, amount, available);
+        uint256 paid = b.paid + amount;
+        (b.paid, b.touched) = (uint96(paid), true);
+        (address payee, address token) = (inv.payee, inv.token);
+        emit InvoicePaid(id, caller, payee, ref, amount, paid, available - amount);
+        _settleIfDone(inv, b, id, ref);
+        IERC20(token).safeTransferFrom(caller, payee, amount);
+    }
+
+    /// @inheritdoc IEscrowBilling
+    function setInstalments(address caller, bytes32 ref, bytes calldata params)
+        external
+        nonReentrant
+        onlyConstitution
+    {
+        (uint256 id, uint8 count, uint32 interval) = abi.decode(params, (uint256, uint8, uint32));
+        Invoice storage inv = _partial(id);
+        if (caller != inv.payee) revert EscrowNotPayee(id, caller);
+        if (count < 2 || count > MAX_INSTALMENTS || interval < 1 days || interval > 365 days) {
+            revert EscrowInvalidInstalments(count, interval);
+        }
+        Billing storage b = _billing[id];
+        (b.instalments, b.interval) = (count, interval);
+        emit InstalmentsSet(id, inv.payer, caller, ref, count, interval);
+    }
+
+    /// @inheritdoc IEscrowBilling
+    function disputeInvoice(address caller, bytes32 ref, bytes calldata params)
+        external
+        nonReentrant
+        onlyConstitution
+        returns (uint256 disputeId)
+    {
+        (uint256 id, uint256 amount, bytes32 line, bytes32 reason) =
+            abi.decode(params, (uint256, uint256, bytes32, bytes32));
+        Invoice storage inv = _partial(id);
+        if (caller != inv.payer) revert EscrowNotPayer(id, caller);
+        Billing storage b = _billing[id];
+        uint256 available = _outstanding(inv, b);
+        if (amount == 0 || amount > available) revert EscrowAmountTooHigh(id, amount, available);
+        (b.disputed, b.touched) = (b.disputed + uint96(amount), true);
+        disputeId = ++disputeCount;
+        _disputes[disputeId] = Dispute({
+            invoiceId: uint64(id),
+            amount: uint88(amount),
+            credit: 0,
+            status: DisputeStatus.Open,
+            line: line,
+            reason: reason
+        });
+        emit InvoiceDisputed(disputeId, id, caller, inv.payee, ref, line, amount, reason);
+    }
+
+    /// @inheritdoc IEscrowBilling
+    function resolveDispute(address caller, bytes32 ref, bytes calldata params) external nonReentrant onlyConstitution {
+        (uint256 disputeId, uint256 credit) = abi.decode(params, (uint256, uint256));
+        _resolve(disputeId, credit, caller, ref, false);
+    }
+
+    /// @inheritdoc IEscrowBilling
+    function decideDispute(address, bytes32 ref, bytes calldata params) external nonReentrant onlyConstitution {
+        (uint256 disputeId, uint256 credit) = abi.decode(params, (uint256, uint256));
+        _resolve(disputeId, credit, address(0), ref, true);
+    }
+
+    /// @inheritdoc IEscrowBilling
+    function requestCreditPayout(address caller, bytes32 ref, bytes calldata params)
+        external
+        nonReentrant
+        onlyConstitution
+    {
+        (address payee, address token, uint256 amount) = abi.decode(params, (address, address, uint256));
+        bytes32 key = _creditKey(caller, payee, token);
+        uint256 available = _credit[key];
+        if (amount == 0 || amount > available) revert EscrowInsufficientCredit(caller, payee, token, amount, available);
+        _payout(caller, payee, token, amount, key, available, ref);
+    }
+
+    /// @inheritdoc IEscrowBilling
+    function settleCredit(address, bytes32 ref, bytes calldata params) external nonReentrant onlyConstitution {
+        (address payer, address payee, address token) = abi.decode(params, (address, address, address));
+        bytes32 key = _creditKey(payer, payee, token);
+        uint256 available = _credit[key];
+        if (available != 0) _payout(payer, payee, token, available, key, available, ref);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -253,8 +386,7 @@ contract EscrowPayment is IEscrowPayment, ConstitutionModule, ReentrancyGuard {
 
     /// @inheritdoc IEscrowPayment
     function isOverdue(uint256 invoiceId) external view returns (bool) {
-        Invoice storage inv = _invoices[invoiceId];
-        return inv.status == Status.Issued && block.timestamp > inv.dueDate;
+        return _overdue(invoiceId) != 0;
     }
 
     /// @inheritdoc IEscrowPayment
@@ -293,6 +425,43 @@ contract EscrowPayment is IEscrowPayment, ConstitutionModule, ReentrancyGuard {
     /// @inheritdoc IEscrowPayment
     function invoicesOfPayee(address payee, uint256 offset, uint256 limit) external view returns (uint256[] memory) {
         return _page(_byPayee[payee], offset, limit);
+    }
+
+    /// @inheritdoc IEscrowBilling
+    function billingOf(uint256 invoiceId) external view returns (BillingView memory v) {
+        Billing storage b = _billing[invoiceId];
+        Invoice storage inv = _invoices[invoiceId];
+        (v.paid, v.disputed, v.writtenOff) = (b.paid, b.disputed, b.writtenOff);
+        (v.instalments, v.interval) = (b.instalments, b.interval);
+        if (inv.status == Status.Issued) v.outstanding = _outstanding(inv, b);
+        else if (inv.status == Status.Released && b.paid == 0 && b.writtenOff == 0) {
+            v.paid = uint256(inv.amount) - inv.credited; // funded whole
+        }
+        v.overdue = _overdue(invoiceId);
+    }
+
+    /// @inheritdoc IEscrowBilling
+    function overdueAmount(uint256 invoiceId) external view returns (uint256) {
+        return _overdue(invoiceId);
+    }
+
+    /// @inheritdoc IEscrowBilling
+    function dispute(uint256 disputeId) external view returns (DisputeView memory v) {
+        Dispute storage d = _disputes[disputeId];
+        v = DisputeView({
+            id: disputeId,
+            invoiceId: d.invoiceId,
+            amount: d.amount,
+            credit: d.credit,
+            status: d.status,
+            line: d.line,
+            reason: d.reason
+        });
+    }
+
+    /// @inheritdoc IEscrowBilling
+    function payoutRequested(address payer, address payee, address token) external view returns (uint256) {
+        return _payoutRequests[_creditKey(payer, payee, token)];
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -343,6 +512,7 @@ contract EscrowPayment is IEscrowPayment, ConstitutionModule, ReentrancyGuard {
     function _void(Invoice storage inv, uint256 id, bytes32 ref) private {
         Status status = inv.status;
         if (status == Status.Issued) {
+            _notPartlySettled(id);
             inv.status = Status.Cancelled;
             _restoreCredit(inv, id);
             emit InvoiceCancelled(id, inv.payer, inv.payee, ref);
@@ -352,6 +522,105 @@ contract EscrowPayment is IEscrowPayment, ConstitutionModule, ReentrancyGuard {
         } else {
             revert EscrowInvalidStatus(id, status);
         }
+    }
+
+    /// @dev An Issued, not held invoice (the partial path).
+    function _partial(uint256 id) private view returns (Invoice storage inv) {
+        inv = _withStatus(id, Status.Issued);
+        if (inv.hold) revert EscrowHeld(id);
+    }
+
+    /// @dev Reverts with {EscrowPartlySettled} when `id` has partial figures.
+    function _notPartlySettled(uint256 id) private view {
+        Billing storage b = _billing[id];
+        if (b.touched) revert EscrowPartlySettled(id, b.paid, b.disputed, b.writtenOff);
+    }
+
+    /// @dev Net amount minus paid, written off and disputed.
+    function _outstanding(Invoice storage inv, Billing storage b) private view returns (uint256) {
+        return uint256(inv.amount) - inv.credited - b.paid - b.writtenOff - b.disputed;
+    }
+
+    /// @dev The part of an Issued invoice due by now that is neither paid, written off nor disputed.
+    function _overdue(uint256 id) private view returns (uint256) {
+        Invoice storage inv = _invoices[id];
+        if (inv.status != Status.Issued || block.timestamp <= inv.dueDate) return 0;
+        Billing storage b = _billing[id];
+        uint256 net = uint256(inv.amount) - inv.credited;
+        uint256 n = b.instalments;
+        uint256 dueNow = net;
+        if (n > 1) {
+            uint256 k = 1 + (block.timestamp - inv.dueDate - 1) / b.interval;
+            if (k < n) dueNow = (net * k) / n;
+        }
+        uint256 covered = uint256(b.paid) + b.writtenOff + b.disputed;
+        return dueNow > covered ? dueNow - covered : 0;
+    }
+
+    /// @dev Closes an open dispute: `credit` written off, the rest owed again; settles when done.
+    function _resolve(uint256 disputeId, uint256 credit, address caller, bytes32 ref, bool byVote) private {
+        Dispute storage d = _disputes[disputeId];
+        DisputeStatus st = d.status;
+        if (st == DisputeStatus.None) revert EscrowUnknownDispute(disputeId);
+        if (st != DisputeStatus.Open) revert EscrowDisputeClosed(disputeId, st);
+        uint256 id = d.invoiceId;
+        Invoice storage inv = _withStatus(id, Status.Issued);
+        if (!byVote && caller != inv.payee) revert EscrowNotPayee(id, caller);
+        uint256 amount = d.amount;
+        if (credit > amount) revert EscrowCreditTooHigh(disputeId, credit, amount);
+        (d.status, d.credit) = (DisputeStatus.Resolved, uint88(credit));
+        Billing storage b = _billing[id];
+        (b.disputed, b.writtenOff) = (b.disputed - uint96(amount), b.writtenOff + uint96(credit));
+        _emitResolved(inv, disputeId, id, ref, amount, credit, byVote);
+        _settleIfDone(inv, b, id, ref);
+    }
+
+    function _emitResolved(
+        Invoice storage inv,
+        uint256 disputeId,
+        uint256 id,
+        bytes32 ref,
+        uint256 amount,
+        uint256 credit,
+        bool byVote
+    ) private {
+        emit DisputeResolved(disputeId, id, inv.payer, inv.payee, ref, amount, credit, byVote);
+    }
+
+    /// @dev Issued → Released once nothing is outstanding or disputed: the receipt is for what
+    /// was paid (the partial payments already went to the payee).
+    function _settleIfDone(Invoice storage inv, Billing storage b, uint256 id, bytes32 ref) private {
+        if (b.disputed != 0 || _outstanding(inv, b) != 0) return;
+        uint256 paid = b.paid;
+        (inv.status, inv.fundedAt) = (Status.Released, uint40(block.timestamp));
+        _receipts[id] = StoredReceipt({amount: uint96(paid), paidAt: uint40(block.timestamp), ref: ref});
+        emit InvoiceReleased(id, inv.payer, inv.payee, ref, paid);
+        emit ReceiptIssued(id, inv.payer, inv.payee, ref, inv.token, paid);
+    }
+
+    /// @dev Pays `amount` of `payer`'s credit from `payee`'s allowance when allowance and balance
+    /// cover it; records the request otherwise.
+    function _payout(
+        address payer,
+        address payee,
+        address token,
+        uint256 amount,
+        bytes32 key,
+        uint256 available,
+        bytes32 ref
+    ) private {
+        IERC20 t = IERC20(token);
+        bool pay = t.allowance(payee, address(this)) >= amount && t.balanceOf(payee) >= amount;
+        emit CreditPayoutRequested(payer, payee, ref, token, amount, pay);
+        if (!pay) {
+            _payoutRequests[key] = amount;
+            return;
+        }
+        _credit[key] = available - amount;
+        uint256 requested = _payoutRequests[key];
+        if (requested != 0) _payoutRequests[key] = requested > amount ? requested - amount : 0;
+        emit CreditPaidOut(payer, payee, ref, token, amount);
+        t.safeTransferFrom(payee, payer, amount);
     }
 
     /// @dev The invoice `id`; reverts with {EscrowUnknownInvoice} if none.

@@ -5,6 +5,7 @@ import {IAssetRegistry} from "./interfaces/IAssetRegistry.sol";
 import {IConstitution} from "./interfaces/IConstitution.sol";
 import {IEscrowPayment} from "./interfaces/IEscrowPayment.sol";
 import {IOperatorAgreement} from "./interfaces/IOperatorAgreement.sol";
+import {IAgreementBilling} from "./interfaces/IAgreementBilling.sol";
 import {ConstitutionModule} from "./modules/ConstitutionModule.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
@@ -33,13 +34,17 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 ///   `transitionBatch` (many); the registry enforces its table, so "the current state is
 ///   evaluated" by the registry in the hot path rather than by an extra view call here.
 /// - Transactions loop only over their calldata arrays (at most {MAX_BATCH}).
-contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
+/// - Billing (issue 14, {IAgreementBilling}): each charge is a line item folded into the
+///   customer's period digest (one more warm-able word per customer: ~5k gas per order), the
+///   digest is the subject of the period's invoice; recurring charges live in the asset's second
+///   slot (start, billed-to, monthly) next to the installation invoice.
+contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, ConstitutionModule {
     /*//////////////////////////////////////////////////////////////
                                 STORAGE
     //////////////////////////////////////////////////////////////*/
 
     /// @dev Slot 0 per asset: customer, open operation, MACD kind, non-payment, charge (32 bytes).
-    /// Slot 1: the last installation invoice.
+    /// Slot 1: the last installation invoice and the recurring charge (start, billed to, monthly).
     struct Service {
         address customer;
         Pending pending;
@@ -47,6 +52,9 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
         bool nonPayment;
         int72 charge;
         uint64 installInvoice;
+        uint40 start;
+        uint40 billedTo;
+        uint72 monthly;
     }
 
     /// @dev One word per customer (never zero once the customer has had an installation).
@@ -69,6 +77,11 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
     bytes32 private constant _CONFIRM_INVOICE = keccak256("confirmInvoice");
     bytes32 private constant _VOID_INVOICE = keccak256("voidInvoice");
     bytes32 private constant _ISSUE_CREDIT_NOTE = keccak256("issueCreditNote");
+    bytes32 private constant _SETTLE_CREDIT = keccak256("settleCredit");
+
+    /// @inheritdoc IAgreementBilling
+    uint64 public constant MONTH = 30 days;
+    uint8 private constant _RECURRING = uint8(ChargeKind.Recurring);
 
     /// @dev AssetLifecycle states used here (docs/assets.md).
     uint8 private constant _PLANNED = 1;
@@ -94,6 +107,12 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
     Terms private _terms;
     mapping(bytes32 assetId => Service) private _services;
     mapping(address customer => Account) private _accounts;
+    /// @dev The current period's line digest per customer (seeded non-zero at the period's opening).
+    mapping(address customer => bytes32) private _digests;
+    /// @dev Services per customer (requested and not ended): the final disconnect pays credit out.
+    mapping(address customer => uint256) private _serviceCounts;
+    /// @dev The monthly charge of services confirmed from now on (see {_monthlyRate}).
+    uint72 private _monthly;
 
     /*//////////////////////////////////////////////////////////////
                               CONSTRUCTOR
@@ -139,11 +158,15 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
         }
         if (open != Pending.None) revert AgreementInvalidPending(assetId, Pending.None, open);
         _schedule(assetId, s, caller, customer, ref, detailsHash);
+        if (s.customer == address(0)) ++_serviceCounts[customer];
         (uint256 invoiceId, uint256 charge) = _installationInvoice(customer, assetId, ref);
         (s.customer, s.pending, s.nonPayment, s.charge) = (customer, Pending.Installation, false, 0);
         s.installInvoice = SafeCast.toUint64(invoiceId);
         Account storage acc = _accounts[customer];
-        if (acc.period == 0) (acc.period, acc.openedAt) = (1, uint64(block.timestamp));
+        if (acc.period == 0) {
+            (acc.period, acc.openedAt) = (1, uint64(block.timestamp));
+            _digests[customer] = keccak256(abi.encode(customer, uint32(1)));
+        }
         emit InstallationRequested(assetId, customer, ref, caller, invoiceId, charge);
     }
 
@@ -171,6 +194,7 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
         _transition(assetId, _ACTIVE, ref, detailsHash);
         if (confirm) _executeInternal(_CONFIRM_INVOICE, ref, abi.encode(invoiceId));
         s.pending = Pending.None;
+        (s.start, s.billedTo, s.monthly) = (uint40(block.timestamp), uint40(block.timestamp), _monthlyRate(s.customer, assetId));
         emit InstallationConfirmed(assetId, s.customer, ref, invoiceId);
     }
 
@@ -189,6 +213,7 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
         if (caller != _OPERATOR && caller != customer) revert AgreementUnauthorized(caller);
         uint256 invoiceId = s.installInvoice;
         delete _services[assetId]; // the service ends
+        --_serviceCounts[customer];
         IAssetRegistry.AssetView memory twin = REGISTRY.getAsset(assetId);
         uint8 to = uint8(twin.state);
         if (!twin.onLine && (to == _PENDING_INSTALLATION || to == _DELIVERED)) {
@@ -219,7 +244,7 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
         if (s.pending != Pending.None) revert AgreementInvalidPending(assetId, Pending.None, s.pending);
         (s.pending, s.kind, s.charge) = (Pending.Change, kind, int72(charge));
         _transition(assetId, _PENDING_CHANGE, ref, detailsHash);
-        int256 balance = _accrue(customer, charge, 1);
+        int256 balance = _accrue(customer, charge, 1, assetId, kind, 0, 0);
         emit ChangeOrdered(assetId, customer, ref, caller, kind, charge, balance);
     }
 
@@ -237,7 +262,7 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
         if (caller != _OPERATOR && caller != customer) revert AgreementUnauthorized(caller);
         _executeInternal(_TRANSITION_BATCH, ref, abi.encode(_ACTIVE, _PENDING_CHANGE, assetIds, detailsHash));
         int256 charge = tariff_ * int256(n);
-        int256 balance = _accrue(customer, charge, n);
+        int256 balance = _accrue(customer, charge, n, keccak256(abi.encodePacked(assetIds)), kind, 0, 0);
         emit ChangesOrdered(customer, ref, kind, caller, charge, balance, assetIds);
     }
 
@@ -251,8 +276,13 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
         Service storage s = _pending(assetId, Pending.Change);
         address customer = s.customer;
         bool deleted = s.kind == uint8(MacdKind.Delete);
-        if (deleted) delete _services[assetId]; // a confirmed deletion ends the service
-        else s.pending = Pending.None;
+        if (deleted) {
+            _accrueRecurring(assetId, s, customer, ref);
+            delete _services[assetId]; // a confirmed deletion ends the service
+            --_serviceCounts[customer];
+        } else {
+            s.pending = Pending.None;
+        }
         _transition(assetId, deleted ? _INACTIVE : _ACTIVE, ref, detailsHash);
         if (deleted) _releaseTwin(assetId, ref, detailsHash);
         emit ChangeConfirmed(assetId, customer, ref, deleted);
@@ -266,7 +296,7 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
         (bool deletions, bytes32[] memory assetIds, bytes32 detailsHash) =
             abi.decode(params, (bool, bytes32[], bytes32));
         _onlyOperator(caller);
-        address customer = _confirmBatch(assetIds, deletions);
+        address customer = _confirmBatch(assetIds, deletions, ref);
         uint8 to = deletions ? _INACTIVE : _ACTIVE;
         _executeInternal(_TRANSITION_BATCH, ref, abi.encode(_PENDING_CHANGE, to, assetIds, detailsHash));
         if (deletions) {
@@ -288,7 +318,7 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
         int256 credit = -int256(s.charge);
         (s.pending, s.charge) = (Pending.None, 0);
         _transition(assetId, _ACTIVE, ref, detailsHash);
-        int256 balance = _accrue(customer, credit, 0);
+        int256 balance = _accrue(customer, credit, 0, assetId, uint8(ChargeKind.ChangeReversal), 0, 0);
         emit ChangeCancelled(assetId, customer, ref, credit, balance);
     }
 
@@ -322,7 +352,7 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
         int256 charge = _terms.disconnect;
         (s.pending, s.nonPayment, s.charge) = (Pending.Disconnect, nonPayment, int72(charge));
         _transition(assetId, _PENDING_DISCONNECT, ref, detailsHash);
-        int256 balance = _accrue(customer, charge, 1);
+        int256 balance = _accrue(customer, charge, 1, assetId, uint8(ChargeKind.Disconnect), 0, 0);
         emit DisconnectOrdered(assetId, customer, ref, caller, nonPayment, overdueInvoiceId, charge, balance);
     }
 
@@ -339,7 +369,7 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
         int256 charge = -int256(s.charge);
         (s.pending, s.nonPayment, s.charge) = (Pending.None, false, 0);
         _transition(assetId, _ACTIVE, ref, detailsHash);
-        int256 balance = _accrue(customer, charge, 0);
+        int256 balance = _accrue(customer, charge, 0, assetId, uint8(ChargeKind.DisconnectReversal), 0, 0);
         emit DisconnectCancelled(assetId, customer, ref, charge, balance);
     }
 
@@ -352,11 +382,16 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
     function confirmDisconnect(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
         (bytes32 assetId, bytes32 detailsHash) = abi.decode(params, (bytes32, bytes32));
         _onlyOperator(caller);
-        address customer = _pending(assetId, Pending.Disconnect).customer;
+        Service storage s = _pending(assetId, Pending.Disconnect);
+        address customer = s.customer;
+        _accrueRecurring(assetId, s, customer, ref); // prorated to this second
         delete _services[assetId]; // the service ends
+        uint256 left = --_serviceCounts[customer];
         _transition(assetId, _INACTIVE, ref, detailsHash);
         (int256 amount, uint256 invoiceId) = _bill(customer, ref);
         _releaseTwin(assetId, ref, detailsHash);
+        // the final disconnect: the customer's credit is paid out in tokens (or requested of the operator)
+        if (left == 0) _executeInternal(_SETTLE_CREDIT, ref, abi.encode(customer, _OPERATOR, _terms.token));
         emit DisconnectConfirmed(assetId, customer, ref, invoiceId, amount);
     }
 
@@ -372,6 +407,27 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
         _onlyOperator(caller);
         if (_accounts[customer].balance == 0) revert AgreementNothingToBill(customer);
         _bill(customer, ref);
+    }
+
+    /// @inheritdoc IAgreementBilling
+    function accrueRecurring(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
+        bytes32[] memory assetIds = abi.decode(params, (bytes32[]));
+        _onlyOperator(caller);
+        uint256 n = _checkBatch(assetIds.length);
+        for (uint256 i = 0; i < n; ++i) {
+            bytes32 assetId = assetIds[i];
+            Service storage s = _known(assetId);
+            if (s.start == 0) revert AgreementNotStarted(assetId);
+            _accrueRecurring(assetId, s, s.customer, ref);
+        }
+    }
+
+    /// @inheritdoc IAgreementBilling
+    function setMonthlyCharge(address, bytes32 ref, bytes calldata params) external onlyConstitution {
+        uint256 monthly = abi.decode(params, (uint256));
+        if (monthly > uint256(uint72(type(int72).max))) revert AgreementInvalidTerm("monthly", int256(monthly));
+        _monthly = uint72(monthly);
+        emit MonthlyChargeSet(ref, monthly);
     }
 
     /// @inheritdoc IOperatorAgreement
@@ -415,9 +471,56 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
         return AccountView(a.balance, a.period, a.lines, a.openedAt);
     }
 
+    /// @inheritdoc IAgreementBilling
+    function monthlyCharge(address customer, bytes32 assetId) external view returns (uint256) {
+        return _monthlyRate(customer, assetId);
+    }
+
+    /// @inheritdoc IAgreementBilling
+    function recurringOf(bytes32 assetId) external view returns (RecurringView memory v) {
+        Service storage s = _services[assetId];
+        (v.start, v.billedTo, v.monthly) = (s.start, s.billedTo, s.monthly);
+        if (v.start != 0) v.accrued = _charged(s.monthly, s.start, s.billedTo);
+    }
+
+    /// @inheritdoc IAgreementBilling
+    function linesDigest(address customer) external view returns (bytes32) {
+        return _digests[customer];
+    }
+
+    /// @inheritdoc IAgreementBilling
+    function serviceCount(address customer) external view returns (uint256) {
+        return _serviceCounts[customer];
+    }
+
     /*//////////////////////////////////////////////////////////////
                                INTERNAL
     //////////////////////////////////////////////////////////////*/
+
+    /// @dev THE SEAM for per-customer terms (issue 14 part A): the monthly charge of a service of
+    /// `customer` on `assetId`. Until per-customer price lists land it is the agreement's one rate.
+    function _monthlyRate(address customer, bytes32 assetId) private view returns (uint72) {
+        (customer, assetId);
+        return _monthly;
+    }
+
+    /// @dev What `monthly` per {MONTH} comes to from `start` to `t`, floored (to the unit).
+    function _charged(uint256 monthly, uint256 start, uint256 t) private pure returns (uint256) {
+        return (monthly * (t - start)) / MONTH;
+    }
+
+    /// @dev Accrues `s`'s recurring charge from its billed-to time up to now (a line when not 0).
+    function _accrueRecurring(bytes32 assetId, Service storage s, address customer, bytes32 ref) private {
+        uint256 start = s.start;
+        if (start == 0) return;
+        (uint256 from, uint256 monthly) = (s.billedTo, s.monthly);
+        if (from == block.timestamp) return;
+        s.billedTo = uint40(block.timestamp);
+        int256 amount = int256(_charged(monthly, start, block.timestamp) - _charged(monthly, start, from));
+        if (amount == 0) return;
+        int256 balance = _accrue(customer, amount, 1, assetId, _RECURRING, uint64(from), uint64(block.timestamp));
+        emit RecurringAccrued(assetId, customer, ref, uint64(from), uint64(block.timestamp), amount, balance);
+    }
 
     function _setTerms(Terms memory t, bytes32 ref) private {
         if (t.token == address(0)) revert AgreementInvalidTerm("token", 0);
@@ -450,11 +553,21 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
         revert AgreementUnknownKind(kind);
     }
 
-    /// @dev Adds `charge` (`lines` lines) to `customer`'s running account; returns the balance.
-    function _accrue(address customer, int256 charge, uint256 lines) private returns (int256 balance) {
+    /// @dev Adds `charge` (`lines` lines) to `customer`'s running account and the line item
+    /// (`lineAsset`, `kind`, `from`, `to`, `charge`) to its period digest; returns the balance.
+    function _accrue(
+        address customer,
+        int256 charge,
+        uint256 lines,
+        bytes32 lineAsset,
+        uint8 kind,
+        uint64 from,
+        uint64 to
+    ) private returns (int256 balance) {
         Account storage acc = _accounts[customer];
         balance = acc.balance + charge;
         (acc.balance, acc.lines) = (SafeCast.toInt128(balance), acc.lines + SafeCast.toUint32(lines));
+        _digests[customer] = keccak256(abi.encode(_digests[customer], lineAsset, kind, from, to, charge));
     }
 
     /// @dev Closes `customer`'s period: invoice (balance > 0), credit note (< 0) or nothing.
@@ -463,7 +576,9 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
         balance = acc.balance;
         uint32 period = acc.period;
         if (balance == 0) return (0, 0);
-        bytes32 subject = keccak256(abi.encode(customer, period));
+        bytes32 subject = _digests[customer]; // the bill commits to its lines
+        emit PeriodClosed(customer, period, ref, subject, acc.lines);
+        _digests[customer] = keccak256(abi.encode(customer, period + 1));
         Terms storage t = _terms;
         if (balance > 0) {
             invoiceId = _issueInvoice(customer, t.token, uint256(balance), t.paymentDays, false, subject, ref);
@@ -506,7 +621,7 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
     }
 
     /// @dev A batch confirmation: each asset's open change must be a deletion iff `deletions`.
-    function _confirmBatch(bytes32[] memory assetIds, bool deletions) private returns (address customer) {
+    function _confirmBatch(bytes32[] memory assetIds, bool deletions, bytes32 ref) private returns (address customer) {
         uint256 n = _checkBatch(assetIds.length);
         for (uint256 i = 0; i < n; ++i) {
             bytes32 assetId = assetIds[i];
@@ -515,9 +630,14 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
             if (s.pending != Pending.Change) revert AgreementInvalidPending(assetId, Pending.Change, s.pending);
             bool deletion = s.kind == uint8(MacdKind.Delete);
             if (deletion != deletions) revert AgreementDeletionMismatch(assetId, deletion);
-            if (deletion) delete _services[assetId]; // a confirmed deletion ends the service
-            else s.pending = Pending.None;
+            if (deletion) {
+                _accrueRecurring(assetId, s, customer, ref);
+                delete _services[assetId]; // a confirmed deletion ends the service
+            } else {
+                s.pending = Pending.None;
+            }
         }
+        if (deletions) _serviceCounts[customer] -= n;
     }
 
     function _checkBatch(uint256 n) private pure returns (uint256) {

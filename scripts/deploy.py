@@ -67,7 +67,7 @@ def genesis(constitution, config: ConsortiumConfig, modules: dict, deployer) -> 
     constitution.sealGenesis(sender=deployer)
 
 
-def deploy_agreement(agreement: AgreementConfig, constitution, registry, deployer) -> dict:  # type: ignore[no-untyped-def,type-arg]
+def deploy_agreement(agreement: AgreementConfig, constitution, registry, deployer, orders=None) -> dict:  # type: ignore[no-untyped-def,type-arg]
     """The settlement token (made here unless an existing one is named), the escrow and the
     operator agreement with the configured terms; mints the configured starting balances."""
     made = {}
@@ -92,6 +92,10 @@ def deploy_agreement(agreement: AgreementConfig, constitution, registry, deploye
         agreement.terms(token_address),
         sender=deployer,
     )
+    if orders is not None:  # vendor settlement (issue 14): the operator pays the vendors of its order lines
+        made["VendorSettlement"] = project.VendorSettlement.deploy(
+            constitution.address, orders.address, agreement.operator, sender=deployer
+        )
     return made
 
 
@@ -103,7 +107,9 @@ def deploy(config: ConsortiumConfig, deployer) -> Deployment:  # type: ignore[no
     contracts = {"Constitution": _record("Constitution", constitution, abis)}
     modules = {name: getattr(project, name).deploy(constitution.address, sender=deployer) for name in MODULES}
     if config.agreement is not None:
-        modules.update(deploy_agreement(config.agreement, constitution, modules["AssetRegistry"], deployer))
+        modules.update(
+            deploy_agreement(config.agreement, constitution, modules["AssetRegistry"], deployer, modules["OrderBook"])
+        )
     contracts.update({name: _record(name, module, abis) for name, module in modules.items()})
     genesis(constitution, config, modules, deployer)
     return Deployment(

@@ -84,7 +84,7 @@ def test_internal_actions_resolve_their_callers_by_contract_name():
     config = load_consortium(ROOT / "consortium.yaml")
     by_name = {a.name: a for a in config.actions}
     assert by_name["transition"].callers == ("OrderBook", "OperatorAgreement")
-    assert by_name["issueInvoice"].callers == ("OperatorAgreement",)
+    assert by_name["issueInvoice"].callers == ("OperatorAgreement", "VendorSettlement")
     assert by_name["deliver"].callers == ()
     modules = {"AssetRegistry": "0x" + "11" * 20, "OrderBook": "0x" + "22" * 20, "OperatorAgreement": "0x" + "33" * 20}
     policy = by_name["transition"].to_policy(modules)

@@ -99,10 +99,24 @@ AGREEMENT_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "confirmDisconnect": ("operator",),
     "billAccount": ("operator",),
     "cancelChange": ("operator", "customer", "customer2"),
+    "accrueRecurring": ("operator",),
 }
 MEMBERS = ("operator", "vendor", "customer", "customer2")
-ESCROW_PUBLIC = ("fundInvoice", "releaseInvoice", "refundInvoice", "reclaimInvoice", "payOutCredit")
-ESCROW_INTERNAL = ("issueInvoice", "confirmInvoice", "voidInvoice", "issueCreditNote")
+ESCROW_PUBLIC = (
+    "fundInvoice",
+    "releaseInvoice",
+    "refundInvoice",
+    "reclaimInvoice",
+    "payOutCredit",
+    # issue 14 billing
+    "payInvoice",
+    "setInstalments",
+    "disputeInvoice",
+    "resolveDispute",
+    "requestCreditPayout",
+)
+ESCROW_INTERNAL = ("issueInvoice", "confirmInvoice", "voidInvoice", "issueCreditNote", "settleCredit")
+VENDOR_ACTIONS = {"invoiceLine": ("vendor", "operator"), "creditReturns": ("operator", "vendor", "customer")}
 REGISTRY_ACTIONS = {
     "register": ("operator",),
     "bindSerial": ("operator",),
@@ -117,6 +131,7 @@ REGISTRY_ACTIONS = {
     "recover": ("operator", "vendor"),
 }
 REGISTRY_INTERNAL = ("transition", "transitionBatch", "assignParties")
+ORDER_ACTIONS = ("createProject", "createOrder", "addService", "addDeviceLine", "consumeStock", "deliverLine", "returnStock")
 
 
 def entry_selector(name: str) -> bytes:
@@ -162,6 +177,8 @@ class Deal:
     evil: Any
     mock: Any
     roles: dict[str, Any]
+    vendors: Any = None
+    orders: Any = None
 
     def __getattr__(self, name):
         if name in self.__dict__.get("roles", {}):
@@ -286,6 +303,43 @@ class Deal:
         self.act("callInternal", params)
         return self.escrow.invoiceCount()
 
+    # --- billing (issue 14)
+    def pay(self, invoice_id: int, amount: int, sender=None, **kw):
+        params = encode(["uint256", "uint256"], [invoice_id, amount])
+        return self.act("payInvoice", params, sender or self.customer, **kw)
+
+    def instalments(self, invoice_id: int, count: int, interval: int, sender=None, **kw):
+        params = encode(["uint256", "uint8", "uint32"], [invoice_id, count, interval])
+        return self.act("setInstalments", params, sender or self.operator, **kw)
+
+    def dispute(self, invoice_id: int, amount: int, line: bytes = ZERO32, reason: bytes | None = None, sender=None, **kw):
+        params = encode(
+            ["uint256", "uint256", "bytes32", "bytes32"], [invoice_id, amount, line, reason or keccak(text="reason")]
+        )
+        return self.act("disputeInvoice", params, sender or self.customer, **kw)
+
+    def resolve(self, dispute_id: int, credit: int, sender=None, **kw):
+        params = encode(["uint256", "uint256"], [dispute_id, credit])
+        return self.act("resolveDispute", params, sender or self.operator, **kw)
+
+    def request_payout(self, amount: int, payee=None, token=None, sender=None, **kw):
+        params = encode(
+            ["address", "address", "uint256"], [_addr(payee or self.operator), _addr(token or self.token), amount]
+        )
+        return self.act("requestCreditPayout", params, sender or self.customer, **kw)
+
+    def accrue(self, labels, sender=None, **kw):
+        params = encode(["bytes32[]"], [[asset_id(x) for x in labels]])
+        return self.act("accrueRecurring", params, sender, **kw)
+
+    def set_monthly(self, monthly: int):
+        """Proposes setMonthlyCharge (operator) and votes it through (customer)."""
+        from dryrun import named
+
+        r = self.act("setMonthlyCharge", encode(["uint256"], [monthly]))
+        pid = named(r, "ProposalOpened")[0].proposalId
+        self.constitution.voteFor(pid, True, ref(f"monthly:{monthly}"), sender=self.customer)
+
     def status(self, invoice_id: int) -> Status:
         return Status(self.escrow.statusOf(invoice_id))
 
@@ -320,6 +374,8 @@ def deploy_deal(project, deployer, founders, roles) -> Deal:
         c.address, registry.address, escrow.address, roles["operator"].address, terms_tuple(token), sender=deployer
     )
     mock = project.MockModule.deploy(c.address, sender=deployer)
+    orders = project.OrderBook.deploy(c.address, sender=deployer)
+    vendors = project.VendorSettlement.deploy(c.address, orders.address, roles["operator"].address, sender=deployer)
     members = [roles[m] for m in MEMBERS]
 
     def define(name, module, grants=(), scope=Scope.PUBLIC, **kw):
@@ -336,7 +392,7 @@ def deploy_deal(project, deployer, founders, roles) -> Deal:
     for name in ESCROW_PUBLIC:
         define(name, escrow, members)
     for name in ESCROW_INTERNAL:  # the mock issues test invoices (any token) through callInternal
-        define(name, escrow, scope=Scope.INTERNAL, callers=[agreement, mock])
+        define(name, escrow, scope=Scope.INTERNAL, callers=[agreement, mock, vendors])
     for name, who in AGREEMENT_PERMISSIONS.items():
         define(name, agreement, [roles[r] for r in who])
     # the terms change only by a vote of the operator and the customer
@@ -350,12 +406,37 @@ def deploy_deal(project, deployer, founders, roles) -> Deal:
         voter_list=[roles["operator"], roles["customer"]],
     )
     define("callInternal", mock, [roles["operator"]])
+    # issue 14: votes (the monthly charge: operator and customer; a dispute: every member, majority)
+    define(
+        "setMonthlyCharge",
+        agreement,
+        [roles["operator"], roles["customer"]],
+        voters=Voters.SPECIFIC,
+        margin=2,
+        period=3 * DAY,
+        voter_list=[roles["operator"], roles["customer"]],
+    )
+    define("decideDispute", escrow, members, voters=Voters.ALL, margin=0, period=3 * DAY)
+    for name, who in VENDOR_ACTIONS.items():
+        define(name, vendors, [roles[r] for r in who])
+    define(
+        "setVendorTerms",
+        vendors,
+        [roles["operator"]],
+        voters=Voters.SPECIFIC,
+        margin=2,
+        period=3 * DAY,
+        voter_list=[roles["operator"], roles["vendor"]],
+    )
+    for name in ORDER_ACTIONS:
+        define(name, orders, [roles["operator"]] if name not in ("deliverLine", "returnStock") else [roles["vendor"]])
     c.sealGenesis(sender=deployer)
     for who in ("customer", "customer2"):
         token.approve(escrow, 2**256 - 1, sender=roles[who])
         evil.mint(roles[who], 100_000 * UNIT, sender=deployer)
         evil.approve(escrow, 2**256 - 1, sender=roles[who])
-    return Deal(c, registry, escrow, agreement, token, evil, mock, roles)
+    token.approve(escrow, 2**256 - 1, sender=roles["operator"])  # pays vendors and credit out
+    return Deal(c, registry, escrow, agreement, token, evil, mock, roles, vendors, orders)
 
 
 @pytest.fixture(scope="package")

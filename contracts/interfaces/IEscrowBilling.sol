@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+/// @title IEscrowBilling
+/// @notice The EscrowPayment's billing extension (issue 14): partial payments and instalments
+/// on an invoice, an overdue flag on what is left, disputes of an invoice or of one of its lines
+/// (resolved by the payee or by a consortium vote), and credit paid out in tokens on the payer's
+/// request or at a final disconnect. See docs/agreement.md ("Billing").
+///
+/// | action                | scope    | params                                                              | who                         |
+/// | --------------------- | -------- | ------------------------------------------------------------------- | --------------------------- |
+/// | `payInvoice`          | Public   | `(uint256 invoiceId, uint256 amount)`                               | the payer                   |
+/// | `setInstalments`      | Public   | `(uint256 invoiceId, uint8 count, uint32 interval)`                 | the payee                   |
+/// | `disputeInvoice`      | Public   | `(uint256 invoiceId, uint256 amount, bytes32 line, bytes32 reason)` | the payer                   |
+/// | `resolveDispute`      | Public   | `(uint256 disputeId, uint256 credit)`                               | the payee                   |
+/// | `decideDispute`       | Public   | `(uint256 disputeId, uint256 credit)`                               | a consortium vote           |
+/// | `requestCreditPayout` | Public   | `(address payee, address token, uint256 amount)`                    | the payer                   |
+/// | `settleCredit`        | Internal | `(address payer, address payee, address token)`                     | modules (OperatorAgreement) |
+///
+/// Only invoices paid through at once (not `hold`) take partial payments, instalments and
+/// disputes: a held invoice (an installation) is funded whole or withdrawn. On such an invoice,
+/// `net = amount - credited` splits into `paid` (went to the payee), `writtenOff` (credited by a
+/// dispute's resolution), `disputed` (open disputes) and `outstanding` (the rest). The invoice is
+/// Released (receipt for `paid`) when `outstanding` and `disputed` are both 0.
+interface IEscrowBilling {
+    /// @notice A dispute's state.
+    enum DisputeStatus {
+        None,
+        Open,
+        Resolved
+    }
+
+    /// @notice The settlement figures of an invoice.
+    /// @param paid Paid to the payee so far (partial payments, or the whole at funding).
+    /// @param disputed Under open disputes: not payable, not overdue.
+    /// @param writtenOff Credited by resolved disputes: no longer owed.
+    /// @param outstanding Still owed and not disputed.
+    /// @param overdue The part of `outstanding` past its due date (instalments count one by one).
+    /// @param instalments 0: one payment due at the due date; n: n equal instalments from the due date.
+    /// @param interval Seconds between instalments.
+    struct BillingView {
+        uint256 paid;
+        uint256 disputed;
+        uint256 writtenOff;
+        uint256 outstanding;
+        uint256 overdue;
+        uint8 instalments;
+        uint32 interval;
+    }
+
+    /// @notice A dispute as returned by {dispute}.
+    /// @param line The disputed line item (0: the invoice as a whole).
+    /// @param reason A hash or ref of the reason (details, encrypted, in the DetailsVault).
+    /// @param credit What its resolution credited (0 while open).
+    struct DisputeView {
+        uint256 id;
+        uint256 invoiceId;
+        uint256 amount;
+        uint256 credit;
+        DisputeStatus status;
+        bytes32 line;
+        bytes32 reason;
+    }
+
+    /// @notice `amount` is more than the `available` part of `invoiceId` (outstanding, not disputed).
+    error EscrowAmountTooHigh(uint256 invoiceId, uint256 amount, uint256 available);
+    /// @notice `invoiceId` waits for a confirmation (held): it is funded whole.
+    error EscrowHeld(uint256 invoiceId);
+    /// @notice `invoiceId` was partly settled (`paid`, `disputed`, `writtenOff`): use the partial path.
+    error EscrowPartlySettled(uint256 invoiceId, uint256 paid, uint256 disputed, uint256 writtenOff);
+    /// @notice An instalment plan needs 2 to 24 instalments, 1 to 365 days apart.
+    error EscrowInvalidInstalments(uint8 count, uint32 interval);
+    /// @notice No dispute `disputeId`.
+    error EscrowUnknownDispute(uint256 disputeId);
+    /// @notice Dispute `disputeId` is `status` (already resolved).
+    error EscrowDisputeClosed(uint256 disputeId, DisputeStatus status);
+    /// @notice A resolution's `credit` exceeds the disputed `amount`.
+    error EscrowCreditTooHigh(uint256 disputeId, uint256 credit, uint256 amount);
+
+    /// @notice `payer` paid `amount` of `invoiceId` through to `payee`; `paid` in total so far.
+    event InvoicePaid(
+        uint256 indexed invoiceId,
+        address indexed payer,
+        address indexed payee,
+        bytes32 ref,
+        uint256 amount,
+        uint256 paid,
+        uint256 outstanding
+    );
+    /// @notice `invoiceId` is payable in `count` instalments, `interval` seconds apart, from its due date.
+    event InstalmentsSet(uint256 indexed invoiceId, address indexed payer, address indexed payee, bytes32 ref, uint8 count, uint32 interval);
+    /// @notice `payer` disputes `amount` of `invoiceId` (`line` 0: the whole invoice) for `reason`.
+    event InvoiceDisputed(
+        uint256 indexed disputeId,
+        uint256 indexed invoiceId,
+        address indexed payer,
+        address payee,
+        bytes32 ref,
+        bytes32 line,
+        uint256 amount,
+        bytes32 reason
+    );
+    /// @notice Dispute `disputeId` was resolved: `credit` of its `amount` written off the invoice,
+    /// the rest owed again; `byVote` when the consortium decided.
+    event DisputeResolved(
+        uint256 indexed disputeId,
+        uint256 indexed invoiceId,
+        address indexed payer,
+        address payee,
+        bytes32 ref,
+        uint256 amount,
+        uint256 credit,
+        bool byVote
+    );
+    /// @notice `payer` asked `payee` to pay `amount` of its credit in `token`; `paid` says whether
+    /// it was paid at once (the payee's allowance and balance covered it) or awaits {payOutCredit}.
+    event CreditPayoutRequested(
+        address indexed payer, address indexed payee, bytes32 indexed ref, address token, uint256 amount, bool paid
+    );
+
+    /// @notice The payer pays `amount` of the invoice's outstanding part through to the payee.
+    /// @dev Requirements: Issued, not held ({EscrowHeld}); `caller` is the payer; 1 ..
+    /// outstanding ({EscrowAmountTooHigh}). Emits {InvoicePaid}; the last payment also
+    /// {InvoiceReleased} and {ReceiptIssued} for the total paid.
+    function payInvoice(address caller, bytes32 ref, bytes calldata params) external;
+
+    /// @notice The payee agrees an instalment plan on an Issued, not held invoice.
+    /// @dev Requirements: `caller` is the payee; 2 .. 24 instalments, 1 .. 365 days apart
+    /// ({EscrowInvalidInstalments}). Emits {InstalmentsSet}.
+    function setInstalments(address caller, bytes32 ref, bytes calldata params) external;
+
+    /// @notice The payer disputes `amount` of an Issued, not held invoice (or of its line `line`).
+    /// @dev Requirements: `caller` is the payer; 1 .. outstanding ({EscrowAmountTooHigh}).
+    /// Emits {InvoiceDisputed}. Returns `abi.encode(uint256 disputeId)`.
+    function disputeInvoice(address caller, bytes32 ref, bytes calldata params) external returns (uint256);
+
+    /// @notice The payee resolves an open dispute, crediting `credit` (0 .. its amount) off the
+    /// invoice; the rest is owed again. Emits {DisputeResolved} (+ release when settled).
+    function resolveDispute(address caller, bytes32 ref, bytes calldata params) external;
+
+    /// @notice As {resolveDispute}, decided by a consortium vote (the action's policy).
+    function decideDispute(address caller, bytes32 ref, bytes calldata params) external;
+
+    /// @notice The payer asks for `amount` of its credit with `payee` in tokens: paid at once
+    /// from the payee's allowance to this contract when it and the payee's balance cover it,
+    /// else recorded for the payee's {IEscrowPayment-payOutCredit}. Emits {CreditPayoutRequested}
+    /// (+ {IEscrowPayment-CreditPaidOut}).
+    function requestCreditPayout(address caller, bytes32 ref, bytes calldata params) external;
+
+    /// @notice Internal action (a final disconnect): pays all of `payer`'s credit with `payee` in
+    /// `token` out as {requestCreditPayout} does; nothing when there is none.
+    function settleCredit(address caller, bytes32 ref, bytes calldata params) external;
+
+    /// @notice The settlement figures of `invoiceId`.
+    function billingOf(uint256 invoiceId) external view returns (BillingView memory);
+
+    /// @notice What of `invoiceId` is past due now and neither paid, disputed nor written off.
+    function overdueAmount(uint256 invoiceId) external view returns (uint256);
+
+    /// @notice Dispute `disputeId`.
+    function dispute(uint256 disputeId) external view returns (DisputeView memory);
+
+    /// @notice Number of disputes opened so far; ids run from 1.
+    function disputeCount() external view returns (uint256);
+
+    /// @notice The credit payout `payer` asked of `payee` in `token` and not yet paid.
+    function payoutRequested(address payer, address payee, address token) external view returns (uint256);
+}

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from telcochain.actions import register_action_params
 from telcochain.assets import ZERO32, asset_id
+from telcochain.billing import AgreementBilling, EscrowBilling
 from telcochain.contract import Contract, Event
 from telcochain.errors import ConfigurationError, contract_error_class
 from telcochain.types import Ref, to_address
@@ -224,8 +225,9 @@ def _invoice_not_found(invoice_id: int) -> Exception:
     return contract_error_class("EscrowUnknownInvoice")("EscrowUnknownInvoice", {"invoiceId": invoice_id})
 
 
-class AgreementAPI:
-    """Installation, MACD, disconnect and billing under the operator agreement."""
+class AgreementAPI(AgreementBilling):
+    """Installation, MACD, disconnect and billing under the operator agreement (line items,
+    recurring charges: :class:`~telcochain.billing.AgreementBilling`)."""
 
     def __init__(self, client: Client) -> None:
         self.client = client
@@ -379,8 +381,9 @@ class AgreementAPI:
         return self.constitution.execute_action("setTerms", (terms.to_tuple(),), ref)
 
 
-class EscrowAPI:
-    """Invoices in escrow: list, fund, release, refund, reclaim; receipts and balances."""
+class EscrowAPI(EscrowBilling):
+    """Invoices in escrow: list, fund, release, refund, reclaim; receipts and balances; partial
+    payments, instalments, disputes, credit payouts (:class:`~telcochain.billing.EscrowBilling`)."""
 
     def __init__(self, client: Client) -> None:
         self.client = client

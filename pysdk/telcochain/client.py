@@ -10,6 +10,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 
 from telcochain.agreement import AgreementAPI, EscrowAPI
+from telcochain.billing import VendorsAPI
 from telcochain.assets import AssetsAPI
 from telcochain.batch import Batch
 from telcochain.constitution import ConstitutionAPI
@@ -166,6 +167,11 @@ class Client:
     def escrow(self) -> EscrowAPI:
         """Invoices in escrow: fund, release, refund, reclaim; receipts, token balances."""
         return EscrowAPI(self)
+
+    @cached_property
+    def vendors(self) -> VendorsAPI:
+        """Vendor settlement: terms, the three-way match, vendor invoices and credits."""
+        return VendorsAPI(self)
 
     def batch(self, chunk: int = 100) -> Batch:
         """Many actions sent as Constitution.executeBatch transactions of ``chunk`` calls::

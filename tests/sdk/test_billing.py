@@ -1,0 +1,128 @@
+"""Billing and vendor settlement through the SDK (issue 14 part B) against the example
+consortium: a recurring charge prorated to the second at disconnect with the bill verified from
+its line items, partial payment then dispute then resolution, a vendor paid on delivery with a
+return credited. Token balances to the unit; their sum never moves."""
+
+from __future__ import annotations
+
+import pytest
+from telcochain import Client
+from telcochain.agreement import InvoiceStatus, MacdKind
+from telcochain.billing import MONTH, ChargeKind, DisputeStatus
+from telcochain.orders import DeviceLine
+from telcochain.errors import EscrowAmountTooHigh, EscrowNotPayee, VendorOverInvoiced
+
+from .test_agreement import ACME, CUSTOMER, DAY, OPERATOR, TSD, Ledger, advance, install
+
+MONTHLY = 29 * TSD + 3
+
+
+@pytest.fixture
+def team(local_node, deployment_path, dev_accounts):
+    return [Client.connect(local_node.rpc_url, a, deployment=deployment_path) for a in dev_accounts[:4]]
+
+
+def timestamp(client: Client, receipt) -> int:
+    block = client.rpc.call("eth_getBlockByNumber", [hex(receipt.block_number), False])
+    return int(block["timestamp"], 16)
+
+
+def test_recurring_charge_prorated_at_disconnect_and_the_bill_verified(team):
+    op, customer = team[OPERATOR], team[CUSTOMER]
+    opened = op.agreement.propose_monthly_charge(MONTHLY)
+    customer.constitution.vote(opened.proposal_id, approve=True)
+    assert op.agreement.monthly_charge(customer.address) == MONTHLY
+    ledger = Ledger(team)
+    install(team, "ONT-R1")
+    rec = op.agreement.recurring("ONT-R1")
+    assert rec.monthly == MONTHLY and rec.start == rec.billed_to and rec.accrued == 0
+
+    advance(op, 10 * DAY + 4_321)
+    customer.agreement.request_disconnect("ONT-R1")
+    final = op.agreement.confirm_disconnect("ONT-R1")
+    end = timestamp(op, final.result.receipt)
+    recurring = MONTHLY * (end - rec.start) // MONTH
+    invoice = op.escrow.invoice(final.invoice_id)
+    assert invoice.amount == recurring + op.agreement.terms().disconnect
+    lines = op.agreement.line_items(invoice)
+    assert [(x.kind, x.amount) for x in lines] == [
+        (ChargeKind.DISCONNECT, op.agreement.terms().disconnect),
+        (ChargeKind.RECURRING, recurring),
+    ]
+    assert (lines[1].start, lines[1].end) == (rec.start, end)  # to the second
+    verdict = customer.agreement.verify_bill(invoice)
+    assert verdict.ok and verdict.expected == invoice.subject
+    customer.escrow.pay(final.invoice_id)
+    assert customer.escrow.invoice(final.invoice_id).status is InvoiceStatus.RELEASED
+    moved = ledger.moved()
+    installation = op.agreement.terms().installation
+    assert moved["customer"] == -(installation + invoice.amount) == -moved["operator"]
+    assert op.agreement.service_count(customer.address) == 0
+
+
+def test_partial_payment_then_dispute_then_resolution(team):
+    op, customer = team[OPERATOR], team[CUSTOMER]
+    install(team, "ONT-P1")
+    ledger = Ledger(team)
+    terms = op.agreement.terms()
+    op.agreement.request_change(MacdKind.MOVE, "ONT-P1")
+    op.agreement.confirm_change("ONT-P1")
+    op.agreement.request_change(MacdKind.ADD, "ONT-P1")
+    op.agreement.confirm_change("ONT-P1")
+    bill = op.agreement.bill(customer.address)
+    invoice = customer.escrow.invoice(bill.invoice_id)
+    total = terms.move + terms.add
+    assert invoice.amount == total
+    lines = customer.agreement.line_items(invoice)
+    assert [x.kind for x in lines] == [ChargeKind.MOVE, ChargeKind.ADD]
+
+    customer.escrow.pay(invoice.id, 10 * TSD)
+    disputed = customer.escrow.dispute(invoice.id, terms.add, line=lines[1].ref, reason="the add was never done")
+    assert disputed.status is DisputeStatus.OPEN and disputed.line == lines[1].ref
+    figures = customer.escrow.billing(invoice.id)
+    assert (figures.paid, figures.disputed, figures.outstanding) == (10 * TSD, terms.add, total - 10 * TSD - terms.add)
+    with pytest.raises(EscrowAmountTooHigh):
+        customer.escrow.pay(invoice.id, figures.outstanding + 1)
+    advance(op, 40 * DAY)  # past the due date: only the undisputed rest is overdue
+    assert customer.escrow.overdue_amount(invoice.id) == figures.outstanding
+    customer.escrow.pay(invoice.id)  # the rest of the undisputed part
+    assert not customer.escrow.is_overdue(invoice.id)
+    with pytest.raises(EscrowNotPayee):
+        customer.escrow.resolve(disputed.id, 0)
+    credit = terms.add // 4
+    op.escrow.resolve(disputed.id, credit)
+    assert op.escrow.dispute_of(disputed.id).status is DisputeStatus.RESOLVED
+    assert [d.id for d in op.escrow.disputes(invoice.id)] == [disputed.id]
+    customer.escrow.pay(invoice.id)  # the part of the dispute not credited
+    assert customer.escrow.invoice(invoice.id).status is InvoiceStatus.RELEASED
+    assert customer.escrow.receipt(invoice.id).amount == total - credit
+    moved = ledger.moved()
+    assert moved["customer"] == -(total - credit) == -moved["operator"]
+
+
+def test_vendor_paid_on_delivery_and_a_return_credited(team):
+    op, acme = team[OPERATOR], team[ACME]
+    price = 45 * TSD + 5
+    opened = op.vendors.propose_terms(acme.address, "ONT-V", price, payment_days=30)
+    for voter in (team[ACME], team[2]):  # margin all: Acme and Globex too
+        voter.constitution.vote(opened.proposal_id, approve=True)
+    assert op.vendors.terms(acme.address, "ONT-V").unit_price == price
+    op.orders.create_project("PRJ-V", team[CUSTOMER].address)
+    op.orders.create_order("ORD-V", "PRJ-V")
+    op.orders.add_service("ORD-V", "SVC-V")
+    op.orders.add_device_line("ORD-V", DeviceLine("L-V", "SVC-V", acme.address, "ONT-V", 5))
+    acme.orders.deliver("L-V", 3)
+    with pytest.raises(VendorOverInvoiced):
+        acme.vendors.invoice("L-V", 4)
+    # the operator needs tokens to pay its vendor: the customer's invoice money in real life
+    team[CUSTOMER].escrow.token().transact("transfer", op.address, 1_000 * TSD)
+    before = op.escrow.balances([op.address, acme.address])
+    invoice_id = acme.vendors.invoice("L-V", 3, vendor_ref="ACME-INV-0001")
+    op.vendors.settle(invoice_id)
+    after = op.escrow.balances([op.address, acme.address])
+    assert after[acme.address] - before[acme.address] == 3 * price == before[op.address] - after[op.address]
+    acme.orders.return_stock("L-V", 1)
+    assert op.vendors.credit_returns("L-V") == price
+    assert op.escrow.credit(op.address, acme.address) == price
+    line = op.vendors.line("L-V")
+    assert (line.reserved, line.billable, line.invoiced, line.credited, line.invoiceable) == (5, 2, 3, 1, 0)

@@ -465,14 +465,19 @@ def invoice_list(payer: str | None, payee: str | None, status: str | None, sessi
 @reader_options
 @json_option
 def invoice_show(invoice_id: int, session: Session, as_json: bool) -> None:
-    """One invoice, with its receipt once paid."""
+    """One invoice, with its receipt once paid, its settlement (partial payments, disputes) and
+    the line items of a bill (checked against the bill's on-chain commitment)."""
+    from telcochain.cli_billing import invoice_details, print_invoice_details
+
     client = session.reader()
     inv = client.escrow.invoice(invoice_id)
     paid = client.escrow.receipt(invoice_id)
     overdue = inv.status is InvoiceStatus.ISSUED and client.escrow.is_overdue(inv.id)
+    details = invoice_details(client, inv)
     if as_json:
         data = _invoice_json(inv, overdue)
         data["receipt"] = None if paid is None else {"amount": paid.amount, "paid_at": paid.paid_at}
+        data.update(details)
         output.emit_json(data)
         return
     names = client.constitution.member_names()
@@ -490,18 +495,42 @@ def invoice_show(invoice_id: int, session: Session, as_json: bool) -> None:
     if paid is not None:
         rows.append(("receipt", f"{client.escrow.format(paid.amount, inv.token)} paid {show_time(paid.paid_at)}"))
     output.pairs(f"invoice #{inv.id}", rows)
+    print_invoice_details(client, inv, details)
 
 
 @invoice.command("pay")
 @click.argument("invoice_id", metavar="INVOICE", type=ID)
+@click.option("--amount", help="Pay only this much (whole tokens) of an invoice not held: a partial payment.")
 @ref_option
 @signer_options
 @json_option
-def invoice_pay(invoice_id: int, ref: str | None, session: Session, as_json: bool) -> None:
-    """Fund INVOICE as its payer (approves the escrow for the amount first if needed)."""
+def invoice_pay(invoice_id: int, amount: str | None, ref: str | None, session: Session, as_json: bool) -> None:
+    """Fund INVOICE as its payer (approves the escrow for the amount first if needed); with
+    --amount, or once partly paid or disputed, pay part of what is outstanding."""
     client = session.signer()
     preflight.party(client, invoice_id, "payer", "pay it")
     inv = client.escrow.invoice(invoice_id)
+    figures = client.escrow.billing(invoice_id)
+    if amount is not None or figures.paid or figures.disputed or figures.written_off:
+        from telcochain.cli_billing import units
+
+        if inv.hold:
+            raise preflight.Refused(f"invoice #{invoice_id} waits for a confirmation: it is paid whole")
+        preflight.invoice_status(client, invoice_id, (InvoiceStatus.ISSUED,), "pay")
+        value = figures.outstanding if amount is None else units(client, amount, inv.token)
+        if not 0 < value <= figures.outstanding:
+            raise preflight.Refused(
+                f"invoice #{invoice_id}: {client.escrow.format(figures.outstanding, inv.token)} outstanding (not disputed)"
+            )
+        result = client.escrow.pay(invoice_id, value, ref=ref)
+        left = figures.outstanding - value
+        report_action(
+            result,
+            as_json,
+            f"invoice #{invoice_id}: {client.escrow.format(value, inv.token)} paid, "
+            f"{client.escrow.format(left, inv.token)} outstanding",
+        )
+        return
     result = client.escrow.fund(invoice_id, ref=ref)
     where = "into escrow until confirmation" if inv.hold else "to the payee"
     report_action(
@@ -594,3 +623,7 @@ def invoice_bill(customer: str, ref: str | None, session: Session, as_json: bool
         raise preflight.Refused(f"the running account of {customer} is empty: nothing to bill")
     flow = client.agreement.bill(who, ref=ref)
     _report(client, [flow], as_json, f"account of {customer} billed")
+
+
+# billing and vendor settlement (issue 14): more `invoice` commands and the `vendor` group
+from telcochain import cli_billing  # noqa: E402,F401

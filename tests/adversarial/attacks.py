@@ -31,6 +31,8 @@ from .world import (
     POLICY,
     REGISTRATION,
     TERMS,
+    VENDOR_PRICE,
+    VENDOR_TERMS,
     ZERO,
     World,
     oid,
@@ -369,6 +371,65 @@ ATTACKS: list[Attack] = [
         lambda w, r: enc(["address", "address", "uint256"], w.addr("initech"), _token(w), w["CREDIT_I"] + 1),
         set(),
     ),
+    # --- billing (issue 14) ----------------------------------------------------------------
+    A("payInvoice-INV_HB", "payInvoice", lambda w, r: enc(["uint256", "uint256"], w["INV_HB"], 1), {"hooli"}),
+    A(
+        "setInstalments-INV_HB",
+        "setInstalments",
+        lambda w, r: enc(["uint256", "uint8", "uint32"], w["INV_HB"], 24, 365 * 86_400),
+        {"northwind"},  # the payee grants the delay
+    ),
+    A(
+        "disputeInvoice-INV_HB",
+        "disputeInvoice",
+        lambda w, r: enc(["uint256", "uint256", "bytes32", "bytes32"], w["INV_HB"], 1, ZERO, oid("no reason")),
+        {"hooli"},  # a dispute parks the amount: only the payer may
+    ),
+    A(
+        "resolveDispute-D_V-credit-all",
+        "resolveDispute",
+        lambda w, r: enc(["uint256", "uint256"], w["D_V"], VENDOR_PRICE),
+        {"acme"},  # the payee of VINV; Northwind (the payer) crediting itself would be the harm
+    ),
+    A(
+        "decideDispute-D_V",
+        "decideDispute",
+        lambda w, r: enc(["uint256", "uint256"], w["D_V"], VENDOR_PRICE),
+        MEMBERS,  # a member's call only opens the vote
+    ),
+    A(
+        "requestCreditPayout-initech",
+        "requestCreditPayout",
+        lambda w, r: enc(["address", "address", "uint256"], w.addr("northwind"), _token(w), w["CREDIT_I"]),
+        {"initech"},  # the caller is the payer: anyone else asks for a credit it does not have
+    ),
+    A(
+        "accrueRecurring-T_H",
+        "accrueRecurring",
+        lambda w, r: enc(["bytes32[]"], [oid("T_H")]),
+        {"northwind"},
+    ),
+    A(
+        "setMonthlyCharge-huge",
+        "setMonthlyCharge",
+        lambda w, r: enc(["uint256"], 10**15),
+        {"northwind", "initech", "hooli"},  # only opens the vote of operator and customer
+    ),
+    A(
+        "setVendorTerms-acme-price",
+        "setVendorTerms",
+        lambda w, r: enc(
+            ["address", "bytes16", VENDOR_TERMS], w.addr("acme"), b"ONT-G".ljust(16, b"\0"), (_token(w), 10**15, 1, False)
+        ),
+        {"northwind", "acme", "globex"},  # only opens the vote
+    ),
+    A(
+        "invoiceLine-L_H",
+        "invoiceLine",
+        lambda w, r: enc(["bytes32", "uint32", "bytes32"], oid("L_H"), 1, ZERO),
+        {"globex"},  # only the line's vendor invoices it
+    ),
+    A("creditReturns-L_AV", "creditReturns", lambda w, r: enc(["bytes32"], oid("L_AV")), {"northwind", "acme"}),
     # --- SettlementToken -------------------------------------------------------------------
     A(
         "mintSettlement",
@@ -462,6 +523,17 @@ LIVE: dict[str, str] = {
     "updatePermissions": "northwind",
     "voteFor-P_OPEN": "acme",
     "refreshTrustKeys": "hooli",
+    "payInvoice-INV_HB": "hooli",
+    "setInstalments-INV_HB": "northwind",
+    "disputeInvoice-INV_HB": "hooli",
+    "resolveDispute-D_V-credit-all": "acme",
+    "decideDispute-D_V": "northwind",
+    "requestCreditPayout-initech": "initech",
+    "accrueRecurring-T_H": "northwind",
+    "setMonthlyCharge-huge": "northwind",
+    "setVendorTerms-acme-price": "northwind",
+    "invoiceLine-L_H": "globex",
+    "creditReturns-L_AV": "acme",
 }
 
 #: Attacks with rightful parties that are not checked for liveness, and why.
@@ -508,6 +580,9 @@ INTERNAL: dict[str, Callable[[World], bytes]] = {
         False,
         ZERO,
     ),
+    "settleCredit": lambda w: enc(
+        ["address", "address", "address"], w.addr("initech"), w.addr("northwind"), _token(w)
+    ),  # would pay Initech's credit out of Northwind's allowance
     "issueCreditNote": lambda w: enc(
         ["address", "address", "address", "uint256", "bytes32"],
         w.addr("acme"),

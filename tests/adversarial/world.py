@@ -61,6 +61,8 @@ PERMISSION = "(address,bool,uint64,uint64)"
 TERMS = "(address,uint32,int96,int96,int96,int96,int96,int96)"
 ZERO = b"\0" * 32
 TOKEN_UNIT = 10**6
+VENDOR_TERMS = "(address,uint96,uint32,bool)"  # VendorSettlement terms: token, unit price, payment days, on consumption
+VENDOR_PRICE = 30 * TOKEN_UNIT
 
 
 def oid(label: str) -> bytes:
@@ -430,6 +432,28 @@ def build(client: Client, accounts: dict[str, LocalAccount]) -> World:
     if w.ids["CREDIT_I"] <= 0 or twin_customer(w.asset("T_IX")) != "0x" + "00" * 20:
         raise ScenarioError("T_IX: no credit for Initech, or the former customer kept its hold")
 
+    # Vendor settlement (issue 14): terms for Acme's and Globex's ONT-G (voted by the operator and
+    # both vendors); Acme's purchase line L_AV (3 units, no twin) on Hooli's order: 2 delivered and
+    # invoiced (VINV, Northwind pays Acme), then 1 returned (creditable); Northwind disputes one
+    # unit of VINV (D_V, open, Acme to resolve).
+    ont_g = b"ONT-G".ljust(16, b"\0")
+    token = client.deployment.addresses["SettlementToken"]
+    for vendor in ("acme", "globex"):
+        terms = enc(["address", "bytes16", VENDOR_TERMS], w.addr(vendor), ont_g, (token, VENDOR_PRICE, 30, False))
+        w.propose("northwind", "setVendorTerms", terms, ["acme", "globex"])
+    spec = (oid("L_AV"), oid("S_H"), ZERO, w.addr("acme"), ont_g, 3, 1)
+    w.act("northwind", "addDeviceLine", enc(["bytes32", LINE_SPEC, "bytes32"], oid("O_H"), spec, ZERO))
+    w.act("acme", "deliverLine", enc(["bytes32", "uint32", "bytes32"], oid("L_AV"), 2, ZERO))
+    invoiced = w.act("acme", "invoiceLine", enc(["bytes32", "uint32", "bytes32"], oid("L_AV"), 2, ZERO))
+    w.ids["VINV"] = next(int(lg.args["invoiceId"]) for lg in invoiced.logs if lg.event == "VendorInvoiced")
+    w.act("acme", "returnStock", enc(["bytes32", "uint32", "bytes32"], oid("L_AV"), 1, ZERO))
+    opened = w.act(
+        "northwind",
+        "disputeInvoice",
+        enc(["uint256", "uint256", "bytes32", "bytes32"], w.ids["VINV"], VENDOR_PRICE, ZERO, oid("one unit short")),
+    )
+    w.ids["D_V"] = next(int(lg.args["disputeId"]) for lg in opened.logs if lg.event == "InvoiceDisputed")
+
     # Acme's disclosure, and an open proposal.
     w.ids["R_A"] = ref("acme-disclosure")
     params = enc(
@@ -469,4 +493,7 @@ def build(client: Client, accounts: dict[str, LocalAccount]) -> World:
         raise ScenarioError("invoice states")
     if twin_customer(w.asset("T_S")).lower() != w.addr("initech").lower():
         raise ScenarioError("T_S not planned for Initech")
+    # an hour on: the scenario's blocks may share a second, and a recurring accrual at the second
+    # its service was confirmed has nothing to charge
+    client.chain.increase_time(3_600)
     return w

@@ -28,6 +28,7 @@ ZERO32 = b"\x00" * 32
 MEMBERS = ("operator", "vendor", "customer", "customer2")
 CUSTOMERS = ("customer", "customer2")
 START_BALANCE = 10_000 * UNIT  # of the operator and of each customer
+MONTHLY = 300 * UNIT + 7  # the recurring charge per service and month (issue 14): odd, so prorations floor
 
 REGISTRY_PUBLIC = (
     "register",
@@ -57,8 +58,18 @@ ORDER_ACTIONS = (
     "deliverLine",
     "returnStock",
 )
-ESCROW_PUBLIC = ("fundInvoice", "releaseInvoice", "refundInvoice", "reclaimInvoice", "payOutCredit")
-ESCROW_INTERNAL = ("issueInvoice", "confirmInvoice", "voidInvoice", "issueCreditNote")
+ESCROW_PUBLIC = (
+    "fundInvoice",
+    "releaseInvoice",
+    "refundInvoice",
+    "reclaimInvoice",
+    "payOutCredit",
+    "payInvoice",
+    "disputeInvoice",
+    "resolveDispute",
+    "requestCreditPayout",
+)
+ESCROW_INTERNAL = ("issueInvoice", "confirmInvoice", "voidInvoice", "issueCreditNote", "settleCredit")
 AGREEMENT_ACTIONS = (
     "requestInstallation",
     "confirmInstallation",
@@ -72,6 +83,7 @@ AGREEMENT_ACTIONS = (
     "cancelDisconnect",
     "confirmDisconnect",
     "billAccount",
+    "accrueRecurring",
 )
 # order-book verbs only the operator holds (the OrderBook trusts its grants for these)
 ORDER_OPERATOR_ONLY = ("createProject", "createOrder", "addService", "addDeviceLine", "reviseOrder", "consumeStock")
@@ -146,6 +158,7 @@ def deploy_world(project, deployer, founders, roles) -> World:
         define(name, escrow, scope=Scope.INTERNAL, callers=[agreement])
     for name in AGREEMENT_ACTIONS:
         define(name, agreement, members)
+    define("setMonthlyCharge", agreement, [roles["operator"]])  # set once in `seeded` (a vote in consortium.yaml)
     c.sealGenesis(sender=deployer)
     for who in ("operator", *CUSTOMERS):
         token.approve(escrow, 2**256 - 1, sender=roles[who])
@@ -193,6 +206,7 @@ def seeded(world):
     """The setting every run starts from: four twins of the operator (serial bound, vendor
     named), one project + order + service per customer."""
     op = world.roles["operator"]
+    execute(world, "setMonthlyCharge", encode(["uint256"], [MONTHLY]), op, "monthly")
     for a in ASSETS:
         execute(world, "register", registration(asset_id(a), oid(f"serial:{a}")), op, a)
         params = encode(

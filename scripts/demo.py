@@ -286,6 +286,84 @@ def non_payment(op: Client, customer: Client, run: int) -> None:
     )
 
 
+def billing_and_vendors(op: Client, acme: Client, globex: Client, customer: Client, run: int) -> None:
+    """Issue 14: a monthly charge prorated to the second at disconnect, the bill's line items
+    verified against its on-chain commitment, a disputed line resolved with a partial credit, and
+    a vendor paid on delivery through the escrow (a return becoming credit)."""
+    fmt = op.escrow.format
+    if op.agreement.monthly_charge(customer.address) == 0:
+        opened = op.agreement.propose_monthly_charge(30 * 10**6, ref=f"MONTHLY-{run}")
+        customer.constitution.vote(opened.proposal_id, approve=True)
+        console.print("Northwind and Initech agree a monthly charge of 30.00 TSD per service (a vote of both)")
+    twin = f"ONT-MRC-{run}"
+    op.assets.register(twin, "ONT", customer=customer.address, vendor=acme.address)
+    bind = acme.assets.bind_serial(twin, f"ACME-MRC-{run:04d}")
+    op.constitution.vote(bind.proposal_id, approve=True)
+    requested = customer.agreement.request_installation(twin, ref=f"INST-{twin}")
+    acme.assets.deliver(twin)
+    customer.escrow.fund(requested.invoice_id)
+    op.agreement.confirm_installation(twin, ref=f"DONE-{twin}")
+    op.rpc.call("evm_increaseTime", [12 * 86_400 + 3_661])
+    op.rpc.call("evm_mine")
+    console.print(f"[dim]… {twin} installed; 12 days, 1 hour, 1 minute and 1 second later[/dim]")
+    customer.agreement.request_disconnect(twin, ref=f"BYE-{twin}")
+    final = op.agreement.confirm_disconnect(twin, ref=f"BYE-DONE-{twin}")
+    invoice = customer.escrow.invoice(final.invoice_id)
+    verdict = customer.agreement.verify_bill(invoice)
+    grid = Table(title=f"invoice #{invoice.id}: its line items", title_justify="left")
+    for column in ("asset", "charge", "period", "amount"):
+        grid.add_column(column, no_wrap=True)
+    for line in verdict.lines:
+        period = f"{line.end - line.start:,} s" if line.end else "-"
+        grid.add_row(show_bytes32(line.asset)[:22], line.kind.label, period, fmt(line.amount))
+    console.print(grid)
+    state = "[green]match[/green]" if verdict.ok else "[red]do NOT match[/red]"
+    console.print(f"the lines {state} the bill's on-chain commitment (its subject is the digest of exactly these lines)")
+    recurring = next(x for x in verdict.lines if x.kind.label == "recurring")
+    disputed = next(x for x in verdict.lines if x.kind.label == "disconnect")
+    customer.escrow.pay(invoice.id, recurring.amount, ref=f"PART-{run}")
+    dispute = customer.escrow.dispute(
+        invoice.id, disputed.amount, line=disputed.ref, reason="the engineer never came to collect the ONT"
+    )
+    left = customer.escrow.billing(invoice.id)
+    console.print(
+        f"Initech pays {fmt(recurring.amount)} and disputes the disconnect line ({fmt(disputed.amount)}): "
+        f"dispute #{dispute.id}; outstanding {fmt(left.outstanding)}, not overdue while disputed"
+    )
+    credit = disputed.amount // 2
+    op.escrow.resolve(dispute.id, credit, ref=f"RESOLVE-{run}")
+    customer.escrow.pay(invoice.id)
+    console.print(
+        f"Northwind resolves it with a partial credit of {fmt(credit)}; Initech pays the rest: invoice "
+        f"#{invoice.id} {customer.escrow.invoice(invoice.id).status.label}, receipt {fmt(customer.escrow.receipt(invoice.id).amount)}"
+    )
+
+    sku = f"SFP-{run}"
+    opened = op.vendors.propose_terms(acme.address, sku, 12 * 10**6, payment_days=30)
+    for voter in (acme, globex):
+        voter.constitution.vote(opened.proposal_id, approve=True)
+    order, line = f"PO-{run}", f"PO-{run}-L1"
+    op.orders.create_project(f"PRJ-SUPPLY-{run}", customer.address)
+    op.orders.create_order(order, f"PRJ-SUPPLY-{run}")
+    op.orders.add_service(order, "OPTICS")
+    op.orders.add_device_line(order, DeviceLine(line, "OPTICS", acme.address, sku, 4))
+    acme.orders.deliver(line, 3)
+    before = op.escrow.balance(acme.address)
+    vendor_invoice = acme.vendors.invoice(line, 3, vendor_ref=f"ACME-INV-{run}")
+    op.vendors.settle(vendor_invoice)
+    console.print(
+        f"purchase line {line}: 4 {sku} reserved, 3 delivered; Acme invoices 3 × 12.00 TSD (invoice "
+        f"#{vendor_invoice}, matched on chain against the line); Northwind pays through the escrow: "
+        f"Acme +{fmt(op.escrow.balance(acme.address) - before)}"
+    )
+    acme.orders.return_stock(line, 1)
+    credited = op.vendors.credit_returns(line)
+    console.print(
+        f"one unit comes back: {fmt(credited)} credited to Northwind, applied to Acme's next invoice "
+        f"(credit now {fmt(op.escrow.credit(op.address, acme.address))})"
+    )
+
+
 def histories(op: Client, run: int) -> None:
     grid = Table(title=f"verified histories of run {run}'s twins", title_justify="left")
     for column in ("twin", "state", "changes", "last change", "history"):
@@ -491,6 +569,9 @@ def main() -> int:
 
         step("10. Non-payment: the disconnect the contract allows only once an invoice is overdue")
         non_payment(operator, customer, run)
+
+        step("10b. Billing a telco accepts: recurring charges, line items, a dispute; a vendor paid on delivery")
+        billing_and_vendors(operator, vendor_a, vendor_b, customer, run)
 
         step("11. Misuse is on record: what is not permitted is refused, not silently dropped")
         try:

@@ -161,7 +161,7 @@ def test_new_events_are_projected_by_name_or_followed_as_history(store: IndexSto
         p.apply(Ev(3, 0, "0x", 12, "AssetRegistry", "AssetSomethingNew",
                    {"assetId": asset, "actor": vendor, "version": 2, "head": "0x" + "02" * 24, "note": 7}))  # fmt: skip
         p.apply(Ev(4, 0, "0x", 13, "Constitution", "MemberReinstated", {"account": vendor, "ref": "0x" + "00" * 32}))
-        p.apply(Ev(5, 0, "0x", 14, "EscrowPayment", "InvoiceDisputed", {"invoiceId": 9}))  # no handler: raw only
+        p.apply(Ev(5, 0, "0x", 14, "EscrowPayment", "InvoiceSomethingNew", {"invoiceId": 9}))  # no handler: raw only
         p.flush()
         row = db.execute(select(s.assets)).one()
         history = db.execute(

@@ -693,6 +693,7 @@ class Projector:
                 "settled_at": None,
                 "reclaimed": False,
                 "updated_block": ev.block,
+                "paid": "0",
             },
             ["invoice_id"],
         )
@@ -712,8 +713,48 @@ class Projector:
     def on_InvoiceCancelled(self, ev: Ev) -> None:
         self._invoice(ev, status=INVOICE_CANCELLED, settled_at=ev.at)
 
+    # -- billing (issue 14) ------------------------------------------------------------------
+
+    def on_InvoicePaid(self, ev: Ev) -> None:
+        self._invoice(ev, paid=str(ev.args["paid"]))
+
+    def on_InvoiceDisputed(self, ev: Ev) -> None:
+        a = ev.args
+        self.writer.upsert(
+            s.disputes,
+            {
+                "dispute_id": int(a["disputeId"]),
+                "invoice_id": int(a["invoiceId"]),
+                "payer": a["payer"],
+                "payee": a["payee"],
+                "line": a["line"],
+                "amount": str(a["amount"]),
+                "reason": a["reason"],
+                "credit": "0",
+                "status": 1,
+                "by_vote": False,
+                "opened_at": ev.at,
+                "resolved_at": None,
+                "ref": a["ref"],
+            },
+            ["dispute_id"],
+        )
+
+    def on_DisputeResolved(self, ev: Ev) -> None:
+        a = ev.args
+        self.writer.update(
+            s.disputes,
+            {"dispute_id": int(a["disputeId"])},
+            {"credit": str(a["credit"]), "status": 2, "by_vote": bool(a["byVote"]), "resolved_at": ev.at},
+        )
+
+    def on_RecurringAccrued(self, ev: Ev) -> None:
+        self._charge(ev, "recurring", int(ev.args["amount"]))
+        self._balance(ev, int(ev.args["balance"]))
+
     def on_ReceiptIssued(self, ev: Ev) -> None:
         a = ev.args
+        self._invoice(ev, paid=str(a["amount"]))
         self.writer.upsert(
             s.receipts,
             {

@@ -358,6 +358,7 @@ invoices = Table(
     Column("settled_at", BigInteger),
     Column("reclaimed", Boolean, nullable=False),
     Column("updated_block", BigInteger, nullable=False),
+    Column("paid", AMOUNT, nullable=False, server_default="0"),  # issue 14: paid to the payee so far
     Index("ix_invoices_payer", "payer", "status"),
     Index("ix_invoices_payee", "payee", "status"),
 )
@@ -385,6 +386,25 @@ credit_notes = Table(
     Column("subject", H32, nullable=False),
     Column("ref", H32, nullable=False),
     Column("issued_at", BigInteger, nullable=False),
+)
+
+disputes = Table(  # issue 14: a payer's dispute of an invoice or one of its lines, and its resolution
+    "disputes",
+    metadata,
+    Column("dispute_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("invoice_id", BigInteger, nullable=False),
+    Column("payer", ADDR, nullable=False),
+    Column("payee", ADDR, nullable=False),
+    Column("line", H32, nullable=False),  # 0x00…: the whole invoice
+    Column("amount", AMOUNT, nullable=False),
+    Column("reason", H32, nullable=False),
+    Column("credit", AMOUNT, nullable=False),
+    Column("status", Integer, nullable=False),  # 1 open, 2 resolved
+    Column("by_vote", Boolean, nullable=False),
+    Column("opened_at", BigInteger, nullable=False),
+    Column("resolved_at", BigInteger),
+    Column("ref", H32, nullable=False),
+    Index("ix_disputes_invoice", "invoice_id"),
 )
 
 disclosures = Table(  # metadata only: who disclosed what to how many; never the ciphertext

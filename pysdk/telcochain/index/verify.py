@@ -324,10 +324,14 @@ def _orders(db: Any, book: Contract, block: int, report: VerifyReport) -> None:
 
 def _invoices(db: Any, escrow: Contract, block: int, report: VerifyReport) -> None:
     i = s.invoices.c
-    rows = db.execute(select(i.invoice_id, i.payer, i.payee, i.amount, i.credited, i.due_date, i.status, i.hold)).all()
+    rows = db.execute(
+        select(i.invoice_id, i.payer, i.payee, i.amount, i.credited, i.due_date, i.status, i.hold, i.paid)
+    ).all()
     views = _views(escrow, "invoice", [(r.invoice_id,) for r in rows], block)
-    for r, v in zip(rows, views, strict=True):
+    billing = _views(escrow, "billingOf", [(r.invoice_id,) for r in rows], block)
+    for r, v, b in zip(rows, views, billing, strict=True):
         m = _named(escrow, "invoice", v)
+        _compare(report, "invoices", str(r.invoice_id), [("paid", r.paid, str(_named(escrow, "billingOf", b)["paid"]))])
         _compare(
             report,
             "invoices",
@@ -345,6 +349,31 @@ def _invoices(db: Any, escrow: Contract, block: int, report: VerifyReport) -> No
     count = int(escrow.call("invoiceCount", block=block))
     _compare(report, "invoices", "*", [("count", len(rows), count)])
     report.checked["invoices"] = len(rows)
+    _disputes(db, escrow, block, report)
+
+
+def _disputes(db: Any, escrow: Contract, block: int, report: VerifyReport) -> None:
+    d = s.disputes.c
+    rows = db.execute(select(d.dispute_id, d.invoice_id, d.amount, d.credit, d.status, d.line, d.reason)).all()
+    views = _views(escrow, "dispute", [(r.dispute_id,) for r in rows], block)
+    for r, v in zip(rows, views, strict=True):
+        m = _named(escrow, "dispute", v)
+        _compare(
+            report,
+            "disputes",
+            str(r.dispute_id),
+            [
+                ("invoice_id", r.invoice_id, int(m["invoiceId"])),
+                ("amount", r.amount, str(m["amount"])),
+                ("credit", r.credit, str(m["credit"])),
+                ("status", r.status, int(m["status"])),
+                ("line", r.line, _hex(bytes(m["line"]))),
+                ("reason", r.reason, _hex(bytes(m["reason"]))),
+            ],
+        )
+    count = int(escrow.call("disputeCount", block=block))
+    _compare(report, "disputes", "*", [("count", len(rows), count)])
+    report.checked["disputes"] = len(rows)
 
 
 def _accounts(db: Any, agreement: Contract, block: int, report: VerifyReport) -> None:

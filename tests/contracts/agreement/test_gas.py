@@ -52,3 +52,55 @@ def test_gas_report(deal, accounts, capsys):
     # loose regression bounds (the issue-8 targets are reported, see docs/agreement.md)
     assert single < 120_000
     assert batch / BATCH < 20_000
+
+
+def test_gas_report_billing(deal, capsys):
+    """Issue 14 part B: the billing and vendor-settlement operations (printed; loose bounds)."""
+    from .test_billing import MONTHLY, UNIT
+    from .test_vendor import deliver, invoice_line, purchase_order, set_terms, take_back
+
+    d = deal
+    rows = []
+
+    def measure(label, receipt):
+        rows.append((label, receipt.gas_used))
+        return receipt.gas_used
+
+    d.set_monthly(MONTHLY)
+    d.installed("warm")
+    d.installed("gr")
+    d.installed("gr2")
+    measure("accrueRecurring (one asset, one line)", d.accrue(["gr"]))
+    measure("accrueRecurring (two assets)", d.accrue(["gr", "gr2"]))
+    d.order_change(Kind.ADD, "gr")
+    d.confirm_change("gr")
+    r = d.bill()
+    inv = named(r, "AccountBilled")[0].invoiceId
+    measure("payInvoice (partial, first)", d.pay(inv, 10 * UNIT))
+    measure("payInvoice (partial, second)", d.pay(inv, 10 * UNIT))
+    r = d.dispute(inv, 20 * UNIT)
+    measure("disputeInvoice", r)
+    dispute_id = named(r, "InvoiceDisputed")[0].disputeId
+    measure("resolveDispute (partial credit)", d.resolve(dispute_id, 5 * UNIT))
+    measure("payInvoice (last: released + receipt)", d.pay(inv, d.escrow.billingOf(inv).outstanding))
+    d.order_disconnect("gr2")
+    measure("confirmDisconnect (recurring accrued + bill)", d.confirm_disconnect("gr2"))
+    d.order_change(Kind.DELETE, "gr")
+    d.bill()
+    d.token.transfer(d.operator, 1_000 * UNIT, sender=d.customer)
+    measure("requestCreditPayout (paid at once)", d.request_payout(5 * UNIT))
+    set_terms(d)
+    line = purchase_order(d, "gas", 10)
+    deliver(d, line, 4)
+    r = invoice_line(d, line, 4)
+    measure("invoiceLine (three-way match + invoice)", r)
+    measure("fundInvoice by the operator (vendor paid)", d.fund(named(r, "VendorInvoiced")[0].invoiceId, sender=d.operator))
+    take_back(d, line, 1)
+    from .test_vendor import credit_returns
+
+    measure("creditReturns (credit note)", credit_returns(d, line))
+    lines = ["", "Billing / vendor settlement gas (anvil, Berlin rules, receipt gasUsed)"]
+    lines += [f"{label:<50} {gas:>10,}" for label, gas in rows]
+    with capsys.disabled():
+        print("\n".join(lines))
+    assert all(gas < 400_000 for _, gas in rows)

@@ -318,7 +318,9 @@ def billing_and_vendors(op: Client, acme: Client, globex: Client, customer: Clie
         grid.add_row(show_bytes32(line.asset)[:22], line.kind.label, period, fmt(line.amount))
     console.print(grid)
     state = "[green]match[/green]" if verdict.ok else "[red]do NOT match[/red]"
-    console.print(f"the lines {state} the bill's on-chain commitment (its subject is the digest of exactly these lines)")
+    console.print(
+        f"the lines {state} the bill's on-chain commitment (its subject is the digest of exactly these lines)"
+    )
     recurring = next(x for x in verdict.lines if x.kind.label == "recurring")
     disputed = next(x for x in verdict.lines if x.kind.label == "disconnect")
     customer.escrow.pay(invoice.id, recurring.amount, ref=f"PART-{run}")
@@ -335,7 +337,8 @@ def billing_and_vendors(op: Client, acme: Client, globex: Client, customer: Clie
     customer.escrow.pay(invoice.id)
     console.print(
         f"Northwind resolves it with a partial credit of {fmt(credit)}; Initech pays the rest: invoice "
-        f"#{invoice.id} {customer.escrow.invoice(invoice.id).status.label}, receipt {fmt(customer.escrow.receipt(invoice.id).amount)}"
+        f"#{invoice.id} {customer.escrow.invoice(invoice.id).status.label}, "
+        f"receipt {fmt(customer.escrow.receipt(invoice.id).amount)}"
     )
 
     sku = f"SFP-{run}"
@@ -352,7 +355,7 @@ def billing_and_vendors(op: Client, acme: Client, globex: Client, customer: Clie
     vendor_invoice = acme.vendors.invoice(line, 3, vendor_ref=f"ACME-INV-{run}")
     op.vendors.settle(vendor_invoice)
     console.print(
-        f"purchase line {line}: 4 {sku} reserved, 3 delivered; Acme invoices 3 × 12.00 TSD (invoice "
+        f"purchase line {line}: 4 {sku} reserved, 3 delivered; Acme invoices 3 x 12.00 TSD (invoice "
         f"#{vendor_invoice}, matched on chain against the line); Northwind pays through the escrow: "
         f"Acme +{fmt(op.escrow.balance(acme.address) - before)}"
     )

@@ -34,7 +34,8 @@ from telcochain.types import Ref, to_address
 if TYPE_CHECKING:
     from telcochain.agreement import FlowResult, Invoice
     from telcochain.client import Client
-    from telcochain.constitution import ActionResult
+    from telcochain.constitution import ActionResult, ConstitutionAPI
+    from telcochain.contract import Contract
 
 #: Seconds in a billing month for recurring charges (OperatorAgreement.MONTH).
 MONTH = 30 * 86_400
@@ -222,9 +223,7 @@ def line_from_event(e: Any) -> LineItem | None:
     if e.name == "DisconnectCancelled":
         return LineItem(bytes(e["assetId"]), ChargeKind.DISCONNECT_REVERSAL, 0, 0, int(e["charge"]), tx)
     if e.name == "RecurringAccrued":
-        return LineItem(
-            bytes(e["assetId"]), ChargeKind.RECURRING, int(e["from"]), int(e["to"]), int(e["amount"]), tx
-        )
+        return LineItem(bytes(e["assetId"]), ChargeKind.RECURRING, int(e["from"]), int(e["to"]), int(e["amount"]), tx)
     return None
 
 
@@ -232,8 +231,8 @@ class AgreementBilling:
     """``client.agreement``'s billing side (mixed into :class:`~telcochain.agreement.AgreementAPI`)."""
 
     client: Client
-    contract: Any
-    constitution: Any
+    contract: Contract
+    constitution: ConstitutionAPI
 
     def _flow(self, action: str, params: Sequence[Any], ref: Ref) -> FlowResult:  # pragma: no cover - AgreementAPI's
         raise NotImplementedError
@@ -306,7 +305,9 @@ class AgreementBilling:
         for p in self.periods(invoice.payer):
             if p.digest is not None and p.invoice_id == invoice.id:
                 expected = fold_lines(invoice.payer, p.period, p.lines)
-                return BillVerdict(expected == invoice.subject, invoice.id, p.period, expected, invoice.subject, p.lines)
+                return BillVerdict(
+                    expected == invoice.subject, invoice.id, p.period, expected, invoice.subject, p.lines
+                )
         return BillVerdict(False, invoice.id, 0, ZERO32, invoice.subject, ())
 
 
@@ -314,8 +315,8 @@ class EscrowBilling:
     """``client.escrow``'s billing side (mixed into :class:`~telcochain.agreement.EscrowAPI`)."""
 
     client: Client
-    contract: Any
-    constitution: Any
+    contract: Contract
+    constitution: ConstitutionAPI
 
     def invoice(self, invoice_id: int) -> Invoice:  # pragma: no cover - EscrowAPI's
         raise NotImplementedError
@@ -351,7 +352,9 @@ class EscrowBilling:
         """As the payee, let an invoice be paid in ``count`` equal instalments ``interval_days`` apart."""
         if not 2 <= int(count) <= MAX_INSTALMENTS or not 1 <= int(interval_days) <= 365:
             raise ConfigurationError(f"instalments: 2 to {MAX_INSTALMENTS}, 1 to 365 days apart")
-        return self.constitution.execute_action("setInstalments", (int(invoice_id), int(count), int(interval_days) * 86_400), ref)
+        return self.constitution.execute_action(
+            "setInstalments", (int(invoice_id), int(count), int(interval_days) * 86_400), ref
+        )
 
     def dispute(
         self,
@@ -405,7 +408,9 @@ class EscrowBilling:
         found = [_dispute(v) for v in views]
         return [d for d in found if invoice_id is None or d.invoice_id == int(invoice_id)]
 
-    def request_credit_payout(self, payee: str, amount: int, *, token: str | None = None, ref: Ref = None) -> ActionResult:
+    def request_credit_payout(
+        self, payee: str, amount: int, *, token: str | None = None, ref: Ref = None
+    ) -> ActionResult:
         """As the payer, ask ``payee`` for ``amount`` of the credit in tokens (paid at once when
         the payee's allowance to the escrow covers it, else recorded for the payee)."""
         return self.constitution.execute_action(
@@ -459,7 +464,8 @@ class VendorsAPI:
 
         key = order_id(line, "line id")
         v = self.contract.call("lineSettlement", key)
-        return LineSettlement(key, *(int(x) for x in v[:5]), to_address(v[5]), bool(v[6]))
+        reserved, billable, invoiced, credited, price = (int(x) for x in v[:5])
+        return LineSettlement(key, reserved, billable, invoiced, credited, price, to_address(v[5]), bool(v[6]))
 
     def invoice(self, line: str | bytes, quantity: int, *, vendor_ref: str | bytes = ZERO32, ref: Ref = None) -> int:
         """As the line's vendor, invoice ``quantity`` matched units; returns the escrow invoice id."""

@@ -520,7 +520,8 @@ def invoice_pay(invoice_id: int, amount: str | None, ref: str | None, session: S
         value = figures.outstanding if amount is None else units(client, amount, inv.token)
         if not 0 < value <= figures.outstanding:
             raise preflight.Refused(
-                f"invoice #{invoice_id}: {client.escrow.format(figures.outstanding, inv.token)} outstanding (not disputed)"
+                f"invoice #{invoice_id}: {client.escrow.format(figures.outstanding, inv.token)} "
+                "outstanding (not disputed)"
             )
         result = client.escrow.pay(invoice_id, value, ref=ref)
         left = figures.outstanding - value

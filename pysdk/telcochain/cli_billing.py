@@ -112,9 +112,11 @@ def print_invoice_details(client: Client, inv: Invoice, data: dict[str, Any]) ->
     if verdict is not None:
         lines = client.agreement.verify_bill(inv).lines
         title = "line items (" + ("match the bill's commitment" if verdict else "DO NOT MATCH the bill") + ")"
-        output.table(title, ["#", "asset", "kind", "period", "amount", "line ref"], [
-            _line_text(client, n, x) for n, x in enumerate(lines, 1)
-        ])
+        output.table(
+            title,
+            ["#", "asset", "kind", "period", "amount", "line ref"],
+            [_line_text(client, n, x) for n, x in enumerate(lines, 1)],
+        )
     if data["disputes"]:
         output.table(
             "disputes",
@@ -134,14 +136,18 @@ def _line_ref(client: Client, inv: Invoice, line: str | None) -> bytes:
         return raw
     items = client.agreement.line_items(inv)
     if not line.isdigit() or not 1 <= int(line) <= len(items):
-        raise click.BadParameter(f"invoice #{inv.id} has {len(items)} line items: give 1..{len(items)} or a 0x line ref")
+        raise click.BadParameter(
+            f"invoice #{inv.id} has {len(items)} line items: give 1..{len(items)} or a 0x line ref"
+        )
     return items[int(line) - 1].ref
 
 
 @invoice.command("dispute")
 @click.argument("invoice_id", metavar="INVOICE", type=ID)
 @click.option("--amount", required=True, help="How much is disputed, in whole tokens.")
-@click.option("--line", help="The disputed line item: its number in `invoice show`, or its 0x ref (default: the invoice).")
+@click.option(
+    "--line", help="The disputed line item: its number in `invoice show`, or its 0x ref (default: the invoice)."
+)
 @click.option("--reason", required=True, help="Why (kept on chain as a hash; with --details, encrypted for the payee).")
 @click.option("--details", "details_text", help="More details, encrypted for the payee only (DetailsVault).")
 @ref_option
@@ -164,9 +170,13 @@ def invoice_dispute(
     inv = client.escrow.invoice(invoice_id)
     value = units(client, amount, inv.token)
     details = {"details": details_text} if details_text else None
-    opened = client.escrow.dispute(invoice_id, value, reason=reason, line=_line_ref(client, inv, line), details=details, ref=ref)
+    opened = client.escrow.dispute(
+        invoice_id, value, reason=reason, line=_line_ref(client, inv, line), details=details, ref=ref
+    )
     if as_json:
-        output.emit_json({"dispute": opened.id, "invoice": invoice_id, "amount": opened.amount, "line": "0x" + opened.line.hex()})
+        output.emit_json(
+            {"dispute": opened.id, "invoice": invoice_id, "amount": opened.amount, "line": "0x" + opened.line.hex()}
+        )
         return
     output.done(f"dispute #{opened.id} opened on invoice #{invoice_id} for {client.escrow.format(value, inv.token)}")
 
@@ -185,10 +195,14 @@ def invoice_resolve(dispute_id: int, credit: str, vote: bool, ref: str | None, s
     inv = client.escrow.invoice(found.invoice_id)
     value = 0 if Decimal(credit) == 0 else units(client, credit, inv.token)
     if value > found.amount:
-        raise preflight.Refused(f"dispute #{dispute_id} is for {client.escrow.format(found.amount, inv.token)}: credit at most that")
+        raise preflight.Refused(
+            f"dispute #{dispute_id} is for {client.escrow.format(found.amount, inv.token)}: credit at most that"
+        )
     if vote:
         result = client.escrow.propose_decision(dispute_id, value, ref=ref)
-        report_action(result, as_json, f"dispute #{dispute_id} put to the vote (credit {client.escrow.format(value, inv.token)})")
+        report_action(
+            result, as_json, f"dispute #{dispute_id} put to the vote (credit {client.escrow.format(value, inv.token)})"
+        )
         return
     if client.address and inv.payee.lower() != client.address.lower():
         raise preflight.Refused(f"dispute #{dispute_id}: only the payee resolves it (or --vote)")
@@ -203,7 +217,9 @@ def invoice_resolve(dispute_id: int, credit: str, vote: bool, ref: str | None, s
 @ref_option
 @signer_options
 @json_option
-def invoice_instalments(invoice_id: int, count: int, every_days: int, ref: str | None, session: Session, as_json: bool) -> None:
+def invoice_instalments(
+    invoice_id: int, count: int, every_days: int, ref: str | None, session: Session, as_json: bool
+) -> None:
     """As the payee: let INVOICE be paid in instalments from its due date."""
     client = session.signer()
     preflight.party(client, invoice_id, "payee", "set instalments")
@@ -265,24 +281,46 @@ def vendor() -> None:
 @signer_options
 @json_option
 def vendor_terms(
-    vendor_name: str, sku: str, price: str | None, days: int, on_consumption: bool, ref: str | None, session: Session, as_json: bool
+    vendor_name: str,
+    sku: str,
+    price: str | None,
+    days: int,
+    on_consumption: bool,
+    ref: str | None,
+    session: Session,
+    as_json: bool,
 ) -> None:
     """Show, or propose (a vote), VENDOR's unit price for SKU."""
     client = session.signer() if price else session.reader()
     who = resolve_member(client, vendor_name)
     if price:
-        result = client.vendors.propose_terms(who, sku, units(client, price), payment_days=days, on_consumption=on_consumption, ref=ref)
+        result = client.vendors.propose_terms(
+            who, sku, units(client, price), payment_days=days, on_consumption=on_consumption, ref=ref
+        )
         report_action(result, as_json, f"terms of {vendor_name} for {sku} proposed")
         return
     t = client.vendors.terms(who, sku)
     if as_json:
-        output.emit_json({"vendor": who, "sku": sku, "token": t.token, "unit_price": t.unit_price, "payment_days": t.payment_days, "on_consumption": t.on_consumption})
+        output.emit_json(
+            {
+                "vendor": who,
+                "sku": sku,
+                "token": t.token,
+                "unit_price": t.unit_price,
+                "payment_days": t.payment_days,
+                "on_consumption": t.on_consumption,
+            }
+        )
         return
     if t.unit_price == 0:
         raise preflight.Refused(f"no terms for {vendor_name}'s {sku}")
     output.pairs(
         f"terms of {vendor_name} for {sku}",
-        [("unit price", client.escrow.format(t.unit_price, t.token)), ("payment days", t.payment_days), ("billable", "on consumption" if t.on_consumption else "on delivery")],
+        [
+            ("unit price", client.escrow.format(t.unit_price, t.token)),
+            ("payment days", t.payment_days),
+            ("billable", "on consumption" if t.on_consumption else "on delivery"),
+        ],
     )
 
 
@@ -298,13 +336,20 @@ def vendor_invoice(line: str, quantity: int, vendor_ref: str, ref: str | None, s
     client = session.signer()
     match = client.vendors.line(line)
     if quantity > match.invoiceable:
-        raise preflight.Refused(f"line {line}: {match.invoiceable} unit(s) can be invoiced now (billable {match.billable}, invoiced {match.invoiced - match.credited})")
+        raise preflight.Refused(
+            f"line {line}: {match.invoiceable} unit(s) can be invoiced now "
+            f"(billable {match.billable}, invoiced {match.invoiced - match.credited})"
+        )
     invoice_id = client.vendors.invoice(line, quantity, vendor_ref=vendor_ref or b"\0" * 32, ref=ref)
     inv = client.escrow.invoice(invoice_id)
     if as_json:
-        output.emit_json({"invoice": invoice_id, "line": line, "quantity": quantity, "amount": inv.amount, "credited": inv.credited})
+        output.emit_json(
+            {"invoice": invoice_id, "line": line, "quantity": quantity, "amount": inv.amount, "credited": inv.credited}
+        )
         return
-    output.done(f"invoice #{invoice_id} for {quantity} unit(s) of line {line}: {client.escrow.format(inv.amount, inv.token)}")
+    output.done(
+        f"invoice #{invoice_id} for {quantity} unit(s) of line {line}: {client.escrow.format(inv.amount, inv.token)}"
+    )
 
 
 @vendor.command("settle")
@@ -348,7 +393,16 @@ def vendor_show(line: str, session: Session, as_json: bool) -> None:
     """LINE's three-way match: reserved, billable now, invoiced, credited."""
     client = session.reader()
     m = client.vendors.line(line)
-    data = {"line": line, "reserved": m.reserved, "billable": m.billable, "invoiced": m.invoiced, "credited": m.credited, "invoiceable": m.invoiceable, "unit_price": m.unit_price, "on_consumption": m.on_consumption}
+    data = {
+        "line": line,
+        "reserved": m.reserved,
+        "billable": m.billable,
+        "invoiced": m.invoiced,
+        "credited": m.credited,
+        "invoiceable": m.invoiceable,
+        "unit_price": m.unit_price,
+        "on_consumption": m.on_consumption,
+    }
     if as_json:
         output.emit_json(data)
         return

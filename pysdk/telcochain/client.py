@@ -10,9 +10,9 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 
 from telcochain.agreement import AgreementAPI, EscrowAPI
-from telcochain.billing import VendorsAPI
 from telcochain.assets import AssetsAPI
 from telcochain.batch import Batch
+from telcochain.billing import VendorsAPI
 from telcochain.constitution import ConstitutionAPI
 from telcochain.contract import Contract
 from telcochain.deployment import Deployment, find_deployment

@@ -419,7 +419,10 @@ ATTACKS: list[Attack] = [
         "setVendorTerms-acme-price",
         "setVendorTerms",
         lambda w, r: enc(
-            ["address", "bytes16", VENDOR_TERMS], w.addr("acme"), b"ONT-G".ljust(16, b"\0"), (_token(w), 10**15, 1, False)
+            ["address", "bytes16", VENDOR_TERMS],
+            w.addr("acme"),
+            b"ONT-G".ljust(16, b"\0"),
+            (_token(w), 10**15, 1, False),
         ),
         {"northwind", "acme", "globex"},  # only opens the vote
     ),

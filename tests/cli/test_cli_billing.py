@@ -27,7 +27,21 @@ def test_partial_payment_dispute_of_a_line_and_resolution(as_member):
     out = ok(as_member(CUSTOMER, "invoice", "pay", inv, "--amount", "30"))
     assert f"invoice #{inv}: 30.00 TSD paid, 90.00 TSD outstanding" in out
     opened = json.loads(
-        ok(as_member(CUSTOMER, "invoice", "dispute", inv, "--amount", "40", "--line", "2", "--reason", "never added", "--json"))
+        ok(
+            as_member(
+                CUSTOMER,
+                "invoice",
+                "dispute",
+                inv,
+                "--amount",
+                "40",
+                "--line",
+                "2",
+                "--reason",
+                "never added",
+                "--json",
+            )
+        )
     )
     assert opened["amount"] == 40 * TSD and opened["line"] == shown["lines"][1]["line_ref"]
     refused = as_member(OPERATOR, "invoice", "dispute", inv, "--amount", "1", "--reason", "x")
@@ -49,13 +63,28 @@ def test_vendor_invoice_and_settle(as_member):
     for member in (ACME, GLOBEX):
         ok(as_member(member, "vote", str(opened["proposal_id"]), "--approve"))
     assert "20.50 TSD" in ok(as_member(OPERATOR, "vendor", "terms", "Acme Networks", "ONT-Z"))
-    ok(as_member(OPERATOR, "order", "create", "ORD-Z", "--project", "PRJ-Z", "--customer", "Initech Enterprise", "--service", "SVC-Z"))
+    ok(
+        as_member(
+            OPERATOR,
+            "order",
+            "create",
+            "ORD-Z",
+            "--project",
+            "PRJ-Z",
+            "--customer",
+            "Initech Enterprise",
+            "--service",
+            "SVC-Z",
+        )
+    )
     line = ["ORD-Z", "L-Z", "--service", "SVC-Z", "--vendor", "Acme Networks", "--sku", "ONT-Z", "--quantity", "4"]
     ok(as_member(OPERATOR, "order", "add-line", *line))
     ok(as_member(ACME, "stock", "deliver", "L-Z", "--quantity", "2"))
     over = as_member(ACME, "vendor", "invoice", "L-Z", "--quantity", "3")
     assert over.exit_code == 1 and "2 unit(s) can be invoiced now" in over.output
-    made = json.loads(ok(as_member(ACME, "vendor", "invoice", "L-Z", "--quantity", "2", "--vendor-ref", "ACME-9", "--json")))
+    made = json.loads(
+        ok(as_member(ACME, "vendor", "invoice", "L-Z", "--quantity", "2", "--vendor-ref", "ACME-9", "--json"))
+    )
     assert made["amount"] == 41 * TSD
     shown = json.loads(ok(as_member(OPERATOR, "vendor", "show", "L-Z", "--json")))
     assert (shown["reserved"], shown["billable"], shown["invoiced"], shown["invoiceable"]) == (4, 2, 2, 0)

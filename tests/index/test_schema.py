@@ -23,7 +23,8 @@ def test_opening_twice_migrates_once(tmp_path: Path) -> None:
     IndexStore(url).dispose()
     store = IndexStore(url)
     with store.engine.connect() as connection:
-        assert MigrationContext.configure(connection).get_current_revision() == "0002"  # issue 14: invoices.paid, disputes
+        # 0002 (issue 14): invoices.paid, disputes
+        assert MigrationContext.configure(connection).get_current_revision() == "0002"
 
 
 def test_percentiles_are_nearest_rank() -> None:

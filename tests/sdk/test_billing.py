@@ -9,8 +9,8 @@ import pytest
 from telcochain import Client
 from telcochain.agreement import InvoiceStatus, MacdKind
 from telcochain.billing import MONTH, ChargeKind, DisputeStatus
-from telcochain.orders import DeviceLine
 from telcochain.errors import EscrowAmountTooHigh, EscrowNotPayee, VendorOverInvoiced
+from telcochain.orders import DeviceLine
 
 from .test_agreement import ACME, CUSTOMER, DAY, OPERATOR, TSD, Ledger, advance, install
 

@@ -131,7 +131,15 @@ REGISTRY_ACTIONS = {
     "recover": ("operator", "vendor"),
 }
 REGISTRY_INTERNAL = ("transition", "transitionBatch", "assignParties")
-ORDER_ACTIONS = ("createProject", "createOrder", "addService", "addDeviceLine", "consumeStock", "deliverLine", "returnStock")
+ORDER_ACTIONS = (
+    "createProject",
+    "createOrder",
+    "addService",
+    "addDeviceLine",
+    "consumeStock",
+    "deliverLine",
+    "returnStock",
+)
 
 
 def entry_selector(name: str) -> bytes:
@@ -312,7 +320,9 @@ class Deal:
         params = encode(["uint256", "uint8", "uint32"], [invoice_id, count, interval])
         return self.act("setInstalments", params, sender or self.operator, **kw)
 
-    def dispute(self, invoice_id: int, amount: int, line: bytes = ZERO32, reason: bytes | None = None, sender=None, **kw):
+    def dispute(
+        self, invoice_id: int, amount: int, line: bytes = ZERO32, reason: bytes | None = None, sender=None, **kw
+    ):
         params = encode(
             ["uint256", "uint256", "bytes32", "bytes32"], [invoice_id, amount, line, reason or keccak(text="reason")]
         )

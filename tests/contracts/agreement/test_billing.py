@@ -5,11 +5,10 @@ out on request and at the final disconnect. Balances are checked to the unit on 
 from __future__ import annotations
 
 from ape import chain
+from conftest import action_id  # tests/contracts/conftest.py
 from dryrun import named, reverts_with
 from eth_abi import encode
 from eth_utils import keccak
-
-from conftest import action_id  # tests/contracts/conftest.py
 
 from .conftest import DAY, TARIFF, UNIT, ZERO32, Kind, Status, asset_id
 
@@ -152,7 +151,7 @@ def _bill_of(d, amount_label: str, n_changes: int = 3) -> tuple[int, list, objec
 
 def test_partial_payment_then_dispute_then_resolution_to_the_unit(deal):
     d = deal
-    inv, receipts, bill = _bill_of(d, "pp")
+    inv, _, _ = _bill_of(d, "pp")
     total = d.escrow.invoice(inv).amount
     assert total == 3 * TARIFF[Kind.ADD]
     line = keccak(encode(["bytes32", "uint8"], [asset_id("pp"), int(Kind.ADD)]))  # the disputed line's ref

@@ -94,7 +94,9 @@ def test_gas_report_billing(deal, capsys):
     deliver(d, line, 4)
     r = invoice_line(d, line, 4)
     measure("invoiceLine (three-way match + invoice)", r)
-    measure("fundInvoice by the operator (vendor paid)", d.fund(named(r, "VendorInvoiced")[0].invoiceId, sender=d.operator))
+    measure(
+        "fundInvoice by the operator (vendor paid)", d.fund(named(r, "VendorInvoiced")[0].invoiceId, sender=d.operator)
+    )
     take_back(d, line, 1)
     from .test_vendor import credit_returns
 

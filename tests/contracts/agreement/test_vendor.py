@@ -28,7 +28,8 @@ def purchase_order(d, label: str, quantity: int, code: str = "ONT-X1") -> bytes:
     d.act("createProject", encode(["bytes32", "address", "bytes32"], [oid(f"p:{label}"), d.customer.address, ZERO32]))
     d.act("createOrder", encode(["bytes32"] * 3, [oid(f"o:{label}"), oid(f"p:{label}"), ZERO32]))
     d.act(
-        "addService", encode(["bytes32", "bytes32", "uint32", "bytes32"], [oid(f"o:{label}"), oid(f"s:{label}"), 1, ZERO32])
+        "addService",
+        encode(["bytes32", "bytes32", "uint32", "bytes32"], [oid(f"o:{label}"), oid(f"s:{label}"), 1, ZERO32]),
     )
     line = oid(f"l:{label}")
     spec = (line, oid(f"s:{label}"), ZERO32, d.vendor.address, sku(code), quantity, 0)
@@ -54,7 +55,9 @@ def take_back(d, line: bytes, n: int):
 
 
 def consume(d, line: bytes, n: int, code: str = "ONT-X1"):
-    params = encode(["bytes32", "address", "bytes16", "uint32", "bytes32"], [line, d.vendor.address, sku(code), n, ZERO32])
+    params = encode(
+        ["bytes32", "address", "bytes16", "uint32", "bytes32"], [line, d.vendor.address, sku(code), n, ZERO32]
+    )
     d.act("consumeStock", params)
 
 

@@ -60,10 +60,10 @@ from web3.exceptions import ContractLogicError
 
 from .conftest import (
     AGREEMENT_ACTIONS,
-    MONTHLY,
     ASSETS,
     CUSTOMERS,
     LINE_SPEC,
+    MONTHLY,
     ORDER_ACTIONS,
     SKU,
     ZERO32,
@@ -1278,11 +1278,17 @@ def test_flows_keep_their_invariants(seeded, chain):
                 "requestCreditPayout", "requestCreditPayout", params, who, lambda m, now: m.request_payout(amount, who)
             )
 
-        @rule(batch=st.lists(assets, min_size=1, max_size=3), sender=st.sampled_from(["operator", "operator", "customer"]))
+        @rule(
+            batch=st.lists(assets, min_size=1, max_size=3), sender=st.sampled_from(["operator", "operator", "customer"])
+        )
         def accrue_recurring(self, batch, sender):
             params = encode(["bytes32[]"], [[asset_id(a) for a in batch]])
             self._act(
-                "accrueRecurring", "accrueRecurring", params, sender, lambda m, now: m.accrue_recurring(batch, sender, now)
+                "accrueRecurring",
+                "accrueRecurring",
+                params,
+                sender,
+                lambda m, now: m.accrue_recurring(batch, sender, now),
             )
 
         def _bill_invoice(self, pick: int) -> int:
@@ -1395,7 +1401,13 @@ def test_flows_keep_their_invariants(seeded, chain):
                     [BILLING_VIEW],
                 )
             for c in PAYERS:
-                calls["digest", c] = (world.agreement.address, "linesDigest(address)", ["address"], [addr[c]], ["bytes32"])
+                calls["digest", c] = (
+                    world.agreement.address,
+                    "linesDigest(address)",
+                    ["address"],
+                    [addr[c]],
+                    ["bytes32"],
+                )
                 calls["acc", c] = (
                     world.agreement.address,
                     "accountOf(address)",

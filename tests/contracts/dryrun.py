@@ -27,6 +27,7 @@ ERROR_SOURCES = (
     "SettlementToken",
     "MaliciousToken",
     "DetailsVault",
+    "CustomerRegistry",
 )
 
 

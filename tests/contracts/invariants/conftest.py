@@ -122,8 +122,15 @@ def deploy_world(project, deployer, founders, roles) -> World:
     token = project.SettlementToken.deploy(
         c.address, "Telco Settlement Dollar", "TSD", 6, holders, [START_BALANCE] * 3, sender=deployer
     )
+    customers = project.CustomerRegistry.deploy(c.address, sender=deployer)
     agreement = project.OperatorAgreement.deploy(
-        c.address, registry.address, escrow.address, roles["operator"].address, terms_tuple(token), sender=deployer
+        c.address,
+        registry.address,
+        escrow.address,
+        customers.address,
+        roles["operator"].address,
+        terms_tuple(token),
+        sender=deployer,
     )
     members = [roles[m] for m in MEMBERS]
 

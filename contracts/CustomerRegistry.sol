@@ -192,7 +192,7 @@ contract CustomerRegistry is ICustomerRegistry, ConstitutionModule, EIP712 {
     /// @dev Internal (the flows call it with the consent they rebuilt from the request they
     /// execute, so a signature over another action, object, kind or ceiling does not verify).
     /// Requirements: the customer is registered to `caller`, which the consent names
-    /// ({CustomerConsentWrongOperator}, {CustomerUnauthorized}); the deadline has not passed
+    /// ({CustomerConsentWrongOperator}, {CustomerUnauthorized}, also for an empty signature); the deadline has not passed
     /// ({CustomerConsentExpired}); the nonce is unused ({CustomerConsentReplayed}); the
     /// customer's key signed it ({CustomerConsentInvalidSignature}). Emits {ConsentUsed}.
     function useConsent(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
@@ -294,7 +294,8 @@ contract CustomerRegistry is ICustomerRegistry, ConstitutionModule, EIP712 {
         address customer = consent.customer;
         if (consent.operator != caller) revert CustomerConsentWrongOperator(consent.operator, caller);
         Customer storage c = _known(customer);
-        if (c.operator != caller) revert CustomerUnauthorized(caller, customer);
+        // not its operator, or no consent at all
+        if (c.operator != caller || signature.length == 0) revert CustomerUnauthorized(caller, customer);
         if (consent.deadline < block.timestamp) revert CustomerConsentExpired(consent.deadline, block.timestamp);
         _useNonce(customer, consent.nonce);
         address signer = c.signer;

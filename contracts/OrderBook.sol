@@ -40,6 +40,7 @@ contract OrderBook is IOrderBook, ConstitutionModule {
         uint32 heldLines;
         uint32 serviceCount;
         uint32 openServices;
+        uint8 vendorCount;
     }
 
     /// @dev A service item: one slot.
@@ -79,6 +80,9 @@ contract OrderBook is IOrderBook, ConstitutionModule {
 
     /// @notice The maximum length of each array param (services, lines, ids) of one action.
     uint256 public constant MAX_CHANGES = 64;
+    /// @notice The most distinct vendors one order's lines may have (each is notified of the
+    /// order's status changes: a bounded loop).
+    uint256 public constant MAX_ORDER_VENDORS = 16;
 
     /// @dev The AssetRegistry's Internal action moving a twin along its table.
     bytes32 private constant _TRANSITION = keccak256("transition");
@@ -102,6 +106,7 @@ contract OrderBook is IOrderBook, ConstitutionModule {
     mapping(address vendor => uint256) private _vendorLineCount;
     mapping(bytes32 projectId => mapping(uint256 index => bytes32 orderId)) private _projectOrders;
     mapping(bytes32 orderId => mapping(uint256 index => bytes32 serviceId)) private _orderServices;
+    mapping(bytes32 orderId => mapping(uint256 index => address vendor)) private _orderVendors;
 
     /*//////////////////////////////////////////////////////////////
                               CONSTRUCTOR
@@ -168,7 +173,8 @@ contract OrderBook is IOrderBook, ConstitutionModule {
         _checkSize(lines.length);
         Order storage o = _openOrder(orderId);
         uint32 revision = ++o.revision;
-        emit OrderRevised(orderId, ref, caller, revision, detailsHash);
+        emit OrderRevised(orderId, _customerOf(o), ref, caller, revision, detailsHash);
+        _notifyVendors(o, orderId, ref, 2, bytes32(0), o.state);
         _reviseServices(o, orderId, services, ref);
         _reviseLines(o, orderId, lines, ref, detailsHash);
         for (uint256 i = 0; i < services.length; ++i) {
@@ -261,7 +267,8 @@ contract OrderBook is IOrderBook, ConstitutionModule {
         if (_isCancellation(to)) revert OrderInvalidTransition(serviceId, s.state, to);
         _checkEdge(serviceId, s.state, to);
         if (to.isTerminal() && s.openLines != 0) revert OrderServiceHasOpenLines(orderId, serviceId, s.openLines);
-        emit ServiceStateChanged(orderId, serviceId, ref, s.state, to);
+        emit ServiceStateChanged(orderId, _customerOf(o), ref, serviceId, s.state, to);
+        _notifyVendors(o, orderId, ref, 1, serviceId, to);
         s.state = to;
         if (to.isTerminal()) --o.openServices;
     }
@@ -451,7 +458,7 @@ contract OrderBook is IOrderBook, ConstitutionModule {
                     s.version = c.version;
                 }
                 s.action = action;
-                emit ServiceItemChanged(orderId, c.serviceId, ref, action, s.version, s.state);
+                emit ServiceItemChanged(orderId, _customerOf(o), ref, c.serviceId, action, s.version, s.state);
             }
         }
     }
@@ -486,7 +493,13 @@ contract OrderBook is IOrderBook, ConstitutionModule {
         _orderServices[orderId][o.serviceCount++] = serviceId;
         ++o.openServices;
         emit ServiceItemChanged(
-            orderId, serviceId, ref, OrderLifecycle.ItemAction.Add, version, OrderLifecycle.State.Acknowledged
+            orderId,
+            _customerOf(o),
+            ref,
+            serviceId,
+            OrderLifecycle.ItemAction.Add,
+            version,
+            OrderLifecycle.State.Acknowledged
         );
     }
 
@@ -518,6 +531,7 @@ contract OrderBook is IOrderBook, ConstitutionModule {
         l.state = held ? OrderLifecycle.State.Held : OrderLifecycle.State.Acknowledged;
         _orderLines[orderId][o.lineCount++] = lineId;
         _vendorLines[spec.vendor][_vendorLineCount[spec.vendor]++] = lineId;
+        _addVendor(o, orderId, spec.vendor);
         ++o.openLines;
         _emitLineAdded(l, lineId, ref, held ? 0 : spec.quantity);
         if (held) {
@@ -629,9 +643,11 @@ contract OrderBook is IOrderBook, ConstitutionModule {
         s.state = OrderLifecycle.State.Cancelled;
         if (action == OrderLifecycle.ItemAction.Delete) s.action = action;
         --o.openServices;
-        emit ServiceStateChanged(orderId, serviceId, ref, from, OrderLifecycle.State.Cancelled);
+        address customer = _customerOf(o);
+        emit ServiceStateChanged(orderId, customer, ref, serviceId, from, OrderLifecycle.State.Cancelled);
+        _notifyVendors(o, orderId, ref, 1, serviceId, OrderLifecycle.State.Cancelled);
         if (action == OrderLifecycle.ItemAction.Delete) {
-            emit ServiceItemChanged(orderId, serviceId, ref, action, s.version, OrderLifecycle.State.Cancelled);
+            emit ServiceItemChanged(orderId, customer, ref, serviceId, action, s.version, OrderLifecycle.State.Cancelled);
         }
     }
 
@@ -664,8 +680,42 @@ contract OrderBook is IOrderBook, ConstitutionModule {
     }
 
     function _setOrderState(Order storage o, bytes32 orderId, OrderLifecycle.State to, bytes32 ref) private {
-        emit OrderStateChanged(orderId, ref, o.state, to);
+        emit OrderStateChanged(orderId, _customerOf(o), ref, o.state, to);
+        _notifyVendors(o, orderId, ref, 0, bytes32(0), to);
         o.state = to;
+    }
+
+    /// @dev The customer of the order's project.
+    function _customerOf(Order storage o) private view returns (address) {
+        return _projects[o.projectId].customer;
+    }
+
+    /// @dev One {OrderPartyNotified} per distinct vendor of the order (at most {MAX_ORDER_VENDORS}).
+    function _notifyVendors(
+        Order storage o,
+        bytes32 orderId,
+        bytes32 ref,
+        uint8 what,
+        bytes32 serviceId,
+        OrderLifecycle.State state
+    ) private {
+        uint256 n = o.vendorCount;
+        mapping(uint256 => address) storage vendors = _orderVendors[orderId];
+        for (uint256 i = 0; i < n; ++i) {
+            emit OrderPartyNotified(vendors[i], orderId, ref, what, serviceId, state);
+        }
+    }
+
+    /// @dev Records `vendor` among the order's distinct vendors ({OrderTooManyVendors} past the cap).
+    function _addVendor(Order storage o, bytes32 orderId, address vendor) private {
+        uint256 n = o.vendorCount;
+        mapping(uint256 => address) storage vendors = _orderVendors[orderId];
+        for (uint256 i = 0; i < n; ++i) {
+            if (vendors[i] == vendor) return;
+        }
+        if (n == MAX_ORDER_VENDORS) revert OrderTooManyVendors(orderId, MAX_ORDER_VENDORS);
+        vendors[n] = vendor;
+        o.vendorCount = uint8(n + 1);
     }
 
     function _checkEdge(bytes32 id, OrderLifecycle.State from, OrderLifecycle.State to) private pure {

@@ -357,7 +357,7 @@ def test_operator_rotates_a_key_only_with_the_current_keys_consent(deal, retail)
             [RETAIL.address, new, c.nonce if c else 0, c.deadline if c else 0, sig],
         )
 
-    with reverts_with("CustomerConsentExpired", deadline=0):  # no consent at all
+    with reverts_with("CustomerUnauthorized", account=d.operator.address):  # no consent at all
         d.act("setSigner", params())
     c = consent(d, "setSigner", subject, nonce=81)
     with reverts_with("CustomerConsentInvalidSignature"):
@@ -396,7 +396,7 @@ def test_price_list_agreed_with_a_non_members_consent(deal, retail):
     t = d.customers.termsOf(RETAIL.address)
     assert (t.proposed, t.proposer, t.current, t.version) == (PRICE_LIST, d.operator.address, ZERO32, 0)
     # the operator cannot accept its own proposal without the customer's consent
-    with reverts_with("CustomerConsentExpired", deadline=0):
+    with reverts_with("CustomerUnauthorized", account=d.operator.address):
         accept(d, RETAIL.address, PRICE_LIST, 0, d.operator)
     c = consent(d, "acceptTerms", PRICE_LIST, nonce=91)
     with reverts_with("TermsNoProposal"):
@@ -431,3 +431,41 @@ def test_member_customer_and_operator_agree_a_list_from_a_future_date(deal):
     chain.pending_timestamp = start + 1
     chain.mine()
     assert d.customers.termsOf(d.customer.address).current == v2
+
+
+# --- gas ------------------------------------------------------------------------------------------
+
+GAS_BOUNDS = {  # loose sanity bounds; the figures go in docs/agreement.md
+    "addCustomer": 150_000,
+    "proposeTerms": 120_000,
+    "acceptTerms (operator, with consent)": 160_000,
+    "actFor installation (consent, held invoice)": 520_000,
+    "actFor orderChange (consent)": 170_000,
+    "orderChange (plain, default terms) for comparison": 110_000,
+    "actFor orderDisconnect (consent)": 180_000,
+}
+
+
+def test_gas_of_customer_operations(deal):
+    d = deal
+    gas = {}
+    gas["addCustomer"] = add_customer(d, RETAIL.address, RETAIL.address).gas_used
+    gas["proposeTerms"] = propose(d, RETAIL.address, PRICE_LIST, 0, d.operator).gas_used
+    c = consent(d, "acceptTerms", PRICE_LIST, nonce=1001)
+    gas["acceptTerms (operator, with consent)"] = accept(d, RETAIL.address, PRICE_LIST, 0, d.operator, c, sign(d, c)).gas_used
+    d.register("gas")
+    c = consent(d, "requestInstallation", asset_id("gas"), max_charge=INSTALL, nonce=1002)
+    gas["actFor installation (consent, held invoice)"] = act_for(d, 0, install_inner("gas"), INSTALL, c, sign(d, c)).gas_used
+    installed_for_retail(d, "gas2")
+    c = consent(d, "orderChange", asset_id("gas2"), kind=Kind.MOVE, max_charge=MOVE, nonce=1003)
+    gas["actFor orderChange (consent)"] = act_for(d, 1, change_inner(Kind.MOVE, "gas2"), MOVE, c, sign(d, c)).gas_used
+    d.confirm_change("gas2")
+    d.installed("gas3")
+    gas["orderChange (plain, default terms) for comparison"] = d.order_change(Kind.MOVE, "gas3").gas_used
+    c = consent(d, "orderDisconnect", asset_id("gas2"), max_charge=DISCONNECT, nonce=1004)
+    gas["actFor orderDisconnect (consent)"] = act_for(d, 2, disconnect_inner("gas2"), DISCONNECT, c, sign(d, c)).gas_used
+    print("\n| customer operation (whole tx) | gas |\n| --- | ---: |")
+    for name, used in gas.items():
+        print(f"| {name} | {used:,} |")
+    for name, used in gas.items():
+        assert used < GAS_BOUNDS[name], (name, used)

@@ -34,6 +34,7 @@ from telcochain.customers import (
     price_list_commitment,
     recover_consent_signer,
     seal_price_list,
+    terms_subject,
     sign_consent,
 )
 from telcochain.types import to_address
@@ -240,7 +241,7 @@ def terms_propose(
     who = to_address(customer_address, "customer")
     sealed_path = None
     if client.constitution.is_active_member(who):
-        commitment = client.details.disclose(f"terms:{who}", price_list, [who]).details_hash
+        commitment = client.details.disclose(terms_subject(who), price_list, [who]).details_hash
     else:
         salt = new_salt()
         commitment = price_list_commitment(price_list, salt)

@@ -30,6 +30,7 @@ from telcochain.actions import register_action_params
 from telcochain.agreement import FlowResult, MacdKind
 from telcochain.assets import ZERO32, asset_id
 from telcochain.errors import ConfigurationError, TelcochainError
+from telcochain.events import get_logs
 from telcochain.types import Ref, to_address
 from telcochain.visibility import SALT_SIZE, canonical_json, commitment
 
@@ -284,6 +285,11 @@ def _opt_addr(value: str) -> str | None:
     return None if int(str(value), 16) == 0 else to_address(value)
 
 
+def terms_subject(customer: str) -> bytes:
+    """The DetailsVault subject of a customer's price lists: ``keccak256("terms:" + address)``."""
+    return bytes(keccak(text="terms:" + to_address(customer, "customer").lower()))
+
+
 def name_commitment(name: str, salt: bytes) -> bytes:
     """The on-chain commitment to a customer's name (its plaintext stays with the operator)."""
     return commitment(salt, canonical_json({"name": name}))
@@ -348,12 +354,14 @@ class CustomersAPI:
 
     def list(self, operator: str | None = None, from_block: int | None = None) -> list[Customer]:
         """The registered customers (of ``operator`` if given), from their ``CustomerAdded`` events."""
-        start = from_block if from_block is not None else self.client.deployment.contracts["CustomerRegistry"].block
-        logs = self.client.rpc.call(
-            "eth_getLogs",
-            [{"address": self.contract.address, "fromBlock": hex(start), "toBlock": "latest",
-              "topics": [self.contract.topic("CustomerAdded")]}],
-        )
+        contract = self.client.deployment.contracts.get("CustomerRegistry")
+        start = from_block if from_block is not None else (contract.block if contract else 0)
+        topic = self.contract.topic("CustomerAdded")
+        if operator:  # the operator is the second indexed topic
+            topics: list[Any] = [topic, None, "0x" + "00" * 12 + to_address(operator).removeprefix("0x").lower()]
+        else:
+            topics = [topic]
+        logs = get_logs(self.client.rpc, self.contract.address, topics, start)
         out = []
         want = to_address(operator) if operator else None
         for log in logs:

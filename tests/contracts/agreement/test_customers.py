@@ -446,10 +446,11 @@ GAS_BOUNDS = {  # loose sanity bounds; the figures go in docs/agreement.md
 }
 
 
-def test_gas_of_customer_operations(deal):
+def test_gas_of_customer_operations(deal, retail):
     d = deal
     gas = {}
-    gas["addCustomer"] = add_customer(d, RETAIL.address, RETAIL.address).gas_used
+    other = OTHER_KEY.address
+    gas["addCustomer"] = add_customer(d, other, other).gas_used
     gas["proposeTerms"] = propose(d, RETAIL.address, PRICE_LIST, 0, d.operator).gas_used
     c = consent(d, "acceptTerms", PRICE_LIST, nonce=1001)
     gas["acceptTerms (operator, with consent)"] = accept(d, RETAIL.address, PRICE_LIST, 0, d.operator, c, sign(d, c)).gas_used

@@ -21,7 +21,15 @@ from .client import action_id, enc, ref
 from .world import INV_REFUNDED, World, disclosure_id
 
 MATRIX = [(a, r) for a in ATTACKS for r in ROLES if r not in a.owners]
-MODULES = ("AssetRegistry", "OrderBook", "DetailsVault", "OperatorAgreement", "EscrowPayment", "SettlementToken")
+MODULES = (
+    "AssetRegistry",
+    "OrderBook",
+    "DetailsVault",
+    "OperatorAgreement",
+    "EscrowPayment",
+    "SettlementToken",
+    "CustomerRegistry",
+)
 #: The modules' state-changing functions that are not Constitution actions, each attacked by a
 #: test of its own below (a new one fails test_every_module_entry_point_is_covered).
 OTHER_ENTRY_POINTS = {
@@ -130,7 +138,18 @@ def test_every_module_entry_point_is_covered() -> None:
 
     assert len(ENTRY_POINTS) >= 55
     names = {f for _, f in ENTRY_POINTS}
-    for new in ("setParties", "assignParties", "cancelChange", "payOutCredit", "mintSettlement"):
+    for new in (
+        "setParties",
+        "assignParties",
+        "cancelChange",
+        "payOutCredit",
+        "mintSettlement",
+        "addCustomer",
+        "setSigner",
+        "acceptTerms",
+        "useConsent",
+        "actFor",
+    ):
         assert new in names, f"{new} is not a module entry point any more: update the attacks"
     missing = [f for _, f in ENTRY_POINTS if f not in INTERNAL and f not in PARAMS_BY_ACTION]
     assert missing == [], f"entry points without attack params: {missing}"

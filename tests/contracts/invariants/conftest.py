@@ -8,7 +8,10 @@ Constitution's grants are exercised by the stranger (a non-member: always denied
 - ``operator``: custodian of the twins, payee of every invoice, runs the orders;
 - ``vendor``: delivers (the twins' vendor and every order line's supplier);
 - ``customer`` and ``customer2``: enterprise customers, each with its own project/order;
-- ``stranger``: not a member.
+- ``stranger``: not a member;
+- ``retail``: a non-member customer (issue 14) registered by the operator with its own wallet as
+  signing key: it never sends; the operator files its requests through ``actFor``, with or
+  without its EIP-712 consent.
 
 A package so that its ``conftest`` does not shadow tests/contracts/conftest.py.
 """
@@ -22,6 +25,7 @@ import pytest
 from agreement.conftest import UNIT, WINDOW, entry_selector, terms_tuple
 from conftest import Scope, action_id, grant, policy  # tests/contracts/conftest.py
 from eth_abi import encode
+from eth_account import Account
 from eth_utils import keccak
 
 ZERO32 = b"\x00" * 32
@@ -72,7 +76,10 @@ AGREEMENT_ACTIONS = (
     "cancelDisconnect",
     "confirmDisconnect",
     "billAccount",
+    "actFor",
 )
+#: The non-member customer's wallet (signs its consents; never sends a transaction).
+RETAIL = Account.from_key(keccak(text="invariants retail wallet"))
 # order-book verbs only the operator holds (the OrderBook trusts its grants for these)
 ORDER_OPERATOR_ONLY = ("createProject", "createOrder", "addService", "addDeviceLine", "reviseOrder", "consumeStock")
 
@@ -111,6 +118,7 @@ class World:
     agreement: Any
     token: Any
     roles: dict[str, Any]
+    customers: Any = None
 
 
 def deploy_world(project, deployer, founders, roles) -> World:
@@ -153,10 +161,12 @@ def deploy_world(project, deployer, founders, roles) -> World:
         define(name, escrow, scope=Scope.INTERNAL, callers=[agreement])
     for name in AGREEMENT_ACTIONS:
         define(name, agreement, members)
+    define("addCustomer", customers, [roles["operator"]])
+    define("useConsent", customers, scope=Scope.INTERNAL, callers=[agreement])
     c.sealGenesis(sender=deployer)
     for who in ("operator", *CUSTOMERS):
         token.approve(escrow, 2**256 - 1, sender=roles[who])
-    return World(c, registry, book, escrow, agreement, token, roles)
+    return World(c, registry, book, escrow, agreement, token, roles, customers)
 
 
 def execute(world: World, action: str, params: bytes, sender, label: str = ""):
@@ -181,6 +191,7 @@ def roles(accounts):
         "customer": accounts[3],
         "customer2": accounts[4],
         "stranger": accounts[9],
+        "retail": RETAIL,  # not a member, never sends: only its address and key are used
     }
 
 
@@ -198,8 +209,10 @@ def world(project, accounts, roles) -> World:
 @pytest.fixture(scope="module")
 def seeded(world):
     """The setting every run starts from: four twins of the operator (serial bound, vendor
-    named), one project + order + service per customer."""
+    named), one project + order + service per customer; the retail customer registered by the
+    operator (its wallet is its signing key)."""
     op = world.roles["operator"]
+    execute(world, "addCustomer", encode(["address", "address", "bytes32", "bytes32"], [RETAIL.address, RETAIL.address, ZERO32, ZERO32]), op, "retail")
     for a in ASSETS:
         execute(world, "register", registration(asset_id(a), oid(f"serial:{a}")), op, a)
         params = encode(

@@ -105,7 +105,9 @@ def deploy(config: ConsortiumConfig, deployer) -> Deployment:  # type: ignore[no
     modules = {name: getattr(project, name).deploy(constitution.address, sender=deployer) for name in MODULES}
     if config.agreement is not None:
         modules.update(
-            deploy_agreement(config.agreement, constitution, modules["AssetRegistry"], deployer, modules["CustomerRegistry"])
+            deploy_agreement(
+                config.agreement, constitution, modules["AssetRegistry"], deployer, modules["CustomerRegistry"]
+            )
         )
     contracts.update({name: _record(name, module, abis) for name, module in modules.items()})
     genesis(constitution, config, modules, deployer)

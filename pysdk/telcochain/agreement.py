@@ -257,8 +257,8 @@ class AgreementAPI:
         return to_address(self.contract.call("operator"))
 
     def service(self, asset: str | bytes) -> Service:
-        customer, invoice, pending_delete, non_payment, pending, kind, charge, operator, bilateral = (
-            self.contract.call("serviceOf", asset_id(asset))
+        customer, invoice, pending_delete, non_payment, pending, kind, charge, operator, bilateral = self.contract.call(
+            "serviceOf", asset_id(asset)
         )
         who = None if int(str(customer), 16) == 0 else to_address(customer)
         state = Pending(int(pending))

@@ -34,8 +34,8 @@ from telcochain.customers import (
     price_list_commitment,
     recover_consent_signer,
     seal_price_list,
-    terms_subject,
     sign_consent,
+    terms_subject,
 )
 from telcochain.types import to_address
 
@@ -121,8 +121,13 @@ def customer_add(
     result = client.customers.add(who, signer=signer, name_hash=name_hash, ref=ref)
     if as_json:
         output.emit_json(
-            {"customer": who, "signer": signer, "name_hash": _hex(name_hash), "name_salt": _hex(salt) if name else None,
-             "tx_hash": result.receipt.tx_hash}
+            {
+                "customer": who,
+                "signer": signer,
+                "name_hash": _hex(name_hash),
+                "name_salt": _hex(salt) if name else None,
+                "tx_hash": result.receipt.tx_hash,
+            }
         )
         return
     report_action(result, False, f"customer {who} registered")
@@ -211,7 +216,10 @@ def terms_show(customer_address: str, session: Session, as_json: bool) -> None:
             ("in force", f"{data['current'] or '-'} since {show_time(t.current_from)}"),
             ("next", f"{data['next']} from {show_time(t.next_from)}" if t.next else "-"),
             ("agreed lists", t.version),
-            ("proposed", f"{data['proposed']} from {show_time(t.proposed_from)} by {t.proposer}" if t.proposed else "-"),
+            (
+                "proposed",
+                f"{data['proposed']} from {show_time(t.proposed_from)} by {t.proposer}" if t.proposed else "-",
+            ),
         ],
     )
 
@@ -250,8 +258,14 @@ def terms_propose(
             sealed_path.write_bytes(seal_price_list(price_list, salt, _bytes32(seal_for, "--seal-for")))
     result = client.customers.propose_terms(who, commitment, parse_when(effective, "--from"), ref=ref)
     if as_json:
-        output.emit_json({"customer": who, "commitment": _hex(commitment), "sealed": str(sealed_path) if sealed_path else None,
-                          "tx_hash": result.receipt.tx_hash})
+        output.emit_json(
+            {
+                "customer": who,
+                "commitment": _hex(commitment),
+                "sealed": str(sealed_path) if sealed_path else None,
+                "tx_hash": result.receipt.tx_hash,
+            }
+        )
         return
     report_action(result, False, f"price list {_hex(commitment)} proposed to {who}")
     if sealed_path:
@@ -280,7 +294,12 @@ def terms_accept(
     client = session.signer()
     c, sig = _read_consent(consent_file)
     result = client.customers.accept_terms(
-        customer_address, _bytes32(commitment, "COMMITMENT"), parse_when(effective, "--from"), consent=c, signature=sig, ref=ref
+        customer_address,
+        _bytes32(commitment, "COMMITMENT"),
+        parse_when(effective, "--from"),
+        consent=c,
+        signature=sig,
+        ref=ref,
     )
     report_action(result, as_json, f"price list {commitment} agreed with {customer_address}")
 
@@ -294,8 +313,12 @@ def consent() -> None:
 
 
 @consent.command("sign")
-@click.option("--action", "action_name", required=True,
-              type=click.Choice(["requestInstallation", "orderChange", "orderDisconnect", "acceptTerms", "setSigner"]))
+@click.option(
+    "--action",
+    "action_name",
+    required=True,
+    type=click.Choice(["requestInstallation", "orderChange", "orderDisconnect", "acceptTerms", "setSigner"]),
+)
 @click.option("--subject", required=True, help="The asset id (or label), or the price-list commitment.")
 @click.option("--customer", "customer_address", required=True, help="The customer account (your wallet).")
 @click.option("--operator", required=True, help="Your operator's address.")
@@ -307,8 +330,12 @@ def consent() -> None:
 @click.option("--registry", help="Offline: the CustomerRegistry address [default: from the deployment].")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the signed consent here.")
 @reader_options
-@click.option("--account", "-a", envvar="TELCOCHAIN_ACCOUNT", help="The customer's keystore (or TELCOCHAIN_PRIVATE_KEY).")
-@click.option("--password-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), envvar="TELCOCHAIN_PASSWORD_FILE")
+@click.option(
+    "--account", "-a", envvar="TELCOCHAIN_ACCOUNT", help="The customer's keystore (or TELCOCHAIN_PRIVATE_KEY)."
+)
+@click.option(
+    "--password-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), envvar="TELCOCHAIN_PASSWORD_FILE"
+)
 @json_option
 def consent_sign(
     action_name: str,
@@ -335,8 +362,14 @@ def consent_sign(
         registry = registry or client.customers.contract.address
     subj = bytes.fromhex(subject[2:]) if subject.startswith("0x") and len(subject) == 66 else subject
     c = Consent.make(
-        customer=customer_address, operator=operator, action=action_name, subject=subj,
-        kind=kind if action_name == "orderChange" else 0, max_charge=max_charge, nonce=nonce, valid_for=valid_for,
+        customer=customer_address,
+        operator=operator,
+        action=action_name,
+        subject=subj,
+        kind=kind if action_name == "orderChange" else 0,
+        max_charge=max_charge,
+        nonce=nonce,
+        valid_for=valid_for,
     )
     if key.address != c.customer:
         output.done(f"note: signing with {key.address}, which must be {c.customer}'s registered key")

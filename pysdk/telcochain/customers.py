@@ -29,7 +29,7 @@ from eth_utils import keccak
 from telcochain.actions import register_action_params
 from telcochain.agreement import FlowResult, MacdKind
 from telcochain.assets import ZERO32, asset_id
-from telcochain.errors import ConfigurationError, TelcochainError
+from telcochain.errors import TelcochainError
 from telcochain.events import get_logs
 from telcochain.types import Ref, to_address
 from telcochain.visibility import SALT_SIZE, canonical_json, commitment
@@ -54,7 +54,13 @@ CONSENT_FIELDS = [
 ]
 CONSENT_TUPLE = "(address,address,bytes32,bytes32,uint8,int256,uint256,uint64)"
 #: The requests a consent may name, and the ``actFor`` operation of each.
-CONSENTED_ACTIONS = {"requestInstallation": 0, "orderChange": 1, "orderDisconnect": 2, "acceptTerms": None, "setSigner": None}
+CONSENTED_ACTIONS = {
+    "requestInstallation": 0,
+    "orderChange": 1,
+    "orderDisconnect": 2,
+    "acceptTerms": None,
+    "setSigner": None,
+}
 ZERO_ADDRESS = "0x" + "00" * 20
 
 register_action_params("addCustomer", ["address", "address", "bytes32", "bytes32"])
@@ -375,10 +381,19 @@ class CustomersAPI:
 
     def terms(self, customer: str) -> PriceTerms:
         address = to_address(customer, "customer")
-        cur, cur_from, nxt, nxt_from, version, proposed, proposed_from, proposer = self.contract.call("termsOf", address)
+        cur, cur_from, nxt, nxt_from, version, proposed, proposed_from, proposer = self.contract.call(
+            "termsOf", address
+        )
         return PriceTerms(
-            address, _opt(cur), int(cur_from), _opt(nxt), int(nxt_from), int(version),
-            _opt(proposed), int(proposed_from), _opt_addr(proposer),
+            address,
+            _opt(cur),
+            int(cur_from),
+            _opt(nxt),
+            int(nxt_from),
+            int(version),
+            _opt(proposed),
+            int(proposed_from),
+            _opt_addr(proposer),
         )
 
     def terms_at(self, customer: str, at: int) -> bytes | None:
@@ -399,7 +414,9 @@ class CustomersAPI:
         address when it is not a member (a wallet signs its own consents)."""
         address = to_address(customer, "customer")
         key = to_address(signer, "signer") if signer else ZERO_ADDRESS
-        return self.constitution.execute_action("addCustomer", (address, key, bytes(name_hash), bytes(details_hash)), ref)
+        return self.constitution.execute_action(
+            "addCustomer", (address, key, bytes(name_hash), bytes(details_hash)), ref
+        )
 
     def update(self, customer: str, *, name_hash: bytes, details_hash: bytes = ZERO32, ref: Ref = None) -> ActionResult:
         return self.constitution.execute_action(
@@ -421,7 +438,13 @@ class CustomersAPI:
         return Consent.make(customer=customer, operator=operator, action="setSigner", subject=subject, **kw)
 
     def propose_terms(
-        self, customer: str, commitment_: bytes, effective_from: int = 0, *, details_hash: bytes = ZERO32, ref: Ref = None
+        self,
+        customer: str,
+        commitment_: bytes,
+        effective_from: int = 0,
+        *,
+        details_hash: bytes = ZERO32,
+        ref: Ref = None,
     ) -> ActionResult:
         """Proposes the price list committed by ``commitment_`` (:func:`price_list_commitment`)."""
         params = (to_address(customer, "customer"), bytes(commitment_), int(effective_from), bytes(details_hash))
@@ -441,13 +464,20 @@ class CustomersAPI:
         customer's ``acceptTerms`` consent (:meth:`terms_consent`)."""
         nonce, deadline = (consent.nonce, consent.deadline) if consent else (0, 0)
         params = (
-            to_address(customer, "customer"), bytes(commitment_), int(effective_from), nonce, deadline, bytes(signature)
+            to_address(customer, "customer"),
+            bytes(commitment_),
+            int(effective_from),
+            nonce,
+            deadline,
+            bytes(signature),
         )
         return self.constitution.execute_action("acceptTerms", params, ref)
 
     def terms_consent(self, customer: str, commitment_: bytes, **kw: Any) -> Consent:
         operator = self.operator_of(customer) or ZERO_ADDRESS
-        return Consent.make(customer=customer, operator=operator, action="acceptTerms", subject=bytes(commitment_), **kw)
+        return Consent.make(
+            customer=customer, operator=operator, action="acceptTerms", subject=bytes(commitment_), **kw
+        )
 
     # -- requests of registered customers (OperatorAgreement.actFor) ---------------------------------
 
@@ -469,7 +499,13 @@ class CustomersAPI:
         if operator is None:
             raise ConsentError(f"{who} is not a registered customer")
         return Consent.make(
-            customer=who, operator=operator, action=action, subject=asset_id(asset), kind=kind, max_charge=max_charge, **kw
+            customer=who,
+            operator=operator,
+            action=action,
+            subject=asset_id(asset),
+            kind=kind,
+            max_charge=max_charge,
+            **kw,
         )
 
     def _act(
@@ -496,7 +532,9 @@ class CustomersAPI:
         consent makes it the customer's own request)."""
         from eth_abi import encode
 
-        inner = encode(["bytes32", "address", "bytes32"], [asset_id(asset), to_address(customer, "customer"), details_hash])
+        inner = encode(
+            ["bytes32", "address", "bytes32"], [asset_id(asset), to_address(customer, "customer"), details_hash]
+        )
         return self._act(0, inner, charge, consent, signature, ref)
 
     def order_change(

@@ -23,9 +23,8 @@ from dataclasses import dataclass, replace
 from .client import action_id, enc
 from .world import (
     ACT_FOR,
-    FAR,
-    RETAIL,
     ACTIVE,
+    FAR,
     LINE_SPEC,
     MOVE,
     PENDING_CHANGE,
@@ -33,6 +32,7 @@ from .world import (
     PERMISSION,
     POLICY,
     REGISTRATION,
+    RETAIL,
     TERMS,
     ZERO,
     World,
@@ -484,20 +484,30 @@ ATTACKS += [
     A(
         "actFor-T_RC-change-with-consent",
         "actFor",
-        lambda w, r: w.act_for(1, enc(["uint8", "bytes32", "bytes32"], MOVE, oid("T_RC"), ZERO), "orderChange", oid("T_RC"), MOVE, 5, 72),
+        lambda w, r: w.act_for(
+            1, enc(["uint8", "bytes32", "bytes32"], MOVE, oid("T_RC"), ZERO), "orderChange", oid("T_RC"), MOVE, 5, 72
+        ),
         {"northwind"},
     ),
     A(
         "actFor-T_RC-disconnect-with-consent",
         "actFor",
-        lambda w, r: w.act_for(2, enc(["bytes32", "uint256", "bytes32"], oid("T_RC"), 0, ZERO), "orderDisconnect", oid("T_RC"), 0, 7, 73),
+        lambda w, r: w.act_for(
+            2, enc(["bytes32", "uint256", "bytes32"], oid("T_RC"), 0, ZERO), "orderDisconnect", oid("T_RC"), 0, 7, 73
+        ),
         {"northwind"},
     ),
     A(
         "actFor-T_RC2-installation-with-consent",
         "actFor",
         lambda w, r: w.act_for(
-            0, enc(["bytes32", "address", "bytes32"], oid("T_RC2"), RETAIL.address, ZERO), "requestInstallation", oid("T_RC2"), 0, 9, 74
+            0,
+            enc(["bytes32", "address", "bytes32"], oid("T_RC2"), RETAIL.address, ZERO),
+            "requestInstallation",
+            oid("T_RC2"),
+            0,
+            9,
+            74,
         ),
         {"northwind"},
     ),

@@ -466,7 +466,11 @@ def build(client: Client, accounts: dict[str, LocalAccount]) -> World:
     w.confirm_installation("T_RC")
     w.register("T_RC2", "P_I")
     w.set_parties("T_RC2", None, "acme")
-    w.act("northwind", "proposeTerms", enc(["address", "bytes32", "uint64", "bytes32"], RETAIL.address, oid("PRICES_R"), 0, ZERO))
+    w.act(
+        "northwind",
+        "proposeTerms",
+        enc(["address", "bytes32", "uint64", "bytes32"], RETAIL.address, oid("PRICES_R"), 0, ZERO),
+    )
 
     # Vandelay's own open line (no twin), then Vandelay is suspended by a majority vote.
     spec = (oid("L_V"), oid("S_I"), ZERO, w.addr("suspended"), b"SFP".ljust(16, b"\0"), 2, 1)

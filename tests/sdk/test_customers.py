@@ -36,8 +36,16 @@ from telcochain.orders import DeviceLine
 OPERATOR, ACME, GLOBEX, CUSTOMER = range(4)
 TSD = 10**6
 RETAIL = Account.from_key(keccak(text="sdk retail wallet"))  # a customer without a node
-PRICES = {"currency": "TSD", "installation": 120, "move": 30, "add": 15, "change": 10, "delete": -5,
-          "disconnect": 20, "monthly": {"FTTH-1G": 39}}
+PRICES = {
+    "currency": "TSD",
+    "installation": 120,
+    "move": 30,
+    "add": 15,
+    "change": 10,
+    "delete": -5,
+    "disconnect": 20,
+    "monthly": {"FTTH-1G": 39},
+}
 
 
 @pytest.fixture
@@ -61,7 +69,7 @@ def wallet_sign(op: Client, consent: Consent) -> bytes:
 
 
 def test_retail_customer_without_a_node_orders_with_a_signed_consent(team):
-    op, acme = team[OPERATOR], team[ACME]
+    op = team[OPERATOR]
     op.customers.add(RETAIL.address, signer=RETAIL.address)
     c = op.customers.get(RETAIL.address)
     assert (c.operator, c.signer, c.member) == (op.address, RETAIL.address, False)
@@ -72,14 +80,20 @@ def test_retail_customer_without_a_node_orders_with_a_signed_consent(team):
         "requestInstallation", "ONT-R1", customer=RETAIL.address, max_charge=120 * TSD
     )
     signature = wallet_sign(op, consent)
-    assert recover_consent_signer(consent, signature, op.customers.chain_id, op.customers.contract.address) == RETAIL.address
+    assert (
+        recover_consent_signer(consent, signature, op.customers.chain_id, op.customers.contract.address)
+        == RETAIL.address
+    )
     assert op.customers.digest(consent) == consent_digest(consent, op.customers.chain_id, op.customers.contract.address)
     assert op.customers.verify(consent, signature) == (True, f"signed by {RETAIL.address}")
 
     flow = op.customers.request_installation("ONT-R1", RETAIL.address, 120 * TSD, consent=consent, signature=signature)
     invoice = op.escrow.invoice(flow.invoice_id)
     assert (invoice.payer, invoice.payee, invoice.amount, invoice.status) == (
-        RETAIL.address, op.address, 120 * TSD, InvoiceStatus.ISSUED
+        RETAIL.address,
+        op.address,
+        120 * TSD,
+        InvoiceStatus.ISSUED,
     )
     requested = next(e for e in flow.events if e.name == "InstallationRequested")
     assert requested["requester"] == RETAIL.address  # the customer's own request, filed by its operator
@@ -165,7 +179,9 @@ def test_price_list_sealed_for_a_non_member_and_agreed_with_its_consent(team):
     effective = int(time.time()) + 30 * 86_400
     op.customers.propose_terms(RETAIL.address, commitment, effective)
     consent = op.customers.terms_consent(RETAIL.address, commitment)
-    op.customers.accept_terms(RETAIL.address, commitment, effective, consent=consent, signature=op.customers.sign(consent, RETAIL))
+    op.customers.accept_terms(
+        RETAIL.address, commitment, effective, consent=consent, signature=op.customers.sign(consent, RETAIL)
+    )
     terms = op.customers.terms(RETAIL.address)
     assert (terms.next, terms.next_from, terms.version, terms.proposed) == (commitment, effective, 1, None)
     assert op.customers.terms_at(RETAIL.address, effective) == commitment
@@ -190,8 +206,10 @@ def test_member_customer_reads_its_price_list_and_accepts_it_itself(team):
 
 def test_order_status_reaches_the_orders_customer_and_vendors(team, tmp_path):
     op, acme, globex, customer = team
-    streams = {who: NotificationStream(c, tmp_path / f"{who}.json") for who, c in
-               (("customer", customer), ("acme", acme), ("globex", globex))}
+    streams = {
+        who: NotificationStream(c, tmp_path / f"{who}.json")
+        for who, c in (("customer", customer), ("acme", acme), ("globex", globex))
+    }
     for s in streams.values():
         for n in s.poll():
             s.ack(n)

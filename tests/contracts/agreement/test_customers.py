@@ -92,7 +92,13 @@ def installed_for_retail(d, label, charge=0):
     """A twin installed (Active) for RETAIL with its consent, charge 0 (no invoice to fund:
     a non-member pays through part B's direct payment path)."""
     d.register(label)
-    c = consent(d, "requestInstallation", asset_id(label), max_charge=charge, nonce=int.from_bytes(keccak(text=label)[:8], "big"))
+    c = consent(
+        d,
+        "requestInstallation",
+        asset_id(label),
+        max_charge=charge,
+        nonce=int.from_bytes(keccak(text=label)[:8], "big"),
+    )
     act_for(d, 0, install_inner(label), charge, c, sign(d, c))
     d.deliver(label)
     d.confirm_installation(label)
@@ -149,7 +155,10 @@ def test_retail_customer_installation_with_consent_invoices_the_stated_charge(de
     assert (ev.customer, ev.requester, ev.charge) == (RETAIL.address, RETAIL.address, INSTALL)
     used = named(receipt, "ConsentUsed")[0]
     assert (used.customer, used.operator, used.nonce, used.maxCharge) == (
-        RETAIL.address, d.operator.address, 11, INSTALL
+        RETAIL.address,
+        d.operator.address,
+        11,
+        INSTALL,
     )
     assert used.action == keccak(text="requestInstallation") and used.subject == asset_id("r1")
     inv = d.escrow.invoice(ev.invoiceId)
@@ -203,7 +212,14 @@ def test_consent_for_another_action_object_kind_or_ceiling_does_not_verify(deal,
     # signed for a disconnect, submitted as a change
     c = consent(d, "orderDisconnect", asset_id("wa"), max_charge=MOVE, nonce=51)
     with reverts_with("CustomerConsentInvalidSignature"):
-        act_for(d, 1, change_inner(Kind.MOVE, "wa"), MOVE, consent(d, "orderChange", asset_id("wa"), max_charge=MOVE, nonce=51), sign(d, c))
+        act_for(
+            d,
+            1,
+            change_inner(Kind.MOVE, "wa"),
+            MOVE,
+            consent(d, "orderChange", asset_id("wa"), max_charge=MOVE, nonce=51),
+            sign(d, c),
+        )
     # signed for asset wa, submitted for wb
     c = consent(d, "orderChange", asset_id("wa"), kind=Kind.MOVE, max_charge=MOVE, nonce=52)
     with reverts_with("CustomerConsentInvalidSignature"):
@@ -280,7 +296,12 @@ def test_macd_and_disconnect_with_consent_bill_to_the_unit(deal, retail):
     c = consent(d, "orderDisconnect", asset_id("md"), max_charge=DISCONNECT, nonce=73)
     receipt = act_for(d, 2, disconnect_inner("md"), DISCONNECT, c, sign(d, c))
     ev = named(receipt, "DisconnectOrdered")[0]
-    assert (ev.requester, ev.nonPayment, ev.charge, ev.balance) == (RETAIL.address, False, DISCONNECT, MOVE + DISCONNECT)
+    assert (ev.requester, ev.nonPayment, ev.charge, ev.balance) == (
+        RETAIL.address,
+        False,
+        DISCONNECT,
+        MOVE + DISCONNECT,
+    )
     assert d.state("md") is AssetState.PENDING_DISCONNECT
     receipt = d.confirm_disconnect("md")
     inv_id = named(receipt, "DisconnectConfirmed")[0].invoiceId
@@ -453,10 +474,14 @@ def test_gas_of_customer_operations(deal, retail):
     gas["addCustomer"] = add_customer(d, other, other).gas_used
     gas["proposeTerms"] = propose(d, RETAIL.address, PRICE_LIST, 0, d.operator).gas_used
     c = consent(d, "acceptTerms", PRICE_LIST, nonce=1001)
-    gas["acceptTerms (operator, with consent)"] = accept(d, RETAIL.address, PRICE_LIST, 0, d.operator, c, sign(d, c)).gas_used
+    gas["acceptTerms (operator, with consent)"] = accept(
+        d, RETAIL.address, PRICE_LIST, 0, d.operator, c, sign(d, c)
+    ).gas_used
     d.register("gas")
     c = consent(d, "requestInstallation", asset_id("gas"), max_charge=INSTALL, nonce=1002)
-    gas["actFor installation (consent, held invoice)"] = act_for(d, 0, install_inner("gas"), INSTALL, c, sign(d, c)).gas_used
+    gas["actFor installation (consent, held invoice)"] = act_for(
+        d, 0, install_inner("gas"), INSTALL, c, sign(d, c)
+    ).gas_used
     installed_for_retail(d, "gas2")
     c = consent(d, "orderChange", asset_id("gas2"), kind=Kind.MOVE, max_charge=MOVE, nonce=1003)
     gas["actFor orderChange (consent)"] = act_for(d, 1, change_inner(Kind.MOVE, "gas2"), MOVE, c, sign(d, c)).gas_used
@@ -464,7 +489,9 @@ def test_gas_of_customer_operations(deal, retail):
     d.installed("gas3")
     gas["orderChange (plain, default terms) for comparison"] = d.order_change(Kind.MOVE, "gas3").gas_used
     c = consent(d, "orderDisconnect", asset_id("gas2"), max_charge=DISCONNECT, nonce=1004)
-    gas["actFor orderDisconnect (consent)"] = act_for(d, 2, disconnect_inner("gas2"), DISCONNECT, c, sign(d, c)).gas_used
+    gas["actFor orderDisconnect (consent)"] = act_for(
+        d, 2, disconnect_inner("gas2"), DISCONNECT, c, sign(d, c)
+    ).gas_used
     print("\n| customer operation (whole tx) | gas |\n| --- | ---: |")
     for name, used in gas.items():
         print(f"| {name} | {used:,} |")

@@ -212,7 +212,13 @@ def seeded(world):
     named), one project + order + service per customer; the retail customer registered by the
     operator (its wallet is its signing key)."""
     op = world.roles["operator"]
-    execute(world, "addCustomer", encode(["address", "address", "bytes32", "bytes32"], [RETAIL.address, RETAIL.address, ZERO32, ZERO32]), op, "retail")
+    execute(
+        world,
+        "addCustomer",
+        encode(["address", "address", "bytes32", "bytes32"], [RETAIL.address, RETAIL.address, ZERO32, ZERO32]),
+        op,
+        "retail",
+    )
     for a in ASSETS:
         execute(world, "register", registration(asset_id(a), oid(f"serial:{a}")), op, a)
         params = encode(

@@ -47,11 +47,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import requests
-from eth_account import Account
 from agreement.conftest import TARIFF, UNIT, WINDOW, AssetState, Kind, Status
 from conftest import action_id  # tests/contracts/conftest.py
 from dryrun import decode_data
 from eth_abi import decode, encode
+from eth_account import Account
 from eth_utils import keccak
 from hypothesis import HealthCheck, Phase, Verbosity, event, note, settings
 from hypothesis import strategies as st
@@ -67,11 +67,11 @@ from web3.exceptions import ContractLogicError
 
 from .conftest import (
     AGREEMENT_ACTIONS,
-    RETAIL,
     ASSETS,
     CUSTOMERS,
     LINE_SPEC,
     ORDER_ACTIONS,
+    RETAIL,
     SKU,
     ZERO32,
     asset_id,
@@ -466,7 +466,16 @@ class Model:
         self._accrue(s.customer, charge)
 
     def act_for(
-        self, op: int, asset: str, kind: Kind, overdue: int, charge: int, consent: str, nonce: int, caller: str, now: int
+        self,
+        op: int,
+        asset: str,
+        kind: Kind,
+        overdue: int,
+        charge: int,
+        consent: str,
+        nonce: int,
+        caller: str,
+        now: int,
     ) -> None:
         """OperatorAgreement.actFor for a registered customer (only ``retail`` here)."""
         need(caller not in OUTSIDERS, "not a member")
@@ -639,8 +648,11 @@ class Chain:
         """Sends the transaction; returns its block's timestamp and its logs. The retail
         customer's wallet signs its own (a direct reclaim is the only thing it may send)."""
         if sender == "retail":
-            tx = {**self._tx(to, data, sender), "nonce": self.w3.eth.get_transaction_count(RETAIL.address),
-                  "chainId": self.chain_id}
+            tx = {
+                **self._tx(to, data, sender),
+                "nonce": self.w3.eth.get_transaction_count(RETAIL.address),
+                "chainId": self.chain_id,
+            }
             tx_hash = self.w3.eth.send_raw_transaction(RETAIL.sign_transaction(tx).raw_transaction)
         else:
             tx_hash = self.w3.eth.send_transaction(self._tx(to, data, sender))
@@ -1047,7 +1059,9 @@ def test_flows_keep_their_invariants(seeded, chain):
             max_charge = charge - 1 if consent == "over" else charge
             sig = b""
             if consent != "none":
-                c = Consent(ch.addr["retail"], ch.addr["operator"], action, asset_id(asset), k, max_charge, nonce, 2**40)
+                c = Consent(
+                    ch.addr["retail"], ch.addr["operator"], action, asset_id(asset), k, max_charge, nonce, 2**40
+                )
                 sig = sign_consent(c, OTHER_KEY if consent == "wrong_key" else RETAIL, ch.chain_id, ch.customers)
                 if customer != "retail":
                     consent = "wrong_key"  # the consent names retail, the asset's customer is someone else

@@ -334,7 +334,10 @@ def consent() -> None:
     "--account", "-a", envvar="TELCOCHAIN_ACCOUNT", help="The customer's keystore (or TELCOCHAIN_PRIVATE_KEY)."
 )
 @click.option(
-    "--password-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), envvar="TELCOCHAIN_PASSWORD_FILE"
+    "--password-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    envvar="TELCOCHAIN_PASSWORD_FILE",
+    help="Read the keystore password from this file instead of a prompt.",
 )
 @json_option
 def consent_sign(

@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {IConstitution} from "./interfaces/IConstitution.sol";
+import {ICustomerRegistry} from "./interfaces/ICustomerRegistry.sol";
 import {IOrderBook} from "./interfaces/IOrderBook.sol";
 import {OrderLifecycle} from "./libraries/OrderLifecycle.sol";
 import {ConstitutionModule} from "./modules/ConstitutionModule.sol";
@@ -88,6 +89,8 @@ contract OrderBook is IOrderBook, ConstitutionModule {
     bytes32 private constant _TRANSITION = keccak256("transition");
     /// @dev AssetLifecycle states used here (see docs/assets.md).
     bytes32 private constant _ASSIGN_PARTIES = keccak256("assignParties");
+    bytes32 private constant _USE_CONSENT = keccak256("useConsent");
+    bytes32 private constant _CREATE_ORDER = keccak256("createOrder");
     /// @dev IAssetRegistry.PartyOp values.
     uint8 private constant _BIND_LINE = 0;
     uint8 private constant _RELEASE_LINE = 1;
@@ -133,14 +136,23 @@ contract OrderBook is IOrderBook, ConstitutionModule {
     /// @inheritdoc IOrderBook
     function createOrder(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
         (bytes32 orderId, bytes32 projectId, bytes32 detailsHash) = abi.decode(params, (bytes32, bytes32, bytes32));
-        if (orderId == bytes32(0)) revert OrderInvalidId();
-        Project storage p = _projects[projectId];
-        if (p.customer == address(0)) revert OrderProjectNotFound(projectId);
-        Order storage o = _orders[orderId];
-        if (o.state != OrderLifecycle.State.None) revert OrderExists(orderId);
-        (o.projectId, o.state) = (projectId, OrderLifecycle.State.Acknowledged);
-        _projectOrders[projectId][p.orderCount++] = orderId;
-        emit OrderCreated(orderId, projectId, ref, caller, detailsHash);
+        _createOrder(caller, ref, orderId, _project(projectId), projectId, detailsHash);
+    }
+
+    /// @inheritdoc IOrderBook
+    /// @dev Requirements: as {createOrder}; the CustomerRegistry's `useConsent` (Internal): the
+    /// caller is the project customer's operator and the customer signed a consent to
+    /// `createOrder` of exactly this order id (nonce unused, before its deadline). The order's
+    /// actor is the customer. Emits {OrderCreated}.
+    function createOrderFor(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
+        (bytes32 orderId, bytes32 projectId, bytes32 detailsHash, uint256 nonce, uint64 deadline, bytes memory sig) =
+            abi.decode(params, (bytes32, bytes32, bytes32, uint256, uint64, bytes));
+        Project storage p = _project(projectId);
+        address customer = p.customer;
+        ICustomerRegistry.Consent memory consent =
+            ICustomerRegistry.Consent(customer, caller, _CREATE_ORDER, orderId, 0, 0, nonce, deadline);
+        _executeInternal(_USE_CONSENT, ref, abi.encode(consent, sig));
+        _createOrder(customer, ref, orderId, p, projectId, detailsHash);
     }
 
     /// @inheritdoc IOrderBook
@@ -683,6 +695,28 @@ contract OrderBook is IOrderBook, ConstitutionModule {
         emit OrderStateChanged(orderId, _customerOf(o), ref, o.state, to);
         _notifyVendors(o, orderId, ref, 0, bytes32(0), to);
         o.state = to;
+    }
+
+    /// @dev An existing project ({OrderProjectNotFound}).
+    function _project(bytes32 projectId) private view returns (Project storage p) {
+        p = _projects[projectId];
+        if (p.customer == address(0)) revert OrderProjectNotFound(projectId);
+    }
+
+    function _createOrder(
+        address actor,
+        bytes32 ref,
+        bytes32 orderId,
+        Project storage p,
+        bytes32 projectId,
+        bytes32 detailsHash
+    ) private {
+        if (orderId == bytes32(0)) revert OrderInvalidId();
+        Order storage o = _orders[orderId];
+        if (o.state != OrderLifecycle.State.None) revert OrderExists(orderId);
+        (o.projectId, o.state) = (projectId, OrderLifecycle.State.Acknowledged);
+        _projectOrders[projectId][p.orderCount++] = orderId;
+        emit OrderCreated(orderId, projectId, ref, actor, detailsHash);
     }
 
     /// @dev The customer of the order's project.

@@ -17,6 +17,7 @@ import {OrderLifecycle} from "../libraries/OrderLifecycle.sol";
 /// | ------------------- | ---------------------------------------------------------------------- |
 /// | `createProject`     | `(bytes32 projectId, address customer, bytes32 detailsHash)`           |
 /// | `createOrder`       | `(bytes32 orderId, bytes32 projectId, bytes32 detailsHash)`            |
+/// | `createOrderFor`    | `(bytes32 orderId, bytes32 projectId, bytes32 detailsHash, uint256 nonce, uint64 deadline, bytes signature)`: the order a (non-member) customer asked for, with its EIP-712 consent to `createOrder` of this id (verified by the CustomerRegistry) |
 /// | `addService`        | `(bytes32 orderId, bytes32 serviceId, uint32 version, bytes32 detailsHash)` |
 /// | `addDeviceLine`     | `(bytes32 orderId, LineSpec line, bytes32 detailsHash)`                |
 /// | `reviseOrder`       | `(bytes32 orderId, (bytes32,uint8,uint32)[] services, (uint8,LineSpec)[] lines, bytes32 detailsHash)` |
@@ -339,6 +340,9 @@ interface IOrderBook {
     function createProject(address caller, bytes32 ref, bytes calldata params) external;
     /// @notice Creates an order in `Acknowledged`. Emits {OrderCreated}.
     function createOrder(address caller, bytes32 ref, bytes calldata params) external;
+    /// @notice Creates the order a registered customer consented to (its operator submits it;
+    /// the order's actor is the customer). Emits {OrderCreated}.
+    function createOrderFor(address caller, bytes32 ref, bytes calldata params) external;
     /// @notice Adds a service item (action `Add`). Emits {ServiceItemChanged}.
     function addService(address caller, bytes32 ref, bytes calldata params) external;
     /// @notice Adds a device line and orders it (reservation). Emits {LineAdded}.

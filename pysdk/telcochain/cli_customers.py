@@ -317,9 +317,12 @@ def consent() -> None:
     "--action",
     "action_name",
     required=True,
-    type=click.Choice(["requestInstallation", "orderChange", "orderDisconnect", "acceptTerms", "setSigner"]),
+    type=click.Choice(
+        ["createOrder", "requestInstallation", "orderChange", "orderDisconnect", "acceptTerms", "setSigner"]
+    ),
+    help="The request the customer consents to.",
 )
-@click.option("--subject", required=True, help="The asset id (or label), or the price-list commitment.")
+@click.option("--subject", required=True, help="The asset or order id (or label), or the price-list commitment.")
 @click.option("--customer", "customer_address", required=True, help="The customer account (your wallet).")
 @click.option("--operator", required=True, help="Your operator's address.")
 @click.option("--kind", default="move", show_default=True, help="The MACD kind (orderChange only).")
@@ -329,16 +332,7 @@ def consent() -> None:
 @click.option("--chain-id", type=int, help="Offline: the chain id [default: from the node].")
 @click.option("--registry", help="Offline: the CustomerRegistry address [default: from the deployment].")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the signed consent here.")
-@reader_options
-@click.option(
-    "--account", "-a", envvar="TELCOCHAIN_ACCOUNT", help="The customer's keystore (or TELCOCHAIN_PRIVATE_KEY)."
-)
-@click.option(
-    "--password-file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    envvar="TELCOCHAIN_PASSWORD_FILE",
-    help="Read the keystore password from this file instead of a prompt.",
-)
+@signer_options
 @json_option
 def consent_sign(
     action_name: str,
@@ -353,12 +347,11 @@ def consent_sign(
     registry: str | None,
     out: Path | None,
     session: Session,
-    account: str | None,
-    password_file: Path | None,
     as_json: bool,
 ) -> None:
-    """Sign a consent with the customer's key; prints (or writes) the consent and its signature."""
-    key = load_account(account, password_file, "signing a consent needs the customer's key")
+    """Sign a consent with the customer's key (--account, or TELCOCHAIN_PRIVATE_KEY); prints (or
+    writes) the consent and its signature. Offline with --chain-id and --registry."""
+    key = load_account(session.account, session.password_file, "signing a consent needs the customer's key")
     if chain_id is None or registry is None:
         client = session.reader()
         chain_id = chain_id or int(client.deployment.chain_id)

@@ -31,6 +31,7 @@ from telcochain.agreement import FlowResult, MacdKind
 from telcochain.assets import ZERO32, asset_id
 from telcochain.errors import TelcochainError
 from telcochain.events import get_logs
+from telcochain.orders import order_id
 from telcochain.types import Ref, to_address
 from telcochain.visibility import SALT_SIZE, canonical_json, commitment
 
@@ -55,6 +56,7 @@ CONSENT_FIELDS = [
 CONSENT_TUPLE = "(address,address,bytes32,bytes32,uint8,int256,uint256,uint64)"
 #: The requests a consent may name, and the ``actFor`` operation of each.
 CONSENTED_ACTIONS = {
+    "createOrder": None,
     "requestInstallation": 0,
     "orderChange": 1,
     "orderDisconnect": 2,
@@ -69,6 +71,7 @@ register_action_params("setSigner", ["address", "address", "uint256", "uint64", 
 register_action_params("proposeTerms", ["address", "bytes32", "uint64", "bytes32"])
 register_action_params("acceptTerms", ["address", "bytes32", "uint64", "uint256", "uint64", "bytes"])
 register_action_params("actFor", ["uint8", "bytes", "int256", "int256", "uint256", "uint64", "bytes"])
+register_action_params("createOrderFor", ["bytes32", "bytes32", "bytes32", "uint256", "uint64", "bytes"])
 
 
 class ConsentError(TelcochainError, ValueError):
@@ -480,6 +483,36 @@ class CustomersAPI:
         )
 
     # -- requests of registered customers (OperatorAgreement.actFor) ---------------------------------
+
+    def order_consent(self, order: str | bytes, customer: str, **kw: Any) -> Consent:
+        """A consent to the order ``order`` (OrderBook.createOrderFor) for ``customer``."""
+        operator = self.operator_of(customer)
+        if operator is None:
+            raise ConsentError(f"{customer} is not a registered customer")
+        subject = order_id(order, "order id")
+        return Consent.make(customer=customer, operator=operator, action="createOrder", subject=subject, **kw)
+
+    def create_order(
+        self,
+        order: str | bytes,
+        project: str | bytes,
+        *,
+        consent: Consent,
+        signature: bytes,
+        details_hash: bytes = ZERO32,
+        ref: Ref = None,
+    ) -> ActionResult:
+        """The order a registered customer asked for, with its consent (its operator sends it;
+        the order's actor is the customer)."""
+        params = (
+            order_id(order, "order id"),
+            order_id(project, "project id"),
+            details_hash,
+            consent.nonce,
+            consent.deadline,
+            bytes(signature),
+        )
+        return self.constitution.execute_action("createOrderFor", params, ref)
 
     def request_consent(
         self,

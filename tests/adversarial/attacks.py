@@ -512,6 +512,20 @@ ATTACKS += [
         {"northwind"},
     ),
     A(
+        "createOrderFor-RETAIL-with-its-consent",
+        "createOrderFor",
+        lambda w, r: enc(
+            ["bytes32", "bytes32", "bytes32", "uint256", "uint64", "bytes"],
+            oid("O_RC"),
+            oid("P_RC"),
+            ZERO,
+            76,
+            FAR,
+            w.consent("createOrder", oid("O_RC"), nonce=76),
+        ),
+        {"northwind"},
+    ),
+    A(
         "actFor-T_RC-change-operator-alone",
         "actFor",
         lambda w, r: enc(ACT_FOR, 1, enc(["uint8", "bytes32", "bytes32"], MOVE, oid("T_RC"), ZERO), 3, 0, 0, 0, b""),
@@ -574,6 +588,7 @@ LIVE: dict[str, str] = {
     "actFor-T_RC-disconnect-with-consent": "northwind",
     "actFor-T_RC2-installation-with-consent": "northwind",
     "actFor-T_RC-change-operator-alone": "northwind",
+    "createOrderFor-RETAIL-with-its-consent": "northwind",
 }
 
 #: Attacks with rightful parties that are not checked for liveness, and why.

@@ -466,6 +466,7 @@ def build(client: Client, accounts: dict[str, LocalAccount]) -> World:
     w.confirm_installation("T_RC")
     w.register("T_RC2", "P_I")
     w.set_parties("T_RC2", None, "acme")
+    w.act("northwind", "createProject", enc(["bytes32", "address", "bytes32"], oid("P_RC"), RETAIL.address, ZERO))
     w.act(
         "northwind",
         "proposeTerms",

@@ -109,6 +109,24 @@ def test_retail_customer_without_a_node_orders_with_a_signed_consent(team):
         op.agreement.request_installation(acme_twin, RETAIL.address)
 
 
+def test_retail_customer_order_is_created_with_its_consent(team):
+    op = team[OPERATOR]
+    op.customers.add(RETAIL.address, signer=RETAIL.address)
+    op.orders.create_project("PRJ-RETAIL", RETAIL.address)
+    consent = op.customers.order_consent("ORD-RETAIL-1", RETAIL.address)
+    signature = wallet_sign(op, consent)
+    result = op.customers.create_order("ORD-RETAIL-1", "PRJ-RETAIL", consent=consent, signature=signature)
+    created = next(e for e in op.orders.contract.events(result.receipt) if e.name == "OrderCreated")
+    assert created["actor"] == RETAIL.address  # the customer's own order, filed by its operator
+    assert op.orders.get("ORD-RETAIL-1").state.label == "acknowledged"
+    with pytest.raises(CustomerConsentReplayed):
+        op.customers.create_order("ORD-RETAIL-1", "PRJ-RETAIL", consent=consent, signature=signature)
+    # a consent to another order id does not create this one
+    other = op.customers.order_consent("ORD-RETAIL-2", RETAIL.address)
+    with pytest.raises(CustomerConsentInvalidSignature):
+        op.customers.create_order("ORD-RETAIL-3", "PRJ-RETAIL", consent=other, signature=wallet_sign(op, other))
+
+
 def test_consent_replay_expiry_and_wrong_key_are_refused(team):
     op = team[OPERATOR]
     op.customers.add(RETAIL.address, signer=RETAIL.address)

@@ -468,8 +468,9 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
 
     /// @inheritdoc IOperatorAgreement
     /// @dev Requirements: `op` 0..2 ({AgreementUnknownOperation}); the customer (named by the
-    /// installation, else the asset's) is registered ({AgreementInvalidCustomer}); the charge
-    /// fits the flow (installation and disconnect >= 0, int72: {AgreementInvalidTerm}); with a
+    /// installation, else the asset's, whose service must be bilateral) is registered
+    /// ({AgreementInvalidCustomer}); the charge fits the flow (installation and disconnect >= 0,
+    /// int72; a credit only stated by the operator: {AgreementInvalidTerm}); with a
     /// signature: `charge <= maxCharge` ({AgreementChargeAboveConsent}) and the registry's
     /// `useConsent` (submitted by the customer's operator, deadline, unused nonce, the
     /// customer's key over exactly this action, asset, kind and ceiling); without one `caller`
@@ -492,13 +493,18 @@ contract OperatorAgreement is IOperatorAgreement, ConstitutionModule {
         } else {
             revert AgreementUnknownOperation(a.op);
         }
-        if (a.op != 0) a.customer = _known(a.assetId).customer;
+        if (a.op != 0) {
+            Service storage s = _known(a.assetId);
+            a.customer = s.customer;
+            // a service opened on the public default terms stays on them (plain entry points)
+            if (s.flags & _BILATERAL == 0) revert AgreementInvalidCustomer(a.customer);
+        }
         address operator_ = CUSTOMERS.operatorOf(a.customer);
         if (operator_ == address(0)) revert AgreementInvalidCustomer(a.customer);
         int256 charge = a.charge;
-        if (charge > type(int72).max || charge < (a.op == 1 ? type(int72).min : int256(0))) {
-            revert AgreementInvalidTerm("charge", charge);
-        }
+        // a credit (< 0, MACD only) is stated by the operator, never by the customer for itself
+        int256 least = a.op == 1 && caller != a.customer ? type(int72).min : int256(0);
+        if (charge > type(int72).max || charge < least) revert AgreementInvalidTerm("charge", charge);
         address actor = caller;
         if (a.signature.length != 0) {
             if (charge > a.maxCharge) revert AgreementChargeAboveConsent(charge, a.maxCharge);

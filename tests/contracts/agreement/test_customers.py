@@ -13,7 +13,7 @@ from eth_account import Account
 from eth_utils import keccak
 from telcochain.customers import Consent, consent_digest, sign_consent
 
-from .conftest import UNIT, AssetState, Kind, Status, asset_id, details
+from .conftest import TARIFF, UNIT, AssetState, Kind, Status, asset_id, details
 
 ZERO = "0x" + "00" * 20
 ZERO32 = b"\x00" * 32
@@ -362,6 +362,38 @@ def test_second_operator_serves_its_member_customer_and_is_paid_to_the_unit(deal
     assert final["customer2"] == after["customer2"] + 12 * UNIT
     assert final["customer"] == after["customer"] - 12 * UNIT
     assert sum(final.values()) == sum(before.values())
+
+
+def test_a_customer_cannot_state_a_credit_for_itself(deal):
+    """A member customer on bilateral terms states its own charges (checked by its operator's
+    confirmation): never a credit — a credit is the operator's to state."""
+    d = deal
+    add_customer(d, d.customer.address)
+    d.register("cr")
+    act_for(d, 0, install_inner("cr", d.customer.address), 0)  # its operator installs it (free)
+    d.deliver("cr")
+    d.confirm_installation("cr")
+    with reverts_with("AgreementInvalidTerm", value=-5 * UNIT):
+        act_for(d, 1, change_inner(Kind.DELETE, "cr"), -5 * UNIT, sender=d.customer)
+    receipt = act_for(d, 1, change_inner(Kind.DELETE, "cr"), -5 * UNIT)  # the operator may credit it
+    assert named(receipt, "ChangeOrdered")[0].balance == -5 * UNIT
+    d.cancel_change("cr", sender=d.customer)
+    act_for(d, 1, change_inner(Kind.CHANGE, "cr"), 9 * UNIT, sender=d.customer)  # a charge: fine
+    assert d.agreement.accountOf(d.customer.address).balance == 9 * UNIT
+
+
+def test_a_service_opened_on_default_terms_stays_on_them(deal):
+    """Registering a member customer later does not let anyone restate the charges of a
+    service it already has on the public default tariff."""
+    d = deal
+    d.installed("legacy")
+    add_customer(d, d.customer.address)  # now bilateral for its future services
+    with reverts_with("AgreementInvalidCustomer", customer=d.customer.address):
+        act_for(d, 1, change_inner(Kind.MOVE, "legacy"), 0)
+    with reverts_with("AgreementInvalidCustomer", customer=d.customer.address):
+        act_for(d, 1, change_inner(Kind.MOVE, "legacy"), 0, sender=d.customer)
+    receipt = d.order_change(Kind.MOVE, "legacy", sender=d.customer)  # the plain path, the tariff
+    assert named(receipt, "ChangeOrdered")[0].charge == TARIFF[Kind.MOVE]
 
 
 # --- signing keys ---------------------------------------------------------------------------------

@@ -152,21 +152,39 @@ interface ICustomerRegistry {
     //////////////////////////////////////////////////////////////*/
 
     /// @notice Registers `customer`, served by `caller` (params in the table above).
+    /// @param caller The member that sent the action (passed on by the Constitution).
+    /// @param ref The caller's correlation id.
+    /// @param params `abi.encode(...)` as in the table above.
     function addCustomer(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice The operator changes the customer's name commitment.
+    /// @param caller The member that sent the action (passed on by the Constitution).
+    /// @param ref The caller's correlation id.
+    /// @param params `abi.encode(...)` as in the table above.
     function updateCustomer(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice Sets or rotates the customer's signing key.
+    /// @param caller The member that sent the action (passed on by the Constitution).
+    /// @param ref The caller's correlation id.
+    /// @param params `abi.encode(...)` as in the table above.
     function setSigner(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice One party proposes a price list (its commitment) with an effective date.
+    /// @param caller The member that sent the action (passed on by the Constitution).
+    /// @param ref The caller's correlation id.
+    /// @param params `abi.encode(...)` as in the table above.
     function proposeTerms(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice The other party accepts the open proposal.
+    /// @param caller The member that sent the action (passed on by the Constitution).
+    /// @param ref The caller's correlation id.
+    /// @param params `abi.encode(...)` as in the table above.
     function acceptTerms(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice Internal: verifies and spends a consent submitted by `caller` (its operator).
+    /// @param caller The member that sent the action (passed on by the Constitution).
+    /// @param ref The caller's correlation id.
+    /// @param params `abi.encode(...)` as in the table above.
     function useConsent(address caller, bytes32 ref, bytes calldata params) external;
 
     /*//////////////////////////////////////////////////////////////
@@ -191,11 +209,16 @@ interface ICustomerRegistry {
     function termsAt(address customer, uint64 time) external view returns (bytes32);
 
     /// @notice Whether `customer` used `nonce`.
+    /// @param customer The customer account.
+    /// @param nonce The consent nonce.
     function nonceUsed(address customer, uint256 nonce) external view returns (bool);
 
     /// @notice The EIP-712 digest a customer signs for `consent`.
+    /// @param consent The consent (its `action` as the action id).
     function consentDigest(Consent calldata consent) external view returns (bytes32);
 
     /// @notice Whether `signature` is a valid consent now (signer, deadline, unused nonce).
+    /// @param consent The consent (its `action` as the action id).
+    /// @param signature The customer key's signature (65 bytes) or a contract wallet's (ERC-1271).
     function checkConsent(Consent calldata consent, bytes calldata signature) external view returns (bool);
 }

@@ -141,11 +141,16 @@ contract EscrowPayment is IEscrowPayment, IEscrowBilling, ConstitutionModule, Re
         uint256 id = abi.decode(params, (uint256));
         Invoice storage inv = _withStatus(id, Status.Issued);
         if (caller != inv.payer) revert EscrowNotPayer(id, caller);
+        _fund(inv, id, caller, ref);
+    }
+
+    /// @dev Funds the Issued invoice `id` whole from `from`'s tokens (released at once unless held).
+    function _fund(Invoice storage inv, uint256 id, address from, bytes32 ref) private returns (uint256 due) {
         _notPartlySettled(id);
-        uint256 due = uint256(inv.amount) - inv.credited;
+        due = uint256(inv.amount) - inv.credited;
         (inv.status, inv.fundedAt) = (Status.Funded, uint40(block.timestamp));
-        emit InvoiceFunded(id, caller, inv.payee, ref, due);
-        if (due != 0) IERC20(inv.token).safeTransferFrom(caller, address(this), due);
+        emit InvoiceFunded(id, inv.payer, inv.payee, ref, due);
+        if (due != 0) IERC20(inv.token).safeTransferFrom(from, address(this), due);
         if (!inv.hold) _release(inv, id, ref);
     }
 
@@ -205,15 +210,33 @@ contract EscrowPayment is IEscrowPayment, IEscrowBilling, ConstitutionModule, Re
         (uint256 id, uint256 amount) = abi.decode(params, (uint256, uint256));
         Invoice storage inv = _partial(id);
         if (caller != inv.payer) revert EscrowNotPayer(id, caller);
+        _payPart(inv, id, caller, amount, ref);
+    }
+
+    /// @inheritdoc IEscrowBilling
+    function pay(uint256 invoiceId, uint256 amount) external nonReentrant {
+        Invoice storage inv = _withStatus(invoiceId, Status.Issued);
+        emit InvoicePaidBy(invoiceId, msg.sender, amount);
+        if (!inv.hold) {
+            _payPart(inv, invoiceId, msg.sender, amount, bytes32(0));
+            return;
+        }
+        uint256 due = uint256(inv.amount) - inv.credited;
+        if (amount != due) revert EscrowAmountTooHigh(invoiceId, amount, due);
+        _fund(inv, invoiceId, msg.sender, bytes32(0));
+    }
+
+    /// @dev `amount` (1 .. outstanding) of the Issued, not held `inv` paid by `from` straight to the payee.
+    function _payPart(Invoice storage inv, uint256 id, address from, uint256 amount, bytes32 ref) private {
         Billing storage b = _billing[id];
         uint256 available = _outstanding(inv, b);
         if (amount == 0 || amount > available) revert EscrowAmountTooHigh(id, amount, available);
         uint256 paid = b.paid + amount;
         (b.paid, b.touched) = (uint96(paid), true);
         (address payee, address token) = (inv.payee, inv.token);
-        emit InvoicePaid(id, caller, payee, ref, amount, paid, available - amount);
+        emit InvoicePaid(id, inv.payer, payee, ref, amount, paid, available - amount);
         _settleIfDone(inv, b, id, ref);
-        IERC20(token).safeTransferFrom(caller, payee, amount);
+        IERC20(token).safeTransferFrom(from, payee, amount);
     }
 
     /// @inheritdoc IEscrowBilling

@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {IAssetRegistry} from "./interfaces/IAssetRegistry.sol";
 import {IConstitution} from "./interfaces/IConstitution.sol";
+import {ICustomerRegistry} from "./interfaces/ICustomerRegistry.sol";
 import {IEscrowPayment} from "./interfaces/IEscrowPayment.sol";
 import {IOperatorAgreement} from "./interfaces/IOperatorAgreement.sol";
 import {IAgreementBilling} from "./interfaces/IAgreementBilling.sol";
@@ -33,6 +34,11 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 /// - The twins move through the AssetRegistry's Internal `transition` (one asset) and
 ///   `transitionBatch` (many); the registry enforces its table, so "the current state is
 ///   evaluated" by the registry in the hot path rather than by an extra view call here.
+/// - Several operators: a customer registered in the CustomerRegistry is served by its own
+///   operator (fixed for the customer's life) on a bilateral price list only the two know; its
+///   service word carries a flag and the operator sits next to the installation invoice, so the
+///   default operator's services read no extra slot. Its charges are stated per request
+///   ({actFor}); a request the customer asked for carries its EIP-712 consent.
 /// - Transactions loop only over their calldata arrays (at most {MAX_BATCH}).
 /// - Billing (issue 14, {IAgreementBilling}): each charge is a line item folded into the
 ///   customer's period digest (one more warm-able word per customer: ~5k gas per order), the
@@ -43,18 +49,21 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
                                 STORAGE
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev Slot 0 per asset: customer, open operation, MACD kind, non-payment, charge (32 bytes).
-    /// Slot 1: the last installation invoice and the recurring charge (start, billed to, monthly).
+    /// @dev Slot 0 per asset: customer, open operation, MACD kind, flags ({_NON_PAYMENT},
+    /// {_BILATERAL}), charge (32 bytes). Slot 1: the last installation invoice and the recurring
+    /// charge (start, billed to, monthly). Slot 2: a bilateral customer's operator (read only when
+    /// slot 0 flags {_BILATERAL}).
     struct Service {
         address customer;
         Pending pending;
         uint8 kind;
-        bool nonPayment;
+        uint8 flags;
         int72 charge;
         uint64 installInvoice;
         uint40 start;
         uint40 billedTo;
         uint72 monthly;
+        address operator;
     }
 
     /// @dev One word per customer (never zero once the customer has had an installation).
@@ -63,6 +72,22 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
         uint32 period;
         uint32 lines;
         uint64 openedAt;
+    }
+
+    /// @dev The decoded {actFor} request.
+    struct Act {
+        uint8 op;
+        uint8 kind;
+        address customer;
+        bytes32 assetId;
+        bytes32 detailsHash;
+        uint256 overdue;
+        int256 charge;
+        int256 maxCharge;
+        uint256 nonce;
+        uint64 deadline;
+        bytes inner;
+        bytes signature;
     }
 
     /// @inheritdoc IOperatorAgreement
@@ -78,10 +103,22 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
     bytes32 private constant _VOID_INVOICE = keccak256("voidInvoice");
     bytes32 private constant _ISSUE_CREDIT_NOTE = keccak256("issueCreditNote");
     bytes32 private constant _SETTLE_CREDIT = keccak256("settleCredit");
+    bytes32 private constant _USE_CONSENT = keccak256("useConsent");
+    bytes32 private constant _REQUEST_INSTALLATION = keccak256("requestInstallation");
+    bytes32 private constant _ORDER_CHANGE = keccak256("orderChange");
+    bytes32 private constant _ORDER_DISCONNECT = keccak256("orderDisconnect");
+    /// @dev The consent action of a bilateral service's monthly charge ({actFor} op 3).
+    bytes32 private constant _RECURRING_CHARGE = keccak256("recurringCharge");
 
     /// @inheritdoc IAgreementBilling
     uint64 public constant MONTH = 30 days;
     uint8 private constant _RECURRING = uint8(ChargeKind.Recurring);
+
+    /// @dev Service flags: the open disconnect is for non-payment; the customer is registered.
+    uint8 private constant _NON_PAYMENT = 1;
+    uint8 private constant _BILATERAL = 2;
+    /// @dev Installation mode bit: the operator submitted the request.
+    uint8 private constant _BY_OPERATOR = 4;
 
     /// @dev AssetLifecycle states used here (docs/assets.md).
     uint8 private constant _PLANNED = 1;
@@ -101,7 +138,9 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
     IAssetRegistry public immutable REGISTRY;
     /// @notice The escrow that holds the invoices.
     IEscrowPayment public immutable ESCROW;
-    /// @dev The operator (payee of every invoice).
+    /// @notice The customers (operator per customer, consents).
+    ICustomerRegistry public immutable CUSTOMERS;
+    /// @dev The default operator (payee for the unregistered member customers).
     address private immutable _OPERATOR;
 
     Terms private _terms;
@@ -121,17 +160,19 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
     /// @param constitution The Constitution whose actions this module implements.
     /// @param registry The AssetRegistry (its `transition` / `transitionBatch` / `assignParties` Internal actions).
     /// @param escrow The EscrowPayment (its Internal invoice actions).
-    /// @param operator_ The operator member: payee of the invoices, confirms the work.
+    /// @param customers The CustomerRegistry (its `useConsent` Internal action, operator per customer).
+    /// @param operator_ The default operator: payee and confirmer for unregistered customers.
     /// @param initialTerms The terms at deploy (from consortium.yaml); later only {setTerms}.
     constructor(
         IConstitution constitution,
         IAssetRegistry registry,
         IEscrowPayment escrow,
+        ICustomerRegistry customers,
         address operator_,
         Terms memory initialTerms
     ) ConstitutionModule(constitution) {
         if (operator_ == address(0)) revert AgreementUnauthorized(operator_);
-        (REGISTRY, ESCROW, _OPERATOR) = (registry, escrow, operator_);
+        (REGISTRY, ESCROW, CUSTOMERS, _OPERATOR) = (registry, escrow, customers, operator_);
         _setTerms(initialTerms, bytes32(0));
     }
 
@@ -150,24 +191,36 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
     function requestInstallation(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
         (bytes32 assetId, address customer, bytes32 detailsHash) = abi.decode(params, (bytes32, address, bytes32));
         if (caller != _OPERATOR && caller != customer) revert AgreementUnauthorized(caller);
+        if (CUSTOMERS.operatorOf(customer) != address(0)) revert AgreementBilateralTerms(customer);
         if (customer == _OPERATOR || !CONSTITUTION.isActiveMember(customer)) revert AgreementInvalidCustomer(customer);
+        Act memory a;
+        (a.assetId, a.customer, a.detailsHash, a.charge) = (assetId, customer, detailsHash, _terms.installation);
+        _requestInstallation(a, caller, _OPERATOR, caller == _OPERATOR ? _BY_OPERATOR : 0, ref);
+    }
+
+    /// @dev An installation of `a` (asset, customer, details, charge) served by `operator_`,
+    /// asked by `actor`; `mode`: {_BY_OPERATOR} the operator submitted it (it picks the twin),
+    /// {_BILATERAL} the customer is registered.
+    function _requestInstallation(Act memory a, address actor, address operator_, uint8 mode, bytes32 ref) private {
+        bytes32 assetId = a.assetId;
+        address customer = a.customer;
         Service storage s = _services[assetId];
         Pending open = s.pending;
         if (open == Pending.Installation) {
             revert AgreementDuplicateInstallation(assetId, uint8(REGISTRY.stateOf(assetId)), s.installInvoice);
         }
         if (open != Pending.None) revert AgreementInvalidPending(assetId, Pending.None, open);
-        _schedule(assetId, s, caller, customer, ref, detailsHash);
+        _schedule(assetId, s, mode & _BY_OPERATOR != 0, customer, ref, a.detailsHash);
         if (s.customer == address(0)) ++_serviceCounts[customer];
-        (uint256 invoiceId, uint256 charge) = _installationInvoice(customer, assetId, ref);
-        (s.customer, s.pending, s.nonPayment, s.charge) = (customer, Pending.Installation, false, 0);
-        s.installInvoice = SafeCast.toUint64(invoiceId);
-        Account storage acc = _accounts[customer];
-        if (acc.period == 0) {
-            (acc.period, acc.openedAt) = (1, uint64(block.timestamp));
-            _digests[customer] = keccak256(abi.encode(customer, uint32(1)));
+        uint256 invoiceId;
+        if (a.charge != 0) {
+            invoiceId = _issueInvoice(customer, operator_, uint256(a.charge), true, assetId, ref);
         }
-        emit InstallationRequested(assetId, customer, ref, caller, invoiceId, charge);
+        (s.customer, s.pending, s.flags, s.charge) = (customer, Pending.Installation, mode & _BILATERAL, 0);
+        s.installInvoice = SafeCast.toUint64(invoiceId);
+        if (mode & _BILATERAL != 0) s.operator = operator_;
+        _openAccount(customer);
+        emit InstallationRequested(assetId, customer, ref, actor, invoiceId, uint256(a.charge));
     }
 
     /// @inheritdoc IOperatorAgreement
@@ -178,8 +231,8 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
     /// Emits {InstallationConfirmed}.
     function confirmInstallation(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
         (bytes32 assetId, bytes32 detailsHash) = abi.decode(params, (bytes32, bytes32));
-        _onlyOperator(caller);
         Service storage s = _pending(assetId, Pending.Installation);
+        _onlyOperatorOf(caller, s);
         uint256 invoiceId = s.installInvoice;
         bool confirm;
         if (invoiceId != 0) {
@@ -194,7 +247,9 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
         _transition(assetId, _ACTIVE, ref, detailsHash);
         if (confirm) _executeInternal(_CONFIRM_INVOICE, ref, abi.encode(invoiceId));
         s.pending = Pending.None;
-        (s.start, s.billedTo, s.monthly) = (uint40(block.timestamp), uint40(block.timestamp), _monthlyRate(s.customer, assetId));
+        (s.start, s.billedTo) = (uint40(block.timestamp), uint40(block.timestamp));
+        // a bilateral service keeps the monthly charge its parties agreed ({actFor} op 3), else 0
+        if (s.flags & _BILATERAL == 0) s.monthly = _monthly;
         emit InstallationConfirmed(assetId, s.customer, ref, invoiceId);
     }
 
@@ -210,7 +265,8 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
         (bytes32 assetId, bytes32 detailsHash) = abi.decode(params, (bytes32, bytes32));
         Service storage s = _pending(assetId, Pending.Installation);
         address customer = s.customer;
-        if (caller != _OPERATOR && caller != customer) revert AgreementUnauthorized(caller);
+        address operator_ = _operatorOf(s);
+        if (caller != operator_ && caller != customer) revert AgreementUnauthorized(caller);
         uint256 invoiceId = s.installInvoice;
         delete _services[assetId]; // the service ends
         --_serviceCounts[customer];
@@ -220,7 +276,7 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
             to = to == _PENDING_INSTALLATION ? _PLANNED : _RECOVERING;
             _transition(assetId, to, ref, detailsHash);
         }
-        _giveBack(invoiceId, customer, assetId, ref);
+        _giveBack(invoiceId, customer, operator_, assetId, ref);
         _releaseTwin(assetId, ref, detailsHash);
         emit InstallationWithdrawn(assetId, customer, ref, caller, to);
     }
@@ -239,8 +295,17 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
         (uint8 kind, bytes32 assetId, bytes32 detailsHash) = abi.decode(params, (uint8, bytes32, bytes32));
         int256 charge = _tariff(kind);
         Service storage s = _known(assetId);
+        if (s.flags & _BILATERAL != 0) revert AgreementBilateralTerms(s.customer);
+        _orderChange(caller, ref, kind, assetId, detailsHash, charge);
+    }
+
+    /// @dev One MACD order on a served asset by `caller`, charged `charge`.
+    function _orderChange(address caller, bytes32 ref, uint8 kind, bytes32 assetId, bytes32 detailsHash, int256 charge)
+        private
+    {
+        Service storage s = _known(assetId);
         address customer = s.customer;
-        if (caller != _OPERATOR && caller != customer) revert AgreementUnauthorized(caller);
+        if (caller != customer && caller != _operatorOf(s)) revert AgreementUnauthorized(caller);
         if (s.pending != Pending.None) revert AgreementInvalidPending(assetId, Pending.None, s.pending);
         (s.pending, s.kind, s.charge) = (Pending.Change, kind, int72(charge));
         _transition(assetId, _PENDING_CHANGE, ref, detailsHash);
@@ -272,8 +337,8 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
     /// deletion ends the service (the customer's hold on the twin). Emits {ChangeConfirmed}.
     function confirmChange(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
         (bytes32 assetId, bytes32 detailsHash) = abi.decode(params, (bytes32, bytes32));
-        _onlyOperator(caller);
         Service storage s = _pending(assetId, Pending.Change);
+        _onlyOperatorOf(caller, s);
         address customer = s.customer;
         bool deleted = s.kind == uint8(MacdKind.Delete);
         if (deleted) {
@@ -295,8 +360,7 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
     function confirmChanges(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
         (bool deletions, bytes32[] memory assetIds, bytes32 detailsHash) =
             abi.decode(params, (bool, bytes32[], bytes32));
-        _onlyOperator(caller);
-        address customer = _confirmBatch(assetIds, deletions, ref);
+        address customer = _confirmBatch(caller, assetIds, deletions, ref);
         uint8 to = deletions ? _INACTIVE : _ACTIVE;
         _executeInternal(_TRANSITION_BATCH, ref, abi.encode(_PENDING_CHANGE, to, assetIds, detailsHash));
         if (deletions) {
@@ -314,7 +378,7 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
         (bytes32 assetId, bytes32 detailsHash) = abi.decode(params, (bytes32, bytes32));
         Service storage s = _pending(assetId, Pending.Change);
         address customer = s.customer;
-        if (caller != _OPERATOR && caller != customer) revert AgreementUnauthorized(caller);
+        if (caller != customer && caller != _operatorOf(s)) revert AgreementUnauthorized(caller);
         int256 credit = -int256(s.charge);
         (s.pending, s.charge) = (Pending.None, 0);
         _transition(assetId, _ACTIVE, ref, detailsHash);
@@ -335,13 +399,28 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
         (bytes32 assetId, uint256 overdueInvoiceId, bytes32 detailsHash) =
             abi.decode(params, (bytes32, uint256, bytes32));
         Service storage s = _known(assetId);
+        if (s.flags & _BILATERAL != 0) revert AgreementBilateralTerms(s.customer);
+        _orderDisconnect(caller, ref, assetId, overdueInvoiceId, detailsHash, _terms.disconnect);
+    }
+
+    /// @dev A disconnect of a served asset by `caller`, charged `charge`.
+    function _orderDisconnect(
+        address caller,
+        bytes32 ref,
+        bytes32 assetId,
+        uint256 overdueInvoiceId,
+        bytes32 detailsHash,
+        int256 charge
+    ) private {
+        Service storage s = _known(assetId);
         address customer = s.customer;
+        address operator_ = _operatorOf(s);
         bool nonPayment;
         if (caller == customer) {
             overdueInvoiceId = 0;
-        } else if (caller == _OPERATOR) {
+        } else if (caller == operator_) {
             IEscrowPayment.InvoiceView memory inv = ESCROW.invoice(overdueInvoiceId);
-            if (inv.payer != customer || inv.payee != _OPERATOR || !ESCROW.isOverdue(overdueInvoiceId)) {
+            if (inv.payer != customer || inv.payee != operator_ || !ESCROW.isOverdue(overdueInvoiceId)) {
                 revert AgreementNotOverdue(overdueInvoiceId, customer);
             }
             nonPayment = true;
@@ -349,8 +428,8 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
             revert AgreementUnauthorized(caller);
         }
         if (s.pending != Pending.None) revert AgreementInvalidPending(assetId, Pending.None, s.pending);
-        int256 charge = _terms.disconnect;
-        (s.pending, s.nonPayment, s.charge) = (Pending.Disconnect, nonPayment, int72(charge));
+        uint8 flags = s.flags & _BILATERAL;
+        (s.pending, s.flags, s.charge) = (Pending.Disconnect, nonPayment ? flags | _NON_PAYMENT : flags, int72(charge));
         _transition(assetId, _PENDING_DISCONNECT, ref, detailsHash);
         int256 balance = _accrue(customer, charge, 1, assetId, uint8(ChargeKind.Disconnect), 0, 0);
         emit DisconnectOrdered(assetId, customer, ref, caller, nonPayment, overdueInvoiceId, charge, balance);
@@ -365,9 +444,12 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
         (bytes32 assetId, bytes32 detailsHash) = abi.decode(params, (bytes32, bytes32));
         Service storage s = _pending(assetId, Pending.Disconnect);
         address customer = s.customer;
-        if (caller != _OPERATOR && (caller != customer || s.nonPayment)) revert AgreementUnauthorized(caller);
+        uint8 flags = s.flags;
+        if (caller != _operatorOf(s) && (caller != customer || flags & _NON_PAYMENT != 0)) {
+            revert AgreementUnauthorized(caller);
+        }
         int256 charge = -int256(s.charge);
-        (s.pending, s.nonPayment, s.charge) = (Pending.None, false, 0);
+        (s.pending, s.flags, s.charge) = (Pending.None, flags & _BILATERAL, 0);
         _transition(assetId, _ACTIVE, ref, detailsHash);
         int256 balance = _accrue(customer, charge, 0, assetId, uint8(ChargeKind.DisconnectReversal), 0, 0);
         emit DisconnectCancelled(assetId, customer, ref, charge, balance);
@@ -381,17 +463,17 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
     /// Emits {DisconnectConfirmed} (+ {AccountBilled} when the balance was not zero).
     function confirmDisconnect(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
         (bytes32 assetId, bytes32 detailsHash) = abi.decode(params, (bytes32, bytes32));
-        _onlyOperator(caller);
         Service storage s = _pending(assetId, Pending.Disconnect);
+        address operator_ = _onlyOperatorOf(caller, s);
         address customer = s.customer;
         _accrueRecurring(assetId, s, customer, ref); // prorated to this second
         delete _services[assetId]; // the service ends
         uint256 left = --_serviceCounts[customer];
         _transition(assetId, _INACTIVE, ref, detailsHash);
-        (int256 amount, uint256 invoiceId) = _bill(customer, ref);
+        (int256 amount, uint256 invoiceId) = _bill(customer, operator_, ref);
         _releaseTwin(assetId, ref, detailsHash);
         // the final disconnect: the customer's credit is paid out in tokens (or requested of the operator)
-        if (left == 0) _executeInternal(_SETTLE_CREDIT, ref, abi.encode(customer, _OPERATOR, _terms.token));
+        if (left == 0) _executeInternal(_SETTLE_CREDIT, ref, abi.encode(customer, operator_, _terms.token));
         emit DisconnectConfirmed(assetId, customer, ref, invoiceId, amount);
     }
 
@@ -404,19 +486,19 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
     /// ({AgreementNothingToBill}). Emits {AccountBilled}.
     function billAccount(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
         (address customer,) = abi.decode(params, (address, bytes32));
-        _onlyOperator(caller);
+        if (caller != operatorOf(customer)) revert AgreementUnauthorized(caller);
         if (_accounts[customer].balance == 0) revert AgreementNothingToBill(customer);
-        _bill(customer, ref);
+        _bill(customer, caller, ref);
     }
 
     /// @inheritdoc IAgreementBilling
     function accrueRecurring(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
         bytes32[] memory assetIds = abi.decode(params, (bytes32[]));
-        _onlyOperator(caller);
         uint256 n = _checkBatch(assetIds.length);
         for (uint256 i = 0; i < n; ++i) {
             bytes32 assetId = assetIds[i];
             Service storage s = _known(assetId);
+            _onlyOperatorOf(caller, s); // each service's own operator
             if (s.start == 0) revert AgreementNotStarted(assetId);
             _accrueRecurring(assetId, s, s.customer, ref);
         }
@@ -438,12 +520,89 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
     }
 
     /*//////////////////////////////////////////////////////////////
+                      ACTIONS: REGISTERED CUSTOMERS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IOperatorAgreement
+    /// @dev Requirements: `op` 0..3 ({AgreementUnknownOperation}); the customer (named by the
+    /// installation, else the asset's, whose service must be bilateral) is registered
+    /// ({AgreementInvalidCustomer}); the charge fits the flow (installation and disconnect >= 0,
+    /// int72; a credit only stated by the operator: {AgreementInvalidTerm}); with a
+    /// signature: `charge <= maxCharge` ({AgreementChargeAboveConsent}) and the registry's
+    /// `useConsent` (submitted by the customer's operator, deadline, unused nonce, the
+    /// customer's key over exactly this action, asset, kind and ceiling); without one `caller`
+    /// is the customer or its operator ({AgreementUnauthorized}); op 3 (the monthly charge)
+    /// always needs the consent; then the flow's own rules.
+    /// Emits the flow's event (its actor is the customer when it consented).
+    function actFor(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
+        Act memory a;
+        (a.op, a.inner, a.charge, a.maxCharge, a.nonce, a.deadline, a.signature) =
+            abi.decode(params, (uint8, bytes, int256, int256, uint256, uint64, bytes));
+        bytes32 action;
+        if (a.op == 0) {
+            (a.assetId, a.customer, a.detailsHash) = abi.decode(a.inner, (bytes32, address, bytes32));
+            action = _REQUEST_INSTALLATION;
+        } else if (a.op == 1) {
+            (a.kind, a.assetId, a.detailsHash) = abi.decode(a.inner, (uint8, bytes32, bytes32));
+            action = _ORDER_CHANGE;
+        } else if (a.op == 2) {
+            (a.assetId, a.overdue, a.detailsHash) = abi.decode(a.inner, (bytes32, uint256, bytes32));
+            action = _ORDER_DISCONNECT;
+        } else if (a.op == 3) {
+            a.assetId = abi.decode(a.inner, (bytes32));
+            action = _RECURRING_CHARGE;
+        } else {
+            revert AgreementUnknownOperation(a.op);
+        }
+        if (a.op != 0) {
+            Service storage s = _known(a.assetId);
+            a.customer = s.customer;
+            // a service opened on the public default terms stays on them (plain entry points)
+            if (s.flags & _BILATERAL == 0) revert AgreementInvalidCustomer(a.customer);
+        }
+        address operator_ = CUSTOMERS.operatorOf(a.customer);
+        if (operator_ == address(0)) revert AgreementInvalidCustomer(a.customer);
+        int256 charge = a.charge;
+        // a credit (< 0, MACD only) is stated by the operator, never by the customer for itself
+        int256 least = a.op == 1 && caller != a.customer ? type(int72).min : int256(0);
+        if (charge > type(int72).max || charge < least) revert AgreementInvalidTerm("charge", charge);
+        address actor = caller;
+        if (a.signature.length != 0) {
+            if (charge > a.maxCharge) revert AgreementChargeAboveConsent(charge, a.maxCharge);
+            ICustomerRegistry.Consent memory consent = ICustomerRegistry.Consent(
+                a.customer, caller, action, a.assetId, a.kind, a.maxCharge, a.nonce, a.deadline
+            );
+            _executeInternal(_USE_CONSENT, ref, abi.encode(consent, a.signature));
+            actor = a.customer;
+        } else if (a.op == 3 || (caller != a.customer && caller != operator_)) {
+            // a monthly charge is set by both parties: the operator files the customer's consent
+            revert AgreementUnauthorized(caller);
+        }
+        if (a.op == 0) {
+            uint8 mode = caller == operator_ ? _BILATERAL | _BY_OPERATOR : _BILATERAL;
+            _requestInstallation(a, actor, operator_, mode, ref);
+        } else if (a.op == 1) {
+            _orderChange(actor, ref, a.kind, a.assetId, a.detailsHash, charge);
+        } else if (a.op == 2) {
+            _orderDisconnect(actor, ref, a.assetId, a.overdue, a.detailsHash, charge);
+        } else {
+            _setRecurring(a.assetId, a.customer, charge, ref);
+        }
+    }
+
+    /*//////////////////////////////////////////////////////////////
                                READ API
     //////////////////////////////////////////////////////////////*/
 
     /// @inheritdoc IOperatorAgreement
     function operator() external view returns (address) {
         return _OPERATOR;
+    }
+
+    /// @inheritdoc IOperatorAgreement
+    function operatorOf(address customer) public view returns (address) {
+        address registered = CUSTOMERS.operatorOf(customer);
+        return registered == address(0) ? _OPERATOR : registered;
     }
 
     /// @inheritdoc IOperatorAgreement
@@ -460,9 +619,11 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
     function serviceOf(bytes32 assetId) external view returns (ServiceView memory v) {
         Service storage s = _services[assetId];
         Pending pending = s.pending;
-        (v.customer, v.installInvoice, v.nonPayment) = (s.customer, s.installInvoice, s.nonPayment);
+        uint8 flags = s.flags;
+        (v.customer, v.installInvoice, v.nonPayment) = (s.customer, s.installInvoice, flags & _NON_PAYMENT != 0);
         v.pendingDelete = pending == Pending.Change && s.kind == uint8(MacdKind.Delete);
         (v.pending, v.kind, v.charge) = (pending, s.kind, s.charge);
+        (v.bilateral, v.operator) = (flags & _BILATERAL != 0, s.customer == address(0) ? address(0) : _operatorOf(s));
     }
 
     /// @inheritdoc IOperatorAgreement
@@ -497,11 +658,23 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
                                INTERNAL
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev THE SEAM for per-customer terms (issue 14 part A): the monthly charge of a service of
-    /// `customer` on `assetId`. Until per-customer price lists land it is the agreement's one rate.
+    /// @dev The monthly charge of a service of `customer` on `assetId`: a registered customer's
+    /// is the one its operator and it agreed for that service ({actFor} op 3, 0 until then);
+    /// everyone else's is the agreement's one rate ({setMonthlyCharge}).
     function _monthlyRate(address customer, bytes32 assetId) private view returns (uint72) {
-        (customer, assetId);
-        return _monthly;
+        return CUSTOMERS.operatorOf(customer) != address(0) ? _services[assetId].monthly : _monthly;
+    }
+
+    /// @dev A bilateral service's monthly charge agreed by both parties: what ran at the old rate
+    /// is accrued up to now and the new rate counts from now (its `start`).
+    function _setRecurring(bytes32 assetId, address customer, int256 monthly, bytes32 ref) private {
+        Service storage s = _services[assetId];
+        if (s.start != 0) {
+            _accrueRecurring(assetId, s, customer, ref);
+            (s.start, s.billedTo) = (uint40(block.timestamp), uint40(block.timestamp));
+        }
+        s.monthly = uint72(uint256(monthly));
+        emit RecurringChargeAgreed(assetId, customer, ref, uint256(monthly));
     }
 
     /// @dev What `monthly` per {MONTH} comes to from `start` to `t`, floored (to the unit).
@@ -553,6 +726,15 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
         revert AgreementUnknownKind(kind);
     }
 
+    /// @dev Opens `customer`'s running account (and its period digest) at its first installation.
+    function _openAccount(address customer) private {
+        Account storage acc = _accounts[customer];
+        if (acc.period == 0) {
+            (acc.period, acc.openedAt) = (1, uint64(block.timestamp));
+            _digests[customer] = keccak256(abi.encode(customer, uint32(1)));
+        }
+    }
+
     /// @dev Adds `charge` (`lines` lines) to `customer`'s running account and the line item
     /// (`lineAsset`, `kind`, `from`, `to`, `charge`) to its period digest; returns the balance.
     function _accrue(
@@ -571,7 +753,7 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
     }
 
     /// @dev Closes `customer`'s period: invoice (balance > 0), credit note (< 0) or nothing.
-    function _bill(address customer, bytes32 ref) private returns (int256 balance, uint256 invoiceId) {
+    function _bill(address customer, address operator_, bytes32 ref) private returns (int256 balance, uint256 invoiceId) {
         Account storage acc = _accounts[customer];
         balance = acc.balance;
         uint32 period = acc.period;
@@ -581,28 +763,24 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
         _digests[customer] = keccak256(abi.encode(customer, period + 1));
         Terms storage t = _terms;
         if (balance > 0) {
-            invoiceId = _issueInvoice(customer, t.token, uint256(balance), t.paymentDays, false, subject, ref);
+            invoiceId = _issueInvoice(customer, operator_, uint256(balance), false, subject, ref);
         } else {
             _executeInternal(
-                _ISSUE_CREDIT_NOTE, ref, abi.encode(customer, _OPERATOR, t.token, uint256(-balance), subject)
+                _ISSUE_CREDIT_NOTE, ref, abi.encode(customer, operator_, t.token, uint256(-balance), subject)
             );
         }
         (acc.balance, acc.period, acc.lines, acc.openedAt) = (0, period + 1, 0, uint64(block.timestamp));
         emit AccountBilled(customer, ref, period, balance, invoiceId);
     }
 
-    function _issueInvoice(
-        address customer,
-        address token,
-        uint256 amount,
-        uint32 paymentDays,
-        bool hold,
-        bytes32 subject,
-        bytes32 ref
-    ) private returns (uint256) {
-        uint64 due = uint64(block.timestamp) + uint64(paymentDays) * 1 days;
+    function _issueInvoice(address customer, address payee, uint256 amount, bool hold, bytes32 subject, bytes32 ref)
+        private
+        returns (uint256)
+    {
+        Terms storage t = _terms;
+        uint64 due = uint64(block.timestamp) + uint64(t.paymentDays) * 1 days;
         bytes memory out = _executeInternal(
-            _ISSUE_INVOICE, ref, abi.encode(customer, _OPERATOR, token, amount, due, hold, subject)
+            _ISSUE_INVOICE, ref, abi.encode(customer, payee, t.token, amount, due, hold, subject)
         );
         return abi.decode(out, (uint256));
     }
@@ -615,18 +793,23 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
             bytes32 assetId = assetIds[i];
             Service storage s = _services[assetId];
             customer = _sameCustomer(s, assetId, i, customer);
+            if (s.flags & _BILATERAL != 0) revert AgreementBilateralTerms(customer);
             if (s.pending != Pending.None) revert AgreementInvalidPending(assetId, Pending.None, s.pending);
             (s.pending, s.kind, s.charge) = (Pending.Change, kind, charge);
         }
     }
 
     /// @dev A batch confirmation: each asset's open change must be a deletion iff `deletions`.
-    function _confirmBatch(bytes32[] memory assetIds, bool deletions, bytes32 ref) private returns (address customer) {
+    function _confirmBatch(address caller, bytes32[] memory assetIds, bool deletions, bytes32 ref)
+        private
+        returns (address customer)
+    {
         uint256 n = _checkBatch(assetIds.length);
         for (uint256 i = 0; i < n; ++i) {
             bytes32 assetId = assetIds[i];
             Service storage s = _services[assetId];
             customer = _sameCustomer(s, assetId, i, customer);
+            _onlyOperatorOf(caller, s);
             if (s.pending != Pending.Change) revert AgreementInvalidPending(assetId, Pending.Change, s.pending);
             bool deletion = s.kind == uint8(MacdKind.Delete);
             if (deletion != deletions) revert AgreementDeletionMismatch(assetId, deletion);
@@ -668,12 +851,12 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
         bytes32 assetId,
         Service storage s,
         IAssetRegistry.AssetView memory twin,
-        address caller,
+        bool byOperator,
         address customer
     ) private view {
         address holder = twin.customer;
         if (holder == address(0) && s.customer != address(0)) holder = s.customer;
-        if (holder != address(0) ? holder != customer : caller != _OPERATOR) {
+        if (holder != address(0) ? holder != customer : !byOperator) {
             revert AgreementNotCustomerAsset(assetId, customer, holder);
         }
         uint8 state = uint8(twin.state);
@@ -689,13 +872,13 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
     function _schedule(
         bytes32 assetId,
         Service storage s,
-        address caller,
+        bool byOperator,
         address customer,
         bytes32 ref,
         bytes32 detailsHash
     ) private {
         IAssetRegistry.AssetView memory twin = REGISTRY.getAsset(assetId);
-        _checkInstallable(assetId, s, twin, caller, customer);
+        _checkInstallable(assetId, s, twin, byOperator, customer);
         // the agreement now serves this customer on the twin: only its flows release it
         if (!twin.served) _assignCustomer(assetId, _SET_CUSTOMER, customer, ref, detailsHash);
         uint8 state = uint8(twin.state);
@@ -711,24 +894,14 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
 
     /// @dev The money of a withdrawn installation back to `customer`: an open invoice voided
     /// (cancelled, or refunded with its credit), a released one turned into a credit note.
-    function _giveBack(uint256 invoiceId, address customer, bytes32 assetId, bytes32 ref) private {
+    function _giveBack(uint256 invoiceId, address customer, address operator_, bytes32 assetId, bytes32 ref) private {
         if (invoiceId == 0) return;
         IEscrowPayment.InvoiceView memory inv = ESCROW.invoice(invoiceId);
         if (inv.status == IEscrowPayment.Status.Issued || inv.status == IEscrowPayment.Status.Funded) {
             _executeInternal(_VOID_INVOICE, ref, abi.encode(invoiceId));
         } else if (inv.status == IEscrowPayment.Status.Released) {
-            _executeInternal(_ISSUE_CREDIT_NOTE, ref, abi.encode(customer, _OPERATOR, inv.token, inv.amount, assetId));
+            _executeInternal(_ISSUE_CREDIT_NOTE, ref, abi.encode(customer, operator_, inv.token, inv.amount, assetId));
         }
-    }
-
-    /// @dev The held invoice of an installation (none when the tariff is 0).
-    function _installationInvoice(address customer, bytes32 assetId, bytes32 ref)
-        private
-        returns (uint256 invoiceId, uint256 charge)
-    {
-        Terms storage t = _terms;
-        charge = uint256(int256(t.installation));
-        if (charge != 0) invoiceId = _issueInvoice(customer, t.token, charge, t.paymentDays, true, assetId, ref);
     }
 
     function _transition(bytes32 assetId, uint8 to, bytes32 ref, bytes32 detailsHash) private {
@@ -755,7 +928,14 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
         if (s.pending != expected) revert AgreementInvalidPending(assetId, expected, s.pending);
     }
 
-    function _onlyOperator(address caller) private view {
-        if (caller != _OPERATOR) revert AgreementUnauthorized(caller);
+    /// @dev The operator serving `s`: the default operator, or the bilateral customer's own.
+    function _operatorOf(Service storage s) private view returns (address) {
+        return s.flags & _BILATERAL != 0 ? s.operator : _OPERATOR;
+    }
+
+    /// @dev Reverts with {AgreementUnauthorized} unless `caller` is the operator serving `s`.
+    function _onlyOperatorOf(address caller, Service storage s) private view returns (address operator_) {
+        operator_ = _operatorOf(s);
+        if (caller != operator_) revert AgreementUnauthorized(caller);
     }
 }

@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {IConstitution} from "./interfaces/IConstitution.sol";
+import {ICustomerRegistry} from "./interfaces/ICustomerRegistry.sol";
 import {IOrderBook} from "./interfaces/IOrderBook.sol";
 import {OrderLifecycle} from "./libraries/OrderLifecycle.sol";
 import {ConstitutionModule} from "./modules/ConstitutionModule.sol";
@@ -40,6 +41,7 @@ contract OrderBook is IOrderBook, ConstitutionModule {
         uint32 heldLines;
         uint32 serviceCount;
         uint32 openServices;
+        uint8 vendorCount;
     }
 
     /// @dev A service item: one slot.
@@ -79,11 +81,16 @@ contract OrderBook is IOrderBook, ConstitutionModule {
 
     /// @notice The maximum length of each array param (services, lines, ids) of one action.
     uint256 public constant MAX_CHANGES = 64;
+    /// @notice The most distinct vendors one order's lines may have (each is notified of the
+    /// order's status changes: a bounded loop).
+    uint256 public constant MAX_ORDER_VENDORS = 16;
 
     /// @dev The AssetRegistry's Internal action moving a twin along its table.
     bytes32 private constant _TRANSITION = keccak256("transition");
     /// @dev AssetLifecycle states used here (see docs/assets.md).
     bytes32 private constant _ASSIGN_PARTIES = keccak256("assignParties");
+    bytes32 private constant _USE_CONSENT = keccak256("useConsent");
+    bytes32 private constant _CREATE_ORDER = keccak256("createOrder");
     /// @dev IAssetRegistry.PartyOp values.
     uint8 private constant _BIND_LINE = 0;
     uint8 private constant _RELEASE_LINE = 1;
@@ -102,6 +109,7 @@ contract OrderBook is IOrderBook, ConstitutionModule {
     mapping(address vendor => uint256) private _vendorLineCount;
     mapping(bytes32 projectId => mapping(uint256 index => bytes32 orderId)) private _projectOrders;
     mapping(bytes32 orderId => mapping(uint256 index => bytes32 serviceId)) private _orderServices;
+    mapping(bytes32 orderId => mapping(uint256 index => address vendor)) private _orderVendors;
 
     /*//////////////////////////////////////////////////////////////
                               CONSTRUCTOR
@@ -128,14 +136,23 @@ contract OrderBook is IOrderBook, ConstitutionModule {
     /// @inheritdoc IOrderBook
     function createOrder(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
         (bytes32 orderId, bytes32 projectId, bytes32 detailsHash) = abi.decode(params, (bytes32, bytes32, bytes32));
-        if (orderId == bytes32(0)) revert OrderInvalidId();
-        Project storage p = _projects[projectId];
-        if (p.customer == address(0)) revert OrderProjectNotFound(projectId);
-        Order storage o = _orders[orderId];
-        if (o.state != OrderLifecycle.State.None) revert OrderExists(orderId);
-        (o.projectId, o.state) = (projectId, OrderLifecycle.State.Acknowledged);
-        _projectOrders[projectId][p.orderCount++] = orderId;
-        emit OrderCreated(orderId, projectId, ref, caller, detailsHash);
+        _createOrder(caller, ref, orderId, _project(projectId), projectId, detailsHash);
+    }
+
+    /// @inheritdoc IOrderBook
+    /// @dev Requirements: as {createOrder}; the CustomerRegistry's `useConsent` (Internal): the
+    /// caller is the project customer's operator and the customer signed a consent to
+    /// `createOrder` of exactly this order id (nonce unused, before its deadline). The order's
+    /// actor is the customer. Emits {OrderCreated}.
+    function createOrderFor(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
+        (bytes32 orderId, bytes32 projectId, bytes32 detailsHash, uint256 nonce, uint64 deadline, bytes memory sig) =
+            abi.decode(params, (bytes32, bytes32, bytes32, uint256, uint64, bytes));
+        Project storage p = _project(projectId);
+        address customer = p.customer;
+        ICustomerRegistry.Consent memory consent =
+            ICustomerRegistry.Consent(customer, caller, _CREATE_ORDER, orderId, 0, 0, nonce, deadline);
+        _executeInternal(_USE_CONSENT, ref, abi.encode(consent, sig));
+        _createOrder(customer, ref, orderId, p, projectId, detailsHash);
     }
 
     /// @inheritdoc IOrderBook
@@ -168,7 +185,8 @@ contract OrderBook is IOrderBook, ConstitutionModule {
         _checkSize(lines.length);
         Order storage o = _openOrder(orderId);
         uint32 revision = ++o.revision;
-        emit OrderRevised(orderId, ref, caller, revision, detailsHash);
+        emit OrderRevised(orderId, _customerOf(o), ref, caller, revision, detailsHash);
+        _notifyVendors(o, orderId, ref, 2, bytes32(0), o.state);
         _reviseServices(o, orderId, services, ref);
         _reviseLines(o, orderId, lines, ref, detailsHash);
         for (uint256 i = 0; i < services.length; ++i) {
@@ -261,7 +279,8 @@ contract OrderBook is IOrderBook, ConstitutionModule {
         if (_isCancellation(to)) revert OrderInvalidTransition(serviceId, s.state, to);
         _checkEdge(serviceId, s.state, to);
         if (to.isTerminal() && s.openLines != 0) revert OrderServiceHasOpenLines(orderId, serviceId, s.openLines);
-        emit ServiceStateChanged(orderId, serviceId, ref, s.state, to);
+        emit ServiceStateChanged(orderId, _customerOf(o), ref, serviceId, s.state, to);
+        _notifyVendors(o, orderId, ref, 1, serviceId, to);
         s.state = to;
         if (to.isTerminal()) --o.openServices;
     }
@@ -451,7 +470,7 @@ contract OrderBook is IOrderBook, ConstitutionModule {
                     s.version = c.version;
                 }
                 s.action = action;
-                emit ServiceItemChanged(orderId, c.serviceId, ref, action, s.version, s.state);
+                emit ServiceItemChanged(orderId, _customerOf(o), ref, c.serviceId, action, s.version, s.state);
             }
         }
     }
@@ -486,7 +505,13 @@ contract OrderBook is IOrderBook, ConstitutionModule {
         _orderServices[orderId][o.serviceCount++] = serviceId;
         ++o.openServices;
         emit ServiceItemChanged(
-            orderId, serviceId, ref, OrderLifecycle.ItemAction.Add, version, OrderLifecycle.State.Acknowledged
+            orderId,
+            _customerOf(o),
+            ref,
+            serviceId,
+            OrderLifecycle.ItemAction.Add,
+            version,
+            OrderLifecycle.State.Acknowledged
         );
     }
 
@@ -518,6 +543,7 @@ contract OrderBook is IOrderBook, ConstitutionModule {
         l.state = held ? OrderLifecycle.State.Held : OrderLifecycle.State.Acknowledged;
         _orderLines[orderId][o.lineCount++] = lineId;
         _vendorLines[spec.vendor][_vendorLineCount[spec.vendor]++] = lineId;
+        _addVendor(o, orderId, spec.vendor);
         ++o.openLines;
         _emitLineAdded(l, lineId, ref, held ? 0 : spec.quantity);
         if (held) {
@@ -629,9 +655,11 @@ contract OrderBook is IOrderBook, ConstitutionModule {
         s.state = OrderLifecycle.State.Cancelled;
         if (action == OrderLifecycle.ItemAction.Delete) s.action = action;
         --o.openServices;
-        emit ServiceStateChanged(orderId, serviceId, ref, from, OrderLifecycle.State.Cancelled);
+        address customer = _customerOf(o);
+        emit ServiceStateChanged(orderId, customer, ref, serviceId, from, OrderLifecycle.State.Cancelled);
+        _notifyVendors(o, orderId, ref, 1, serviceId, OrderLifecycle.State.Cancelled);
         if (action == OrderLifecycle.ItemAction.Delete) {
-            emit ServiceItemChanged(orderId, serviceId, ref, action, s.version, OrderLifecycle.State.Cancelled);
+            emit ServiceItemChanged(orderId, customer, ref, serviceId, action, s.version, OrderLifecycle.State.Cancelled);
         }
     }
 
@@ -664,8 +692,64 @@ contract OrderBook is IOrderBook, ConstitutionModule {
     }
 
     function _setOrderState(Order storage o, bytes32 orderId, OrderLifecycle.State to, bytes32 ref) private {
-        emit OrderStateChanged(orderId, ref, o.state, to);
+        emit OrderStateChanged(orderId, _customerOf(o), ref, o.state, to);
+        _notifyVendors(o, orderId, ref, 0, bytes32(0), to);
         o.state = to;
+    }
+
+    /// @dev An existing project ({OrderProjectNotFound}).
+    function _project(bytes32 projectId) private view returns (Project storage p) {
+        p = _projects[projectId];
+        if (p.customer == address(0)) revert OrderProjectNotFound(projectId);
+    }
+
+    function _createOrder(
+        address actor,
+        bytes32 ref,
+        bytes32 orderId,
+        Project storage p,
+        bytes32 projectId,
+        bytes32 detailsHash
+    ) private {
+        if (orderId == bytes32(0)) revert OrderInvalidId();
+        Order storage o = _orders[orderId];
+        if (o.state != OrderLifecycle.State.None) revert OrderExists(orderId);
+        (o.projectId, o.state) = (projectId, OrderLifecycle.State.Acknowledged);
+        _projectOrders[projectId][p.orderCount++] = orderId;
+        emit OrderCreated(orderId, projectId, ref, actor, detailsHash);
+    }
+
+    /// @dev The customer of the order's project.
+    function _customerOf(Order storage o) private view returns (address) {
+        return _projects[o.projectId].customer;
+    }
+
+    /// @dev One {OrderPartyNotified} per distinct vendor of the order (at most {MAX_ORDER_VENDORS}).
+    function _notifyVendors(
+        Order storage o,
+        bytes32 orderId,
+        bytes32 ref,
+        uint8 what,
+        bytes32 serviceId,
+        OrderLifecycle.State state
+    ) private {
+        uint256 n = o.vendorCount;
+        mapping(uint256 => address) storage vendors = _orderVendors[orderId];
+        for (uint256 i = 0; i < n; ++i) {
+            emit OrderPartyNotified(vendors[i], orderId, ref, what, serviceId, state);
+        }
+    }
+
+    /// @dev Records `vendor` among the order's distinct vendors ({OrderTooManyVendors} past the cap).
+    function _addVendor(Order storage o, bytes32 orderId, address vendor) private {
+        uint256 n = o.vendorCount;
+        mapping(uint256 => address) storage vendors = _orderVendors[orderId];
+        for (uint256 i = 0; i < n; ++i) {
+            if (vendors[i] == vendor) return;
+        }
+        if (n == MAX_ORDER_VENDORS) revert OrderTooManyVendors(orderId, MAX_ORDER_VENDORS);
+        vendors[n] = vendor;
+        o.vendorCount = uint8(n + 1);
     }
 
     function _checkEdge(bytes32 id, OrderLifecycle.State from, OrderLifecycle.State to) private pure {

@@ -367,6 +367,76 @@ def billing_and_vendors(op: Client, acme: Client, globex: Client, customer: Clie
     )
 
 
+def retail_customer(op: Client, acme: Client, payer: Client, run: int) -> None:
+    """A retail customer without a node: its operator registers its wallet, they agree a price
+    list that only they can read, and the operator files the customer's orders with the
+    customer's EIP-712 consent (signed by the wallet, verified and spent on chain)."""
+    from eth_utils import keccak
+    from nacl.public import PrivateKey
+    from telcochain.customers import name_commitment, new_salt, open_price_list, price_list_commitment, seal_price_list
+    from telcochain.errors import CustomerConsentReplayed
+
+    step("10b. A retail customer without a node orders with a signed consent (issue 14)")
+    wallet = Account.from_key(keccak(text=f"demo retail customer {run}"))  # her phone's wallet
+    box_key = PrivateKey(keccak(text=f"demo retail box {run}"))  # her wallet's encryption key
+    op.customers.add(wallet.address, signer=wallet.address, name_hash=name_commitment("Jane Doe", new_salt()))
+    prices = {"currency": "TSD", "installation": 0, "move": 30, "change": 12, "disconnect": 20, "FTTH-1G monthly": 39}
+    salt = new_salt()
+    commitment = price_list_commitment(prices, salt)
+    sealed = seal_price_list(prices, salt, bytes(box_key.public_key))  # handed over by the operator's app
+    op.customers.propose_terms(wallet.address, commitment, ref=f"TERMS-{run}")
+    opened, _ = open_price_list(sealed, bytes(box_key), expected=commitment)
+    consent = op.customers.terms_consent(wallet.address, commitment)
+    op.customers.accept_terms(wallet.address, commitment, consent=consent, signature=op.customers.sign(consent, wallet))
+    console.print(
+        f"Northwind registers customer {wallet.address[:10]}… (no node, name only as a salted hash); its price list "
+        f"({len(opened)} items, sealed for her key) is agreed with her signed consent: on chain only "
+        f"{show_bytes32(commitment)[:18]}…"
+    )
+    twin = f"ONT-RTL-{run}"
+    op.assets.register(twin, "ONT", vendor=acme.address, ref=f"REG-{twin}")
+    agree_serial(acme, (op,), twin, f"ACME-ONT-{run:04d}-RT")
+    ask = op.customers.request_consent("requestInstallation", twin, customer=wallet.address, max_charge=0)
+    signature = op.customers.sign(ask, wallet)  # what her wallet does with eth_signTypedData_v4
+    _, why = op.customers.verify(ask, signature)
+    flow = op.customers.request_installation(
+        twin, wallet.address, 0, consent=ask, signature=signature, ref=f"RTL-{run}"
+    )
+    console.print(f"her consent to install {twin} ({why}) → {flow.result.status}; the request is on record as hers")
+    try:
+        op.customers.request_installation(twin, wallet.address, 0, consent=ask, signature=signature)
+    except CustomerConsentReplayed as exc:
+        console.print(f"[red]refused[/red]: the same consent again — {exc}")
+    acme.assets.deliver(twin, ref=f"DLV-{twin}")
+    op.agreement.confirm_installation(twin, ref=f"DONE-{twin}")
+    move = op.customers.request_consent("orderChange", twin, kind="move", max_charge=30 * 10**6)
+    op.customers.order_change("move", twin, 30 * 10**6, consent=move, signature=op.customers.sign(move, wallet))
+    op.agreement.confirm_change(twin)
+    account = op.agreement.account(wallet.address)
+    console.print(
+        f"{twin} Active; a move she consented to (ceiling 30 TSD) charged {op.escrow.format(account.balance)} on her "
+        "running account — billed like any customer's"
+    )
+    monthly = op.customers.request_consent("recurringCharge", twin, max_charge=39 * 10**6)
+    op.customers.agree_monthly_charge(
+        twin, 39 * 10**6, consent=monthly, signature=op.customers.sign(monthly, wallet), ref=f"MRC-{twin}"
+    )
+    agreed = op.escrow.format(op.agreement.recurring(twin).monthly)
+    console.print(
+        f"her monthly charge for {twin} from her price list, agreed with her signed consent "
+        f"(a registered customer's rate is never the public one): {agreed}"
+    )
+    bill = op.agreement.bill(wallet.address, ref=f"BILL-RTL-{run}")
+    her = Client.connect(op.rpc.url, wallet, deployment=op.deployment)  # her wallet: no member, no node
+    payer.escrow.token().transact("transfer", wallet.address, 100 * 10**6)  # Initech tops up her wallet
+    her.escrow.pay_direct(bill.invoice_id, 10 * 10**6)
+    her.escrow.pay_direct(bill.invoice_id)
+    console.print(
+        f"the bill (invoice #{bill.invoice_id}, {op.escrow.format(account.balance)}) paid from her own wallet straight "
+        f"to the escrow, in two parts (no membership needed): {her.escrow.invoice(bill.invoice_id).status.label}"
+    )
+
+
 def histories(op: Client, run: int) -> None:
     grid = Table(title=f"verified histories of run {run}'s twins", title_justify="left")
     for column in ("twin", "state", "changes", "last change", "history"):
@@ -573,7 +643,8 @@ def main() -> int:
         step("10. Non-payment: the disconnect the contract allows only once an invoice is overdue")
         non_payment(operator, customer, run)
 
-        step("10b. Billing a telco accepts: recurring charges, line items, a dispute; a vendor paid on delivery")
+        retail_customer(operator, vendor_a, customer, run)
+        step("10c. Billing a telco accepts: recurring charges, line items, a dispute; a vendor paid on delivery")
         billing_and_vendors(operator, vendor_a, vendor_b, customer, run)
 
         step("11. Misuse is on record: what is not permitted is refused, not silently dropped")

@@ -31,7 +31,7 @@ from telcochain.errors import ConfigurationError
 
 #: The Constitution's business modules, in deployment order; each is constructed with the
 #: Constitution's address and gets its actions from ``consortium.yaml``.
-MODULES = ("AssetRegistry", "OrderBook", "DetailsVault")
+MODULES = ("AssetRegistry", "OrderBook", "DetailsVault", "CustomerRegistry")
 
 
 def _deployer():  # type: ignore[no-untyped-def]
@@ -67,7 +67,9 @@ def genesis(constitution, config: ConsortiumConfig, modules: dict, deployer) -> 
     constitution.sealGenesis(sender=deployer)
 
 
-def deploy_agreement(agreement: AgreementConfig, constitution, registry, deployer, orders=None) -> dict:  # type: ignore[no-untyped-def,type-arg]
+def deploy_agreement(  # type: ignore[no-untyped-def]
+    agreement: AgreementConfig, constitution, registry, deployer, customers, orders=None
+) -> dict:  # type: ignore[type-arg]
     """The settlement token (made here unless an existing one is named), the escrow and the
     operator agreement with the configured terms; mints the configured starting balances."""
     made = {}
@@ -88,6 +90,7 @@ def deploy_agreement(agreement: AgreementConfig, constitution, registry, deploye
         constitution.address,
         registry.address,
         escrow.address,
+        customers.address,
         agreement.operator,
         agreement.terms(token_address),
         sender=deployer,
@@ -108,7 +111,14 @@ def deploy(config: ConsortiumConfig, deployer) -> Deployment:  # type: ignore[no
     modules = {name: getattr(project, name).deploy(constitution.address, sender=deployer) for name in MODULES}
     if config.agreement is not None:
         modules.update(
-            deploy_agreement(config.agreement, constitution, modules["AssetRegistry"], deployer, modules["OrderBook"])
+            deploy_agreement(
+                config.agreement,
+                constitution,
+                modules["AssetRegistry"],
+                deployer,
+                modules["CustomerRegistry"],
+                modules["OrderBook"],
+            )
         )
     contracts.update({name: _record(name, module, abis) for name, module in modules.items()})
     genesis(constitution, config, modules, deployer)

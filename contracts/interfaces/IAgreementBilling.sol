@@ -8,7 +8,7 @@ pragma solidity 0.8.28;
 ///
 /// | action             | params                        | who                                              |
 /// | ------------------ | ----------------------------- | ------------------------------------------------ |
-/// | `accrueRecurring`  | `(bytes32[] assetIds)`        | the operator                                     |
+/// | `accrueRecurring`  | `(bytes32[] assetIds)`        | each asset's operator                            |
 /// | `setMonthlyCharge` | `(uint96 monthly)`            | whoever the constitution says (put it to a vote) |
 ///
 /// Line items: every charge on a customer's running account is a line `(asset, kind, from, to,
@@ -25,6 +25,14 @@ pragma solidity 0.8.28;
 /// charged `floor(monthly * (t - start) / MONTH)` up to `t`; each accrual charges the difference
 /// since the last one, so any sequence of accruals sums to the unit to the single formula over
 /// the whole service (prorated to the second at installation and at the end).
+///
+/// Whose rate: a service of an unregistered (member) customer gets the agreement's one rate
+/// ({setMonthlyCharge}) at its confirmation. A registered customer's prices are bilateral and
+/// off chain, so its service's monthly charge is stated per service and agreed by both parties:
+/// its operator files `actFor` op 3 (`inner = abi.encode(assetId)`, `charge` = the monthly)
+/// with the customer's EIP-712 consent (action `recurringCharge`, subject the asset, the
+/// ceiling `maxCharge`); without it the rate is 0. A new rate counts from that second (what
+/// ran at the old rate is accrued first and `start` moves to now). Emits {RecurringChargeAgreed}.
 interface IAgreementBilling {
     /// @notice What a line item charges for. 0..3 are the MACD kinds (MacdKind).
     enum ChargeKind {
@@ -56,6 +64,10 @@ interface IAgreementBilling {
     /// @notice The monthly charge of services confirmed from now on.
     event MonthlyChargeSet(bytes32 indexed ref, uint256 monthly);
 
+    /// @notice A registered customer's service `assetId` runs at `monthly` from now on, agreed by
+    /// its operator and the customer's consent ({IOperatorAgreement-actFor} op 3).
+    event RecurringChargeAgreed(bytes32 indexed assetId, address indexed customer, bytes32 indexed ref, uint256 monthly);
+
     /// @notice `assetId` was charged `amount` for the seconds `from` .. `to` at its monthly
     /// charge; `customer`'s account is now at `balance`.
     event RecurringAccrued(
@@ -74,7 +86,7 @@ interface IAgreementBilling {
 
     /// @notice The operator accrues the recurring charges of started services up to now (one line
     /// per asset with a non-zero amount).
-    /// @dev Requirements: `caller` is the operator; 1 .. MAX_BATCH assets; each served and started
+    /// @dev Requirements: `caller` is each asset's operator; 1 .. MAX_BATCH assets; each served and started
     /// ({AgreementNotStarted}). Emits {RecurringAccrued} per line.
     function accrueRecurring(address caller, bytes32 ref, bytes calldata params) external;
 

@@ -17,6 +17,10 @@ pragma solidity 0.8.28;
 /// | `requestCreditPayout` | Public   | `(address payee, address token, uint256 amount)`                    | the payer                   |
 /// | `settleCredit`        | Internal | `(address payer, address payee, address token)`                     | modules (OperatorAgreement) |
 ///
+/// {pay} is called DIRECTLY (not through the Constitution), like `reclaim`: anyone — a customer
+/// that is not a member, or someone paying for it — pays an invoice from its own tokens. Money
+/// only goes in: the invoice's payer stays its payer (a refund or reclaim goes to the payer).
+///
 /// Only invoices paid through at once (not `hold`) take partial payments, instalments and
 /// disputes: a held invoice (an installation) is funded whole or withdrawn. On such an invoice,
 /// `net = amount - credited` splits into `paid` (went to the payee), `writtenOff` (credited by a
@@ -87,6 +91,9 @@ interface IEscrowBilling {
         uint256 paid,
         uint256 outstanding
     );
+    /// @notice `from` paid `amount` of `invoiceId` directly ({pay}); {InvoicePaid} or
+    /// {IEscrowPayment-InvoiceFunded} tells the rest (with the invoice's payer).
+    event InvoicePaidBy(uint256 indexed invoiceId, address indexed from, uint256 amount);
     /// @notice `invoiceId` is payable in `count` instalments, `interval` seconds apart, from its due date.
     event InstalmentsSet(uint256 indexed invoiceId, address indexed payer, address indexed payee, bytes32 ref, uint8 count, uint32 interval);
     /// @notice `payer` disputes `amount` of `invoiceId` (`line` 0: the whole invoice) for `reason`.
@@ -123,6 +130,18 @@ interface IEscrowBilling {
     /// outstanding ({EscrowAmountTooHigh}). Emits {InvoicePaid}; the last payment also
     /// {InvoiceReleased} and {ReceiptIssued} for the total paid.
     function payInvoice(address caller, bytes32 ref, bytes calldata params) external;
+
+    /// @notice Anyone pays `amount` of an Issued invoice from its own tokens, called DIRECTLY
+    /// (not through the Constitution, so a payer that is not a member can pay its bill).
+    /// @dev Pulls `amount` from `msg.sender` (its ERC-20 allowance to this contract). A not held
+    /// invoice: as {payInvoice} (partial, 1 .. outstanding, {EscrowAmountTooHigh}) without the
+    /// payer check. A held invoice (an installation) is funded whole: `amount` is its net
+    /// ({EscrowAmountTooHigh}), into escrow until the confirmation as `fundInvoice`. The
+    /// invoice's payer stays its payer. Emits {InvoicePaidBy} and {InvoicePaid} (or
+    /// {IEscrowPayment-InvoiceFunded}); a final payment also {IEscrowPayment-InvoiceReleased}.
+    /// @param invoiceId The invoice.
+    /// @param amount Token units to pay.
+    function pay(uint256 invoiceId, uint256 amount) external;
 
     /// @notice The payee agrees an instalment plan on an Issued, not held invoice.
     /// @dev Requirements: `caller` is the payee; 2 .. 24 instalments, 1 .. 365 days apart

@@ -25,6 +25,18 @@ pragma solidity 0.8.28;
 /// | `confirmDisconnect`   | `(bytes32 assetId, bytes32 detailsHash)`                     | the operator                                       |
 /// | `billAccount`         | `(address customer, bytes32 detailsHash)`                    | the operator                                       |
 /// | `setTerms`            | `(Terms terms)`                                              | whoever the constitution says (put it to a vote)   |
+/// | `actFor`              | `(uint8 op, bytes inner, int256 charge, int256 maxCharge, uint256 nonce, uint64 deadline, bytes signature)` | a registered customer itself; its operator on its own, or for it with its signed consent |
+///
+/// Customers registered in the CustomerRegistry ("bilateral" customers, members or not) are
+/// served by their own operator on their own price list, which only the two parties know (the
+/// chain holds its commitment): their chargeable requests — `op` 0 installation, 1 MACD change,
+/// 2 disconnect, `inner` being the params of `requestInstallation` / `orderChange` /
+/// `orderDisconnect`; 3 the service's monthly charge, `inner = abi.encode(assetId)`, only by the
+/// operator with the customer's consent (IAgreementBilling) — go through `actFor` with the charge stated (checked by the counterparty's
+/// confirmation or dispute against the committed list). With a `signature`, the operator submits
+/// the request as the customer's own (EIP-712 consent: action, asset, kind, `maxCharge` >=
+/// `charge`, nonce, deadline, verified and spent by the registry). Unregistered member customers
+/// keep the plain entry points and the public default tariff ({terms}) of the default operator.
 ///
 /// `kind` is a {MacdKind}: 0 move, 1 add, 2 change, 3 delete. All are Public actions; the
 /// module calls the Internal actions `transition` and `transitionBatch` (AssetRegistry) and
@@ -91,6 +103,8 @@ interface IOperatorAgreement {
     /// @param kind The {MacdKind} of a pending change.
     /// @param charge What the open change or disconnect charged (negative: a credit); a
     /// cancellation gives back exactly this.
+    /// @param operator The operator serving the asset (payee, confirms the work).
+    /// @param bilateral The customer is registered: charges are stated per request ({actFor}).
     struct ServiceView {
         address customer;
         uint256 installInvoice;
@@ -99,6 +113,8 @@ interface IOperatorAgreement {
         Pending pending;
         uint8 kind;
         int256 charge;
+        address operator;
+        bool bilateral;
     }
 
     /// @notice A customer's running account for the current billing period.
@@ -116,6 +132,13 @@ interface IOperatorAgreement {
     /*//////////////////////////////////////////////////////////////
                                  ERRORS
     //////////////////////////////////////////////////////////////*/
+
+    /// @notice `customer` is registered (bilateral terms): use {actFor} with the stated charge.
+    error AgreementBilateralTerms(address customer);
+    /// @notice {actFor} operation `op` is not 0 (installation), 1 (change), 2 (disconnect) or 3 (monthly charge).
+    error AgreementUnknownOperation(uint8 op);
+    /// @notice The stated `charge` exceeds the ceiling `maxCharge` the customer consented to.
+    error AgreementChargeAboveConsent(int256 charge, int256 maxCharge);
 
     /// @notice `account` may not do this (see the action table for who may).
     error AgreementUnauthorized(address account);
@@ -307,12 +330,27 @@ interface IOperatorAgreement {
     /// @notice Replaces the terms (future charges; open invoices keep theirs).
     function setTerms(address caller, bytes32 ref, bytes calldata params) external;
 
+    /// @notice A registered customer's installation, MACD change or disconnect with its stated
+    /// charge: by the customer itself, by its operator on its own (as the plain entry points
+    /// allow the operator), or by its operator for the customer with the customer's EIP-712
+    /// consent (the request then counts as the customer's own, e.g. a disconnect it asked for);
+    /// op 3 sets a service's monthly recurring charge, by the operator with the consent only.
+    /// @param caller The customer, or its operator.
+    /// @param ref The caller's correlation id.
+    /// @param params `abi.encode(uint8 op, bytes inner, int256 charge, int256 maxCharge, uint256
+    /// nonce, uint64 deadline, bytes signature)` (no consent: an empty signature).
+    function actFor(address caller, bytes32 ref, bytes calldata params) external;
+
     /*//////////////////////////////////////////////////////////////
                                READ API
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice The operator: payee of every invoice, the only one who confirms.
+    /// @notice The default operator: payee and confirmer for unregistered (member) customers.
     function operator() external view returns (address);
+
+    /// @notice The operator serving `customer`: its registered operator, else the default one.
+    /// @param customer The customer account.
+    function operatorOf(address customer) external view returns (address);
 
     /// @notice The terms in force.
     function terms() external view returns (Terms memory);

@@ -17,6 +17,7 @@ import {OrderLifecycle} from "../libraries/OrderLifecycle.sol";
 /// | ------------------- | ---------------------------------------------------------------------- |
 /// | `createProject`     | `(bytes32 projectId, address customer, bytes32 detailsHash)`           |
 /// | `createOrder`       | `(bytes32 orderId, bytes32 projectId, bytes32 detailsHash)`            |
+/// | `createOrderFor`    | `(bytes32 orderId, bytes32 projectId, bytes32 detailsHash, uint256 nonce, uint64 deadline, bytes signature)`: the order a (non-member) customer asked for, with its EIP-712 consent to `createOrder` of this id (verified by the CustomerRegistry) |
 /// | `addService`        | `(bytes32 orderId, bytes32 serviceId, uint32 version, bytes32 detailsHash)` |
 /// | `addDeviceLine`     | `(bytes32 orderId, LineSpec line, bytes32 detailsHash)`                |
 /// | `reviseOrder`       | `(bytes32 orderId, (bytes32,uint8,uint32)[] services, (uint8,LineSpec)[] lines, bytes32 detailsHash)` |
@@ -172,6 +173,8 @@ interface IOrderBook {
     error OrderLineNotInOrder(bytes32 orderId, bytes32 lineId);
     /// @notice A line needs a vendor and a quantity.
     error OrderInvalidLine(bytes32 lineId);
+    /// @notice Order `orderId` already has lines of `max` distinct vendors.
+    error OrderTooManyVendors(bytes32 orderId, uint256 max);
     /// @notice The line is in a state that does not allow the operation.
     error OrderLineInvalidState(bytes32 lineId, OrderLifecycle.State state);
     /// @notice Only the line's vendor may deliver or take back its units.
@@ -199,28 +202,55 @@ interface IOrderBook {
     event OrderCreated(
         bytes32 indexed orderId, bytes32 indexed projectId, bytes32 indexed ref, address actor, bytes32 detailsHash
     );
-    /// @notice The order moved `from → to`.
+    /// @notice The order moved `from → to`. Names the order's `customer` (a topic: its
+    /// notification stream receives it); each vendor of the order's lines gets {OrderPartyNotified}.
     event OrderStateChanged(
-        bytes32 indexed orderId, bytes32 indexed ref, OrderLifecycle.State from, OrderLifecycle.State to
+        bytes32 indexed orderId,
+        address indexed customer,
+        bytes32 indexed ref,
+        OrderLifecycle.State from,
+        OrderLifecycle.State to
     );
-    /// @notice A revision was applied (`revision` counts from 1).
-    event OrderRevised(bytes32 indexed orderId, bytes32 indexed ref, address actor, uint32 revision, bytes32 detailsHash);
-    /// @notice A service item was added, modified, deleted or confirmed (`action`); `state` its state after.
+    /// @notice A revision was applied (`revision` counts from 1); names the order's customer.
+    event OrderRevised(
+        bytes32 indexed orderId,
+        address indexed customer,
+        bytes32 indexed ref,
+        address actor,
+        uint32 revision,
+        bytes32 detailsHash
+    );
+    /// @notice A service item was added, modified, deleted or confirmed (`action`); `state` its
+    /// state after; names the order's customer.
     event ServiceItemChanged(
         bytes32 indexed orderId,
-        bytes32 indexed serviceId,
+        address indexed customer,
         bytes32 indexed ref,
+        bytes32 serviceId,
         OrderLifecycle.ItemAction action,
         uint32 version,
         OrderLifecycle.State state
     );
-    /// @notice A service item moved `from → to`.
+    /// @notice A service item moved `from → to`; names the order's customer.
     event ServiceStateChanged(
         bytes32 indexed orderId,
-        bytes32 indexed serviceId,
+        address indexed customer,
         bytes32 indexed ref,
+        bytes32 serviceId,
         OrderLifecycle.State from,
         OrderLifecycle.State to
+    );
+    /// @notice The status of an order `party` supplies changed: one per distinct vendor of the
+    /// order's lines (at most {MAX_ORDER_VENDORS}), next to {OrderStateChanged} (`what` 0, `serviceId`
+    /// 0), {ServiceStateChanged} (1) and {OrderRevised} (2, `state` the order's state), so the
+    /// vendor's own notification stream (a topic) receives it.
+    event OrderPartyNotified(
+        address indexed party,
+        bytes32 indexed orderId,
+        bytes32 indexed ref,
+        uint8 what,
+        bytes32 serviceId,
+        OrderLifecycle.State state
     );
     /// @notice A device line was recorded; `reserved` units were ordered from `vendor` (0 when
     /// the line was added paused: it is ordered on {resumeLines}).
@@ -310,6 +340,9 @@ interface IOrderBook {
     function createProject(address caller, bytes32 ref, bytes calldata params) external;
     /// @notice Creates an order in `Acknowledged`. Emits {OrderCreated}.
     function createOrder(address caller, bytes32 ref, bytes calldata params) external;
+    /// @notice Creates the order a registered customer consented to (its operator submits it;
+    /// the order's actor is the customer). Emits {OrderCreated}.
+    function createOrderFor(address caller, bytes32 ref, bytes calldata params) external;
     /// @notice Adds a service item (action `Add`). Emits {ServiceItemChanged}.
     function addService(address caller, bytes32 ref, bytes calldata params) external;
     /// @notice Adds a device line and orders it (reservation). Emits {LineAdded}.

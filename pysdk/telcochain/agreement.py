@@ -145,6 +145,8 @@ class Service:
     pending: Pending = Pending.NONE
     kind: MacdKind | None = None  # of a pending change
     charge: int = 0  # what the open change or disconnect charged; a cancellation gives it back
+    operator: str | None = None  # the operator serving the asset (payee, confirms the work)
+    bilateral: bool = False  # a registered customer: charges stated per request (act_for)
 
 
 @dataclass(frozen=True)
@@ -257,7 +259,7 @@ class AgreementAPI(AgreementBilling):
         return to_address(self.contract.call("operator"))
 
     def service(self, asset: str | bytes) -> Service:
-        customer, invoice, pending_delete, non_payment, pending, kind, charge = self.contract.call(
+        customer, invoice, pending_delete, non_payment, pending, kind, charge, operator, bilateral = self.contract.call(
             "serviceOf", asset_id(asset)
         )
         who = None if int(str(customer), 16) == 0 else to_address(customer)
@@ -270,6 +272,8 @@ class AgreementAPI(AgreementBilling):
             state,
             MacdKind(int(kind)) if state is Pending.CHANGE else None,
             int(charge),
+            None if who is None else to_address(operator),
+            bool(bilateral),
         )
 
     def account(self, customer: str) -> Account:

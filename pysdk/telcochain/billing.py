@@ -348,6 +348,31 @@ class EscrowBilling:
             token.transact("approve", self.contract.address, value)
         return self.constitution.execute_action("payInvoice", (int(invoice_id), value), ref)
 
+    def pay_direct(self, invoice_id: int, amount: int | None = None) -> str:
+        """Pay an invoice by calling the escrow directly (``EscrowPayment.pay``), no membership
+        needed: a customer that is not a member pays its own bill from its wallet, or anyone pays
+        for it. A held invoice (an installation) is funded whole (``amount`` its net); any other
+        takes ``amount`` (default: all that is outstanding). Approves the escrow for it if needed;
+        the invoice's payer stays its payer. Returns the transaction hash."""
+        from telcochain.agreement import InvoiceStatus  # agreement imports this module
+
+        invoice = self.invoice(invoice_id)
+        if invoice.status is not InvoiceStatus.ISSUED:
+            raise contract_error_class("EscrowInvalidStatus")(
+                "EscrowInvalidStatus", {"invoiceId": int(invoice_id), "status": invoice.status.label}
+            )
+        available = invoice.to_fund if invoice.hold else self.billing(invoice_id).outstanding
+        value = available if amount is None else int(amount)
+        if not 0 < value <= available or (invoice.hold and value != available):
+            raise contract_error_class("EscrowAmountTooHigh")(
+                "EscrowAmountTooHigh", {"invoiceId": int(invoice_id), "amount": value, "available": available}
+            )
+        owner = to_address(self.client.address or "", "sender")
+        token = self.token(invoice.token)
+        if int(token.call("allowance", owner, self.contract.address)) < value:
+            token.transact("approve", self.contract.address, value)
+        return self.contract.transact("pay", int(invoice_id), value).tx_hash
+
     def set_instalments(self, invoice_id: int, count: int, interval_days: int, *, ref: Ref = None) -> ActionResult:
         """As the payee, let an invoice be paid in ``count`` equal instalments ``interval_days`` apart."""
         if not 2 <= int(count) <= MAX_INSTALMENTS or not 1 <= int(interval_days) <= 365:

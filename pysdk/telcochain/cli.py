@@ -1515,6 +1515,7 @@ def node_status(ctx: click.Context, data_dir: Path, port: int, host: str, as_jso
 # Command groups kept in their own modules register themselves on `main` when imported.
 from telcochain import (  # noqa: E402,F401
     cli_agreement,
+    cli_customers,
     cli_details,
     cli_index,
     cli_orders,

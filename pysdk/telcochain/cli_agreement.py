@@ -501,13 +501,24 @@ def invoice_show(invoice_id: int, session: Session, as_json: bool) -> None:
 @invoice.command("pay")
 @click.argument("invoice_id", metavar="INVOICE", type=ID)
 @click.option("--amount", help="Pay only this much (whole tokens) of an invoice not held: a partial payment.")
+@click.option(
+    "--direct",
+    is_flag=True,
+    help="Call the escrow directly (no membership: a customer that is not a member, or anyone paying for it).",
+)
 @ref_option
 @signer_options
 @json_option
-def invoice_pay(invoice_id: int, amount: str | None, ref: str | None, session: Session, as_json: bool) -> None:
+def invoice_pay(
+    invoice_id: int, amount: str | None, direct: bool, ref: str | None, session: Session, as_json: bool
+) -> None:
     """Fund INVOICE as its payer (approves the escrow for the amount first if needed); with
-    --amount, or once partly paid or disputed, pay part of what is outstanding."""
+    --amount, or once partly paid or disputed, pay part of what is outstanding. With --direct,
+    anyone pays from its own tokens by calling the escrow directly (the payer stays the payer)."""
     client = session.signer()
+    if direct:
+        _pay_direct(client, invoice_id, amount, as_json)
+        return
     preflight.party(client, invoice_id, "payer", "pay it")
     inv = client.escrow.invoice(invoice_id)
     figures = client.escrow.billing(invoice_id)
@@ -563,6 +574,26 @@ def invoice_refund(invoice_id: int, ref: str | None, session: Session, as_json: 
     preflight.party(client, invoice_id, "payee", "refund it")
     preflight.invoice_status(client, invoice_id, (InvoiceStatus.ISSUED, InvoiceStatus.FUNDED), "refund")
     report_action(client.escrow.refund(invoice_id, ref=ref), as_json, f"invoice #{invoice_id} refunded")
+
+
+def _pay_direct(client: Client, invoice_id: int, amount: str | None, as_json: bool) -> None:
+    from telcochain.cli_billing import units
+
+    preflight.invoice_status(client, invoice_id, (InvoiceStatus.ISSUED,), "pay")
+    inv = client.escrow.invoice(invoice_id)
+    value = None if amount is None else units(client, amount, inv.token)
+    tx = client.escrow.pay_direct(invoice_id, value)
+    figures = client.escrow.billing(invoice_id)
+    after = client.escrow.invoice(invoice_id)
+    if as_json:
+        output.emit_json(
+            {"tx": tx, "invoice_id": invoice_id, "status": after.status.label, "outstanding": figures.outstanding}
+        )
+        return
+    click.echo(
+        f"invoice #{invoice_id} paid directly: {after.status.label}, "
+        f"{client.escrow.format(figures.outstanding, inv.token)} outstanding (tx {tx})"
+    )
 
 
 @invoice.command("reclaim")

@@ -15,6 +15,7 @@ from telcochain.batch import Batch
 from telcochain.billing import VendorsAPI
 from telcochain.constitution import ConstitutionAPI
 from telcochain.contract import Contract
+from telcochain.customers import CustomersAPI
 from telcochain.deployment import Deployment, find_deployment
 from telcochain.details import DetailsAPI, Disclosed, DisclosureRef
 from telcochain.errors import DeploymentMismatch
@@ -162,6 +163,11 @@ class Client:
     def agreement(self) -> AgreementAPI:
         """The operator agreement: installation, MACD, disconnect, billing."""
         return AgreementAPI(self)
+
+    @cached_property
+    def customers(self) -> CustomersAPI:
+        """The operator's customers: registry, EIP-712 consents, bilateral price lists."""
+        return CustomersAPI(self)
 
     @cached_property
     def escrow(self) -> EscrowAPI:

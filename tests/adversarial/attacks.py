@@ -22,7 +22,9 @@ from dataclasses import dataclass, replace
 
 from .client import action_id, enc
 from .world import (
+    ACT_FOR,
     ACTIVE,
+    FAR,
     LINE_SPEC,
     MOVE,
     PENDING_CHANGE,
@@ -30,6 +32,7 @@ from .world import (
     PERMISSION,
     POLICY,
     REGISTRATION,
+    RETAIL,
     TERMS,
     VENDOR_PRICE,
     VENDOR_TERMS,
@@ -480,6 +483,126 @@ ATTACKS: list[Attack] = [
 
 
 #: The rightful party of each attack whose own call must take effect (see the module docstring).
+# --- customers (issue 14): the CustomerRegistry and the agreement's actFor ----------------------
+CUSTOMER = ["address", "address", "bytes32", "bytes32"]
+NEW_WALLET = "0x" + "5e" * 20
+
+
+def _new_key(r: str) -> str:
+    return "0x" + (r.encode().hex() * 20)[:40]
+
+
+ATTACKS += [
+    A(
+        "addCustomer-over-RETAIL",
+        "addCustomer",
+        lambda w, r: enc(CUSTOMER, RETAIL.address, w.addr(r), oid("mine"), ZERO),
+        set(),
+    ),
+    A("addCustomer-new", "addCustomer", lambda w, r: enc(CUSTOMER, NEW_WALLET, NEW_WALLET, ZERO, ZERO), {"northwind"}),
+    A(
+        "updateCustomer-RETAIL",
+        "updateCustomer",
+        lambda w, r: enc(["address", "bytes32", "bytes32"], RETAIL.address, oid("renamed"), ZERO),
+        {"northwind"},
+    ),
+    A(
+        "setSigner-RETAIL-without-its-consent",
+        "setSigner",
+        lambda w, r: enc(["address", "address", "uint256", "uint64", "bytes"], RETAIL.address, w.addr(r), 0, 0, b""),
+        set(),
+    ),
+    A(
+        "setSigner-RETAIL-with-its-consent",
+        "setSigner",
+        lambda w, r: enc(
+            ["address", "address", "uint256", "uint64", "bytes"],
+            RETAIL.address,
+            NEW_WALLET,
+            70,
+            FAR,
+            w.consent("setSigner", bytes(12) + bytes.fromhex(NEW_WALLET[2:]), nonce=70),
+        ),
+        {"northwind"},
+    ),
+    A(
+        "proposeTerms-RETAIL",
+        "proposeTerms",
+        lambda w, r: enc(["address", "bytes32", "uint64", "bytes32"], RETAIL.address, oid("cheap"), 0, ZERO),
+        {"northwind"},
+    ),
+    A(
+        "acceptTerms-RETAIL-with-its-consent",
+        "acceptTerms",
+        lambda w, r: enc(
+            ["address", "bytes32", "uint64", "uint256", "uint64", "bytes"],
+            RETAIL.address,
+            oid("PRICES_R"),
+            0,
+            71,
+            FAR,
+            w.consent("acceptTerms", oid("PRICES_R"), nonce=71),
+        ),
+        {"northwind"},
+    ),
+    A(
+        "actFor-T_RC-change-with-consent",
+        "actFor",
+        lambda w, r: w.act_for(
+            1, enc(["uint8", "bytes32", "bytes32"], MOVE, oid("T_RC"), ZERO), "orderChange", oid("T_RC"), MOVE, 5, 72
+        ),
+        {"northwind"},
+    ),
+    A(
+        "actFor-T_RC-disconnect-with-consent",
+        "actFor",
+        lambda w, r: w.act_for(
+            2, enc(["bytes32", "uint256", "bytes32"], oid("T_RC"), 0, ZERO), "orderDisconnect", oid("T_RC"), 0, 7, 73
+        ),
+        {"northwind"},
+    ),
+    A(
+        "actFor-T_RC2-installation-with-consent",
+        "actFor",
+        lambda w, r: w.act_for(
+            0,
+            enc(["bytes32", "address", "bytes32"], oid("T_RC2"), RETAIL.address, ZERO),
+            "requestInstallation",
+            oid("T_RC2"),
+            0,
+            9,
+            74,
+        ),
+        {"northwind"},
+    ),
+    A(
+        "createOrderFor-RETAIL-with-its-consent",
+        "createOrderFor",
+        lambda w, r: enc(
+            ["bytes32", "bytes32", "bytes32", "uint256", "uint64", "bytes"],
+            oid("O_RC"),
+            oid("P_RC"),
+            ZERO,
+            76,
+            FAR,
+            w.consent("createOrder", oid("O_RC"), nonce=76),
+        ),
+        {"northwind"},
+    ),
+    A(
+        "actFor-T_RC-monthly-with-consent",
+        "actFor",
+        lambda w, r: w.act_for(3, enc(["bytes32"], oid("T_RC")), "recurringCharge", oid("T_RC"), 0, 39 * 10**6, 74),
+        {"northwind"},
+    ),
+    A(
+        "actFor-T_RC-change-operator-alone",
+        "actFor",
+        lambda w, r: enc(ACT_FOR, 1, enc(["uint8", "bytes32", "bytes32"], MOVE, oid("T_RC"), ZERO), 3, 0, 0, 0, b""),
+        {"northwind"},
+    ),
+]
+
 LIVE: dict[str, str] = {
     "register-new": "northwind",
     "link-T_H-to-P_I": "northwind",
@@ -537,6 +660,17 @@ LIVE: dict[str, str] = {
     "setVendorTerms-acme-price": "northwind",
     "invoiceLine-L_H": "globex",
     "creditReturns-L_AV": "acme",
+    "addCustomer-new": "northwind",
+    "updateCustomer-RETAIL": "northwind",
+    "setSigner-RETAIL-with-its-consent": "northwind",
+    "proposeTerms-RETAIL": "northwind",
+    "acceptTerms-RETAIL-with-its-consent": "northwind",
+    "actFor-T_RC-change-with-consent": "northwind",
+    "actFor-T_RC-disconnect-with-consent": "northwind",
+    "actFor-T_RC2-installation-with-consent": "northwind",
+    "actFor-T_RC-change-operator-alone": "northwind",
+    "actFor-T_RC-monthly-with-consent": "northwind",
+    "createOrderFor-RETAIL-with-its-consent": "northwind",
 }
 
 #: Attacks with rightful parties that are not checked for liveness, and why.
@@ -586,6 +720,11 @@ INTERNAL: dict[str, Callable[[World], bytes]] = {
     "settleCredit": lambda w: enc(
         ["address", "address", "address"], w.addr("initech"), w.addr("northwind"), _token(w)
     ),  # would pay Initech's credit out of Northwind's allowance
+    "useConsent": lambda w: enc(
+        ["(address,address,bytes32,bytes32,uint8,int256,uint256,uint64)", "bytes"],
+        (RETAIL.address, w.addr("northwind"), action_id("requestInstallation"), oid("T_RC2"), 0, 0, 75, FAR),
+        w.consent("requestInstallation", oid("T_RC2"), nonce=75),
+    ),
     "issueCreditNote": lambda w: enc(
         ["address", "address", "address", "uint256", "bytes32"],
         w.addr("acme"),

@@ -29,11 +29,13 @@ MODULES = (
     "EscrowPayment",
     "SettlementToken",
     "VendorSettlement",
+    "CustomerRegistry",
 )
 #: The modules' state-changing functions that are not Constitution actions, each attacked by a
 #: test of its own below (a new one fails test_every_module_entry_point_is_covered).
 OTHER_ENTRY_POINTS = {
     ("EscrowPayment", "reclaim"): "test_direct_reclaim_by_anyone_but_the_payer_writes_nothing",
+    ("EscrowPayment", "pay"): "test_direct_pay_moves_only_the_senders_own_tokens",
     ("SettlementToken", "transfer"): "ERC-20: moves only the sender's own tokens",
     ("SettlementToken", "transferFrom"): "ERC-20: needs the owner's allowance",
     ("SettlementToken", "approve"): "ERC-20: the sender's own allowance",
@@ -154,6 +156,12 @@ def test_every_module_entry_point_is_covered() -> None:
         "accrueRecurring",
         "invoiceLine",
         "creditReturns",
+        "addCustomer",
+        "setSigner",
+        "acceptTerms",
+        "useConsent",
+        "actFor",
+        "createOrderFor",
     ):
         assert new in names, f"{new} is not a module entry point any more: update the attacks"
     missing = [f for _, f in ENTRY_POINTS if f not in INTERNAL and f not in PARAMS_BY_ACTION]
@@ -293,6 +301,33 @@ def test_direct_reclaim_by_anyone_but_the_payer_writes_nothing(world: World, rol
     paid = escrow.send(world.accounts["hooli"], "reclaim", invoice)
     assert paid.ok and world.invoice_status(invoice) == INV_REFUNDED
     assert world.tokens("hooli") > tokens, "the payer's own reclaim gave nothing back"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_direct_pay_moves_only_the_senders_own_tokens(world: World, role: str) -> None:
+    """EscrowPayment.pay(invoiceId, amount) needs no Constitution (a customer that is not a member
+    pays its bill): whoever calls it pays from its own tokens only — more than is outstanding
+    writes nothing; within it, the sender's balance goes down and the payee's up by exactly the
+    amount, nobody else's moves, and the invoice keeps its payer. Run in a snapshot of its own."""
+    escrow = world.c["EscrowPayment"]
+    invoice = world["INV_HB"]
+    snapshot = world.c.chain.rpc("evm_snapshot")
+    try:
+        outstanding = int(escrow.view("billingOf", invoice)[3])
+        over = escrow.send(world.accounts[role], "pay", invoice, outstanding + 1)
+        assert_nothing_written(world, over, f"{role} → EscrowPayment.pay(INV_HB, outstanding + 1)")
+        before = {r: world.tokens(r) for r in ROLES}
+        sent = escrow.send(world.accounts[role], "pay", invoice, 1)
+        if before[role] == 0 or not sent.ok:  # no tokens or no allowance of its own: nothing moves
+            assert_nothing_written(world, sent, f"{role} → EscrowPayment.pay(INV_HB, 1) without funds")
+            return
+        after = {r: world.tokens(r) for r in ROLES}
+        moved = {r: after[r] - before[r] for r in ROLES if after[r] != before[r]}
+        expected = {} if role == "northwind" else {role: -1, "northwind": 1}
+        assert moved == expected, f"{role} paid 1 unit of Hooli's bill: balances moved {moved}"
+        assert world.invoice(invoice)[1].lower() == world.addr("hooli").lower(), "the payer changed"
+    finally:
+        world.c.chain.rpc("evm_revert", [snapshot])
 
 
 DISCLOSERS = ["northwind", "globex", "initech", "hooli"]

@@ -42,6 +42,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from eth_account import Account
+from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
@@ -63,6 +65,24 @@ ZERO = b"\0" * 32
 TOKEN_UNIT = 10**6
 VENDOR_TERMS = "(address,uint96,uint32,bool)"  # VendorSettlement terms: token, unit price, payment days, on consumption
 VENDOR_PRICE = 30 * TOKEN_UNIT
+
+
+#: A retail customer without a node (issue 14): a wallet that never sends a transaction; its
+#: operator (Northwind) submits its requests with its EIP-712 consent.
+RETAIL = Account.from_key(keccak(text="adversarial retail wallet"))
+#: Far in the future (a consent's deadline): the chain's clock moves during the suite.
+FAR = 2**40
+CONSENT_FIELDS = [
+    {"name": "customer", "type": "address"},
+    {"name": "operator", "type": "address"},
+    {"name": "action", "type": "string"},
+    {"name": "subject", "type": "bytes32"},
+    {"name": "kind", "type": "uint8"},
+    {"name": "maxCharge", "type": "int256"},
+    {"name": "nonce", "type": "uint256"},
+    {"name": "deadline", "type": "uint64"},
+]
+ACT_FOR = ["uint8", "bytes", "int256", "int256", "uint256", "uint64", "bytes"]
 
 
 def oid(label: str) -> bytes:
@@ -149,6 +169,45 @@ class World:
     def credit(self, payer: str, payee: str = "northwind") -> int:
         token = self.c.deployment.addresses["SettlementToken"]
         return int(self.c["EscrowPayment"].view("creditOf", self.addr(payer), self.addr(payee), token))
+
+    def consent(
+        self, action: str, subject: bytes, kind: int = 0, max_charge: int = 0, nonce: int = 1, key: Any = None
+    ) -> bytes:
+        """RETAIL's EIP-712 consent, signed with eth-account alone (not the SDK): operator Northwind."""
+        typed = {
+            "types": {
+                "EIP712Domain": [
+                    {"name": "name", "type": "string"},
+                    {"name": "version", "type": "string"},
+                    {"name": "chainId", "type": "uint256"},
+                    {"name": "verifyingContract", "type": "address"},
+                ],
+                "Consent": CONSENT_FIELDS,
+            },
+            "primaryType": "Consent",
+            "domain": {
+                "name": "TelcochainCustomers",
+                "version": "1",
+                "chainId": self.c.chain.chain_id,
+                "verifyingContract": self.c.deployment.addresses["CustomerRegistry"],
+            },
+            "message": {
+                "customer": RETAIL.address,
+                "operator": self.addr("northwind"),
+                "action": action,
+                "subject": subject,
+                "kind": kind,
+                "maxCharge": max_charge,
+                "nonce": nonce,
+                "deadline": FAR,
+            },
+        }
+        return bytes((key or RETAIL).sign_message(encode_typed_data(full_message=typed)).signature)
+
+    def act_for(self, op: int, inner: bytes, action: str, subject: bytes, kind: int, charge: int, nonce: int) -> bytes:
+        """actFor params of a request RETAIL consented to (ceiling = the charge)."""
+        sig = self.consent(action, subject, kind, charge, nonce)
+        return enc(ACT_FOR, op, inner, charge, charge, nonce, FAR, sig)
 
     def member_status(self, address: str) -> int:
         return int(self.c["Constitution"].view("getMember", address)[1])
@@ -396,6 +455,26 @@ def build(client: Client, accounts: dict[str, LocalAccount]) -> World:
     w.register("T_S", "P_I")
     w.set_parties("T_S", "initech", "acme")  # the operator plans T_S for Initech
 
+    # A retail customer without a node (issue 14): Northwind registers RETAIL's wallet, installs
+    # T_RC for it with RETAIL's signed consent (a free installation: a non-member cannot fund an
+    # invoice), plans T_RC2 (free twin), and proposes a price list (commitment PRICES_R).
+    customer = ["address", "address", "bytes32", "bytes32"]
+    w.act("northwind", "addCustomer", enc(customer, RETAIL.address, RETAIL.address, oid("retail-name"), ZERO))
+    w.register("T_RC", "P_I")
+    w.set_parties("T_RC", None, "acme")
+    inner = enc(["bytes32", "address", "bytes32"], oid("T_RC"), RETAIL.address, ZERO)
+    w.act("northwind", "actFor", w.act_for(0, inner, "requestInstallation", oid("T_RC"), 0, 0, nonce=1))
+    w.act("acme", "deliver", enc(["bytes32", "bytes32"], oid("T_RC"), ZERO))
+    w.confirm_installation("T_RC")
+    w.register("T_RC2", "P_I")
+    w.set_parties("T_RC2", None, "acme")
+    w.act("northwind", "createProject", enc(["bytes32", "address", "bytes32"], oid("P_RC"), RETAIL.address, ZERO))
+    w.act(
+        "northwind",
+        "proposeTerms",
+        enc(["address", "bytes32", "uint64", "bytes32"], RETAIL.address, oid("PRICES_R"), 0, ZERO),
+    )
+
     # Vandelay's own open line (no twin), then Vandelay is suspended by a majority vote.
     spec = (oid("L_V"), oid("S_I"), ZERO, w.addr("suspended"), b"SFP".ljust(16, b"\0"), 2, 1)
     w.act("northwind", "addDeviceLine", enc(["bytes32", LINE_SPEC, "bytes32"], oid("O_I"), spec, ZERO))
@@ -481,6 +560,8 @@ def build(client: Client, accounts: dict[str, LocalAccount]) -> World:
         "T_U": DELIVERED,
         "T_S": PLANNED,
         "T_IX": INACTIVE,
+        "T_RC": ACTIVE,
+        "T_RC2": PLANNED,
     }
     got = {k: w.state(k) for k in expected}
     if got != expected:

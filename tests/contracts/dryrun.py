@@ -28,6 +28,7 @@ ERROR_SOURCES = (
     "MaliciousToken",
     "DetailsVault",
     "VendorSettlement",
+    "CustomerRegistry",
 )
 
 

@@ -92,7 +92,9 @@ def test_bridge_resolves_openzeppelin_imports_and_honours_the_evm_version():
     assert PUSH0 in opcodes(code)
 
 
-@pytest.mark.parametrize("name", ["Constitution", "AssetRegistry", "OrderBook"])
+@pytest.mark.parametrize(
+    "name", ["Constitution", "AssetRegistry", "OrderBook", "OperatorAgreement", "CustomerRegistry"]
+)
 def test_deployable_contracts_fit_the_eip170_size_limit(name):
     build = json.loads((ROOT / ".build" / "__local__.json").read_text())
     runtime = build["contractTypes"][name]["runtimeBytecode"]["bytecode"]

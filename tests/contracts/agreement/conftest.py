@@ -88,18 +88,27 @@ def terms_tuple(token, payment_days=PAYMENT_DAYS, tariff=TARIFF) -> tuple:
 # action -> roles granted (the contract itself checks who, among them, may act on what)
 AGREEMENT_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "requestInstallation": ("operator", "customer", "customer2"),
-    "confirmInstallation": ("operator",),
+    "confirmInstallation": ("operator", "customer2"),  # customer2 doubles as a second operator (test_customers)
     "withdrawInstallation": ("operator", "customer", "customer2"),
     "orderChange": ("operator", "customer", "customer2"),
     "orderChanges": ("operator", "customer", "customer2"),
-    "confirmChange": ("operator",),
-    "confirmChanges": ("operator",),
+    "confirmChange": ("operator", "customer2"),  # customer2 doubles as a second operator (test_customers)
+    "confirmChanges": ("operator", "customer2"),  # customer2 doubles as a second operator (test_customers)
     "orderDisconnect": ("operator", "customer", "customer2"),
     "cancelDisconnect": ("operator", "customer", "customer2"),
-    "confirmDisconnect": ("operator",),
-    "billAccount": ("operator",),
+    "confirmDisconnect": ("operator", "customer2"),  # customer2 doubles as a second operator (test_customers)
+    "billAccount": ("operator", "customer2"),  # customer2 doubles as a second operator (test_customers)
     "cancelChange": ("operator", "customer", "customer2"),
-    "accrueRecurring": ("operator",),
+    "accrueRecurring": ("operator", "customer2"),  # customer2: a registered customer's operator
+    "actFor": ("operator", "customer", "customer2"),
+}
+# CustomerRegistry public actions -> roles granted
+CUSTOMER_ACTIONS: dict[str, tuple[str, ...]] = {
+    "addCustomer": ("operator", "customer2"),  # customer2 doubles as a second operator
+    "updateCustomer": ("operator", "customer2", "vendor"),
+    "setSigner": ("operator", "customer", "customer2"),
+    "proposeTerms": ("operator", "customer", "customer2"),
+    "acceptTerms": ("operator", "customer", "customer2", "vendor"),
 }
 MEMBERS = ("operator", "vendor", "customer", "customer2")
 ESCROW_PUBLIC = (
@@ -187,6 +196,7 @@ class Deal:
     roles: dict[str, Any]
     vendors: Any = None
     orders: Any = None
+    customers: Any = None  # the CustomerRegistry (registered customers, consents, price lists)
 
     def __getattr__(self, name):
         if name in self.__dict__.get("roles", {}):
@@ -380,8 +390,15 @@ def deploy_deal(project, deployer, founders, roles) -> Deal:
     )
     evil = project.MaliciousToken.deploy(sender=deployer)
     escrow = project.EscrowPayment.deploy(c.address, WINDOW, sender=deployer)
+    customers = project.CustomerRegistry.deploy(c.address, sender=deployer)
     agreement = project.OperatorAgreement.deploy(
-        c.address, registry.address, escrow.address, roles["operator"].address, terms_tuple(token), sender=deployer
+        c.address,
+        registry.address,
+        escrow.address,
+        customers.address,
+        roles["operator"].address,
+        terms_tuple(token),
+        sender=deployer,
     )
     mock = project.MockModule.deploy(c.address, sender=deployer)
     orders = project.OrderBook.deploy(c.address, sender=deployer)
@@ -440,13 +457,16 @@ def deploy_deal(project, deployer, founders, roles) -> Deal:
     )
     for name in ORDER_ACTIONS:
         define(name, orders, [roles["operator"]] if name not in ("deliverLine", "returnStock") else [roles["vendor"]])
+    for name, who in CUSTOMER_ACTIONS.items():
+        define(name, customers, [roles[r] for r in who])
+    define("useConsent", customers, scope=Scope.INTERNAL, callers=[agreement])
     c.sealGenesis(sender=deployer)
     for who in ("customer", "customer2"):
         token.approve(escrow, 2**256 - 1, sender=roles[who])
         evil.mint(roles[who], 100_000 * UNIT, sender=deployer)
         evil.approve(escrow, 2**256 - 1, sender=roles[who])
     token.approve(escrow, 2**256 - 1, sender=roles["operator"])  # pays vendors and credit out
-    return Deal(c, registry, escrow, agreement, token, evil, mock, roles, vendors, orders)
+    return Deal(c, registry, escrow, agreement, token, evil, mock, roles, vendors, orders, customers)
 
 
 @pytest.fixture(scope="package")

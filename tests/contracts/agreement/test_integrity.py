@@ -231,6 +231,7 @@ def test_finding_11_terms_out_of_range_are_refused(project, deal, accounts, fiel
             d.constitution.address,
             d.registry.address,
             d.escrow.address,
+            d.customers.address,
             d.operator.address,
             terms_tuple(d.token, payment_days=days, tariff=tariff),
             sender=accounts[0],

@@ -8,7 +8,10 @@ Constitution's grants are exercised by the stranger (a non-member: always denied
 - ``operator``: custodian of the twins, payee of every invoice, runs the orders;
 - ``vendor``: delivers (the twins' vendor and every order line's supplier);
 - ``customer`` and ``customer2``: enterprise customers, each with its own project/order;
-- ``stranger``: not a member.
+- ``stranger``: not a member;
+- ``retail``: a non-member customer (issue 14) registered by the operator with its own wallet as
+  signing key: it never sends; the operator files its requests through ``actFor``, with or
+  without its EIP-712 consent.
 
 A package so that its ``conftest`` does not shadow tests/contracts/conftest.py.
 """
@@ -22,6 +25,7 @@ import pytest
 from agreement.conftest import UNIT, WINDOW, entry_selector, terms_tuple
 from conftest import Scope, action_id, grant, policy  # tests/contracts/conftest.py
 from eth_abi import encode
+from eth_account import Account
 from eth_utils import keccak
 
 ZERO32 = b"\x00" * 32
@@ -84,7 +88,10 @@ AGREEMENT_ACTIONS = (
     "confirmDisconnect",
     "billAccount",
     "accrueRecurring",
+    "actFor",
 )
+#: The non-member customer's wallet (signs its consents; never sends a transaction).
+RETAIL = Account.from_key(keccak(text="invariants retail wallet"))
 # order-book verbs only the operator holds (the OrderBook trusts its grants for these)
 ORDER_OPERATOR_ONLY = ("createProject", "createOrder", "addService", "addDeviceLine", "reviseOrder", "consumeStock")
 
@@ -123,6 +130,7 @@ class World:
     agreement: Any
     token: Any
     roles: dict[str, Any]
+    customers: Any = None
 
 
 def deploy_world(project, deployer, founders, roles) -> World:
@@ -134,8 +142,15 @@ def deploy_world(project, deployer, founders, roles) -> World:
     token = project.SettlementToken.deploy(
         c.address, "Telco Settlement Dollar", "TSD", 6, holders, [START_BALANCE] * 3, sender=deployer
     )
+    customers = project.CustomerRegistry.deploy(c.address, sender=deployer)
     agreement = project.OperatorAgreement.deploy(
-        c.address, registry.address, escrow.address, roles["operator"].address, terms_tuple(token), sender=deployer
+        c.address,
+        registry.address,
+        escrow.address,
+        customers.address,
+        roles["operator"].address,
+        terms_tuple(token),
+        sender=deployer,
     )
     members = [roles[m] for m in MEMBERS]
 
@@ -159,10 +174,36 @@ def deploy_world(project, deployer, founders, roles) -> World:
     for name in AGREEMENT_ACTIONS:
         define(name, agreement, members)
     define("setMonthlyCharge", agreement, [roles["operator"]])  # set once in `seeded` (a vote in consortium.yaml)
+    define("addCustomer", customers, [roles["operator"]])
+    define("useConsent", customers, scope=Scope.INTERNAL, callers=[agreement])
     c.sealGenesis(sender=deployer)
     for who in ("operator", *CUSTOMERS):
         token.approve(escrow, 2**256 - 1, sender=roles[who])
-    return World(c, registry, book, escrow, agreement, token, roles)
+    return World(c, registry, book, escrow, agreement, token, roles, customers)
+
+
+def approve_data(spender: str) -> bytes:
+    return keccak(text="approve(address,uint256)")[:4] + encode(["address", "uint256"], [spender, 2**256 - 1])
+
+
+def send_as_retail(to: str, data: bytes) -> None:
+    """A transaction the retail wallet signs itself (gas price 0: it holds no ether)."""
+    from ape import networks
+
+    w3 = networks.provider.web3
+    tx = {
+        "to": to,
+        "data": data,
+        "gas": 200_000,
+        "gasPrice": 0,
+        "nonce": w3.eth.get_transaction_count(RETAIL.address),
+        "chainId": w3.eth.chain_id,
+        "value": 0,
+    }
+    receipt = w3.eth.wait_for_transaction_receipt(
+        w3.eth.send_raw_transaction(RETAIL.sign_transaction(tx).raw_transaction)
+    )
+    assert receipt["status"] == 1, receipt
 
 
 def execute(world: World, action: str, params: bytes, sender, label: str = ""):
@@ -187,6 +228,7 @@ def roles(accounts):
         "customer": accounts[3],
         "customer2": accounts[4],
         "stranger": accounts[9],
+        "retail": RETAIL,  # not a member, never sends: only its address and key are used
     }
 
 
@@ -204,9 +246,20 @@ def world(project, accounts, roles) -> World:
 @pytest.fixture(scope="module")
 def seeded(world):
     """The setting every run starts from: four twins of the operator (serial bound, vendor
-    named), one project + order + service per customer."""
+    named), one project + order + service per customer; the retail customer registered by the
+    operator (its wallet is its signing key)."""
     op = world.roles["operator"]
     execute(world, "setMonthlyCharge", encode(["uint256"], [MONTHLY]), op, "monthly")
+    execute(
+        world,
+        "addCustomer",
+        encode(["address", "address", "bytes32", "bytes32"], [RETAIL.address, RETAIL.address, ZERO32, ZERO32]),
+        op,
+        "retail",
+    )
+    # the retail wallet holds tokens of its own and approves the escrow (it pays its bills directly)
+    world.token.transfer(RETAIL.address, 2_000 * UNIT, sender=world.roles["customer"])
+    send_as_retail(world.token.address, approve_data(world.escrow.address))
     for a in ASSETS:
         execute(world, "register", registration(asset_id(a), oid(f"serial:{a}")), op, a)
         params = encode(

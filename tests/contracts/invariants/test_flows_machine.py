@@ -27,6 +27,11 @@ Invariants (after every step):
 - each customer's running account and credit notes are the model's, and its credit (negative
   balance + unused credit notes + credit applied to open invoices) never exceeds what it paid
   the operator and was not paid back;
+- a registered (bilateral) customer — ``retail``, a non-member — is served only through
+  ``actFor`` with its stated charge: the plain chargeable entry points refuse it; a consented
+  request needs the customer's key over exactly that action, asset, kind and ceiling, an unused
+  nonce (spent once), and the operator as the submitter; its account, credit and invoices are
+  held to the same money invariants as everyone's (issue 14);
 - every Funded invoice has an exit for its payer: reclaimableAt = fundedAt + window; at the end
   of every run the clock jumps past every window and the payer's direct ``reclaim`` succeeds
   (dry run) for each Funded invoice.
@@ -46,6 +51,7 @@ from agreement.conftest import TARIFF, UNIT, WINDOW, AssetState, Kind, Status
 from conftest import action_id  # tests/contracts/conftest.py
 from dryrun import decode_data
 from eth_abi import decode, encode
+from eth_account import Account
 from eth_utils import keccak
 from hypothesis import HealthCheck, Phase, Verbosity, event, note, settings
 from hypothesis import strategies as st
@@ -56,6 +62,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 from telcochain.assets import TRANSITIONS
+from telcochain.customers import Consent, sign_consent
 from web3.exceptions import ContractLogicError
 
 from .conftest import (
@@ -65,6 +72,7 @@ from .conftest import (
     LINE_SPEC,
     MONTHLY,
     ORDER_ACTIONS,
+    RETAIL,
     SKU,
     ZERO32,
     asset_id,
@@ -79,14 +87,22 @@ PAYMENT_DAYS = 14
 SENDERS = ("operator", "owner", "owner", "customer", "customer2", "vendor", "stranger")
 ASSET_VIEW = "(uint8,bytes12,bytes32,uint32,bytes24,address,bool,address,address,bool)"
 INVOICE_VIEW = "(uint256,address,address,address,uint256,uint256,uint64,uint64,uint8,bool,bytes32,bytes32)"
-SERVICE_VIEW = "(address,uint256,bool,bool,uint8,uint8,int256)"
+SERVICE_VIEW = "(address,uint256,bool,bool,uint8,uint8,int256,address,bool)"
 ACCOUNT_VIEW = "(int256,uint32,uint32,uint64)"
 BILLING_VIEW = "(uint256,uint256,uint256,uint256,uint256,uint8,uint32)"
 MONTH = 30 * DAY
 # issue 14: the line items an agreement event tells (asset, kind, from, to, amount) — see IAgreementBilling
 LINE_KIND = {"DisconnectOrdered": 4, "RecurringAccrued": 5, "ChangeCancelled": 6, "DisconnectCancelled": 7}
-HOLDERS = ("operator", "vendor", "customer", "customer2", "stranger")
-PAYERS = (*CUSTOMERS, "vendor")  # the vendor, a member, may be made a customer too
+HOLDERS = ("operator", "vendor", "customer", "customer2", "stranger", "retail")
+PAYERS = (*CUSTOMERS, "vendor", "retail")  # the vendor, a member, may be made a customer too
+BILATERAL = ("retail",)
+OUTSIDERS = ("stranger", "retail")  # not members: every Constitution action is refused to them
+#: what a consent to an actFor request is: none (the operator acts on its own), valid, signed by
+#: another key, a nonce already spent, or a ceiling below the stated charge
+CONSENTS = ("none", "valid", "valid", "wrong_key", "replay", "over")
+OTHER_KEY = Account.from_key(keccak(text="not the retail key"))
+#: who approved the escrow for its tokens (conftest; the retail wallet in `seeded`)
+APPROVED = ("operator", *CUSTOMERS, "retail")
 
 
 TRANSITIONED = keccak(text="AssetTransitioned(bytes32,bytes32,address,uint8,uint8,bytes32,uint32,bytes24)")
@@ -195,6 +211,7 @@ class Model:
     paid_out: dict[str, int] = field(default_factory=lambda: {c: 0 for c in PAYERS})  # payOutCredit
     line_count: int = 0
     disputes: dict[int, Dispute] = field(default_factory=dict)
+    nonces: set[int] = field(default_factory=set)  # the retail customer's spent consent nonces
 
     # ---- registry -----------------------------------------------------------------------
 
@@ -210,7 +227,7 @@ class Model:
         return tw
 
     def raw_verb(self, verb: str, asset: str, caller: str) -> None:
-        need(caller != "stranger", "not a member")
+        need(caller not in OUTSIDERS, "not a member")
         tw = self.twins[asset]
         need(tw.line is None, "AssetHeldByFlow (line)")
         if verb == "deliver":
@@ -227,7 +244,7 @@ class Model:
         tw.state = to
 
     def set_parties(self, asset: str, customer: str | None, caller: str) -> None:
-        need(caller != "stranger", "not a member")
+        need(caller not in OUTSIDERS, "not a member")
         tw = self.live(asset)
         need(caller == "operator", "AssetNotCustodian")
         need(tw.line is None and not tw.served and tw.state in (S.PLANNED, S.INACTIVE), "AssetHeldByFlow")
@@ -276,7 +293,7 @@ class Model:
         return self.invoices[inv_id]
 
     def fund(self, inv_id: int, caller: str, now: int) -> None:
-        need(caller != "stranger", "not a member")
+        need(caller not in OUTSIDERS, "not a member")
         inv = self.invoice(inv_id)
         need(inv.status == Status.ISSUED, "EscrowInvalidStatus")
         need(caller == inv.payer, "EscrowNotPayer")
@@ -290,20 +307,20 @@ class Model:
             self._release(inv)
 
     def release(self, inv_id: int, caller: str) -> None:
-        need(caller != "stranger", "not a member")
+        need(caller not in OUTSIDERS, "not a member")
         inv = self.invoice(inv_id)
         need(inv.status == Status.FUNDED, "EscrowInvalidStatus")
         need(caller == inv.payer, "EscrowNotPayer")
         self._release(inv)
 
     def refund(self, inv_id: int, caller: str) -> None:
-        need(caller != "stranger", "not a member")
+        need(caller not in OUTSIDERS, "not a member")
         inv = self.invoice(inv_id)
         need(caller == "operator", "EscrowNotPayee")
         self._void(inv)
 
     def reclaim(self, inv_id: int, caller: str, now: int, direct: bool) -> None:
-        need(direct or caller != "stranger", "not a member")
+        need(direct or caller not in OUTSIDERS, "not a member")
         inv = self.invoice(inv_id)
         need(inv.status == Status.FUNDED, "EscrowInvalidStatus")
         need(caller == inv.payer, "EscrowNotPayer")
@@ -311,7 +328,7 @@ class Model:
         self._refund(inv)
 
     def pay_out_credit(self, payer: str, amount: int, caller: str) -> None:
-        need(caller != "stranger", "not a member")
+        need(caller not in OUTSIDERS, "not a member")
         # the credit is keyed (payer, payee = caller, token): only the operator is ever a payee
         available = self.credit.get(payer, 0) if caller == "operator" else 0
         need(0 < amount <= available, "EscrowInsufficientCredit")
@@ -343,6 +360,28 @@ class Model:
         self.tokens[caller] -= amount
         self.tokens["operator"] += amount
         self.paid[caller] += amount
+        self._settle_if_done(inv)
+
+    def pay_direct(self, inv_id: int, amount: int, caller: str, now: int) -> None:
+        """EscrowPayment.pay, called directly (no membership): anyone pays from its own tokens and
+        allowance; a held invoice is funded whole, any other takes part of what is outstanding;
+        the payer stays the payer (a later release counts as its payment, a refund goes to it)."""
+        inv = self.invoice(inv_id)
+        need(inv.status == Status.ISSUED, "EscrowInvalidStatus")
+        if inv.hold:
+            due = inv.amount - inv.credited
+            need(amount == due, "EscrowAmountTooHigh")
+            need(caller in APPROVED and self.tokens[caller] >= due, "no allowance or balance")
+            inv.status, inv.funded_at = Status.FUNDED, now
+            self.tokens[caller] -= due
+            self.tokens["escrow"] += due
+            return
+        need(0 < amount <= inv.outstanding, "EscrowAmountTooHigh")
+        need(caller in APPROVED and self.tokens[caller] >= amount, "no allowance or balance")
+        inv.paid, inv.touched = inv.paid + amount, True
+        self.tokens[caller] -= amount
+        self.tokens["operator"] += amount
+        self.paid[inv.payer] += amount
         self._settle_if_done(inv)
 
     def dispute(self, inv_id: int, amount: int, caller: str) -> int:
@@ -392,7 +431,7 @@ class Model:
             self._accrue(s.customer, amount)
 
     def accrue_recurring(self, assets: list[str], caller: str, now: int) -> None:
-        need(caller != "stranger", "not a member")
+        need(caller not in OUTSIDERS, "not a member")
         need(caller == "operator", "AgreementUnauthorized")
         for asset in assets:
             s = self._known(asset)
@@ -428,64 +467,76 @@ class Model:
         tw.customer, tw.served = None, False
 
     def request_installation(self, asset: str, customer: str, caller: str, now: int) -> None:
-        need(caller != "stranger", "not a member")
+        need(caller not in OUTSIDERS, "not a member")
         need(caller in ("operator", customer), "AgreementUnauthorized")
-        need(customer in CUSTOMERS or customer == "vendor", "AgreementInvalidCustomer")
+        need(customer in CUSTOMERS or customer == "vendor", "AgreementInvalidCustomer / BilateralTerms")
+        self._install(asset, customer, caller == "operator", TARIFF["installation"], now)
+
+    def _install(self, asset: str, customer: str, by_operator: bool, charge: int, now: int) -> None:
         s = self.services[asset]
         need(s.pending == Pending.NONE, "AgreementDuplicateInstallation / InvalidPending")
         tw = self.twins[asset]
         holder = tw.customer or s.customer
-        need(holder == customer if holder else caller == "operator", "AgreementNotCustomerAsset")
+        need(holder == customer if holder else by_operator, "AgreementNotCustomerAsset")
         need(tw.state in (S.PLANNED, S.INACTIVE, S.PENDING_INSTALLATION, S.DELIVERED), "AgreementDuplicateInstallation")
         if not tw.served:  # SetCustomer: the agreement serves this customer from now on
             twin = self.live(asset)
             twin.customer, twin.served = customer, True
         if tw.line is None and tw.state in (S.PLANNED, S.INACTIVE):
             self.move(asset, S.PENDING_INSTALLATION)
-        inv_id = self.issue(customer, TARIFF["installation"], True, now)
+        inv_id = self.issue(customer, charge, True, now) if charge else 0  # a free installation: no invoice
         s.customer, s.pending, s.non_payment, s.charge, s.invoice = customer, Pending.INSTALLATION, False, 0, inv_id
 
     def confirm_installation(self, asset: str, caller: str, now: int) -> None:
-        need(caller != "stranger", "not a member")
+        need(caller not in OUTSIDERS, "not a member")
         need(caller == "operator", "AgreementUnauthorized")
         s = self._pending(asset, Pending.INSTALLATION)
-        inv = self.invoices[s.invoice]
-        need(inv.status in (Status.FUNDED, Status.RELEASED), "AgreementNotFunded")
+        inv = self.invoices.get(s.invoice)
+        need(inv is None or inv.status in (Status.FUNDED, Status.RELEASED), "AgreementNotFunded")
         need(self.twins[asset].state == S.DELIVERED, "AgreementInvalidAssetState")
         self.move(asset, S.ACTIVE)
-        if inv.status == Status.FUNDED:
+        if inv is not None and inv.status == Status.FUNDED:
             self._release(inv)
         s.pending = Pending.NONE
-        s.start, s.billed_to, s.monthly = now, now, MONTHLY
+        s.start, s.billed_to = now, now
+        if s.customer not in BILATERAL:  # a registered customer's service keeps its agreed rate (op 3)
+            s.monthly = MONTHLY
 
     def withdraw_installation(self, asset: str, caller: str) -> None:
         """Any twin state: a twin its line holds (or a removed line already moved) stays put; the
         service ends; the money comes back whole (voided, refunded, or a credit note for a
         payment the payer released early)."""
-        need(caller != "stranger", "not a member")
+        need(caller not in OUTSIDERS, "not a member")
         s = self._pending(asset, Pending.INSTALLATION)
         need(caller in ("operator", s.customer), "AgreementUnauthorized")
         tw = self.twins[asset]
         if tw.line is None and tw.state in (S.PENDING_INSTALLATION, S.DELIVERED):
             self.move(asset, S.PLANNED if tw.state == S.PENDING_INSTALLATION else S.RECOVERING)
-        inv = self.invoices[s.invoice]
-        if inv.status in (Status.ISSUED, Status.FUNDED):
+        inv = self.invoices.get(s.invoice)
+        if inv is None:
+            pass  # a free installation
+        elif inv.status in (Status.ISSUED, Status.FUNDED):
             self._void(inv)
         elif inv.status == Status.RELEASED:
             self.credit[inv.payer] += inv.amount
         self._end_service(asset)
 
     def order_change(self, kind: Kind, asset: str, caller: str) -> None:
-        need(caller != "stranger", "not a member")
+        need(caller not in OUTSIDERS, "not a member")
+        s = self._known(asset)
+        need(s.customer not in BILATERAL, "AgreementBilateralTerms")
+        self._change(kind, asset, caller, TARIFF[kind])
+
+    def _change(self, kind: Kind, asset: str, caller: str, charge: int) -> None:
         s = self._known(asset)
         need(caller in ("operator", s.customer), "AgreementUnauthorized")
         need(s.pending == Pending.NONE, "AgreementInvalidPending")
-        s.pending, s.kind, s.charge = Pending.CHANGE, int(kind), TARIFF[kind]
+        s.pending, s.kind, s.charge = Pending.CHANGE, int(kind), charge
         self.move(asset, S.PENDING_CHANGE)
-        self._accrue(s.customer, TARIFF[kind])
+        self._accrue(s.customer, charge)
 
     def order_changes(self, kind: Kind, assets: list[str], caller: str) -> None:
-        need(caller != "stranger", "not a member")
+        need(caller not in OUTSIDERS, "not a member")
         customer = None
         for i, asset in enumerate(assets):
             s = self.services[asset]
@@ -493,6 +544,7 @@ class Model:
                 need(s.customer is not None, "AgreementUnknownService")
                 customer = s.customer
             need(s.customer == customer, "AgreementMixedCustomers")
+            need(s.customer not in BILATERAL, "AgreementBilateralTerms")
             need(s.pending == Pending.NONE, "AgreementInvalidPending")
             s.pending, s.kind, s.charge = Pending.CHANGE, int(kind), TARIFF[kind]
         need(caller in ("operator", customer), "AgreementUnauthorized")
@@ -502,7 +554,7 @@ class Model:
         self._accrue(customer, TARIFF[kind] * len(assets))
 
     def confirm_change(self, asset: str, caller: str, now: int) -> None:
-        need(caller != "stranger", "not a member")
+        need(caller not in OUTSIDERS, "not a member")
         need(caller == "operator", "AgreementUnauthorized")
         s = self._pending(asset, Pending.CHANGE)
         deleted = s.kind == Kind.DELETE
@@ -514,7 +566,7 @@ class Model:
             self._end_service(asset)
 
     def cancel_change(self, asset: str, caller: str) -> None:
-        need(caller != "stranger", "not a member")
+        need(caller not in OUTSIDERS, "not a member")
         s = self._pending(asset, Pending.CHANGE)
         need(caller in ("operator", s.customer), "AgreementUnauthorized")
         credit = -s.charge
@@ -523,7 +575,12 @@ class Model:
         self._accrue(s.customer, credit)
 
     def order_disconnect(self, asset: str, overdue: int, caller: str, now: int) -> None:
-        need(caller != "stranger", "not a member")
+        need(caller not in OUTSIDERS, "not a member")
+        s = self._known(asset)
+        need(s.customer not in BILATERAL, "AgreementBilateralTerms")
+        self._disconnect(asset, overdue, caller, TARIFF["disconnect"], now)
+
+    def _disconnect(self, asset: str, overdue: int, caller: str, charge: int, now: int) -> None:
         s = self._known(asset)
         non_payment = False
         if caller == s.customer:
@@ -542,12 +599,53 @@ class Model:
         else:
             raise Fail("AgreementUnauthorized")
         need(s.pending == Pending.NONE, "AgreementInvalidPending")
-        s.pending, s.non_payment, s.charge = Pending.DISCONNECT, non_payment, TARIFF["disconnect"]
+        s.pending, s.non_payment, s.charge = Pending.DISCONNECT, non_payment, charge
         self.move(asset, S.PENDING_DISCONNECT)
-        self._accrue(s.customer, TARIFF["disconnect"])
+        self._accrue(s.customer, charge)
+
+    def act_for(
+        self,
+        op: int,
+        asset: str,
+        kind: Kind,
+        overdue: int,
+        charge: int,
+        consent: str,
+        nonce: int,
+        caller: str,
+        now: int,
+    ) -> None:
+        """OperatorAgreement.actFor for a registered customer (only ``retail`` here)."""
+        need(caller not in OUTSIDERS, "not a member")
+        customer = "retail" if op == 0 else self._known(asset).customer
+        need(customer in BILATERAL, "AgreementInvalidCustomer")
+        need(charge >= 0 or op == 1, "AgreementInvalidTerm")
+        actor = caller
+        need(op != 3 or consent != "none", "AgreementUnauthorized")  # a monthly charge: both parties
+        if consent != "none":
+            need(consent != "over", "AgreementChargeAboveConsent")
+            need(caller == "operator", "CustomerUnauthorized")
+            need(nonce not in self.nonces and consent != "replay", "CustomerConsentReplayed")
+            need(consent == "valid", "CustomerConsentInvalidSignature")
+            self.nonces.add(nonce)
+            actor = customer
+        else:
+            need(caller in ("operator", customer), "AgreementUnauthorized")
+        if op == 0:
+            self._install(asset, customer, caller == "operator", charge, now)
+        elif op == 1:
+            self._change(kind, asset, actor, charge)
+        elif op == 2:
+            self._disconnect(asset, overdue, actor, charge, now)
+        else:  # the agreed monthly charge: the old rate accrued to now, the new one from now
+            s = self.services[asset]
+            if s.start:
+                self._accrue_recurring(asset, now)
+                s.start = s.billed_to = now
+            s.monthly = charge
 
     def cancel_disconnect(self, asset: str, caller: str) -> None:
-        need(caller != "stranger", "not a member")
+        need(caller not in OUTSIDERS, "not a member")
         s = self._pending(asset, Pending.DISCONNECT)
         need(caller == "operator" or (caller == s.customer and not s.non_payment), "AgreementUnauthorized")
         charge = -s.charge
@@ -556,7 +654,7 @@ class Model:
         self._accrue(s.customer, charge)
 
     def confirm_disconnect(self, asset: str, caller: str, now: int) -> None:
-        need(caller != "stranger", "not a member")
+        need(caller not in OUTSIDERS, "not a member")
         need(caller == "operator", "AgreementUnauthorized")
         s = self._pending(asset, Pending.DISCONNECT)
         customer = s.customer
@@ -568,7 +666,7 @@ class Model:
             self._payout(customer, self.credit[customer])  # the final disconnect pays credit out
 
     def bill(self, customer: str, caller: str, now: int) -> None:
-        need(caller != "stranger", "not a member")
+        need(caller not in OUTSIDERS, "not a member")
         need(caller == "operator", "AgreementUnauthorized")
         need(self.balance.get(customer, 0) != 0, "AgreementNothingToBill")
         self._bill(customer, now)
@@ -651,6 +749,8 @@ class Chain:
                 AGREEMENT_TOPICS[keccak(text=f"{item['name']}({types})")] = item["name"]
         self.url = w3.provider.endpoint_uri
         self.session = requests.Session()
+        self.chain_id = w3.eth.chain_id
+        self.customers = world.customers.address
 
     def read(self, calls: dict) -> dict:
         """One JSON-RPC batch of eth_calls: key -> (to, signature, arg types, args, out types)."""
@@ -698,8 +798,17 @@ class Chain:
         return "ok", ""
 
     def send(self, to: str, data: bytes, sender: str) -> tuple[int, list]:
-        """Sends the transaction; returns its block's timestamp and its logs."""
-        tx_hash = self.w3.eth.send_transaction(self._tx(to, data, sender))
+        """Sends the transaction; returns its block's timestamp and its logs. The retail
+        customer's wallet signs its own (a direct reclaim is the only thing it may send)."""
+        if sender == "retail":
+            tx = {
+                **self._tx(to, data, sender),
+                "nonce": self.w3.eth.get_transaction_count(RETAIL.address),
+                "chainId": self.chain_id,
+            }
+            tx_hash = self.w3.eth.send_raw_transaction(RETAIL.sign_transaction(tx).raw_transaction)
+        else:
+            tx_hash = self.w3.eth.send_transaction(self._tx(to, data, sender))
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash)
         assert receipt["status"] == 1, f"transaction reverted after a successful dry run: {receipt}"
         return self.w3.eth.get_block(receipt["blockNumber"])["timestamp"], receipt["logs"]
@@ -782,7 +891,8 @@ def test_flows_keep_their_invariants(seeded, chain):
             if sender != "owner":
                 return sender
             if asset is not None:
-                return self.model.twins[asset].customer or self.model.services[asset].customer or "customer"
+                who = self.model.twins[asset].customer or self.model.services[asset].customer or "customer"
+                return "operator" if who in BILATERAL else who  # a non-member's operator acts for it
             return "customer"
 
         def _step(self, label: str, to: str, data: bytes, sender: str, apply, action: str | None = None):
@@ -939,7 +1049,7 @@ def test_flows_keep_their_invariants(seeded, chain):
             """The whole installation flow, step by step (random rules rarely chain it)."""
             self.request_installation(asset, customer, "operator")
             svc = self.model.services[asset]
-            if svc.pending != Pending.INSTALLATION:
+            if svc.pending != Pending.INSTALLATION or svc.invoice not in self.model.invoices:
                 return
             inv = self.model.invoices[svc.invoice]
             if inv.status == Status.ISSUED:
@@ -963,8 +1073,8 @@ def test_flows_keep_their_invariants(seeded, chain):
             owner = svc.customer or tw.customer or CUSTOMERS[pick % 2]
             options, later = [], []  # forward steps first (taken most of the time), then the others
             if svc.pending == Pending.INSTALLATION:
-                inv = m.invoices[svc.invoice]
-                if inv.status == Status.ISSUED:
+                inv = m.invoices.get(svc.invoice)
+                if inv is not None and inv.status == Status.ISSUED:
                     options.append(lambda: self.fund(sorted(m.invoices).index(svc.invoice) % 10, "owner"))
                 if tw.state == S.PENDING_INSTALLATION and tw.line is None:
                     options.append(lambda: self.raw_verb("deliver", asset, "vendor"))
@@ -978,6 +1088,14 @@ def test_flows_keep_their_invariants(seeded, chain):
                     lambda: self.confirm_disconnect(asset, "operator"),
                     lambda: self.cancel_disconnect(asset, "owner"),
                 ]
+            elif tw.state == S.ACTIVE and svc.customer in BILATERAL:
+                kind = list(Kind)[pick % 4]
+                options += [
+                    lambda: self.act_for(1, asset, kind, pick, pick, "valid", "operator"),
+                    lambda: self.act_for(2, asset, kind, 0, pick, "valid", "operator"),
+                ]
+                if not self.model.services[asset].monthly:  # the agreed monthly charge, once
+                    options.insert(0, lambda: self.act_for(3, asset, kind, 0, pick | 1, "valid", "operator"))
             elif tw.state == S.ACTIVE and svc.customer:
                 kind = list(Kind)[pick % 4]
                 options += [
@@ -992,6 +1110,8 @@ def test_flows_keep_their_invariants(seeded, chain):
                     lambda: self.request_installation(asset, owner, "operator"),
                     lambda: self.request_installation(asset, owner, owner),
                 ]
+                if pick in (3, 4) and tw.customer is None:  # rarely: the retail customer takes it
+                    options.insert(0, lambda: self.act_for(0, asset, Kind.MOVE, 0, pick, "valid", "operator"))
                 if tw.state in (S.PLANNED, S.INACTIVE) and tw.line is None:
                     options.append(lambda: self.add_line(asset, owner, "operator"))
             if tw.line is not None:
@@ -1130,6 +1250,64 @@ def test_flows_keep_their_invariants(seeded, chain):
                 lambda m, now: m.cancel_change(asset, who),
             )
 
+        # ---- registered (bilateral) customers: actFor (issue 14) ------------------------------
+
+        @rule(
+            op=st.sampled_from([0, 1, 1, 2, 3]),
+            asset=assets,
+            kind=st.sampled_from(list(Kind)),
+            pick=picks,
+            consent=st.sampled_from(CONSENTS),
+            sender=st.sampled_from(["operator", "operator", "operator", "customer", "vendor", "stranger"]),
+        )
+        def act_for_rule(self, op, asset, kind, pick, consent, sender):
+            self.act_for(op, asset, kind, pick, pick, consent, sender)
+
+        def act_for(self, op: int, asset: str, kind: Kind, pick: int, charge_pick: int, consent: str, sender: str):
+            """actFor: a charge stated from a small set (credits for MACD), with or without the
+            retail customer's consent (valid, another key, a spent nonce, a ceiling too low)."""
+            charge = [0, 3 * UNIT, 45 * UNIT, -7 * UNIT][charge_pick % 4]
+            if op != 1:
+                charge = abs(charge) if charge_pick % 5 else -1  # sometimes a negative one: refused
+            customer = "retail" if op == 0 else (self.model.services[asset].customer or "retail")
+            overdue = self._invoice(pick) if op == 2 and consent == "none" else 0
+            if op == 0:
+                inner = encode(["bytes32", "address", "bytes32"], [asset_id(asset), ch.addr["retail"], ZERO32])
+                action, k = "requestInstallation", 0
+            elif op == 1:
+                inner = encode(["uint8", "bytes32", "bytes32"], [int(kind), asset_id(asset), ZERO32])
+                action, k = "orderChange", int(kind)
+            elif op == 2:
+                inner = encode(["bytes32", "uint256", "bytes32"], [asset_id(asset), overdue, ZERO32])
+                action, k = "orderDisconnect", 0
+            else:
+                inner = encode(["bytes32"], [asset_id(asset)])
+                action, k = "recurringCharge", 0
+            spent = sorted(self.model.nonces)
+            nonce = spent[0] if consent == "replay" and spent else self.steps + 1000 * (pick + 1)
+            if consent == "replay" and not spent:
+                consent = "valid"
+            max_charge = charge - 1 if consent == "over" else charge
+            sig = b""
+            if consent != "none":
+                c = Consent(
+                    ch.addr["retail"], ch.addr["operator"], action, asset_id(asset), k, max_charge, nonce, 2**40
+                )
+                sig = sign_consent(c, OTHER_KEY if consent == "wrong_key" else RETAIL, ch.chain_id, ch.customers)
+                if customer != "retail":
+                    consent = "wrong_key"  # the consent names retail, the asset's customer is someone else
+            params = encode(
+                ["uint8", "bytes", "int256", "int256", "uint256", "uint64", "bytes"],
+                [op, inner, charge, max_charge, nonce, 2**40 if sig else 0, sig],
+            )
+            self._act(
+                f"actFor/{action}/{'consent' if sig else 'own'}",
+                "actFor",
+                params,
+                sender,
+                lambda m, now: m.act_for(op, asset, kind, overdue, charge, consent, nonce, sender, now),
+            )
+
         # ---- disconnect -------------------------------------------------------------------
 
         @rule(asset=assets, pick=picks, sender=senders)
@@ -1249,6 +1427,29 @@ def test_flows_keep_their_invariants(seeded, chain):
             who = self._payer_or(inv, sender)
             params = encode(["uint256", "uint256"], [inv, amount])
             self._act("payInvoice", "payInvoice", params, who, lambda m, now: m.pay(inv, amount, who))
+
+        @rule(
+            pick=picks,
+            amount=st.sampled_from([None, None, 1, 7 * UNIT, 10_000 * UNIT]),
+            sender=st.sampled_from(["retail", "retail", "owner", "customer", "stranger"]),
+        )
+        def pay_direct(self, pick, amount, sender):
+            """EscrowPayment.pay(invoice, amount) sent directly — by the retail wallet (not a
+            member: its bills), the invoice's payer, another customer or the stranger; None: the
+            whole (the net of a held invoice, else what is outstanding)."""
+            inv = self._invoice(pick)
+            known = self.model.invoices.get(inv)
+            who = known.payer if sender == "owner" and known else sender
+            if amount is None:
+                amount = (known.amount - known.credited if known.hold else known.outstanding) if known else 1
+            data = ch.escrow.functions.pay(inv, amount)._encode_transaction_data()
+            self._step(
+                "pay (direct)",
+                world.escrow.address,
+                bytes.fromhex(data[2:]),
+                who,
+                lambda m, now: m.pay_direct(inv, amount, who, now),
+            )
 
         @rule(pick=picks, amount=st.sampled_from([1, 10 * UNIT, 50 * UNIT, 10_000 * UNIT]), sender=senders)
         def dispute(self, pick, amount, sender):

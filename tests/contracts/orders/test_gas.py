@@ -10,7 +10,9 @@ BOUNDS = {
     "createProject": 90_000,
     "createOrder": 130_000,  # incl. the project → orders index slot (20k)
     "addService": 130_000,  # incl. the order → services index slot (20k)
-    "addDeviceLine (unmanaged)": 260_000,
+    # + the order's vendor index (issue 14: vendors are notified of the order's status): one new
+    # slot (~22k) for the first line of each vendor of an order
+    "addDeviceLine (unmanaged)": 290_000,
     # + the twin's parties recorded (customer and vendor: two new slots and a history step)
     "addDeviceLine (managed: asset -> PendingInstallation)": 380_000,
     "deliverLine (first, asset -> Delivered)": 150_000,

@@ -1,0 +1,85 @@
+"""`telcochain customer|terms|consent`: a retail customer registered by its operator, a price list
+proposed with a sealed copy for the customer, accepted with the customer's consent signed
+offline with its own key (issue 14 part A)."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+from eth_account import Account
+from eth_utils import keccak
+from nacl.public import PrivateKey
+from telcochain.cli import main
+from telcochain.customers import open_price_list
+
+OPERATOR = 0
+WALLET = Account.from_key(keccak(text="cli retail wallet"))
+PRICES = {"currency": "TSD", "installation": 0, "move": 30, "disconnect": 20}
+
+
+def ok(result) -> str:
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_register_propose_sign_verify_accept(as_member, dev_accounts, tmp_path):
+    operator = dev_accounts[OPERATOR].address
+    added = json.loads(ok(as_member(OPERATOR, "customer", "add", WALLET.address, "--name", "Jane Doe", "--json")))
+    assert added["signer"] == WALLET.address and added["name_hash"] != "0x" + "00" * 32
+    listed = json.loads(ok(as_member(OPERATOR, "customer", "list", "--operator", "Northwind Telecom", "--json")))
+    assert [c["customer"] for c in listed] == [WALLET.address]
+    shown = ok(as_member(OPERATOR, "customer", "show", WALLET.address))
+    assert operator in shown and "no (its operator submits its requests with its consent)" in shown
+
+    box = PrivateKey(keccak(text="cli retail box"))
+    prices = tmp_path / "prices.json"
+    prices.write_text(json.dumps(PRICES))
+    proposed = json.loads(
+        ok(
+            as_member(
+                OPERATOR,
+                "terms",
+                "propose",
+                WALLET.address,
+                str(prices),
+                "--seal-for",
+                "0x" + bytes(box.public_key).hex(),
+                "--json",
+            )
+        )
+    )
+    commitment = proposed["commitment"]
+    opened, _ = open_price_list((tmp_path / "prices.sealed").read_bytes(), bytes(box), bytes.fromhex(commitment[2:]))
+    assert opened == PRICES
+    terms = json.loads(ok(as_member(OPERATOR, "terms", "show", WALLET.address, "--json")))
+    assert (terms["proposed"], terms["proposer"], terms["current"]) == (commitment, operator, None)
+
+    # the customer signs offline with its own key (here from the environment)
+    consent = tmp_path / "consent.json"
+    signed = CliRunner().invoke(
+        main,
+        [
+            "consent",
+            "sign",
+            "--action",
+            "acceptTerms",
+            "--subject",
+            commitment,
+            "--customer",
+            WALLET.address,
+            "--operator",
+            operator,
+            "--out",
+            str(consent),
+        ],
+        env={"TELCOCHAIN_PRIVATE_KEY": WALLET.key.hex()},
+    )
+    assert signed.exit_code == 0, signed.output
+    assert f"signed by {WALLET.address}" in ok(as_member(OPERATOR, "consent", "verify", str(consent)))
+    ok(as_member(OPERATOR, "terms", "accept", WALLET.address, commitment, "--consent", str(consent)))
+    terms = json.loads(ok(as_member(OPERATOR, "terms", "show", WALLET.address, "--json")))
+    assert (terms["current"], terms["version"], terms["proposed"]) == (commitment, 1, None)
+    # spent: the same consent no longer verifies, in one line
+    again = as_member(OPERATOR, "consent", "verify", str(consent))
+    assert again.exit_code == 1 and "already used" in again.output and len(again.output.strip().splitlines()) == 1

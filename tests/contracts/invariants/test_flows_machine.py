@@ -209,6 +209,8 @@ class Model:
     credit: dict[str, int] = field(default_factory=lambda: {c: 0 for c in PAYERS})
     paid: dict[str, int] = field(default_factory=lambda: {c: 0 for c in PAYERS})  # released to the operator
     paid_out: dict[str, int] = field(default_factory=lambda: {c: 0 for c in PAYERS})  # payOutCredit
+    # credits a registered customer's operator stated itself (actFor MACD with a charge < 0, issue 14 A)
+    granted: dict[str, int] = field(default_factory=lambda: {c: 0 for c in PAYERS})
     line_count: int = 0
     disputes: dict[int, Dispute] = field(default_factory=dict)
     nonces: set[int] = field(default_factory=set)  # the retail customer's spent consent nonces
@@ -534,6 +536,8 @@ class Model:
         s.pending, s.kind, s.charge = Pending.CHANGE, int(kind), charge
         self.move(asset, S.PENDING_CHANGE)
         self._accrue(s.customer, charge)
+        if charge < 0:  # a credit the operator granted (only it may state one)
+            self.granted[s.customer] -= charge
 
     def order_changes(self, kind: Kind, assets: list[str], caller: str) -> None:
         need(caller not in OUTSIDERS, "not a member")
@@ -570,6 +574,8 @@ class Model:
         s = self._pending(asset, Pending.CHANGE)
         need(caller in ("operator", s.customer), "AgreementUnauthorized")
         credit = -s.charge
+        if s.charge < 0:  # the granted credit is taken back with its change
+            self.granted[s.customer] += s.charge
         s.pending, s.charge = Pending.NONE, 0
         self.move(asset, S.ACTIVE)
         self._accrue(s.customer, credit)
@@ -1713,7 +1719,8 @@ def test_flows_keep_their_invariants(seeded, chain):
             for c in PAYERS:
                 assert v["acc", c][0] == m.balance[c], f"account of {c}"
                 assert v["credit", c] == m.credit[c], f"credit notes of {c}"
-                assert m.claims(c) <= m.paid[c] - m.paid_out[c], f"{c} holds more credit than it paid"
+                # what it paid, less what was paid out, plus the credits its operator granted itself
+                assert m.claims(c) <= m.paid[c] - m.paid_out[c] + m.granted[c], f"{c} holds more credit than it paid"
 
         def every_funded_invoice_can_be_reclaimed(self):
             funded = [i for i, inv in self.model.invoices.items() if inv.status == Status.FUNDED]

@@ -83,3 +83,41 @@ def test_register_propose_sign_verify_accept(as_member, dev_accounts, tmp_path):
     # spent: the same consent no longer verifies, in one line
     again = as_member(OPERATOR, "consent", "verify", str(consent))
     assert again.exit_code == 1 and "already used" in again.output and len(again.output.strip().splitlines()) == 1
+
+
+PAYING_WALLET = Account.from_key(keccak(text="cli retail wallet that pays"))
+
+
+def test_a_non_member_pays_its_bill_directly(as_member, local_node, deployment_path, dev_accounts, monkeypatch):
+    """`invoice pay --direct`: the customer's own wallet (no membership) pays its bill in parts."""
+    from telcochain import Client
+
+    op, acme, initech = (
+        Client.connect(local_node.rpc_url, dev_accounts[i], deployment=deployment_path) for i in (0, 1, 3)
+    )
+    op.customers.add(PAYING_WALLET.address, signer=PAYING_WALLET.address)
+    initech.escrow.token().transact("transfer", PAYING_WALLET.address, 100 * 10**6)
+    op.assets.register("ONT-CLI-W", "ONT", vendor=acme.address)
+    op.constitution.vote(acme.assets.bind_serial("ONT-CLI-W", "SN-CLI-W").proposal_id, approve=True)
+    ask = op.customers.request_consent("requestInstallation", "ONT-CLI-W", customer=PAYING_WALLET.address)
+    op.customers.request_installation(
+        "ONT-CLI-W", PAYING_WALLET.address, 0, consent=ask, signature=op.customers.sign(ask, PAYING_WALLET)
+    )
+    acme.assets.deliver("ONT-CLI-W")
+    op.agreement.confirm_installation("ONT-CLI-W")
+    move = op.customers.request_consent("orderChange", "ONT-CLI-W", kind="move", max_charge=30 * 10**6)
+    op.customers.order_change(
+        "move", "ONT-CLI-W", 30 * 10**6, consent=move, signature=op.customers.sign(move, PAYING_WALLET)
+    )
+    bill = op.agreement.bill(PAYING_WALLET.address).invoice_id
+
+    runner = CliRunner()
+    env = {"TELCOCHAIN_PRIVATE_KEY": PAYING_WALLET.key.hex()}
+    part = runner.invoke(main, ["invoice", "pay", str(bill), "--direct", "--amount", "12", "--json"], env=env)
+    assert part.exit_code == 0, part.output
+    assert json.loads(part.output)["outstanding"] == 18 * 10**6
+    rest = runner.invoke(main, ["invoice", "pay", str(bill), "--direct"], env=env)
+    assert rest.exit_code == 0, rest.output
+    assert f"invoice #{bill} paid directly: released" in rest.output
+    again = runner.invoke(main, ["invoice", "pay", str(bill), "--direct"], env=env)
+    assert again.exit_code == 1 and len(again.output.strip().splitlines()) == 1  # one line, no traceback

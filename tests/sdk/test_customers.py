@@ -241,3 +241,51 @@ def test_order_status_reaches_the_orders_customer_and_vendors(team, tmp_path):
     assert "OrderStateChanged" in got["customer"] and "ServiceStateChanged" in got["customer"]
     assert got["acme"].count("OrderPartyNotified") == 2  # the order's and the service's change
     assert "OrderStateChanged" not in got["globex"] and "OrderPartyNotified" not in got["globex"]
+
+
+WALLET = Account.from_key(keccak(text="sdk retail wallet that pays"))  # no node, no membership
+
+
+def test_a_non_member_pays_from_its_wallet_and_its_monthly_charge_is_agreed(team, local_node, deployment_path):
+    """Issue 14 merged: the installation invoice and a bill paid by the customer's own wallet
+    straight to the escrow (client.escrow.pay_direct: no membership); its monthly charge agreed
+    with its consent (client.customers.agree_monthly_charge), never the public rate. To the unit."""
+    op, customer = team[OPERATOR], team[CUSTOMER]
+    op.customers.add(WALLET.address, signer=WALLET.address)
+    her = Client.connect(local_node.rpc_url, WALLET, deployment=deployment_path)
+    customer.escrow.token().transact("transfer", WALLET.address, 500 * TSD)  # a top-up of her wallet
+    twin(team, "ONT-W1")
+    ask = op.customers.request_consent("requestInstallation", "ONT-W1", customer=WALLET.address, max_charge=80 * TSD)
+    flow = op.customers.request_installation(
+        "ONT-W1", WALLET.address, 80 * TSD, consent=ask, signature=op.customers.sign(ask, WALLET)
+    )
+    token = her.escrow.token()
+    before = int(token.call("balanceOf", WALLET.address))
+    her.escrow.pay_direct(flow.invoice_id)  # a held invoice: funded whole into escrow
+    assert her.escrow.invoice(flow.invoice_id).status is InvoiceStatus.FUNDED
+    assert before - int(token.call("balanceOf", WALLET.address)) == 80 * TSD
+    team[ACME].assets.deliver("ONT-W1")
+    op.agreement.confirm_installation("ONT-W1")
+    assert op.escrow.invoice(flow.invoice_id).status is InvoiceStatus.RELEASED
+
+    # her monthly charge: both parties (the operator alone cannot set it)
+    assert op.agreement.recurring("ONT-W1").monthly == 0
+    with pytest.raises(ConsentError):
+        op.customers.agree_monthly_charge("ONT-W1", 39 * TSD, consent=ask, signature=b"")
+    monthly = op.customers.request_consent("recurringCharge", "ONT-W1", max_charge=39 * TSD)
+    op.customers.agree_monthly_charge("ONT-W1", 39 * TSD, consent=monthly, signature=op.customers.sign(monthly, WALLET))
+    assert op.agreement.recurring("ONT-W1").monthly == 39 * TSD
+
+    # a move she consented to, billed, and paid from her wallet in two parts
+    move = op.customers.request_consent("orderChange", "ONT-W1", kind="move", max_charge=30 * TSD)
+    op.customers.order_change("move", "ONT-W1", 30 * TSD, consent=move, signature=op.customers.sign(move, WALLET))
+    op.agreement.confirm_change("ONT-W1")
+    bill = op.agreement.bill(WALLET.address)
+    amount = op.escrow.invoice(bill.invoice_id).amount
+    assert amount >= 30 * TSD  # the move plus whatever her monthly charge accrued by then
+    op_before = int(token.call("balanceOf", op.address))
+    her.escrow.pay_direct(bill.invoice_id, 10 * TSD)
+    assert her.escrow.billing(bill.invoice_id).outstanding == amount - 10 * TSD
+    her.escrow.pay_direct(bill.invoice_id)
+    assert her.escrow.invoice(bill.invoice_id).status is InvoiceStatus.RELEASED
+    assert int(token.call("balanceOf", op.address)) - op_before == amount

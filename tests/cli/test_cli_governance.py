@@ -105,4 +105,5 @@ def test_action_show_names_the_callers_of_an_internal_action_and_the_pinned_code
     assert "OrderBook, OperatorAgreement" in table.output
     assert "pinned code" in table.output
     data = json.loads(as_member(0, "action", "show", "issueInvoice", "--json").output)
-    assert len(data["policy"]["callers"]) == 1 and data["policy"]["code_hash"].startswith("0x")
+    # the agreement and (issue 14) the vendor settlement issue invoices
+    assert len(data["policy"]["callers"]) == 2 and data["policy"]["code_hash"].startswith("0x")

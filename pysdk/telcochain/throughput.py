@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import math
 import multiprocessing
 import queue
 import threading
@@ -81,6 +82,7 @@ __all__ = [
     "Operation",
     "Pipeline",
     "PipelineStats",
+    "senders_needed",
 ]
 
 # -- RLP and signing ---------------------------------------------------------------------------
@@ -956,6 +958,15 @@ def _matches(error: RpcError, needles: Sequence[str]) -> bool:
 def _unsupported(error: RpcError) -> bool:
     message = error.rpc_message.lower()
     return error.code == -32601 or "not found" in message or "not supported" in message
+
+
+def senders_needed(rate_tx_per_s: float, block_time: float, max_pending_per_sender: int) -> int:
+    """How many sender accounts (a member's key and its delegates) carry ``rate_tx_per_s``
+    transactions a second on a node that keeps at most ``max_pending_per_sender`` pending per
+    sender, with two blocks of transactions in flight (one being built, one waiting)."""
+    if max_pending_per_sender < 1 or block_time <= 0:
+        raise ConfigurationError("the pending cap must be at least 1 and the block time positive")
+    return max(1, math.ceil(rate_tx_per_s * 2 * block_time / max_pending_per_sender))
 
 
 def latency_percentiles(outcomes: Iterable[OpOutcome], points: Sequence[float] = (50, 95, 99)) -> dict[float, float]:

@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from telcochain.errors import ConfigurationError
 from telcochain.node import LocalNode, NodeConfig, free_port
 from telcochain.rpc import Rpc
-from telcochain.throughput import FastSigner, Operation, OpStatus, Pipeline, latency_percentiles
+from telcochain.throughput import FastSigner, Operation, OpStatus, Pipeline, latency_percentiles, senders_needed
 from telcochain.tx import FeeMode, TxSender, hexint, probe_chain
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -118,6 +119,16 @@ def test_a_pending_cap_per_sender_spreads_the_load_and_is_kept(
     with Pipeline(interval_rpc, dev_accounts[4:9], receipts="inclusion", max_pending_per_sender=cap) as pipe:
         pipe.run(_transfers(2, sink), timeout=30)
         assert pipe.senders_used == 2  # two operations: the two least-loaded senders, not five
+
+
+def test_senders_needed_keeps_two_blocks_under_the_cap() -> None:
+    # Besu-like: 2 s blocks, 200 pending per sender — one key carries 100 transactions/s
+    assert senders_needed(100, 2, 200) == 1
+    assert senders_needed(101, 2, 200) == 2
+    assert senders_needed(1_500, 2, 200) == 30
+    assert senders_needed(0, 2, 200) == 1
+    with pytest.raises(ConfigurationError):
+        senders_needed(100, 2, 0)
 
 
 def test_outcomes_include_a_reverting_op(interval_rpc: Rpc, dev_accounts: list[LocalAccount]) -> None:

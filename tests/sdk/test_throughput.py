@@ -122,9 +122,9 @@ def test_a_pending_cap_per_sender_spreads_the_load_and_is_kept(
 
 
 def test_senders_needed_keeps_two_blocks_under_the_cap() -> None:
-    # Besu-like: 2 s blocks, 200 pending per sender — one key carries 100 transactions/s
-    assert senders_needed(100, 2, 200) == 1
-    assert senders_needed(101, 2, 200) == 2
+    # Besu-like: 2 s blocks, 200 pending per sender; two blocks in flight: 50 transactions/s a key
+    assert senders_needed(50, 2, 200) == 1
+    assert senders_needed(51, 2, 200) == 2
     assert senders_needed(1_500, 2, 200) == 30
     assert senders_needed(0, 2, 200) == 1
     with pytest.raises(ConfigurationError):

@@ -34,6 +34,12 @@ import {ConstitutionRules} from "./ConstitutionRules.sol";
 ///   every module call compares it first (EXTCODEHASH warms the account the CALL then uses).
 ///   A caller module needs no pin of its own: it can call {executeInternal} only while it is
 ///   the active module, i.e. after its own action's pin check.
+/// - Delegate keys: a member may register up to `MAX_DELEGATES` addresses that act as it
+///   (`_delegates`: key → member). {_principal} resolves a sender to its member once per call;
+///   modules and events see the member. A delegate may only send module actions that run at
+///   once (no built-in, no proposal, so no vote), and its member's standing applies to it.
+/// - The rules of an action definition live in {ConstitutionRules} (deployed by the
+///   constructor, an immutable here), only for size: it reverts with this contract's errors.
 contract Constitution is IConstitution {
     /*//////////////////////////////////////////////////////////////
                                 CONSTANTS

@@ -238,7 +238,7 @@ def create_app(
     client = client if client is not None else connect_client(settings)
     store = store if store is not None else IndexStore(settings.index_db)
     state = GatewayState(settings, client, store, TokenStore(settings.tokens_file))
-    if follow:
+    if follow and settings.follow:
         state.follower = IndexFollower(Follower.for_client(store, client), settings.follow_interval)
 
     @asynccontextmanager

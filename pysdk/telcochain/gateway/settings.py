@@ -85,6 +85,9 @@ class GatewaySettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
     tls: TlsSettings | None = None
+    #: Whether this gateway follows the chain into its index. Replicas sharing one PostgreSQL
+    #: index let one of them (or `telcochain index --follow`) do it: ``follow: false``.
+    follow: bool = True
     #: Seconds between index follower polls (reads are as fresh as the last step).
     follow_interval: float = Field(default=0.2, gt=0, le=60)
     #: How long a write waits for the index to reach its block before answering (seconds).

@@ -154,6 +154,7 @@ class Deliverer:
         self.before_round = before_round
         self._pool = ThreadPoolExecutor(max_workers=self.settings.concurrency, thread_name_prefix="hub-send")
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
 
     # -- one round ------------------------------------------------------------------------
@@ -277,7 +278,12 @@ class Deliverer:
                 log.exception("hub worker round failed; retrying")
                 worked = 0
             if not worked:
-                self._stop.wait(self.settings.poll_interval)
+                self._wake.wait(self.settings.poll_interval)
+                self._wake.clear()
+
+    def kick(self) -> None:
+        """Run a round now (the index just moved) instead of after the poll interval."""
+        self._wake.set()
 
     def start(self) -> Deliverer:
         self._thread = threading.Thread(target=self.run, name="hub-worker", daemon=True)
@@ -286,6 +292,7 @@ class Deliverer:
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
         self._pool.shutdown(wait=False)

@@ -54,6 +54,7 @@ from telcochain.errors import ConfigurationError
 from telcochain.index import schema as s
 from telcochain.index.db import upsert
 from telcochain.index.projections import text_of
+from telcochain.index.queries import show_id
 from telcochain.index.store import IndexStore
 from telcochain.orders import OrderState
 
@@ -111,19 +112,21 @@ def event_id(chain_id: str, constitution: str, block_hash: str, log_index: int, 
 
 
 def order_ref(order_id: str, **fields: Any) -> dict[str, Any]:
+    ident = show_id(order_id)
     return {
-        "id": order_id,
-        "href": f"/serviceOrdering/v4/serviceOrder/{order_id}",
+        "id": ident,
+        "href": f"/serviceOrdering/v4/serviceOrder/{ident}",
         "@type": "ServiceOrder",
         **fields,
     }
 
 
 def resource_ref(asset_id: str, **fields: Any) -> dict[str, Any]:
+    ident = show_id(asset_id)
     return {
-        "id": asset_id,
-        "href": f"/resourceInventoryManagement/v4/resource/{asset_id}",
-        "@type": "Resource",
+        "id": ident,
+        "href": f"/resourceInventoryManagement/v4/resource/{ident}",
+        "@type": "PhysicalResource",
         **fields,
     }
 
@@ -138,26 +141,18 @@ def bill_ref(invoice_id: int, **fields: Any) -> dict[str, Any]:
 
 
 def resource_states(state: int) -> dict[str, str]:
-    """The twin's lifecycle as TMF639 states (``lifecycleState`` keeps the telcochain name)."""
-    label = AssetState(state).label
-    status = {
-        "Planned": "reserved",
-        "PendingInstallation": "reserved",
-        "Delivered": "standby",
-        "Active": "available",
-        "PendingChange": "reserved",
-        "PendingDisconnect": "reserved",
-        "Inactive": "suspended",
-        "Recovering": "standby",
-        "Decommissioned": "unknown",
-    }.get(label, "unknown")
-    operational = "enable" if label in ("Active", "PendingChange", "PendingDisconnect") else "disable"
-    administrative = "unlocked" if label in ("Active", "PendingChange") else "locked"
+    """The twin's lifecycle as the TMF639 states the resource API shows (its ``STATE_MAP``);
+    ``lifecycleState`` keeps the telcochain name."""
+    from telcochain.gateway.api.resource import STATE_MAP
+
+    lifecycle = AssetState(state)
+    status, operational, administrative, usage = STATE_MAP.get(lifecycle, ("unknown", "disable", "locked", "idle"))
     return {
         "resourceStatus": status,
         "operationalState": operational,
         "administrativeState": administrative,
-        "lifecycleState": label,
+        "usageState": usage,
+        "lifecycleState": lifecycle.label,
     }
 
 
@@ -233,7 +228,7 @@ def hub_events(name: str, args: dict[str, Any], parties: _Parties) -> list[HubEv
             HubEvent(
                 "ServiceOrderCreateEvent",
                 who,
-                {"serviceOrder": order_ref(a["orderId"], state="acknowledged", externalId=a["ref"])},
+                {"serviceOrder": order_ref(a["orderId"], state="acknowledged", externalId=show_id(a["ref"]))},
                 "service order created",
             )
         ]
@@ -257,12 +252,13 @@ def hub_events(name: str, args: dict[str, Any], parties: _Parties) -> list[HubEv
             )
         ]
     if name == "ServiceStateChanged":
+        ident = show_id(a["serviceId"])
         service = {
-            "id": a["serviceId"],
-            "href": f"/serviceInventory/v4/service/{a['serviceId']}",
+            "id": ident,
+            "href": f"/serviceInventory/v4/service/{ident}",
             "@type": "Service",
             "state": service_state(int(a["to"])),
-            "serviceOrderItem": [{"serviceOrderId": a["orderId"], "itemState": _order_state(a["to"])}],
+            "serviceOrderItem": [{"serviceOrderId": show_id(a["orderId"]), "itemState": _order_state(a["to"])}],
         }
         return [
             HubEvent(
@@ -513,7 +509,7 @@ def derive(store: IndexStore, limit: int = PASS_LIMIT, clock: Callable[[], int] 
                     "eventId": eid,
                     "eventTime": iso(row.timestamp),
                     "eventType": hub_event.event_type,
-                    "correlationId": args.get("ref"),
+                    "correlationId": show_id(args["ref"]) if args.get("ref") else None,
                     "domain": API_OF[hub_event.event_type],
                     "description": hub_event.description,
                     "timeOccurred": iso(row.timestamp),

@@ -20,7 +20,8 @@ or the event fails for good.
 
 **Crashes.** A worker killed between the claim and the settle leaves its leased rows
 ``pending``; when the lease ends (``lease_seconds``, longer than the HTTP timeout) any worker
-claims and sends them again. Nothing is lost; the one duplicate possible is an event the
+claims and sends them again — or at once, when the gateway restarts under the same ``replica``
+name (its start-up releases the leases that name holds). Nothing is lost; the one duplicate possible is an event the
 callback received but whose success was never recorded — with the same ``eventId`` and
 body, for the subscriber to de-duplicate.
 
@@ -103,6 +104,9 @@ class HubSettings:
     max_attempts: int = 12  # ~25 min of retries with the defaults, then "failed"
     batch: int = 16  # subscriptions served per round
     concurrency: int = 16  # callbacks in flight at once (a round lasts at most one http_timeout)
+    #: This replica's stable name (unique among live replicas): a restarted gateway with the same
+    #: name takes back its own leases at once instead of after ``lease_seconds``. "" = random.
+    replica: str = ""
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> HubSettings:
@@ -113,10 +117,17 @@ class HubSettings:
         if unknown:
             names = ", ".join(sorted(known))
             raise ConfigurationError(f"hub: unknown setting(s) {', '.join(unknown)} (known: {names})")
-        try:
-            settings = cls(**{k: type(getattr(cls(), k))(v) for k, v in data.items()})
-        except (TypeError, ValueError) as exc:
-            raise ConfigurationError(f"hub: {exc}") from None
+        defaults = cls()
+        values: dict[str, Any] = {}
+        for key, value in data.items():
+            kind = type(getattr(defaults, key))
+            if kind is bool and not isinstance(value, bool):
+                raise ConfigurationError(f"hub: {key} must be true or false, not {value!r}")
+            try:
+                values[key] = kind(value)
+            except (TypeError, ValueError):
+                raise ConfigurationError(f"hub: {key} must be a {kind.__name__}, not {value!r}") from None
+        settings = cls(**values)
         rounds = -(-settings.batch // max(settings.concurrency, 1))  # sends queued behind each other
         if settings.lease_seconds <= settings.http_timeout * rounds + 1:
             raise ConfigurationError("hub: lease_seconds must exceed http_timeout * ceil(batch / concurrency) + 1")
@@ -149,7 +160,8 @@ class Deliverer:
     ) -> None:
         self.store = store
         self.settings = settings or HubSettings()
-        self.owner = owner or f"hub-{uuid.uuid4().hex[:12]}"
+        self.owner = owner or self.settings.replica or f"hub-{uuid.uuid4().hex[:12]}"
+        self.delivered = 0  # successful POSTs by this worker (for operators and tests)
         self.http = client or httpx.Client(timeout=self.settings.http_timeout)
         self.before_round = before_round
         self._pool = ThreadPoolExecutor(max_workers=self.settings.concurrency, thread_name_prefix="hub-send")
@@ -228,6 +240,7 @@ class Deliverer:
         attempts = claim.attempts + 1
         now = now_ms()
         if error is None:
+            self.delivered += 1
             values: dict[str, Any] = {"status": "delivered", "delivered_at": now, "last_error": None}
         else:
             delay = min(self.settings.retry_cap, self.settings.retry_base * 2 ** (attempts - 1))
@@ -285,7 +298,23 @@ class Deliverer:
         """Run a round now (the index just moved) instead of after the poll interval."""
         self._wake.set()
 
+    def release_own_leases(self) -> int:
+        """Free the leases this worker's name holds (its previous run was killed mid-delivery):
+        those deliveries are sent again now. Only for a stable ``replica`` name."""
+        d = s.hub_deliveries.c
+        with self.store.engine.begin() as connection:
+            result = connection.execute(
+                update(s.hub_deliveries)
+                .where(d.lease_owner == self.owner, d.status == "pending")
+                .values(lease_owner=None, lease_until=None)
+            )
+        return int(result.rowcount or 0)
+
     def start(self) -> Deliverer:
+        if self.settings.replica:
+            released = self.release_own_leases()
+            if released:
+                log.info("hub: %d deliveries of the previous run of %s resume", released, self.owner)
         self._thread = threading.Thread(target=self.run, name="hub-worker", daemon=True)
         self._thread.start()
         return self

@@ -12,7 +12,7 @@
 3. Sends ``BENCH_HUB_EVENTS`` twin registrations at ``BENCH_HUB_RATE`` per second while a
    watcher polls ``eth_blockNumber`` every 5 ms and records when each block first appears
    (its *mined* time, at most 5 ms late). For every ``ResourceCreateEvent`` the receiver
-   gets: latency = arrival − its block's mined time.
+   gets: latency = arrival - its block's mined time.
 
 Results merged into bench/results/latest.json: ``hub_delivery_p95_ms`` (target ≤ 1,500 ms),
 and ``hub_delivery`` (p50/p95/max, counts, settings).

@@ -13,7 +13,9 @@ index stays independent of the gateway; it is just as safe, because
   Constitution address, block hash, log index, position in the log): writing it again is a
   no-op (``ON CONFLICT DO NOTHING``). A rebuilt or reset index (which keeps the hub tables)
   re-derives the same ids and delivers nothing twice; a reorganised block has another hash,
-  so the new branch's events are new events.
+  so the new branch's events are new events. The cursor remembers the hash of its event's
+  block: when the index rolls that block back, the pass starts again from the beginning
+  (idempotent, as above) and so finds the new branch wherever it forked.
 
 Concurrent passes (several gateway replicas) serialise on the cursor row: each pass first
 writes it (``UPDATE meta SET value = value``), which takes the row lock on PostgreSQL and the
@@ -37,6 +39,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import secrets
 import time
 import uuid
@@ -58,7 +61,10 @@ from telcochain.index.queries import show_id
 from telcochain.index.store import IndexStore
 from telcochain.orders import OrderState
 
-CURSOR_KEY = "hub_cursor"
+log = logging.getLogger("telcochain.gateway.hub")
+
+CURSOR_KEY = "hub_cursor"  # the position of the last indexed event the pass has read
+CURSOR_BLOCK_KEY = "hub_cursor_block"  # "number:hash" of that event's block (reorg check)
 #: Events a pass reads at most (the cursor then stands after the last of them).
 PASS_LIMIT = 5_000
 
@@ -469,12 +475,13 @@ def derive(store: IndexStore, limit: int = PASS_LIMIT, clock: Callable[[], int] 
         if "checkpoint_block" not in meta:
             return 0
         checkpoint = int(meta["checkpoint_block"])
-        end = position(checkpoint + 1, 0) - 1
-        if cursor > end:  # the index rolled back a reorganisation: follow it down
-            connection.execute(update(s.meta).where(s.meta.c.key == CURSOR_KEY).values(value=str(end)))
-            return 0
-        if cursor == end:
-            return 0
+        marker = meta.get(CURSOR_BLOCK_KEY)  # "number:hash" of the block of the cursor's event
+        if cursor >= 0 and marker:
+            number, _, block_hash = marker.partition(":")
+            still = connection.execute(select(b.hash).where(b.number == int(number))).scalar()
+            if still != block_hash:  # the index rolled that block back (a reorganisation)
+                log.warning("hub: block %s was reorganised away; re-deriving from the start", number)
+                cursor = -1  # idempotent: what was derived before keeps its id and is not sent again
         # the cursor always stands after a whole log (seq 15): resume at the next log
         after_block, after_log = (cursor >> 24, (cursor >> 4) & 0xFFFFF) if cursor >= 0 else (-1, 0)
         rows = connection.execute(
@@ -488,8 +495,10 @@ def derive(store: IndexStore, limit: int = PASS_LIMIT, clock: Callable[[], int] 
             .order_by(e.block_number, e.log_index)
             .limit(limit)
         ).all()
-        if len(rows) == limit:
-            end = position(rows[-1].block_number, rows[-1].log_index, 15)
+        if not rows:
+            if cursor == -1:
+                _set_cursor(connection, -1, None)
+            return 0
         parties = _Parties(connection)
         subs = [
             (sub, Query.parse(sub.query, sub.api))
@@ -552,5 +561,14 @@ def derive(store: IndexStore, limit: int = PASS_LIMIT, clock: Callable[[], int] 
             connection.execute(upsert(connection, s.hub_outbox, ["event_id"], []), outbox)
         if deliveries:
             connection.execute(upsert(connection, s.hub_deliveries, ["subscription_id", "event_id"], []), deliveries)
-        connection.execute(update(s.meta).where(s.meta.c.key == CURSOR_KEY).values(value=str(end)))
+        last = rows[-1]
+        _set_cursor(connection, position(last.block_number, last.log_index, 15), f"{last.block_number}:{last.hash}")
     return len(outbox)
+
+
+def _set_cursor(connection: Connection, value: int, marker: str | None) -> None:
+    connection.execute(update(s.meta).where(s.meta.c.key == CURSOR_KEY).values(value=str(value)))
+    if marker is None:
+        connection.execute(delete(s.meta).where(s.meta.c.key == CURSOR_BLOCK_KEY))
+    else:
+        connection.execute(upsert(connection, s.meta, ["key"], ["value"]), [{"key": CURSOR_BLOCK_KEY, "value": marker}])

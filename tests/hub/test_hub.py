@@ -49,7 +49,7 @@ def test_each_state_change_is_delivered_in_chain_order_signed_with_a_stable_even
 ) -> None:  # type: ignore[no-untyped-def]
     with Receiver() as rx, Gateway(members.op, store, tmp_path, FAST) as gw:
         secrets = {}
-        for api in ("serviceOrdering", "resourceInventoryManagement", "customerBillManagement"):
+        for api in ("serviceOrdering", "resourceInventoryManagement", "customerBillManagement", "serviceInventory"):
             answer = gw.http.post(f"/{api}/v4/hub", json={"callback": rx.url(f"/{api}")})
             assert answer.status_code == 201, answer.text
             body = answer.json()
@@ -64,7 +64,8 @@ def test_each_state_change_is_delivered_in_chain_order_signed_with_a_stable_even
                   "&event.serviceOrder.state=inProgress"},
         )  # fmt: skip
         assert completed.status_code == 201, completed.text
-        normal_flow(members)
+        flow = normal_flow(members)
+        members.op.orders.transition_service(flow["order"], "HQ-FIBRE", "inProgress")  # (lines open: no further)
         head = int(members.op.rpc.call("eth_blockNumber"), 16)
         assert gw.app.state.gateway.follower.wait_for(head, 30)
 
@@ -73,6 +74,7 @@ def test_each_state_change_is_delivered_in_chain_order_signed_with_a_stable_even
         transitions = store_events("AssetTransitioned")
         bills = store_events("InvoiceIssued", "InvoiceFunded", "InvoiceReleased", "InvoiceRefunded")
         resource_total = len(store_events(*[n for n in outbox.SOURCE_EVENTS if n.startswith("Asset")]))
+        services = store_events("ServiceStateChanged")
 
         def complete() -> bool:
             return (
@@ -80,6 +82,7 @@ def test_each_state_change_is_delivered_in_chain_order_signed_with_a_stable_even
                 and len(rx.on("/customerBillManagement")) >= len(bills) > 0
                 and len(rx.on("/resourceInventoryManagement")) >= resource_total > 0
                 and len(rx.on("/completed")) >= 1
+                and len(rx.on("/serviceInventory")) >= len(services) > 0
             )
 
         rx.wait_for(complete)
@@ -105,6 +108,11 @@ def test_each_state_change_is_delivered_in_chain_order_signed_with_a_stable_even
     ]
     assert [(e["eventType"], e["event"]["customerBill"]["id"]) for e in got["customerBillManagement"]] == expected_bills
     assert {e["event"]["customerBill"]["state"] for e in got["customerBillManagement"]} >= {"sent", "settled"}
+    assert [(e["event"]["service"]["id"], e["event"]["service"]["serviceOrderItem"][0]["itemState"])
+            for e in got["serviceInventory"]] == [
+        (f"{show_id(a['orderId'])}:{show_id(a['serviceId'])}", OrderState(int(a["to"])).label) for _, a in services
+    ]  # fmt: skip
+    assert [e["event"]["service"]["state"] for e in got["serviceInventory"]][-1] == "reserved"  # inProgress
     in_progress = [r.event for r in rx.on("/completed")]
     assert [(e["eventType"], e["event"]["serviceOrder"]["state"]) for e in in_progress] == [
         ("ServiceOrderStateChangeEvent", "inProgress")

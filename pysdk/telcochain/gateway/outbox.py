@@ -86,9 +86,19 @@ APIS: dict[str, tuple[str, ...]] = {
 API_OF = {event_type: api for api, types in APIS.items() for event_type in types}
 ALL_EVENT_TYPES = tuple(API_OF)
 
-#: TMF678 customer bill states per InvoiceStatus (Issued/Funded/Released/Refunded/Cancelled).
-BILL_STATE = {1: "sent", 2: "partiallyPaid", 3: "settled", 4: "settled", 5: "cancelled"}
+#: The escrow status each invoice event leads to (InvoiceStatus).
 BILL_EVENT_STATE = {"InvoiceFunded": 2, "InvoiceReleased": 3, "InvoiceRefunded": 4, "InvoiceCancelled": 5}
+
+
+def bill_states(status: int) -> dict[str, str]:
+    """An escrow status as the TMF678 ``state`` the bill API shows (its ``STATE_MAP``), with
+    the exact status as ``escrowStatus``."""
+    from telcochain.agreement import InvoiceStatus
+    from telcochain.gateway.api.customer_bill import STATE_MAP
+
+    escrow = InvoiceStatus(status)
+    return {"state": STATE_MAP.get(escrow, "new"), "escrowStatus": escrow.name.lower()}
+
 
 ZERO = "0x" + "00" * 20
 ZERO32 = "0x" + "00" * 32
@@ -258,7 +268,7 @@ def hub_events(name: str, args: dict[str, Any], parties: _Parties) -> list[HubEv
             )
         ]
     if name == "ServiceStateChanged":
-        ident = show_id(a["serviceId"])
+        ident = f"{show_id(a['orderId'])}:{show_id(a['serviceId'])}"  # as the service API names it
         service = {
             "id": ident,
             "href": f"/serviceInventory/v4/service/{ident}",
@@ -293,17 +303,16 @@ def hub_events(name: str, args: dict[str, Any], parties: _Parties) -> list[HubEv
         resource = resource_ref(a["assetId"], version=int(a.get("version", 0)))
         return [HubEvent("ResourceAttributeValueChangeEvent", who, {"resource": resource}, f"{field} changed", field)]
     if name == "InvoiceIssued":
-        state = "onHold" if a.get("hold") else "sent"
         bill = bill_ref(
             int(a["invoiceId"]),
-            state=state,
+            **bill_states(1),
             amountDue={"value": str(int(a["amount"]) - int(a.get("credited", 0))), "unit": a.get("token")},
             paymentDueDate=iso(int(a.get("dueDate", 0))),
         )
         who = _addresses([a["payer"], a["payee"]])
         return [HubEvent("CustomerBillCreateEvent", who, {"customerBill": bill}, "customer bill issued")]
     if name in BILL_EVENT_STATE:
-        bill = bill_ref(int(a["invoiceId"]), state=BILL_STATE[BILL_EVENT_STATE[name]], invoiceEvent=name)
+        bill = bill_ref(int(a["invoiceId"]), **bill_states(BILL_EVENT_STATE[name]))
         who = _addresses([a["payer"], a["payee"]])
         return [HubEvent("CustomerBillStateChangeEvent", who, {"customerBill": bill}, f"customer bill: {name}")]
     return []

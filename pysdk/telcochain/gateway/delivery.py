@@ -59,7 +59,7 @@ import httpx
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import aliased
 
-from telcochain.gateway.outbox import derive, now_ms
+from telcochain.gateway.outbox import PASS_LIMIT, checkpoint_of, derive, now_ms
 from telcochain.index import schema as s
 from telcochain.index.store import IndexStore
 
@@ -167,6 +167,7 @@ class Deliverer:
         self._pool = ThreadPoolExecutor(max_workers=self.settings.concurrency, thread_name_prefix="hub-send")
         self._stop = threading.Event()
         self._wake = threading.Event()
+        self._derived_at: tuple[str | None, str | None] = (None, None)  # checkpoint of the last pass
         self._thread: threading.Thread | None = None
 
     # -- one round ------------------------------------------------------------------------
@@ -272,7 +273,11 @@ class Deliverer:
         """A derive pass, then delivery rounds until nothing more is due now."""
         if self.before_round is not None:
             self.before_round()
-        derive(self.store)
+        seen = checkpoint_of(self.store)
+        if seen != self._derived_at:  # the index moved (or rolled back): derive what it added
+            while derive(self.store) >= PASS_LIMIT and not self._stop.is_set():
+                pass
+            self._derived_at = seen
         total = 0
         while True:
             done = self.deliver_round()

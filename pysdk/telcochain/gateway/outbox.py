@@ -473,10 +473,17 @@ def unregister(store: IndexStore, member: str, api: str, sub_id: str) -> bool:
 # -- the pass -------------------------------------------------------------------------------
 
 
+def checkpoint_of(store: IndexStore) -> tuple[str | None, str | None]:
+    """The index's checkpoint (block, hash), read without a lock: a pass is due when it moved."""
+    with store.engine.connect() as connection:
+        meta = store.meta(connection)
+    return meta.get("checkpoint_block"), meta.get("checkpoint_hash")
+
+
 def derive(store: IndexStore, limit: int = PASS_LIMIT, clock: Callable[[], int] = now_ms) -> int:
     """One catch-up pass: the hub events of the indexed events after the cursor, the delivery
     rows of the subscriptions that may see them, the cursor moved; one transaction. Returns
-    how many hub events it derived (re-derived ones included)."""
+    how many indexed events it read (``limit``: call again, there may be more)."""
     e, b = s.events.c, s.blocks.c
     with store.engine.begin() as connection:
         cursor = _lock_cursor(connection)
@@ -572,7 +579,7 @@ def derive(store: IndexStore, limit: int = PASS_LIMIT, clock: Callable[[], int] 
             connection.execute(upsert(connection, s.hub_deliveries, ["subscription_id", "event_id"], []), deliveries)
         last = rows[-1]
         _set_cursor(connection, position(last.block_number, last.log_index, 15), f"{last.block_number}:{last.hash}")
-    return len(outbox)
+    return len(rows)
 
 
 def _set_cursor(connection: Connection, value: int, marker: str | None) -> None:

@@ -233,6 +233,10 @@ BAD_REGISTRATIONS: list[Any] = [
     {"callback": "http://127.0.0.1:9/x", "query": "event..state=x"},
     {"callback": "http://127.0.0.1:9/x", "query": 5},
     {"callback": "http://" + "a" * 2100},
+    {"callback": "http://127.0.0.1:9/x\u0000"},
+    {"callback": "http://127.0.0.1:99999/x"},
+    {"callback": "http://[::1/x"},
+    {"callback": "http://127.0.0.1:9/x", "query": "eventType=ServiceOrderCreateEvent\n"},
     [],
     "callback",
 ]
@@ -247,7 +251,9 @@ def test_a_bad_registration_is_a_tmf_400_never_a_500(members: Members, store: In
             assert error["code"] == "BAD_REQUEST" and error["status"] == "400" and error["reason"], body
         raw = gw.http.post("/hub", content=b"{not json", headers={"Content-Type": "application/json"})
         assert raw.status_code == 400
-        assert gw.http.get("/hub/" + "x" * 65).status_code in (400, 404)
+        for bad_id in ("x" * 65, "not-a-uuid", "%00", "1' OR '1'='1"):
+            assert gw.http.get(f"/hub/{bad_id}").status_code in (400, 404), bad_id
+            assert gw.http.delete(f"/serviceOrdering/v4/hub/{bad_id}").status_code in (400, 404), bad_id
     assert outbox.list_subscriptions(store) == []
 
 

@@ -21,6 +21,7 @@ the contract.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -33,6 +34,8 @@ from telcochain.gateway.app import GatewayState, State
 from telcochain.gateway.auth import Principal, require_principal
 from telcochain.gateway.delivery import SIGNATURE_HEADER, Deliverer, HubSettings
 from telcochain.gateway.errors import ERRORS, ApiError, bad_request, not_found
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 #: The hubs served: API path prefix → the ``api`` of its subscriptions ("" for ``/hub``).
 HUBS = {f"/{api}/v4/hub": api for api in outbox.APIS} | {"/hub": ""}
@@ -52,10 +55,21 @@ class EventSubscriptionInput(BaseModel):
         description="optional filter: eventType=A,B&event.<path>=value (every condition must hold)",
     )
 
+    @field_validator("callback", "query")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        if value is not None and any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+            raise ValueError("control characters are not allowed")
+        return value
+
     @field_validator("callback")
     @classmethod
     def _url(cls, value: str) -> str:
-        parts = urlsplit(value)
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - raises on a bad port
+        except ValueError:
+            raise ValueError("must be an http:// or https:// URL with a host") from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("must be an http:// or https:// URL with a host")
         return value
@@ -75,6 +89,13 @@ class EventSubscription(BaseModel):
         None, description=f"HMAC-SHA256 key of the {SIGNATURE_HEADER} header; shown only at registration"
     )
     signatureHeader: str | None = None
+
+
+def _known(sub_id: str) -> str:
+    """A subscription id is a UUID: anything else cannot be one (404 without a query)."""
+    if not _UUID.fullmatch(sub_id):
+        raise not_found("hub subscription", sub_id[:64])
+    return sub_id
 
 
 def _member(principal: Principal) -> str:
@@ -123,7 +144,7 @@ def _router(path: str, api: str) -> APIRouter:
         operation_id=f"getListener_{api or 'all'}",
     )
     def get(request: Request, state: State, id: str = Path(max_length=64)) -> Any:
-        sub = outbox.get_subscription(state.store, _member(request.state.principal), api, id)
+        sub = outbox.get_subscription(state.store, _member(request.state.principal), api, _known(id))
         if sub is None:
             raise not_found("hub subscription", id)
         return _answer(request, sub)
@@ -136,7 +157,7 @@ def _router(path: str, api: str) -> APIRouter:
         operation_id=f"unregisterListener_{api or 'all'}",
     )
     def unregister(request: Request, state: State, id: str = Path(max_length=64)) -> Response:
-        if not outbox.unregister(state.store, _member(request.state.principal), api, id):
+        if not outbox.unregister(state.store, _member(request.state.principal), api, _known(id)):
             raise not_found("hub subscription", id)
         return Response(status_code=204)
 

@@ -29,6 +29,7 @@ the list (tests pass ``[]``).
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 import threading
@@ -160,6 +161,15 @@ class GatewayState:
         if block is None or self.follower is None:
             return
         self.follower.wait_for(block, self.settings.fresh_timeout)
+
+    async def wait_indexed_async(self, block: int | None) -> None:
+        """:meth:`wait_indexed` for ``async`` endpoints (holds no thread while it waits)."""
+        if block is None or self.follower is None:
+            return
+        deadline = time.monotonic() + self.settings.fresh_timeout
+        while self.follower.indexed_block < block and time.monotonic() < deadline:
+            self.follower.kick()
+            await asyncio.sleep(0.01)
 
 
 def state_of(request: Request) -> GatewayState:

@@ -54,6 +54,7 @@ class MacdBatcher:
         self.window = window_ms / 1000
         self._queue: queue.Queue[Submission | None] = queue.Queue()
         self._pool = ThreadPoolExecutor(max_workers=senders, thread_name_prefix="macd-send")
+        self._slots = threading.Semaphore(senders)  # a batch is formed only when a sender is free
         self._thread: threading.Thread | None = None
         self.calls = 0  # on-chain calls sent (for the benchmark and tests)
         self.items = 0
@@ -85,14 +86,15 @@ class MacdBatcher:
                 return
             batch = [first]
             size = len(first.assets)
+            # wait for a free sender first: while every sender is busy the items keep queueing,
+            # so the next batch is as big as the load (the window only matters at low load)
+            self._slots.acquire()
             deadline = time.monotonic() + self.window
             stop = False
             while size < MAX_BATCH:
                 left = deadline - time.monotonic()
-                if left <= 0:
-                    break
                 try:
-                    nxt = self._queue.get(timeout=left)
+                    nxt = self._queue.get(timeout=left) if left > 0 else self._queue.get_nowait()
                 except queue.Empty:
                     break
                 if nxt is None:
@@ -100,10 +102,18 @@ class MacdBatcher:
                     break
                 batch.append(nxt)
                 size += len(nxt.assets)
-            for group in _groups(batch):
-                self._pool.submit(self._send, group)
+            for n, group in enumerate(_groups(batch)):
+                if n:
+                    self._slots.acquire()
+                self._pool.submit(self._send_then_free, group)
             if stop:
                 return
+
+    def _send_then_free(self, group: list[Submission]) -> None:
+        try:
+            self._send(group)
+        finally:
+            self._slots.release()
 
     def _call(self, kind: MacdKind, assets: list[str]) -> tuple[str, int, str]:
         ref = "0x" + os.urandom(32).hex()

@@ -25,12 +25,14 @@ confirms the changes (the operator), ``cancelServiceOrder`` calls them off.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections import defaultdict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import Field
 from sqlalchemy import func, insert, select
 
@@ -561,7 +563,7 @@ async def get_order(request: Request, id: str, state: State, fields: str | None 
     PATH, response_model=ServiceOrder, response_model_exclude_none=True, responses=ERRORS, status_code=201,
     summary="Create a service order: a CRM order (items add) or a MACD change (items modify/delete on resources)",
 )  # fmt: skip
-def create_order(
+async def create_order(
     request: Request,
     response: Response,
     state: State,
@@ -570,16 +572,16 @@ def create_order(
 ) -> Any:
     actions = {item.action for item in body.serviceOrderItem}
     if actions <= {"add"}:
-        order = _create_crm(request, state, body)
+        order = await run_in_threadpool(_create_crm, request, state, body)
     elif actions <= {"modify", "delete"}:
-        order = _create_macd(request, state, body, principal)
+        # async: an order waiting for its micro-batch holds no thread, so thousands can wait at once
+        order = await _create_macd(request, state, body, principal)
     else:
         raise bad_request(
             "a service order is either all items add (a new CRM order) or all modify/delete (MACD on resources)",
             "revise an existing order with PATCH",
         )
-    response.headers["Location"] = order.href
-    return order
+    return one(order, None, status=201, headers={"Location": order.href})
 
 
 def _create_crm(request: Request, state: GatewayState, body: ServiceOrderCreate) -> ServiceOrder:
@@ -671,12 +673,15 @@ def batcher(state: GatewayState) -> MacdBatcher:
     return found
 
 
-def _create_macd(request: Request, state: GatewayState, body: ServiceOrderCreate, principal: Principal) -> ServiceOrder:
+async def _create_macd(
+    request: Request, state: GatewayState, body: ServiceOrderCreate, principal: Principal
+) -> ServiceOrder:
     items = _macd_items(state, body)
     all_ids = [a for _, _, ids in items for a in ids]
     twins = _twins(state, all_ids)
     if any(a not in twins or twins[a].state != int(AssetState.ACTIVE) for a in all_ids):
-        state.wait_indexed(state.client.block_number())  # in doubt: read again once the index has the head
+        head = await run_in_threadpool(state.client.block_number)  # in doubt: read again once indexed to the head
+        await state.wait_indexed_async(head)
         twins = _twins(state, all_ids)
     for hex_id in all_ids:
         twin = twins.get(hex_id)
@@ -700,7 +705,7 @@ def _create_macd(request: Request, state: GatewayState, body: ServiceOrderCreate
     now = int(time.time())
     for item_id, kind, group, future in futures:
         try:
-            sent = future.result(timeout=120)
+            sent = await asyncio.wait_for(asyncio.wrap_future(future), timeout=120)
         except Exception as exc:
             errors.append(exc)
             continue
@@ -711,12 +716,16 @@ def _create_macd(request: Request, state: GatewayState, body: ServiceOrderCreate
             for a in group
         )  # fmt: skip
     if rows:
-        with state.store.engine.begin() as db:
-            db.execute(insert(s.gateway_macd_items), rows)
+        await run_in_threadpool(_record, state, rows)
     if errors and not rows:
         raise errors[0]
-    state.wait_indexed(max(blocks) if blocks else None)
+    await state.wait_indexed_async(max(blocks) if blocks else None)
     return read_order(request, state, order_id)
+
+
+def _record(state: GatewayState, rows: list[dict[str, Any]]) -> None:
+    with state.store.engine.begin() as db:
+        db.execute(insert(s.gateway_macd_items), rows)
 
 
 @router.patch(

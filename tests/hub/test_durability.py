@@ -18,7 +18,7 @@ import httpx
 import yaml
 from sqlalchemy import func, select
 from telcochain.gateway import TokenStore, outbox
-from telcochain.gateway.delivery import Deliverer, HubSettings
+from telcochain.gateway.delivery import ATTEMPT_HEADER, Deliverer, HubSettings
 from telcochain.index import Follower, IndexStore
 from telcochain.index import schema as s
 from telcochain.node import free_port
@@ -104,7 +104,9 @@ def test_a_gateway_killed_mid_delivery_resumes_and_loses_nothing(
     assert names[in_flight] == "ONT-KILL-0"
     assert ids[in_flight] == 2  # the one in flight at the kill: sent again, as documented
     assert all(count == 1 for eid, count in ids.items() if eid != in_flight)
-    assert len({r.body for r in rx.received if r.event["eventId"] == in_flight}) == 1  # same bytes
+    resent = [r for r in rx.received if r.event["eventId"] == in_flight]
+    assert len({r.body for r in resent}) == 1  # same bytes
+    assert [r.headers[ATTEMPT_HEADER] for r in resent] == ["1", "2"]  # the cut-short attempt counted
     store = IndexStore(f"sqlite:///{db}")
     with store.engine.connect() as conn:
         statuses = conn.execute(select(s.hub_deliveries.c.status, func.count()).group_by(s.hub_deliveries.c.status))

@@ -4,12 +4,12 @@ One **round** (:meth:`Deliverer.deliver_round`):
 
 1. **claim** — in a short transaction, the oldest pending delivery of each subscription that is
    due (``next_attempt_at`` passed, no live lease) is selected ``FOR UPDATE SKIP LOCKED`` and
-   leased to this worker (``lease_owner``, ``lease_until``); the transaction commits at once,
-   so no database lock is held while a callback is called;
+   leased to this worker (``lease_owner``, ``lease_until``) with its attempt counted; the
+   transaction commits at once, so no database lock is held while a callback is called;
 2. **send** — each claimed event is POSTed (concurrently across subscriptions) with its body
    exactly as the outbox holds it and the headers below;
 3. **settle** — a 2xx marks it ``delivered``; anything else (an error status, a refused
-   connection, a timeout) counts an attempt and schedules the next one after an exponential
+   connection, a timeout) schedules the next attempt after an exponential
    backoff (``retry_base`` * 2^(attempts-1), at most ``retry_cap``); after ``max_attempts`` the
    delivery is ``failed`` (kept, with its last error) and the subscription's next event goes.
    Settling is conditional on still holding the lease.
@@ -140,7 +140,7 @@ class HubSettings:
 class _Claim:
     subscription_id: str
     event_id: str
-    attempts: int
+    attempts: int  # including this one
     callback: str
     secret: str
     body: str
@@ -198,8 +198,8 @@ class Deliverer:
                 connection.execute(
                     update(s.hub_deliveries)
                     .where(d.subscription_id == row.subscription_id, d.event_id == row.event_id)
-                    .values(lease_owner=self.owner, lease_until=lease)
-                )
+                    .values(lease_owner=self.owner, lease_until=lease, attempts=row.attempts + 1)
+                )  # the attempt counts from the claim: a send cut short by a crash is counted too
             h = s.hub_subscriptions.c
             wanted = select(h.id, h.callback, h.secret).where(h.id.in_({r.subscription_id for r in rows}))
             subs = {r.id: r for r in connection.execute(wanted).all()}
@@ -211,7 +211,7 @@ class Deliverer:
                 ).all()
             )
         return [
-            _Claim(r.subscription_id, r.event_id, r.attempts, subs[r.subscription_id].callback,
+            _Claim(r.subscription_id, r.event_id, r.attempts + 1, subs[r.subscription_id].callback,
                    subs[r.subscription_id].secret, bodies[r.event_id])
             for r in rows
             if r.subscription_id in subs and r.event_id in bodies
@@ -225,7 +225,7 @@ class Deliverer:
             "Content-Type": "application/json",
             EVENT_ID_HEADER: claim.event_id,
             TIMESTAMP_HEADER: str(stamp),
-            ATTEMPT_HEADER: str(claim.attempts + 1),
+            ATTEMPT_HEADER: str(claim.attempts),
             SIGNATURE_HEADER: sign(claim.secret, stamp, body),
         }
         try:
@@ -238,7 +238,7 @@ class Deliverer:
 
     def settle(self, claim: _Claim, error: str | None) -> None:
         d = s.hub_deliveries.c
-        attempts = claim.attempts + 1
+        attempts = claim.attempts
         now = now_ms()
         if error is None:
             self.delivered += 1
@@ -256,7 +256,7 @@ class Deliverer:
                     d.lease_owner == self.owner,
                     d.status == "pending",
                 )
-                .values(attempts=attempts, lease_owner=None, lease_until=None, **values)
+                .values(lease_owner=None, lease_until=None, **values)
             )
 
     def deliver_round(self) -> int:

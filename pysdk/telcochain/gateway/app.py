@@ -56,6 +56,11 @@ API_TITLE = "telcochain TM Forum Open API gateway"
 API_VERSION = "4.0.0"
 
 
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
 class IndexFollower:
     """The index follower in a background thread, so reads are fresh.
 
@@ -71,6 +76,7 @@ class IndexFollower:
         self.error: str | None = None
         self.callbacks: list[Callable[[StepResult], None]] = []
         self._cond = threading.Condition()
+        self._async_waiters: list[tuple[int, asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
         self._stop = threading.Event()
         self._kick = threading.Event()
         self._thread: threading.Thread | None = None
@@ -93,6 +99,16 @@ class IndexFollower:
         with self._cond:
             self.indexed_block = max(self.indexed_block, result.to_block)
             self._cond.notify_all()
+            waiters, self._async_waiters = self._async_waiters, []
+        keep = []
+        for block, loop, future in waiters:  # async waiters: woken in their own loop
+            if block <= self.indexed_block:
+                loop.call_soon_threadsafe(_resolve, future)
+            else:
+                keep.append((block, loop, future))
+        if keep:
+            with self._cond:
+                self._async_waiters.extend(keep)
         if result.events or result.rolled_back_to is not None:
             for callback in list(self.callbacks):
                 try:
@@ -113,6 +129,22 @@ class IndexFollower:
                 backoff = min(backoff * 2, 5.0)
             self._kick.wait(backoff)
             self._kick.clear()
+
+    async def wait_for_async(self, block: int, timeout: float) -> bool:
+        """:meth:`wait_for` in an event loop: one future per waiter, resolved by the follower
+        thread when the index reaches ``block`` (no polling)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        with self._cond:
+            if self.indexed_block >= block:
+                return True
+            self._async_waiters.append((block, loop, future))
+        self.kick()
+        try:
+            await asyncio.wait_for(future, timeout)
+        except asyncio.TimeoutError:
+            return self.indexed_block >= block
+        return True
 
     def wait_for(self, block: int, timeout: float) -> bool:
         """Wait until the index holds ``block``; False on timeout."""
@@ -166,10 +198,7 @@ class GatewayState:
         """:meth:`wait_indexed` for ``async`` endpoints (holds no thread while it waits)."""
         if block is None or self.follower is None:
             return
-        deadline = time.monotonic() + self.settings.fresh_timeout
-        while self.follower.indexed_block < block and time.monotonic() < deadline:
-            self.follower.kick()
-            await asyncio.sleep(0.01)
+        await self.follower.wait_for_async(block, self.settings.fresh_timeout)
 
 
 def state_of(request: Request) -> GatewayState:

@@ -697,31 +697,26 @@ async def _create_macd(
     _allowed(state, "orderChanges")
     order_id = MACD_PREFIX + uuid.uuid4().hex[:20]
     futures = []
+    now = int(time.time())
     for item_id, kind, ids in items:
         by_customer: dict[str, list[str]] = defaultdict(list)
         for hex_id in ids:
             by_customer[twins[hex_id].customer or ""].append(hex_id)
         for customer, group in by_customer.items():
-            futures.append((item_id, kind, group, batcher(state).submit(kind, customer, group)))
-    rows: list[dict[str, Any]] = []
+            rows = [
+                {"order_id": order_id, "item_id": item_id, "asset_id": a, "kind": kind.name.lower(),
+                 "external_id": body.externalId, "client": principal.client, "created_at": now}
+                for a in group
+            ]  # fmt: skip
+            futures.append(batcher(state).submit(kind, customer, group, rows))
     errors: list[BaseException] = []
     blocks: list[int] = []
-    now = int(time.time())
-    for item_id, kind, group, future in futures:
+    for future in futures:
         try:
-            sent = await asyncio.wait_for(asyncio.wrap_future(future), timeout=120)
+            blocks.append((await asyncio.wait_for(asyncio.wrap_future(future), timeout=120)).block)
         except Exception as exc:
             errors.append(exc)
-            continue
-        blocks.append(sent.block)
-        rows.extend(
-            {"order_id": order_id, "item_id": item_id, "asset_id": a, "kind": kind.name.lower(), "ref": sent.ref,
-             "external_id": body.externalId, "client": principal.client, "created_at": now}
-            for a in group
-        )  # fmt: skip
-    if rows:
-        await run_in_threadpool(_record, state, rows)
-    if errors and not rows:
+    if errors and not blocks:
         raise errors[0]
     await state.wait_indexed_async(max(blocks) if blocks else None)
     return read_order(request, state, order_id)
@@ -855,6 +850,6 @@ def cancel_order(request: Request, state: State, body: CancelServiceOrderCreate)
 
 def setup(app: FastAPI, state: GatewayState) -> None:
     """The MACD micro-batcher, started and stopped with the server."""
-    macd = MacdBatcher(state.client, state.settings.macd_window_ms)
+    macd = MacdBatcher(state.client, state.settings.macd_window_ms, record=lambda rows: _record(state, rows))
     state.components["macd"] = macd
     state.add_service("macd-batcher", macd.start, macd.stop)

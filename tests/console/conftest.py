@@ -7,8 +7,6 @@ The module's tests share the chain and run in file order; each sets up what it n
 
 from __future__ import annotations
 
-import os
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -149,8 +147,9 @@ def console_env(tmp_path_factory: pytest.TempPathFactory, dev_accounts: list[Loc
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (see .ci/run)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=20_000)  # an action is a transaction: the shared 2-core machine can be slow
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -162,7 +161,7 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def context(browser: Any) -> Iterator[Any]:
     ctx = browser.new_context(viewport={"width": 1280, "height": 900})
-    ctx.set_default_timeout(15_000)
+    ctx.set_default_timeout(30_000)
     try:
         yield ctx
     finally:
@@ -191,8 +190,3 @@ def screenshot(page: Any, name: str) -> Path:
     return path
 
 
-def chromium_available() -> bool:
-    return Path(CHROMIUM).exists() or shutil.which("chromium") is not None
-
-
-os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")

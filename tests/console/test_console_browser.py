@@ -49,3 +49,108 @@ def test_an_order_leads_to_its_twin_and_its_verified_history(page: Any, console_
     expect(page.locator("#twin-state")).to_have_text(chain.state.label)
     expect(page.locator("#twin-facts")).to_contain_text("Initech Enterprise")
     screenshot(page, "twin")
+
+
+def test_a_state_change_appears_without_reload(page: Any, console_env: ConsoleEnv) -> None:
+    env, twin = console_env, console_env.story["br1"]  # its MOVE is pending: PendingChange
+    page.goto(f"{env.url}/twins/{twin}")
+    expect(page.locator("#twin-state")).to_have_text("PendingChange")
+    page.evaluate("window.__notReloaded = true")
+    env.members.op.agreement.confirm_change(twin, ref="CONSOLE-LIVE")  # done elsewhere (the operator)
+    expect(page.locator("#twin-state")).to_have_text("Active", timeout=20_000)
+    assert page.evaluate("window.__notReloaded === true"), "the page was reloaded"
+    history = env.me.assets.history(twin)
+    expect(page.locator("#history tbody tr")).to_have_count(len(history))
+    expect(page.locator("#verdict")).to_contain_text(f"History verified: {len(history)} changes")
+
+
+def test_paying_an_invoice_funds_it_in_escrow(page: Any, console_env: ConsoleEnv) -> None:
+    env, number = console_env, console_env.story["unpaid"]
+    before = env.me.escrow.balance(env.me.address)
+    page.get_by_role("link", name="Invoices", exact=True).click()
+    row = page.locator(f"#invoice-{number}")
+    expect(row.locator(".status")).to_have_text("issued")
+    expect(page.locator("button[id^='release-']")).to_have_count(1)  # only the story's funded one is releasable
+    screenshot(page, "invoices")
+    row.get_by_role("button", name=f"Pay #{number}").click()
+    expect(page.locator("#flash")).to_contain_text(f"Invoice #{number} paid: 250.00 TSD into escrow")
+    expect(row.locator(".status")).to_contain_text("funded", timeout=20_000)
+    invoice = env.me.escrow.invoice(number)
+    assert invoice.status.label == "funded"
+    assert env.me.escrow.balance(env.me.address) == before - invoice.amount
+    expect(row.get_by_role("button", name=f"Pay #{number}")).to_have_count(0)
+
+
+def _open_permission_vote(env: ConsoleEnv) -> int:
+    """Northwind proposes that Initech's right to release escrow ended a day ago (updatePermissions:
+    a majority of the four members); Acme approves. One vote short of executing."""
+    from telcochain.constitution import ProposalStatus
+
+    op, acme, me = env.members.op, env.members.acme, env.me
+    ended = env.me.rpc.call("eth_getBlockByNumber", ["latest", False])
+    until = int(ended["timestamp"], 16) - 86_400
+    opened = op.constitution.grant("releaseInvoice", me.address, valid_from=1, valid_until=until, ref="LIMIT-RELEASE")
+    assert opened.status == "pending_vote"
+    acme.constitution.vote(opened.proposal_id, True)
+    proposal = me.constitution.proposal(opened.proposal_id)
+    assert proposal.status is ProposalStatus.OPEN and proposal.approvals == proposal.required - 1
+    return int(opened.proposal_id)
+
+
+def test_a_vote_from_the_console_executes_the_proposal(page: Any, console_env: ConsoleEnv) -> None:
+    from telcochain.constitution import DenyReason, ProposalStatus
+
+    env = console_env
+    number = _open_permission_vote(env)
+    env.wait_indexed()
+    page.get_by_role("link", name="Proposals", exact=True).click()
+    row = page.locator(f"#proposal-{number}")
+    expect(row).to_contain_text("updatePermissions")
+    expect(row).to_contain_text("Northwind Telecom")
+    screenshot(page, "proposals")
+    row.get_by_role("button", name=f"Approve #{number}").click()
+    expect(page.locator("#flash")).to_contain_text(f"You approved proposal #{number} (updatePermissions)")
+    expect(page.locator("#flash")).to_contain_text("decided: executed")
+    assert env.me.constitution.proposal(number).status is ProposalStatus.EXECUTED
+    assert env.me.constitution.can_execute("releaseInvoice", env.me.address) is DenyReason.PERMISSION_EXPIRED
+    page.get_by_label("Status").select_option("executed")
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator(f"#proposal-{number} .status")).to_have_text("executed", timeout=20_000)
+    expect(page.locator(f"#proposal-{number}")).to_contain_text("you voted: approve")
+
+
+def test_a_denied_action_shows_the_reason_and_raises_a_misuse_alert(context: Any, page: Any, console_env: ConsoleEnv) -> None:
+    from telcochain.constitution import DenyReason
+
+    env, number = console_env, console_env.story["funded"]
+    if env.me.constitution.can_execute("releaseInvoice", env.me.address) is not DenyReason.PERMISSION_EXPIRED:
+        proposal = _open_permission_vote(env)  # when run alone: the vote of the test above, without the console
+        env.members.globex.constitution.vote(proposal, True)
+    env.wait_indexed()
+    alerts = context.new_page()  # a second tab on the alerts page, left alone
+    alerts.goto(env.url + "/alerts")
+    expect(alerts.locator("h1")).to_have_text("Alerts")
+    expect(alerts.locator("#alerts tr", has_text="out_of_window")).to_have_count(0)
+    page.goto(f"{env.url}/invoices/{number}")
+    expect(page.locator("#invoice-status")).to_contain_text("funded")
+    page.get_by_role("button", name=f"Release #{number}").click()
+    flash = page.locator("#flash")
+    expect(flash).to_contain_text("Refused by the constitution: the permission has expired (releaseInvoice)")
+    expect(flash).to_contain_text("transaction 0x")
+    assert env.me.escrow.invoice(number).status.label == "funded"  # nothing released
+    screenshot(page, "denied")
+    row = alerts.locator("#alerts tr", has_text="out_of_window")
+    expect(row).to_contain_text("Initech Enterprise", timeout=20_000)
+    expect(row).to_contain_text("outside the permission window (releaseInvoice)")
+    screenshot(alerts, "alerts")
+
+
+def test_details_shared_with_the_member_are_decrypted_with_its_own_key(page: Any, console_env: ConsoleEnv) -> None:
+    env = console_env
+    page.get_by_role("link", name="Shared details", exact=True).click()
+    expect(page.locator("h1")).to_have_text("Details shared with you")
+    section = page.locator("dl.details").first
+    expect(section).to_contain_text("12 Leeds Rd, Bradford")
+    expect(section).to_contain_text("Ann Smith")
+    expect(page.locator("h2", has_text=env.story["order"])).to_contain_text("from Northwind Telecom")
+    screenshot(page, "details")

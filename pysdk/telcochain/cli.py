@@ -1518,6 +1518,7 @@ from telcochain import (  # noqa: E402,F401
     cli_details,
     cli_index,
     cli_orders,
+    cli_serve,
 )
 
 if __name__ == "__main__":  # pragma: no cover

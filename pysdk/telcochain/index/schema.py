@@ -407,5 +407,56 @@ disclosure_keys = Table(
     Column("granted_at", BigInteger, nullable=False),
 )
 
-#: Tables rebuilt from ``events`` by a replay (everything but the raw layer).
-PROJECTION_TABLES = [t for t in metadata.sorted_tables if t.name not in ("meta", "blocks", "events")]
+# -- the TMF688 event hub (telcochain.gateway; docs/tmf-hub.md) ---------------------------
+# Not projections: subscriptions are registrations, and the outbox and deliveries record what
+# was sent. A replay or a reset of the index keeps them, so a rebuild never sends twice.
+
+hub_subscriptions = Table(
+    "hub_subscriptions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("member", ADDR, nullable=False),  # the gateway member that registered it (visibility)
+    Column("api", String(48), nullable=False),  # serviceOrdering, ... or "" (the generic /hub)
+    Column("callback", Text, nullable=False),
+    Column("query", Text),
+    Column("secret", String(64), nullable=False),  # HMAC key; shown once at registration
+    Column("after_position", BigInteger, nullable=False),  # receives events after this chain position
+    Column("created_at", BigInteger, nullable=False),  # wall clock (UNIX seconds)
+)
+
+hub_outbox = Table(  # one row per hub event, derived from the indexed events (telcochain.gateway.outbox)
+    "hub_outbox",
+    metadata,
+    Column("event_id", String(36), primary_key=True),  # deterministic from the chain position
+    Column("position", BigInteger, nullable=False),  # block << 24 | log index << 4 | seq
+    Column("api", String(48), nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("parties", Json, nullable=False),  # lower-case addresses that may see it
+    Column("body", Text, nullable=False),  # the JSON sent, byte for byte on every attempt
+    Column("derived_at", BigInteger, nullable=False),  # wall clock, milliseconds
+    Index("ix_hub_outbox_position", "position"),
+)
+
+hub_deliveries = Table(  # one row per (subscription, event): the at-least-once state machine
+    "hub_deliveries",
+    metadata,
+    Column("subscription_id", String(36), primary_key=True),
+    Column("event_id", String(36), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    Column("status", String(12), nullable=False),  # pending / delivered / failed
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", BigInteger, nullable=False),  # wall clock, milliseconds
+    Column("lease_until", BigInteger),  # a worker holds it until then (milliseconds)
+    Column("lease_owner", String(64)),
+    Column("last_error", Text),
+    Column("delivered_at", BigInteger),  # milliseconds
+    Index("ix_hub_deliveries_due", "status", "subscription_id", "position"),
+)
+
+#: The hub's tables: kept by a replay and by :meth:`IndexStore.reset`.
+HUB_TABLES = [hub_subscriptions, hub_outbox, hub_deliveries]
+
+#: Tables rebuilt from ``events`` by a replay (everything but the raw layer and the hub).
+PROJECTION_TABLES = [
+    t for t in metadata.sorted_tables if t.name not in ("meta", "blocks", "events") and t not in HUB_TABLES
+]

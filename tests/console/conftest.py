@@ -20,7 +20,6 @@ from telcochain import Client
 from telcochain.index import Follower, IndexStore
 from telcochain.node import LocalNode, NodeConfig, free_port
 from telcochain.orders import DeviceLine
-from telcochain.trustkeys import dev_keyring
 
 from tests.conftest import ape_deploy
 from tests.index.flows import Members, agree_serial, normal_flow, paid_installation
@@ -35,13 +34,13 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-TOKEN = "initech-ops-" + "7f3a9c" * 6  # the gateway token of the console's tests
-TOKEN_NAME = "initech-ops"
+TOKEN_NAME = "initech-ops"  # the gateway token the tests log in with
 
 
 @dataclass
 class ConsoleEnv:
     url: str  # http://127.0.0.1:PORT/console
+    token: str  # a bearer token of the gateway (`telcochain serve token add`)
     members: Members
     me: Client  # the console's member: Initech Enterprise (with its trust keys)
     store: IndexStore
@@ -49,6 +48,7 @@ class ConsoleEnv:
     accounts: list[LocalAccount]
     deployment: Path
     rpc_url: str
+    tokens_file: Path
 
     def block(self) -> int:
         return self.me.block_number()
@@ -93,9 +93,12 @@ def demo_story(m: Members) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def console_env(tmp_path_factory: pytest.TempPathFactory, dev_accounts: list[LocalAccount]) -> Iterator[ConsoleEnv]:
+    """The story on a chain of the module's own, then ``telcochain serve``'s app (the gateway with
+    the console extension) for Initech Enterprise, served by uvicorn on a free port."""
     import uvicorn
-    from telcochain.console import ConsoleConfig
-    from telcochain.console.app import create_console_app
+    from telcochain.gateway.app import create_app
+    from telcochain.gateway.auth import TokenStore
+    from telcochain.gateway.settings import GatewaySettings
 
     root = tmp_path_factory.mktemp("console")
     node = LocalNode(NodeConfig(data_dir=root / "node", port=free_port(), persist=False))
@@ -108,17 +111,17 @@ def console_env(tmp_path_factory: pytest.TempPathFactory, dev_accounts: list[Loc
         members = Members.connect(node.config.rpc_url, deployment, dev_accounts)
         story = demo_story(members)
         store = IndexStore(f"sqlite:///{root / 'index.sqlite'}")
-        me = Client.connect(
-            node.config.rpc_url, dev_accounts[3], deployment=deployment, keyring=dev_keyring(dev_accounts[3])
-        )
+        me = Client.connect(node.config.rpc_url, dev_accounts[3], deployment=deployment)
         Follower.for_client(store, me).catch_up()
-        config = ConsoleConfig(
-            client=me,
-            store=store,
-            authenticate=lambda token: TOKEN_NAME if token == TOKEN else None,
-            live_interval_s=0.3,
+        settings = GatewaySettings(
+            rpc_url=node.config.rpc_url,
+            deployment=deployment,
+            tokens_file=root / "tokens.yaml",
+            follow_interval=0.3,
+            console={"session_hours": 1},  # trust keys: anvil's development keys for account 3
         )
-        app = create_console_app(config, interval=0.3)
+        token = TokenStore(settings.tokens_file).add(TOKEN_NAME)
+        app = create_app(settings, client=me, store=store, extensions=["telcochain.console"])
         port = free_port()
         server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=2)
@@ -130,8 +133,8 @@ def console_env(tmp_path_factory: pytest.TempPathFactory, dev_accounts: list[Loc
             assert time.monotonic() < deadline, "the console server did not start"
             time.sleep(0.05)
         yield ConsoleEnv(
-            f"http://127.0.0.1:{port}/console", members, me, store, story, dev_accounts, deployment,
-            node.config.rpc_url,
+            f"http://127.0.0.1:{port}/console", token, members, me, store, story, dev_accounts, deployment,
+            node.config.rpc_url, settings.tokens_file,
         )  # fmt: skip
     finally:
         if server is not None:
@@ -168,9 +171,9 @@ def context(browser: Any) -> Iterator[Any]:
         ctx.close()
 
 
-def login(page: Any, env: ConsoleEnv, token: str = TOKEN) -> None:
+def login(page: Any, env: ConsoleEnv, token: str | None = None) -> None:
     page.goto(env.url + "/login")
-    page.get_by_label("Access token").fill(token)
+    page.get_by_label("Access token").fill(env.token if token is None else token)
     page.get_by_role("button", name="Sign in").click()
 
 
@@ -188,5 +191,3 @@ def screenshot(page: Any, name: str) -> Path:
     path = ARTIFACTS / f"console-{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
-
-

@@ -3,7 +3,6 @@ it, on a chain with a demo-like story (conftest.py). Screenshots go to tests/art
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from playwright.sync_api import expect
@@ -119,7 +118,9 @@ def test_a_vote_from_the_console_executes_the_proposal(page: Any, console_env: C
     expect(page.locator(f"#proposal-{number}")).to_contain_text("you voted: approve")
 
 
-def test_a_denied_action_shows_the_reason_and_raises_a_misuse_alert(context: Any, page: Any, console_env: ConsoleEnv) -> None:
+def test_a_denied_action_shows_the_reason_and_raises_a_misuse_alert(
+    context: Any, page: Any, console_env: ConsoleEnv
+) -> None:
     from telcochain.constitution import DenyReason
 
     env, number = console_env, console_env.story["funded"]

@@ -3,6 +3,8 @@ it, on a chain with a demo-like story (conftest.py). Screenshots go to tests/art
 
 from __future__ import annotations
 
+import itertools
+import re
 from typing import Any
 
 from playwright.sync_api import expect
@@ -155,3 +157,166 @@ def test_details_shared_with_the_member_are_decrypted_with_its_own_key(page: Any
     expect(section).to_contain_text("Ann Smith")
     expect(page.locator("h2", has_text=env.story["order"])).to_contain_text("from Northwind Telecom")
     screenshot(page, "details")
+
+
+# -- bad input: a clear message on the page, no stack trace, nothing sent ------------------------
+
+
+def _no_internals(page: Any) -> None:
+    text = page.content()
+    assert "Traceback" not in text and 'File "' not in text and "Exception" not in text
+
+
+def test_a_wrong_token_is_refused_and_the_pages_stay_closed(context: Any, console_env: ConsoleEnv) -> None:
+    from tests.console.conftest import login
+
+    env, tab = console_env, context.new_page()
+    tab.goto(env.url + "/invoices")
+    expect(tab).to_have_url(re.compile(r"/console/login\?next="))
+    login(tab, env, token="tcg_" + "x" * 43)
+    expect(tab.locator("#login-error")).to_have_text("This access token is not accepted here.")
+    assert not [c for c in context.cookies() if c["name"] == "tc_console"]
+    _no_internals(tab)
+    screenshot(tab, "login-refused")
+    login(tab, env, token="   ")
+    expect(tab.locator("#login-error")).to_have_text("Enter your access token.")
+
+
+def test_bad_filters_and_addresses_say_what_is_wrong(page: Any, console_env: ConsoleEnv) -> None:
+    env = console_env
+    page.get_by_role("link", name="Twins", exact=True).click()
+    page.get_by_label("Customer").fill("Nobody Ltd")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("#page-error")).to_contain_text("Nobody Ltd")
+    _no_internals(page)
+    screenshot(page, "bad-filter")
+    page.goto(env.url + "/orders?state=finished")
+    expect(page.locator("#page-error")).to_contain_text("unknown order state 'finished'")
+    page.goto(env.url + "/invoices/abc")
+    expect(page.locator("#page-error")).to_have_text("invoice: a number from 1, not 'abc'")
+    page.goto(env.url + "/twins/NO-SUCH-TWIN")
+    expect(page.locator("#page-error")).to_have_text("No twin 'NO-SUCH-TWIN' in the index.")
+    _no_internals(page)
+
+
+def test_bad_action_input_is_refused_on_the_page_and_nothing_is_sent(page: Any, console_env: ConsoleEnv) -> None:
+    env, funded = console_env, console_env.story["funded"]
+    opened = env.members.op.constitution.grant("deliver", env.members.globex.address, ref="BAD-INPUT-VOTE")
+    env.wait_indexed()
+    block, nonce = env.block(), env.nonce()
+    before = env.me.constitution.proposal(opened.proposal_id)
+
+    page.goto(f"{env.url}/invoices/{funded}")  # a reference longer than 32 bytes
+    page.get_by_label("Reference (optional, up to 32 bytes)").fill("R" * 40)
+    page.get_by_role("button", name=f"Release #{funded}").click()
+    expect(page.locator("#flash")).to_have_text("Not sent: reference: at most 32 bytes of text (40 given)")
+    screenshot(page, "bad-reference")
+
+    page.goto(env.url + "/proposals")  # a vote tampered with in the page
+    approve = page.locator(f"#approve-{opened.proposal_id}")
+    approve.evaluate("(button) => { button.value = 'maybe'; }")
+    approve.click()
+    expect(page.locator("#flash")).to_have_text("Not sent: vote: choose approve or reject")
+
+    page.goto(env.url + "/proposals")  # a form without this session's CSRF token
+    page.locator(f"#proposal-{opened.proposal_id} input[name=csrf]").evaluate("(i) => { i.value = 'forged'; }")
+    page.locator(f"#approve-{opened.proposal_id}").click()
+    expect(page.locator("h1")).to_have_text("Form refused")
+    expect(page.locator("#page-error")).to_contain_text("Nothing was sent")
+    _no_internals(page)
+
+    assert (env.block(), env.nonce()) == (block, nonce)  # no transaction, no block
+    after = env.me.constitution.proposal(opened.proposal_id)
+    assert (after.approvals, after.rejections) == (before.approvals, before.rejections)
+    assert env.me.escrow.invoice(funded).status.label == "funded"
+
+
+# -- accessibility basics -----------------------------------------------------------------------
+
+_PAGE_FACTS = """() => {
+  const rgba = (s) => {
+    const m = s.match(/[\\d.]+/g).map(Number);
+    return [m[0], m[1], m[2], m.length > 3 ? m[3] : 1];
+  };
+  const background = (el) => {
+    for (; el; el = el.parentElement) { const c = rgba(getComputedStyle(el).backgroundColor); if (c[3] > 0) return c; }
+    return [255, 255, 255, 1];
+  };
+  const visible = (el) => !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length);
+  const texts = [];
+  for (const el of document.querySelectorAll("body *")) {
+    if (!visible(el) || ["SCRIPT", "STYLE", "OPTION"].includes(el.tagName)) continue;
+    if (![...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
+    texts.push({ text: el.textContent.trim().slice(0, 40), fg: rgba(getComputedStyle(el).color), bg: background(el) });
+  }
+  const unlabelled = [...document.querySelectorAll("input, select, textarea")]
+    .filter((el) => el.type !== "hidden")
+    .filter((el) => !(el.labels && el.labels.length))
+    .filter((el) => !el.getAttribute("aria-label") && !el.getAttribute("aria-labelledby"))
+    .map((el) => el.outerHTML.slice(0, 80));
+  const headings = [...document.querySelectorAll("h1, h2, h3, h4, h5, h6")].map((h) => Number(h.tagName[1]));
+  const noAlt = [...document.querySelectorAll("img")].filter((i) => !i.getAttribute("alt")).map((i) => i.src);
+  const unnamedButtons = [...document.querySelectorAll("button")].filter((b) => !b.textContent.trim()).length;
+  return { texts, unlabelled, headings, noAlt, unnamedButtons, lang: document.documentElement.lang };
+}"""
+
+
+def _luminance(rgb: Any) -> float:
+    def channel(c: float) -> float:
+        c = c / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(float(x)) for x in rgb[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(fg: Any, bg: Any) -> float:
+    a, b = sorted((_luminance(fg), _luminance(bg)), reverse=True)
+    return (a + 0.05) / (b + 0.05)
+
+
+def check_accessibility(page: Any, where: str) -> None:
+    facts = page.evaluate(_PAGE_FACTS)
+    assert facts["lang"] == "en", where
+    assert facts["unlabelled"] == [], f"{where}: inputs without a label: {facts['unlabelled']}"
+    assert facts["noAlt"] == [], f"{where}: images without alt text"
+    assert facts["unnamedButtons"] == 0, where
+    levels = facts["headings"]
+    assert levels.count(1) == 1 and levels[0] == 1, f"{where}: one h1, first: {levels}"
+    assert all(b <= a + 1 for a, b in itertools.pairwise(levels)), f"{where}: heading levels skip: {levels}"
+    low = [
+        (t["text"], round(contrast(t["fg"], t["bg"]), 2)) for t in facts["texts"] if contrast(t["fg"], t["bg"]) < 4.5
+    ]
+    assert low == [], f"{where}: text below 4.5:1 contrast: {low}"
+    assert len(facts["texts"]) >= 4, where  # the check saw the page's text
+
+
+def test_every_page_has_labelled_inputs_ordered_headings_and_readable_contrast(
+    context: Any, page: Any, console_env: ConsoleEnv
+) -> None:
+    env, story = console_env, console_env.story
+    pages = {
+        "dashboard": "/",
+        "orders": "/orders",
+        "order": f"/orders/{story['order']}",
+        "twins": "/twins",
+        "twin": f"/twins/{story['hq']}",
+        "invoices": "/invoices",
+        "invoice": f"/invoices/{story['funded']}",
+        "proposals": "/proposals?status=all",
+        "details": "/details",
+        "alerts": "/alerts",
+        "error": "/invoices/abc",
+    }
+    for name, path in pages.items():
+        page.goto(env.url + path)
+        check_accessibility(page, name)
+        screenshot(page, f"a11y-{name}")
+    page.get_by_role("link", name="Invoices", exact=True).focus()  # focus is visible (its outline colour)
+    outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid"
+    anonymous = context.new_page()
+    anonymous.context.clear_cookies()
+    anonymous.goto(env.url + "/login")
+    check_accessibility(anonymous, "login")
+    screenshot(anonymous, "login")

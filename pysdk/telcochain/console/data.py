@@ -64,6 +64,12 @@ class Names:
         with store.engine.connect() as db:
             self.by_address = dict(db.execute(select(s.members.c.address, s.members.c.name)).all())
 
+    def named(self, text: str) -> str:
+        """``text`` with every member address in it replaced by the member's name."""
+        for address, name in self.by_address.items():
+            text = text.replace(address, name)
+        return text
+
     def __call__(self, address: str | None) -> str:
         if not address or address == ZERO_ADDRESS:
             return "-"
@@ -309,8 +315,8 @@ def twin_view(store: IndexStore, client: Client, twin: str, names: Names) -> Twi
         ).all()
     changes = _changes(list(rows))
     history = [
-        HistoryRow(c.version, r.change.removeprefix("Asset"), c.describe(), names(c.actor), show_id(r.ref), r.at,
-                   r.block_number, r.head)
+        HistoryRow(c.version, r.change.removeprefix("Asset"), names.named(c.describe()), names(c.actor), show_id(r.ref),
+                   r.at, r.block_number, r.head)
         for c, r in zip(changes, rows, strict=True)
     ]  # fmt: skip
     verdict: HistoryVerdict | None = None

@@ -23,7 +23,7 @@ def test_opening_twice_migrates_once(tmp_path: Path) -> None:
     IndexStore(url).dispose()
     store = IndexStore(url)
     with store.engine.connect() as connection:
-        assert MigrationContext.configure(connection).get_current_revision() == "0002"
+        assert MigrationContext.configure(connection).get_current_revision() == "0003"
 
 
 def test_percentiles_are_nearest_rank() -> None:

@@ -261,10 +261,53 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.gateway = state
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     install_handlers(app)
     api.install(app, state)
     _load_extensions(app, state, EXTENSIONS if extensions is None else extensions)
     return app
 
 
-__all__ = ["EXTENSIONS", "ApiError", "GatewayState", "IndexFollower", "State", "create_app", "get_state", "state_of"]
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document without the 422 answers it adds by default: validation errors are
+    400 TMF errors here (documented on every route through ``errors.ERRORS``)."""
+    if app.openapi_schema is None:
+        from fastapi.openapi.utils import get_openapi
+
+        doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        for path in doc.get("paths", {}).values():
+            for operation in path.values():
+                operation.get("responses", {}).pop("422", None)
+        schemas = doc.get("components", {}).get("schemas", {})
+        for name in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(name, None)
+        app.openapi_schema = doc
+    return app.openapi_schema
+
+
+def openapi_document(extensions: Sequence[str] | None = None) -> dict[str, Any]:
+    """The OpenAPI document exactly as ``telcochain serve`` serves it at ``/openapi.json``, built
+    without a chain (``scripts/export_openapi.py`` writes it to docs/openapi.json)."""
+    from types import SimpleNamespace
+    from typing import cast
+
+    store = IndexStore("sqlite://")
+    try:
+        offline = cast(Client, SimpleNamespace(address=None))
+        app = create_app(GatewaySettings(), client=offline, store=store, extensions=extensions, follow=False)
+        return app.openapi()
+    finally:
+        store.dispose()
+
+
+__all__ = [
+    "EXTENSIONS",
+    "ApiError",
+    "GatewayState",
+    "IndexFollower",
+    "State",
+    "create_app",
+    "get_state",
+    "openapi_document",
+    "state_of",
+]

@@ -26,10 +26,11 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from fastapi import Request
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from telcochain.errors import ConfigurationError
 
@@ -135,7 +136,12 @@ def bearer(request: Request) -> str | None:
     return value.strip()
 
 
-def require_principal(request: Request) -> Principal:
+_BEARER = HTTPBearer(auto_error=False, description="a token from `telcochain serve token add NAME`")
+
+
+def require_principal(
+    request: Request, _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)] = None
+) -> Principal:
     """FastAPI dependency: the calling client, or a 401 TMF error.
 
     Use it on every router of the gateway and its extensions::

@@ -453,8 +453,27 @@ hub_deliveries = Table(  # one row per (subscription, event): the at-least-once 
     Index("ix_hub_deliveries_due", "status", "subscription_id", "position"),
 )
 
+# -- the gateway's MACD service orders (telcochain.gateway.api.service_order; docs/tmf.md) ---
+# Which TMF641 order asked for which twin's change, and in which on-chain call (its ref): a
+# micro-batch carries the items of many orders in one orderChanges call. The state of each
+# item is read from ``requests`` (the call's rows); this table only keeps the grouping.
+
+gateway_macd_items = Table(
+    "gateway_macd_items",
+    metadata,
+    Column("order_id", String(64), primary_key=True),  # the ServiceOrder id (MACD-...)
+    Column("item_id", String(64), primary_key=True),  # its serviceOrderItem id
+    Column("asset_id", H32, primary_key=True),
+    Column("kind", String(16), nullable=False),  # move / add / change / delete
+    Column("ref", H32, nullable=False),  # the on-chain call's ref (shared within a micro-batch)
+    Column("external_id", String(128)),
+    Column("client", String(64), nullable=False),  # the bearer token's client name
+    Column("created_at", BigInteger, nullable=False),  # wall clock (UNIX seconds)
+    Index("ix_gateway_macd_items_asset", "asset_id", "ref"),
+)
+
 #: The hub's tables: kept by a replay and by :meth:`IndexStore.reset`.
-HUB_TABLES = [hub_subscriptions, hub_outbox, hub_deliveries]
+HUB_TABLES = [hub_subscriptions, hub_outbox, hub_deliveries, gateway_macd_items]
 
 #: Tables rebuilt from ``events`` by a replay (everything but the raw layer and the hub).
 PROJECTION_TABLES = [

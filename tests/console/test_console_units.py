@@ -58,6 +58,8 @@ def test_sessions_and_csrf_tokens_cannot_be_forged_or_reused_after_expiry() -> N
     token = signer.csrf_token(session)
     assert signer.check_csrf(session, token)
     assert not signer.check_csrf(session, "")
+    assert not signer.check_csrf(session, "é" * 64)  # not ASCII: refused, not an error
+    assert signer.session("é.é") is None
     other, _ = signer.new_session("ops", "tcg_token")
     assert not signer.check_csrf(other, token)  # bound to its session
     with pytest.raises(ValueError):

@@ -9,7 +9,9 @@ reload never sends an action twice.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
+import secrets
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -226,8 +228,6 @@ def console_router(config: ConsoleConfig, prefix: str = "/console") -> APIRouter
 
     @router.get("/login")
     def login_form(request: Request, next: str | None = None) -> Response:
-        import secrets
-
         nonce = secrets.token_hex(16)
         response = console.render(request, None, "login.html", login_csrf=nonce, next=next or "", error=None)
         console.set_cookie(response, request, LOGIN_COOKIE, nonce, 900)
@@ -239,27 +239,26 @@ def console_router(config: ConsoleConfig, prefix: str = "/console") -> APIRouter
         nonce = request.cookies.get(LOGIN_COOKIE)
         sent = str(form.get("csrf") or "")
         target = _safe_next(console, str(form.get("next") or ""), console.url(""))
-        import hmac
-
-        if not nonce or not hmac.compare_digest(nonce, sent):
-            return _login_again(request, "The login form expired or did not come from this console: try again.", 403)
+        back = str(form.get("next") or "")
+        if not nonce or not hmac.compare_digest(nonce.encode(), sent.encode()):
+            message = "The login form expired or did not come from this console: try again."
+            return _login_again(request, message, 403, back)
         token = str(form.get("token") or "").strip()
         if not token:
-            return _login_again(request, "Enter your access token.", 400)
+            return _login_again(request, "Enter your access token.", 400, back)
         who = await run_in_threadpool(console.login, token)
         if who is None:
-            return _login_again(request, "This access token is not accepted here.", 401)
+            return _login_again(request, "This access token is not accepted here.", 401, back)
         _, value = console.signer.new_session(who, token, config.session_s)
         response = RedirectResponse(target, status_code=303)
         console.set_cookie(response, request, SESSION_COOKIE, value, config.session_s)
         response.delete_cookie(LOGIN_COOKIE, path=console.prefix or "/")
         return response
 
-    def _login_again(request: Request, message: str, status: int) -> Response:
-        import secrets
-
+    def _login_again(request: Request, message: str, status: int, back: str) -> Response:
         nonce = secrets.token_hex(16)
-        response = console.render(request, None, "login.html", status, login_csrf=nonce, next="", error=message)
+        target = _safe_next(console, back, "")
+        response = console.render(request, None, "login.html", status, login_csrf=nonce, next=target, error=message)
         console.set_cookie(response, request, LOGIN_COOKIE, nonce, 900)
         return response
 

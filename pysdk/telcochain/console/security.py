@@ -64,7 +64,7 @@ class Signer:
         if not value or "." not in value:
             return None
         payload, mac = value.rsplit(".", 1)
-        if not hmac.compare_digest(mac, self._mac(purpose, payload.encode())):
+        if not hmac.compare_digest(mac.encode(), self._mac(purpose, payload.encode()).encode()):
             return None
         try:
             data = json.loads(base64.urlsafe_b64decode(payload.encode()))
@@ -97,4 +97,4 @@ class Signer:
         return self._mac("csrf", session.nonce.encode())
 
     def check_csrf(self, session: Session, token: str | None) -> bool:
-        return bool(token) and hmac.compare_digest(str(token), self.csrf_token(session))
+        return bool(token) and hmac.compare_digest(str(token).encode(), self.csrf_token(session).encode())

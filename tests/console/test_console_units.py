@@ -151,3 +151,44 @@ def test_a_form_posted_without_its_csrf_token_is_refused(app_client: Any) -> Non
         assert answer.status_code == 403 and "Nothing was sent" in answer.text
         assert client.post("/console/logout", data={}, follow_redirects=False).status_code == 403
         assert client.get("/console/login").status_code == 200
+
+
+def _gateway_state(tmp_path: Path, console: dict[str, Any]) -> Any:
+    """What the gateway hands its extensions (GatewayState), with the real token store."""
+    from telcochain.gateway.auth import TokenStore
+
+    store = IndexStore(f"sqlite:///{tmp_path / 'index.sqlite'}")
+    member = SimpleNamespace(address="0x90F79bf6EB2c4f870365E785982E1f101E93b906", keyring=None)
+    settings = SimpleNamespace(console=console, tls=None)
+    return SimpleNamespace(settings=settings, client=member, store=store, tokens=TokenStore(tmp_path / "tokens.yaml"))
+
+
+def test_the_gateways_tokens_log_in_and_a_revoked_token_ends_its_sessions(tmp_path: Path) -> None:
+    from telcochain.console import install
+
+    state = _gateway_state(tmp_path, {"session_hours": 1})
+    token = state.tokens.add("ops")
+    app = FastAPI()
+    install(app, state)
+    assert state.client.keyring is not None  # anvil's account 3: its development trust keys
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        assert _login(client, token).status_code == 303
+        assert client.get("/console/orders", follow_redirects=False).status_code == 200
+        state.tokens.revoke("ops")
+        ended = client.get("/console/orders", follow_redirects=False)
+        assert ended.status_code == 303 and ended.headers["location"].startswith("/console/login")
+    state.store.dispose()
+
+
+def test_the_console_section_is_checked_and_can_switch_the_console_off(tmp_path: Path) -> None:
+    from telcochain.console import install
+    from telcochain.errors import ConfigurationError
+
+    state = _gateway_state(tmp_path, {"enabled": False})
+    app = FastAPI()
+    install(app, state)
+    assert not [r for r in app.routes if getattr(r, "path", "").startswith("/console")]
+    state.settings.console = {"sesion_hours": 2}
+    with pytest.raises(ConfigurationError, match="sesion_hours"):
+        install(FastAPI(), state)
+    state.store.dispose()

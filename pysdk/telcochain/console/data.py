@@ -140,14 +140,21 @@ class AlertSource:
         self.config = load_config(config_path)
         self._scanner = ProbeScanner(client, store, self.config)
         self._lock = threading.Lock()
+        self._cached: tuple[int, list[Alert]] | None = None
 
     def alerts(self) -> list[Alert]:
+        """Every alert, newest first; computed once per index block (live pages ask often)."""
+        block = checkpoint(self.store)
         with self._lock:
+            if self._cached is not None and self._cached[0] == block:
+                return self._cached[1]
             try:
                 probes = list(self._scanner())
             except TelcochainError:  # the node is unreachable: the index's own rules still answer
                 probes = list(self._scanner.found)
-        return sorted(detect(self.store, self.config, probes), key=lambda a: (-a.last_block, a.rule))
+            found = sorted(detect(self.store, self.config, probes), key=lambda a: (-a.last_block, a.rule))
+            self._cached = (block, found)
+            return found
 
 
 # -- orders --------------------------------------------------------------------------------------

@@ -174,6 +174,9 @@ def test_the_gateways_tokens_log_in_and_a_revoked_token_ends_its_sessions(tmp_pa
     with TestClient(app, base_url="http://127.0.0.1") as client:
         assert _login(client, token).status_code == 303
         assert client.get("/console/orders", follow_redirects=False).status_code == 200
+        broken = client.get("/console/alerts")  # this stub member has no node to scan: an error page, no trace
+        assert broken.status_code == 500 and "log has the details" in broken.text
+        assert "Traceback" not in broken.text and "AttributeError" not in broken.text
         state.tokens.revoke("ops")
         ended = client.get("/console/orders", follow_redirects=False)
         assert ended.status_code == 303 and ended.headers["location"].startswith("/console/login")

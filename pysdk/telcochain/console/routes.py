@@ -219,6 +219,10 @@ def console_router(config: ConsoleConfig, prefix: str = "/console") -> APIRouter
                 context = build(request, names)
             except (TelcochainError, actions.BadInput) as exc:  # a bad filter: say so, show nothing
                 return console.render(request, session, "error.html", 400, names=names, message=str(exc), title="")
+            except Exception:  # no stack trace on the page; the log has it
+                log.exception("console page %s failed", request.url.path)
+                message = "This page could not be built; the server's log has the details."
+                return console.render(request, session, "error.html", 500, names=names, message=message, title="")
             status = int(context.pop("_status", 200))
             return console.render(request, session, template, status, names=names, **context)
 

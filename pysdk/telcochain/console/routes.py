@@ -75,10 +75,15 @@ def _environment() -> Environment:
     return env
 
 
+#: Seconds between two recomputations of the dashboard's charts.
+CHART_REFRESH_S = 15.0
+
+
 @dataclass
 class _Charts:
     block: int
     images: dict[str, bytes]
+    made: float
 
 
 class Console:
@@ -106,15 +111,24 @@ class Console:
         query = {k: v for k, v in query.items() if v not in (None, "", False)}
         return f"{self.prefix}/{path}" + (f"?{urlencode(query)}" if query else "")
 
-    def chart(self, name: str) -> bytes | None:
-        """One chart of the report as SVG, recomputed when the index has moved on."""
+    def _fresh_charts(self) -> _Charts:
+        """The report's charts as SVG: recomputed when the index has moved on, at most every
+        ``CHART_REFRESH_S`` seconds (matplotlib takes a second or two; live pages ask at every block)."""
         block = data.checkpoint(self.config.store)
         with self._chart_lock:  # matplotlib's pyplot is not thread-safe
-            if self._charts is None or self._charts.block != block:
+            cached = self._charts
+            if cached is None or (cached.block != block and time.monotonic() - cached.made > CHART_REFRESH_S):
                 report = build_report(self.config.store)
                 images = {k: _svg_body(v) for k, v in charts(report, fmt="svg").items()}
-                self._charts = _Charts(block, images)
-            return self._charts.images.get(name)
+                cached = self._charts = _Charts(block, images, time.monotonic())
+            return cached
+
+    def chart_stamp(self) -> int:
+        """The index block the current charts show (their URLs change with it)."""
+        return self._fresh_charts().block
+
+    def chart(self, name: str) -> bytes | None:
+        return self._fresh_charts().images.get(name)
 
     # -- sessions ------------------------------------------------------------------------------
 

@@ -167,7 +167,7 @@ def state_of(request: Request) -> GatewayState:
     return state
 
 
-def get_state(request: Request) -> GatewayState:
+async def get_state(request: Request) -> GatewayState:
     """FastAPI dependency: ``state: GatewayState = Depends(get_state)``."""
     return state_of(request)
 

@@ -139,7 +139,7 @@ def bearer(request: Request) -> str | None:
 _BEARER = HTTPBearer(auto_error=False, description="a token from `telcochain serve token add NAME`")
 
 
-def require_principal(
+async def require_principal(
     request: Request, _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)] = None
 ) -> Principal:
     """FastAPI dependency: the calling client, or a 401 TMF error.

@@ -131,7 +131,7 @@ def _names(state: GatewayState) -> dict[str, str]:
 
 @router.get(PATH, response_model=list[CustomerBill], response_model_exclude_none=True, responses=ERRORS,
             summary="List customer bills (the escrow's invoices)")  # fmt: skip
-def list_bills(
+async def list_bills(
     request: Request,
     response: Response,
     paging: Pages,
@@ -170,7 +170,7 @@ def _row(state: GatewayState, ident: str) -> tuple[Any, int]:
 
 @router.get(PATH + "/{id}", response_model=CustomerBill, response_model_exclude_none=True, responses=ERRORS,
             summary="One customer bill")  # fmt: skip
-def get_bill(request: Request, id: str, state: State, fields: str | None = Query(None, max_length=1000)) -> Any:
+async def get_bill(request: Request, id: str, state: State, fields: str | None = Query(None, max_length=1000)) -> Any:
     row, now = _row(state, id)
     return one(_bill(request, state, row, now, _names(state)), fields)
 

@@ -102,41 +102,49 @@ def _lifecycle(value: str) -> int:
     raise bad_request(f"lifecycleState {value[:40]!r} is not one of {', '.join(x.label for x in S if x)}")
 
 
-def to_resource(request: Request, row: Any, names: dict[str, str]) -> Resource:
+def to_resource(request: Request, row: Any, names: dict[str, str]) -> dict[str, Any]:
+    """A twin's index row as a TMF639 ``Resource`` (a plain dict in :class:`Resource`'s shape,
+    built directly: the list endpoint is the gateway's hot path)."""
     ident = show_id(row.asset_id)
     state = AssetState(row.state)
     status, operational, administrative, usage = STATE_MAP.get(state, ("unknown", "disable", "locked", "idle"))
-    parties = [
-        RelatedParty(id=addr, name=names.get(addr), role=role)
-        for role, addr in (("custodian", row.custodian), ("customer", row.customer), ("vendor", row.vendor))
-        if addr
-    ]
-    chars = [
-        Characteristic(name="lifecycleState", value=state.label, valueType="string"),
-        Characteristic(name="serialBound", value=int(row.serial_hash, 16) != 0, valueType="boolean"),
-        Characteristic(name="historyHead", value=row.head, valueType="string"),
+    parties = []
+    for role, addr in (("custodian", row.custodian), ("customer", row.customer), ("vendor", row.vendor)):
+        if addr:
+            party = {"id": addr, "name": names.get(addr), "role": role, "@referredType": "Organization"}
+            if party["name"] is None:
+                del party["name"]
+            parties.append(party)
+    chars: list[dict[str, Any]] = [
+        {"name": "lifecycleState", "value": state.label, "valueType": "string"},
+        {"name": "serialBound", "value": int(row.serial_hash, 16) != 0, "valueType": "boolean"},
+        {"name": "historyHead", "value": row.head, "valueType": "string"},
     ]
     if row.project_id:
-        chars.append(Characteristic(name="project", value=show_id(row.project_id), valueType="string"))
+        chars.append({"name": "project", "value": show_id(row.project_id), "valueType": "string"})
     if row.order_id:
-        chars.append(Characteristic(name="serviceOrder", value=show_id(row.order_id), valueType="string"))
+        chars.append({"name": "serviceOrder", "value": show_id(row.order_id), "valueType": "string"})
     link = href(request, PATH, ident)
-    return Resource(
-        id=ident,
-        href=link,
-        baseType="Resource",
-        name=ident,
-        category=row.kind,
-        resourceVersion=str(row.version),
-        resourceStatus=status,
-        operationalState=operational,
-        administrativeState=administrative,
-        usageState=usage,
-        startDate=iso(row.registered_at),
-        relatedParty=parties,
-        resourceCharacteristic=chars,
-        historyHref=link + "/history",
-    )
+    out: dict[str, Any] = {
+        "id": ident,
+        "href": link,
+        "@type": "PhysicalResource",
+        "@baseType": "Resource",
+        "name": ident,
+        "category": row.kind,
+        "resourceVersion": str(row.version),
+        "resourceStatus": status,
+        "operationalState": operational,
+        "administrativeState": administrative,
+        "usageState": usage,
+        "startDate": iso(row.registered_at),
+        "relatedParty": parties,
+        "resourceCharacteristic": chars,
+        "historyHref": link + "/history",
+    }
+    if out["startDate"] is None:
+        del out["startDate"]
+    return out
 
 
 @router.get(
@@ -146,7 +154,7 @@ def to_resource(request: Request, row: Any, names: dict[str, str]) -> Resource:
     responses=ERRORS,
     summary="List resources (digital twins)",
 )
-def list_resources(
+async def list_resources(
     request: Request,
     response: Response,
     paging: Pages,
@@ -214,7 +222,7 @@ def _row(state: GatewayState, ident: str) -> Any:
     responses=ERRORS,
     summary="One resource (digital twin)",
 )
-def get_resource(
+async def get_resource(
     request: Request,
     id: str,
     state: State,
@@ -230,7 +238,7 @@ def get_resource(
     responses=ERRORS,
     summary="A resource's changes, oldest first (each advances its hash-chained history head)",
 )
-def resource_history(
+async def resource_history(
     response: Response,
     id: str,
     paging: Pages,

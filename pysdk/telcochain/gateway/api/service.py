@@ -115,7 +115,7 @@ def _services(request: Request, state: GatewayState, rows: list[Any]) -> list[Se
 
 @router.get("", response_model=list[Service], response_model_exclude_none=True, responses=ERRORS,
             summary="List services (completed service items)")  # fmt: skip
-def list_services(
+async def list_services(
     request: Request,
     response: Response,
     paging: Pages,
@@ -144,7 +144,9 @@ def list_services(
 
 @router.get("/{id}", response_model=Service, response_model_exclude_none=True, responses=ERRORS,
             summary="One service")  # fmt: skip
-def get_service(request: Request, id: str, state: State, fields: str | None = Query(None, max_length=1000)) -> Any:
+async def get_service(
+    request: Request, id: str, state: State, fields: str | None = Query(None, max_length=1000)
+) -> Any:
     order, sep, service = id.rpartition(SEP)
     if not sep or not order or not service:
         raise not_found("service", id)

@@ -63,6 +63,8 @@ CANCEL_PATH = "/serviceOrdering/v4/cancelServiceOrder"
 MACD_PREFIX = "MACD-"
 STATES = tuple(x.label for x in OrderState if x is not OrderState.NONE)
 Action = Literal["add", "modify", "delete", "noChange"]
+#: Seconds a permission check is reused before signing (a revocation is still enforced on chain).
+PERMISSION_TTL = 2.0
 POLICY_NAMES = {ChangePolicy.PAUSE: "pause", ChangePolicy.AUTO_CORRECT: "autoCorrect"}
 
 router = APIRouter(tags=["TMF641 Service Ordering"], dependencies=[Depends(require_principal)])
@@ -249,8 +251,13 @@ def _allowed(state: GatewayState, *actions: str) -> None:
     client = state.client
     if client.address is None:
         raise ApiError(403, "PERMISSION_DENIED", "this gateway has no account: it only reads")
+    cache: dict[str, tuple[DenyReason, float]] = state.components.setdefault("can_execute", {})
+    now = time.monotonic()
     for name in actions:
-        reason = client.constitution.can_execute(name, client.address)
+        reason, until = cache.get(name, (DenyReason.NONE, 0.0))
+        if until < now:  # re-read after PERMISSION_TTL s: the chain still decides at execution
+            reason = client.constitution.can_execute(name, client.address)
+            cache[name] = (reason, now + PERMISSION_TTL)
         if reason is not DenyReason.NONE:
             raise ApiError(403, "PERMISSION_DENIED", reason.text, f"{name} denied for {client.address}")
 
@@ -487,7 +494,7 @@ def read_order(request: Request, state: GatewayState, ident: str) -> ServiceOrde
     PATH, response_model=list[ServiceOrder], response_model_exclude_none=True, responses=ERRORS,
     summary="List service orders (CRM orders, then MACD orders)",
 )  # fmt: skip
-def list_orders(
+async def list_orders(
     request: Request,
     response: Response,
     paging: Pages,
@@ -546,7 +553,7 @@ def list_orders(
     PATH + "/{id}", response_model=ServiceOrder, response_model_exclude_none=True, responses=ERRORS,
     summary="One service order",
 )  # fmt: skip
-def get_order(request: Request, id: str, state: State, fields: str | None = Query(None, max_length=1000)) -> Any:
+async def get_order(request: Request, id: str, state: State, fields: str | None = Query(None, max_length=1000)) -> Any:
     return one(read_order(request, state, id), fields)
 
 

@@ -108,6 +108,10 @@ def test_a_vote_from_the_console_executes_the_proposal(page: Any, console_env: C
     row = page.locator(f"#proposal-{number}")
     expect(row).to_contain_text("updatePermissions")
     expect(row).to_contain_text("Northwind Telecom")
+    tally = env.me.constitution.proposal(number)
+    expect(row.locator(".tally")).to_have_text(
+        f"{tally.approvals}/{tally.required} approvals, 0 against ({tally.voter_count} voters)"
+    )
     screenshot(page, "proposals")
     row.get_by_role("button", name=f"Approve #{number}").click()
     expect(page.locator("#flash")).to_contain_text(f"You approved proposal #{number} (updatePermissions)")

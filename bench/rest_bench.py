@@ -13,7 +13,7 @@
    (15): latency measured from each request's scheduled time, so a slow server is not hidden
    by the clients waiting → ``rest_get_p95_ms`` (and p50, p99, the achieved rate, errors).
 4. **MACD** ``POST /serviceOrdering/v4/serviceOrder`` with one ``modify`` item on one twin
-   (``macdKind`` move/add/change in turn), BENCH_REST_MACD_CLIENTS (128) clients in parallel
+   (``macdKind`` move/add/change in turn), BENCH_REST_MACD_CLIENTS (512) clients in parallel
    until every twin has its change ordered; each 201 answer means the change is mined and
    indexed → ``rest_macd_ops_per_s`` (twins changed per second) with the on-chain calls the
    server's micro-batching made (``macd_calls``), checked afterwards against the chain (every
@@ -57,7 +57,7 @@ CLIENTS = int(os.environ.get("BENCH_REST_CLIENTS", 100))
 RATE = float(os.environ.get("BENCH_REST_RATE", 500))
 SECONDS = float(os.environ.get("BENCH_REST_SECONDS", 15))
 PAGE = int(os.environ.get("BENCH_REST_PAGE", 20))
-MACD_CLIENTS = int(os.environ.get("BENCH_REST_MACD_CLIENTS", 128))
+MACD_CLIENTS = int(os.environ.get("BENCH_REST_MACD_CLIENTS", 512))
 RESULTS = Path(os.environ.get("BENCH_RESULTS_DIR", ROOT / "bench" / "results"))
 KINDS = ("move", "add", "change")
 
@@ -101,6 +101,12 @@ def start_gateway(workdir: Path, url: str, deployment: Path, key: str) -> tuple[
     raise RuntimeError("the gateway did not answer in 120 s")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc): the server's cost, whatever the load."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wait_indexed(base: str, token: str, twins: int) -> float:
     """Until the gateway lists every twin (its index caught up with the set-up)."""
     t0 = time.monotonic()
@@ -113,39 +119,78 @@ def wait_indexed(base: str, token: str, twins: int) -> float:
     raise RuntimeError("the gateway's index did not catch up in 600 s")
 
 
+class RawHttp:
+    """A minimal HTTP/1.1 keep-alive client on asyncio streams: the load generator shares this
+    machine's cores with the server, so it must cost far less per request than the server does
+    (httpx costs several times more than the gateway's own ~3 ms)."""
+
+    def __init__(self, base: str, token: str) -> None:
+        host, port = base.removeprefix("http://").split(":")
+        self.host, self.port = host, int(port)
+        self.auth = f"Authorization: Bearer {token}\r\nHost: {host}\r\n"
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        head = f"{method} {path} HTTP/1.1\r\n{self.auth}"
+        if body:
+            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        self.writer.write(head.encode() + b"\r\n" + body)
+        status_line = await self.reader.readline()
+        length = 0
+        while True:
+            line = await self.reader.readline()
+            if line in (b"\r\n", b""):
+                break
+            name, _, value = line.partition(b":")
+            if name.lower() == b"content-length":
+                length = int(value)
+        payload = await self.reader.readexactly(length) if length else b""
+        return int(status_line.split()[1]), payload
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
 async def get_load(base: str, token: str, twins: int) -> dict[str, Any]:
     total = int(RATE * SECONDS)
     interval = 1 / RATE
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     queue: asyncio.Queue[tuple[int, float]] = asyncio.Queue()
-    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
-    async with httpx.AsyncClient(
-        base_url=base, headers={"Authorization": f"Bearer {token}"}, limits=limits, timeout=30
-    ) as http:
 
-        async def client_loop() -> None:
+    async def client_loop() -> None:
+        http = RawHttp(base, token)
+        try:
             while True:
                 n, scheduled = await queue.get()
                 if n < 0:
                     return
                 offset = (n * 37) % max(1, twins - PAGE)
-                r = await http.get("/resourceInventoryManagement/v4/resource", params={"offset": offset, "limit": PAGE})
+                status, _ = await http.request(
+                    "GET", f"/resourceInventoryManagement/v4/resource?offset={offset}&limit={PAGE}"
+                )
                 latencies.append((time.perf_counter() - scheduled) * 1000)
-                statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+                statuses[status] = statuses.get(status, 0) + 1
+        finally:
+            http.close()
 
-        workers = [asyncio.create_task(client_loop()) for _ in range(CLIENTS)]
-        start = time.perf_counter()
-        for n in range(total):
-            scheduled = start + n * interval
-            delay = scheduled - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            queue.put_nowait((n, scheduled))
-        for _ in workers:
-            queue.put_nowait((-1, 0.0))
-        await asyncio.gather(*workers)
-        elapsed = time.perf_counter() - start
+    workers = [asyncio.create_task(client_loop()) for _ in range(CLIENTS)]
+    start = time.perf_counter()
+    for n in range(total):
+        scheduled = start + n * interval
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        queue.put_nowait((n, scheduled))
+    for _ in workers:
+        queue.put_nowait((-1, 0.0))
+    await asyncio.gather(*workers)
+    elapsed = time.perf_counter() - start
     return {
         "requests": total,
         "clients": CLIENTS,
@@ -165,28 +210,30 @@ async def macd_load(base: str, token: str, twins: list[str]) -> dict[str, Any]:
     answers: dict[int, int] = {}
     refs: set[str] = set()
     latencies: list[float] = []
-    limits = httpx.Limits(max_connections=MACD_CLIENTS, max_keepalive_connections=MACD_CLIENTS)
-    async with httpx.AsyncClient(
-        base_url=base, headers={"Authorization": f"Bearer {token}"}, limits=limits, timeout=120
-    ) as http:
 
-        async def client_loop() -> None:
+    async def client_loop() -> None:
+        http = RawHttp(base, token)
+        try:
             while todo:
                 n, twin = todo.pop()
                 body = {"serviceOrderItem": [{"id": "1", "action": "modify", "service": {
                     "supportingResource": [{"id": twin}],
                     "serviceCharacteristic": [{"name": "macdKind", "value": KINDS[n % 3]}]}}]}  # fmt: skip
                 t0 = time.perf_counter()
-                r = await http.post("/serviceOrdering/v4/serviceOrder", json=body)
+                status, payload = await http.request(
+                    "POST", "/serviceOrdering/v4/serviceOrder", json.dumps(body).encode()
+                )
                 latencies.append((time.perf_counter() - t0) * 1000)
-                answers[r.status_code] = answers.get(r.status_code, 0) + 1
-                if r.status_code == 201:
-                    chars = r.json()["serviceOrderItem"][0]["service"]["serviceCharacteristic"]
+                answers[status] = answers.get(status, 0) + 1
+                if status == 201:
+                    chars = json.loads(payload)["serviceOrderItem"][0]["service"]["serviceCharacteristic"]
                     refs.add(next(c["value"] for c in chars if c["name"] == "ref"))
+        finally:
+            http.close()
 
-        start = time.perf_counter()
-        await asyncio.gather(*(client_loop() for _ in range(MACD_CLIENTS)))
-        elapsed = time.perf_counter() - start
+    start = time.perf_counter()
+    await asyncio.gather(*(client_loop() for _ in range(MACD_CLIENTS)))
+    elapsed = time.perf_counter() - start
     ok = answers.get(201, 0)
     return {
         "twins": len(twins),
@@ -229,23 +276,26 @@ def main() -> int:
         customer = Client(rpc, chain, deployment, accounts[3])
         names = [f"GW-{n}" for n in range(TWINS)]
         t0 = time.monotonic()
-        install_assets(
-            BenchEnv(rpc, operator, {"vendor": vendor, "customer": customer}, [accounts[0]]),
-            [n.encode().ljust(32, b"\0") for n in names],
-            customer.address or "",
-        )
+        env = BenchEnv(rpc, operator, {"vendor": vendor, "customer": customer}, [accounts[0]])
+        ids = [n.encode().ljust(32, b"\0") for n in names]
+        for start in range(0, len(ids), 1000):  # anvil refuses bigger JSON-RPC batches
+            install_assets(env, ids[start : start + 1000], customer.address or "")
         print(f"==> anvil on {url}; {TWINS} twins Active in {time.monotonic() - t0:.1f} s", flush=True)
         gateway, base, token = start_gateway(workdir, url, deployment_path, "0x" + accounts[0].key.hex())
         caught = wait_indexed(base, token, TWINS)
         print(f"==> telcochain serve on {base}; its index caught up in {caught:.1f} s", flush=True)
 
+        cpu0 = cpu_seconds(gateway.pid)
         get = asyncio.run(get_load(base, token, TWINS))
+        get["server_cpu_ms_per_request"] = round((cpu_seconds(gateway.pid) - cpu0) * 1000 / get["requests"], 2)
         print(f"    GET resource list: {get}", flush=True)
         results["rest_get_p95_ms"] = get["p95_ms"]
         results["rest_get"] = get
 
         balance_before = operator.agreement.account(customer.address or "").balance
+        cpu0 = cpu_seconds(gateway.pid)
         macd = asyncio.run(macd_load(base, token, names))
+        macd["server_cpu_ms_per_twin"] = round((cpu_seconds(gateway.pid) - cpu0) * 1000 / max(1, macd["confirmed"]), 2)
         print(f"    MACD through the gateway: {macd}", flush=True)
         pending = sum(1 for n in names if operator.assets.get(n).state is AssetState.PENDING_CHANGE)
         terms = operator.agreement.terms()

@@ -122,11 +122,12 @@ _tokens_file = click.option(
 @click.argument("name")
 @_config
 @_tokens_file
+@click.option("--replace", is_flag=True, help="Replace NAME's token if it has one (the old one stops working).")
 @json_option
-def token_add(name: str, config: Path | None, tokens_file: Path | None, as_json: bool) -> None:
+def token_add(name: str, config: Path | None, tokens_file: Path | None, replace: bool, as_json: bool) -> None:
     """A new token for client NAME: printed once, only its hash is stored."""
     store = _tokens(config, tokens_file)
-    value = store.add(name)
+    value = store.add(name, replace=replace)
     if as_json:
         output.emit_json({"name": name, "token": value, "tokens_file": str(store.path)})
     else:

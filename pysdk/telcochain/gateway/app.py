@@ -29,6 +29,7 @@ the list (tests pass ``[]``).
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 import threading
@@ -55,6 +56,11 @@ API_TITLE = "telcochain TM Forum Open API gateway"
 API_VERSION = "4.0.0"
 
 
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
 class IndexFollower:
     """The index follower in a background thread, so reads are fresh.
 
@@ -70,6 +76,7 @@ class IndexFollower:
         self.error: str | None = None
         self.callbacks: list[Callable[[StepResult], None]] = []
         self._cond = threading.Condition()
+        self._async_waiters: list[tuple[int, asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
         self._stop = threading.Event()
         self._kick = threading.Event()
         self._thread: threading.Thread | None = None
@@ -92,6 +99,16 @@ class IndexFollower:
         with self._cond:
             self.indexed_block = max(self.indexed_block, result.to_block)
             self._cond.notify_all()
+            waiters, self._async_waiters = self._async_waiters, []
+        keep = []
+        for block, loop, future in waiters:  # async waiters: woken in their own loop
+            if block <= self.indexed_block:
+                loop.call_soon_threadsafe(_resolve, future)
+            else:
+                keep.append((block, loop, future))
+        if keep:
+            with self._cond:
+                self._async_waiters.extend(keep)
         if result.events or result.rolled_back_to is not None:
             for callback in list(self.callbacks):
                 try:
@@ -112,6 +129,22 @@ class IndexFollower:
                 backoff = min(backoff * 2, 5.0)
             self._kick.wait(backoff)
             self._kick.clear()
+
+    async def wait_for_async(self, block: int, timeout: float) -> bool:
+        """:meth:`wait_for` in an event loop: one future per waiter, resolved by the follower
+        thread when the index reaches ``block`` (no polling)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        with self._cond:
+            if self.indexed_block >= block:
+                return True
+            self._async_waiters.append((block, loop, future))
+        self.kick()
+        try:
+            await asyncio.wait_for(future, timeout)
+        except asyncio.TimeoutError:
+            return self.indexed_block >= block
+        return True
 
     def wait_for(self, block: int, timeout: float) -> bool:
         """Wait until the index holds ``block``; False on timeout."""
@@ -160,6 +193,12 @@ class GatewayState:
         if block is None or self.follower is None:
             return
         self.follower.wait_for(block, self.settings.fresh_timeout)
+
+    async def wait_indexed_async(self, block: int | None) -> None:
+        """:meth:`wait_indexed` for ``async`` endpoints (holds no thread while it waits)."""
+        if block is None or self.follower is None:
+            return
+        await self.follower.wait_for_async(block, self.settings.fresh_timeout)
 
 
 def state_of(request: Request) -> GatewayState:
@@ -228,7 +267,7 @@ def create_app(
     client = client if client is not None else connect_client(settings)
     store = store if store is not None else IndexStore(settings.index_db)
     state = GatewayState(settings, client, store, TokenStore(settings.tokens_file))
-    if follow:
+    if follow and settings.follow:
         state.follower = IndexFollower(Follower.for_client(store, client), settings.follow_interval)
 
     @asynccontextmanager

@@ -96,13 +96,16 @@ class TokenStore:
             os.fsync(out.fileno())
         os.replace(tmp, self.path)
 
-    def add(self, name: str) -> str:
-        """A new token for client ``name`` (unique); returns the token — the only time it is seen."""
+    def add(self, name: str, *, replace: bool = False) -> str:
+        """A new token for client ``name`` (unique; ``replace``: the old one stops working);
+        returns the token — the only time it is seen."""
         if not name or len(name) > 64 or not all(c.isalnum() or c in "-_." for c in name):
             raise ConfigurationError(f"invalid client name {name!r}: 1-64 letters, digits, '-', '_' or '.'")
         entries = self.entries()
         if any(e["name"] == name for e in entries):
-            raise ConfigurationError(f"a token named {name!r} exists already: revoke it first")
+            if not replace:
+                raise ConfigurationError(f"a token named {name!r} exists already: revoke it first, or --replace it")
+            entries = [e for e in entries if e["name"] != name]
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         created = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         entries.append({"name": name, "sha256": hash_token(token), "created": created})

@@ -4,12 +4,12 @@ One **round** (:meth:`Deliverer.deliver_round`):
 
 1. **claim** — in a short transaction, the oldest pending delivery of each subscription that is
    due (``next_attempt_at`` passed, no live lease) is selected ``FOR UPDATE SKIP LOCKED`` and
-   leased to this worker (``lease_owner``, ``lease_until``); the transaction commits at once,
-   so no database lock is held while a callback is called;
+   leased to this worker (``lease_owner``, ``lease_until``) with its attempt counted; the
+   transaction commits at once, so no database lock is held while a callback is called;
 2. **send** — each claimed event is POSTed (concurrently across subscriptions) with its body
    exactly as the outbox holds it and the headers below;
 3. **settle** — a 2xx marks it ``delivered``; anything else (an error status, a refused
-   connection, a timeout) counts an attempt and schedules the next one after an exponential
+   connection, a timeout) schedules the next attempt after an exponential
    backoff (``retry_base`` * 2^(attempts-1), at most ``retry_cap``); after ``max_attempts`` the
    delivery is ``failed`` (kept, with its last error) and the subscription's next event goes.
    Settling is conditional on still holding the lease.
@@ -20,7 +20,8 @@ or the event fails for good.
 
 **Crashes.** A worker killed between the claim and the settle leaves its leased rows
 ``pending``; when the lease ends (``lease_seconds``, longer than the HTTP timeout) any worker
-claims and sends them again. Nothing is lost; the one duplicate possible is an event the
+claims and sends them again — or at once, when the gateway restarts under the same ``replica``
+name (its start-up releases the leases that name holds). Nothing is lost; the one duplicate possible is an event the
 callback received but whose success was never recorded — with the same ``eventId`` and
 body, for the subscriber to de-duplicate.
 
@@ -58,7 +59,7 @@ import httpx
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import aliased
 
-from telcochain.gateway.outbox import derive, now_ms
+from telcochain.gateway.outbox import PASS_LIMIT, checkpoint_of, derive, now_ms
 from telcochain.index import schema as s
 from telcochain.index.store import IndexStore
 
@@ -103,6 +104,9 @@ class HubSettings:
     max_attempts: int = 12  # ~25 min of retries with the defaults, then "failed"
     batch: int = 16  # subscriptions served per round
     concurrency: int = 16  # callbacks in flight at once (a round lasts at most one http_timeout)
+    #: This replica's stable name (unique among live replicas): a restarted gateway with the same
+    #: name takes back its own leases at once instead of after ``lease_seconds``. "" = random.
+    replica: str = ""
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> HubSettings:
@@ -113,10 +117,17 @@ class HubSettings:
         if unknown:
             names = ", ".join(sorted(known))
             raise ConfigurationError(f"hub: unknown setting(s) {', '.join(unknown)} (known: {names})")
-        try:
-            settings = cls(**{k: type(getattr(cls(), k))(v) for k, v in data.items()})
-        except (TypeError, ValueError) as exc:
-            raise ConfigurationError(f"hub: {exc}") from None
+        defaults = cls()
+        values: dict[str, Any] = {}
+        for key, value in data.items():
+            kind = type(getattr(defaults, key))
+            if kind is bool and not isinstance(value, bool):
+                raise ConfigurationError(f"hub: {key} must be true or false, not {value!r}")
+            try:
+                values[key] = kind(value)
+            except (TypeError, ValueError):
+                raise ConfigurationError(f"hub: {key} must be a {kind.__name__}, not {value!r}") from None
+        settings = cls(**values)
         rounds = -(-settings.batch // max(settings.concurrency, 1))  # sends queued behind each other
         if settings.lease_seconds <= settings.http_timeout * rounds + 1:
             raise ConfigurationError("hub: lease_seconds must exceed http_timeout * ceil(batch / concurrency) + 1")
@@ -129,7 +140,7 @@ class HubSettings:
 class _Claim:
     subscription_id: str
     event_id: str
-    attempts: int
+    attempts: int  # including this one
     callback: str
     secret: str
     body: str
@@ -149,11 +160,14 @@ class Deliverer:
     ) -> None:
         self.store = store
         self.settings = settings or HubSettings()
-        self.owner = owner or f"hub-{uuid.uuid4().hex[:12]}"
+        self.owner = owner or self.settings.replica or f"hub-{uuid.uuid4().hex[:12]}"
+        self.delivered = 0  # successful POSTs by this worker (for operators and tests)
         self.http = client or httpx.Client(timeout=self.settings.http_timeout)
         self.before_round = before_round
         self._pool = ThreadPoolExecutor(max_workers=self.settings.concurrency, thread_name_prefix="hub-send")
         self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._derived_at: tuple[str | None, str | None] = (None, None)  # checkpoint of the last pass
         self._thread: threading.Thread | None = None
 
     # -- one round ------------------------------------------------------------------------
@@ -184,8 +198,8 @@ class Deliverer:
                 connection.execute(
                     update(s.hub_deliveries)
                     .where(d.subscription_id == row.subscription_id, d.event_id == row.event_id)
-                    .values(lease_owner=self.owner, lease_until=lease)
-                )
+                    .values(lease_owner=self.owner, lease_until=lease, attempts=row.attempts + 1)
+                )  # the attempt counts from the claim: a send cut short by a crash is counted too
             h = s.hub_subscriptions.c
             wanted = select(h.id, h.callback, h.secret).where(h.id.in_({r.subscription_id for r in rows}))
             subs = {r.id: r for r in connection.execute(wanted).all()}
@@ -197,7 +211,7 @@ class Deliverer:
                 ).all()
             )
         return [
-            _Claim(r.subscription_id, r.event_id, r.attempts, subs[r.subscription_id].callback,
+            _Claim(r.subscription_id, r.event_id, r.attempts + 1, subs[r.subscription_id].callback,
                    subs[r.subscription_id].secret, bodies[r.event_id])
             for r in rows
             if r.subscription_id in subs and r.event_id in bodies
@@ -211,7 +225,7 @@ class Deliverer:
             "Content-Type": "application/json",
             EVENT_ID_HEADER: claim.event_id,
             TIMESTAMP_HEADER: str(stamp),
-            ATTEMPT_HEADER: str(claim.attempts + 1),
+            ATTEMPT_HEADER: str(claim.attempts),
             SIGNATURE_HEADER: sign(claim.secret, stamp, body),
         }
         try:
@@ -224,9 +238,10 @@ class Deliverer:
 
     def settle(self, claim: _Claim, error: str | None) -> None:
         d = s.hub_deliveries.c
-        attempts = claim.attempts + 1
+        attempts = claim.attempts
         now = now_ms()
         if error is None:
+            self.delivered += 1
             values: dict[str, Any] = {"status": "delivered", "delivered_at": now, "last_error": None}
         else:
             delay = min(self.settings.retry_cap, self.settings.retry_base * 2 ** (attempts - 1))
@@ -241,7 +256,7 @@ class Deliverer:
                     d.lease_owner == self.owner,
                     d.status == "pending",
                 )
-                .values(attempts=attempts, lease_owner=None, lease_until=None, **values)
+                .values(lease_owner=None, lease_until=None, **values)
             )
 
     def deliver_round(self) -> int:
@@ -258,7 +273,11 @@ class Deliverer:
         """A derive pass, then delivery rounds until nothing more is due now."""
         if self.before_round is not None:
             self.before_round()
-        derive(self.store)
+        seen = checkpoint_of(self.store)
+        if seen != self._derived_at:  # the index moved (or rolled back): derive what it added
+            while derive(self.store) >= PASS_LIMIT and not self._stop.is_set():
+                pass
+            self._derived_at = seen
         total = 0
         while True:
             done = self.deliver_round()
@@ -277,15 +296,37 @@ class Deliverer:
                 log.exception("hub worker round failed; retrying")
                 worked = 0
             if not worked:
-                self._stop.wait(self.settings.poll_interval)
+                self._wake.wait(self.settings.poll_interval)
+                self._wake.clear()
+
+    def kick(self) -> None:
+        """Run a round now (the index just moved) instead of after the poll interval."""
+        self._wake.set()
+
+    def release_own_leases(self) -> int:
+        """Free the leases this worker's name holds (its previous run was killed mid-delivery):
+        those deliveries are sent again now. Only for a stable ``replica`` name."""
+        d = s.hub_deliveries.c
+        with self.store.engine.begin() as connection:
+            result = connection.execute(
+                update(s.hub_deliveries)
+                .where(d.lease_owner == self.owner, d.status == "pending")
+                .values(lease_owner=None, lease_until=None)
+            )
+        return int(result.rowcount or 0)
 
     def start(self) -> Deliverer:
+        if self.settings.replica:
+            released = self.release_own_leases()
+            if released:
+                log.info("hub: %d deliveries of the previous run of %s resume", released, self.owner)
         self._thread = threading.Thread(target=self.run, name="hub-worker", daemon=True)
         self._thread.start()
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
         self._pool.shutdown(wait=False)

@@ -43,10 +43,10 @@ class TmfError(BaseModel):
 
     code: str = Field(description="application error code, e.g. PERMISSION_DENIED")
     reason: str = Field(description="why, in one line (for a denial: the constitution's reason)")
-    message: str | None = Field(None, description="more detail, or what to do")
-    status: str | None = Field(None, description="the HTTP status code, as a string")
-    referenceError: str | None = Field(None, description="URI of documentation about the error")
-    type_: str = Field("Error", alias="@type")
+    message: str | None = Field(default=None, description="more detail, or what to do")
+    status: str | None = Field(default=None, description="the HTTP status code, as a string")
+    referenceError: str | None = Field(default=None, description="URI of documentation about the error")
+    type_: str = Field(default="Error", alias="@type")
 
 
 class ApiError(Exception):

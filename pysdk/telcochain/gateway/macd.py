@@ -18,8 +18,10 @@ import queue
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from telcochain.agreement import MAX_BATCH, MacdKind
 from telcochain.client import Client
@@ -43,17 +45,27 @@ class Submission:
     kind: MacdKind
     customer: str
     assets: list[str]  # 0x-hex bytes32 ids
+    rows: list[dict[str, Any]] = field(default_factory=list)  # recorded with the call's "ref" once it is mined
     future: Future[Sent] = field(default_factory=Future)
 
 
 class MacdBatcher:
     """Gathers MACD submissions and sends them as bulk ``orderChanges`` calls."""
 
-    def __init__(self, client: Client, window_ms: int, *, senders: int = 4) -> None:
+    def __init__(
+        self,
+        client: Client,
+        window_ms: int,
+        *,
+        senders: int = 4,
+        record: Callable[[list[dict[str, Any]]], None] | None = None,
+    ) -> None:
         self.client = client
+        self.record = record  # writes the rows of a whole call in one transaction
         self.window = window_ms / 1000
         self._queue: queue.Queue[Submission | None] = queue.Queue()
         self._pool = ThreadPoolExecutor(max_workers=senders, thread_name_prefix="macd-send")
+        self._slots = threading.Semaphore(senders)  # a batch is formed only when a sender is free
         self._thread: threading.Thread | None = None
         self.calls = 0  # on-chain calls sent (for the benchmark and tests)
         self.items = 0
@@ -68,10 +80,14 @@ class MacdBatcher:
             self._thread.join(timeout=30)
         self._pool.shutdown(wait=True)
 
-    def submit(self, kind: MacdKind, customer: str, assets: list[str]) -> Future[Sent]:
+    def submit(
+        self, kind: MacdKind, customer: str, assets: list[str], rows: list[dict[str, Any]] | None = None
+    ) -> Future[Sent]:
+        """Queue ``assets`` for one bulk call; ``rows`` are given to ``record`` with the call's
+        ``ref`` once it is mined (before the future resolves)."""
         if not 0 < len(assets) <= MAX_BATCH:
             raise ValueError(f"1 to {MAX_BATCH} twins per submission")
-        sub = Submission(kind, customer, list(assets))
+        sub = Submission(kind, customer, list(assets), list(rows or ()))
         if self._thread is None:  # not started (no server): send at once
             self._send([sub])
         else:
@@ -85,14 +101,15 @@ class MacdBatcher:
                 return
             batch = [first]
             size = len(first.assets)
+            # wait for a free sender first: while every sender is busy the items keep queueing,
+            # so the next batch is as big as the load (the window only matters at low load)
+            self._slots.acquire()
             deadline = time.monotonic() + self.window
             stop = False
             while size < MAX_BATCH:
                 left = deadline - time.monotonic()
-                if left <= 0:
-                    break
                 try:
-                    nxt = self._queue.get(timeout=left)
+                    nxt = self._queue.get(timeout=left) if left > 0 else self._queue.get_nowait()
                 except queue.Empty:
                     break
                 if nxt is None:
@@ -100,10 +117,18 @@ class MacdBatcher:
                     break
                 batch.append(nxt)
                 size += len(nxt.assets)
-            for group in _groups(batch):
-                self._pool.submit(self._send, group)
+            for n, group in enumerate(_groups(batch)):
+                if n:
+                    self._slots.acquire()
+                self._pool.submit(self._send_then_free, group)
             if stop:
                 return
+
+    def _send_then_free(self, group: list[Submission]) -> None:
+        try:
+            self._send(group)
+        finally:
+            self._slots.release()
 
     def _call(self, kind: MacdKind, assets: list[str]) -> tuple[str, int, str]:
         ref = "0x" + os.urandom(32).hex()
@@ -129,6 +154,15 @@ class MacdBatcher:
             for sub in group:
                 self._send([sub])
             return
+        rows = [dict(row, ref=ref) for sub in group for row in sub.rows]
+        if rows and self.record is not None:
+            try:
+                self.record(rows)
+            except Exception as exc:  # mined, but not recorded: say so rather than answer as if all were well
+                log.exception("recording a MACD call's orders failed")
+                for sub in group:
+                    sub.future.set_exception(exc)
+                return
         for sub in group:
             sub.future.set_result(Sent(ref, block, tx, len(group)))
 

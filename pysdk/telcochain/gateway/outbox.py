@@ -13,7 +13,9 @@ index stays independent of the gateway; it is just as safe, because
   Constitution address, block hash, log index, position in the log): writing it again is a
   no-op (``ON CONFLICT DO NOTHING``). A rebuilt or reset index (which keeps the hub tables)
   re-derives the same ids and delivers nothing twice; a reorganised block has another hash,
-  so the new branch's events are new events.
+  so the new branch's events are new events. The cursor remembers the hash of its event's
+  block: when the index rolls that block back, the pass starts again from the beginning
+  (idempotent, as above) and so finds the new branch wherever it forked.
 
 Concurrent passes (several gateway replicas) serialise on the cursor row: each pass first
 writes it (``UPDATE meta SET value = value``), which takes the row lock on PostgreSQL and the
@@ -37,6 +39,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import secrets
 import time
 import uuid
@@ -54,10 +57,14 @@ from telcochain.errors import ConfigurationError
 from telcochain.index import schema as s
 from telcochain.index.db import upsert
 from telcochain.index.projections import text_of
+from telcochain.index.queries import show_id
 from telcochain.index.store import IndexStore
 from telcochain.orders import OrderState
 
-CURSOR_KEY = "hub_cursor"
+log = logging.getLogger("telcochain.gateway.hub")
+
+CURSOR_KEY = "hub_cursor"  # the position of the last indexed event the pass has read
+CURSOR_BLOCK_KEY = "hub_cursor_block"  # "number:hash" of that event's block (reorg check)
 #: Events a pass reads at most (the cursor then stands after the last of them).
 PASS_LIMIT = 5_000
 
@@ -79,9 +86,19 @@ APIS: dict[str, tuple[str, ...]] = {
 API_OF = {event_type: api for api, types in APIS.items() for event_type in types}
 ALL_EVENT_TYPES = tuple(API_OF)
 
-#: TMF678 customer bill states per InvoiceStatus (Issued/Funded/Released/Refunded/Cancelled).
-BILL_STATE = {1: "sent", 2: "partiallyPaid", 3: "settled", 4: "settled", 5: "cancelled"}
+#: The escrow status each invoice event leads to (InvoiceStatus).
 BILL_EVENT_STATE = {"InvoiceFunded": 2, "InvoiceReleased": 3, "InvoiceRefunded": 4, "InvoiceCancelled": 5}
+
+
+def bill_states(status: int) -> dict[str, str]:
+    """An escrow status as the TMF678 ``state`` the bill API shows (its ``STATE_MAP``), with
+    the exact status as ``escrowStatus``."""
+    from telcochain.agreement import InvoiceStatus
+    from telcochain.gateway.api.customer_bill import STATE_MAP
+
+    escrow = InvoiceStatus(status)
+    return {"state": STATE_MAP.get(escrow, "new"), "escrowStatus": escrow.name.lower()}
+
 
 ZERO = "0x" + "00" * 20
 ZERO32 = "0x" + "00" * 32
@@ -111,19 +128,21 @@ def event_id(chain_id: str, constitution: str, block_hash: str, log_index: int, 
 
 
 def order_ref(order_id: str, **fields: Any) -> dict[str, Any]:
+    ident = show_id(order_id)
     return {
-        "id": order_id,
-        "href": f"/serviceOrdering/v4/serviceOrder/{order_id}",
+        "id": ident,
+        "href": f"/serviceOrdering/v4/serviceOrder/{ident}",
         "@type": "ServiceOrder",
         **fields,
     }
 
 
 def resource_ref(asset_id: str, **fields: Any) -> dict[str, Any]:
+    ident = show_id(asset_id)
     return {
-        "id": asset_id,
-        "href": f"/resourceInventoryManagement/v4/resource/{asset_id}",
-        "@type": "Resource",
+        "id": ident,
+        "href": f"/resourceInventoryManagement/v4/resource/{ident}",
+        "@type": "PhysicalResource",
         **fields,
     }
 
@@ -138,26 +157,18 @@ def bill_ref(invoice_id: int, **fields: Any) -> dict[str, Any]:
 
 
 def resource_states(state: int) -> dict[str, str]:
-    """The twin's lifecycle as TMF639 states (``lifecycleState`` keeps the telcochain name)."""
-    label = AssetState(state).label
-    status = {
-        "Planned": "reserved",
-        "PendingInstallation": "reserved",
-        "Delivered": "standby",
-        "Active": "available",
-        "PendingChange": "reserved",
-        "PendingDisconnect": "reserved",
-        "Inactive": "suspended",
-        "Recovering": "standby",
-        "Decommissioned": "unknown",
-    }.get(label, "unknown")
-    operational = "enable" if label in ("Active", "PendingChange", "PendingDisconnect") else "disable"
-    administrative = "unlocked" if label in ("Active", "PendingChange") else "locked"
+    """The twin's lifecycle as the TMF639 states the resource API shows (its ``STATE_MAP``);
+    ``lifecycleState`` keeps the telcochain name."""
+    from telcochain.gateway.api.resource import STATE_MAP
+
+    lifecycle = AssetState(state)
+    status, operational, administrative, usage = STATE_MAP.get(lifecycle, ("unknown", "disable", "locked", "idle"))
     return {
         "resourceStatus": status,
         "operationalState": operational,
         "administrativeState": administrative,
-        "lifecycleState": label,
+        "usageState": usage,
+        "lifecycleState": lifecycle.label,
     }
 
 
@@ -233,7 +244,7 @@ def hub_events(name: str, args: dict[str, Any], parties: _Parties) -> list[HubEv
             HubEvent(
                 "ServiceOrderCreateEvent",
                 who,
-                {"serviceOrder": order_ref(a["orderId"], state="acknowledged", externalId=a["ref"])},
+                {"serviceOrder": order_ref(a["orderId"], state="acknowledged", externalId=show_id(a["ref"]))},
                 "service order created",
             )
         ]
@@ -257,12 +268,13 @@ def hub_events(name: str, args: dict[str, Any], parties: _Parties) -> list[HubEv
             )
         ]
     if name == "ServiceStateChanged":
+        ident = f"{show_id(a['orderId'])}:{show_id(a['serviceId'])}"  # as the service API names it
         service = {
-            "id": a["serviceId"],
-            "href": f"/serviceInventory/v4/service/{a['serviceId']}",
+            "id": ident,
+            "href": f"/serviceInventory/v4/service/{ident}",
             "@type": "Service",
             "state": service_state(int(a["to"])),
-            "serviceOrderItem": [{"serviceOrderId": a["orderId"], "itemState": _order_state(a["to"])}],
+            "serviceOrderItem": [{"serviceOrderId": show_id(a["orderId"]), "itemState": _order_state(a["to"])}],
         }
         return [
             HubEvent(
@@ -291,17 +303,16 @@ def hub_events(name: str, args: dict[str, Any], parties: _Parties) -> list[HubEv
         resource = resource_ref(a["assetId"], version=int(a.get("version", 0)))
         return [HubEvent("ResourceAttributeValueChangeEvent", who, {"resource": resource}, f"{field} changed", field)]
     if name == "InvoiceIssued":
-        state = "onHold" if a.get("hold") else "sent"
         bill = bill_ref(
             int(a["invoiceId"]),
-            state=state,
+            **bill_states(1),
             amountDue={"value": str(int(a["amount"]) - int(a.get("credited", 0))), "unit": a.get("token")},
             paymentDueDate=iso(int(a.get("dueDate", 0))),
         )
         who = _addresses([a["payer"], a["payee"]])
         return [HubEvent("CustomerBillCreateEvent", who, {"customerBill": bill}, "customer bill issued")]
     if name in BILL_EVENT_STATE:
-        bill = bill_ref(int(a["invoiceId"]), state=BILL_STATE[BILL_EVENT_STATE[name]], invoiceEvent=name)
+        bill = bill_ref(int(a["invoiceId"]), **bill_states(BILL_EVENT_STATE[name]))
         who = _addresses([a["payer"], a["payee"]])
         return [HubEvent("CustomerBillStateChangeEvent", who, {"customerBill": bill}, f"customer bill: {name}")]
     return []
@@ -462,10 +473,17 @@ def unregister(store: IndexStore, member: str, api: str, sub_id: str) -> bool:
 # -- the pass -------------------------------------------------------------------------------
 
 
+def checkpoint_of(store: IndexStore) -> tuple[str | None, str | None]:
+    """The index's checkpoint (block, hash), read without a lock: a pass is due when it moved."""
+    with store.engine.connect() as connection:
+        meta = store.meta(connection)
+    return meta.get("checkpoint_block"), meta.get("checkpoint_hash")
+
+
 def derive(store: IndexStore, limit: int = PASS_LIMIT, clock: Callable[[], int] = now_ms) -> int:
     """One catch-up pass: the hub events of the indexed events after the cursor, the delivery
     rows of the subscriptions that may see them, the cursor moved; one transaction. Returns
-    how many hub events it derived (re-derived ones included)."""
+    how many indexed events it read (``limit``: call again, there may be more)."""
     e, b = s.events.c, s.blocks.c
     with store.engine.begin() as connection:
         cursor = _lock_cursor(connection)
@@ -473,12 +491,13 @@ def derive(store: IndexStore, limit: int = PASS_LIMIT, clock: Callable[[], int] 
         if "checkpoint_block" not in meta:
             return 0
         checkpoint = int(meta["checkpoint_block"])
-        end = position(checkpoint + 1, 0) - 1
-        if cursor > end:  # the index rolled back a reorganisation: follow it down
-            connection.execute(update(s.meta).where(s.meta.c.key == CURSOR_KEY).values(value=str(end)))
-            return 0
-        if cursor == end:
-            return 0
+        marker = meta.get(CURSOR_BLOCK_KEY)  # "number:hash" of the block of the cursor's event
+        if cursor >= 0 and marker:
+            number, _, block_hash = marker.partition(":")
+            still = connection.execute(select(b.hash).where(b.number == int(number))).scalar()
+            if still != block_hash:  # the index rolled that block back (a reorganisation)
+                log.warning("hub: block %s was reorganised away; re-deriving from the start", number)
+                cursor = -1  # idempotent: what was derived before keeps its id and is not sent again
         # the cursor always stands after a whole log (seq 15): resume at the next log
         after_block, after_log = (cursor >> 24, (cursor >> 4) & 0xFFFFF) if cursor >= 0 else (-1, 0)
         rows = connection.execute(
@@ -492,8 +511,10 @@ def derive(store: IndexStore, limit: int = PASS_LIMIT, clock: Callable[[], int] 
             .order_by(e.block_number, e.log_index)
             .limit(limit)
         ).all()
-        if len(rows) == limit:
-            end = position(rows[-1].block_number, rows[-1].log_index, 15)
+        if not rows:
+            if cursor == -1:
+                _set_cursor(connection, -1, None)
+            return 0
         parties = _Parties(connection)
         subs = [
             (sub, Query.parse(sub.query, sub.api))
@@ -513,7 +534,7 @@ def derive(store: IndexStore, limit: int = PASS_LIMIT, clock: Callable[[], int] 
                     "eventId": eid,
                     "eventTime": iso(row.timestamp),
                     "eventType": hub_event.event_type,
-                    "correlationId": args.get("ref"),
+                    "correlationId": show_id(args["ref"]) if args.get("ref") else None,
                     "domain": API_OF[hub_event.event_type],
                     "description": hub_event.description,
                     "timeOccurred": iso(row.timestamp),
@@ -556,5 +577,14 @@ def derive(store: IndexStore, limit: int = PASS_LIMIT, clock: Callable[[], int] 
             connection.execute(upsert(connection, s.hub_outbox, ["event_id"], []), outbox)
         if deliveries:
             connection.execute(upsert(connection, s.hub_deliveries, ["subscription_id", "event_id"], []), deliveries)
-        connection.execute(update(s.meta).where(s.meta.c.key == CURSOR_KEY).values(value=str(end)))
-    return len(outbox)
+        last = rows[-1]
+        _set_cursor(connection, position(last.block_number, last.log_index, 15), f"{last.block_number}:{last.hash}")
+    return len(rows)
+
+
+def _set_cursor(connection: Connection, value: int, marker: str | None) -> None:
+    connection.execute(update(s.meta).where(s.meta.c.key == CURSOR_KEY).values(value=str(value)))
+    if marker is None:
+        connection.execute(delete(s.meta).where(s.meta.c.key == CURSOR_BLOCK_KEY))
+    else:
+        connection.execute(upsert(connection, s.meta, ["key"], ["value"]), [{"key": CURSOR_BLOCK_KEY, "value": marker}])

@@ -41,8 +41,10 @@ class AccountSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     keystore: str = Field(description="keystore name (or path of a keystore .json file)")
-    password_file: Path | None = Field(None, description=f"file holding the password; else ${PASSWORD_ENV}")
-    keystore_dir: Path | None = Field(None, description="folder of keystores (default $TELCOCHAIN_KEYSTORE_DIR)")
+    password_file: Path | None = Field(default=None, description=f"file holding the password; else ${PASSWORD_ENV}")
+    keystore_dir: Path | None = Field(
+        default=None, description="folder of keystores (default $TELCOCHAIN_KEYSTORE_DIR)"
+    )
 
     def password(self) -> str:
         if self.password_file is not None:
@@ -76,17 +78,22 @@ class GatewaySettings(BaseModel):
     rpc_url: str = Field(default_factory=lambda: os.environ.get("TELCOCHAIN_RPC_URL", "http://127.0.0.1:8545"))
     deployment: Path | None = None
     account: AccountSettings | None = None
-    index_db: str | None = Field(None, description="SQLAlchemy URL; default $TELCOCHAIN_INDEX_DB or the SQLite file")
+    index_db: str | None = Field(
+        default=None, description="SQLAlchemy URL; default $TELCOCHAIN_INDEX_DB or the SQLite file"
+    )
     tokens_file: Path = Path("gateway-tokens.yaml")
     host: str = "127.0.0.1"
-    port: int = Field(8080, ge=0, le=65535)
+    port: int = Field(default=8080, ge=0, le=65535)
     tls: TlsSettings | None = None
+    #: Whether this gateway follows the chain into its index. Replicas sharing one PostgreSQL
+    #: index let one of them (or `telcochain index --follow`) do it: ``follow: false``.
+    follow: bool = True
     #: Seconds between index follower polls (reads are as fresh as the last step).
-    follow_interval: float = Field(0.2, gt=0, le=60)
+    follow_interval: float = Field(default=0.2, gt=0, le=60)
     #: How long a write waits for the index to reach its block before answering (seconds).
-    fresh_timeout: float = Field(10.0, ge=0, le=300)
+    fresh_timeout: float = Field(default=10.0, ge=0, le=300)
     #: MACD micro-batching: concurrent modify/delete items gathered this long go in one bulk call.
-    macd_window_ms: int = Field(25, ge=0, le=5_000)
+    macd_window_ms: int = Field(default=25, ge=0, le=5_000)
     #: Public base URL for ``href`` (default: from each request).
     base_url: str | None = None
     #: Free-form sections of the extensions (validated by them).

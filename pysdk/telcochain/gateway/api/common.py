@@ -44,7 +44,7 @@ class Characteristic(Tmf):
 
     name: str = Field(min_length=1, max_length=64)
     value: str | int | bool | None = None
-    valueType: str | None = Field(None, max_length=32)
+    valueType: str | None = Field(default=None, max_length=32)
 
 
 class RelatedParty(Out):
@@ -54,7 +54,7 @@ class RelatedParty(Out):
     href: str | None = None
     name: str | None = None
     role: str
-    referredType: str = Field("Organization", alias="@referredType")
+    referredType: str = Field(default="Organization", alias="@referredType")
 
 
 class Money(Out):

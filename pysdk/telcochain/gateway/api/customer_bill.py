@@ -51,10 +51,10 @@ class CustomerBill(Out):
 
     id: str
     href: str
-    type_: str = Field("CustomerBill", alias="@type")
+    type_: str = Field(default="CustomerBill", alias="@type")
     billNo: str | None = None
-    state: str | None = Field(None, description="|".join(STATES))
-    escrowStatus: str | None = Field(None, description="issued|funded|released|refunded|cancelled")
+    state: str | None = Field(default=None, description="|".join(STATES))
+    escrowStatus: str | None = Field(default=None, description="issued|funded|released|refunded|cancelled")
     category: str | None = None
     billDate: str | None = None
     paymentDueDate: str | None = None
@@ -63,12 +63,12 @@ class CustomerBill(Out):
     remainingAmount: Money | None = None
     taxIncludedAmount: Money | None = None
     relatedParty: list[RelatedParty] | None = None
-    subject: str | None = Field(None, description="what the bill is for: a twin, or the billing period's ref")
+    subject: str | None = Field(default=None, description="what the bill is for: a twin, or the billing period's ref")
 
 
 class CustomerBillRef(Tmf):
     id: str = Field(min_length=1, max_length=78, pattern=r"^[0-9]+$")
-    href: str | None = Field(None, max_length=2000)
+    href: str | None = Field(default=None, max_length=2000)
 
 
 class PayCustomerBillCreate(Tmf):
@@ -77,7 +77,7 @@ class PayCustomerBillCreate(Tmf):
 
 class PayCustomerBill(Out):
     id: str
-    type_: str = Field("PayCustomerBill", alias="@type")
+    type_: str = Field(default="PayCustomerBill", alias="@type")
     state: str = Field(description="done")
     customerBill: CustomerBillRef
     transactionHash: str | None = None

@@ -60,19 +60,19 @@ class Resource(Out):
 
     id: str
     href: str
-    type_: str = Field("PhysicalResource", alias="@type")
-    baseType: str | None = Field(None, alias="@baseType")
+    type_: str = Field(default="PhysicalResource", alias="@type")
+    baseType: str | None = Field(default=None, alias="@baseType")
     name: str | None = None
-    category: str | None = Field(None, description="the twin's kind (CPE, ONT...)")
+    category: str | None = Field(default=None, description="the twin's kind (CPE, ONT...)")
     resourceVersion: str | None = None
-    resourceStatus: str | None = Field(None, description="|".join(RESOURCE_STATUS))
-    operationalState: str | None = Field(None, description="|".join(OPERATIONAL))
-    administrativeState: str | None = Field(None, description="|".join(ADMINISTRATIVE))
-    usageState: str | None = Field(None, description="|".join(USAGE))
+    resourceStatus: str | None = Field(default=None, description="|".join(RESOURCE_STATUS))
+    operationalState: str | None = Field(default=None, description="|".join(OPERATIONAL))
+    administrativeState: str | None = Field(default=None, description="|".join(ADMINISTRATIVE))
+    usageState: str | None = Field(default=None, description="|".join(USAGE))
     startDate: str | None = None
     relatedParty: list[RelatedParty] | None = None
     resourceCharacteristic: list[Characteristic] | None = None
-    historyHref: str | None = Field(None, description="the twin's changes, oldest first")
+    historyHref: str | None = Field(default=None, description="the twin's changes, oldest first")
 
 
 class ResourceChange(Out):

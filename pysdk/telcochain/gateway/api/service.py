@@ -8,6 +8,7 @@ customer is its ``relatedParty``.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -33,7 +34,7 @@ router = APIRouter(prefix=PATH, tags=["TMF638 Service Inventory"], dependencies=
 class ResourceRef(Out):
     id: str
     href: str | None = None
-    referredType: str = Field("PhysicalResource", alias="@referredType")
+    referredType: str = Field(default="PhysicalResource", alias="@referredType")
 
 
 class Service(Out):
@@ -41,10 +42,10 @@ class Service(Out):
 
     id: str
     href: str
-    type_: str = Field("Service", alias="@type")
+    type_: str = Field(default="Service", alias="@type")
     name: str | None = None
     category: str | None = None
-    state: str | None = Field(None, description="active (a completed service item)")
+    state: str | None = Field(default=None, description="active (a completed service item)")
     serviceType: str | None = None
     startDate: str | None = None
     isServiceEnabled: bool | None = None
@@ -67,7 +68,7 @@ def _base(conditions: list[Any]) -> Any:
     )
 
 
-def _services(request: Request, state: GatewayState, rows: list[Any]) -> list[Service]:
+def _services(request: Request, state: GatewayState, rows: Sequence[Any]) -> list[Service]:
     from telcochain.gateway.api.resource import member_names
 
     names = member_names(state)

@@ -25,12 +25,14 @@ confirms the changes (the operator), ``cancelServiceOrder`` calls them off.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections import defaultdict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import Field
 from sqlalchemy import func, insert, select
 
@@ -76,35 +78,35 @@ Id32 = Field(min_length=1, max_length=66, description="text up to 32 bytes, or 0
 
 class ResourceRef(Tmf):
     id: str = Id32
-    href: str | None = Field(None, max_length=2000)
-    name: str | None = Field(None, max_length=200)
-    referredType: str | None = Field(None, alias="@referredType", max_length=64)
+    href: str | None = Field(default=None, max_length=2000)
+    name: str | None = Field(default=None, max_length=200)
+    referredType: str | None = Field(default=None, alias="@referredType", max_length=64)
 
 
 class ServiceRefOrValue(Tmf):
-    id: str | None = Field(None, min_length=1, max_length=66)
-    href: str | None = Field(None, max_length=2000)
-    name: str | None = Field(None, max_length=200)
-    state: str | None = Field(None, max_length=40)
-    serviceCharacteristic: list[Characteristic] | None = Field(None, max_length=32)
-    supportingResource: list[ResourceRef] | None = Field(None, max_length=MAX_BATCH)
+    id: str | None = Field(default=None, min_length=1, max_length=66)
+    href: str | None = Field(default=None, max_length=2000)
+    name: str | None = Field(default=None, max_length=200)
+    state: str | None = Field(default=None, max_length=40)
+    serviceCharacteristic: list[Characteristic] | None = Field(default=None, max_length=32)
+    supportingResource: list[ResourceRef] | None = Field(default=None, max_length=MAX_BATCH)
 
 
 class ServiceOrderItemIn(Tmf):
     id: str = Field(min_length=1, max_length=32, description="service id, line id, or the item's number")
     action: Action
-    state: str | None = Field(None, max_length=40, description="PATCH: move this service item to the state")
-    quantity: int | None = Field(None, ge=1, le=2**32 - 1)
+    state: str | None = Field(default=None, max_length=40, description="PATCH: move this service item to the state")
+    quantity: int | None = Field(default=None, ge=1, le=2**32 - 1)
     service: ServiceRefOrValue | None = None
-    serviceOrderItem: list[ServiceOrderItemIn] | None = Field(None, max_length=64)
+    serviceOrderItem: list[ServiceOrderItemIn] | None = Field(default=None, max_length=64)
 
 
 class PartyIn(Tmf):
     id: str = Field(min_length=1, max_length=128, description="an address, or a member name")
     role: str = Field(min_length=1, max_length=64)
-    name: str | None = Field(None, max_length=200)
-    href: str | None = Field(None, max_length=2000)
-    referredType: str | None = Field(None, alias="@referredType", max_length=64)
+    name: str | None = Field(default=None, max_length=200)
+    href: str | None = Field(default=None, max_length=2000)
+    referredType: str | None = Field(default=None, alias="@referredType", max_length=64)
 
 
 class ExternalReference(Tmf):
@@ -115,34 +117,34 @@ class ExternalReference(Tmf):
 class ServiceOrderCreate(Tmf):
     """TMF641 ``ServiceOrder_Create``."""
 
-    externalId: str | None = Field(None, min_length=1, max_length=32, description="the CRM order id")
-    description: str | None = Field(None, max_length=1000)
-    category: str | None = Field(None, max_length=64)
-    priority: str | None = Field(None, max_length=16)
-    requestedStartDate: str | None = Field(None, max_length=40)
-    requestedCompletionDate: str | None = Field(None, max_length=40)
-    relatedParty: list[PartyIn] | None = Field(None, max_length=16)
-    externalReference: list[ExternalReference] | None = Field(None, max_length=16)
+    externalId: str | None = Field(default=None, min_length=1, max_length=32, description="the CRM order id")
+    description: str | None = Field(default=None, max_length=1000)
+    category: str | None = Field(default=None, max_length=64)
+    priority: str | None = Field(default=None, max_length=16)
+    requestedStartDate: str | None = Field(default=None, max_length=40)
+    requestedCompletionDate: str | None = Field(default=None, max_length=40)
+    relatedParty: list[PartyIn] | None = Field(default=None, max_length=16)
+    externalReference: list[ExternalReference] | None = Field(default=None, max_length=16)
     serviceOrderItem: list[ServiceOrderItemIn] = Field(min_length=1, max_length=64)
 
 
 class ServiceOrderUpdate(Tmf):
     """TMF641 ``ServiceOrder_Update`` (merge-patch): a revision's items, or a new ``state``."""
 
-    state: str | None = Field(None, max_length=40)
-    description: str | None = Field(None, max_length=1000)
-    serviceOrderItem: list[ServiceOrderItemIn] | None = Field(None, min_length=1, max_length=64)
+    state: str | None = Field(default=None, max_length=40)
+    description: str | None = Field(default=None, max_length=1000)
+    serviceOrderItem: list[ServiceOrderItemIn] | None = Field(default=None, min_length=1, max_length=64)
 
 
 class ServiceOrderRef(Tmf):
     id: str = Field(min_length=1, max_length=80)
-    href: str | None = Field(None, max_length=2000)
+    href: str | None = Field(default=None, max_length=2000)
 
 
 class CancelServiceOrderCreate(Tmf):
     serviceOrder: ServiceOrderRef
-    cancellationReason: str | None = Field(None, max_length=1000)
-    requestedCancellationDate: str | None = Field(None, max_length=40)
+    cancellationReason: str | None = Field(default=None, max_length=1000)
+    requestedCancellationDate: str | None = Field(default=None, max_length=40)
 
 
 # -- responses --------------------------------------------------------------------------------
@@ -151,7 +153,7 @@ class CancelServiceOrderCreate(Tmf):
 class ResourceRefOut(Out):
     id: str
     href: str | None = None
-    referredType: str = Field("PhysicalResource", alias="@referredType")
+    referredType: str = Field(default="PhysicalResource", alias="@referredType")
 
 
 class ServiceOut(Out):
@@ -159,7 +161,7 @@ class ServiceOut(Out):
     href: str | None = None
     name: str | None = None
     state: str | None = None
-    type_: str = Field("Service", alias="@type")
+    type_: str = Field(default="Service", alias="@type")
     serviceCharacteristic: list[Characteristic] | None = None
     supportingResource: list[ResourceRefOut] | None = None
 
@@ -171,7 +173,7 @@ class ServiceOrderItem(Out):
     quantity: int | None = None
     service: ServiceOut | None = None
     serviceOrderItem: list[ServiceOrderItem] | None = None
-    type_: str = Field("ServiceOrderItem", alias="@type")
+    type_: str = Field(default="ServiceOrderItem", alias="@type")
 
 
 class ExternalReferenceOut(Out):
@@ -184,14 +186,16 @@ class ServiceOrder(Out):
 
     id: str
     href: str
-    type_: str = Field("ServiceOrder", alias="@type")
+    type_: str = Field(default="ServiceOrder", alias="@type")
     externalId: str | None = None
-    category: str | None = Field(None, description="crm (an order on the OrderBook) or macd (agreement changes)")
+    category: str | None = Field(
+        default=None, description="crm (an order on the OrderBook) or macd (agreement changes)"
+    )
     description: str | None = None
-    state: str | None = Field(None, description="|".join(STATES))
+    state: str | None = Field(default=None, description="|".join(STATES))
     orderDate: str | None = None
     completionDate: str | None = None
-    revision: int | None = Field(None, description="revisions applied so far (crm)")
+    revision: int | None = Field(default=None, description="revisions applied so far (crm)")
     relatedParty: list[RelatedParty] | None = None
     externalReference: list[ExternalReferenceOut] | None = None
     serviceOrderItem: list[ServiceOrderItem] | None = None
@@ -200,7 +204,7 @@ class ServiceOrder(Out):
 class CancelServiceOrder(Out):
     id: str
     href: str | None = None
-    type_: str = Field("CancelServiceOrder", alias="@type")
+    type_: str = Field(default="CancelServiceOrder", alias="@type")
     state: str = Field(description="done | terminatedWithError")
     cancellationReason: str | None = None
     effectiveCancellationDate: str | None = None
@@ -312,7 +316,7 @@ def _crm_order(request: Request, state: GatewayState, row: Any, names: dict[str,
                 quantity=int(ln.quantity),
                 service=ServiceOut(
                     name=show_id(ln.line_id),
-                    type_="DeviceLine",
+                    **{"@type": "DeviceLine"},
                     serviceCharacteristic=[
                         Characteristic(name="vendor", value=ln.vendor),
                         Characteristic(name="vendorName", value=names.get(ln.vendor)),
@@ -561,7 +565,7 @@ async def get_order(request: Request, id: str, state: State, fields: str | None 
     PATH, response_model=ServiceOrder, response_model_exclude_none=True, responses=ERRORS, status_code=201,
     summary="Create a service order: a CRM order (items add) or a MACD change (items modify/delete on resources)",
 )  # fmt: skip
-def create_order(
+async def create_order(
     request: Request,
     response: Response,
     state: State,
@@ -570,16 +574,16 @@ def create_order(
 ) -> Any:
     actions = {item.action for item in body.serviceOrderItem}
     if actions <= {"add"}:
-        order = _create_crm(request, state, body)
+        order = await run_in_threadpool(_create_crm, request, state, body)
     elif actions <= {"modify", "delete"}:
-        order = _create_macd(request, state, body, principal)
+        # async: an order waiting for its micro-batch holds no thread, so thousands can wait at once
+        order = await _create_macd(request, state, body, principal)
     else:
         raise bad_request(
             "a service order is either all items add (a new CRM order) or all modify/delete (MACD on resources)",
             "revise an existing order with PATCH",
         )
-    response.headers["Location"] = order.href
-    return order
+    return one(order, None, status=201, headers={"Location": order.href})
 
 
 def _create_crm(request: Request, state: GatewayState, body: ServiceOrderCreate) -> ServiceOrder:
@@ -615,7 +619,7 @@ def _create_crm(request: Request, state: GatewayState, body: ServiceOrderCreate)
     customer = _member(state, customers[0], "customer") if customers else None
     _allowed(state, *(["createProject"] if new_project else []), "createOrder", "addService",
              *(["addDeviceLine"] if lines else []))  # fmt: skip
-    results = []
+    results: list[Any] = []
     if new_project:
         results.append(client.orders.create_project(project, customer or ""))
     results.append(client.orders.create_order(order, project))
@@ -671,12 +675,15 @@ def batcher(state: GatewayState) -> MacdBatcher:
     return found
 
 
-def _create_macd(request: Request, state: GatewayState, body: ServiceOrderCreate, principal: Principal) -> ServiceOrder:
+async def _create_macd(
+    request: Request, state: GatewayState, body: ServiceOrderCreate, principal: Principal
+) -> ServiceOrder:
     items = _macd_items(state, body)
     all_ids = [a for _, _, ids in items for a in ids]
     twins = _twins(state, all_ids)
     if any(a not in twins or twins[a].state != int(AssetState.ACTIVE) for a in all_ids):
-        state.wait_indexed(state.client.block_number())  # in doubt: read again once the index has the head
+        head = await run_in_threadpool(state.client.block_number)  # in doubt: read again once indexed to the head
+        await state.wait_indexed_async(head)
         twins = _twins(state, all_ids)
     for hex_id in all_ids:
         twin = twins.get(hex_id)
@@ -690,33 +697,34 @@ def _create_macd(request: Request, state: GatewayState, body: ServiceOrderCreate
     _allowed(state, "orderChanges")
     order_id = MACD_PREFIX + uuid.uuid4().hex[:20]
     futures = []
+    now = int(time.time())
     for item_id, kind, ids in items:
         by_customer: dict[str, list[str]] = defaultdict(list)
         for hex_id in ids:
             by_customer[twins[hex_id].customer or ""].append(hex_id)
         for customer, group in by_customer.items():
-            futures.append((item_id, kind, group, batcher(state).submit(kind, customer, group)))
-    rows, errors, blocks = [], [], []
-    now = int(time.time())
-    for item_id, kind, group, future in futures:
+            rows = [
+                {"order_id": order_id, "item_id": item_id, "asset_id": a, "kind": kind.name.lower(),
+                 "external_id": body.externalId, "client": principal.client, "created_at": now}
+                for a in group
+            ]  # fmt: skip
+            futures.append(batcher(state).submit(kind, customer, group, rows))
+    errors: list[BaseException] = []
+    blocks: list[int] = []
+    for future in futures:
         try:
-            sent = future.result(timeout=120)
+            blocks.append((await asyncio.wait_for(asyncio.wrap_future(future), timeout=120)).block)
         except Exception as exc:
             errors.append(exc)
-            continue
-        blocks.append(sent.block)
-        rows.extend(
-            {"order_id": order_id, "item_id": item_id, "asset_id": a, "kind": kind.name.lower(), "ref": sent.ref,
-             "external_id": body.externalId, "client": principal.client, "created_at": now}
-            for a in group
-        )  # fmt: skip
-    if rows:
-        with state.store.engine.begin() as db:
-            db.execute(insert(s.gateway_macd_items), rows)
-    if errors and not rows:
+    if errors and not blocks:
         raise errors[0]
-    state.wait_indexed(max(blocks) if blocks else None)
+    await state.wait_indexed_async(max(blocks) if blocks else None)
     return read_order(request, state, order_id)
+
+
+def _record(state: GatewayState, rows: list[dict[str, Any]]) -> None:
+    with state.store.engine.begin() as db:
+        db.execute(insert(s.gateway_macd_items), rows)
 
 
 @router.patch(
@@ -791,7 +799,7 @@ def _patch_macd(request: Request, state: GatewayState, ident: str, body: Service
     if not pending:
         raise ApiError(409, "CONFLICT", f"service order {ident} has no change in progress (it is {order.state})")
     _allowed(state, "confirmChanges")
-    results = []
+    results: list[Any] = []
     for deletions in (False, True):
         assets = [a for a, kind in pending if (kind == "delete") == deletions]
         if assets:
@@ -801,7 +809,7 @@ def _patch_macd(request: Request, state: GatewayState, ident: str, body: Service
 
 
 def _pending_assets(order: ServiceOrder) -> list[tuple[str, str]]:
-    out = []
+    out: list[tuple[str, str]] = []
     for item in order.serviceOrderItem or ():
         if item.state != "inProgress" or item.service is None:
             continue
@@ -842,6 +850,6 @@ def cancel_order(request: Request, state: State, body: CancelServiceOrderCreate)
 
 def setup(app: FastAPI, state: GatewayState) -> None:
     """The MACD micro-batcher, started and stopped with the server."""
-    macd = MacdBatcher(state.client, state.settings.macd_window_ms)
+    macd = MacdBatcher(state.client, state.settings.macd_window_ms, record=lambda rows: _record(state, rows))
     state.components["macd"] = macd
     state.add_service("macd-batcher", macd.start, macd.stop)

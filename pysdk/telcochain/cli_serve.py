@@ -53,7 +53,12 @@ def _settings(config: Path | None, **overrides: Any) -> Any:
     default=None,
     help="The certificate's private key (PEM).",
 )
-@click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]), default="info")
+@click.option(
+    "--log-level",
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+    default="info",
+    help="uvicorn's log level (debug also logs every request).",
+)
 @click.pass_context
 def serve(
     ctx: click.Context,

@@ -472,7 +472,7 @@ gateway_macd_items = Table(
     Index("ix_gateway_macd_items_asset", "asset_id", "ref"),
 )
 
-#: The hub's tables: kept by a replay and by :meth:`IndexStore.reset`.
+#: Not projections (kept by a replay and by :meth:`IndexStore.reset`): the hub's tables and the gateway's MACD orders.
 HUB_TABLES = [hub_subscriptions, hub_outbox, hub_deliveries, gateway_macd_items]
 
 #: Tables rebuilt from ``events`` by a replay (everything but the raw layer and the hub).

@@ -68,6 +68,8 @@ audit: $(VENV)/.installed node_modules/.installed $(SOLC_BRIDGE)  ## slither on 
 bench: setup  ## benchmarks (prints measured figures)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/index_bench.py
+	$(BIN)/python bench/rest_bench.py
+	$(BIN)/python bench/hub_bench.py
 
 chaos: setup  ## kill the node, listeners and RPC at bad moments; count what was lost (bench/results/chaos.json)
 	$(BIN)/python bench/chaos.py

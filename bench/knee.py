@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from telcochain import throughput
 from telcochain.throughput import Operation, OpOutcome, OpStatus, Pipeline
 
 #: (sender index or None, calldata/value operation, on-chain keys of the operations it carries)
@@ -286,8 +287,8 @@ def run_series(
 
 def senders_needed(rate_tx_per_s: float, block_time: float, cap: int) -> int:
     """Senders so that ``rate_tx_per_s`` fits under ``cap`` pending each with two blocks of
-    transactions in flight (one being built, one waiting)."""
-    return max(1, math.ceil(rate_tx_per_s * 2 * block_time / cap))
+    transactions in flight (one being built, one waiting): the SDK's rule."""
+    return throughput.senders_needed(rate_tx_per_s, block_time, cap)
 
 
 def chart(all_series: dict[str, list[Step]], path: Path) -> None:

@@ -96,6 +96,21 @@ class Profile:
     single_rates: list[float]
     bulk_rates: list[float]
     raw_rates: list[float] = field(default_factory=list)
+    #: MACD sender accounts per series (the operator, then its delegates); 0: as many as the
+    #: profile's cap needs for the ladder's top rate (knee.senders_needed), 1 without a cap
+    senders_single: int = 0
+    senders_bulk: int = 0
+
+    def senders(self, kind: str, batch: int) -> int:
+        """The MACD senders of a series: the configured number, or as many as its top rate needs."""
+        configured = self.senders_single if kind == "single" else self.senders_bulk
+        if configured:
+            return configured
+        rates = self.single_rates if kind == "single" else self.bulk_rates
+        if not self.max_pending_per_sender or not rates:
+            return 1
+        per_tx = 1 if kind == "single" else batch
+        return knee.senders_needed(max(rates) / per_tx, self.block_time, self.max_pending_per_sender)
 
 
 @dataclass
@@ -130,15 +145,19 @@ class Config:
                 ladder("BENCH_RATES_SINGLE", "500,1000,1500,2000,2500,3000,4000,6000,8000"),
                 ladder("BENCH_RATES_BULK", "5000,10000,20000,25000,30000,40000,60000,80000"),
                 ladder("BENCH_RATES_RAW", "1000,2000,3000,4000,5000,6000,8000,16000"),
+                _env_int("BENCH_SENDERS_SINGLE", 1),
+                _env_int("BENCH_SENDERS_BULK", 1),
             ),
             Profile(
                 "besu",
                 2,
                 BESU_GAS_LIMIT,
                 _env_int("BENCH_BESU_PENDING_PER_SENDER", 200),
-                ladder("BENCH_RATES_SINGLE_BESU", "50,100,150,200,400,800,1500"),
-                ladder("BENCH_RATES_BULK_BESU", "2500,5000,7500,10000,12500,15000,20000,40000"),
+                ladder("BENCH_RATES_SINGLE_BESU", "100,200,400,800,1200,1500,2000,2500"),
+                ladder("BENCH_RATES_BULK_BESU", "2500,5000,10000,15000,20000,30000,40000"),
                 ladder("BENCH_RATES_RAW_BESU", "1000,2000,3000,4000,6000"),
+                _env_int("BENCH_SENDERS_SINGLE_BESU", 0),
+                _env_int("BENCH_SENDERS_BULK_BESU", 0),
             ),
         ]
         only = os.environ.get("BENCH_PROFILES")
@@ -209,6 +228,12 @@ class Phase:
 def dev_accounts(n: int = 10) -> list[LocalAccount]:
     Account.enable_unaudited_hdwallet_features()
     return [Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}") for i in range(n)]
+
+
+def delegate_keys(n: int) -> list[LocalAccount]:
+    """Keys for the operator's delegates (derived dev keys 200, 201, …; gas is free)."""
+    Account.enable_unaudited_hdwallet_features()
+    return [Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{200 + i}") for i in range(max(0, n))]
 
 
 # -- deployment ---------------------------------------------------------------------------------
@@ -453,11 +478,18 @@ def verify_baselines(
     return dict(totals)
 
 
-def make_workload(cfg: Config) -> Workload:
-    """BENCH_WORKLOAD: ``macd`` (default; issue 8's operation) or ``assets`` (the stand-in, single only)."""
+def make_workload(cfg: Config, single_lanes: int = 1, bulk_lanes: int = 1) -> Workload:
+    """BENCH_WORKLOAD: ``macd`` (default; issue 8's operation) or ``assets`` (the stand-in, single only).
+
+    MACD: ``BENCH_ASSETS`` twins shared out between the lanes (one lane per sender): a quarter
+    for the single series, the rest in groups of ``BENCH_BATCH`` for the bulk series (at least
+    one group per bulk lane)."""
+    single_total = max(8, cfg.assets // 4)
     sizes = {"ape": 8, "web3": 8, "ape_interval": 4, "web3_interval": 4, "sdk_single": max(8, cfg.assets // 4)}
     if cfg.workload == "macd":
-        sizes["sdk_bulk"] = cfg.batch * max(1, (cfg.assets - sizes["sdk_single"]) // cfg.batch)
+        sizes["sdk_single"] = max(4, single_total // single_lanes)
+        groups = max(1, (cfg.assets - single_total) // cfg.batch)
+        sizes["sdk_bulk"] = cfg.batch * max(1, groups // bulk_lanes)
         return MacdWorkload(sizes, bulk_size=cfg.batch)
     if cfg.workload == "assets":
         return AssetChangeWorkload(sizes)
@@ -468,10 +500,15 @@ def main() -> int:
     cfg = Config.from_env()
     os.chdir(ROOT)  # ape finds the project from the working directory
     accounts = dev_accounts(10)
-    workload = make_workload(cfg)
-    # MACD: the operator (confirmations are operator-only); the stand-in: its own members
+    single_lanes = max([p.senders("single", cfg.batch) for p in cfg.profiles] or [1])
+    bulk_lanes = max([p.senders("bulk", cfg.batch) for p in cfg.profiles] or [1])
+    workload = make_workload(cfg, single_lanes, bulk_lanes)
+    # MACD: the operator (confirmations are operator-only) and as many delegate keys of the
+    # operator as the profiles need (registered after the deployment); the stand-in: its own members
     ids = workload.sender_accounts if workload.sender_accounts is not None else (4, 5, 6, 7)
     senders = [accounts[i] for i in ids]
+    if workload.sender_accounts is not None:
+        senders += delegate_keys(max(single_lanes, bulk_lanes) - len(senders))
     workdir = Path(tempfile.mkdtemp(prefix="telcochain-bench-"))
     # BENCH_DURABLE=1: through the durable node of `telcochain node` (write-ahead log, proxy);
     # by default anvil alone (persist=False): the node's own capacity
@@ -514,10 +551,20 @@ def _bench(
     vendor = Client(rpc, chain, deployment, accounts[1])
     customer = Client(rpc, chain, deployment, accounts[3])  # Initech Enterprise
     constitution = deployment.address("Constitution")
+    # the operator's delegate keys (issue 20): each acts as the operator, so it may confirm
+    delegates = [s for s in senders if s.address != operator.address] if workload.sender_accounts else []
+    for key in delegates:
+        operator.constitution.add_delegate(key.address, ref=f"bench-{key.address[2:10]}")
+    if delegates:
+        print(f"==> {len(delegates)} delegate keys of the operator registered", flush=True)
+    single_lanes = max(p.senders("single", cfg.batch) for p in cfg.profiles)
+    bulk_lanes = max(p.senders("bulk", cfg.batch) for p in cfg.profiles)
+    if workload.sender_accounts is None:  # the stand-in: one lane per own member
+        single_lanes = bulk_lanes = len(senders)
     lanes = [("ape", 0), ("web3", 0), ("ape_interval", 0), ("web3_interval", 0)]
-    lanes += [("sdk_single", i) for i in range(len(senders))]
+    lanes += [("sdk_single", i) for i in range(single_lanes)]
     if bulk:
-        lanes += [("sdk_bulk", i) for i in range(len(senders))]
+        lanes += [("sdk_bulk", i) for i in range(bulk_lanes)]
     t0 = time.monotonic()
     workload.prepare(BenchEnv(rpc, operator, {"vendor": vendor, "customer": customer}, senders), lanes)
     twins = sum(workload.assets_per_lane[lane[0]] for lane in lanes)  # type: ignore[attr-defined]
@@ -567,17 +614,23 @@ def _bench(
         kinds = [("single", 1, profile.single_rates)] + ([("bulk", cfg.batch, profile.bulk_rates)] if bulk else [])
         for kind, per_tx, rates in kinds:
             name = f"{profile.name}/{kind}"
-            with Pipeline(rpc, senders, chain, send_batch=50 if per_tx > 1 else 500, **tuning, **reading) as pipe:  # type: ignore[arg-type]
-                probe = macd_tx_maker(workload, kind, constitution, 0, len(senders), per_tx)
+            n = min(len(senders), single_lanes if kind == "single" else bulk_lanes, profile.senders(kind, cfg.batch))
+            if workload.sender_accounts is None:
+                n = len(senders)
+            series_senders = senders[:n]
+            print(f"--> {name}: {n} sender(s) (the operator + {n - 1} delegate key(s))", flush=True)
+            batch_size = 50 if per_tx > 1 else 500
+            with Pipeline(rpc, series_senders, chain, send_batch=batch_size, **tuning, **reading) as pipe:  # type: ignore[arg-type]
+                probe = macd_tx_maker(workload, kind, constitution, 0, n, per_tx)
                 key = f"{kind}"
                 if key not in gas_limits:  # measured on the first operation, which is then sent
                     op, _ = probe()
                     gas_limits[key] = tx_gas(rpc, senders[0].address, constitution, op)
                     first = Operation(constitution, op.data, gas_limits[key], sender=op.sender)
                     pipe.run([first], timeout=60)
-                make = macd_tx_maker(workload, kind, constitution, gas_limits[key], len(senders), per_tx)
+                make = macd_tx_maker(workload, kind, constitution, gas_limits[key], n, per_tx)
                 steps = knee.run_series(name, profile.name, kind, rates, cfg.step_seconds, per_tx, profile.block_time,
-                                        pipe, make, len(senders), cap, after_step=provisional)  # fmt: skip
+                                        pipe, make, n, cap, after_step=provisional)  # fmt: skip
             series[name] = steps
             macd_steps += steps
             senders_used[name] = max((s.notes["senders_used"] for s in steps), default=0)
@@ -653,6 +706,12 @@ def _bench(
         "baselines_checked": baselines_checked,
         "on_chain_checks": workload.checks,
         "sdk_senders": [a.address for a in senders],
+        "sdk_delegates": len(delegates),
+        "senders_per_series": {
+            f"{p.name}/{k}": p.senders(k, cfg.batch) if workload.sender_accounts is not None else len(senders)
+            for p in cfg.profiles
+            for k in ("single", "bulk")
+        },
         "raw_transfer_senders": len(raw),
         "curve": {name: [s.summary() for s in steps] for name, steps in series.items()},
         "profiles": {

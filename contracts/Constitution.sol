@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {IConstitution} from "./interfaces/IConstitution.sol";
 import {MemberNames} from "./libraries/MemberNames.sol";
+import {ConstitutionRules} from "./ConstitutionRules.sol";
 
 /// @title Constitution
 /// @notice The consortium's single entry point and policy engine: the member registry, the
@@ -33,16 +34,21 @@ import {MemberNames} from "./libraries/MemberNames.sol";
 ///   every module call compares it first (EXTCODEHASH warms the account the CALL then uses).
 ///   A caller module needs no pin of its own: it can call {executeInternal} only while it is
 ///   the active module, i.e. after its own action's pin check.
+/// - Delegate keys: a member may register up to `MAX_DELEGATES` addresses that act as it
+///   (`_delegates`: key → member). {_principal} resolves a sender to its member once per call;
+///   modules and events see the member. A delegate may only send module actions that run at
+///   once (no built-in, no proposal, so no vote), and its member's standing applies to it.
+/// - The rules of an action definition live in {ConstitutionRules} (deployed by the
+///   constructor, an immutable here), only for size: it reverts with this contract's errors.
 contract Constitution is IConstitution {
     /*//////////////////////////////////////////////////////////////
                                 CONSTANTS
     //////////////////////////////////////////////////////////////*/
 
-    uint256 private constant _MAX_NAME_LENGTH = 64;
-    /// @dev Maximum length of a `Specific` voter list, of a veto list and of a callers list.
-    uint256 private constant _MAX_VOTERS = 32;
     /// @inheritdoc IConstitution
     uint256 public constant MAX_PROPOSAL_PARAMS = 8192;
+    /// @inheritdoc IConstitution
+    uint256 public constant MAX_DELEGATES = 64;
     /// @dev A margin that means "every voter" (a unanimous vote).
     uint8 private constant _MARGIN_ALL = 255;
     /// @dev Maximum nesting of module calls (a public action plus internal actions).
@@ -138,6 +144,12 @@ contract Constitution is IConstitution {
     uint32 private _policyCount;
     uint24 private _activeMembers;
 
+    mapping(address delegate => address member) private _delegates;
+    mapping(address member => uint256 count) private _delegateCounts;
+
+    /// @dev The checks of an action definition, deployed by the constructor (see {ConstitutionRules}).
+    ConstitutionRules private immutable _RULES;
+
     address private _activeModule;
     uint8 private _depth; // 1 + the number of open module frames (`_NOT_ENTERED` at rest)
     address private _activeCaller; // `_NO_CALLER` at rest
@@ -158,6 +170,7 @@ contract Constitution is IConstitution {
     /// events for the built-ins, all with a zero ref.
     constructor(MemberInit[] memory founders) {
         _genesisAuthority = msg.sender;
+        _RULES = new ConstitutionRules();
         (_depth, _activeCaller) = (_NOT_ENTERED, _NO_CALLER);
         uint256 n = founders.length;
         PermissionEntry[] memory grants = new PermissionEntry[](n);
@@ -216,7 +229,7 @@ contract Constitution is IConstitution {
     /// @inheritdoc IConstitution
     function executeBatch(Call[] calldata calls) external returns (Outcome[] memory outcomes) {
         _checkNotExecuting();
-        _checkMember(msg.sender);
+        (address member,) = _principal(msg.sender);
         outcomes = new Outcome[](calls.length);
         for (uint256 i = 0; i < calls.length; ++i) {
             Call calldata c = calls[i];
@@ -226,7 +239,7 @@ contract Constitution is IConstitution {
             } catch (bytes memory revertData) {
                 outcomes[i].reverted = true;
                 outcomes[i].revertData = revertData;
-                emit ActionReverted(c.ref, c.action, msg.sender, i, revertData);
+                emit ActionReverted(c.ref, c.action, member, i, revertData);
             }
         }
     }
@@ -273,6 +286,31 @@ contract Constitution is IConstitution {
         Policy storage policy = _policies[record.policyId];
         _callModule(record.codeHash, policy.module, policy.selector, caller, ref, params);
         revert ConstitutionDryRunSucceeded();
+    }
+
+    /// @inheritdoc IConstitution
+    function addDelegate(address delegate, bytes32 ref) external {
+        _checkNotExecuting();
+        _checkStatus(msg.sender, MemberStatus.Active);
+        if (delegate == address(0) || delegate == address(this) || _members[delegate].status != MemberStatus.None) {
+            revert ConstitutionInvalidDelegate(delegate);
+        }
+        address holder = _delegates[delegate];
+        if (holder != address(0)) revert ConstitutionDelegateTaken(delegate, holder);
+        uint256 count = _delegateCounts[msg.sender];
+        if (count == MAX_DELEGATES) revert ConstitutionTooManyDelegates(msg.sender, MAX_DELEGATES);
+        _delegates[delegate] = msg.sender;
+        _delegateCounts[msg.sender] = count + 1;
+        emit DelegateAdded(msg.sender, delegate, ref);
+    }
+
+    /// @inheritdoc IConstitution
+    function removeDelegate(address delegate, bytes32 ref) external {
+        _checkNotExecuting();
+        if (_delegates[delegate] != msg.sender || delegate == address(0)) revert ConstitutionNotDelegate(delegate, msg.sender);
+        delete _delegates[delegate];
+        --_delegateCounts[msg.sender];
+        emit DelegateRemoved(msg.sender, delegate, ref);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -401,30 +439,47 @@ contract Constitution is IConstitution {
         return _proposals[proposalId].unanimous;
     }
 
+    /// @inheritdoc IConstitution
+    function delegateOf(address account) external view returns (address) {
+        return _delegates[account];
+    }
+
+    /// @inheritdoc IConstitution
+    function delegateCount(address member) external view returns (uint256) {
+        return _delegateCounts[member];
+    }
+
     /*//////////////////////////////////////////////////////////////
                           INTERNAL: EXECUTION
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev executeAction for `caller`: revert for a non-member; deny a member (event, no
-    /// revert); open a proposal, or run. A suspended member may still vote on a unanimous
-    /// proposal of All (its voice is kept there, see {_quorum}).
-    function _execute(address caller, bytes32 actionId, bytes memory params, bytes32 ref)
+    /// @dev executeAction sent by `sender` (a member, or a delegate acting as its member, the
+    /// `caller`): revert for anyone else; deny a member (event, no revert); refuse a delegate
+    /// what only the member's own key may do; open a proposal, or run. A suspended member may
+    /// still vote on a unanimous proposal of All (its voice is kept there, see {_quorum}).
+    function _execute(address sender, bytes32 actionId, bytes memory params, bytes32 ref)
         private
         returns (bool, uint256)
     {
-        DenyReason reason = _denyReason(actionId, caller);
-        if (reason == DenyReason.NotMember) revert ConstitutionNotMember(caller);
-        if (reason == DenyReason.MemberSuspended && actionId == _VOTE_FOR && params.length == 64) {
-            (uint256 proposalId,) = abi.decode(params, (uint256, bool));
-            if (_proposals[proposalId].unanimous) reason = _policyDenyReason(actionId, caller);
-        }
-        if (reason != DenyReason.None) {
-            emit ActionDenied(ref, actionId, caller, reason);
-            return (false, 0);
+        address caller;
+        {
+            DenyReason reason;
+            (caller, reason) = _senderDenyReason(sender, actionId);
+            if (reason == DenyReason.MemberSuspended && actionId == _VOTE_FOR && params.length == 64) {
+                (uint256 proposalId,) = abi.decode(params, (uint256, bool));
+                if (_proposals[proposalId].unanimous) reason = _policyDenyReason(actionId, caller);
+            }
+            if (reason != DenyReason.None) {
+                emit ActionDenied(ref, actionId, caller, reason);
+                return (false, 0);
+            }
         }
         ActionRecord storage record = _actions[actionId];
         (uint32 policyId, bytes28 pinned) = (record.policyId, record.codeHash); // one slot
         Policy storage policy = _policies[policyId];
+        if (sender != caller && (policy.module == address(0) || policy.voters != Voters.Any)) {
+            revert ConstitutionDelegateNotAllowed(sender, actionId);
+        }
         if (policy.voters != Voters.Any) {
             return (true, _openProposal(actionId, policyId, policy, caller, ref, params));
         }
@@ -528,7 +583,7 @@ contract Constitution is IConstitution {
             _checkStatus(_decodeAccount(actionId, params), MemberStatus.Suspended);
         } else if (actionId == _AMEND_CONSTITUTION) {
             (ActionPolicy memory policy, PermissionEntry[] memory permissions) = _decodeAmendment(params);
-            _checkPolicy(policy);
+            _RULES.checkPolicy(policy);
             _checkEntries(permissions);
         } else if (actionId == _UPDATE_PERMISSIONS) {
             (bytes32 target, PermissionEntry[] memory entries) = _decodeUpdate(params);
@@ -781,7 +836,7 @@ contract Constitution is IConstitution {
         private
         returns (bytes32 actionId)
     {
-        actionId = _checkPolicy(policy);
+        actionId = _RULES.checkPolicy(policy);
         uint32 policyId = ++_policyCount;
         Policy storage p = _policies[policyId];
         (p.module, p.selector, p.scope, p.voters) = (policy.module, policy.selector, policy.scope, policy.voters);
@@ -836,69 +891,6 @@ contract Constitution is IConstitution {
         );
     }
 
-    /// @dev Every rule of a definition (see {ActionPolicy}); returns the action id.
-    function _checkPolicy(ActionPolicy memory policy) private view returns (bytes32 actionId) {
-        uint256 nameLength = bytes(policy.name).length;
-        if (nameLength == 0 || nameLength > _MAX_NAME_LENGTH) revert ConstitutionInvalidActionName();
-        actionId = keccak256(bytes(policy.name));
-        _checkModule(actionId, policy);
-        _checkVoting(actionId, policy);
-        address[] memory voters = policy.voterList;
-        address[] memory vetoes = policy.vetoList;
-        address[] memory callers = policy.callers;
-        for (uint256 i = 0; i < voters.length; ++i) {
-            if (voters[i] == address(0) || _contains(voters, voters[i], i)) revert ConstitutionInvalidVoting(actionId);
-        }
-        bool specific = policy.voters == Voters.Specific;
-        for (uint256 i = 0; i < vetoes.length; ++i) {
-            address vetoer = vetoes[i];
-            if (vetoer == address(0) || _contains(vetoes, vetoer, i) || (specific && !_contains(voters, vetoer, voters.length))) {
-                revert ConstitutionInvalidVoting(actionId);
-            }
-        }
-        if (callers.length != 0 && (policy.scope == Scope.Public || callers.length > _MAX_VOTERS)) {
-            revert ConstitutionInvalidCaller(actionId, callers[0]);
-        }
-        for (uint256 i = 0; i < callers.length; ++i) {
-            address caller = callers[i];
-            if (caller == address(this) || caller.code.length == 0 || _contains(callers, caller, i)) {
-                revert ConstitutionInvalidCaller(actionId, caller);
-            }
-        }
-    }
-
-    /// @dev Whether `account` is among the first `end` entries of `list`.
-    function _contains(address[] memory list, address account, uint256 end) private pure returns (bool) {
-        for (uint256 i = 0; i < end; ++i) {
-            if (list[i] == account) return true;
-        }
-        return false;
-    }
-
-    /// @dev Built-ins run here (no module) and are Public; other actions need a contract.
-    function _checkModule(bytes32 actionId, ActionPolicy memory policy) private view {
-        address module = policy.module;
-        bool valid = _isBuiltin(actionId)
-            ? module == address(0) && policy.scope == Scope.Public
-            : module != address(this) && module.code.length != 0 && policy.selector != bytes4(0);
-        if (!valid) revert ConstitutionInvalidModule(actionId, module);
-    }
-
-    /// @dev `Any`: no vote (margin <= 1, no lists). Otherwise: a Public action other than
-    /// voteFor, a voting period, and a voter list exactly when `Specific`.
-    function _checkVoting(bytes32 actionId, ActionPolicy memory policy) private pure {
-        uint256 voterCount = policy.voterList.length;
-        uint256 vetoCount = policy.vetoList.length;
-        if (voterCount > _MAX_VOTERS) revert ConstitutionTooManyVoters(voterCount, _MAX_VOTERS);
-        if (vetoCount > _MAX_VOTERS) revert ConstitutionTooManyVoters(vetoCount, _MAX_VOTERS);
-        Voters voters = policy.voters;
-        bool valid = voters == Voters.Any
-            ? policy.margin <= 1 && voterCount == 0 && vetoCount == 0
-            : policy.scope == Scope.Public && actionId != _VOTE_FOR && policy.votingPeriod != 0
-                && (voters == Voters.Specific) == (voterCount != 0);
-        if (!valid) revert ConstitutionInvalidVoting(actionId);
-    }
-
     /// @dev Every permission entry names an account and, when it grants, a valid window.
     function _checkEntries(PermissionEntry[] memory entries) private pure {
         for (uint256 i = 0; i < entries.length; ++i) {
@@ -941,6 +933,18 @@ contract Constitution is IConstitution {
         return _policyDenyReason(actionId, account);
     }
 
+    /// @dev The member `sender` acts as, and why that member may not execute `actionId` now
+    /// (`None` if it may); reverts for a sender that is neither a member nor a delegate.
+    function _senderDenyReason(address sender, bytes32 actionId)
+        private
+        view
+        returns (address caller, DenyReason reason)
+    {
+        MemberStatus status;
+        (caller, status) = _principal(sender);
+        reason = status == MemberStatus.Suspended ? DenyReason.MemberSuspended : _policyDenyReason(actionId, caller);
+    }
+
     /// @dev The checks of {_denyReason} after the caller's standing: action and permission.
     function _policyDenyReason(bytes32 actionId, address account) private view returns (DenyReason) {
         uint32 policyId = _actions[actionId].policyId;
@@ -961,12 +965,6 @@ contract Constitution is IConstitution {
         if (policyId == 0) revert ConstitutionUnknownAction(actionId);
     }
 
-    function _isBuiltin(bytes32 actionId) private pure returns (bool) {
-        return actionId == _ADD_MEMBER || actionId == _SUSPEND_MEMBER || actionId == _REINSTATE_MEMBER
-            || actionId == _AMEND_CONSTITUTION || actionId == _UPDATE_PERMISSIONS || actionId == _REFRESH_TRUST_KEYS
-            || actionId == _VOTE_FOR;
-    }
-
     function _checkGenesis() private view {
         address authority = _genesisAuthority;
         if (authority == address(0)) revert ConstitutionGenesisSealed();
@@ -977,9 +975,16 @@ contract Constitution is IConstitution {
         if (_depth != _NOT_ENTERED) revert ConstitutionReentrantCall();
     }
 
-    /// @dev Non-members are reverted (cheaply, nothing recorded); members' denials are events.
-    function _checkMember(address account) private view {
-        if (_members[account].status == MemberStatus.None) revert ConstitutionNotMember(account);
+    /// @dev The member `sender` acts as (itself, or the member it is a delegate of) and that
+    /// member's status. Anyone else is reverted (cheaply, nothing recorded); members' denials
+    /// are events. A delegate's member is never `None` (members are suspended, never removed).
+    function _principal(address sender) private view returns (address member, MemberStatus status) {
+        (member, status) = (sender, _members[sender].status);
+        if (status == MemberStatus.None) {
+            member = _delegates[sender];
+            if (member == address(0)) revert ConstitutionNotMember(sender);
+            status = _members[member].status;
+        }
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -990,6 +995,8 @@ contract Constitution is IConstitution {
     function _checkNewMember(MemberInit memory init) private view returns (bytes32 nameKey) {
         if (init.account == address(0)) revert ConstitutionInvalidMember(init.account);
         if (_members[init.account].status != MemberStatus.None) revert ConstitutionMemberExists(init.account);
+        address principal = _delegates[init.account];
+        if (principal != address(0)) revert ConstitutionDelegateTaken(init.account, principal);
         if (init.trustKey == bytes32(0)) revert ConstitutionInvalidTrustKey();
         bool valid;
         (valid, nameKey) = MemberNames.key(init.name);

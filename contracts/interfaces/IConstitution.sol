@@ -266,11 +266,26 @@ interface IConstitution {
     error ConstitutionGenesisSealed();
     /// @notice `caller` is not the genesis authority (the deployer).
     error ConstitutionGenesisUnauthorized(address caller);
+    /// @notice `delegate` cannot be a delegate: the zero address, the Constitution, or a member.
+    error ConstitutionInvalidDelegate(address delegate);
+    /// @notice `account` is already a delegate of `member` (an address acts for one member only).
+    error ConstitutionDelegateTaken(address account, address member);
+    /// @notice `member` already has `max` delegates.
+    error ConstitutionTooManyDelegates(address member, uint256 max);
+    /// @notice `delegate` is not a delegate of `member`.
+    error ConstitutionNotDelegate(address delegate, address member);
+    /// @notice Delegate `delegate` sent `action`, which only its member's own key may send: a
+    /// built-in action (voteFor, governance, trust keys) or an action that opens a proposal.
+    error ConstitutionDelegateNotAllowed(address delegate, bytes32 action);
 
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
     //////////////////////////////////////////////////////////////*/
 
+    /// @notice `member` registered `delegate` as a key that acts for it.
+    event DelegateAdded(address indexed member, address indexed delegate, bytes32 indexed ref);
+    /// @notice `member` revoked its delegate `delegate`.
+    event DelegateRemoved(address indexed member, address indexed delegate, bytes32 indexed ref);
     /// @notice `account` joined the consortium as `name` with encryption key `trustKey`.
     event MemberAdded(address indexed account, bytes32 indexed ref, string name, bytes32 trustKey);
 
@@ -437,7 +452,8 @@ interface IConstitution {
         external
         returns (bytes memory result);
 
-    /// @notice The isolation step of {executeBatch}: {executeAction} on behalf of `caller`.
+    /// @notice The isolation step of {executeBatch}: {executeAction} as sent by `caller` (the
+    /// batch's sender: a member, or a delegate acting for its member).
     /// @dev Requirements: called by the Constitution itself.
     function executeActionAs(address caller, bytes32 action, bytes calldata params, bytes32 ref)
         external
@@ -525,4 +541,48 @@ interface IConstitution {
 
     /// @notice The largest `params` a proposal may hold, in bytes.
     function MAX_PROPOSAL_PARAMS() external view returns (uint256);
+
+    /*//////////////////////////////////////////////////////////////
+                               DELEGATES
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Registers `delegate` as a signing key of the caller: from now on an
+    /// {executeAction} or {executeBatch} sent by `delegate` runs as if the caller had sent it
+    /// (modules receive the member as `caller`; the events name the member). A delegate spreads
+    /// a member's transactions over more senders (a node's pool limits pending transactions per
+    /// sender); it carries the member's day-to-day operations, never its governance voice: a
+    /// delegate may send only module actions that run at once (no vote), never a built-in
+    /// (voteFor, addMember, amendConstitution, refreshTrustKeys …) nor an action that opens a
+    /// proposal ({ConstitutionDelegateNotAllowed}), and it cannot add or remove delegates.
+    /// While the member is suspended its delegates are denied as it is.
+    /// @param delegate The key to register: not zero, not the Constitution, not a member, not
+    /// another member's (or this member's) delegate.
+    /// @param ref The caller's correlation id, carried by the event.
+    /// @dev Requirements: the caller is an active member ({ConstitutionNotMember},
+    /// {ConstitutionMemberSuspended}) with fewer than {MAX_DELEGATES} delegates
+    /// ({ConstitutionTooManyDelegates}); `delegate` is valid ({ConstitutionInvalidDelegate},
+    /// {ConstitutionDelegateTaken}). No vote: a delegate adds no permission to its member.
+    /// Emits a {DelegateAdded} event.
+    function addDelegate(address delegate, bytes32 ref) external;
+
+    /// @notice Revokes the caller's delegate `delegate`; it is refused from the next block on.
+    /// @param delegate One of the caller's delegates.
+    /// @param ref The caller's correlation id, carried by the event.
+    /// @dev Requirements: `delegate` is a delegate of the caller ({ConstitutionNotDelegate});
+    /// a suspended member may revoke. Emits a {DelegateRemoved} event.
+    function removeDelegate(address delegate, bytes32 ref) external;
+
+    /// @notice The member `account` is a delegate of, or zero.
+    /// @param account Any address.
+    /// @return member The member `account` acts for, or the zero address.
+    function delegateOf(address account) external view returns (address member);
+
+    /// @notice The number of delegates `member` has registered (the list is in the
+    /// {DelegateAdded} / {DelegateRemoved} events).
+    /// @param member A member's account.
+    /// @return count Its current number of delegates.
+    function delegateCount(address member) external view returns (uint256 count);
+
+    /// @notice The most delegates a member may hold at once.
+    function MAX_DELEGATES() external view returns (uint256);
 }

@@ -82,8 +82,10 @@ def batch_gas(rpc: Rpc, sender: str, to: str, data: str, headroom: float = 1.25,
     ``eth_estimateGas`` alone is wrong here: executeBatch catches each call's failure, so the
     node's search finds the least gas at which the *transaction* succeeds — with the inner
     calls running out of gas and caught. So: run the batch with ``eth_call`` at the block gas
-    limit, then find a limit (estimate x ``headroom``, doubled as needed) that returns the
-    same outcomes.
+    limit, then find a limit (estimate x ``headroom``, raised by x ``headroom`` as needed) that
+    returns the same outcomes. (Raising gently matters: a limit far above the need fills a
+    block with fewer transactions — on an automining anvil, transactions that do not fit the
+    block of their burst wait for the next transaction to be mined.)
     """
     call = {"from": sender, "to": to, "data": data}
     try:
@@ -97,7 +99,7 @@ def batch_gas(rpc: Rpc, sender: str, to: str, data: str, headroom: float = 1.25,
     while gas < cap:
         if rpc.call("eth_call", [dict(call, gas=hex(gas)), block]) == reference:
             return gas
-        gas = min(cap, gas * 2)
+        gas = min(cap, max(gas + 1, int(gas * headroom)))
     return cap
 
 

@@ -36,6 +36,7 @@ from telcochain.node import LocalNode, NodeConfig
 from telcochain.notifications import Notification, NotificationStream
 from telcochain.render import Names, render, render_event
 from telcochain.rpc import Rpc
+from telcochain.tx import Receipt
 from telcochain.types import show_bytes32, to_address, to_ref
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -500,6 +501,64 @@ def member_reinstate(
     client = session.signer()
     address = resolve_member(client, member_ref)
     report_action(client.constitution.reinstate_member(address, ref), as_json, f"reinstateMember {member_ref}")
+
+
+@member.group("delegate", cls=Group, context_settings=CONTEXT)
+def member_delegate() -> None:
+    """A member's delegate keys: addresses whose transactions act as the member (spread load
+    over several senders; no vote, no governance: docs/constitution.md#delegates)."""
+
+
+@member_delegate.command("add")
+@click.argument("address")
+@ref_option
+@signer_options
+@json_option
+def member_delegate_add(address: str, ref: str | None, session: Session, as_json: bool) -> None:
+    """Register ADDRESS as a delegate of the command's member account."""
+    client = session.signer()
+    receipt = client.constitution.add_delegate(to_address(address, "delegate"), ref)
+    _report_delegate(client, "added", to_address(address, "delegate"), receipt, as_json)
+
+
+@member_delegate.command("remove")
+@click.argument("address")
+@ref_option
+@signer_options
+@json_option
+def member_delegate_remove(address: str, ref: str | None, session: Session, as_json: bool) -> None:
+    """Revoke the delegate ADDRESS of the command's member account."""
+    client = session.signer()
+    receipt = client.constitution.remove_delegate(to_address(address, "delegate"), ref)
+    _report_delegate(client, "removed", to_address(address, "delegate"), receipt, as_json)
+
+
+@member_delegate.command("list")
+@click.argument("member_ref", metavar="[MEMBER]", required=False)
+@reader_options
+@json_option
+def member_delegate_list(member_ref: str | None, session: Session, as_json: bool) -> None:
+    """List MEMBER's delegates (an address or a member name; default: the command's account)."""
+    client = session.reader()
+    who = member_ref or session.identity()
+    if not who:
+        raise click.UsageError("name a MEMBER, or give --account / TELCOCHAIN_PRIVATE_KEY")
+    address = resolve_member(client, who)
+    delegates = client.constitution.delegates(address)
+    if as_json:
+        output.emit_json({"member": address, "delegates": delegates})
+        return
+    output.table(_count(len(delegates), "delegate") + f" of {address}", ["delegate"], [[d] for d in delegates])
+
+
+def _report_delegate(client: Client, verb: str, delegate: str, receipt: Receipt, as_json: bool) -> None:
+    if as_json:
+        output.emit_json(
+            {"member": client.address, "delegate": delegate, "status": verb, "tx_hash": receipt.tx_hash,
+             "block": receipt.block_number}
+        )  # fmt: skip
+        return
+    output.done(f"delegate {delegate} {verb} for {client.address} (tx {receipt.tx_hash}, block {receipt.block_number})")
 
 
 # -- actions ----------------------------------------------------------------------------------
@@ -1519,6 +1578,7 @@ from telcochain import (  # noqa: E402,F401
     cli_details,
     cli_index,
     cli_orders,
+    cli_serve,
 )
 
 if __name__ == "__main__":  # pragma: no cover

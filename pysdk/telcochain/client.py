@@ -112,7 +112,7 @@ class Client:
     @cached_property
     def constitution(self) -> ConstitutionAPI:
         """Members and governance."""
-        return ConstitutionAPI(self.contract("Constitution"))
+        return ConstitutionAPI(self.contract("Constitution"), self.deployment.start_block)
 
     def notifications(
         self,

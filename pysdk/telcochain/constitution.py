@@ -308,8 +308,10 @@ def _timestamp(value: int | datetime | None) -> int:
 class ConstitutionAPI:
     """Members, actions, permissions, proposals and votes."""
 
-    def __init__(self, contract: Contract) -> None:
+    def __init__(self, contract: Contract, from_block: int = 0) -> None:
         self.contract = contract
+        #: The Constitution's deployment block: where event scans (:meth:`delegates`) start.
+        self.from_block = from_block
         #: When True, :meth:`execute_action` asks ``canExecute`` first and raises
         #: :class:`~telcochain.errors.PermissionDenied` without sending a denied call (by default
         #: a denied call is sent, and the Constitution records the denial on chain).
@@ -359,6 +361,66 @@ class ConstitutionAPI:
         """Replace this account's trust key (the seed's refreshTrustKeys)."""
         _check_key(trust_key)
         return self.execute_action("refreshTrustKeys", (trust_key,), ref)
+
+    # -- delegates ------------------------------------------------------------------------------
+
+    def add_delegate(self, delegate: str, ref: Ref = None) -> Receipt:
+        """Register ``delegate`` as a signing key of this client's member (no vote).
+
+        From then on the delegate's ``executeAction`` / ``executeBatch`` run as the member's
+        own (modules see the member as the caller) — for module actions that run at once;
+        a delegate never votes, proposes, runs a built-in or manages delegates. Use delegates
+        to spread a member's load over more senders (:class:`telcochain.throughput.Pipeline`).
+        Raises ``ConstitutionInvalidDelegate`` (zero, the Constitution, a member),
+        ``ConstitutionDelegateTaken``, ``ConstitutionTooManyDelegates`` (at most
+        :meth:`max_delegates`), ``ConstitutionNotMember`` / ``ConstitutionMemberSuspended``.
+        """
+        return self.contract.transact("addDelegate", to_address(delegate), to_ref(ref))
+
+    def remove_delegate(self, delegate: str, ref: Ref = None) -> Receipt:
+        """Revoke one of this member's delegates (``ConstitutionNotDelegate`` if it is not one);
+        a suspended member may revoke."""
+        return self.contract.transact("removeDelegate", to_address(delegate), to_ref(ref))
+
+    def delegate_of(self, account: str) -> str | None:
+        """The member ``account`` is a delegate of, or None."""
+        member = to_address(self.contract.call("delegateOf", to_address(account)))
+        return None if int(member, 16) == 0 else member
+
+    def principal(self, account: str) -> str | None:
+        """The member a transaction from ``account`` acts as: the account itself when it is a
+        member, its member when it is a delegate, otherwise None."""
+        if self.member(account) is not None:
+            return to_address(account)
+        return self.delegate_of(account)
+
+    def delegate_count(self, member: str) -> int:
+        """How many delegates ``member`` holds now."""
+        return int(self.contract.call("delegateCount", to_address(member)))
+
+    def max_delegates(self) -> int:
+        """The most delegates a member may hold at once."""
+        return int(self.contract.call("MAX_DELEGATES"))
+
+    def delegates(self, member: str) -> list[str]:
+        """``member``'s current delegates, in the order they were added (from the
+        ``DelegateAdded`` / ``DelegateRemoved`` events, each checked against ``delegateOf``)."""
+        from telcochain.events import get_logs
+
+        who = to_address(member)
+        topic = "0x" + bytes(12).hex() + who[2:].lower()
+        added, removed = self.contract.topic("DelegateAdded"), self.contract.topic("DelegateRemoved")
+        logs = get_logs(self.contract.rpc, self.contract.address, [[added, removed], topic], self.from_block)
+        current: dict[str, None] = {}
+        for event in self.contract.events(logs):
+            delegate = to_address(event["delegate"])
+            if event.name == "DelegateAdded":
+                current[delegate] = None
+            else:
+                current.pop(delegate, None)
+        found = list(current)
+        owners = self.contract.call_many("delegateOf", [(d,) for d in found]) if found else []
+        return [d for d, owner in zip(found, owners, strict=True) if to_address(owner) == who]
 
     # -- actions and permissions -------------------------------------------------------------
 
@@ -438,7 +500,7 @@ class ConstitutionAPI:
         data = encode_params(name, params)
         sender = self.contract.sender.address if self.contract.sender is not None else None
         if self.refuse_denied_locally and sender:
-            reason = self.can_execute(name, sender)
+            reason = self.can_execute(name, self.principal(sender) or sender)
             if reason is not DenyReason.NONE:
                 raise PermissionDenied(name, sender, f"{reason.text} (nothing was sent)")
         with _outsider_denied(name, self.contract):

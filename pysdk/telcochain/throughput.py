@@ -21,6 +21,11 @@ How it goes fast, and stays exact:
   that sender are not stuck behind a gap.
 - **Several senders**: operations go round-robin over the accounts (or to the one an
   :class:`Operation` names, when order matters: one sender's transactions run in nonce order).
+  The accounts may be one member's own key and its delegates (``Constitution.addDelegate``:
+  a delegate's actions run as its member's). With ``max_pending_per_sender`` (a Besu node
+  keeps ~200 pending transactions per sender) an operation goes to the sender with the fewest
+  pending, and :meth:`Pipeline.submit` waits while every eligible sender is at the cap;
+  :attr:`Pipeline.senders_used` says how many accounts carried operations.
 - **JSON-RPC batches** of ``eth_sendRawTransaction`` from a sender thread (the HTTP wait
   releases the GIL, so signing continues while the node ingests).
 - **Receipts per block**: a collector thread follows the head and reads each new block with
@@ -44,6 +49,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import math
 import multiprocessing
 import queue
 import threading
@@ -76,6 +82,7 @@ __all__ = [
     "Operation",
     "Pipeline",
     "PipelineStats",
+    "senders_needed",
 ]
 
 # -- RLP and signing ---------------------------------------------------------------------------
@@ -272,6 +279,8 @@ class _Sender:
         self.address: str = signer.address
         self.next_nonce: int | None = None
         self.lock = threading.Lock()
+        self.pending = 0  # submitted, not yet mined, refused or given up (guarded by the pipeline's lock)
+        self.used = 0  # operations carried
 
 
 class Pipeline:
@@ -304,6 +313,10 @@ class Pipeline:
     :param send_threads: threads posting batches concurrently (a node may ingest in parallel).
     :param keep_logs: keep each receipt's raw logs in its outcome (for decoding events).
     :param poll_interval: seconds between looks at the chain head.
+    :param max_pending_per_sender: at most this many operations of one sender submitted and not
+        yet mined (None: no cap). Unnamed operations go to the sender with the fewest pending;
+        :meth:`submit` waits for room (a node's pool refuses a sender's excess: Besu keeps about
+        200 per sender).
     """
 
     def __init__(
@@ -322,9 +335,12 @@ class Pipeline:
         send_threads: int = 1,
         keep_logs: bool = False,
         poll_interval: float = 0.05,
+        max_pending_per_sender: int | None = None,
     ) -> None:
         if not accounts:
             raise ConfigurationError("a pipeline needs at least one sender account")
+        if max_pending_per_sender is not None and max_pending_per_sender < 1:
+            raise ConfigurationError("max_pending_per_sender must be at least 1 (or None: no cap)")
         if receipts not in ("auto", "block", "tx", "logs", "inclusion"):
             raise ConfigurationError("receipts must be 'auto', 'block', 'tx', 'logs' or 'inclusion'")
         if receipts == "logs" and not success_logs:
@@ -341,6 +357,10 @@ class Pipeline:
         self.poll_interval = poll_interval
         self.stats = PipelineStats()
         self._senders = [_Sender(i, FastSigner.for_account(a, self.chain)) for i, a in enumerate(accounts)]
+        if len({s.address for s in self._senders}) != len(self._senders):
+            raise ConfigurationError("the pipeline's sender accounts must be distinct")
+        self._by_address = {s.address: s for s in self._senders}
+        self.max_pending_per_sender = max_pending_per_sender
         self._round_robin = itertools.cycle(range(len(self._senders)))
         self._indexes = itertools.count()
         self._lock = threading.Lock()  # guards _in_flight, _unsent, outcome state changes
@@ -348,6 +368,7 @@ class Pipeline:
         self._unsent = 0
         self._settling = 0  # mined, outcome being read (receipts="logs")
         self._all_done = threading.Condition(self._lock)
+        self._room = threading.Condition(self._lock)  # a sender's pending count went down
         self._send_queue: queue.Queue[OpOutcome | None] = queue.Queue()
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
@@ -375,6 +396,16 @@ class Pipeline:
     @property
     def addresses(self) -> list[str]:
         return [s.address for s in self._senders]
+
+    @property
+    def senders_used(self) -> int:
+        """How many of the accounts carried at least one operation so far."""
+        return sum(1 for s in self._senders if s.used)
+
+    def pending_by_sender(self) -> dict[str, int]:
+        """Operations per sender submitted and not yet mined, refused or given up."""
+        with self._lock:
+            return {s.address: s.pending for s in self._senders}
 
     def start(self) -> Pipeline:
         if self._threads:
@@ -435,13 +466,51 @@ class Pipeline:
             raise ConfigurationError("start the pipeline first (use it as a context manager)")
         now = time.monotonic()
         outcomes: list[OpOutcome] = []
+        chunk: list[OpOutcome] = []
         for op in operations:
-            index = op.sender if op.sender is not None else next(self._round_robin)
-            if not 0 <= index < len(self._senders):
-                raise ConfigurationError(f"no sender #{index} in this pipeline ({len(self._senders)} senders)")
-            outcomes.append(OpOutcome(next(self._indexes), op, sender=self._senders[index].address, submitted_at=now))
+            if op.sender is not None and not 0 <= op.sender < len(self._senders):
+                raise ConfigurationError(f"no sender #{op.sender} in this pipeline ({len(self._senders)} senders)")
+            sender = self._take_sender(op.sender)
+            if sender is None:  # every eligible sender at its cap: send what is ready, then wait
+                self._enqueue(chunk)
+                chunk = []
+                sender = self._wait_for_sender(op.sender)
+            outcome = OpOutcome(next(self._indexes), op, sender=sender.address, submitted_at=now)
+            chunk.append(outcome)
+            outcomes.append(outcome)
+        self._enqueue(chunk)
+        return outcomes
+
+    def _take_sender(self, index: int | None) -> _Sender | None:
+        """The sender for an operation (``index``, or round robin / the fewest pending under a
+        cap), its pending count taken; None when the cap leaves no room."""
+        with self._lock:
+            cap = self.max_pending_per_sender
+            if index is not None:
+                sender = self._senders[index]
+            elif cap is None:
+                sender = self._senders[next(self._round_robin)]
+            else:
+                sender = min(self._senders, key=lambda s: s.pending)
+            if cap is not None and sender.pending >= cap:
+                return None
+            sender.pending += 1
+            sender.used += 1
+            return sender
+
+    def _wait_for_sender(self, index: int | None) -> _Sender:
+        while True:
+            sender = self._take_sender(index)
+            if sender is not None:
+                return sender
+            with self._lock:
+                if self._thread_error is not None:
+                    raise PipelineStopped(self._thread_error) from self._thread_error
+                self._room.wait(0.25)
+
+    def _enqueue(self, outcomes: list[OpOutcome]) -> None:
         if not outcomes:
-            return outcomes
+            return
         t0 = time.perf_counter()
         self._sign(outcomes)
         self.stats.sign_seconds += time.perf_counter() - t0
@@ -450,7 +519,14 @@ class Pipeline:
             self.stats.submitted += len(outcomes)
         for outcome in outcomes:
             self._send_queue.put(outcome)
-        return outcomes
+
+    def _release(self, outcome: OpOutcome) -> None:
+        """``outcome`` left the node's pool (mined, refused, given up): its sender has room.
+        Called with the pipeline's lock held."""
+        sender = self._by_address.get(outcome.sender)
+        if sender is not None and sender.pending > 0:
+            sender.pending -= 1
+            self._room.notify_all()
 
     def run(self, operations: Iterable[Operation], timeout: float = 120.0) -> list[OpOutcome]:
         """Submit and drain: every operation's final outcome."""
@@ -480,6 +556,7 @@ class Pipeline:
                                 "it may be mined yet (resume() resolves it by hash)"
                             )
                         self._unresolved.append(outcome)
+                        self._release(outcome)
                     self._in_flight.clear()
                     return
                 self._all_done.wait(min(left, 0.5))
@@ -519,6 +596,8 @@ class Pipeline:
                 outcome.status, outcome.error = OpStatus.PENDING, None
                 outcome._last_sent = 0.0  # rebroadcast (or re-checked) at the collector's next pass
                 self._in_flight[outcome.tx_hash] = outcome
+                if outcome.sender in self._by_address:
+                    self._by_address[outcome.sender].pending += 1
             self.stats.resumed += len(todo)
         try:
             receipts = self.rpc.batch([("eth_getTransactionReceipt", [o.tx_hash]) for o in todo], raise_errors=False)
@@ -629,6 +708,7 @@ class Pipeline:
                     if outcome.status is not OpStatus.PENDING or self._in_flight.get(outcome.tx_hash) is not outcome:
                         continue  # settled meanwhile by the collector
                     self._in_flight.pop(outcome.tx_hash, None)  # refused: never mined
+                    self._release(outcome)
                     outcome.error = TransactionError(f"the node refused the transaction: {answer.rpc_message}")
                     outcome.status = OpStatus.REFUSED
                     refused.append(outcome)
@@ -729,6 +809,7 @@ class Pipeline:
                     outcome = self._in_flight.pop(tx_hash, None)
                     if outcome is None:
                         continue
+                    self._release(outcome)
                     outcome.block_number = b
                     outcome.confirmed_at = now
                     if tx_hash in succeeded:
@@ -747,6 +828,7 @@ class Pipeline:
                     for outcome in unsure:
                         outcome.status = OpStatus.PENDING
                         self._in_flight[outcome.tx_hash] = outcome
+                        self._by_address[outcome.sender].pending += 1  # released again when re-read
                     self._settling -= len(unsure)
                 raise
             with self._lock:
@@ -781,6 +863,7 @@ class Pipeline:
                 outcome = self._in_flight.pop(raw["transactionHash"], None)
                 if outcome is None:
                     continue
+                self._release(outcome)
                 outcome.block_number = hexint(raw["blockNumber"])
                 outcome.gas_used = hexint(raw["gasUsed"])
                 outcome.confirmed_at = now
@@ -875,6 +958,15 @@ def _matches(error: RpcError, needles: Sequence[str]) -> bool:
 def _unsupported(error: RpcError) -> bool:
     message = error.rpc_message.lower()
     return error.code == -32601 or "not found" in message or "not supported" in message
+
+
+def senders_needed(rate_tx_per_s: float, block_time: float, max_pending_per_sender: int) -> int:
+    """How many sender accounts (a member's key and its delegates) carry ``rate_tx_per_s``
+    transactions a second on a node that keeps at most ``max_pending_per_sender`` pending per
+    sender, with two blocks of transactions in flight (one being built, one waiting)."""
+    if max_pending_per_sender < 1 or block_time <= 0:
+        raise ConfigurationError("the pending cap must be at least 1 and the block time positive")
+    return max(1, math.ceil(rate_tx_per_s * 2 * block_time / max_pending_per_sender))
 
 
 def latency_percentiles(outcomes: Iterable[OpOutcome], points: Sequence[float] = (50, 95, 99)) -> dict[float, float]:

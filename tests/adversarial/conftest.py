@@ -14,6 +14,19 @@ from .client import Client
 from .world import World, build
 
 ROLES = {"northwind": 0, "acme": 1, "globex": 2, "initech": 3, "hooli": 4, "suspended": 5, "spare": 6, "outsider": 9}
+#: Delegate keys (issue 20): Northwind's live delegate, Northwind's revoked one, Vandelay's
+#: (registered before its suspension). Dev 10 is derived from the same mnemonic (gas is free).
+DELEGATES = {"nw_delegate": 7, "revoked_delegate": 8, "suspended_delegate": 10}
+
+
+def _dev_key(index: int, dev_accounts: list[LocalAccount]) -> LocalAccount:
+    if index < len(dev_accounts):
+        return dev_accounts[index]
+    from eth_account import Account
+    from telcochain.node import DEV_MNEMONIC
+
+    Account.enable_unaudited_hdwallet_features()
+    return Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
 
 
 @pytest.fixture(scope="package")
@@ -21,6 +34,6 @@ def world(local_node, deployment_path: Path, dev_accounts: list[LocalAccount]) -
     client = Client(local_node.rpc_url, deployment_path)
     snapshot = client.chain.rpc("evm_snapshot")
     try:
-        yield build(client, {role: dev_accounts[i] for role, i in ROLES.items()})
+        yield build(client, {role: _dev_key(i, dev_accounts) for role, i in {**ROLES, **DELEGATES}.items()})
     finally:
         client.chain.rpc("evm_revert", [snapshot])

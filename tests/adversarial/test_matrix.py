@@ -21,6 +21,8 @@ from .client import action_id, enc, ref
 from .world import INV_REFUNDED, World, disclosure_id
 
 MATRIX = [(a, r) for a in ATTACKS for r in ROLES if r not in a.owners]
+#: An action definition a genesis call would make (refused: genesis is sealed).
+_ROGUE_POLICY = ("billAccount", 0, "0x" + "00" * 20, b"\x00" * 4, True, 0, 0, 0, [], [], [])
 MODULES = (
     "AssetRegistry",
     "OrderBook",
@@ -203,6 +205,10 @@ def test_constitution_privileged_entry_points_write_nothing(world: World, role: 
         ),
         const.send(account, "sealGenesis"),
         const.send(account, "genesisSetPermissions", action_id("billAccount"), [(account.address, True, 0, 0)]),
+        const.send(
+            account, "simulateAction", victim, action_id("releaseInvoice"), enc(["uint256"], world["INV_H2"]), ref("x")
+        ),
+        const.send(account, "genesisDefineAction", _ROGUE_POLICY, [(account.address, True, 0, 0)]),
     ]
     for name, sent in zip(
         (
@@ -211,11 +217,41 @@ def test_constitution_privileged_entry_points_write_nothing(world: World, role: 
             "executeActionAs",
             "sealGenesis",
             "genesisSetPermissions",
+            "simulateAction",
+            "genesisDefineAction",
         ),
         attempts,
         strict=True,
     ):
         assert_nothing_written(world, sent, f"{role} → Constitution.{name}")
+
+
+#: Every state-changing function of the Constitution, with the test that attacks it from every
+#: role (a new one fails test_every_constitution_entry_point_is_covered).
+CONSTITUTION_ENTRY_POINTS = {
+    "executeAction": "test_public_action_on_another_partys_object_writes_nothing (and the Internal matrix)",
+    "executeBatch": "test_batch_loop_of_every_attack_writes_nothing",
+    "voteFor": "the voteFor rows of ATTACKS; test_delegates.test_a_delegate_votes_on_nothing",
+    "executeInternal": "test_constitution_privileged_entry_points_write_nothing; the rogue module",
+    "executeActionAs": "test_constitution_privileged_entry_points_write_nothing",
+    "simulateAction": "test_constitution_privileged_entry_points_write_nothing",
+    "genesisDefineAction": "test_constitution_privileged_entry_points_write_nothing",
+    "genesisSetPermissions": "test_constitution_privileged_entry_points_write_nothing",
+    "sealGenesis": "test_constitution_privileged_entry_points_write_nothing",
+    "addDelegate": "test_delegates.test_only_the_member_manages_its_delegates",
+    "removeDelegate": "test_delegates.test_only_the_member_manages_its_delegates",
+}
+
+
+def test_every_constitution_entry_point_is_covered() -> None:
+    from .client import Abis
+
+    functions = {
+        item["name"]
+        for item in Abis().by_name["Constitution"]
+        if item["type"] == "function" and item["stateMutability"] in ("nonpayable", "payable")
+    }
+    assert functions == set(CONSTITUTION_ENTRY_POINTS), functions ^ set(CONSTITUTION_ENTRY_POINTS)
 
 
 def _raw(world: World, role: str, to: str, signature: str, types: list[str], *args: object):  # type: ignore[no-untyped-def]

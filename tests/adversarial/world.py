@@ -34,6 +34,10 @@ Objects (ids are keccak of the label):
   INV_HB  Hooli's period invoice (a move), Issued
   D_A   Acme's disclosure (ref R_A; its id is read from the Disclosed event) shown to Northwind
   P_OPEN  an open addMember proposal (dev 6), for vote attacks
+
+Delegate keys (issue 20): nw_delegate (dev 7) acts for Northwind; revoked_delegate (dev 8) was
+Northwind's and is revoked; suspended_delegate (dev 10) is Vandelay's (registered before the
+suspension).
 """
 
 from __future__ import annotations
@@ -123,6 +127,13 @@ class World:
             why = sent.revert_reason() if not sent.ok else ""
             raise ScenarioError(f"scenario step failed: {what}: ok={sent.ok} {why} {failures}")
         return sent
+
+    def delegate(self, member: str, delegate: str) -> None:
+        """``member`` registers the account of role ``delegate`` as its delegate key."""
+        const = self.c["Constitution"]
+        self.must(const.send(self.accounts[member], "addDelegate", self.addr(delegate), ref(delegate)), delegate)
+        if const.view("delegateOf", self.addr(delegate)).lower() != self.addr(member).lower():
+            raise ScenarioError(f"{delegate} is not {member}'s delegate")
 
     def act(self, role: str, action: str, params: bytes, label: str = "world") -> Sent:
         return self.must(self.c.execute(self.accounts[role], action, params, label), f"{role} {action}")
@@ -478,7 +489,16 @@ def build(client: Client, accounts: dict[str, LocalAccount]) -> World:
     # Vandelay's own open line (no twin), then Vandelay is suspended by a majority vote.
     spec = (oid("L_V"), oid("S_I"), ZERO, w.addr("suspended"), b"SFP".ljust(16, b"\0"), 2, 1)
     w.act("northwind", "addDeviceLine", enc(["bytes32", LINE_SPEC, "bytes32"], oid("O_I"), spec, ZERO))
+    # Delegate keys (issue 20): Vandelay's, registered before its suspension; Northwind's live
+    # one and one it revoked.
+    client.chain.rpc("anvil_setBalance", [w.addr("suspended_delegate"), hex(10**21)])  # a derived key
+    w.delegate("suspended", "suspended_delegate")
     w.suspend("suspended", ["acme", "globex", "initech"])
+    w.delegate("northwind", "nw_delegate")
+    w.delegate("northwind", "revoked_delegate")
+    w.must(const.send(accounts["northwind"], "removeDelegate", w.addr("revoked_delegate"), ref("revoke")), "revoke")
+    if int(const.view("delegateOf", w.addr("revoked_delegate")), 16) != 0:
+        raise ScenarioError("the revoked delegate is still a delegate")
     if w.member_status(w.addr("suspended")) != 2:
         raise ScenarioError("Vandelay not suspended")
 

@@ -27,7 +27,7 @@ from conftest import (
 BATCH_SIZE = 50
 
 
-def test_gas_report(project, deployer, founders, alice, bob, carol, stranger, chain):
+def test_gas_report(project, deployer, founders, alice, bob, carol, stranger, chain, accounts):
     c = project.Constitution.deploy(founders, sender=deployer)
     deploy_gas = chain.get_receipt(c.txn_hash).gas_used
     m = project.MockModule.deploy(c.address, sender=deployer)
@@ -65,6 +65,9 @@ def test_gas_report(project, deployer, founders, alice, bob, carol, stranger, ch
     calls = [(RECORD, uint_params(i), ref(f"b{i}")) for i in range(BATCH_SIZE)]
     batch = c.executeBatch(calls, sender=alice).gas_used
     assert m.calls() == 3 + BATCH_SIZE
+    key = accounts[6]  # alice's delegate key
+    c.addDelegate(key, ref("key"), sender=alice)
+    as_delegate = c.executeAction(RECORD, uint_params(2), ref("by-key"), sender=key).gas_used
 
     GAS_REPORT.extend(
         [
@@ -77,6 +80,7 @@ def test_gas_report(project, deployer, founders, alice, bob, carol, stranger, ch
             ("executeAction, opens a proposal", opening.gas_used, "Specific, 2 voters"),
             ("voteFor that executes the proposal", deciding.gas_used, "incl. module call"),
             (f"executeBatch of {BATCH_SIZE} module actions", batch, f"{batch // BATCH_SIZE:,} per action"),
+            ("executeAction, module action, by a delegate", as_delegate, f"{as_delegate - direct:+,} vs the member"),
         ]
     )
 
@@ -88,3 +92,4 @@ def test_gas_report(project, deployer, founders, alice, bob, carol, stranger, ch
     # batching amortises the 21k transaction base cost
     assert batch < BATCH_SIZE * direct
     assert deploy_gas < 8_000_000
+    assert direct < as_delegate < direct + 5_000  # two more cold reads: delegateOf, the member

@@ -23,8 +23,8 @@ def test_opening_twice_migrates_once(tmp_path: Path) -> None:
     IndexStore(url).dispose()
     store = IndexStore(url)
     with store.engine.connect() as connection:
-        # 0002 (issue 14): invoices.paid, disputes
-        assert MigrationContext.configure(connection).get_current_revision() == "0002"
+        # 0002 hub, 0003 gateway, 0004 (issue 14 billing): invoices.paid, disputes
+        assert MigrationContext.configure(connection).get_current_revision() == "0004"
 
 
 def test_percentiles_are_nearest_rank() -> None:

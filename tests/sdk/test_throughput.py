@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from telcochain.errors import ConfigurationError
 from telcochain.node import LocalNode, NodeConfig, free_port
 from telcochain.rpc import Rpc
-from telcochain.throughput import FastSigner, Operation, OpStatus, Pipeline, latency_percentiles
+from telcochain.throughput import FastSigner, Operation, OpStatus, Pipeline, latency_percentiles, senders_needed
 from telcochain.tx import FeeMode, TxSender, hexint, probe_chain
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,6 +96,39 @@ def test_many_ops_over_senders_confirmed_exactly_once(interval_rpc: Rpc, dev_acc
     balance = hexint(interval_rpc.call("eth_getBalance", [sink, "latest"]))
     assert balance == sum(range(1, n // 2 + 1)) + sum(range(1, n - n // 2 + 1))
     assert latency_percentiles(outcomes)[50] > 0
+
+
+def test_a_pending_cap_per_sender_spreads_the_load_and_is_kept(
+    interval_rpc: Rpc, dev_accounts: list[LocalAccount]
+) -> None:
+    """max_pending_per_sender: submit waits for room instead of piling a sender's transactions
+    up (no block holds more than the cap from one sender), the load goes to the sender with
+    the fewest pending, and senders_used counts the accounts that carried operations."""
+    sink = Account.create().address
+    cap, senders, n = 20, dev_accounts[4:7], 150  # 150 > 3 x 20: without the cap, one block
+    with Pipeline(interval_rpc, senders, receipts="inclusion", max_pending_per_sender=cap) as pipe:
+        outcomes = pipe.submit(_transfers(n, sink))
+        pipe.drain(timeout=60)
+        assert pipe.senders_used == 3
+        assert pipe.pending_by_sender() == {s.address: 0 for s in senders}
+    assert [o.status for o in outcomes] == [OpStatus.CONFIRMED] * n
+    per_block = Counter((o.block_number, o.sender) for o in outcomes)
+    assert max(per_block.values()) <= cap
+    assert len({o.block_number for o in outcomes}) >= n // (cap * 3)
+    assert set(Counter(o.sender for o in outcomes)) == {s.address for s in senders}
+    with Pipeline(interval_rpc, dev_accounts[4:9], receipts="inclusion", max_pending_per_sender=cap) as pipe:
+        pipe.run(_transfers(2, sink), timeout=30)
+        assert pipe.senders_used == 2  # two operations: the two least-loaded senders, not five
+
+
+def test_senders_needed_keeps_two_blocks_under_the_cap() -> None:
+    # Besu-like: 2 s blocks, 200 pending per sender; two blocks in flight: 50 transactions/s a key
+    assert senders_needed(50, 2, 200) == 1
+    assert senders_needed(51, 2, 200) == 2
+    assert senders_needed(1_500, 2, 200) == 30
+    assert senders_needed(0, 2, 200) == 1
+    with pytest.raises(ConfigurationError):
+        senders_needed(100, 2, 0)
 
 
 def test_outcomes_include_a_reverting_op(interval_rpc: Rpc, dev_accounts: list[LocalAccount]) -> None:

@@ -93,7 +93,16 @@ def test_bridge_resolves_openzeppelin_imports_and_honours_the_evm_version():
 
 
 @pytest.mark.parametrize(
-    "name", ["Constitution", "AssetRegistry", "OrderBook", "OperatorAgreement", "CustomerRegistry"]
+    "name",
+    [
+        "Constitution",
+        "AssetRegistry",
+        "OrderBook",
+        "OperatorAgreement",
+        "CustomerRegistry",
+        "EscrowPayment",
+        "VendorSettlement",
+    ],
 )
 def test_deployable_contracts_fit_the_eip170_size_limit(name):
     build = json.loads((ROOT / ".build" / "__local__.json").read_text())

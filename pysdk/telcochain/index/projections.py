@@ -106,6 +106,7 @@ class Projector:
                     s.lines,
                     {"line_id": line_id},
                     {
+                        "policy": int(v[7]),  # a revision that keeps the line sets it (Pause holds it)
                         "state": int(v[8]),
                         "reserved": int(v[9]),
                         "released": int(v[10]),
@@ -644,6 +645,9 @@ class Projector:
     def on_ChangesConfirmed(self, ev: Ev) -> None:
         for asset_id in ev.args["assetIds"]:
             self._close(ev, asset_id, "macd", "done")
+
+    def on_ChangeCancelled(self, ev: Ev) -> None:
+        self._close(ev, ev.args["assetId"], "macd", "cancelled")
 
     def on_DisconnectOrdered(self, ev: Ev) -> None:
         a = ev.args

@@ -235,8 +235,9 @@ def write_csv(report: Report, folder: Path) -> list[Path]:
     return written
 
 
-def charts(report: Report) -> dict[str, bytes]:
-    """PNG charts of the main sections, by name (matplotlib, no display needed)."""
+def charts(report: Report, fmt: str = "png") -> dict[str, bytes]:
+    """Charts of the main sections, by name (matplotlib, no display needed): PNG, or ``fmt="svg"``
+    (the console's inline charts)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -247,7 +248,7 @@ def charts(report: Report) -> dict[str, bytes]:
     def save(name: str, fig: Any) -> None:
         buffer = io.BytesIO()
         fig.tight_layout()
-        fig.savefig(buffer, format="png", dpi=90)
+        fig.savefig(buffer, format=fmt, dpi=90)
         plt.close(fig)
         images[name] = buffer.getvalue()
 

@@ -427,5 +427,75 @@ disclosure_keys = Table(
     Column("granted_at", BigInteger, nullable=False),
 )
 
-#: Tables rebuilt from ``events`` by a replay (everything but the raw layer).
-PROJECTION_TABLES = [t for t in metadata.sorted_tables if t.name not in ("meta", "blocks", "events")]
+# -- the TMF688 event hub (telcochain.gateway; docs/tmf-hub.md) ---------------------------
+# Not projections: subscriptions are registrations, and the outbox and deliveries record what
+# was sent. A replay or a reset of the index keeps them, so a rebuild never sends twice.
+
+hub_subscriptions = Table(
+    "hub_subscriptions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("member", ADDR, nullable=False),  # the gateway member that registered it (visibility)
+    Column("api", String(48), nullable=False),  # serviceOrdering, ... or "" (the generic /hub)
+    Column("callback", Text, nullable=False),
+    Column("query", Text),
+    Column("secret", String(64), nullable=False),  # HMAC key; shown once at registration
+    Column("after_position", BigInteger, nullable=False),  # receives events after this chain position
+    Column("created_at", BigInteger, nullable=False),  # wall clock (UNIX seconds)
+)
+
+hub_outbox = Table(  # one row per hub event, derived from the indexed events (telcochain.gateway.outbox)
+    "hub_outbox",
+    metadata,
+    Column("event_id", String(36), primary_key=True),  # deterministic from the chain position
+    Column("position", BigInteger, nullable=False),  # block << 24 | log index << 4 | seq
+    Column("api", String(48), nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("parties", Json, nullable=False),  # lower-case addresses that may see it
+    Column("body", Text, nullable=False),  # the JSON sent, byte for byte on every attempt
+    Column("derived_at", BigInteger, nullable=False),  # wall clock, milliseconds
+    Index("ix_hub_outbox_position", "position"),
+)
+
+hub_deliveries = Table(  # one row per (subscription, event): the at-least-once state machine
+    "hub_deliveries",
+    metadata,
+    Column("subscription_id", String(36), primary_key=True),
+    Column("event_id", String(36), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    Column("status", String(12), nullable=False),  # pending / delivered / failed
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", BigInteger, nullable=False),  # wall clock, milliseconds
+    Column("lease_until", BigInteger),  # a worker holds it until then (milliseconds)
+    Column("lease_owner", String(64)),
+    Column("last_error", Text),
+    Column("delivered_at", BigInteger),  # milliseconds
+    Index("ix_hub_deliveries_due", "status", "subscription_id", "position"),
+)
+
+# -- the gateway's MACD service orders (telcochain.gateway.api.service_order; docs/tmf.md) ---
+# Which TMF641 order asked for which twin's change, and in which on-chain call (its ref): a
+# micro-batch carries the items of many orders in one orderChanges call. The state of each
+# item is read from ``requests`` (the call's rows); this table only keeps the grouping.
+
+gateway_macd_items = Table(
+    "gateway_macd_items",
+    metadata,
+    Column("order_id", String(64), primary_key=True),  # the ServiceOrder id (MACD-...)
+    Column("item_id", String(64), primary_key=True),  # its serviceOrderItem id
+    Column("asset_id", H32, primary_key=True),
+    Column("kind", String(16), nullable=False),  # move / add / change / delete
+    Column("ref", H32, nullable=False),  # the on-chain call's ref (shared within a micro-batch)
+    Column("external_id", String(128)),
+    Column("client", String(64), nullable=False),  # the bearer token's client name
+    Column("created_at", BigInteger, nullable=False),  # wall clock (UNIX seconds)
+    Index("ix_gateway_macd_items_asset", "asset_id", "ref"),
+)
+
+#: Not projections (kept by a replay and by :meth:`IndexStore.reset`): the hub's tables and the gateway's MACD orders.
+HUB_TABLES = [hub_subscriptions, hub_outbox, hub_deliveries, gateway_macd_items]
+
+#: Tables rebuilt from ``events`` by a replay (everything but the raw layer and the hub).
+PROJECTION_TABLES = [
+    t for t in metadata.sorted_tables if t.name not in ("meta", "blocks", "events") and t not in HUB_TABLES
+]

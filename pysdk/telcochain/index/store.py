@@ -43,10 +43,13 @@ class IndexStore:
         return int(value) if value else 0
 
     def reset(self) -> None:
-        """Forget everything (the next run indexes from the deployment's first block)."""
+        """Forget everything indexed (the next run indexes from the deployment's first block).
+        The hub's subscriptions, outbox and deliveries stay: re-derived events have the same
+        ids, so a rebuild sends nothing twice."""
         with self.engine.begin() as connection:
             for table in reversed(s.metadata.sorted_tables):
-                connection.execute(delete(table))
+                if table not in s.HUB_TABLES:
+                    connection.execute(delete(table))
 
     def dispose(self) -> None:
         self.engine.dispose()

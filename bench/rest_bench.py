@@ -1,0 +1,334 @@
+"""REST gateway benchmark (issue 18): GET latency under load and MACD items through the gateway.
+
+    make bench                       # bench/run.py, bench/index_bench.py, then this
+    python bench/rest_bench.py       # this alone
+
+1. Starts its own anvil, deploys the bench consortium (bench/run.py's code: free installation,
+   MACD tariffs kept) and installs BENCH_REST_TWINS (2,000) Active twins for the customer.
+2. Starts ``telcochain serve`` in another process (the operator's key, a fresh SQLite index
+   that the gateway follows itself) and waits until the index has the chain's head.
+3. **GET** ``/resourceInventoryManagement/v4/resource?limit=BENCH_REST_PAGE`` (20 twins a page,
+   offsets spread over the inventory) from BENCH_REST_CLIENTS (100) concurrent keep-alive
+   clients, paced open-loop at BENCH_REST_RATE (500) requests/s in all for BENCH_REST_SECONDS
+   (15): latency measured from each request's scheduled time, so a slow server is not hidden
+   by the clients waiting → ``rest_get_p95_ms`` (and p50, p99, the achieved rate, errors).
+4. **MACD** ``POST /serviceOrdering/v4/serviceOrder`` with one ``modify`` item on one twin
+   (``macdKind`` move/add/change in turn), BENCH_REST_MACD_CLIENTS (512) clients in parallel
+   until every twin has its change ordered; each 201 answer means the change is mined and
+   indexed → ``rest_macd_ops_per_s`` (twins changed per second) with the on-chain calls the
+   server's micro-batching made (``macd_calls``), checked afterwards against the chain (every
+   twin PendingChange, the customer's account charged the sum of the tariffs).
+
+Results are merged into bench/results/latest.json (keys ``rest_*``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import httpx  # noqa: E402
+import yaml  # noqa: E402
+from run import GAS_LIMIT, bench_consortium, deploy, dev_accounts  # noqa: E402
+from telcochain import Client  # noqa: E402
+from telcochain.assets import AssetState  # noqa: E402
+from telcochain.gateway.auth import TokenStore  # noqa: E402
+from telcochain.node import LocalNode, NodeConfig, free_port  # noqa: E402
+from telcochain.rpc import Rpc  # noqa: E402
+from telcochain.tx import hexint, probe_chain  # noqa: E402
+from workload import BenchEnv, MacdWorkload, install_assets  # noqa: E402
+
+TWINS = int(os.environ.get("BENCH_REST_TWINS", 2000))
+CLIENTS = int(os.environ.get("BENCH_REST_CLIENTS", 100))
+RATE = float(os.environ.get("BENCH_REST_RATE", 500))
+SECONDS = float(os.environ.get("BENCH_REST_SECONDS", 15))
+PAGE = int(os.environ.get("BENCH_REST_PAGE", 20))
+MACD_CLIENTS = int(os.environ.get("BENCH_REST_MACD_CLIENTS", 512))
+RESULTS = Path(os.environ.get("BENCH_RESULTS_DIR", ROOT / "bench" / "results"))
+KINDS = ("move", "add", "change")
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))], 2) if ordered else 0.0
+
+
+def start_gateway(workdir: Path, url: str, deployment: Path, key: str) -> tuple[subprocess.Popen[bytes], str, str]:
+    port = free_port()
+    config = {
+        "rpc_url": url,
+        "deployment": str(deployment),
+        "index_db": f"sqlite:///{workdir / 'gateway-index.sqlite'}",
+        "tokens_file": str(workdir / "tokens.yaml"),
+        "host": "127.0.0.1",
+        "port": port,
+        "follow_interval": 0.05,
+    }
+    (workdir / "gateway.yaml").write_text(yaml.safe_dump(config))
+    token = TokenStore(workdir / "tokens.yaml").add("bench")
+    env = dict(os.environ, TELCOCHAIN_PRIVATE_KEY=key)
+    with open(workdir / "gateway.log", "wb") as log:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "telcochain.cli", "serve", "--config", str(workdir / "gateway.yaml"),
+             "--log-level", "warning"],
+            env=env, stdout=subprocess.DEVNULL, stderr=log,
+        )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/openapi.json", timeout=2).status_code == 200:
+                return proc, base, token
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            raise RuntimeError(f"the gateway exited: {(workdir / 'gateway.log').read_text()[-2000:]}")
+        time.sleep(0.2)
+    raise RuntimeError("the gateway did not answer in 120 s")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc): the server's cost, whatever the load."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_indexed(base: str, token: str, twins: int) -> float:
+    """Until the gateway lists every twin (its index caught up with the set-up)."""
+    t0 = time.monotonic()
+    headers = {"Authorization": f"Bearer {token}"}
+    while time.monotonic() - t0 < 600:
+        r = httpx.get(f"{base}/resourceInventoryManagement/v4/resource", params={"limit": 1}, headers=headers)
+        if r.status_code == 200 and int(r.headers["x-total-count"]) >= twins:
+            return time.monotonic() - t0
+        time.sleep(0.5)
+    raise RuntimeError("the gateway's index did not catch up in 600 s")
+
+
+class RawHttp:
+    """A minimal HTTP/1.1 keep-alive client on asyncio streams: the load generator shares this
+    machine's cores with the server, so it must cost far less per request than the server does
+    (httpx costs several times more than the gateway's own ~3 ms)."""
+
+    def __init__(self, base: str, token: str) -> None:
+        host, port = base.removeprefix("http://").split(":")
+        self.host, self.port = host, int(port)
+        self.auth = f"Authorization: Bearer {token}\r\nHost: {host}\r\n"
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        head = f"{method} {path} HTTP/1.1\r\n{self.auth}"
+        if body:
+            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        self.writer.write(head.encode() + b"\r\n" + body)
+        status_line = await self.reader.readline()
+        length = 0
+        while True:
+            line = await self.reader.readline()
+            if line in (b"\r\n", b""):
+                break
+            name, _, value = line.partition(b":")
+            if name.lower() == b"content-length":
+                length = int(value)
+        payload = await self.reader.readexactly(length) if length else b""
+        return int(status_line.split()[1]), payload
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+async def get_load(base: str, token: str, twins: int) -> dict[str, Any]:
+    total = int(RATE * SECONDS)
+    interval = 1 / RATE
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    queue: asyncio.Queue[tuple[int, float]] = asyncio.Queue()
+
+    async def client_loop() -> None:
+        http = RawHttp(base, token)
+        try:
+            while True:
+                n, scheduled = await queue.get()
+                if n < 0:
+                    return
+                offset = (n * 37) % max(1, twins - PAGE)
+                status, _ = await http.request(
+                    "GET", f"/resourceInventoryManagement/v4/resource?offset={offset}&limit={PAGE}"
+                )
+                latencies.append((time.perf_counter() - scheduled) * 1000)
+                statuses[status] = statuses.get(status, 0) + 1
+        finally:
+            http.close()
+
+    workers = [asyncio.create_task(client_loop()) for _ in range(CLIENTS)]
+    start = time.perf_counter()
+    for n in range(total):
+        scheduled = start + n * interval
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        queue.put_nowait((n, scheduled))
+    for _ in workers:
+        queue.put_nowait((-1, 0.0))
+    await asyncio.gather(*workers)
+    elapsed = time.perf_counter() - start
+    return {
+        "requests": total,
+        "clients": CLIENTS,
+        "offered_per_s": RATE,
+        "achieved_per_s": round(total / elapsed, 1),
+        "page_size": PAGE,
+        "p50_ms": pct(latencies, 50),
+        "p95_ms": pct(latencies, 95),
+        "p99_ms": pct(latencies, 99),
+        "mean_ms": round(statistics.fmean(latencies), 2),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+    }
+
+
+async def macd_load(base: str, token: str, twins: list[str]) -> dict[str, Any]:
+    todo = list(enumerate(twins))
+    answers: dict[int, int] = {}
+    refs: set[str] = set()
+    latencies: list[float] = []
+
+    async def client_loop() -> None:
+        http = RawHttp(base, token)
+        try:
+            while todo:
+                n, twin = todo.pop()
+                body = {"serviceOrderItem": [{"id": "1", "action": "modify", "service": {
+                    "supportingResource": [{"id": twin}],
+                    "serviceCharacteristic": [{"name": "macdKind", "value": KINDS[n % 3]}]}}]}  # fmt: skip
+                t0 = time.perf_counter()
+                status, payload = await http.request(
+                    "POST", "/serviceOrdering/v4/serviceOrder", json.dumps(body).encode()
+                )
+                latencies.append((time.perf_counter() - t0) * 1000)
+                answers[status] = answers.get(status, 0) + 1
+                if status == 201:
+                    chars = json.loads(payload)["serviceOrderItem"][0]["service"]["serviceCharacteristic"]
+                    refs.add(next(c["value"] for c in chars if c["name"] == "ref"))
+        finally:
+            http.close()
+
+    start = time.perf_counter()
+    await asyncio.gather(*(client_loop() for _ in range(MACD_CLIENTS)))
+    elapsed = time.perf_counter() - start
+    ok = answers.get(201, 0)
+    return {
+        "twins": len(twins),
+        "confirmed": ok,
+        "clients": MACD_CLIENTS,
+        "seconds": round(elapsed, 2),
+        "ops_per_s": round(ok / elapsed, 1),
+        "macd_calls": len(refs),
+        "twins_per_call": round(ok / max(1, len(refs)), 1),
+        "request_p50_ms": pct(latencies, 50),
+        "request_p95_ms": pct(latencies, 95),
+        "statuses": {str(k): v for k, v in sorted(answers.items())},
+    }
+
+
+def main() -> int:
+    os.chdir(ROOT)
+    workdir = Path(tempfile.mkdtemp(prefix="telcochain-rest-bench-"))
+    node = LocalNode(NodeConfig(data_dir=workdir / "node", port=free_port(), gas_limit=GAS_LIMIT, persist=False))
+    node.start()
+    url = node.config.rpc_url
+    os.environ["APE_FOUNDRY_HOST"] = url
+    results: dict[str, Any] = {}
+    gateway: subprocess.Popen[bytes] | None = None
+    ok = False
+    try:
+        from ape import networks
+        from ape.logging import logger
+
+        logger.set_level("WARNING")
+        with networks.parse_network_choice("ethereum:local:foundry"):
+            deployment = deploy(bench_consortium([], MacdWorkload.actions, workdir, MacdWorkload.configure))
+        deployment_path = workdir / "deployment.json"
+        deployment.save(deployment_path)
+        accounts = dev_accounts(4)
+        rpc = Rpc(url, timeout=120)
+        chain = probe_chain(rpc)
+        operator = Client(rpc, chain, deployment, accounts[0])
+        vendor = Client(rpc, chain, deployment, accounts[1])
+        customer = Client(rpc, chain, deployment, accounts[3])
+        names = [f"GW-{n}" for n in range(TWINS)]
+        t0 = time.monotonic()
+        env = BenchEnv(rpc, operator, {"vendor": vendor, "customer": customer}, [accounts[0]])
+        ids = [n.encode().ljust(32, b"\0") for n in names]
+        for start in range(0, len(ids), 1000):  # anvil refuses bigger JSON-RPC batches
+            install_assets(env, ids[start : start + 1000], customer.address or "")
+        print(f"==> anvil on {url}; {TWINS} twins Active in {time.monotonic() - t0:.1f} s", flush=True)
+        gateway, base, token = start_gateway(workdir, url, deployment_path, "0x" + accounts[0].key.hex())
+        caught = wait_indexed(base, token, TWINS)
+        print(f"==> telcochain serve on {base}; its index caught up in {caught:.1f} s", flush=True)
+
+        cpu0 = cpu_seconds(gateway.pid)
+        get = asyncio.run(get_load(base, token, TWINS))
+        get["server_cpu_ms_per_request"] = round((cpu_seconds(gateway.pid) - cpu0) * 1000 / get["requests"], 2)
+        print(f"    GET resource list: {get}", flush=True)
+        results["rest_get_p95_ms"] = get["p95_ms"]
+        results["rest_get"] = get
+
+        balance_before = operator.agreement.account(customer.address or "").balance
+        cpu0 = cpu_seconds(gateway.pid)
+        macd = asyncio.run(macd_load(base, token, names))
+        macd["server_cpu_ms_per_twin"] = round((cpu_seconds(gateway.pid) - cpu0) * 1000 / max(1, macd["confirmed"]), 2)
+        print(f"    MACD through the gateway: {macd}", flush=True)
+        pending = sum(1 for n in names if operator.assets.get(n).state is AssetState.PENDING_CHANGE)
+        terms = operator.agreement.terms()
+        expected = sum(terms.tariff(KINDS[n % 3]) for n in range(TWINS))
+        charged = operator.agreement.account(customer.address or "").balance - balance_before
+        macd["chain_check"] = {"pending_change": pending, "charged": charged, "expected_charge": expected}
+        ok = pending == macd["confirmed"] == TWINS and charged == expected
+        results["rest_macd_ops_per_s"] = macd["ops_per_s"]
+        results["rest_macd"] = macd
+        results["rest_machine"] = {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_avg": os.getloadavg(),
+            "chain_head": hexint(rpc.call("eth_blockNumber")),
+        }
+    finally:
+        if gateway is not None:
+            gateway.terminate()
+            try:
+                gateway.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                gateway.kill()
+        node.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    latest = RESULTS / "latest.json"
+    merged = json.loads(latest.read_text()) if latest.exists() else {}
+    merged.update(results)
+    latest.write_text(json.dumps(merged, indent=2) + "\n")
+    print(json.dumps({k: v for k, v in results.items() if not isinstance(v, dict)}, indent=2))
+    print(f"merged into {latest}; chain check {'passed' if ok else 'FAILED'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,267 @@
+"""TMF639 Resource Inventory: the digital twins, read from the index.
+
+``resourceStatus``, ``operationalState``, ``administrativeState`` and ``usageState`` are
+mapped from the twin's lifecycle state by :data:`STATE_MAP` (the table in docs/tmf.md); the
+lifecycle state itself is the characteristic ``lifecycleState``. The parties (custodian,
+customer, vendor) are ``relatedParty`` entries; ``historyHref`` lists the twin's changes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import Field
+from sqlalchemy import func, select
+
+from telcochain.assets import AssetState
+from telcochain.gateway.api.common import (
+    Characteristic,
+    Out,
+    Pages,
+    RelatedParty,
+    check_id,
+    href,
+    iso,
+    one,
+    page,
+)
+from telcochain.gateway.app import GatewayState, State
+from telcochain.gateway.auth import require_principal
+from telcochain.gateway.errors import ERRORS, bad_request, not_found
+from telcochain.index import schema as s
+from telcochain.index.queries import id_hex, show_id
+
+PATH = "/resourceInventoryManagement/v4/resource"
+S = AssetState
+
+#: lifecycle state → (resourceStatus, operationalState, administrativeState, usageState)
+STATE_MAP: dict[AssetState, tuple[str, str, str, str]] = {
+    S.PLANNED: ("standby", "disable", "locked", "idle"),
+    S.PENDING_INSTALLATION: ("reserved", "disable", "locked", "idle"),
+    S.DELIVERED: ("reserved", "disable", "unlocked", "idle"),
+    S.ACTIVE: ("available", "enable", "unlocked", "active"),
+    S.PENDING_CHANGE: ("available", "enable", "unlocked", "busy"),
+    S.PENDING_DISCONNECT: ("available", "enable", "shutdown", "active"),
+    S.INACTIVE: ("standby", "disable", "locked", "idle"),
+    S.RECOVERING: ("suspended", "disable", "locked", "idle"),
+    S.DECOMMISSIONED: ("unknown", "disable", "locked", "idle"),
+}
+RESOURCE_STATUS = ("standby", "alarm", "available", "reserved", "unknown", "suspended")
+OPERATIONAL = ("enable", "disable")
+ADMINISTRATIVE = ("locked", "unlocked", "shutdown")
+USAGE = ("idle", "active", "busy")
+
+router = APIRouter(prefix=PATH, tags=["TMF639 Resource Inventory"], dependencies=[Depends(require_principal)])
+
+
+class Resource(Out):
+    """TMF639 ``Resource`` (a ``PhysicalResource``: a digital twin)."""
+
+    id: str
+    href: str
+    type_: str = Field(default="PhysicalResource", alias="@type")
+    baseType: str | None = Field(default=None, alias="@baseType")
+    name: str | None = None
+    category: str | None = Field(default=None, description="the twin's kind (CPE, ONT...)")
+    resourceVersion: str | None = None
+    resourceStatus: str | None = Field(default=None, description="|".join(RESOURCE_STATUS))
+    operationalState: str | None = Field(default=None, description="|".join(OPERATIONAL))
+    administrativeState: str | None = Field(default=None, description="|".join(ADMINISTRATIVE))
+    usageState: str | None = Field(default=None, description="|".join(USAGE))
+    startDate: str | None = None
+    relatedParty: list[RelatedParty] | None = None
+    resourceCharacteristic: list[Characteristic] | None = None
+    historyHref: str | None = Field(default=None, description="the twin's changes, oldest first")
+
+
+class ResourceChange(Out):
+    """One change in a twin's history (hash-chained on chain)."""
+
+    version: int
+    change: str
+    actor: str
+    actorName: str | None = None
+    ref: str
+    date: str | None = None
+    blockNumber: int
+    historyHead: str
+
+
+def _states_for(kind: int, value: str, allowed: tuple[str, ...], what: str) -> list[int]:
+    if value not in allowed:
+        raise bad_request(f"{what} {value[:40]!r} is not one of {', '.join(allowed)}")
+    return [int(state) for state, mapped in STATE_MAP.items() if mapped[kind] == value]
+
+
+def _lifecycle(value: str) -> int:
+    wanted = value.replace("_", "").lower()
+    for state in AssetState:
+        if state is not S.NONE and state.label.lower() == wanted:
+            return int(state)
+    raise bad_request(f"lifecycleState {value[:40]!r} is not one of {', '.join(x.label for x in S if x)}")
+
+
+def to_resource(request: Request, row: Any, names: dict[str, str]) -> dict[str, Any]:
+    """A twin's index row as a TMF639 ``Resource`` (a plain dict in :class:`Resource`'s shape,
+    built directly: the list endpoint is the gateway's hot path)."""
+    ident = show_id(row.asset_id)
+    state = AssetState(row.state)
+    status, operational, administrative, usage = STATE_MAP.get(state, ("unknown", "disable", "locked", "idle"))
+    parties = []
+    for role, addr in (("custodian", row.custodian), ("customer", row.customer), ("vendor", row.vendor)):
+        if addr:
+            party = {"id": addr, "name": names.get(addr), "role": role, "@referredType": "Organization"}
+            if party["name"] is None:
+                del party["name"]
+            parties.append(party)
+    chars: list[dict[str, Any]] = [
+        {"name": "lifecycleState", "value": state.label, "valueType": "string"},
+        {"name": "serialBound", "value": int(row.serial_hash, 16) != 0, "valueType": "boolean"},
+        {"name": "historyHead", "value": row.head, "valueType": "string"},
+    ]
+    if row.project_id:
+        chars.append({"name": "project", "value": show_id(row.project_id), "valueType": "string"})
+    if row.order_id:
+        chars.append({"name": "serviceOrder", "value": show_id(row.order_id), "valueType": "string"})
+    link = href(request, PATH, ident)
+    out: dict[str, Any] = {
+        "id": ident,
+        "href": link,
+        "@type": "PhysicalResource",
+        "@baseType": "Resource",
+        "name": ident,
+        "category": row.kind,
+        "resourceVersion": str(row.version),
+        "resourceStatus": status,
+        "operationalState": operational,
+        "administrativeState": administrative,
+        "usageState": usage,
+        "startDate": iso(row.registered_at),
+        "relatedParty": parties,
+        "resourceCharacteristic": chars,
+        "historyHref": link + "/history",
+    }
+    if out["startDate"] is None:
+        del out["startDate"]
+    return out
+
+
+@router.get(
+    "",
+    response_model=list[Resource],
+    response_model_exclude_none=True,
+    responses=ERRORS,
+    summary="List resources (digital twins)",
+)
+async def list_resources(
+    request: Request,
+    response: Response,
+    paging: Pages,
+    state: State,
+    resource_status: str | None = Query(None, alias="resourceStatus", max_length=40),
+    operational_state: str | None = Query(None, alias="operationalState", max_length=40),
+    administrative_state: str | None = Query(None, alias="administrativeState", max_length=40),
+    usage_state: str | None = Query(None, alias="usageState", max_length=40),
+    lifecycle_state: str | None = Query(None, alias="lifecycleState", max_length=40),
+    category: str | None = Query(None, max_length=64, description="the twin's kind"),
+    party: str | None = Query(None, alias="relatedParty.id", max_length=42, description="a party's address"),
+    order: str | None = Query(None, alias="serviceOrder.id", max_length=66, description="twins of an order"),
+) -> Any:
+    a = s.assets.c
+    conditions: list[Any] = []
+    for kind, value, allowed, what in (
+        (0, resource_status, RESOURCE_STATUS, "resourceStatus"),
+        (1, operational_state, OPERATIONAL, "operationalState"),
+        (2, administrative_state, ADMINISTRATIVE, "administrativeState"),
+        (3, usage_state, USAGE, "usageState"),
+    ):
+        if value is not None:
+            conditions.append(a.state.in_(_states_for(kind, value, allowed, what)))
+    if lifecycle_state is not None:
+        conditions.append(a.state == _lifecycle(lifecycle_state))
+    if category is not None:
+        conditions.append(a.kind == category)
+    if party is not None:
+        conditions.append((a.custodian == party) | (a.customer == party) | (a.vendor == party))
+    if order is not None:
+        conditions.append(a.order_id == id_hex(check_id(order, "serviceOrder.id")))
+    with state.store.engine.connect() as db:
+        total = db.execute(select(func.count()).select_from(s.assets).where(*conditions)).scalar_one()
+        rows = db.execute(
+            select(s.assets).where(*conditions).order_by(a.asset_id).offset(paging.offset).limit(paging.limit)
+        ).all()
+    names = member_names(state)
+    return page(response, [to_resource(request, r, names) for r in rows], total, paging)
+
+
+def member_names(state: GatewayState) -> dict[str, str]:
+    """address → member name (cached per index block)."""
+    cache = state.components.setdefault("member_names", {})
+    block = state.follower.indexed_block if state.follower is not None else None
+    if cache.get("block") != block or block is None:
+        cache["names"] = state.queries.member_names()
+        cache["block"] = block
+    names: dict[str, str] = cache["names"]
+    return names
+
+
+def _row(state: GatewayState, ident: str) -> Any:
+    check_id(ident, "resource id")
+    with state.store.engine.connect() as db:
+        row = db.execute(select(s.assets).where(s.assets.c.asset_id == id_hex(ident))).first()
+    if row is None:
+        raise not_found("resource", ident)
+    return row
+
+
+@router.get(
+    "/{id}",
+    response_model=Resource,
+    response_model_exclude_none=True,
+    responses=ERRORS,
+    summary="One resource (digital twin)",
+)
+async def get_resource(
+    request: Request,
+    id: str,
+    state: State,
+    fields: str | None = Query(None, max_length=1000),
+) -> Any:
+    return one(to_resource(request, _row(state, id), member_names(state)), fields)
+
+
+@router.get(
+    "/{id}/history",
+    response_model=list[ResourceChange],
+    response_model_exclude_none=True,
+    responses=ERRORS,
+    summary="A resource's changes, oldest first (each advances its hash-chained history head)",
+)
+async def resource_history(
+    response: Response,
+    id: str,
+    paging: Pages,
+    state: State,
+) -> Any:
+    row = _row(state, id)
+    h = s.asset_history.c
+    where = h.asset_id == row.asset_id
+    with state.store.engine.connect() as db:
+        total = db.execute(select(func.count()).select_from(s.asset_history).where(where)).scalar_one()
+        rows = db.execute(
+            select(s.asset_history)
+            .where(where)
+            .order_by(h.block_number, h.log_index)
+            .offset(paging.offset)
+            .limit(paging.limit)
+        ).all()
+    names = member_names(state)
+    changes = [
+        ResourceChange(
+            version=r.version, change=r.change, actor=r.actor, actorName=names.get(r.actor), ref=show_id(r.ref),
+            date=iso(r.at), blockNumber=r.block_number, historyHead=r.head,
+        )
+        for r in rows
+    ]  # fmt: skip
+    return page(response, changes, total, paging, fields=False)

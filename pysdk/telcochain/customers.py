@@ -439,7 +439,9 @@ class CustomersAPI:
     def signer_consent(self, customer: str, new_signer: str, **kw: Any) -> Consent:
         operator = self.operator_of(customer) or ZERO_ADDRESS
         subject = bytes(12) + bytes.fromhex(to_address(new_signer).removeprefix("0x"))
-        return Consent.make(customer=customer, operator=operator, action="setSigner", subject=subject, **kw)
+        return Consent.make(
+            customer=customer, operator=operator, action="setSigner", subject=subject, **self._timed(kw)
+        )
 
     def propose_terms(
         self,
@@ -480,7 +482,7 @@ class CustomersAPI:
     def terms_consent(self, customer: str, commitment_: bytes, **kw: Any) -> Consent:
         operator = self.operator_of(customer) or ZERO_ADDRESS
         return Consent.make(
-            customer=customer, operator=operator, action="acceptTerms", subject=bytes(commitment_), **kw
+            customer=customer, operator=operator, action="acceptTerms", subject=bytes(commitment_), **self._timed(kw)
         )
 
     # -- requests of registered customers (OperatorAgreement.actFor) ---------------------------------
@@ -491,7 +493,9 @@ class CustomersAPI:
         if operator is None:
             raise ConsentError(f"{customer} is not a registered customer")
         subject = order_id(order, "order id")
-        return Consent.make(customer=customer, operator=operator, action="createOrder", subject=subject, **kw)
+        return Consent.make(
+            customer=customer, operator=operator, action="createOrder", subject=subject, **self._timed(kw)
+        )
 
     def create_order(
         self,
@@ -514,6 +518,18 @@ class CustomersAPI:
             bytes(signature),
         )
         return self.constitution.execute_action("createOrderFor", params, ref)
+
+    def _timed(self, kw: dict[str, Any]) -> dict[str, Any]:
+        """``kw`` with a deadline ``valid_for`` seconds (default 3600) after the later of the wall
+        clock and the chain's latest block (a chain whose time ran ahead, e.g. a test chain that
+        travelled, would otherwise see the consent expired)."""
+        if kw.get("deadline") is not None:
+            return kw
+        out = dict(kw)
+        block = self.client.rpc.call("eth_getBlockByNumber", ["latest", False])
+        now = max(int(time.time()), int(block["timestamp"], 16))
+        out["deadline"] = now + int(out.pop("valid_for", 3600))
+        return out
 
     def request_consent(
         self,
@@ -539,7 +555,7 @@ class CustomersAPI:
             subject=asset_id(asset),
             kind=kind,
             max_charge=max_charge,
-            **kw,
+            **self._timed(kw),
         )
 
     def _act(

@@ -304,6 +304,32 @@ def terms_accept(
     report_action(result, as_json, f"price list {commitment} agreed with {customer_address}")
 
 
+@terms.command("monthly")
+@click.argument("asset")
+@click.argument("amount", type=int)
+@click.option(
+    "--consent",
+    "consent_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The customer's signed recurringCharge consent for ASSET (from `consent sign`).",
+)
+@ref_option
+@signer_options
+@json_option
+def terms_monthly(
+    asset: str, amount: int, consent_file: Path, ref: str | None, session: Session, as_json: bool
+) -> None:
+    """As a registered customer's operator: agree ASSET's monthly recurring charge AMOUNT (token
+    base units) with the customer's signed consent; it counts from now."""
+    client = session.signer()
+    c, sig = _read_consent(consent_file)
+    if c is None:  # pragma: no cover - click requires --consent
+        raise click.BadParameter("a signed consent is required", param_hint="--consent")
+    flow = client.customers.agree_monthly_charge(asset, amount, consent=c, signature=sig, ref=ref)
+    report_action(flow.result, as_json, f"{asset}: monthly charge {client.escrow.format(amount)} agreed")
+
+
 # -- consent -------------------------------------------------------------------------------------
 
 

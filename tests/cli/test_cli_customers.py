@@ -88,8 +88,9 @@ def test_register_propose_sign_verify_accept(as_member, dev_accounts, tmp_path):
 PAYING_WALLET = Account.from_key(keccak(text="cli retail wallet that pays"))
 
 
-def test_a_non_member_pays_its_bill_directly(as_member, local_node, deployment_path, dev_accounts, monkeypatch):
-    """`invoice pay --direct`: the customer's own wallet (no membership) pays its bill in parts."""
+def test_a_non_member_pays_its_bill_directly(as_member, local_node, deployment_path, dev_accounts, tmp_path):
+    """`terms monthly` with the customer's offline-signed consent; `invoice pay --direct`: the
+    customer's own wallet (no membership) pays its bill in parts."""
     from telcochain import Client
 
     op, acme, initech = (
@@ -109,10 +110,19 @@ def test_a_non_member_pays_its_bill_directly(as_member, local_node, deployment_p
     op.customers.order_change(
         "move", "ONT-CLI-W", 30 * 10**6, consent=move, signature=op.customers.sign(move, PAYING_WALLET)
     )
+    # her monthly charge: she signs the consent offline, her operator files it (`terms monthly`)
+    signed = tmp_path / "monthly.json"
+    env = {"TELCOCHAIN_PRIVATE_KEY": PAYING_WALLET.key.hex()}
+    args = ["consent", "sign", "--action", "recurringCharge", "--subject", "ONT-CLI-W"]
+    args += ["--customer", PAYING_WALLET.address, "--operator", op.address, "--max-charge", str(39 * 10**6)]
+    assert CliRunner().invoke(main, [*args, "--out", str(signed)], env=env).exit_code == 0
+    too_much = as_member(0, "terms", "monthly", "ONT-CLI-W", str(40 * 10**6), "--consent", str(signed))
+    assert too_much.exit_code == 1 and "ceiling" in too_much.output
+    ok(as_member(0, "terms", "monthly", "ONT-CLI-W", str(39 * 10**6), "--consent", str(signed)))
+    assert op.agreement.recurring("ONT-CLI-W").monthly == 39 * 10**6
     bill = op.agreement.bill(PAYING_WALLET.address).invoice_id
 
     runner = CliRunner()
-    env = {"TELCOCHAIN_PRIVATE_KEY": PAYING_WALLET.key.hex()}
     part = runner.invoke(main, ["invoice", "pay", str(bill), "--direct", "--amount", "12", "--json"], env=env)
     assert part.exit_code == 0, part.output
     assert json.loads(part.output)["outstanding"] == 18 * 10**6

@@ -59,7 +59,8 @@ def trust_key_options(f: F) -> F:
         "--trust-keys-password-file",
         type=click.Path(exists=True, dir_okay=False, path_type=Path),
         envvar="TELCOCHAIN_TRUST_KEYS_PASSWORD_FILE",
-        help="Read the key file's password from this file instead of a prompt.",
+        help="Read the key file's password from this file instead of a prompt "
+        "[env: TELCOCHAIN_TRUST_KEYS_PASSWORD_FILE].",
     )(command)
     command = click.option(
         "--trust-keys",
@@ -271,7 +272,9 @@ def details_grant(
 @click.option(
     "--password-file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Read the new file's password from this file instead of a prompt.",
+    envvar="TELCOCHAIN_TRUST_KEYS_PASSWORD_FILE",
+    help="Read the new file's password from this file instead of a prompt "
+    "[env: TELCOCHAIN_TRUST_KEYS_PASSWORD_FILE].",
 )
 @json_option
 def keys_new(path: Path, password_file: Path | None, as_json: bool) -> None:

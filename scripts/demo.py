@@ -173,7 +173,10 @@ def site_details(op: Client, acme: Client, globex: Client, customer: Client, ord
     """Seed 001's visibility constraints, M1 → M2 → M3, on the order: each sees only what it was shown."""
     run = order.split("-")[1]  # CRM-<run>-SITES; M1's ref SITE-<run> names it in the README's tour
     m1 = op.details.disclose(
-        order, {"site": "Initech HQ, 12 Leeds Rd, floor 3", "access": "badge 4471"}, ["Acme Networks"], ref=f"SITE-{run}"
+        order,
+        {"site": "Initech HQ, 12 Leeds Rd, floor 3", "access": "badge 4471"},
+        ["Acme Networks"],
+        ref=f"SITE-{run}",
     )
     m2 = acme.details.disclose(order, {"ont_model": "XGS-PON ONT X200", "firmware": "4.2.1"}, ["Initech Enterprise"])
     m3 = customer.details.disclose(
@@ -412,9 +415,7 @@ def closing_hint() -> list[str]:
     venv = ".venv/bin/activate" if HOME == ROOT else f"{ROOT / '.venv' / 'bin' / 'activate'}"
     lines = [f"  {where}source {venv} && telcochain node --detach{port}"]
     if port:
-        lines.append(
-            f"  (or export TELCOCHAIN_NODE_PORT={PORT} first; later commands find the node's URL themselves)"
-        )
+        lines.append(f"  (or export TELCOCHAIN_NODE_PORT={PORT} first; later commands find the node's URL themselves)")
     return lines
 
 

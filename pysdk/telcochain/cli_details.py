@@ -273,8 +273,7 @@ def details_grant(
     "--password-file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     envvar="TELCOCHAIN_TRUST_KEYS_PASSWORD_FILE",
-    help="Read the new file's password from this file instead of a prompt "
-    "[env: TELCOCHAIN_TRUST_KEYS_PASSWORD_FILE].",
+    help="Read the new file's password from this file instead of a prompt [env: TELCOCHAIN_TRUST_KEYS_PASSWORD_FILE].",
 )
 @json_option
 def keys_new(path: Path, password_file: Path | None, as_json: bool) -> None:

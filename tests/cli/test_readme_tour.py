@@ -15,6 +15,7 @@ the background, the tour waits for its first output, and at the end it must stil
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
@@ -103,7 +104,8 @@ def test_the_marker_rule_and_the_parser():
 
 
 def _env(tmp: Path, port: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TELCOCHAIN_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TELCOCHAIN_") and k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")  # ~30 CLI runs: compile the sources once, outside the tree
     (tmp / "keystore.password").write_text("tour password\n")
     (tmp / "trustkeys.password").write_text("tour trust key password\n")
     env.update(
@@ -171,7 +173,7 @@ def test_the_readme_tour_runs_literally(demo_folder):
             script += [  # in braces: the command's own trailing comment must not swallow the redirections
                 f"{{\n{command.text}\n}} >{out} 2>{err} </dev/null &",
                 f"echo $! >{outdir / f'{i}.pid'}",
-                f'for _ in $(seq 100); do [ -s {out} ] || [ -s {err} ] && break; sleep 0.1; done',
+                f"for _ in $(seq 100); do [ -s {out} ] || [ -s {err} ] && break; sleep 0.1; done",
                 f"echo 0 >{outdir / f'{i}.rc'}",
             ]
         else:
@@ -203,10 +205,8 @@ def test_the_readme_tour_runs_literally(demo_folder):
                 os.kill(pid, 0)  # still running at the end of the tour (raises if it stopped)
     finally:
         for pid_file in outdir.glob("*.pid"):
-            try:
+            with contextlib.suppress(ProcessLookupError, ValueError):
                 os.kill(int(pid_file.read_text()), signal.SIGTERM)
-            except (ProcessLookupError, ValueError):
-                pass
         node_pid = folder / ".telcochain" / "node" / "node.pid"
         if node_pid.exists():  # a failed tour left the node running: stop it
             subprocess.run(

@@ -151,5 +151,8 @@ def test_calls_that_must_go_together_are_refused_together(as_member, local_node,
     with pytest.raises(Refused, match="nothing sent"):
         check_together(client, [confirm, wrong_line])
     assert block(local_node) == before
-    assert client.assets.get("ONT-T2").state.label == "PendingInstallation"
+    from telcochain.agreement import Pending
+
+    assert client.assets.get("ONT-T2").state.label == "Delivered"  # not installed
+    assert client.agreement.service("ONT-T2").pending is Pending.INSTALLATION
     check_together(client, [confirm])  # alone it would go through

@@ -156,3 +156,14 @@ def test_calls_that_must_go_together_are_refused_together(as_member, local_node,
     assert client.assets.get("ONT-T2").state.label == "Delivered"  # not installed
     assert client.agreement.service("ONT-T2").pending is Pending.INSTALLATION
     check_together(client, [confirm])  # alone it would go through
+
+
+def test_cancelling_an_order_says_its_installed_devices_stay_in_service(as_member):
+    """Once `install confirm` used the line, the order may be cancelled: the installed device
+    stays Active under the agreement, and the command says so (and how to end it)."""
+    _order_line_twin(as_member, "ONT-T3", "LT3")
+    ok(as_member(OPERATOR, "install", "confirm", "ONT-T3"))
+    out = ok(as_member(OPERATOR, "order", "cancel", "ORD-ONT-T3"))
+    assert "ORD-ONT-T3 is cancelled" in out
+    assert "ONT-T3 stays installed (Active) under the agreement" in out and "telcochain disconnect ONT-T3" in out
+    assert json.loads(ok(as_member(OPERATOR, "asset", "show", "ONT-T3", "--json")))["state"] == "Active"

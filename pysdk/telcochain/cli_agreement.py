@@ -355,8 +355,7 @@ def _macd_command(kind: MacdKind) -> None:
         if readers and notes is None:
             raise click.UsageError("--details-to names readers of --details: pass --details too")
         client = session.signer()
-        for reader in readers:
-            resolve_member(client, reader)
+        named = [resolve_member(client, reader) for reader in readers]  # a mistyped reader: refused here
         batches = _macd_batches(client, kind, wanted)
         verb = kind.name.lower()
         disclosures: dict[str, str] = {}
@@ -366,7 +365,7 @@ def _macd_command(kind: MacdKind) -> None:
             if notes is None:
                 target: str | list[str] = chunk[0] if len(chunk) == 1 else chunk
                 return client.agreement.request_change(kind, target, ref=chunk_ref)[0]
-            to = [customer, *readers] if customer.lower() != (client.address or "").lower() else list(readers)
+            to = [customer, *named] if customer.lower() != (client.address or "").lower() else list(named)
             subject = chunk[0] if len(chunk) == 1 else to_ref(chunk_ref)
             prepared = client.details.prepare(subject, notes, to)
             if len(chunk) == 1:

@@ -27,6 +27,7 @@ from telcochain.cli import (
     read_password,
     ref_option,
     report_action,
+    resolve_member,
     signer_options,
 )
 from telcochain.client import Client
@@ -226,7 +227,9 @@ def details_disclose(
     if not data:
         raise click.UsageError("nothing to disclose: pass --set KEY=VALUE or --file FILE")
     client = session.signer()
-    disclosed = client.disclose(subject, data, recipients, ref=ref)
+    members = client.constitution.members()
+    readers = [resolve_member(client, r, members) for r in recipients]  # a mistyped reader: refused here
+    disclosed = client.disclose(subject, data, readers, ref=ref)
     if as_json:
         output.emit_json(
             {
@@ -236,9 +239,9 @@ def details_disclose(
             }
         )
         return
-    readers = ", ".join(recipients) or "you only"
+    shown = ", ".join(recipients) or "you only"
     output.done(
-        f"disclosed {_hex(disclosed.id)} about {subject} to {readers} (ref {show_bytes32(disclosed.ref)}); "
+        f"disclosed {_hex(disclosed.id)} about {subject} to {shown} (ref {show_bytes32(disclosed.ref)}); "
         f"commitment {_hex(disclosed.details_hash)}"
     )
 
@@ -262,8 +265,9 @@ def details_grant(
 ) -> None:
     """Let MEMBER read DISCLOSURE (its id) too (only its discloser may)."""
     client = _client_with_keys(session, keyring_source)
+    reader = resolve_member(client, member_ref)  # the member first: a mistyped name is named as such
     discloser = client.address if by_ref else None
-    result = client.details.grant_access(disclosure, member_ref, discloser=discloser, grant_ref=grant_ref)
+    result = client.details.grant_access(disclosure, reader, discloser=discloser, grant_ref=grant_ref)
     report_action(result, as_json, f"{member_ref} may now read {disclosure}")
 
 

@@ -366,13 +366,14 @@ def _macd_command(kind: MacdKind) -> None:
                 target: str | list[str] = chunk[0] if len(chunk) == 1 else chunk
                 return client.agreement.request_change(kind, target, ref=chunk_ref)[0]
             to = [customer, *named] if customer.lower() != (client.address or "").lower() else list(named)
-            subject = chunk[0] if len(chunk) == 1 else to_ref(chunk_ref)
+            fixed = to_ref(chunk_ref)  # one ref: the order's, and (for a batch) the details' subject
+            subject = chunk[0] if len(chunk) == 1 else fixed
             prepared = client.details.prepare(subject, notes, to)
             if len(chunk) == 1:
-                change = ActionCall("orderChange", (int(kind), asset_id(chunk[0]), prepared.details_hash), chunk_ref)
+                change = ActionCall("orderChange", (int(kind), asset_id(chunk[0]), prepared.details_hash), fixed)
             else:
                 ids = [asset_id(a) for a in chunk]
-                change = ActionCall("orderChanges", (int(kind), ids, prepared.details_hash), chunk_ref)
+                change = ActionCall("orderChanges", (int(kind), ids, prepared.details_hash), fixed)
             sent = send_together(client, [prepared.call, change])
             disclosures[sent.receipt.tx_hash] = "0x" + prepared.id.hex()
             return sent.flow(1, client)
@@ -388,7 +389,8 @@ def _macd_command(kind: MacdKind) -> None:
                 return
             _report(client, [flow], False, f"{verb} ordered for {wanted[0]} (PendingChange)")
             if notes is not None:
-                output.done(f"details {disclosures[flow.tx_hash]} attached (read: telcochain details show ID)")
+                found = disclosures[flow.tx_hash]
+                output.done(f"details {found} attached; its readers open it with `telcochain details show {found}`")
             return
         customer_of = {number: customer for number, (_, customer, _) in enumerate(batches, 1)}
 

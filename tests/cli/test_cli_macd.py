@@ -61,6 +61,13 @@ def test_macd_details_are_disclosed_with_the_order_in_one_transaction(as_member,
             assert json.loads(ok(opened))["details"] == {"reason": "floor 3 refit"}
     listed = json.loads(ok(as_member(CUSTOMER, "details", "list", "REFIT-1", "--json")))
     assert [d["id"] for d in listed] == [chunk["details_id"]]  # a batch's details are about its ref
+    # cancelled, then ordered again without --ref: a fresh ref, and the details are about it
+    ok(as_member(CUSTOMER, "macd", "cancel", "ONT-N2"))
+    ok(as_member(OPERATOR, "macd", "cancel", "ONT-N3"))
+    again = json.loads(ok(as_member(CUSTOMER, "macd", "add", "ONT-N2", "ONT-N3", "--details", '{"n": 2}', "--json")))
+    (chunk,) = again["chunks"]
+    listed = json.loads(ok(as_member(CUSTOMER, "details", "list", chunk["ref"], "--json")))
+    assert [d["id"] for d in listed] == [chunk["details_id"]]
 
 
 @pytest.mark.parametrize(

@@ -571,7 +571,8 @@ INITECH_DEV_KEY = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b
 def console_hint(port: int = 8080) -> None:
     """How to open this story in the web console (docs/console.md): the gateway serves it."""
     console.print("\n[bold]Web console[/bold] (docs/console.md), Initech Enterprise's view, by `telcochain serve`:")
-    console.print("  source .venv/bin/activate && telcochain node --detach")
+    for line in closing_hint():
+        console.print(line, soft_wrap=True)
     console.print("  telcochain serve token add console            # prints a sign-in token once")
     console.print(f"  TELCOCHAIN_PRIVATE_KEY={INITECH_DEV_KEY} telcochain serve --port {port}")
     console.print(f"[bold]  console: http://127.0.0.1:{port}/console/[/bold]  (sign in with the token)")

@@ -101,6 +101,11 @@ NOTES: dict[str, str] = {
     "charges": "number of charges",
     "payments": "number of payments",
     "token": "the invoice's ERC-20 token (address)",
+    "bearer_token": "a new gateway bearer token (shown once; the tokens file keeps only its SHA-256)",
+    "tokens_file": "the gateway's tokens file (path)",
+    "created": "when the token was added (UTC, ISO 8601)",
+    "delegate": "a delegate key (address) acting as its member",
+    "delegates": "the member's delegate keys (addresses)",
     "due_date": "due date (unix seconds, UTC)",
     "overdue": "issued and past its due date",
     "hold": "held in escrow until the installation is confirmed",
@@ -421,6 +426,11 @@ JSON_OUTPUT: dict[str, Schema | list[Schema]] = {
     "member add": ACTION,
     "member suspend": ACTION,
     "member reinstate": ACTION,
+    "member delegate add": {"member": "str", "delegate": "str", "status": "str", "tx_hash": "str", "block": "int"},
+    "member delegate remove": {"member": "str", "delegate": "str", "status": "str", "tx_hash": "str", "block": "int"},
+    "member delegate list": {"member": "str", "delegates": "list", "delegates[]": "str"},
+    "serve token add": {"name": "str", "bearer_token": "str", "tokens_file": "str"},
+    "serve token list": _under("[]", {"name": "str", "created": "str"}),
     "member activity": _page(
         {
             "member": "str",

@@ -162,6 +162,13 @@ def run_everything(as_member, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     j(OPERATOR, "report")
     j(OPERATOR, "alerts")
     j(OPERATOR, "member", "reinstate", "Soylent")
+    delegate = "0x976EA74026E726554dB657fA54763abd0C3a0aa9"  # anvil's account 6: not a member
+    j(OPERATOR, "member", "delegate", "add", delegate)
+    j(OPERATOR, "member", "delegate", "list")
+    j(OPERATOR, "member", "delegate", "remove", delegate)
+    tokens = str(tmp_path / "gateway-tokens.yaml")
+    j(OPERATOR, "serve", "token", "add", "schema-test", "--tokens-file", tokens)
+    j(OPERATOR, "serve", "token", "list", "--tokens-file", tokens)
     return seen
 
 

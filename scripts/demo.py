@@ -36,7 +36,11 @@ from telcochain.trustkeys import KeyRing, dev_keyring, dev_trust_key
 from telcochain.types import show_bytes32
 
 ROOT = Path(__file__).resolve().parent.parent
-PORT = int(os.environ.get("TELCOCHAIN_DEMO_PORT", "8545"))
+DEFAULT_PORT = 8545  # `telcochain node`'s default
+PORT = int(os.environ.get("TELCOCHAIN_DEMO_PORT", str(DEFAULT_PORT)))
+#: Where the demo keeps its chain, deployment and key file (.telcochain/, deployments/): the
+#: project folder, or TELCOCHAIN_DEMO_DIR (the README tour's test runs the demo in a temp folder).
+HOME = Path(os.environ.get("TELCOCHAIN_DEMO_DIR") or ROOT).resolve()
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 
 
@@ -51,7 +55,7 @@ def dev_account(index: int):  # type: ignore[no-untyped-def]
 
 
 def ensure_node() -> tuple[LocalNode, bool]:
-    node = LocalNode(NodeConfig(data_dir=ROOT / ".telcochain" / "node", port=PORT))
+    node = LocalNode(NodeConfig(data_dir=HOME / ".telcochain" / "node", port=PORT))
     if node.pid() is not None and node.is_serving():
         console.print(f"reusing the local chain already running at {node.config.rpc_url} (pid {node.pid()})")
         return node, False
@@ -66,7 +70,7 @@ def ensure_node() -> tuple[LocalNode, bool]:
 
 
 def ensure_deployment(rpc_url: str) -> Deployment:
-    manifest = ROOT / "deployments" / "local.json"
+    manifest = HOME / "deployments" / "local.json"
     config_hash = load_consortium(ROOT / "consortium.yaml").source_hash
     if manifest.exists():
         try:
@@ -79,7 +83,7 @@ def ensure_deployment(rpc_url: str) -> Deployment:
             console.print(f"[yellow]the saved deployment does not fit this chain ({exc}); deploying again")
     console.print("ape run deploy --network ethereum:local:foundry")
     started = time.monotonic()
-    env = dict(os.environ, APE_FOUNDRY_HOST=rpc_url, TELCOCHAIN_DEPLOYMENTS_DIR=str(ROOT / "deployments"))
+    env = dict(os.environ, APE_FOUNDRY_HOST=rpc_url, TELCOCHAIN_DEPLOYMENTS_DIR=str(HOME / "deployments"))
     result = subprocess.run(
         [str(Path(sys.executable).parent / "ape"), "run", "deploy", "--network", "ethereum:local:foundry"],
         cwd=ROOT,
@@ -94,7 +98,7 @@ def ensure_deployment(rpc_url: str) -> Deployment:
     return Deployment.load(manifest)
 
 
-DEMO_KEY_FILE = ROOT / ".telcochain" / "demo" / "initech.trustkeys"
+DEMO_KEY_FILE = HOME / ".telcochain" / "demo" / "initech.trustkeys"
 DEMO_KEY_PASSWORD = "demo only: a real member keeps this secret"
 
 
@@ -167,8 +171,12 @@ def agree_serial(proposer: Client, voters: tuple[Client, ...], twin: str, serial
 
 def site_details(op: Client, acme: Client, globex: Client, customer: Client, order: str) -> None:
     """Seed 001's visibility constraints, M1 → M2 → M3, on the order: each sees only what it was shown."""
+    run = order.split("-")[1]  # CRM-<run>-SITES; M1's ref SITE-<run> names it in the README's tour
     m1 = op.details.disclose(
-        order, {"site": "Initech HQ, 12 Leeds Rd, floor 3", "access": "badge 4471"}, ["Acme Networks"]
+        order,
+        {"site": "Initech HQ, 12 Leeds Rd, floor 3", "access": "badge 4471"},
+        ["Acme Networks"],
+        ref=f"SITE-{run}",
     )
     m2 = acme.details.disclose(order, {"ont_model": "XGS-PON ONT X200", "firmware": "4.2.1"}, ["Initech Enterprise"])
     m3 = customer.details.disclose(
@@ -551,6 +559,17 @@ def seed_revision(op: Client, acme: Client, globex: Client, customer: Client, ru
     )
 
 
+def closing_hint() -> list[str]:
+    """How to bring the chain back for the tour: on the port this run used, from its folder."""
+    port = f" --port {PORT}" if PORT != DEFAULT_PORT else ""
+    where = "" if HOME == ROOT else f"cd {HOME} && "
+    venv = ".venv/bin/activate" if HOME == ROOT else f"{ROOT / '.venv' / 'bin' / 'activate'}"
+    lines = [f"  {where}source {venv} && telcochain node --detach{port}"]
+    if port:
+        lines.append(f"  (or export TELCOCHAIN_NODE_PORT={PORT} first; later commands find the node's URL themselves)")
+    return lines
+
+
 def main() -> int:
     console.print(
         Panel.fit(
@@ -683,7 +702,8 @@ def main() -> int:
 
         step("Done")
         console.print("Explore it yourself (see README.md, 'A five-minute tour'):")
-        console.print("  source .venv/bin/activate && telcochain node --detach")
+        for line in closing_hint():
+            console.print(line, soft_wrap=True)  # one line each, to copy as it is
         console.print(f"  telcochain order show CRM-{run}-SITES; telcochain invoice list")
         console.print(
             f"  telcochain asset history ONT-HQ-{run} --verify; telcochain stock reconcile --order CRM-{run}-REDESIGN"
@@ -706,7 +726,8 @@ INITECH_DEV_KEY = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b
 def console_hint(port: int = 8080) -> None:
     """How to open this story in the web console (docs/console.md): the gateway serves it."""
     console.print("\n[bold]Web console[/bold] (docs/console.md), Initech Enterprise's view, by `telcochain serve`:")
-    console.print("  source .venv/bin/activate && telcochain node --detach")
+    for line in closing_hint():
+        console.print(line, soft_wrap=True)
     console.print("  telcochain serve token add console            # prints a sign-in token once")
     console.print(f"  TELCOCHAIN_PRIVATE_KEY={INITECH_DEV_KEY} telcochain serve --port {port}")
     console.print(f"[bold]  console: http://127.0.0.1:{port}/console/[/bold]  (sign in with the token)")

@@ -1,4 +1,5 @@
-"""Write docs/cli.md from the CLI's own help texts (tests/cli/test_cli_docs.py keeps it in sync).
+"""Write docs/cli.md from the CLI's own help texts (tests/cli/test_cli_docs.py keeps it in sync),
+and docs/json.md from telcochain/cli_json.py (tests/cli/test_cli_json.py).
 
 python scripts/gen_cli_docs.py          # rewrite docs/cli.md
 python scripts/gen_cli_docs.py --check  # exit 1 if docs/cli.md is stale
@@ -16,6 +17,8 @@ from telcochain.cli_index import attach
 attach()  # the index's list commands join their groups (order list, asset list...) before the walk
 
 TARGET = Path(__file__).resolve().parent.parent / "docs" / "cli.md"
+#: The schema of every command's --json output (from telcochain/cli_json.py).
+JSON_TARGET = TARGET.parent / "json.md"
 
 HEADER = """# CLI reference
 
@@ -29,7 +32,8 @@ HEADER = """# CLI reference
 - `--account NAME` (env `TELCOCHAIN_ACCOUNT`) names an encrypted keystore in
   `~/.telcochain/keystores` (`$TELCOCHAIN_KEYSTORE_DIR`); the password comes from a prompt or
   `--password-file`. A raw private key is only read from `TELCOCHAIN_PRIVATE_KEY`.
-- `--json` prints machine output on stdout; confirmations and progress go to stderr.
+- `--json` prints machine output on stdout (each command's keys: [json.md](json.md));
+  confirmations and progress go to stderr.
 - A user error prints one line (`Error: ...`) and exits 1; a bad argument exits 2 (also one line).
   Commands that send check first from the chain's views and refuse before signing; errors are
   rendered by `telcochain.render` (states by name, amounts with the token, dates, member names).
@@ -61,15 +65,18 @@ def render() -> str:
 
 
 def main() -> int:
-    text = render()
+    from telcochain import cli_json
+
+    outputs = [(TARGET, render()), (JSON_TARGET, cli_json.render())]
     if "--check" in sys.argv:
-        if not TARGET.exists() or TARGET.read_text() != text:
-            print("docs/cli.md is stale: run python scripts/gen_cli_docs.py", file=sys.stderr)
-            return 1
-        return 0
-    TARGET.parent.mkdir(parents=True, exist_ok=True)
-    TARGET.write_text(text)
-    print(f"wrote {TARGET}")
+        stale = [path.name for path, text in outputs if not path.exists() or path.read_text() != text]
+        for name in stale:
+            print(f"docs/{name} is stale: run python scripts/gen_cli_docs.py", file=sys.stderr)
+        return 1 if stale else 0
+    for path, text in outputs:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        print(f"wrote {path}")
     return 0
 
 

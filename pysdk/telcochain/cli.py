@@ -1240,7 +1240,8 @@ def keys() -> None:
 @click.option(
     "--trust-keys-password-file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The key file's password (else a prompt).",
+    envvar="TELCOCHAIN_TRUST_KEYS_PASSWORD_FILE",
+    help="The key file's password [env: TELCOCHAIN_TRUST_KEYS_PASSWORD_FILE; else a prompt].",
 )
 @click.option("--ref", help="Correlation id for the transaction (≤ 32 bytes) [default: random].")
 @signer_options
@@ -1321,7 +1322,8 @@ def _check_account_name(name: str) -> None:
 @click.option(
     "--password-file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Password from this file.",
+    envvar="TELCOCHAIN_PASSWORD_FILE",
+    help="Password from this file [env: TELCOCHAIN_PASSWORD_FILE; else a prompt].",
 )
 @json_option
 def account_new(name: str, password_file: Path | None, as_json: bool) -> None:
@@ -1344,7 +1346,8 @@ def account_new(name: str, password_file: Path | None, as_json: bool) -> None:
 @click.option(
     "--password-file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Password from this file.",
+    envvar="TELCOCHAIN_PASSWORD_FILE",
+    help="Password from this file [env: TELCOCHAIN_PASSWORD_FILE; else a prompt].",
 )
 @json_option
 def account_import(name: str, keystore_file: Path | None, password_file: Path | None, as_json: bool) -> None:
@@ -1399,7 +1402,13 @@ def node_options(f: F) -> F:
             help="Where the chain state, pid and log live.",
         ),
         click.option(
-            "--port", "-p", type=click.IntRange(1, 65535), default=8545, show_default=True, help="TCP port of the node."
+            "--port",
+            "-p",
+            type=click.IntRange(1, 65535),
+            default=8545,
+            show_default=True,
+            envvar="TELCOCHAIN_NODE_PORT",
+            help="TCP port of the node [env: TELCOCHAIN_NODE_PORT].",
         ),
         click.option("--host", default="127.0.0.1", show_default=True, help="Address the node listens on."),
     ]

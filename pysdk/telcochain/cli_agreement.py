@@ -3,6 +3,7 @@ and ``invoice``. Registered on the main group by :mod:`telcochain.cli`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import click
 
 from telcochain import output, preflight
 from telcochain.agreement import FlowResult, Invoice, InvoiceStatus, MacdKind, Pending
-from telcochain.assets import Asset, AssetState
+from telcochain.assets import ZERO32, Asset, AssetState, asset_id
 from telcochain.cli import (
     CONTEXT,
     ID,
@@ -26,11 +27,13 @@ from telcochain.cli import (
     show_time,
     signer_options,
 )
+from telcochain.cli_atomic import send_together
 from telcochain.client import Client
+from telcochain.constitution import ActionCall
 from telcochain.errors import TelcochainError
-from telcochain.orders import Line
+from telcochain.orders import Line, order_id, sku_bytes
 from telcochain.render import render
-from telcochain.types import show_bytes32
+from telcochain.types import show_bytes32, to_ref
 
 
 def _flow_json(client: Client, flow: FlowResult) -> dict[str, Any]:
@@ -122,24 +125,28 @@ def install_confirm(asset: str, ref: str | None, session: Session, as_json: bool
             "confirming the installation",
         )
     line = _installation_line(client, twin) if twin.on_line else None
-    flow = client.agreement.confirm_installation(asset, ref=ref)
     if line is None:
+        flow = client.agreement.confirm_installation(asset, ref=ref)
         _report(client, [flow], as_json, f"{asset} installed and Active, payment released to the operator")
         return
     # The device installed is the unit its order line delivered: the line consumes it (and
-    # completes, releasing the twin), so reconciliation does not count it as still out.
-    try:
-        used = client.orders.consume(line.id, line.vendor, line.sku, 1)
-    except TelcochainError as exc:
-        raise click.ClickException(
-            f"{asset} installed and Active (tx {flow.tx_hash}), but its order line {line.name} was not consumed: "
-            f"{render(exc, client)}; run `telcochain stock consume {line.name} --vendor {line.vendor} --sku {line.sku}`"
-        ) from None
+    # completes, releasing the twin), so reconciliation does not count it as still out. Both in
+    # one transaction, checked together first: installed and consumed, or neither.
+    sent = send_together(
+        client,
+        [
+            ActionCall("confirmInstallation", (asset_id(asset), ZERO32), ref),
+            ActionCall(
+                "consumeStock", (order_id(line.id, "line id"), line.vendor, sku_bytes(line.sku), 1, ZERO32), None
+            ),
+        ],
+    )
+    flow = sent.flow(0, client)
     if as_json:
-        output.emit_json({**_flow_json(client, flow), "line": line.name, "line_tx_hash": used.receipt.tx_hash})
+        output.emit_json({**_flow_json(client, flow), "line": line.name, "line_units_used": 1})
         return
     _report(client, [flow], False, f"{asset} installed and Active, payment released to the operator")
-    output.done(f"order line {line.name}: 1 unit used for {asset} (tx {used.receipt.tx_hash})")
+    output.done(f"order line {line.name}: 1 unit used for {asset} (same transaction)")
 
 
 @install.command("withdraw")
@@ -182,7 +189,7 @@ _MACD_HELP = {
     MacdKind.CHANGE: "Order a change of ASSET... (Active twins of one customer): PendingChange, the change "
     "tariff charged on the running account; the operator confirms with `macd confirm`.",
     MacdKind.DELETE: "Order the deletion of ASSET... (Active twins of one customer): PendingChange, the delete "
-    "tariff charged; `macd confirm --deletions` takes the twins out of service (Inactive).",
+    "tariff charged; `macd confirm` takes the twins out of service (Inactive).",
 }
 
 
@@ -209,25 +216,101 @@ def read_asset_file(path: Path) -> list[str]:
     return ids
 
 
-def _macd_batches(client: Client, kind: MacdKind, assets: list[str]) -> list[tuple[str, list[str]]]:
+def _macd_batches(client: Client, kind: MacdKind, assets: list[str]) -> list[tuple[str, str, list[str]]]:
     """Every twin checked first (registered, Active, with a customer; none twice), then grouped
-    per customer in chunks of at most 256: [(customer name, chunk)]."""
-    twice = sorted({a for a in assets if assets.count(a) > 1}) if len(assets) < 5000 else []
-    if twice:
-        raise preflight.Refused(f"twin(s) listed twice: {', '.join(twice[:5])}{' …' if len(twice) > 5 else ''}")
+    per customer in chunks of at most 256: [(customer name, customer address, chunk)]."""
+    _no_twice(assets)
     groups: dict[str, list[str]] = {}
     for name in assets:
         twin = preflight.in_state(client, name, (AssetState.ACTIVE,), f"a {kind.name.lower()} order")
         if twin.customer is None:
             raise preflight.Refused(f"{name} has no customer: it is not in service under the agreement")
         groups.setdefault(twin.customer, []).append(name)
+    return _chunks(client, groups)
+
+
+def _no_twice(assets: list[str]) -> None:
+    seen: set[str] = set()
+    twice = sorted({a for a in assets if a in seen or seen.add(a)})  # type: ignore[func-returns-value]
+    if twice:
+        raise preflight.Refused(f"twin(s) listed twice: {', '.join(twice[:5])}{' …' if len(twice) > 5 else ''}")
+
+
+def _chunks(client: Client, groups: dict[str, list[str]]) -> list[tuple[str, str, list[str]]]:
     names = client.constitution.member_names()
     size = preflight.MAX_BATCH
     return [
-        (names.get(customer, customer), chunk[i : i + size])
+        (names.get(customer, customer), customer, chunk[i : i + size])
         for customer, chunk in groups.items()
         for i in range(0, len(chunk), size)
     ]
+
+
+def _wanted(assets: tuple[str, ...], asset_file: Path | None) -> list[str]:
+    wanted = list(assets) + (read_asset_file(asset_file) if asset_file is not None else [])
+    if not wanted:
+        raise click.UsageError("give the twins: ASSET... or --file FILE")
+    return wanted
+
+
+def _run_chunks(
+    client: Client,
+    batches: list[tuple[str, list[str]]],
+    send: Callable[[int, list[str]], FlowResult],
+    as_json: bool,
+    done: Callable[[int, FlowResult], str],
+    extra: Callable[[FlowResult], dict[str, Any]] = lambda flow: {},
+) -> None:
+    """Send ``batches`` [(label, twins)] one after another; a report per chunk; after a failed
+    chunk nothing more is sent and what is left is named for resubmitting (exit 1).
+    ``--json``: ``{"chunks": [...], "resubmit": [...]}``."""
+    reports: list[dict[str, Any]] = []
+    left: list[str] = []
+    total = sum(len(chunk) for _, chunk in batches)
+    for number, (label, chunk) in enumerate(batches, 1):
+        where = f"chunk {number}/{len(batches)} ({label}, {len(chunk)} twins)"
+        if left:  # a chunk failed: send no more, report what is left
+            left.extend(chunk)
+            continue
+        try:
+            flow = send(number, chunk)
+        except TelcochainError as exc:
+            left.extend(chunk)
+            reports.append({"chunk": number, "customer": label, "twins": chunk, "error": render(exc, client)})
+            if not as_json:
+                click.echo(f"{where}: NOT sent: {render(exc, client)}", err=True)
+            continue
+        reports.append({"chunk": number, "customer": label, "twins": chunk, **_flow_json(client, flow), **extra(flow)})
+        if not as_json:
+            charge = f"; charge {client.escrow.format(flow.charge)}" if flow.charge else ""
+            output.done(f"{where}: {done(number, flow)}{charge} (tx {flow.tx_hash})")
+    if as_json:
+        output.emit_json({"chunks": reports, "resubmit": left})
+    if left:
+        raise click.ClickException(
+            f"{total - len(left)} of {total} twins done; {len(left)} left to resubmit (first: {', '.join(left[:3])})"
+        )
+
+
+def read_details(value: str) -> dict[str, Any]:
+    """``--details``: a JSON object, inline (starting with ``{``) or in a file."""
+    import json
+
+    text = value
+    if not value.lstrip().startswith("{"):
+        try:
+            text = Path(value).read_text()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise click.BadParameter(
+                f"{value!r} is neither a JSON object nor a readable file ({render(exc)})", param_hint="--details"
+            ) from None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise click.BadParameter(f"not valid JSON ({exc})", param_hint="--details") from None
+    if not isinstance(data, dict) or not data:
+        raise click.BadParameter("the details must be a non-empty JSON object", param_hint="--details")
+    return data
 
 
 def _macd_command(kind: MacdKind) -> None:
@@ -240,47 +323,85 @@ def _macd_command(kind: MacdKind) -> None:
         help="Twins from a file (one id per line, or CSV with the id first): any number, any customers; "
         "sent grouped per customer in chunks of 256, with a report per chunk.",
     )
+    @click.option(
+        "--details",
+        "details",
+        metavar="FILE|JSON",
+        help="Private notes for the change (a JSON object, inline or in a file): encrypted for you, the "
+        "twins' customer and the --details-to members, disclosed in the same transaction as the order "
+        "(which commits to them); read with `telcochain details show ID`.",
+    )
+    @click.option(
+        "--details-to",
+        "readers",
+        multiple=True,
+        metavar="MEMBER",
+        help="Another member who may read the --details (name or address; repeatable).",
+    )
     @ref_option
     @signer_options
     @json_option
     def command(
-        assets: tuple[str, ...], asset_file: Path | None, ref: str | None, session: Session, as_json: bool
+        assets: tuple[str, ...],
+        asset_file: Path | None,
+        details: str | None,
+        readers: tuple[str, ...],
+        ref: str | None,
+        session: Session,
+        as_json: bool,
     ) -> None:
-        wanted = list(assets) + (read_asset_file(asset_file) if asset_file is not None else [])
-        if not wanted:
-            raise click.UsageError("give the twins: ASSET... or --file FILE")
+        wanted = _wanted(assets, asset_file)
+        notes = read_details(details) if details is not None else None
+        if readers and notes is None:
+            raise click.UsageError("--details-to names readers of --details: pass --details too")
         client = session.signer()
+        named = [resolve_member(client, reader) for reader in readers]  # a mistyped reader: refused here
         batches = _macd_batches(client, kind, wanted)
+        verb = kind.name.lower()
+        disclosures: dict[str, str] = {}
+
+        def send(number: int, customer: str, chunk: list[str]) -> FlowResult:
+            chunk_ref = ref if number == 1 else None
+            if notes is None:
+                target: str | list[str] = chunk[0] if len(chunk) == 1 else chunk
+                return client.agreement.request_change(kind, target, ref=chunk_ref)[0]
+            to = [customer, *named] if customer.lower() != (client.address or "").lower() else list(named)
+            fixed = to_ref(chunk_ref)  # one ref: the order's, and (for a batch) the details' subject
+            subject = chunk[0] if len(chunk) == 1 else fixed
+            prepared = client.details.prepare(subject, notes, to)
+            if len(chunk) == 1:
+                change = ActionCall("orderChange", (int(kind), asset_id(chunk[0]), prepared.details_hash), fixed)
+            else:
+                ids = [asset_id(a) for a in chunk]
+                change = ActionCall("orderChanges", (int(kind), ids, prepared.details_hash), fixed)
+            sent = send_together(client, [prepared.call, change])
+            disclosures[sent.receipt.tx_hash] = "0x" + prepared.id.hex()
+            return sent.flow(1, client)
+
+        def details_of(flow: FlowResult) -> dict[str, Any]:
+            return {"details_id": disclosures.get(flow.tx_hash)} if notes is not None else {}
+
         if len(batches) == 1 and len(wanted) == 1:
-            flows = client.agreement.request_change(kind, wanted[0], ref=ref)
-            _report(client, flows, as_json, f"{kind.name.lower()} ordered for {wanted[0]} (PendingChange)")
+            customer = batches[0][1]
+            flow = send(1, customer, wanted)
+            if as_json:
+                output.emit_json({**_flow_json(client, flow), **details_of(flow)})
+                return
+            _report(client, [flow], False, f"{verb} ordered for {wanted[0]} (PendingChange)")
+            if notes is not None:
+                found = disclosures[flow.tx_hash]
+                output.done(f"details {found} attached; its readers open it with `telcochain details show {found}`")
             return
-        reports: list[dict[str, Any]] = []
-        left: list[str] = []
-        for number, (customer, chunk) in enumerate(batches, 1):
-            where = f"chunk {number}/{len(batches)} ({customer}, {len(chunk)} twins)"
-            if left:  # a chunk failed: send no more, report what is left
-                left.extend(chunk)
-                continue
-            try:
-                (flow,) = client.agreement.request_change(kind, chunk, ref=ref if number == 1 else None)
-            except TelcochainError as exc:
-                left.extend(chunk)
-                reports.append({"chunk": number, "customer": customer, "twins": chunk, "error": render(exc, client)})
-                if not as_json:
-                    click.echo(f"{where}: NOT sent: {render(exc, client)}", err=True)
-                continue
-            reports.append({"chunk": number, "customer": customer, "twins": chunk, **_flow_json(client, flow)})
-            if not as_json:
-                charge = f"; charge {client.escrow.format(flow.charge)}" if flow.charge else ""
-                output.done(f"{where}: {kind.name.lower()} ordered (PendingChange){charge} (tx {flow.tx_hash})")
-        if as_json:
-            output.emit_json({"chunks": reports, "resubmit": left})
-        if left:
-            raise click.ClickException(
-                f"{len(wanted) - len(left)} of {len(wanted)} twins ordered; {len(left)} left to resubmit "
-                f"(first: {', '.join(left[:3])})"
-            )
+        customer_of = {number: customer for number, (_, customer, _) in enumerate(batches, 1)}
+
+        def send_chunk(number: int, chunk: list[str]) -> FlowResult:
+            return send(number, customer_of[number], chunk)
+
+        def said(number: int, flow: FlowResult) -> str:
+            attached = f"; details {disclosures[flow.tx_hash]}" if notes is not None else ""
+            return f"{verb} ordered (PendingChange){attached}"
+
+        _run_chunks(client, [(name, chunk) for name, _, chunk in batches], send_chunk, as_json, said, details_of)
 
 
 for _kind in MacdKind:
@@ -288,21 +409,65 @@ for _kind in MacdKind:
 
 
 @macd.command("confirm")
-@click.argument("assets", metavar="ASSET...", nargs=-1, required=True)
-@click.option("--deletions", is_flag=True, help="The pending changes are deletes (the twins go Inactive).")
+@click.argument("assets", metavar="[ASSET]...", nargs=-1)
+@click.option(
+    "--file",
+    "asset_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Twins from a file (one id per line, or CSV with the id first), any number, any customers.",
+)
+@click.option(
+    "--deletions",
+    is_flag=True,
+    hidden=True,
+    help="Deprecated, ignored: which pending changes are deletes is read from the chain.",
+)
 @ref_option
 @signer_options
 @json_option
-def macd_confirm(assets: tuple[str, ...], deletions: bool, ref: str | None, session: Session, as_json: bool) -> None:
-    """Confirm pending MACD changes: the twins go back to Active (Inactive after a delete)."""
-    preflight.batch_size(list(assets))
+def macd_confirm(
+    assets: tuple[str, ...], asset_file: Path | None, deletions: bool, ref: str | None, session: Session, as_json: bool
+) -> None:
+    """Confirm pending MACD changes: the twins go back to Active, and those whose open change is a
+    delete go Inactive (read from the chain, per twin). Twins of several customers, or deletes
+    mixed with other changes, are sent grouped (per customer, deletes apart) in chunks of 256."""
+    if deletions:
+        click.echo(
+            "note: --deletions is no longer needed (and ignored): the chain records which changes are deletes",
+            err=True,
+        )
+    wanted = _wanted(assets, asset_file)
+    _no_twice(wanted)
     client = session.signer()
-    for twin in assets:
+    groups: dict[tuple[str, bool], list[str]] = {}
+    for twin in wanted:
         preflight.pending(client, twin, Pending.CHANGE, "confirming a change")
-    many = len(assets) > 1
-    flows = client.agreement.confirm_change(list(assets) if many else assets[0], deletions=deletions, ref=ref)
-    label = f"{len(assets)} changes" if many else f"change of {assets[0]}"
-    _report(client, flows, as_json, f"{label} confirmed")
+        service = client.agreement.service(twin)
+        groups.setdefault((service.customer or "", service.kind is MacdKind.DELETE), []).append(twin)
+    names = client.constitution.member_names()
+    size = preflight.MAX_BATCH
+    batches = [
+        (f"{names.get(customer, customer)}, {'deletes' if deleting else 'changes'}", deleting, chunk[i : i + size])
+        for (customer, deleting), chunk in groups.items()
+        for i in range(0, len(chunk), size)
+    ]
+    if len(wanted) == 1:
+        flow = client.agreement.confirm_change(wanted[0], ref=ref)[0]
+        gone = " (a delete: Inactive, out of service)" if batches[0][1] else " (Active)"
+        _report(client, [flow], as_json, f"change of {wanted[0]} confirmed{gone}")
+        return
+    deleting_of = {number: deleting for number, (_, deleting, _) in enumerate(batches, 1)}
+
+    def send(number: int, chunk: list[str]) -> FlowResult:
+        chunk_ref = ref if number == 1 else None
+        if len(chunk) == 1:
+            return client.agreement.confirm_change(chunk[0], ref=chunk_ref)[0]
+        return client.agreement.confirm_change(chunk, deletions=deleting_of[number], ref=chunk_ref)[0]
+
+    def said(number: int, flow: FlowResult) -> str:
+        return "confirmed, " + ("Inactive (deleted)" if deleting_of[number] else "Active again")
+
+    _run_chunks(client, [(label, chunk) for label, _, chunk in batches], send, as_json, said)
 
 
 @macd.command("cancel")

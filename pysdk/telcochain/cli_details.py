@@ -27,6 +27,7 @@ from telcochain.cli import (
     read_password,
     ref_option,
     report_action,
+    resolve_member,
     signer_options,
 )
 from telcochain.client import Client
@@ -59,7 +60,8 @@ def trust_key_options(f: F) -> F:
         "--trust-keys-password-file",
         type=click.Path(exists=True, dir_okay=False, path_type=Path),
         envvar="TELCOCHAIN_TRUST_KEYS_PASSWORD_FILE",
-        help="Read the key file's password from this file instead of a prompt.",
+        help="Read the key file's password from this file instead of a prompt "
+        "[env: TELCOCHAIN_TRUST_KEYS_PASSWORD_FILE].",
     )(command)
     command = click.option(
         "--trust-keys",
@@ -225,7 +227,9 @@ def details_disclose(
     if not data:
         raise click.UsageError("nothing to disclose: pass --set KEY=VALUE or --file FILE")
     client = session.signer()
-    disclosed = client.disclose(subject, data, recipients, ref=ref)
+    members = client.constitution.members()
+    readers = [resolve_member(client, r, members) for r in recipients]  # a mistyped reader: refused here
+    disclosed = client.disclose(subject, data, readers, ref=ref)
     if as_json:
         output.emit_json(
             {
@@ -235,9 +239,9 @@ def details_disclose(
             }
         )
         return
-    readers = ", ".join(recipients) or "you only"
+    shown = ", ".join(recipients) or "you only"
     output.done(
-        f"disclosed {_hex(disclosed.id)} about {subject} to {readers} (ref {show_bytes32(disclosed.ref)}); "
+        f"disclosed {_hex(disclosed.id)} about {subject} to {shown} (ref {show_bytes32(disclosed.ref)}); "
         f"commitment {_hex(disclosed.details_hash)}"
     )
 
@@ -261,8 +265,9 @@ def details_grant(
 ) -> None:
     """Let MEMBER read DISCLOSURE (its id) too (only its discloser may)."""
     client = _client_with_keys(session, keyring_source)
+    reader = resolve_member(client, member_ref)  # the member first: a mistyped name is named as such
     discloser = client.address if by_ref else None
-    result = client.details.grant_access(disclosure, member_ref, discloser=discloser, grant_ref=grant_ref)
+    result = client.details.grant_access(disclosure, reader, discloser=discloser, grant_ref=grant_ref)
     report_action(result, as_json, f"{member_ref} may now read {disclosure}")
 
 
@@ -271,7 +276,8 @@ def details_grant(
 @click.option(
     "--password-file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Read the new file's password from this file instead of a prompt.",
+    envvar="TELCOCHAIN_TRUST_KEYS_PASSWORD_FILE",
+    help="Read the new file's password from this file instead of a prompt [env: TELCOCHAIN_TRUST_KEYS_PASSWORD_FILE].",
 )
 @json_option
 def keys_new(path: Path, password_file: Path | None, as_json: bool) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import functools
+import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -32,6 +33,7 @@ from telcochain.cli import (
     reader_options,
     show_time,
 )
+from telcochain.constitution import DenyReason
 from telcochain.index import Follower, IndexStore, StepResult
 from telcochain.index.alerts import Alert, ProbeScanner, detect, follow_alerts, load_config, recent_probes
 from telcochain.index.db import default_url
@@ -61,9 +63,19 @@ def db_option(f: F) -> F:
     )(f)
 
 
+def _cursor(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--after``: a ``next`` as a list printed it (a twin or order id in 0x-hex, or
+    ``block:log:seq``); anything else would silently match nothing."""
+    if value is None:
+        return None
+    if re.fullmatch(r"0x[0-9a-f]{64}", value) or re.fullmatch(r"\d+:\d+:\d+", value):
+        return value
+    raise click.BadParameter(f"{value!r} is not a cursor: pass the `next` a previous page printed", param=param)
+
+
 def list_options(f: F) -> F:
     """``--db``, ``--json``, ``--csv``, ``--limit``, ``--after``."""
-    f = click.option("--after", help="Cursor: the `next` of the previous page.")(f)
+    f = click.option("--after", callback=_cursor, help="Cursor: the `next` of the previous page.")(f)
     f = click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True, help="Rows per page.")(f)
     f = click.option("--csv", "as_csv", is_flag=True, help="CSV on stdout.")(f)
     f = json_option(f)
@@ -343,7 +355,11 @@ def member_activity(who: str | None, since: int | None, db_url: str | None, as_j
 
 @main.command("denials", context_settings=CONTEXT)
 @click.option("--account", help="Only this account (member name or address).")
-@click.option("--reason", help="Only this reason (no_permission, not_member, permission_expired, ...).")
+@click.option(
+    "--reason",
+    type=click.Choice([r.name.lower() for r in DenyReason if r is not DenyReason.NONE], case_sensitive=False),
+    help="Only this reason.",
+)
 @db_option
 @json_option
 @click.option("--csv", "as_csv", is_flag=True, help="CSV on stdout.")
@@ -520,6 +536,24 @@ def _show_alert(a: Alert, as_json: bool) -> None:
         click.echo(str(a))
 
 
+def _check_alerts_config(path: Path | None) -> None:
+    """--config: YAML mapping each rule to its thresholds (a mapping), or a clear refusal."""
+    import yaml
+
+    if path is None:
+        return
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise click.BadParameter(f"cannot read {path}: {' '.join(str(exc).split())}", param_hint="--config") from None
+    if data is not None and (not isinstance(data, dict) or not all(isinstance(v, dict | None) for v in data.values())):
+        raise click.BadParameter(
+            f"{path} is not an alerts config: a mapping of rule names to their thresholds "
+            "(e.g. `denial_burst: {count: 5}`)",
+            param_hint="--config",
+        )
+
+
 @main.command("alerts", context_settings=CONTEXT)
 @db_option
 @click.option(
@@ -543,6 +577,7 @@ def alerts(
     Without --follow: the alerts over what is indexed (JSON lines with --json). With --follow:
     indexes the chain as `telcochain index` does and prints each new alert once."""
     store = _store(db_url)
+    _check_alerts_config(config_file)
     config = load_config(config_file)
     if not follow:
         found = detect(store, config, recent_probes(session.reader(), store, config))

@@ -5,6 +5,7 @@ Registered on the main group by :mod:`telcochain.cli` (imported at its end).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -546,14 +547,45 @@ def order_cancel(
         order_ref, lines=lines if partial else None, services=services if partial else None, ref=ref
     )
     after = client.orders.get(order_ref)
+    kept = _installed_twins(client, after.lines)
     if as_json:
-        output.emit_json({"order": order_ref, "state": after.state.label, "calls": [action_json(r) for r in results]})
+        output.emit_json(
+            {
+                "order": order_ref,
+                "state": after.state.label,
+                "calls": [action_json(r) for r in results],
+                "kept_in_service": kept,
+            }
+        )
         return
     for r in results:
         output.done(f"cancelOrder (tx {r.receipt.tx_hash}, block {r.receipt.block_number})")
     recovering = [line.name for line in after.lines if line.state is OrderState.CANCELLED and line.still_out]
     note = f"; still out, to come back: {', '.join(recovering)}" if recovering else ""
     output.done(f"{order_ref} is {after.state.label}{note}")
+    for twin in kept:
+        output.done(
+            f"{twin} stays installed (Active) under the agreement: the order's end does not end a service; "
+            f"its customer disconnects it (telcochain disconnect {twin})"
+        )
+
+
+def _installed_twins(client: Client, lines: Sequence[Line]) -> list[str]:
+    """The twins of ``lines`` in service under the agreement (installed: Active or a change open)."""
+    from telcochain.assets import AssetState
+    from telcochain.errors import AssetNotFound
+
+    in_service = (AssetState.ACTIVE, AssetState.PENDING_CHANGE, AssetState.PENDING_DISCONNECT)
+    found = []
+    for line in lines:
+        if line.asset_id is None:
+            continue
+        try:
+            if client.assets.get(line.asset_id).state in in_service:
+                found.append(show_bytes32(line.asset_id))
+        except AssetNotFound:
+            continue
+    return found
 
 
 def _check_cancel(client: Client, order_ref: str, lines: tuple[str, ...], services: tuple[str, ...]) -> None:

@@ -35,11 +35,36 @@ def _settings(config: Path | None, **overrides: Any) -> Any:
     return GatewaySettings.load(config, **overrides)
 
 
+def _node_url(config: Path | None) -> str | None:
+    """The URL of a `telcochain node` running from this folder, as the other commands find it —
+    unless $TELCOCHAIN_RPC_URL or the config's rpc_url names the node."""
+    import os
+
+    import yaml
+
+    from telcochain.cli import recorded_rpc_url
+
+    if os.environ.get("TELCOCHAIN_RPC_URL"):
+        return None
+    if config is not None:
+        try:
+            raw = yaml.safe_load(config.read_text())
+        except (OSError, yaml.YAMLError):
+            return None  # GatewaySettings.load reports it in one line
+        if isinstance(raw, dict) and raw.get("rpc_url"):
+            return None
+    return recorded_rpc_url()
+
+
 @main.group(cls=Group, context_settings=CONTEXT, invoke_without_command=True)
 @_config
 @click.option("--host", default=None, help="Interface to listen on (config: host; default 127.0.0.1).")
 @click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port (config: port; default 8080).")
-@click.option("--rpc-url", default=None, help="Node JSON-RPC URL (config: rpc_url; env TELCOCHAIN_RPC_URL).")
+@click.option(
+    "--rpc-url",
+    default=None,
+    help="Node JSON-RPC URL (config: rpc_url; env TELCOCHAIN_RPC_URL; else the `telcochain node` running from ./.telcochain/node, else http://127.0.0.1:8545).",
+)
 @click.option("--db", "index_db", default=None, help="Index database URL (config: index_db).")
 @click.option(
     "--ssl-certfile",
@@ -84,7 +109,7 @@ def serve(
     if (ssl_certfile is None) != (ssl_keyfile is None):
         raise click.UsageError("--ssl-certfile and --ssl-keyfile go together")
     tls = {"certfile": ssl_certfile, "keyfile": ssl_keyfile} if ssl_certfile else None
-    settings = _settings(config, host=host, port=port, rpc_url=rpc_url, index_db=index_db, tls=tls)
+    settings = _settings(config, host=host, port=port, rpc_url=rpc_url or _node_url(config), index_db=index_db, tls=tls)
     app = create_app(settings)
     scheme = "https" if settings.tls else "http"
     click.echo(
@@ -134,7 +159,7 @@ def token_add(name: str, config: Path | None, tokens_file: Path | None, replace:
     store = _tokens(config, tokens_file)
     value = store.add(name, replace=replace)
     if as_json:
-        output.emit_json({"name": name, "token": value, "tokens_file": str(store.path)})
+        output.emit_json({"name": name, "bearer_token": value, "tokens_file": str(store.path)})
     else:
         click.echo(value)
         click.echo(f"token for {name!r} added to {store.path}: copy it now, it is not shown again", err=True)

@@ -33,7 +33,8 @@ def test_install_macd_bill_and_pay(as_member):
     batch = json.loads(ok(as_member(OPERATOR, "macd", "move", "ONT-C1", "ONT-C2", "--json")))
     (chunk,) = batch["chunks"]  # one transaction for both
     assert chunk["action"] == "orderChanges" and chunk["charge"] == 160 * 10**6 and batch["resubmit"] == []
-    assert "2 changes confirmed" in ok(as_member(OPERATOR, "macd", "confirm", "ONT-C1", "ONT-C2"))
+    confirmed = ok(as_member(OPERATOR, "macd", "confirm", "ONT-C1", "ONT-C2"))
+    assert "chunk 1/1 (Initech Enterprise, changes, 2 twins): confirmed, Active again" in confirmed
     billed = json.loads(ok(as_member(OPERATOR, "invoice", "bill", "Initech Enterprise", "--json")))
     listed = json.loads(ok(as_member(CUSTOMER, "invoice", "list", "--payer", "Initech Enterprise", "--json")))
     assert [i["status"] for i in listed] == ["released", "released", "issued"]

@@ -115,6 +115,32 @@ BAD: dict[str, list[tuple[str, str, str | None]]] = {
         ("empty", "", None),
         ("over-long", "N" * 100, None),
     ],
+    "details": [
+        ("not-json", "not-json", "neither a JSON object nor a readable file"),
+        ("empty-object", "{}", "non-empty JSON object"),
+        ("list", "[1,2]", "neither a JSON object"),
+        ("broken", '{"a":', "not valid JSON"),
+        ("missing-file", "{tmp}/missing.json", "neither a JSON object nor a readable file"),
+        ("list-file", "{tmp}/list.json", "non-empty JSON object"),
+        ("directory", "{tmp}", "neither a JSON object nor a readable file"),
+    ],
+    "disclosure": [
+        ("unknown", "0x" + "11" * 32, None),
+        ("short-hex", "0x1234", None),
+        ("empty", "", None),
+        ("unknown-ref", "NOPE-REF", None),
+    ],
+    "indexmember": [
+        ("unknown", "Nobody Inc", "no member"),
+        ("short-address", "0x1234", "no member"),
+        ("unicode", "Ñobody 🙂", "no member"),
+    ],
+    "cursor": [
+        ("garbage", "garbage", "not a cursor"),
+        ("empty", "", "not a cursor"),
+        ("negative", "-1", None),
+        ("short-hex", "0x1234", "not a cursor"),
+    ],
 }
 
 
@@ -228,6 +254,46 @@ COMMANDS: dict[str, Command] = {
     "keys rotate": cmd("keys rotate {key}", signs=True, key=("key", TRUST_KEY)),
     "watch": cmd("watch --once --checkpoint {file}", valid=False, file=("file", "{tmp}/absent")),
     "account new": cmd("account new {name}", chain=False, name=("text", "alice")),
+    # the groups added since: MACD notes, confirm from a file, details, the index's readers
+    "macd move --details": cmd(
+        "macd move ONT-A --details {d}", account=CUSTOMER, chain=False, d=("details", '{"w":1}')
+    ),
+    "macd confirm --file": cmd("macd confirm --file {file}", signs=True, valid=False, file=("file", "{tmp}/absent")),
+    "details show": cmd(
+        "details show {id}", account=ACME, signs=True, valid=False, id=("disclosure", "0x" + "11" * 32)
+    ),
+    "details disclose": cmd("details disclose ORD-X --set k=v --to {who}", signs=True, who=("member", "Acme Networks")),
+    "details grant": cmd(
+        "details grant {id} {who}",
+        signs=True,
+        valid=False,
+        id=("disclosure", "0x" + "11" * 32),
+        who=("member", "Acme Networks"),
+    ),
+    "asset list": cmd(
+        "asset list --customer {who} --after {cur}",
+        chain=False,
+        who=("indexmember", "Initech Enterprise"),
+        cur=("cursor", "0x" + "00" * 32),
+    ),
+    "order list": cmd(
+        "order list --customer {who} --after {cur}",
+        chain=False,
+        who=("indexmember", "Initech Enterprise"),
+        cur=("cursor", "0x" + "00" * 32),
+    ),
+    "macd pending": cmd(
+        "macd pending --customer {who} --after {cur}",
+        chain=False,
+        who=("indexmember", "Initech Enterprise"),
+        cur=("cursor", "1:0:0"),
+    ),
+    "stock outstanding": cmd("stock outstanding --vendor {who}", chain=False, who=("indexmember", "Acme Networks")),
+    "member activity": cmd("member activity {who}", chain=False, who=("indexmember", "Acme Networks")),
+    "denials": cmd("denials --account {who}", chain=False, who=("indexmember", "Acme Networks")),
+    "alerts": cmd("alerts --config {file}", valid=False, file=("file", "{tmp}/absent")),
+    "index verify": cmd("index verify"),
+    "index": cmd("index --once"),
     "account import": cmd("account import bob --keystore-file {file}", chain=False, file=("file", "{tmp}/absent")),
 }
 
@@ -255,6 +321,8 @@ def _cases() -> list[Case]:
             for label, value, expect in BAD[kind]:
                 if kind == "file" and name == "watch" and label in ("missing", "empty"):
                     continue  # a missing/empty checkpoint means "start from the head": valid
+                if kind == "file" and name == "alerts" and label == "empty":
+                    continue  # an empty alerts config: the shipped thresholds, valid
                 cases.append(Case(f"{name}/{slot}:{label}", _fill(command, (slot, value)), command.account, expect))
         if command.chain:
             base = _fill(command)
@@ -331,6 +399,37 @@ def _cases() -> list[Case]:
         ),
         Case("account new/existing", ["account", "new", "ops", "--password-file", "{tmp}/pw"], None, "exists"),
         Case("info/deployment:directory", ["info", "--deployment", "{tmp}"], OPERATOR),
+        Case("keys new/directory", ["keys", "new", "{tmp}", "--password-file", "{tmp}/pw"], None, "directory"),
+        Case("keys new/existing", ["keys", "new", "{tmp}/list.json", "--password-file", "{tmp}/pw"], None, "exists"),
+        Case(
+            "keys new/empty-password",
+            ["keys", "new", "{tmp}/k.keys", "--password-file", "{tmp}/emptypw"],
+            None,
+            "non-empty password",
+        ),
+        Case("node status/no node", ["node", "status", "--data-dir", "{tmp}/no-node"], None, "no node is running"),
+        Case("node stop/no node", ["node", "stop", "--data-dir", "{tmp}/no-node"], None, "no node is running"),
+        Case("node status/port:zero", ["node", "status", "--port", "0"], None, "--port"),
+        Case("node/port:text", ["node", "--port", "abc", "--detach"], None, "--port"),
+        Case("denials/reason:unknown", ["denials", "--reason", "bogus"], None, "--reason"),
+        Case("report/period:unknown", ["report", "--period", "year"], None, "--period"),
+        Case("report/section:unknown", ["report", "--section", "bogus"], None, "unknown section"),
+        Case("report/html:directory", ["report", "--html", "{tmp}"], None, "directory"),
+        Case(
+            "alerts/config:not-a-mapping", ["alerts", "--config", "{tmp}/garbage.txt"], OPERATOR, "not an alerts config"
+        ),
+        Case(
+            "macd move/details-to without details",
+            ["macd", "move", "ONT-A", "--details-to", "Acme Networks"],
+            CUSTOMER,
+            "pass --details too",
+        ),
+        Case(
+            "macd move/details-to unknown",
+            ["macd", "move", "ONT-A", "--details", '{"a":1}', "--details-to", "Nobody Inc"],
+            CUSTOMER,
+            "no member",
+        ),
     ]
     # no permission: each as a member that does not hold the action
     for who, line in [
@@ -374,6 +473,14 @@ def _cases() -> list[Case]:
         (OPERATOR, f"member add 0x{'00' * 20} --name Zero --trust-key {TRUST_KEY}", "ConstitutionInvalidMember"),
         (OPERATOR, f"member add 0x{'22' * 20} --name ACME\0NETWORKS --trust-key {TRUST_KEY}", "ConstitutionNameTaken"),
         (OPERATOR, "asset bind-serial NOPE-404 SN-1", "no twin"),
+        (ACME, "asset bind-serial ONT-A SN-AGAIN", "has a serial already"),
+        (CUSTOMER, "invoice pay 2", "cancelled"),
+        (OPERATOR, "disconnect ONT-A", "its customer orders the disconnect"),
+        (OPERATOR, "disconnect ONT-A --invoice 999999", "EscrowUnknownInvoice"),
+        (OPERATOR, "disconnect ONT-A --non-payment", "is overdue"),
+        (OPERATOR, "macd confirm ONT-A", "open change"),
+        (CUSTOMER, "macd cancel ONT-A", "open change"),
+        (OPERATOR, "order cancel O-A", "installed and Active"),
         (OPERATOR, "order revise O-1 --file {tmp}/rev-int.yaml", "lines must be a mapping, not int"),
         (OPERATOR, "order revise O-1 --file {tmp}/rev-novendor.yaml", "lines.add[0] lacks vendor, sku"),
         (OPERATOR, "order revise O-1 --file {tmp}/rev-negative.yaml", "must be a whole number from 1"),
@@ -407,7 +514,9 @@ CASES = _cases()
 def world(local_node, deployment_path, dev_accounts, tmp_path_factory):
     """Seeded once for the module (and undone after it): a Planned twin ONT-P, a twin ONT-I with an
     open installation for Initech (invoice #1, issued), project P-1 with order O-1 and service A,
-    proposal #1 (addMember, opened by the operator); bad files and a keystore ``ops``."""
+    proposal #1 (addMember, opened by the operator); invoice #2 cancelled (ONT-W's installation
+    withdrawn); ONT-A installed and Active for Initech, on line LA of order O-A; bad files and a
+    keystore ``ops``."""
     from telcochain import Client
 
     rpc = Rpc(local_node.rpc_url)
@@ -422,6 +531,25 @@ def world(local_node, deployment_path, dev_accounts, tmp_path_factory):
     operator.orders.create_order("O-1", "P-1")
     operator.orders.add_service("O-1", "A", 1)
     operator.constitution.add_member("0x" + "33" * 20, bytes(32 * [7]), "Proposed Member")
+    # invoice #2, cancelled: its installation was withdrawn
+    operator.assets.register("ONT-W", "ONT", vendor=acme)
+    operator.agreement.request_installation("ONT-W", customer)
+    operator.agreement.withdraw_installation("ONT-W")
+    # ONT-A: installed and Active for Initech (serial bound), held by line LA of order O-A
+    vendor = Client.connect(local_node.rpc_url, dev_accounts[ACME], deployment=deployment_path)
+    payer = Client.connect(local_node.rpc_url, dev_accounts[CUSTOMER], deployment=deployment_path)
+    from telcochain.orders import DeviceLine
+
+    operator.assets.register("ONT-A", "ONT", vendor=acme)
+    operator.orders.create_order("O-A", "P-1")
+    operator.orders.add_service("O-A", "A", 1)
+    operator.orders.add_device_line("O-A", DeviceLine("LA", "A", acme, "ONT-X", 1, asset="ONT-A"))
+    vendor.orders.deliver("LA")
+    bind = vendor.assets.bind_serial("ONT-A", "SN-A")
+    operator.constitution.vote(bind.proposal_id, approve=True)
+    installation = payer.agreement.request_installation("ONT-A")
+    payer.escrow.fund(installation.invoice_id)
+    operator.agreement.confirm_installation("ONT-A")
     tmp = tmp_path_factory.mktemp("bad-input")
     (tmp / "garbage.txt").write_text("this is not JSON {")
     (tmp / "garbage.json").write_bytes(b"\xff\xfe\x00garbage")
@@ -458,6 +586,8 @@ def test_bad_input_is_refused_in_one_line_and_changes_nothing(
     monkeypatch.delenv("TELCOCHAIN_PRIVATE_KEY", raising=False)
     monkeypatch.delenv("TELCOCHAIN_ACCOUNT", raising=False)
     monkeypatch.delenv("TELCOCHAIN_PASSWORD_FILE", raising=False)
+    monkeypatch.delenv("TELCOCHAIN_TRUST_KEYS_PASSWORD_FILE", raising=False)
+    monkeypatch.setenv("TELCOCHAIN_INDEX_DB", f"sqlite:///{tmp}/index.sqlite")  # the index's readers, here
     if case.account is not None:
         monkeypatch.setenv("TELCOCHAIN_PRIVATE_KEY", world["accounts"][case.account].key.hex())
     for key, value in case.env:

@@ -752,7 +752,7 @@ def _pay_direct(client: Client, invoice_id: int, amount: str | None, as_json: bo
     after = client.escrow.invoice(invoice_id)
     if as_json:
         output.emit_json(
-            {"tx": tx, "invoice_id": invoice_id, "status": after.status.label, "outstanding": figures.outstanding}
+            {"tx_hash": tx, "invoice_id": invoice_id, "status": after.status.label, "outstanding": figures.outstanding}
         )
         return
     click.echo(

@@ -386,10 +386,12 @@ def consent_sign(
     """Sign a consent with the customer's key (--account, or TELCOCHAIN_PRIVATE_KEY); prints (or
     writes) the consent and its signature. Offline with --chain-id and --registry."""
     key = load_account(session.account, session.password_file, "signing a consent needs the customer's key")
+    deadline = None  # offline: valid_for from the wall clock
     if chain_id is None or registry is None:
         client = session.reader()
         chain_id = chain_id or int(client.deployment.chain_id)
         registry = registry or client.customers.contract.address
+        deadline = client.customers.deadline(valid_for)  # online: from the chain's time too
     subj = bytes.fromhex(subject[2:]) if subject.startswith("0x") and len(subject) == 66 else subject
     c = Consent.make(
         customer=customer_address,
@@ -400,6 +402,7 @@ def consent_sign(
         max_charge=max_charge,
         nonce=nonce,
         valid_for=valid_for,
+        deadline=deadline,
     )
     if key.address != c.customer:
         output.done(f"note: signing with {key.address}, which must be {c.customer}'s registered key")

@@ -519,16 +519,19 @@ class CustomersAPI:
         )
         return self.constitution.execute_action("createOrderFor", params, ref)
 
+    def deadline(self, valid_for: int = 3600) -> int:
+        """A consent deadline ``valid_for`` seconds after the later of the wall clock and the
+        chain's latest block (a chain whose time ran ahead, e.g. a test chain that travelled,
+        would otherwise see the consent expired)."""
+        block = self.client.rpc.call("eth_getBlockByNumber", ["latest", False])
+        return max(int(time.time()), int(block["timestamp"], 16)) + int(valid_for)
+
     def _timed(self, kw: dict[str, Any]) -> dict[str, Any]:
-        """``kw`` with a deadline ``valid_for`` seconds (default 3600) after the later of the wall
-        clock and the chain's latest block (a chain whose time ran ahead, e.g. a test chain that
-        travelled, would otherwise see the consent expired)."""
+        """``kw`` with a :meth:`deadline` unless one is given."""
         if kw.get("deadline") is not None:
             return kw
         out = dict(kw)
-        block = self.client.rpc.call("eth_getBlockByNumber", ["latest", False])
-        now = max(int(time.time()), int(block["timestamp"], 16))
-        out["deadline"] = now + int(out.pop("valid_for", 3600))
+        out["deadline"] = self.deadline(int(out.pop("valid_for", 3600)))
         return out
 
     def request_consent(

@@ -138,6 +138,7 @@ def run_everything(as_member, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     j(OPERATOR, "order", "cancel", "ORD-J", "--line", "LJ2")
     j(GLOBEX, "stock", "return", "LJ2", "--quantity", "1")  # 1 of 2 still out: one line outstanding
     denied_by_chain(as_member)
+    issue14(j, as_member, tmp_path, seen)
     # details, keys, accounts, node
     disclosed = j(OPERATOR, "details", "disclose", "ORD-J", "--set", "site=HQ", "--to", "Acme Networks")
     j(ACME, "details", "show", disclosed["id"])
@@ -170,6 +171,95 @@ def run_everything(as_member, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     j(OPERATOR, "serve", "token", "add", "schema-test", "--tokens-file", tokens)
     j(OPERATOR, "serve", "token", "list", "--tokens-file", tokens)
     return seen
+
+
+def issue14(j, as_member, tmp_path: Path, seen: dict[str, list[Any]]) -> None:  # type: ignore[no-untyped-def]
+    """Issue 14: billing (partial payment, instalments, a disputed line resolved, credit payout,
+    recurring accrual), vendor settlement, and a retail customer without a node (registered,
+    its price list agreed and its monthly charge with its signed consents, its bill paid from
+    its own wallet)."""
+    from click.testing import CliRunner
+    from eth_account import Account
+    from eth_utils import keccak
+    from telcochain import Client
+    from telcochain.cli import main
+
+    # billing
+    installed(as_member, "ONT-J14")
+    for verb in ("move", "add"):
+        ok(as_member(OPERATOR, "macd", verb, "ONT-J14"))
+        ok(as_member(OPERATOR, "macd", "confirm", "ONT-J14"))
+    bill = str(j(OPERATOR, "invoice", "bill", "Initech Enterprise")["invoice_id"])
+    j(OPERATOR, "invoice", "instalments", bill, "--count", "2", "--every", "30")
+    j(CUSTOMER, "invoice", "pay", bill, "--amount", "30")
+    dispute = j(CUSTOMER, "invoice", "dispute", bill, "--amount", "40", "--line", "2", "--reason", "never added")
+    j(OPERATOR, "invoice", "show", bill)
+    j(OPERATOR, "invoice", "resolve", str(dispute["dispute"]), "--credit", "10")
+    j(OPERATOR, "invoice", "accrue", "ONT-J14")
+    ok(as_member(OPERATOR, "macd", "move", "ONT-J14"))  # billed while open, then cancelled: a credit note
+    ok(as_member(OPERATOR, "invoice", "bill", "Initech Enterprise"))
+    ok(as_member(OPERATOR, "macd", "cancel", "ONT-J14"))
+    ok(as_member(OPERATOR, "invoice", "bill", "Initech Enterprise"))
+    j(CUSTOMER, "invoice", "payout", "--payee", "Northwind Telecom", "--amount", "1")
+    # vendor settlement
+    opened = j(OPERATOR, "vendor", "terms", "Acme Networks", "ONT-JV", "--price", "20.5")
+    for member in (ACME, GLOBEX):
+        ok(as_member(member, "vote", str(opened["proposal_id"]), "--approve"))
+    j(OPERATOR, "vendor", "terms", "Acme Networks", "ONT-JV")
+    ok(as_member(OPERATOR, "order", "create", "ORD-JV", "--project", "PRJ-JV", "--customer", "Initech Enterprise",
+                 "--service", "SVC-JV"))  # fmt: skip
+    ok(as_member(OPERATOR, "order", "add-line", "ORD-JV", "L-JV", "--service", "SVC-JV", "--vendor", "Acme Networks",
+                 "--sku", "ONT-JV", "--quantity", "4"))  # fmt: skip
+    ok(as_member(ACME, "stock", "deliver", "L-JV", "--quantity", "2"))
+    made = j(ACME, "vendor", "invoice", "L-JV", "--quantity", "2", "--vendor-ref", "ACME-J")
+    j(OPERATOR, "vendor", "settle", str(made["invoice"]))
+    ok(as_member(ACME, "stock", "return", "L-JV", "--quantity", "1"))
+    j(OPERATOR, "vendor", "credit", "L-JV")
+    j(OPERATOR, "vendor", "show", "L-JV")
+    # a retail customer without a node
+    wallet = Account.from_key(keccak(text="json schema retail wallet"))
+    j(OPERATOR, "customer", "add", wallet.address, "--name", "Jane Doe")
+    j(OPERATOR, "customer", "list")
+    j(OPERATOR, "customer", "show", wallet.address)
+    prices = tmp_path / "prices.json"
+    prices.write_text(json.dumps({"currency": "TSD", "move": 30}))
+    commitment = j(OPERATOR, "terms", "propose", wallet.address, str(prices))["commitment"]
+    j(OPERATOR, "terms", "show", wallet.address)
+
+    def signed(*args: str) -> Path:
+        out = tmp_path / f"consent-{len(seen.get('consent sign', []))}.json"
+        result = CliRunner().invoke(main, ["consent", "sign", *args, "--customer", wallet.address, "--operator",
+                                           _dev_key(OPERATOR).address, "--out", str(out), "--json"],
+                                    env={"TELCOCHAIN_PRIVATE_KEY": wallet.key.hex()})  # fmt: skip
+        assert result.exit_code == 0, result.output
+        seen.setdefault("consent sign", []).append(json.loads(result.output))
+        return out
+
+    accept = signed("--action", "acceptTerms", "--subject", commitment)
+    j(OPERATOR, "consent", "verify", str(accept))
+    j(OPERATOR, "terms", "accept", wallet.address, commitment, "--consent", str(accept))
+    rpc_url, deployment = os.environ["TELCOCHAIN_RPC_URL"], os.environ["TELCOCHAIN_DEPLOYMENT"]
+    op = Client.connect(rpc_url, _dev_key(OPERATOR), deployment=deployment)
+    initech = Client.connect(rpc_url, _dev_key(CUSTOMER), deployment=deployment)
+    ok(as_member(OPERATOR, "asset", "register", "ONT-JR", "--kind", "ONT", "--vendor", "Acme Networks"))
+    bind = j(ACME, "asset", "bind-serial", "ONT-JR", "SN-JR")
+    ok(as_member(OPERATOR, "vote", str(bind["proposal_id"]), "--approve"))
+    ask = op.customers.request_consent("requestInstallation", "ONT-JR", customer=wallet.address)
+    op.customers.request_installation(
+        "ONT-JR", wallet.address, 0, consent=ask, signature=op.customers.sign(ask, wallet)
+    )
+    ok(as_member(ACME, "asset", "transition", "ONT-JR", "deliver"))
+    ok(as_member(OPERATOR, "install", "confirm", "ONT-JR"))
+    monthly = signed("--action", "recurringCharge", "--subject", "ONT-JR", "--max-charge", str(39 * 10**6))
+    j(OPERATOR, "terms", "monthly", "ONT-JR", str(39 * 10**6), "--consent", str(monthly))
+    move = op.customers.request_consent("orderChange", "ONT-JR", kind="move", max_charge=30 * 10**6)
+    op.customers.order_change("move", "ONT-JR", 30 * 10**6, consent=move, signature=op.customers.sign(move, wallet))
+    retail_bill = op.agreement.bill(wallet.address).invoice_id
+    initech.escrow.token().transact("transfer", wallet.address, 100 * 10**6)
+    paid = CliRunner().invoke(main, ["invoice", "pay", str(retail_bill), "--direct", "--json"],
+                              env={"TELCOCHAIN_PRIVATE_KEY": wallet.key.hex()})  # fmt: skip
+    assert paid.exit_code == 0, paid.output
+    seen.setdefault("invoice pay", []).append(json.loads(paid.output))
 
 
 #: suspendMember(Globex Optical)'s parameters, for `action exec`.

@@ -36,14 +36,16 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 ///   evaluated" by the registry in the hot path rather than by an extra view call here.
 /// - Several operators: a customer registered in the CustomerRegistry is served by its own
 ///   operator (fixed for the customer's life) on a bilateral price list only the two know; its
-///   service word carries a flag and the operator sits next to the installation invoice, so the
-///   default operator's services read no extra slot. Its charges are stated per request
-///   ({actFor}); a request the customer asked for carries its EIP-712 consent.
+///   service word carries a flag and the operator sits in a third slot, read only when that
+///   flag is set, so the default operator's services read no extra slot. Its charges are stated
+///   per request ({actFor}); a request the customer asked for carries its EIP-712 consent; its
+///   monthly recurring charge is agreed per service by both parties ({actFor} op 3).
 /// - Transactions loop only over their calldata arrays (at most {MAX_BATCH}).
 /// - Billing (issue 14, {IAgreementBilling}): each charge is a line item folded into the
 ///   customer's period digest (one more warm-able word per customer: ~5k gas per order), the
 ///   digest is the subject of the period's invoice; recurring charges live in the asset's second
-///   slot (start, billed-to, monthly) next to the installation invoice.
+///   slot (start, billed-to, monthly) next to the installation invoice; the accrual, the bill
+///   and the final disconnect's credit payout use the service's own operator.
 contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, ConstitutionModule {
     /*//////////////////////////////////////////////////////////////
                                 STORAGE

@@ -612,8 +612,8 @@ def invoice_list(payer: str | None, payee: str | None, status: str | None, sessi
         [
             [
                 i.id,
-                names.get(i.payer, i.payer),
-                names.get(i.payee, i.payee),
+                _party(names, i.payer),
+                _party(names, i.payee),
                 client.escrow.format(i.amount, i.token),
                 i.status.label + (" OVERDUE" if i.id in late else ""),
                 show_time(i.due_date),
@@ -623,6 +623,12 @@ def invoice_list(payer: str | None, payee: str | None, status: str | None, sessi
             for i in found
         ],
     )
+
+
+def _party(names: dict[str, str], address: str) -> str:
+    """A member's name, else the account shortened (a customer without membership: `invoice show`
+    has it whole) so the table keeps room for the status."""
+    return names.get(address) or f"{address[:6]}…{address[-4:]}"
 
 
 @invoice.command("show")

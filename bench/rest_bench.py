@@ -59,6 +59,8 @@ SECONDS = float(os.environ.get("BENCH_REST_SECONDS", 15))
 PAGE = int(os.environ.get("BENCH_REST_PAGE", 20))
 MACD_CLIENTS = int(os.environ.get("BENCH_REST_MACD_CLIENTS", 512))
 RESULTS = Path(os.environ.get("BENCH_RESULTS_DIR", ROOT / "bench" / "results"))
+#: A file: py-spy samples the gateway during the MACD phase and writes its top functions there.
+PROFILE = os.environ.get("BENCH_REST_PROFILE")
 KINDS = ("move", "add", "change")
 
 
@@ -105,6 +107,23 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process (Linux /proc): the server's cost, whatever the load."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def start_profile(pid: int) -> subprocess.Popen[bytes] | None:
+    """py-spy on the gateway (all threads, native frames off) until :func:`stop_profile`."""
+    if not PROFILE:
+        return None
+    return subprocess.Popen(
+        ["py-spy", "record", "--pid", str(pid), "--format", "raw", "--output", PROFILE, "--rate", "200",
+         "--threads", "--nonblocking"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def stop_profile(spy: subprocess.Popen[bytes] | None) -> None:
+    if spy is not None:
+        spy.send_signal(2)  # SIGINT: py-spy writes its output and exits
+        spy.wait(timeout=60)
 
 
 def wait_indexed(base: str, token: str, twins: int) -> float:
@@ -294,7 +313,9 @@ def main() -> int:
 
         balance_before = operator.agreement.account(customer.address or "").balance
         cpu0 = cpu_seconds(gateway.pid)
+        spy = start_profile(gateway.pid)
         macd = asyncio.run(macd_load(base, token, names))
+        stop_profile(spy)
         macd["server_cpu_ms_per_twin"] = round((cpu_seconds(gateway.pid) - cpu0) * 1000 / max(1, macd["confirmed"]), 2)
         print(f"    MACD through the gateway: {macd}", flush=True)
         pending = sum(1 for n in names if operator.assets.get(n).state is AssetState.PENDING_CHANGE)

@@ -322,6 +322,7 @@ def create_app(
             "member's index of the chain; writes are signed with the member's key. Bearer token auth."
         ),
         lifespan=lifespan,
+        telemetry=None if settings.opentelemetry else {"tracing": False, "metrics": False, "logs": False},
     )
     app.state.gateway = state
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -116,7 +116,9 @@ class MacdBatcher:
         self.window = window_ms / 1000
         self.senders = senders
         self._queue: queue.Queue[Submission | OrderSubmission | None] = queue.Queue()
-        self._pool = ThreadPoolExecutor(max_workers=senders, thread_name_prefix="macd-send")
+        # a sender's slot is free once its call is mined: recording the rows and answering
+        # overlap with the next call, hence twice the threads
+        self._pool = ThreadPoolExecutor(max_workers=2 * senders, thread_name_prefix="macd-send")
         self._slots = threading.Semaphore(senders)  # a batch is formed only when a sender is free
         self._thread: threading.Thread | None = None
         #: twin -> when its change was mined: the index may not show it yet, so an order naming it
@@ -238,10 +240,17 @@ class MacdBatcher:
                 return
 
     def _send_then_free(self, group: list[Submission]) -> None:
+        freed = [False]
+
+        def free() -> None:
+            if not freed[0]:
+                freed[0] = True
+                self._slots.release()
+
         try:
-            self._send(group)
+            self._send(group, free)
         finally:
-            self._slots.release()
+            free()
 
     def _call(self, kind: MacdKind, assets: list[str]) -> tuple[str, int, str, int, str | None]:
         ref = "0x" + os.urandom(32).hex()
@@ -255,7 +264,7 @@ class MacdBatcher:
         )
         return ref, receipt.block_number, receipt.tx_hash, charge, customer
 
-    def _send(self, group: list[Submission]) -> None:
+    def _send(self, group: list[Submission], free: Callable[[], None] | None = None) -> None:
         assets = [a for sub in group for a in sub.assets]
         try:
             ref, block, tx, charge, customer = self._call(group[0].kind, assets)
@@ -271,6 +280,8 @@ class MacdBatcher:
             for sub in group:
                 self._send([sub])
             return
+        if free is not None:
+            free()  # the next batch may go while this one's rows are recorded
         now = time.monotonic()
         if len(self._recent) > 100_000:  # forget what the index certainly has by now
             self._recent = {a: t for a, t in self._recent.items() if t > now - RECENT}

@@ -4,20 +4,29 @@
     python bench/rest_bench.py       # this alone
 
 1. Starts its own anvil, deploys the bench consortium (bench/run.py's code: free installation,
-   MACD tariffs kept) and installs BENCH_REST_TWINS (2,000) Active twins for the customer.
+   MACD tariffs kept) and installs BENCH_REST_TWINS (4,000) Active twins for the customer.
 2. Starts ``telcochain serve`` in another process (the operator's key, a fresh SQLite index
-   that the gateway follows itself) and waits until the index has the chain's head.
+   that the gateway follows itself, the TMF688 hub running) and waits until the index has the
+   chain's head.
 3. **GET** ``/resourceInventoryManagement/v4/resource?limit=BENCH_REST_PAGE`` (20 twins a page,
    offsets spread over the inventory) from BENCH_REST_CLIENTS (100) concurrent keep-alive
    clients, paced open-loop at BENCH_REST_RATE (500) requests/s in all for BENCH_REST_SECONDS
    (15): latency measured from each request's scheduled time, so a slow server is not hidden
    by the clients waiting → ``rest_get_p95_ms`` (and p50, p99, the achieved rate, errors).
-4. **MACD** ``POST /serviceOrdering/v4/serviceOrder`` with one ``modify`` item on one twin
-   (``macdKind`` move/add/change in turn), BENCH_REST_MACD_CLIENTS (512) clients in parallel
-   until every twin has its change ordered; each 201 answer means the change is mined and
-   indexed → ``rest_macd_ops_per_s`` (twins changed per second) with the on-chain calls the
-   server's micro-batching made (``macd_calls``), checked afterwards against the chain (every
-   twin PendingChange, the customer's account charged the sum of the tariffs).
+4. **MACD** ``POST /serviceOrdering/v4/serviceOrder``, ``modify`` items on one twin each
+   (``macdKind`` move/add/change in turn), closed loop until every twin of the half has its
+   change ordered; each 201 answer means the changes are mined (answered from the receipts; a
+   later read on the gateway waits for its index):
+   - half the twins as **one-item orders** from BENCH_REST_MACD_CLIENTS (512) clients →
+     ``rest_macd_single_item_orders_per_s``;
+   - the other half as **orders of BENCH_REST_MULTI_ITEMS (20) items** from
+     BENCH_REST_MULTI_CLIENTS (64) clients — what an OSS/BSS bulk job sends →
+     ``rest_macd_ops_per_s`` (MACD items confirmed per second, the issue's figure).
+   Each with the on-chain calls the micro-batching made (``macd_calls``), the CPU per twin of
+   the gateway, anvil and this load generator, and the 1-minute load average before/after;
+   checked afterwards against the chain (every twin PendingChange, the customer's account
+   charged the sum of the tariffs). BENCH_REST_PROFILE=file: py-spy samples the gateway
+   during the one-item phase (raw collapsed stacks).
 
 Results are merged into bench/results/latest.json (keys ``rest_*``).
 """

@@ -49,7 +49,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Connection
 
 from telcochain.assets import AssetState
@@ -504,9 +504,13 @@ def derive(store: IndexStore, limit: int = PASS_LIMIT, clock: Callable[[], int] 
             select(e.block_number, e.log_index, e.name, e.args, b.hash, b.timestamp)
             .select_from(s.events.join(s.blocks, s.blocks.c.number == e.block_number))
             .where(
+                # a range on the primary key (block, log): the ``>=`` lets the planner use it, and
+                # the name test goes through coalesce so that it does not pick the name index
+                # instead (that read every event of those names, then sorted them, each pass)
+                e.block_number >= after_block,
                 (e.block_number > after_block) | ((e.block_number == after_block) & (e.log_index > after_log)),
                 e.block_number <= checkpoint,
-                e.name.in_(SOURCE_EVENTS),
+                func.coalesce(e.name, "").in_(SOURCE_EVENTS),
             )
             .order_by(e.block_number, e.log_index)
             .limit(limit)

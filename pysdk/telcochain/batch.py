@@ -211,16 +211,10 @@ class Batch:
                 self._send_chunks([chunk])
         return self.outcomes
 
-    def _send_chunks(self, chunks: list[list[BatchEntry]]) -> None:
+    def _send_wave(self, to: str, datas: list[str], gases: list[int]) -> list[Receipt]:
+        """Sign and send transactions that fit in one block together; wait for their receipts."""
         sender = self.client.sender
         assert sender is not None
-        constitution = self.client.contract("Constitution")
-        to = constitution.address
-        datas = [
-            "0x" + encode_execute_batch([(action_id(e.action), e.params, e.ref) for e in chunk]).hex()
-            for chunk in chunks
-        ]
-        gases = [batch_gas(self.client.rpc, sender.address, to, d, self.gas_headroom) for d in datas]
         raws, hashes = [], []
         for data, gas in zip(datas, gases, strict=True):
             raw, tx_hash = sender.sign(sender.build(to, data, gas=gas, nonce=sender.allocate_nonce()))
@@ -231,7 +225,21 @@ class Batch:
             if isinstance(answer, RpcError) and "already known" not in answer.rpc_message.lower():
                 sender.resync_nonce()
                 raise TransactionError(f"the node refused a batch transaction: {answer}")
-        receipts = sender.wait_many(hashes, timeout=self.timeout)
+        return sender.wait_many(hashes, timeout=self.timeout)
+
+    def _send_chunks(self, chunks: list[list[BatchEntry]]) -> None:
+        sender = self.client.sender
+        assert sender is not None
+        constitution = self.client.contract("Constitution")
+        to = constitution.address
+        datas = [
+            "0x" + encode_execute_batch([(action_id(e.action), e.params, e.ref) for e in chunk]).hex()
+            for chunk in chunks
+        ]
+        gases = [batch_gas(self.client.rpc, sender.address, to, d, self.gas_headroom) for d in datas]
+        receipts: list[Receipt] = []
+        for wave in _waves(gases, _block_gas_limit(self.client.rpc)):
+            receipts += self._send_wave(to, [datas[i] for i in wave], [gases[i] for i in wave])
         self.receipts.extend(receipts)
         for chunk, data, receipt in zip(chunks, datas, receipts, strict=True):
             if not receipt.succeeded:
@@ -244,3 +252,28 @@ class Batch:
             for position, entry in enumerate(chunk):
                 entry.tx_hash = receipt.tx_hash
                 entry._outcome = _outcome(events, entry.action, entry.ref, position, receipt.tx_hash)
+
+
+def _block_gas_limit(rpc: Rpc) -> int:
+    """The latest block's gas limit (what one block can hold)."""
+    block = rpc.call("eth_getBlockByNumber", ["latest", False])
+    return int(block["gasLimit"], 16)
+
+
+def _waves(gases: Sequence[int], block_gas_limit: int) -> list[list[int]]:
+    """Indexes of ``gases`` grouped so that each group's gas limits fit in one block.
+
+    Transactions beyond a block's capacity wait for the next block anyway; on a node that mines
+    one block per arriving transaction (anvil's automine) they would wait for a transaction that
+    never comes, so a pipelined batch sends one block's worth at a time.
+    """
+    waves: list[list[int]] = []
+    total = 0
+    for i, gas in enumerate(gases):
+        if waves and total + gas <= block_gas_limit:
+            waves[-1].append(i)
+            total += gas
+        else:
+            waves.append([i])
+            total = gas
+    return waves

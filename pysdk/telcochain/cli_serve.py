@@ -63,7 +63,8 @@ def _node_url(config: Path | None) -> str | None:
 @click.option(
     "--rpc-url",
     default=None,
-    help="Node JSON-RPC URL (config: rpc_url; env TELCOCHAIN_RPC_URL; else the `telcochain node` running from ./.telcochain/node, else http://127.0.0.1:8545).",
+    help="Node JSON-RPC URL (config: rpc_url; env TELCOCHAIN_RPC_URL; else the `telcochain node` "
+    "running from ./.telcochain/node, else http://127.0.0.1:8545).",
 )
 @click.option("--db", "index_db", default=None, help="Index database URL (config: index_db).")
 @click.option(

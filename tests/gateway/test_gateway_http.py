@@ -342,6 +342,40 @@ def test_concurrent_macd_items_share_one_bulk_call_and_can_be_cancelled(
     tmf_error(api.post(CANCEL, json={"serviceOrder": {"id": orders[0]["id"]}}), 409, "CONFLICT")
 
 
+def test_a_multi_item_macd_order_goes_into_the_bulk_path_in_one_go(api: httpx.Client, m: Members) -> None:
+    twins = [f"ONT-X{n}" for n in range(3)]
+    for twin in twins:
+        active_twin(m, twin, "MULTI")
+    terms = m.op.agreement.terms()
+    body = {
+        "externalId": "OSS-JOB-7",
+        "serviceOrderItem": [
+            {"id": str(n + 1), "action": "modify", "service": {
+                "supportingResource": [{"id": twin}], "serviceCharacteristic": [{"name": "macdKind", "value": kind}]}}
+            for n, (twin, kind) in enumerate(zip(twins, ("move", "add", "move"), strict=True))
+        ],
+    }  # fmt: skip
+    answer = api.post(ORDERS, json=body)
+    assert answer.status_code == 201, answer.text
+    order = answer.json()
+    assert (order["state"], order["externalId"], order["relatedParty"][0]["id"]) == (
+        "inProgress", "OSS-JOB-7", m.customer.address,
+    )  # fmt: skip
+    items = order["serviceOrderItem"]
+    assert [(i["id"], i["state"], char(i, "macdKind"), int(char(i, "charge"))) for i in items] == [
+        ("1", "inProgress", "move", terms.move), ("2", "inProgress", "add", terms.add),
+        ("3", "inProgress", "move", terms.move),
+    ]  # fmt: skip
+    assert char(items[0], "ref") == char(items[2], "ref") != char(items[1], "ref")  # one bulk call per kind
+    assert all(m.op.assets.get(t).state is AssetState.PENDING_CHANGE for t in twins)
+    # read-your-writes: answered from the receipts, the order reads back the same at once
+    again = api.get(f"{ORDERS}/{order['id']}").json()
+    assert {k: again[k] for k in ("id", "state", "serviceOrderItem")} == {
+        k: order[k] for k in ("id", "state", "serviceOrderItem")
+    }
+    tmf_error(api.post(ORDERS, json=body), 409, "CONFLICT")  # changing now: nothing sent twice
+
+
 # -- TMF678: a bill paid by the customer's gateway -------------------------------------------------
 
 

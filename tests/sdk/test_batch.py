@@ -131,3 +131,14 @@ def test_bad_input_is_refused_before_sending(client: Client) -> None:
         b.send()
     with pytest.raises(ConfigurationError):
         Batch(client, chunk=0)
+
+
+def test_pipelined_chunks_are_sent_one_block_at_a_time() -> None:
+    """A burst whose gas limits exceed a block would leave transactions waiting for a block that
+    anvil's automine never mines (it mines one block per arriving transaction)."""
+    from telcochain.batch import _waves
+
+    assert _waves([6_000_000] * 10, 30_000_000) == [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]]
+    assert _waves([40_000_000, 1, 2], 30_000_000) == [[0], [1, 2]]  # too big alone: its own wave
+    assert _waves([10, 20, 30], 30) == [[0, 1], [2]]
+    assert _waves([], 30) == []

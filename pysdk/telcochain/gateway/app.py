@@ -174,6 +174,9 @@ class GatewayState:
     extensions: list[str] = field(default_factory=list)
     #: Per-app singletons the API modules keep (the MACD batcher, caches...), by name.
     components: dict[str, Any] = field(default_factory=dict)
+    #: The highest block of a write this gateway answered before its index held it (the MACD
+    #: orders are answered from their receipts): a GET waits for the index to reach it.
+    written_block: int = 0
 
     @property
     def queries(self) -> Queries:
@@ -187,6 +190,11 @@ class GatewayState:
     def add_service(self, name: str, start: Callable[[], Any], stop: Callable[[], Any]) -> None:
         """Background work started with the server and stopped with it (in this order / reverse)."""
         self.services.append((name, start, stop))
+
+    def note_written(self, block: int) -> None:
+        """A write answered from its receipt (not from the index): reads wait for ``block``."""
+        if block > self.written_block:
+            self.written_block = block
 
     def wait_indexed(self, block: int | None) -> None:
         """After a write: wait (``settings.fresh_timeout``) until the index has ``block``."""
@@ -207,12 +215,28 @@ def state_of(request: Request) -> GatewayState:
 
 
 async def get_state(request: Request) -> GatewayState:
-    """FastAPI dependency: ``state: GatewayState = Depends(get_state)``."""
+    """FastAPI dependency: ``state: GatewayState = Depends(get_state)``.
+
+    Read-your-writes: a request waits (without polling, at most ``fresh_timeout``) until the
+    index holds the last write this gateway answered from its receipt
+    (:meth:`GatewayState.note_written`) — usually it already does. The MACD ``POST`` itself
+    uses :data:`WriteState` (no wait: it checks against the chain's head when in doubt)."""
+    state = state_of(request)
+    follower = state.follower
+    if follower is not None and follower.indexed_block < state.written_block:
+        await state.wait_indexed_async(state.written_block)
+    return state
+
+
+async def get_state_now(request: Request) -> GatewayState:
+    """:func:`get_state` without the read-your-writes wait."""
     return state_of(request)
 
 
 #: ``state: State`` in an endpoint's parameters gives the :class:`GatewayState`.
 State = Annotated[GatewayState, Depends(get_state)]
+#: The state without waiting for the index (an endpoint that reads nothing it just wrote).
+WriteState = Annotated[GatewayState, Depends(get_state_now)]
 
 
 def connect_client(settings: GatewaySettings) -> Client:
@@ -298,6 +322,7 @@ def create_app(
             "member's index of the chain; writes are signed with the member's key. Bearer token auth."
         ),
         lifespan=lifespan,
+        telemetry=None if settings.opentelemetry else {"tracing": False, "metrics": False, "logs": False},
     )
     app.state.gateway = state
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
@@ -345,6 +370,7 @@ __all__ = [
     "GatewayState",
     "IndexFollower",
     "State",
+    "WriteState",
     "create_app",
     "get_state",
     "openapi_document",

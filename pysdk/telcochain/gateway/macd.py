@@ -8,6 +8,14 @@ several calls are in flight at once (the SDK's sender is thread-safe and allocat
 locally). A bulk call is all-or-nothing on chain, so when one fails the group is sent again
 one submission at a time: the others still succeed and only the offending one gets its error.
 A denial (403) fails every submission of the group with the constitution's reason.
+
+**Whole orders** (:meth:`MacdBatcher.submit_order`, what the ``POST serviceOrder`` endpoint
+uses) are checked here too: the worker reads the state and customer of every twin of every
+order in the batch from the index in **one** query (``lookup``), splits the valid orders' items
+by (kind, customer) into submissions, and answers each order once all its parts are mined, with
+what the receipts say (the call's ref, block, charge per twin). An order naming a twin the
+index does not show Active fails with :class:`Unchecked` (nothing of it is sent): the endpoint
+then waits for the index to reach the head and checks again itself (the index may lag).
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from telcochain.agreement import MAX_BATCH, MacdKind
+from telcochain.assets import AssetState
 from telcochain.client import Client
 from telcochain.errors import PermissionDenied
 
@@ -38,6 +47,46 @@ class Sent:
     block: int
     tx_hash: str
     batched_with: int  # submissions in the same call (1: alone)
+    charge: int = 0  # accrued per twin (the call's ChangesOrdered charge / its twins)
+    customer: str | None = None  # whose running account it went on (ChangesOrdered.customer)
+
+
+@dataclass(frozen=True)
+class OrderItem:
+    """One ``modify``/``delete`` item of a MACD order: its id, kind and twins (0x-hex ids)."""
+
+    item_id: str
+    kind: MacdKind
+    assets: list[str]
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A part of an order's item (its twins of one customer) and the call that carried it."""
+
+    item_id: str
+    assets: list[str]
+    sent: Sent
+
+
+class Unchecked(Exception):
+    """The index does not show every twin of the order Active (unknown, changing, lagging)."""
+
+    def __init__(self, missing: list[str], not_active: dict[str, int]) -> None:
+        super().__init__(f"{len(missing)} unknown, {len(not_active)} not Active")
+        self.missing = missing
+        self.not_active = not_active  # hex id -> AssetState value
+
+
+@dataclass
+class OrderSubmission:
+    items: list[OrderItem]
+    row: dict[str, Any]  # the columns every recorded row of the order shares (order_id, client, ...)
+    future: Future[list[Placed]] = field(default_factory=Future)
+
+    @property
+    def twins(self) -> int:
+        return sum(len(i.assets) for i in self.items)
 
 
 @dataclass
@@ -59,14 +108,22 @@ class MacdBatcher:
         *,
         senders: int = 4,
         record: Callable[[list[dict[str, Any]]], None] | None = None,
+        lookup: Callable[[list[str]], dict[str, tuple[int, str | None]]] | None = None,
     ) -> None:
         self.client = client
         self.record = record  # writes the rows of a whole call in one transaction
+        self.lookup = lookup  # twin ids -> (AssetState value, customer) from the index, one query
         self.window = window_ms / 1000
-        self._queue: queue.Queue[Submission | None] = queue.Queue()
-        self._pool = ThreadPoolExecutor(max_workers=senders, thread_name_prefix="macd-send")
+        self.senders = senders
+        self._queue: queue.Queue[Submission | OrderSubmission | None] = queue.Queue()
+        # a sender's slot is free once its call is mined: recording the rows and answering
+        # overlap with the next call, hence twice the threads
+        self._pool = ThreadPoolExecutor(max_workers=2 * senders, thread_name_prefix="macd-send")
         self._slots = threading.Semaphore(senders)  # a batch is formed only when a sender is free
         self._thread: threading.Thread | None = None
+        #: twin -> when its change was mined: the index may not show it yet, so an order naming it
+        #: in the next RECENT seconds takes the endpoint's careful path (index at the head first)
+        self._recent: dict[str, float] = {}
         self.calls = 0  # on-chain calls sent (for the benchmark and tests)
         self.items = 0
 
@@ -94,19 +151,70 @@ class MacdBatcher:
             self._queue.put(sub)
         return sub.future
 
+    def submit_order(self, items: list[OrderItem], row: dict[str, Any]) -> Future[list[Placed]]:
+        """Queue a whole order: checked against the index with the rest of its batch (one
+        query), then its items go into the bulk calls; the future gives one :class:`Placed`
+        per (item, customer) part, or raises :class:`Unchecked` / the call's error."""
+        if self.lookup is None:
+            raise RuntimeError("submit_order needs a lookup")
+        order = OrderSubmission(items, dict(row))
+        if not 0 < order.twins <= MAX_BATCH:
+            raise ValueError(f"1 to {MAX_BATCH} twins per order")
+        if self._thread is None:
+            for group in _groups(self._admit([order])):
+                self._send(group)
+        else:
+            self._queue.put(order)
+        return order.future
+
+    def _admit(self, orders: list[OrderSubmission]) -> list[Submission]:
+        """One index read for every twin of ``orders``; each valid order becomes submissions
+        (one per item and customer) whose results are gathered back into the order's future."""
+        assert self.lookup is not None
+        try:
+            known = self.lookup(list({a for o in orders for i in o.items for a in i.assets}))
+        except Exception as exc:
+            for o in orders:
+                o.future.set_exception(exc)
+            return []
+        subs: list[Submission] = []
+        for order in orders:
+            twins = [a for i in order.items for a in i.assets]
+            missing = [a for a in twins if a not in known]
+            not_active = {a: known[a][0] for a in twins if a in known and known[a][0] != ACTIVE}
+            now = time.monotonic()
+            not_active.update({a: -1 for a in twins if self._recent.get(a, 0.0) > now - RECENT})
+            if missing or not_active:
+                order.future.set_exception(Unchecked(missing, not_active))
+                continue
+            parts: list[tuple[str, list[str], Submission]] = []
+            for item in order.items:
+                by_customer: dict[str, list[str]] = defaultdict(list)
+                for a in item.assets:
+                    by_customer[known[a][1] or ""].append(a)
+                for customer, group in by_customer.items():
+                    rows = [
+                        dict(order.row, item_id=item.item_id, asset_id=a, kind=item.kind.name.lower()) for a in group
+                    ]
+                    parts.append((item.item_id, group, Submission(item.kind, customer, group, rows)))
+            _gather(order, parts)
+            subs.extend(sub for _, _, sub in parts)
+        return subs
+
     def _run(self) -> None:
+        limit = MAX_BATCH * self.senders  # twins per round: split into calls of at most MAX_BATCH
         while True:
             first = self._queue.get()
             if first is None:
                 return
             batch = [first]
-            size = len(first.assets)
+            size = _size(first)
             # wait for a free sender first: while every sender is busy the items keep queueing,
             # so the next batch is as big as the load (the window only matters at low load)
             self._slots.acquire()
             deadline = time.monotonic() + self.window
             stop = False
-            while size < MAX_BATCH:
+            while size < limit:
                 left = deadline - time.monotonic()
                 try:
                     nxt = self._queue.get(timeout=left) if left > 0 else self._queue.get_nowait()
@@ -116,8 +224,15 @@ class MacdBatcher:
                     stop = True
                     break
                 batch.append(nxt)
-                size += len(nxt.assets)
-            for n, group in enumerate(_groups(batch)):
+                size += _size(nxt)
+            orders = [x for x in batch if isinstance(x, OrderSubmission)]
+            subs = [x for x in batch if isinstance(x, Submission)]
+            if orders:
+                subs.extend(self._admit(orders))
+            groups = _groups(subs)
+            if not groups:
+                self._slots.release()
+            for n, group in enumerate(groups):
                 if n:
                     self._slots.acquire()
                 self._pool.submit(self._send_then_free, group)
@@ -125,23 +240,34 @@ class MacdBatcher:
                 return
 
     def _send_then_free(self, group: list[Submission]) -> None:
-        try:
-            self._send(group)
-        finally:
-            self._slots.release()
+        freed = [False]
 
-    def _call(self, kind: MacdKind, assets: list[str]) -> tuple[str, int, str]:
+        def free() -> None:
+            if not freed[0]:
+                freed[0] = True
+                self._slots.release()
+
+        try:
+            self._send(group, free)
+        finally:
+            free()
+
+    def _call(self, kind: MacdKind, assets: list[str]) -> tuple[str, int, str, int, str | None]:
         ref = "0x" + os.urandom(32).hex()
         results = self.client.agreement.request_change(kind, [bytes.fromhex(a[2:]) for a in assets], ref=ref)
         receipt = results[-1].result.receipt
         self.calls += 1
         self.items += len(assets)
-        return ref, receipt.block_number, receipt.tx_hash
+        charge = sum(int(getattr(r, "charge", 0)) for r in results) // len(assets)
+        customer = next(
+            (str(e["customer"]) for r in results for e in getattr(r, "events", ()) if e.name == "ChangesOrdered"), None
+        )
+        return ref, receipt.block_number, receipt.tx_hash, charge, customer
 
-    def _send(self, group: list[Submission]) -> None:
+    def _send(self, group: list[Submission], free: Callable[[], None] | None = None) -> None:
         assets = [a for sub in group for a in sub.assets]
         try:
-            ref, block, tx = self._call(group[0].kind, assets)
+            ref, block, tx, charge, customer = self._call(group[0].kind, assets)
         except PermissionDenied as exc:
             for sub in group:
                 sub.future.set_exception(exc)
@@ -154,6 +280,12 @@ class MacdBatcher:
             for sub in group:
                 self._send([sub])
             return
+        if free is not None:
+            free()  # the next batch may go while this one's rows are recorded
+        now = time.monotonic()
+        if len(self._recent) > 100_000:  # forget what the index certainly has by now
+            self._recent = {a: t for a, t in self._recent.items() if t > now - RECENT}
+        self._recent.update((a, now) for a in assets)
         rows = [dict(row, ref=ref) for sub in group for row in sub.rows]
         if rows and self.record is not None:
             try:
@@ -164,7 +296,40 @@ class MacdBatcher:
                     sub.future.set_exception(exc)
                 return
         for sub in group:
-            sub.future.set_result(Sent(ref, block, tx, len(group)))
+            sub.future.set_result(Sent(ref, block, tx, len(group), charge, customer))
+
+
+ACTIVE = int(AssetState.ACTIVE)
+#: Seconds a twin just changed is checked against the index at the chain's head, not the batch's read.
+RECENT = 30.0
+
+
+def _size(x: Submission | OrderSubmission) -> int:
+    return x.twins if isinstance(x, OrderSubmission) else len(x.assets)
+
+
+def _gather(order: OrderSubmission, parts: list[tuple[str, list[str], Submission]]) -> None:
+    """Resolve ``order.future`` once every part's future is done: the placements, or the first
+    error (the parts that went through are mined all the same; the endpoint says which)."""
+    left = [len(parts)]
+    lock = threading.Lock()
+
+    def done(_: Future[Sent]) -> None:
+        with lock:
+            left[0] -= 1
+            if left[0]:
+                return
+        errors = [e for _, _, sub in parts if (e := sub.future.exception()) is not None]
+        placed = [
+            Placed(item, assets, sub.future.result()) for item, assets, sub in parts if sub.future.exception() is None
+        ]
+        if errors and not placed:
+            order.future.set_exception(errors[0])
+        else:
+            order.future.set_result(placed)
+
+    for _, _, sub in parts:
+        sub.future.add_done_callback(done)
 
 
 def _groups(batch: list[Submission]) -> list[list[Submission]]:

@@ -94,6 +94,9 @@ class GatewaySettings(BaseModel):
     fresh_timeout: float = Field(default=10.0, ge=0, le=300)
     #: MACD micro-batching: concurrent modify/delete items gathered this long go in one bulk call.
     macd_window_ms: int = Field(default=25, ge=0, le=5_000)
+    #: FastAPI's native OpenTelemetry (traces, metrics, logs to the globally configured
+    #: providers). Off by default: unconfigured it still costs a provider check per request.
+    opentelemetry: bool = False
     #: Public base URL for ``href`` (default: from each request).
     base_url: str | None = None
     #: Free-form sections of the extensions (validated by them).

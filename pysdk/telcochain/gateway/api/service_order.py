@@ -29,6 +29,7 @@ import asyncio
 import time
 import uuid
 from collections import defaultdict
+from concurrent.futures import Future
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
@@ -52,10 +53,10 @@ from telcochain.gateway.api.common import (
     one,
     page,
 )
-from telcochain.gateway.app import GatewayState, State
+from telcochain.gateway.app import GatewayState, State, WriteState
 from telcochain.gateway.auth import Principal, require_principal
 from telcochain.gateway.errors import ERRORS, ApiError, bad_request, not_found
-from telcochain.gateway.macd import MacdBatcher
+from telcochain.gateway.macd import MacdBatcher, OrderItem, Placed, Sent, Unchecked
 from telcochain.index import schema as s
 from telcochain.index.queries import id_hex, show_id
 from telcochain.orders import ChangePolicy, DeviceLine, OrderState, Revision
@@ -67,6 +68,8 @@ STATES = tuple(x.label for x in OrderState if x is not OrderState.NONE)
 Action = Literal["add", "modify", "delete", "noChange"]
 #: Seconds a permission check is reused before signing (a revocation is still enforced on chain).
 PERMISSION_TTL = 2.0
+#: First receipt poll of the gateway's writes (s; then 1.5x each time, as the SDK does).
+RECEIPT_POLL = 0.01
 POLICY_NAMES = {ChangePolicy.PAUSE: "pause", ChangePolicy.AUTO_CORRECT: "autoCorrect"}
 
 router = APIRouter(tags=["TMF641 Service Ordering"], dependencies=[Depends(require_principal)])
@@ -568,12 +571,13 @@ async def get_order(request: Request, id: str, state: State, fields: str | None 
 async def create_order(
     request: Request,
     response: Response,
-    state: State,
+    state: WriteState,
     principal: Annotated[Principal, Depends(require_principal)],
     body: ServiceOrderCreate,
 ) -> Any:
     actions = {item.action for item in body.serviceOrderItem}
     if actions <= {"add"}:
+        await state.wait_indexed_async(state.written_block or None)  # read-your-writes, as State does
         order = await run_in_threadpool(_create_crm, request, state, body)
     elif actions <= {"modify", "delete"}:
         # async: an order waiting for its micro-batch holds no thread, so thousands can wait at once
@@ -679,12 +683,36 @@ async def _create_macd(
     request: Request, state: GatewayState, body: ServiceOrderCreate, principal: Principal
 ) -> ServiceOrder:
     items = _macd_items(state, body)
+    _allowed(state, "orderChanges")
+    order_id = MACD_PREFIX + uuid.uuid4().hex[:20]
+    now = int(time.time())
+    row = {"order_id": order_id, "external_id": body.externalId, "client": principal.client, "created_at": now}
+    macd = batcher(state)
+    try:
+        # checked against the index with the rest of its micro-batch (one query), then sent
+        placed = await _wait(macd.submit_order([OrderItem(i, k, ids) for i, k, ids in items], row))
+    except Unchecked:
+        placed = await _create_macd_checked(state, items, row)
+    if placed:
+        state.note_written(max(p.sent.block for p in placed))
+    # answered from the receipts: mined, the change ordered (inProgress) with its charge; the
+    # index catches up a moment later, and a GET on this gateway waits for it (read-your-writes)
+    return _macd_answer(request, state, order_id, body.externalId, now, items, placed)
+
+
+async def _wait(future: Future[Any]) -> Any:
+    return await asyncio.wait_for(asyncio.wrap_future(future), timeout=120)
+
+
+async def _create_macd_checked(
+    state: GatewayState, items: list[tuple[str, MacdKind, list[str]]], row: dict[str, Any]
+) -> list[Placed]:
+    """The slow path, when the micro-batch's index read did not show every twin Active: the
+    index may lag, so read again once it reaches the chain's head; 400/409 if still so."""
     all_ids = [a for _, _, ids in items for a in ids]
-    twins = _twins(state, all_ids)
-    if any(a not in twins or twins[a].state != int(AssetState.ACTIVE) for a in all_ids):
-        head = await run_in_threadpool(state.client.block_number)  # in doubt: read again once indexed to the head
-        await state.wait_indexed_async(head)
-        twins = _twins(state, all_ids)
+    head = await run_in_threadpool(state.client.block_number)
+    await state.wait_indexed_async(head)
+    twins = await run_in_threadpool(_twins, state, all_ids)
     for hex_id in all_ids:
         twin = twins.get(hex_id)
         if twin is None:
@@ -694,32 +722,78 @@ async def _create_macd(
                 409, "CONFLICT",
                 f"resource {show_id(hex_id)} is {AssetState(twin.state).label}: a MACD change needs it Active",
             )  # fmt: skip
-    _allowed(state, "orderChanges")
-    order_id = MACD_PREFIX + uuid.uuid4().hex[:20]
-    futures = []
-    now = int(time.time())
+    parts: list[tuple[str, list[str], Future[Sent]]] = []
     for item_id, kind, ids in items:
         by_customer: dict[str, list[str]] = defaultdict(list)
         for hex_id in ids:
             by_customer[twins[hex_id].customer or ""].append(hex_id)
         for customer, group in by_customer.items():
-            rows = [
-                {"order_id": order_id, "item_id": item_id, "asset_id": a, "kind": kind.name.lower(),
-                 "external_id": body.externalId, "client": principal.client, "created_at": now}
-                for a in group
-            ]  # fmt: skip
-            futures.append(batcher(state).submit(kind, customer, group, rows))
+            rows = [dict(row, item_id=item_id, asset_id=a, kind=kind.name.lower()) for a in group]
+            parts.append((item_id, group, batcher(state).submit(kind, customer, group, rows)))
     errors: list[BaseException] = []
-    blocks: list[int] = []
-    for future in futures:
+    placed: list[Placed] = []
+    for item_id, group, future in parts:
         try:
-            blocks.append((await asyncio.wait_for(asyncio.wrap_future(future), timeout=120)).block)
+            placed.append(Placed(item_id, group, await _wait(future)))
         except Exception as exc:
             errors.append(exc)
-    if errors and not blocks:
+    if errors and not placed:
         raise errors[0]
-    await state.wait_indexed_async(max(blocks) if blocks else None)
-    return read_order(request, state, order_id)
+    return placed
+
+
+def _macd_answer(
+    request: Request,
+    state: GatewayState,
+    order_id: str,
+    external_id: str | None,
+    created_at: int,
+    items: list[tuple[str, MacdKind, list[str]]],
+    placed: list[Placed],
+) -> ServiceOrder:
+    """The new MACD order as :func:`read_order` will show it once indexed: every change mined
+    and pending (inProgress), each item with its charge and the ref of its bulk call."""
+    by_item: dict[str, list[Placed]] = defaultdict(list)
+    for p in placed:
+        by_item[p.item_id].append(p)
+    out = []
+    for item_id, kind, _ in items:
+        parts = by_item.get(item_id)
+        if not parts:
+            continue  # its call failed: not part of the order (as the index will show it)
+        charge = sum(p.sent.charge * len(p.assets) for p in parts)
+        out.append(
+            ServiceOrderItem(
+                id=item_id,
+                action="delete" if kind is MacdKind.DELETE else "modify",
+                state="inProgress",
+                service=ServiceOut(
+                    state="inProgress",
+                    serviceCharacteristic=[
+                        Characteristic(name="macdKind", value=kind.name.lower()),
+                        Characteristic(name="charge", value=str(charge), valueType="integer"),
+                        Characteristic(name="ref", value=parts[0].sent.ref),
+                    ],
+                    supportingResource=[
+                        ResourceRefOut(id=show_id(a), href=href(request, _RESOURCE, show_id(a)))
+                        for p in parts
+                        for a in p.assets
+                    ],
+                ),
+            )
+        )
+    customer = next((p.sent.customer for p in placed if p.sent.customer), None)
+    party = [RelatedParty(id=customer, name=_names(state).get(customer), role="customer")] if customer else None
+    return ServiceOrder(
+        id=order_id,
+        href=href(request, PATH, order_id),
+        externalId=external_id,
+        category="macd",
+        state="inProgress",
+        orderDate=iso(created_at),
+        relatedParty=party,
+        serviceOrderItem=out,
+    )
 
 
 def _record(state: GatewayState, rows: list[dict[str, Any]]) -> None:
@@ -850,6 +924,15 @@ def cancel_order(request: Request, state: State, body: CancelServiceOrderCreate)
 
 def setup(app: FastAPI, state: GatewayState) -> None:
     """The MACD micro-batcher, started and stopped with the server."""
-    macd = MacdBatcher(state.client, state.settings.macd_window_ms, record=lambda rows: _record(state, rows))
+    sender = getattr(state.client, "sender", None)
+    if sender is not None:
+        # answers wait for receipts: poll the node sooner than the SDK's 50 ms (an RPC each)
+        sender.poll_interval = RECEIPT_POLL
+    macd = MacdBatcher(
+        state.client,
+        state.settings.macd_window_ms,
+        record=lambda rows: _record(state, rows),
+        lookup=lambda ids: {a: (r.state, r.customer) for a, r in _twins(state, ids).items()},
+    )
     state.components["macd"] = macd
     state.add_service("macd-batcher", macd.start, macd.stop)

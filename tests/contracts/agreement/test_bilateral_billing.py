@@ -124,6 +124,7 @@ def test_a_non_member_pays_its_invoices_directly(deal, wallet):
         d.escrow.pay(inv_id, 100 * UNIT, sender=wallet)  # a held invoice is not paid in parts
     w0, op0 = d.token.balanceOf(wallet), d.token.balanceOf(d.operator)
     r = d.escrow.pay(inv_id, 250 * UNIT, sender=wallet)
+    print(f"\nEscrowPayment.pay (direct, a held invoice funded whole) gas {r.gas_used:,}")
     assert named(r, "InvoicePaidBy")[0].amount == 250 * UNIT
     assert named(r, "InvoiceFunded")[0].payer == wallet.address
     assert d.status(inv_id) is Status.FUNDED
@@ -142,6 +143,7 @@ def test_a_non_member_pays_its_invoices_directly(deal, wallet):
         d.escrow.pay(bill, 61 * UNIT, sender=wallet)
     w1, op1 = d.token.balanceOf(wallet), d.token.balanceOf(d.operator)
     r = d.escrow.pay(bill, 25 * UNIT, sender=wallet)
+    print(f"\nEscrowPayment.pay (direct, a first part) gas {r.gas_used:,}")
     paid = named(r, "InvoicePaid")[0]
     assert (paid.payer, paid.amount, paid.paid, paid.outstanding) == (wallet.address, 25 * UNIT, 25 * UNIT, 35 * UNIT)
     assert d.status(bill) is Status.ISSUED

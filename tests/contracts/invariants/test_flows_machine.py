@@ -387,6 +387,7 @@ class Model:
         self._settle_if_done(inv)
 
     def dispute(self, inv_id: int, amount: int, caller: str) -> int:
+        need(caller not in OUTSIDERS, "ConstitutionNotMember")  # an action: a non-member payer cannot dispute
         inv = self._partial(inv_id, caller)
         need(caller == inv.payer, "EscrowNotPayer")
         need(0 < amount <= inv.outstanding, "EscrowAmountTooHigh")
@@ -396,7 +397,7 @@ class Model:
         return n
 
     def resolve(self, n: int, credit: int, caller: str) -> None:
-        need(caller != "stranger", "not a member")
+        need(caller not in OUTSIDERS, "ConstitutionNotMember")
         need(n in self.disputes, "EscrowUnknownDispute")
         d = self.disputes[n]
         need(d.open, "EscrowDisputeClosed")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,19 @@ def test_a_bad_config_is_one_clear_line(tmp_path: Path, run: Any) -> None:
     assert "rpc_ulr" in run("serve", "--config", "typo.yaml", cwd=tmp_path).stderr
     missing = run("serve", "--config", "nowhere.yaml", cwd=tmp_path)
     assert missing.returncode == 2 and "does not exist" in missing.stderr
+
+
+def test_a_busy_port_is_one_clear_line_before_anything_starts(tmp_path: Path, run: Any) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        # no node at this URL either: the port is checked first, so its error is the one shown
+        (tmp_path / "gateway.yaml").write_text(f"rpc_url: http://127.0.0.1:1\nport: {port}\n")
+        result = run("serve", "--config", "gateway.yaml", cwd=tmp_path)
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"127.0.0.1:{port}" in lines[0] and "in use" in lines[0], result.stderr
 
 
 def test_relative_paths_in_the_config_are_resolved_against_its_folder(tmp_path: Path) -> None:

@@ -127,33 +127,21 @@ def event_id(chain_id: str, constitution: str, block_hash: str, log_index: int, 
 # -- TMF resource shapes --------------------------------------------------------------------
 
 
+def _ref(type_: str, path: str, ident: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """A TMF entity reference: ``id``, its ``href`` under ``path``, ``@type``, then ``fields``."""
+    return {"id": ident, "href": f"{path}/{ident}", "@type": type_, **fields}
+
+
 def order_ref(order_id: str, **fields: Any) -> dict[str, Any]:
-    ident = show_id(order_id)
-    return {
-        "id": ident,
-        "href": f"/serviceOrdering/v4/serviceOrder/{ident}",
-        "@type": "ServiceOrder",
-        **fields,
-    }
+    return _ref("ServiceOrder", "/serviceOrdering/v4/serviceOrder", show_id(order_id), fields)
 
 
 def resource_ref(asset_id: str, **fields: Any) -> dict[str, Any]:
-    ident = show_id(asset_id)
-    return {
-        "id": ident,
-        "href": f"/resourceInventoryManagement/v4/resource/{ident}",
-        "@type": "PhysicalResource",
-        **fields,
-    }
+    return _ref("PhysicalResource", "/resourceInventoryManagement/v4/resource", show_id(asset_id), fields)
 
 
 def bill_ref(invoice_id: int, **fields: Any) -> dict[str, Any]:
-    return {
-        "id": str(invoice_id),
-        "href": f"/customerBillManagement/v4/customerBill/{invoice_id}",
-        "@type": "CustomerBill",
-        **fields,
-    }
+    return _ref("CustomerBill", "/customerBillManagement/v4/customerBill", str(invoice_id), fields)
 
 
 def resource_states(state: int) -> dict[str, str]:
@@ -283,13 +271,10 @@ def hub_events(name: str, args: dict[str, Any], parties: _Parties) -> list[HubEv
         ]
     if name == "ServiceStateChanged":
         ident = f"{show_id(a['orderId'])}:{show_id(a['serviceId'])}"  # as the service API names it
-        service = {
-            "id": ident,
-            "href": f"/serviceInventory/v4/service/{ident}",
-            "@type": "Service",
+        service = _ref("Service", "/serviceInventory/v4/service", ident, {
             "state": service_state(int(a["to"])),
             "serviceOrderItem": [{"serviceOrderId": show_id(a["orderId"]), "itemState": _order_state(a["to"])}],
-        }
+        })  # fmt: skip
         return [
             HubEvent(
                 "ServiceStateChangeEvent", parties.order(a["orderId"]), {"service": service}, "service state changed"

@@ -147,10 +147,10 @@ def bill_ref(invoice_id: int, **fields: Any) -> dict[str, Any]:
 def resource_states(state: int) -> dict[str, str]:
     """The twin's lifecycle as the TMF639 states the resource API shows (its ``STATE_MAP``);
     ``lifecycleState`` keeps the telcochain name."""
-    from telcochain.gateway.api.resource import STATE_MAP
+    from telcochain.gateway.api.resource import STATE_MAP, UNMAPPED
 
     lifecycle = AssetState(state)
-    status, operational, administrative, usage = STATE_MAP.get(lifecycle, ("unknown", "disable", "locked", "idle"))
+    status, operational, administrative, usage = STATE_MAP.get(lifecycle, UNMAPPED)
     return {
         "resourceStatus": status,
         "operationalState": operational,

@@ -47,6 +47,8 @@ STATE_MAP: dict[AssetState, tuple[str, str, str, str]] = {
     S.RECOVERING: ("suspended", "disable", "locked", "idle"),
     S.DECOMMISSIONED: ("unknown", "disable", "locked", "idle"),
 }
+#: The states shown for a lifecycle state :data:`STATE_MAP` does not name.
+UNMAPPED = ("unknown", "disable", "locked", "idle")
 RESOURCE_STATUS = ("standby", "alarm", "available", "reserved", "unknown", "suspended")
 OPERATIONAL = ("enable", "disable")
 ADMINISTRATIVE = ("locked", "unlocked", "shutdown")
@@ -107,7 +109,7 @@ def to_resource(request: Request, row: Any, names: dict[str, str]) -> dict[str, 
     built directly: the list endpoint is the gateway's hot path)."""
     ident = show_id(row.asset_id)
     state = AssetState(row.state)
-    status, operational, administrative, usage = STATE_MAP.get(state, ("unknown", "disable", "locked", "idle"))
+    status, operational, administrative, usage = STATE_MAP.get(state, UNMAPPED)
     parties = []
     for role, addr in (("custodian", row.custodian), ("customer", row.customer), ("vendor", row.vendor)):
         if addr:

@@ -17,7 +17,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -40,6 +40,9 @@ from telcochain.errors import TelcochainError
 from telcochain.index import Queries
 from telcochain.index.reports import build_report, charts
 from telcochain.orders import OrderState
+
+if TYPE_CHECKING:
+    from telcochain.client import Client
 
 log = logging.getLogger("telcochain.console")
 
@@ -490,20 +493,18 @@ def console_router(config: ConsoleConfig, prefix: str = "/console") -> APIRouter
 
         return await act(request, console.url("proposals"), run)
 
-    @router.post("/invoices/{invoice}/pay")
-    async def pay(request: Request, invoice: str) -> Response:
-        def run(form: dict[str, str]) -> actions.Outcome:
-            number = actions.parse_id(invoice, "invoice")
-            return actions.pay(client, number, actions.parse_ref(form.get("ref")))
+    def invoice_action(call: Callable[[Client, int, str | None], actions.Outcome]) -> Callable[..., Any]:
+        """The POST endpoint of an invoice action (``actions.pay``, ``actions.release``)."""
 
-        return await act(request, console.url("invoices"), run)
+        async def endpoint(request: Request, invoice: str) -> Response:
+            def run(form: dict[str, str]) -> actions.Outcome:
+                return call(client, actions.parse_id(invoice, "invoice"), actions.parse_ref(form.get("ref")))
 
-    @router.post("/invoices/{invoice}/release")
-    async def release(request: Request, invoice: str) -> Response:
-        def run(form: dict[str, str]) -> actions.Outcome:
-            number = actions.parse_id(invoice, "invoice")
-            return actions.release(client, number, actions.parse_ref(form.get("ref")))
+            return await act(request, console.url("invoices"), run)
 
-        return await act(request, console.url("invoices"), run)
+        return endpoint
+
+    for verb, call in (("pay", actions.pay), ("release", actions.release)):
+        router.add_api_route(f"/invoices/{{invoice}}/{verb}", invoice_action(call), methods=["POST"], name=verb)
 
     return router

@@ -56,6 +56,7 @@ from run import GAS_LIMIT, bench_consortium, deploy, dev_accounts, merge_results
 from telcochain import Client  # noqa: E402
 from telcochain.assets import AssetState  # noqa: E402
 from telcochain.gateway.auth import TokenStore  # noqa: E402
+from telcochain.index.reports import percentile  # noqa: E402
 from telcochain.node import LocalNode, NodeConfig, free_port  # noqa: E402
 from telcochain.rpc import Rpc  # noqa: E402
 from telcochain.tx import hexint, probe_chain  # noqa: E402
@@ -76,8 +77,7 @@ KINDS = ("move", "add", "change")
 
 
 def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))], 2) if ordered else 0.0
+    return round(percentile(values, p), 2)
 
 
 def start_gateway(

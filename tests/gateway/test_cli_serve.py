@@ -95,3 +95,33 @@ def test_relative_paths_in_the_config_are_resolved_against_its_folder(tmp_path: 
     assert settings.account is not None and settings.account.password_file == base / "pw.txt"
     assert settings.index_db == f"sqlite:///{base / 'data' / 'index.sqlite'}"
     assert settings.tls is not None and settings.tls.keyfile == Path("/etc/key.pem")
+
+
+def test_a_broken_tokens_file_is_the_servers_fault_not_the_clients(tmp_path: Path) -> None:
+    """A tokens file that stops parsing (half-edited by hand) answers 500, logged, without its
+    path: not a 400 telling the client its request was bad."""
+    from types import SimpleNamespace
+
+    from fastapi.testclient import TestClient
+    from telcochain.gateway import create_app
+    from telcochain.index import IndexStore
+    from telcochain.index.schema import metadata
+
+    tokens = tmp_path / "tokens.yaml"
+    token = TokenStore(tokens).add("oss")
+    store = IndexStore(f"sqlite:///{tmp_path / 'index.sqlite'}")
+    metadata.create_all(store.engine)
+    app = create_app(
+        GatewaySettings(tokens_file=tokens), client=SimpleNamespace(address=None), store=store,  # type: ignore[arg-type]
+        extensions=[], follow=False,
+    )  # fmt: skip
+    try:
+        with TestClient(app) as http:
+            headers = {"Authorization": f"Bearer {token}"}
+            assert http.get("/resourceInventoryManagement/v4/resource", headers=headers).status_code == 200
+            tokens.write_text("tokens: [oops\n")
+            broken = http.get("/resourceInventoryManagement/v4/resource", headers=headers)
+    finally:
+        store.dispose()
+    assert broken.status_code == 500, broken.text
+    assert broken.json()["code"] == "INTERNAL" and str(tokens) not in broken.text

@@ -9,6 +9,7 @@ reload never sends an action twice.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 import logging
 import secrets
@@ -199,6 +200,12 @@ class Console:
         if flash is not None:
             response.delete_cookie(FLASH_COOKIE, path=self.prefix or "/")
         return response
+
+
+@functools.cache
+def _static_file(name: str) -> bytes:
+    """A file of ``static/`` (one of :data:`STATIC`), read once per process."""
+    return resources.files("telcochain.console").joinpath("static", name).read_bytes()
 
 
 def _svg_body(svg: bytes) -> bytes:
@@ -429,8 +436,7 @@ def console_router(config: ConsoleConfig, prefix: str = "/console") -> APIRouter
     def static(name: str) -> Response:
         if name not in STATIC:
             return Response(status_code=404)
-        body = resources.files("telcochain.console").joinpath("static", name).read_bytes()
-        return Response(body, media_type=STATIC[name], headers={"Cache-Control": "max-age=300"})
+        return Response(_static_file(name), media_type=STATIC[name], headers={"Cache-Control": "max-age=300"})
 
     # -- live updates --------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from telcochain.gateway.api.common import (
     check_id,
     href,
     iso,
+    member_names,
     one,
     page,
 )
@@ -195,17 +196,6 @@ async def list_resources(
         ).all()
     names = member_names(state)
     return page(response, [to_resource(request, r, names) for r in rows], total, paging)
-
-
-def member_names(state: GatewayState) -> dict[str, str]:
-    """address → member name (cached per index block)."""
-    cache = state.components.setdefault("member_names", {})
-    block = state.follower.indexed_block if state.follower is not None else None
-    if cache.get("block") != block or block is None:
-        cache["names"] = state.queries.member_names()
-        cache["block"] = block
-    names: dict[str, str] = cache["names"]
-    return names
 
 
 def _row(state: GatewayState, ident: str) -> Any:

@@ -15,7 +15,18 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import Field
 from sqlalchemy import func, select
 
-from telcochain.gateway.api.common import Characteristic, Out, Pages, RelatedParty, check_id, href, iso, one, page
+from telcochain.gateway.api.common import (
+    Characteristic,
+    Out,
+    Pages,
+    RelatedParty,
+    check_id,
+    href,
+    iso,
+    member_names,
+    one,
+    page,
+)
 from telcochain.gateway.app import GatewayState, State
 from telcochain.gateway.auth import require_principal
 from telcochain.gateway.errors import ERRORS, bad_request, not_found
@@ -69,8 +80,6 @@ def _base(conditions: list[Any]) -> Any:
 
 
 def _services(request: Request, state: GatewayState, rows: Sequence[Any]) -> list[Service]:
-    from telcochain.gateway.api.resource import member_names
-
     names = member_names(state)
     twins: dict[tuple[str, str], list[str]] = defaultdict(list)
     if rows:

@@ -50,6 +50,7 @@ from telcochain.gateway.api.common import (
     check_id,
     href,
     iso,
+    member_names,
     one,
     page,
 )
@@ -476,22 +477,16 @@ def _order_row(state: GatewayState, ident: str) -> Any:
         return db.execute(select(s.orders).where(s.orders.c.order_id == id_hex(ident))).first()
 
 
-def _names(state: GatewayState) -> dict[str, str]:
-    from telcochain.gateway.api.resource import member_names
-
-    return member_names(state)
-
-
 def read_order(request: Request, state: GatewayState, ident: str) -> ServiceOrder:
     if ident.startswith(MACD_PREFIX):
-        found = _macd_orders(request, state, [ident], _names(state))
+        found = _macd_orders(request, state, [ident], member_names(state))
         if not found:
             raise not_found("service order", ident)
         return found[0]
     row = _order_row(state, ident)
     if row is None:
         raise not_found("service order", ident)
-    return _crm_order(request, state, row, _names(state))
+    return _crm_order(request, state, row, member_names(state))
 
 
 # -- endpoints --------------------------------------------------------------------------------
@@ -521,7 +516,7 @@ async def list_orders(
         conditions.append(o.customer == party)
     if external_id is not None:
         conditions.append(o.order_id == id_hex(check_id(external_id, "externalId")))
-    names = _names(state)
+    names = member_names(state)
     crm: list[ServiceOrder] = []
     crm_total = 0
     if category in (None, "crm"):
@@ -783,7 +778,7 @@ def _macd_answer(
             )
         )
     customer = next((p.sent.customer for p in placed if p.sent.customer), None)
-    party = [RelatedParty(id=customer, name=_names(state).get(customer), role="customer")] if customer else None
+    party = [RelatedParty(id=customer, name=member_names(state).get(customer), role="customer")] if customer else None
     return ServiceOrder(
         id=order_id,
         href=href(request, PATH, order_id),

@@ -54,6 +54,7 @@ from sqlalchemy.engine import Connection
 
 from telcochain.assets import AssetState
 from telcochain.errors import ConfigurationError
+from telcochain.gateway.api.common import BILL_PATH, ORDER_PATH, RESOURCE_PATH, SERVICE_PATH
 from telcochain.index import schema as s
 from telcochain.index.db import upsert
 from telcochain.index.projections import text_of
@@ -133,15 +134,15 @@ def _ref(type_: str, path: str, ident: str, fields: dict[str, Any]) -> dict[str,
 
 
 def order_ref(order_id: str, **fields: Any) -> dict[str, Any]:
-    return _ref("ServiceOrder", "/serviceOrdering/v4/serviceOrder", show_id(order_id), fields)
+    return _ref("ServiceOrder", ORDER_PATH, show_id(order_id), fields)
 
 
 def resource_ref(asset_id: str, **fields: Any) -> dict[str, Any]:
-    return _ref("PhysicalResource", "/resourceInventoryManagement/v4/resource", show_id(asset_id), fields)
+    return _ref("PhysicalResource", RESOURCE_PATH, show_id(asset_id), fields)
 
 
 def bill_ref(invoice_id: int, **fields: Any) -> dict[str, Any]:
-    return _ref("CustomerBill", "/customerBillManagement/v4/customerBill", str(invoice_id), fields)
+    return _ref("CustomerBill", BILL_PATH, str(invoice_id), fields)
 
 
 def resource_states(state: int) -> dict[str, str]:
@@ -271,7 +272,7 @@ def hub_events(name: str, args: dict[str, Any], parties: _Parties) -> list[HubEv
         ]
     if name == "ServiceStateChanged":
         ident = f"{show_id(a['orderId'])}:{show_id(a['serviceId'])}"  # as the service API names it
-        service = _ref("Service", "/serviceInventory/v4/service", ident, {
+        service = _ref("Service", SERVICE_PATH, ident, {
             "state": service_state(int(a["to"])),
             "serviceOrderItem": [{"serviceOrderId": show_id(a["orderId"]), "itemState": _order_state(a["to"])}],
         })  # fmt: skip

@@ -24,6 +24,12 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound=BaseModel)
 
+#: The resource collections of the four APIs (each module's ``PATH``; the ``href`` of a reference).
+ORDER_PATH = "/serviceOrdering/v4/serviceOrder"
+RESOURCE_PATH = "/resourceInventoryManagement/v4/resource"
+SERVICE_PATH = "/serviceInventory/v4/service"
+BILL_PATH = "/customerBillManagement/v4/customerBill"
+
 _JSON = msgspec.json.Encoder()
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100

@@ -24,14 +24,26 @@ from pydantic import Field
 from sqlalchemy import func, select
 
 from telcochain.agreement import InvoiceStatus
-from telcochain.gateway.api.common import Money, Out, Pages, RelatedParty, Tmf, href, iso, member_names, one, page
+from telcochain.gateway.api.common import (
+    BILL_PATH,
+    Money,
+    Out,
+    Pages,
+    RelatedParty,
+    Tmf,
+    href,
+    iso,
+    member_names,
+    one,
+    page,
+)
 from telcochain.gateway.app import GatewayState, State
 from telcochain.gateway.auth import require_principal
 from telcochain.gateway.errors import ERRORS, ApiError, bad_request, not_found
 from telcochain.index import schema as s
 from telcochain.index.queries import show_id
 
-PATH = "/customerBillManagement/v4/customerBill"
+PATH = BILL_PATH
 PAY_PATH = "/customerBillManagement/v4/payCustomerBill"
 IS = InvoiceStatus
 STATE_MAP = {

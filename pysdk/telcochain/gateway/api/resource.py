@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from telcochain.assets import AssetState
 from telcochain.gateway.api.common import (
+    RESOURCE_PATH,
     Characteristic,
     Out,
     Pages,
@@ -33,7 +34,7 @@ from telcochain.gateway.errors import ERRORS, bad_request, not_found
 from telcochain.index import schema as s
 from telcochain.index.queries import id_hex, show_id
 
-PATH = "/resourceInventoryManagement/v4/resource"
+PATH = RESOURCE_PATH
 S = AssetState
 
 #: lifecycle state → (resourceStatus, operationalState, administrativeState, usageState)

@@ -24,7 +24,6 @@ import json
 import os
 import platform
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -39,10 +38,9 @@ sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import httpx  # noqa: E402
-import yaml  # noqa: E402
-from run import bench_consortium, deploy, dev_accounts  # noqa: E402
+from rest_bench import start_gateway, stop_gateway  # noqa: E402
+from run import bench_consortium, deploy, dev_accounts, merge_results  # noqa: E402
 from telcochain import Client  # noqa: E402
-from telcochain.gateway.auth import TokenStore  # noqa: E402
 from telcochain.index.reports import percentile  # noqa: E402
 from telcochain.node import LocalNode, NodeConfig, free_port  # noqa: E402
 from telcochain.rpc import Rpc  # noqa: E402
@@ -97,19 +95,6 @@ class Listener:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
-def wait_up(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("the gateway exited:\n" + log.read_text()[-3000:])
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=1)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise RuntimeError("the gateway did not start:\n" + log.read_text()[-3000:])
-
-
 def main() -> int:
     os.chdir(ROOT)
     workdir = Path(tempfile.mkdtemp(prefix="telcochain-hub-bench-"))
@@ -132,30 +117,15 @@ def main() -> int:
             Rpc(url).call("evm_setAutomine", [False])
             Rpc(url).call("evm_setIntervalMining", [max(1, round(BLOCK_TIME))])  # whole seconds
         operator = dev_accounts(1)[0]
-        port = free_port()
-        tokens = workdir / "tokens.yaml"
-        token = TokenStore(tokens).add("bench")
-        config = workdir / "gateway.yaml"
-        config.write_text(yaml.safe_dump({
-            "rpc_url": url, "deployment": str(deployment_path), "index_db": f"sqlite:///{workdir / 'index.sqlite'}",
-            "tokens_file": str(tokens), "port": port,
-        }))  # fmt: skip
-        log = workdir / "gateway.log"
-        exe = shutil.which("telcochain") or str(Path(sys.executable).parent / "telcochain")
-        env = dict(os.environ, TELCOCHAIN_PRIVATE_KEY=operator.key.hex())
-        with open(log, "wb") as out:
-            gateway = subprocess.Popen(
-                [exe, "serve", "--config", str(config), "--log-level", "warning"], env=env, stdout=out, stderr=out
-            )
-        wait_up(port, gateway, log)
+        gateway, base, token = start_gateway(workdir, url, deployment_path, operator.key.hex())
         listener = Listener()
         answer = httpx.post(
-            f"http://127.0.0.1:{port}/resourceInventoryManagement/v4/hub",
+            f"{base}/resourceInventoryManagement/v4/hub",
             json={"callback": f"http://127.0.0.1:{listener.port}/hub", "query": "eventType=ResourceCreateEvent"},
             headers={"Authorization": f"Bearer {token}"},
         )
         answer.raise_for_status()
-        print(f"==> anvil on {url} (block time {BLOCK_TIME or 'instant'}); gateway on :{port}; "
+        print(f"==> anvil on {url} (block time {BLOCK_TIME or 'instant'}); gateway on {base}; "
               f"{EVENTS} twin registrations at {RATE:g}/s", flush=True)  # fmt: skip
         watcher = BlockWatcher(url)
         watcher.start()
@@ -211,19 +181,10 @@ def main() -> int:
         }
         print(json.dumps(results["hub_delivery"], indent=2), flush=True)
     finally:
-        if gateway is not None and gateway.poll() is None:
-            gateway.send_signal(signal.SIGTERM)
-            try:
-                gateway.wait(30)
-            except subprocess.TimeoutExpired:
-                gateway.kill()
+        stop_gateway(gateway)
         node.stop()
         shutil.rmtree(workdir, ignore_errors=True)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    latest = RESULTS / "latest.json"
-    merged = json.loads(latest.read_text()) if latest.exists() else {}
-    merged.update(results)
-    latest.write_text(json.dumps(merged, indent=2) + "\n")
+    latest = merge_results(results, RESULTS)
     print(f"hub_delivery_p95_ms = {results['hub_delivery_p95_ms']} (target ≤ {TARGET_MS:,}); merged into {latest}")
     ok = results["hub_delivery"]["events_received"] >= EVENTS and results["hub_delivery_p95_ms"] <= TARGET_MS
     return 0 if ok else 1

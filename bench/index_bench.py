@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from run import GAS_LIMIT, Phase, bench_consortium, deploy, dev_accounts, run_pipeline  # noqa: E402
+from run import GAS_LIMIT, Phase, bench_consortium, deploy, dev_accounts, merge_results, run_pipeline  # noqa: E402
 from telcochain import Client  # noqa: E402
 from telcochain.index import Follower, IndexStore  # noqa: E402
 from telcochain.index.projections import Ev, Projector  # noqa: E402
@@ -364,11 +364,7 @@ def main() -> int:
     finally:
         node.stop()
         shutil.rmtree(workdir, ignore_errors=True)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    latest = RESULTS / "latest.json"
-    merged = json.loads(latest.read_text()) if latest.exists() else {}
-    merged.update(results)
-    latest.write_text(json.dumps(merged, indent=2) + "\n")
+    latest = merge_results(results, RESULTS)
     print(json.dumps({k: v for k, v in results.items() if not isinstance(v, dict) or k == "query_p95_ms"}, indent=2))
     print(f"merged into {latest}")
     return 0 if lite["verify_mismatches"] == 0 else 1

@@ -52,10 +52,11 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import httpx  # noqa: E402
 import yaml  # noqa: E402
-from run import GAS_LIMIT, bench_consortium, deploy, dev_accounts  # noqa: E402
+from run import GAS_LIMIT, bench_consortium, deploy, dev_accounts, merge_results  # noqa: E402
 from telcochain import Client  # noqa: E402
 from telcochain.assets import AssetState  # noqa: E402
 from telcochain.gateway.auth import TokenStore  # noqa: E402
+from telcochain.index.reports import percentile  # noqa: E402
 from telcochain.node import LocalNode, NodeConfig, free_port  # noqa: E402
 from telcochain.rpc import Rpc  # noqa: E402
 from telcochain.tx import hexint, probe_chain  # noqa: E402
@@ -76,11 +77,14 @@ KINDS = ("move", "add", "change")
 
 
 def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))], 2) if ordered else 0.0
+    return round(percentile(values, p), 2)
 
 
-def start_gateway(workdir: Path, url: str, deployment: Path, key: str) -> tuple[subprocess.Popen[bytes], str, str]:
+def start_gateway(
+    workdir: Path, url: str, deployment: Path, key: str, **settings: Any
+) -> tuple[subprocess.Popen[bytes], str, str]:
+    """``telcochain serve`` in its own process, signing with ``key`` (``settings``: more of the
+    gateway config); once it answers: the process, its base URL and a bearer token."""
     port = free_port()
     config = {
         "rpc_url": url,
@@ -89,7 +93,7 @@ def start_gateway(workdir: Path, url: str, deployment: Path, key: str) -> tuple[
         "tokens_file": str(workdir / "tokens.yaml"),
         "host": "127.0.0.1",
         "port": port,
-        "follow_interval": 0.05,
+        **settings,
     }
     (workdir / "gateway.yaml").write_text(yaml.safe_dump(config))
     token = TokenStore(workdir / "tokens.yaml").add("bench")
@@ -112,6 +116,15 @@ def start_gateway(workdir: Path, url: str, deployment: Path, key: str) -> tuple[
             raise RuntimeError(f"the gateway exited: {(workdir / 'gateway.log').read_text()[-2000:]}")
         time.sleep(0.2)
     raise RuntimeError("the gateway did not answer in 120 s")
+
+
+def stop_gateway(gateway: subprocess.Popen[bytes] | None) -> None:
+    if gateway is not None and gateway.poll() is None:
+        gateway.terminate()
+        try:
+            gateway.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            gateway.kill()
 
 
 def cpu_seconds(pid: int) -> float:
@@ -335,7 +348,9 @@ def main() -> int:
         for start in range(0, len(ids), 1000):  # anvil refuses bigger JSON-RPC batches
             install_assets(env, ids[start : start + 1000], customer.address or "")
         print(f"==> anvil on {url}; {TWINS} twins Active in {time.monotonic() - t0:.1f} s", flush=True)
-        gateway, base, token = start_gateway(workdir, url, deployment_path, "0x" + accounts[0].key.hex())
+        gateway, base, token = start_gateway(
+            workdir, url, deployment_path, "0x" + accounts[0].key.hex(), follow_interval=0.05
+        )
         caught = wait_indexed(base, token, TWINS)
         print(f"==> telcochain serve on {base}; its index caught up in {caught:.1f} s", flush=True)
 
@@ -373,19 +388,10 @@ def main() -> int:
             "chain_head": hexint(rpc.call("eth_blockNumber")),
         }
     finally:
-        if gateway is not None:
-            gateway.terminate()
-            try:
-                gateway.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                gateway.kill()
+        stop_gateway(gateway)
         node.stop()
         shutil.rmtree(workdir, ignore_errors=True)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    latest = RESULTS / "latest.json"
-    merged = json.loads(latest.read_text()) if latest.exists() else {}
-    merged.update(results)
-    latest.write_text(json.dumps(merged, indent=2) + "\n")
+    latest = merge_results(results, RESULTS)
     print(json.dumps({k: v for k, v in results.items() if not isinstance(v, dict)}, indent=2))
     print(f"merged into {latest}; chain check {'passed' if ok else 'FAILED'}")
     return 0 if ok else 1

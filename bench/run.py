@@ -225,6 +225,16 @@ class Phase:
         return statistics.fmean(measured) if measured else 0.0
 
 
+def merge_results(results: dict[str, Any], results_dir: Path) -> Path:
+    """Merge ``results`` into ``results_dir/latest.json`` (the other benchmarks' keys stay); its path."""
+    results_dir.mkdir(parents=True, exist_ok=True)
+    latest = results_dir / "latest.json"
+    merged = json.loads(latest.read_text()) if latest.exists() else {}
+    merged.update(results)
+    latest.write_text(json.dumps(merged, indent=2) + "\n")
+    return latest
+
+
 def dev_accounts(n: int = 10) -> list[LocalAccount]:
     Account.enable_unaudited_hdwallet_features()
     return [Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}") for i in range(n)]

@@ -10,6 +10,8 @@ Imported at the end of :mod:`telcochain.cli`.
 
 from __future__ import annotations
 
+import errno
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +56,21 @@ def _node_url(config: Path | None) -> str | None:
         if isinstance(raw, dict) and raw.get("rpc_url"):
             return None
     return recorded_rpc_url()
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The server's listening socket, bound before anything starts (as uvicorn binds it): a busy
+    port or a host this machine does not have is one line, not a started-then-stopped server."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        reason = "the port is in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+        raise click.ClickException(f"cannot listen on {host}:{port}: {reason}") from None
+    sock.set_inheritable(True)
+    return sock
 
 
 @main.group(cls=Group, context_settings=CONTEXT, invoke_without_command=True)
@@ -111,23 +128,34 @@ def serve(
         raise click.UsageError("--ssl-certfile and --ssl-keyfile go together")
     tls = {"certfile": ssl_certfile, "keyfile": ssl_keyfile} if ssl_certfile else None
     settings = _settings(config, host=host, port=port, rpc_url=rpc_url or _node_url(config), index_db=index_db, tls=tls)
+    sock = _listen(settings.host, settings.port)
     app = create_app(settings)
     scheme = "https" if settings.tls else "http"
     click.echo(
         f"telcochain gateway for {app.state.gateway.client.address or 'no account (read-only)'} on "
-        f"{scheme}://{settings.host}:{settings.port} (OpenAPI at /openapi.json, docs at /docs)",
+        f"{scheme}://{settings.host}:{sock.getsockname()[1]} (OpenAPI at /openapi.json, docs at /docs)",
         err=True,
     )
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=log_level,
-        ssl_certfile=str(settings.tls.certfile) if settings.tls else None,
-        ssl_keyfile=str(settings.tls.keyfile) if settings.tls else None,
-        ssl_keyfile_password=settings.tls.keyfile_password if settings.tls else None,
-        access_log=log_level == "debug",
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level=log_level,
+            ssl_certfile=str(settings.tls.certfile) if settings.tls else None,
+            ssl_keyfile=str(settings.tls.keyfile) if settings.tls else None,
+            ssl_keyfile_password=settings.tls.keyfile_password if settings.tls else None,
+            access_log=log_level == "debug",
+        )
     )
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()
+    if not server.started:
+        raise click.ClickException("the gateway did not start (see the log above)")
 
 
 @serve.group(cls=Group, context_settings=CONTEXT)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,19 @@ def test_a_bad_config_is_one_clear_line(tmp_path: Path, run: Any) -> None:
     assert missing.returncode == 2 and "does not exist" in missing.stderr
 
 
+def test_a_busy_port_is_one_clear_line_before_anything_starts(tmp_path: Path, run: Any) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        # no node at this URL either: the port is checked first, so its error is the one shown
+        (tmp_path / "gateway.yaml").write_text(f"rpc_url: http://127.0.0.1:1\nport: {port}\n")
+        result = run("serve", "--config", "gateway.yaml", cwd=tmp_path)
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"127.0.0.1:{port}" in lines[0] and "in use" in lines[0], result.stderr
+
+
 def test_relative_paths_in_the_config_are_resolved_against_its_folder(tmp_path: Path) -> None:
     (tmp_path / "conf").mkdir()
     (tmp_path / "conf" / "gateway.yaml").write_text(
@@ -81,3 +95,33 @@ def test_relative_paths_in_the_config_are_resolved_against_its_folder(tmp_path: 
     assert settings.account is not None and settings.account.password_file == base / "pw.txt"
     assert settings.index_db == f"sqlite:///{base / 'data' / 'index.sqlite'}"
     assert settings.tls is not None and settings.tls.keyfile == Path("/etc/key.pem")
+
+
+def test_a_broken_tokens_file_is_the_servers_fault_not_the_clients(tmp_path: Path) -> None:
+    """A tokens file that stops parsing (half-edited by hand) answers 500, logged, without its
+    path: not a 400 telling the client its request was bad."""
+    from types import SimpleNamespace
+
+    from fastapi.testclient import TestClient
+    from telcochain.gateway import create_app
+    from telcochain.index import IndexStore
+    from telcochain.index.schema import metadata
+
+    tokens = tmp_path / "tokens.yaml"
+    token = TokenStore(tokens).add("oss")
+    store = IndexStore(f"sqlite:///{tmp_path / 'index.sqlite'}")
+    metadata.create_all(store.engine)
+    app = create_app(
+        GatewaySettings(tokens_file=tokens), client=SimpleNamespace(address=None), store=store,  # type: ignore[arg-type]
+        extensions=[], follow=False,
+    )  # fmt: skip
+    try:
+        with TestClient(app) as http:
+            headers = {"Authorization": f"Bearer {token}"}
+            assert http.get("/resourceInventoryManagement/v4/resource", headers=headers).status_code == 200
+            tokens.write_text("tokens: [oops\n")
+            broken = http.get("/resourceInventoryManagement/v4/resource", headers=headers)
+    finally:
+        store.dispose()
+    assert broken.status_code == 500, broken.text
+    assert broken.json()["code"] == "INTERNAL" and str(tokens) not in broken.text

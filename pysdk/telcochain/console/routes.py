@@ -9,6 +9,7 @@ reload never sends an action twice.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 import logging
 import secrets
@@ -17,7 +18,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -40,6 +41,9 @@ from telcochain.errors import TelcochainError
 from telcochain.index import Queries
 from telcochain.index.reports import build_report, charts
 from telcochain.orders import OrderState
+
+if TYPE_CHECKING:
+    from telcochain.client import Client
 
 log = logging.getLogger("telcochain.console")
 
@@ -196,6 +200,12 @@ class Console:
         if flash is not None:
             response.delete_cookie(FLASH_COOKIE, path=self.prefix or "/")
         return response
+
+
+@functools.cache
+def _static_file(name: str) -> bytes:
+    """A file of ``static/`` (one of :data:`STATIC`), read once per process."""
+    return resources.files("telcochain.console").joinpath("static", name).read_bytes()
 
 
 def _svg_body(svg: bytes) -> bytes:
@@ -426,8 +436,7 @@ def console_router(config: ConsoleConfig, prefix: str = "/console") -> APIRouter
     def static(name: str) -> Response:
         if name not in STATIC:
             return Response(status_code=404)
-        body = resources.files("telcochain.console").joinpath("static", name).read_bytes()
-        return Response(body, media_type=STATIC[name], headers={"Cache-Control": "max-age=300"})
+        return Response(_static_file(name), media_type=STATIC[name], headers={"Cache-Control": "max-age=300"})
 
     # -- live updates --------------------------------------------------------------------------
 
@@ -490,20 +499,18 @@ def console_router(config: ConsoleConfig, prefix: str = "/console") -> APIRouter
 
         return await act(request, console.url("proposals"), run)
 
-    @router.post("/invoices/{invoice}/pay")
-    async def pay(request: Request, invoice: str) -> Response:
-        def run(form: dict[str, str]) -> actions.Outcome:
-            number = actions.parse_id(invoice, "invoice")
-            return actions.pay(client, number, actions.parse_ref(form.get("ref")))
+    def invoice_action(call: Callable[[Client, int, str | None], actions.Outcome]) -> Callable[..., Any]:
+        """The POST endpoint of an invoice action (``actions.pay``, ``actions.release``)."""
 
-        return await act(request, console.url("invoices"), run)
+        async def endpoint(request: Request, invoice: str) -> Response:
+            def run(form: dict[str, str]) -> actions.Outcome:
+                return call(client, actions.parse_id(invoice, "invoice"), actions.parse_ref(form.get("ref")))
 
-    @router.post("/invoices/{invoice}/release")
-    async def release(request: Request, invoice: str) -> Response:
-        def run(form: dict[str, str]) -> actions.Outcome:
-            number = actions.parse_id(invoice, "invoice")
-            return actions.release(client, number, actions.parse_ref(form.get("ref")))
+            return await act(request, console.url("invoices"), run)
 
-        return await act(request, console.url("invoices"), run)
+        return endpoint
+
+    for verb, call in (("pay", actions.pay), ("release", actions.release)):
+        router.add_api_route(f"/invoices/{{invoice}}/{verb}", invoice_action(call), methods=["POST"], name=verb)
 
     return router

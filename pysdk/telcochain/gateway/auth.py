@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import os
 import secrets
 import threading
@@ -33,6 +34,8 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from telcochain.errors import ConfigurationError
+
+log = logging.getLogger("telcochain.gateway")
 
 #: The prefix makes a leaked token recognisable by secret scanners.
 TOKEN_PREFIX = "tcg_"
@@ -156,7 +159,13 @@ async def require_principal(
 
     state = state_of(request)
     token = bearer(request)
-    client = state.tokens.verify(token) if token else None
+    try:
+        client = state.tokens.verify(token) if token else None
+    except ConfigurationError as exc:  # the server's own file is broken: not the request's fault
+        log.error("bearer auth: %s", exc)
+        raise ApiError(
+            500, "INTERNAL", "internal error", "the gateway cannot read its tokens file (see its log)"
+        ) from None
     if client is None:
         raise ApiError(
             401,

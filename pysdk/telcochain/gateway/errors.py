@@ -26,7 +26,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from telcochain.errors import (
     ConfigurationError,
     ContractRevert,
-    MemberNotFound,
     NodeUnreachable,
     PermissionDenied,
     TelcochainError,
@@ -109,9 +108,7 @@ def for_exception(exc: BaseException) -> tuple[int, str, str, str | None]:
 
     if isinstance(exc, PermissionDenied):
         return 403, "PERMISSION_DENIED", exc.reason, f"{exc.action} denied for {exc.caller}"
-    if isinstance(exc, LookupError) and isinstance(exc, TelcochainError):
-        return 404, "NOT_FOUND", str(exc), None
-    if isinstance(exc, MemberNotFound):
+    if isinstance(exc, LookupError) and isinstance(exc, TelcochainError):  # MemberNotFound among them
         return 404, "NOT_FOUND", str(exc), None
     if isinstance(exc, Refused):
         return 409, "CONFLICT", str(exc), None

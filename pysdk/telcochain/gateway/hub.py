@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from telcochain.errors import ConfigurationError
 from telcochain.gateway import outbox
+from telcochain.gateway.api.common import base_url
 from telcochain.gateway.app import GatewayState, State
 from telcochain.gateway.auth import Principal, require_principal
 from telcochain.gateway.delivery import SIGNATURE_HEADER, Deliverer, HubSettings
@@ -105,9 +106,9 @@ def _member(principal: Principal) -> str:
 
 
 def _answer(request: Request, sub: outbox.Subscription, secret: str | None = None) -> dict[str, Any]:
-    configured = request.app.state.gateway.settings.base_url
-    base = (configured or str(request.base_url)).rstrip("/")
-    body = EventSubscription(**sub.to_tmf(base), secret=secret, signatureHeader=SIGNATURE_HEADER if secret else None)
+    body = EventSubscription(
+        **sub.to_tmf(base_url(request)), secret=secret, signatureHeader=SIGNATURE_HEADER if secret else None
+    )
     out: dict[str, Any] = body.model_dump(by_alias=True, exclude_none=True)
     return out
 

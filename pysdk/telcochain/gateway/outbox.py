@@ -54,6 +54,7 @@ from sqlalchemy.engine import Connection
 
 from telcochain.assets import AssetState
 from telcochain.errors import ConfigurationError
+from telcochain.gateway.api.common import BILL_PATH, ORDER_PATH, RESOURCE_PATH, SERVICE_PATH
 from telcochain.index import schema as s
 from telcochain.index.db import upsert
 from telcochain.index.projections import text_of
@@ -127,42 +128,30 @@ def event_id(chain_id: str, constitution: str, block_hash: str, log_index: int, 
 # -- TMF resource shapes --------------------------------------------------------------------
 
 
+def _ref(type_: str, path: str, ident: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """A TMF entity reference: ``id``, its ``href`` under ``path``, ``@type``, then ``fields``."""
+    return {"id": ident, "href": f"{path}/{ident}", "@type": type_, **fields}
+
+
 def order_ref(order_id: str, **fields: Any) -> dict[str, Any]:
-    ident = show_id(order_id)
-    return {
-        "id": ident,
-        "href": f"/serviceOrdering/v4/serviceOrder/{ident}",
-        "@type": "ServiceOrder",
-        **fields,
-    }
+    return _ref("ServiceOrder", ORDER_PATH, show_id(order_id), fields)
 
 
 def resource_ref(asset_id: str, **fields: Any) -> dict[str, Any]:
-    ident = show_id(asset_id)
-    return {
-        "id": ident,
-        "href": f"/resourceInventoryManagement/v4/resource/{ident}",
-        "@type": "PhysicalResource",
-        **fields,
-    }
+    return _ref("PhysicalResource", RESOURCE_PATH, show_id(asset_id), fields)
 
 
 def bill_ref(invoice_id: int, **fields: Any) -> dict[str, Any]:
-    return {
-        "id": str(invoice_id),
-        "href": f"/customerBillManagement/v4/customerBill/{invoice_id}",
-        "@type": "CustomerBill",
-        **fields,
-    }
+    return _ref("CustomerBill", BILL_PATH, str(invoice_id), fields)
 
 
 def resource_states(state: int) -> dict[str, str]:
     """The twin's lifecycle as the TMF639 states the resource API shows (its ``STATE_MAP``);
     ``lifecycleState`` keeps the telcochain name."""
-    from telcochain.gateway.api.resource import STATE_MAP
+    from telcochain.gateway.api.resource import STATE_MAP, UNMAPPED
 
     lifecycle = AssetState(state)
-    status, operational, administrative, usage = STATE_MAP.get(lifecycle, ("unknown", "disable", "locked", "idle"))
+    status, operational, administrative, usage = STATE_MAP.get(lifecycle, UNMAPPED)
     return {
         "resourceStatus": status,
         "operationalState": operational,
@@ -283,13 +272,10 @@ def hub_events(name: str, args: dict[str, Any], parties: _Parties) -> list[HubEv
         ]
     if name == "ServiceStateChanged":
         ident = f"{show_id(a['orderId'])}:{show_id(a['serviceId'])}"  # as the service API names it
-        service = {
-            "id": ident,
-            "href": f"/serviceInventory/v4/service/{ident}",
-            "@type": "Service",
+        service = _ref("Service", SERVICE_PATH, ident, {
             "state": service_state(int(a["to"])),
             "serviceOrderItem": [{"serviceOrderId": show_id(a["orderId"]), "itemState": _order_state(a["to"])}],
-        }
+        })  # fmt: skip
         return [
             HubEvent(
                 "ServiceStateChangeEvent", parties.order(a["orderId"]), {"service": service}, "service state changed"

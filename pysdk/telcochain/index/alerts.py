@@ -137,18 +137,6 @@ def scan_probes(
     return probes
 
 
-def recent_probes(client: Any, store: IndexStore, config: dict[str, dict[str, Any]] | None = None) -> list[Probe]:
-    """:func:`scan_probes` over the last ``non_member_probe.window_blocks`` blocks of ``client``'s
-    chain, with the members the index knows (every member ever admitted)."""
-    config = config if config is not None else load_config()
-    window = int(config.get("non_member_probe", {}).get("window_blocks", 10_000))
-    with store.engine.connect() as db:
-        members = [a for (a,) in db.execute(select(s.members.c.address)).all()]
-    head = int(client.rpc.call("eth_blockNumber"), 16)
-    constitution = client.deployment.contracts["Constitution"].address
-    return scan_probes(client.rpc, constitution, members, head - window + 1, head)
-
-
 class ProbeScanner:
     """Keeps scanning new blocks for :class:`Probe` s (the last ``window_blocks`` first), for
     ``follow_alerts``: call it to get every probe found so far."""
@@ -170,6 +158,13 @@ class ProbeScanner:
             self.found += scan_probes(self.client.rpc, constitution, members, start, head)
         self.next_block = head + 1
         return self.found
+
+
+def recent_probes(client: Any, store: IndexStore, config: dict[str, dict[str, Any]] | None = None) -> list[Probe]:
+    """:func:`scan_probes` over the last ``non_member_probe.window_blocks`` blocks of ``client``'s
+    chain, with the members the index knows (every member ever admitted): one
+    :class:`ProbeScanner` pass."""
+    return ProbeScanner(client, store, config)()
 
 
 def detect(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timezone
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import msgspec
 from fastapi import Depends, Query, Request, Response
@@ -19,7 +19,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from telcochain.gateway.errors import bad_request
 from telcochain.types import to_bytes32
 
+if TYPE_CHECKING:
+    from telcochain.gateway.app import GatewayState
+
 T = TypeVar("T", bound=BaseModel)
+
+#: The resource collections of the four APIs (each module's ``PATH``; the ``href`` of a reference).
+ORDER_PATH = "/serviceOrdering/v4/serviceOrder"
+RESOURCE_PATH = "/resourceInventoryManagement/v4/resource"
+SERVICE_PATH = "/serviceInventory/v4/service"
+BILL_PATH = "/customerBillManagement/v4/customerBill"
 
 _JSON = msgspec.json.Encoder()
 MAX_LIMIT = 1000
@@ -70,6 +79,17 @@ def iso(timestamp: int | None) -> str | None:
     if not timestamp:
         return None
     return datetime.fromtimestamp(timestamp, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def member_names(state: GatewayState) -> dict[str, str]:
+    """address → member name (cached per index block)."""
+    cache = state.components.setdefault("member_names", {})
+    block = state.follower.indexed_block if state.follower is not None else None
+    if cache.get("block") != block or block is None:
+        cache["names"] = state.queries.member_names()
+        cache["block"] = block
+    names: dict[str, str] = cache["names"]
+    return names
 
 
 def base_url(request: Request) -> str:

@@ -24,14 +24,26 @@ from pydantic import Field
 from sqlalchemy import func, select
 
 from telcochain.agreement import InvoiceStatus
-from telcochain.gateway.api.common import Money, Out, Pages, RelatedParty, Tmf, href, iso, one, page
+from telcochain.gateway.api.common import (
+    BILL_PATH,
+    Money,
+    Out,
+    Pages,
+    RelatedParty,
+    Tmf,
+    href,
+    iso,
+    member_names,
+    one,
+    page,
+)
 from telcochain.gateway.app import GatewayState, State
 from telcochain.gateway.auth import require_principal
 from telcochain.gateway.errors import ERRORS, ApiError, bad_request, not_found
 from telcochain.index import schema as s
 from telcochain.index.queries import show_id
 
-PATH = "/customerBillManagement/v4/customerBill"
+PATH = BILL_PATH
 PAY_PATH = "/customerBillManagement/v4/payCustomerBill"
 IS = InvoiceStatus
 STATE_MAP = {
@@ -123,12 +135,6 @@ def _bill(request: Request, state: GatewayState, r: Any, now: int, names: dict[s
     )
 
 
-def _names(state: GatewayState) -> dict[str, str]:
-    from telcochain.gateway.api.resource import member_names
-
-    return member_names(state)
-
-
 @router.get(PATH, response_model=list[CustomerBill], response_model_exclude_none=True, responses=ERRORS,
             summary="List customer bills (the escrow's invoices)")  # fmt: skip
 async def list_bills(
@@ -153,7 +159,7 @@ async def list_bills(
         rows = db.execute(
             select(s.invoices).where(*conditions).order_by(i.invoice_id).offset(paging.offset).limit(paging.limit)
         ).all()
-    names = _names(state)
+    names = member_names(state)
     return page(response, [_bill(request, state, r, now, names) for r in rows], total, paging)
 
 
@@ -172,7 +178,7 @@ def _row(state: GatewayState, ident: str) -> tuple[Any, int]:
             summary="One customer bill")  # fmt: skip
 async def get_bill(request: Request, id: str, state: State, fields: str | None = Query(None, max_length=1000)) -> Any:
     row, now = _row(state, id)
-    return one(_bill(request, state, row, now, _names(state)), fields)
+    return one(_bill(request, state, row, now, member_names(state)), fields)
 
 
 @router.post(PAY_PATH, response_model=PayCustomerBill, response_model_exclude_none=True, responses=ERRORS,
@@ -183,7 +189,7 @@ def pay_bill(request: Request, state: State, body: PayCustomerBillCreate) -> Any
     row, _ = _row(state, body.customerBill.id)
     client = state.client
     if client.address is None or row.payer.lower() != client.address.lower():
-        names = _names(state)
+        names = member_names(state)
         raise ApiError(
             403, "PERMISSION_DENIED", f"only the bill's payer ({names.get(row.payer, row.payer)}) may pay it",
             f"this gateway acts as {client.address}",

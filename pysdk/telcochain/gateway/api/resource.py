@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from telcochain.assets import AssetState
 from telcochain.gateway.api.common import (
+    RESOURCE_PATH,
     Characteristic,
     Out,
     Pages,
@@ -23,6 +24,7 @@ from telcochain.gateway.api.common import (
     check_id,
     href,
     iso,
+    member_names,
     one,
     page,
 )
@@ -32,7 +34,7 @@ from telcochain.gateway.errors import ERRORS, bad_request, not_found
 from telcochain.index import schema as s
 from telcochain.index.queries import id_hex, show_id
 
-PATH = "/resourceInventoryManagement/v4/resource"
+PATH = RESOURCE_PATH
 S = AssetState
 
 #: lifecycle state → (resourceStatus, operationalState, administrativeState, usageState)
@@ -47,6 +49,8 @@ STATE_MAP: dict[AssetState, tuple[str, str, str, str]] = {
     S.RECOVERING: ("suspended", "disable", "locked", "idle"),
     S.DECOMMISSIONED: ("unknown", "disable", "locked", "idle"),
 }
+#: The states shown for a lifecycle state :data:`STATE_MAP` does not name.
+UNMAPPED = ("unknown", "disable", "locked", "idle")
 RESOURCE_STATUS = ("standby", "alarm", "available", "reserved", "unknown", "suspended")
 OPERATIONAL = ("enable", "disable")
 ADMINISTRATIVE = ("locked", "unlocked", "shutdown")
@@ -107,7 +111,7 @@ def to_resource(request: Request, row: Any, names: dict[str, str]) -> dict[str, 
     built directly: the list endpoint is the gateway's hot path)."""
     ident = show_id(row.asset_id)
     state = AssetState(row.state)
-    status, operational, administrative, usage = STATE_MAP.get(state, ("unknown", "disable", "locked", "idle"))
+    status, operational, administrative, usage = STATE_MAP.get(state, UNMAPPED)
     parties = []
     for role, addr in (("custodian", row.custodian), ("customer", row.customer), ("vendor", row.vendor)):
         if addr:
@@ -193,17 +197,6 @@ async def list_resources(
         ).all()
     names = member_names(state)
     return page(response, [to_resource(request, r, names) for r in rows], total, paging)
-
-
-def member_names(state: GatewayState) -> dict[str, str]:
-    """address → member name (cached per index block)."""
-    cache = state.components.setdefault("member_names", {})
-    block = state.follower.indexed_block if state.follower is not None else None
-    if cache.get("block") != block or block is None:
-        cache["names"] = state.queries.member_names()
-        cache["block"] = block
-    names: dict[str, str] = cache["names"]
-    return names
 
 
 def _row(state: GatewayState, ident: str) -> Any:

@@ -15,7 +15,21 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import Field
 from sqlalchemy import func, select
 
-from telcochain.gateway.api.common import Characteristic, Out, Pages, RelatedParty, check_id, href, iso, one, page
+from telcochain.gateway.api.common import (
+    ORDER_PATH,
+    RESOURCE_PATH,
+    SERVICE_PATH,
+    Characteristic,
+    Out,
+    Pages,
+    RelatedParty,
+    check_id,
+    href,
+    iso,
+    member_names,
+    one,
+    page,
+)
 from telcochain.gateway.app import GatewayState, State
 from telcochain.gateway.auth import require_principal
 from telcochain.gateway.errors import ERRORS, bad_request, not_found
@@ -23,9 +37,7 @@ from telcochain.index import schema as s
 from telcochain.index.queries import id_hex, show_id
 from telcochain.orders import OrderState
 
-PATH = "/serviceInventory/v4/service"
-_RESOURCE = "/resourceInventoryManagement/v4/resource"
-_ORDER = "/serviceOrdering/v4/serviceOrder"
+PATH = SERVICE_PATH
 SEP = ":"
 
 router = APIRouter(prefix=PATH, tags=["TMF638 Service Inventory"], dependencies=[Depends(require_principal)])
@@ -69,8 +81,6 @@ def _base(conditions: list[Any]) -> Any:
 
 
 def _services(request: Request, state: GatewayState, rows: Sequence[Any]) -> list[Service]:
-    from telcochain.gateway.api.resource import member_names
-
     names = member_names(state)
     twins: dict[tuple[str, str], list[str]] = defaultdict(list)
     if rows:
@@ -101,11 +111,11 @@ def _services(request: Request, state: GatewayState, rows: Sequence[Any]) -> lis
                 serviceCharacteristic=[
                     Characteristic(name="version", value=int(r.version)),
                     Characteristic(name="serviceOrder", value=order),
-                    Characteristic(name="serviceOrderHref", value=href(request, _ORDER, order)),
+                    Characteristic(name="serviceOrderHref", value=href(request, ORDER_PATH, order)),
                     Characteristic(name="project", value=show_id(r.project_id)),
                 ],
                 supportingResource=[
-                    ResourceRef(id=show_id(a), href=href(request, _RESOURCE, show_id(a)))
+                    ResourceRef(id=show_id(a), href=href(request, RESOURCE_PATH, show_id(a)))
                     for a in twins.get((r.order_id, r.service_id), [])
                 ]
                 or None,

@@ -42,6 +42,8 @@ from telcochain.assets import AssetState
 from telcochain.constitution import DenyReason
 from telcochain.errors import ConfigurationError, ContractRevert, MemberNotFound
 from telcochain.gateway.api.common import (
+    ORDER_PATH,
+    RESOURCE_PATH,
     Characteristic,
     Out,
     Pages,
@@ -50,6 +52,7 @@ from telcochain.gateway.api.common import (
     check_id,
     href,
     iso,
+    member_names,
     one,
     page,
 )
@@ -61,7 +64,7 @@ from telcochain.index import schema as s
 from telcochain.index.queries import id_hex, show_id
 from telcochain.orders import ChangePolicy, DeviceLine, OrderState, Revision
 
-PATH = "/serviceOrdering/v4/serviceOrder"
+PATH = ORDER_PATH
 CANCEL_PATH = "/serviceOrdering/v4/cancelServiceOrder"
 MACD_PREFIX = "MACD-"
 STATES = tuple(x.label for x in OrderState if x is not OrderState.NONE)
@@ -157,6 +160,12 @@ class ResourceRefOut(Out):
     id: str
     href: str | None = None
     referredType: str = Field(default="PhysicalResource", alias="@referredType")
+
+
+def _twin_ref(request: Request, asset_id: str) -> ResourceRefOut:
+    """A twin (its index id) as an order item's ``supportingResource``."""
+    ident = show_id(asset_id)
+    return ResourceRefOut(id=ident, href=href(request, RESOURCE_PATH, ident))
 
 
 class ServiceOut(Out):
@@ -329,11 +338,7 @@ def _crm_order(request: Request, state: GatewayState, row: Any, names: dict[str,
                         Characteristic(name="consumed", value=int(ln.consumed)),
                         Characteristic(name="returned", value=int(ln.returned)),
                     ],
-                    supportingResource=(
-                        [ResourceRefOut(id=show_id(ln.asset_id), href=href(request, _RESOURCE, show_id(ln.asset_id)))]
-                        if int(ln.asset_id, 16)
-                        else None
-                    ),
+                    supportingResource=([_twin_ref(request, ln.asset_id)] if int(ln.asset_id, 16) else None),
                 ),
             )
             for ln in by_service.get(sv.service_id, [])
@@ -369,7 +374,6 @@ def _crm_order(request: Request, state: GatewayState, row: Any, names: dict[str,
     )
 
 
-_RESOURCE = "/resourceInventoryManagement/v4/resource"
 _REQUEST_STATE = {"pending": "inProgress", "done": "completed", "cancelled": "cancelled", "withdrawn": "cancelled"}
 
 
@@ -444,10 +448,7 @@ def _macd_orders(
                             Characteristic(name="charge", value=str(charge), valueType="integer"),
                             Characteristic(name="ref", value=xs[0].ref),
                         ],
-                        supportingResource=[
-                            ResourceRefOut(id=show_id(x.asset_id), href=href(request, _RESOURCE, show_id(x.asset_id)))
-                            for x in xs
-                        ],
+                        supportingResource=[_twin_ref(request, x.asset_id) for x in xs],
                     ),
                 )
             )
@@ -476,22 +477,16 @@ def _order_row(state: GatewayState, ident: str) -> Any:
         return db.execute(select(s.orders).where(s.orders.c.order_id == id_hex(ident))).first()
 
 
-def _names(state: GatewayState) -> dict[str, str]:
-    from telcochain.gateway.api.resource import member_names
-
-    return member_names(state)
-
-
 def read_order(request: Request, state: GatewayState, ident: str) -> ServiceOrder:
     if ident.startswith(MACD_PREFIX):
-        found = _macd_orders(request, state, [ident], _names(state))
+        found = _macd_orders(request, state, [ident], member_names(state))
         if not found:
             raise not_found("service order", ident)
         return found[0]
     row = _order_row(state, ident)
     if row is None:
         raise not_found("service order", ident)
-    return _crm_order(request, state, row, _names(state))
+    return _crm_order(request, state, row, member_names(state))
 
 
 # -- endpoints --------------------------------------------------------------------------------
@@ -521,7 +516,7 @@ async def list_orders(
         conditions.append(o.customer == party)
     if external_id is not None:
         conditions.append(o.order_id == id_hex(check_id(external_id, "externalId")))
-    names = _names(state)
+    names = member_names(state)
     crm: list[ServiceOrder] = []
     crm_total = 0
     if category in (None, "crm"):
@@ -774,16 +769,12 @@ def _macd_answer(
                         Characteristic(name="charge", value=str(charge), valueType="integer"),
                         Characteristic(name="ref", value=parts[0].sent.ref),
                     ],
-                    supportingResource=[
-                        ResourceRefOut(id=show_id(a), href=href(request, _RESOURCE, show_id(a)))
-                        for p in parts
-                        for a in p.assets
-                    ],
+                    supportingResource=[_twin_ref(request, a) for p in parts for a in p.assets],
                 ),
             )
         )
     customer = next((p.sent.customer for p in placed if p.sent.customer), None)
-    party = [RelatedParty(id=customer, name=_names(state).get(customer), role="customer")] if customer else None
+    party = [RelatedParty(id=customer, name=member_names(state).get(customer), role="customer")] if customer else None
     return ServiceOrder(
         id=order_id,
         href=href(request, PATH, order_id),

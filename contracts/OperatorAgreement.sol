@@ -298,14 +298,20 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
         int256 charge = _tariff(kind);
         Service storage s = _known(assetId);
         if (s.flags & _BILATERAL != 0) revert AgreementBilateralTerms(s.customer);
-        _orderChange(caller, ref, kind, assetId, detailsHash, charge);
+        _orderChange(caller, ref, kind, s, assetId, detailsHash, charge);
     }
 
-    /// @dev One MACD order on a served asset by `caller`, charged `charge`.
-    function _orderChange(address caller, bytes32 ref, uint8 kind, bytes32 assetId, bytes32 detailsHash, int256 charge)
-        private
-    {
-        Service storage s = _known(assetId);
+    /// @dev One MACD order on the served asset `assetId` (its service `s`, known to the caller)
+    /// by `caller`, charged `charge`.
+    function _orderChange(
+        address caller,
+        bytes32 ref,
+        uint8 kind,
+        Service storage s,
+        bytes32 assetId,
+        bytes32 detailsHash,
+        int256 charge
+    ) private {
         address customer = s.customer;
         if (caller != customer && caller != _operatorOf(s)) revert AgreementUnauthorized(caller);
         if (s.pending != Pending.None) revert AgreementInvalidPending(assetId, Pending.None, s.pending);
@@ -402,19 +408,20 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
             abi.decode(params, (bytes32, uint256, bytes32));
         Service storage s = _known(assetId);
         if (s.flags & _BILATERAL != 0) revert AgreementBilateralTerms(s.customer);
-        _orderDisconnect(caller, ref, assetId, overdueInvoiceId, detailsHash, _terms.disconnect);
+        _orderDisconnect(caller, ref, s, assetId, overdueInvoiceId, detailsHash, _terms.disconnect);
     }
 
-    /// @dev A disconnect of a served asset by `caller`, charged `charge`.
+    /// @dev A disconnect of the served asset `assetId` (its service `s`, known to the caller) by
+    /// `caller`, charged `charge`.
     function _orderDisconnect(
         address caller,
         bytes32 ref,
+        Service storage s,
         bytes32 assetId,
         uint256 overdueInvoiceId,
         bytes32 detailsHash,
         int256 charge
     ) private {
-        Service storage s = _known(assetId);
         address customer = s.customer;
         address operator_ = _operatorOf(s);
         bool nonPayment;
@@ -584,9 +591,9 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
             uint8 mode = caller == operator_ ? _BILATERAL | _BY_OPERATOR : _BILATERAL;
             _requestInstallation(a, actor, operator_, mode, ref);
         } else if (a.op == 1) {
-            _orderChange(actor, ref, a.kind, a.assetId, a.detailsHash, charge);
+            _orderChange(actor, ref, a.kind, _services[a.assetId], a.assetId, a.detailsHash, charge);
         } else if (a.op == 2) {
-            _orderDisconnect(actor, ref, a.assetId, a.overdue, a.detailsHash, charge);
+            _orderDisconnect(actor, ref, _services[a.assetId], a.assetId, a.overdue, a.detailsHash, charge);
         } else {
             _setRecurring(a.assetId, a.customer, charge, ref);
         }

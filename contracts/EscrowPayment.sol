@@ -84,11 +84,12 @@ contract EscrowPayment is IEscrowPayment, IEscrowBilling, ConstitutionModule, Re
         uint96 writtenOff;
     }
 
-    /// @dev A dispute: slot 0 invoice + amount + credit + status; then line and reason.
+    /// @dev A dispute: slot 0 invoice + amount + credit + status; then line and reason. Amount and
+    /// credit are at most an invoice's amount (96 bits); an invoice id fits 56 bits for ever.
     struct Dispute {
-        uint64 invoiceId;
-        uint88 amount;
-        uint88 credit;
+        uint56 invoiceId;
+        uint96 amount;
+        uint96 credit;
         DisputeStatus status;
         bytes32 line;
         bytes32 reason;
@@ -267,8 +268,8 @@ contract EscrowPayment is IEscrowPayment, IEscrowBilling, ConstitutionModule, Re
         (b.disputed, b.touched) = (b.disputed + uint96(amount), true);
         disputeId = ++disputeCount;
         _disputes[disputeId] = Dispute({
-            invoiceId: uint64(id),
-            amount: uint88(amount),
+            invoiceId: uint56(id),
+            amount: uint96(amount),
             credit: 0,
             status: DisputeStatus.Open,
             line: line,
@@ -583,7 +584,7 @@ contract EscrowPayment is IEscrowPayment, IEscrowBilling, ConstitutionModule, Re
         if (!byVote && caller != inv.payee) revert EscrowNotPayee(id, caller);
         uint256 amount = d.amount;
         if (credit > amount) revert EscrowCreditTooHigh(disputeId, credit, amount);
-        (d.status, d.credit) = (DisputeStatus.Resolved, uint88(credit));
+        (d.status, d.credit) = (DisputeStatus.Resolved, uint96(credit));
         Billing storage b = _billing[id];
         (b.disputed, b.writtenOff) = (b.disputed - uint96(amount), b.writtenOff + uint96(credit));
         _emitResolved(inv, disputeId, id, ref, amount, credit, byVote);

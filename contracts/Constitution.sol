@@ -2,6 +2,15 @@
 pragma solidity 0.8.28;
 
 import {IConstitution} from "./interfaces/IConstitution.sol";
+import {
+    ADD_MEMBER,
+    SUSPEND_MEMBER,
+    REINSTATE_MEMBER,
+    AMEND_CONSTITUTION,
+    UPDATE_PERMISSIONS,
+    REFRESH_TRUST_KEYS,
+    VOTE_FOR
+} from "./libraries/BuiltinActions.sol";
 import {MemberNames} from "./libraries/MemberNames.sol";
 import {ConstitutionRules} from "./ConstitutionRules.sol";
 
@@ -60,14 +69,6 @@ contract Constitution is IConstitution {
     address private constant _NO_CALLER = address(1);
     /// @dev Voting period of the built-in governance actions defined by the constructor.
     uint32 private constant _DEFAULT_VOTING_PERIOD = 7 days;
-
-    bytes32 private constant _ADD_MEMBER = keccak256("addMember");
-    bytes32 private constant _SUSPEND_MEMBER = keccak256("suspendMember");
-    bytes32 private constant _REINSTATE_MEMBER = keccak256("reinstateMember");
-    bytes32 private constant _AMEND_CONSTITUTION = keccak256("amendConstitution");
-    bytes32 private constant _UPDATE_PERMISSIONS = keccak256("updatePermissions");
-    bytes32 private constant _REFRESH_TRUST_KEYS = keccak256("refreshTrustKeys");
-    bytes32 private constant _VOTE_FOR = keccak256("voteFor");
 
     uint8 private constant _ROLE_VOTER = 1;
     uint8 private constant _ROLE_VETO = 2;
@@ -247,7 +248,7 @@ contract Constitution is IConstitution {
     /// @inheritdoc IConstitution
     function voteFor(uint256 proposalId, bool approve, bytes32 ref) external returns (bool ok) {
         _checkNotExecuting();
-        (ok,) = _execute(msg.sender, _VOTE_FOR, abi.encode(proposalId, approve), ref);
+        (ok,) = _execute(msg.sender, VOTE_FOR, abi.encode(proposalId, approve), ref);
     }
 
     /// @inheritdoc IConstitution
@@ -465,7 +466,7 @@ contract Constitution is IConstitution {
         {
             DenyReason reason;
             (caller, reason) = _senderDenyReason(sender, actionId);
-            if (reason == DenyReason.MemberSuspended && actionId == _VOTE_FOR && params.length == 64) {
+            if (reason == DenyReason.MemberSuspended && actionId == VOTE_FOR && params.length == 64) {
                 (uint256 proposalId,) = abi.decode(params, (uint256, bool));
                 if (_proposals[proposalId].unanimous) reason = _policyDenyReason(actionId, caller);
             }
@@ -543,29 +544,29 @@ contract Constitution is IConstitution {
     function _runBuiltin(bytes32 actionId, address caller, bytes32 ref, bytes memory params, uint256 proposalId)
         private
     {
-        if (actionId == _VOTE_FOR) {
+        if (actionId == VOTE_FOR) {
             if (params.length != 64) revert ConstitutionInvalidParams(actionId);
             (uint256 id, bool approve) = abi.decode(params, (uint256, bool));
             _voteFor(id, caller, approve, ref);
-        } else if (actionId == _REFRESH_TRUST_KEYS) {
+        } else if (actionId == REFRESH_TRUST_KEYS) {
             _refreshTrustKey(caller, _decodeWord(actionId, params), ref);
-        } else if (actionId == _ADD_MEMBER) {
+        } else if (actionId == ADD_MEMBER) {
             MemberInit memory init = _decodeMember(params);
             _addMember(init, ref);
-            _grant(_VOTE_FOR, init.account, ref);
-            _grant(_REFRESH_TRUST_KEYS, init.account, ref);
-        } else if (actionId == _SUSPEND_MEMBER) {
+            _grant(VOTE_FOR, init.account, ref);
+            _grant(REFRESH_TRUST_KEYS, init.account, ref);
+        } else if (actionId == SUSPEND_MEMBER) {
             _suspendMember(_decodeAccount(actionId, params), ref);
-        } else if (actionId == _REINSTATE_MEMBER) {
+        } else if (actionId == REINSTATE_MEMBER) {
             _reinstateMember(_decodeAccount(actionId, params), ref);
-        } else if (actionId == _AMEND_CONSTITUTION) {
+        } else if (actionId == AMEND_CONSTITUTION) {
             (ActionPolicy memory policy, PermissionEntry[] memory permissions) = _decodeAmendment(params);
-            if (keccak256(bytes(policy.name)) == _AMEND_CONSTITUTION && !_isUnanimousAll(proposalId)) {
-                revert ConstitutionProtectedAction(_AMEND_CONSTITUTION);
+            if (keccak256(bytes(policy.name)) == AMEND_CONSTITUTION && !_isUnanimousAll(proposalId)) {
+                revert ConstitutionProtectedAction(AMEND_CONSTITUTION);
             }
             _defineAction(policy, permissions, ref);
         } else {
-            // _UPDATE_PERMISSIONS: the only other action with no module (see _checkModule).
+            // UPDATE_PERMISSIONS: the only other action with no module (see {ConstitutionRules}).
             (bytes32 target, PermissionEntry[] memory entries) = _decodeUpdate(params);
             _setPermissions(target, _requirePolicyId(target), entries, ref);
         }
@@ -575,21 +576,21 @@ contract Constitution is IConstitution {
     /// with `params` would execute now: decodes the params (canonical ABI encoding) and runs
     /// the checks of the action. voteFor is never put to a vote (see {_checkVoting}).
     function _checkBuiltin(bytes32 actionId, bytes memory params) private view {
-        if (actionId == _ADD_MEMBER) {
+        if (actionId == ADD_MEMBER) {
             _checkNewMember(_decodeMember(params));
-        } else if (actionId == _SUSPEND_MEMBER) {
+        } else if (actionId == SUSPEND_MEMBER) {
             _checkStatus(_decodeAccount(actionId, params), MemberStatus.Active);
-        } else if (actionId == _REINSTATE_MEMBER) {
+        } else if (actionId == REINSTATE_MEMBER) {
             _checkStatus(_decodeAccount(actionId, params), MemberStatus.Suspended);
-        } else if (actionId == _AMEND_CONSTITUTION) {
+        } else if (actionId == AMEND_CONSTITUTION) {
             (ActionPolicy memory policy, PermissionEntry[] memory permissions) = _decodeAmendment(params);
             _RULES.checkPolicy(policy);
             _checkEntries(permissions);
-        } else if (actionId == _UPDATE_PERMISSIONS) {
+        } else if (actionId == UPDATE_PERMISSIONS) {
             (bytes32 target, PermissionEntry[] memory entries) = _decodeUpdate(params);
             _requirePolicyId(target);
             _checkEntries(entries);
-        } else if (actionId == _REFRESH_TRUST_KEYS) {
+        } else if (actionId == REFRESH_TRUST_KEYS) {
             if (_decodeWord(actionId, params) == bytes32(0)) revert ConstitutionInvalidTrustKey();
         }
     }
@@ -613,7 +614,7 @@ contract Constitution is IConstitution {
     /// @dev addMember's `(address account, bytes32 trustKey, string name)`.
     function _decodeMember(bytes memory params) private pure returns (MemberInit memory init) {
         (init.account, init.trustKey, init.name) = abi.decode(params, (address, bytes32, string));
-        _checkCanonical(_ADD_MEMBER, params, abi.encode(init.account, init.trustKey, init.name));
+        _checkCanonical(ADD_MEMBER, params, abi.encode(init.account, init.trustKey, init.name));
     }
 
     /// @dev amendConstitution's `(ActionPolicy policy, PermissionEntry[] permissions)`.
@@ -623,15 +624,15 @@ contract Constitution is IConstitution {
         returns (ActionPolicy memory policy, PermissionEntry[] memory entries)
     {
         (policy, entries) = abi.decode(params, (ActionPolicy, PermissionEntry[]));
-        _checkCanonical(_AMEND_CONSTITUTION, params, abi.encode(policy, entries));
+        _checkCanonical(AMEND_CONSTITUTION, params, abi.encode(policy, entries));
     }
 
     /// @dev updatePermissions' `(bytes32 action, PermissionEntry[] entries)`; updatePermissions
     /// cannot target itself (only amendConstitution can change its permissions).
     function _decodeUpdate(bytes memory params) private pure returns (bytes32 target, PermissionEntry[] memory entries) {
         (target, entries) = abi.decode(params, (bytes32, PermissionEntry[]));
-        _checkCanonical(_UPDATE_PERMISSIONS, params, abi.encode(target, entries));
-        if (target == _UPDATE_PERMISSIONS) revert ConstitutionProtectedAction(target);
+        _checkCanonical(UPDATE_PERMISSIONS, params, abi.encode(target, entries));
+        if (target == UPDATE_PERMISSIONS) revert ConstitutionProtectedAction(target);
     }
 
     /// @dev `params` must be exactly the ABI encoding of what was decoded from them: no
@@ -677,7 +678,7 @@ contract Constitution is IConstitution {
         p.params = params;
         _emitProposalOpened(id, p);
 
-        if (_isEligible(p, proposer) && _denyReason(_VOTE_FOR, proposer) == DenyReason.None) {
+        if (_isEligible(p, proposer) && _denyReason(VOTE_FOR, proposer) == DenyReason.None) {
             if (_castVote(id, p, proposer, true, ref)) return id;
         }
         if (!builtin) _dryRun(actionId, proposer, params, ref);
@@ -708,8 +709,8 @@ contract Constitution is IConstitution {
         bool all = policy.voters == Voters.All;
         uint256 margin = policy.margin;
         unanimous = all && margin == _MARGIN_ALL;
-        if (actionId == _AMEND_CONSTITUTION && _amendsItself(params)) {
-            if (!all) revert ConstitutionProtectedAction(_AMEND_CONSTITUTION);
+        if (actionId == AMEND_CONSTITUTION && _amendsItself(params)) {
+            if (!all) revert ConstitutionProtectedAction(AMEND_CONSTITUTION);
             unanimous = true;
         }
         if (unanimous) return (_memberIndex.length, _memberIndex.length, true);
@@ -823,7 +824,7 @@ contract Constitution is IConstitution {
     /// @dev Whether amendConstitution `params` redefine amendConstitution itself.
     function _amendsItself(bytes memory params) private pure returns (bool) {
         (ActionPolicy memory policy,) = abi.decode(params, (ActionPolicy, PermissionEntry[]));
-        return keccak256(bytes(policy.name)) == _AMEND_CONSTITUTION;
+        return keccak256(bytes(policy.name)) == AMEND_CONSTITUTION;
     }
 
     /*//////////////////////////////////////////////////////////////

@@ -2,6 +2,15 @@
 pragma solidity 0.8.28;
 
 import {IConstitution} from "./interfaces/IConstitution.sol";
+import {
+    ADD_MEMBER,
+    SUSPEND_MEMBER,
+    REINSTATE_MEMBER,
+    AMEND_CONSTITUTION,
+    UPDATE_PERMISSIONS,
+    REFRESH_TRUST_KEYS,
+    VOTE_FOR
+} from "./libraries/BuiltinActions.sol";
 
 /// @title ConstitutionRules
 /// @notice The rules an action definition must meet (see {IConstitution.ActionPolicy}), checked
@@ -16,14 +25,6 @@ contract ConstitutionRules {
     uint256 private constant _MAX_NAME_LENGTH = 64;
     /// @dev Maximum length of a `Specific` voter list, of a veto list and of a callers list.
     uint256 private constant _MAX_VOTERS = 32;
-
-    bytes32 private constant _ADD_MEMBER = keccak256("addMember");
-    bytes32 private constant _SUSPEND_MEMBER = keccak256("suspendMember");
-    bytes32 private constant _REINSTATE_MEMBER = keccak256("reinstateMember");
-    bytes32 private constant _AMEND_CONSTITUTION = keccak256("amendConstitution");
-    bytes32 private constant _UPDATE_PERMISSIONS = keccak256("updatePermissions");
-    bytes32 private constant _REFRESH_TRUST_KEYS = keccak256("refreshTrustKeys");
-    bytes32 private constant _VOTE_FOR = keccak256("voteFor");
 
     /// @notice Checks every rule of a definition made by the calling Constitution (`msg.sender`).
     /// @param policy The action definition.
@@ -68,9 +69,9 @@ contract ConstitutionRules {
     /// @return True for addMember, suspendMember, reinstateMember, amendConstitution,
     /// updatePermissions, refreshTrustKeys and voteFor.
     function isBuiltin(bytes32 actionId) public pure returns (bool) {
-        return actionId == _ADD_MEMBER || actionId == _SUSPEND_MEMBER || actionId == _REINSTATE_MEMBER
-            || actionId == _AMEND_CONSTITUTION || actionId == _UPDATE_PERMISSIONS || actionId == _REFRESH_TRUST_KEYS
-            || actionId == _VOTE_FOR;
+        return actionId == ADD_MEMBER || actionId == SUSPEND_MEMBER || actionId == REINSTATE_MEMBER
+            || actionId == AMEND_CONSTITUTION || actionId == UPDATE_PERMISSIONS || actionId == REFRESH_TRUST_KEYS
+            || actionId == VOTE_FOR;
     }
 
     /// @dev Whether `account` is among the first `end` entries of `list`.
@@ -101,7 +102,7 @@ contract ConstitutionRules {
         IConstitution.Voters voters = policy.voters;
         bool valid = voters == IConstitution.Voters.Any
             ? policy.margin <= 1 && voterCount == 0 && vetoCount == 0
-            : policy.scope == IConstitution.Scope.Public && actionId != _VOTE_FOR && policy.votingPeriod != 0
+            : policy.scope == IConstitution.Scope.Public && actionId != VOTE_FOR && policy.votingPeriod != 0
                 && (voters == IConstitution.Voters.Specific) == (voterCount != 0);
         if (!valid) revert IConstitution.ConstitutionInvalidVoting(actionId);
     }

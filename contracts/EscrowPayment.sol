@@ -84,11 +84,12 @@ contract EscrowPayment is IEscrowPayment, IEscrowBilling, ConstitutionModule, Re
         uint96 writtenOff;
     }
 
-    /// @dev A dispute: slot 0 invoice + amount + credit + status; then line and reason.
+    /// @dev A dispute: slot 0 invoice + amount + credit + status; then line and reason. Amount and
+    /// credit are at most an invoice's amount (96 bits); an invoice id fits 56 bits for ever.
     struct Dispute {
-        uint64 invoiceId;
-        uint88 amount;
-        uint88 credit;
+        uint56 invoiceId;
+        uint96 amount;
+        uint96 credit;
         DisputeStatus status;
         bytes32 line;
         bytes32 reason;
@@ -191,14 +192,8 @@ contract EscrowPayment is IEscrowPayment, IEscrowBilling, ConstitutionModule, Re
     /// @inheritdoc IEscrowPayment
     function payOutCredit(address caller, bytes32 ref, bytes calldata params) external nonReentrant onlyConstitution {
         (address payer, address token, uint256 amount) = abi.decode(params, (address, address, uint256));
-        bytes32 key = _creditKey(payer, caller, token);
-        uint256 available = _credit[key];
-        if (amount == 0 || amount > available) revert EscrowInsufficientCredit(payer, caller, token, amount, available);
-        _credit[key] = available - amount;
-        uint256 requested = _payoutRequests[key];
-        if (requested != 0) _payoutRequests[key] = requested > amount ? requested - amount : 0;
-        emit CreditPaidOut(payer, caller, ref, token, amount);
-        IERC20(token).safeTransferFrom(caller, payer, amount);
+        (bytes32 key, uint256 available) = _creditFor(payer, caller, token, amount);
+        _payCredit(payer, caller, token, amount, key, available, ref);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -273,8 +268,8 @@ contract EscrowPayment is IEscrowPayment, IEscrowBilling, ConstitutionModule, Re
         (b.disputed, b.touched) = (b.disputed + uint96(amount), true);
         disputeId = ++disputeCount;
         _disputes[disputeId] = Dispute({
-            invoiceId: uint64(id),
-            amount: uint88(amount),
+            invoiceId: uint56(id),
+            amount: uint96(amount),
             credit: 0,
             status: DisputeStatus.Open,
             line: line,
@@ -302,9 +297,7 @@ contract EscrowPayment is IEscrowPayment, IEscrowBilling, ConstitutionModule, Re
         onlyConstitution
     {
         (address payee, address token, uint256 amount) = abi.decode(params, (address, address, uint256));
-        bytes32 key = _creditKey(caller, payee, token);
-        uint256 available = _credit[key];
-        if (amount == 0 || amount > available) revert EscrowInsufficientCredit(caller, payee, token, amount, available);
+        (bytes32 key, uint256 available) = _creditFor(caller, payee, token, amount);
         _payout(caller, payee, token, amount, key, available, ref);
     }
 
@@ -591,7 +584,7 @@ contract EscrowPayment is IEscrowPayment, IEscrowBilling, ConstitutionModule, Re
         if (!byVote && caller != inv.payee) revert EscrowNotPayee(id, caller);
         uint256 amount = d.amount;
         if (credit > amount) revert EscrowCreditTooHigh(disputeId, credit, amount);
-        (d.status, d.credit) = (DisputeStatus.Resolved, uint88(credit));
+        (d.status, d.credit) = (DisputeStatus.Resolved, uint96(credit));
         Billing storage b = _billing[id];
         (b.disputed, b.writtenOff) = (b.disputed - uint96(amount), b.writtenOff + uint96(credit));
         _emitResolved(inv, disputeId, id, ref, amount, credit, byVote);
@@ -639,11 +632,37 @@ contract EscrowPayment is IEscrowPayment, IEscrowBilling, ConstitutionModule, Re
             _payoutRequests[key] = amount;
             return;
         }
+        _payCredit(payer, payee, token, amount, key, available, ref);
+    }
+
+    /// @dev `payer`'s credit (key `key`, `available` of it) paid out by `payee`: `amount` off the
+    /// credit and off an open payout request, then pulled from `payee` to `payer`. Emits {CreditPaidOut}.
+    function _payCredit(
+        address payer,
+        address payee,
+        address token,
+        uint256 amount,
+        bytes32 key,
+        uint256 available,
+        bytes32 ref
+    ) private {
         _credit[key] = available - amount;
         uint256 requested = _payoutRequests[key];
         if (requested != 0) _payoutRequests[key] = requested > amount ? requested - amount : 0;
         emit CreditPaidOut(payer, payee, ref, token, amount);
-        t.safeTransferFrom(payee, payer, amount);
+        IERC20(token).safeTransferFrom(payee, payer, amount);
+    }
+
+    /// @dev The key and the amount of `payer`'s credit with `payee` in `token`; reverts with
+    /// {EscrowInsufficientCredit} unless `amount` is 1 .. that credit.
+    function _creditFor(address payer, address payee, address token, uint256 amount)
+        private
+        view
+        returns (bytes32 key, uint256 available)
+    {
+        key = _creditKey(payer, payee, token);
+        available = _credit[key];
+        if (amount == 0 || amount > available) revert EscrowInsufficientCredit(payer, payee, token, amount, available);
     }
 
     /// @dev The invoice `id`; reverts with {EscrowUnknownInvoice} if none.

@@ -76,6 +76,13 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
         uint64 openedAt;
     }
 
+    /// @dev One word per customer: its open services and, set by its first bilateral installation,
+    /// the operator its running account is kept with (zero: the default operator's customer).
+    struct Party {
+        uint96 services;
+        address accountOperator;
+    }
+
     /// @dev The decoded {actFor} request.
     struct Act {
         uint8 op;
@@ -150,8 +157,9 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
     mapping(address customer => Account) private _accounts;
     /// @dev The current period's line digest per customer (seeded non-zero at the period's opening).
     mapping(address customer => bytes32) private _digests;
-    /// @dev Services per customer (requested and not ended): the final disconnect pays credit out.
-    mapping(address customer => uint256) private _serviceCounts;
+    /// @dev Per customer: its services (requested and not ended: the final disconnect pays credit
+    /// out) and the operator its running account is kept with (see {_accountOperator}), one slot.
+    mapping(address customer => Party) private _parties;
     /// @dev The monthly charge of services confirmed from now on (see {_monthlyRate}).
     uint72 private _monthly;
 
@@ -212,8 +220,9 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
             revert AgreementDuplicateInstallation(assetId, uint8(REGISTRY.stateOf(assetId)), s.installInvoice);
         }
         if (open != Pending.None) revert AgreementInvalidPending(assetId, Pending.None, open);
+        if (mode & _BILATERAL != 0) _claimAccount(customer, operator_);
         _schedule(assetId, s, mode & _BY_OPERATOR != 0, customer, ref, a.detailsHash);
-        if (s.customer == address(0)) ++_serviceCounts[customer];
+        if (s.customer == address(0)) ++_parties[customer].services;
         uint256 invoiceId;
         if (a.charge != 0) {
             invoiceId = _issueInvoice(customer, operator_, uint256(a.charge), true, assetId, ref);
@@ -271,7 +280,7 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
         if (caller != operator_ && caller != customer) revert AgreementUnauthorized(caller);
         uint256 invoiceId = s.installInvoice;
         delete _services[assetId]; // the service ends
-        --_serviceCounts[customer];
+        --_parties[customer].services;
         IAssetRegistry.AssetView memory twin = REGISTRY.getAsset(assetId);
         uint8 to = uint8(twin.state);
         if (!twin.onLine && (to == _PENDING_INSTALLATION || to == _DELIVERED)) {
@@ -298,14 +307,20 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
         int256 charge = _tariff(kind);
         Service storage s = _known(assetId);
         if (s.flags & _BILATERAL != 0) revert AgreementBilateralTerms(s.customer);
-        _orderChange(caller, ref, kind, assetId, detailsHash, charge);
+        _orderChange(caller, ref, kind, s, assetId, detailsHash, charge);
     }
 
-    /// @dev One MACD order on a served asset by `caller`, charged `charge`.
-    function _orderChange(address caller, bytes32 ref, uint8 kind, bytes32 assetId, bytes32 detailsHash, int256 charge)
-        private
-    {
-        Service storage s = _known(assetId);
+    /// @dev One MACD order on the served asset `assetId` (its service `s`, known to the caller)
+    /// by `caller`, charged `charge`.
+    function _orderChange(
+        address caller,
+        bytes32 ref,
+        uint8 kind,
+        Service storage s,
+        bytes32 assetId,
+        bytes32 detailsHash,
+        int256 charge
+    ) private {
         address customer = s.customer;
         if (caller != customer && caller != _operatorOf(s)) revert AgreementUnauthorized(caller);
         if (s.pending != Pending.None) revert AgreementInvalidPending(assetId, Pending.None, s.pending);
@@ -346,7 +361,7 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
         if (deleted) {
             _accrueRecurring(assetId, s, customer, ref);
             delete _services[assetId]; // a confirmed deletion ends the service
-            --_serviceCounts[customer];
+            --_parties[customer].services;
         } else {
             s.pending = Pending.None;
         }
@@ -402,19 +417,20 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
             abi.decode(params, (bytes32, uint256, bytes32));
         Service storage s = _known(assetId);
         if (s.flags & _BILATERAL != 0) revert AgreementBilateralTerms(s.customer);
-        _orderDisconnect(caller, ref, assetId, overdueInvoiceId, detailsHash, _terms.disconnect);
+        _orderDisconnect(caller, ref, s, assetId, overdueInvoiceId, detailsHash, _terms.disconnect);
     }
 
-    /// @dev A disconnect of a served asset by `caller`, charged `charge`.
+    /// @dev A disconnect of the served asset `assetId` (its service `s`, known to the caller) by
+    /// `caller`, charged `charge`.
     function _orderDisconnect(
         address caller,
         bytes32 ref,
+        Service storage s,
         bytes32 assetId,
         uint256 overdueInvoiceId,
         bytes32 detailsHash,
         int256 charge
     ) private {
-        Service storage s = _known(assetId);
         address customer = s.customer;
         address operator_ = _operatorOf(s);
         bool nonPayment;
@@ -470,7 +486,7 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
         address customer = s.customer;
         _accrueRecurring(assetId, s, customer, ref); // prorated to this second
         delete _services[assetId]; // the service ends
-        uint256 left = --_serviceCounts[customer];
+        uint256 left = --_parties[customer].services;
         _transition(assetId, _INACTIVE, ref, detailsHash);
         (int256 amount, uint256 invoiceId) = _bill(customer, operator_, ref);
         _releaseTwin(assetId, ref, detailsHash);
@@ -488,7 +504,7 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
     /// ({AgreementNothingToBill}). Emits {AccountBilled}.
     function billAccount(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
         (address customer,) = abi.decode(params, (address, bytes32));
-        if (caller != operatorOf(customer)) revert AgreementUnauthorized(caller);
+        if (caller != _accountOperator(customer)) revert AgreementUnauthorized(caller);
         if (_accounts[customer].balance == 0) revert AgreementNothingToBill(customer);
         _bill(customer, caller, ref);
     }
@@ -584,9 +600,9 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
             uint8 mode = caller == operator_ ? _BILATERAL | _BY_OPERATOR : _BILATERAL;
             _requestInstallation(a, actor, operator_, mode, ref);
         } else if (a.op == 1) {
-            _orderChange(actor, ref, a.kind, a.assetId, a.detailsHash, charge);
+            _orderChange(actor, ref, a.kind, _services[a.assetId], a.assetId, a.detailsHash, charge);
         } else if (a.op == 2) {
-            _orderDisconnect(actor, ref, a.assetId, a.overdue, a.detailsHash, charge);
+            _orderDisconnect(actor, ref, _services[a.assetId], a.assetId, a.overdue, a.detailsHash, charge);
         } else {
             _setRecurring(a.assetId, a.customer, charge, ref);
         }
@@ -602,9 +618,8 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
     }
 
     /// @inheritdoc IOperatorAgreement
-    function operatorOf(address customer) public view returns (address) {
-        address registered = CUSTOMERS.operatorOf(customer);
-        return registered == address(0) ? _OPERATOR : registered;
+    function operatorOf(address customer) external view returns (address) {
+        return _accountOperator(customer);
     }
 
     /// @inheritdoc IOperatorAgreement
@@ -653,12 +668,39 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
 
     /// @inheritdoc IAgreementBilling
     function serviceCount(address customer) external view returns (uint256) {
-        return _serviceCounts[customer];
+        return _parties[customer].services;
     }
 
     /*//////////////////////////////////////////////////////////////
                                INTERNAL
     //////////////////////////////////////////////////////////////*/
+
+    /// @dev The operator `customer`'s running account is kept with: the one its bilateral services
+    /// are with; the default operator once it has had a service on the default terms; before any
+    /// service, the registered operator, else the default one.
+    function _accountOperator(address customer) private view returns (address operator_) {
+        operator_ = _parties[customer].accountOperator;
+        if (operator_ != address(0)) return operator_;
+        if (_accounts[customer].period != 0) return _OPERATOR;
+        operator_ = CUSTOMERS.operatorOf(customer);
+        if (operator_ == address(0)) operator_ = _OPERATOR;
+    }
+
+    /// @dev A bilateral installation of `customer` by `operator_` keeps its running account with
+    /// `operator_`: an account another operator keeps (the default operator's services of a
+    /// customer registered since) passes over only when nothing is left on it (no service, a zero
+    /// balance), else {AgreementInvalidCustomer}.
+    function _claimAccount(address customer, address operator_) private {
+        Party storage p = _parties[customer];
+        address holder = p.accountOperator;
+        if (holder == operator_) return;
+        if (holder == address(0) && _accounts[customer].period != 0) holder = _OPERATOR;
+        if (holder == operator_) return;
+        if (holder != address(0) && (p.services != 0 || _accounts[customer].balance != 0)) {
+            revert AgreementInvalidCustomer(customer);
+        }
+        p.accountOperator = operator_;
+    }
 
     /// @dev The monthly charge of a service of `customer` on `assetId`: a registered customer's
     /// is the one its operator and it agreed for that service ({actFor} op 3, 0 until then);
@@ -822,7 +864,7 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
                 s.pending = Pending.None;
             }
         }
-        if (deletions) _serviceCounts[customer] -= n;
+        if (deletions) _parties[customer].services -= uint96(n);
     }
 
     function _checkBatch(uint256 n) private pure returns (uint256) {

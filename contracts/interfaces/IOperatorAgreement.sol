@@ -349,6 +349,8 @@ interface IOperatorAgreement {
     function operator() external view returns (address);
 
     /// @notice The operator serving `customer`: its registered operator, else the default one.
+    /// A customer registered while it has services on the default terms stays the default
+    /// operator's (its running account with them) until they have ended and been billed.
     /// @param customer The customer account.
     function operatorOf(address customer) external view returns (address);
 

@@ -344,3 +344,24 @@ def test_final_disconnect_without_the_operators_allowance_records_the_payout(dea
     d.pay_out_credit(d.customer2, 400 * UNIT)
     assert d.escrow.payoutRequested(d.customer2, d.operator, d.token) == 0
     assert d.token.balanceOf(d.customer2) - before["customer2"] == 400 * UNIT
+
+
+def test_a_dispute_above_2_to_the_88_keeps_its_amount(deal):
+    """An invoice may be up to 2^96 - 1 units; a dispute of all of it keeps its full amount (the
+    dispute record once packed it into 88 bits: the resolution then freed only the truncated part
+    and the invoice stayed disputed for ever)."""
+    d = deal
+    amount = 2**88 + 7  # 309,485,009.8 tokens of 18 decimals
+    inv = d.issue_direct(d.evil, amount, hold=False)
+    ev = named(d.dispute(inv, amount), "InvoiceDisputed")[0]
+    assert ev.amount == amount
+    assert d.escrow.dispute(ev.disputeId).amount == amount
+    assert d.escrow.billingOf(inv).disputed == amount
+    before = d.balances(d.evil)
+    res = named(d.resolve(ev.disputeId, amount), "DisputeResolved")[0]  # credited whole
+    assert (res.amount, res.credit) == (amount, amount)
+    assert d.escrow.dispute(ev.disputeId).credit == amount
+    b = d.escrow.billingOf(inv)
+    assert (b.disputed, b.writtenOff, b.outstanding) == (0, amount, 0)
+    assert d.status(inv) is Status.RELEASED and d.escrow.receipt(inv).amount == 0
+    assert d.balances(d.evil) == before

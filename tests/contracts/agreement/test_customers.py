@@ -364,6 +364,36 @@ def test_second_operator_serves_its_member_customer_and_is_paid_to_the_unit(deal
     assert sum(final.values()) == sum(before.values())
 
 
+
+def test_another_operator_registering_a_served_customer_neither_bills_nor_serves_it(deal):
+    """A member customer with a service on the default terms, registered afterwards by a second
+    operator: the charges already on its running account stay the default operator's (the second
+    one cannot bill them to itself), and the second operator cannot open services on that same
+    account until the default ones have ended and been billed."""
+    d = deal
+    second = d.customer2  # a second operator in this deployment
+    d.installed("mixed")
+    d.order_change(Kind.MOVE, "mixed", sender=d.customer)  # accrued for the default operator
+    add_customer(d, d.customer.address, sender=second)
+    assert d.agreement.operatorOf(d.customer.address) == d.operator.address
+    with reverts_with("AgreementUnauthorized", account=second.address):
+        d.bill(d.customer, sender=second)
+    d.register("mixed2")
+    with reverts_with("AgreementInvalidCustomer", customer=d.customer.address):
+        act_for(d, 0, install_inner("mixed2", d.customer.address), 0, sender=second)
+    bill = named(d.bill(d.customer), "AccountBilled")[0]
+    inv = d.escrow.invoice(bill.invoiceId)
+    assert (inv.payer, inv.payee, inv.amount) == (d.customer.address, d.operator.address, TARIFF[Kind.MOVE])
+    # the default service ends and is billed: the account is free for the second operator
+    d.confirm_change("mixed")
+    d.order_disconnect("mixed", sender=d.customer)
+    d.confirm_disconnect("mixed")
+    assert d.agreement.accountOf(d.customer.address).balance == 0
+    act_for(d, 0, install_inner("mixed2", d.customer.address), 0, sender=second)
+    assert d.agreement.operatorOf(d.customer.address) == second.address
+    with reverts_with("AgreementUnauthorized", account=d.operator.address):
+        d.bill(d.customer)
+
 def test_a_customer_cannot_state_a_credit_for_itself(deal):
     """A member customer on bilateral terms states its own charges (checked by its operator's
     confirmation): never a credit — a credit is the operator's to state."""

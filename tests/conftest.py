@@ -27,6 +27,53 @@ os.environ.setdefault("SOLCX_BINARY_PATH", str(ROOT / ".solcx"))
 os.environ["PATH"] = os.pathsep.join([str(ROOT / "node_modules" / ".bin"), str(BIN), os.environ.get("PATH", "")])
 
 
+def _own_ape_data_folder() -> None:
+    """Under pytest-xdist (`make test` runs two workers), each worker's ape keeps its own data
+    folder: ape records the nodes it starts in ``<data folder>/processes/nodes.json`` with a plain
+    (non-atomic) write, and two workers starting their anvil at the same moment can leave that
+    file half-written — the next ape session then fails before collecting. The local network
+    keeps nothing else there. Set here, before ape's pytest plugin connects (at the end of
+    collection); the environment variable carries it to `ape run deploy` subprocesses."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return
+    import atexit
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix=f"telcochain-ape-{worker}-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    os.environ["APE_DATA_FOLDER"] = str(folder)
+    from ape.utils.basemodel import ManagerAccessMixin
+
+    ManagerAccessMixin.config_manager.DATA_FOLDER = folder
+
+
+_own_ape_data_folder()
+
+
+def _ape_anvil_keeps_no_states_on_disk() -> None:
+    """The anvil that ape-foundry starts for tests/contracts gets the local node's
+    ``--max-persisted-states 0`` (see ``telcochain.node.KEEP_NO_STATES_ON_DISK``): left alone it
+    writes every older block's state under ~/.foundry/anvil/tmp and never removes it. Patched
+    here, before ape's pytest plugin starts the node at the end of collection."""
+    from ape_foundry.provider import FoundryProvider
+    from telcochain.node import KEEP_NO_STATES_ON_DISK
+
+    build = FoundryProvider.build_command
+    if getattr(build, "keeps_no_states", False):
+        return
+
+    def build_command(self: FoundryProvider) -> list[str]:
+        return [*build(self), *KEEP_NO_STATES_ON_DISK]
+
+    build_command.keeps_no_states = True  # type: ignore[attr-defined]
+    FoundryProvider.build_command = build_command  # type: ignore[method-assign]
+
+
+_ape_anvil_keeps_no_states_on_disk()
+
+
 @pytest.fixture(scope="session")
 def dev_accounts() -> list[LocalAccount]:
     """anvil's funded development accounts 0-9 (the example consortium is 0-3)."""

@@ -31,6 +31,13 @@ from telcochain.rpc import Rpc
 #: anvil's well-known development mnemonic (accounts 0..9 are funded): local use only.
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
 
+#: anvil keeps the state of its recent blocks in memory and, by default, writes the state of every
+#: older block to ``~/.foundry/anvil/tmp`` — a whole state per block, never removed when the node
+#: is killed: a day of tests left 82 GB there and filled the disk. Nothing here reads state older
+#: than a few blocks (reverts are explained at the parent block), so older states are dropped
+#: instead (a call at a block more than ~500 blocks old answers "block out of range").
+KEEP_NO_STATES_ON_DISK = ("--max-persisted-states", "0")
+
 
 def find_anvil() -> str:
     """``$TELCOCHAIN_ANVIL``, else ``node_modules/.bin/anvil`` in this or a parent folder, else PATH."""
@@ -121,6 +128,7 @@ class NodeConfig:
             "--gas-price", str(self.gas_price),
             "--accounts", str(self.accounts),
             "--mnemonic", DEV_MNEMONIC,
+            *KEEP_NO_STATES_ON_DISK,
         ]  # fmt: skip
         if self.gas_price == 0:
             cmd += ["--block-base-fee-per-gas", "0"]
@@ -140,22 +148,10 @@ class NodeConfig:
         return [sys.executable, "-m", "telcochain.durable", json.dumps(settings)]
 
     def command(self) -> list[str]:
-        cmd = [
-            find_anvil(),
-            "--host", self.host,
-            "--port", str(self.port),
-            "--chain-id", str(self.chain_id),
-            "--hardfork", self.hardfork,
-            "--gas-price", str(self.gas_price),
-            "--accounts", str(self.accounts),
-            "--mnemonic", DEV_MNEMONIC,
-        ]  # fmt: skip
-        if self.gas_price == 0:
-            cmd += ["--block-base-fee-per-gas", "0"]
+        """anvil serving on this host and port, the chain in memory only (``persist=False``)."""
+        cmd = [*self.anvil_command(), "--host", self.host, "--port", str(self.port)]
         if self.block_time:
             cmd += ["--block-time", f"{self.block_time:g}"]
-        if self.gas_limit:
-            cmd += ["--gas-limit", str(self.gas_limit)]
         return cmd
 
 

@@ -33,8 +33,7 @@ def test_gas_report(deal, accounts, capsys):
     measure("confirmChange delete (single)", d.confirm_change("g"))
 
     labels = [f"gb{i}" for i in range(BATCH)]
-    for x in labels:
-        d.installed(x)
+    d.installed_many(labels)
     r = d.order_changes(Kind.MOVE, labels)
     assert len(named(r, "AssetTransitioned")) == BATCH
     batch = measure(f"orderChanges of {BATCH} (one charge)", r)

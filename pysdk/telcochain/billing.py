@@ -398,7 +398,7 @@ class EscrowBilling:
         ``details`` go encrypted to the payee (DetailsVault: members only) and their hash becomes
         the reason. ``direct`` (default: when this account acts for no active member) calls the
         escrow's ``openDispute`` instead of the ``disputeInvoice`` action: :meth:`dispute_direct`."""
-        if self._direct(direct):
+        if self.goes_direct(direct):
             return self.dispute_direct(invoice_id, amount, reason=reason, line=line, details=details)
         invoice = self.invoice(invoice_id)
         reason_hash = self._reason_hash(invoice, invoice_id, reason, details)
@@ -434,9 +434,10 @@ class EscrowBilling:
         receipt = self.contract.transact("openDispute", int(invoice_id), int(amount), bytes(line), reason_hash)
         return self._opened(receipt)
 
-    def _direct(self, direct: bool | None) -> bool:
-        """``direct`` as given, else True when the account acts for no active member (a delegate
-        acts for its member: the action path)."""
+    def goes_direct(self, direct: bool | None = None) -> bool:
+        """Whether a payer's request takes the escrow's direct entry point: ``direct`` as given,
+        else True when this account acts for no active member (a delegate acts for its member:
+        the action path)."""
         if direct is not None:
             return bool(direct)
         sender = self.client.address
@@ -510,7 +511,7 @@ class EscrowBilling:
         (default: when this account acts for no active member) calls the escrow's
         ``requestPayout`` instead of the ``requestCreditPayout`` action:
         :meth:`request_credit_payout_direct`."""
-        if self._direct(direct):
+        if self.goes_direct(direct):
             return self.request_credit_payout_direct(payee, amount, token=token)
         return self.constitution.execute_action(
             "requestCreditPayout", (to_address(payee, "payee"), self.token(token).address, int(amount)), ref

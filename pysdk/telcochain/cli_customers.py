@@ -436,3 +436,7 @@ def consent_verify(file: Path, session: Session, as_json: bool) -> None:
         output.done(f"valid: {c.action} on {_hex(c.subject)} up to {c.max_charge}, {reason}")
     if not ok:
         raise click.ClickException(f"not valid: {reason}")
+
+
+# `customer request ...` (the operator's consented requests) lives in its own module.
+from telcochain import cli_customer_requests  # noqa: E402,F401

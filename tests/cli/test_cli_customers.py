@@ -316,6 +316,24 @@ def test_an_operator_files_its_retail_customers_requests_with_their_signed_conse
     assert rest.exit_code == 0 and "released" in rest.output, rest.output
     assert op.escrow.receipt(bill).amount == 21 * TSD
 
+    # a credit the operator states on its own (a change credited), billed: she asks for it herself
+    ok(as_member(OPERATOR, "customer", "request", "change", "ONT-CLI-R1", "--charge", str(-3 * TSD)))
+    ok(as_member(OPERATOR, "macd", "confirm", "ONT-CLI-R1"))
+    ok(as_member(OPERATOR, "invoice", "bill", wallet.address))
+    assert op.escrow.credit(wallet.address, operator) == 3 * TSD
+    payout = ["invoice", "payout", "--payee", "Northwind Telecom", "--direct"]
+    refused(runner.invoke(main, [*payout, "--amount", "4"], env=env), "your credit")
+    token = op.escrow.token()
+    token.transact("approve", op.escrow.contract.address, 0)  # no allowance: the request is recorded
+    before = int(token.call("balanceOf", wallet.address))
+    asked = runner.invoke(main, [*payout, "--amount", "2", "--json"], env=env)
+    assert asked.exit_code == 0, asked.output
+    assert json.loads(asked.output)["action"] == "requestCreditPayout"
+    assert op.escrow.payout_requested(wallet.address, operator) == 2 * TSD
+    op.escrow.pay_out_credit(wallet.address, 2 * TSD)  # the operator pays what she asked for
+    assert int(token.call("balanceOf", wallet.address)) - before == 2 * TSD
+    assert op.escrow.credit(wallet.address, operator) == 1 * TSD
+
     # a disconnect: without her consent only for non-payment (nothing is overdue); with it, hers
     refused(as_member(OPERATOR, "customer", "request", "disconnect", "ONT-CLI-R1", "--charge", "0"), "overdue")
     leave = sign("orderDisconnect", "ONT-CLI-R1", "leave", "--max-charge", str(20 * TSD))

@@ -21,7 +21,7 @@ from telcochain.agreement import InvoiceStatus, MacdKind, Pending
 from telcochain.assets import AssetState, asset_id
 from telcochain.cli import CONTEXT, Group, Session, json_option, ref_option, signer_options
 from telcochain.cli_agreement import _report
-from telcochain.cli_customers import _read_consent, consent_file_option, customer
+from telcochain.cli_customers import consent_file_option, customer, read_consent
 from telcochain.client import Client
 from telcochain.customers import Consent, ConsentError, Customer
 from telcochain.types import show_bytes32, to_address
@@ -197,7 +197,7 @@ def _bilateral_service(client: Client, asset: str, doing: str, plain: str) -> st
 
 def _given(consent_file: Path | None, charge: int | None) -> tuple[Consent | None, bytes]:
     """The consent file read (or none) and the charge's range, before anything is asked of the chain."""
-    c, signature = _read_consent(consent_file)
+    c, signature = read_consent(consent_file)
     if c is None and charge is None:
         raise click.UsageError("give the charge you state (--charge, token base units), or a --consent")
     if charge is not None:

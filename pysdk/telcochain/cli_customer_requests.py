@@ -77,7 +77,7 @@ def request_install(
         raise click.BadParameter("an installation charge is not negative", param_hint="--charge")
     client = session.signer()
     who = _your_customer(client, to_address(customer_address, "--customer")).address
-    stated = _checked(client, c, signature, "install", asset, who, None, charge)
+    stated = _not_negative(_checked(client, c, signature, "install", asset, who, None, charge), "an installation")
     twin = preflight.asset(client, asset)
     installable = (AssetState.PLANNED, AssetState.INACTIVE, AssetState.PENDING_INSTALLATION, AssetState.DELIVERED)
     if twin.state not in installable:
@@ -154,7 +154,7 @@ def request_disconnect(
         raise click.BadParameter("a disconnect charge is not negative", param_hint="--charge")
     client = session.signer()
     who = _bilateral_service(client, asset, "a disconnect", f"telcochain disconnect {asset}")
-    stated = _checked(client, c, signature, "disconnect", asset, who, None, charge)
+    stated = _not_negative(_checked(client, c, signature, "disconnect", asset, who, None, charge), "a disconnect")
     overdue = 0
     if c is None:
         overdue = _overdue_of(client, who, invoice_id)
@@ -166,6 +166,13 @@ def request_disconnect(
 
 
 # -- checks ---------------------------------------------------------------------------------------
+
+
+def _not_negative(stated: int, what: str) -> int:
+    """A consent's negative ceiling taken as the charge: only a MACD change may credit."""
+    if stated < 0:
+        raise preflight.Refused(f"{what} is not charged a negative amount ({stated}): state --charge 0 or more")
+    return stated
 
 
 def _whose(c: Consent | None) -> str:

@@ -22,7 +22,9 @@ import {ConstitutionModule} from "./modules/ConstitutionModule.sol";
 ///   Constitution's capabilities; OperatorAgreement in the example consortium).
 /// - The payer's exit never depends on membership: {reclaim} is called directly by the payer
 ///   after the window (a suspended member, or a customer that never was a member, gets its
-///   funds back); credit applied to an invoice is given back whenever it is cancelled,
+///   funds back), and so are a payer's other protections: {pay}, {openDispute} and
+///   {requestPayout} (issue 14: a retail customer pays, disputes and takes its credit out
+///   itself); credit applied to an invoice is given back whenever it is cancelled,
 ///   refunded or reclaimed ({CreditRestored}); the payee can pay credit out ({payOutCredit}).
 /// - Every entry point is `nonReentrant` (checked before anything else) and follows
 ///   checks-effects-interactions: the status changes before a token moves. Token transfers use
@@ -260,8 +262,26 @@ contract EscrowPayment is IEscrowPayment, IEscrowBilling, ConstitutionModule, Re
     {
         (uint256 id, uint256 amount, bytes32 line, bytes32 reason) =
             abi.decode(params, (uint256, uint256, bytes32, bytes32));
+        disputeId = _openDispute(id, caller, amount, line, reason, ref);
+    }
+
+    /// @inheritdoc IEscrowBilling
+    function openDispute(uint256 invoiceId, uint256 amount, bytes32 line, bytes32 reason)
+        external
+        nonReentrant
+        returns (uint256 disputeId)
+    {
+        disputeId = _openDispute(invoiceId, msg.sender, amount, line, reason, bytes32(0));
+    }
+
+    /// @dev `payer` (checked: the invoice's payer) disputes `amount` (1 .. outstanding) of the
+    /// Issued, not held invoice `id`. Emits {InvoiceDisputed}.
+    function _openDispute(uint256 id, address payer, uint256 amount, bytes32 line, bytes32 reason, bytes32 ref)
+        private
+        returns (uint256 disputeId)
+    {
         Invoice storage inv = _partial(id);
-        if (caller != inv.payer) revert EscrowNotPayer(id, caller);
+        if (payer != inv.payer) revert EscrowNotPayer(id, payer);
         Billing storage b = _billing[id];
         uint256 available = _outstanding(inv, b);
         if (amount == 0 || amount > available) revert EscrowAmountTooHigh(id, amount, available);
@@ -275,7 +295,7 @@ contract EscrowPayment is IEscrowPayment, IEscrowBilling, ConstitutionModule, Re
             line: line,
             reason: reason
         });
-        emit InvoiceDisputed(disputeId, id, caller, inv.payee, ref, line, amount, reason);
+        emit InvoiceDisputed(disputeId, id, payer, inv.payee, ref, line, amount, reason);
     }
 
     /// @inheritdoc IEscrowBilling
@@ -297,8 +317,18 @@ contract EscrowPayment is IEscrowPayment, IEscrowBilling, ConstitutionModule, Re
         onlyConstitution
     {
         (address payee, address token, uint256 amount) = abi.decode(params, (address, address, uint256));
-        (bytes32 key, uint256 available) = _creditFor(caller, payee, token, amount);
-        _payout(caller, payee, token, amount, key, available, ref);
+        _requestPayout(caller, payee, token, amount, ref);
+    }
+
+    /// @inheritdoc IEscrowBilling
+    function requestPayout(address payee, address token, uint256 amount) external nonReentrant {
+        _requestPayout(msg.sender, payee, token, amount, bytes32(0));
+    }
+
+    /// @dev `payer` asks `payee` for `amount` (1 .. its credit) of its credit in `token`.
+    function _requestPayout(address payer, address payee, address token, uint256 amount, bytes32 ref) private {
+        (bytes32 key, uint256 available) = _creditFor(payer, payee, token, amount);
+        _payout(payer, payee, token, amount, key, available, ref);
     }
 
     /// @inheritdoc IEscrowBilling

@@ -381,6 +381,7 @@ def retail_customer(op: Client, acme: Client, payer: Client, run: int) -> None:
     customer's EIP-712 consent (signed by the wallet, verified and spent on chain)."""
     from eth_utils import keccak
     from nacl.public import PrivateKey
+    from telcochain.billing import ChargeKind
     from telcochain.customers import name_commitment, new_salt, open_price_list, price_list_commitment, seal_price_list
     from telcochain.errors import CustomerConsentReplayed
 
@@ -438,10 +439,18 @@ def retail_customer(op: Client, acme: Client, payer: Client, run: int) -> None:
     her = Client.connect(op.rpc.url, wallet, deployment=op.deployment)  # her wallet: no member, no node
     payer.escrow.token().transact("transfer", wallet.address, 100 * 10**6)  # Initech tops up her wallet
     her.escrow.pay_direct(bill.invoice_id, 10 * 10**6)
+    lines = her.agreement.line_items(her.escrow.invoice(bill.invoice_id))
+    moved = next(line for line in lines if line.kind is ChargeKind.MOVE)
+    # she disputes part of the move line herself: her wallet calls the escrow directly (openDispute)
+    disputed = her.escrow.dispute(bill.invoice_id, 6 * 10**6, line=moved.ref, reason="the move came a day late")
+    op.escrow.resolve(disputed.id, 4 * 10**6, ref=f"RESOLVE-RTL-{run}")  # 4 credited, 2 owed again
     her.escrow.pay_direct(bill.invoice_id)
+    receipt = her.escrow.receipt(bill.invoice_id)
     console.print(
-        f"the bill (invoice #{bill.invoice_id}, {op.escrow.format(account.balance)}) paid from her own wallet straight "
-        f"to the escrow, in two parts (no membership needed): {her.escrow.invoice(bill.invoice_id).status.label}"
+        f"the bill (invoice #{bill.invoice_id}, {op.escrow.format(account.balance)}): 10 TSD paid from her own wallet "
+        f"straight to the escrow; she disputes 6 TSD of its move line herself (dispute #{disputed.id}, no membership "
+        f"needed), Northwind credits 4 TSD and she pays the rest: {her.escrow.invoice(bill.invoice_id).status.label}, "
+        f"receipt {op.escrow.format(receipt.amount if receipt else 0)}"
     )
 
 

@@ -20,6 +20,14 @@ pragma solidity 0.8.28;
 /// {pay} is called DIRECTLY (not through the Constitution), like `reclaim`: anyone — a customer
 /// that is not a member, or someone paying for it — pays an invoice from its own tokens. Money
 /// only goes in: the invoice's payer stays its payer (a refund or reclaim goes to the payer).
+/// {openDispute} and {requestPayout} are the direct twins of `disputeInvoice` and
+/// `requestCreditPayout` for the payer itself (`msg.sender` is the party: the invoice's payer,
+/// the credit's holder): same checks, errors and events (with `ref` 0), one shared
+/// implementation. They need no membership, so a retail customer without a node disputes its
+/// bill and takes its credit out itself; a member payer may use them too (as it may `pay` and
+/// `reclaim`): they are the payer's own protections, which no grant, policy or suspension
+/// takes away — the actions remain for a member that wants the Constitution's record (ref,
+/// delegates, batches).
 ///
 /// Only invoices paid through at once (not `hold`) take partial payments, instalments and
 /// disputes: a held invoice (an installation) is funded whole or withdrawn. On such an invoice,
@@ -153,6 +161,22 @@ interface IEscrowBilling {
     /// Emits {InvoiceDisputed}. Returns `abi.encode(uint256 disputeId)`.
     function disputeInvoice(address caller, bytes32 ref, bytes calldata params) external returns (uint256);
 
+    /// @notice The invoice's payer disputes `amount` of it (or of its line `line`), called
+    /// DIRECTLY (not through the Constitution): a payer that is not a member disputes its bill.
+    /// @dev As {disputeInvoice} with `msg.sender` as the caller and `ref` 0. Requirements: the
+    /// invoice exists ({IEscrowPayment-EscrowUnknownInvoice}), is Issued
+    /// ({IEscrowPayment-EscrowInvalidStatus}) and not held ({EscrowHeld}); `msg.sender` is its
+    /// payer ({IEscrowPayment-EscrowNotPayer}); 1 .. outstanding ({EscrowAmountTooHigh}).
+    /// Emits {InvoiceDisputed}.
+    /// @param invoiceId The invoice.
+    /// @param amount Token units disputed (not overdue while the dispute is open).
+    /// @param line The disputed line item's ref (0: the invoice as a whole).
+    /// @param reason A hash or ref of the reason.
+    /// @return disputeId The new dispute's id.
+    function openDispute(uint256 invoiceId, uint256 amount, bytes32 line, bytes32 reason)
+        external
+        returns (uint256 disputeId);
+
     /// @notice The payee resolves an open dispute, crediting `credit` (0 .. its amount) off the
     /// invoice; the rest is owed again. Emits {DisputeResolved} (+ release when settled).
     function resolveDispute(address caller, bytes32 ref, bytes calldata params) external;
@@ -165,6 +189,17 @@ interface IEscrowBilling {
     /// else recorded for the payee's {IEscrowPayment-payOutCredit}. Emits {CreditPayoutRequested}
     /// (+ {IEscrowPayment-CreditPaidOut}).
     function requestCreditPayout(address caller, bytes32 ref, bytes calldata params) external;
+
+    /// @notice The credit's holder asks `payee` for `amount` of its credit in `token`, called
+    /// DIRECTLY (not through the Constitution): a payer that is not a member takes its credit out.
+    /// @dev As {requestCreditPayout} with `msg.sender` as the payer and `ref` 0. Requirements:
+    /// 1 .. `msg.sender`'s credit with `payee` in `token`
+    /// ({IEscrowPayment-EscrowInsufficientCredit}). Emits {CreditPayoutRequested} (+
+    /// {IEscrowPayment-CreditPaidOut} when paid at once).
+    /// @param payee Who owes the credit (the operator).
+    /// @param token The credit's token.
+    /// @param amount Token units asked for.
+    function requestPayout(address payee, address token, uint256 amount) external;
 
     /// @notice Internal action (a final disconnect): pays all of `payer`'s credit with `payee` in
     /// `token` out as {requestCreditPayout} does; nothing when there is none.

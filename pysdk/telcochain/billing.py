@@ -27,6 +27,7 @@ from eth_utils import keccak
 
 from telcochain.actions import register_action_params
 from telcochain.assets import ZERO32, asset_id
+from telcochain.constitution import ActionResult
 from telcochain.errors import ConfigurationError, contract_error_class
 from telcochain.events import get_logs
 from telcochain.types import Ref, to_address
@@ -34,7 +35,7 @@ from telcochain.types import Ref, to_address
 if TYPE_CHECKING:
     from telcochain.agreement import FlowResult, Invoice
     from telcochain.client import Client
-    from telcochain.constitution import ActionResult, ConstitutionAPI
+    from telcochain.constitution import ConstitutionAPI
     from telcochain.contract import Contract
 
 #: Seconds in a billing month for recurring charges (OperatorAgreement.MONTH).
@@ -390,23 +391,92 @@ class EscrowBilling:
         line: bytes = ZERO32,
         details: dict[str, Any] | None = None,
         ref: Ref = None,
+        direct: bool | None = None,
     ) -> Dispute:
         """As the payer, dispute ``amount`` of an invoice (or of its line ``line``, a
         :attr:`LineItem.ref`). ``reason`` is kept on chain as a hash (a 32-byte ref as is);
-        ``details`` go encrypted to the payee (DetailsVault) and their hash becomes the reason."""
+        ``details`` go encrypted to the payee (DetailsVault: members only) and their hash becomes
+        the reason. ``direct`` (default: when this account acts for no active member) calls the
+        escrow's ``openDispute`` instead of the ``disputeInvoice`` action: :meth:`dispute_direct`."""
+        if self.goes_direct(direct):
+            return self.dispute_direct(invoice_id, amount, reason=reason, line=line, details=details)
         invoice = self.invoice(invoice_id)
-        if details is not None:
-            text = reason.decode() if isinstance(reason, bytes) else reason
-            disclosed = self.client.disclose(f"dispute:{invoice_id}", {"reason": text, **details}, [invoice.payee])
-            reason_hash = bytes(disclosed.details_hash)
-        elif isinstance(reason, bytes) and len(reason) == 32:
-            reason_hash = reason
-        else:
-            reason_hash = keccak(text=reason.decode() if isinstance(reason, bytes) else reason)
+        reason_hash = self._reason_hash(invoice, invoice_id, reason, details)
         result = self.constitution.execute_action(
             "disputeInvoice", (int(invoice_id), int(amount), bytes(line), reason_hash), ref
         )
-        opened = [e for e in self.contract.events(result.receipt) if e.name == "InvoiceDisputed"]
+        return self._opened(result.receipt)
+
+    def dispute_direct(
+        self,
+        invoice_id: int,
+        amount: int,
+        *,
+        reason: str | bytes,
+        line: bytes = ZERO32,
+        details: dict[str, Any] | None = None,
+    ) -> Dispute:
+        """Dispute as the payer by calling the escrow directly (``EscrowPayment.openDispute``), no
+        membership needed: a customer that is not a member disputes its own bill from its wallet
+        (a member payer may too). Checked before sending: the invoice exists, is Issued and not
+        held, this account is its payer, ``amount`` is 1 .. its undisputed outstanding part."""
+        invoice = self._payers_partial(invoice_id)
+        if details is not None and self.constitution.principal(invoice.payer) is None:
+            raise ConfigurationError(
+                "encrypted details go through the DetailsVault, which takes members only: give the reason alone"
+            )
+        available = self.billing(invoice_id).outstanding
+        if not 0 < int(amount) <= available:
+            raise contract_error_class("EscrowAmountTooHigh")(
+                "EscrowAmountTooHigh", {"invoiceId": int(invoice_id), "amount": int(amount), "available": available}
+            )
+        reason_hash = self._reason_hash(invoice, invoice_id, reason, details)
+        receipt = self.contract.transact("openDispute", int(invoice_id), int(amount), bytes(line), reason_hash)
+        return self._opened(receipt)
+
+    def goes_direct(self, direct: bool | None = None) -> bool:
+        """Whether a payer's request takes the escrow's direct entry point: ``direct`` as given,
+        else True when this account acts for no active member (a delegate acts for its member:
+        the action path)."""
+        if direct is not None:
+            return bool(direct)
+        sender = self.client.address
+        if not sender:
+            return False
+        member = self.constitution.principal(sender)
+        return member is None or not self.constitution.is_active_member(member)
+
+    def _payers_partial(self, invoice_id: int) -> Invoice:
+        """The invoice, refused unless Issued, not held and this account's to pay."""
+        from telcochain.agreement import InvoiceStatus  # agreement imports this module
+
+        invoice = self.invoice(invoice_id)
+        if invoice.status is not InvoiceStatus.ISSUED:
+            raise contract_error_class("EscrowInvalidStatus")(
+                "EscrowInvalidStatus", {"invoiceId": int(invoice_id), "status": invoice.status.label}
+            )
+        if invoice.hold:
+            raise contract_error_class("EscrowHeld")("EscrowHeld", {"invoiceId": int(invoice_id)})
+        me = to_address(self.client.address or "", "payer")
+        if invoice.payer != me:
+            raise contract_error_class("EscrowNotPayer")(
+                "EscrowNotPayer", {"invoiceId": int(invoice_id), "account": me}
+            )
+        return invoice
+
+    def _reason_hash(
+        self, invoice: Invoice, invoice_id: int, reason: str | bytes, details: dict[str, Any] | None
+    ) -> bytes:
+        if details is not None:
+            text = reason.decode() if isinstance(reason, bytes) else reason
+            disclosed = self.client.disclose(f"dispute:{invoice_id}", {"reason": text, **details}, [invoice.payee])
+            return bytes(disclosed.details_hash)
+        if isinstance(reason, bytes) and len(reason) == 32:
+            return reason
+        return keccak(text=reason.decode() if isinstance(reason, bytes) else reason)
+
+    def _opened(self, receipt: Any) -> Dispute:
+        opened = [e for e in self.contract.events(receipt) if e.name == "InvoiceDisputed"]
         if not opened:
             raise ConfigurationError("the dispute was not opened (is the action voted in this consortium?)")
         return self.dispute_of(int(opened[0]["disputeId"]))
@@ -434,13 +504,35 @@ class EscrowBilling:
         return [d for d in found if invoice_id is None or d.invoice_id == int(invoice_id)]
 
     def request_credit_payout(
-        self, payee: str, amount: int, *, token: str | None = None, ref: Ref = None
+        self, payee: str, amount: int, *, token: str | None = None, ref: Ref = None, direct: bool | None = None
     ) -> ActionResult:
         """As the payer, ask ``payee`` for ``amount`` of the credit in tokens (paid at once when
-        the payee's allowance to the escrow covers it, else recorded for the payee)."""
+        the payee's allowance to the escrow covers it, else recorded for the payee). ``direct``
+        (default: when this account acts for no active member) calls the escrow's
+        ``requestPayout`` instead of the ``requestCreditPayout`` action:
+        :meth:`request_credit_payout_direct`."""
+        if self.goes_direct(direct):
+            return self.request_credit_payout_direct(payee, amount, token=token)
         return self.constitution.execute_action(
             "requestCreditPayout", (to_address(payee, "payee"), self.token(token).address, int(amount)), ref
         )
+
+    def request_credit_payout_direct(self, payee: str, amount: int, *, token: str | None = None) -> ActionResult:
+        """Ask for the credit by calling the escrow directly (``EscrowPayment.requestPayout``), no
+        membership needed: a customer that is not a member takes its credit out to its wallet.
+        Checked before sending: ``amount`` is 1 .. this account's credit with ``payee``. Returns
+        the outcome as the action's would be (``ref`` 0, the direct call's receipt and events)."""
+        me = to_address(self.client.address or "", "payer")
+        who = to_address(payee, "payee")
+        contract = self.token(token)
+        available = int(self.contract.call("creditOf", me, who, contract.address))
+        if not 0 < int(amount) <= available:
+            raise contract_error_class("EscrowInsufficientCredit")(
+                "EscrowInsufficientCredit",
+                {"payer": me, "payee": who, "token": contract.address, "amount": int(amount), "available": available},
+            )
+        receipt = self.contract.transact("requestPayout", who, contract.address, int(amount))
+        return ActionResult("requestCreditPayout", ZERO32, "executed", receipt, 0, tuple(self.contract.events(receipt)))
 
     def payout_requested(self, payer: str, payee: str, token: str | None = None) -> int:
         return int(

@@ -142,6 +142,14 @@ def _line_ref(client: Client, inv: Invoice, line: str | None) -> bytes:
     return items[int(line) - 1].ref
 
 
+direct_option = click.option(
+    "--direct",
+    is_flag=True,
+    help="Call the escrow directly (no membership: a customer that is not a member) [default for an "
+    "account that acts for no member].",
+)
+
+
 @invoice.command("dispute")
 @click.argument("invoice_id", metavar="INVOICE", type=ID)
 @click.option("--amount", required=True, help="How much is disputed, in whole tokens.")
@@ -150,6 +158,7 @@ def _line_ref(client: Client, inv: Invoice, line: str | None) -> bytes:
 )
 @click.option("--reason", required=True, help="Why (kept on chain as a hash; with --details, encrypted for the payee).")
 @click.option("--details", "details_text", help="More details, encrypted for the payee only (DetailsVault).")
+@direct_option
 @ref_option
 @signer_options
 @json_option
@@ -159,26 +168,57 @@ def invoice_dispute(
     line: str | None,
     reason: str,
     details_text: str | None,
+    direct: bool,
     ref: str | None,
     session: Session,
     as_json: bool,
 ) -> None:
-    """As the payer: dispute part of INVOICE (or of one of its lines); the disputed part is not overdue."""
+    """As the payer: dispute part of INVOICE (or of one of its lines); the disputed part is not
+    overdue. A payer that is not a member disputes directly (--direct, its default)."""
     client = session.signer()
-    preflight.party(client, invoice_id, "payer", "dispute it")
-    preflight.invoice_status(client, invoice_id, (InvoiceStatus.ISSUED,), "dispute")
     inv = client.escrow.invoice(invoice_id)
     value = units(client, amount, inv.token)
+    preflight.party(client, invoice_id, "payer", "dispute it")
+    preflight.invoice_status(client, invoice_id, (InvoiceStatus.ISSUED,), "dispute")
+    if inv.hold:
+        raise preflight.Refused(
+            f"invoice #{invoice_id} waits for a confirmation (an installation): it is funded whole or "
+            "withdrawn, not disputed"
+        )
+    available = client.escrow.billing(invoice_id).outstanding
+    if value > available:
+        raise preflight.Refused(
+            f"invoice #{invoice_id}: {client.escrow.format(available, inv.token)} outstanding and not disputed: "
+            "dispute at most that"
+        )
+    go_direct = client.escrow.goes_direct(True if direct else None)
+    if details_text and go_direct and client.constitution.principal(inv.payer) is None:
+        raise preflight.Refused("--details go through the DetailsVault, which takes members only: give --reason alone")
     details = {"details": details_text} if details_text else None
     opened = client.escrow.dispute(
-        invoice_id, value, reason=reason, line=_line_ref(client, inv, line), details=details, ref=ref
+        invoice_id,
+        value,
+        reason=reason,
+        line=_line_ref(client, inv, line),
+        details=details,
+        ref=ref,
+        direct=go_direct,
     )
     if as_json:
         output.emit_json(
-            {"dispute": opened.id, "invoice": invoice_id, "amount": opened.amount, "line": "0x" + opened.line.hex()}
+            {
+                "dispute": opened.id,
+                "invoice": invoice_id,
+                "amount": opened.amount,
+                "line": "0x" + opened.line.hex(),
+                "direct": go_direct,
+            }
         )
         return
-    output.done(f"dispute #{opened.id} opened on invoice #{invoice_id} for {client.escrow.format(value, inv.token)}")
+    how = " (directly)" if go_direct else ""
+    output.done(
+        f"dispute #{opened.id} opened{how} on invoice #{invoice_id} for {client.escrow.format(value, inv.token)}"
+    )
 
 
 @invoice.command("resolve")
@@ -230,21 +270,25 @@ def invoice_instalments(
 @invoice.command("payout")
 @click.option("--payee", required=True, help="Who owes the credit (name or address).")
 @click.option("--amount", required=True, help="Whole tokens.")
+@direct_option
 @ref_option
 @signer_options
 @json_option
-def invoice_payout(payee: str, amount: str, ref: str | None, session: Session, as_json: bool) -> None:
-    """As a payer in credit: ask PAYEE to pay the credit out in tokens."""
+def invoice_payout(payee: str, amount: str, direct: bool, ref: str | None, session: Session, as_json: bool) -> None:
+    """As a payer in credit: ask PAYEE to pay the credit out in tokens. A payer that is not a
+    member asks directly (--direct, its default)."""
     client = session.signer()
     who = resolve_member(client, payee)
     value = units(client, amount)
     available = client.escrow.credit(client.address or "", who)
     if value > available:
         raise preflight.Refused(f"your credit with {payee} is {client.escrow.format(available)}")
-    result = client.escrow.request_credit_payout(who, value, ref=ref)
+    go_direct = client.escrow.goes_direct(True if direct else None)
+    result = client.escrow.request_credit_payout(who, value, ref=ref, direct=go_direct)
     paid = any(e.name == "CreditPaidOut" for e in client.escrow.contract.events(result.receipt))
     state = "paid" if paid else "requested (the payee pays it with `payOutCredit`)"
-    report_action(result, as_json, f"credit payout of {client.escrow.format(value)} {state}")
+    how = " (directly)" if go_direct else ""
+    report_action(result, as_json, f"credit payout of {client.escrow.format(value)} {state}{how}")
 
 
 @invoice.command("accrue")

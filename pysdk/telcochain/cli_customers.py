@@ -75,7 +75,7 @@ def _read_json(path: Path, param: str) -> dict[str, Any]:
     return data
 
 
-def _read_consent(path: Path | None) -> tuple[Consent | None, bytes]:
+def read_consent(path: Path | None) -> tuple[Consent | None, bytes]:
     """A file written by `consent sign`: ``{"consent": {...}, "signature": "0x..."}``."""
     if path is None:
         return None, b""
@@ -292,7 +292,7 @@ def terms_accept(
     """Accept the open proposal COMMITMENT for CUSTOMER (the operator of a non-member customer
     passes the customer's signed acceptTerms consent)."""
     client = session.signer()
-    c, sig = _read_consent(consent_file)
+    c, sig = read_consent(consent_file)
     result = client.customers.accept_terms(
         customer_address,
         _bytes32(commitment, "COMMITMENT"),
@@ -323,7 +323,7 @@ def terms_monthly(
     """As a registered customer's operator: agree ASSET's monthly recurring charge AMOUNT (token
     base units) with the customer's signed consent; it counts from now."""
     client = session.signer()
-    c, sig = _read_consent(consent_file)
+    c, sig = read_consent(consent_file)
     if c is None:  # pragma: no cover - click requires --consent
         raise click.BadParameter("a signed consent is required", param_hint="--consent")
     flow = client.customers.agree_monthly_charge(asset, amount, consent=c, signature=sig, ref=ref)
@@ -422,7 +422,7 @@ def consent_sign(
 @json_option
 def consent_verify(file: Path, session: Session, as_json: bool) -> None:
     """Check a signed consent: who signed it, and whether the chain would accept it now."""
-    c, sig = _read_consent(file)
+    c, sig = read_consent(file)
     assert c is not None
     client = session.reader()
     try:
@@ -436,3 +436,7 @@ def consent_verify(file: Path, session: Session, as_json: bool) -> None:
         output.done(f"valid: {c.action} on {_hex(c.subject)} up to {c.max_charge}, {reason}")
     if not ok:
         raise click.ClickException(f"not valid: {reason}")
+
+
+# `customer request ...` (the operator's consented requests) lives in its own module.
+from telcochain import cli_customer_requests  # noqa: E402,F401

@@ -18,7 +18,7 @@ from eth_utils import function_signature_to_4byte_selector
 from .asserts import assert_denial_on_record, assert_nothing_written, is_active_member, may_execute
 from .attacks import ATTACKS, INERT, INTERNAL, ROLES
 from .client import action_id, enc, ref
-from .world import INV_REFUNDED, World, disclosure_id
+from .world import INV_REFUNDED, RETAIL, ZERO, World, disclosure_id, oid
 
 MATRIX = [(a, r) for a in ATTACKS for r in ROLES if r not in a.owners]
 #: An action definition a genesis call would make (refused: genesis is sealed).
@@ -38,6 +38,8 @@ MODULES = (
 OTHER_ENTRY_POINTS = {
     ("EscrowPayment", "reclaim"): "test_direct_reclaim_by_anyone_but_the_payer_writes_nothing",
     ("EscrowPayment", "pay"): "test_direct_pay_moves_only_the_senders_own_tokens",
+    ("EscrowPayment", "openDispute"): "test_direct_dispute_by_anyone_but_the_payer_writes_nothing",
+    ("EscrowPayment", "requestPayout"): "test_direct_payout_of_another_partys_credit_writes_nothing",
     ("SettlementToken", "transfer"): "ERC-20: moves only the sender's own tokens",
     ("SettlementToken", "transferFrom"): "ERC-20: needs the owner's allowance",
     ("SettlementToken", "approve"): "ERC-20: the sender's own allowance",
@@ -364,6 +366,73 @@ def test_direct_pay_moves_only_the_senders_own_tokens(world: World, role: str) -
         assert world.invoice(invoice)[1].lower() == world.addr("hooli").lower(), "the payer changed"
     finally:
         world.c.chain.rpc("evm_revert", [snapshot])
+
+
+#: Who attacks a payer's direct entry points: every role (a member on someone else's invoice,
+#: the payee, the suspended member, an outsider) and another wallet (the retail customer's, a
+#: registered non-member customer of the same operator; it sends at gas price 0).
+DIRECT_SENDERS = (*ROLES, "retail")
+
+
+def _sender(world: World, role: str):  # type: ignore[no-untyped-def]
+    return RETAIL if role == "retail" else world.accounts[role]
+
+
+@pytest.mark.parametrize("role", [r for r in DIRECT_SENDERS if r != "hooli"])
+def test_direct_dispute_by_anyone_but_the_payer_writes_nothing(world: World, role: str) -> None:
+    """EscrowPayment.openDispute(invoiceId, amount, line, reason) needs no Constitution (a payer
+    that is not a member disputes its bill): anyone but Hooli (INV_HB's payer) calling it on
+    INV_HB writes nothing, nor does Hooli asking for more than is outstanding; then Hooli's own
+    call opens the dispute (the control: the refusal is about who calls)."""
+    escrow = world.c["EscrowPayment"]
+    invoice = world["INV_HB"]
+    sent = escrow.send(_sender(world, role), "openDispute", invoice, 1, ZERO, oid("not mine"))
+    assert_nothing_written(world, sent, f"{role} → EscrowPayment.openDispute(INV_HB)")
+    outstanding = int(escrow.view("billingOf", invoice)[3])
+    over = escrow.send(world.accounts["hooli"], "openDispute", invoice, outstanding + 1, ZERO, oid("too much"))
+    assert_nothing_written(world, over, "Hooli's openDispute of more than is outstanding")
+    own = escrow.send(world.accounts["hooli"], "openDispute", invoice, 1, ZERO, oid("mine"))
+    opened = [lg for lg in own.logs if lg.event == "InvoiceDisputed"]
+    assert own.ok and len(opened) == 1 and opened[0].args["payer"].lower() == world.addr("hooli").lower()
+    assert int(escrow.view("billingOf", invoice)[1]) == 1, "Hooli's own direct dispute parked nothing"
+
+
+@pytest.mark.parametrize("role", [r for r in DIRECT_SENDERS if r != "initech"])
+def test_direct_payout_of_another_partys_credit_writes_nothing(world: World, role: str) -> None:
+    """EscrowPayment.requestPayout(payee, token, amount) needs no Constitution (a payer that is
+    not a member takes its credit out): the caller is the credit's holder, so anyone but Initech
+    asking Northwind for CREDIT_I (Initech's credit) writes nothing — nor does Initech asking for
+    one unit more; then Initech's own request pays it exactly its credit (Northwind approved the
+    escrow), nobody else's balance moving."""
+    escrow = world.c["EscrowPayment"]
+    token = world.c.deployment.addresses["SettlementToken"]
+    credit = world["CREDIT_I"]
+    sender = _sender(world, role)
+    held = int(escrow.view("creditOf", sender.address, world.addr("northwind"), token))
+    assert held < credit, f"{role} holds {held} of credit with Northwind: pick a larger amount"
+    sent = escrow.send(sender, "requestPayout", world.addr("northwind"), token, credit)
+    assert_nothing_written(world, sent, f"{role} → EscrowPayment.requestPayout(northwind, CREDIT_I)")
+    over = escrow.send(world.accounts["initech"], "requestPayout", world.addr("northwind"), token, credit + 1)
+    assert_nothing_written(world, over, "Initech's requestPayout of more than its credit")
+    before = {r: world.tokens(r) for r in ROLES}
+    own = escrow.send(world.accounts["initech"], "requestPayout", world.addr("northwind"), token, credit)
+    assert own.ok and [lg.args["amount"] for lg in own.logs if lg.event == "CreditPaidOut"] == [credit]
+    moved = {r: world.tokens(r) - before[r] for r in ROLES if world.tokens(r) != before[r]}
+    assert moved == {"initech": credit, "northwind": -credit}, f"Initech's payout moved {moved}"
+    assert world.credit("initech") == 0
+
+
+def test_a_payers_delegate_is_not_the_payer_on_the_direct_entry_points(world: World) -> None:
+    """A delegate key acts for its member through executeAction only: on the direct entry points
+    msg.sender is the party, so Northwind's delegate neither disputes Northwind's own vendor
+    invoice VINV nor asks for Northwind's credit."""
+    escrow = world.c["EscrowPayment"]
+    token = world.c.deployment.addresses["SettlementToken"]
+    delegate = world.accounts["nw_delegate"]
+    sent = escrow.send(delegate, "openDispute", world["VINV"], 1, ZERO, oid("as northwind"))
+    assert_nothing_written(world, sent, "Northwind's delegate → openDispute(VINV)")
+    sent = escrow.send(delegate, "requestPayout", world.addr("acme"), token, 1)
+    assert_nothing_written(world, sent, "Northwind's delegate → requestPayout(acme)")
 
 
 DISCLOSERS = ["northwind", "globex", "initech", "hooli"]

@@ -26,6 +26,19 @@ BAD_CHECKSUM = "0x70997970c51812DC3A010C7d01b50e0d17dc79C8"
 HUGE = str(2**300)
 SUSPEND_GLOBEX = "0x" + "00" * 12 + "3C44CdDdB6a900fa2b585dd299e03d12FA4293BC".lower()
 TRUST_KEY = "0x" + "ab" * 32
+#: A retail customer registered by the operator (a wallet that signs its consents offline).
+RETAIL_KEY = "0x" + "5e" * 32
+RETAIL = "0x" + "00" * 20  # set from RETAIL_KEY below
+UNREGISTERED = "0x1111111111111111111111111111111111111111"
+
+
+def _retail_address() -> str:
+    from eth_account import Account
+
+    return Account.from_key(RETAIL_KEY).address
+
+
+RETAIL = _retail_address()
 
 #: Bad values by kind of slot: (label, value, expected text in the error or None).
 BAD: dict[str, list[tuple[str, str, str | None]]] = {
@@ -134,6 +147,12 @@ BAD: dict[str, list[tuple[str, str, str | None]]] = {
         ("unknown", "Nobody Inc", "no member"),
         ("short-address", "0x1234", "no member"),
         ("unicode", "Ñobody 🙂", "no member"),
+    ],
+    "charge": [
+        ("huge", HUGE, "int72"),
+        ("below-int72", str(-(2**71) - 1), "int72"),
+        ("text", "many", None),
+        ("empty", "", None),
     ],
     "cursor": [
         ("garbage", "garbage", "not a cursor"),
@@ -295,6 +314,25 @@ COMMANDS: dict[str, Command] = {
     "index verify": cmd("index verify"),
     "index": cmd("index --once"),
     "account import": cmd("account import bob --keystore-file {file}", chain=False, file=("file", "{tmp}/absent")),
+    # issue 14: a retail customer's requests filed by its operator; a payer's direct dispute and payout
+    "customer request install": cmd(
+        "customer request install {a} --customer {c} --charge 0", signs=True, a=A, c=("address", RETAIL)
+    ),
+    "customer request move": cmd("customer request move {a} --charge {ch}", signs=True, a=A, ch=("charge", "0")),
+    "customer request delete": cmd("customer request delete {a} --charge 0", signs=True, a=A),
+    "customer request disconnect": cmd("customer request disconnect {a} --charge 0", signs=True, a=A),
+    "customer request change --consent": cmd(
+        "customer request change ONT-A --consent {file}", signs=True, valid=False, file=("file", "{tmp}/absent")
+    ),
+    "invoice dispute --direct": cmd(
+        "invoice dispute {id} --amount 1 --reason x --direct", account=CUSTOMER, signs=True, id=("id", "1")
+    ),
+    "invoice payout --direct": cmd(
+        "invoice payout --payee {who} --amount 1 --direct",
+        account=CUSTOMER,
+        signs=True,
+        who=("member", "Northwind Telecom"),
+    ),
 }
 
 
@@ -492,6 +530,32 @@ def _cases() -> list[Case]:
         (OPERATOR, "proposal list --status nonsense", None),
         (OPERATOR, "invoice list --status nonsense", None),
         (OPERATOR, "invoice list --payer Acme Networks --payee Northwind Telecom", "not both"),
+        # issue 14: the operator's consented requests; the payer's direct dispute and payout
+        (OPERATOR, f"customer request install ONT-P --customer {UNREGISTERED} --charge 0", "customer add"),
+        (GLOBEX, f"customer request install ONT-P --customer {RETAIL} --charge 0", "only its operator"),
+        (OPERATOR, f"customer request install ONT-P --customer {RETAIL} --charge -1", "not negative"),
+        (OPERATOR, f"customer request install ONT-P --customer {RETAIL}", "--charge"),
+        (OPERATOR, f"customer request install ONT-P --customer {RETAIL} --consent {{tmp}}/c-other.json", "not ONT-P"),
+        (
+            OPERATOR,
+            f"customer request install ONT-R --customer {RETAIL} --consent {{tmp}}/c-r5.json --charge 6",
+            "ceiling",
+        ),
+        (OPERATOR, f"customer request install ONT-R --customer {RETAIL} --consent {{tmp}}/c-expired.json", "expired"),
+        (OPERATOR, f"customer request install ONT-R --customer {RETAIL} --consent {{tmp}}/c-forged.json", "signed by"),
+        (OPERATOR, f"customer request install ONT-R --customer {RETAIL} --consent {{tmp}}/c-move.json", "not"),
+        (OPERATOR, "customer request move ONT-A --charge 0", "public default terms"),
+        (OPERATOR, "customer request move ONT-P --charge 0", "Planned"),
+        (OPERATOR, "customer request move ONT-A", "--charge"),
+        (OPERATOR, "customer request disconnect ONT-I --charge 0", "PendingInstallation"),
+        (OPERATOR, "customer request disconnect ONT-A --consent {tmp}/list.json --invoice 1", "not both"),
+        (OPERATOR, "customer request move ONT-A --consent {tmp}/list.json", "--consent"),
+        (CUSTOMER, "invoice dispute 1 --amount 1 --reason x --direct", "waits for a confirmation"),
+        (OPERATOR, "invoice dispute 1 --amount 1 --reason x --direct", "only its payer"),
+        (CUSTOMER, "invoice dispute 999999 --amount 1 --reason x --direct", "EscrowUnknownInvoice"),
+        (CUSTOMER, "invoice dispute 1 --amount 0 --reason x --direct", "positive amount"),
+        (CUSTOMER, "invoice payout --payee Northwind Telecom --amount 1 --direct", "your credit"),
+        (CUSTOMER, "invoice payout --payee Northwind Telecom --amount -1 --direct", None),
     ]:
         cases.append(Case(f"state/{line}", _split(line), who, expect))
     cases.append(
@@ -551,6 +615,31 @@ def world(local_node, deployment_path, dev_accounts, tmp_path_factory):
     payer.escrow.fund(installation.invoice_id)
     operator.agreement.confirm_installation("ONT-A")
     tmp = tmp_path_factory.mktemp("bad-input")
+    # a retail customer of the operator, a twin planned for nobody (ONT-R), and consents it signed:
+    # for another twin (ONT-Q), for ONT-R up to 5, expired, signed by another key, to a move
+    from telcochain.customers import Consent
+
+    operator.customers.add(RETAIL, signer=RETAIL)
+    operator.assets.register("ONT-R", "ONT", vendor=acme)
+    me = dev_accounts[OPERATOR].address
+
+    def consent(name: str, action: str, subject: str, key: str = RETAIL_KEY, deadline: int = 0, **kw) -> None:  # type: ignore[no-untyped-def]
+        c = Consent.make(
+            customer=RETAIL,
+            operator=me,
+            action=action,
+            subject=subject,
+            deadline=deadline or operator.customers.deadline(),
+            **kw,
+        )
+        signed = {"consent": c.to_json(), "signature": "0x" + operator.customers.sign(c, key).hex()}
+        (tmp / f"c-{name}.json").write_text(json.dumps(signed))
+
+    consent("other", "requestInstallation", "ONT-Q")
+    consent("r5", "requestInstallation", "ONT-R", max_charge=5)
+    consent("expired", "requestInstallation", "ONT-R", deadline=1)
+    consent("forged", "requestInstallation", "ONT-R", key="0x" + "77" * 32)
+    consent("move", "orderChange", "ONT-R", kind="move")
     (tmp / "garbage.txt").write_text("this is not JSON {")
     (tmp / "garbage.json").write_bytes(b"\xff\xfe\x00garbage")
     (tmp / "list.json").write_text("[1, 2, 3]")

@@ -13,7 +13,7 @@ from nacl.public import PrivateKey
 from telcochain.cli import main
 from telcochain.customers import open_price_list
 
-OPERATOR = 0
+OPERATOR, GLOBEX = 0, 2
 WALLET = Account.from_key(keccak(text="cli retail wallet"))
 PRICES = {"currency": "TSD", "installation": 0, "move": 30, "disconnect": 20}
 
@@ -131,3 +131,216 @@ def test_a_non_member_pays_its_bill_directly(as_member, local_node, deployment_p
     assert f"invoice #{bill} paid directly: released" in rest.output
     again = runner.invoke(main, ["invoice", "pay", str(bill), "--direct"], env=env)
     assert again.exit_code == 1 and len(again.output.strip().splitlines()) == 1  # one line, no traceback
+
+
+SELF_SERVICE_WALLET = Account.from_key(keccak(text="cli retail wallet that asks its operator"))
+TSD = 10**6
+
+
+def test_an_operator_files_its_retail_customers_requests_with_their_signed_consents(
+    as_member, local_node, deployment_path, dev_accounts, tmp_path
+):
+    """`customer request install|move|disconnect` with consents the customer signed offline with
+    its wallet key (`consent sign`): each checked before sending (ceiling, asset, kind, replay,
+    the twin's state; refusals are one line and send nothing), filed by the operator, confirmed
+    by it; the bill shows the line, the customer disputes it itself (`invoice dispute --direct`)
+    and the operator resolves it. To the unit."""
+    from telcochain import Client
+
+    wallet = SELF_SERVICE_WALLET
+    op, acme, initech = (
+        Client.connect(local_node.rpc_url, dev_accounts[i], deployment=deployment_path) for i in (0, 1, 3)
+    )
+    operator = op.address
+    env = {"TELCOCHAIN_PRIVATE_KEY": wallet.key.hex()}
+    runner = CliRunner()
+
+    def sign(action: str, subject: str, name: str, *extra: str) -> str:
+        out = tmp_path / f"{name}.json"
+        args = ["consent", "sign", "--action", action, "--subject", subject, "--customer", wallet.address]
+        signed = runner.invoke(main, [*args, "--operator", operator, *extra, "--out", str(out)], env=env)
+        assert signed.exit_code == 0, signed.output
+        return str(out)
+
+    def refused(result, *words: str) -> None:
+        assert result.exit_code != 0, result.output
+        text = result.output.strip()
+        assert len(text.splitlines()) == 1 and "Traceback" not in text, text
+        for word in words:
+            assert word in text, text
+
+    def sent() -> int:
+        return int(op.rpc.call("eth_getTransactionCount", [operator, "latest"]), 16)
+
+    ok(as_member(OPERATOR, "customer", "add", wallet.address, "--name", "Self Service"))
+    initech.escrow.token().transact("transfer", wallet.address, 200 * TSD)
+    for twin in ("ONT-CLI-R1", "ONT-CLI-R2"):
+        op.assets.register(twin, "ONT", vendor=acme.address)
+        op.constitution.vote(acme.assets.bind_serial(twin, f"SN-{twin}").proposal_id, approve=True)
+
+    # the installation, with her consent up to 80 TSD
+    install = sign("requestInstallation", "ONT-CLI-R1", "install", "--max-charge", str(80 * TSD))
+    nonce = sent()
+    refused(
+        as_member(
+            OPERATOR,
+            "customer",
+            "request",
+            "install",
+            "ONT-CLI-R1",
+            "--customer",
+            wallet.address,
+            "--charge",
+            str(80 * TSD + 1),
+            "--consent",
+            install,
+        ),
+        "exceeds the consented ceiling",
+    )
+    refused(
+        as_member(
+            OPERATOR, "customer", "request", "install", "ONT-CLI-R2", "--customer", wallet.address, "--consent", install
+        ),
+        "not ONT-CLI-R2",
+    )
+    stranger = Account.from_key(keccak(text="cli nobody's wallet")).address
+    refused(
+        as_member(OPERATOR, "customer", "request", "install", "ONT-CLI-R1", "--customer", stranger, "--charge", "0"),
+        "not a registered customer",
+        "customer add",
+    )
+    refused(
+        as_member(
+            GLOBEX, "customer", "request", "install", "ONT-CLI-R1", "--customer", wallet.address, "--consent", install
+        ),
+        "only its operator",  # Globex, another member: not her operator
+    )
+    assert sent() == nonce  # every refusal above sent nothing
+    filed = json.loads(
+        ok(
+            as_member(
+                OPERATOR,
+                "customer",
+                "request",
+                "install",
+                "ONT-CLI-R1",
+                "--customer",
+                wallet.address,
+                "--consent",
+                install,
+                "--json",
+            )
+        )
+    )
+    assert filed["invoice_amount"] == 80 * TSD and "InstallationRequested" in filed["events"]
+    assert op.agreement.service("ONT-CLI-R1").bilateral
+    refused(
+        as_member(
+            OPERATOR, "customer", "request", "install", "ONT-CLI-R1", "--customer", wallet.address, "--consent", install
+        ),
+        "already used",  # a consent is spent once
+    )
+    refused(
+        as_member(
+            OPERATOR, "customer", "request", "install", "ONT-CLI-R1", "--customer", wallet.address, "--charge", "0"
+        ),
+        "open installation already",
+    )
+    paid = runner.invoke(main, ["invoice", "pay", str(filed["invoice_id"]), "--direct"], env=env)
+    assert paid.exit_code == 0, paid.output
+    acme.assets.deliver("ONT-CLI-R1")
+    ok(as_member(OPERATOR, "install", "confirm", "ONT-CLI-R1"))
+
+    # a move she consented to (up to 30): the ceiling, the kind and the replay checked first
+    move = sign("orderChange", "ONT-CLI-R1", "move", "--kind", "move", "--max-charge", str(30 * TSD))
+    refused(as_member(OPERATOR, "customer", "request", "add", "ONT-CLI-R1", "--consent", move), "not an add")
+    refused(
+        as_member(OPERATOR, "customer", "request", "move", "ONT-CLI-R1", "--consent", move, "--charge", str(31 * TSD)),
+        "ceiling",
+    )
+    ordered = json.loads(
+        ok(
+            as_member(
+                OPERATOR,
+                "customer",
+                "request",
+                "move",
+                "ONT-CLI-R1",
+                "--consent",
+                move,
+                "--charge",
+                str(25 * TSD),
+                "--json",
+            )
+        )
+    )
+    assert ordered["charge"] == 25 * TSD and "ChangeOrdered" in ordered["events"]
+    refused(
+        as_member(OPERATOR, "customer", "request", "move", "ONT-CLI-R1", "--consent", move, "--charge", "0"),
+        "PendingChange",
+    )
+    ok(as_member(OPERATOR, "macd", "confirm", "ONT-CLI-R1"))
+    refused(as_member(OPERATOR, "customer", "request", "move", "ONT-CLI-R1", "--consent", move), "already used")
+
+    # the bill shows the line; she disputes it herself, the operator credits part of it
+    bill = json.loads(ok(as_member(OPERATOR, "invoice", "bill", wallet.address, "--json")))["invoice_id"]
+    shown = json.loads(ok(as_member(OPERATOR, "invoice", "show", str(bill), "--json")))
+    assert [(x["kind"], x["amount"]) for x in shown["lines"]] == [("move", 25 * TSD)] and shown["lines_verified"]
+    assert shown["amount"] == 25 * TSD and shown["payer"] == wallet.address
+    too_much = runner.invoke(
+        main, ["invoice", "dispute", str(bill), "--amount", "26", "--reason", "x", "--direct"], env=env
+    )
+    refused(too_much, "outstanding")
+    disputed = runner.invoke(
+        main,
+        [
+            "invoice",
+            "dispute",
+            str(bill),
+            "--amount",
+            "10",
+            "--line",
+            "1",
+            "--reason",
+            "moved the wrong day",
+            "--direct",
+            "--json",
+        ],
+        env=env,
+    )
+    assert disputed.exit_code == 0, disputed.output
+    opened = json.loads(disputed.output)
+    assert (opened["amount"], opened["line"], opened["direct"]) == (10 * TSD, shown["lines"][0]["line_ref"], True)
+    ok(as_member(OPERATOR, "invoice", "resolve", str(opened["dispute"]), "--credit", "4"))
+    rest = runner.invoke(main, ["invoice", "pay", str(bill), "--direct"], env=env)
+    assert rest.exit_code == 0 and "released" in rest.output, rest.output
+    assert op.escrow.receipt(bill).amount == 21 * TSD
+
+    # a credit the operator states on its own (a change credited), billed: she asks for it herself
+    ok(as_member(OPERATOR, "customer", "request", "change", "ONT-CLI-R1", "--charge", str(-3 * TSD)))
+    ok(as_member(OPERATOR, "macd", "confirm", "ONT-CLI-R1"))
+    ok(as_member(OPERATOR, "invoice", "bill", wallet.address))
+    assert op.escrow.credit(wallet.address, operator) == 3 * TSD
+    payout = ["invoice", "payout", "--payee", "Northwind Telecom", "--direct"]
+    refused(runner.invoke(main, [*payout, "--amount", "4"], env=env), "your credit")
+    token = op.escrow.token()
+    token.transact("approve", op.escrow.contract.address, 0)  # no allowance: the request is recorded
+    before = int(token.call("balanceOf", wallet.address))
+    asked = runner.invoke(main, [*payout, "--amount", "2", "--json"], env=env)
+    assert asked.exit_code == 0, asked.output
+    assert json.loads(asked.output)["action"] == "requestCreditPayout"
+    assert op.escrow.payout_requested(wallet.address, operator) == 2 * TSD
+    op.escrow.pay_out_credit(wallet.address, 2 * TSD)  # the operator pays what she asked for
+    assert int(token.call("balanceOf", wallet.address)) - before == 2 * TSD
+    assert op.escrow.credit(wallet.address, operator) == 1 * TSD
+
+    # a disconnect: without her consent only for non-payment (nothing is overdue); with it, hers
+    refused(as_member(OPERATOR, "customer", "request", "disconnect", "ONT-CLI-R1", "--charge", "0"), "overdue")
+    leave = sign("orderDisconnect", "ONT-CLI-R1", "leave", "--max-charge", str(20 * TSD))
+    gone = json.loads(
+        ok(as_member(OPERATOR, "customer", "request", "disconnect", "ONT-CLI-R1", "--consent", leave, "--json"))
+    )
+    assert gone["charge"] == 20 * TSD and "DisconnectOrdered" in gone["events"]
+    final = json.loads(ok(as_member(OPERATOR, "disconnect", "ONT-CLI-R1", "--confirm", "--json")))
+    assert op.escrow.invoice(final["invoice_id"]).amount == 20 * TSD
+    assert op.agreement.service_count(wallet.address) == 0

@@ -176,7 +176,8 @@ def run_everything(as_member, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 def issue14(j, as_member, tmp_path: Path, seen: dict[str, list[Any]]) -> None:  # type: ignore[no-untyped-def]
     """Issue 14: billing (partial payment, instalments, a disputed line resolved, credit payout,
     recurring accrual), vendor settlement, and a retail customer without a node (registered,
-    its price list agreed and its monthly charge with its signed consents, its bill paid from
+    its price list agreed and its monthly charge with its signed consents, its requests filed by
+    its operator with and without them, its bill disputed and paid and its credit asked for from
     its own wallet)."""
     from click.testing import CliRunner
     from eth_account import Account
@@ -252,14 +253,34 @@ def issue14(j, as_member, tmp_path: Path, seen: dict[str, list[Any]]) -> None:  
     ok(as_member(OPERATOR, "install", "confirm", "ONT-JR"))
     monthly = signed("--action", "recurringCharge", "--subject", "ONT-JR", "--max-charge", str(39 * 10**6))
     j(OPERATOR, "terms", "monthly", "ONT-JR", str(39 * 10**6), "--consent", str(monthly))
-    move = op.customers.request_consent("orderChange", "ONT-JR", kind="move", max_charge=30 * 10**6)
-    op.customers.order_change("move", "ONT-JR", 30 * 10**6, consent=move, signature=op.customers.sign(move, wallet))
+    move = signed("--action", "orderChange", "--subject", "ONT-JR", "--kind", "move", "--max-charge", str(30 * 10**6))
+    j(OPERATOR, "customer", "request", "move", "ONT-JR", "--consent", str(move))
+    ok(as_member(OPERATOR, "macd", "confirm", "ONT-JR"))
+    j(OPERATOR, "customer", "request", "add", "ONT-JR", "--charge", str(5 * 10**6))  # on the operator's own
+    ok(as_member(OPERATOR, "macd", "confirm", "ONT-JR"))
     retail_bill = op.agreement.bill(wallet.address).invoice_id
     initech.escrow.token().transact("transfer", wallet.address, 100 * 10**6)
-    paid = CliRunner().invoke(main, ["invoice", "pay", str(retail_bill), "--direct", "--json"],
-                              env={"TELCOCHAIN_PRIVATE_KEY": wallet.key.hex()})  # fmt: skip
-    assert paid.exit_code == 0, paid.output
-    seen.setdefault("invoice pay", []).append(json.loads(paid.output))
+
+    def as_wallet(*args: str) -> None:
+        result = CliRunner().invoke(main, [*args, "--json"], env={"TELCOCHAIN_PRIVATE_KEY": wallet.key.hex()})
+        assert result.exit_code == 0, result.output
+        seen.setdefault(_command_of(args), []).append(json.loads(result.output))
+
+    as_wallet("invoice", "dispute", str(retail_bill), "--amount", "5", "--line", "2", "--reason", "no add", "--direct")
+    as_wallet("invoice", "pay", str(retail_bill), "--direct")
+    j(OPERATOR, "customer", "request", "change", "ONT-JR", "--charge", str(-2 * 10**6))  # a credit it states
+    ok(as_member(OPERATOR, "macd", "confirm", "ONT-JR"))
+    ok(as_member(OPERATOR, "invoice", "bill", wallet.address))  # a credit note
+    as_wallet("invoice", "payout", "--payee", "Northwind Telecom", "--amount", "1", "--direct")
+    leave = signed("--action", "orderDisconnect", "--subject", "ONT-JR")
+    j(OPERATOR, "customer", "request", "disconnect", "ONT-JR", "--consent", str(leave))
+    ok(as_member(OPERATOR, "disconnect", "ONT-JR", "--cancel"))
+    j(OPERATOR, "customer", "request", "delete", "ONT-JR", "--charge", "0")
+    ok(as_member(OPERATOR, "asset", "register", "ONT-JR2", "--kind", "ONT", "--vendor", "Acme Networks"))
+    bind = j(ACME, "asset", "bind-serial", "ONT-JR2", "SN-JR2")
+    ok(as_member(OPERATOR, "vote", str(bind["proposal_id"]), "--approve"))
+    install = signed("--action", "requestInstallation", "--subject", "ONT-JR2")
+    j(OPERATOR, "customer", "request", "install", "ONT-JR2", "--customer", wallet.address, "--consent", str(install))
 
 
 #: suspendMember(Globex Optical)'s parameters, for `action exec`.

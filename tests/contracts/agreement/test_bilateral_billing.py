@@ -6,7 +6,9 @@
 - the recurring accrual, the final bill and the final disconnect's credit payout use the
   service's own operator (several operators in one deployment);
 - a customer that is not a member pays its invoices directly (`EscrowPayment.pay`), in part or
-  whole, held or not, from its own wallet. Balances to the unit."""
+  whole, held or not, from its own wallet; it disputes its bill (`openDispute`) and takes its
+  credit out (`requestPayout`) itself, the direct twins of the actions it cannot send.
+  Balances to the unit."""
 
 from __future__ import annotations
 
@@ -16,12 +18,14 @@ from conftest import action_id  # tests/contracts/conftest.py
 from dryrun import named, reverts_with
 from eth_abi import encode
 from eth_account import Account
+from eth_utils import keccak
 
-from .conftest import TARIFF, UNIT, ZERO32, AssetState, Status, asset_id
-from .test_billing import MONTH, MONTHLY, charged, ts
+from .conftest import TARIFF, UNIT, ZERO32, AssetState, Kind, Status, asset_id
+from .test_billing import MONTH, MONTHLY, _credit_note, charged, ts
 from .test_customers import (
     act_for,
     add_customer,
+    change_inner,
     consent,
     disconnect_inner,
     install_inner,
@@ -200,3 +204,131 @@ def test_second_operators_services_accrue_bill_and_pay_credit_out_as_their_own(d
     assert after["operator"] == before["operator"]  # the default operator pays nothing
     assert d.escrow.creditOf(d.customer, second, d.token) == 0
     assert TARIFF["disconnect"] != 10 * UNIT  # the bill holds the stated charge, not the public tariff
+
+
+def line_ref(label: str, kind: Kind, amount: int) -> bytes:
+    """A line item's ref as the SDK computes it (telcochain.billing.LineItem.ref)."""
+    return keccak(encode(["bytes32", "uint8", "uint64", "uint64", "int256"], [asset_id(label), int(kind), 0, 0, amount]))
+
+
+def test_a_non_member_disputes_a_partly_paid_bill_directly_and_its_operator_resolves_it(deal, wallet, accounts):
+    d = deal
+    another_wallet = accounts[8]  # not a member either
+    install_for(d, wallet, "nd", 0, nonce=921)
+    d.deliver("nd")
+    d.confirm_installation("nd")
+    for nonce, kind, charge in ((922, Kind.MOVE, 35 * UNIT), (923, Kind.ADD, 20 * UNIT)):
+        c = consent(d, "orderChange", asset_id("nd"), customer=wallet.address, kind=kind, max_charge=charge, nonce=nonce)
+        act_for(d, 1, change_inner(kind, "nd"), charge, c, sign(d, c, key_of(wallet)))
+        d.confirm_change("nd")
+    inv = named(d.bill(customer=wallet), "AccountBilled")[0].invoiceId
+    total = 55 * UNIT
+    assert (d.escrow.invoice(inv).payer, d.escrow.invoice(inv).amount) == (wallet.address, total)
+    w0, op0, esc0 = d.token.balanceOf(wallet), d.token.balanceOf(d.operator), d.token.balanceOf(d.escrow)
+
+    d.escrow.pay(inv, 20 * UNIT, sender=wallet)  # a first part, paid directly
+    line, reason = line_ref("nd", Kind.ADD, 20 * UNIT), keccak(text="the add was never done")
+    # the actions need membership: the wallet cannot send them
+    with reverts_with("ConstitutionNotMember"):
+        d.dispute(inv, 20 * UNIT, line=line, sender=wallet)
+    # the direct entry point: the payer only, 1 .. the undisputed outstanding part
+    for who in (another_wallet, d.operator, d.customer):  # another wallet, the payee, a member
+        with reverts_with("EscrowNotPayer", invoiceId=inv, account=who.address):
+            d.escrow.openDispute(inv, 20 * UNIT, line, reason, sender=who)
+    with reverts_with("EscrowAmountTooHigh", invoiceId=inv, amount=35 * UNIT + 1, available=35 * UNIT):
+        d.escrow.openDispute(inv, 35 * UNIT + 1, line, reason, sender=wallet)
+    with reverts_with("EscrowAmountTooHigh", invoiceId=inv, amount=0):
+        d.escrow.openDispute(inv, 0, line, reason, sender=wallet)
+    with reverts_with("EscrowUnknownInvoice", invoiceId=10**9):
+        d.escrow.openDispute(10**9, 1, line, reason, sender=wallet)
+    r = d.escrow.openDispute(inv, 20 * UNIT, line, reason, sender=wallet)
+    print(f"\nEscrowPayment.openDispute (direct) gas {r.gas_used:,}")
+    ev = named(r, "InvoiceDisputed")[0]
+    assert (ev.invoiceId, ev.payer, ev.payee, bytes(ev.ref), bytes(ev.line), ev.amount, bytes(ev.reason)) == (
+        inv,
+        wallet.address,
+        d.operator.address,
+        ZERO32,
+        line,
+        20 * UNIT,
+        reason,
+    )
+    dispute_id = ev.disputeId
+    assert d.escrow.dispute(dispute_id).status == 1  # Open
+    b = d.escrow.billingOf(inv)
+    assert (b.paid, b.disputed, b.writtenOff, b.outstanding) == (20 * UNIT, 20 * UNIT, 0, 15 * UNIT)
+    chain.mine(timestamp=d.escrow.invoice(inv).dueDate + 1)
+    assert d.escrow.overdueAmount(inv) == 15 * UNIT  # the disputed part is not overdue
+
+    # the payee resolves it: 12 of the 20 credited, 8 owed again
+    with reverts_with("EscrowNotPayee"):
+        d.resolve(dispute_id, 20 * UNIT, sender=d.customer)
+    r = d.resolve(dispute_id, 12 * UNIT)
+    res = named(r, "DisputeResolved")[0]
+    assert (res.payer, res.amount, res.credit, res.byVote) == (wallet.address, 20 * UNIT, 12 * UNIT, False)
+    assert d.escrow.billingOf(inv).outstanding == 15 * UNIT + 8 * UNIT
+    with reverts_with("EscrowDisputeClosed", disputeId=dispute_id):
+        d.resolve(dispute_id, 0)
+    r = d.escrow.pay(inv, 23 * UNIT, sender=wallet)
+    assert d.status(inv) is Status.RELEASED and d.escrow.receipt(inv).amount == total - 12 * UNIT
+    assert w0 - d.token.balanceOf(wallet) == total - 12 * UNIT == d.token.balanceOf(d.operator) - op0
+    assert d.token.balanceOf(d.escrow) == esc0
+    with reverts_with("EscrowInvalidStatus"):  # settled: nothing left to dispute
+        d.escrow.openDispute(inv, 1, line, reason, sender=wallet)
+
+
+def test_a_held_invoice_takes_no_direct_dispute_and_a_member_payer_may_dispute_directly(deal, wallet):
+    d = deal
+    held = install_for(d, wallet, "nh", 250 * UNIT, nonce=931)
+    with reverts_with("EscrowHeld", invoiceId=held):
+        d.escrow.openDispute(held, 1, ZERO32, ZERO32, sender=wallet)
+    # the rule for members: a member payer may use the direct entry point too (as `pay`)
+    inv = d.issue_direct(d.token, 70 * UNIT, hold=False, payer=d.customer)
+    r = d.escrow.openDispute(inv, 70 * UNIT, ZERO32, keccak(text="all of it"), sender=d.customer)
+    assert named(r, "InvoiceDisputed")[0].payer == d.customer.address
+    assert d.escrow.billingOf(inv).disputed == 70 * UNIT
+    with reverts_with("EscrowNotPayer", invoiceId=inv, account=wallet.address):
+        d.escrow.openDispute(inv, 1, ZERO32, ZERO32, sender=wallet)  # not the wallet's invoice
+
+
+def test_a_non_member_takes_its_credit_out_directly(deal, wallet, accounts):
+    d = deal
+    _credit_note(d, wallet, 90 * UNIT)
+    d.token.transfer(d.operator, 1_000 * UNIT, sender=d.customer2)  # the payee's tokens, approved in the deploy
+    assert d.escrow.creditOf(wallet, d.operator, d.token) == 90 * UNIT
+    with reverts_with("ConstitutionNotMember"):
+        d.request_payout(10 * UNIT, sender=wallet)  # the action needs membership
+    with reverts_with("EscrowInsufficientCredit", amount=90 * UNIT + 1, available=90 * UNIT):
+        d.escrow.requestPayout(d.operator, d.token, 90 * UNIT + 1, sender=wallet)
+    with reverts_with("EscrowInsufficientCredit", amount=0):
+        d.escrow.requestPayout(d.operator, d.token, 0, sender=wallet)
+    # nobody else takes the wallet's credit: each asks for a credit of its own, which it has not
+    for who in (accounts[8], d.operator, d.customer):  # another wallet, the payee, a member
+        with reverts_with("EscrowInsufficientCredit", payer=who.address, available=0):
+            d.escrow.requestPayout(d.operator, d.token, 10 * UNIT, sender=who)
+    w0, op0 = d.token.balanceOf(wallet), d.token.balanceOf(d.operator)
+    r = d.escrow.requestPayout(d.operator, d.token, 30 * UNIT, sender=wallet)
+    print(f"\nEscrowPayment.requestPayout (direct, paid at once) gas {r.gas_used:,}")
+    req = named(r, "CreditPayoutRequested")[0]
+    assert (req.payer, req.payee, bytes(req.ref), req.amount, req.paid) == (
+        wallet.address,
+        d.operator.address,
+        ZERO32,
+        30 * UNIT,
+        True,
+    )
+    assert named(r, "CreditPaidOut")[0].amount == 30 * UNIT
+    assert d.token.balanceOf(wallet) - w0 == 30 * UNIT == op0 - d.token.balanceOf(d.operator)
+    assert d.escrow.creditOf(wallet, d.operator, d.token) == 60 * UNIT
+
+    # without the payee's allowance: recorded for its payOutCredit; nothing moves
+    d.token.approve(d.escrow, 0, sender=d.operator)
+    r = d.escrow.requestPayout(d.operator, d.token, 60 * UNIT, sender=wallet)
+    assert not named(r, "CreditPayoutRequested")[0].paid and named(r, "CreditPaidOut") == []
+    assert d.escrow.payoutRequested(wallet, d.operator, d.token) == 60 * UNIT
+    assert d.token.balanceOf(wallet) - w0 == 30 * UNIT
+    d.token.approve(d.escrow, 2**256 - 1, sender=d.operator)
+    d.pay_out_credit(wallet, 60 * UNIT)
+    assert d.escrow.payoutRequested(wallet, d.operator, d.token) == 0
+    assert d.escrow.creditOf(wallet, d.operator, d.token) == 0
+    assert d.token.balanceOf(wallet) - w0 == 90 * UNIT == op0 - d.token.balanceOf(d.operator)

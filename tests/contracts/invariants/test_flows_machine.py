@@ -342,8 +342,9 @@ class Model:
 
     # ---- billing (issue 14) ----------------------------------------------------------------
 
-    def _partial(self, inv_id: int, caller: str) -> Invoice:
-        need(caller not in OUTSIDERS, "not a member")
+    def _partial(self, inv_id: int, caller: str, direct: bool = False) -> Invoice:
+        if not direct:  # an action; the escrow's direct entry points need no membership
+            need(caller not in OUTSIDERS, "not a member")
         inv = self.invoice(inv_id)
         need(inv.status == Status.ISSUED, "EscrowInvalidStatus")
         need(not inv.hold, "EscrowHeld")
@@ -387,9 +388,12 @@ class Model:
         self.paid[inv.payer] += amount
         self._settle_if_done(inv)
 
-    def dispute(self, inv_id: int, amount: int, caller: str) -> int:
-        need(caller not in OUTSIDERS, "ConstitutionNotMember")  # an action: a non-member payer cannot dispute
-        inv = self._partial(inv_id, caller)
+    def dispute(self, inv_id: int, amount: int, caller: str, direct: bool = False) -> int:
+        """disputeInvoice (an action: a non-member payer cannot send it), or ``direct``:
+        EscrowPayment.openDispute, the payer itself, no membership."""
+        if not direct:
+            need(caller not in OUTSIDERS, "ConstitutionNotMember")
+        inv = self._partial(inv_id, caller, direct)
         need(caller == inv.payer, "EscrowNotPayer")
         need(0 < amount <= inv.outstanding, "EscrowAmountTooHigh")
         inv.disputed, inv.touched = inv.disputed + amount, True
@@ -410,8 +414,9 @@ class Model:
         inv.written += credit
         self._settle_if_done(inv)
 
-    def request_payout(self, amount: int, caller: str) -> None:
-        need(caller not in OUTSIDERS, "not a member")
+    def request_payout(self, amount: int, caller: str, direct: bool = False) -> None:
+        if not direct:  # requestCreditPayout is an action; EscrowPayment.requestPayout needs no membership
+            need(caller not in OUTSIDERS, "not a member")
         available = self.credit.get(caller, 0)  # with the operator (the only payee)
         need(0 < amount <= available, "EscrowInsufficientCredit")
         self._payout(caller, amount)
@@ -1489,6 +1494,37 @@ def test_flows_keep_their_invariants(seeded, chain):
             params = encode(["address", "address", "uint256"], [ch.addr["operator"], world.token.address, amount])
             self._act(
                 "requestCreditPayout", "requestCreditPayout", params, who, lambda m, now: m.request_payout(amount, who)
+            )
+
+        @rule(
+            pick=picks,
+            amount=st.sampled_from([1, 10 * UNIT, 10_000 * UNIT]),
+            sender=st.sampled_from(["owner", "owner", "retail", "customer", "operator", "stranger"]),
+        )
+        def dispute_direct(self, pick, amount, sender):
+            """EscrowPayment.openDispute sent directly: the payer itself (the retail wallet on its
+            bills), or anyone else (refused)."""
+            inv = self._bill_invoice(pick)
+            who = self._payer_or(inv, sender)
+            call = ch.escrow.functions.openDispute(inv, amount, ZERO32, keccak(text="why"))
+            data = bytes.fromhex(call._encode_transaction_data()[2:])
+            apply = lambda m, now: m.dispute(inv, amount, who, True)  # noqa: E731
+            self._step("openDispute (direct)", world.escrow.address, data, who, apply)
+
+        @rule(
+            amount=st.sampled_from([1, 5 * UNIT, 10_000 * UNIT]),
+            sender=st.sampled_from(["retail", "retail", "customer", "stranger"]),
+        )
+        def request_payout_direct(self, amount, sender):
+            """EscrowPayment.requestPayout sent directly: its own credit with the operator."""
+            call = ch.escrow.functions.requestPayout(ch.addr["operator"], world.token.address, amount)
+            data = bytes.fromhex(call._encode_transaction_data()[2:])
+            self._step(
+                "requestPayout (direct)",
+                world.escrow.address,
+                data,
+                sender,
+                lambda m, now: m.request_payout(amount, sender, True),
             )
 
         @rule(

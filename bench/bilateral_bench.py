@@ -1,7 +1,7 @@
 """MACD with per-customer terms (issue 14): orders of a registered customer through ``actFor``.
 
     python bench/bilateral_bench.py            # 500 twins per path, batches of 100: 10,000 single
-                                               # operations per single path, 20,000 per bulk path
+                                               # operations per single path, 50,000 per bulk path
     python bench/bilateral_bench.py --quick    # 150 twins, batches of 25: 900 / 3,600 (a smoke run)
 
 A registered customer (a wallet that is not a member, registered by the operator in the
@@ -167,7 +167,7 @@ class Settings:
         p.add_argument("--twins", type=int, help="twins per path (default 500; --quick 150)")
         p.add_argument("--batch", type=int, help="operations per bulk/batch transaction (100; --quick 25)")
         p.add_argument("--rounds", type=int, help="order+confirm rounds per twin, single paths (10; --quick 3)")
-        p.add_argument("--bulk-rounds", type=int, help="the same for bulk/batch paths (20; --quick 12)")
+        p.add_argument("--bulk-rounds", type=int, help="the same for bulk/batch paths (50; --quick 12)")
         p.add_argument("--paths", default=",".join(PATHS), help="comma-separated subset of " + ", ".join(PATHS))
         p.add_argument("--results-dir", type=Path, default=os.environ.get("BENCH_RESULTS_DIR") or None)
         a = p.parse_args(argv)
@@ -178,7 +178,7 @@ class Settings:
         if unknown:
             p.error(f"unknown path(s): {', '.join(sorted(unknown))}")
         results = Path(a.results_dir) if a.results_dir else ROOT / "bench" / "results"
-        rounds, bulk_rounds = a.rounds or (3 if a.quick else 10), a.bulk_rounds or (12 if a.quick else 20)
+        rounds, bulk_rounds = a.rounds or (3 if a.quick else 10), a.bulk_rounds or (12 if a.quick else 50)
         return cls(twins, batch, rounds, bulk_rounds), paths, results
 
 

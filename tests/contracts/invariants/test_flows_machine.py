@@ -27,7 +27,8 @@ Invariants (after every step):
 - each customer's running account and credit notes are the model's, and its credit (negative
   balance + unused credit notes + credit applied to open invoices) never exceeds what it paid
   the operator and was not paid back + what the operator granted (stated credits, dispute
-  write-offs) + what its open bills still ask — registered customers included;
+  write-offs) + what it owes unpaid (open bills, a positive balance) — registered customers
+  included;
 - traced from the receipts alone (``Ledger``): every line event's balance is the sum of the
   lines so far, a bill bills exactly that sum; no credit without a matching charge — a reversal
   gives back exactly the open operation's charge, a credit note has its cause in the same
@@ -732,10 +733,11 @@ class Model:
         """What resolved disputes wrote off the customer's invoices (the payee's grant)."""
         return sum(i.written for i in self.invoices.values() if i.payer == customer)
 
-    def billed_unpaid(self, customer: str) -> int:
-        """What the customer's open bills (not held: period bills) still ask of it (net of credit
-        applied, payments and write-offs; disputed parts included)."""
-        return sum(
+    def owed(self, customer: str) -> int:
+        """What the customer owes the operator and has not paid: its open bills (not held: period
+        bills; net of credit applied, payments and write-offs, disputed parts included) and a
+        positive running balance not billed yet."""
+        return max(0, self.balance[customer]) + sum(
             i.amount - i.credited - i.paid - i.written
             for i in self.invoices.values()
             if i.payer == customer and i.status == Status.ISSUED and not i.hold
@@ -1929,15 +1931,17 @@ def test_flows_keep_their_invariants(seeded, chain):
             """A payer's credit (negative balance + credit notes + credit applied to open invoices)
             never exceeds what it paid and was not paid back, plus what its operator granted (the
             credits it stated: negative charges still standing, and dispute write-offs), plus what
-            it was billed and has not paid yet (a charge reversed after its bill: the bill stays
-            owed). For every payer — a registered customer's charges are stated per request by its
-            operator (under the customer's consent), and a credit among them is one the operator
-            stated, so the same bound holds (issue 14)."""
+            it owes and has not paid yet: a charge reversed after its bill is a credit while the
+            bill stays owed; a granted credit billed into a credit note and then taken back (its
+            change cancelled) leaves the note and a positive balance owed. For every payer — a
+            registered customer's charges are stated per request by its operator (under the
+            customer's consent), and a credit among them is one the operator stated, so the same
+            bound holds (issue 14)."""
             m = self.model
             for c in PAYERS:
                 assert v["acc", c][0] == m.balance[c], f"account of {c}"
                 assert v["credit", c] == m.credit[c], f"credit notes of {c}"
-                bound = m.paid[c] - m.paid_out[c] + m.granted[c] + m.written(c) + m.billed_unpaid(c)
+                bound = m.paid[c] - m.paid_out[c] + m.granted[c] + m.written(c) + m.owed(c)
                 assert m.claims(c) <= bound, f"{c} holds {m.claims(c)} of credit, more than {bound}"
 
         def every_funded_invoice_can_be_reclaimed(self):

@@ -369,6 +369,7 @@ def test_bench_smoke(tmp_path: Path) -> None:
     assert checks["balance_matches_charges"] and checks["charged_on_chain"] > 0
 
 
+@pytest.mark.slow
 def test_bilateral_bench_smoke(tmp_path: Path) -> None:
     """bench/bilateral_bench.py (issue 14: MACD of a registered customer through actFor) end to end
     at tiny sizes: every path measured, its operations all confirmed and checked on chain (each

@@ -34,8 +34,8 @@ Environment: BENCH_STEP_SECONDS (10), BENCH_MAX_STEPS (0: whole ladders), BENCH_
 BENCH_RATES_BULK, BENCH_RATES_RAW (default profile), BENCH_RATES_SINGLE_BESU,
 BENCH_RATES_BULK_BESU, BENCH_RATES_RAW_BESU (comma-separated ops/s), BENCH_PROFILES
 (default,besu), BENCH_BESU_PENDING_PER_SENDER (200), BENCH_RAW_SENDERS (0: as many as needed),
-BENCH_WORKLOAD (macd | assets), BENCH_ASSETS (800), BENCH_BATCH (100), BENCH_BASELINE_SECONDS
-(min(5, step)), BENCH_SEND_THREADS (2), BENCH_SIGN_PROCESSES (0), BENCH_RESULTS_DIR
+BENCH_WORKLOAD (macd | bilateral | bilateral-consent | assets), BENCH_ASSETS (800), BENCH_BATCH
+(100), BENCH_BASELINE_SECONDS (min(5, step)), BENCH_SEND_THREADS (2), BENCH_SIGN_PROCESSES (0), BENCH_RESULTS_DIR
 (bench/results), BENCH_DURABLE (1: through the durable node of ``telcochain node``).
 """
 
@@ -70,7 +70,15 @@ from telcochain.node import DEV_MNEMONIC, LocalNode, NodeConfig, free_port  # no
 from telcochain.rpc import Rpc  # noqa: E402
 from telcochain.throughput import Operation, OpOutcome, OpStatus, Pipeline  # noqa: E402
 from telcochain.tx import hexint, probe_chain  # noqa: E402
-from workload import ACTION_EXECUTED, AssetChangeWorkload, BenchEnv, Call, MacdWorkload, Workload  # noqa: E402
+from workload import (  # noqa: E402
+    ACTION_EXECUTED,
+    AssetChangeWorkload,
+    BenchEnv,
+    BilateralMacdWorkload,
+    Call,
+    MacdWorkload,
+    Workload,
+)
 
 GAS_LIMIT = 100_000_000_000  # per block: never the limit here (anvil executes what it is given)
 #: docs/besu.md's genesis "gasLimit" 0x1fffffffffffff (free gas: the block period, not gas, bounds a block)
@@ -489,7 +497,10 @@ def verify_baselines(
 
 
 def make_workload(cfg: Config, single_lanes: int = 1, bulk_lanes: int = 1) -> Workload:
-    """BENCH_WORKLOAD: ``macd`` (default; issue 8's operation) or ``assets`` (the stand-in, single only).
+    """BENCH_WORKLOAD: ``macd`` (default; issue 8's operation), ``bilateral`` / ``bilateral-consent``
+    (issue 14: the same MACD for a registered customer through ``actFor``, by the operator alone /
+    with the customer's consent; single only: no bulk order exists for it) or ``assets`` (the
+    stand-in, single only).
 
     MACD: ``BENCH_ASSETS`` twins shared out between the lanes (one lane per sender): a quarter
     for the single series, the rest in groups of ``BENCH_BATCH`` for the bulk series (at least
@@ -501,9 +512,12 @@ def make_workload(cfg: Config, single_lanes: int = 1, bulk_lanes: int = 1) -> Wo
         groups = max(1, (cfg.assets - single_total) // cfg.batch)
         sizes["sdk_bulk"] = cfg.batch * max(1, groups // bulk_lanes)
         return MacdWorkload(sizes, bulk_size=cfg.batch)
+    if cfg.workload in ("bilateral", "bilateral-consent"):  # issue 14: a registered customer, single only
+        sizes["sdk_single"] = max(4, single_total // single_lanes)
+        return BilateralMacdWorkload(sizes, consent=cfg.workload == "bilateral-consent")
     if cfg.workload == "assets":
         return AssetChangeWorkload(sizes)
-    raise SystemExit(f"BENCH_WORKLOAD: macd or assets, not {cfg.workload!r}")
+    raise SystemExit(f"BENCH_WORKLOAD: macd, bilateral, bilateral-consent or assets, not {cfg.workload!r}")
 
 
 def main() -> int:

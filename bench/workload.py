@@ -445,3 +445,99 @@ def install_assets(env: BenchEnv, ids: Sequence[bytes], customer: str) -> None:
         for asset in ids:
             b.add("confirmInstallation", asset, ZERO32)
     _check(b.outcomes, "confirmInstallation")
+
+
+# -- MACD of a registered customer on bilateral terms (issue 14) ------------------------------------
+
+#: The charges the operator states for the registered customer's MACD (move, add, change), units.
+BILATERAL_CHARGES = {0: 61_000_000, 1: 33_000_000, 2: 19_000_000}
+
+
+class BilateralMacdWorkload(MacdWorkload):
+    """:class:`MacdWorkload` for a **registered customer on bilateral terms** (issue 14): a wallet
+    that is not a member, registered by the operator in the CustomerRegistry (its own key signs
+    its consents). Each order goes through ``OperatorAgreement.actFor`` (op 1) with the charge the
+    operator states (:data:`BILATERAL_CHARGES`), by the operator alone, or — ``consent=True`` —
+    with the customer's EIP-712 consent signed for it when the call is made (the signing is in
+    the generator's time: an operator would receive consents already signed); confirmations are
+    the plain ``confirmChange``. There is no module bulk order for a registered customer
+    (``orderChanges`` refuses a bilateral service: every charge is stated per request), so this
+    workload has no bulk call; bench/bilateral_bench.py measures its ``executeBatch`` form.
+
+    ``count_on_chain`` checks each ChangeOrdered against the stated charge (``self.tariffs`` is
+    the bilateral price list) and the customer's running account against their sum.
+    """
+
+    name = "macd-bilateral (OperatorAgreement actFor orderChange, stated charge / confirmChange)"
+    actions = ("actFor", "confirmChange", "confirmChanges")
+
+    def __init__(self, assets_per_lane: dict[str, int], consent: bool = False) -> None:
+        super().__init__({k: v for k, v in assets_per_lane.items() if k != "sdk_bulk"})
+        self.consent = consent
+        if consent:
+            self.name = self.name.replace("stated charge", "stated charge + consent")
+        self._act_for = action_id("actFor")
+        self._nonce = 0
+        self._wallet: Any = None
+        self._consent_registry = ""
+        self._chain_id = 0
+        self._operator_address = ""
+
+    def prepare(self, env: BenchEnv, lanes: Sequence[Lane]) -> None:
+        from eth_abi import encode
+        from eth_account import Account
+
+        self._wallet = Account.from_key(keccak(text="telcochain bench: registered customer wallet"))
+        operator = env.operator
+        self.customer = self._wallet.address
+        self.agreement = operator.deployment.address("OperatorAgreement")
+        self._consent_registry = operator.deployment.address("CustomerRegistry")
+        self._chain_id = operator.chain.chain_id
+        self._operator_address = operator.address or ""
+        operator.customers.add(self.customer, signer=self.customer)
+        ids = []
+        for lane in lanes:
+            count = self.assets_per_lane[lane[0]]
+            mine = [f"BMACD-{lane[0]}-{lane[1]}-{i}".encode().ljust(32, b"\0") for i in range(count)]
+            self._lanes[lane] = mine
+            self._cursor[lane] = 0
+            ids += mine
+        register_supplied(operator, env.clients["vendor"].address or "", ids)
+        with Batch(operator, chunk=100) as b:  # free installations the operator files for the customer
+            for asset in ids:
+                inner = encode(["bytes32", "address", "bytes32"], [asset, self.customer, ZERO32])
+                b.add("actFor", 0, inner, 0, 0, 0, 0, b"")
+        _check(b.outcomes, "actFor installation")
+        with Batch(env.clients["vendor"], chunk=8) as b:
+            for part in _chunks(ids, 256):
+                b.add("bulkTransition", 2, list(part), ZERO32)  # deliver
+        _check(b.outcomes, "deliver")
+        with Batch(operator, chunk=100) as b:
+            for asset in ids:
+                b.add("confirmInstallation", asset, ZERO32)
+        _check(b.outcomes, "confirmInstallation")
+        self.tariffs = dict(BILATERAL_CHARGES)
+        self.checks["balance_before"] = operator.agreement.account(self.customer).balance
+        self._operator = operator
+
+    def next_call(self, lane: Lane) -> Call:
+        call = super().next_call(lane)
+        if call.action != self._order:
+            return call
+        from eth_abi import encode
+
+        kind = int.from_bytes(call.params[:32], "big")
+        asset = call.params[32:64]
+        charge = BILATERAL_CHARGES[kind]
+        sig, nonce, ceiling, deadline = b"", 0, 0, 0
+        if self.consent:
+            from telcochain.customers import Consent, sign_consent
+
+            self._nonce += 1
+            nonce, ceiling, deadline = self._nonce, charge, 2**40
+            who = (self.customer, self._operator_address)
+            consent = Consent(*who, "orderChange", asset, kind, charge, nonce, deadline)
+            sig = sign_consent(consent, self._wallet.key, self._chain_id, self._consent_registry)
+        types = ["uint8", "bytes", "int256", "int256", "uint256", "uint64", "bytes"]
+        params = encode(types, [1, call.params, charge, ceiling, nonce, deadline, sig])
+        return Call(self._act_for, params, call.ref)

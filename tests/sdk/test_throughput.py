@@ -367,3 +367,45 @@ def test_bench_smoke(tmp_path: Path) -> None:
     checks = data["on_chain_checks"]  # every charge as the tariff says, and the running account adds up
     assert checks["charge_errors"] == 0 and checks["action_vs_module_event_mismatches"] == 0
     assert checks["balance_matches_charges"] and checks["charged_on_chain"] > 0
+
+
+@pytest.mark.slow
+def test_bilateral_bench_smoke(tmp_path: Path) -> None:
+    """bench/bilateral_bench.py (issue 14: MACD of a registered customer through actFor) end to end
+    at tiny sizes: every path measured, its operations all confirmed and checked on chain (each
+    order executed once, the running account moved by exactly the charges stated), gas per order
+    and confirmation reported, merged into latest.json next to what was there."""
+    import json
+
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / "latest.json").write_text(json.dumps({"knee_single_ops_per_s": 1.0}))
+    args = ["--twins", "4", "--batch", "2", "--rounds", "1", "--bulk-rounds", "1", "--results-dir", str(out)]
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "bilateral_bench.py"), *args], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    data = json.loads((out / "latest.json").read_text())
+    assert data["knee_single_ops_per_s"] == 1.0  # the other benchmarks' keys stay
+    bench = data["bilateral_macd"]
+    assert bench["all_checks_ok"] and bench["bulk_order_for_registered_customers"] is False
+    paths = bench["paths"]
+    assert set(paths) == {
+        "default/single",
+        "operator/single",
+        "consent/single",
+        "default/bulk",
+        "default/batch",
+        "operator/batch",
+        "consent/batch",
+    }
+    for name, p in paths.items():
+        assert p["ops"] == 8 and p["failed"] == 0 and p["ops_per_s"] > 0, (name, p)
+        assert p["gas_per_op"]["order"] > 0 and p["gas_per_op"]["confirm"] > 0, (name, p)
+        c = p["checks"]
+        assert c["balance_matches_charges"] and c["charges_stated"] > 0, (name, c)
+        assert c["order_calls_executed_once"] == c["order_calls"] > 0 and c["reverted_in_batch"] == 0, (name, c)
+    # a consent costs gas on top of the operator's own request, which costs more than the tariff's
+    single = {k: paths[f"{k}/single"]["gas_per_op"]["order"] for k in ("default", "operator", "consent")}
+    assert single["consent"] > single["operator"] > single["default"]
+    assert paths["default/bulk"]["gas_per_op"]["order"] < single["default"]

@@ -9,8 +9,21 @@ import contextlib
 
 from ape.exceptions import ContractLogicError
 from eth_abi import encode
+from eth_utils import keccak
 
-from .conftest import LINE_SPEC, SKU, ZERO32, asset_id, execute, line_id, order_id, service_id
+from .conftest import (
+    LINE_SPEC,
+    RETAIL,
+    SKU,
+    UNIT,
+    ZERO32,
+    asset_id,
+    execute,
+    line_id,
+    order_id,
+    send_as_retail,
+    service_id,
+)
 
 ZERO_ADDRESS = "0x" + "00" * 20
 
@@ -83,3 +96,44 @@ def test_a_served_twin_is_not_decommissioned_under_its_open_installation(seeded)
     execute(world, "withdrawInstallation", encode(["bytes32", "bytes32"], [a, ZERO32]), roles["customer"], "wd")
     assert world.token.balanceOf(roles["customer"]) - before == world.escrow.invoice(invoice_id).amount
     assert world.agreement.serviceOf(a).customer == ZERO_ADDRESS and not world.registry.getAsset(a).served
+
+
+def _act_for(world, op: int, inner: bytes, charge: int, label: str):
+    """The operator's own ``actFor`` for the registered customer (no consent)."""
+    params = encode(
+        ["uint8", "bytes", "int256", "int256", "uint256", "uint64", "bytes"], [op, inner, charge, 0, 0, 0, b""]
+    )
+    return execute(world, "actFor", params, world.roles["operator"], label)
+
+
+def test_a_charge_reversed_after_its_bill_is_a_credit_backed_by_that_bill(seeded):
+    """The last term of the machine's credit bound (``credit_never_exceeds_what_was_paid``): a
+    registered customer installed for free (charge 0: it has paid nothing), a MACD charge the
+    operator states, billed, then the change cancelled. The cancellation gives back exactly the
+    charge — billed into a credit note — while the bill stays owed: the customer holds credit
+    it has not paid for, backed by its open bill (credit <= paid + what its open bills ask), and
+    once it pays the bill the credit is backed by the payment."""
+    world = seeded
+    op, esc = world.roles["operator"], world.escrow
+    a = asset_id("A2")
+    _act_for(world, 0, encode(["bytes32", "address", "bytes32"], [a, RETAIL.address, ZERO32]), 0, "install")
+    execute(world, "deliver", encode(["bytes32", "bytes32"], [a, ZERO32]), world.roles["vendor"], "deliver")
+    execute(world, "confirmInstallation", encode(["bytes32", "bytes32"], [a, ZERO32]), op, "confirm")
+    assert world.agreement.serviceOf(a).installInvoice == 0  # free: nothing paid
+    charge = 45 * UNIT
+    _act_for(world, 1, encode(["uint8", "bytes32", "bytes32"], [0, a, ZERO32]), charge, "move")
+    bill = encode(["address", "bytes32"], [RETAIL.address, ZERO32])
+    execute(world, "billAccount", bill, op, "bill-1")
+    invoice_id = esc.invoiceCount()
+    assert esc.invoice(invoice_id).amount == charge
+    execute(world, "cancelChange", encode(["bytes32", "bytes32"], [a, ZERO32]), op, "cancel")
+    assert world.agreement.accountOf(RETAIL.address).balance == -charge  # exactly its charge back
+    execute(world, "billAccount", bill, op, "bill-2")
+
+    credit = esc.creditOf(RETAIL.address, op.address, world.token.address)
+    outstanding = esc.billingOf(invoice_id).outstanding
+    assert credit == charge and outstanding == charge  # credit not paid for, backed by the open bill
+    pay = keccak(text="pay(uint256,uint256)")[:4] + encode(["uint256", "uint256"], [invoice_id, charge])
+    send_as_retail(esc.address, pay)
+    assert esc.billingOf(invoice_id).outstanding == 0 and esc.statusOf(invoice_id) == 3  # Released
+    assert esc.creditOf(RETAIL.address, op.address, world.token.address) == charge  # now backed by the payment

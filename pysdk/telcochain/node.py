@@ -31,11 +31,13 @@ from telcochain.rpc import Rpc
 #: anvil's well-known development mnemonic (accounts 0..9 are funded): local use only.
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
 
-#: anvil keeps the state of its recent blocks in memory and, by default, writes the state of every
-#: older block to ``~/.foundry/anvil/tmp`` — a whole state per block, never removed when the node
-#: is killed: a day of tests left 82 GB there and filled the disk. Nothing here reads state older
-#: than a few blocks (reverts are explained at the parent block), so older states are dropped
-#: instead (a call at a block more than ~500 blocks old answers "block out of range").
+#: anvil keeps the state of its ~500 newest blocks in memory and, by default, writes the state of
+#: every older block to ``~/.foundry/anvil/tmp`` — a whole state per block, never removed when the
+#: node is killed: a day of tests left 82 GB there and filled the disk. The durable node keeps no
+#: old state at all (nothing reads state older than a few blocks: reverts are explained at the
+#: parent block; a call at an older block answers "block out of range"); an in-memory node keeps
+#: them in its own data directory (``states/``, removed when it stops) — tracing a transaction
+#: needs its parent block's state, which a long run of snapshot/revert tests pushes out of memory.
 KEEP_NO_STATES_ON_DISK = ("--max-persisted-states", "0")
 
 
@@ -128,7 +130,6 @@ class NodeConfig:
             "--gas-price", str(self.gas_price),
             "--accounts", str(self.accounts),
             "--mnemonic", DEV_MNEMONIC,
-            *KEEP_NO_STATES_ON_DISK,
         ]  # fmt: skip
         if self.gas_price == 0:
             cmd += ["--block-base-fee-per-gas", "0"]
@@ -139,7 +140,7 @@ class NodeConfig:
     def supervisor_command(self) -> list[str]:
         settings = {
             "data_dir": str(self.data_dir),
-            "anvil_command": self.anvil_command(),
+            "anvil_command": [*self.anvil_command(), *KEEP_NO_STATES_ON_DISK],
             "host": self.host,
             "port": self.port,
             "block_time": self.block_time,
@@ -147,9 +148,15 @@ class NodeConfig:
         }
         return [sys.executable, "-m", "telcochain.durable", json.dumps(settings)]
 
+    @property
+    def states_dir(self) -> Path:
+        """Where an in-memory node keeps the states of its older blocks (removed at stop)."""
+        return self.data_dir / "states"
+
     def command(self) -> list[str]:
         """anvil serving on this host and port, the chain in memory only (``persist=False``)."""
         cmd = [*self.anvil_command(), "--host", self.host, "--port", str(self.port)]
+        cmd += ["--cache-path", str(self.states_dir)]
         if self.block_time:
             cmd += ["--block-time", f"{self.block_time:g}"]
         return cmd
@@ -327,6 +334,7 @@ class LocalNode:
                 self.process.wait(timeout=5)
         if not durable:
             self.config.pid_file.unlink(missing_ok=True)
+            shutil.rmtree(self.config.states_dir, ignore_errors=True)
             return StopReport(pid, self.config.persist, False, None, "stopped")
         status = self.status()
         if killed:

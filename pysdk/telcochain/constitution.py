@@ -27,7 +27,6 @@ from datetime import datetime
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Literal
 
-from telcochain.abi import decode_revert
 from telcochain.actions import BUILTIN_ACTIONS, action_id, encode_params
 from telcochain.contract import Event
 from telcochain.errors import (
@@ -37,6 +36,7 @@ from telcochain.errors import (
     PermissionDenied,
     ProposalNotFound,
     TelcochainError,
+    decode_revert,
 )
 from telcochain.tx import Receipt
 from telcochain.types import Ref, to_address, to_ref

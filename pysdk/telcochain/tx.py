@@ -32,8 +32,14 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 
-from telcochain.abi import decode_revert
-from telcochain.errors import NodeUnreachable, RpcError, TransactionError, TransactionTimeout, TransactionUnknown
+from telcochain.errors import (
+    NodeUnreachable,
+    RpcError,
+    TransactionError,
+    TransactionTimeout,
+    TransactionUnknown,
+    decode_revert,
+)
 from telcochain.rpc import Rpc
 
 #: Extra gas over the node's estimate (estimates are exact for the state they ran on).

@@ -38,7 +38,7 @@ from telcochain.errors import (
     TelcochainError,
     decode_revert,
 )
-from telcochain.tx import Receipt
+from telcochain.tx import Receipt, batch_gas
 from telcochain.types import Ref, to_address, to_ref
 
 if TYPE_CHECKING:
@@ -524,8 +524,6 @@ class ConstitutionAPI:
         with _outsider_denied("executeBatch", self.contract):
             if self.contract.sender is not None and self.contract.sender.address:
                 # eth_estimateGas under-estimates executeBatch (it catches inner out-of-gas failures)
-                from telcochain.batch import batch_gas
-
                 data = self.contract.encode("executeBatch", batch)
                 gas = batch_gas(self.contract.rpc, self.contract.sender.address, self.contract.address, data)
             receipt = self.contract.transact("executeBatch", batch, gas=gas)

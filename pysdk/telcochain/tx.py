@@ -443,6 +443,34 @@ class TxSender:
         return TransactionError(f"transaction {receipt.tx_hash} reverted (out of gas or unknown reason)")
 
 
+def batch_gas(rpc: Rpc, sender: str, to: str, data: str, headroom: float = 1.25, block: str = "latest") -> int:
+    """A gas limit for an ``executeBatch`` transaction that runs every call as it would with
+    unlimited gas.
+
+    ``eth_estimateGas`` alone is wrong here: executeBatch catches each call's failure, so the
+    node's search finds the least gas at which the *transaction* succeeds — with the inner
+    calls running out of gas and caught. So: run the batch with ``eth_call`` at the block gas
+    limit, then find a limit (estimate x ``headroom``, raised by x ``headroom`` as needed) that
+    returns the same outcomes. (Raising gently matters: a limit far above the need fills a
+    block with fewer transactions — on an automining anvil, transactions that do not fit the
+    block of their burst wait for the next transaction to be mined.)
+    """
+    call = {"from": sender, "to": to, "data": data}
+    try:
+        estimate = hexint(rpc.call("eth_estimateGas", [call]))
+    except RpcError as exc:  # the whole transaction would fail (not one call)
+        raise _revert_from_rpc_error(exc) from None
+    latest = rpc.call("eth_getBlockByNumber", [block, False])
+    cap = hexint(latest["gasLimit"]) if latest else 30_000_000
+    reference = rpc.call("eth_call", [dict(call, gas=hex(cap)), block])
+    gas = min(cap, int(estimate * headroom))
+    while gas < cap:
+        if rpc.call("eth_call", [dict(call, gas=hex(gas)), block]) == reference:
+            return gas
+        gas = min(cap, max(gas + 1, int(gas * headroom)))
+    return cap
+
+
 def _nonce_used(exc: RpcError) -> bool:
     return any(n in exc.rpc_message.lower() for n in _NONCE_USED)
 

@@ -41,7 +41,7 @@ from telcochain.tx import batch_gas as batch_gas  # re-exported: the gas rule li
 from telcochain.types import Ref, to_ref
 
 if TYPE_CHECKING:
-    from telcochain.client import Client
+    from telcochain.session import Session
 
 #: Calls per executeBatch transaction by default.
 DEFAULT_CHUNK = 100
@@ -110,7 +110,7 @@ class Batch:
 
     def __init__(
         self,
-        client: Client,
+        client: Session,
         chunk: int = DEFAULT_CHUNK,
         *,
         pipelined: bool = True,

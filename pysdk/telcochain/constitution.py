@@ -43,6 +43,7 @@ from telcochain.types import Ref, to_address, to_ref
 
 if TYPE_CHECKING:
     from telcochain.contract import Contract
+    from telcochain.session import Session
 
 #: Records read per paged view call.
 PAGE_SIZE = 100
@@ -583,6 +584,16 @@ class ConstitutionAPI:
             if event["ref"] == ref_bytes:
                 raise PermissionDenied("voteFor", event["caller"], DenyReason(event["reason"]).text, receipt.tx_hash)
         return VoteResult(self.proposal(proposal_id), approve, receipt)
+
+
+def _constitution_api(session: Session) -> ConstitutionAPI:
+    return ConstitutionAPI(session.contract("Constitution"), session.deployment.start_block)
+
+
+def constitution_of(session: Session) -> ConstitutionAPI:
+    """The session's :class:`ConstitutionAPI` (one per session: ``client.constitution``); the
+    other domain APIs send their actions through it."""
+    return session.api(_constitution_api)
 
 
 def _outcome(events: Sequence[Event], name: str, ref: bytes, index: int | None, tx_hash: str) -> CallOutcome:

@@ -12,14 +12,15 @@ import click
 from telcochain import output, preflight
 from telcochain.agreement import FlowResult, Invoice, InvoiceStatus, MacdKind, Pending
 from telcochain.assets import ZERO32, Asset, AssetState, asset_id
-from telcochain.cli import (
+from telcochain.cli_atomic import send_together
+from telcochain.cli_billing import INVOICE_COMMANDS, invoice_details, print_invoice_details, units
+from telcochain.cli_options import (
     CONTEXT,
     ID,
     Group,
     Session,
     action_json,
     json_option,
-    main,
     reader_options,
     ref_option,
     report_action,
@@ -27,7 +28,6 @@ from telcochain.cli import (
     show_time,
     signer_options,
 )
-from telcochain.cli_atomic import send_together
 from telcochain.client import Client
 from telcochain.constitution import ActionCall
 from telcochain.errors import TelcochainError
@@ -77,7 +77,7 @@ def _report(client: Client, flows: list[FlowResult], as_json: bool, what: str) -
 # -- install ----------------------------------------------------------------------------------
 
 
-@main.group(cls=Group, context_settings=CONTEXT)
+@click.group(cls=Group, context_settings=CONTEXT)
 def install() -> None:
     """Installation under the operator agreement: request, confirm (once paid), withdraw."""
 
@@ -176,7 +176,7 @@ def _installation_line(client: Client, twin: Asset) -> Line | None:
 # -- macd --------------------------------------------------------------------------------------
 
 
-@main.group(cls=Group, context_settings=CONTEXT)
+@click.group(cls=Group, context_settings=CONTEXT)
 def macd() -> None:
     """MACD changes (move, add, change, delete) on Active twins, charged on the running account."""
 
@@ -487,7 +487,7 @@ def macd_cancel(asset: str, ref: str | None, session: Session, as_json: bool) ->
 # -- disconnect ---------------------------------------------------------------------------------
 
 
-@main.command(context_settings=CONTEXT)
+@click.command(context_settings=CONTEXT)
 @click.argument("asset")
 @click.option("--non-payment", is_flag=True, help="As the operator: for an overdue invoice of the customer.")
 @click.option("--invoice", "invoice_id", type=ID, help="The overdue invoice [default: found].")
@@ -558,7 +558,7 @@ def _overdue_invoice(client: Client, asset: str) -> int:
 # -- invoice ------------------------------------------------------------------------------------
 
 
-@main.group(cls=Group, context_settings=CONTEXT)
+@click.group(cls=Group, context_settings=CONTEXT)
 def invoice() -> None:
     """Invoices in escrow: list, show, pay; release, refund, reclaim; bill a customer's account."""
 
@@ -638,8 +638,6 @@ def _party(names: dict[str, str], address: str) -> str:
 def invoice_show(invoice_id: int, session: Session, as_json: bool) -> None:
     """One invoice, with its receipt once paid, its settlement (partial payments, disputes) and
     the line items of a bill (checked against the bill's on-chain commitment)."""
-    from telcochain.cli_billing import invoice_details, print_invoice_details
-
     client = session.reader()
     inv = client.escrow.invoice(invoice_id)
     paid = client.escrow.receipt(invoice_id)
@@ -694,8 +692,6 @@ def invoice_pay(
     inv = client.escrow.invoice(invoice_id)
     figures = client.escrow.billing(invoice_id)
     if amount is not None or figures.paid or figures.disputed or figures.written_off:
-        from telcochain.cli_billing import units
-
         if inv.hold:
             raise preflight.Refused(f"invoice #{invoice_id} waits for a confirmation: it is paid whole")
         preflight.invoice_status(client, invoice_id, (InvoiceStatus.ISSUED,), "pay")
@@ -748,8 +744,6 @@ def invoice_refund(invoice_id: int, ref: str | None, session: Session, as_json: 
 
 
 def _pay_direct(client: Client, invoice_id: int, amount: str | None, as_json: bool) -> None:
-    from telcochain.cli_billing import units
-
     preflight.invoice_status(client, invoice_id, (InvoiceStatus.ISSUED,), "pay")
     inv = client.escrow.invoice(invoice_id)
     value = None if amount is None else units(client, amount, inv.token)
@@ -828,5 +822,6 @@ def invoice_bill(customer: str, ref: str | None, session: Session, as_json: bool
     _report(client, [flow], as_json, f"account of {customer} billed")
 
 
-# billing and vendor settlement (issue 14): more `invoice` commands and the `vendor` group
-from telcochain import cli_billing  # noqa: E402,F401
+# billing (issue 14): more `invoice` commands (the `vendor` group is added by telcochain.cli)
+for _command in INVOICE_COMMANDS:
+    invoice.add_command(_command)

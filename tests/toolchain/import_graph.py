@@ -6,7 +6,10 @@ function, under ``if TYPE_CHECKING:`` — a lazy import that closes a cycle is s
 else to ``telcochain.pkg``. Importing ``telcochain.a.b`` is an edge to ``telcochain.a.b`` only (the
 parent packages' ``__init__`` files are not counted as dependencies).
 
-Run it to list today's cycles: ``python tests/toolchain/import_graph.py [pysdk/telcochain]``.
+:data:`LAYERS` is the SDK's layer table, bottom first: a module may import modules of its own
+layer or of a lower one, never of a higher one (tests/toolchain/test_layers.py enforces it and
+the absence of cycles). Run this file to list the cycles and the upward imports:
+``python tests/toolchain/import_graph.py``.
 """
 
 from __future__ import annotations
@@ -19,6 +22,44 @@ from pathlib import Path
 
 PACKAGE = "telcochain"
 SDK_ROOT = Path(__file__).resolve().parents[2] / "pysdk" / PACKAGE
+
+#: The SDK's layers, bottom first: (name, modules). A module is named relative to ``telcochain``
+#: and covers its submodules; the longest name that covers a module decides its layer
+#: (``index.demo`` sits above ``index``). ``""`` is the package itself (its ``__init__``: the
+#: public API, at the top).
+LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    # errors and values: the exception hierarchy, the shipped ABIs, addresses and refs
+    ("base", ("abi", "errors", "types")),
+    # one node: JSON-RPC, the embedded anvil and its write-ahead record
+    ("rpc", ("rpc", "node", "durable")),
+    # keys, signing and sending: one way to build, sign and send a transaction
+    ("tx", ("tx", "throughput", "events", "keystore", "trustkeys", "visibility")),
+    # contract bindings, deployments, action encoding, the session every domain API works through
+    ("contract", ("contract", "deployment", "actions", "session")),
+    # domain APIs over the contracts, and the analytics index over their events
+    (
+        "domain",
+        (
+            "constitution",
+            "batch",
+            "assets",
+            "orders",
+            "details",
+            "notifications",
+            "billing",
+            "agreement",
+            "customers",
+            "vendors",
+            "consortium",
+            "index",
+        ),
+    ),
+    # the client that assembles the domain APIs, and what presents their results
+    ("client", ("client", "render", "preflight", "output", "index.demo")),
+    # the applications: the CLI, the TMF gateway, the console, the package's public API
+    ("apps", ("", "cli", "cli_options", "cli_agreement", "cli_atomic", "cli_billing", "cli_customers",
+              "cli_details", "cli_index", "cli_json", "cli_orders", "cli_serve", "gateway", "console")),
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -145,6 +186,37 @@ def cycle_edges(edges: Iterable[Import], component: list[str]) -> list[Import]:
     return [e for e in edges if e.importer in members and e.imported in members]
 
 
+def layer_of(module: str) -> int | None:
+    """The index in :data:`LAYERS` of ``module`` (dotted, ``telcochain.x.y``); None if unlisted."""
+    relative = module.removeprefix(PACKAGE).removeprefix(".")
+    best: tuple[int, int] | None = None  # (length of the covering name, layer)
+    for index, (_, names) in enumerate(LAYERS):
+        for name in names:
+            covers = relative == name or (name != "" and relative.startswith(name + "."))
+            if covers and (best is None or len(name) > best[0]):
+                best = (len(name), index)
+    return None if best is None else best[1]
+
+
+def upward_imports(edges: Iterable[Import]) -> list[Import]:
+    """The imports from a lower layer to a higher one."""
+    found = []
+    for edge in edges:
+        low, high = layer_of(edge.importer), layer_of(edge.imported)
+        if low is not None and high is not None and high > low:
+            found.append(edge)
+    return found
+
+
+def describe_upward(edge: Import) -> str:
+    low, high = layer_of(edge.importer), layer_of(edge.imported)
+    assert low is not None and high is not None
+    return (
+        f"{edge.where()}: {edge.importer} (layer {LAYERS[low][0]}) imports "
+        f"{edge.imported} (layer {LAYERS[high][0]}, above it)"
+    )
+
+
 def main(argv: list[str]) -> int:
     root = Path(argv[0]).resolve() if argv else SDK_ROOT
     edges = import_graph(root)
@@ -153,8 +225,17 @@ def main(argv: list[str]) -> int:
         print(f"cycle of {len(component)}: {', '.join(component)}")
         for edge in cycle_edges(edges, component):
             print(f"    {edge.where()}: {edge.importer} -> {edge.imported}")
-    print(f"{len(found)} cycle(s), {len(edges)} imports between {len(module_files(root))} modules")
-    return 1 if found else 0
+    upward = upward_imports(edges)
+    for edge in upward:
+        print(f"upward: {describe_upward(edge)}")
+    unlisted = sorted(m for m in module_files(root) if layer_of(m) is None)
+    for module in unlisted:
+        print(f"not in LAYERS: {module}")
+    print(
+        f"{len(found)} cycle(s), {len(upward)} upward import(s), {len(unlisted)} unlisted module(s); "
+        f"{len(edges)} imports between {len(module_files(root))} modules"
+    )
+    return 1 if found or upward or unlisted else 0
 
 
 if __name__ == "__main__":

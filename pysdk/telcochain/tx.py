@@ -52,9 +52,10 @@ SEND_BACKOFF = 0.2
 #: sends its same signed bytes again.
 REBROADCAST_AFTER = 3.0
 
-_NONCE_USED = ("nonce too low", "already imported", "replacement transaction underpriced", "nonce is too low")
+_NONCE_USED = ("nonce too low", "replacement transaction underpriced", "nonce is too low")
 _NONCE_AHEAD = ("nonce too high", "nonce gap", "future nonce")
-_KNOWN = ("already known", "known transaction", "already in the pool", "already exists")
+# anvil answers "transaction already imported" for bytes it holds already (a retried send)
+_KNOWN = ("already known", "known transaction", "already imported", "already in the pool", "already exists")
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,6 @@ from telcochain.index.queries import Page, Queries
 from telcochain.index.reports import Report, build_report
 from telcochain.index.store import IndexStore
 
-
 __all__ = [
     "Alert",
     "Follower",

@@ -36,6 +36,7 @@ from telcochain.actions import action_id, encode_params
 from telcochain.constitution import CallOutcome, _outcome
 from telcochain.errors import ConfigurationError, RpcError, TransactionError
 from telcochain.rpc import Rpc
+from telcochain.signing import Refusal, classify_refusal
 from telcochain.tx import Receipt
 from telcochain.tx import batch_gas as batch_gas  # re-exported: the gas rule lives with the sender
 from telcochain.types import Ref, to_ref
@@ -195,7 +196,7 @@ class Batch:
             hashes.append(tx_hash)
         answers = self.client.rpc.batch([("eth_sendRawTransaction", [raw]) for raw in raws], raise_errors=False)
         for answer in answers:
-            if isinstance(answer, RpcError) and "already known" not in answer.rpc_message.lower():
+            if isinstance(answer, RpcError) and classify_refusal(answer.rpc_message) is not Refusal.KNOWN:
                 sender.resync_nonce()
                 raise TransactionError(f"the node refused a batch transaction: {answer}")
         return sender.wait_many(hashes, timeout=self.timeout)

@@ -33,7 +33,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # one node: JSON-RPC, the embedded anvil and its write-ahead record
     ("rpc", ("rpc", "node", "durable")),
     # keys, signing and sending: one way to build, sign and send a transaction
-    ("tx", ("tx", "throughput", "events", "keystore", "trustkeys", "visibility")),
+    ("tx", ("signing", "tx", "throughput", "events", "keystore", "trustkeys", "visibility")),
     # contract bindings, deployments, action encoding, the session every domain API works through
     ("contract", ("contract", "deployment", "actions", "session")),
     # domain APIs over the contracts, and the analytics index over their events

@@ -705,7 +705,7 @@ def main() -> int:
         money_summary(operator)
 
         step("13. Analytics: every event in a database, verified against the chain; a report and the alerts")
-        from telcochain.index import demo_summary
+        from telcochain.index.demo import demo_summary
 
         demo_summary(node.config.rpc_url, deployment, console=console)
 

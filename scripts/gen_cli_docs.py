@@ -12,9 +12,6 @@ from pathlib import Path
 
 import click
 from telcochain.cli import main as cli
-from telcochain.cli_index import attach
-
-attach()  # the index's list commands join their groups (order list, asset list...) before the walk
 
 TARGET = Path(__file__).resolve().parent.parent / "docs" / "cli.md"
 #: The schema of every command's --json output (from telcochain/cli_json.py).

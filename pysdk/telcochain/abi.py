@@ -1,4 +1,7 @@
-"""The contract ABIs shipped with the SDK, their hashes, and revert-data decoding."""
+"""The contract ABIs shipped with the SDK, their hashes, and the registry of their custom errors.
+
+The bottom of the SDK: it imports no other telcochain module (revert data is decoded into
+exceptions by :func:`telcochain.errors.decode_revert`)."""
 
 from __future__ import annotations
 
@@ -8,17 +11,9 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from eth_abi import decode as abi_decode
-from eth_utils import function_signature_to_4byte_selector, to_checksum_address
-
-from telcochain.errors import ContractRevert, contract_error_class
+from eth_utils import function_signature_to_4byte_selector
 
 ABI = list[dict[str, Any]]
-
-#: Selector of Solidity's built-in ``Error(string)`` (require with a message).
-_ERROR_STRING = "0x08c379a0"
-#: Selector of Solidity's built-in ``Panic(uint256)`` (assert, overflow, ...).
-_PANIC = "0x4e487b71"
 
 
 @cache
@@ -52,7 +47,7 @@ def canonical_type(param: dict[str, Any]) -> str:
 
 
 @cache
-def _error_registry() -> dict[str, tuple[str, list[str], list[str]]]:
+def error_registry() -> dict[str, tuple[str, list[str], list[str]]]:
     """selector (0x + 8 hex) -> (name, argument names, argument types), over all shipped ABIs."""
     registry: dict[str, tuple[str, list[str], list[str]]] = {}
     for abi in shipped_abis().values():
@@ -69,32 +64,4 @@ def _error_registry() -> dict[str, tuple[str, list[str], list[str]]]:
 
 def error_names() -> set[str]:
     """Names of every custom error declared in the shipped ABIs."""
-    return {name for name, _, _ in _error_registry().values()}
-
-
-def decode_revert(data: str | bytes | None, tx_hash: str | None = None) -> ContractRevert:
-    """Turn revert data into the matching :class:`ContractRevert` subclass."""
-    if isinstance(data, bytes | bytearray):
-        data = "0x" + bytes(data).hex()
-    data = (data or "0x").lower()
-    selector, body = data[:10], bytes.fromhex(data[10:]) if len(data) > 10 else b""
-    if len(data) < 10:
-        return ContractRevert("UnknownRevert", {}, data, tx_hash)
-    try:
-        if selector == _ERROR_STRING:
-            (message,) = abi_decode(["string"], body)
-            return contract_error_class("Error")("Error", {"message": message}, data, tx_hash)
-        if selector == _PANIC:
-            (code,) = abi_decode(["uint256"], body)
-            return contract_error_class("Panic")("Panic", {"code": hex(code)}, data, tx_hash)
-        known = _error_registry().get(selector)
-        if known is not None:
-            name, names, types = known
-            values = [
-                to_checksum_address(v) if t == "address" else v
-                for t, v in zip(types, abi_decode(types, body), strict=True)
-            ]
-            return contract_error_class(name)(name, dict(zip(names, values, strict=True)), data, tx_hash)
-    except Exception:  # malformed revert data: fall through to the raw form
-        pass
-    return ContractRevert(f"UnknownError[{selector}]", {}, data, tx_hash)
+    return {name for name, _, _ in error_registry().values()}

@@ -23,13 +23,17 @@ from typing import TYPE_CHECKING, Any
 from telcochain.actions import register_action_params
 from telcochain.assets import ZERO32, asset_id
 from telcochain.billing import AgreementBilling, EscrowBilling
-from telcochain.contract import Contract, Event
+from telcochain.billing import FlowResult as FlowResult  # re-exported: the records live with billing
+from telcochain.billing import Invoice as Invoice
+from telcochain.billing import InvoiceStatus as InvoiceStatus
+from telcochain.constitution import constitution_of
+from telcochain.contract import Contract
 from telcochain.errors import ConfigurationError, contract_error_class
 from telcochain.types import Ref, to_address
 
 if TYPE_CHECKING:
-    from telcochain.client import Client
     from telcochain.constitution import ActionResult
+    from telcochain.session import Session
 
 #: Most assets one batched MACD call carries (OperatorAgreement.MAX_BATCH).
 MAX_BATCH = 256
@@ -75,21 +79,6 @@ class MacdKind(IntEnum):
             return cls[value.upper()]
         except KeyError:
             raise ConfigurationError(f"unknown MACD kind {value!r} (move, add, change or delete)") from None
-
-
-class InvoiceStatus(IntEnum):
-    """Mirrors ``IEscrowPayment.Status``."""
-
-    NONE = 0
-    ISSUED = 1
-    FUNDED = 2
-    RELEASED = 3
-    REFUNDED = 4
-    CANCELLED = 5
-
-    @property
-    def label(self) -> str:
-        return self.name.lower()
 
 
 @dataclass(frozen=True)
@@ -161,66 +150,11 @@ class Account:
 
 
 @dataclass(frozen=True)
-class Invoice:
-    id: int
-    payer: str
-    payee: str
-    token: str
-    amount: int
-    credited: int  # settled by credit notes at issuance: the payer funds amount - credited
-    due_date: int
-    funded_at: int
-    status: InvoiceStatus
-    hold: bool  # the funds wait in escrow for a confirmation
-    subject: bytes
-    ref: bytes
-
-    @property
-    def to_fund(self) -> int:
-        return self.amount - self.credited
-
-    @classmethod
-    def from_view(cls, v: Sequence[Any]) -> Invoice:
-        return cls(
-            id=int(v[0]),
-            payer=to_address(v[1]),
-            payee=to_address(v[2]),
-            token=to_address(v[3]),
-            amount=int(v[4]),
-            credited=int(v[5]),
-            due_date=int(v[6]),
-            funded_at=int(v[7]),
-            status=InvoiceStatus(v[8]),
-            hold=bool(v[9]),
-            subject=bytes(v[10]),
-            ref=bytes(v[11]),
-        )
-
-
-@dataclass(frozen=True)
 class PaymentReceipt:
     invoice_id: int
     amount: int
     paid_at: int
     ref: bytes
-
-
-@dataclass(frozen=True)
-class FlowResult:
-    """An agreement action's outcome: the action, its events, and what it charged or issued."""
-
-    result: ActionResult
-    events: tuple[Event, ...]
-    invoice_id: int = 0
-    charge: int = 0
-    #: The amount of the invoice this action issued (``InvoiceIssued.amount``), 0 if none.
-    invoiced: int = 0
-    #: The amount of the credit note this action issued (``CreditNoteIssued.amount``), 0 if none.
-    credit_note: int = 0
-
-    @property
-    def tx_hash(self) -> str:
-        return self.result.receipt.tx_hash
 
 
 def _invoice_not_found(invoice_id: int) -> Exception:
@@ -231,11 +165,11 @@ class AgreementAPI(AgreementBilling):
     """Installation, MACD, disconnect and billing under the operator agreement (line items,
     recurring charges: :class:`~telcochain.billing.AgreementBilling`)."""
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: Session) -> None:
         self.client = client
         self.contract = client.contract("OperatorAgreement")
         self.escrow_contract = client.contract("EscrowPayment")
-        self.constitution = client.constitution
+        self.constitution = constitution_of(client)
 
     def _flow(self, action: str, params: Sequence[Any], ref: Ref) -> FlowResult:
         result = self.constitution.execute_action(action, params, ref)
@@ -389,10 +323,10 @@ class EscrowAPI(EscrowBilling):
     """Invoices in escrow: list, fund, release, refund, reclaim; receipts and balances; partial
     payments, instalments, disputes, credit payouts (:class:`~telcochain.billing.EscrowBilling`)."""
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: Session) -> None:
         self.client = client
         self.contract = client.contract("EscrowPayment")
-        self.constitution = client.constitution
+        self.constitution = constitution_of(client)
         self._tokens: dict[str, Contract] = {}
         self._meta_cache: dict[str, tuple[int, str]] = {}
 

@@ -20,14 +20,15 @@ from eth_abi import encode as abi_encode
 from eth_utils import keccak
 
 from telcochain.actions import register_action_params
+from telcochain.constitution import constitution_of
 from telcochain.contract import Event
 from telcochain.errors import AssetNotFound, ConfigurationError, PermissionDenied
 from telcochain.events import block_timestamps, get_logs
 from telcochain.types import ZERO_ADDRESS, Ref, show_bytes32, to_address, to_bytes32
 
 if TYPE_CHECKING:
-    from telcochain.client import Client
     from telcochain.constitution import ActionResult, CallOutcome
+    from telcochain.session import Session
 
 
 class AssetState(IntEnum):
@@ -288,10 +289,10 @@ def verify_changes(changes: Sequence[AssetChange], chain_head: bytes) -> History
 class AssetsAPI:
     """Register, transition, bind, link and audit digital twins."""
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: Session) -> None:
         self.client = client
         self.contract = client.contract("AssetRegistry")
-        self.constitution = client.constitution
+        self.constitution = constitution_of(client)
 
     @property
     def serial_salt(self) -> bytes:

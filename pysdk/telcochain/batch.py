@@ -36,11 +36,13 @@ from telcochain.actions import action_id, encode_params
 from telcochain.constitution import CallOutcome, _outcome
 from telcochain.errors import ConfigurationError, RpcError, TransactionError
 from telcochain.rpc import Rpc
-from telcochain.tx import Receipt, _revert_from_rpc_error, hexint
+from telcochain.signing import Refusal, classify_refusal
+from telcochain.tx import Receipt
+from telcochain.tx import batch_gas as batch_gas  # re-exported: the gas rule lives with the sender
 from telcochain.types import Ref, to_ref
 
 if TYPE_CHECKING:
-    from telcochain.client import Client
+    from telcochain.session import Session
 
 #: Calls per executeBatch transaction by default.
 DEFAULT_CHUNK = 100
@@ -73,34 +75,6 @@ def encode_execute_batch(calls: Sequence[tuple[bytes, bytes, bytes]]) -> bytes:
         tails.append(tail)
         offset += len(tail)
     return SELECTOR_EXECUTE_BATCH + _word(0x20) + _word(len(calls)) + b"".join(heads) + b"".join(tails)
-
-
-def batch_gas(rpc: Rpc, sender: str, to: str, data: str, headroom: float = 1.25, block: str = "latest") -> int:
-    """A gas limit for an ``executeBatch`` transaction that runs every call as it would with
-    unlimited gas.
-
-    ``eth_estimateGas`` alone is wrong here: executeBatch catches each call's failure, so the
-    node's search finds the least gas at which the *transaction* succeeds — with the inner
-    calls running out of gas and caught. So: run the batch with ``eth_call`` at the block gas
-    limit, then find a limit (estimate x ``headroom``, raised by x ``headroom`` as needed) that
-    returns the same outcomes. (Raising gently matters: a limit far above the need fills a
-    block with fewer transactions — on an automining anvil, transactions that do not fit the
-    block of their burst wait for the next transaction to be mined.)
-    """
-    call = {"from": sender, "to": to, "data": data}
-    try:
-        estimate = hexint(rpc.call("eth_estimateGas", [call]))
-    except RpcError as exc:  # the whole transaction would fail (not one call)
-        raise _revert_from_rpc_error(exc) from None
-    latest = rpc.call("eth_getBlockByNumber", [block, False])
-    cap = hexint(latest["gasLimit"]) if latest else 30_000_000
-    reference = rpc.call("eth_call", [dict(call, gas=hex(cap)), block])
-    gas = min(cap, int(estimate * headroom))
-    while gas < cap:
-        if rpc.call("eth_call", [dict(call, gas=hex(gas)), block]) == reference:
-            return gas
-        gas = min(cap, max(gas + 1, int(gas * headroom)))
-    return cap
 
 
 @dataclass
@@ -137,7 +111,7 @@ class Batch:
 
     def __init__(
         self,
-        client: Client,
+        client: Session,
         chunk: int = DEFAULT_CHUNK,
         *,
         pipelined: bool = True,
@@ -222,7 +196,7 @@ class Batch:
             hashes.append(tx_hash)
         answers = self.client.rpc.batch([("eth_sendRawTransaction", [raw]) for raw in raws], raise_errors=False)
         for answer in answers:
-            if isinstance(answer, RpcError) and "already known" not in answer.rpc_message.lower():
+            if isinstance(answer, RpcError) and classify_refusal(answer.rpc_message) is not Refusal.KNOWN:
                 sender.resync_nonce()
                 raise TransactionError(f"the node refused a batch transaction: {answer}")
         return sender.wait_many(hashes, timeout=self.timeout)

@@ -1,5 +1,4 @@
-"""Billing and vendor settlement (issue 14 part B) for ``client.agreement``, ``client.escrow``
-and ``client.vendors``.
+"""Billing (issue 14 part B) for ``client.agreement`` and ``client.escrow``.
 
 - Line items: every charge on a customer's running account is a line (asset, kind, from, to,
   amount) told by one agreement event; the period's digest folds them in order and is the
@@ -9,8 +8,10 @@ and ``client.vendors``.
   (:meth:`AgreementBilling.accrue_recurring`, and automatically when a service ends).
 - Partial payments, instalments, disputes and credit payouts on the escrow
   (:class:`EscrowBilling`).
-- Vendor settlement: the three-way match of a purchase-order line, its delivery and the vendor's
-  invoice (:class:`VendorsAPI`).
+- Vendor settlement: the records of the three-way match (:class:`VendorTerms`,
+  :class:`LineSettlement`); ``client.vendors`` is :class:`telcochain.vendors.VendorsAPI`.
+- The escrow's records (:class:`Invoice`, :class:`InvoiceStatus`) and an agreement action's
+  :class:`FlowResult` (re-exported by :mod:`telcochain.agreement`, which builds on this module).
 
 docs/agreement.md ("Billing", "Vendor settlement") has the design.
 """
@@ -28,15 +29,15 @@ from eth_utils import keccak
 from telcochain.actions import register_action_params
 from telcochain.assets import ZERO32, asset_id
 from telcochain.constitution import ActionResult
+from telcochain.details import details_of
 from telcochain.errors import ConfigurationError, contract_error_class
 from telcochain.events import get_logs
 from telcochain.types import Ref, to_address
 
 if TYPE_CHECKING:
-    from telcochain.agreement import FlowResult, Invoice
-    from telcochain.client import Client
     from telcochain.constitution import ConstitutionAPI
-    from telcochain.contract import Contract
+    from telcochain.contract import Contract, Event
+    from telcochain.session import Session
 
 #: Seconds in a billing month for recurring charges (OperatorAgreement.MONTH).
 MONTH = 30 * 86_400
@@ -55,6 +56,76 @@ register_action_params("requestCreditPayout", ["address", "address", "uint256"])
 register_action_params("setVendorTerms", ["address", "bytes16", VENDOR_TERMS_TYPE])
 register_action_params("invoiceLine", ["bytes32", "uint32", "bytes32"])
 register_action_params("creditReturns", ["bytes32"])
+
+
+class InvoiceStatus(IntEnum):
+    """Mirrors ``IEscrowPayment.Status``."""
+
+    NONE = 0
+    ISSUED = 1
+    FUNDED = 2
+    RELEASED = 3
+    REFUNDED = 4
+    CANCELLED = 5
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True)
+class Invoice:
+    id: int
+    payer: str
+    payee: str
+    token: str
+    amount: int
+    credited: int  # settled by credit notes at issuance: the payer funds amount - credited
+    due_date: int
+    funded_at: int
+    status: InvoiceStatus
+    hold: bool  # the funds wait in escrow for a confirmation
+    subject: bytes
+    ref: bytes
+
+    @property
+    def to_fund(self) -> int:
+        return self.amount - self.credited
+
+    @classmethod
+    def from_view(cls, v: Sequence[Any]) -> Invoice:
+        return cls(
+            id=int(v[0]),
+            payer=to_address(v[1]),
+            payee=to_address(v[2]),
+            token=to_address(v[3]),
+            amount=int(v[4]),
+            credited=int(v[5]),
+            due_date=int(v[6]),
+            funded_at=int(v[7]),
+            status=InvoiceStatus(v[8]),
+            hold=bool(v[9]),
+            subject=bytes(v[10]),
+            ref=bytes(v[11]),
+        )
+
+
+@dataclass(frozen=True)
+class FlowResult:
+    """An agreement action's outcome: the action, its events, and what it charged or issued."""
+
+    result: ActionResult
+    events: tuple[Event, ...]
+    invoice_id: int = 0
+    charge: int = 0
+    #: The amount of the invoice this action issued (``InvoiceIssued.amount``), 0 if none.
+    invoiced: int = 0
+    #: The amount of the credit note this action issued (``CreditNoteIssued.amount``), 0 if none.
+    credit_note: int = 0
+
+    @property
+    def tx_hash(self) -> str:
+        return self.result.receipt.tx_hash
 
 
 class ChargeKind(IntEnum):
@@ -231,7 +302,7 @@ def line_from_event(e: Any) -> LineItem | None:
 class AgreementBilling:
     """``client.agreement``'s billing side (mixed into :class:`~telcochain.agreement.AgreementAPI`)."""
 
-    client: Client
+    client: Session
     contract: Contract
     constitution: ConstitutionAPI
 
@@ -315,7 +386,7 @@ class AgreementBilling:
 class EscrowBilling:
     """``client.escrow``'s billing side (mixed into :class:`~telcochain.agreement.EscrowAPI`)."""
 
-    client: Client
+    client: Session
     contract: Contract
     constitution: ConstitutionAPI
 
@@ -355,8 +426,6 @@ class EscrowBilling:
         for it. A held invoice (an installation) is funded whole (``amount`` its net); any other
         takes ``amount`` (default: all that is outstanding). Approves the escrow for it if needed;
         the invoice's payer stays its payer. Returns the transaction hash."""
-        from telcochain.agreement import InvoiceStatus  # agreement imports this module
-
         invoice = self.invoice(invoice_id)
         if invoice.status is not InvoiceStatus.ISSUED:
             raise contract_error_class("EscrowInvalidStatus")(
@@ -448,8 +517,6 @@ class EscrowBilling:
 
     def _payers_partial(self, invoice_id: int) -> Invoice:
         """The invoice, refused unless Issued, not held and this account's to pay."""
-        from telcochain.agreement import InvoiceStatus  # agreement imports this module
-
         invoice = self.invoice(invoice_id)
         if invoice.status is not InvoiceStatus.ISSUED:
             raise contract_error_class("EscrowInvalidStatus")(
@@ -469,7 +536,9 @@ class EscrowBilling:
     ) -> bytes:
         if details is not None:
             text = reason.decode() if isinstance(reason, bytes) else reason
-            disclosed = self.client.disclose(f"dispute:{invoice_id}", {"reason": text, **details}, [invoice.payee])
+            disclosed = details_of(self.client).disclose(
+                f"dispute:{invoice_id}", {"reason": text, **details}, [invoice.payee]
+            )
             return bytes(disclosed.details_hash)
         if isinstance(reason, bytes) and len(reason) == 32:
             return reason
@@ -542,67 +611,3 @@ class EscrowBilling:
 
 def _dispute(v: Sequence[Any]) -> Dispute:
     return Dispute(int(v[0]), int(v[1]), int(v[2]), int(v[3]), DisputeStatus(int(v[4])), bytes(v[5]), bytes(v[6]))
-
-
-class VendorsAPI:
-    """``client.vendors``: vendor terms, the three-way match and the vendor's invoices and credits."""
-
-    def __init__(self, client: Client) -> None:
-        self.client = client
-        self.contract = client.contract("VendorSettlement")
-        self.constitution = client.constitution
-
-    def terms(self, vendor: str, sku: str | bytes) -> VendorTerms:
-        from telcochain.orders import sku_bytes
-
-        token, price, days, on_consumption = self.contract.call("termsOf", to_address(vendor), sku_bytes(sku))
-        return VendorTerms(to_address(token), int(price), int(days), bool(on_consumption))
-
-    def propose_terms(
-        self,
-        vendor: str,
-        sku: str | bytes,
-        unit_price: int,
-        *,
-        payment_days: int = 30,
-        on_consumption: bool = False,
-        token: str | None = None,
-        ref: Ref = None,
-    ) -> ActionResult:
-        """Propose a vendor's unit price for a SKU (setVendorTerms: a vote of operator and vendors)."""
-        from telcochain.orders import sku_bytes
-
-        settlement = token or self.client.escrow.settlement_token
-        terms = (to_address(settlement), int(unit_price), int(payment_days), bool(on_consumption))
-        return self.constitution.execute_action("setVendorTerms", (to_address(vendor), sku_bytes(sku), terms), ref)
-
-    def line(self, line: str | bytes) -> LineSettlement:
-        from telcochain.orders import order_id
-
-        key = order_id(line, "line id")
-        v = self.contract.call("lineSettlement", key)
-        reserved, billable, invoiced, credited, price = (int(x) for x in v[:5])
-        return LineSettlement(key, reserved, billable, invoiced, credited, price, to_address(v[5]), bool(v[6]))
-
-    def invoice(self, line: str | bytes, quantity: int, *, vendor_ref: str | bytes = ZERO32, ref: Ref = None) -> int:
-        """As the line's vendor, invoice ``quantity`` matched units; returns the escrow invoice id."""
-        from telcochain.orders import order_id
-
-        vref = vendor_ref if isinstance(vendor_ref, bytes) else keccak(text=vendor_ref)
-        result = self.constitution.execute_action("invoiceLine", (order_id(line, "line id"), int(quantity), vref), ref)
-        issued = [e for e in self.contract.events(result.receipt) if e.name == "VendorInvoiced"]
-        if not issued:
-            raise ConfigurationError("no vendor invoice was issued")
-        return int(issued[0]["invoiceId"])
-
-    def credit_returns(self, line: str | bytes, *, ref: Ref = None) -> int:
-        """Credit returned units that were invoiced; returns the amount credited."""
-        from telcochain.orders import order_id
-
-        result = self.constitution.execute_action("creditReturns", (order_id(line, "line id"),), ref)
-        credited = [e for e in self.contract.events(result.receipt) if e.name == "VendorCredited"]
-        return int(credited[0]["amount"]) if credited else 0
-
-    def settle(self, invoice_id: int, *, ref: Ref = None) -> ActionResult:
-        """As the operator, pay a vendor invoice through the escrow (funded: paid through at once)."""
-        return self.client.escrow.fund(invoice_id, ref=ref)

@@ -12,14 +12,15 @@ import click
 from telcochain import output, preflight
 from telcochain.agreement import FlowResult, Invoice, InvoiceStatus, MacdKind, Pending
 from telcochain.assets import ZERO32, Asset, AssetState, asset_id
-from telcochain.cli import (
+from telcochain.cli_atomic import send_together
+from telcochain.cli_billing import INVOICE_COMMANDS, invoice_details, print_invoice_details, units
+from telcochain.cli_options import (
     CONTEXT,
     ID,
     Group,
     Session,
     action_json,
     json_option,
-    main,
     reader_options,
     ref_option,
     report_action,
@@ -27,7 +28,6 @@ from telcochain.cli import (
     show_time,
     signer_options,
 )
-from telcochain.cli_atomic import send_together
 from telcochain.client import Client
 from telcochain.constitution import ActionCall
 from telcochain.errors import TelcochainError
@@ -56,7 +56,8 @@ def _money(client: Client, amount: int) -> str:
     return sign + client.escrow.format(abs(amount))
 
 
-def _report(client: Client, flows: list[FlowResult], as_json: bool, what: str) -> None:
+def report_flows(client: Client, flows: list[FlowResult], as_json: bool, what: str) -> None:
+    """Prints what each flow did (charge, invoice, credit note, tx), or their JSON."""
     if as_json:
         shown = [_flow_json(client, f) for f in flows]
         output.emit_json(shown if len(shown) > 1 else shown[0])
@@ -77,7 +78,7 @@ def _report(client: Client, flows: list[FlowResult], as_json: bool, what: str) -
 # -- install ----------------------------------------------------------------------------------
 
 
-@main.group(cls=Group, context_settings=CONTEXT)
+@click.group(cls=Group, context_settings=CONTEXT)
 def install() -> None:
     """Installation under the operator agreement: request, confirm (once paid), withdraw."""
 
@@ -99,7 +100,7 @@ def install_request(asset: str, customer: str | None, ref: str | None, session: 
             f"{asset} has an open {client.agreement.service(asset).pending.label} already: confirm or withdraw it first"
         )
     flow = client.agreement.request_installation(asset, who, ref=ref)
-    _report(client, [flow], as_json, f"installation of {asset} requested")
+    report_flows(client, [flow], as_json, f"installation of {asset} requested")
 
 
 @install.command("confirm")
@@ -127,7 +128,7 @@ def install_confirm(asset: str, ref: str | None, session: Session, as_json: bool
     line = _installation_line(client, twin) if twin.on_line else None
     if line is None:
         flow = client.agreement.confirm_installation(asset, ref=ref)
-        _report(client, [flow], as_json, f"{asset} installed and Active, payment released to the operator")
+        report_flows(client, [flow], as_json, f"{asset} installed and Active, payment released to the operator")
         return
     # The device installed is the unit its order line delivered: the line consumes it (and
     # completes, releasing the twin), so reconciliation does not count it as still out. Both in
@@ -145,7 +146,7 @@ def install_confirm(asset: str, ref: str | None, session: Session, as_json: bool
     if as_json:
         output.emit_json({**_flow_json(client, flow), "line": line.name, "line_units_used": 1})
         return
-    _report(client, [flow], False, f"{asset} installed and Active, payment released to the operator")
+    report_flows(client, [flow], False, f"{asset} installed and Active, payment released to the operator")
     output.done(f"order line {line.name}: 1 unit used for {asset} (same transaction)")
 
 
@@ -158,7 +159,7 @@ def install_withdraw(asset: str, ref: str | None, session: Session, as_json: boo
     """Call off the installation of ASSET: its invoice is cancelled, or refunded if funded."""
     client = session.signer()
     preflight.pending(client, asset, Pending.INSTALLATION, "withdrawing an installation")
-    _report(
+    report_flows(
         client, [client.agreement.withdraw_installation(asset, ref=ref)], as_json, f"installation of {asset} withdrawn"
     )
 
@@ -176,7 +177,7 @@ def _installation_line(client: Client, twin: Asset) -> Line | None:
 # -- macd --------------------------------------------------------------------------------------
 
 
-@main.group(cls=Group, context_settings=CONTEXT)
+@click.group(cls=Group, context_settings=CONTEXT)
 def macd() -> None:
     """MACD changes (move, add, change, delete) on Active twins, charged on the running account."""
 
@@ -387,7 +388,7 @@ def _macd_command(kind: MacdKind) -> None:
             if as_json:
                 output.emit_json({**_flow_json(client, flow), **details_of(flow)})
                 return
-            _report(client, [flow], False, f"{verb} ordered for {wanted[0]} (PendingChange)")
+            report_flows(client, [flow], False, f"{verb} ordered for {wanted[0]} (PendingChange)")
             if notes is not None:
                 found = disclosures[flow.tx_hash]
                 output.done(f"details {found} attached; its readers open it with `telcochain details show {found}`")
@@ -454,7 +455,7 @@ def macd_confirm(
     if len(wanted) == 1:
         flow = client.agreement.confirm_change(wanted[0], ref=ref)[0]
         gone = " (a delete: Inactive, out of service)" if batches[0][1] else " (Active)"
-        _report(client, [flow], as_json, f"change of {wanted[0]} confirmed{gone}")
+        report_flows(client, [flow], as_json, f"change of {wanted[0]} confirmed{gone}")
         return
     deleting_of = {number: deleting for number, (_, deleting, _) in enumerate(batches, 1)}
 
@@ -481,13 +482,13 @@ def macd_cancel(asset: str, ref: str | None, session: Session, as_json: bool) ->
     client = session.signer()
     preflight.pending(client, asset, Pending.CHANGE, "cancelling a change")
     flow = client.agreement.cancel_change(asset, ref=ref)
-    _report(client, [flow], as_json, f"change of {asset} cancelled (Active)")
+    report_flows(client, [flow], as_json, f"change of {asset} cancelled (Active)")
 
 
 # -- disconnect ---------------------------------------------------------------------------------
 
 
-@main.command(context_settings=CONTEXT)
+@click.command(context_settings=CONTEXT)
 @click.argument("asset")
 @click.option("--non-payment", is_flag=True, help="As the operator: for an overdue invoice of the customer.")
 @click.option("--invoice", "invoice_id", type=ID, help="The overdue invoice [default: found].")
@@ -518,10 +519,10 @@ def disconnect(
         preflight.in_state(client, asset, (AssetState.ACTIVE,), "a disconnection")
     if confirm:
         flow = client.agreement.confirm_disconnect(asset, ref=ref)
-        _report(client, [flow], as_json, f"{asset} disconnected (Inactive), final charges billed")
+        report_flows(client, [flow], as_json, f"{asset} disconnected (Inactive), final charges billed")
         return
     if cancel:
-        _report(
+        report_flows(
             client, [client.agreement.cancel_disconnect(asset, ref=ref)], as_json, f"disconnect of {asset} cancelled"
         )
         return
@@ -541,7 +542,7 @@ def disconnect(
             )
     flow = client.agreement.request_disconnect(asset, overdue_invoice=overdue, ref=ref)
     why = f" for non-payment of invoice #{overdue}" if overdue else ""
-    _report(client, [flow], as_json, f"disconnect of {asset} ordered{why} (PendingDisconnect)")
+    report_flows(client, [flow], as_json, f"disconnect of {asset} ordered{why} (PendingDisconnect)")
 
 
 def _overdue_invoice(client: Client, asset: str) -> int:
@@ -558,7 +559,7 @@ def _overdue_invoice(client: Client, asset: str) -> int:
 # -- invoice ------------------------------------------------------------------------------------
 
 
-@main.group(cls=Group, context_settings=CONTEXT)
+@click.group(cls=Group, context_settings=CONTEXT)
 def invoice() -> None:
     """Invoices in escrow: list, show, pay; release, refund, reclaim; bill a customer's account."""
 
@@ -638,8 +639,6 @@ def _party(names: dict[str, str], address: str) -> str:
 def invoice_show(invoice_id: int, session: Session, as_json: bool) -> None:
     """One invoice, with its receipt once paid, its settlement (partial payments, disputes) and
     the line items of a bill (checked against the bill's on-chain commitment)."""
-    from telcochain.cli_billing import invoice_details, print_invoice_details
-
     client = session.reader()
     inv = client.escrow.invoice(invoice_id)
     paid = client.escrow.receipt(invoice_id)
@@ -694,8 +693,6 @@ def invoice_pay(
     inv = client.escrow.invoice(invoice_id)
     figures = client.escrow.billing(invoice_id)
     if amount is not None or figures.paid or figures.disputed or figures.written_off:
-        from telcochain.cli_billing import units
-
         if inv.hold:
             raise preflight.Refused(f"invoice #{invoice_id} waits for a confirmation: it is paid whole")
         preflight.invoice_status(client, invoice_id, (InvoiceStatus.ISSUED,), "pay")
@@ -748,8 +745,6 @@ def invoice_refund(invoice_id: int, ref: str | None, session: Session, as_json: 
 
 
 def _pay_direct(client: Client, invoice_id: int, amount: str | None, as_json: bool) -> None:
-    from telcochain.cli_billing import units
-
     preflight.invoice_status(client, invoice_id, (InvoiceStatus.ISSUED,), "pay")
     inv = client.escrow.invoice(invoice_id)
     value = None if amount is None else units(client, amount, inv.token)
@@ -825,8 +820,9 @@ def invoice_bill(customer: str, ref: str | None, session: Session, as_json: bool
     if client.agreement.account(who).balance == 0:
         raise preflight.Refused(f"the running account of {customer} is empty: nothing to bill")
     flow = client.agreement.bill(who, ref=ref)
-    _report(client, [flow], as_json, f"account of {customer} billed")
+    report_flows(client, [flow], as_json, f"account of {customer} billed")
 
 
-# billing and vendor settlement (issue 14): more `invoice` commands and the `vendor` group
-from telcochain import cli_billing  # noqa: E402,F401
+# billing (issue 14): more `invoice` commands (the `vendor` group is added by telcochain.cli)
+for _command in INVOICE_COMMANDS:
+    invoice.add_command(_command)

@@ -15,16 +15,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from telcochain.abi import decode_revert
 from telcochain.actions import action_id, encode_params
 from telcochain.agreement import FlowResult
-from telcochain.batch import batch_gas
 from telcochain.client import Client
 from telcochain.constitution import ActionCall, ActionResult, CallOutcome, DenyReason, _outcome
-from telcochain.errors import ContractRevert, TelcochainError
+from telcochain.errors import ContractRevert, TelcochainError, decode_revert
 from telcochain.preflight import Refused
 from telcochain.render import render
-from telcochain.tx import Receipt
+from telcochain.tx import Receipt, batch_gas
 from telcochain.types import to_ref
 
 

@@ -14,13 +14,12 @@ import click
 from telcochain import output, preflight
 from telcochain.agreement import Invoice, InvoiceStatus
 from telcochain.billing import ChargeKind, LineItem
-from telcochain.cli import (
+from telcochain.cli_options import (
     CONTEXT,
     ID,
     Group,
     Session,
     json_option,
-    main,
     reader_options,
     ref_option,
     report_action,
@@ -28,7 +27,6 @@ from telcochain.cli import (
     show_time,
     signer_options,
 )
-from telcochain.cli_agreement import invoice
 from telcochain.client import Client
 from telcochain.types import show_bytes32
 
@@ -150,7 +148,7 @@ direct_option = click.option(
 )
 
 
-@invoice.command("dispute")
+@click.command("dispute")
 @click.argument("invoice_id", metavar="INVOICE", type=ID)
 @click.option("--amount", required=True, help="How much is disputed, in whole tokens.")
 @click.option(
@@ -221,7 +219,7 @@ def invoice_dispute(
     )
 
 
-@invoice.command("resolve")
+@click.command("resolve")
 @click.argument("dispute_id", metavar="DISPUTE", type=ID)
 @click.option("--credit", default="0", show_default=True, help="What is credited off the invoice (0: rejected).")
 @click.option("--vote", is_flag=True, help="Put it to the consortium's vote instead (decideDispute).")
@@ -250,7 +248,7 @@ def invoice_resolve(dispute_id: int, credit: str, vote: bool, ref: str | None, s
     report_action(result, as_json, f"dispute #{dispute_id} resolved: {client.escrow.format(value, inv.token)} credited")
 
 
-@invoice.command("instalments")
+@click.command("instalments")
 @click.argument("invoice_id", metavar="INVOICE", type=ID)
 @click.option("--count", type=click.IntRange(2, 24), required=True, help="Number of equal instalments.")
 @click.option("--every", "every_days", type=click.IntRange(1, 365), required=True, help="Days between instalments.")
@@ -267,7 +265,7 @@ def invoice_instalments(
     report_action(result, as_json, f"invoice #{invoice_id}: {count} instalments, every {every_days} days")
 
 
-@invoice.command("payout")
+@click.command("payout")
 @click.option("--payee", required=True, help="Who owes the credit (name or address).")
 @click.option("--amount", required=True, help="Whole tokens.")
 @direct_option
@@ -291,7 +289,7 @@ def invoice_payout(payee: str, amount: str, direct: bool, ref: str | None, sessi
     report_action(result, as_json, f"credit payout of {client.escrow.format(value)} {state}{how}")
 
 
-@invoice.command("accrue")
+@click.command("accrue")
 @click.argument("assets", nargs=-1, required=True)
 @ref_option
 @signer_options
@@ -310,7 +308,7 @@ def invoice_accrue(assets: tuple[str, ...], ref: str | None, session: Session, a
 # -- vendor -----------------------------------------------------------------------------------
 
 
-@main.group(cls=Group, context_settings=CONTEXT)
+@click.group(cls=Group, context_settings=CONTEXT)
 def vendor() -> None:
     """Vendor settlement: terms, the three-way match (order line, delivery, invoice), payment, credits."""
 
@@ -451,3 +449,13 @@ def vendor_show(line: str, session: Session, as_json: bool) -> None:
         output.emit_json(data)
         return
     output.pairs(f"line {line}", [(k.replace("_", " "), v) for k, v in data.items() if k != "line"])
+
+
+#: The ``invoice`` group's billing commands (:mod:`telcochain.cli_agreement` adds them to it).
+INVOICE_COMMANDS: tuple[click.Command, ...] = (
+    invoice_dispute,
+    invoice_resolve,
+    invoice_instalments,
+    invoice_payout,
+    invoice_accrue,
+)

@@ -19,9 +19,9 @@ import click
 from telcochain import preflight
 from telcochain.agreement import InvoiceStatus, MacdKind, Pending
 from telcochain.assets import AssetState, asset_id
-from telcochain.cli import CONTEXT, Group, Session, json_option, ref_option, signer_options
-from telcochain.cli_agreement import _report
-from telcochain.cli_customers import consent_file_option, customer, read_consent
+from telcochain.cli_agreement import report_flows
+from telcochain.cli_customers import consent_file_option, read_consent
+from telcochain.cli_options import CONTEXT, Group, Session, json_option, ref_option, signer_options
 from telcochain.client import Client
 from telcochain.customers import Consent, ConsentError, Customer
 from telcochain.types import show_bytes32, to_address
@@ -45,7 +45,7 @@ charge_option = click.option(
 )
 
 
-@customer.group("request", cls=Group, context_settings=CONTEXT)
+@click.group("request", cls=Group, context_settings=CONTEXT)
 def customer_request() -> None:
     """As a registered customer's operator: file its installation, MACD change or disconnect,
     with its signed consent (`consent sign`: the request is its own) or on your own where the
@@ -88,7 +88,7 @@ def request_install(
     if pending is not Pending.NONE:
         raise preflight.Refused(f"{asset} has an open {pending.label} already: confirm or withdraw it first")
     flow = client.customers.request_installation(asset, who, stated, consent=c, signature=signature, ref=ref)
-    _report(client, [flow], as_json, f"installation of {asset} requested for {who}{_whose(c)}")
+    report_flows(client, [flow], as_json, f"installation of {asset} requested for {who}{_whose(c)}")
 
 
 def _change_command(kind: MacdKind) -> None:
@@ -115,7 +115,7 @@ def _change_command(kind: MacdKind) -> None:
         who = _bilateral_service(client, asset, a_verb, f"telcochain macd {verb} {asset}")
         stated = _checked(client, c, signature, "change", asset, who, kind, charge)
         flow = client.customers.order_change(kind, asset, stated, consent=c, signature=signature, ref=ref)
-        _report(client, [flow], as_json, f"{verb} of {asset} ordered for {who}{_whose(c)} (PendingChange)")
+        report_flows(client, [flow], as_json, f"{verb} of {asset} ordered for {who}{_whose(c)} (PendingChange)")
 
 
 for _kind in MacdKind:
@@ -162,7 +162,7 @@ def request_disconnect(
         asset, stated, overdue_invoice=overdue, consent=c, signature=signature, ref=ref
     )
     why = f" for non-payment of invoice #{overdue}" if overdue else _whose(c)
-    _report(client, [flow], as_json, f"disconnect of {asset} ordered{why} (PendingDisconnect)")
+    report_flows(client, [flow], as_json, f"disconnect of {asset} ordered{why} (PendingDisconnect)")
 
 
 # -- checks ---------------------------------------------------------------------------------------

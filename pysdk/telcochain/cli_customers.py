@@ -10,13 +10,12 @@ from typing import Any
 import click
 
 from telcochain import output
-from telcochain.cli import (
+from telcochain.cli_options import (
     CONTEXT,
     Group,
     Session,
     json_option,
     load_account,
-    main,
     parse_when,
     reader_options,
     ref_option,
@@ -96,7 +95,7 @@ consent_file_option = click.option(
 # -- customer ------------------------------------------------------------------------------------
 
 
-@main.group(cls=Group, context_settings=CONTEXT)
+@click.group(cls=Group, context_settings=CONTEXT)
 def customer() -> None:
     """Your customers (TMF629 parties): register, list, show."""
 
@@ -183,7 +182,7 @@ def customer_show(address: str, session: Session, as_json: bool) -> None:
 # -- terms ---------------------------------------------------------------------------------------
 
 
-@main.group(cls=Group, context_settings=CONTEXT)
+@click.group(cls=Group, context_settings=CONTEXT)
 def terms() -> None:
     """Bilateral price lists: only their commitment is on chain."""
 
@@ -333,7 +332,7 @@ def terms_monthly(
 # -- consent -------------------------------------------------------------------------------------
 
 
-@main.group(cls=Group, context_settings=CONTEXT)
+@click.group(cls=Group, context_settings=CONTEXT)
 def consent() -> None:
     """A customer's EIP-712 consents: sign one (any wallet key), verify one."""
 
@@ -436,7 +435,3 @@ def consent_verify(file: Path, session: Session, as_json: bool) -> None:
         output.done(f"valid: {c.action} on {_hex(c.subject)} up to {c.max_charge}, {reason}")
     if not ok:
         raise click.ClickException(f"not valid: {reason}")
-
-
-# `customer request ...` (the operator's consented requests) lives in its own module.
-from telcochain import cli_customer_requests  # noqa: E402,F401

@@ -3,7 +3,7 @@
 The member's trust keys come from ``--trust-keys FILE`` (env ``TELCOCHAIN_TRUST_KEYS``; password
 by prompt or ``--trust-keys-password-file``). On a local chain, anvil's development accounts
 fall back to their development trust keys (the ones in the example consortium.yaml).
-Registered on the main group by :mod:`telcochain.cli`.
+Added to the main group (and ``keys_new`` to its ``keys`` group) by :mod:`telcochain.cli`.
 """
 
 from __future__ import annotations
@@ -16,14 +16,12 @@ from typing import Any
 import click
 
 from telcochain import output, trustkeys
-from telcochain.cli import (
+from telcochain.cli_options import (
     CONTEXT,
     F,
     Group,
     Session,
     json_option,
-    keys,
-    main,
     read_password,
     ref_option,
     report_action,
@@ -91,7 +89,7 @@ def _client_with_keys(session: Session, source: tuple[Path | None, Path | None])
     return client
 
 
-@main.group(cls=Group, context_settings=CONTEXT)
+@click.group(cls=Group, context_settings=CONTEXT)
 def details() -> None:
     """Encrypted details: disclose to chosen members, read, grant access (docs/visibility.md)."""
 
@@ -271,7 +269,7 @@ def details_grant(
     report_action(result, as_json, f"{member_ref} may now read {disclosure}")
 
 
-@keys.command("new")
+@click.command("new")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--password-file",

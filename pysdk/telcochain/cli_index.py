@@ -2,11 +2,10 @@
 ``asset list``, ``order list``, ``macd pending``, ``stock outstanding``, ``invoice list
 --from-index|--overdue``, ``member activity``, ``denials``.
 
-Imported at the end of :mod:`telcochain.cli`. The commands that join groups defined in other
-command modules (``order``, ``stock``, ``macd``, ``invoice``) are attached when the main group
-first resolves a command — after every command module is loaded, whichever was imported first
-(``scripts/demo.py`` imports ``telcochain.cli_orders`` directly) — so no command module needs
-another at import time.
+Assembled by :mod:`telcochain.cli`: it adds this module's groups and commands to the main group,
+then calls :func:`attach` so the commands that join groups defined in other command modules
+(``order``, ``stock``, ``macd``, ``invoice``) join them — no command module needs another at
+import time.
 """
 
 from __future__ import annotations
@@ -24,12 +23,11 @@ from typing import Any, TypeVar
 import click
 
 from telcochain import output
-from telcochain.cli import (
+from telcochain.cli_options import (
     CONTEXT,
     Group,
     Session,
     json_option,
-    main,
     reader_options,
     show_time,
 )
@@ -132,7 +130,7 @@ def _progress(result: StepResult) -> None:
         )
 
 
-@main.group("index", cls=Group, context_settings=CONTEXT, invoke_without_command=True)
+@click.group("index", cls=Group, context_settings=CONTEXT, invoke_without_command=True)
 @db_option
 @click.option("--once", is_flag=True, help="Catch up with the chain, then stop (default: follow it).")
 @click.option(
@@ -353,7 +351,7 @@ def member_activity(who: str | None, since: int | None, db_url: str | None, as_j
     )  # fmt: skip
 
 
-@main.command("denials", context_settings=CONTEXT)
+@click.command("denials", context_settings=CONTEXT)
 @click.option("--account", help="Only this account (member name or address).")
 @click.option(
     "--reason",
@@ -441,8 +439,8 @@ def _extend_invoice_list(invoice_list: click.Command) -> None:
     invoice_list.extended_by_index = True  # type: ignore[attr-defined]
 
 
-def attach() -> None:
-    """Attach the pending commands to their groups, once each group exists (idempotent)."""
+def attach(main: click.Group) -> None:
+    """Attach the pending commands to their groups of ``main`` (idempotent)."""
     for entry in list(_PENDING):
         group_name, command = entry
         group = main.commands.get(group_name)
@@ -455,23 +453,10 @@ def attach() -> None:
         _extend_invoice_list(listing)
 
 
-def _attaching(resolve: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(resolve)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        attach()
-        return resolve(*args, **kwargs)
-
-    return wrapper
-
-
-main.get_command = _attaching(main.get_command)  # type: ignore[method-assign]
-main.list_commands = _attaching(main.list_commands)  # type: ignore[method-assign]
-
-
 # -- report and alerts ------------------------------------------------------------------------
 
 
-@main.command("report", context_settings=CONTEXT)
+@click.command("report", context_settings=CONTEXT)
 @db_option
 @click.option(
     "--period", type=click.Choice(PERIODS), default="month", show_default=True, help="Money and MACD volume per ..."
@@ -554,7 +539,7 @@ def _check_alerts_config(path: Path | None) -> None:
         )
 
 
-@main.command("alerts", context_settings=CONTEXT)
+@click.command("alerts", context_settings=CONTEXT)
 @db_option
 @click.option(
     "--config",
@@ -594,6 +579,3 @@ def alerts(
     scanner = ProbeScanner(client, store, config)
     for a in follow_alerts(store, follower.catch_up, config, poll_interval=poll, probes=scanner):
         _show_alert(a, as_json)
-
-
-attach()  # everything that exists already (all of it, when telcochain.cli was imported first)

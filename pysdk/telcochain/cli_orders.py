@@ -14,13 +14,12 @@ import yaml
 from rich.tree import Tree
 
 from telcochain import output
-from telcochain.cli import (
+from telcochain.cli_options import (
     CONTEXT,
     Group,
     Session,
     action_json,
     json_option,
-    main,
     reader_options,
     ref_option,
     report_action,
@@ -139,7 +138,7 @@ def _stock_json(stock: Stock) -> dict[str, int]:
 # -- order ---------------------------------------------------------------------------------------
 
 
-@main.group(cls=Group, context_settings=CONTEXT)
+@click.group(cls=Group, context_settings=CONTEXT)
 def order() -> None:
     """Customer orders: project → order → service items → device lines (docs/orders.md)."""
 
@@ -630,7 +629,7 @@ def _check_cancel(client: Client, order_ref: str, lines: tuple[str, ...], servic
 # -- stock ---------------------------------------------------------------------------------------
 
 
-@main.group(cls=Group, context_settings=CONTEXT)
+@click.group(cls=Group, context_settings=CONTEXT)
 def stock() -> None:
     """The stock ledger: what was reserved, delivered, used for its line, returned, still out."""
 

@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 from telcochain import output
-from telcochain.cli import CONTEXT, Group, json_option, main
+from telcochain.cli_options import CONTEXT, Group, json_option
 
 _config = click.option(
     "--config",
@@ -44,7 +44,7 @@ def _node_url(config: Path | None) -> str | None:
 
     import yaml
 
-    from telcochain.cli import recorded_rpc_url
+    from telcochain.cli_options import recorded_rpc_url
 
     if os.environ.get("TELCOCHAIN_RPC_URL"):
         return None
@@ -73,7 +73,7 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-@main.group(cls=Group, context_settings=CONTEXT, invoke_without_command=True)
+@click.group(cls=Group, context_settings=CONTEXT, invoke_without_command=True)
 @_config
 @click.option("--host", default=None, help="Interface to listen on (config: host; default 127.0.0.1).")
 @click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port (config: port; default 8080).")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from functools import cached_property
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
@@ -12,45 +11,30 @@ from eth_account.signers.local import LocalAccount
 from telcochain.agreement import AgreementAPI, EscrowAPI
 from telcochain.assets import AssetsAPI
 from telcochain.batch import Batch
-from telcochain.billing import VendorsAPI
-from telcochain.constitution import ConstitutionAPI
-from telcochain.contract import Contract
+from telcochain.constitution import ConstitutionAPI, constitution_of
 from telcochain.customers import CustomersAPI
 from telcochain.deployment import Deployment, find_deployment
-from telcochain.details import DetailsAPI, Disclosed, DisclosureRef
+from telcochain.details import DetailsAPI, Disclosed, DisclosureRef, details_of
 from telcochain.errors import DeploymentMismatch
 from telcochain.notifications import CheckpointStore, NotificationStream
 from telcochain.orders import OrdersAPI
 from telcochain.rpc import Rpc
+from telcochain.session import Session
 from telcochain.trustkeys import KeyRing
-from telcochain.tx import ChainInfo, TxSender, hexint, probe_chain
+from telcochain.tx import probe_chain
 from telcochain.types import Ref
+from telcochain.vendors import VendorsAPI
 
 DEFAULT_RPC_URL = "http://127.0.0.1:8545"
 
 
-class Client:
-    """A connection to a telcochain deployment, optionally acting as one member account.
+class Client(Session):
+    """A connection to a telcochain deployment, optionally acting as one member account: a
+    :class:`~telcochain.session.Session` with the domain APIs as attributes.
 
     >>> client = Client.connect("http://127.0.0.1:8545", account)   # doctest: +SKIP
     >>> [m.name for m in client.constitution.members()]             # doctest: +SKIP
     """
-
-    def __init__(
-        self,
-        rpc: Rpc,
-        chain: ChainInfo,
-        deployment: Deployment,
-        account: LocalAccount | None = None,
-        keyring: KeyRing | None = None,
-    ) -> None:
-        self.rpc = rpc
-        self.keyring = keyring
-        self.chain = chain
-        self.deployment = deployment
-        self.account = account
-        self.sender = TxSender(rpc, account, chain) if account is not None else None
-        self._contracts: dict[str, Contract] = {}
 
     @classmethod
     def connect(
@@ -96,23 +80,9 @@ class Client:
         return cls(rpc, chain, manifest, account, keyring)
 
     @property
-    def address(self) -> str | None:
-        """The account this client acts as (None when read-only)."""
-        return None if self.account is None else str(self.account.address)
-
-    def contract(self, name: str) -> Contract:
-        """A binding to the deployed contract ``name`` (made once per client)."""
-        if name not in self._contracts:
-            self._contracts[name] = Contract(name, self.deployment.address(name), self.rpc, self.sender)
-        return self._contracts[name]
-
-    def block_number(self) -> int:
-        return hexint(self.rpc.call("eth_blockNumber"))
-
-    @cached_property
     def constitution(self) -> ConstitutionAPI:
         """Members and governance."""
-        return ConstitutionAPI(self.contract("Constitution"), self.deployment.start_block)
+        return constitution_of(self)
 
     def notifications(
         self,
@@ -129,20 +99,20 @@ class Client:
         """
         return NotificationStream(self, checkpoint, confirmations=confirmations, from_block=from_block)
 
-    @cached_property
+    @property
     def assets(self) -> AssetsAPI:
         """Digital twins: lifecycle, serials, links, verifiable history."""
-        return AssetsAPI(self)
+        return self.api(AssetsAPI)
 
-    @cached_property
+    @property
     def orders(self) -> OrdersAPI:
         """Customer orders: projects, orders, service items, device lines, stock."""
-        return OrdersAPI(self)
+        return self.api(OrdersAPI)
 
-    @cached_property
+    @property
     def details(self) -> DetailsAPI:
         """Encrypted details readable only by chosen members (visibility constraints)."""
-        return DetailsAPI(self, self.keyring)
+        return details_of(self)
 
     def disclose(
         self, subject: str | bytes, details: dict[str, Any], to: Iterable[str] = (), *, ref: Ref = None
@@ -159,25 +129,25 @@ class Client:
         commitment."""
         return self.details.read(which, discloser=discloser)
 
-    @cached_property
+    @property
     def agreement(self) -> AgreementAPI:
         """The operator agreement: installation, MACD, disconnect, billing."""
-        return AgreementAPI(self)
+        return self.api(AgreementAPI)
 
-    @cached_property
+    @property
     def customers(self) -> CustomersAPI:
         """The operator's customers: registry, EIP-712 consents, bilateral price lists."""
-        return CustomersAPI(self)
+        return self.api(CustomersAPI)
 
-    @cached_property
+    @property
     def escrow(self) -> EscrowAPI:
         """Invoices in escrow: fund, release, refund, reclaim; receipts, token balances."""
-        return EscrowAPI(self)
+        return self.api(EscrowAPI)
 
-    @cached_property
+    @property
     def vendors(self) -> VendorsAPI:
         """Vendor settlement: terms, the three-way match, vendor invoices and credits."""
-        return VendorsAPI(self)
+        return self.api(VendorsAPI)
 
     def batch(self, chunk: int = 100) -> Batch:
         """Many actions sent as Constitution.executeBatch transactions of ``chunk`` calls::

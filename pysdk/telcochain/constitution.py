@@ -27,7 +27,6 @@ from datetime import datetime
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Literal
 
-from telcochain.abi import decode_revert
 from telcochain.actions import BUILTIN_ACTIONS, action_id, encode_params
 from telcochain.contract import Event
 from telcochain.errors import (
@@ -37,12 +36,14 @@ from telcochain.errors import (
     PermissionDenied,
     ProposalNotFound,
     TelcochainError,
+    decode_revert,
 )
-from telcochain.tx import Receipt
+from telcochain.tx import Receipt, batch_gas
 from telcochain.types import Ref, to_address, to_ref
 
 if TYPE_CHECKING:
     from telcochain.contract import Contract
+    from telcochain.session import Session
 
 #: Records read per paged view call.
 PAGE_SIZE = 100
@@ -524,8 +525,6 @@ class ConstitutionAPI:
         with _outsider_denied("executeBatch", self.contract):
             if self.contract.sender is not None and self.contract.sender.address:
                 # eth_estimateGas under-estimates executeBatch (it catches inner out-of-gas failures)
-                from telcochain.batch import batch_gas
-
                 data = self.contract.encode("executeBatch", batch)
                 gas = batch_gas(self.contract.rpc, self.contract.sender.address, self.contract.address, data)
             receipt = self.contract.transact("executeBatch", batch, gas=gas)
@@ -585,6 +584,16 @@ class ConstitutionAPI:
             if event["ref"] == ref_bytes:
                 raise PermissionDenied("voteFor", event["caller"], DenyReason(event["reason"]).text, receipt.tx_hash)
         return VoteResult(self.proposal(proposal_id), approve, receipt)
+
+
+def _constitution_api(session: Session) -> ConstitutionAPI:
+    return ConstitutionAPI(session.contract("Constitution"), session.deployment.start_block)
+
+
+def constitution_of(session: Session) -> ConstitutionAPI:
+    """The session's :class:`ConstitutionAPI` (one per session: ``client.constitution``); the
+    other domain APIs send their actions through it."""
+    return session.api(_constitution_api)
 
 
 def _outcome(events: Sequence[Event], name: str, ref: bytes, index: int | None, tx_hash: str) -> CallOutcome:

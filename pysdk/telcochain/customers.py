@@ -27,8 +27,9 @@ from eth_account.messages import encode_typed_data
 from eth_utils import keccak
 
 from telcochain.actions import register_action_params
-from telcochain.agreement import FlowResult, MacdKind
+from telcochain.agreement import AgreementAPI, FlowResult, MacdKind
 from telcochain.assets import ZERO32, asset_id
+from telcochain.constitution import constitution_of
 from telcochain.errors import TelcochainError
 from telcochain.events import get_logs
 from telcochain.orders import order_id
@@ -36,8 +37,8 @@ from telcochain.types import Ref, to_address
 from telcochain.visibility import SALT_SIZE, canonical_json, commitment
 
 if TYPE_CHECKING:
-    from telcochain.client import Client
     from telcochain.constitution import ActionResult
+    from telcochain.session import Session
 
 #: The EIP-712 domain of the CustomerRegistry (with the chain id and the registry's address).
 DOMAIN_NAME = "TelcochainCustomers"
@@ -308,11 +309,11 @@ def name_commitment(name: str, salt: bytes) -> bytes:
 class CustomersAPI:
     """Register customers, use their consents, agree bilateral price lists."""
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: Session) -> None:
         self.client = client
         self.contract = client.contract("CustomerRegistry")
-        self.agreement = client.agreement
-        self.constitution = client.constitution
+        self.agreement = client.api(AgreementAPI)
+        self.constitution = constitution_of(client)
 
     # -- consent helpers bound to this deployment ---------------------------------------------------
 

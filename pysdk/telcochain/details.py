@@ -36,7 +36,7 @@ from eth_abi import encode as abi_encode
 from eth_utils import keccak
 
 from telcochain.actions import register_action_params
-from telcochain.constitution import ActionCall, CallOutcome, Member
+from telcochain.constitution import ActionCall, CallOutcome, Member, constitution_of
 from telcochain.contract import Event
 from telcochain.errors import (
     ConfigurationError,
@@ -53,8 +53,8 @@ from telcochain.types import ZERO_ADDRESS, Ref, to_address, to_bytes32, to_ref
 from telcochain.visibility import MAX_RECIPIENTS, Envelope, OpenedDetails, open_payload, seal, unwrap_key, wrap_key
 
 if TYPE_CHECKING:
-    from telcochain.client import Client
     from telcochain.constitution import ActionResult
+    from telcochain.session import Session
 
 #: The DetailsVault's actions and their parameter types (IDetailsVault).
 DISCLOSE_PARAMS = ["bytes32", "bytes32", "bytes", "address[]", "bytes[]"]
@@ -139,15 +139,24 @@ def _topic(value: bytes) -> str:
     return "0x" + bytes(value).hex()
 
 
+def _details_api(session: Session) -> DetailsAPI:
+    return DetailsAPI(session, session.keyring)
+
+
+def details_of(session: Session) -> DetailsAPI:
+    """The session's :class:`DetailsAPI`, with the session's key ring (``client.details``)."""
+    return session.api(_details_api)
+
+
 class DetailsAPI:
     """Disclose, read and share encrypted details (``keyring``: this member's trust keys;
     needed to read and to grant, not to disclose)."""
 
-    def __init__(self, client: Client, keyring: KeyRing | None = None) -> None:
+    def __init__(self, client: Session, keyring: KeyRing | None = None) -> None:
         self.client = client
         self.keyring = keyring
         self.contract = client.contract("DetailsVault")
-        self.constitution = client.constitution
+        self.constitution = constitution_of(client)
 
     @property
     def _from_block(self) -> int:

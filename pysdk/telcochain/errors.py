@@ -20,6 +20,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from eth_abi import decode as abi_decode
+from eth_utils import to_checksum_address
+
+from telcochain.abi import error_names, error_registry
+
 
 class TelcochainError(Exception):
     """Base class of every error raised by telcochain."""
@@ -212,10 +217,16 @@ class AssetNotFound(ContractRevert, LookupError):
         return str(self.args[0])
 
 
+def show_bytes32(value: bytes) -> str:
+    """bytes32 as text when it is printable padded text, else 0x-hex."""
+    stripped = value.rstrip(b"\0")
+    if stripped and all(32 <= b < 127 for b in stripped):
+        return stripped.decode()
+    return "0x" + value.hex()
+
+
 def _show(value: Any) -> str:
     if isinstance(value, bytes):
-        from telcochain.types import show_bytes32  # late import: types imports this module
-
         shown = show_bytes32(value) if len(value) == 32 else "0x" + value.hex()
         return shown if shown.startswith("0x") else repr(shown)  # an id written as text: 'ONT-0001'
     return str(value)
@@ -238,11 +249,43 @@ def __getattr__(name: str) -> type[ContractRevert]:
     """``from telcochain.errors import <SolidityErrorName>`` for every error in the shipped ABIs."""
     if name.startswith("__"):  # the import machinery probes dunders: never an error name
         raise AttributeError(name)
-    from telcochain.abi import error_names  # late import: abi imports this module
-
     if name in error_names():
         return contract_error_class(name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+#: Selector of Solidity's built-in ``Error(string)`` (require with a message).
+_ERROR_STRING = "0x08c379a0"
+#: Selector of Solidity's built-in ``Panic(uint256)`` (assert, overflow, ...).
+_PANIC = "0x4e487b71"
+
+
+def decode_revert(data: str | bytes | None, tx_hash: str | None = None) -> ContractRevert:
+    """Turn revert data into the matching :class:`ContractRevert` subclass."""
+    if isinstance(data, bytes | bytearray):
+        data = "0x" + bytes(data).hex()
+    data = (data or "0x").lower()
+    selector, body = data[:10], bytes.fromhex(data[10:]) if len(data) > 10 else b""
+    if len(data) < 10:
+        return ContractRevert("UnknownRevert", {}, data, tx_hash)
+    try:
+        if selector == _ERROR_STRING:
+            (message,) = abi_decode(["string"], body)
+            return contract_error_class("Error")("Error", {"message": message}, data, tx_hash)
+        if selector == _PANIC:
+            (code,) = abi_decode(["uint256"], body)
+            return contract_error_class("Panic")("Panic", {"code": hex(code)}, data, tx_hash)
+        known = error_registry().get(selector)
+        if known is not None:
+            name, names, types = known
+            values = [
+                to_checksum_address(v) if t == "address" else v
+                for t, v in zip(types, abi_decode(types, body), strict=True)
+            ]
+            return contract_error_class(name)(name, dict(zip(names, values, strict=True)), data, tx_hash)
+    except Exception:  # malformed revert data: fall through to the raw form
+        pass
+    return ContractRevert(f"UnknownError[{selector}]", {}, data, tx_hash)
 
 
 # --- visibility constraints: encrypted details (telcochain.visibility, .details, .trustkeys) ---

@@ -48,7 +48,7 @@ from telcochain.tx import hexint
 from telcochain.types import ZERO_ADDRESS
 
 if TYPE_CHECKING:
-    from telcochain.client import Client
+    from telcochain.session import Session
 
 #: Block hashes kept to find the fork point after a reorganisation.
 HISTORY = 128
@@ -202,7 +202,7 @@ class NotificationStream:
 
     def __init__(
         self,
-        client: Client,
+        client: Session,
         checkpoint: str | os.PathLike[str] | CheckpointStore | None = None,
         *,
         confirmations: int = 0,

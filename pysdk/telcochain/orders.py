@@ -18,12 +18,13 @@ from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
 from telcochain.actions import register_action_params
+from telcochain.constitution import constitution_of
 from telcochain.errors import ConfigurationError, ContractRevert, contract_error_class
 from telcochain.types import ZERO_ADDRESS, Ref, show_bytes32, to_address, to_bytes32
 
 if TYPE_CHECKING:
-    from telcochain.client import Client
     from telcochain.constitution import ActionResult
+    from telcochain.session import Session
 
 ZERO32 = b"\0" * 32
 #: The most items (services, lines, ids) one action may carry (OrderBook.MAX_CHANGES).
@@ -389,10 +390,10 @@ class Reconciliation:
 class OrdersAPI:
     """Create, revise, cancel and read customer orders; deliver, consume and reconcile stock."""
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: Session) -> None:
         self.client = client
         self.contract = client.contract("OrderBook")
-        self.constitution = client.constitution
+        self.constitution = constitution_of(client)
 
     def _act(self, name: str, params: Sequence[Any], ref: Ref) -> ActionResult:
         return self.constitution.execute_action(name, params, ref)

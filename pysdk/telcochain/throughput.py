@@ -10,9 +10,11 @@ Thousands of independent transactions a second through one node, each with its o
 
 How it goes fast, and stays exact:
 
-- **Signing ahead**: transactions are RLP-encoded by hand and signed with coincurve directly
-  (:class:`FastSigner`, ~15-20k signatures/s on one core, versus ~2k through eth-account),
-  in the caller's thread or, with ``sign_processes=N``, in a pool of worker processes.
+- **Signing ahead** with the SDK's one signer (:class:`~telcochain.signing.FastSigner`, shared
+  with :class:`~telcochain.tx.TxSender` with the same fee rule, nonce allocator and refusal
+  classifier: :mod:`telcochain.signing`): RLP by hand and coincurve, ~15-20k signatures/s on
+  one core versus ~2k through eth-account, in the caller's thread or, with
+  ``sign_processes=N``, in a pool of worker processes.
 - **Local nonces** per sender, seeded once from the pending count. A "nonce too low" (or a
   replacement refused) means someone else used that nonce: the sender is resynchronised and
   the operation re-signed with a fresh nonce — it cannot run twice, because its first
@@ -59,10 +61,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from coincurve import PrivateKey
 from eth_account.signers.local import LocalAccount
-from eth_hash.auto import keccak
-from eth_utils import to_checksum_address
 
 from telcochain.errors import (
     ConfigurationError,
@@ -73,6 +72,8 @@ from telcochain.errors import (
     TransactionError,
 )
 from telcochain.rpc import Rpc
+from telcochain.signing import FastSigner as FastSigner  # re-exported: the one signer lives in signing
+from telcochain.signing import Nonces, Refusal, classify_refusal
 from telcochain.tx import ChainInfo, FeeMode, hexint, probe_chain
 
 __all__ = [
@@ -84,78 +85,6 @@ __all__ = [
     "PipelineStats",
     "senders_needed",
 ]
-
-# -- RLP and signing ---------------------------------------------------------------------------
-
-
-def _rlp_item(b: bytes) -> bytes:
-    n = len(b)
-    if n == 1 and b[0] < 0x80:
-        return b
-    if n < 56:
-        return bytes((0x80 + n,)) + b
-    ln = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes((0xB7 + len(ln),)) + ln + b
-
-
-def _rlp_list(payload: bytes) -> bytes:
-    n = len(payload)
-    if n < 56:
-        return bytes((0xC0 + n,)) + payload
-    ln = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes((0xF7 + len(ln),)) + ln + payload
-
-
-def _uint(value: int) -> bytes:
-    return _rlp_item(value.to_bytes((value.bit_length() + 7) // 8, "big") if value else b"")
-
-
-class FastSigner:
-    """Signs transactions for one key with coincurve and a hand-written RLP encoder.
-
-    Produces exactly what eth-account produces (a test checks it), for legacy (type 0,
-    EIP-155) and EIP-1559 (type 2) transactions, about ten times faster.
-    """
-
-    def __init__(self, private_key: bytes, chain_id: int, fee_mode: FeeMode, gas_price: int) -> None:
-        self._key = PrivateKey(bytes(private_key))
-        self.private_key = bytes(private_key)
-        self.chain_id = chain_id
-        self.fee_mode = fee_mode
-        self.gas_price = gas_price
-        pub = self._key.public_key.format(compressed=False)[1:]
-        self.address: str = to_checksum_address(keccak(pub)[-20:])
-        if fee_mode is FeeMode.EIP1559:
-            tip = 0 if gas_price == 0 else 10**9
-            self._fees = _uint(tip) + _uint(2 * gas_price + tip)
-        else:
-            self._fees = _uint(gas_price)
-        self._eip155_tail = _uint(chain_id) + b"\x80\x80"
-
-    @classmethod
-    def for_account(cls, account: LocalAccount | bytes, chain: ChainInfo) -> FastSigner:
-        key = account if isinstance(account, bytes | bytearray) else bytes(account.key)
-        return cls(bytes(key), chain.chain_id, chain.fee_mode, chain.gas_price)
-
-    def sign(self, nonce: int, to: bytes | None, data: bytes, gas: int, value: int = 0) -> tuple[bytes, bytes]:
-        """(raw signed transaction, transaction hash)."""
-        to_item = _rlp_item(to or b"")
-        if self.fee_mode is FeeMode.EIP1559:
-            body = (
-                _uint(self.chain_id) + _uint(nonce) + self._fees + _uint(gas) + to_item + _uint(value) + _rlp_item(data)
-            ) + b"\xc0"  # empty access list
-            sig = self._key.sign_recoverable(keccak(b"\x02" + _rlp_list(body)), hasher=None)
-            r, s = int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:64], "big")
-            raw = b"\x02" + _rlp_list(body + _uint(sig[64]) + _uint(r) + _uint(s))
-        else:
-            body = _uint(nonce) + self._fees + _uint(gas) + to_item + _uint(value) + _rlp_item(data)
-            sig = self._key.sign_recoverable(keccak(_rlp_list(body + self._eip155_tail)), hasher=None)
-            v = sig[64] + 35 + 2 * self.chain_id
-            raw = _rlp_list(
-                body + _uint(v) + _uint(int.from_bytes(sig[:32], "big")) + _uint(int.from_bytes(sig[32:64], "big"))
-            )
-        return raw, keccak(raw)
-
 
 # -- operations and outcomes -------------------------------------------------------------------
 
@@ -268,17 +197,13 @@ def _worker_sign(jobs: list[tuple[int, int, bytes | None, bytes, int, int]]) -> 
 
 # -- the pipeline ---------------------------------------------------------------------------------
 
-_NONCE_CONFLICT = ("nonce too low", "replacement transaction underpriced", "already imported", "nonce is too low")
-_KNOWN = ("already known", "known transaction", "already in the pool", "already exists")
-
 
 class _Sender:
     def __init__(self, index: int, signer: FastSigner) -> None:
         self.index = index
         self.signer = signer
         self.address: str = signer.address
-        self.next_nonce: int | None = None
-        self.lock = threading.Lock()
+        self.nonces = Nonces()
         self.pending = 0  # submitted, not yet mined, refused or given up (guarded by the pipeline's lock)
         self.used = 0  # operations carried
 
@@ -589,8 +514,7 @@ class Pipeline:
         for sender_address in {o.sender for o in todo}:  # new operations must not reuse these nonces
             sender = senders[sender_address]
             top = max(o.nonce for o in todo if o.sender == sender_address) + 1
-            with sender.lock:
-                sender.next_nonce = max(sender.next_nonce or 0, top)
+            sender.nonces.reserve_through(top - 1)
         with self._lock:
             for outcome in todo:
                 outcome.status, outcome.error = OpStatus.PENDING, None
@@ -610,27 +534,19 @@ class Pipeline:
 
     def _seed_nonces(self, senders: Sequence[_Sender], force: bool = False) -> None:
         """Seed (or resynchronise: never lower) local nonces from the pending counts, one batch."""
-        todo = [s for s in senders if force or s.next_nonce is None]
+        todo = [s for s in senders if force or not s.nonces.seeded]
         if not todo:
             return
         counts = self.rpc.batch([("eth_getTransactionCount", [s.address, "pending"]) for s in todo])
         for s, count in zip(todo, counts, strict=True):
-            with s.lock:
-                s.next_nonce = max(s.next_nonce or 0, hexint(count))
-
-    def _allocate(self, sender: _Sender) -> int:
-        with sender.lock:
-            assert sender.next_nonce is not None
-            nonce = sender.next_nonce
-            sender.next_nonce += 1
-            return nonce
+            s.nonces.seed(hexint(count), never_lower=True)
 
     def _sign(self, outcomes: Sequence[OpOutcome]) -> None:
         by_address = {s.address: s for s in self._senders}
         jobs = []
         for outcome in outcomes:
             sender = by_address[outcome.sender]
-            outcome.nonce = self._allocate(sender)
+            outcome.nonce = sender.nonces.allocate()
             op = outcome.operation
             data = op.data if isinstance(op.data, bytes) else bytes.fromhex(op.data.removeprefix("0x"))
             to = bytes.fromhex(op.to[2:]) if op.to else None
@@ -701,8 +617,9 @@ class Pipeline:
         with self._lock:
             for outcome, answer in zip(chunk, answers, strict=True):
                 outcome._answered = True
-                if isinstance(answer, RpcError) and not _matches(answer, _KNOWN):
-                    if _matches(answer, _NONCE_CONFLICT):
+                refusal = classify_refusal(answer.rpc_message) if isinstance(answer, RpcError) else None
+                if refusal is not None and refusal is not Refusal.KNOWN:
+                    if refusal is Refusal.NONCE_USED:
                         conflicts.append(outcome)  # mined already (a retry of ours), or taken by another
                         continue
                     if outcome.status is not OpStatus.PENDING or self._in_flight.get(outcome.tx_hash) is not outcome:
@@ -891,7 +808,7 @@ class Pipeline:
                     outcome._last_sent = now
                     outcome.rebroadcasts += 1
                     self.stats.rebroadcasts += 1
-                    if isinstance(answer, RpcError) and _matches(answer, _NONCE_CONFLICT):
+                    if isinstance(answer, RpcError) and classify_refusal(answer.rpc_message) is Refusal.NONCE_USED:
                         suspects.append(outcome)
             if suspects:
                 self._check_replaced(suspects)
@@ -948,11 +865,6 @@ def _retrying(read: Any, attempts: int = 6, delay: float = 0.1) -> Any:
             time.sleep(delay)
             delay *= 2
     raise AssertionError("unreachable")
-
-
-def _matches(error: RpcError, needles: Sequence[str]) -> bool:
-    message = error.rpc_message.lower()
-    return any(n in message for n in needles)
 
 
 def _unsupported(error: RpcError) -> bool:

@@ -7,6 +7,7 @@ import os
 from eth_utils import is_address, to_checksum_address
 
 from telcochain.errors import ConfigurationError
+from telcochain.errors import show_bytes32 as show_bytes32  # re-exported: defined where error messages need it
 
 Ref = str | bytes | None
 
@@ -35,14 +36,6 @@ def to_bytes32(value: str | bytes, what: str = "value") -> bytes:
 def to_ref(ref: Ref) -> bytes:
     """The bytes32 correlation id for ``ref`` (a fresh one when None)."""
     return new_ref().ljust(32, b"\0") if ref is None else to_bytes32(ref, "ref")
-
-
-def show_bytes32(value: bytes) -> str:
-    """bytes32 as text when it is printable padded text, else 0x-hex."""
-    stripped = value.rstrip(b"\0")
-    if stripped and all(32 <= b < 127 for b in stripped):
-        return stripped.decode()
-    return "0x" + value.hex()
 
 
 #: The zero address ("nobody": no customer, no vendor...).

@@ -10,7 +10,6 @@ import click
 import pytest
 from click.testing import CliRunner
 from telcochain.cli import main
-from telcochain.cli_index import attach
 
 COMMANDS = [
     line.split()
@@ -211,7 +210,6 @@ def _every_command(command: click.Command, path: tuple[str, ...] = ()):
             yield from _every_command(sub, (*path, name))
 
 
-attach()  # the index's list commands join their groups first
 ALL_COMMANDS = list(_every_command(main))
 
 

@@ -321,9 +321,7 @@ def _dev_key(n: int):  # type: ignore[no-untyped-def]
 def _command_of(args: tuple[str, ...]) -> str:
     """The command path of an invocation (`macd confirm`, `info`, `watch`...)."""
     from telcochain.cli import main
-    from telcochain.cli_index import attach
 
-    attach()
     words, command = [], main
     for arg in args:
         sub = getattr(command, "commands", {}).get(arg)
@@ -341,9 +339,6 @@ def test_docs_json_md_is_generated_from_the_schemas():
 
 def test_every_json_command_is_documented():
     from telcochain.cli import main
-    from telcochain.cli_index import attach
-
-    attach()
 
     def walk(command, path):
         if hasattr(command, "commands"):

@@ -6,7 +6,7 @@ import json
 
 from eth_abi import encode
 from eth_utils import function_signature_to_4byte_selector
-from telcochain.abi import decode_revert
+from telcochain.errors import decode_revert
 from telcochain.render import Names, render, render_event
 
 

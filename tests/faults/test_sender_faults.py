@@ -113,3 +113,36 @@ def test_a_pipeline_whose_worker_died_refuses_new_work_and_another_resumes_its_o
     applied = balances(direct, sinks)
     assert applied == [1] * 30
     assert all(o.status is OpStatus.CONFIRMED for o in outcomes + more)
+
+
+class _LosesFirstSendAnswer(Rpc):
+    """The first eth_sendRawTransaction reaches the node, but its answer is lost."""
+
+    lost = False
+
+    def call(self, method, params=()):  # type: ignore[no-untyped-def]
+        result = super().call(method, params)
+        if method == "eth_sendRawTransaction" and not self.lost:
+            self.lost = True
+            raise NodeUnreachable(self.url, "answer lost")
+        return result
+
+
+def test_a_send_whose_answer_was_lost_is_not_signed_again_while_the_node_holds_it(local_node, dev_accounts):
+    """The retry of the same bytes meets anvil's "transaction already imported" (Besu: "Known
+    transaction"): the node has it, pending. That is the transaction sent, not a nonce taken by
+    another one — signing the operation again under a new nonce would apply it twice."""
+    direct = Rpc(local_node.rpc_url)
+    account = dev_accounts[6]
+    sink = Account.create().address
+    direct.call("evm_setAutomine", [False])
+    try:
+        sender = TxSender(_LosesFirstSendAnswer(local_node.rpc_url), account, probe_chain(direct), backoff=0.01)
+        tx_hash = sender.send(sink, "0x", gas=21_000, value=1)
+        pending = direct.call("eth_getBlockByNumber", ["pending", False])["transactions"]
+        direct.call("evm_mine", [])
+    finally:
+        direct.call("evm_setAutomine", [True])
+    assert pending == [tx_hash]  # one transaction in the pool: the first one's bytes
+    assert balances(direct, [sink]) == [1]  # applied once
+    assert sender.wait(tx_hash, timeout=10).succeeded

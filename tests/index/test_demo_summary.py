@@ -9,7 +9,7 @@ import pytest
 from rich.console import Console
 from telcochain import Client
 from telcochain.errors import TelcochainError
-from telcochain.index import demo_summary
+from telcochain.index.demo import demo_summary
 
 from tests.index.flows import Members, normal_flow
 from tests.index.test_alerts import probe_raw

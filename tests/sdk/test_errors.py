@@ -6,7 +6,8 @@ import pytest
 from eth_abi import encode
 from eth_utils import keccak
 from telcochain import errors
-from telcochain.abi import decode_revert, error_names
+from telcochain.abi import error_names
+from telcochain.errors import decode_revert
 
 
 def selector(signature: str) -> str:

@@ -31,10 +31,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from telcochain.errors import ConfigurationError
 from telcochain.gateway import outbox
 from telcochain.gateway.api.common import base_url
-from telcochain.gateway.app import GatewayState, State
 from telcochain.gateway.auth import Principal, require_principal
 from telcochain.gateway.delivery import SIGNATURE_HEADER, Deliverer, HubSettings
 from telcochain.gateway.errors import ERRORS, ApiError, bad_request, not_found
+from telcochain.gateway.state import GatewayState, State
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 

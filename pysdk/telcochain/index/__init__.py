@@ -20,14 +20,6 @@ from telcochain.index.queries import Page, Queries
 from telcochain.index.reports import Report, build_report
 from telcochain.index.store import IndexStore
 
-
-def demo_summary(*args: object, **kwargs: object) -> object:
-    """See :func:`telcochain.index.demo.demo_summary` (imported on use: it pulls in rich tables)."""
-    from telcochain.index.demo import demo_summary as summary
-
-    return summary(*args, **kwargs)  # type: ignore[arg-type]
-
-
 __all__ = [
     "Alert",
     "Follower",
@@ -38,7 +30,6 @@ __all__ = [
     "Report",
     "StepResult",
     "build_report",
-    "demo_summary",
     "detect",
     "follow_alerts",
     "load_config",

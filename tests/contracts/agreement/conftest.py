@@ -404,7 +404,9 @@ class Deal:
         for address, batch in by_sender.items():
             for i in range(0, len(batch), chunk):
                 receipt = self.constitution.executeBatch(batch[i : i + chunk], sender=senders[address])
-                failed = [log.event_name for log in receipt.events if log.event_name in ("ActionReverted", "ActionDenied")]
+                failed = [
+                    log.event_name for log in receipt.events if log.event_name in ("ActionReverted", "ActionDenied")
+                ]
                 assert not failed, f"a batched call failed: {failed}"
 
     def installed(self, label: str, customer=None) -> int:

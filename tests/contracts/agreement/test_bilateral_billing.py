@@ -208,7 +208,9 @@ def test_second_operators_services_accrue_bill_and_pay_credit_out_as_their_own(d
 
 def line_ref(label: str, kind: Kind, amount: int) -> bytes:
     """A line item's ref as the SDK computes it (telcochain.billing.LineItem.ref)."""
-    return keccak(encode(["bytes32", "uint8", "uint64", "uint64", "int256"], [asset_id(label), int(kind), 0, 0, amount]))
+    return keccak(
+        encode(["bytes32", "uint8", "uint64", "uint64", "int256"], [asset_id(label), int(kind), 0, 0, amount])
+    )
 
 
 def test_a_non_member_disputes_a_partly_paid_bill_directly_and_its_operator_resolves_it(deal, wallet, accounts):
@@ -218,7 +220,9 @@ def test_a_non_member_disputes_a_partly_paid_bill_directly_and_its_operator_reso
     d.deliver("nd")
     d.confirm_installation("nd")
     for nonce, kind, charge in ((922, Kind.MOVE, 35 * UNIT), (923, Kind.ADD, 20 * UNIT)):
-        c = consent(d, "orderChange", asset_id("nd"), customer=wallet.address, kind=kind, max_charge=charge, nonce=nonce)
+        c = consent(
+            d, "orderChange", asset_id("nd"), customer=wallet.address, kind=kind, max_charge=charge, nonce=nonce
+        )
         act_for(d, 1, change_inner(kind, "nd"), charge, c, sign(d, c, key_of(wallet)))
         d.confirm_change("nd")
     inv = named(d.bill(customer=wallet), "AccountBilled")[0].invoiceId

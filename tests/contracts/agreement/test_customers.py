@@ -364,7 +364,6 @@ def test_second_operator_serves_its_member_customer_and_is_paid_to_the_unit(deal
     assert sum(final.values()) == sum(before.values())
 
 
-
 def test_another_operator_registering_a_served_customer_neither_bills_nor_serves_it(deal):
     """A member customer with a service on the default terms, registered afterwards by a second
     operator: the charges already on its running account stay the default operator's (the second
@@ -393,6 +392,7 @@ def test_another_operator_registering_a_served_customer_neither_bills_nor_serves
     assert d.agreement.operatorOf(d.customer.address) == second.address
     with reverts_with("AgreementUnauthorized", account=d.operator.address):
         d.bill(d.customer)
+
 
 def test_a_customer_cannot_state_a_credit_for_itself(deal):
     """A member customer on bilateral terms states its own charges (checked by its operator's

@@ -13,7 +13,7 @@ import importlib
 
 from fastapi import FastAPI
 
-from telcochain.gateway.app import GatewayState
+from telcochain.gateway.state import GatewayState
 
 ROUTERS = ("service_order", "resource", "service", "customer_bill")
 

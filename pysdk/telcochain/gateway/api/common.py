@@ -20,7 +20,7 @@ from telcochain.gateway.errors import bad_request
 from telcochain.types import to_bytes32
 
 if TYPE_CHECKING:
-    from telcochain.gateway.app import GatewayState
+    from telcochain.gateway.state import GatewayState
 
 T = TypeVar("T", bound=BaseModel)
 

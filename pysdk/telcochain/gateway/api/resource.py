@@ -28,9 +28,9 @@ from telcochain.gateway.api.common import (
     one,
     page,
 )
-from telcochain.gateway.app import GatewayState, State
 from telcochain.gateway.auth import require_principal
 from telcochain.gateway.errors import ERRORS, bad_request, not_found
+from telcochain.gateway.state import GatewayState, State
 from telcochain.index import schema as s
 from telcochain.index.queries import id_hex, show_id
 

@@ -56,10 +56,10 @@ from telcochain.gateway.api.common import (
     one,
     page,
 )
-from telcochain.gateway.app import GatewayState, State, WriteState
 from telcochain.gateway.auth import Principal, require_principal
 from telcochain.gateway.errors import ERRORS, ApiError, bad_request, not_found
 from telcochain.gateway.macd import MacdBatcher, OrderItem, Placed, Sent, Unchecked
+from telcochain.gateway.state import GatewayState, State, WriteState
 from telcochain.index import schema as s
 from telcochain.index.queries import id_hex, show_id
 from telcochain.orders import ChangePolicy, DeviceLine, OrderState, Revision

@@ -7,14 +7,15 @@ Sources (tests/toolchain/test_rules.py checks every copy against them):
 - **transition tables**: ``AssetLifecycle.rule`` / ``OrderLifecycle.targets`` on chain; the SDK's
   ``telcochain.assets.TRANSITIONS`` / ``telcochain.orders.ORDER_TRANSITIONS`` are checked against
   the deployed contracts (tests/sdk), the tests import them, the docs tables are checked;
-- **action parameter types**: each module entry point's ``abi.decode(params, (...))``; the SDK's
-  ``telcochain.actions.ACTION_PARAMS`` is checked against it, the docs' ``(type name, ...)``
-  cells too;
+- **action parameter types**: each module entry point's ``abi.decode(params, (...))``; this script
+  writes them to ``pysdk/telcochain/action_params.py`` (the SDK's ``ACTION_PARAMS`` starts from it;
+  the few entry points decoding a struct are registered by their SDK module and checked by the
+  contract tests), the docs' ``(type name, ...)`` cells are checked against it;
 - **default grants and votes**: ``consortium.yaml``; the tables between
   ``<!-- generated:grants Module,... -->`` and ``<!-- /generated:grants -->`` in docs/*.md are
   written from it by this script.
 
-python scripts/gen_rule_docs.py          # rewrite the generated tables in docs/*.md
+python scripts/gen_rule_docs.py          # rewrite the generated tables in docs/*.md and action_params.py
 python scripts/gen_rule_docs.py --check  # exit 1 if one is stale
 """
 
@@ -173,6 +174,28 @@ def render_doc(text: str) -> str:
     return _GRANTS.sub(lambda m: m.group(1) + render_grants(m.group(2).split(",")) + "\n" + m.group(4), text)
 
 
+#: The SDK's table of module action parameters, generated from the entry points.
+ACTION_PARAMS_MODULE = ROOT / "pysdk" / "telcochain" / "action_params.py"
+
+
+def render_action_params() -> str:
+    """pysdk/telcochain/action_params.py: every entry point's ``abi.decode`` types, as Python."""
+
+    def literal(types: list[str]) -> str:
+        return "(" + ", ".join(f'"{t}"' for t in types) + ("," if len(types) == 1 else "") + ")"
+
+    rows = "".join(f'    "{name}": {literal(types)},\n' for name, types in sorted(entry_point_params().items()))
+    return (
+        '"""The parameter types of the modules\' actions, as their entry points decode ``params``.\n\n'
+        "Generated from ``abi.decode(params, (...))`` in contracts/*.sol by ``python scripts/gen_rule_docs.py``:\n"
+        "do not edit (tests/toolchain/test_rules.py fails when it and the contracts differ). Entry points that\n"
+        "decode a struct are not here: their module registers them (``register_action_params``).\n"
+        '"""\n\n'
+        "#: Module action name → the ABI types of its ``params``.\n"
+        f"ENTRY_POINT_PARAMS: dict[str, tuple[str, ...]] = {{\n{rows}}}\n"
+    )
+
+
 def generated_docs() -> dict[Path, str]:
     """Each docs page holding a generated table → its text as it must be."""
     out = {}
@@ -183,15 +206,20 @@ def generated_docs() -> dict[Path, str]:
     return out
 
 
+def generated_files() -> dict[Path, str]:
+    """Every generated file (the docs tables' pages and the SDK's parameter table) → its text."""
+    return {**generated_docs(), ACTION_PARAMS_MODULE: render_action_params()}
+
+
 def main() -> int:
-    outputs = generated_docs()
+    outputs = generated_files()
     if "--check" in sys.argv:
-        stale = [path for path, text in outputs.items() if path.read_text() != text]
+        stale = [path for path, text in outputs.items() if not path.exists() or path.read_text() != text]
         for path in stale:
             print(f"{path.relative_to(ROOT)} is stale: run python scripts/gen_rule_docs.py", file=sys.stderr)
         return 1 if stale else 0
     for path, text in outputs.items():
-        if path.read_text() != text:
+        if not path.exists() or path.read_text() != text:
             path.write_text(text)
             print(f"wrote {path.relative_to(ROOT)}")
     return 0

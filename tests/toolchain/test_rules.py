@@ -17,12 +17,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 
-from gen_rule_docs import _split_top, entry_point_params, generated_docs, solidity_enums, upper_snake
+from gen_rule_docs import _split_top, entry_point_params, generated_files, solidity_enums, upper_snake
 from telcochain.abi import shipped_abis
-from telcochain.actions import ACTION_PARAMS, BUILTIN_ACTIONS
-from telcochain.agreement import InvoiceStatus, MacdKind, Pending
+from telcochain.actions import ACTION_PARAMS, BUILTIN_ACTIONS, ENTRY_TYPE, POLICY_TYPE
+from telcochain.agreement import TERMS_TYPE, InvoiceStatus, MacdKind, Pending
 from telcochain.assets import VERBS, AssetState, ChangeKind
-from telcochain.billing import ChargeKind, DisputeStatus
+from telcochain.billing import VENDOR_TERMS_TYPE, ChargeKind, DisputeStatus
 from telcochain.client import Client  # noqa: F401  (imports every module, so every action's params are registered)
 from telcochain.consortium import TARIFF_KINDS, load_consortium
 from telcochain.constitution import Ballot, DenyReason, MemberStatus, ProposalStatus, Scope, Voters
@@ -96,8 +96,9 @@ def test_every_abi_enum_type_is_a_solidity_enum_of_the_sources():
 
 
 def test_the_sdk_encodes_each_action_as_its_entry_point_decodes_it():
+    """Also what a module registers by hand must agree where the parser reads the entry point."""
     decoded = entry_point_params()
-    assert len(decoded) > 60  # the parser still reads the contracts
+    assert len(decoded) > 60  # the parser still reads the contracts (71 entry points today)
     shared = set(decoded) & set(ACTION_PARAMS)
     assert {name: ACTION_PARAMS[name] for name in shared} == {name: decoded[name] for name in shared}
 
@@ -106,6 +107,41 @@ def test_the_sdk_knows_the_params_of_every_public_action_of_the_consortium():
     config = load_consortium(ROOT / "consortium.yaml")
     public = {a.name for a in config.actions if a.scope == "public"} | set(BUILTIN_ACTIONS)
     assert sorted(public - set(ACTION_PARAMS)) == []
+
+
+def _abi_structs() -> dict[str, str]:
+    """Every struct of the shipped ABIs (``IOperatorAgreement.Terms``) → its ABI tuple type."""
+
+    def abi_type(p: dict) -> str:
+        if p["type"].startswith("tuple"):
+            return "(" + ",".join(abi_type(c) for c in p["components"]) + ")" + p["type"][5:]
+        return p["type"]
+
+    found: dict[str, str] = {}
+
+    def walk(p: dict) -> None:
+        internal = p.get("internalType", "")
+        if internal.startswith("struct "):
+            arrays = p["type"].removeprefix("tuple")  # "[]" for a list of the struct
+            whole = abi_type(p)
+            found.setdefault(internal.removeprefix("struct ").split("[")[0], whole[: len(whole) - len(arrays)])
+        for c in p.get("components", []):
+            walk(c)
+
+    for abi in shipped_abis().values():
+        for item in abi:
+            for p in item.get("inputs", []) + item.get("outputs", []):
+                walk(p)
+    return found
+
+
+def test_the_sdk_struct_types_are_the_abi_structs():
+    """The tuple types the SDK encodes struct params with (policies, permissions, terms)."""
+    structs = _abi_structs()
+    assert structs["IConstitution.ActionPolicy"] == POLICY_TYPE
+    assert structs["IConstitution.PermissionEntry"] == ENTRY_TYPE
+    assert structs["IOperatorAgreement.Terms"] == TERMS_TYPE
+    assert structs["IVendorSettlement.VendorTerms"] == VENDOR_TERMS_TYPE
 
 
 def _doc_types(cell: str) -> list[str] | None:
@@ -166,8 +202,9 @@ def test_the_tariff_lines_are_the_terms_struct_of_the_contract():
 # --------------------------------------------------------------------------------------------
 
 
-def test_the_generated_docs_tables_match_their_sources():
-    pages = generated_docs()
-    assert pages, "no docs page holds a generated table"
-    stale = [p.name for p, text in pages.items() if p.read_text() != text]
+def test_the_generated_files_match_their_sources():
+    """docs tables (grants) and pysdk/telcochain/action_params.py are what the script writes now."""
+    files = generated_files()
+    assert len(files) >= 2, "no docs page holds a generated table"
+    stale = [str(p.relative_to(ROOT)) for p, text in files.items() if not p.exists() or p.read_text() != text]
     assert stale == [], f"stale: {stale}; run python scripts/gen_rule_docs.py"

@@ -179,6 +179,41 @@ def test_the_docs_give_each_action_the_params_the_sdk_encodes():
     assert checked >= 20  # 24 rows today (assets, constitution, customers, orders, visibility)
 
 
+def _section(page: str, heading: str) -> str:
+    text = (ROOT / "docs" / page).read_text()
+    return text.split(heading, 1)[1].split("\n## ", 1)[0]
+
+
+def _numbered(text: str) -> dict[int, str]:
+    """``| 3 | `Delivered` |`` and ``(0 `scheduleInstallation`, 1 ...)``: number → name."""
+    return {int(n): name for n, name in re.findall(r"(\d+) \|? ?`(\w+)`", text)}
+
+
+def _same_name(a: str, b: str) -> bool:
+    return a.lower() == b.lower()
+
+
+def test_the_docs_number_the_asset_states_as_the_contract():
+    documented = _numbered(_section("assets.md", "## States"))
+    members = solidity_enums()["AssetLifecycle.State"]
+    assert sorted(documented) == list(range(len(members)))
+    assert all(_same_name(documented[i], m) for i, m in enumerate(members)), documented
+
+
+def test_the_docs_number_the_order_states_as_the_contract():
+    documented = _numbered(_section("orders.md", "## States"))
+    members = solidity_enums()["OrderLifecycle.State"]
+    assert sorted(documented) == list(range(len(members)))
+    assert all(_same_name(documented[i], m) for i, m in enumerate(members)), documented
+
+
+def test_the_docs_number_the_bulk_verbs_as_the_contract():
+    paragraph = _section("assets.md", "`verb` numbers the verbs").split("another value", 1)[0]
+    documented = _numbered(paragraph)
+    assert [documented[i] for i in sorted(documented)] == list(VERBS)
+    assert [upper_snake(v) for v in solidity_enums()["AssetLifecycle.Verb"]] == [upper_snake(v) for v in VERBS]
+
+
 # --------------------------------------------------------------------------------------------
 # The MACD kinds
 # --------------------------------------------------------------------------------------------

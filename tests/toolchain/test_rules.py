@@ -144,6 +144,32 @@ def test_the_sdk_struct_types_are_the_abi_structs():
     assert structs["IVendorSettlement.VendorTerms"] == VENDOR_TERMS_TYPE
 
 
+def test_the_adversarial_suite_s_own_copies_agree_with_the_contracts():
+    """tests/adversarial does not use the SDK on purpose (it must not trust its checks): its
+    constants are its own, so they are checked here instead."""
+    from tests.adversarial import world
+
+    states = solidity_enums()["AssetLifecycle.State"]
+    for name in ("PLANNED", "PENDING_INSTALLATION", "DELIVERED", "ACTIVE", "INACTIVE", "RECOVERING"):
+        assert getattr(world, name) == [upper_snake(m) for m in states].index(name), name
+    assert states.index("Decommissioned") == world.DECOMMISSIONED
+    statuses = [upper_snake(m) for m in solidity_enums()["IEscrowPayment.Status"]]
+    assert [statuses.index(n) for n in ("ISSUED", "FUNDED", "RELEASED", "REFUNDED", "CANCELLED")] == [
+        world.INV_ISSUED,
+        world.INV_FUNDED,
+        world.INV_RELEASED,
+        world.INV_REFUNDED,
+        world.INV_CANCELLED,
+    ]
+    assert [int(k) for k in MacdKind] == [world.MOVE, world.ADD, world.CHANGE, world.DELETE]
+    structs = _abi_structs()
+    assert structs["IConstitution.ActionPolicy"] == world.POLICY
+    assert structs["IConstitution.PermissionEntry"] == world.PERMISSION
+    assert structs["IOperatorAgreement.Terms"] == world.TERMS
+    assert structs["IVendorSettlement.VendorTerms"] == world.VENDOR_TERMS
+    assert "(" + ",".join(ACTION_PARAMS["register"]) + ")" == world.REGISTRATION
+
+
 def _doc_types(cell: str) -> list[str] | None:
     """``(bytes32 assetId, (uint8 a, bytes32 b)[] list)`` → ``["bytes32", "(uint8,bytes32)[]"]``;
     None when a part is a named struct (``LineSpec line``)."""

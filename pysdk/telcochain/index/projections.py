@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from telcochain.agreement import MacdKind
+from telcochain.agreement import InvoiceStatus, MacdKind
 from telcochain.assets import AssetState
+from telcochain.billing import DisputeStatus
 from telcochain.errors import TelcochainError
 from telcochain.index import schema as s
 from telcochain.index.writer import Writer
@@ -43,7 +44,9 @@ PLANNED, ACTIVE = int(AssetState.PLANNED), int(AssetState.ACTIVE)
 #: OrderState values used by the line projection.
 HELD, IN_PROGRESS, CANCELLED = int(_O.HELD), int(_O.IN_PROGRESS), int(_O.CANCELLED)
 #: InvoiceStatus values.
-ISSUED, FUNDED, RELEASED, REFUNDED, INVOICE_CANCELLED = 1, 2, 3, 4, 5
+_I = InvoiceStatus
+ISSUED, FUNDED, RELEASED, REFUNDED = int(_I.ISSUED), int(_I.FUNDED), int(_I.RELEASED), int(_I.REFUNDED)
+INVOICE_CANCELLED = int(_I.CANCELLED)
 
 _MISSING = object()
 _HISTORY_COMMON = frozenset(("assetId", "ref", "actor", "version", "head", "detailsHash"))
@@ -401,7 +404,7 @@ class Projector:
                 "order_id": a["orderId"],
                 "project_id": a["projectId"],
                 "customer": self._customer_of_project(a["projectId"]),
-                "state": 1,
+                "state": int(_O.ACKNOWLEDGED),
                 "revision": 0,
                 "created_block": ev.block,
                 "created_at": ev.at,
@@ -739,7 +742,7 @@ class Projector:
                 "amount": str(a["amount"]),
                 "reason": a["reason"],
                 "credit": "0",
-                "status": 1,
+                "status": int(DisputeStatus.OPEN),
                 "by_vote": False,
                 "opened_at": ev.at,
                 "resolved_at": None,

@@ -49,6 +49,7 @@ $(SOLC_BRIDGE): tools/solc-bridge.js node_modules/.installed
 	@echo "==> compiling contracts"
 	$(BIN)/ape compile
 	$(BIN)/python scripts/export_abis.py
+	$(BIN)/python scripts/gen_rule_docs.py
 	touch $@
 
 # The suite runs on every CPU (pytest-xdist, one worker per logical CPU; each test file stays on
@@ -83,7 +84,7 @@ lint: setup  ## ruff + mypy
 	$(BIN)/ruff format --check pysdk tests scripts bench audit
 	$(BIN)/mypy
 
-abi: .build/.compiled  ## regenerate the ABIs the SDK ships
+abi: .build/.compiled  ## regenerate the ABIs the SDK ships, its action parameter table and the docs' grants tables
 
 lock:  ## re-pin every Python package after a change to pyproject.toml
 	{ echo "# Every Python package the project installs, pinned (pip install -c constraints.txt)."; \

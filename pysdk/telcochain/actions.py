@@ -1,8 +1,10 @@
 """Action ids and parameter encodings: the seed's generic ``executeAction(name, params, ref)``.
 
 An action is ``keccak256(name)``; its ``params`` are the ABI encoding of the arguments its
-implementation decodes. :data:`ACTION_PARAMS` knows the built-ins (and, as modules are
-added, theirs), so callers can pass plain Python values instead of bytes.
+implementation decodes. :data:`ACTION_PARAMS` knows the built-ins and every module entry point
+(:mod:`telcochain.action_params`, generated from the contracts' ``abi.decode``; the few that
+decode a struct are registered by their SDK module), so callers can pass plain Python values
+instead of bytes.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 from eth_abi import encode as abi_encode
 from eth_utils import keccak
 
+from telcochain.action_params import ENTRY_POINT_PARAMS
 from telcochain.errors import ConfigurationError
 
 #: ABI type of ``IConstitution.ActionPolicy``.
@@ -20,8 +23,8 @@ POLICY_TYPE = "(string,uint8,address,bytes4,bool,uint8,uint8,uint32,address[],ad
 #: ABI type of ``IConstitution.PermissionEntry``.
 ENTRY_TYPE = "(address,bool,uint64,uint64)"
 
-#: Argument types of every action the SDK knows, by name.
-ACTION_PARAMS: dict[str, list[str]] = {
+#: Argument types of the Constitution's own actions (implemented inside it, no module).
+_BUILTIN_PARAMS: dict[str, list[str]] = {
     "addMember": ["address", "bytes32", "string"],
     "suspendMember": ["address"],
     "reinstateMember": ["address"],
@@ -32,7 +35,13 @@ ACTION_PARAMS: dict[str, list[str]] = {
 }
 
 #: The Constitution's own actions (implemented inside it, no module).
-BUILTIN_ACTIONS = tuple(ACTION_PARAMS)
+BUILTIN_ACTIONS = tuple(_BUILTIN_PARAMS)
+
+#: Argument types of every action the SDK knows, by name.
+ACTION_PARAMS: dict[str, list[str]] = {
+    **_BUILTIN_PARAMS,
+    **{name: list(types) for name, types in ENTRY_POINT_PARAMS.items()},
+}
 
 #: The largest ``params`` a proposal may hold (``Constitution._MAX_PROPOSAL_PARAMS``), in bytes.
 MAX_PROPOSAL_PARAMS = 8192
@@ -61,5 +70,6 @@ def encode_params(name: str, params: bytes | Sequence[Any]) -> bytes:
 
 
 def register_action_params(name: str, types: list[str]) -> None:
-    """Teach the SDK the parameter types of a module's action."""
+    """Teach the SDK the parameter types of a module's action (one whose entry point decodes a
+    struct, or a module outside this repository)."""
     ACTION_PARAMS[name] = list(types)

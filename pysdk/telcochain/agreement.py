@@ -39,26 +39,7 @@ if TYPE_CHECKING:
 MAX_BATCH = 256
 TERMS_TYPE = "(address,uint32,int96,int96,int96,int96,int96,int96)"
 
-register_action_params("requestInstallation", ["bytes32", "address", "bytes32"])
-for _name in (
-    "confirmInstallation",
-    "withdrawInstallation",
-    "confirmChange",
-    "cancelChange",
-    "cancelDisconnect",
-    "confirmDisconnect",
-):
-    register_action_params(_name, ["bytes32", "bytes32"])
-register_action_params("orderChange", ["uint8", "bytes32", "bytes32"])
-register_action_params("orderChanges", ["uint8", "bytes32[]", "bytes32"])
-register_action_params("confirmChanges", ["bool", "bytes32[]", "bytes32"])
-register_action_params("orderDisconnect", ["bytes32", "uint256", "bytes32"])
-register_action_params("billAccount", ["address", "bytes32"])
-register_action_params("setTerms", [TERMS_TYPE])
-for _name in ("fundInvoice", "releaseInvoice", "refundInvoice", "reclaimInvoice"):
-    register_action_params(_name, ["uint256"])
-register_action_params("payOutCredit", ["address", "address", "uint256"])
-register_action_params("mintSettlement", ["address", "uint256"])
+register_action_params("setTerms", [TERMS_TYPE])  # decodes a struct (the other actions: telcochain.action_params)
 
 
 class MacdKind(IntEnum):

@@ -80,15 +80,9 @@ TRANSITIONS: dict[str, tuple[frozenset[AssetState], AssetState]] = {
 }
 VERBS = tuple(TRANSITIONS)
 
-_ASSET_ID = "bytes32"
-for _verb in VERBS:
-    register_action_params(_verb, [_ASSET_ID, "bytes32"])
-register_action_params("register", [_ASSET_ID, "bytes12", "bytes32", "bytes32", "bytes32", "bytes32"])
-register_action_params("bindSerial", [_ASSET_ID, "bytes32", "bytes32"])
-register_action_params("link", [_ASSET_ID, "bytes32", "bytes32", "bytes32"])
-register_action_params("transferCustody", [_ASSET_ID, "address", "bytes32"])
-register_action_params("setParties", [_ASSET_ID, "address", "address", "bytes32"])
-register_action_params("bulkTransition", ["uint8", "bytes32[]", "bytes32"])
+# register decodes a struct (Registration: static, so the same encoding as its six fields); the
+# other actions' params come from the contracts (telcochain.action_params)
+register_action_params("register", ["bytes32", "bytes12", "bytes32", "bytes32", "bytes32", "bytes32"])
 #: Most assets one bulkTransition may move (AssetRegistry.MAX_BULK).
 MAX_BULK = 256
 

@@ -45,17 +45,7 @@ MONTH = 30 * 86_400
 MAX_INSTALMENTS = 24
 VENDOR_TERMS_TYPE = "(address,uint96,uint32,bool)"
 
-register_action_params("accrueRecurring", ["bytes32[]"])
-register_action_params("setMonthlyCharge", ["uint256"])
-register_action_params("payInvoice", ["uint256", "uint256"])
-register_action_params("setInstalments", ["uint256", "uint8", "uint32"])
-register_action_params("disputeInvoice", ["uint256", "uint256", "bytes32", "bytes32"])
-register_action_params("resolveDispute", ["uint256", "uint256"])
-register_action_params("decideDispute", ["uint256", "uint256"])
-register_action_params("requestCreditPayout", ["address", "address", "uint256"])
-register_action_params("setVendorTerms", ["address", "bytes16", VENDOR_TERMS_TYPE])
-register_action_params("invoiceLine", ["bytes32", "uint32", "bytes32"])
-register_action_params("creditReturns", ["bytes32"])
+register_action_params("setVendorTerms", ["address", "bytes16", VENDOR_TERMS_TYPE])  # decodes a struct
 
 
 class InvoiceStatus(IntEnum):

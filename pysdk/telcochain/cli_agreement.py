@@ -194,6 +194,15 @@ _MACD_HELP = {
 }
 
 
+def _macd_help(kind: MacdKind) -> str:
+    """The help of a MACD kind without its own wording in :data:`_MACD_HELP`."""
+    name = kind.name.lower()
+    return (
+        f"Order a {name} of ASSET... (Active twins of one customer): PendingChange, the {name} tariff "
+        "charged on the running account; the operator confirms with `macd confirm`."
+    )
+
+
 def read_asset_file(path: Path) -> list[str]:
     """Twin ids from a file: one per line, or CSV whose first column is the id (a header row
     named asset/twin/id is skipped); blank lines and ``#`` comments are ignored."""
@@ -315,7 +324,7 @@ def read_details(value: str) -> dict[str, Any]:
 
 
 def _macd_command(kind: MacdKind) -> None:
-    @macd.command(kind.name.lower(), help=_MACD_HELP[kind])
+    @macd.command(kind.name.lower(), help=_MACD_HELP.get(kind, _macd_help(kind)))
     @click.argument("assets", metavar="[ASSET]...", nargs=-1)
     @click.option(
         "--file",

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from telcochain.agreement import MacdKind
+
 Schema = dict[str, str]
 
 #: Paths whose keys are data, not part of the schema.
@@ -640,7 +642,7 @@ JSON_OUTPUT: dict[str, Schema | list[Schema]] = {
     "install request": FLOW,
     "install confirm": {**FLOW, "line": "str?", "line_units_used": "int?"},
     "install withdraw": FLOW,
-    **{f"macd {verb}": [{**FLOW, "details_id": "str?"}, CHUNKS] for verb in ("move", "add", "change", "delete")},
+    **{f"macd {kind.name.lower()}": [{**FLOW, "details_id": "str?"}, CHUNKS] for kind in MacdKind},
     "macd confirm": [FLOW, CHUNKS],
     "macd cancel": FLOW,
     "macd pending": _page(

@@ -1,4 +1,11 @@
-"""The consortium config file (``consortium.yaml``) that a deployment is made from."""
+"""The consortium config file (``consortium.yaml``) that a deployment is made from.
+
+The file is validated by pydantic models (:class:`ConsortiumFile` and its sections); the first
+problem becomes one :class:`~telcochain.errors.ConfigurationError` line naming its key path,
+e.g. ``consortium.yaml: members[2].role: 'vendr' is not one of operator, vendor, supplier,
+customer``. The validated file becomes the frozen dataclasses the deploy script and the CLI use
+(:class:`ConsortiumConfig`, :class:`ActionConfig`...).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +15,22 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import yaml
 from eth_utils import keccak
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from telcochain.actions import BUILTIN_ACTIONS
 from telcochain.errors import ConfigurationError
 from telcochain.types import to_address
 
@@ -157,102 +175,34 @@ class AgreementConfig:
         return (token_address, self.payment_days, *(self.tariff[k] for k in TARIFF_KINDS))
 
 
-def _amount(value: Any, decimals: int, where: str) -> int:
-    """A token amount written in whole units (``250``, ``12.5``, ``-10``) as base units."""
-    from decimal import Decimal, InvalidOperation
-
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        raise ConfigurationError(f"{where}: {value!r} is not an amount") from None
-    base = number * (Decimal(10) ** decimals)
-    if base != base.to_integral_value():
-        raise ConfigurationError(f"{where}: {value} has more than {decimals} decimals")
-    return int(base)
-
-
-def parse_agreement(raw: Any, members: tuple[MemberConfig, ...], where: str) -> AgreementConfig:
-    at = f"{where}: agreement"
-    if not isinstance(raw, dict):
-        raise ConfigurationError(f"{at}: expected a mapping")
-    unknown = set(raw) - {"operator", "token", "payment_days", "confirmation_window", "tariff"}
-    if unknown:
-        raise ConfigurationError(f"{at}: unknown field(s) {', '.join(sorted(unknown))}")
-    by_name = {m.name: m for m in members}
-    operator = by_name.get(str(raw.get("operator")))
-    if operator is None:
-        raise ConfigurationError(f"{at}: operator must name a founding member")
-    token_raw = raw.get("token") or {}
-    if not isinstance(token_raw, dict):
-        raise ConfigurationError(f"{at}: token must be a mapping (address: or deploy:)")
-    decimals = 6
-    if token_raw.get("address"):
-        token = TokenConfig(to_address(str(token_raw["address"]), f"{at}: token address"))
-        decimals = int(token_raw.get("decimals", 6))
-    else:
-        spec = token_raw.get("deploy") or {}
-        decimals = int(spec.get("decimals", 6))
-        if not 0 <= decimals <= 18:
-            raise ConfigurationError(f"{at}: token decimals must be 0 to 18")
-        mint = []
-        for who, amount in (token_raw.get("mint") or {}).items():
-            member = by_name.get(str(who))
-            if member is None:
-                raise ConfigurationError(f"{at}: mint: {who!r} is not a founding member")
-            mint.append((member.address, _amount(amount, decimals, f"{at}: mint {who}")))
-        token = TokenConfig(
-            None,
-            str(spec.get("name", "Telco Settlement Dollar")),
-            str(spec.get("symbol", "TSD")),
-            decimals,
-            tuple(mint),
-        )
-    tariff_raw = raw.get("tariff") or {}
-    missing = [k for k in TARIFF_KINDS if k not in tariff_raw]
-    if missing or set(tariff_raw) - set(TARIFF_KINDS):
-        raise ConfigurationError(f"{at}: tariff needs exactly {', '.join(TARIFF_KINDS)}")
-    tariff = {k: _amount(tariff_raw[k], decimals, f"{at}: tariff {k}") for k in TARIFF_KINDS}
-    if tariff["installation"] < 0:
-        raise ConfigurationError(f"{at}: the installation tariff cannot be negative")
-    if any(abs(v) >= 2**95 for v in tariff.values()):
-        raise ConfigurationError(f"{at}: a tariff is too large (int96)")
-    days = raw.get("payment_days", 30)
-    if not isinstance(days, int) or not 0 < days < 2**32:
-        raise ConfigurationError(f"{at}: payment_days must be a positive number of days")
-    window = _duration(raw.get("confirmation_window", "30d"), at, "confirmation_window")
-    if window <= 0:
-        raise ConfigurationError(f"{at}: confirmation_window must be positive")
-    return AgreementConfig(operator.address, token, days, window, tariff)
-
-
-def _trust_key(value: Any, where: str) -> bytes:
-    text = str(value)
-    if not (text.startswith("0x") and len(text) == 66):
-        raise ConfigurationError(f"{where}: trust_key must be 32 bytes as 0x-prefixed hex")
-    try:
-        key = bytes.fromhex(text[2:])
-    except ValueError:
-        raise ConfigurationError(f"{where}: trust_key is not valid hex") from None
-    if key == bytes(32):
-        raise ConfigurationError(f"{where}: trust_key must not be zero")
-    return key
-
+# --------------------------------------------------------------------------------------------
+# The schema: pydantic models of the file, one per section
+# --------------------------------------------------------------------------------------------
+#
+# Every field is validated where it is written, and the first problem becomes ONE line naming
+# its key path: ``consortium.yaml: members[2].role: 'vendr' is not one of operator, vendor, ...``.
+# Member references (grants, voters, veto, agreement.operator, mint) are resolved against the
+# founding members, passed to the action and agreement models as validation context.
 
 _DURATION = re.compile(r"^(\d+)\s*([smhdw]?)$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
-def _duration(value: Any, where: str, field: str = "voting_period") -> int:
+def _duration(value: Any) -> int:
+    """Seconds from ``3600``, ``12h``, ``7d``, ``2w``."""
+    if isinstance(value, bool):
+        raise ValueError("must be seconds or like 12h, 7d, 2w")
     match = _DURATION.match(str(value).strip())
     if not match:
-        raise ConfigurationError(f"{where}: {field} must be seconds or like 12h, 7d, 2w")
+        raise ValueError(f"{value!r} must be seconds or like 12h, 7d, 2w")
     return int(match.group(1)) * _UNITS[match.group(2)]
 
 
-def _when(value: Any, where: str) -> int:
+def _when(value: Any) -> int:
+    """A unix time from a date (``2027-01-01``), a datetime, or a number; 0 for none."""
     if value in (None, 0, ""):
         return 0
-    if isinstance(value, int):
+    if isinstance(value, int) and not isinstance(value, bool):
         return value
     if isinstance(value, datetime | date):
         moment = value if isinstance(value, datetime) else datetime(value.year, value.month, value.day)
@@ -260,159 +210,477 @@ def _when(value: Any, where: str) -> int:
     try:
         moment = datetime.fromisoformat(str(value))
     except ValueError:
-        raise ConfigurationError(f"{where}: {value!r} is not a date (YYYY-MM-DD[THH:MM])") from None
+        raise ValueError(f"{value!r} is not a date (YYYY-MM-DD[THH:MM])") from None
     return int(moment.replace(tzinfo=moment.tzinfo or timezone.utc).timestamp())
 
 
-def parse_action(name: str, raw: Any, members: tuple[MemberConfig, ...], where: str) -> ActionConfig:
-    """One action entry (the ``actions:`` format); members are named from ``members``."""
-    at = f"{where}: action {name}"
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, dict):
-        raise ConfigurationError(f"{at}: expected a mapping")
-    unknown = set(raw) - {
-        "module",
-        "function",
-        "scope",
-        "enabled",
-        "voters",
-        "margin",
-        "veto",
-        "voting_period",
-        "grants",
-        "callers",
-    }
-    if unknown:
-        raise ConfigurationError(f"{at}: unknown field(s) {', '.join(sorted(unknown))}")
-    by_name = {m.name: m.address for m in members}
+def _address(value: Any) -> str:
+    try:
+        return to_address(value, "")
+    except ConfigurationError as exc:
+        raise ValueError(str(exc).strip()) from None
 
-    def member(ref: Any) -> str:
-        text = str(ref)
-        if text in by_name:
-            return by_name[text]
-        if text.startswith("0x"):
-            return to_address(text, f"{at}: member")
-        raise ConfigurationError(f"{at}: {text!r} is not a founding member's name or an address")
 
-    scope = str(raw.get("scope", "public"))
-    if scope not in ("public", "internal"):
-        raise ConfigurationError(f"{at}: scope must be public or internal")
-    voters_raw = raw.get("voters", "any")
-    if isinstance(voters_raw, list):
-        voters, voter_list = "specific", tuple(member(v) for v in voters_raw)
-    elif voters_raw in ("any", "all"):
-        voters, voter_list = str(voters_raw), ()
-    else:
-        raise ConfigurationError(f"{at}: voters must be any, all or a list of members")
-    margin_raw = raw.get("margin", "majority" if voters != "any" else 0)
-    if margin_raw == "majority":
-        margin = 0
-    elif margin_raw == "all":
-        margin = 255
-    elif isinstance(margin_raw, int) and 0 <= margin_raw <= 255:
-        margin = margin_raw
-    else:
-        raise ConfigurationError(f"{at}: margin must be majority, all or a number 0-255")
-    grants_raw = raw.get("grants", "all")
-    grants: list[GrantConfig] = []
-    if grants_raw == "all":
-        grants = [GrantConfig(m.address) for m in members]
-    elif isinstance(grants_raw, list):
-        for entry in grants_raw:
-            if isinstance(entry, dict):
-                grants.append(
-                    GrantConfig(
-                        member(entry.get("member")),
-                        _when(entry.get("from"), at),
-                        _when(entry.get("until"), at),
-                    )
+def _hex32(value: Any) -> bytes:
+    if not isinstance(value, str) or not (value.startswith("0x") and len(value) == 66):
+        raise ValueError("must be 32 bytes as 0x-prefixed hex (quote it in YAML)")
+    try:
+        key = bytes.fromhex(value[2:])
+    except ValueError:
+        raise ValueError(f"{value!r} is not valid hex") from None
+    if key == bytes(32):
+        raise ValueError("must not be zero")
+    return key
+
+
+def _salt(value: Any) -> bytes:
+    if not isinstance(value, str):
+        raise ValueError("must be 0x-hex text (quote it in YAML)")
+    try:
+        salt = bytes.fromhex(value.removeprefix("0x"))
+    except ValueError:
+        raise ValueError("must be hex") from None
+    if len(salt) < 16:
+        raise ValueError("must be at least 16 random bytes (0x-hex)")
+    return salt
+
+
+def _members(info: ValidationInfo) -> dict[str, str]:
+    """The founding members by name (validation context)."""
+    context = info.context or {}
+    members: dict[str, str] = context.get("members", {})
+    return members
+
+
+def _member(ref: Any, info: ValidationInfo) -> str:
+    """A member reference (a founding member's name, or an address) as a checksummed address."""
+    text = str(ref)
+    by_name = _members(info)
+    if text in by_name:
+        return by_name[text]
+    if text.startswith("0x"):
+        return _address(text)
+    raise ValueError(f"{text!r} is not a founding member's name or an address")
+
+
+Duration = Annotated[int, BeforeValidator(_duration)]
+When = Annotated[int, BeforeValidator(_when)]
+Address = Annotated[str, BeforeValidator(_address)]
+MemberRef = Annotated[str, BeforeValidator(_member)]
+
+
+class _Section(BaseModel):
+    """A mapping of the file: unknown keys are refused, naming the ones allowed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _a_mapping_of_known_keys(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise ValueError(f"expected a mapping, got {type(data).__name__}")
+        allowed = [f.alias or name for name, f in cls.model_fields.items()]
+        unknown = [str(k) for k in data if k not in allowed]
+        if unknown:
+            raise ValueError(f"unknown key {unknown[0]!r} (expected one of: {', '.join(allowed)})")
+        return data
+
+
+class MemberEntry(_Section):
+    """``members[i]``: a founding member."""
+
+    name: str
+    address: Address
+    trust_key: Annotated[bytes, BeforeValidator(_hex32)]
+    role: str = "operator"
+
+    @field_validator("name")
+    @classmethod
+    def _a_member_name(cls, value: str) -> str:
+        problem = member_name_problem(value)
+        if problem is not None:
+            raise ValueError(f"{value!r} {problem}")
+        return value
+
+    @field_validator("role")
+    @classmethod
+    def _a_role(cls, value: str) -> str:
+        if value not in ROLES:
+            raise ValueError(f"{value!r} is not one of {', '.join(ROLES)}")
+        return value
+
+
+class GrantEntry(_Section):
+    """One entry of ``grants:`` written as a mapping: a member and the grant's validity window."""
+
+    member: MemberRef
+    valid_from: When = Field(default=0, alias="from")
+    valid_until: When = Field(default=0, alias="until")
+
+
+def _grants(value: Any) -> Any:
+    """``all`` → None (every founding member), ``none`` → []; a list's plain member references
+    become ``{member: ...}`` entries."""
+    if value == "all":
+        return None
+    if value in ("none", None):
+        return []
+    if not isinstance(value, list):
+        raise ValueError(f"{value!r} is not all, none or a list of members")
+    return [entry if isinstance(entry, dict) else {"member": entry} for entry in value]
+
+
+def _voters(value: Any) -> Any:
+    """``any`` → [] (no vote), ``all`` → None (every active member), or a list of members."""
+    if value == "any":
+        return []
+    if value == "all":
+        return None
+    if isinstance(value, list) and value:
+        return value
+    raise ValueError(f"{value!r} is not any, all or a list of members")
+
+
+class ActionEntry(_Section):
+    """``actions.<name>``: how an action is implemented, voted and granted."""
+
+    module: str | None = None
+    function: str | None = None
+    scope: str = "public"
+    enabled: bool = True
+    voters: Annotated[list[MemberRef] | None, BeforeValidator(_voters)] = []  # [] any, None all
+    margin: str | int | None = None
+    veto: list[MemberRef] = []
+    voting_period: Duration | None = None
+    grants: Annotated[list[GrantEntry] | None, BeforeValidator(_grants)] = None  # None: every member
+    callers: list[str] | None = None
+
+    @field_validator("scope")
+    @classmethod
+    def _a_scope(cls, value: str) -> str:
+        if value not in ("public", "internal"):
+            raise ValueError(f"{value!r} is not public or internal")
+        return value
+
+    @field_validator("margin", mode="before")
+    @classmethod
+    def _margin(cls, value: Any) -> Any:
+        if value is None or value in ("majority", "all"):
+            return value
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 255:
+            return value
+        raise ValueError(f"{value!r} is not majority, all or a number 0-255")
+
+    @field_validator("callers")
+    @classmethod
+    def _callers(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        if not value:
+            raise ValueError("must list the modules that may call an internal action")
+        if not all(c.strip() for c in value):
+            raise ValueError("must be module names, like [OrderBook]")
+        if len(set(value)) != len(value):
+            raise ValueError("lists a module twice")
+        if len(value) > 32:
+            raise ValueError(f"lists {len(value)} modules; at most 32")
+        return [c.strip() for c in value]
+
+    @model_validator(mode="after")
+    def _callers_go_with_internal_scope(self) -> ActionEntry:
+        if self.scope == "internal" and self.callers is None:
+            raise ValueError("@callers: must list the modules that may call an internal action")
+        if self.scope != "internal" and self.callers is not None:
+            raise ValueError("@callers: only for internal actions (scope: internal)")
+        return self
+
+    @model_validator(mode="after")
+    def _an_action_the_contracts_have(self, info: ValidationInfo) -> ActionEntry:
+        """With the shipped modules in the context (a deployment's file): the module is one of
+        them and the function one of its entry points; an action without a module is a built-in."""
+        context = info.context or {}
+        modules: dict[str, frozenset[str]] | None = context.get("modules")
+        name = str(context.get("action", ""))
+        if modules is None:
+            return self
+        if self.module is None:
+            if name not in BUILTIN_ACTIONS:
+                raise ValueError(
+                    f"{name!r} is not a built-in action ({', '.join(BUILTIN_ACTIONS)}): name its module "
+                    "(module: <Contract>)"
                 )
-            else:
-                grants.append(GrantConfig(member(entry)))
-    elif grants_raw not in (None, "none"):
-        raise ConfigurationError(f"{at}: grants must be all, none or a list of members")
-    period = _duration(raw.get("voting_period", "7d" if voters != "any" else 0), at)
-    callers_raw = raw.get("callers")
-    if scope == "internal":
-        if not isinstance(callers_raw, list) or not callers_raw:
-            raise ConfigurationError(f"{at}: callers must list the modules that may call an internal action")
-        if not all(isinstance(c, str) and c.strip() for c in callers_raw):
-            raise ConfigurationError(f"{at}: callers must be module names, like [OrderBook]")
-        if len(set(callers_raw)) != len(callers_raw):
-            raise ConfigurationError(f"{at}: callers lists a module twice")
-        if len(callers_raw) > 32:
-            raise ConfigurationError(f"{at}: callers lists {len(callers_raw)} modules; at most 32")
-    elif callers_raw is not None:
-        raise ConfigurationError(f"{at}: callers is only for internal actions (scope: internal)")
-    module = raw.get("module")
-    return ActionConfig(
-        name=name,
-        module=str(module) if module else None,
-        function=str(raw.get("function", name)),
-        scope=scope,
-        enabled=bool(raw.get("enabled", True)),
-        voters=voters,
-        voter_list=voter_list,
-        margin=margin,
-        veto_list=tuple(member(v) for v in raw.get("veto") or []),
-        voting_period=period if voters != "any" else 0,
-        grants=tuple(grants),
-        callers=tuple(str(c).strip() for c in callers_raw or ()),
-    )
+            return self
+        if self.module not in modules:
+            raise ValueError(f"@module: {self.module!r} is not a module of this SDK (one of: {', '.join(modules)})")
+        function = self.function or name
+        if function not in modules[self.module]:
+            key = "@function: " if self.function else ""
+            raise ValueError(
+                f"{key}{function!r} is not an entry point of {self.module} (a function{ENTRY_POINT_ARGS} of its ABI)"
+            )
+        return self
+
+    def to_config(self, name: str, members: tuple[MemberConfig, ...]) -> ActionConfig:
+        voters = "all" if self.voters is None else "specific" if self.voters else "any"
+        voting = voters != "any"
+        margin = 255 if self.margin == "all" else self.margin if isinstance(self.margin, int) else 0  # majority
+        if self.grants is None:
+            grants = tuple(GrantConfig(m.address) for m in members)
+        else:
+            grants = tuple(GrantConfig(g.member, g.valid_from, g.valid_until) for g in self.grants)
+        period = self.voting_period if self.voting_period is not None else 7 * 86400
+        return ActionConfig(
+            name=name,
+            module=self.module or None,
+            function=self.function or name,
+            scope=self.scope,
+            enabled=self.enabled,
+            voters=voters,
+            voter_list=tuple(self.voters or ()),
+            margin=margin,
+            veto_list=tuple(self.veto),
+            voting_period=period if voting else 0,
+            grants=grants,
+            callers=tuple(self.callers or ()),
+        )
+
+
+class TokenDeployEntry(_Section):
+    """``agreement.token.deploy``: the settlement token the deploy script makes."""
+
+    name: str = "Telco Settlement Dollar"
+    symbol: str = "TSD"
+    decimals: Annotated[int, Field(ge=0, le=18)] = 6
+
+
+class TokenEntry(_Section):
+    """``agreement.token``: an existing ERC-20 (``address``) or one to deploy, with starting balances."""
+
+    address: Address | None = None
+    decimals: Annotated[int, Field(ge=0, le=18)] = 6
+    deploy: TokenDeployEntry | None = None
+    mint: dict[str, int | float | str] = {}
+
+
+class AgreementEntry(_Section):
+    """``agreement``: the terms between the operator and its customers (OperatorAgreement)."""
+
+    operator: MemberRef
+    token: TokenEntry = TokenEntry()
+    payment_days: Annotated[int, Field(gt=0, lt=2**32)] = 30
+    confirmation_window: Duration = 30 * 86400
+    tariff: dict[str, int | float | str]
+
+    @field_validator("operator", mode="before")
+    @classmethod
+    def _a_founder(cls, value: Any, info: ValidationInfo) -> Any:
+        if str(value) not in _members(info):
+            raise ValueError(f"{value!r} must name a founding member")
+        return value
+
+    @field_validator("confirmation_window")
+    @classmethod
+    def _positive(cls, value: int) -> int:
+        if value <= 0:
+            raise ValueError("must be positive")
+        return value
+
+    @field_validator("tariff")
+    @classmethod
+    def _every_line(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if set(value) != set(TARIFF_KINDS):
+            raise ValueError(f"needs exactly {', '.join(TARIFF_KINDS)}")
+        return value
+
+    def to_config(self, by_name: dict[str, str]) -> AgreementConfig:
+        decimals = self.token.decimals
+        if self.token.address:
+            token = TokenConfig(self.token.address, decimals=decimals)
+        else:
+            spec = self.token.deploy or TokenDeployEntry()
+            decimals = spec.decimals
+            mint = []
+            for who, amount in self.token.mint.items():
+                if who not in by_name:
+                    raise _Problem(("token", "mint", who), f"{who!r} is not a founding member")
+                mint.append((by_name[who], _amount(amount, decimals, ("token", "mint", who))))
+            token = TokenConfig(None, spec.name, spec.symbol, decimals, tuple(mint))
+        tariff = {k: _amount(self.tariff[k], decimals, ("tariff", k)) for k in TARIFF_KINDS}
+        if tariff["installation"] < 0:
+            raise _Problem(("tariff", "installation"), "the installation tariff cannot be negative")
+        for kind, value in tariff.items():
+            if abs(value) >= 2**95:
+                raise _Problem(("tariff", kind), "too large (int96)")
+        return AgreementConfig(self.operator, token, self.payment_days, self.confirmation_window, tariff)
+
+
+class ConsortiumFile(_Section):
+    """The whole file. ``actions`` and ``agreement`` are checked once the members are known."""
+
+    name: str
+    members: Annotated[list[MemberEntry], Field(min_length=1)]
+    serial_salt: Annotated[bytes, BeforeValidator(_salt)]
+    actions: dict[str, Any] | None = None
+    agreement: dict[str, Any] | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value.strip()
+
+
+# --------------------------------------------------------------------------------------------
+# Errors: the first problem, on one line, with its key path
+# --------------------------------------------------------------------------------------------
+
+
+class _Problem(Exception):
+    """A problem found after validation (cross-references), at ``path``."""
+
+    def __init__(self, path: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.path, self.message = path, message
+
+
+def _key_path(loc: tuple[str | int, ...]) -> str:
+    """``("members", 2, "role")`` → ``members[2].role``."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+#: pydantic's names for the branches of a union, which are not keys of the file.
+_UNION_TAG = re.compile(r"^(str|int|float|bool|none|.*\[.*\]|function-\w+.*)$")
+
+
+def _problem(exc: ValidationError, prefix: tuple[str | int, ...] = ()) -> tuple[str, str]:
+    """The first error of ``exc`` as (key path, message)."""
+    error = exc.errors(include_url=False)[0]
+    loc = prefix + tuple(p for p in error["loc"] if isinstance(p, int) or not _UNION_TAG.match(p))
+    kind, message = error["type"], str(error["msg"])
+    if kind == "value_error":
+        message = message.removeprefix("Value error, ")
+        if message.startswith("@"):  # a model's check naming one of its keys: "@key: problem"
+            key, message = message[1:].split(": ", 1)
+            loc = (*loc, key)
+    elif kind == "missing":
+        message = "is required"
+    elif kind == "extra_forbidden":
+        message = "unknown key"
+    elif kind == "too_short" and loc == ("members",):
+        message = "must list at least one founding member"
+    else:
+        message = message[0].lower() + message[1:]
+        if "input" in error and not isinstance(error["input"], dict):
+            shown = repr(error["input"])
+            message += f", got {shown if len(shown) <= 60 else shown[:57] + '...'}"
+    return _key_path(loc), message
+
+
+def _config_error(where: str, path: str, message: str) -> ConfigurationError:
+    return ConfigurationError(f"{where}: {path}: {message}" if path else f"{where}: {message}")
+
+
+def _amount(value: Any, decimals: int, path: tuple[str | int, ...]) -> int:
+    """A token amount written in whole units (``250``, ``12.5``, ``-10``) as base units."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise _Problem(path, f"{value!r} is not an amount") from None
+    base = number * (Decimal(10) ** decimals)
+    if base != base.to_integral_value():
+        raise _Problem(path, f"{value} has more than {decimals} decimals")
+    return int(base)
+
+
+# --------------------------------------------------------------------------------------------
+# Parsing
+# --------------------------------------------------------------------------------------------
+
+
+def shipped_entry_points() -> dict[str, frozenset[str]]:
+    """Each module the SDK ships → the names of its entry points (``f(address,bytes32,bytes)``)."""
+    from telcochain.abi import shipped_abis
+
+    found = {}
+    for contract, abi in shipped_abis().items():
+        names = frozenset(
+            str(item["name"])
+            for item in abi
+            if item.get("type") == "function" and [i["type"] for i in item["inputs"]] == ["address", "bytes32", "bytes"]
+        )
+        if names:
+            found[contract] = names
+    return found
+
+
+def parse_action(
+    name: str,
+    raw: Any,
+    members: tuple[MemberConfig, ...],
+    where: str,
+    modules: dict[str, frozenset[str]] | None = None,
+) -> ActionConfig:
+    """One action entry (the ``actions:`` format); members are named from ``members``. With
+    ``modules`` (:func:`shipped_entry_points`), the module and entry point must exist."""
+    context: dict[str, Any] = {"members": {m.name: m.address for m in members}, "action": name}
+    if modules is not None:
+        context["modules"] = modules
+    try:
+        entry = ActionEntry.model_validate(raw if raw is not None else {}, context=context)
+    except ValidationError as exc:
+        raise _config_error(where, *_problem(exc, ("actions", name))) from None
+    return entry.to_config(name, members)
+
+
+def parse_agreement(raw: Any, members: tuple[MemberConfig, ...], where: str) -> AgreementConfig:
+    """The ``agreement:`` section."""
+    by_name = {m.name: m.address for m in members}
+    try:
+        entry = AgreementEntry.model_validate(raw, context={"members": by_name})
+        return entry.to_config(by_name)
+    except ValidationError as exc:
+        raise _config_error(where, *_problem(exc, ("agreement",))) from None
+    except _Problem as problem:
+        raise _config_error(where, _key_path(("agreement", *problem.path)), problem.message) from None
 
 
 def parse_consortium(data: Any, path: Path | None = None, source_hash: str = "") -> ConsortiumConfig:
-    """Validate a parsed consortium file; every problem is one clear ConfigurationError."""
+    """Validate a parsed consortium file; the first problem is one ConfigurationError naming its key."""
     where = str(path or "consortium config")
     if not isinstance(data, dict):
         raise ConfigurationError(f"{where}: expected a mapping with 'name' and 'members'")
-    name = data.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise ConfigurationError(f"{where}: 'name' is required")
-    raw_members = data.get("members")
-    if not isinstance(raw_members, list) or not raw_members:
-        raise ConfigurationError(f"{where}: 'members' must list at least one founding member")
-    members: list[MemberConfig] = []
-    seen: set[str] = set()
-    names: dict[str, str] = {}
-    for n, entry in enumerate(raw_members, start=1):
-        at = f"{where}: member {n}"
-        if not isinstance(entry, dict):
-            raise ConfigurationError(f"{at}: expected a mapping")
-        member_name = entry.get("name")
-        if not isinstance(member_name, str) or not 0 < len(member_name.encode()) <= 64:
-            raise ConfigurationError(f"{at}: 'name' must be 1 to 64 bytes")
-        problem = member_name_problem(member_name)
-        if problem is not None:
-            raise ConfigurationError(f"{at}: 'name' {member_name!r} {problem}")
-        same = names.setdefault(member_name_key(member_name), member_name)
-        if same != member_name:
-            raise ConfigurationError(
-                f"{at}: 'name' {member_name!r} clashes with {same!r}: names are compared ignoring case"
-            )
-        address = to_address(str(entry.get("address", "")), f"{at} ({member_name}): address")
-        if address in seen:
-            raise ConfigurationError(f"{at} ({member_name}): address {address} appears twice")
-        seen.add(address)
-        role = str(entry.get("role", "operator"))
-        if role not in ROLES:
-            raise ConfigurationError(f"{at} ({member_name}): role must be one of {', '.join(ROLES)}")
-        members.append(MemberConfig(member_name, address, _trust_key(entry.get("trust_key"), at), role))
-    founders = tuple(members)
-    raw_actions = data.get("actions") or {}
-    if not isinstance(raw_actions, dict):
-        raise ConfigurationError(f"{where}: 'actions' must map action names to their policy")
-    actions = tuple(parse_action(str(n), a, founders, where) for n, a in raw_actions.items())
-    salt_text = str(data.get("serial_salt", ""))
     try:
-        salt = bytes.fromhex(salt_text.removeprefix("0x"))
-    except ValueError:
-        raise ConfigurationError(f"{where}: serial_salt must be hex") from None
-    if len(salt) < 16:
-        raise ConfigurationError(f"{where}: serial_salt must be at least 16 random bytes (0x-hex)")
-    agreement = parse_agreement(data["agreement"], founders, where) if data.get("agreement") else None
-    return ConsortiumConfig(name.strip(), founders, source_hash, path, actions, salt, agreement)
+        file = ConsortiumFile.model_validate(data)
+    except ValidationError as exc:
+        raise _config_error(where, *_problem(exc)) from None
+    members: list[MemberConfig] = []
+    addresses: dict[str, int] = {}
+    names: dict[str, int] = {}
+    for n, entry in enumerate(file.members):
+        at = f"members[{n}]"
+        same = names.setdefault(member_name_key(entry.name), n)
+        if same != n:
+            raise _config_error(
+                where,
+                f"{at}.name",
+                f"{entry.name!r} clashes with {file.members[same].name!r} (members[{same}]): "
+                "names are compared ignoring case",
+            )
+        first = addresses.setdefault(entry.address, n)
+        if first != n:
+            raise _config_error(where, f"{at}.address", f"{entry.address} appears twice (also members[{first}])")
+        members.append(MemberConfig(entry.name, entry.address, entry.trust_key, entry.role))
+    founders = tuple(members)
+    modules = shipped_entry_points()
+    actions = tuple(parse_action(str(n), a, founders, where, modules) for n, a in (file.actions or {}).items())
+    agreement = parse_agreement(file.agreement, founders, where) if file.agreement else None
+    return ConsortiumConfig(file.name, founders, source_hash, path, actions, file.serial_salt, agreement)
 
 
 def load_consortium(path: str | os.PathLike[str] | None = None) -> ConsortiumConfig:
@@ -425,5 +693,5 @@ def load_consortium(path: str | os.PathLike[str] | None = None) -> ConsortiumCon
     try:
         data = yaml.safe_load(raw)
     except yaml.YAMLError as exc:
-        raise ConfigurationError(f"{file}: not valid YAML ({exc})") from None
+        raise ConfigurationError(f"{file}: not valid YAML ({' '.join(str(exc).split())})") from None
     return parse_consortium(data, file, "0x" + hashlib.sha256(raw).hexdigest())

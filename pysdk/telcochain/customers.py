@@ -26,7 +26,6 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak
 
-from telcochain.actions import register_action_params
 from telcochain.agreement import AgreementAPI, FlowResult, MacdKind
 from telcochain.assets import ZERO32, asset_id
 from telcochain.constitution import constitution_of
@@ -66,14 +65,6 @@ CONSENTED_ACTIONS = {
     "setSigner": None,
 }
 ZERO_ADDRESS = "0x" + "00" * 20
-
-register_action_params("addCustomer", ["address", "address", "bytes32", "bytes32"])
-register_action_params("updateCustomer", ["address", "bytes32", "bytes32"])
-register_action_params("setSigner", ["address", "address", "uint256", "uint64", "bytes"])
-register_action_params("proposeTerms", ["address", "bytes32", "uint64", "bytes32"])
-register_action_params("acceptTerms", ["address", "bytes32", "uint64", "uint256", "uint64", "bytes"])
-register_action_params("actFor", ["uint8", "bytes", "int256", "int256", "uint256", "uint64", "bytes"])
-register_action_params("createOrderFor", ["bytes32", "bytes32", "bytes32", "uint256", "uint64", "bytes"])
 
 
 class ConsentError(TelcochainError, ValueError):

@@ -35,7 +35,7 @@ from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_utils import keccak
 
-from telcochain.actions import register_action_params
+from telcochain.action_params import ENTRY_POINT_PARAMS
 from telcochain.constitution import ActionCall, CallOutcome, Member, constitution_of
 from telcochain.contract import Event
 from telcochain.errors import (
@@ -57,10 +57,8 @@ if TYPE_CHECKING:
     from telcochain.session import Session
 
 #: The DetailsVault's actions and their parameter types (IDetailsVault).
-DISCLOSE_PARAMS = ["bytes32", "bytes32", "bytes", "address[]", "bytes[]"]
-GRANT_PARAMS = ["bytes32", "address", "bytes"]
-register_action_params("disclose", DISCLOSE_PARAMS)
-register_action_params("grantAccess", GRANT_PARAMS)
+DISCLOSE_PARAMS = list(ENTRY_POINT_PARAMS["disclose"])
+GRANT_PARAMS = list(ENTRY_POINT_PARAMS["grantAccess"])
 
 ZERO32 = b"\0" * 32
 _TOPIC_CHUNK = 50  # disclosure ids per OR-list in one eth_getLogs filter

@@ -113,18 +113,9 @@ ORDER_TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
 }
 
 _LINE_SPEC = "(bytes32,bytes32,bytes32,address,bytes16,uint32,uint8)"
-register_action_params("createProject", ["bytes32", "address", "bytes32"])
-register_action_params("createOrder", ["bytes32", "bytes32", "bytes32"])
-register_action_params("addService", ["bytes32", "bytes32", "uint32", "bytes32"])
+# the actions decoding a struct (the others: telcochain.action_params)
 register_action_params("addDeviceLine", ["bytes32", _LINE_SPEC, "bytes32"])
 register_action_params("reviseOrder", ["bytes32", "(bytes32,uint8,uint32)[]", f"(uint8,{_LINE_SPEC})[]", "bytes32"])
-register_action_params("resumeLines", ["bytes32", "bytes32[]", "bytes32"])
-register_action_params("cancelOrder", ["bytes32", "bytes32[]", "bytes32[]", "bytes32"])
-register_action_params("transitionOrder", ["bytes32", "uint8", "bytes32"])
-register_action_params("transitionService", ["bytes32", "bytes32", "uint8", "bytes32"])
-register_action_params("deliverLine", ["bytes32", "uint32", "bytes32"])
-register_action_params("returnStock", ["bytes32", "uint32", "bytes32"])
-register_action_params("consumeStock", ["bytes32", "address", "bytes16", "uint32", "bytes32"])
 
 
 def order_id(value: str | bytes, what: str = "id") -> bytes:

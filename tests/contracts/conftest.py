@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections import namedtuple
 from contextlib import contextmanager
-from enum import IntEnum
 
 import ape
 import pytest
@@ -19,60 +18,22 @@ from ape.exceptions import ContractLogicError
 from dryrun import decode_error
 from eth_abi import encode
 from eth_utils import keccak
+from telcochain.constitution import (  # noqa: F401  (the tests import the enums from here)
+    Ballot,
+    DenyReason,
+    MemberStatus,
+    ProposalStatus,
+    Scope,
+    Voters,
+)
 
 ZERO_ADDRESS = "0x" + "00" * 20
 ZERO32 = b"\x00" * 32
 DAY = 86_400
 DEFAULT_VOTING_PERIOD = 7 * DAY
 
-# --------------------------------------------------------------------------------------------
-# Mirrors of the Solidity enums
-# --------------------------------------------------------------------------------------------
-
-
-class Scope(IntEnum):
-    PUBLIC = 0
-    INTERNAL = 1
-
-
-class Voters(IntEnum):
-    ANY = 0
-    SPECIFIC = 1
-    ALL = 2
-
-
-class ProposalStatus(IntEnum):
-    NONE = 0
-    OPEN = 1
-    EXECUTED = 2
-    REJECTED = 3
-    EXPIRED = 4
-    SUPERSEDED = 5
-
-
-class DenyReason(IntEnum):
-    NONE = 0
-    NOT_MEMBER = 1
-    MEMBER_SUSPENDED = 2
-    UNKNOWN_ACTION = 3
-    ACTION_DISABLED = 4
-    INTERNAL_ACTION = 5
-    NO_PERMISSION = 6
-    PERMISSION_NOT_YET_VALID = 7
-    PERMISSION_EXPIRED = 8
-
-
-class Ballot(IntEnum):
-    NONE = 0
-    APPROVE = 1
-    REJECT = 2
-
-
-class MemberStatus(IntEnum):
-    NONE = 0
-    ACTIVE = 1
-    SUSPENDED = 2
-
+# The Solidity enums are the SDK's (telcochain.constitution; tests/toolchain/test_rules.py checks
+# them against the sources).
 
 # --------------------------------------------------------------------------------------------
 # Ids and ABI encodings (the same encodings the SDK must produce)

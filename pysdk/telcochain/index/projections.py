@@ -22,24 +22,31 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from telcochain.agreement import InvoiceStatus, MacdKind
+from telcochain.assets import AssetState
+from telcochain.billing import DisputeStatus
 from telcochain.errors import TelcochainError
 from telcochain.index import schema as s
 from telcochain.index.writer import Writer
+from telcochain.orders import OrderState
 from telcochain.types import ZERO_ADDRESS
 
 if TYPE_CHECKING:
     from telcochain.contract import Contract
 
 ZERO32 = "0x" + "00" * 32
-MACD_KINDS = {0: "move", 1: "add", 2: "change", 3: "delete"}
+MACD_KINDS = {int(k): k.name.lower() for k in MacdKind}
+_O = OrderState
 #: OrderBook states after which an order is closed (TMF622 terminal states).
-ORDER_CLOSED = {2, 6, 7, 8}
-#: AssetState values (mirrors :class:`telcochain.assets.AssetState`).
-PLANNED, ACTIVE = 1, 4
+ORDER_CLOSED = {int(s) for s in (_O.REJECTED, _O.CANCELLED, _O.COMPLETED, _O.FAILED)}
+#: AssetState values.
+PLANNED, ACTIVE = int(AssetState.PLANNED), int(AssetState.ACTIVE)
 #: OrderState values used by the line projection.
-HELD, IN_PROGRESS, CANCELLED = 4, 5, 6
+HELD, IN_PROGRESS, CANCELLED = int(_O.HELD), int(_O.IN_PROGRESS), int(_O.CANCELLED)
 #: InvoiceStatus values.
-ISSUED, FUNDED, RELEASED, REFUNDED, INVOICE_CANCELLED = 1, 2, 3, 4, 5
+_I = InvoiceStatus
+ISSUED, FUNDED, RELEASED, REFUNDED = int(_I.ISSUED), int(_I.FUNDED), int(_I.RELEASED), int(_I.REFUNDED)
+INVOICE_CANCELLED = int(_I.CANCELLED)
 
 _MISSING = object()
 _HISTORY_COMMON = frozenset(("assetId", "ref", "actor", "version", "head", "detailsHash"))
@@ -397,7 +404,7 @@ class Projector:
                 "order_id": a["orderId"],
                 "project_id": a["projectId"],
                 "customer": self._customer_of_project(a["projectId"]),
-                "state": 1,
+                "state": int(_O.ACKNOWLEDGED),
                 "revision": 0,
                 "created_block": ev.block,
                 "created_at": ev.at,
@@ -735,7 +742,7 @@ class Projector:
                 "amount": str(a["amount"]),
                 "reason": a["reason"],
                 "credit": "0",
-                "status": 1,
+                "status": int(DisputeStatus.OPEN),
                 "by_vote": False,
                 "opened_at": ev.at,
                 "resolved_at": None,

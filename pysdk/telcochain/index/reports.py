@@ -36,6 +36,7 @@ from telcochain.constitution import DenyReason
 from telcochain.index import schema as s
 from telcochain.index.queries import show_id
 from telcochain.index.store import IndexStore
+from telcochain.orders import OrderState
 
 DAY = 86_400
 PERIODS = ("day", "week", "month")
@@ -114,7 +115,7 @@ def _cycle_times(db: Any, names: dict[str, str]) -> list[dict[str, Any]]:
     for kind, vendor, start, end in rows:
         groups[(kind, names.get(vendor, vendor) if vendor else "-")].append(float(end - start))
     o = s.orders.c
-    for start, end in db.execute(select(o.created_at, o.closed_at).where(o.state == 7)).all():
+    for start, end in db.execute(select(o.created_at, o.closed_at).where(o.state == int(OrderState.COMPLETED))).all():
         groups[("order", "-")].append(float(end - start))
     return [{"kind": k, "vendor": v, **_stats(values)} for (k, v), values in sorted(groups.items())]
 

@@ -15,21 +15,28 @@ from eth_abi import encode as abi_encode
 from eth_utils import keccak
 from sqlalchemy import select
 
+from telcochain.assets import ChangeKind
+from telcochain.constitution import MemberStatus, ProposalStatus
 from telcochain.contract import Contract
 from telcochain.index import schema as s
 from telcochain.index.follower import Follower
 
 CHUNK = 500
-#: AssetRegistry change kinds by event (mirrors :data:`telcochain.assets._CHANGE_EVENTS`).
+#: AssetRegistry change kinds by event (as :data:`telcochain.assets._CHANGE_EVENTS`).
 CHANGE_KIND = {
-    "AssetRegistered": 0,
-    "AssetTransitioned": 1,
-    "AssetSerialBound": 2,
-    "AssetLinked": 3,
-    "AssetCustodyTransferred": 4,
+    "AssetRegistered": int(ChangeKind.REGISTER),
+    "AssetTransitioned": int(ChangeKind.TRANSITION),
+    "AssetSerialBound": int(ChangeKind.SERIAL_BIND),
+    "AssetLinked": int(ChangeKind.LINK),
+    "AssetCustodyTransferred": int(ChangeKind.CUSTODY_TRANSFER),
 }
-PROPOSAL_STATUS = {"open": {1, 4, 5}, "executed": {2}, "rejected": {3}}  # expiry is not an event
-MEMBER_STATUS = {"active": 1, "suspended": 2}
+_P = ProposalStatus
+PROPOSAL_STATUS = {  # expiry is not an event
+    "open": {int(_P.OPEN), int(_P.EXPIRED), int(_P.SUPERSEDED)},
+    "executed": {int(_P.EXECUTED)},
+    "rejected": {int(_P.REJECTED)},
+}
+MEMBER_STATUS = {"active": int(MemberStatus.ACTIVE), "suspended": int(MemberStatus.SUSPENDED)}
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ A package so that its ``conftest`` does not shadow tests/contracts/conftest.py.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
 from typing import Any
 
 import pytest
@@ -24,6 +23,8 @@ from conftest import Scope, Voters, action_id, grant, policy, ref, selector  # t
 from dryrun import send as _send
 from eth_abi import encode
 from eth_utils import keccak
+from telcochain.agreement import InvoiceStatus, MacdKind
+from telcochain.assets import AssetState
 
 ZERO32 = b"\x00" * 32
 DAY = 86_400
@@ -32,33 +33,9 @@ WINDOW = 30 * DAY  # escrow confirmation window
 PAYMENT_DAYS = 14
 
 
-class AssetState(IntEnum):
-    NONE = 0
-    PLANNED = 1
-    PENDING_INSTALLATION = 2
-    DELIVERED = 3
-    ACTIVE = 4
-    PENDING_CHANGE = 5
-    PENDING_DISCONNECT = 6
-    INACTIVE = 7
-    RECOVERING = 8
-    DECOMMISSIONED = 9
-
-
-class Status(IntEnum):
-    NONE = 0
-    ISSUED = 1
-    FUNDED = 2
-    RELEASED = 3
-    REFUNDED = 4
-    CANCELLED = 5
-
-
-class Kind(IntEnum):
-    MOVE = 0
-    ADD = 1
-    CHANGE = 2
-    DELETE = 3
+# The Solidity enums, as the SDK mirrors them (tests/toolchain/test_rules.py)
+Status = InvoiceStatus
+Kind = MacdKind
 
 
 TARIFF = {

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import IntEnum
 from typing import Any
 
 import pytest
@@ -39,54 +38,23 @@ from dryrun import (  # tests/contracts/dryrun.py
 )
 from eth_abi import encode
 from eth_utils import keccak
+from telcochain.assets import TRANSITIONS, AssetState, ChangeKind
 
 ZERO32 = b"\x00" * 32
 ZERO24 = b"\x00" * 24
 ZERO_ADDRESS = "0x" + "00" * 20
 
 # --------------------------------------------------------------------------------------------
-# Mirrors of the Solidity types and of THE transition table (contracts/libraries/AssetLifecycle.sol)
+# The Solidity types and THE transition table (contracts/libraries/AssetLifecycle.sol), as the SDK
+# mirrors them (test_lifecycle.py checks the table against the chain and the docs)
 # --------------------------------------------------------------------------------------------
 
 
-class State(IntEnum):
-    NONE = 0
-    PLANNED = 1
-    PENDING_INSTALLATION = 2
-    DELIVERED = 3
-    ACTIVE = 4
-    PENDING_CHANGE = 5
-    PENDING_DISCONNECT = 6
-    INACTIVE = 7
-    RECOVERING = 8
-    DECOMMISSIONED = 9
-
-
-class Change(IntEnum):
-    REGISTER = 0
-    TRANSITION = 1
-    SERIAL_BIND = 2
-    LINK = 3
-    CUSTODY_TRANSFER = 4
-    PARTIES = 5
-
-
+State = AssetState
+Change = ChangeKind
 S = State
 # verb (action name) -> (from states, to state), in the order of the Solidity enum Verb
-TABLE: dict[str, tuple[frozenset[State], State]] = {
-    "scheduleInstallation": (frozenset({S.PLANNED, S.INACTIVE}), S.PENDING_INSTALLATION),
-    "cancelInstallation": (frozenset({S.PENDING_INSTALLATION}), S.PLANNED),
-    "deliver": (frozenset({S.PENDING_INSTALLATION}), S.DELIVERED),
-    "commission": (frozenset({S.DELIVERED}), S.ACTIVE),
-    "requestChange": (frozenset({S.ACTIVE}), S.PENDING_CHANGE),
-    "completeChange": (frozenset({S.PENDING_CHANGE}), S.ACTIVE),
-    "completeDeletion": (frozenset({S.PENDING_CHANGE}), S.INACTIVE),
-    "requestDisconnect": (frozenset({S.ACTIVE}), S.PENDING_DISCONNECT),
-    "withdrawDisconnect": (frozenset({S.PENDING_DISCONNECT}), S.ACTIVE),
-    "completeDisconnect": (frozenset({S.PENDING_DISCONNECT}), S.INACTIVE),
-    "recover": (frozenset({S.DELIVERED, S.INACTIVE}), S.RECOVERING),
-    "decommission": (frozenset({S.PLANNED, S.RECOVERING}), S.DECOMMISSIONED),
-}
+TABLE = TRANSITIONS
 VERBS = list(TABLE)
 EDGES: set[tuple[State, State]] = {(f, to) for froms, to in TABLE.values() for f in froms}
 LIVE_STATES = [s for s in State if s not in (S.NONE, S.DECOMMISSIONED)]

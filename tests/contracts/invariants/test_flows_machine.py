@@ -69,6 +69,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from telcochain.agreement import Pending
 from telcochain.assets import TRANSITIONS
 from telcochain.customers import Consent, sign_consent
 from web3.exceptions import ContractLogicError
@@ -123,15 +124,9 @@ WALKS = 12  # copies of the walk rule
 TALLY: Counter[str] = Counter()  # outcomes per action over the run (printed with -s)
 
 
-class Pending:
-    NONE, INSTALLATION, CHANGE, DISCONNECT = range(4)
-
-
-# AssetLifecycle's table: verb -> (sources, target), from the SDK's one copy (tests/sdk/test_assets.py
+# AssetLifecycle's table: verb -> (sources, target), the SDK's one copy (tests/sdk/test_assets.py
 # keeps that equal to the chain's verbRule)
-VERBS: dict[str, tuple[frozenset[S], S]] = {
-    verb: (frozenset(S(int(f)) for f in sources), S(int(to))) for verb, (sources, to) in TRANSITIONS.items()
-}
+VERBS = TRANSITIONS
 EDGES = {(f, to) for sources, to in VERBS.values() for f in sources}
 
 

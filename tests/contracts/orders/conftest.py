@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections import namedtuple
 from dataclasses import dataclass
-from enum import IntEnum
 from typing import Any
 
 import pytest
@@ -27,59 +26,22 @@ from dryrun import (  # tests/contracts/dryrun.py
 )
 from eth_abi import encode
 from eth_utils import keccak
+from telcochain.assets import AssetState  # noqa: F401  (the tests import it from here)
+from telcochain.orders import ORDER_TRANSITIONS, ChangePolicy, ItemAction, OrderState
 
 ZERO32 = b"\x00" * 32
 ZERO_ADDRESS = "0x" + "00" * 20
 
 # --------------------------------------------------------------------------------------------
-# Mirrors of contracts/libraries/OrderLifecycle.sol (THE table; docs/orders.md mirrors it too)
+# contracts/libraries/OrderLifecycle.sol: its enums and THE table, as the SDK mirrors them
+# (tests/sdk/test_orders.py checks the table against the chain, tests/toolchain/test_rules.py the enums)
 # --------------------------------------------------------------------------------------------
 
 
-class St(IntEnum):
-    NONE = 0
-    ACKNOWLEDGED = 1
-    REJECTED = 2
-    PENDING = 3
-    HELD = 4
-    IN_PROGRESS = 5
-    CANCELLED = 6
-    COMPLETED = 7
-    FAILED = 8
-    PARTIAL = 9
-    ASSESSING_CANCELLATION = 10
-    PENDING_CANCELLATION = 11
-
-
-class Action(IntEnum):
-    ADD = 0
-    MODIFY = 1
-    DELETE = 2
-    NO_CHANGE = 3
-
-
-class Policy(IntEnum):
-    PAUSE = 0
-    AUTO_CORRECT = 1
-
-
-class AssetState(IntEnum):
-    NONE = 0
-    PLANNED = 1
-    PENDING_INSTALLATION = 2
-    DELIVERED = 3
-    ACTIVE = 4
-    RECOVERING = 8
-
-
-TABLE: dict[St, frozenset[St]] = {
-    St.ACKNOWLEDGED: frozenset({St.REJECTED, St.PENDING, St.HELD, St.IN_PROGRESS, St.ASSESSING_CANCELLATION}),
-    St.PENDING: frozenset({St.HELD, St.IN_PROGRESS, St.ASSESSING_CANCELLATION}),
-    St.HELD: frozenset({St.PENDING, St.IN_PROGRESS, St.ASSESSING_CANCELLATION}),
-    St.IN_PROGRESS: frozenset({St.PENDING, St.HELD, St.COMPLETED, St.FAILED, St.PARTIAL, St.ASSESSING_CANCELLATION}),
-    St.ASSESSING_CANCELLATION: frozenset({St.PENDING_CANCELLATION, St.PENDING, St.HELD, St.IN_PROGRESS}),
-    St.PENDING_CANCELLATION: frozenset({St.CANCELLED}),
-}
+St = OrderState
+Action = ItemAction
+Policy = ChangePolicy
+TABLE = ORDER_TRANSITIONS
 EDGES = {(f, t) for f, ts in TABLE.items() for t in ts}
 MAX_CHANGES = 64
 

@@ -1,0 +1,271 @@
+"""One source per rule: every copy of an enum, a parameter list, the MACD kinds or a docs table is
+checked against the source it copies (scripts/gen_rule_docs.py names the sources).
+
+These tests need no chain: they read contracts/*.sol, the shipped ABIs, consortium.yaml and docs/.
+(The transition tables are checked against the deployed contracts in tests/sdk/test_assets.py and
+tests/sdk/test_orders.py, and against the docs in tests/contracts/{assets,orders}.)
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from enum import IntEnum
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+
+from gen_rule_docs import _split_top, entry_point_params, generated_files, solidity_enums, upper_snake
+from telcochain.abi import shipped_abis
+from telcochain.actions import ACTION_PARAMS, BUILTIN_ACTIONS, ENTRY_TYPE, POLICY_TYPE
+from telcochain.agreement import TERMS_TYPE, InvoiceStatus, MacdKind, Pending
+from telcochain.assets import VERBS, AssetState, ChangeKind
+from telcochain.billing import VENDOR_TERMS_TYPE, ChargeKind, DisputeStatus
+from telcochain.client import Client  # noqa: F401  (imports every module, so every action's params are registered)
+from telcochain.consortium import TARIFF_KINDS, load_consortium
+from telcochain.constitution import Ballot, DenyReason, MemberStatus, ProposalStatus, Scope, Voters
+from telcochain.orders import ChangePolicy, ItemAction, OrderState
+from telcochain.render import _enums as rendered_enums
+
+ROOT = Path(__file__).resolve().parents[2]
+
+#: Every Solidity enum → the SDK enum mirroring it (the one Python copy; tests import it).
+SDK_ENUMS: dict[str, type[IntEnum]] = {
+    "AssetLifecycle.State": AssetState,
+    "AssetHistory.ChangeKind": ChangeKind,
+    "OrderLifecycle.State": OrderState,
+    "OrderLifecycle.ItemAction": ItemAction,
+    "OrderLifecycle.ChangePolicy": ChangePolicy,
+    "IConstitution.MemberStatus": MemberStatus,
+    "IConstitution.Scope": Scope,
+    "IConstitution.Voters": Voters,
+    "IConstitution.ProposalStatus": ProposalStatus,
+    "IConstitution.DenyReason": DenyReason,
+    "IConstitution.Ballot": Ballot,
+    "IOperatorAgreement.MacdKind": MacdKind,
+    "IOperatorAgreement.Pending": Pending,
+    "IEscrowPayment.Status": InvoiceStatus,
+    "IAgreementBilling.ChargeKind": ChargeKind,
+    "IEscrowBilling.DisputeStatus": DisputeStatus,
+}
+#: Enums with no SDK class, and what stands for them.
+NOT_MIRRORED = {
+    "AssetLifecycle.Verb": "telcochain.assets.VERBS (the action names, in the enum's order)",
+    "IAssetRegistry.PartyOp": "Internal to the flows (assignParties): no member sends it",
+}
+
+
+def test_every_solidity_enum_has_one_sdk_mirror_or_a_reason():
+    assert set(solidity_enums()) == set(SDK_ENUMS) | set(NOT_MIRRORED)
+
+
+@pytest.mark.parametrize("name", sorted(SDK_ENUMS))
+def test_the_sdk_enum_has_the_solidity_members_in_order(name):
+    members = solidity_enums()[name]
+    assert [(m.name, m.value) for m in SDK_ENUMS[name]] == [(upper_snake(m), i) for i, m in enumerate(members)]
+
+
+def test_the_verbs_are_the_solidity_verb_enum_in_order():
+    assert [upper_snake(v) for v in solidity_enums()["AssetLifecycle.Verb"]] == [upper_snake(v) for v in VERBS]
+
+
+def test_the_renderer_names_each_abi_enum_by_its_mirror():
+    for internal_type, enum in rendered_enums().items():
+        assert SDK_ENUMS[internal_type.removeprefix("enum ")] is enum, internal_type
+
+
+def test_every_abi_enum_type_is_a_solidity_enum_of_the_sources():
+    """An ABI's ``internalType: enum X.Y`` names an enum this test knows (no enum outside contracts/)."""
+    found = set()
+    for abi in shipped_abis().values():
+        stack = list(abi)
+        while stack:
+            item = stack.pop()
+            if isinstance(item, dict):
+                if str(item.get("internalType", "")).startswith("enum "):
+                    found.add(item["internalType"].removeprefix("enum "))
+                stack.extend(item.get("inputs", []) + item.get("outputs", []) + item.get("components", []))
+    assert found and found <= set(solidity_enums())
+
+
+# --------------------------------------------------------------------------------------------
+# Action parameter types: the entry points' abi.decode is the source
+# --------------------------------------------------------------------------------------------
+
+
+def test_the_sdk_encodes_each_action_as_its_entry_point_decodes_it():
+    """Also what a module registers by hand must agree where the parser reads the entry point."""
+    decoded = entry_point_params()
+    assert len(decoded) > 60  # the parser still reads the contracts (71 entry points today)
+    shared = set(decoded) & set(ACTION_PARAMS)
+    assert {name: ACTION_PARAMS[name] for name in shared} == {name: decoded[name] for name in shared}
+
+
+def test_the_sdk_knows_the_params_of_every_public_action_of_the_consortium():
+    config = load_consortium(ROOT / "consortium.yaml")
+    public = {a.name for a in config.actions if a.scope == "public"} | set(BUILTIN_ACTIONS)
+    assert sorted(public - set(ACTION_PARAMS)) == []
+
+
+def _abi_structs() -> dict[str, str]:
+    """Every struct of the shipped ABIs (``IOperatorAgreement.Terms``) → its ABI tuple type."""
+
+    def abi_type(p: dict) -> str:
+        if p["type"].startswith("tuple"):
+            return "(" + ",".join(abi_type(c) for c in p["components"]) + ")" + p["type"][5:]
+        return p["type"]
+
+    found: dict[str, str] = {}
+
+    def walk(p: dict) -> None:
+        internal = p.get("internalType", "")
+        if internal.startswith("struct "):
+            arrays = p["type"].removeprefix("tuple")  # "[]" for a list of the struct
+            whole = abi_type(p)
+            found.setdefault(internal.removeprefix("struct ").split("[")[0], whole[: len(whole) - len(arrays)])
+        for c in p.get("components", []):
+            walk(c)
+
+    for abi in shipped_abis().values():
+        for item in abi:
+            for p in item.get("inputs", []) + item.get("outputs", []):
+                walk(p)
+    return found
+
+
+def test_the_sdk_struct_types_are_the_abi_structs():
+    """The tuple types the SDK encodes struct params with (policies, permissions, terms)."""
+    structs = _abi_structs()
+    assert structs["IConstitution.ActionPolicy"] == POLICY_TYPE
+    assert structs["IConstitution.PermissionEntry"] == ENTRY_TYPE
+    assert structs["IOperatorAgreement.Terms"] == TERMS_TYPE
+    assert structs["IVendorSettlement.VendorTerms"] == VENDOR_TERMS_TYPE
+
+
+def test_the_adversarial_suite_s_own_copies_agree_with_the_contracts():
+    """tests/adversarial does not use the SDK on purpose (it must not trust its checks): its
+    constants are its own, so they are checked here instead."""
+    from tests.adversarial import world
+
+    states = solidity_enums()["AssetLifecycle.State"]
+    for name in ("PLANNED", "PENDING_INSTALLATION", "DELIVERED", "ACTIVE", "INACTIVE", "RECOVERING"):
+        assert getattr(world, name) == [upper_snake(m) for m in states].index(name), name
+    assert states.index("Decommissioned") == world.DECOMMISSIONED
+    statuses = [upper_snake(m) for m in solidity_enums()["IEscrowPayment.Status"]]
+    assert [statuses.index(n) for n in ("ISSUED", "FUNDED", "RELEASED", "REFUNDED", "CANCELLED")] == [
+        world.INV_ISSUED,
+        world.INV_FUNDED,
+        world.INV_RELEASED,
+        world.INV_REFUNDED,
+        world.INV_CANCELLED,
+    ]
+    assert [int(k) for k in MacdKind] == [world.MOVE, world.ADD, world.CHANGE, world.DELETE]
+    structs = _abi_structs()
+    assert structs["IConstitution.ActionPolicy"] == world.POLICY
+    assert structs["IConstitution.PermissionEntry"] == world.PERMISSION
+    assert structs["IOperatorAgreement.Terms"] == world.TERMS
+    assert structs["IVendorSettlement.VendorTerms"] == world.VENDOR_TERMS
+    assert "(" + ",".join(ACTION_PARAMS["register"]) + ")" == world.REGISTRATION
+
+
+def _doc_types(cell: str) -> list[str] | None:
+    """``(bytes32 assetId, (uint8 a, bytes32 b)[] list)`` → ``["bytes32", "(uint8,bytes32)[]"]``;
+    None when a part is a named struct (``LineSpec line``)."""
+    types = []
+    for part in _split_top(cell[1:-1]):
+        nested = re.fullmatch(r"(\(.*\))((?:\[\])*)\s*\w*", part)
+        if nested:
+            inner = _doc_types(nested.group(1))
+            if inner is None:
+                return None
+            types.append("(" + ",".join(inner) + ")" + nested.group(2))
+            continue
+        kind = part.split()[0]
+        if not re.fullmatch(r"(address|bool|bytes\d*|u?int\d*|string)(\[\])*", kind):
+            return None
+        types.append(kind)
+    return types
+
+
+def test_the_docs_give_each_action_the_params_the_sdk_encodes():
+    checked = 0
+    for path in sorted((ROOT / "docs").glob("*.md")):
+        for line in path.read_text().splitlines():
+            row = re.match(r"^\| `(\w+)` \|(.*)\|\s*$", line)
+            if not row or row.group(1) not in ACTION_PARAMS:
+                continue
+            cells = re.findall(r"`(\((?:address|bool|bytes|u?int|string|\().*?\))`", row.group(2))
+            types = _doc_types(cells[0]) if cells else None
+            if types is None:
+                continue
+            assert types == ACTION_PARAMS[row.group(1)], f"{path.name}: {row.group(1)}"
+            checked += 1
+    assert checked >= 20  # 24 rows today (assets, constitution, customers, orders, visibility)
+
+
+def _section(page: str, heading: str) -> str:
+    text = (ROOT / "docs" / page).read_text()
+    return text.split(heading, 1)[1].split("\n## ", 1)[0]
+
+
+def _numbered(text: str) -> dict[int, str]:
+    """``| 3 | `Delivered` |`` and ``(0 `scheduleInstallation`, 1 ...)``: number → name."""
+    return {int(n): name for n, name in re.findall(r"(\d+) \|? ?`(\w+)`", text)}
+
+
+def _same_name(a: str, b: str) -> bool:
+    return a.lower() == b.lower()
+
+
+def test_the_docs_number_the_asset_states_as_the_contract():
+    documented = _numbered(_section("assets.md", "## States"))
+    members = solidity_enums()["AssetLifecycle.State"]
+    assert sorted(documented) == list(range(len(members)))
+    assert all(_same_name(documented[i], m) for i, m in enumerate(members)), documented
+
+
+def test_the_docs_number_the_order_states_as_the_contract():
+    documented = _numbered(_section("orders.md", "## States"))
+    members = solidity_enums()["OrderLifecycle.State"]
+    assert sorted(documented) == list(range(len(members)))
+    assert all(_same_name(documented[i], m) for i, m in enumerate(members)), documented
+
+
+def test_the_docs_number_the_bulk_verbs_as_the_contract():
+    paragraph = _section("assets.md", "`verb` numbers the verbs").split("another value", 1)[0]
+    documented = _numbered(paragraph)
+    assert [documented[i] for i in sorted(documented)] == list(VERBS)
+    assert [upper_snake(v) for v in solidity_enums()["AssetLifecycle.Verb"]] == [upper_snake(v) for v in VERBS]
+
+
+# --------------------------------------------------------------------------------------------
+# The MACD kinds
+# --------------------------------------------------------------------------------------------
+
+
+def test_the_first_charge_kinds_are_the_macd_kinds():
+    assert [(k.name, k.value) for k in ChargeKind][: len(MacdKind)] == [(k.name, k.value) for k in MacdKind]
+
+
+def test_the_tariff_lines_are_the_terms_struct_of_the_contract():
+    """consortium.yaml's ``tariff:`` keys follow ``IOperatorAgreement.Terms`` (after token and paymentDays)."""
+    (constructor,) = [i for i in shipped_abis()["OperatorAgreement"] if i["type"] == "constructor"]
+    terms = next(p for p in constructor["inputs"] if p["internalType"] == "struct IOperatorAgreement.Terms")
+    fields = [c["name"] for c in terms["components"]][2:]
+    assert [{"deletion": "delete"}.get(f, f) for f in fields] == list(TARIFF_KINDS)
+    assert list(TARIFF_KINDS[1:-1]) == [k.name.lower() for k in MacdKind]
+
+
+# --------------------------------------------------------------------------------------------
+# Generated docs tables
+# --------------------------------------------------------------------------------------------
+
+
+def test_the_generated_files_match_their_sources():
+    """docs tables (grants) and pysdk/telcochain/action_params.py are what the script writes now."""
+    files = generated_files()
+    assert len(files) >= 2, "no docs page holds a generated table"
+    stale = [str(p.relative_to(ROOT)) for p, text in files.items() if not p.exists() or p.read_text() != text]
+    assert stale == [], f"stale: {stale}; run python scripts/gen_rule_docs.py"

@@ -28,8 +28,9 @@ SDK_ROOT = Path(__file__).resolve().parents[2] / "pysdk" / PACKAGE
 #: (``index.demo`` sits above ``index``). ``""`` is the package itself (its ``__init__``: the
 #: public API, at the top).
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    # errors and values: the exception hierarchy, the shipped ABIs, addresses and refs
-    ("base", ("abi", "errors", "types")),
+    # errors and values: the exception hierarchy, the shipped ABIs, the generated action parameter
+    # types, addresses and refs
+    ("base", ("abi", "action_params", "errors", "types")),
     # one node: JSON-RPC, the embedded anvil and its write-ahead record
     ("rpc", ("rpc", "node", "durable")),
     # keys, signing and sending: one way to build, sign and send a transaction

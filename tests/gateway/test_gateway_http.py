@@ -399,7 +399,8 @@ def test_the_customer_pays_its_bill_through_its_own_gateway(
         due = initech.get(BILLS, params={"state": "sent", "relatedParty.id": m.customer.address}).json()
         assert bill_id in {b["id"] for b in due}
 
-        # the operator's gateway may not pay the customer's bill
+        # the operator's gateway may not pay the customer's bill (once its own index has the bill)
+        wait_until(lambda: api.get(f"{BILLS}/{bill_id}").status_code == 200 or None)
         tmf_error(api.post(PAY, json={"customerBill": {"id": bill_id}}), 403, "PERMISSION_DENIED")
         paid = initech.post(PAY, json={"customerBill": {"id": bill_id}})
         assert paid.status_code == 201, paid.text

@@ -20,20 +20,10 @@ from typing import Any
 import click
 import yaml
 
-from telcochain import (
-    cli_agreement,
-    cli_billing,
-    cli_customer_requests,
-    cli_customers,
-    cli_details,
-    cli_index,
-    cli_orders,
-    cli_serve,
-    output,
-    preflight,
-)
+from telcochain import output, preflight
 from telcochain.assets import VERBS, Asset
-from telcochain.cli_options import (
+from telcochain.cli import agreement, billing, customer_requests, customers, details, index, orders, serve
+from telcochain.cli.options import (
     CONTEXT,
     ID,
     URL_FILE,
@@ -1307,27 +1297,24 @@ def node_status(ctx: click.Context, data_dir: Path, port: int, host: str, as_jso
 # -- the command modules: one per group, assembled here (no command module imports this one) ---------
 
 for _command in (
-    cli_agreement.install,
-    cli_agreement.macd,
-    cli_agreement.disconnect,
-    cli_agreement.invoice,
-    cli_billing.vendor,
-    cli_customers.customer,
-    cli_customers.terms,
-    cli_customers.consent,
-    cli_details.details,
-    cli_index.index,
-    cli_index.denials,
-    cli_index.report,
-    cli_index.alerts,
-    cli_orders.order,
-    cli_orders.stock,
-    cli_serve.serve,
+    agreement.install,
+    agreement.macd,
+    agreement.disconnect,
+    agreement.invoice,
+    billing.vendor,
+    customers.customer,
+    customers.terms,
+    customers.consent,
+    details.details,
+    index.index,
+    index.denials,
+    index.report,
+    index.alerts,
+    orders.order,
+    orders.stock,
+    serve.serve,
 ):
     main.add_command(_command)
-keys.add_command(cli_details.keys_new)
-cli_customers.customer.add_command(cli_customer_requests.customer_request)
-cli_index.attach(main)  # the index's list commands join their groups (order list, asset list...)
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
+keys.add_command(details.keys_new)
+customers.customer.add_command(customer_requests.customer_request)
+index.attach(main)  # the index's list commands join their groups (order list, asset list...)

@@ -2,7 +2,7 @@
 ``asset list``, ``order list``, ``macd pending``, ``stock outstanding``, ``invoice list
 --from-index|--overdue``, ``member activity``, ``denials``.
 
-Assembled by :mod:`telcochain.cli`: it adds this module's groups and commands to the main group,
+Assembled by :mod:`telcochain.cli.root`: it adds this module's groups and commands to the main group,
 then calls :func:`attach` so the commands that join groups defined in other command modules
 (``order``, ``stock``, ``macd``, ``invoice``) join them — no command module needs another at
 import time.
@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 import click
 
 from telcochain import output
-from telcochain.cli_options import (
+from telcochain.cli.options import (
     CONTEXT,
     Group,
     Session,

@@ -451,7 +451,7 @@ def vendor_show(line: str, session: Session, as_json: bool) -> None:
     output.pairs(f"line {line}", [(k.replace("_", " "), v) for k, v in data.items() if k != "line"])
 
 
-#: The ``invoice`` group's billing commands (:mod:`telcochain.cli.agreement` adds them to it).
+#: The ``invoice`` group's billing commands (:mod:`telcochain.cli.root` adds them to it).
 INVOICE_COMMANDS: tuple[click.Command, ...] = (
     invoice_dispute,
     invoice_resolve,

@@ -19,7 +19,7 @@ from rich.panel import Panel
 from rich.table import Table
 from telcochain import Client, PermissionDenied, TelcochainError, trustkeys
 from telcochain.agreement import InvoiceStatus
-from telcochain.cli_orders import order_tree
+from telcochain.cli.orders import order_tree
 from telcochain.consortium import load_consortium
 from telcochain.deployment import Deployment
 from telcochain.errors import (

@@ -1,5 +1,5 @@
 """Write docs/cli.md from the CLI's own help texts (tests/cli/test_cli_docs.py keeps it in sync),
-and docs/json.md from telcochain/cli_json.py (tests/cli/test_cli_json.py).
+and docs/json.md from telcochain/cli/json_schemas.py (tests/cli/test_cli_json.py).
 
 python scripts/gen_cli_docs.py          # rewrite docs/cli.md
 python scripts/gen_cli_docs.py --check  # exit 1 if docs/cli.md is stale
@@ -14,7 +14,7 @@ import click
 from telcochain.cli import main as cli
 
 TARGET = Path(__file__).resolve().parent.parent / "docs" / "cli.md"
-#: The schema of every command's --json output (from telcochain/cli_json.py).
+#: The schema of every command's --json output (from telcochain/cli/json_schemas.py).
 JSON_TARGET = TARGET.parent / "json.md"
 
 HEADER = """# CLI reference
@@ -62,9 +62,9 @@ def render() -> str:
 
 
 def main() -> int:
-    from telcochain import cli_json
+    from telcochain.cli import json_schemas
 
-    outputs = [(TARGET, render()), (JSON_TARGET, cli_json.render())]
+    outputs = [(TARGET, render()), (JSON_TARGET, json_schemas.render())]
     if "--check" in sys.argv:
         stale = [path.name for path, text in outputs if not path.exists() or path.read_text() != text]
         for name in stale:

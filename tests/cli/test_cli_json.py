@@ -1,4 +1,4 @@
-"""`--json` outputs match docs/json.md (generated from telcochain.cli_json).
+"""`--json` outputs match docs/json.md (generated from telcochain.cli.json_schemas).
 
 One scenario runs every command that has ``--json`` (the consortium from the session
 deployment: members, a vote, twins installed and changed, an order with a line, invoices,
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from telcochain.cli_json import FREEFORM, JSON_OUTPUT, NOTES, Schema, key_paths, render, schemas
+from telcochain.cli.json_schemas import FREEFORM, JSON_OUTPUT, NOTES, Schema, key_paths, render, schemas
 
 from tests.cli.test_cli_agreement import installed
 

@@ -143,7 +143,7 @@ def test_calls_that_must_go_together_are_refused_together(as_member, local_node,
     """A batch whose second call would revert is refused before signing: the first (valid) call
     is not sent either."""
     from telcochain.assets import ZERO32, asset_id
-    from telcochain.cli_atomic import check_together, send_together
+    from telcochain.cli.atomic import check_together, send_together
     from telcochain.constitution import ActionCall
     from telcochain.orders import order_id, sku_bytes
     from telcochain.preflight import Refused

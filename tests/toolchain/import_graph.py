@@ -57,11 +57,10 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     # the client that assembles the domain APIs, and what presents their results
     ("client", ("client", "render", "preflight", "output", "index.demo")),
-    # the applications: the CLI, the TMF gateway, the console, the package's public API
-    ("apps", ("", "cli", "cli_options", "cli_agreement", "cli_atomic", "cli_billing", "cli_customer_requests",
-              "cli_customers", "cli_details", "cli_index", "cli_json", "cli_orders", "cli_serve",
-              "gateway", "console")),
-)  # fmt: skip
+    # the applications: the CLI package (telcochain/cli/), the TMF gateway, the console, the
+    # package's public API
+    ("apps", ("", "cli", "gateway", "console")),
+)
 
 
 @dataclass(frozen=True)

@@ -958,7 +958,7 @@ HEADER = """# JSON output
 
 Every command that takes `--json` prints one JSON document on stdout (`watch --json`: one object
 per line); confirmations and errors go to stderr. This page lists each command's keys. It is
-generated from `telcochain/cli_json.py` (`python scripts/gen_cli_docs.py`), and
+generated from `telcochain/cli/json_schemas.py` (`python scripts/gen_cli_docs.py`), and
 `tests/cli/test_cli_json.py` runs every command and fails when an output has a key this page
 does not list, lacks one it lists, or has another type.
 

@@ -1,5 +1,5 @@
 """Operations staff's commands for the operator agreement: ``install``, ``macd``, ``disconnect``
-and ``invoice``. Registered on the main group by :mod:`telcochain.cli`."""
+and ``invoice``. Registered on the main group by :mod:`telcochain.cli.root`."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import click
 from telcochain import output, preflight
 from telcochain.agreement import FlowResult, Invoice, InvoiceStatus, MacdKind, Pending
 from telcochain.assets import ZERO32, Asset, AssetState, asset_id
-from telcochain.cli_atomic import send_together
-from telcochain.cli_billing import INVOICE_COMMANDS, invoice_details, print_invoice_details, units
-from telcochain.cli_options import (
+from telcochain.cli.atomic import send_together
+from telcochain.cli.billing import invoice_details, print_invoice_details, units
+from telcochain.cli.options import (
     CONTEXT,
     ID,
     Group,
@@ -830,8 +830,3 @@ def invoice_bill(customer: str, ref: str | None, session: Session, as_json: bool
         raise preflight.Refused(f"the running account of {customer} is empty: nothing to bill")
     flow = client.agreement.bill(who, ref=ref)
     report_flows(client, [flow], as_json, f"account of {customer} billed")
-
-
-# billing (issue 14): more `invoice` commands (the `vendor` group is added by telcochain.cli)
-for _command in INVOICE_COMMANDS:
-    invoice.add_command(_command)

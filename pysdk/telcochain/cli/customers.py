@@ -1,5 +1,5 @@
 """Commands for an operator's customers: ``customer``, ``terms`` and ``consent``.
-Registered on the main group by :mod:`telcochain.cli`."""
+Registered on the main group by :mod:`telcochain.cli.root`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from telcochain import output
-from telcochain.cli_options import (
+from telcochain.cli.options import (
     CONTEXT,
     Group,
     Session,

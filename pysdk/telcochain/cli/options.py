@@ -2,9 +2,9 @@
 (``--rpc-url``, ``--account``, ``--json``, ``--ref``), the :class:`Session` a command receives,
 and the helpers that print an action's outcome.
 
-Command modules (``cli_*.py``) import this module, never :mod:`telcochain.cli`, which assembles
-them into the ``telcochain`` group (``main.add_command``): no command module imports the module
-that imports it.
+The command modules of :mod:`telcochain.cli` import this module, never :mod:`telcochain.cli.root`,
+which assembles them into the ``telcochain`` group (``main.add_command``): no command module
+imports the module that imports it.
 """
 
 from __future__ import annotations

@@ -2,10 +2,10 @@
 ``asset list``, ``order list``, ``macd pending``, ``stock outstanding``, ``invoice list
 --from-index|--overdue``, ``member activity``, ``denials``.
 
-Assembled by :mod:`telcochain.cli`: it adds this module's groups and commands to the main group,
-then calls :func:`attach` so the commands that join groups defined in other command modules
-(``order``, ``stock``, ``macd``, ``invoice``) join them — no command module needs another at
-import time.
+Assembled by :mod:`telcochain.cli.root`, by name: it adds this module's groups and commands to the
+main group, the list commands to the groups other command modules define (``asset``, ``order``,
+``macd``, ``stock``, ``member``), and has :func:`extend_invoice_list` give ``invoice list`` its index
+filters — no command module needs another at import time, and nothing registers itself on import.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 import click
 
 from telcochain import output
-from telcochain.cli_options import (
+from telcochain.cli.options import (
     CONTEXT,
     Group,
     Session,
@@ -39,16 +39,6 @@ from telcochain.index.queries import Page, Queries
 from telcochain.index.reports import PERIODS, build_report, to_html, write_charts, write_csv
 
 F = TypeVar("F", bound=Callable[..., Any])
-#: Commands waiting for their group: (group name, command).
-_PENDING: list[tuple[str, click.Command]] = []
-
-
-def _joins(group: str) -> Callable[[click.Command], click.Command]:
-    def record(command: click.Command) -> click.Command:
-        _PENDING.append((group, command))
-        return command
-
-    return record
 
 
 def db_option(f: F) -> F:
@@ -242,7 +232,6 @@ def index_rebuild(db_url: str | None, session: Session) -> None:
 # -- lists ------------------------------------------------------------------------------------
 
 
-@_joins("asset")
 @click.command("list", context_settings=CONTEXT)
 @click.option("--state", help="Lifecycle state (Active, PendingChange, ...).")
 @click.option("--customer", help="The twin's customer (name or address).")
@@ -268,7 +257,6 @@ def asset_list(
     )  # fmt: skip
 
 
-@_joins("order")
 @click.command("list", context_settings=CONTEXT)
 @click.option("--state", help="TMF state (acknowledged, inProgress, completed, ...).")
 @click.option("--customer", help="The project's customer (name or address).")
@@ -294,7 +282,6 @@ def order_list(
     )  # fmt: skip
 
 
-@_joins("macd")
 @click.command("pending", context_settings=CONTEXT)
 @click.option("--customer", help="Only this customer's twins (name or address).")
 @list_options
@@ -313,7 +300,6 @@ def macd_pending(
     )  # fmt: skip
 
 
-@_joins("stock")
 @click.command("outstanding", context_settings=CONTEXT)
 @click.option("--vendor", help="Only this vendor (name or address).")
 @db_option
@@ -332,7 +318,6 @@ def stock_outstanding(vendor: str | None, db_url: str | None, as_json: bool, as_
     )  # fmt: skip
 
 
-@_joins("member")
 @click.command("activity", context_settings=CONTEXT)
 @click.argument("who", required=False)
 @click.option("--since", type=int, help="Only calls from this chain time (UNIX seconds) on.")
@@ -386,10 +371,12 @@ def denials(
 # -- invoice list: the same command, from the index on request -------------------------------------
 
 
-def _extend_invoice_list(invoice_list: click.Command) -> None:
+def extend_invoice_list(invoice_list: click.Command) -> None:
     """Give the chain-reading ``invoice list`` the index's filters: ``--from-index``,
     ``--overdue`` (implies the index), ``--csv``, ``--db``, ``--limit``, ``--after``. Without
     them the command reads the chain as before."""
+    if getattr(invoice_list, "extended_by_index", False):
+        return
     chain_callback = invoice_list.callback
     assert chain_callback is not None
     invoice_list.params.extend(
@@ -437,20 +424,6 @@ def _extend_invoice_list(invoice_list: click.Command) -> None:
 
     invoice_list.callback = callback
     invoice_list.extended_by_index = True  # type: ignore[attr-defined]
-
-
-def attach(main: click.Group) -> None:
-    """Attach the pending commands to their groups of ``main`` (idempotent)."""
-    for entry in list(_PENDING):
-        group_name, command = entry
-        group = main.commands.get(group_name)
-        if isinstance(group, click.Group):
-            group.add_command(command)
-            _PENDING.remove(entry)
-    invoice = main.commands.get("invoice")
-    listing = invoice.commands.get("list") if isinstance(invoice, click.Group) else None
-    if listing is not None and not getattr(listing, "extended_by_index", False):
-        _extend_invoice_list(listing)
 
 
 # -- report and alerts ------------------------------------------------------------------------

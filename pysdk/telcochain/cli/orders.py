@@ -1,6 +1,6 @@
 """``telcochain order ...`` and ``telcochain stock ...``: customer orders and the stock ledger.
 
-Registered on the main group by :mod:`telcochain.cli` (imported at its end).
+Registered on the main group by :mod:`telcochain.cli.root` (explicitly, by name).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import yaml
 from rich.tree import Tree
 
 from telcochain import output
-from telcochain.cli_options import (
+from telcochain.cli.options import (
     CONTEXT,
     Group,
     Session,

@@ -3,7 +3,7 @@
 The member's trust keys come from ``--trust-keys FILE`` (env ``TELCOCHAIN_TRUST_KEYS``; password
 by prompt or ``--trust-keys-password-file``). On a local chain, anvil's development accounts
 fall back to their development trust keys (the ones in the example consortium.yaml).
-Added to the main group (and ``keys_new`` to its ``keys`` group) by :mod:`telcochain.cli`.
+Added to the main group (and ``keys_new`` to its ``keys`` group) by :mod:`telcochain.cli.root`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from telcochain import output, trustkeys
-from telcochain.cli_options import (
+from telcochain.cli.options import (
     CONTEXT,
     F,
     Group,

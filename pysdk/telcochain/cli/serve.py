@@ -5,7 +5,7 @@
     telcochain serve token add oss-prod --config gateway.yaml   # prints a new token once
     telcochain serve token list / revoke NAME
 
-Imported at the end of :mod:`telcochain.cli`.
+Added to the main group by :mod:`telcochain.cli.root`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 from telcochain import output
-from telcochain.cli_options import CONTEXT, Group, json_option
+from telcochain.cli.options import CONTEXT, Group, json_option
 
 _config = click.option(
     "--config",
@@ -44,7 +44,7 @@ def _node_url(config: Path | None) -> str | None:
 
     import yaml
 
-    from telcochain.cli_options import recorded_rpc_url
+    from telcochain.cli.options import recorded_rpc_url
 
     if os.environ.get("TELCOCHAIN_RPC_URL"):
         return None

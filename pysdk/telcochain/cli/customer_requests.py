@@ -7,7 +7,7 @@ Everything the chain would check is checked first, from its views, and refused i
 the next step: the customer is registered and yours, the twin and its service allow the request,
 and a consent names this request (action, asset, MACD kind, customer, you) with a ceiling at
 least the stated charge and verifies on chain now (the registry's ``checkConsent``: key,
-deadline, unused nonce). Registered on the ``customer`` group by :mod:`telcochain.cli_customers`.
+deadline, unused nonce). Registered on the ``customer`` group by :mod:`telcochain.cli.root`.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import click
 from telcochain import preflight
 from telcochain.agreement import InvoiceStatus, MacdKind, Pending
 from telcochain.assets import AssetState, asset_id
-from telcochain.cli_agreement import report_flows
-from telcochain.cli_customers import consent_file_option, read_consent
-from telcochain.cli_options import CONTEXT, Group, Session, json_option, ref_option, signer_options
+from telcochain.cli.agreement import report_flows
+from telcochain.cli.customers import consent_file_option, read_consent
+from telcochain.cli.options import CONTEXT, Group, Session, json_option, ref_option, signer_options
 from telcochain.client import Client
 from telcochain.customers import Consent, ConsentError, Customer
 from telcochain.types import show_bytes32, to_address

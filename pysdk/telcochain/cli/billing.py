@@ -1,8 +1,8 @@
 """Billing and vendor settlement commands (issue 14 part B): ``invoice dispute|resolve|
 instalments|payout|accrue|lines`` and the ``vendor`` group (``terms``, ``invoice``, ``settle``,
 ``credit``, ``show``). ``invoice pay --amount`` and the line items of ``invoice show`` live with
-the other invoice commands (telcochain.cli_agreement) and use the helpers here. Registered on the
-main group by :mod:`telcochain.cli`."""
+the other invoice commands (telcochain.cli.agreement) and use the helpers here. Registered on the
+main group by :mod:`telcochain.cli.root`."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import click
 from telcochain import output, preflight
 from telcochain.agreement import Invoice, InvoiceStatus
 from telcochain.billing import ChargeKind, LineItem
-from telcochain.cli_options import (
+from telcochain.cli.options import (
     CONTEXT,
     ID,
     Group,
@@ -451,7 +451,7 @@ def vendor_show(line: str, session: Session, as_json: bool) -> None:
     output.pairs(f"line {line}", [(k.replace("_", " "), v) for k, v in data.items() if k != "line"])
 
 
-#: The ``invoice`` group's billing commands (:mod:`telcochain.cli_agreement` adds them to it).
+#: The ``invoice`` group's billing commands (:mod:`telcochain.cli.root` adds them to it).
 INVOICE_COMMANDS: tuple[click.Command, ...] = (
     invoice_dispute,
     invoice_resolve,

@@ -13,7 +13,9 @@ Sources (tests/toolchain/test_rules.py checks every copy against them):
   contract tests), the docs' ``(type name, ...)`` cells are checked against it;
 - **default grants and votes**: ``consortium.yaml``; the tables between
   ``<!-- generated:grants Module,... -->`` and ``<!-- /generated:grants -->`` in docs/*.md are
-  written from it by this script.
+  written from it by this script;
+- **contract sizes**: the compiled runtime bytecode (``.build/``, ``ape compile``); the table
+  between ``<!-- generated:sizes -->`` and ``<!-- /generated:sizes -->`` is written from it.
 
 python scripts/gen_rule_docs.py          # rewrite the generated tables in docs/*.md and action_params.py
 python scripts/gen_rule_docs.py --check  # exit 1 if one is stale
@@ -167,11 +169,38 @@ def render_grants(modules: list[str]) -> str:
 
 
 _GRANTS = re.compile(r"(<!-- generated:grants ([\w,]+) -->\n)(.*?)(<!-- /generated:grants -->)", re.S)
+_SIZES = re.compile(r"(<!-- generated:sizes -->\n)(.*?)(<!-- /generated:sizes -->)", re.S)
+
+#: EIP-170: the most runtime bytecode a contract may have.
+EIP170_LIMIT = 24_576
+BUILD = ROOT / ".build" / "__local__.json"
+
+
+def contract_sizes() -> dict[str, int]:
+    """Runtime bytecode size of every deployable contract of ``contracts/*.sol`` (not the
+    interfaces, libraries or test contracts), from the last ``ape compile``."""
+    import json
+
+    names = [p.stem for p in sorted(CONTRACTS.glob("*.sol"))]
+    types = json.loads(BUILD.read_text())["contractTypes"]
+    sizes = {}
+    for name in names:
+        code = ((types.get(name) or {}).get("runtimeBytecode") or {}).get("bytecode") or "0x"
+        sizes[name] = (len(code) - 2) // 2
+    return sizes
+
+
+def render_sizes() -> str:
+    rows = ["| contract | runtime bytes | headroom to EIP-170 (24,576) |", "| --- | ---: | ---: |"]
+    rows += [f"| {name} | {size:,} | {EIP170_LIMIT - size:,} |" for name, size in contract_sizes().items()]
+    note = "Generated from the compiled contracts by `python scripts/gen_rule_docs.py`; a test fails if it drifts."
+    return "\n".join([note, "", *rows])
 
 
 def render_doc(text: str) -> str:
     """``text`` with every generated table rewritten."""
-    return _GRANTS.sub(lambda m: m.group(1) + render_grants(m.group(2).split(",")) + "\n" + m.group(4), text)
+    text = _GRANTS.sub(lambda m: m.group(1) + render_grants(m.group(2).split(",")) + "\n" + m.group(4), text)
+    return _SIZES.sub(lambda m: m.group(1) + render_sizes() + "\n" + m.group(3), text)
 
 
 #: The SDK's table of module action parameters, generated from the entry points.
@@ -201,7 +230,7 @@ def generated_docs() -> dict[Path, str]:
     out = {}
     for path in sorted(DOCS.glob("*.md")):
         text = path.read_text()
-        if _GRANTS.search(text):
+        if _GRANTS.search(text) or _SIZES.search(text):
             out[path] = render_doc(text)
     return out
 

@@ -618,10 +618,10 @@ class CustomersAPI:
         return self._act(1, inner, charge, consent, signature, ref)
 
     @staticmethod
-    def _bulk_list(assets: Any) -> list[bytes]:
+    def _bulk_list(assets: Any) -> tuple[bytes, ...]:
         if isinstance(assets, (str, bytes)):
             raise ConsentError("a bulk order names a list of assets, not one")
-        ids = [asset_id(a) for a in assets]
+        ids = tuple(asset_id(a) for a in assets)
         if not 1 <= len(ids) <= MAX_BULK:
             raise ConsentError(f"a bulk order names 1 to {MAX_BULK} assets, not {len(ids)}")
         return ids
@@ -659,7 +659,7 @@ class CustomersAPI:
                 raise ConsentError("the consent covers another list of assets (or another order)")
             if consent.kind != k:
                 raise ConsentError(f"the consent is for MACD kind {consent.kind}, not {k}")
-        inner = encode(["uint8", "bytes32[]", "bytes32"], [k, ids, details_hash])
+        inner = encode(["uint8", "bytes32[]", "bytes32"], [k, list(ids), details_hash])
         return self._act(4, inner, charge, consent, signature, ref)
 
     def order_disconnect(

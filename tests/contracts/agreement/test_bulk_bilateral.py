@@ -6,12 +6,12 @@ lines to the unit; the bulk confirmation is the plain ``confirmChanges``."""
 
 from __future__ import annotations
 
+import pytest
 from dryrun import named, reverts_with
 from eth_abi import encode
 from eth_utils import keccak
-from telcochain.customers import list_subject
-
 from telcochain.agreement import Pending
+from telcochain.customers import list_subject
 
 from .conftest import UNIT, AssetState, Kind, asset_id, details
 from .test_customers import (
@@ -23,11 +23,17 @@ from .test_customers import (
     add_customer,
     consent,
     install_inner,
-    retail,  # noqa: F401  (the module fixture: RETAIL registered with its own key)
     sign,
 )
 
 MAX_BATCH = 256
+
+
+@pytest.fixture(scope="module")
+def retail(deal):
+    """RETAIL registered by the operator with its own wallet as signing key."""
+    add_customer(deal, RETAIL.address, RETAIL.address)
+    return RETAIL
 
 
 def bulk_inner(kind, labels, detail=ZERO32):
@@ -66,7 +72,12 @@ def test_bulk_order_with_consent_accrues_the_total_once_to_the_unit(deal, retail
     ev = named(receipt, "ChangesOrdered")
     assert len(ev) == 1
     ev = ev[0]
-    assert (ev.customer, ev.requester, ev.kind, ev.charge) == (RETAIL.address, RETAIL.address, Kind.MOVE, 3 * (MOVE - 1))
+    assert (ev.customer, ev.requester, ev.kind, ev.charge) == (
+        RETAIL.address,
+        RETAIL.address,
+        Kind.MOVE,
+        3 * (MOVE - 1),
+    )
     assert [bytes(a) for a in ev.assetIds] == [asset_id(x) for x in labels]
     assert len(named(receipt, "ConsentUsed")) == 1
     after = d.agreement.accountOf(RETAIL.address)
@@ -172,6 +183,8 @@ def test_bulk_order_checks_size_kind_charge_caller_and_open_operations(deal, ret
         act_for(d, 4, bulk_inner(Kind.MOVE, []), MOVE)
     with reverts_with("AgreementUnknownKind", kind=4):
         act_for(d, 4, bulk_inner(4, labels), MOVE)
+    with reverts_with("AgreementUnknownKind", kind=4):  # the single path checks it too
+        act_for(d, 1, encode(["uint8", "bytes32", "bytes32"], [4, asset_id("ck0"), ZERO32]), MOVE)
     with reverts_with("AgreementInvalidTerm", value=2**71):
         act_for(d, 4, bulk_inner(Kind.MOVE, labels), 2**71)
     with reverts_with("AgreementUnknownService", assetId=asset_id("nobody")):

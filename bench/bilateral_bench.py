@@ -9,11 +9,13 @@ CustomerRegistry) is served on bilateral terms: each MACD order states its charg
 through ``OperatorAgreement.actFor`` — by the operator alone, or with the customer's EIP-712
 consent (the ``useConsent`` Internal call: signature, nonce, deadline). Its confirmation is the
 plain ``confirmChange`` / ``confirmChanges`` (the operator confirms either kind of service).
-There is **no module bulk order for a registered customer** (``orderChanges`` refuses a
-bilateral service: ``AgreementBilateralTerms`` — every charge is stated per request), so its
-bulk form is the Constitution's ``executeBatch`` of ``actFor`` calls; confirmations go in bulk
-through ``confirmChanges``. The member customer on the default terms (Initech Enterprise)
-runs the same operations on its own twins in the same run, for comparison:
+Its bulk order is ``actFor`` op 4: one MACD kind on up to 256 of its services at the
+operator's stated unit charge, the total accrued once, by the operator alone or with one
+consent over the whole list (``orderChanges`` refuses a bilateral service:
+``AgreementBilateralTerms``); the older bulk form, the Constitution's ``executeBatch`` of
+``actFor`` op 1 calls, is measured too. Confirmations go in bulk through ``confirmChanges``.
+The member customer on the default terms (Initech Enterprise) runs the same operations on its
+own twins in the same run, for comparison:
 
 | path | one order | one confirmation |
 | --- | --- | --- |
@@ -21,6 +23,8 @@ runs the same operations on its own twins in the same run, for comparison:
 | ``operator/single`` | ``actFor`` op 1, no consent | ``confirmChange`` |
 | ``consent/single`` | ``actFor`` op 1 + consent | ``confirmChange`` |
 | ``default/bulk`` | ``orderChanges`` of B | ``confirmChanges`` of B |
+| ``operator/bulk`` | ``actFor`` op 4 of B | ``confirmChanges`` of B |
+| ``consent/bulk`` | ``actFor`` op 4 of B + one consent over the list | ``confirmChanges`` of B |
 | ``default/batch`` | ``executeBatch`` of B ``orderChange`` | ``confirmChanges`` of B |
 | ``operator/batch`` | ``executeBatch`` of B ``actFor`` | ``confirmChanges`` of B |
 | ``consent/batch`` | ``executeBatch`` of B ``actFor`` + consents | ``confirmChanges`` of B |
@@ -68,7 +72,7 @@ from eth_utils import keccak  # noqa: E402
 from telcochain import Client  # noqa: E402
 from telcochain.actions import action_id  # noqa: E402
 from telcochain.batch import Batch, encode_execute_action, encode_execute_batch  # noqa: E402
-from telcochain.customers import Consent, sign_consent  # noqa: E402
+from telcochain.customers import Consent, list_subject, sign_consent  # noqa: E402
 from telcochain.node import LocalNode, NodeConfig, free_port  # noqa: E402
 from telcochain.rpc import Rpc  # noqa: E402
 from telcochain.throughput import Operation, OpStatus, Pipeline  # noqa: E402
@@ -95,6 +99,8 @@ PATHS = (
     "operator/single",
     "consent/single",
     "default/bulk",
+    "operator/bulk",
+    "consent/bulk",
     "default/batch",
     "operator/batch",
     "consent/batch",
@@ -253,6 +259,28 @@ class Bench:
         params = encode(types, [1, inner, charge, ceiling, nonce, until, sig])
         return action_id("actFor"), params, ref, charge
 
+    def _bulk_order(
+        self, path: str, group: Sequence[bytes], kind: int, deadline: int
+    ) -> tuple[bytes, bytes, bytes, int]:
+        """(action, params, ref, total charge) of one bulk order of ``path`` on ``group``:
+        ``orderChanges`` at the tariff, or ``actFor`` op 4 at the stated unit charge (with a
+        consent over the list on the consent path: subject ``list_subject(group)``)."""
+        ref = self._new_ref(path)
+        inner = encode(["uint8", "bytes32[]", "bytes32"], [kind, list(group), DETAILS])
+        if path == "default/bulk":
+            return action_id("orderChanges"), inner, ref, self.tariffs[kind] * len(group)
+        charge = BILATERAL_CHARGES[kind]
+        sig, nonce, ceiling, until = b"", 0, 0, 0
+        if path.startswith("consent"):
+            nonce, ceiling, until = self._nonce, charge, deadline
+            self._nonce += 1
+            subject = list_subject(group)
+            consent = Consent(RETAIL.address, self.key.address, "orderChanges", subject, kind, ceiling, nonce, until)
+            sig = sign_consent(consent, RETAIL.key, self.chain.chain_id, self.registry)
+        types = ["uint8", "bytes", "int256", "int256", "uint256", "uint64", "bytes"]
+        params = encode(types, [4, inner, charge, ceiling, nonce, until, sig])
+        return action_id("actFor"), params, ref, charge * len(group)
+
     def _confirm(self, path: str, assets: Sequence[bytes]) -> tuple[bytes, bytes, bytes]:
         ref = self._new_ref(path)
         if len(assets) == 1 and path.endswith("/single"):
@@ -271,13 +299,14 @@ class Bench:
         groups = [[a] for a in assets] if single else [list(g) for g in _chunks(assets, self.s.batch)]
         for _ in range(self.s.rounds if single else self.s.bulk_rounds):
             for group in groups:  # orders first (nonce order: each precedes its confirmation)
-                if path == "default/bulk":
+                if path.endswith("/bulk"):
                     kind = MACD_KINDS[turn % len(MACD_KINDS)]
                     turn += 1
-                    ref = self._new_ref(path)
-                    params = encode(["uint8", "bytes32[]", "bytes32"], [kind, group, DETAILS])
-                    data = encode_execute_action(action_id("orderChanges"), params, ref)
-                    charges += self.tariffs[kind] * len(group)
+                    t0 = time.perf_counter()
+                    action, params, ref, charge = self._bulk_order(path, group, kind, deadline)
+                    signing += time.perf_counter() - t0 if path.startswith("consent") else 0.0
+                    data = encode_execute_action(action, params, ref)
+                    charges += charge
                     refs.append(ref)
                 else:
                     calls = []
@@ -436,9 +465,11 @@ def _main(
             "paths": summary,
             "operator_vs_default_single": ratio("operator/single", "default/single"),
             "consent_vs_default_single": ratio("consent/single", "default/single"),
+            "operator_bulk_vs_default_bulk": ratio("operator/bulk", "default/bulk"),
+            "consent_bulk_vs_default_bulk": ratio("consent/bulk", "default/bulk"),
             "operator_batch_vs_default_bulk": ratio("operator/batch", "default/bulk"),
             "consent_batch_vs_default_bulk": ratio("consent/batch", "default/bulk"),
-            "bulk_order_for_registered_customers": False,  # orderChanges refuses a bilateral service
+            "bulk_order_for_registered_customers": True,  # actFor op 4
             "all_checks_ok": ok,
             "config": {"twins_per_path": s.twins, "batch": s.batch, "rounds": s.rounds, "bulk_rounds": s.bulk_rounds},
             "machine": {"cpus": os.cpu_count(), "load_avg": [round(x, 2) for x in os.getloadavg()]},

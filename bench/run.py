@@ -499,7 +499,8 @@ def verify_baselines(
 def make_workload(cfg: Config, single_lanes: int = 1, bulk_lanes: int = 1) -> Workload:
     """BENCH_WORKLOAD: ``macd`` (default; issue 8's operation), ``bilateral`` / ``bilateral-consent``
     (issue 14: the same MACD for a registered customer through ``actFor``, by the operator alone /
-    with the customer's consent; single only: no bulk order exists for it) or ``assets`` (the
+    with the customer's consent; single only: its bulk order, ``actFor`` op 4, is measured by
+    bench/bilateral_bench.py) or ``assets`` (the
     stand-in, single only).
 
     MACD: ``BENCH_ASSETS`` twins shared out between the lanes (one lane per sender): a quarter

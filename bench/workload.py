@@ -460,9 +460,10 @@ class BilateralMacdWorkload(MacdWorkload):
     operator states (:data:`BILATERAL_CHARGES`), by the operator alone, or — ``consent=True`` —
     with the customer's EIP-712 consent signed for it when the call is made (the signing is in
     the generator's time: an operator would receive consents already signed); confirmations are
-    the plain ``confirmChange``. There is no module bulk order for a registered customer
-    (``orderChanges`` refuses a bilateral service: every charge is stated per request), so this
-    workload has no bulk call; bench/bilateral_bench.py measures its ``executeBatch`` form.
+    the plain ``confirmChange``. A registered customer's bulk order is ``actFor`` op 4
+    (``orderChanges`` refuses a bilateral service: every charge is stated per request); this
+    workload has no bulk call: bench/bilateral_bench.py measures op 4 and the ``executeBatch``
+    form.
 
     ``count_on_chain`` checks each ChangeOrdered against the stated charge (``self.tariffs`` is
     the bilateral price list) and the customer's running account against their sum.

@@ -97,6 +97,7 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
         uint64 deadline;
         bytes inner;
         bytes signature;
+        bytes32[] assetIds;
     }
 
     /// @inheritdoc IOperatorAgreement
@@ -115,6 +116,8 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
     bytes32 private constant _USE_CONSENT = keccak256("useConsent");
     bytes32 private constant _REQUEST_INSTALLATION = keccak256("requestInstallation");
     bytes32 private constant _ORDER_CHANGE = keccak256("orderChange");
+    /// @dev The consent action of a bulk MACD order ({actFor} op 4; subject: the list's hash).
+    bytes32 private constant _ORDER_CHANGES = keccak256("orderChanges");
     bytes32 private constant _ORDER_DISCONNECT = keccak256("orderDisconnect");
     /// @dev The consent action of a bilateral service's monthly charge ({actFor} op 3).
     bytes32 private constant _RECURRING_CHARGE = keccak256("recurringCharge");
@@ -340,7 +343,7 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
             abi.decode(params, (uint8, bytes32[], bytes32));
         int256 tariff_ = _tariff(kind);
         uint256 n = assetIds.length;
-        address customer = _orderBatch(assetIds, kind, int72(tariff_));
+        address customer = _orderBatch(assetIds, kind, int72(tariff_), 0);
         if (caller != _OPERATOR && caller != customer) revert AgreementUnauthorized(caller);
         _executeInternal(_TRANSITION_BATCH, ref, abi.encode(_ACTIVE, _PENDING_CHANGE, assetIds, detailsHash));
         int256 charge = tariff_ * int256(n);
@@ -542,7 +545,8 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
     //////////////////////////////////////////////////////////////*/
 
     /// @inheritdoc IOperatorAgreement
-    /// @dev Requirements: `op` 0..3 ({AgreementUnknownOperation}); the customer (named by the
+    /// @dev Requirements: `op` 0..4 ({AgreementUnknownOperation}); ops 1 and 4 a MACD kind
+    /// ({AgreementUnknownKind}); op 4 a list of 1 to {MAX_BATCH} ({AgreementBatchInvalidSize}); the customer (named by the
     /// installation, else the asset's, whose service must be bilateral) is registered
     /// ({AgreementInvalidCustomer}); the charge fits the flow (installation and disconnect >= 0,
     /// int72; a credit only stated by the operator: {AgreementInvalidTerm}); with a
@@ -569,9 +573,15 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
         } else if (a.op == 3) {
             a.assetId = abi.decode(a.inner, (bytes32));
             action = _RECURRING_CHARGE;
+        } else if (a.op == 4) {
+            (a.kind, a.assetIds, a.detailsHash) = abi.decode(a.inner, (uint8, bytes32[], bytes32));
+            _checkBatch(a.assetIds.length);
+            a.assetId = a.assetIds[0]; // names the customer (the batch is of one customer)
+            action = _ORDER_CHANGES;
         } else {
             revert AgreementUnknownOperation(a.op);
         }
+        if ((a.op == 1 || a.op == 4) && a.kind > uint8(MacdKind.Delete)) revert AgreementUnknownKind(a.kind);
         if (a.op != 0) {
             Service storage s = _known(a.assetId);
             a.customer = s.customer;
@@ -582,13 +592,15 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
         if (operator_ == address(0)) revert AgreementInvalidCustomer(a.customer);
         int256 charge = a.charge;
         // a credit (< 0, MACD only) is stated by the operator, never by the customer for itself
-        int256 least = a.op == 1 && caller != a.customer ? type(int72).min : int256(0);
+        int256 least = (a.op == 1 || a.op == 4) && caller != a.customer ? type(int72).min : int256(0);
         if (charge > type(int72).max || charge < least) revert AgreementInvalidTerm("charge", charge);
         address actor = caller;
         if (a.signature.length != 0) {
             if (charge > a.maxCharge) revert AgreementChargeAboveConsent(charge, a.maxCharge);
+            // a bulk order's consent covers exactly its list: subject keccak256(abi.encodePacked(assetIds))
+            bytes32 subject = a.op == 4 ? keccak256(abi.encodePacked(a.assetIds)) : a.assetId;
             ICustomerRegistry.Consent memory consent = ICustomerRegistry.Consent(
-                a.customer, caller, action, a.assetId, a.kind, a.maxCharge, a.nonce, a.deadline
+                a.customer, caller, action, subject, a.kind, a.maxCharge, a.nonce, a.deadline
             );
             _executeInternal(_USE_CONSENT, ref, abi.encode(consent, a.signature));
             actor = a.customer;
@@ -603,9 +615,26 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
             _orderChange(actor, ref, a.kind, _services[a.assetId], a.assetId, a.detailsHash, charge);
         } else if (a.op == 2) {
             _orderDisconnect(actor, ref, _services[a.assetId], a.assetId, a.overdue, a.detailsHash, charge);
-        } else {
+        } else if (a.op == 3) {
             _setRecurring(a.assetId, a.customer, charge, ref);
+        } else {
+            _orderChangesFor(actor, ref, a, charge);
         }
+    }
+
+    /// @dev A registered customer's bulk MACD order ({actFor} op 4): `a.kind` on each of
+    /// `a.assetIds` (1 to {MAX_BATCH}, all the customer's bilateral services, nothing open, every
+    /// twin Active), each charged the unit `charge`; the total (`charge` x n) accrues once as one
+    /// line whose asset is the list's hash. The customer's operator is fixed for its life, so its
+    /// services all have the operator {actFor} checked. Emits {ChangesOrdered} (requester `actor`).
+    function _orderChangesFor(address actor, bytes32 ref, Act memory a, int256 charge) private {
+        bytes32[] memory assetIds = a.assetIds;
+        uint256 n = assetIds.length;
+        address customer = _orderBatch(assetIds, a.kind, int72(charge), _BILATERAL);
+        _executeInternal(_TRANSITION_BATCH, ref, abi.encode(_ACTIVE, _PENDING_CHANGE, assetIds, a.detailsHash));
+        int256 total = charge * int256(n);
+        int256 balance = _accrue(customer, total, n, keccak256(abi.encodePacked(assetIds)), a.kind, 0, 0);
+        emit ChangesOrdered(customer, ref, a.kind, actor, total, balance, assetIds);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -829,15 +858,24 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
         return abi.decode(out, (uint256));
     }
 
-    /// @dev A batch order: 1 to {MAX_BATCH} assets of one customer, nothing open on any; each
-    /// recorded as a pending change of `kind` charged `charge`. Returns the customer.
-    function _orderBatch(bytes32[] memory assetIds, uint8 kind, int72 charge) private returns (address customer) {
+    /// @dev A batch order: 1 to {MAX_BATCH} assets of one customer, nothing open on any, every
+    /// service bilateral iff `bilateral` ({_BILATERAL} or 0: a bilateral one in a default-terms
+    /// batch {AgreementBilateralTerms}, a default-terms one in a bilateral batch
+    /// {AgreementInvalidCustomer}); each recorded as a pending change of `kind` charged `charge`.
+    /// Returns the customer.
+    function _orderBatch(bytes32[] memory assetIds, uint8 kind, int72 charge, uint8 bilateral)
+        private
+        returns (address customer)
+    {
         uint256 n = _checkBatch(assetIds.length);
         for (uint256 i = 0; i < n; ++i) {
             bytes32 assetId = assetIds[i];
             Service storage s = _services[assetId];
             customer = _sameCustomer(s, assetId, i, customer);
-            if (s.flags & _BILATERAL != 0) revert AgreementBilateralTerms(customer);
+            if (s.flags & _BILATERAL != bilateral) {
+                if (bilateral == 0) revert AgreementBilateralTerms(customer);
+                revert AgreementInvalidCustomer(customer);
+            }
             if (s.pending != Pending.None) revert AgreementInvalidPending(assetId, Pending.None, s.pending);
             (s.pending, s.kind, s.charge) = (Pending.Change, kind, charge);
         }

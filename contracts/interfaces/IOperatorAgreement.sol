@@ -32,7 +32,9 @@ pragma solidity 0.8.28;
 /// chain holds its commitment): their chargeable requests — `op` 0 installation, 1 MACD change,
 /// 2 disconnect, `inner` being the params of `requestInstallation` / `orderChange` /
 /// `orderDisconnect`; 3 the service's monthly charge, `inner = abi.encode(assetId)`, only by the
-/// operator with the customer's consent (IAgreementBilling) — go through `actFor` with the charge stated (checked by the counterparty's
+/// operator with the customer's consent (IAgreementBilling); 4 a bulk MACD order, `inner` being
+/// the params of `orderChanges` `(uint8 kind, bytes32[] assetIds, bytes32 detailsHash)`, `charge`
+/// per asset, its consent's subject `keccak256(abi.encodePacked(assetIds))` and ceiling per asset — go through `actFor` with the charge stated (checked by the counterparty's
 /// confirmation or dispute against the committed list). With a `signature`, the operator submits
 /// the request as the customer's own (EIP-712 consent: action, asset, kind, `maxCharge` >=
 /// `charge`, nonce, deadline, verified and spent by the registry). Unregistered member customers
@@ -135,7 +137,8 @@ interface IOperatorAgreement {
 
     /// @notice `customer` is registered (bilateral terms): use {actFor} with the stated charge.
     error AgreementBilateralTerms(address customer);
-    /// @notice {actFor} operation `op` is not 0 (installation), 1 (change), 2 (disconnect) or 3 (monthly charge).
+    /// @notice {actFor} operation `op` is not 0 (installation), 1 (change), 2 (disconnect), 3 (monthly
+    /// charge) or 4 (bulk change).
     error AgreementUnknownOperation(uint8 op);
     /// @notice The stated `charge` exceeds the ceiling `maxCharge` the customer consented to.
     error AgreementChargeAboveConsent(int256 charge, int256 maxCharge);
@@ -334,7 +337,9 @@ interface IOperatorAgreement {
     /// charge: by the customer itself, by its operator on its own (as the plain entry points
     /// allow the operator), or by its operator for the customer with the customer's EIP-712
     /// consent (the request then counts as the customer's own, e.g. a disconnect it asked for);
-    /// op 3 sets a service's monthly recurring charge, by the operator with the consent only.
+    /// op 3 sets a service's monthly recurring charge, by the operator with the consent only;
+    /// op 4 orders one MACD kind on a list of the customer's services at one unit charge each
+    /// (its consent covers the list: action `orderChanges`, subject the list's hash, ceiling per asset).
     /// @param caller The customer, or its operator.
     /// @param ref The caller's correlation id.
     /// @param params `abi.encode(uint8 op, bytes inner, int256 charge, int256 maxCharge, uint256

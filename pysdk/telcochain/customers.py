@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -59,12 +59,15 @@ CONSENTED_ACTIONS = {
     "createOrder": None,
     "requestInstallation": 0,
     "orderChange": 1,
+    "orderChanges": 4,
     "orderDisconnect": 2,
     "recurringCharge": 3,
     "acceptTerms": None,
     "setSigner": None,
 }
 ZERO_ADDRESS = "0x" + "00" * 20
+#: The longest list of one bulk order (``OperatorAgreement.MAX_BATCH``).
+MAX_BULK = 256
 
 
 class ConsentError(TelcochainError, ValueError):
@@ -184,6 +187,13 @@ class Consent:
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise ConsentError(f"not a consent: {exc}") from None
+
+
+def list_subject(assets: Sequence[str | bytes]) -> bytes:
+    """The subject of a consent to a bulk order (``orderChanges``): ``keccak256`` of the asset
+    ids packed in order (Solidity ``keccak256(abi.encodePacked(assetIds))``), so the signature
+    covers exactly that list, in that order."""
+    return keccak(b"".join(asset_id(a) for a in assets))
 
 
 def consent_digest(consent: Consent, chain_id: int, registry: str) -> bytes:
@@ -529,15 +539,24 @@ class CustomersAPI:
     def request_consent(
         self,
         action: str,
-        asset: str | bytes,
+        asset: str | bytes | Sequence[str | bytes],
         *,
         customer: str | None = None,
         kind: MacdKind | str | int = 0,
         max_charge: int = 0,
         **kw: Any,
     ) -> Consent:
-        """A consent for one request on ``asset`` (the customer defaults to the asset's)."""
-        who = customer or self.agreement.service(asset).customer
+        """A consent for one request on ``asset`` (the customer defaults to the asset's); for a
+        bulk order (``action="orderChanges"``) ``asset`` is the list of assets, the subject
+        :func:`list_subject` and ``max_charge`` the ceiling per asset."""
+        if action == "orderChanges":
+            assets = self._bulk_list(asset)
+            who = customer or self.agreement.service(assets[0]).customer
+            subject = list_subject(assets)
+        elif isinstance(asset, (str, bytes)):
+            who, subject = customer or self.agreement.service(asset).customer, asset_id(asset)
+        else:
+            raise ConsentError(f"a {action} consent names one asset; a list is for orderChanges")
         if who is None:
             raise ConsentError(f"name the customer: the agreement serves no customer on {asset!r}")
         operator = self.operator_of(who)
@@ -547,7 +566,7 @@ class CustomersAPI:
             customer=who,
             operator=operator,
             action=action,
-            subject=asset_id(asset),
+            subject=subject,
             kind=kind,
             max_charge=max_charge,
             **self._timed(kw),
@@ -597,6 +616,51 @@ class CustomersAPI:
 
         inner = encode(["uint8", "bytes32", "bytes32"], [int(MacdKind.parse(kind)), asset_id(asset), details_hash])
         return self._act(1, inner, charge, consent, signature, ref)
+
+    @staticmethod
+    def _bulk_list(assets: Any) -> tuple[bytes, ...]:
+        if isinstance(assets, (str, bytes)):
+            raise ConsentError("a bulk order names a list of assets, not one")
+        ids = tuple(asset_id(a) for a in assets)
+        if not 1 <= len(ids) <= MAX_BULK:
+            raise ConsentError(f"a bulk order names 1 to {MAX_BULK} assets, not {len(ids)}")
+        return ids
+
+    def order_changes(
+        self,
+        kind: MacdKind | str,
+        assets: Sequence[str | bytes],
+        charge: int,
+        *,
+        consent: Consent | None = None,
+        signature: bytes = b"",
+        details_hash: bytes = ZERO32,
+        ref: Ref = None,
+    ) -> FlowResult:
+        """One MACD ``kind`` on a list of a registered customer's services in one call
+        (``actFor`` op 4), each charged the unit ``charge`` (the total ``charge`` x n accrues
+        once). With the customer's consent (:meth:`request_consent` ``("orderChanges", assets,
+        kind=..., max_charge=<per asset>)``) it is the customer's own order; without, the
+        operator's (or the customer's, when it sends it itself). Checked before sending: 1 to
+        :data:`MAX_BULK` distinct assets, and a consent naming exactly this list, kind and a
+        ceiling per asset >= ``charge``."""
+        from eth_abi import encode
+
+        k = int(MacdKind.parse(kind))
+        ids = self._bulk_list(assets)
+        if not -(2**71) <= int(charge) < 2**71:
+            raise ConsentError(f"the unit charge {charge} does not fit the per-asset record (int72)")
+        if len(set(ids)) != len(ids):
+            raise ConsentError("a bulk order names each asset once")
+        if consent is not None:
+            if consent.action != "orderChanges":
+                raise ConsentError(f"a bulk order needs an orderChanges consent, not {consent.action}")
+            if consent.subject != list_subject(ids):
+                raise ConsentError("the consent covers another list of assets (or another order)")
+            if consent.kind != k:
+                raise ConsentError(f"the consent is for MACD kind {consent.kind}, not {k}")
+        inner = encode(["uint8", "bytes32[]", "bytes32"], [k, list(ids), details_hash])
+        return self._act(4, inner, charge, consent, signature, ref)
 
     def order_disconnect(
         self,

@@ -20,10 +20,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from eth_utils import keccak
+
 from .client import action_id, enc
 from .world import (
     ACT_FOR,
     ACTIVE,
+    DELETE,
     FAR,
     LINE_SPEC,
     MOVE,
@@ -488,6 +491,16 @@ CUSTOMER = ["address", "address", "bytes32", "bytes32"]
 NEW_WALLET = "0x" + "5e" * 20
 
 
+def _bulk(kind: int, *assets: str) -> bytes:
+    """actFor op 4's inner params: one MACD kind on a list of twins."""
+    return enc(["uint8", "bytes32[]", "bytes32"], kind, [oid(a) for a in assets], ZERO)
+
+
+def _packed(*assets: str) -> bytes:
+    """A bulk consent's subject: keccak256 of the packed asset ids."""
+    return keccak(b"".join(oid(a) for a in assets))
+
+
 def _new_key(r: str) -> str:
     return "0x" + (r.encode().hex() * 20)[:40]
 
@@ -601,6 +614,38 @@ ATTACKS += [
         lambda w, r: enc(ACT_FOR, 1, enc(["uint8", "bytes32", "bytes32"], MOVE, oid("T_RC"), ZERO), 3, 0, 0, 0, b""),
         {"northwind"},
     ),
+    # the bulk MACD order of a registered customer (actFor op 4): the consent covers the list
+    # (subject keccak256 of the packed ids); only RETAIL's own bilateral services, only its operator
+    A(
+        "actFor-bulk-T_RC-with-consent",
+        "actFor",
+        lambda w, r: w.act_for(4, _bulk(MOVE, "T_RC"), "orderChanges", _packed("T_RC"), MOVE, 5, 77),
+        {"northwind"},
+    ),
+    A(
+        "actFor-bulk-T_RC-credit-operator-alone",
+        "actFor",
+        lambda w, r: enc(ACT_FOR, 4, _bulk(DELETE, "T_RC"), -(10**6), 0, 0, 0, b""),
+        {"northwind"},
+    ),
+    A(
+        "actFor-bulk-T_RC-and-hoolis-T_H",
+        "actFor",
+        lambda w, r: enc(ACT_FOR, 4, _bulk(MOVE, "T_RC", "T_H"), 1, 0, 0, 0, b""),
+        set(),
+    ),
+    A(
+        "actFor-bulk-initechs-default-terms-T_I",
+        "actFor",
+        lambda w, r: enc(ACT_FOR, 4, _bulk(MOVE, "T_I"), 0, 0, 0, 0, b""),
+        set(),
+    ),
+    A(
+        "actFor-bulk-T_RC-with-a-consent-to-another-list",
+        "actFor",
+        lambda w, r: w.act_for(4, _bulk(MOVE, "T_RC"), "orderChanges", _packed("T_RC", "T_RC2"), MOVE, 5, 78),
+        set(),
+    ),
 ]
 
 LIVE: dict[str, str] = {
@@ -670,6 +715,8 @@ LIVE: dict[str, str] = {
     "actFor-T_RC2-installation-with-consent": "northwind",
     "actFor-T_RC-change-operator-alone": "northwind",
     "actFor-T_RC-monthly-with-consent": "northwind",
+    "actFor-bulk-T_RC-with-consent": "northwind",
+    "actFor-bulk-T_RC-credit-operator-alone": "northwind",
     "createOrderFor-RETAIL-with-its-consent": "northwind",
 }
 

@@ -13,10 +13,12 @@ from eth_utils import keccak
 from nacl.public import PrivateKey
 from telcochain import Client
 from telcochain.agreement import InvoiceStatus
+from telcochain.assets import asset_id
 from telcochain.customers import (
     Consent,
     ConsentError,
     consent_digest,
+    list_subject,
     open_price_list,
     price_list_commitment,
     recover_consent_signer,
@@ -180,6 +182,57 @@ def test_macd_and_the_disconnect_the_customer_asked_for(team):
     invoice = op.escrow.invoice(final.invoice_id)
     assert (invoice.payer, invoice.payee, invoice.amount) == (RETAIL.address, op.address, 50 * TSD)
     assert op.agreement.service("ONT-M1").customer is None
+
+
+def test_a_registered_customers_bulk_macd_order_with_one_consent_for_the_list(team):
+    """``order_changes``: one MACD kind on a list of a registered customer's services in one call
+    (actFor op 4), its consent covering exactly that list (subject ``list_subject``), the ceiling
+    per asset; the total accrues once; checked before sending."""
+    op, acme = team[OPERATOR], team[ACME]
+    op.customers.add(RETAIL.address, signer=RETAIL.address)
+    assets = ["ONT-B1", "ONT-B2", "ONT-B3"]
+    for asset in assets:
+        twin(team, asset)
+        op.customers.request_installation(asset, RETAIL.address, 0)  # the operator alone, free
+        acme.assets.deliver(asset)
+        op.agreement.confirm_installation(asset)
+
+    c = op.customers.request_consent("orderChanges", assets, kind="add", max_charge=15 * TSD)
+    assert (c.customer, c.action, c.kind, c.subject) == (RETAIL.address, "orderChanges", 1, list_subject(assets))
+    assert c.subject == keccak(b"".join(asset_id(a) for a in assets))
+    signature = wallet_sign(op, c)  # any EIP-712 wallet signs the same typed data
+    ok, reason = op.customers.verify(c, signature)
+    assert ok, reason
+    # refused before sending: another list, order or kind, a charge above the per-asset
+    # ceiling, an asset twice, no asset or too many, one asset instead of a list
+    for bad in (
+        lambda: op.customers.order_changes("add", assets[:2], 15 * TSD, consent=c, signature=signature),
+        lambda: op.customers.order_changes("add", assets[::-1], 15 * TSD, consent=c, signature=signature),
+        lambda: op.customers.order_changes("move", assets, 15 * TSD, consent=c, signature=signature),
+        lambda: op.customers.order_changes("add", assets, 15 * TSD + 1, consent=c, signature=signature),
+        lambda: op.customers.order_changes("add", [*assets, assets[0]], 1),
+        lambda: op.customers.order_changes("add", [], 1),
+        lambda: op.customers.order_changes("add", [f"X{i}" for i in range(257)], 1),
+        lambda: op.customers.order_changes("add", "ONT-B1", 1),  # type: ignore[arg-type]
+        lambda: op.customers.request_consent("orderChanges", "ONT-B1"),
+    ):
+        with pytest.raises(ConsentError):
+            bad()
+    before = op.agreement.account(RETAIL.address)
+    flow = op.customers.order_changes("add", assets, 15 * TSD, consent=c, signature=signature)
+    ordered = next(e for e in flow.events if e.name == "ChangesOrdered")
+    assert (ordered["requester"], ordered["charge"], flow.charge) == (RETAIL.address, 45 * TSD, 45 * TSD)
+    after = op.agreement.account(RETAIL.address)
+    assert (after.balance - before.balance, after.lines - before.lines) == (45 * TSD, 3)
+    assert all(op.agreement.service(a).charge == 15 * TSD for a in assets)
+    op.agreement.confirm_change(assets)  # confirmChanges, bilateral services
+    assert {op.assets.get(a).state.name for a in assets} == {"ACTIVE"}
+    with pytest.raises(CustomerConsentReplayed):
+        op.customers.order_changes("add", assets, 15 * TSD, consent=c, signature=signature)
+    # the operator alone (no consent): its own order at its stated charge
+    flow = op.customers.order_changes("move", assets, 30 * TSD)
+    assert next(e for e in flow.events if e.name == "ChangesOrdered")["requester"] == op.address
+    assert op.agreement.account(RETAIL.address).balance - after.balance == 90 * TSD
 
 
 def test_price_list_sealed_for_a_non_member_and_agreed_with_its_consent(team):

@@ -371,7 +371,8 @@ def test_bench_smoke(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_bilateral_bench_smoke(tmp_path: Path) -> None:
-    """bench/bilateral_bench.py (issue 14: MACD of a registered customer through actFor) end to end
+    """bench/bilateral_bench.py (issue 14: MACD of a registered customer through actFor, single,
+    bulk (op 4) and executeBatch) end to end
     at tiny sizes: every path measured, its operations all confirmed and checked on chain (each
     order executed once, the running account moved by exactly the charges stated), gas per order
     and confirmation reported, merged into latest.json next to what was there."""
@@ -388,13 +389,15 @@ def test_bilateral_bench_smoke(tmp_path: Path) -> None:
     data = json.loads((out / "latest.json").read_text())
     assert data["knee_single_ops_per_s"] == 1.0  # the other benchmarks' keys stay
     bench = data["bilateral_macd"]
-    assert bench["all_checks_ok"] and bench["bulk_order_for_registered_customers"] is False
+    assert bench["all_checks_ok"] and bench["bulk_order_for_registered_customers"] is True
     paths = bench["paths"]
     assert set(paths) == {
         "default/single",
         "operator/single",
         "consent/single",
         "default/bulk",
+        "operator/bulk",
+        "consent/bulk",
         "default/batch",
         "operator/batch",
         "consent/batch",
@@ -409,3 +412,6 @@ def test_bilateral_bench_smoke(tmp_path: Path) -> None:
     single = {k: paths[f"{k}/single"]["gas_per_op"]["order"] for k in ("default", "operator", "consent")}
     assert single["consent"] > single["operator"] > single["default"]
     assert paths["default/bulk"]["gas_per_op"]["order"] < single["default"]
+    # a registered customer's bulk order (actFor op 4) costs less per asset than its executeBatch
+    for who in ("operator", "consent"):
+        assert paths[f"{who}/bulk"]["gas_per_op"]["order"] < paths[f"{who}/batch"]["gas_per_op"]["order"], who

@@ -266,8 +266,8 @@ def test_plain_entry_points_refuse_a_registered_customer(deal, retail):
 def test_act_for_checks_operation_charge_and_customer(deal, retail):
     d = deal
     d.register("cx")
-    with reverts_with("AgreementUnknownOperation", op=4):
-        act_for(d, 4, install_inner("cx"), 0)
+    with reverts_with("AgreementUnknownOperation", op=5):
+        act_for(d, 5, install_inner("cx"), 0)
     with reverts_with("AgreementInvalidTerm"):
         act_for(d, 0, install_inner("cx"), -1)
     with reverts_with("AgreementInvalidTerm"):

@@ -660,6 +660,32 @@ class Model:
                 s.start = s.billed_to = now
             s.monthly = charge
 
+    def act_for_bulk(self, kind: Kind, assets: list[str], charge: int, consent: str, nonce: int, caller: str) -> None:
+        """OperatorAgreement.actFor op 4: a registered customer's bulk MACD order at one stated
+        unit charge (its consent, if any, over the whole list)."""
+        need(caller not in OUTSIDERS, "not a member")
+        customer = self._known(assets[0]).customer
+        need(customer in BILATERAL, "AgreementInvalidCustomer")
+        if consent != "none":
+            need(consent != "over", "AgreementChargeAboveConsent")
+            need(caller == "operator", "CustomerUnauthorized")
+            need(nonce not in self.nonces and consent != "replay", "CustomerConsentReplayed")
+            need(consent == "valid", "CustomerConsentInvalidSignature")
+            self.nonces.add(nonce)
+        else:
+            need(caller in ("operator", customer), "AgreementUnauthorized")
+        for asset in assets:
+            s = self.services[asset]
+            need(s.customer == customer, "AgreementMixedCustomers")
+            need(s.pending == Pending.NONE, "AgreementInvalidPending")
+            s.pending, s.kind, s.charge = Pending.CHANGE, int(kind), charge
+        for asset in assets:
+            need(self.twins[asset].state == S.ACTIVE, "AssetInvalidTransition")
+            self.move(asset, S.PENDING_CHANGE)
+        self._accrue(customer, charge * len(assets))
+        if charge < 0:  # credits the operator granted, one per asset
+            self.granted[customer] -= charge * len(assets)
+
     def cancel_disconnect(self, asset: str, caller: str) -> None:
         need(caller not in OUTSIDERS, "not a member")
         s = self._pending(asset, Pending.DISCONNECT)
@@ -1079,7 +1105,11 @@ def test_flows_keep_their_invariants(seeded, chain):
                         lg.open[asset] = ("change", charge)
                     elif name == "ChangesOrdered":
                         n = len(ev["assetIds"])
-                        assert ev["charge"] == TARIFF[Kind(ev["kind"])] * n, f"{name}: not the tariff"
+                        if who in BILATERAL:  # actFor op 4: the stated unit charge x n, a credit the operator's
+                            assert ev["charge"] % n == 0, f"{name}: {ev['charge']} is not one unit charge x {n}"
+                            assert ev["charge"] >= 0 or sender == "operator", f"a credit stated by {sender}"
+                        else:
+                            assert ev["charge"] == TARIFF[Kind(ev["kind"])] * n, f"{name}: not the tariff"
                         for a in ev["assetIds"]:
                             assert bytes(a) not in lg.open
                             lg.open[bytes(a)] = ("change", ev["charge"] // n)
@@ -1507,6 +1537,46 @@ def test_flows_keep_their_invariants(seeded, chain):
                 params,
                 sender,
                 lambda m, now: m.act_for(op, asset, kind, overdue, charge, consent, nonce, sender, now),
+            )
+
+        @rule(
+            kind=st.sampled_from(list(Kind)),
+            batch=st.lists(assets, min_size=1, max_size=3, unique=True),
+            pick=picks,
+            consent=st.sampled_from(CONSENTS),
+            sender=st.sampled_from(["operator", "operator", "operator", "customer", "vendor", "stranger"]),
+        )
+        def act_for_bulk(self, kind, batch, pick, consent, sender):
+            """actFor op 4: one kind on a list, a unit charge from a small set (a credit too), with
+            or without the retail customer's consent over the list."""
+            charge = [0, 3 * UNIT, 45 * UNIT, -7 * UNIT][pick % 4]
+            customer = self.model.services[batch[0]].customer or "retail"
+            spent = sorted(self.model.nonces)
+            nonce = spent[0] if consent == "replay" and spent else self.steps + 1000 * (pick + 1)
+            if consent == "replay" and not spent:
+                consent = "valid"
+            max_charge = charge - 1 if consent == "over" else charge
+            ids = [asset_id(a) for a in batch]
+            sig = b""
+            if consent != "none":
+                subject = keccak(b"".join(ids))
+                c = Consent(
+                    ch.addr["retail"], ch.addr["operator"], "orderChanges", subject, int(kind), max_charge, nonce, 2**40
+                )
+                sig = sign_consent(c, OTHER_KEY if consent == "wrong_key" else RETAIL, ch.chain_id, ch.customers)
+                if customer != "retail":
+                    consent = "wrong_key"  # the consent names retail, the list's customer is someone else
+            inner = encode(["uint8", "bytes32[]", "bytes32"], [int(kind), ids, ZERO32])
+            params = encode(
+                ["uint8", "bytes", "int256", "int256", "uint256", "uint64", "bytes"],
+                [4, inner, charge, max_charge, nonce, 2**40 if sig else 0, sig],
+            )
+            self._act(
+                f"actFor/orderChanges/{'consent' if sig else 'own'}",
+                "actFor",
+                params,
+                sender,
+                lambda m, now: m.act_for_bulk(kind, batch, charge, consent, nonce, sender),
             )
 
         # ---- disconnect -------------------------------------------------------------------

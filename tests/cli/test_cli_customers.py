@@ -344,3 +344,96 @@ def test_an_operator_files_its_retail_customers_requests_with_their_signed_conse
     final = json.loads(ok(as_member(OPERATOR, "disconnect", "ONT-CLI-R1", "--confirm", "--json")))
     assert op.escrow.invoice(final["invoice_id"]).amount == 20 * TSD
     assert op.agreement.service_count(wallet.address) == 0
+
+
+BULK_WALLET = Account.from_key(keccak(text="cli retail wallet that orders in bulk"))
+OTHER_WALLET = Account.from_key(keccak(text="cli retail wallet of another household"))
+
+
+def test_a_bulk_order_of_a_retail_customer_filed_with_its_consent_to_the_list(
+    as_member, local_node, deployment_path, dev_accounts, tmp_path
+):
+    """`customer request add A B C --consent FILE` (or `--file`): one bulk order (actFor op 4) of
+    the customer's bilateral services, with one consent the customer signed with its wallet key
+    over exactly that list (`consent sign --action orderChanges --asset ...`, checked by `consent
+    verify`); refusals (a consent for another list, a mixed customer, an asset twice, a ceiling
+    too low) send nothing; the account shows the unit charge x n, `macd confirm` closes the list."""
+    from telcochain import Client
+
+    op, acme = (Client.connect(local_node.rpc_url, dev_accounts[i], deployment=deployment_path) for i in (0, 1))
+    operator = op.address
+    env = {"TELCOCHAIN_PRIVATE_KEY": BULK_WALLET.key.hex()}
+    runner = CliRunner()
+    assets = ["ONT-CLI-B1", "ONT-CLI-B2", "ONT-CLI-B3"]
+    for wallet in (BULK_WALLET, OTHER_WALLET):
+        op.customers.add(wallet.address, signer=wallet.address)
+    for twin, wallet in [(a, BULK_WALLET) for a in assets] + [("ONT-CLI-BX", OTHER_WALLET)]:
+        op.assets.register(twin, "ONT", vendor=acme.address)
+        op.constitution.vote(acme.assets.bind_serial(twin, f"SN-{twin}").proposal_id, approve=True)
+        op.customers.request_installation(twin, wallet.address, 0)  # the operator alone, free
+        acme.assets.deliver(twin)
+        op.agreement.confirm_installation(twin)
+
+    def sign(name: str, *listed: str, kind: str = "add", ceiling: int = 15 * TSD) -> str:
+        out = tmp_path / f"{name}.json"
+        args = ["consent", "sign", "--action", "orderChanges", *[w for a in listed for w in ("--asset", a)]]
+        args += ["--customer", BULK_WALLET.address, "--operator", operator, "--kind", kind]
+        signed = runner.invoke(main, [*args, "--max-charge", str(ceiling), "--out", str(out)], env=env)
+        assert signed.exit_code == 0, signed.output
+        return str(out)
+
+    def refused(result, *words: str) -> None:
+        assert result.exit_code != 0, result.output
+        text = result.output.strip()
+        assert len(text.splitlines()) == 1 and "Traceback" not in text, text
+        for word in words:
+            assert word in text, text
+
+    def sent() -> int:
+        return int(op.rpc.call("eth_getTransactionCount", [operator, "latest"]), 16)
+
+    consent = sign("list", *assets)
+    signed = json.loads((tmp_path / "list.json").read_text())
+    assert signed["twins"] == assets and signed["consent"]["action"] == "orderChanges"
+    checked = json.loads(ok(as_member(OPERATOR, "consent", "verify", consent, "--json")))
+    assert (checked["valid"], checked["signer"], checked["twins"]) == (True, BULK_WALLET.address, assets)
+    refused(
+        as_member(OPERATOR, "consent", "verify", consent, "--asset", assets[1], "--asset", assets[0]), "another list"
+    )
+
+    request = ["customer", "request", "add"]
+    nonce = sent()
+    refused(as_member(OPERATOR, *request, *assets[:2], "--consent", consent), "another list")
+    refused(as_member(OPERATOR, *request, *assets[::-1], "--consent", consent), "another list")
+    refused(as_member(OPERATOR, *request, *assets, "ONT-CLI-BX", "--charge", "0"), "one customer")
+    refused(as_member(OPERATOR, *request, *assets, assets[0], "--consent", consent), "listed twice")
+    refused(as_member(OPERATOR, "customer", "request", "move", *assets, "--consent", consent), "not a move")
+    refused(as_member(OPERATOR, *request, *assets, "--consent", consent, "--charge", str(15 * TSD + 1)), "ceiling")
+    refused(as_member(GLOBEX, *request, *assets, "--consent", consent), "only its operator")
+    assert sent() == nonce  # every refusal above sent nothing
+
+    listing = tmp_path / "assets.txt"
+    listing.write_text("asset\n" + "\n".join(assets) + "\n")
+    before = op.agreement.account(BULK_WALLET.address)
+    filed = json.loads(ok(as_member(OPERATOR, *request, "--file", str(listing), "--consent", consent, "--json")))
+    assert sent() == nonce + 1  # one transaction for the list
+    assert filed["twins"] == assets and "ChangesOrdered" in filed["events"]
+    assert filed["charge"] == 3 * 15 * TSD
+    after = op.agreement.account(BULK_WALLET.address)
+    assert after.balance - before.balance == 3 * 15 * TSD
+    assert all(op.agreement.service(a).charge == 15 * TSD for a in assets)
+    refused(as_member(OPERATOR, *request, *assets, "--consent", consent), "PendingChange")
+    confirmed = json.loads(ok(as_member(OPERATOR, "macd", "confirm", *assets, "--json")))
+    assert {op.assets.get(a).state.name for a in assets} == {"ACTIVE"}, confirmed
+    refused(as_member(OPERATOR, *request, *assets, "--consent", consent), "already used")  # spent once
+    bill = json.loads(ok(as_member(OPERATOR, "invoice", "bill", BULK_WALLET.address, "--json")))["invoice_id"]
+    shown = json.loads(ok(as_member(OPERATOR, "invoice", "show", str(bill), "--json")))
+    # the bill shows the bulk order as ONE line: the unit charge x n, naming the list
+    assert [(x["kind"], x["amount"], x["assets"]) for x in shown["lines"]] == [("add", 3 * 15 * TSD, assets)]
+    assert shown["amount"] == 3 * 15 * TSD and shown["payer"] == BULK_WALLET.address
+
+    # the operator alone, a credit per asset on its own list: the unit x n on the account
+    billed = op.agreement.account(BULK_WALLET.address).balance
+    ok(as_member(OPERATOR, "customer", "request", "change", *assets[:2], "--charge", str(-2 * TSD)))
+    assert op.agreement.account(BULK_WALLET.address).balance - billed == -4 * TSD
+    ok(as_member(OPERATOR, "macd", "confirm", *assets[:2]))

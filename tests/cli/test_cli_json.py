@@ -272,6 +272,17 @@ def issue14(j, as_member, tmp_path: Path, seen: dict[str, list[Any]]) -> None:  
     ok(as_member(OPERATOR, "macd", "confirm", "ONT-JR"))
     ok(as_member(OPERATOR, "invoice", "bill", wallet.address))  # a credit note
     as_wallet("invoice", "payout", "--payee", "Northwind Telecom", "--amount", "1", "--direct")
+    # a bulk order (actFor op 4) of two of her services with her consent to the list
+    ok(as_member(OPERATOR, "asset", "register", "ONT-JR3", "--kind", "ONT", "--vendor", "Acme Networks"))
+    bind = j(ACME, "asset", "bind-serial", "ONT-JR3", "SN-JR3")
+    ok(as_member(OPERATOR, "vote", str(bind["proposal_id"]), "--approve"))
+    op.customers.request_installation("ONT-JR3", wallet.address, 0)
+    ok(as_member(ACME, "asset", "transition", "ONT-JR3", "deliver"))
+    ok(as_member(OPERATOR, "install", "confirm", "ONT-JR3"))
+    bulk = signed("--action", "orderChanges", "--asset", "ONT-JR", "--asset", "ONT-JR3", "--kind", "change")
+    j(OPERATOR, "consent", "verify", str(bulk))
+    j(OPERATOR, "customer", "request", "change", "ONT-JR", "ONT-JR3", "--consent", str(bulk))
+    ok(as_member(OPERATOR, "macd", "confirm", "ONT-JR", "ONT-JR3"))
     leave = signed("--action", "orderDisconnect", "--subject", "ONT-JR")
     j(OPERATOR, "customer", "request", "disconnect", "ONT-JR", "--consent", str(leave))
     ok(as_member(OPERATOR, "disconnect", "ONT-JR", "--cancel"))

@@ -7,7 +7,10 @@ Everything the chain would check is checked first, from its views, and refused i
 the next step: the customer is registered and yours, the twin and its service allow the request,
 and a consent names this request (action, asset, MACD kind, customer, you) with a ceiling at
 least the stated charge and verifies on chain now (the registry's ``checkConsent``: key,
-deadline, unused nonce). Registered on the ``customer`` group by :mod:`telcochain.cli.root`.
+deadline, unused nonce). A change on several assets (or ``--file``) is one bulk order (``actFor``
+op 4): the same customer's Active bilateral services, none twice, at most ``MAX_BULK``, the charge
+per asset, and a consent to ``orderChanges`` for exactly that list in that order. Registered on
+the ``customer`` group by :mod:`telcochain.cli.root`.
 """
 
 from __future__ import annotations
@@ -16,14 +19,14 @@ from pathlib import Path
 
 import click
 
-from telcochain import preflight
+from telcochain import output, preflight
 from telcochain.agreement import InvoiceStatus, MacdKind, Pending
 from telcochain.assets import AssetState, asset_id
-from telcochain.cli.agreement import report_flows
+from telcochain.cli.agreement import _flow_json, read_asset_file, report_flows
 from telcochain.cli.customers import consent_file_option, read_consent
 from telcochain.cli.options import CONTEXT, Group, Session, json_option, ref_option, signer_options
 from telcochain.client import Client
-from telcochain.customers import Consent, ConsentError, Customer
+from telcochain.customers import MAX_BULK, Consent, ConsentError, Customer, list_subject
 from telcochain.types import show_bytes32, to_address
 
 #: ``actFor`` takes charges within int72.
@@ -99,23 +102,55 @@ def _change_command(kind: MacdKind) -> None:
         verb,
         help=f"{a_verb.capitalize()} of ASSET (Active, a registered customer's service on its own terms) at the stated "
         "charge on the customer's running account: PendingChange until you confirm it (`macd confirm`); "
-        "cancelling it (`macd cancel`) gives back exactly that charge.",
+        "cancelling it (`macd cancel`) gives back exactly that charge. Several assets (or --file): one bulk "
+        f"order of the same customer's services, the charge per asset (at most {MAX_BULK}; a consent to "
+        "orderChanges for exactly that list, in that order).",
     )
-    @click.argument("asset")
+    @click.argument("assets", metavar="[ASSET]...", nargs=-1)
+    @click.option(
+        "--file",
+        "asset_file",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="Assets from a file (one id per line, or CSV with the id first), after any ASSET given: "
+        "one bulk order, in that order.",
+    )
     @charge_option
     @consent_file_option
     @ref_option
     @signer_options
     @json_option
     def command(
-        asset: str, charge: int | None, consent_file: Path | None, ref: str | None, session: Session, as_json: bool
+        assets: tuple[str, ...],
+        asset_file: Path | None,
+        charge: int | None,
+        consent_file: Path | None,
+        ref: str | None,
+        session: Session,
+        as_json: bool,
     ) -> None:
+        wanted = list(assets) + (read_asset_file(asset_file) if asset_file is not None else [])
+        if not wanted:
+            raise click.UsageError("give the assets: ASSET... or --file FILE")
+        if len(wanted) > 1:
+            _bulk_shape(wanted)
         c, signature = _given(consent_file, charge)
         client = session.signer()
-        who = _bilateral_service(client, asset, a_verb, f"telcochain macd {verb} {asset}")
-        stated = _checked(client, c, signature, "change", asset, who, kind, charge)
-        flow = client.customers.order_change(kind, asset, stated, consent=c, signature=signature, ref=ref)
-        report_flows(client, [flow], as_json, f"{verb} of {asset} ordered for {who}{_whose(c)} (PendingChange)")
+        if len(wanted) == 1:
+            asset = wanted[0]
+            who = _bilateral_service(client, asset, a_verb, f"telcochain macd {verb} {asset}")
+            stated = _checked(client, c, signature, "change", asset, who, kind, charge)
+            flow = client.customers.order_change(kind, asset, stated, consent=c, signature=signature, ref=ref)
+            said = f"{verb} of {asset} ordered for {who}{_whose(c)} (PendingChange)"
+        else:
+            who = _one_customer(client, wanted, a_verb, verb)
+            stated = _checked_list(client, c, signature, wanted, who, kind, charge)
+            flow = client.customers.order_changes(kind, wanted, stated, consent=c, signature=signature, ref=ref)
+            total = client.escrow.format(abs(stated)) + f" x {len(wanted)}"
+            said = f"{verb} of {len(wanted)} assets ordered for {who}{_whose(c)} at {total} (PendingChange)"
+        if as_json:
+            output.emit_json({**_flow_json(client, flow), "twins": wanted})
+            return
+        report_flows(client, [flow], False, said)
 
 
 for _kind in MacdKind:
@@ -202,6 +237,31 @@ def _bilateral_service(client: Client, asset: str, doing: str, plain: str) -> st
     return _your_customer(client, service.customer).address
 
 
+def _bulk_shape(assets: list[str]) -> None:
+    """A bulk order's list, before anything is asked of the chain: at most MAX_BULK, none twice."""
+    if len(assets) > MAX_BULK:
+        raise click.UsageError(f"a bulk order names at most {MAX_BULK} assets, not {len(assets)}: split the list")
+    seen: set[str] = set()
+    twice = [a for a in assets if a in seen or seen.add(a)]  # type: ignore[func-returns-value]
+    if twice:
+        raise click.UsageError(f"{twice[0]} is listed twice: a bulk order names each asset once")
+
+
+def _one_customer(client: Client, assets: list[str], a_verb: str, verb: str) -> str:
+    """The one registered customer of yours whose Active bilateral services all ``assets`` are."""
+    first: tuple[str, str] | None = None
+    for asset in assets:
+        who = _bilateral_service(client, asset, a_verb, f"telcochain macd {verb} {asset}")
+        if first is None:
+            first = (asset, who)
+        elif who != first[1]:
+            raise preflight.Refused(
+                f"{asset} is {who}'s service, {first[0]} is {first[1]}'s: a bulk order is for one customer"
+            )
+    assert first is not None
+    return first[1]
+
+
 def _given(consent_file: Path | None, charge: int | None) -> tuple[Consent | None, bytes]:
     """The consent file read (or none) and the charge's range, before anything is asked of the chain."""
     c, signature = read_consent(consent_file)
@@ -246,6 +306,51 @@ def _checked(
     if stated > c.max_charge:
         raise preflight.Refused(
             f"the charge {stated} exceeds the consented ceiling {c.max_charge}: state at most that, or {again}"
+        )
+    try:
+        ok, reason = client.customers.verify(c, signature)
+    except ConsentError as exc:
+        raise preflight.Refused(f"the consent's signature is unusable ({exc}): {again}") from None
+    if not ok:
+        raise preflight.Refused(f"the consent does not verify now: {reason}: {again}")
+    return stated
+
+
+def _checked_list(
+    client: Client,
+    c: Consent | None,
+    signature: bytes,
+    assets: list[str],
+    customer_address: str,
+    kind: MacdKind,
+    charge: int | None,
+) -> int:
+    """The unit charge stated (default: the consent's ceiling per asset), with the consent checked
+    against this bulk order: an ``orderChanges`` consent for exactly ``assets`` (in that order),
+    this kind, customer and operator, its ceiling covering the charge, verifying on chain now."""
+    if c is None:
+        assert charge is not None  # _given
+        return charge
+    stated = c.max_charge if charge is None else charge
+    _check_range(stated)
+    again = "ask the customer for a consent to this list (telcochain consent sign --action orderChanges --asset ...)"
+    if c.action != "orderChanges":
+        raise preflight.Refused(f"the consent is to {c.action}, not orderChanges (a bulk order): {again}")
+    if c.subject != list_subject(assets):
+        raise preflight.Refused(
+            f"the consent covers another list than these {len(assets)} assets in this order: {again}"
+        )
+    if c.kind != int(kind):
+        named = _a(MacdKind(c.kind).name.lower()) if c.kind in MacdKind._value2member_map_ else f"kind {c.kind}"
+        raise preflight.Refused(f"the consent is to {named}, not {_a(kind.name.lower())}: {again}")
+    if c.customer != customer_address:
+        raise preflight.Refused(f"the consent is {c.customer}'s, these assets are {customer_address}'s: {again}")
+    if client.address is not None and c.operator != to_address(client.address):
+        raise preflight.Refused(f"the consent names the operator {c.operator}: only it may file it")
+    if stated > c.max_charge:
+        raise preflight.Refused(
+            f"the charge {stated} per asset exceeds the consented ceiling {c.max_charge}: "
+            f"state at most that, or {again}"
         )
     try:
         ok, reason = client.customers.verify(c, signature)

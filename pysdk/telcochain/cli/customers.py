@@ -25,9 +25,11 @@ from telcochain.cli.options import (
     signer_options,
 )
 from telcochain.customers import (
+    MAX_BULK,
     Consent,
     ConsentError,
     Customer,
+    list_subject,
     name_commitment,
     new_salt,
     price_list_commitment,
@@ -347,6 +349,7 @@ def consent() -> None:
             "createOrder",
             "requestInstallation",
             "orderChange",
+            "orderChanges",
             "orderDisconnect",
             "recurringCharge",
             "acceptTerms",
@@ -355,11 +358,23 @@ def consent() -> None:
     ),
     help="The request the customer consents to.",
 )
-@click.option("--subject", required=True, help="The asset or order id (or label), or the price-list commitment.")
+@click.option("--subject", help="The asset or order id (or label), or the price-list commitment.")
+@click.option(
+    "--asset",
+    "assets",
+    multiple=True,
+    help="orderChanges (a bulk order): its assets, in order (repeatable; instead of --subject).",
+)
 @click.option("--customer", "customer_address", required=True, help="The customer account (your wallet).")
 @click.option("--operator", required=True, help="Your operator's address.")
-@click.option("--kind", default="move", show_default=True, help="The MACD kind (orderChange only).")
-@click.option("--max-charge", type=int, default=0, show_default=True, help="The most it may charge (token base units).")
+@click.option("--kind", default="move", show_default=True, help="The MACD kind (orderChange, orderChanges).")
+@click.option(
+    "--max-charge",
+    type=int,
+    default=0,
+    show_default=True,
+    help="The most it may charge (token base units; orderChanges: per asset).",
+)
 @click.option("--nonce", type=int, help="A number never used before [default: random].")
 @click.option("--valid-for", type=int, default=3600, show_default=True, help="Seconds from now.")
 @click.option("--chain-id", type=int, help="Offline: the chain id [default: from the node].")
@@ -369,7 +384,8 @@ def consent() -> None:
 @json_option
 def consent_sign(
     action_name: str,
-    subject: str,
+    subject: str | None,
+    assets: tuple[str, ...],
     customer_address: str,
     operator: str,
     kind: str,
@@ -383,7 +399,19 @@ def consent_sign(
     as_json: bool,
 ) -> None:
     """Sign a consent with the customer's key (--account, or TELCOCHAIN_PRIVATE_KEY); prints (or
-    writes) the consent and its signature. Offline with --chain-id and --registry."""
+    writes) the consent and its signature. Offline with --chain-id and --registry. A bulk order's
+    consent (--action orderChanges) names its assets (--asset, in order) and the ceiling per asset."""
+    bulk = action_name == "orderChanges"
+    if bulk and (subject is not None or not assets):
+        raise click.UsageError("an orderChanges consent names its assets (--asset, repeated, in order), not --subject")
+    if not bulk and (assets or subject is None):
+        raise click.UsageError("--subject names what the consent is for (--asset lists a bulk order's assets)")
+    if len(assets) > MAX_BULK:
+        raise click.BadParameter(
+            f"a bulk order names at most {MAX_BULK} assets, not {len(assets)}", param_hint="--asset"
+        )
+    if len(set(assets)) != len(assets):
+        raise click.BadParameter("a bulk order names each asset once", param_hint="--asset")
     key = load_account(session.account, session.password_file, "signing a consent needs the customer's key")
     deadline = None  # offline: valid_for from the wall clock
     if chain_id is None or registry is None:
@@ -391,13 +419,17 @@ def consent_sign(
         chain_id = chain_id or int(client.deployment.chain_id)
         registry = registry or client.customers.contract.address
         deadline = client.customers.deadline(valid_for)  # online: from the chain's time too
-    subj = bytes.fromhex(subject[2:]) if subject.startswith("0x") and len(subject) == 66 else subject
+    if bulk:
+        subj: str | bytes = list_subject(assets)
+    else:
+        assert subject is not None
+        subj = bytes.fromhex(subject[2:]) if subject.startswith("0x") and len(subject) == 66 else subject
     c = Consent.make(
         customer=customer_address,
         operator=operator,
         action=action_name,
         subject=subj,
-        kind=kind if action_name == "orderChange" else 0,
+        kind=kind if action_name in ("orderChange", "orderChanges") else 0,
         max_charge=max_charge,
         nonce=nonce,
         valid_for=valid_for,
@@ -407,6 +439,8 @@ def consent_sign(
         output.done(f"note: signing with {key.address}, which must be {c.customer}'s registered key")
     signature = sign_consent(c, key, chain_id, registry)
     data = {"consent": c.to_json(), "signature": "0x" + signature.hex(), "chain_id": chain_id, "registry": registry}
+    if bulk:
+        data["twins"] = list(assets)
     if out is not None:
         out.write_text(json.dumps(data, indent=2) + "\n")
     if as_json or out is None:
@@ -417,12 +451,30 @@ def consent_sign(
 
 @consent.command("verify")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--asset",
+    "assets",
+    multiple=True,
+    help="orderChanges: the bulk order's assets, in order, to check the consent covers exactly them "
+    "[default: the list the file names].",
+)
 @reader_options
 @json_option
-def consent_verify(file: Path, session: Session, as_json: bool) -> None:
-    """Check a signed consent: who signed it, and whether the chain would accept it now."""
+def consent_verify(file: Path, assets: tuple[str, ...], session: Session, as_json: bool) -> None:
+    """Check a signed consent: who signed it, and whether the chain would accept it now (a bulk
+    order's consent: also that it covers exactly its list of assets, in order)."""
     c, sig = read_consent(file)
     assert c is not None
+    listed = list(assets) or _listed(file)
+    if c.action == "orderChanges":
+        if not listed:
+            raise click.UsageError("name the bulk order's assets (--asset, in order): the file lists none")
+        if c.subject != list_subject(listed):
+            raise click.ClickException(
+                f"the consent covers another list than these {len(listed)} assets in this order ({_few(listed)})"
+            )
+    elif assets:
+        raise click.UsageError(f"--asset checks an orderChanges consent's list; this one is to {c.action}")
     client = session.reader()
     try:
         ok, reason = client.customers.verify(c, sig)
@@ -430,8 +482,23 @@ def consent_verify(file: Path, session: Session, as_json: bool) -> None:
         raise click.ClickException(str(exc)) from None
     signer = recover_consent_signer(c, sig, int(client.deployment.chain_id), client.customers.contract.address)
     if as_json:
-        output.emit_json({"valid": ok, "signer": signer, "reason": reason, "consent": c.to_json()})
+        data: dict[str, Any] = {"valid": ok, "signer": signer, "reason": reason, "consent": c.to_json()}
+        if c.action == "orderChanges":
+            data["twins"] = listed
+        output.emit_json(data)
     elif ok:
-        output.done(f"valid: {c.action} on {_hex(c.subject)} up to {c.max_charge}, {reason}")
+        on = f"{len(listed)} assets ({_few(listed)})" if c.action == "orderChanges" else _hex(c.subject)
+        each = " each" if c.action == "orderChanges" else ""
+        output.done(f"valid: {c.action} on {on} up to {c.max_charge}{each}, {reason}")
     if not ok:
         raise click.ClickException(f"not valid: {reason}")
+
+
+def _few(assets: list[str]) -> str:
+    return ", ".join(assets[:3]) + (" …" if len(assets) > 3 else "")
+
+
+def _listed(path: Path) -> list[str]:
+    """The assets a bulk order's consent file names (``twins``, written by `consent sign`)."""
+    twins = _read_json(path, "FILE").get("twins")
+    return [str(t) for t in twins] if isinstance(twins, list) else []

@@ -124,7 +124,8 @@ NOTES: dict[str, str] = {
     # chunks (macd ... on many twins)
     "chunks": "one report per transaction (twins grouped per customer, at most 256 each)",
     "chunk": "the chunk's number, from 1",
-    "twins": "the twins of the chunk, as given",
+    "twins": "the twins of the chunk, as given; of a `customer request` change (one, or a bulk order's "
+    "list) and of an orderChanges consent: the assets, in order",
     "resubmit": "the twins NOT sent (a chunk failed): send them again",
     "error": "why the chunk was not sent (one line)",
     "details_id": "the disclosure of the --details (0x-hex; `telcochain details show ID`); null without --details",
@@ -725,9 +726,27 @@ JSON_OUTPUT: dict[str, Schema | list[Schema]] = {
     },
     "terms accept": ACTION,
     "terms monthly": ACTION,
-    **{f"customer request {verb}": FLOW for verb in ("install", "move", "add", "change", "delete", "disconnect")},
-    "consent sign": {**CONSENT, "signature": "str", "chain_id": "int", "registry": "str"},
-    "consent verify": {**CONSENT, "valid": "bool", "signer": "str|null", "reason": "str"},
+    **{f"customer request {verb}": FLOW for verb in ("install", "disconnect")},
+    **{
+        f"customer request {verb}": {**FLOW, "twins": "list", "twins[]": "str"}
+        for verb in ("move", "add", "change", "delete")
+    },
+    "consent sign": {
+        **CONSENT,
+        "signature": "str",
+        "chain_id": "int",
+        "registry": "str",
+        "twins": "list?",
+        "twins[]": "str?",
+    },
+    "consent verify": {
+        **CONSENT,
+        "valid": "bool",
+        "signer": "str|null",
+        "reason": "str",
+        "twins": "list?",
+        "twins[]": "str?",
+    },
     "invoice release": ACTION,
     "invoice refund": ACTION,
     "invoice reclaim": ACTION,

@@ -324,6 +324,13 @@ COMMANDS: dict[str, Command] = {
     "customer request change --consent": cmd(
         "customer request change ONT-A --consent {file}", signs=True, valid=False, file=("file", "{tmp}/absent")
     ),
+    # a registered customer's bulk order (several assets, or --file): actFor op 4
+    "customer request move (bulk)": cmd(
+        "customer request move {a} ONT-A --charge {ch}", signs=True, a=A, ch=("charge", "0")
+    ),
+    "customer request add --file": cmd(
+        "customer request add --file {file} --charge 0", signs=True, valid=False, file=("file", "{tmp}/absent")
+    ),
     "invoice dispute --direct": cmd(
         "invoice dispute {id} --amount 1 --reason x --direct", account=CUSTOMER, signs=True, id=("id", "1")
     ),
@@ -550,6 +557,34 @@ def _cases() -> list[Case]:
         (OPERATOR, "customer request disconnect ONT-I --charge 0", "PendingInstallation"),
         (OPERATOR, "customer request disconnect ONT-A --consent {tmp}/list.json --invoice 1", "not both"),
         (OPERATOR, "customer request move ONT-A --consent {tmp}/list.json", "--consent"),
+        # the bulk order's shapes: refused before anything is sent (or signed)
+        (OPERATOR, "customer request move ONT-A ONT-A --charge 0", "listed twice"),
+        (OPERATOR, "customer request add --file {tmp}/twice.txt --charge 0", "listed twice"),
+        (OPERATOR, "customer request move ONT-A ONT-P --charge 0", "public default terms"),
+        (OPERATOR, "customer request move ONT-P ONT-A --charge 0", "Planned"),
+        (OPERATOR, "customer request move ONT-A ONT-P", "--charge"),
+        (OPERATOR, "customer request move --charge 0", "give the assets"),
+        (OPERATOR, "customer request change ONT-A ONT-P --consent {tmp}/list.json", "--consent"),
+        (
+            OPERATOR,
+            f"consent sign --action orderChanges --subject ONT-A --customer {RETAIL} --operator {RETAIL}",
+            "not --subject",
+        ),
+        (OPERATOR, f"consent sign --action orderChanges --customer {RETAIL} --operator {RETAIL}", "--asset"),
+        (
+            OPERATOR,
+            f"consent sign --action orderChange --asset ONT-A --customer {RETAIL} --operator {RETAIL}",
+            "--subject",
+        ),
+        (
+            OPERATOR,
+            f"consent sign --action orderChanges --asset ONT-A --asset ONT-A --customer {RETAIL} --operator {RETAIL}",
+            "each asset once",
+        ),
+        (OPERATOR, "consent verify {tmp}/c-move.json --asset ONT-R", "--asset checks"),
+        (OPERATOR, "consent verify {tmp}/c-list.json", "name the bulk order's assets"),
+        (OPERATOR, "consent verify {tmp}/c-list.json --asset ONT-R --asset ONT-A", "another list"),
+        (OPERATOR, "customer request move ONT-A ONT-R --consent {tmp}/c-list.json", "public default terms"),
         (CUSTOMER, "invoice dispute 1 --amount 1 --reason x --direct", "waits for a confirmation"),
         (OPERATOR, "invoice dispute 1 --amount 1 --reason x --direct", "only its payer"),
         (CUSTOMER, "invoice dispute 999999 --amount 1 --reason x --direct", "EscrowUnknownInvoice"),
@@ -560,6 +595,32 @@ def _cases() -> list[Case]:
         cases.append(Case(f"state/{line}", _split(line), who, expect))
     cases.append(
         Case("macd add/257 unknown twins", ["macd", "add", *[f"T-{n}" for n in range(257)]], CUSTOMER, "no twin")
+    )
+    cases.append(
+        Case(
+            "customer request add/257 twins",
+            ["customer", "request", "add", *[f"T-{n}" for n in range(257)], "--charge", "0"],
+            OPERATOR,
+            "at most 256",
+        )
+    )
+    cases.append(
+        Case(
+            "consent sign/257 assets",
+            [
+                "consent",
+                "sign",
+                "--action",
+                "orderChanges",
+                *[w for n in range(257) for w in ("--asset", f"T-{n}")],
+                "--customer",
+                RETAIL,
+                "--operator",
+                RETAIL,
+            ],
+            OPERATOR,
+            "at most 256",
+        )
     )
     return cases
 
@@ -640,6 +701,10 @@ def world(local_node, deployment_path, dev_accounts, tmp_path_factory):
     consent("expired", "requestInstallation", "ONT-R", deadline=1)
     consent("forged", "requestInstallation", "ONT-R", key="0x" + "77" * 32)
     consent("move", "orderChange", "ONT-R", kind="move")
+    from telcochain.customers import list_subject
+
+    consent("list", "orderChanges", list_subject(["ONT-A", "ONT-R"]), kind="move")  # the file names no list
+    (tmp / "twice.txt").write_text("ONT-A\nONT-A\n")
     (tmp / "garbage.txt").write_text("this is not JSON {")
     (tmp / "garbage.json").write_bytes(b"\xff\xfe\x00garbage")
     (tmp / "list.json").write_text("[1, 2, 3]")

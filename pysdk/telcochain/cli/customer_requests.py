@@ -145,8 +145,8 @@ def _change_command(kind: MacdKind) -> None:
             who = _one_customer(client, wanted, a_verb, verb)
             stated = _checked_list(client, c, signature, wanted, who, kind, charge)
             flow = client.customers.order_changes(kind, wanted, stated, consent=c, signature=signature, ref=ref)
-            total = client.escrow.format(abs(stated)) + f" x {len(wanted)}"
-            said = f"{verb} of {len(wanted)} assets ordered for {who}{_whose(c)} at {total} (PendingChange)"
+            unit = ("a credit of " if stated < 0 else "") + client.escrow.format(abs(stated))
+            said = f"{verb} of {len(wanted)} assets ordered for {who}{_whose(c)} at {unit} each (PendingChange)"
         if as_json:
             output.emit_json({**_flow_json(client, flow), "twins": wanted})
             return

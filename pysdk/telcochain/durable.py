@@ -92,6 +92,8 @@ PASSTHROUGH = {
     "anvil_setNextBlockTimestamp", "anvil_increaseTime", "anvil_setBlockTimestampInterval",
     "anvil_removeBlockTimestampInterval",
 }  # fmt: skip
+#: Attempts at mining a replayed block in the logged second when that second is its parent's.
+_SAME_SECOND_TRIES = 5
 MINE_METHODS = {"evm_mine", "anvil_mine", "hardhat_mine"}
 #: Mining switches: honoured by the supervisor's miner (anvil itself never mines on its own).
 MINING_SWITCHES = {"evm_setAutomine", "anvil_setAutomine", "evm_setIntervalMining", "anvil_setIntervalMining"}
@@ -502,22 +504,7 @@ class Supervisor:
                     continue
                 if number != head + 1:
                     raise NodeError(f"write-ahead log gap: block {head + 1} missing before {number}")
-                for raw in record["tx"]:  # one by one: anvil runs a batch's calls concurrently (any order)
-                    try:
-                        await rpc.call("eth_sendRawTransaction", [raw])
-                    except _UpstreamError as exc:  # e.g. an impersonated account's unsigned transaction
-                        raise NodeError(
-                            f"replaying block {number}: anvil refused one of its logged transactions "
-                            f"({exc.error.get('message')}); the log and the dumps are kept as they are"
-                        ) from None
-                try:
-                    await rpc.call("evm_mine", [{"timestamp": record["t"]}])
-                except _UpstreamError:
-                    # anvil refuses an explicit timestamp equal to the previous block's, which its
-                    # own clock produces when it mines twice in one second: use the clock, set back
-                    await rpc.call("evm_setTime", [record["t"]])
-                    await rpc.call("evm_mine")
-                block = await rpc.call("eth_getBlockByNumber", ["latest", False])
+                block = await self._replay_block(rpc, number, record)
                 if int(block["number"], 16) != number or len(block["transactions"]) != len(record["tx"]):
                     raise NodeError(f"replaying block {number} gave a different block: the log does not fit the dump")
                 if block["hash"] != record["h"]:
@@ -526,6 +513,35 @@ class Supervisor:
                 self.report.replayed_blocks += 1
             last_segment = start
         self.wal.open(last_segment if segments else head)
+
+    async def _replay_block(self, rpc: _Upstream, number: int, record: dict[str, Any]) -> dict[str, Any]:
+        """Sends the block's logged transactions and mines them at the logged time; the new block."""
+        parent = await rpc.call("eth_getBlockByNumber", ["latest", False])
+        same_second = record["t"] <= int(parent["timestamp"], 16)
+        for attempt in range(_SAME_SECOND_TRIES):
+            snapshot = await rpc.call("evm_snapshot") if same_second else None
+            for raw in record["tx"]:  # one by one: anvil runs a batch's calls concurrently (any order)
+                try:
+                    await rpc.call("eth_sendRawTransaction", [raw])
+                except _UpstreamError as exc:  # e.g. an impersonated account's unsigned transaction
+                    raise NodeError(
+                        f"replaying block {number}: anvil refused one of its logged transactions "
+                        f"({exc.error.get('message')}); the log and the dumps are kept as they are"
+                    ) from None
+            if not same_second:
+                await rpc.call("evm_mine", [{"timestamp": record["t"]}])
+                return dict(await rpc.call("eth_getBlockByNumber", ["latest", False]))
+            # anvil refuses an explicit timestamp equal to the previous block's, which its own clock
+            # produces when it mines twice in one second: use the clock, set back — and if a busy
+            # machine let that clock pass into the next second before the block was mined (another
+            # time, another hash), take the block back and mine it again
+            await rpc.call("evm_setTime", [record["t"]])
+            await rpc.call("evm_mine")
+            block = dict(await rpc.call("eth_getBlockByNumber", ["latest", False]))
+            if int(block["timestamp"], 16) == record["t"] or attempt == _SAME_SECOND_TRIES - 1:
+                return block
+            await rpc.call("evm_revert", [snapshot])
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def prepare(self, rpc_factory: type[_Upstream]) -> _Upstream:
         dump, bad = self.dumps.newest_valid()

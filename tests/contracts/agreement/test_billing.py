@@ -388,26 +388,28 @@ def test_a_resolved_dispute_ends_the_argument(deal):
     with reverts_with("EscrowDisputeSettled", invoiceId=inv, amount=total - credit, disputable=fresh):
         d.escrow.openDispute(inv, total - credit, ZERO32, keccak(text="again"), sender=d.customer)
     # a payment covers the settled part first: what was never disputed stays disputable
-    d.pay(inv, settled + 1)
-    assert tuple(d.escrow.disputableOf(inv)) == (fresh - 1, settled)
+    d.pay(inv, 1)
+    assert tuple(d.escrow.disputableOf(inv)) == (fresh, settled)
     second = named(d.dispute(inv, fresh - 1), "InvoiceDisputed")[0].disputeId
-    with reverts_with("EscrowDisputeSettled", invoiceId=inv, amount=1, disputable=0, settled=settled):
-        d.dispute(inv, 1)
+    assert tuple(d.escrow.disputableOf(inv)) == (1, settled)  # one unit never disputed
+    with reverts_with("EscrowDisputeSettled", invoiceId=inv, amount=2, disputable=1, settled=settled):
+        d.dispute(inv, 2)
     d.resolve(second, 0)  # rejected whole
-    assert tuple(d.escrow.disputableOf(inv)) == (0, total - credit)
-    rest = total - credit - settled - 1
+    settled += fresh - 1
+    assert tuple(d.escrow.disputableOf(inv)) == (1, settled)
+    rest = total - credit - 1
     assert d.escrow.billingOf(inv).outstanding == rest
 
     # past its due date the rest is overdue for good and the operator may disconnect for it
     chain.mine(timestamp=d.escrow.invoice(inv).dueDate + 1)
     assert d.escrow.overdueAmount(inv) == rest and d.escrow.isOverdue(inv)
-    with reverts_with("EscrowDisputeSettled", invoiceId=inv, amount=1, disputable=0):
-        d.escrow.openDispute(inv, 1, ZERO32, keccak(text="still no"), sender=d.customer)
+    with reverts_with("EscrowDisputeSettled", invoiceId=inv, amount=2, disputable=1, settled=settled):
+        d.escrow.openDispute(inv, 2, ZERO32, keccak(text="still no"), sender=d.customer)
     assert d.escrow.overdueAmount(inv) == rest
     r = d.order_disconnect("again", inv, sender=d.operator)
     assert len(named(r, "DisconnectOrdered")) == 1
     end = d.balances()
-    assert start["customer"] - end["customer"] == settled + 1 == end["operator"] - start["operator"]
+    assert start["customer"] - end["customer"] == 1 == end["operator"] - start["operator"]
     assert end["escrow"] == start["escrow"]
 
 

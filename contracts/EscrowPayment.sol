@@ -77,8 +77,8 @@ contract EscrowPayment is IEscrowPayment, IEscrowBilling, ConstitutionModule, Re
     }
 
     /// @dev The settlement figures of a not-held invoice (issue 14): slot 0 paid + disputed +
-    /// plan + touched; slot 1 writtenOff + settled (what resolutions rejected: the payer cannot
-    /// dispute it again).
+    /// plan + touched; slot 1 writtenOff + settled (the unpaid part of what resolutions rejected:
+    /// the payer cannot dispute it again; payments cover it first).
     struct Billing {
         uint96 paid;
         uint96 disputed;
@@ -233,6 +233,8 @@ contract EscrowPayment is IEscrowPayment, IEscrowBilling, ConstitutionModule, Re
         if (amount == 0 || amount > available) revert EscrowAmountTooHigh(id, amount, available);
         uint256 paid = b.paid + amount;
         (b.paid, b.touched) = (uint96(paid), true);
+        uint256 settled = b.settled; // a payment covers the settled part first
+        if (settled != 0) b.settled = settled > amount ? uint96(settled - amount) : 0;
         (address payee, address token) = (inv.payee, inv.token);
         emit InvoicePaid(id, inv.payer, payee, ref, amount, paid, available - amount);
         _settleIfDone(inv, b, id, ref);
@@ -603,13 +605,11 @@ contract EscrowPayment is IEscrowPayment, IEscrowBilling, ConstitutionModule, Re
         return uint256(inv.amount) - inv.credited - b.paid - b.writtenOff - b.disputed;
     }
 
-    /// @dev The part of `available` (the outstanding part) never disputed: payments cover the
-    /// settled part (rejected by resolutions) first, so it is `available` less what of `settled`
-    /// is still unpaid.
+    /// @dev The part of `available` (the outstanding part) never disputed: `available` less the
+    /// unpaid part settled by resolutions.
     function _disputable(Billing storage b, uint256 available) private view returns (uint256) {
-        (uint256 settled, uint256 paid) = (b.settled, b.paid);
-        uint256 unpaidSettled = settled > paid ? settled - paid : 0;
-        return available > unpaidSettled ? available - unpaidSettled : 0;
+        uint256 settled = b.settled;
+        return available > settled ? available - settled : 0;
     }
 
     /// @dev The part of an Issued invoice due by now that is neither paid, written off nor disputed.
@@ -650,7 +650,8 @@ contract EscrowPayment is IEscrowPayment, IEscrowBilling, ConstitutionModule, Re
 
     /// @dev A consortium vote raises the credit of the resolved dispute `disputeId` to `credit`
     /// (more than its credit, at most its amount) while its invoice is Issued: the difference
-    /// comes off the settled part and is written off, at most what is still unpaid.
+    /// is written off (at most what is still unpaid) and off the unpaid settled part (a part the
+    /// payer already paid is credited against the rest of the invoice).
     function _revisit(uint256 disputeId, uint256 credit, bytes32 ref) private {
         Dispute storage d = _disputes[disputeId];
         uint256 id = d.invoiceId;
@@ -658,14 +659,19 @@ contract EscrowPayment is IEscrowPayment, IEscrowBilling, ConstitutionModule, Re
         (uint256 amount, uint256 previous) = (d.amount, d.credit);
         if (credit <= previous) revert EscrowCreditNotRaised(disputeId, credit, previous);
         Billing storage b = _billing[id];
-        uint256 extra = credit - previous;
         uint256 most = previous + _outstanding(inv, b);
         if (most > amount) most = amount;
         if (credit > most) revert EscrowCreditTooHigh(disputeId, credit, most);
         d.credit = uint96(credit);
-        (b.writtenOff, b.settled) = (b.writtenOff + uint96(extra), b.settled - uint96(extra));
+        _writeOff(b, credit - previous);
         _emitResolved(inv, disputeId, id, ref, amount, credit, true);
         _settleIfDone(inv, b, id, ref);
+    }
+
+    /// @dev `extra` more written off, taken off the unpaid settled part first.
+    function _writeOff(Billing storage b, uint256 extra) private {
+        uint256 settled = b.settled;
+        (b.writtenOff, b.settled) = (b.writtenOff + uint96(extra), settled > extra ? uint96(settled - extra) : 0);
     }
 
     function _emitResolved(

@@ -90,8 +90,8 @@ interface IEscrowBilling {
     /// resolved dispute: the most it may credit, its amount or its credit plus the unpaid part).
     error EscrowCreditTooHigh(uint256 disputeId, uint256 credit, uint256 amount);
     /// @notice `amount` of `invoiceId` exceeds the part never disputed (`disputable`): `settled`
-    /// was rejected by dispute resolutions and cannot be disputed again by the payer (only a
-    /// consortium vote, {decideDispute}, can still credit it).
+    /// (of the outstanding part) was rejected by dispute resolutions and cannot be disputed again
+    /// by the payer (only a consortium vote, {decideDispute}, can still credit it).
     error EscrowDisputeSettled(uint256 invoiceId, uint256 amount, uint256 disputable, uint256 settled);
     /// @notice A vote revisiting resolved dispute `disputeId` must raise its credit above `previous`.
     error EscrowCreditNotRaised(uint256 disputeId, uint256 credit, uint256 previous);
@@ -224,11 +224,12 @@ interface IEscrowBilling {
     /// @notice The settlement figures of `invoiceId`.
     function billingOf(uint256 invoiceId) external view returns (BillingView memory);
 
-    /// @notice What of `invoiceId` its payer may still dispute, and what dispute resolutions
-    /// settled (rejected: never disputable again by the payer).
+    /// @notice What of `invoiceId` its payer may still dispute, and what of it dispute
+    /// resolutions settled (rejected: never disputable again by the payer).
     /// @param invoiceId The invoice.
     /// @return disputable The outstanding part never disputed (0 unless Issued and not held).
-    /// @return settled The sum over its resolved disputes of amount − credit.
+    /// @return settled The unpaid part of what its resolved disputes rejected (their amount −
+    /// credit): payments cover it first.
     function disputableOf(uint256 invoiceId) external view returns (uint256 disputable, uint256 settled);
 
     /// @notice What of `invoiceId` is past due now and neither paid, disputed nor written off.

@@ -389,6 +389,7 @@ def test_a_resolved_dispute_ends_the_argument(deal):
         d.escrow.openDispute(inv, total - credit, ZERO32, keccak(text="again"), sender=d.customer)
     # a payment covers the settled part first: what was never disputed stays disputable
     d.pay(inv, 1)
+    settled -= 1
     assert tuple(d.escrow.disputableOf(inv)) == (fresh, settled)
     second = named(d.dispute(inv, fresh - 1), "InvoiceDisputed")[0].disputeId
     assert tuple(d.escrow.disputableOf(inv)) == (1, settled)  # one unit never disputed
@@ -449,3 +450,24 @@ def test_a_consortium_vote_can_still_credit_a_settled_part(deal):
         vote(total)  # a released invoice is closed
     end = d.balances()
     assert start["customer"] - end["customer"] == total - 60 * UNIT == end["operator"] - start["operator"]
+
+
+def test_paying_the_undisputed_part_first_does_not_reopen_the_rejected_part(deal):
+    """Payments made before a resolution covered the never-disputed part: the part the resolution
+    then rejects stays settled (not disputable again) however much was paid before."""
+    d = deal
+    inv, _, _ = _bill_of(d, "paidfirst")
+    total = d.escrow.invoice(inv).amount
+    disputed = TARIFF[Kind.ADD]
+    dispute_id = named(d.dispute(inv, disputed), "InvoiceDisputed")[0].disputeId
+    d.pay(inv, total - disputed)  # all the undisputed part
+    assert tuple(d.escrow.disputableOf(inv)) == (0, 0)
+    d.resolve(dispute_id, 0)
+    assert tuple(d.escrow.disputableOf(inv)) == (0, disputed)
+    with reverts_with("EscrowDisputeSettled", invoiceId=inv, amount=1, disputable=0, settled=disputed):
+        d.dispute(inv, 1)
+    chain.mine(timestamp=d.escrow.invoice(inv).dueDate + 1)
+    assert d.escrow.overdueAmount(inv) == disputed and d.escrow.isOverdue(inv)
+    assert len(named(d.order_disconnect("paidfirst", inv, sender=d.operator), "DisconnectOrdered")) == 1
+    d.pay(inv, disputed)
+    assert d.status(inv) is Status.RELEASED and tuple(d.escrow.disputableOf(inv)) == (0, 0)

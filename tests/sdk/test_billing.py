@@ -114,7 +114,10 @@ def test_partial_payment_then_dispute_then_resolution(team):
         with pytest.raises(EscrowDisputeSettled) as refused:
             customer.escrow.dispute(invoice.id, settled, reason="still never done", direct=direct)
         assert refused.value.error_args == {
-            "invoiceId": invoice.id, "amount": settled, "disputable": 0, "settled": settled
+            "invoiceId": invoice.id,
+            "amount": settled,
+            "disputable": 0,
+            "settled": settled,
         }
         assert "\n" not in str(refused.value) and str(settled) in str(refused.value)
     assert sent_count(customer) == nonce

@@ -649,7 +649,8 @@ contract EscrowPayment is IEscrowPayment, IEscrowBilling, ConstitutionModule, Re
     }
 
     /// @dev A consortium vote raises the credit of the resolved dispute `disputeId` to `credit`
-    /// (more than its credit, at most its amount) while its invoice is Issued: the difference
+    /// (more than its credit, at most its amount) while its invoice is Issued. Emits
+    /// {DisputeRevisited}. The difference
     /// is written off (at most what is still unpaid) and off the unpaid settled part (a part the
     /// payer already paid is credited against the rest of the invoice).
     function _revisit(uint256 disputeId, uint256 credit, bytes32 ref) private {
@@ -664,7 +665,7 @@ contract EscrowPayment is IEscrowPayment, IEscrowBilling, ConstitutionModule, Re
         if (credit > most) revert EscrowCreditTooHigh(disputeId, credit, most);
         d.credit = uint96(credit);
         _writeOff(b, credit - previous);
-        _emitResolved(inv, disputeId, id, ref, amount, credit, true);
+        emit DisputeRevisited(disputeId, id, inv.payer, inv.payee, ref, previous, credit);
         _settleIfDone(inv, b, id, ref);
     }
 

@@ -134,6 +134,18 @@ interface IEscrowBilling {
         uint256 credit,
         bool byVote
     );
+    /// @notice A consortium vote raised the credit of the resolved dispute `disputeId` from
+    /// `previousCredit` to `credit`: `credit - previousCredit` more written off the invoice (a
+    /// second {DisputeResolved} is never emitted, so summing those stays exact).
+    event DisputeRevisited(
+        uint256 indexed disputeId,
+        uint256 indexed invoiceId,
+        address indexed payer,
+        address payee,
+        bytes32 ref,
+        uint256 previousCredit,
+        uint256 credit
+    );
     /// @notice `payer` asked `payee` to pay `amount` of its credit in `token`; `paid` says whether
     /// it was paid at once (the payee's allowance and balance covered it) or awaits {payOutCredit}.
     event CreditPayoutRequested(
@@ -196,8 +208,8 @@ interface IEscrowBilling {
     /// @notice As {resolveDispute}, decided by a consortium vote (the action's policy). A vote may
     /// also revisit a resolved dispute while its invoice is Issued: it raises the credit
     /// ({EscrowCreditNotRaised} otherwise) up to the dispute's amount and to what is still unpaid
-    /// ({EscrowCreditTooHigh}); the difference is written off. Emits {DisputeResolved} (`byVote`,
-    /// `credit` the new total) (+ release when settled).
+    /// ({EscrowCreditTooHigh}); the difference is written off. Emits {DisputeResolved}, or
+    /// {DisputeRevisited} for a revisit (+ release when settled).
     function decideDispute(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice The payer asks for `amount` of its credit with `payee` in tokens: paid at once

@@ -76,7 +76,9 @@ contract EscrowPayment is IEscrowPayment, IEscrowBilling, ConstitutionModule, Re
         bytes32 ref;
     }
 
-    /// @dev The settlement figures of a not-held invoice (issue 14).
+    /// @dev The settlement figures of a not-held invoice (issue 14): slot 0 paid + disputed +
+    /// plan + touched; slot 1 writtenOff + settled (the unpaid part of what resolutions rejected:
+    /// the payer cannot dispute it again; payments cover it first).
     struct Billing {
         uint96 paid;
         uint96 disputed;
@@ -84,6 +86,7 @@ contract EscrowPayment is IEscrowPayment, IEscrowBilling, ConstitutionModule, Re
         uint8 instalments;
         bool touched;
         uint96 writtenOff;
+        uint96 settled;
     }
 
     /// @dev A dispute: slot 0 invoice + amount + credit + status; then line and reason. Amount and
@@ -230,6 +233,8 @@ contract EscrowPayment is IEscrowPayment, IEscrowBilling, ConstitutionModule, Re
         if (amount == 0 || amount > available) revert EscrowAmountTooHigh(id, amount, available);
         uint256 paid = b.paid + amount;
         (b.paid, b.touched) = (uint96(paid), true);
+        uint256 settled = b.settled; // a payment covers the settled part first
+        if (settled != 0) b.settled = settled > amount ? uint96(settled - amount) : 0;
         (address payee, address token) = (inv.payee, inv.token);
         emit InvoicePaid(id, inv.payer, payee, ref, amount, paid, available - amount);
         _settleIfDone(inv, b, id, ref);
@@ -274,8 +279,10 @@ contract EscrowPayment is IEscrowPayment, IEscrowBilling, ConstitutionModule, Re
         disputeId = _openDispute(invoiceId, msg.sender, amount, line, reason, bytes32(0));
     }
 
-    /// @dev `payer` (checked: the invoice's payer) disputes `amount` (1 .. outstanding) of the
-    /// Issued, not held invoice `id`. Emits {InvoiceDisputed}.
+    /// @dev `payer` (checked: the invoice's payer) disputes `amount` of the Issued, not held
+    /// invoice `id`: 1 .. outstanding ({EscrowAmountTooHigh}) and no more than the part never
+    /// disputed ({EscrowDisputeSettled}). The one check of both paths ({disputeInvoice},
+    /// {openDispute}). Emits {InvoiceDisputed}.
     function _openDispute(uint256 id, address payer, uint256 amount, bytes32 line, bytes32 reason, bytes32 ref)
         private
         returns (uint256 disputeId)
@@ -285,6 +292,8 @@ contract EscrowPayment is IEscrowPayment, IEscrowBilling, ConstitutionModule, Re
         Billing storage b = _billing[id];
         uint256 available = _outstanding(inv, b);
         if (amount == 0 || amount > available) revert EscrowAmountTooHigh(id, amount, available);
+        uint256 disputable = _disputable(b, available);
+        if (amount > disputable) revert EscrowDisputeSettled(id, amount, disputable, b.settled);
         (b.disputed, b.touched) = (b.disputed + uint96(amount), true);
         disputeId = ++disputeCount;
         _disputes[disputeId] = Dispute({
@@ -307,7 +316,8 @@ contract EscrowPayment is IEscrowPayment, IEscrowBilling, ConstitutionModule, Re
     /// @inheritdoc IEscrowBilling
     function decideDispute(address, bytes32 ref, bytes calldata params) external nonReentrant onlyConstitution {
         (uint256 disputeId, uint256 credit) = abi.decode(params, (uint256, uint256));
-        _resolve(disputeId, credit, address(0), ref, true);
+        if (_disputes[disputeId].status == DisputeStatus.Resolved) _revisit(disputeId, credit, ref);
+        else _resolve(disputeId, credit, address(0), ref, true);
     }
 
     /// @inheritdoc IEscrowBilling
@@ -487,6 +497,14 @@ contract EscrowPayment is IEscrowPayment, IEscrowBilling, ConstitutionModule, Re
     }
 
     /// @inheritdoc IEscrowBilling
+    function disputableOf(uint256 invoiceId) external view returns (uint256 disputable, uint256 settled) {
+        Invoice storage inv = _invoices[invoiceId];
+        Billing storage b = _billing[invoiceId];
+        settled = b.settled;
+        if (inv.status == Status.Issued && !inv.hold) disputable = _disputable(b, _outstanding(inv, b));
+    }
+
+    /// @inheritdoc IEscrowBilling
     function overdueAmount(uint256 invoiceId) external view returns (uint256) {
         return _overdue(invoiceId);
     }
@@ -587,6 +605,13 @@ contract EscrowPayment is IEscrowPayment, IEscrowBilling, ConstitutionModule, Re
         return uint256(inv.amount) - inv.credited - b.paid - b.writtenOff - b.disputed;
     }
 
+    /// @dev The part of `available` (the outstanding part) never disputed: `available` less the
+    /// unpaid part settled by resolutions.
+    function _disputable(Billing storage b, uint256 available) private view returns (uint256) {
+        uint256 settled = b.settled;
+        return available > settled ? available - settled : 0;
+    }
+
     /// @dev The part of an Issued invoice due by now that is neither paid, written off nor disputed.
     function _overdue(uint256 id) private view returns (uint256) {
         Invoice storage inv = _invoices[id];
@@ -603,7 +628,8 @@ contract EscrowPayment is IEscrowPayment, IEscrowBilling, ConstitutionModule, Re
         return dueNow > covered ? dueNow - covered : 0;
     }
 
-    /// @dev Closes an open dispute: `credit` written off, the rest owed again; settles when done.
+    /// @dev Closes an open dispute: `credit` written off, the rest owed again and settled (the
+    /// payer cannot dispute it again); settles the invoice when done.
     function _resolve(uint256 disputeId, uint256 credit, address caller, bytes32 ref, bool byVote) private {
         Dispute storage d = _disputes[disputeId];
         DisputeStatus st = d.status;
@@ -616,9 +642,37 @@ contract EscrowPayment is IEscrowPayment, IEscrowBilling, ConstitutionModule, Re
         if (credit > amount) revert EscrowCreditTooHigh(disputeId, credit, amount);
         (d.status, d.credit) = (DisputeStatus.Resolved, uint96(credit));
         Billing storage b = _billing[id];
-        (b.disputed, b.writtenOff) = (b.disputed - uint96(amount), b.writtenOff + uint96(credit));
+        (b.disputed, b.writtenOff, b.settled) =
+            (b.disputed - uint96(amount), b.writtenOff + uint96(credit), b.settled + uint96(amount - credit));
         _emitResolved(inv, disputeId, id, ref, amount, credit, byVote);
         _settleIfDone(inv, b, id, ref);
+    }
+
+    /// @dev A consortium vote raises the credit of the resolved dispute `disputeId` to `credit`
+    /// (more than its credit, at most its amount) while its invoice is Issued. Emits
+    /// {DisputeRevisited}. The difference
+    /// is written off (at most what is still unpaid) and off the unpaid settled part (a part the
+    /// payer already paid is credited against the rest of the invoice).
+    function _revisit(uint256 disputeId, uint256 credit, bytes32 ref) private {
+        Dispute storage d = _disputes[disputeId];
+        uint256 id = d.invoiceId;
+        Invoice storage inv = _withStatus(id, Status.Issued);
+        (uint256 amount, uint256 previous) = (d.amount, d.credit);
+        if (credit <= previous) revert EscrowCreditNotRaised(disputeId, credit, previous);
+        Billing storage b = _billing[id];
+        uint256 most = previous + _outstanding(inv, b);
+        if (most > amount) most = amount;
+        if (credit > most) revert EscrowCreditTooHigh(disputeId, credit, most);
+        d.credit = uint96(credit);
+        _writeOff(b, credit - previous);
+        emit DisputeRevisited(disputeId, id, inv.payer, inv.payee, ref, previous, credit);
+        _settleIfDone(inv, b, id, ref);
+    }
+
+    /// @dev `extra` more written off, taken off the unpaid settled part first.
+    function _writeOff(Billing storage b, uint256 extra) private {
+        uint256 settled = b.settled;
+        (b.writtenOff, b.settled) = (b.writtenOff + uint96(extra), settled > extra ? uint96(settled - extra) : 0);
     }
 
     function _emitResolved(

@@ -86,8 +86,15 @@ interface IEscrowBilling {
     error EscrowUnknownDispute(uint256 disputeId);
     /// @notice Dispute `disputeId` is `status` (already resolved).
     error EscrowDisputeClosed(uint256 disputeId, DisputeStatus status);
-    /// @notice A resolution's `credit` exceeds the disputed `amount`.
+    /// @notice A resolution's `credit` exceeds the disputed `amount` (a vote revisiting a
+    /// resolved dispute: the most it may credit, its amount or its credit plus the unpaid part).
     error EscrowCreditTooHigh(uint256 disputeId, uint256 credit, uint256 amount);
+    /// @notice `amount` of `invoiceId` exceeds the part never disputed (`disputable`): `settled`
+    /// (of the outstanding part) was rejected by dispute resolutions and cannot be disputed again
+    /// by the payer (only a consortium vote, {decideDispute}, can still credit it).
+    error EscrowDisputeSettled(uint256 invoiceId, uint256 amount, uint256 disputable, uint256 settled);
+    /// @notice A vote revisiting resolved dispute `disputeId` must raise its credit above `previous`.
+    error EscrowCreditNotRaised(uint256 disputeId, uint256 credit, uint256 previous);
 
     /// @notice `payer` paid `amount` of `invoiceId` through to `payee`; `paid` in total so far.
     event InvoicePaid(
@@ -127,6 +134,18 @@ interface IEscrowBilling {
         uint256 credit,
         bool byVote
     );
+    /// @notice A consortium vote raised the credit of the resolved dispute `disputeId` from
+    /// `previousCredit` to `credit`: `credit - previousCredit` more written off the invoice (a
+    /// second {DisputeResolved} is never emitted, so summing those stays exact).
+    event DisputeRevisited(
+        uint256 indexed disputeId,
+        uint256 indexed invoiceId,
+        address indexed payer,
+        address payee,
+        bytes32 ref,
+        uint256 previousCredit,
+        uint256 credit
+    );
     /// @notice `payer` asked `payee` to pay `amount` of its credit in `token`; `paid` says whether
     /// it was paid at once (the payee's allowance and balance covered it) or awaits {payOutCredit}.
     event CreditPayoutRequested(
@@ -157,7 +176,12 @@ interface IEscrowBilling {
     function setInstalments(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice The payer disputes `amount` of an Issued, not held invoice (or of its line `line`).
-    /// @dev Requirements: `caller` is the payer; 1 .. outstanding ({EscrowAmountTooHigh}).
+    /// A dispute ends the argument: what its resolution rejected (amount − credit) is settled and
+    /// cannot be disputed again by the payer, so it counts as overdue; only a consortium vote
+    /// ({decideDispute}) can still credit it.
+    /// @dev Requirements: `caller` is the payer; 1 .. outstanding ({EscrowAmountTooHigh}); at
+    /// most the part never disputed ({disputableOf}, {EscrowDisputeSettled}: payments cover the
+    /// settled part first).
     /// Emits {InvoiceDisputed}. Returns `abi.encode(uint256 disputeId)`.
     function disputeInvoice(address caller, bytes32 ref, bytes calldata params) external returns (uint256);
 
@@ -166,8 +190,8 @@ interface IEscrowBilling {
     /// @dev As {disputeInvoice} with `msg.sender` as the caller and `ref` 0. Requirements: the
     /// invoice exists ({IEscrowPayment-EscrowUnknownInvoice}), is Issued
     /// ({IEscrowPayment-EscrowInvalidStatus}) and not held ({EscrowHeld}); `msg.sender` is its
-    /// payer ({IEscrowPayment-EscrowNotPayer}); 1 .. outstanding ({EscrowAmountTooHigh}).
-    /// Emits {InvoiceDisputed}.
+    /// payer ({IEscrowPayment-EscrowNotPayer}); 1 .. outstanding ({EscrowAmountTooHigh}); at
+    /// most the part never disputed ({EscrowDisputeSettled}). Emits {InvoiceDisputed}.
     /// @param invoiceId The invoice.
     /// @param amount Token units disputed (not overdue while the dispute is open).
     /// @param line The disputed line item's ref (0: the invoice as a whole).
@@ -181,7 +205,11 @@ interface IEscrowBilling {
     /// invoice; the rest is owed again. Emits {DisputeResolved} (+ release when settled).
     function resolveDispute(address caller, bytes32 ref, bytes calldata params) external;
 
-    /// @notice As {resolveDispute}, decided by a consortium vote (the action's policy).
+    /// @notice As {resolveDispute}, decided by a consortium vote (the action's policy). A vote may
+    /// also revisit a resolved dispute while its invoice is Issued: it raises the credit
+    /// ({EscrowCreditNotRaised} otherwise) up to the dispute's amount and to what is still unpaid
+    /// ({EscrowCreditTooHigh}); the difference is written off. Emits {DisputeResolved}, or
+    /// {DisputeRevisited} for a revisit (+ release when settled).
     function decideDispute(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice The payer asks for `amount` of its credit with `payee` in tokens: paid at once
@@ -207,6 +235,14 @@ interface IEscrowBilling {
 
     /// @notice The settlement figures of `invoiceId`.
     function billingOf(uint256 invoiceId) external view returns (BillingView memory);
+
+    /// @notice What of `invoiceId` its payer may still dispute, and what of it dispute
+    /// resolutions settled (rejected: never disputable again by the payer).
+    /// @param invoiceId The invoice.
+    /// @return disputable The outstanding part never disputed (0 unless Issued and not held).
+    /// @return settled The unpaid part of what its resolved disputes rejected (their amount −
+    /// credit): payments cover it first.
+    function disputableOf(uint256 invoiceId) external view returns (uint256 disputable, uint256 settled);
 
     /// @notice What of `invoiceId` is past due now and neither paid, disputed nor written off.
     function overdueAmount(uint256 invoiceId) external view returns (uint256);

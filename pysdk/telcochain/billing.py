@@ -394,6 +394,30 @@ class EscrowBilling:
     def overdue_amount(self, invoice_id: int) -> int:
         return int(self.contract.call("overdueAmount", int(invoice_id)))
 
+    def disputable(self, invoice_id: int) -> tuple[int, int]:
+        """``(disputable, settled)`` of an invoice (``EscrowPayment.disputableOf``): what its payer
+        may still dispute (the outstanding part never disputed) and what dispute resolutions
+        settled (rejected: never disputable again by the payer; only a consortium vote,
+        :meth:`propose_decision`, can still credit it)."""
+        self.invoice(invoice_id)  # EscrowUnknownInvoice for an unknown id
+        disputable, settled = self.contract.call("disputableOf", int(invoice_id))
+        return int(disputable), int(settled)
+
+    def _check_disputable(self, invoice_id: int, amount: int) -> None:
+        """Refuses, before sending, an amount the escrow would refuse: 1 .. outstanding
+        (``EscrowAmountTooHigh``) and at most the part never disputed (``EscrowDisputeSettled``)."""
+        available = self.billing(invoice_id).outstanding
+        if not 0 < int(amount) <= available:
+            raise contract_error_class("EscrowAmountTooHigh")(
+                "EscrowAmountTooHigh", {"invoiceId": int(invoice_id), "amount": int(amount), "available": available}
+            )
+        disputable, settled = self.disputable(invoice_id)
+        if int(amount) > disputable:
+            raise contract_error_class("EscrowDisputeSettled")(
+                "EscrowDisputeSettled",
+                {"invoiceId": int(invoice_id), "amount": int(amount), "disputable": disputable, "settled": settled},
+            )
+
     def pay(self, invoice_id: int, amount: int | None = None, *, ref: Ref = None) -> ActionResult:
         """Pay ``amount`` (default: all that is outstanding) of an invoice that is not held,
         straight to the payee; approves the escrow for it if needed."""
@@ -456,10 +480,14 @@ class EscrowBilling:
         :attr:`LineItem.ref`). ``reason`` is kept on chain as a hash (a 32-byte ref as is);
         ``details`` go encrypted to the payee (DetailsVault: members only) and their hash becomes
         the reason. ``direct`` (default: when this account acts for no active member) calls the
-        escrow's ``openDispute`` instead of the ``disputeInvoice`` action: :meth:`dispute_direct`."""
+        escrow's ``openDispute`` instead of the ``disputeInvoice`` action: :meth:`dispute_direct`.
+        Refused before sending when ``amount`` is 0, above the outstanding part
+        (``EscrowAmountTooHigh``) or above the part never disputed (``EscrowDisputeSettled``: what
+        a resolution rejected cannot be disputed again)."""
         if self.goes_direct(direct):
             return self.dispute_direct(invoice_id, amount, reason=reason, line=line, details=details)
         invoice = self.invoice(invoice_id)
+        self._check_disputable(invoice_id, amount)
         reason_hash = self._reason_hash(invoice, invoice_id, reason, details)
         result = self.constitution.execute_action(
             "disputeInvoice", (int(invoice_id), int(amount), bytes(line), reason_hash), ref
@@ -478,17 +506,14 @@ class EscrowBilling:
         """Dispute as the payer by calling the escrow directly (``EscrowPayment.openDispute``), no
         membership needed: a customer that is not a member disputes its own bill from its wallet
         (a member payer may too). Checked before sending: the invoice exists, is Issued and not
-        held, this account is its payer, ``amount`` is 1 .. its undisputed outstanding part."""
+        held, this account is its payer, ``amount`` is 1 .. its outstanding part
+        (``EscrowAmountTooHigh``) and at most the part never disputed (``EscrowDisputeSettled``)."""
         invoice = self._payers_partial(invoice_id)
         if details is not None and self.constitution.principal(invoice.payer) is None:
             raise ConfigurationError(
                 "encrypted details go through the DetailsVault, which takes members only: give the reason alone"
             )
-        available = self.billing(invoice_id).outstanding
-        if not 0 < int(amount) <= available:
-            raise contract_error_class("EscrowAmountTooHigh")(
-                "EscrowAmountTooHigh", {"invoiceId": int(invoice_id), "amount": int(amount), "available": available}
-            )
+        self._check_disputable(invoice_id, amount)
         reason_hash = self._reason_hash(invoice, invoice_id, reason, details)
         receipt = self.contract.transact("openDispute", int(invoice_id), int(amount), bytes(line), reason_hash)
         return self._opened(receipt)

@@ -417,9 +417,15 @@ class CustomersAPI:
         ref: Ref = None,
     ) -> ActionResult:
         """Registers ``customer`` served by this member. ``signer`` defaults to the customer
-        address when it is not a member (a wallet signs its own consents)."""
+        address when it is not an active member (a wallet signs its own consents: its operator
+        cannot later swap the key without that key's consent, whereas with no key set it could
+        set one alone); a member customer acts itself and gets no key. Pass
+        ``signer=ZERO_ADDRESS`` to register a non-member without a key."""
         address = to_address(customer, "customer")
-        key = to_address(signer, "signer") if signer else ZERO_ADDRESS
+        if signer is None:
+            key = ZERO_ADDRESS if self.constitution.is_active_member(address) else address
+        else:
+            key = to_address(signer, "signer")
         return self.constitution.execute_action(
             "addCustomer", (address, key, bytes(name_hash), bytes(details_hash)), ref
         )

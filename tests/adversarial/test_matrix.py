@@ -435,6 +435,30 @@ def test_a_payers_delegate_is_not_the_payer_on_the_direct_entry_points(world: Wo
     assert_nothing_written(world, sent, "Northwind's delegate → requestPayout(acme)")
 
 
+def test_a_payer_cannot_dispute_again_what_a_resolution_rejected(world: World) -> None:
+    """A dispute ends the argument (issue 14): once Acme rejects Northwind's dispute D_V of its
+    vendor invoice VINV, Northwind re-disputing the rejected part writes nothing — through the
+    disputeInvoice action, through the direct openDispute, or through its delegate — so that part
+    stays owed (overdue once due). The control: Northwind may still dispute what it never disputed."""
+    escrow = world.c["EscrowPayment"]
+    invoice, dispute_id = world["VINV"], world["D_V"]
+    world.act("acme", "resolveDispute", enc(["uint256", "uint256"], dispute_id, 0), "reject D_V")
+    disputable, settled = (int(x) for x in escrow.view("disputableOf", invoice))
+    outstanding = int(escrow.view("billingOf", invoice)[3])
+    assert settled > 0 and disputable == outstanding - settled, (disputable, settled, outstanding)
+    northwind = world.accounts["northwind"]
+    params = enc(["uint256", "uint256", "bytes32", "bytes32"], invoice, disputable + 1, ZERO, oid("again"))
+    for who in ("northwind", "nw_delegate"):
+        sent = world.c.execute(world.accounts[who], "disputeInvoice", params, "re-dispute")
+        assert_nothing_written(world, sent, f"{who} → disputeInvoice(VINV) of the rejected part")
+    sent = escrow.send(northwind, "openDispute", invoice, disputable + 1, ZERO, oid("again"))
+    assert_nothing_written(world, sent, "Northwind → openDispute(VINV) of the rejected part")
+    assert int(escrow.view("billingOf", invoice)[1]) == 0, "a re-dispute parked part of VINV"
+    if disputable:
+        own = escrow.send(northwind, "openDispute", invoice, disputable, ZERO, oid("never disputed"))
+        assert own.ok and [int(lg.args["amount"]) for lg in own.logs if lg.event == "InvoiceDisputed"] == [disputable]
+
+
 DISCLOSERS = ["northwind", "globex", "initech", "hooli"]
 
 

@@ -49,10 +49,16 @@ def test_partial_payment_dispute_of_a_line_and_resolution(as_member):
     ok(as_member(CUSTOMER, "invoice", "pay", inv))  # the undisputed rest: 50
     out = ok(as_member(OPERATOR, "invoice", "resolve", str(opened["dispute"]), "--credit", "10"))
     assert "10.00 TSD credited" in out
+    # the rejected 30 is settled: the payer cannot dispute it again (refused before sending)
+    again = as_member(CUSTOMER, "invoice", "dispute", inv, "--amount", "30", "--reason", "still never added")
+    assert again.exit_code == 1 and len(again.output.strip().splitlines()) == 1
+    assert "30.00 TSD settled" in again.output and "cannot be disputed again" in again.output
+    assert "0.00 TSD was never disputed" in again.output
     ok(as_member(CUSTOMER, "invoice", "pay", inv))  # the rest of the dispute: 30
     final = json.loads(ok(as_member(CUSTOMER, "invoice", "show", inv, "--json")))
     assert final["status"] == "released" and final["receipt"]["amount"] == 110 * TSD
     assert final["written_off"] == 10 * TSD and final["disputes"][0]["status"] == "resolved"
+    assert len(final["disputes"]) == 1  # the refused re-dispute opened nothing
 
 
 def test_vendor_invoice_and_settle(as_member):

@@ -16,6 +16,7 @@ from telcochain.billing import MONTH, ChargeKind, DisputeStatus
 from telcochain.errors import (
     ConfigurationError,
     EscrowAmountTooHigh,
+    EscrowDisputeSettled,
     EscrowInsufficientCredit,
     EscrowNotPayee,
     EscrowNotPayer,
@@ -104,6 +105,22 @@ def test_partial_payment_then_dispute_then_resolution(team):
     credit = terms.add // 4
     op.escrow.resolve(disputed.id, credit)
     assert op.escrow.dispute_of(disputed.id).status is DisputeStatus.RESOLVED
+    # the rejected part is settled: neither path disputes it again, refused before sending
+    settled = terms.add - credit
+    assert customer.escrow.disputable(invoice.id) == (0, settled)
+    assert customer.escrow.billing(invoice.id).outstanding == settled
+    nonce = sent_count(customer)
+    for direct in (False, True):
+        with pytest.raises(EscrowDisputeSettled) as refused:
+            customer.escrow.dispute(invoice.id, settled, reason="still never done", direct=direct)
+        assert refused.value.error_args == {
+            "invoiceId": invoice.id,
+            "amount": settled,
+            "disputable": 0,
+            "settled": settled,
+        }
+        assert "\n" not in str(refused.value) and str(settled) in str(refused.value)
+    assert sent_count(customer) == nonce
     assert [d.id for d in op.escrow.disputes(invoice.id)] == [disputed.id]
     customer.escrow.pay(invoice.id)  # the part of the dispute not credited
     assert customer.escrow.invoice(invoice.id).status is InvoiceStatus.RELEASED

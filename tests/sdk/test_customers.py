@@ -342,3 +342,19 @@ def test_a_non_member_pays_from_its_wallet_and_its_monthly_charge_is_agreed(team
     her.escrow.pay_direct(bill.invoice_id)
     assert her.escrow.invoice(bill.invoice_id).status is InvoiceStatus.RELEASED
     assert int(token.call("balanceOf", op.address)) - op_before == amount
+
+
+KEYLESS = Account.from_key(keccak(text="sdk wallet registered with no signer given"))
+
+
+def test_add_defaults_a_non_members_key_to_its_own_address(team):
+    """customers.add without ``signer``: a non-member wallet signs its own consents (so its operator
+    cannot swap the key alone); a member customer acts itself and gets no key."""
+    op, customer = team[OPERATOR], team[CUSTOMER]
+    op.customers.add(KEYLESS.address)
+    assert op.customers.get(KEYLESS.address).signer == KEYLESS.address
+    with pytest.raises(CustomerUnauthorized):  # a key is set: the operator needs its consent
+        op.customers.set_signer(KEYLESS.address, op.address)
+    assert op.customers.get(KEYLESS.address).signer == KEYLESS.address
+    op.customers.add(customer.address)
+    assert op.customers.get(customer.address).signer is None

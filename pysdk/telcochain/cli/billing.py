@@ -189,6 +189,13 @@ def invoice_dispute(
             f"invoice #{invoice_id}: {client.escrow.format(available, inv.token)} outstanding and not disputed: "
             "dispute at most that"
         )
+    disputable, settled = client.escrow.disputable(invoice_id)
+    if value > disputable:
+        raise preflight.Refused(
+            f"invoice #{invoice_id}: {client.escrow.format(settled, inv.token)} settled by earlier disputes' "
+            f"resolutions cannot be disputed again; {client.escrow.format(disputable, inv.token)} was never "
+            "disputed: dispute at most that (only a consortium vote can still credit the rest)"
+        )
     go_direct = client.escrow.goes_direct(True if direct else None)
     if details_text and go_direct and client.constitution.principal(inv.payer) is None:
         raise preflight.Refused("--details go through the DetailsVault, which takes members only: give --reason alone")

@@ -365,3 +365,110 @@ def test_a_dispute_above_2_to_the_88_keeps_its_amount(deal):
     assert (b.disputed, b.writtenOff, b.outstanding) == (0, amount, 0)
     assert d.status(inv) is Status.RELEASED and d.escrow.receipt(inv).amount == 0
     assert d.balances(d.evil) == before
+
+
+def test_a_resolved_dispute_ends_the_argument(deal):
+    """A dispute's resolution settles its part: the payer cannot dispute again what a resolution
+    rejected (on either path), so it counts as overdue and the operator may disconnect for
+    non-payment; only the never-disputed part stays disputable."""
+    d = deal
+    inv, _, _ = _bill_of(d, "again")
+    total = d.escrow.invoice(inv).amount
+    start = d.balances()
+    disputed, credit = TARIFF[Kind.ADD], 30 * UNIT
+    first = named(d.dispute(inv, disputed), "InvoiceDisputed")[0].disputeId
+    d.resolve(first, credit)
+    settled, fresh = disputed - credit, total - disputed
+    assert tuple(d.escrow.disputableOf(inv)) == (fresh, settled)
+    assert d.escrow.billingOf(inv).outstanding == total - credit
+
+    # the rejected part cannot be disputed again, through the action or directly
+    with reverts_with("EscrowDisputeSettled", invoiceId=inv, amount=fresh + 1, disputable=fresh, settled=settled):
+        d.dispute(inv, fresh + 1)
+    with reverts_with("EscrowDisputeSettled", invoiceId=inv, amount=total - credit, disputable=fresh):
+        d.escrow.openDispute(inv, total - credit, ZERO32, keccak(text="again"), sender=d.customer)
+    # a payment covers the settled part first: what was never disputed stays disputable
+    d.pay(inv, 1)
+    settled -= 1
+    assert tuple(d.escrow.disputableOf(inv)) == (fresh, settled)
+    second = named(d.dispute(inv, fresh - 1), "InvoiceDisputed")[0].disputeId
+    assert tuple(d.escrow.disputableOf(inv)) == (1, settled)  # one unit never disputed
+    with reverts_with("EscrowDisputeSettled", invoiceId=inv, amount=2, disputable=1, settled=settled):
+        d.dispute(inv, 2)
+    d.resolve(second, 0)  # rejected whole
+    settled += fresh - 1
+    assert tuple(d.escrow.disputableOf(inv)) == (1, settled)
+    rest = total - credit - 1
+    assert d.escrow.billingOf(inv).outstanding == rest
+
+    # past its due date the rest is overdue for good and the operator may disconnect for it
+    chain.mine(timestamp=d.escrow.invoice(inv).dueDate + 1)
+    assert d.escrow.overdueAmount(inv) == rest and d.escrow.isOverdue(inv)
+    with reverts_with("EscrowDisputeSettled", invoiceId=inv, amount=2, disputable=1, settled=settled):
+        d.escrow.openDispute(inv, 2, ZERO32, keccak(text="still no"), sender=d.customer)
+    assert d.escrow.overdueAmount(inv) == rest
+    r = d.order_disconnect("again", inv, sender=d.operator)
+    assert len(named(r, "DisconnectOrdered")) == 1
+    end = d.balances()
+    assert start["customer"] - end["customer"] == 1 == end["operator"] - start["operator"]
+    assert end["escrow"] == start["escrow"]
+
+
+def test_a_consortium_vote_can_still_credit_a_settled_part(deal):
+    """The payee's resolution is not the last word: a vote (decideDispute) raises its credit."""
+    d = deal
+    inv, _, _ = _bill_of(d, "appeal", n_changes=2)
+    total = d.escrow.invoice(inv).amount
+    start = d.balances()
+    dispute_id = named(d.dispute(inv, total), "InvoiceDisputed")[0].disputeId
+    d.resolve(dispute_id, 10 * UNIT)  # the payee credits little
+    with reverts_with("EscrowDisputeSettled", invoiceId=inv, amount=1, disputable=0, settled=total - 10 * UNIT):
+        d.dispute(inv, 1)
+    chain.mine(timestamp=d.escrow.invoice(inv).dueDate + 1)
+    assert d.escrow.overdueAmount(inv) == total - 10 * UNIT
+
+    def vote(credit: int):
+        r = d.act("decideDispute", encode(["uint256", "uint256"], [dispute_id, credit]), sender=d.vendor)
+        pid = named(r, "ProposalOpened")[0].proposalId
+        d.constitution.voteFor(pid, True, ZERO32, sender=d.customer2)
+        return d.constitution.voteFor(pid, True, ZERO32, sender=d.operator)
+
+    with reverts_with("EscrowCreditNotRaised", disputeId=dispute_id, credit=10 * UNIT, previous=10 * UNIT):
+        vote(10 * UNIT)  # a vote may only add credit
+    with reverts_with("EscrowCreditTooHigh", disputeId=dispute_id, credit=total + 1, amount=total):
+        vote(total + 1)
+    r = vote(60 * UNIT)
+    assert named(r, "DisputeResolved") == []  # resolved once: summing DisputeResolved credits stays exact
+    rev = named(r, "DisputeRevisited")[0]
+    assert (rev.disputeId, rev.invoiceId, rev.previousCredit, rev.credit) == (dispute_id, inv, 10 * UNIT, 60 * UNIT)
+    assert d.escrow.dispute(dispute_id).credit == 60 * UNIT
+    b = d.escrow.billingOf(inv)
+    assert (b.writtenOff, b.outstanding, b.overdue) == (60 * UNIT, total - 60 * UNIT, total - 60 * UNIT)
+    assert tuple(d.escrow.disputableOf(inv)) == (0, total - 60 * UNIT)
+    r = d.pay(inv, total - 60 * UNIT)
+    assert d.status(inv) is Status.RELEASED and d.escrow.receipt(inv).amount == total - 60 * UNIT
+    with reverts_with("EscrowInvalidStatus", invoiceId=inv):
+        vote(total)  # a released invoice is closed
+    end = d.balances()
+    assert start["customer"] - end["customer"] == total - 60 * UNIT == end["operator"] - start["operator"]
+
+
+def test_paying_the_undisputed_part_first_does_not_reopen_the_rejected_part(deal):
+    """Payments made before a resolution covered the never-disputed part: the part the resolution
+    then rejects stays settled (not disputable again) however much was paid before."""
+    d = deal
+    inv, _, _ = _bill_of(d, "paidfirst")
+    total = d.escrow.invoice(inv).amount
+    disputed = TARIFF[Kind.ADD]
+    dispute_id = named(d.dispute(inv, disputed), "InvoiceDisputed")[0].disputeId
+    d.pay(inv, total - disputed)  # all the undisputed part
+    assert tuple(d.escrow.disputableOf(inv)) == (0, 0)
+    d.resolve(dispute_id, 0)
+    assert tuple(d.escrow.disputableOf(inv)) == (0, disputed)
+    with reverts_with("EscrowDisputeSettled", invoiceId=inv, amount=1, disputable=0, settled=disputed):
+        d.dispute(inv, 1)
+    chain.mine(timestamp=d.escrow.invoice(inv).dueDate + 1)
+    assert d.escrow.overdueAmount(inv) == disputed and d.escrow.isOverdue(inv)
+    assert len(named(d.order_disconnect("paidfirst", inv, sender=d.operator), "DisconnectOrdered")) == 1
+    d.pay(inv, disputed)
+    assert d.status(inv) is Status.RELEASED and tuple(d.escrow.disputableOf(inv)) == (0, 0)

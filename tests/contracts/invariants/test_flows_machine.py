@@ -179,6 +179,7 @@ class Invoice:
     disputed: int = 0
     written: int = 0
     touched: bool = False
+    settled: int = 0  # the unpaid part of what resolutions rejected: not disputable again
 
     @property
     def outstanding(self) -> int:
@@ -364,6 +365,7 @@ class Model:
         need(0 < amount <= inv.outstanding, "EscrowAmountTooHigh")
         need(self.tokens[caller] >= amount, "insufficient balance")
         inv.paid, inv.touched = inv.paid + amount, True
+        inv.settled = max(0, inv.settled - amount)  # a payment covers the settled part first
         self.tokens[caller] -= amount
         self.tokens["operator"] += amount
         self.paid[caller] += amount
@@ -386,6 +388,7 @@ class Model:
         need(0 < amount <= inv.outstanding, "EscrowAmountTooHigh")
         need(caller in APPROVED and self.tokens[caller] >= amount, "no allowance or balance")
         inv.paid, inv.touched = inv.paid + amount, True
+        inv.settled = max(0, inv.settled - amount)  # a payment covers the settled part first
         self.tokens[caller] -= amount
         self.tokens["operator"] += amount
         self.paid[inv.payer] += amount
@@ -399,6 +402,7 @@ class Model:
         inv = self._partial(inv_id, caller, direct)
         need(caller == inv.payer, "EscrowNotPayer")
         need(0 < amount <= inv.outstanding, "EscrowAmountTooHigh")
+        need(amount <= inv.outstanding - inv.settled, "EscrowDisputeSettled")  # a dispute ends the argument
         inv.disputed, inv.touched = inv.disputed + amount, True
         n = len(self.disputes) + 1
         self.disputes[n] = Dispute(inv_id, amount)
@@ -415,6 +419,7 @@ class Model:
         d.open, d.credit = False, credit
         inv.disputed -= d.amount
         inv.written += credit
+        inv.settled += d.amount - credit
         self._settle_if_done(inv)
 
     def request_payout(self, amount: int, caller: str, direct: bool = False) -> None:
@@ -1903,6 +1908,13 @@ def test_flows_keep_their_invariants(seeded, chain):
                     [i],
                     [BILLING_VIEW],
                 )
+                calls["disputable", i] = (
+                    world.escrow.address,
+                    "disputableOf(uint256)",
+                    ["uint256"],
+                    [i],
+                    ["(uint256,uint256)"],
+                )
             for c in PAYERS:
                 calls["digest", c] = (
                     world.agreement.address,
@@ -1949,8 +1961,12 @@ def test_flows_keep_their_invariants(seeded, chain):
                 if not inv.touched:
                     continue
                 assert (paid, disputed, written) == (inv.paid, inv.disputed, inv.written), f"invoice {inv_id} billing"
+                disputable, settled = v["disputable", inv_id]
+                assert settled == inv.settled, f"invoice {inv_id} settled"
                 if inv.status == Status.ISSUED:
                     assert outstanding == inv.outstanding, f"invoice {inv_id} outstanding"
+                    expected = 0 if inv.hold else inv.outstanding - inv.settled
+                    assert disputable == expected, f"invoice {inv_id} disputable"
                     assert paid + written + disputed + outstanding == inv.amount - inv.credited
                 granted = sum(d.credit for d in m.disputes.values() if d.invoice == inv_id and not d.open)
                 assert written == granted, f"invoice {inv_id}: credit {written} without a dispute granting it"

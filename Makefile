@@ -52,12 +52,13 @@ $(SOLC_BRIDGE): tools/solc-bridge.js node_modules/.installed
 	$(BIN)/python scripts/gen_rule_docs.py
 	touch $@
 
-# The suite runs on every CPU (pytest-xdist, one worker per logical CPU; each test file stays on
-# one worker so its module-scoped deployments are made once). TEST_WORKERS=0 runs it serially.
+# The suite runs on every CPU (pytest-xdist, one worker per logical CPU): each test file stays on
+# one worker (its module-scoped deployments made once) and tests/contracts runs as one ordered
+# group (tests/conftest.py says why). TEST_WORKERS=0 runs it serially.
 TEST_WORKERS ?= logical
 
 test: setup  ## set up, then run the whole test suite
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 demo: setup  ## set up, start a local chain, deploy a consortium, run the story
 	TELCOCHAIN_DEMO_PORT=$(or $(TELCOCHAIN_DEMO_PORT),8545) $(BIN)/python scripts/demo.py

@@ -152,3 +152,15 @@ def client(local_node: RunningNode, deployment_path: Path, dev_accounts: list[Lo
     from telcochain import Client
 
     return Client.connect(local_node.rpc_url, dev_accounts[0], deployment=deployment_path)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Groups for pytest-xdist (`make test` runs ``--dist loadgroup``): tests/contracts is one
+    group, run on one worker in collection order — ape's chain isolation (a snapshot of one
+    shared chain per package, module and test) is made for that one ordered pass, and a worker
+    given those files among others' once left a module's deployments half reverted; every
+    other test file is a group of its own, so its module fixtures are made once."""
+    for item in items:
+        path = Path(str(item.path)).resolve().relative_to(ROOT)
+        group = "tests/contracts" if path.parts[:2] == ("tests", "contracts") else path.as_posix()
+        item.add_marker(pytest.mark.xdist_group(group))

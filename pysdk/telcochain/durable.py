@@ -516,10 +516,8 @@ class Supervisor:
 
     async def _replay_block(self, rpc: _Upstream, number: int, record: dict[str, Any]) -> dict[str, Any]:
         """Sends the block's logged transactions and mines them at the logged time; the new block."""
-        parent = await rpc.call("eth_getBlockByNumber", ["latest", False])
-        same_second = record["t"] <= int(parent["timestamp"], 16)
         for attempt in range(_SAME_SECOND_TRIES):
-            snapshot = await rpc.call("evm_snapshot") if same_second else None
+            snapshot = await rpc.call("evm_snapshot")
             for raw in record["tx"]:  # one by one: anvil runs a batch's calls concurrently (any order)
                 try:
                     await rpc.call("eth_sendRawTransaction", [raw])
@@ -528,18 +526,18 @@ class Supervisor:
                         f"replaying block {number}: anvil refused one of its logged transactions "
                         f"({exc.error.get('message')}); the log and the dumps are kept as they are"
                     ) from None
-            if not same_second:
+            try:
                 await rpc.call("evm_mine", [{"timestamp": record["t"]}])
-                return dict(await rpc.call("eth_getBlockByNumber", ["latest", False]))
-            # anvil refuses an explicit timestamp equal to the previous block's, which its own clock
-            # produces when it mines twice in one second: use the clock, set back — and if a busy
-            # machine let that clock pass into the next second before the block was mined (another
-            # time, another hash), take the block back and mine it again
-            await rpc.call("evm_setTime", [record["t"]])
-            await rpc.call("evm_mine")
+            except _UpstreamError:
+                # anvil refuses an explicit timestamp equal to the previous block's, which its
+                # own clock produces when it mines twice in one second: use the clock, set back
+                await rpc.call("evm_setTime", [record["t"]])
+                await rpc.call("evm_mine")
             block = dict(await rpc.call("eth_getBlockByNumber", ["latest", False]))
             if int(block["timestamp"], 16) == record["t"] or attempt == _SAME_SECOND_TRIES - 1:
                 return block
+            # a busy machine let that clock pass into the next second before the block was mined
+            # (another time, hence another block id): take the block back and mine it again
             await rpc.call("evm_revert", [snapshot])
         raise AssertionError("unreachable")  # pragma: no cover
 

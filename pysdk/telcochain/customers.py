@@ -422,13 +422,18 @@ class CustomersAPI:
         set one alone); a member customer acts itself and gets no key. Pass
         ``signer=ZERO_ADDRESS`` to register a non-member without a key."""
         address = to_address(customer, "customer")
-        if signer is None:
-            key = ZERO_ADDRESS if self.constitution.is_active_member(address) else address
-        else:
-            key = to_address(signer, "signer")
+        key = self.signing_key(address, signer)
         return self.constitution.execute_action(
             "addCustomer", (address, key, bytes(name_hash), bytes(details_hash)), ref
         )
+
+    def signing_key(self, customer: str, signer: str | None = None) -> str:
+        """The key :meth:`add` registers: ``signer``, else the customer's own address when it is
+        not an active member, else none (:data:`ZERO_ADDRESS`)."""
+        if signer is not None:
+            return to_address(signer, "signer")
+        address = to_address(customer, "customer")
+        return ZERO_ADDRESS if self.constitution.is_active_member(address) else address
 
     def update(self, customer: str, *, name_hash: bytes, details_hash: bytes = ZERO32, ref: Ref = None) -> ActionResult:
         return self.constitution.execute_action(

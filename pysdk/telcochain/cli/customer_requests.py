@@ -296,24 +296,8 @@ def _checked(
         raise preflight.Refused(f"the consent is to {c.action}, not {action}: {again}")
     if c.subject != asset_id(asset):
         raise preflight.Refused(f"the consent names {show_bytes32(c.subject)}, not {asset}: {again}")
-    if kind is not None and c.kind != int(kind):
-        named = _a(MacdKind(c.kind).name.lower()) if c.kind in MacdKind._value2member_map_ else f"kind {c.kind}"
-        raise preflight.Refused(f"the consent is to {named}, not {_a(kind.name.lower())}: {again}")
-    if c.customer != customer_address:
-        raise preflight.Refused(f"the consent is {c.customer}'s, this request is for {customer_address}: {again}")
-    if client.address is not None and c.operator != to_address(client.address):
-        raise preflight.Refused(f"the consent names the operator {c.operator}: only it may file it")
-    if stated > c.max_charge:
-        raise preflight.Refused(
-            f"the charge {stated} exceeds the consented ceiling {c.max_charge}: state at most that, or {again}"
-        )
-    try:
-        ok, reason = client.customers.verify(c, signature)
-    except ConsentError as exc:
-        raise preflight.Refused(f"the consent's signature is unusable ({exc}): {again}") from None
-    if not ok:
-        raise preflight.Refused(f"the consent does not verify now: {reason}: {again}")
-    return stated
+    whose = f"this request is for {customer_address}"
+    return _consent_covers(client, c, signature, kind, customer_address, whose, stated, "", again)
 
 
 def _checked_list(
@@ -340,17 +324,33 @@ def _checked_list(
         raise preflight.Refused(
             f"the consent covers another list than these {len(assets)} assets in this order: {again}"
         )
-    if c.kind != int(kind):
+    whose = f"these assets are {customer_address}'s"
+    return _consent_covers(client, c, signature, kind, customer_address, whose, stated, " per asset", again)
+
+
+def _consent_covers(
+    client: Client,
+    c: Consent,
+    signature: bytes,
+    kind: MacdKind | None,
+    customer_address: str,
+    whose: str,
+    stated: int,
+    per: str,
+    again: str,
+) -> int:
+    """The checks a single and a bulk request share once the consent names them: the MACD kind,
+    the customer, this operator, the ceiling covering ``stated``, and the chain verifying it now."""
+    if kind is not None and c.kind != int(kind):
         named = _a(MacdKind(c.kind).name.lower()) if c.kind in MacdKind._value2member_map_ else f"kind {c.kind}"
         raise preflight.Refused(f"the consent is to {named}, not {_a(kind.name.lower())}: {again}")
     if c.customer != customer_address:
-        raise preflight.Refused(f"the consent is {c.customer}'s, these assets are {customer_address}'s: {again}")
+        raise preflight.Refused(f"the consent is {c.customer}'s, {whose}: {again}")
     if client.address is not None and c.operator != to_address(client.address):
         raise preflight.Refused(f"the consent names the operator {c.operator}: only it may file it")
     if stated > c.max_charge:
         raise preflight.Refused(
-            f"the charge {stated} per asset exceeds the consented ceiling {c.max_charge}: "
-            f"state at most that, or {again}"
+            f"the charge {stated}{per} exceeds the consented ceiling {c.max_charge}: state at most that, or {again}"
         )
     try:
         ok, reason = client.customers.verify(c, signature)

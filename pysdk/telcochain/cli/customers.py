@@ -38,7 +38,7 @@ from telcochain.customers import (
     sign_consent,
     terms_subject,
 )
-from telcochain.types import to_address
+from telcochain.types import ZERO_ADDRESS, to_address
 
 
 def _customer_json(c: Customer) -> dict[str, Any]:
@@ -115,16 +115,15 @@ def customer_add(
     """Register ADDRESS (a member's address or a customer's wallet) as your customer."""
     client = session.signer()
     who = to_address(address, "customer")
-    if signer is None and not client.constitution.is_active_member(who):
-        signer = who
+    key = client.customers.signing_key(who, signer)
     salt = new_salt()
     name_hash = name_commitment(name, salt) if name else b"\x00" * 32
-    result = client.customers.add(who, signer=signer, name_hash=name_hash, ref=ref)
+    result = client.customers.add(who, signer=key, name_hash=name_hash, ref=ref)
     if as_json:
         output.emit_json(
             {
                 "customer": who,
-                "signer": signer,
+                "signer": signer if signer is not None or key == ZERO_ADDRESS else key,
                 "name_hash": _hex(name_hash),
                 "name_salt": _hex(salt) if name else None,
                 "tx_hash": result.receipt.tx_hash,

@@ -102,24 +102,34 @@ def deploy_agreement(  # type: ignore[no-untyped-def]
     return made
 
 
-def deploy(config: ConsortiumConfig, deployer) -> Deployment:  # type: ignore[no-untyped-def]
-    """Deploy every contract of the consortium; returns the manifest (not yet written)."""
-    abis = compiled_abis()
+def deploy_contracts(config: ConsortiumConfig, deployer, modules: tuple[str, ...] = MODULES) -> tuple:  # type: ignore[no-untyped-def,type-arg]
+    """The Constitution (genesis still open) and the ``modules`` (default: every business module),
+    with the agreement's contracts when the config has one; returns (constitution, {name: contract}).
+
+    The contract tests build their worlds with this and :func:`genesis` (tests/support/worlds.py),
+    deploying only the modules a world's actions name."""
     founders = [(m.address, m.trust_key, m.name) for m in config.members]
     constitution = project.Constitution.deploy(founders, sender=deployer)
-    contracts = {"Constitution": _record("Constitution", constitution, abis)}
-    modules = {name: getattr(project, name).deploy(constitution.address, sender=deployer) for name in MODULES}
+    made = {name: getattr(project, name).deploy(constitution.address, sender=deployer) for name in modules}
     if config.agreement is not None:
-        modules.update(
+        made.update(
             deploy_agreement(
                 config.agreement,
                 constitution,
-                modules["AssetRegistry"],
+                made["AssetRegistry"],
                 deployer,
-                modules["CustomerRegistry"],
-                modules["OrderBook"],
+                made["CustomerRegistry"],
+                made.get("OrderBook"),
             )
         )
+    return constitution, made
+
+
+def deploy(config: ConsortiumConfig, deployer) -> Deployment:  # type: ignore[no-untyped-def]
+    """Deploy every contract of the consortium; returns the manifest (not yet written)."""
+    abis = compiled_abis()
+    constitution, modules = deploy_contracts(config, deployer)
+    contracts = {"Constitution": _record("Constitution", constitution, abis)}
     contracts.update({name: _record(name, module, abis) for name, module in modules.items()})
     genesis(constitution, config, modules, deployer)
     return Deployment(

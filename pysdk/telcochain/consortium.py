@@ -650,8 +650,16 @@ def parse_agreement(raw: Any, members: tuple[MemberConfig, ...], where: str) -> 
         raise _config_error(where, _key_path(("agreement", *problem.path)), problem.message) from None
 
 
-def parse_consortium(data: Any, path: Path | None = None, source_hash: str = "") -> ConsortiumConfig:
-    """Validate a parsed consortium file; the first problem is one ConfigurationError naming its key."""
+def parse_consortium(
+    data: Any,
+    path: Path | None = None,
+    source_hash: str = "",
+    modules: dict[str, frozenset[str]] | None = None,
+) -> ConsortiumConfig:
+    """Validate a parsed consortium file; the first problem is one ConfigurationError naming its key.
+
+    ``modules`` (contract name → entry-point names) are the modules its actions may name; default
+    :func:`shipped_entry_points` (a test world adds its test contracts, tests/support/worlds.py)."""
     where = str(path or "consortium config")
     if not isinstance(data, dict):
         raise ConfigurationError(f"{where}: expected a mapping with 'name' and 'members'")
@@ -677,14 +685,18 @@ def parse_consortium(data: Any, path: Path | None = None, source_hash: str = "")
             raise _config_error(where, f"{at}.address", f"{entry.address} appears twice (also members[{first}])")
         members.append(MemberConfig(entry.name, entry.address, entry.trust_key, entry.role))
     founders = tuple(members)
-    modules = shipped_entry_points()
+    if modules is None:
+        modules = shipped_entry_points()
     actions = tuple(parse_action(str(n), a, founders, where, modules) for n, a in (file.actions or {}).items())
     agreement = parse_agreement(file.agreement, founders, where) if file.agreement else None
     return ConsortiumConfig(file.name, founders, source_hash, path, actions, file.serial_salt, agreement)
 
 
-def load_consortium(path: str | os.PathLike[str] | None = None) -> ConsortiumConfig:
-    """Read ``path`` (default ``$TELCOCHAIN_CONSORTIUM`` or ``consortium.yaml``)."""
+def load_consortium(
+    path: str | os.PathLike[str] | None = None, modules: dict[str, frozenset[str]] | None = None
+) -> ConsortiumConfig:
+    """Read ``path`` (default ``$TELCOCHAIN_CONSORTIUM`` or ``consortium.yaml``); ``modules`` as
+    in :func:`parse_consortium`."""
     file = Path(path or os.environ.get("TELCOCHAIN_CONSORTIUM", "consortium.yaml"))
     try:
         raw = file.read_bytes()
@@ -694,4 +706,4 @@ def load_consortium(path: str | os.PathLike[str] | None = None) -> ConsortiumCon
         data = yaml.safe_load(raw)
     except yaml.YAMLError as exc:
         raise ConfigurationError(f"{file}: not valid YAML ({' '.join(str(exc).split())})") from None
-    return parse_consortium(data, file, "0x" + hashlib.sha256(raw).hexdigest())
+    return parse_consortium(data, file, "0x" + hashlib.sha256(raw).hexdigest(), modules)

@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from conftest import (
+from eth_abi import encode
+from telcochain.constitution import DenyReason
+
+from tests.support.encoding import (
     ADD_MEMBER,
     FAIL,
     RECORD,
     REENTER,
     REFRESH_TRUST_KEYS,
-    DenyReason,
     action_id,
     add_member_params,
-    events,
     ref,
     refresh_params,
-    reverts_with,
     selector,
     trust_key,
     uint_params,
 )
-from eth_abi import encode
+from tests.support.events import events, reverts_with
 
 MOCK_FAILED = selector("MockModuleFailed(uint256)")
 INVALID_KEY = selector("ConstitutionInvalidTrustKey()")

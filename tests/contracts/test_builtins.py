@@ -9,7 +9,9 @@ module action voted by alice and carol (margin 2), so that voteFor has a proposa
 from __future__ import annotations
 
 import pytest
-from conftest import (
+from telcochain.constitution import Ballot, DenyReason, MemberStatus, ProposalStatus, Scope, Voters
+
+from tests.support.encoding import (
     ADD_MEMBER,
     AMEND_CONSTITUTION,
     BUILTINS,
@@ -20,32 +22,22 @@ from conftest import (
     SUSPEND_MEMBER,
     UPDATE_PERMISSIONS,
     VOTE_FOR,
-    Ballot,
-    DenyReason,
-    MemberStatus,
-    ProposalStatus,
-    Scope,
-    Voters,
     action_id,
     add_member_params,
     amend_params,
-    event_names,
-    events,
     grant,
-    opened_id,
     policy,
     ref,
     refresh_params,
-    reverts_with,
     revoke,
     selector,
     suspend_params,
-    the_event,
     trust_key,
     uint_params,
     update_params,
     vote_params,
 )
+from tests.support.events import event_names, events, opened_id, reverts_with, the_event
 
 RECORD_PAIR = action_id("recordPair")
 

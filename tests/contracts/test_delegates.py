@@ -12,7 +12,11 @@ registered); ``dave`` a candidate member; ``stranger`` nobody.
 from __future__ import annotations
 
 import pytest
-from conftest import (
+from eth_abi import encode
+from eth_utils import keccak, to_checksum_address
+from telcochain.constitution import DenyReason, Scope, Voters
+
+from tests.support.encoding import (
     ADD_MEMBER,
     CALL_INTERNAL,
     INTERNAL_RECORD,
@@ -21,28 +25,19 @@ from conftest import (
     SUSPEND_MEMBER,
     VOTE_FOR,
     ZERO_ADDRESS,
-    DenyReason,
-    Scope,
-    Voters,
     action_id,
     add_member_params,
-    event_names,
-    events,
     grant,
-    opened_id,
     policy,
     ref,
     refresh_params,
-    reverts_with,
     selector,
     suspend_params,
-    the_event,
     trust_key,
     uint_params,
     vote_params,
 )
-from eth_abi import encode
-from eth_utils import keccak, to_checksum_address
+from tests.support.events import event_names, events, opened_id, reverts_with, the_event
 
 RECORD_VOTED = action_id("recordVoted")
 MAX_DELEGATES = 64

@@ -6,15 +6,14 @@ suddenly loops or writes far more storage than it should.
 
 from __future__ import annotations
 
-from conftest import (
-    GAS_REPORT,
+from telcochain.constitution import Voters
+
+from tests.support.encoding import (
     RECORD,
     REFRESH_TRUST_KEYS,
     VOTE_FOR,
-    Voters,
     action_id,
     grant,
-    opened_id,
     policy,
     ref,
     refresh_params,
@@ -23,6 +22,7 @@ from conftest import (
     uint_params,
     vote_params,
 )
+from tests.support.events import GAS_REPORT, opened_id
 
 BATCH_SIZE = 50
 

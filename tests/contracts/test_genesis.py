@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import (
+from telcochain.constitution import DenyReason, MemberStatus, Scope, Voters
+
+from tests.support.encoding import (
     ADD_MEMBER,
     AMEND_CONSTITUTION,
     BUILTINS,
@@ -14,22 +16,15 @@ from conftest import (
     UPDATE_PERMISSIONS,
     VOTE_FOR,
     ZERO_ADDRESS,
-    DenyReason,
-    MemberStatus,
-    Scope,
-    Voters,
     action_id,
-    event_names,
-    events,
     grant,
     policy,
     policy_view,
-    reverts_with,
     revoke,
     selector,
-    the_event,
     trust_key,
 )
+from tests.support.events import event_names, events, reverts_with, the_event
 
 RECORD_SELECTOR = selector("record(address,bytes32,bytes)")
 

@@ -3,7 +3,9 @@ members), the protection of updatePermissions and amendConstitution, and member 
 
 from __future__ import annotations
 
-from conftest import (
+from telcochain.constitution import DenyReason, MemberStatus, ProposalStatus, Voters
+
+from tests.support.encoding import (
     ADD_MEMBER,
     AMEND_CONSTITUTION,
     RECORD,
@@ -11,26 +13,19 @@ from conftest import (
     SUSPEND_MEMBER,
     UPDATE_PERMISSIONS,
     VOTE_FOR,
-    DenyReason,
-    MemberStatus,
-    ProposalStatus,
-    Voters,
     add_member_params,
     amend_params,
-    event_names,
     grant,
-    opened_id,
     policy,
     ref,
     refresh_params,
-    reverts_with,
     suspend_params,
-    the_event,
     trust_key,
     uint_params,
     update_params,
     vote_params,
 )
+from tests.support.events import event_names, opened_id, reverts_with, the_event
 
 
 def test_adding_a_member_takes_a_majority_of_all_members(constitution, alice, bob, dave):

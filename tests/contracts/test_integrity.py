@@ -13,7 +13,11 @@ recordUnanimous is a module action voted by All with margin ``all``.
 from __future__ import annotations
 
 import pytest
-from conftest import (
+from eth_abi import encode
+from eth_utils import keccak
+from telcochain.constitution import DenyReason, MemberStatus, ProposalStatus, Scope, Voters
+
+from tests.support.encoding import (
     ADD_MEMBER,
     AMEND_CONSTITUTION,
     DAY,
@@ -23,31 +27,20 @@ from conftest import (
     SUSPEND_MEMBER,
     UPDATE_PERMISSIONS,
     VOTE_FOR,
-    DenyReason,
-    MemberStatus,
-    ProposalStatus,
-    Scope,
-    Voters,
     action_id,
     add_member_params,
     amend_params,
-    event_names,
-    events,
     grant,
-    opened_id,
     policy,
     ref,
-    reverts_with,
     selector,
     suspend_params,
-    the_event,
     trust_key,
     uint_params,
     update_params,
     vote_params,
 )
-from eth_abi import encode
-from eth_utils import keccak
+from tests.support.events import event_names, events, opened_id, reverts_with, the_event
 
 RECORD_UNANIMOUS = action_id("recordUnanimous")
 CALL_INTERNAL = action_id("callInternal")

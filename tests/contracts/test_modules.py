@@ -3,7 +3,10 @@ module base contract's guard, and reentrancy."""
 
 from __future__ import annotations
 
-from conftest import (
+from eth_abi import encode
+from telcochain.constitution import Scope
+
+from tests.support.encoding import (
     AMEND_CONSTITUTION,
     CALL_INTERNAL,
     FAIL,
@@ -11,19 +14,14 @@ from conftest import (
     RECORD,
     REENTER,
     VOTE_FOR,
-    Scope,
     amend_params,
-    event_names,
-    opened_id,
     policy,
     ref,
-    reverts_with,
     selector,
-    the_event,
     uint_params,
     vote_params,
 )
-from eth_abi import encode
+from tests.support.events import event_names, opened_id, reverts_with, the_event
 
 
 def test_module_receives_original_caller_ref_and_params(constitution, module, alice):

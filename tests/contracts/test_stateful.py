@@ -20,19 +20,19 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from ape.exceptions import ContractLogicError
-from conftest import (
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from telcochain.constitution import DenyReason, MemberStatus, ProposalStatus, Voters
+
+from tests.support.encoding import (
     ADD_MEMBER,
     REINSTATE_MEMBER,
     SUSPEND_MEMBER,
     UPDATE_PERMISSIONS,
     VOTE_FOR,
-    DenyReason,
-    MemberStatus,
-    ProposalStatus,
-    Voters,
     action_id,
     add_member_params,
-    decode_revert,
     grant,
     policy,
     ref,
@@ -44,9 +44,7 @@ from conftest import (
     update_params,
     vote_params,
 )
-from hypothesis import HealthCheck, settings
-from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from tests.support.events import decode_revert
 
 REC = action_id("record")  # Any
 REC_TRIO = action_id("recordTrio")  # Specific A, B, C; margin 2; veto C

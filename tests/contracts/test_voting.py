@@ -19,7 +19,9 @@ Voting periods are one day. Built-ins keep their defaults (All, majority, 7 days
 from __future__ import annotations
 
 import pytest
-from conftest import (
+from telcochain.constitution import Ballot, DenyReason, ProposalStatus, Voters
+
+from tests.support.encoding import (
     ADD_MEMBER,
     AMEND_CONSTITUTION,
     DAY,
@@ -28,29 +30,21 @@ from conftest import (
     UPDATE_PERMISSIONS,
     VOTE_FOR,
     ZERO_ADDRESS,
-    Ballot,
-    DenyReason,
-    ProposalStatus,
-    Voters,
     action_id,
     add_member_params,
     amend_params,
-    event_names,
-    events,
     grant,
-    opened_id,
     policy,
     ref,
-    reverts_with,
     revoke,
     selector,
     suspend_params,
-    the_event,
     trust_key,
     uint_params,
     update_params,
     vote_params,
 )
+from tests.support.events import event_names, events, opened_id, reverts_with, the_event
 
 RECORD_TRIO = action_id("recordTrio")
 RECORD_BOB = action_id("recordBob")

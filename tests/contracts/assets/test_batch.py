@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from conftest import DenyReason, action_id, ref
-from dryrun import error_data
+from telcochain.constitution import DenyReason
 
-from .conftest import State, asset_id, register_params, serial_hash, verb_params
+from tests.support.assets import State, asset_id, register_params, serial_hash, verb_params
+from tests.support.dryrun import error_data
+from tests.support.encoding import action_id, ref
 
 N = 100
 

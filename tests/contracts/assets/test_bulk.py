@@ -7,24 +7,9 @@ from __future__ import annotations
 
 import pytest
 from ape.exceptions import ContractLogicError
-from conftest import (
-    AMEND_CONSTITUTION,
-    DAY,
-    UPDATE_PERMISSIONS,
-    VOTE_FOR,
-    DenyReason,
-    Voters,
-    action_id,
-    amend_params,
-    grant,
-    policy,
-    ref,
-    update_params,
-    vote_params,
-)
-from dryrun import reverts_with, send
+from telcochain.constitution import DenyReason, Voters
 
-from .conftest import (
+from tests.support.assets import (
     MAX_BULK,
     VERB_INDEX,
     Change,
@@ -32,12 +17,26 @@ from .conftest import (
     asset_id,
     bulk_params,
     details,
-    entry_selector,
     next_head,
     parties_params,
     register_params,
     serial_hash,
     verb_params,
+)
+from tests.support.dryrun import reverts_with, send
+from tests.support.encoding import (
+    AMEND_CONSTITUTION,
+    DAY,
+    UPDATE_PERMISSIONS,
+    VOTE_FOR,
+    action_id,
+    amend_params,
+    entry_selector,
+    grant,
+    policy,
+    ref,
+    update_params,
+    vote_params,
 )
 
 N = 100

@@ -7,9 +7,8 @@ are loose sanity bounds plus the issue's targets: a single transition < 60,000 g
 from __future__ import annotations
 
 import pytest
-from conftest import action_id, ref
 
-from .conftest import (
+from tests.support.assets import (
     State,
     asset_id,
     bulk_params,
@@ -19,6 +18,7 @@ from .conftest import (
     serial_hash,
     verb_params,
 )
+from tests.support.encoding import action_id, ref
 
 BATCH = 100
 # Refund per module call: the Constitution restores its two execution-frame slots (non-zero at

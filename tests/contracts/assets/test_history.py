@@ -6,9 +6,8 @@ from __future__ import annotations
 import copy
 
 import pytest
-from conftest import ref
 
-from .conftest import (
+from tests.support.assets import (
     HISTORY_EVENTS,
     ZERO24,
     State,
@@ -18,6 +17,7 @@ from .conftest import (
     replay_head,
     serial_hash,
 )
+from tests.support.encoding import ref
 
 
 @pytest.fixture(scope="module")

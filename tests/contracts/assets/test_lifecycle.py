@@ -8,9 +8,9 @@ import re
 from pathlib import Path
 
 import pytest
-from dryrun import reverts_with
 
-from .conftest import EDGES, TABLE, VERBS, ZERO32, State, asset_id, details, serial_hash, verb_of
+from tests.support.assets import EDGES, TABLE, VERBS, ZERO32, State, asset_id, details, serial_hash, verb_of
+from tests.support.dryrun import reverts_with
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "assets.md"
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from conftest import SUSPEND_MEMBER, opened_id, ref, suspend_params
-from dryrun import reverts_with
 
-from .conftest import ZERO32, Change, State, asset_id, details, next_head
+from tests.support.assets import ZERO32, Change, State, asset_id, details, next_head
+from tests.support.dryrun import reverts_with
+from tests.support.encoding import SUSPEND_MEMBER, ref, suspend_params
+from tests.support.events import opened_id
 
 # --------------------------------------------------------------------------------------------
 # Links

@@ -5,10 +5,9 @@ accepts calls from its Constitution alone."""
 from __future__ import annotations
 
 import pytest
-from conftest import DenyReason, action_id, ref
-from dryrun import reverts_with, send
+from telcochain.constitution import DenyReason
 
-from .conftest import (
+from tests.support.assets import (
     PERMISSIONS,
     PUBLIC_ACTIONS,
     TABLE,
@@ -18,7 +17,6 @@ from .conftest import (
     bind_params,
     bulk_params,
     custody_params,
-    entry_selector,
     link_params,
     parties_params,
     register_params,
@@ -26,6 +24,8 @@ from .conftest import (
     transition_params,
     verb_params,
 )
+from tests.support.dryrun import reverts_with, send
+from tests.support.encoding import action_id, entry_selector, ref
 
 
 @pytest.fixture(scope="module")

@@ -3,10 +3,20 @@ digital twins"), the optional serial, the links given at birth, and the views.""
 
 from __future__ import annotations
 
-from conftest import ref
-from dryrun import reverts_with
-
-from .conftest import ZERO24, ZERO32, ZERO_ADDRESS, Change, State, asset_id, details, kind_code, next_head, serial_hash
+from tests.support.assets import (
+    ZERO24,
+    ZERO32,
+    ZERO_ADDRESS,
+    Change,
+    State,
+    asset_id,
+    details,
+    kind_code,
+    next_head,
+    serial_hash,
+)
+from tests.support.dryrun import reverts_with
+from tests.support.encoding import ref
 
 
 def test_register_creates_a_planned_asset_held_by_the_registering_member(consortium, registry):

@@ -5,10 +5,12 @@ members (a vote)."""
 from __future__ import annotations
 
 import pytest
-from conftest import ProposalStatus, opened_id, ref
-from dryrun import reverts_with, send
+from telcochain.constitution import ProposalStatus
 
-from .conftest import ZERO32, Change, State, asset_id, deploy_consortium, details, next_head, serial_hash
+from tests.support.assets import ZERO32, Change, State, asset_id, deploy_consortium, details, next_head, serial_hash
+from tests.support.dryrun import reverts_with, send
+from tests.support.encoding import ref
+from tests.support.events import opened_id
 
 
 def test_an_asset_may_exist_and_be_delivered_without_a_serial(consortium, registry):
@@ -131,8 +133,8 @@ def test_binding_to_an_unknown_asset_reverts_AssetNotFound(consortium):
 
 
 @pytest.fixture(scope="module")
-def voted(project, accounts, asset_founders, roles):
-    return deploy_consortium(project, accounts[0], asset_founders, roles, bind_serial_vote=True)
+def voted(accounts, roles):
+    return deploy_consortium(accounts[0], roles, bind_serial_vote=True)
 
 
 def test_a_voted_binding_waits_for_the_second_approval(voted):

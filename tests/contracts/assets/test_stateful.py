@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dryrun import reverts_with
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -17,7 +16,8 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from .conftest import EDGES, TABLE, VERBS, ZERO32, State, asset_id, serial_hash
+from tests.support.assets import EDGES, TABLE, VERBS, ZERO32, State, asset_id, serial_hash
+from tests.support.dryrun import reverts_with
 
 ASSETS = [asset_id(f"fuzz-{i}") for i in range(3)]
 SERIALS = [serial_hash(f"fuzz-{i}") for i in range(3)]

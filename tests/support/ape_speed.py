@@ -1,0 +1,76 @@
+"""Four of ape's per-call costs that the contract tests do not need, patched for a session
+(tests/contracts/conftest.py applies :func:`fast_ape` to the whole run):
+
+- a custom error that the called contract does not declare (a module's error bubbling up
+  through the Constitution) is explained by fetching and walking the transaction's whole
+  trace — a quarter of the contract tests' time; these tests decode revert data against
+  every custom error of the project themselves (``tests.support.dryrun.decode_error``), so ape
+  looks at the called contract's ABI only and anything else reaches the tests as raw revert data;
+- every call and transaction first asks the node for the contract's code (is it a
+  contract?) — asked once per address here (code at an address never goes away on anvil
+  except by a revert to before its deployment, after which the tests never call it);
+- every call and transaction asks for the latest block to read the block gas limit
+  (``gas_limit: max``) — anvil's limit is fixed for the session, read once;
+- every call and transaction rebuilds the ecosystem's custom networks (the consortium
+  network of ape-config.yaml) to find the default transaction type — the type is read once
+  per network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+
+@contextmanager
+def fast_ape() -> Iterator[None]:
+    """The patches above, undone on exit."""
+    from ape.api.address import BaseAddress
+    from ape_ethereum.ecosystem import Ethereum
+    from ape_foundry.provider import FoundryProvider
+
+    original_decode = Ethereum.decode_custom_error
+    original_is_contract = BaseAddress.is_contract
+    original_max_gas = FoundryProvider.max_gas
+    original_tx_type = Ethereum.default_transaction_type
+    tx_types: dict[tuple[int, str], object] = {}
+    contracts: set[str] = set()
+    max_gas: dict[int, int] = {}
+
+    def called_contract_only(self: Any, data: Any, address: Any, **kwargs: Any) -> Any:
+        kwargs.pop("txn", None)  # without the transaction, ape never looks for its trace
+        return original_decode(self, data, address, **kwargs)
+
+    def is_contract(self: Any) -> bool:
+        if self.address in contracts:
+            return True
+        found = bool(original_is_contract.fget(self))  # type: ignore[attr-defined]
+        if found:
+            contracts.add(self.address)
+        return found
+
+    def fixed_max_gas(self: Any) -> int:
+        key = id(self)
+        if key not in max_gas:
+            max_gas[key] = original_max_gas.fget(self)  # type: ignore[attr-defined]
+        return max_gas[key]
+
+    def default_transaction_type(self: Any) -> Any:
+        provider = self.network_manager.active_provider
+        key = (id(self), provider.network.name if provider else "")
+        if key not in tx_types:
+            tx_types[key] = original_tx_type.fget(self)  # type: ignore[attr-defined]
+        return tx_types[key]
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(Ethereum, "default_transaction_type", property(default_transaction_type))
+    patch.setattr(Ethereum, "decode_custom_error", called_contract_only)
+    patch.setattr(BaseAddress, "is_contract", property(is_contract))
+    patch.setattr(FoundryProvider, "max_gas", property(fixed_max_gas))
+    try:
+        yield
+    finally:
+        patch.undo()

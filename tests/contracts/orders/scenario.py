@@ -11,7 +11,7 @@ revision turns the services into A', B, C', D (no E) and the devices into (C1, D
 
 from __future__ import annotations
 
-from .conftest import Action, Book, Line, Policy, line_ref_spec, oid
+from tests.support.orders import Action, Book, Line, Policy, line_ref_spec, oid
 
 SERVICES = ["A", "B", "C", "D", "E"]
 

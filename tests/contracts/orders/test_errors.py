@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from conftest import DenyReason, action_id
-from dryrun import named, reverts_with
+from telcochain.constitution import DenyReason
 
-from .conftest import Action, Line, Policy, St, line_ref_spec, oid
+from tests.support.dryrun import named, reverts_with
+from tests.support.encoding import action_id
+from tests.support.orders import Action, Line, Policy, St, line_ref_spec, oid
+
 from .scenario import build_seed_order, seed_revision
 
 ORDER = oid("O")

@@ -3,7 +3,8 @@ the receipts). Prints a table (run with ``-s``); the bounds are loose sanity che
 
 from __future__ import annotations
 
-from .conftest import Line, Policy, oid
+from tests.support.orders import Line, Policy, oid
+
 from .scenario import build_seed_order, seed_revision
 
 BOUNDS = {

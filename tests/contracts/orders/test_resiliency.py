@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from dryrun import named, reverts_with
+from telcochain.assets import AssetState
 
-from .conftest import Action, AssetState, Policy, St, oid, supplier_events
+from tests.support.dryrun import named, reverts_with
+from tests.support.orders import Action, Policy, St, oid, supplier_events
+
 from .scenario import build_seed_order, seed_revision
 
 P, AC = Policy.PAUSE, Policy.AUTO_CORRECT

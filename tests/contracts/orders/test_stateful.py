@@ -17,7 +17,6 @@ import copy
 from dataclasses import dataclass, field
 
 from ape.exceptions import ContractLogicError
-from dryrun import decode_data, reverts_with
 from eth_abi import decode
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -29,8 +28,10 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from telcochain.assets import AssetState
 
-from .conftest import Action, AssetState, Line, Policy, St, line_ref_spec, oid, sku
+from tests.support.dryrun import decode_data, reverts_with
+from tests.support.orders import Action, Line, Policy, St, line_ref_spec, oid, sku
 
 ORDER = oid("O")
 SERVICES = ["S0", "S1", "S2"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .conftest import EDGES, St
+from tests.support.orders import EDGES, St
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "orders.md"
 NAMES = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .conftest import St, oid
+from tests.support.orders import St, oid
 
 
 def test_project_orders_and_order_services_are_listed_in_creation_order(ob):

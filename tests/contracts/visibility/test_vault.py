@@ -4,21 +4,20 @@ access granted later by the discloser only, and clear errors for every malformed
 from __future__ import annotations
 
 import pytest
-from conftest import (
-    GAS_REPORT,
+from eth_abi import encode
+
+from tests.support.dryrun import named, reverts_with, send
+from tests.support.encoding import (
     REFRESH_TRUST_KEYS,
     SUSPEND_MEMBER,
     VOTE_FOR,
     action_id,
-    opened_id,
     ref,
     refresh_params,
     vote_params,
 )
-from dryrun import named, reverts_with, send
-from eth_abi import encode
-
-from .conftest import (
+from tests.support.events import GAS_REPORT, opened_id
+from tests.support.visibility import (
     MAX_CIPHERTEXT,
     MAX_RECIPIENTS,
     MAX_WRAPPED_KEY,

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import pytest
 from ape import chain
-from conftest import action_id  # tests/contracts/conftest.py
-from dryrun import named, reverts_with
 from eth_abi import encode
 from eth_account import Account
 from eth_utils import keccak
+from telcochain.assets import AssetState
 
-from .conftest import TARIFF, UNIT, ZERO32, AssetState, Kind, Status, asset_id
+from tests.support.agreement import TARIFF, UNIT, ZERO32, Kind, Status, asset_id
+from tests.support.dryrun import named, reverts_with
+from tests.support.encoding import action_id
+
 from .test_billing import MONTH, MONTHLY, _credit_note, charged, ts
 from .test_customers import (
     act_for,

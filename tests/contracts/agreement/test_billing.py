@@ -5,12 +5,12 @@ out on request and at the final disconnect. Balances are checked to the unit on 
 from __future__ import annotations
 
 from ape import chain
-from conftest import action_id  # tests/contracts/conftest.py
-from dryrun import named, reverts_with
 from eth_abi import encode
 from eth_utils import keccak
 
-from .conftest import DAY, TARIFF, UNIT, ZERO32, Kind, Status, asset_id
+from tests.support.agreement import DAY, TARIFF, UNIT, ZERO32, Kind, Status, asset_id
+from tests.support.dryrun import named, reverts_with
+from tests.support.encoding import action_id
 
 MONTH = 30 * DAY
 MONTHLY = 99 * UNIT + 7  # odd on purpose: every proration floors

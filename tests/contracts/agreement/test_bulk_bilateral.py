@@ -7,13 +7,15 @@ lines to the unit; the bulk confirmation is the plain ``confirmChanges``."""
 from __future__ import annotations
 
 import pytest
-from dryrun import named, reverts_with
 from eth_abi import encode
 from eth_utils import keccak
 from telcochain.agreement import Pending
+from telcochain.assets import AssetState
 from telcochain.customers import list_subject
 
-from .conftest import UNIT, AssetState, Kind, asset_id, details
+from tests.support.agreement import UNIT, Kind, asset_id, details
+from tests.support.dryrun import named, reverts_with
+
 from .test_customers import (
     MOVE,
     OTHER_KEY,

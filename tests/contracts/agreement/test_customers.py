@@ -6,14 +6,15 @@ commitments with an effective date. Balances checked to the unit."""
 from __future__ import annotations
 
 import pytest
-from conftest import ref
-from dryrun import named, reverts_with
 from eth_abi import encode
 from eth_account import Account
 from eth_utils import keccak
+from telcochain.assets import AssetState
 from telcochain.customers import Consent, consent_digest, sign_consent
 
-from .conftest import TARIFF, UNIT, AssetState, Kind, Status, asset_id, details
+from tests.support.agreement import TARIFF, UNIT, Kind, Status, asset_id, details
+from tests.support.dryrun import named, reverts_with
+from tests.support.encoding import ref
 
 ZERO = "0x" + "00" * 20
 ZERO32 = b"\x00" * 32

@@ -5,11 +5,12 @@ nothing changed. Plus the reclaim after the deadline (no funds stuck) and access
 from __future__ import annotations
 
 import pytest
-from conftest import action_id, ref
-from dryrun import named, reverts_with
 from eth_abi import encode
+from telcochain.assets import AssetState
 
-from .conftest import AGREEMENT_PERMISSIONS, ESCROW_PUBLIC, UNIT, WINDOW, AssetState, Status, asset_id
+from tests.support.agreement import AGREEMENT_PERMISSIONS, ESCROW_PUBLIC, UNIT, WINDOW, Status, asset_id
+from tests.support.dryrun import named, reverts_with
+from tests.support.encoding import action_id, ref
 
 AMOUNT = 500 * UNIT
 

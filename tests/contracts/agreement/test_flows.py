@@ -4,11 +4,12 @@ never moving between the parties."""
 
 from __future__ import annotations
 
-from conftest import action_id, ref
-from dryrun import named, reverts_with
 from eth_abi import encode
+from telcochain.assets import AssetState
 
-from .conftest import DAY, PAYMENT_DAYS, TARIFF, UNIT, AssetState, Kind, Status, asset_id
+from tests.support.agreement import DAY, PAYMENT_DAYS, TARIFF, UNIT, Kind, Status, asset_id
+from tests.support.dryrun import named, reverts_with
+from tests.support.encoding import action_id, ref
 
 INSTALL = TARIFF["installation"]
 
@@ -238,7 +239,7 @@ def test_set_terms_by_vote(deal):
     d = deal
     from eth_abi import encode
 
-    from .conftest import TERMS_TYPE, terms_tuple
+    from tests.support.agreement import TERMS_TYPE, terms_tuple
 
     new = dict(TARIFF)
     new[Kind.MOVE] = 75 * UNIT

@@ -5,9 +5,8 @@ dispatch, the modules). Issue 8 targets: one MACD order with its charge recorded
 
 from __future__ import annotations
 
-from dryrun import named
-
-from .conftest import Kind, asset_id
+from tests.support.agreement import Kind, asset_id
+from tests.support.dryrun import named
 
 BATCH = 100
 

@@ -5,11 +5,12 @@ accounts for. Balances are checked to the unit."""
 from __future__ import annotations
 
 import pytest
-from dryrun import named, reverts_with
 from eth_abi import encode
 from eth_utils import keccak
+from telcochain.assets import AssetState
 
-from .conftest import DAY, TARIFF, UNIT, WINDOW, AssetState, Kind, Status, asset_id, details, send, terms_tuple
+from tests.support.agreement import DAY, TARIFF, UNIT, WINDOW, Kind, Status, asset_id, details, send, terms_tuple
+from tests.support.dryrun import named, reverts_with
 
 ZERO = "0x" + "00" * 20
 

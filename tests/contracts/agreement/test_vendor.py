@@ -4,11 +4,11 @@ returns become credit. Balances to the unit."""
 
 from __future__ import annotations
 
-from dryrun import named, reverts_with
 from eth_abi import encode
 from eth_utils import keccak
 
-from .conftest import UNIT, ZERO32, Status
+from tests.support.agreement import UNIT, ZERO32, Status
+from tests.support.dryrun import named, reverts_with
 
 LINE_SPEC = "(bytes32,bytes32,bytes32,address,bytes16,uint32,uint8)"
 TERMS = "(address,uint96,uint32,bool)"

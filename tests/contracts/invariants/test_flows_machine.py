@@ -55,9 +55,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import requests
-from agreement.conftest import TARIFF, UNIT, WINDOW, AssetState, Kind, Status
-from conftest import action_id  # tests/contracts/conftest.py
-from dryrun import decode_data
 from eth_abi import decode, encode
 from eth_account import Account
 from eth_utils import keccak
@@ -70,11 +67,14 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 from telcochain.agreement import Pending
-from telcochain.assets import TRANSITIONS
+from telcochain.assets import TRANSITIONS, AssetState
 from telcochain.customers import Consent, sign_consent
 from web3.exceptions import ContractLogicError
 
-from .conftest import (
+from tests.support.agreement import TARIFF, UNIT, WINDOW, Kind, Status
+from tests.support.dryrun import decode_data
+from tests.support.encoding import action_id
+from tests.support.invariants import (
     AGREEMENT_ACTIONS,
     ASSETS,
     CUSTOMERS,

@@ -11,11 +11,11 @@ from ape.exceptions import ContractLogicError
 from eth_abi import encode
 from eth_utils import keccak
 
-from .conftest import (
+from tests.support.agreement import UNIT
+from tests.support.invariants import (
     LINE_SPEC,
     RETAIL,
     SKU,
-    UNIT,
     ZERO32,
     asset_id,
     execute,

@@ -110,7 +110,7 @@ OUTSIDERS = ("stranger", "retail")  # not members: every Constitution action is 
 #: another key, a nonce already spent, or a ceiling below the stated charge
 CONSENTS = ("none", "valid", "valid", "wrong_key", "replay", "over")
 OTHER_KEY = Account.from_key(keccak(text="not the retail key"))
-#: who approved the escrow for its tokens (conftest; the retail wallet in `seeded`)
+#: who approved the escrow for its tokens (tests/support/invariants.py; the retail wallet in `seeded`)
 APPROVED = ("operator", *CUSTOMERS, "retail")
 
 

@@ -8,7 +8,7 @@ import subprocess
 import click
 import pytest
 import yaml
-from telcochain.consortium import load_consortium
+from telcochain.consortium import load_consortium, shipped_entry_points
 from telcochain.errors import ConfigurationError
 
 from ..conftest import BIN, ROOT
@@ -155,6 +155,20 @@ def test_internal_actions_resolve_their_callers_by_contract_name():
     del modules["OperatorAgreement"]
     with pytest.raises(ConfigurationError, match="action transition: caller OperatorAgreement is not deployed"):
         by_name["transition"].to_policy(modules)
+
+
+def test_the_modules_an_action_may_name_can_be_widened(tmp_path):
+    """A test world names a test contract as its module: refused by default (the SDK does not ship
+    it), accepted when the caller passes the modules a file may name (tests/support/worlds.py)."""
+    path = write(tmp_path, with_action("deliver", module="MockModule", function="record"))
+    with pytest.raises(ConfigurationError, match=r"actions\.deliver\.module: 'MockModule' is not a module of this SDK"):
+        load_consortium(path)
+    modules = {**shipped_entry_points(), "MockModule": frozenset({"record"})}
+    deliver = {a.name: a for a in load_consortium(path, modules=modules).actions}["deliver"]
+    assert (deliver.module, deliver.function) == ("MockModule", "record")
+    bad = write(tmp_path, with_action("deliver", module="MockModule", function="delivr"))
+    with pytest.raises(ConfigurationError, match="'delivr' is not an entry point of MockModule"):
+        load_consortium(bad, modules=modules)
 
 
 def test_a_missing_file_is_a_configuration_error(tmp_path):

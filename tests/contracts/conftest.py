@@ -13,8 +13,12 @@ from __future__ import annotations
 import pytest
 
 from tests.support.ape_speed import fast_ape
-from tests.support.encoding import Scope, grant, policy, selector, trust_key
+from tests.support.encoding import trust_key
 from tests.support.events import GAS_REPORT
+from tests.support.worlds import Deployed, check_roles, deploy_world, load_world
+
+#: The founders' member names (``founders``, tests/support/worlds/constitution.yaml).
+FOUNDER_NAMES = {"alice": "Alice Telecom", "bob": "Bob Networks", "carol": "Carol Devices"}
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -62,9 +66,9 @@ def stranger(accounts):
 @pytest.fixture(scope="session")
 def founders(alice, bob, carol):
     return [
-        (alice.address, trust_key(1), "Alice Telecom"),
-        (bob.address, trust_key(2), "Bob Networks"),
-        (carol.address, trust_key(3), "Carol Devices"),
+        (alice.address, trust_key(1), FOUNDER_NAMES["alice"]),
+        (bob.address, trust_key(2), FOUNDER_NAMES["bob"]),
+        (carol.address, trust_key(3), FOUNDER_NAMES["carol"]),
     ]
 
 
@@ -75,13 +79,24 @@ def genesis_constitution(project, deployer, founders):
 
 
 @pytest.fixture(scope="module")
-def module(project, deployer, genesis_constitution):
-    return project.MockModule.deploy(genesis_constitution.address, sender=deployer)
+def mock_world(deployer, alice, bob, carol) -> Deployed:
+    """The world of tests/support/worlds/constitution.yaml (the founders, and the MockModule's
+    actions defined at genesis, then sealed), deployed through scripts/deploy.py."""
+    config = load_world("constitution")
+    check_roles(config, FOUNDER_NAMES, {"alice": alice, "bob": bob, "carol": carol})
+    return deploy_world(config, deployer)
 
 
 @pytest.fixture(scope="module")
-def constitution(genesis_constitution, module, deployer, alice, bob):
-    """The Constitution after a genesis that defines the mock module's actions, then sealed.
+def module(mock_world):
+    """The world's MockModule (test_genesis.py has its own, for ``genesis_constitution``)."""
+    return mock_world.contracts["MockModule"]
+
+
+@pytest.fixture(scope="module")
+def constitution(mock_world):
+    """The Constitution after a genesis that defines the mock module's actions, then sealed
+    (tests/support/worlds/constitution.yaml):
 
     - record: Public, Any; granted to alice and bob.
     - fail: Public, Any; granted to alice (always reverts MockModuleFailed(code)).
@@ -89,27 +104,7 @@ def constitution(genesis_constitution, module, deployer, alice, bob):
     - internalRecord: Internal (no grant needed); callers: the mock module only.
     - reenter: Public, Any; granted to alice (tries to re-enter executeAction).
     """
-    c = genesis_constitution
-    for name in ("record", "fail", "callInternal", "reenter"):
-        grants = [grant(alice), grant(bob)] if name == "record" else [grant(alice)]
-        c.genesisDefineAction(
-            policy(name, module=module, selector_=selector(f"{name}(address,bytes32,bytes)")),
-            grants,
-            sender=deployer,
-        )
-    c.genesisDefineAction(
-        policy(
-            "internalRecord",
-            scope=Scope.INTERNAL,
-            module=module,
-            selector_=selector("internalRecord(address,bytes32,bytes)"),
-            callers=[module],
-        ),
-        [],
-        sender=deployer,
-    )
-    c.sealGenesis(sender=deployer)
-    return c
+    return mock_world.constitution
 
 
 # --------------------------------------------------------------------------------------------

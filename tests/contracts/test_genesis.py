@@ -29,6 +29,12 @@ from tests.support.events import event_names, events, reverts_with, the_event
 RECORD_SELECTOR = selector("record(address,bytes32,bytes)")
 
 
+@pytest.fixture(scope="module")
+def module(project, deployer, genesis_constitution):
+    """A MockModule of ``genesis_constitution`` (whose genesis these tests run by hand)."""
+    return project.MockModule.deploy(genesis_constitution.address, sender=deployer)
+
+
 def record_policy(module, **kwargs):
     return policy("record", module=module, selector_=RECORD_SELECTOR, **kwargs)
 

@@ -55,8 +55,10 @@ def entry_points() -> dict[str, frozenset[str]]:
     found = dict(shipped_entry_points())
     args = ["address", "bytes32", "bytes"]
     for name in TEST_MODULES:
-        abi = getattr(project, name).contract_type.mutable_methods
-        found[name] = frozenset(m.name for m in abi if [i.canonical_type for i in m.inputs] == args)
+        abi = getattr(project, name).contract_type.abi
+        found[name] = frozenset(
+            m.name for m in abi if m.type == "function" and [i.canonical_type for i in m.inputs] == args
+        )
     return found
 
 

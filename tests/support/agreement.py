@@ -20,6 +20,7 @@ from eth_abi import encode
 from eth_utils import keccak
 from telcochain.agreement import InvoiceStatus, MacdKind
 from telcochain.assets import AssetState
+from telcochain.consortium import ConsortiumConfig
 
 from tests.support.dryrun import send as _send
 from tests.support.encoding import action_id, ref
@@ -340,6 +341,16 @@ class Deal:
         return invoice_id
 
 
+def check_terms(config: ConsortiumConfig, token) -> None:
+    """A world's ``agreement:`` is what the tests compute with: TARIFF, PAYMENT_DAYS and WINDOW."""
+    agreement = config.agreement
+    assert agreement is not None, f"{config.path}: no agreement section"
+    assert agreement.terms(token.address) == terms_tuple(token), (
+        f"{config.path}: its terms are not TARIFF / PAYMENT_DAYS"
+    )
+    assert agreement.confirmation_window == WINDOW, f"{config.path}: confirmation_window is not WINDOW"
+
+
 def deploy_deal(deployer, roles) -> Deal:
     """The world of tests/support/worlds/agreement.yaml, deployed through scripts/deploy.py
     (token, escrow, agreement, vendor settlement from its ``agreement:``; genesis sealed), then
@@ -351,9 +362,7 @@ def deploy_deal(deployer, roles) -> Deal:
     check_roles(config, MEMBERS, roles)
     world = deploy_world(config, deployer)
     token, escrow = world.contracts["SettlementToken"], world.contracts["EscrowPayment"]
-    assert config.agreement is not None and config.agreement.terms(token.address) == terms_tuple(token), (
-        "the world's agreement terms are not TARIFF / PAYMENT_DAYS"
-    )
+    check_terms(config, token)
     evil = project.MaliciousToken.deploy(sender=deployer)
     for who in ("customer", "customer2"):
         token.approve(escrow, 2**256 - 1, sender=roles[who])

@@ -23,7 +23,7 @@ from eth_abi import encode
 from eth_account import Account
 from eth_utils import keccak
 
-from tests.support.agreement import UNIT, terms_tuple
+from tests.support.agreement import UNIT, check_terms
 from tests.support.encoding import action_id
 from tests.support.worlds import check_roles, deploy_world, granted, load_world
 
@@ -95,9 +95,7 @@ def deploy_flows(deployer, roles) -> World:
     world = deploy_world(config, deployer)
     c = world.contracts
     token, escrow = c["SettlementToken"], c["EscrowPayment"]
-    assert config.agreement is not None and config.agreement.terms(token.address) == terms_tuple(token), (
-        "the world's agreement terms are not TARIFF / PAYMENT_DAYS"
-    )
+    check_terms(config, token)
     for who in ("operator", *CUSTOMERS):
         token.approve(escrow, 2**256 - 1, sender=roles[who])
     return World(

@@ -5,7 +5,7 @@ consortium.yaml, validated by the same schema, ``telcochain.consortium``), deplo
 scripts/deploy.py's own code: ``deploy_contracts`` (the Constitution, the modules the world's
 actions name, the agreement's token, escrow and contracts) and ``genesis`` (every action defined
 from the file, then sealed). Only the modules a world's actions name are deployed, plus the test
-contracts it lists (:data:`TEST_MODULES`: ``MockModule``, which the schema accepts as a module of
+contracts they name (:data:`TEST_MODULES`: ``MockModule``, which the schema accepts as a module of
 a test world, see :func:`entry_points`).
 
 A variant of a world lays changed action keys over the file (:func:`load_world`'s ``changes``),

@@ -3,14 +3,14 @@ console served by uvicorn on a free port (acting as Initech Enterprise, the cust
 real headless Chromium (Debian's `chromium`, driven by Python playwright).
 
 The module's tests share the chain and run in file order; each sets up what it needs itself.
-"""
+
+The helpers are tests/support/console.py."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,76 +19,17 @@ from eth_account.signers.local import LocalAccount
 from telcochain import Client
 from telcochain.index import Follower, IndexStore
 from telcochain.node import LocalNode, NodeConfig, free_port
-from telcochain.orders import DeviceLine
 
 from tests.conftest import ape_deploy
-from tests.index.flows import Members, agree_serial, normal_flow, paid_installation
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-TOKEN_NAME = "initech-ops"  # the gateway token the tests log in with
-
-
-@dataclass
-class ConsoleEnv:
-    url: str  # http://127.0.0.1:PORT/console
-    token: str  # a bearer token of the gateway (`telcochain serve token add`)
-    members: Members
-    me: Client  # the console's member: Initech Enterprise (with its trust keys)
-    store: IndexStore
-    story: dict[str, Any]
-    accounts: list[LocalAccount]
-    deployment: Path
-    rpc_url: str
-    tokens_file: Path
-
-    def block(self) -> int:
-        return self.me.block_number()
-
-    def nonce(self) -> int:
-        return int(self.me.rpc.call("eth_getTransactionCount", [self.me.address, "latest"]), 16)
-
-    def wait_indexed(self, timeout: float = 20.0) -> None:
-        """Until the index has every block the chain has now."""
-        head = self.block()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.store.engine.connect() as db:
-                if int(self.store.meta(db).get("checkpoint_block", -1)) >= head:
-                    return
-            time.sleep(0.1)
-        raise AssertionError(f"the index did not reach block {head} in {timeout} s")
-
-
-def issued_installation(m: Members, twin: str, run: str) -> int:
-    """A twin ordered and delivered, its installation requested: the invoice is issued, unpaid."""
-    op, acme, customer = m.op, m.acme, m.customer
-    project, order = f"PRJ-{run}", f"CRM-{run}"
-    op.assets.register(twin, "CPE", root_id=project, order_id=order)
-    agree_serial(m, twin)
-    op.orders.add_service(order, f"S-{twin}")
-    op.orders.add_device_line(order, DeviceLine(f"L-{twin}", f"S-{twin}", acme.address, "ONT-XGS", 1, asset=twin))
-    acme.orders.deliver(f"L-{twin}")
-    return int(customer.agreement.request_installation(twin).invoice_id)
-
-
-def demo_story(m: Members) -> dict[str, Any]:
-    """The demo's business in small: an order of two sites installed and paid, a MACD change
-    done and one pending, a bill paid; site details disclosed to the customer; one installation
-    invoice still to pay and one paid into escrow awaiting confirmation."""
-    story: dict[str, Any] = normal_flow(m)
-    m.op.disclose(story["order"], {"site": "12 Leeds Rd, Bradford", "contact": "Ann Smith"}, to=["Initech Enterprise"])
-    story["unpaid"] = issued_installation(m, "ONT-SPARE-1", "1")
-    story["funded"] = paid_installation(m, "ONT-LAB-1", "1")
-    return story
+from tests.index.flows import Members
+from tests.support.console import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    TOKEN_NAME,
+    ConsoleEnv,
+    demo_story,
+    login,
+)
 
 
 @pytest.fixture(scope="module")
@@ -171,12 +112,6 @@ def context(browser: Any) -> Iterator[Any]:
         ctx.close()
 
 
-def login(page: Any, env: ConsoleEnv, token: str | None = None) -> None:
-    page.goto(env.url + "/login")
-    page.get_by_label("Access token").fill(env.token if token is None else token)
-    page.get_by_role("button", name="Sign in").click()
-
-
 @pytest.fixture
 def page(context: Any, console_env: ConsoleEnv) -> Any:
     """A browser tab logged in to the console (on the dashboard)."""
@@ -184,10 +119,3 @@ def page(context: Any, console_env: ConsoleEnv) -> Any:
     login(tab, console_env)
     tab.wait_for_url(console_env.url + "/")
     return tab
-
-
-def screenshot(page: Any, name: str) -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"console-{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path

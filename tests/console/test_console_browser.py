@@ -10,7 +10,7 @@ from typing import Any
 from playwright.sync_api import expect
 from telcochain.index import Queries
 
-from tests.console.conftest import ConsoleEnv, screenshot
+from tests.support.console import ConsoleEnv, screenshot
 
 
 def test_the_dashboard_shows_the_index_counts_alerts_and_charts(page: Any, console_env: ConsoleEnv) -> None:
@@ -172,7 +172,7 @@ def _no_internals(page: Any) -> None:
 
 
 def test_a_wrong_token_is_refused_and_the_pages_stay_closed(context: Any, console_env: ConsoleEnv) -> None:
-    from tests.console.conftest import login
+    from tests.support.console import login
 
     env, tab = console_env, context.new_page()
     tab.goto(env.url + "/invoices")

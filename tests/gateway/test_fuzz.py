@@ -12,7 +12,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
-from tests.gateway.conftest import OPERATOR, Gateway, start_gateway
+from tests.support.gateway import OPERATOR, Gateway, start_gateway
 
 CHECKS = [
     checks.not_a_server_error,

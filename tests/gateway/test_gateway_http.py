@@ -12,8 +12,8 @@ import httpx
 import pytest
 from telcochain.assets import AssetState
 
-from tests.gateway.conftest import CUSTOMER, OPERATOR, Gateway, start_gateway, wait_until
 from tests.index.flows import Members, paid_installation
+from tests.support.gateway import CUSTOMER, OPERATOR, Gateway, start_gateway, wait_until
 
 ORDERS = "/serviceOrdering/v4/serviceOrder"
 CANCEL = "/serviceOrdering/v4/cancelServiceOrder"

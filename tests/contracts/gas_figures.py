@@ -76,12 +76,32 @@ class GasFigures:
         return out
 
 
+def _node():
+    """ape's connected provider (the contract tests' anvil), or None."""
+    try:
+        from ape import chain
+
+        return chain.provider if chain.provider.is_connected else None
+    except Exception:  # no ape session (the toolchain tests use GasFigures alone)
+        return None
+
+
 @contextmanager
 def gas_figures() -> Iterator[GasFigures]:
     """Record a test's gas figures; on leaving, compare them with docs/gas.json (or write them
-    to the file ``TELCOCHAIN_GAS_MEASURE`` names)."""
+    to the file ``TELCOCHAIN_GAS_MEASURE`` names). Inside, the chain's clock is steady: each
+    block one second after the last (``anvil_setBlockTimestampInterval``), so a scenario that
+    charges by the second (recurring accruals) spends the same gas on every run, however busy
+    the machine."""
     figures = GasFigures()
-    yield figures
+    node = _node()
+    if node is not None:
+        node.make_request("anvil_setBlockTimestampInterval", [1])
+    try:
+        yield figures
+    finally:
+        if node is not None:
+            node.make_request("anvil_removeBlockTimestampInterval", [])
     target = os.environ.get(MEASURE_ENV)
     if target:
         figures.write(Path(target))

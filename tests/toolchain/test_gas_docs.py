@@ -64,19 +64,37 @@ FIGURE = re.compile(r"(?<![≤≥] )(?<![\w.,≤≥])(?:\d{1,3}(?:,\d{3})+(?![\d
 BENCH_PAGES = {"throughput.md", "analytics.md", "tmf.md", "tmf-hub.md", "cli.md", "json.md"}
 
 
+#: How a page marks a figure as history: a "Gas history" section, a paragraph starting "History",
+#: a "(History: ...)" / "(history: ...)" / "(... : history)" / "(history)" aside.
+HISTORY = re.compile(r"History:|History \(|\(history[:)]|: history\)|Gas history")
+ASIDE = re.compile(r"\([^()]*\)")
+SENTENCE = re.compile(r"(?<=[.;])\s+")
+
+
 def _paragraphs_about_gas(text: str) -> list[str]:
     """The paragraphs (and table rows) that mention gas, without the generated tables, the inline
-    figures, the history (a heading or paragraph saying "history") and the paragraphs quoting a
-    benchmark run (naming its ``bench/`` script: measurements under load, not one call's gas)."""
+    figures, what is marked as history (``HISTORY``) and the paragraphs quoting a benchmark run
+    (naming its ``bench/`` script: measurements under load, not one call's gas)."""
     text = INLINE.sub("", TABLE.sub("", text))
     out, history = [], False
     for block in re.split(r"\n\s*\n", text):
         if block.startswith("#"):
-            history = "history" in block.splitlines()[0].lower()
-        pieces = block.splitlines() if block.lstrip().startswith("|") else [block]
-        out += [
-            p for p in pieces if not history and "history" not in p.lower() and "bench/" not in p and "gas" in p.lower()
-        ]
+            history = bool(HISTORY.search(block.splitlines()[0]))
+        if history or block.startswith("History") or "bench/" in block:
+            continue
+        block = ASIDE.sub(lambda m: "" if HISTORY.search(m.group(0)) else m.group(0), block)
+        pieces = block.splitlines() if block.lstrip().startswith("|") else SENTENCE.split(block)
+        out += [p for p in pieces if "gas" in p.lower() and not HISTORY.search(p)]
+    return out
+
+
+def _hand_typed(text: str) -> list[tuple[list[str], str]]:
+    """Each piece of ``text`` about gas quoting figures by hand, with those figures."""
+    out = []
+    for piece in _paragraphs_about_gas(text):
+        numbers = [n for n in FIGURE.findall(piece) if n.lstrip("~") not in RULES]
+        if numbers:
+            out.append((numbers, piece))
     return out
 
 
@@ -84,9 +102,18 @@ def _paragraphs_about_gas(text: str) -> list[str]:
 def test_no_gas_figure_is_typed_by_hand(path):
     """A line about gas quotes its figures through docs/gas.json (inline markers or a generated
     table), or is marked as history; fee-schedule constants are rules, not figures."""
-    hand = []
-    for paragraph in _paragraphs_about_gas(path.read_text()):
-        numbers = [n for n in FIGURE.findall(paragraph) if n.lstrip("~") not in RULES]
-        if numbers:
-            hand.append(f"{numbers}: {' '.join(paragraph.split())[:160]}")
+    hand = [f"{numbers}: {' '.join(piece.split())[:160]}" for numbers, piece in _hand_typed(path.read_text())]
     assert hand == [], "gas figures typed by hand (use <!--gas:KEY--> from docs/gas.json):\n" + "\n".join(hand)
+
+
+def test_the_scan_sees_a_hand_typed_figure_but_not_markers_history_or_rules():
+    text = "\n\n".join(
+        [
+            "An order costs <!--gas:agreement.orderChange-->104,463<!--/gas--> gas, a cold slot 2,100.",
+            "A bulk order costs 19,933 gas per asset. The rest is fine.",
+            "It was cheaper (History: 95,708 gas then).",
+            "## Gas history",
+            "orderChange 92,318 gas.",
+        ]
+    )
+    assert [numbers for numbers, _ in _hand_typed(text)] == [["19,933"]]

@@ -5,12 +5,14 @@ dispatch, the modules). Issue 8 targets: one MACD order with its charge recorded
 
 from __future__ import annotations
 
+from ape import chain
 from dryrun import named
 from gas_figures import gas_figures
 
 from .conftest import Kind, asset_id
 
 BATCH = 100
+DAY = 86_400
 
 
 def test_gas_report(deal, accounts, capsys):
@@ -91,6 +93,7 @@ def _billing_flows(d, measure):
     d.installed("warm")
     d.installed("gr")
     d.installed("gr2")
+    chain.mine(timestamp=chain.pending_timestamp + DAY)  # a day of service to charge
     measure("accrueRecurring", "accrueRecurring, one asset (one line)", d.accrue(["gr"]))
     measure("accrueRecurring_two", "accrueRecurring, two assets", d.accrue(["gr", "gr2"]))
     d.order_change(Kind.ADD, "gr")

@@ -2,7 +2,8 @@
 tests hold docs/gas.json against fresh measurements (tests/contracts/gas_figures.py): here, that
 the docs are rendered from the file, that every test recording figures is one the generator
 runs, that the comparison fails outside the tolerance, and that no page types a gas figure by
-hand outside the markers, the history paragraphs and the benchmark page."""
+hand outside the markers, the history paragraphs and the benchmark page — nor a contract size
+outside the generated sizes table."""
 
 from __future__ import annotations
 
@@ -117,3 +118,44 @@ def test_the_scan_sees_a_hand_typed_figure_but_not_markers_history_or_rules():
         ]
     )
     assert [numbers for numbers, _ in _hand_typed(text)] == [["19,933"]]
+
+
+SIZES_BLOCK = re.compile(r"<!-- generated:sizes -->.*?<!-- /generated:sizes -->", re.S)
+SIZE_WORDS = re.compile(r"runtime|headroom|bytecode|EIP-170|contract size", re.I)
+SIZE = re.compile(r"(?<![\w.,])\d{1,3}(?:,\d{3})+(?![\d,])|\b\d+ bytes\b")
+
+
+def _hand_typed_sizes(text: str) -> list[tuple[list[str], str]]:
+    """Each sentence about contract size quoting a byte count by hand (not the EIP-170 limit,
+    not the generated table, not history)."""
+    out = []
+    for block in re.split(r"\n\s*\n", SIZES_BLOCK.sub("", text)):
+        block = ASIDE.sub(lambda m: "" if HISTORY.search(m.group(0)) else m.group(0), block)
+        for sentence in SENTENCE.split(block):
+            if SIZE_WORDS.search(sentence) and not HISTORY.search(sentence):
+                numbers = [n for n in SIZE.findall(sentence) if n not in ("24,576", "24576 bytes")]
+                if numbers:
+                    out.append((numbers, sentence))
+    return out
+
+
+@pytest.mark.parametrize("path", doc_pages(), ids=lambda p: p.name)
+def test_no_contract_size_is_typed_by_hand(path):
+    """Contract sizes come from the generated table (docs/concepts.md, scripts/gen_rule_docs.py):
+    elsewhere a sentence about runtime size or headroom quotes no byte count but the EIP-170
+    limit, unless it is marked as history."""
+    hand = [
+        f"{numbers}: {' '.join(sentence.split())[:160]}" for numbers, sentence in _hand_typed_sizes(path.read_text())
+    ]
+    assert hand == [], "contract sizes typed by hand (see the generated table in docs/concepts.md):\n" + "\n".join(hand)
+
+
+def test_the_size_scan_sees_a_hand_typed_size_but_not_the_table_the_limit_or_history():
+    text = "\n\n".join(
+        [
+            "<!-- generated:sizes -->\n| Constitution | 24,499 | 77 |\n<!-- /generated:sizes -->",
+            "OperatorAgreement's runtime is 22,765 bytes (EIP-170: 24,576).",
+            "Its runtime shrank (History: 1,164 bytes freed then).",
+        ]
+    )
+    assert [numbers for numbers, _ in _hand_typed_sizes(text)] == [["22,765"]]

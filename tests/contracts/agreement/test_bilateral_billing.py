@@ -19,6 +19,7 @@ from dryrun import named, reverts_with
 from eth_abi import encode
 from eth_account import Account
 from eth_utils import keccak
+from gas_figures import gas_figures
 
 from .conftest import TARIFF, UNIT, ZERO32, AssetState, Kind, Status, asset_id
 from .test_billing import MONTH, MONTHLY, _credit_note, charged, ts
@@ -128,7 +129,8 @@ def test_a_non_member_pays_its_invoices_directly(deal, wallet):
         d.escrow.pay(inv_id, 100 * UNIT, sender=wallet)  # a held invoice is not paid in parts
     w0, op0 = d.token.balanceOf(wallet), d.token.balanceOf(d.operator)
     r = d.escrow.pay(inv_id, 250 * UNIT, sender=wallet)
-    print(f"\nEscrowPayment.pay (direct, a held invoice funded whole) gas {r.gas_used:,}")
+    with gas_figures() as gas:
+        gas("escrow_direct.pay_held", r.gas_used, "`EscrowPayment.pay`, a held installation invoice funded whole")
     assert named(r, "InvoicePaidBy")[0].amount == 250 * UNIT
     assert named(r, "InvoiceFunded")[0].payer == wallet.address
     assert d.status(inv_id) is Status.FUNDED
@@ -147,7 +149,8 @@ def test_a_non_member_pays_its_invoices_directly(deal, wallet):
         d.escrow.pay(bill, 61 * UNIT, sender=wallet)
     w1, op1 = d.token.balanceOf(wallet), d.token.balanceOf(d.operator)
     r = d.escrow.pay(bill, 25 * UNIT, sender=wallet)
-    print(f"\nEscrowPayment.pay (direct, a first part) gas {r.gas_used:,}")
+    with gas_figures() as gas:
+        gas("escrow_direct.pay_first", r.gas_used, "`EscrowPayment.pay`, a first part of a bill")
     paid = named(r, "InvoicePaid")[0]
     assert (paid.payer, paid.amount, paid.paid, paid.outstanding) == (wallet.address, 25 * UNIT, 25 * UNIT, 35 * UNIT)
     assert d.status(bill) is Status.ISSUED
@@ -246,7 +249,12 @@ def test_a_non_member_disputes_a_partly_paid_bill_directly_and_its_operator_reso
     with reverts_with("EscrowUnknownInvoice", invoiceId=10**9):
         d.escrow.openDispute(10**9, 1, line, reason, sender=wallet)
     r = d.escrow.openDispute(inv, 20 * UNIT, line, reason, sender=wallet)
-    print(f"\nEscrowPayment.openDispute (direct) gas {r.gas_used:,}")
+    with gas_figures() as gas:
+        gas(
+            "escrow_direct.openDispute",
+            r.gas_used,
+            "`EscrowPayment.openDispute`, a first dispute of a partly paid bill",
+        )
     ev = named(r, "InvoiceDisputed")[0]
     assert (ev.invoiceId, ev.payer, ev.payee, bytes(ev.ref), bytes(ev.line), ev.amount, bytes(ev.reason)) == (
         inv,
@@ -312,7 +320,8 @@ def test_a_non_member_takes_its_credit_out_directly(deal, wallet, accounts):
             d.escrow.requestPayout(d.operator, d.token, 10 * UNIT, sender=who)
     w0, op0 = d.token.balanceOf(wallet), d.token.balanceOf(d.operator)
     r = d.escrow.requestPayout(d.operator, d.token, 30 * UNIT, sender=wallet)
-    print(f"\nEscrowPayment.requestPayout (direct, paid at once) gas {r.gas_used:,}")
+    with gas_figures() as gas:
+        gas("escrow_direct.requestPayout", r.gas_used, "`EscrowPayment.requestPayout`, paid at once")
     req = named(r, "CreditPayoutRequested")[0]
     assert (req.payer, req.payee, bytes(req.ref), req.amount, req.paid) == (
         wallet.address,

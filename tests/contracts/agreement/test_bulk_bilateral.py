@@ -10,6 +10,7 @@ import pytest
 from dryrun import named, reverts_with
 from eth_abi import encode
 from eth_utils import keccak
+from gas_figures import gas_figures
 from telcochain.agreement import Pending
 from telcochain.customers import list_subject
 
@@ -234,6 +235,14 @@ def test_gas_of_a_bulk_order_of_100_for_a_registered_customer(deal, retail, caps
     plain = [f"p{i}" for i in range(n)]
     d.installed_many(plain)
     rows["orderChanges (default terms)"] = d.order_changes(Kind.MOVE, plain).gas_used
+    with gas_figures() as gas:
+        for key, name in (
+            ("actFor_op4_operator", "actFor op 4, operator alone"),
+            ("actFor_op4_consent", "actFor op 4, with consent"),
+            ("confirmChanges_bilateral", "confirmChanges (bilateral)"),
+            ("orderChanges_default", "orderChanges (default terms)"),
+        ):
+            gas(f"bilateral_bulk.{key}", rows[name] / n, f"{name}, of {n}, per asset")
     with capsys.disabled():
         print(f"\n| bulk MACD of {n} (whole tx) | gas | per asset |\n| --- | ---: | ---: |")
         for name, used in rows.items():

@@ -459,6 +459,16 @@ def generated_files() -> dict[Path, str]:
 
 
 def main() -> int:
+    # the MACD kinds module first: the SDK (which the docs tables load consortium.yaml with) reads
+    # the tariff keys from it, and is not imported before this point
+    macd = render_macd_kinds()
+    if not MACD_KINDS_MODULE.exists() or MACD_KINDS_MODULE.read_text() != macd:
+        if "--check" in sys.argv:
+            where = MACD_KINDS_MODULE.relative_to(ROOT)
+            print(f"{where} is stale: run python scripts/gen_rule_docs.py", file=sys.stderr)
+            return 1
+        MACD_KINDS_MODULE.write_text(macd)
+        print(f"wrote {MACD_KINDS_MODULE.relative_to(ROOT)}")
     outputs = generated_files()
     if "--check" in sys.argv:
         stale = [path for path, text in outputs.items() if not path.exists() or path.read_text() != text]

@@ -317,7 +317,8 @@ MACD_KINDS = @COUNT@
 #: ``IOperatorAgreement.Terms`` as an ABI tuple type (the constructor's and ``setTerms``' params).
 TERMS_TYPE = "@TERMS@"
 #: consortium.yaml's ``tariff:`` keys in ``Terms`` order: its own tariffs, then one per MACD kind.
-TARIFF_KINDS = (@KEYS@)
+TARIFF_KINDS = (
+@KEYS@)
 #: ``ChargeKind.Macd``: the line kind of MACD kind 0 (MACD kind ``k``'s is ``MACD_LINE + k``).
 MACD_LINE = @MACD_LINE@
 
@@ -341,7 +342,9 @@ class MacdKind(IntEnum):
         try:
             return cls[value.upper()]
         except KeyError:
-            raise ConfigurationError(f"unknown MACD kind {value!r} (@LISTED@)") from None
+            labels = [k.label for k in cls]
+            listed = ", ".join(labels[:-1]) + " or " + labels[-1]
+            raise ConfigurationError(f"unknown MACD kind {value!r} ({listed})") from None
 
 
 class ChargeKind(IntEnum):
@@ -369,20 +372,17 @@ class ChargeKind(IntEnum):
 def render_macd_kinds() -> str:
     """pysdk/telcochain/macd_kinds.py: the SDK's MacdKind, ChargeKind, TERMS_TYPE, TARIFF_KINDS."""
     kinds = macd_kind_names()
-    labels = [k.lower() for k in kinds]
-    listed = ", ".join(labels[:-1]) + " or " + labels[-1] if len(labels) > 1 else labels[0]
     charges = charge_kinds()
     fields = {
         "@COUNT@": str(len(kinds)),
         "@TERMS@": terms_type(),
-        "@KEYS@": ", ".join(f'"{key}"' for key, _ in tariff_keys()),
+        "@KEYS@": "".join(f'    "{key}",\n' for key, _ in tariff_keys()),
         "@MACD_LINE@": str(next(number for _, number, macd in charges if macd is not None)),
         "@MACD_MEMBERS@": "".join(f"    {upper_snake(k)} = {i}\n" for i, k in enumerate(kinds)),
         "@CHARGE_MEMBERS@": "".join(
             f"    {upper_snake(name)} = {number}" + (f"  # Macd + MacdKind.{macd}\n" if macd else "\n")
             for name, number, macd in charges
         ),
-        "@LISTED@": listed,
     }
     text = _MACD_KINDS_TEMPLATE
     for key, value in fields.items():

@@ -18,7 +18,14 @@ MACD_KINDS = 4
 #: ``IOperatorAgreement.Terms`` as an ABI tuple type (the constructor's and ``setTerms``' params).
 TERMS_TYPE = "(address,uint32,int96,int96,int96[4])"
 #: consortium.yaml's ``tariff:`` keys in ``Terms`` order: its own tariffs, then one per MACD kind.
-TARIFF_KINDS = ("installation", "disconnect", "move", "add", "change", "delete")
+TARIFF_KINDS = (
+    "installation",
+    "disconnect",
+    "move",
+    "add",
+    "change",
+    "delete",
+)
 #: ``ChargeKind.Macd``: the line kind of MACD kind 0 (MACD kind ``k``'s is ``MACD_LINE + k``).
 MACD_LINE = 4
 
@@ -46,7 +53,9 @@ class MacdKind(IntEnum):
         try:
             return cls[value.upper()]
         except KeyError:
-            raise ConfigurationError(f"unknown MACD kind {value!r} (move, add, change or delete)") from None
+            labels = [k.label for k in cls]
+            listed = ", ".join(labels[:-1]) + " or " + labels[-1]
+            raise ConfigurationError(f"unknown MACD kind {value!r} ({listed})") from None
 
 
 class ChargeKind(IntEnum):

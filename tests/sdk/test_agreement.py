@@ -221,7 +221,7 @@ def test_misuse_is_refused(team):
     with pytest.raises(EscrowUnknownInvoice):
         op.escrow.invoice(999)
     with pytest.raises(ConfigurationError, match="MACD kind"):
-        op.agreement.request_change("upgrade", "ONT-X1")
+        op.agreement.request_change("no-such-kind", "ONT-X1")  # (no enum member can be named so)
     assert op.assets.get("ONT-X1").state is AssetState.ACTIVE
 
 

@@ -537,7 +537,8 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
 
     /// @inheritdoc IOperatorAgreement
     /// @dev Requirements: a token; 1 to {MAX_PAYMENT_DAYS} payment days; installation and
-    /// disconnect >= 0; every tariff fits 72 bits ({AgreementInvalidTerm}). Emits {TermsSet}.
+    /// disconnect >= 0; every tariff fits 72 bits ({AgreementInvalidTerm}; a MACD tariff's field is
+    /// `macd<k>`, k its {MacdKind}). Emits {TermsSet}.
     function setTerms(address, bytes32 ref, bytes calldata params) external onlyConstitution {
         _setTerms(abi.decode(params, (Terms)), ref);
     }
@@ -779,8 +780,8 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
         if (t.installation < 0) revert AgreementInvalidTerm("installation", t.installation);
         if (t.disconnect < 0) revert AgreementInvalidTerm("disconnect", t.disconnect);
         for (uint256 k = 0; k < MACD_KINDS; ++k) {
-            // the field names the kind: "macd0" (Move), "macd1"... (kinds 0 to 9 read as a digit)
-            _checkTariff(bytes32(bytes.concat("macd", bytes1(uint8(0x30 + k)))), t.macd[k]);
+            // the field names the kind: "macd0" (Move), "macd1"... (its fifth byte is '0' + k)
+            _checkTariff(bytes32(uint256(bytes32("macd0")) + (k << 216)), t.macd[k]);
         }
         _checkTariff("disconnect", t.disconnect);
         _checkTariff("installation", t.installation);

@@ -23,7 +23,7 @@ from conftest import Scope, Voters, action_id, grant, policy, ref, selector  # t
 from dryrun import send as _send
 from eth_abi import encode
 from eth_utils import keccak
-from telcochain.agreement import InvoiceStatus, MacdKind
+from telcochain.agreement import TERMS_TYPE, InvoiceStatus, MacdKind  # noqa: F401  (TERMS_TYPE: for the tests)
 from telcochain.assets import AssetState
 
 ZERO32 = b"\x00" * 32
@@ -38,28 +38,20 @@ Status = InvoiceStatus
 Kind = MacdKind
 
 
+#: The tariff: installation, disconnect and each MACD kind (a delete credits the customer; a
+#: kind without its own figure here, e.g. a new one, costs 40).
+_MACD_TARIFF = {Kind.MOVE: 50 * UNIT, Kind.ADD: 80 * UNIT, Kind.CHANGE: 30 * UNIT, Kind.DELETE: -20 * UNIT}
 TARIFF = {
     "installation": 1_000 * UNIT,
-    Kind.MOVE: 50 * UNIT,
-    Kind.ADD: 80 * UNIT,
-    Kind.CHANGE: 30 * UNIT,
-    Kind.DELETE: -20 * UNIT,  # a delete credits the customer
+    **{k: _MACD_TARIFF.get(k, 40 * UNIT) for k in Kind},
     "disconnect": 100 * UNIT,
 }
-TERMS_TYPE = "(address,uint32,int96,int96,int96,int96,int96,int96)"
 
 
 def terms_tuple(token, payment_days=PAYMENT_DAYS, tariff=TARIFF) -> tuple:
-    return (
-        token if isinstance(token, str) else token.address,
-        payment_days,
-        tariff["installation"],
-        tariff[Kind.MOVE],
-        tariff[Kind.ADD],
-        tariff[Kind.CHANGE],
-        tariff[Kind.DELETE],
-        tariff["disconnect"],
-    )
+    """``IOperatorAgreement.Terms`` (the SDK's ``TERMS_TYPE``)."""
+    address = token if isinstance(token, str) else token.address
+    return (address, payment_days, tariff["installation"], tariff["disconnect"], [tariff[k] for k in Kind])
 
 
 # action -> roles granted (the contract itself checks who, among them, may act on what)

@@ -20,6 +20,7 @@ from eth_abi import encode
 from eth_account import Account
 from eth_utils import keccak
 from gas_figures import gas_figures
+from telcochain.billing import ChargeKind
 
 from .conftest import TARIFF, UNIT, ZERO32, AssetState, Kind, Status, asset_id
 from .test_billing import MONTH, MONTHLY, _credit_note, charged, ts
@@ -211,9 +212,8 @@ def test_second_operators_services_accrue_bill_and_pay_credit_out_as_their_own(d
 
 def line_ref(label: str, kind: Kind, amount: int) -> bytes:
     """A line item's ref as the SDK computes it (telcochain.billing.LineItem.ref)."""
-    return keccak(
-        encode(["bytes32", "uint8", "uint64", "uint64", "int256"], [asset_id(label), int(kind), 0, 0, amount])
-    )
+    fields = [asset_id(label), ChargeKind.of_macd(kind), 0, 0, amount]
+    return keccak(encode(["bytes32", "uint8", "uint64", "uint64", "int256"], fields))
 
 
 def test_a_non_member_disputes_a_partly_paid_bill_directly_and_its_operator_resolves_it(deal, wallet, accounts):

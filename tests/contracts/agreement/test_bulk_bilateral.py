@@ -182,10 +182,11 @@ def test_bulk_order_checks_size_kind_charge_caller_and_open_operations(deal, ret
         act_for(d, 4, bulk_inner(Kind.MOVE, too_long), MOVE)
     with reverts_with("AgreementBatchInvalidSize", count=0, max=MAX_BATCH):
         act_for(d, 4, bulk_inner(Kind.MOVE, []), MOVE)
-    with reverts_with("AgreementUnknownKind", kind=4):
-        act_for(d, 4, bulk_inner(4, labels), MOVE)
-    with reverts_with("AgreementUnknownKind", kind=4):  # the single path checks it too
-        act_for(d, 1, encode(["uint8", "bytes32", "bytes32"], [4, asset_id("ck0"), ZERO32]), MOVE)
+    beyond = len(Kind)  # the first number that is no MACD kind
+    with reverts_with("AgreementUnknownKind", kind=beyond):
+        act_for(d, 4, bulk_inner(beyond, labels), MOVE)
+    with reverts_with("AgreementUnknownKind", kind=beyond):  # the single path checks it too
+        act_for(d, 1, encode(["uint8", "bytes32", "bytes32"], [beyond, asset_id("ck0"), ZERO32]), MOVE)
     with reverts_with("AgreementInvalidTerm", value=2**71):
         act_for(d, 4, bulk_inner(Kind.MOVE, labels), 2**71)
     with reverts_with("AgreementUnknownService", assetId=asset_id("nobody")):

@@ -71,6 +71,7 @@ from eth_account import Account  # noqa: E402
 from eth_utils import keccak  # noqa: E402
 from telcochain import Client  # noqa: E402
 from telcochain.actions import action_id  # noqa: E402
+from telcochain.agreement import MacdKind  # noqa: E402
 from telcochain.batch import Batch, encode_execute_action, encode_execute_batch  # noqa: E402
 from telcochain.customers import Consent, list_subject, sign_consent  # noqa: E402
 from telcochain.node import LocalNode, NodeConfig, free_port  # noqa: E402
@@ -199,7 +200,7 @@ class Bench:
         self.registry = operator.deployment.address("CustomerRegistry")
         self.key = run.dev_accounts(1)[0]
         terms = operator.agreement.terms()
-        self.tariffs = {k: terms.tariff(("move", "add", "change", "delete")[k]) for k in range(4)}
+        self.tariffs = {int(k): terms.tariff(k) for k in MacdKind}
         self.twins: dict[str, list[bytes]] = {}
         self._ref = 0
         self._nonce = 1

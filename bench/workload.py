@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from eth_utils import keccak
 from telcochain.actions import action_id
+from telcochain.agreement import MacdKind
 from telcochain.assets import ZERO32, AssetState, serial_hash
 from telcochain.batch import Batch
 from telcochain.tx import hexint
@@ -237,7 +238,7 @@ CHANGES_ORDERED = "0x" + keccak(text="ChangesOrdered(address,bytes32,uint8,addre
 CHANGES_CONFIRMED = "0x" + keccak(text="ChangesConfirmed(address,bytes32,bool,bytes32[])").hex()
 
 #: The MACD kinds the workload orders in turn (not delete: its confirmation leaves the twin Inactive).
-MACD_KINDS = (0, 1, 2)  # move, add, change
+MACD_KINDS = (MacdKind.MOVE, MacdKind.ADD, MacdKind.CHANGE)  # the kinds the load orders (a delete would end services)
 #: A non-zero details hash, as a real order carries (calldata of a real one costs the same).
 DETAILS = keccak(text="telcochain bench: MACD order details")
 
@@ -317,7 +318,7 @@ class MacdWorkload(Workload):
         self.agreement = env.operator.deployment.address("OperatorAgreement")
         install_assets(env, ids, self.customer)
         terms = env.operator.agreement.terms()
-        self.tariffs = {k: terms.tariff(("move", "add", "change", "delete")[k]) for k in range(4)}
+        self.tariffs = {int(k): terms.tariff(k) for k in MacdKind}
         self.checks["balance_before"] = env.operator.agreement.account(self.customer).balance
         self._operator = env.operator
 

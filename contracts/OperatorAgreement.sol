@@ -5,7 +5,7 @@ import {IAssetRegistry} from "./interfaces/IAssetRegistry.sol";
 import {IConstitution} from "./interfaces/IConstitution.sol";
 import {ICustomerRegistry} from "./interfaces/ICustomerRegistry.sol";
 import {IEscrowPayment} from "./interfaces/IEscrowPayment.sol";
-import {IOperatorAgreement} from "./interfaces/IOperatorAgreement.sol";
+import {IOperatorAgreement, MACD_KINDS} from "./interfaces/IOperatorAgreement.sol";
 import {IAgreementBilling} from "./interfaces/IAgreementBilling.sol";
 import {ConstitutionModule} from "./modules/ConstitutionModule.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
@@ -125,6 +125,8 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
     /// @inheritdoc IAgreementBilling
     uint64 public constant MONTH = 30 days;
     uint8 private constant _RECURRING = uint8(ChargeKind.Recurring);
+    /// @dev The line kind of MACD kind 0; MACD kind `k`'s is `_MACD_LINE + k` ({ChargeKind}).
+    uint8 private constant _MACD_LINE = uint8(ChargeKind.Macd);
 
     /// @dev Service flags: the open disconnect is for non-payment; the customer is registered.
     uint8 private constant _NON_PAYMENT = 1;
@@ -329,7 +331,7 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
         if (s.pending != Pending.None) revert AgreementInvalidPending(assetId, Pending.None, s.pending);
         (s.pending, s.kind, s.charge) = (Pending.Change, kind, int72(charge));
         _transition(assetId, _PENDING_CHANGE, ref, detailsHash);
-        int256 balance = _accrue(customer, charge, 1, assetId, kind, 0, 0);
+        int256 balance = _accrue(customer, charge, 1, assetId, _MACD_LINE + kind, 0, 0);
         emit ChangeOrdered(assetId, customer, ref, caller, kind, charge, balance);
     }
 
@@ -347,7 +349,7 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
         if (caller != _OPERATOR && caller != customer) revert AgreementUnauthorized(caller);
         _executeInternal(_TRANSITION_BATCH, ref, abi.encode(_ACTIVE, _PENDING_CHANGE, assetIds, detailsHash));
         int256 charge = tariff_ * int256(n);
-        int256 balance = _accrue(customer, charge, n, keccak256(abi.encodePacked(assetIds)), kind, 0, 0);
+        int256 balance = _accrue(customer, charge, n, keccak256(abi.encodePacked(assetIds)), _MACD_LINE + kind, 0, 0);
         emit ChangesOrdered(customer, ref, kind, caller, charge, balance, assetIds);
     }
 
@@ -535,7 +537,8 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
 
     /// @inheritdoc IOperatorAgreement
     /// @dev Requirements: a token; 1 to {MAX_PAYMENT_DAYS} payment days; installation and
-    /// disconnect >= 0; every tariff fits 72 bits ({AgreementInvalidTerm}). Emits {TermsSet}.
+    /// disconnect >= 0; every tariff fits 72 bits ({AgreementInvalidTerm}; a MACD tariff's field is
+    /// `macd<k>`, k its {MacdKind}). Emits {TermsSet}.
     function setTerms(address, bytes32 ref, bytes calldata params) external onlyConstitution {
         _setTerms(abi.decode(params, (Terms)), ref);
     }
@@ -581,7 +584,7 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
         } else {
             revert AgreementUnknownOperation(a.op);
         }
-        if ((a.op == 1 || a.op == 4) && a.kind > uint8(MacdKind.Delete)) revert AgreementUnknownKind(a.kind);
+        if ((a.op == 1 || a.op == 4) && a.kind >= MACD_KINDS) revert AgreementUnknownKind(a.kind);
         if (a.op != 0) {
             Service storage s = _known(a.assetId);
             a.customer = s.customer;
@@ -633,7 +636,8 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
         address customer = _orderBatch(assetIds, a.kind, int72(charge), _BILATERAL);
         _executeInternal(_TRANSITION_BATCH, ref, abi.encode(_ACTIVE, _PENDING_CHANGE, assetIds, a.detailsHash));
         int256 total = charge * int256(n);
-        int256 balance = _accrue(customer, total, n, keccak256(abi.encodePacked(assetIds)), a.kind, 0, 0);
+        int256 balance =
+            _accrue(customer, total, n, keccak256(abi.encodePacked(assetIds)), _MACD_LINE + a.kind, 0, 0);
         emit ChangesOrdered(customer, ref, a.kind, actor, total, balance, assetIds);
     }
 
@@ -775,10 +779,10 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
         }
         if (t.installation < 0) revert AgreementInvalidTerm("installation", t.installation);
         if (t.disconnect < 0) revert AgreementInvalidTerm("disconnect", t.disconnect);
-        _checkTariff("move", t.move);
-        _checkTariff("add", t.add);
-        _checkTariff("change", t.change);
-        _checkTariff("deletion", t.deletion);
+        for (uint256 k = 0; k < MACD_KINDS; ++k) {
+            // the field names the kind: "macd0" (Move), "macd1"... (its fifth byte is '0' + k)
+            _checkTariff(bytes32(uint256(bytes32("macd0")) + (k << 216)), t.macd[k]);
+        }
         _checkTariff("disconnect", t.disconnect);
         _checkTariff("installation", t.installation);
         _terms = t;
@@ -792,11 +796,8 @@ contract OperatorAgreement is IOperatorAgreement, IAgreementBilling, Constitutio
 
     /// @dev The tariff of MACD `kind`; reverts with {AgreementUnknownKind}.
     function _tariff(uint8 kind) private view returns (int256) {
-        if (kind == uint8(MacdKind.Move)) return _terms.move;
-        if (kind == uint8(MacdKind.Add)) return _terms.add;
-        if (kind == uint8(MacdKind.Change)) return _terms.change;
-        if (kind == uint8(MacdKind.Delete)) return _terms.deletion;
-        revert AgreementUnknownKind(kind);
+        if (kind >= MACD_KINDS) revert AgreementUnknownKind(kind);
+        return _terms.macd[kind];
     }
 
     /// @dev Opens `customer`'s running account (and its period digest) at its first installation.

@@ -154,13 +154,58 @@ def client(local_node: RunningNode, deployment_path: Path, dev_accounts: list[Lo
     return Client.connect(local_node.rpc_url, dev_accounts[0], deployment=deployment_path)
 
 
+#: The groups that take longest, longest first (measured with ``--durations``): pytest-xdist hands
+#: the groups to free workers in collection order, so these start first and no long one is left
+#: to run alone at the end. A scheduling hint only: a group not named here runs after them, in
+#: collection order, and nothing depends on the order.
+LONGEST_FIRST = (
+    "tests/cli/test_readme_tour.py",
+    "tests/contracts/agreement",
+    "tests/e2e/test_node_restart.py",
+    "tests/contracts/assets",
+    "tests/faults/test_node_faults.py",
+    "tests/sdk/test_throughput.py",
+    "tests/contracts/invariants",
+    "tests/contracts",
+    "tests/contracts/orders",
+    "tests/gateway/test_fuzz.py",
+    "tests/adversarial/test_matrix.py",
+    "tests/console/test_console_browser.py",
+    "tests/gateway/test_gateway_http.py",
+    "tests/cli/test_cli_bad_input.py",
+    "tests/adversarial/test_delegates.py",
+    "tests/contracts/visibility",
+    "tests/e2e/test_consortium_network.py",
+)
+
+
+def xdist_group_of(path: Path) -> str:
+    """The pytest-xdist group of a test file: a package of tests/contracts (or its top-level
+    files together), else the file itself."""
+    parts = path.parts
+    if parts[:2] == ("tests", "contracts"):
+        return "/".join(parts[:3]) if len(parts) > 3 else "tests/contracts"
+    return path.as_posix()
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the marks into the node ids
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Groups for pytest-xdist (`make test` runs ``--dist loadgroup``): tests/contracts is one
-    group, run on one worker in collection order — ape's chain isolation (a snapshot of one
-    shared chain per package, module and test) is made for that one ordered pass, and a worker
-    given those files among others' once left a module's deployments half reverted; every
-    other test file is a group of its own, so its module fixtures are made once."""
+    """Groups for pytest-xdist (`make test` runs ``--dist loadgroup``): each group runs whole on
+    one worker, in collection order, so its module and package fixtures are made once. A group
+    is a test file, or a package of tests/contracts: ape's chain isolation (a snapshot of one
+    shared chain per package, module and test) is made for one ordered pass over a package, and
+    a package's files mixed among other workers' once left a module's deployments half reverted.
+    Under xdist the longest groups are moved to the front ({LONGEST_FIRST}); each group's own order
+    is kept.
+
+    ``tryfirst``: pytest-xdist turns the marks into its groups in its own hook of this name; run
+    after it, as this hook once did, the marks came too late and every file's tests were spread
+    over both workers, each making the file's module fixtures again."""
+    rank = {group: i for i, group in enumerate(LONGEST_FIRST)}
+    groups: dict[pytest.Item, str] = {}
     for item in items:
-        path = Path(str(item.path)).resolve().relative_to(ROOT)
-        group = "tests/contracts" if path.parts[:2] == ("tests", "contracts") else path.as_posix()
+        group = xdist_group_of(Path(str(item.path)).resolve().relative_to(ROOT))
+        groups[item] = group
         item.add_marker(pytest.mark.xdist_group(group))
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # a serial run keeps plain collection order
+        items.sort(key=lambda item: rank.get(groups[item], len(rank)))

@@ -12,10 +12,12 @@ pragma solidity 0.8.28;
 /// | `setMonthlyCharge` | `(uint96 monthly)`            | whoever the constitution says (put it to a vote) |
 ///
 /// Line items: every charge on a customer's running account is a line `(asset, kind, from, to,
-/// amount)`, told by one event — ChangeOrdered (kind = the MACD kind), ChangesOrdered (asset =
-/// `keccak256(abi.encodePacked(assetIds))`), DisconnectOrdered ({ChargeKind-Disconnect}),
+/// amount)`, told by one event — ChangeOrdered and ChangesOrdered (kind = {ChargeKind-Macd} + the
+/// event's MACD kind; for ChangesOrdered asset = `keccak256(abi.encodePacked(assetIds))`),
+/// DisconnectOrdered ({ChargeKind-Disconnect}),
 /// ChangeCancelled ({ChargeKind-ChangeReversal}), DisconnectCancelled
-/// ({ChargeKind-DisconnectReversal}), {RecurringAccrued} (from/to; one-off charges have 0, 0).
+/// ({ChargeKind-DisconnectReversal}), {RecurringAccrued} ({ChargeKind-Recurring}, with from/to; one-off
+/// charges have 0, 0).
 /// The period's digest starts at `keccak256(abi.encode(customer, period))` and each line makes
 /// it `keccak256(abi.encode(digest, asset, uint8 kind, uint64 from, uint64 to, int256 amount))`;
 /// the closing digest is the subject of the period's invoice (or credit note) and of
@@ -34,16 +36,16 @@ pragma solidity 0.8.28;
 /// ceiling `maxCharge`); without it the rate is 0. A new rate counts from that second (what
 /// ran at the old rate is accrued first and `start` moves to now). Emits {RecurringChargeAgreed}.
 interface IAgreementBilling {
-    /// @notice What a line item charges for. 0..3 are the MACD kinds (MacdKind).
+    /// @notice What a line item charges for. The MACD kinds come last, without a value each:
+    /// the line kind of MACD kind `k` ({IOperatorAgreement-MacdKind}) is `uint8(Macd) + k` (so a
+    /// new MACD kind needs no change here and renumbers no other kind). Keep `Macd` last: a new
+    /// non-MACD kind goes before it.
     enum ChargeKind {
-        Move,
-        Add,
-        Change,
-        Delete,
         Disconnect,
         Recurring,
         ChangeReversal,
-        DisconnectReversal
+        DisconnectReversal,
+        Macd
     }
 
     /// @notice The recurring side of a service.

@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
+/// @dev How many MACD kinds there are: the number of {IOperatorAgreement-MacdKind} values, the
+/// length of {IOperatorAgreement-Terms}'s tariff array (Solidity takes no `type(MacdKind).max + 1`
+/// as an array length; tests/toolchain/test_rules.py checks the two agree).
+uint256 constant MACD_KINDS = 4;
+
 /// @title IOperatorAgreement
 /// @notice The operator agreement of seed 000: terms between the operator and its customers
 /// (a tariff per service type, the settlement token, payment terms) and the flows that move the
@@ -40,7 +45,7 @@ pragma solidity 0.8.28;
 /// `charge`, nonce, deadline, verified and spent by the registry). Unregistered member customers
 /// keep the plain entry points and the public default tariff ({terms}) of the default operator.
 ///
-/// `kind` is a {MacdKind}: 0 move, 1 add, 2 change, 3 delete. All are Public actions; the
+/// `kind` is a {MacdKind} (0 move, 1 add, ...; {MACD_KINDS} of them). All are Public actions; the
 /// module calls the Internal actions `transition` and `transitionBatch` (AssetRegistry) and
 /// `issueInvoice`, `confirmInvoice`, `voidInvoice`, `issueCreditNote` (EscrowPayment).
 ///
@@ -59,7 +64,10 @@ interface IOperatorAgreement {
                                  TYPES
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice The four MACD orders.
+    /// @notice The MACD orders. A new kind is one more value here (and {MACD_KINDS} + 1): its
+    /// tariff is `Terms.macd[kind]`, its billing line kind `ChargeKind.Macd + kind`
+    /// ({IAgreementBilling-ChargeKind}); only {Delete} has its own rule (confirming it ends the
+    /// service).
     enum MacdKind {
         Move,
         Add,
@@ -68,24 +76,19 @@ interface IOperatorAgreement {
     }
 
     /// @notice The agreement's terms. Amounts are in token units; MACD and disconnect tariffs
-    /// may be negative (a credit to the customer).
+    /// may be negative (a credit to the customer). Packed: token and payment days in one slot,
+    /// the installation and disconnect tariffs in the next, then two `macd` tariffs per slot.
     /// @param token The settlement token (ERC-20).
     /// @param paymentDays Days from issuance until an invoice is due (0 = due at once).
     /// @param installation The charge of one installation (>= 0; 0 = free, no invoice).
-    /// @param move The charge (or credit) of a MACD move.
-    /// @param add The charge (or credit) of a MACD add.
-    /// @param change The charge (or credit) of a MACD change.
-    /// @param deletion The charge (or credit) of a MACD delete.
     /// @param disconnect The final charge (or refund) of a disconnect.
+    /// @param macd The charge (or credit) of each MACD kind, indexed by {MacdKind}.
     struct Terms {
         address token;
         uint32 paymentDays;
         int96 installation;
-        int96 move;
-        int96 add;
-        int96 change;
-        int96 deletion;
         int96 disconnect;
+        int96[MACD_KINDS] macd;
     }
 
     /// @notice The operation an asset has open under the agreement (one at a time).
@@ -158,7 +161,7 @@ interface IOperatorAgreement {
     error AgreementInvalidAssetState(bytes32 assetId, uint8 state);
     /// @notice `invoiceId` is not an overdue invoice of `customer` to the operator.
     error AgreementNotOverdue(uint256 invoiceId, address customer);
-    /// @notice `kind` is not a MACD kind (0 move … 3 delete).
+    /// @notice `kind` is not a MACD kind (0 .. {MACD_KINDS} - 1).
     error AgreementUnknownKind(uint8 kind);
     /// @notice A batch lists `count` assets: it needs 1 to `max`.
     error AgreementBatchInvalidSize(uint256 count, uint256 max);
@@ -362,7 +365,8 @@ interface IOperatorAgreement {
     /// @notice The terms in force.
     function terms() external view returns (Terms memory);
 
-    /// @notice The tariff of a MACD kind.
+    /// @notice The tariff of a MACD kind (`terms().macd[kind]`).
+    /// @param kind The MACD kind.
     function tariff(MacdKind kind) external view returns (int256);
 
     /// @notice What the agreement knows of `assetId`.

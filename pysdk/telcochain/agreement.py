@@ -2,7 +2,7 @@
 
 Seed 000: installation (a verified request → the twin PendingInstallation → an invoice held in
 escrow → once funded and confirmed, the twin Active and the money released to the operator),
-MACD (move, add, change, delete: PendingChange → Active, or Inactive for a delete, the charge
+MACD (:class:`MacdKind`: move, add, change, delete...: PendingChange → Active, or Inactive for a delete, the charge
 or credit accrued on the customer's running account), disconnect (by the customer, or by the
 operator for an overdue invoice: PendingDisconnect → final charges billed → Inactive), and
 period billing of the running account into one invoice or credit note. docs/agreement.md has
@@ -29,6 +29,8 @@ from telcochain.billing import InvoiceStatus as InvoiceStatus
 from telcochain.constitution import constitution_of
 from telcochain.contract import Contract
 from telcochain.errors import ConfigurationError, contract_error_class
+from telcochain.macd_kinds import TERMS_TYPE as TERMS_TYPE  # re-exported: generated from the contract
+from telcochain.macd_kinds import MacdKind as MacdKind
 from telcochain.types import Ref, to_address
 
 if TYPE_CHECKING:
@@ -37,58 +39,29 @@ if TYPE_CHECKING:
 
 #: Most assets one batched MACD call carries (OperatorAgreement.MAX_BATCH).
 MAX_BATCH = 256
-TERMS_TYPE = "(address,uint32,int96,int96,int96,int96,int96,int96)"
 
 register_action_params("setTerms", [TERMS_TYPE])  # decodes a struct (the other actions: telcochain.action_params)
 
 
-class MacdKind(IntEnum):
-    """Mirrors ``IOperatorAgreement.MacdKind``."""
-
-    MOVE = 0
-    ADD = 1
-    CHANGE = 2
-    DELETE = 3
-
-    @classmethod
-    def parse(cls, value: str | int | MacdKind) -> MacdKind:
-        if isinstance(value, MacdKind):
-            return value
-        if isinstance(value, int):
-            return cls(value)
-        try:
-            return cls[value.upper()]
-        except KeyError:
-            raise ConfigurationError(f"unknown MACD kind {value!r} (move, add, change or delete)") from None
-
-
 @dataclass(frozen=True)
 class Terms:
-    """The agreement's terms: token, payment days and the tariff (signed base units)."""
+    """The agreement's terms: token, payment days and the tariff (signed base units): the
+    installation and disconnect charges, and ``macd``, the charge (or credit) of each
+    :class:`MacdKind` in its order (:meth:`tariff`)."""
 
     token: str
     payment_days: int
     installation: int
-    move: int
-    add: int
-    change: int
-    delete: int
     disconnect: int
+    macd: tuple[int, ...]
 
-    def tariff(self, kind: MacdKind | str) -> int:
-        return int(getattr(self, MacdKind.parse(kind).name.lower()))
+    def tariff(self, kind: MacdKind | str | int) -> int:
+        """The charge of a MACD kind (``"move"``, ``MacdKind.MOVE`` or its number)."""
+        return self.macd[MacdKind.parse(kind)]
 
     def to_tuple(self) -> tuple[Any, ...]:
-        return (
-            self.token,
-            self.payment_days,
-            self.installation,
-            self.move,
-            self.add,
-            self.change,
-            self.delete,
-            self.disconnect,
-        )
+        """``IOperatorAgreement.Terms`` (:data:`TERMS_TYPE`), for ``setTerms``."""
+        return (self.token, self.payment_days, self.installation, self.disconnect, list(self.macd))
 
 
 class Pending(IntEnum):
@@ -166,8 +139,8 @@ class AgreementAPI(AgreementBilling):
     # -- reads -----------------------------------------------------------------------------------
 
     def terms(self) -> Terms:
-        token, days, *tariff = self.contract.call("terms")
-        return Terms(to_address(token), int(days), *(int(t) for t in tariff))
+        token, days, installation, disconnect, macd = self.contract.call("terms")
+        return Terms(to_address(token), int(days), int(installation), int(disconnect), tuple(int(t) for t in macd))
 
     @property
     def operator(self) -> str:

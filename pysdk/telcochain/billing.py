@@ -32,6 +32,7 @@ from telcochain.constitution import ActionResult
 from telcochain.details import details_of
 from telcochain.errors import ConfigurationError, contract_error_class
 from telcochain.events import get_logs
+from telcochain.macd_kinds import ChargeKind as ChargeKind  # re-exported: generated from the contracts
 from telcochain.types import Ref, to_address
 
 if TYPE_CHECKING:
@@ -116,23 +117,6 @@ class FlowResult:
     @property
     def tx_hash(self) -> str:
         return self.result.receipt.tx_hash
-
-
-class ChargeKind(IntEnum):
-    """Mirrors ``IAgreementBilling.ChargeKind``: what a line item charges for (0..3: the MACD kinds)."""
-
-    MOVE = 0
-    ADD = 1
-    CHANGE = 2
-    DELETE = 3
-    DISCONNECT = 4
-    RECURRING = 5
-    CHANGE_REVERSAL = 6
-    DISCONNECT_REVERSAL = 7
-
-    @property
-    def label(self) -> str:
-        return self.name.lower().replace("_", "-")
 
 
 class DisputeStatus(IntEnum):
@@ -274,10 +258,10 @@ def line_from_event(e: Any) -> LineItem | None:
     """The line item an agreement event tells, or None."""
     tx = e.log.tx_hash if e.log is not None else ""
     if e.name == "ChangeOrdered":
-        return LineItem(bytes(e["assetId"]), ChargeKind(int(e["kind"])), 0, 0, int(e["charge"]), tx)
+        return LineItem(bytes(e["assetId"]), ChargeKind.of_macd(int(e["kind"])), 0, 0, int(e["charge"]), tx)
     if e.name == "ChangesOrdered":
         ids = tuple(bytes(a) for a in e["assetIds"])
-        return LineItem(keccak(b"".join(ids)), ChargeKind(int(e["kind"])), 0, 0, int(e["charge"]), tx, ids)
+        return LineItem(keccak(b"".join(ids)), ChargeKind.of_macd(int(e["kind"])), 0, 0, int(e["charge"]), tx, ids)
     if e.name == "ChangeCancelled":
         return LineItem(bytes(e["assetId"]), ChargeKind.CHANGE_REVERSAL, 0, 0, int(e["credit"]), tx)
     if e.name == "DisconnectOrdered":

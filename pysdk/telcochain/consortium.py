@@ -32,7 +32,12 @@ from pydantic import (
 
 from telcochain.actions import BUILTIN_ACTIONS
 from telcochain.errors import ConfigurationError
+from telcochain.macd_kinds import TARIFF_KINDS as TARIFF_KINDS  # re-exported: generated from the contract
+from telcochain.macd_kinds import MacdKind
 from telcochain.types import to_address
+
+#: The ``tariff:`` keys of the MACD kinds (``Terms.macd``, in :class:`MacdKind` order).
+_MACD_KEYS = tuple(k.label for k in MacdKind)
 
 if TYPE_CHECKING:
     from telcochain.constitution import ActionPolicy, Permission
@@ -144,10 +149,6 @@ class ConsortiumConfig:
         raise ConfigurationError(f"no member named {name!r} in {self.path or 'the consortium config'}")
 
 
-#: The tariff lines of the operator agreement, in the order of ``IOperatorAgreement.Terms``.
-TARIFF_KINDS = ("installation", "move", "add", "change", "delete", "disconnect")
-
-
 @dataclass(frozen=True)
 class TokenConfig:
     """The settlement token: an existing ERC-20 (``address``), or one the deploy script makes
@@ -172,7 +173,8 @@ class AgreementConfig:
 
     def terms(self, token_address: str) -> tuple[Any, ...]:
         """``IOperatorAgreement.Terms`` as a tuple for the constructor."""
-        return (token_address, self.payment_days, *(self.tariff[k] for k in TARIFF_KINDS))
+        own = [k for k in TARIFF_KINDS if k not in _MACD_KEYS]  # installation, disconnect
+        return (token_address, self.payment_days, *(self.tariff[k] for k in own), [self.tariff[k] for k in _MACD_KEYS])
 
 
 # --------------------------------------------------------------------------------------------

@@ -84,6 +84,18 @@ def error_inputs() -> dict[str, list[dict[str, Any]]]:
     return found
 
 
+def _term_name(field: object) -> str:
+    """An ``AgreementInvalidTerm`` field in words: ``macd<k>`` names MACD kind k's tariff."""
+    from telcochain.agreement import MacdKind
+
+    raw = field if isinstance(field, bytes) else str(field).encode()
+    name = raw.rstrip(b"\0").decode(errors="replace")
+    if name.startswith("macd") and name[4:].isdigit():
+        k = int(name[4:])
+        return f"{MacdKind(k).name.lower()} tariff" if k < len(MacdKind) else f"MACD kind {k} tariff"
+    return name
+
+
 def enum_label(member: IntEnum) -> str:
     """An SDK enum value as the CLI shows it (its ``label``: ``PendingInstallation``, ``inProgress``,
     ``funded``), else in CamelCase like Solidity: ``NoPermission``."""
@@ -249,6 +261,11 @@ _HINTS: dict[str, Callable[[dict[str, Any], dict[str, str]], str]] = {
     "AgreementNotFunded": lambda a, s: (
         f"invoice #{a['invoiceId']} is {s['status']}: the customer must pay it first (telcochain invoice pay)"
     ),
+    "AgreementBilateralTerms": lambda a, s: (
+        f"customer {s['customer']} is registered with its own terms: its operator orders for it"
+        " (telcochain customer request KIND ASSET; SDK: customers.order_change)"
+    ),
+    "AgreementInvalidTerm": lambda a, s: f"the {_term_name(a['field'])} term is out of range ({a['value']})",
     "AgreementBatchInvalidSize": lambda a, s: f"at most {a['max']} twins per batch: split the list",
     "AssetBulkInvalidSize": lambda a, s: f"at most {a['max']} twins per batch: split the list",
     "EscrowInvalidStatus": lambda a, s: f"invoice #{a['invoiceId']} is {s['status']}: nothing to do in that state",

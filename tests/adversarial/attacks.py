@@ -29,6 +29,7 @@ from .world import (
     DELETE,
     FAR,
     LINE_SPEC,
+    MACD_TARIFFS,
     MOVE,
     PENDING_CHANGE,
     PENDING_DISCONNECT,
@@ -357,7 +358,7 @@ ATTACKS: list[Attack] = [
     A(
         "setTerms-free",
         "setTerms",
-        lambda w, r: enc([TERMS], (_token(w), 30, 0, 0, 0, 0, 0, 0)),
+        lambda w, r: enc([TERMS], (_token(w), 30, 0, 0, [0] * MACD_TARIFFS)),
         {"northwind", "initech", "hooli"},
     ),
     # --- EscrowPayment ---------------------------------------------------------------------

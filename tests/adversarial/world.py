@@ -64,7 +64,19 @@ LINE_SPEC = "(bytes32,bytes32,bytes32,address,bytes16,uint32,uint8)"
 # ActionPolicy: name, scope, module, selector, enabled, voters, margin, votingPeriod, voterList, vetoList, callers
 POLICY = "(string,uint8,address,bytes4,bool,uint8,uint8,uint32,address[],address[],address[])"
 PERMISSION = "(address,bool,uint64,uint64)"
-TERMS = "(address,uint32,int96,int96,int96,int96,int96,int96)"
+
+
+def _abi_terms() -> list[dict[str, Any]]:
+    """``IOperatorAgreement.Terms``' fields as the shipped ABI has them (read as JSON: no SDK here)."""
+    abi = json.loads((ROOT / "pysdk" / "telcochain" / "abi" / "OperatorAgreement.json").read_text())
+    (constructor,) = [i for i in abi if i["type"] == "constructor"]
+    terms = next(p for p in constructor["inputs"] if p["internalType"] == "struct IOperatorAgreement.Terms")
+    return terms["components"]
+
+
+#: Terms: token, payment days, installation, disconnect, one tariff per MACD kind (``int96[N]``).
+TERMS = "(" + ",".join(c["type"] for c in _abi_terms()) + ")"
+MACD_TARIFFS = int(TERMS.rsplit("[", 1)[1].rstrip("])"))  # the MACD kinds Terms prices
 ZERO = b"\0" * 32
 TOKEN_UNIT = 10**6
 VENDOR_TERMS = "(address,uint96,uint32,bool)"  # VendorSettlement terms: token, unit price, payment days, on consumption

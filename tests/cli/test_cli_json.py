@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from telcochain.agreement import MacdKind
 from telcochain.cli.json_schemas import FREEFORM, JSON_OUTPUT, NOTES, Schema, key_paths, render, schemas
 
 from tests.cli.test_cli_agreement import installed
@@ -82,6 +83,10 @@ def run_everything(as_member, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     j(OPERATOR, "macd", "confirm", "ONT-J1")
     j(CUSTOMER, "macd", "delete", "ONT-J2")
     j(OPERATOR, "macd", "confirm", "ONT-J2")
+    for kind in MacdKind:  # a kind not run above (one added since): ordered, then cancelled
+        if f"macd {kind.label}" not in seen:
+            j(CUSTOMER, "macd", kind.label, "ONT-J1")
+            ok(as_member(OPERATOR, "macd", "cancel", "ONT-J1"))
     j(OPERATOR, "invoice", "account", "Initech Enterprise")
     bill = j(OPERATOR, "invoice", "bill", "Initech Enterprise")
     j(OPERATOR, "invoice", "list")
@@ -286,6 +291,10 @@ def issue14(j, as_member, tmp_path: Path, seen: dict[str, list[Any]]) -> None:  
     leave = signed("--action", "orderDisconnect", "--subject", "ONT-JR")
     j(OPERATOR, "customer", "request", "disconnect", "ONT-JR", "--consent", str(leave))
     ok(as_member(OPERATOR, "disconnect", "ONT-JR", "--cancel"))
+    for kind in MacdKind:  # a kind not run above (one added since): ordered, then cancelled
+        if kind is not MacdKind.DELETE and f"customer request {kind.label}" not in seen:
+            j(OPERATOR, "customer", "request", kind.label, "ONT-JR", "--charge", "0")
+            ok(as_member(OPERATOR, "macd", "cancel", "ONT-JR"))
     j(OPERATOR, "customer", "request", "delete", "ONT-JR", "--charge", "0")
     ok(as_member(OPERATOR, "asset", "register", "ONT-JR2", "--kind", "ONT", "--vendor", "Acme Networks"))
     bind = j(ACME, "asset", "bind-serial", "ONT-JR2", "SN-JR2")

@@ -55,3 +55,13 @@ def test_events_in_words_skip_zero_refs():
         names=Names(None),
     )
     assert line == "AssetRegistry.AssetTransitioned(assetId='ONT-1', from=Planned, to=PendingInstallation)"
+
+
+def test_a_bilateral_customer_and_a_bad_tariff_are_named_with_the_next_step():
+    customer = "0x" + "ab" * 20
+    text = render(decode_revert(revert("AgreementBilateralTerms(address)", ["address"], [customer])))
+    assert "is registered with its own terms" in text and "telcochain customer request" in text
+    bad = revert("AgreementInvalidTerm(bytes32,int256)", ["bytes32", "int256"], [b"macd3", 2**80])
+    assert f"the delete tariff term is out of range ({2**80})" in render(decode_revert(bad))
+    other = revert("AgreementInvalidTerm(bytes32,int256)", ["bytes32", "int256"], [b"installation", -1])
+    assert "the installation term is out of range (-1)" in render(decode_revert(other))

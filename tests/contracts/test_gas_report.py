@@ -6,6 +6,7 @@ suddenly loops or writes far more storage than it should.
 
 from __future__ import annotations
 
+from gas_figures import gas_figures
 from telcochain.constitution import Voters
 
 from tests.support.encoding import (
@@ -69,20 +70,42 @@ def test_gas_report(project, deployer, founders, alice, bob, carol, stranger, ch
     c.addDelegate(key, ref("key"), sender=alice)
     as_delegate = c.executeAction(RECORD, uint_params(2), ref("by-key"), sender=key).gas_used
 
-    GAS_REPORT.extend(
-        [
-            ("deploy Constitution (3 founders)", deploy_gas, "constructor + 7 built-ins"),
-            ("executeAction, module action (Any)", direct, "warm module storage"),
-            ("executeAction, built-in refreshTrustKeys", builtin, ""),
-            ("executeAction, denied (member)", denied, "ActionDenied only"),
-            ("executeAction, non-member", outsider, "reverted, nothing recorded"),
-            ("executeBatch of 400 calls, non-member", outsider_batch, "reverted before the first call (calldata)"),
-            ("executeAction, opens a proposal", opening.gas_used, "Specific, 2 voters"),
-            ("voteFor that executes the proposal", deciding.gas_used, "incl. module call"),
-            (f"executeBatch of {BATCH_SIZE} module actions", batch, f"{batch // BATCH_SIZE:,} per action"),
-            ("executeAction, module action, by a delegate", as_delegate, f"{as_delegate - direct:+,} vs the member"),
-        ]
-    )
+    rows = [
+        ("deploy", "deploy (3 founders)", deploy_gas, "constructor + 7 built-ins"),
+        ("module_action", "executeAction, module action, no vote", direct, "warm module storage"),
+        (
+            "delegate",
+            "executeAction, module action, by a delegate",
+            as_delegate,
+            f"{as_delegate - direct:+,} vs the member",
+        ),
+        ("builtin", "executeAction, built-in refreshTrustKeys", builtin, ""),
+        ("denied", "executeAction, denied (member without grant)", denied, "ActionDenied only"),
+        ("non_member", "executeAction, non-member (reverted, no log)", outsider, "reverted, nothing recorded"),
+        (
+            "batch_non_member",
+            "executeBatch of 400 calls, non-member (reverted before the first call)",
+            outsider_batch,
+            "calldata",
+        ),
+        (
+            "opens_proposal",
+            "executeAction, opens a proposal (2 voters; the dry run of the module call)",
+            opening.gas_used,
+            "",
+        ),
+        ("vote_executes", "voteFor that executes the proposal", deciding.gas_used, "incl. module call"),
+        (
+            "batch_per_action",
+            f"executeBatch of {BATCH_SIZE} module actions, per action",
+            batch // BATCH_SIZE,
+            f"{batch:,} in all",
+        ),
+    ]
+    with gas_figures() as gas:
+        for key, label, used, _ in rows:
+            gas(f"constitution.{key}", used, label)
+    GAS_REPORT.extend((label, used, note) for _, label, used, note in rows)
 
     assert 21_000 < outsider < denied < direct < 150_000
     assert outsider_batch < 1_000_000  # mostly calldata; was ~3,000,000 with one denial log per call

@@ -293,10 +293,14 @@ def test_macd_modify_and_delete_run_the_agreements_flow_with_its_charge(api: htt
     order = moved.json()
     assert order["id"].startswith("MACD-") and (order["category"], order["state"]) == ("macd", "inProgress")
     item = order["serviceOrderItem"][0]
-    assert (item["action"], char(item, "macdKind"), int(char(item, "charge"))) == ("modify", "move", terms.move)
+    assert (item["action"], char(item, "macdKind"), int(char(item, "charge"))) == (
+        "modify",
+        "move",
+        terms.tariff("move"),
+    )
     assert m.op.assets.get("ONT-M1").state is AssetState.PENDING_CHANGE
     assert api.get(f"{RESOURCES}/ONT-M1").json()["usageState"] == "busy"
-    assert m.op.agreement.account(m.customer.address).balance == before + terms.move
+    assert m.op.agreement.account(m.customer.address).balance == before + terms.tariff("move")
     tmf_error(api.post(ORDERS, json=macd_order("change", "ONT-M1")), 409, "CONFLICT")  # already changing
 
     done = api.patch(f"{ORDERS}/{order['id']}", json={"state": "completed"})
@@ -306,7 +310,7 @@ def test_macd_modify_and_delete_run_the_agreements_flow_with_its_charge(api: htt
 
     deleted = api.post(ORDERS, json=macd_order("delete", "ONT-M2", action="delete")).json()
     assert deleted["serviceOrderItem"][0]["action"] == "delete"
-    assert int(char(deleted["serviceOrderItem"][0], "charge")) == terms.delete
+    assert int(char(deleted["serviceOrderItem"][0], "charge")) == terms.tariff("delete")
     assert api.patch(f"{ORDERS}/{deleted['id']}", json={"state": "completed"}).json()["state"] == "completed"
     assert m.op.assets.get("ONT-M2").state is AssetState.INACTIVE
     twin = api.get(f"{RESOURCES}/ONT-M2").json()
@@ -363,8 +367,8 @@ def test_a_multi_item_macd_order_goes_into_the_bulk_path_in_one_go(api: httpx.Cl
     )  # fmt: skip
     items = order["serviceOrderItem"]
     assert [(i["id"], i["state"], char(i, "macdKind"), int(char(i, "charge"))) for i in items] == [
-        ("1", "inProgress", "move", terms.move), ("2", "inProgress", "add", terms.add),
-        ("3", "inProgress", "move", terms.move),
+        ("1", "inProgress", "move", terms.tariff("move")), ("2", "inProgress", "add", terms.tariff("add")),
+        ("3", "inProgress", "move", terms.tariff("move")),
     ]  # fmt: skip
     assert char(items[0], "ref") == char(items[2], "ref") != char(items[1], "ref")  # one bulk call per kind
     assert all(m.op.assets.get(t).state is AssetState.PENDING_CHANGE for t in twins)

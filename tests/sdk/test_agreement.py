@@ -78,7 +78,12 @@ def advance(client: Client, seconds: int) -> None:
 def test_terms_come_from_consortium_yaml(client):
     terms = client.agreement.terms()
     assert terms.token == client.escrow.settlement_token
-    assert (terms.payment_days, terms.installation, terms.move, terms.delete) == (30, 250 * TSD, 80 * TSD, -10 * TSD)
+    assert (terms.payment_days, terms.installation, terms.tariff("move"), terms.tariff("delete")) == (
+        30,
+        250 * TSD,
+        80 * TSD,
+        -10 * TSD,
+    )
     assert terms.tariff("change") == 25 * TSD
     assert client.escrow.format(terms.installation) == "250.00 TSD"
     assert client.agreement.operator == client.address
@@ -216,7 +221,7 @@ def test_misuse_is_refused(team):
     with pytest.raises(EscrowUnknownInvoice):
         op.escrow.invoice(999)
     with pytest.raises(ConfigurationError, match="MACD kind"):
-        op.agreement.request_change("upgrade", "ONT-X1")
+        op.agreement.request_change("no-such-kind", "ONT-X1")  # (no enum member can be named so)
     assert op.assets.get("ONT-X1").state is AssetState.ACTIVE
 
 

@@ -84,16 +84,22 @@ def test_partial_payment_then_dispute_then_resolution(team):
     op.agreement.confirm_change("ONT-P1")
     bill = op.agreement.bill(customer.address)
     invoice = customer.escrow.invoice(bill.invoice_id)
-    total = terms.move + terms.add
+    total = terms.tariff("move") + terms.tariff("add")
     assert invoice.amount == total
     lines = customer.agreement.line_items(invoice)
     assert [x.kind for x in lines] == [ChargeKind.MOVE, ChargeKind.ADD]
 
     customer.escrow.pay(invoice.id, 10 * TSD)
-    disputed = customer.escrow.dispute(invoice.id, terms.add, line=lines[1].ref, reason="the add was never done")
+    disputed = customer.escrow.dispute(
+        invoice.id, terms.tariff("add"), line=lines[1].ref, reason="the add was never done"
+    )
     assert disputed.status is DisputeStatus.OPEN and disputed.line == lines[1].ref
     figures = customer.escrow.billing(invoice.id)
-    assert (figures.paid, figures.disputed, figures.outstanding) == (10 * TSD, terms.add, total - 10 * TSD - terms.add)
+    assert (figures.paid, figures.disputed, figures.outstanding) == (
+        10 * TSD,
+        terms.tariff("add"),
+        total - 10 * TSD - terms.tariff("add"),
+    )
     with pytest.raises(EscrowAmountTooHigh):
         customer.escrow.pay(invoice.id, figures.outstanding + 1)
     advance(op, 40 * DAY)  # past the due date: only the undisputed rest is overdue
@@ -102,11 +108,11 @@ def test_partial_payment_then_dispute_then_resolution(team):
     assert not customer.escrow.is_overdue(invoice.id)
     with pytest.raises(EscrowNotPayee):
         customer.escrow.resolve(disputed.id, 0)
-    credit = terms.add // 4
+    credit = terms.tariff("add") // 4
     op.escrow.resolve(disputed.id, credit)
     assert op.escrow.dispute_of(disputed.id).status is DisputeStatus.RESOLVED
     # the rejected part is settled: neither path disputes it again, refused before sending
-    settled = terms.add - credit
+    settled = terms.tariff("add") - credit
     assert customer.escrow.disputable(invoice.id) == (0, settled)
     assert customer.escrow.billing(invoice.id).outstanding == settled
     nonce = sent_count(customer)

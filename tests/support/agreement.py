@@ -14,11 +14,12 @@ invoices through the escrow's Internal actions); plus a MaliciousToken.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from eth_abi import encode
 from eth_utils import keccak
-from telcochain.agreement import InvoiceStatus, MacdKind
+from telcochain.agreement import TERMS_TYPE, InvoiceStatus, MacdKind  # noqa: F401  (TERMS_TYPE: for the tests)
 from telcochain.assets import AssetState
 from telcochain.consortium import ConsortiumConfig
 
@@ -38,28 +39,26 @@ Status = InvoiceStatus
 Kind = MacdKind
 
 
+#: The tariff: installation, disconnect and each MACD kind (a delete credits the customer; a
+#: kind without its own figure here, e.g. a new one, costs 40). The worlds' ``agreement.tariff``
+#: is laid over from it (:func:`tariff_entries`).
+_MACD_TARIFF = {Kind.MOVE: 50 * UNIT, Kind.ADD: 80 * UNIT, Kind.CHANGE: 30 * UNIT, Kind.DELETE: -20 * UNIT}
 TARIFF = {
     "installation": 1_000 * UNIT,
-    Kind.MOVE: 50 * UNIT,
-    Kind.ADD: 80 * UNIT,
-    Kind.CHANGE: 30 * UNIT,
-    Kind.DELETE: -20 * UNIT,  # a delete credits the customer
+    **{k: _MACD_TARIFF.get(k, 40 * UNIT) for k in Kind},
     "disconnect": 100 * UNIT,
 }
-TERMS_TYPE = "(address,uint32,int96,int96,int96,int96,int96,int96)"
 
 
 def terms_tuple(token, payment_days=PAYMENT_DAYS, tariff=TARIFF) -> tuple:
-    return (
-        token if isinstance(token, str) else token.address,
-        payment_days,
-        tariff["installation"],
-        tariff[Kind.MOVE],
-        tariff[Kind.ADD],
-        tariff[Kind.CHANGE],
-        tariff[Kind.DELETE],
-        tariff["disconnect"],
-    )
+    """``IOperatorAgreement.Terms`` (the SDK's ``TERMS_TYPE``)."""
+    address = token if isinstance(token, str) else token.address
+    return (address, payment_days, tariff["installation"], tariff["disconnect"], [tariff[k] for k in Kind])
+
+
+def tariff_entries(tariff=TARIFF) -> dict[str, str]:
+    """``tariff`` as a consortium file's ``agreement.tariff`` (whole token units by kind label)."""
+    return {(k.label if isinstance(k, Kind) else k): str(Decimal(v) / UNIT) for k, v in tariff.items()}
 
 
 #: The world's members by role (tests/support/worlds/agreement.yaml); ``stranger`` is not a member.
@@ -358,7 +357,7 @@ def deploy_deal(deployer, roles) -> Deal:
     customers (both tokens) and the operator (it pays vendors and credit out)."""
     from ape import project
 
-    config = load_world("agreement")
+    config = load_world("agreement", agreement={"tariff": tariff_entries()})
     check_roles(config, MEMBERS, roles)
     world = deploy_world(config, deployer)
     token, escrow = world.contracts["SettlementToken"], world.contracts["EscrowPayment"]

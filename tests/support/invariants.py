@@ -23,7 +23,7 @@ from eth_abi import encode
 from eth_account import Account
 from eth_utils import keccak
 
-from tests.support.agreement import UNIT, check_terms
+from tests.support.agreement import UNIT, check_terms, tariff_entries
 from tests.support.encoding import action_id
 from tests.support.worlds import check_roles, deploy_world, granted, load_world
 
@@ -90,7 +90,7 @@ class World:
 def deploy_flows(deployer, roles) -> World:
     """The world of tests/support/worlds/invariants.yaml, deployed through scripts/deploy.py; the
     operator and the customers approve the escrow for their tokens."""
-    config = load_world("invariants")
+    config = load_world("invariants", agreement={"tariff": tariff_entries()})
     check_roles(config, MEMBERS, roles)
     world = deploy_world(config, deployer)
     c = world.contracts

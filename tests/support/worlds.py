@@ -73,13 +73,21 @@ def world_data(name: str) -> dict[str, Any]:
     return data
 
 
-def load_world(name: str, changes: Mapping[str, Mapping[str, Any]] | None = None) -> ConsortiumConfig:
+def load_world(
+    name: str,
+    changes: Mapping[str, Mapping[str, Any]] | None = None,
+    agreement: Mapping[str, Any] | None = None,
+) -> ConsortiumConfig:
     """tests/support/worlds/<name>.yaml, validated like consortium.yaml; ``changes`` (action →
-    keys) are laid over the file's ``actions`` first."""
+    keys) are laid over the file's ``actions`` first, and ``agreement`` (keys) over its
+    ``agreement`` section (the tariff comes from the tests' ``TARIFF``, tests/support/agreement.py)."""
     data = world_data(name)
     for action, keys in (changes or {}).items():
         data["actions"][action] = {**(data["actions"].get(action) or {}), **keys}
-    source = world_text(name) + (yaml.safe_dump(dict(changes)) if changes else "")
+    if agreement:
+        data["agreement"] = {**data["agreement"], **agreement}
+    laid = {"actions": dict(changes or {}), "agreement": dict(agreement or {})}
+    source = world_text(name) + yaml.safe_dump(laid)
     digest = "0x" + hashlib.sha256(source.encode()).hexdigest()
     return parse_consortium(data, WORLDS / f"{name}.yaml", digest, entry_points())
 

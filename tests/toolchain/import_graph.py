@@ -30,7 +30,7 @@ SDK_ROOT = Path(__file__).resolve().parents[2] / "pysdk" / PACKAGE
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # errors and values: the exception hierarchy, the shipped ABIs, the generated action parameter
     # types, addresses and refs
-    ("base", ("abi", "action_params", "errors", "types")),
+    ("base", ("abi", "action_params", "errors", "macd_kinds", "types")),
     # one node: JSON-RPC, the embedded anvil and its write-ahead record
     ("rpc", ("rpc", "node", "durable")),
     # keys, signing and sending: one way to build, sign and send a transaction

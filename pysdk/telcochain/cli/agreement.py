@@ -177,9 +177,13 @@ def _installation_line(client: Client, twin: Asset) -> Line | None:
 # -- macd --------------------------------------------------------------------------------------
 
 
-@click.group(cls=Group, context_settings=CONTEXT)
+@click.group(
+    cls=Group,
+    context_settings=CONTEXT,
+    help=f"MACD changes ({', '.join(k.label for k in MacdKind)}) on Active twins, charged on the running account.",
+)
 def macd() -> None:
-    """MACD changes (move, add, change, delete) on Active twins, charged on the running account."""
+    pass
 
 
 _MACD_HELP = {
@@ -196,9 +200,10 @@ _MACD_HELP = {
 
 def _macd_help(kind: MacdKind) -> str:
     """The help of a MACD kind without its own wording in :data:`_MACD_HELP`."""
-    name = kind.name.lower()
+    name = kind.label
+    article = "an" if name[0] in "aeiou" else "a"
     return (
-        f"Order a {name} of ASSET... (Active twins of one customer): PendingChange, the {name} tariff "
+        f"Order {article} {name} of ASSET... (Active twins of one customer): PendingChange, the {name} tariff "
         "charged on the running account; the operator confirms with `macd confirm`."
     )
 

@@ -174,7 +174,7 @@ NOTES: dict[str, str] = {
     # twins
     "asset": "the twin (its id as text)",
     "asset_id": "the twin's id (bytes32, 0x-hex)",
-    "kind": "device kind (text); for MACD: move, add, change or delete",
+    "kind": "device kind (text); for MACD: " + ", ".join(k.label for k in MacdKind),
     "state": "state by name (twins: Planned, Delivered, Active...; orders and lines: TMF labels, inProgress...)",
     "version": "version (twin history length; service item version)",
     "custodian": "who holds the twin's record (address; in index rows: also a name)",
@@ -729,7 +729,7 @@ JSON_OUTPUT: dict[str, Schema | list[Schema]] = {
     **{f"customer request {verb}": FLOW for verb in ("install", "disconnect")},
     **{
         f"customer request {verb}": {**FLOW, "twins": "list", "twins[]": "str"}
-        for verb in ("move", "add", "change", "delete")
+        for verb in (kind.label for kind in MacdKind)
     },
     "consent sign": {
         **CONSENT,

@@ -17,7 +17,9 @@ from ape import chain
 from eth_abi import encode
 from eth_account import Account
 from eth_utils import keccak
+from gas_figures import gas_figures
 from telcochain.assets import AssetState
+from telcochain.billing import ChargeKind
 
 from tests.support.agreement import TARIFF, UNIT, ZERO32, Kind, Status, asset_id
 from tests.support.dryrun import named, reverts_with
@@ -130,7 +132,8 @@ def test_a_non_member_pays_its_invoices_directly(deal, wallet):
         d.escrow.pay(inv_id, 100 * UNIT, sender=wallet)  # a held invoice is not paid in parts
     w0, op0 = d.token.balanceOf(wallet), d.token.balanceOf(d.operator)
     r = d.escrow.pay(inv_id, 250 * UNIT, sender=wallet)
-    print(f"\nEscrowPayment.pay (direct, a held invoice funded whole) gas {r.gas_used:,}")
+    with gas_figures() as gas:
+        gas("escrow_direct.pay_held", r.gas_used, "`EscrowPayment.pay`, a held installation invoice funded whole")
     assert named(r, "InvoicePaidBy")[0].amount == 250 * UNIT
     assert named(r, "InvoiceFunded")[0].payer == wallet.address
     assert d.status(inv_id) is Status.FUNDED
@@ -149,7 +152,8 @@ def test_a_non_member_pays_its_invoices_directly(deal, wallet):
         d.escrow.pay(bill, 61 * UNIT, sender=wallet)
     w1, op1 = d.token.balanceOf(wallet), d.token.balanceOf(d.operator)
     r = d.escrow.pay(bill, 25 * UNIT, sender=wallet)
-    print(f"\nEscrowPayment.pay (direct, a first part) gas {r.gas_used:,}")
+    with gas_figures() as gas:
+        gas("escrow_direct.pay_first", r.gas_used, "`EscrowPayment.pay`, a first part of a bill")
     paid = named(r, "InvoicePaid")[0]
     assert (paid.payer, paid.amount, paid.paid, paid.outstanding) == (wallet.address, 25 * UNIT, 25 * UNIT, 35 * UNIT)
     assert d.status(bill) is Status.ISSUED
@@ -210,9 +214,8 @@ def test_second_operators_services_accrue_bill_and_pay_credit_out_as_their_own(d
 
 def line_ref(label: str, kind: Kind, amount: int) -> bytes:
     """A line item's ref as the SDK computes it (telcochain.billing.LineItem.ref)."""
-    return keccak(
-        encode(["bytes32", "uint8", "uint64", "uint64", "int256"], [asset_id(label), int(kind), 0, 0, amount])
-    )
+    fields = [asset_id(label), ChargeKind.of_macd(kind), 0, 0, amount]
+    return keccak(encode(["bytes32", "uint8", "uint64", "uint64", "int256"], fields))
 
 
 def test_a_non_member_disputes_a_partly_paid_bill_directly_and_its_operator_resolves_it(deal, wallet, accounts):
@@ -248,7 +251,12 @@ def test_a_non_member_disputes_a_partly_paid_bill_directly_and_its_operator_reso
     with reverts_with("EscrowUnknownInvoice", invoiceId=10**9):
         d.escrow.openDispute(10**9, 1, line, reason, sender=wallet)
     r = d.escrow.openDispute(inv, 20 * UNIT, line, reason, sender=wallet)
-    print(f"\nEscrowPayment.openDispute (direct) gas {r.gas_used:,}")
+    with gas_figures() as gas:
+        gas(
+            "escrow_direct.openDispute",
+            r.gas_used,
+            "`EscrowPayment.openDispute`, a first dispute of a partly paid bill",
+        )
     ev = named(r, "InvoiceDisputed")[0]
     assert (ev.invoiceId, ev.payer, ev.payee, bytes(ev.ref), bytes(ev.line), ev.amount, bytes(ev.reason)) == (
         inv,
@@ -314,7 +322,8 @@ def test_a_non_member_takes_its_credit_out_directly(deal, wallet, accounts):
             d.escrow.requestPayout(d.operator, d.token, 10 * UNIT, sender=who)
     w0, op0 = d.token.balanceOf(wallet), d.token.balanceOf(d.operator)
     r = d.escrow.requestPayout(d.operator, d.token, 30 * UNIT, sender=wallet)
-    print(f"\nEscrowPayment.requestPayout (direct, paid at once) gas {r.gas_used:,}")
+    with gas_figures() as gas:
+        gas("escrow_direct.requestPayout", r.gas_used, "`EscrowPayment.requestPayout`, paid at once")
     req = named(r, "CreditPayoutRequested")[0]
     assert (req.payer, req.payee, bytes(req.ref), req.amount, req.paid) == (
         wallet.address,

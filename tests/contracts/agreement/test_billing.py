@@ -7,6 +7,7 @@ from __future__ import annotations
 from ape import chain
 from eth_abi import encode
 from eth_utils import keccak
+from telcochain.billing import ChargeKind
 
 from tests.support.agreement import DAY, TARIFF, UNIT, ZERO32, Kind, Status, asset_id
 from tests.support.dryrun import named, reverts_with
@@ -14,7 +15,12 @@ from tests.support.encoding import action_id
 
 MONTH = 30 * DAY
 MONTHLY = 99 * UNIT + 7  # odd on purpose: every proration floors
-RECURRING, CHANGE_REVERSAL, DISCONNECT, DISCONNECT_REVERSAL = 5, 6, 4, 7
+RECURRING, CHANGE_REVERSAL, DISCONNECT, DISCONNECT_REVERSAL = (
+    ChargeKind.RECURRING,
+    ChargeKind.CHANGE_REVERSAL,
+    ChargeKind.DISCONNECT,
+    ChargeKind.DISCONNECT_REVERSAL,
+)
 
 
 def ts(receipt) -> int:
@@ -42,10 +48,10 @@ def lines_of(receipts) -> list[tuple]:
         for log in r.events:
             n = log.event_name
             if n == "ChangeOrdered":
-                out.append((bytes(log.assetId), log.kind, 0, 0, log.charge))
+                out.append((bytes(log.assetId), ChargeKind.of_macd(log.kind), 0, 0, log.charge))
             elif n == "ChangesOrdered":
                 packed = keccak(b"".join(bytes(a) for a in log.assetIds))
-                out.append((packed, log.kind, 0, 0, log.charge))
+                out.append((packed, ChargeKind.of_macd(log.kind), 0, 0, log.charge))
             elif n == "ChangeCancelled":
                 out.append((bytes(log.assetId), CHANGE_REVERSAL, 0, 0, log.credit))
             elif n == "DisconnectOrdered":
@@ -105,7 +111,7 @@ def test_recurring_charge_prorated_to_the_second_and_committed_to_the_final_bill
 
     closed = named(r, "PeriodClosed")[0]
     lines = lines_of(receipts)
-    assert [x[1] for x in lines] == [RECURRING, Kind.MOVE, CHANGE_REVERSAL, DISCONNECT, RECURRING]
+    assert [x[1] for x in lines] == [RECURRING, ChargeKind.MOVE, CHANGE_REVERSAL, DISCONNECT, RECURRING]
     assert acc0 == 0 and closed.period == period
     assert closed.lines == 4  # charges counted; a reversal is a line but not a new charge
     expected_total = acc0 + charged(MONTHLY, start, end) + TARIFF["disconnect"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from eth_abi import encode
 from eth_utils import keccak
+from gas_figures import gas_figures
 from telcochain.agreement import Pending
 from telcochain.assets import AssetState
 from telcochain.customers import list_subject
@@ -183,10 +184,11 @@ def test_bulk_order_checks_size_kind_charge_caller_and_open_operations(deal, ret
         act_for(d, 4, bulk_inner(Kind.MOVE, too_long), MOVE)
     with reverts_with("AgreementBatchInvalidSize", count=0, max=MAX_BATCH):
         act_for(d, 4, bulk_inner(Kind.MOVE, []), MOVE)
-    with reverts_with("AgreementUnknownKind", kind=4):
-        act_for(d, 4, bulk_inner(4, labels), MOVE)
-    with reverts_with("AgreementUnknownKind", kind=4):  # the single path checks it too
-        act_for(d, 1, encode(["uint8", "bytes32", "bytes32"], [4, asset_id("ck0"), ZERO32]), MOVE)
+    beyond = len(Kind)  # the first number that is no MACD kind
+    with reverts_with("AgreementUnknownKind", kind=beyond):
+        act_for(d, 4, bulk_inner(beyond, labels), MOVE)
+    with reverts_with("AgreementUnknownKind", kind=beyond):  # the single path checks it too
+        act_for(d, 1, encode(["uint8", "bytes32", "bytes32"], [beyond, asset_id("ck0"), ZERO32]), MOVE)
     with reverts_with("AgreementInvalidTerm", value=2**71):
         act_for(d, 4, bulk_inner(Kind.MOVE, labels), 2**71)
     with reverts_with("AgreementUnknownService", assetId=asset_id("nobody")):
@@ -236,6 +238,14 @@ def test_gas_of_a_bulk_order_of_100_for_a_registered_customer(deal, retail, caps
     plain = [f"p{i}" for i in range(n)]
     d.installed_many(plain)
     rows["orderChanges (default terms)"] = d.order_changes(Kind.MOVE, plain).gas_used
+    with gas_figures() as gas:
+        for key, name in (
+            ("actFor_op4_operator", "actFor op 4, operator alone"),
+            ("actFor_op4_consent", "actFor op 4, with consent"),
+            ("confirmChanges_bilateral", "confirmChanges (bilateral)"),
+            ("orderChanges_default", "orderChanges (default terms)"),
+        ):
+            gas(f"bilateral_bulk.{key}", rows[name] / n, f"{name}, of {n}, per asset")
     with capsys.disabled():
         print(f"\n| bulk MACD of {n} (whole tx) | gas | per asset |\n| --- | ---: | ---: |")
         for name, used in rows.items():

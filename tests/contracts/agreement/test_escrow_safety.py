@@ -8,7 +8,7 @@ import pytest
 from eth_abi import encode
 from telcochain.assets import AssetState
 
-from tests.support.agreement import AGREEMENT_PERMISSIONS, ESCROW_PUBLIC, UNIT, WINDOW, Status, asset_id
+from tests.support.agreement import AGREEMENT_PERMISSIONS, ESCROW_PUBLIC, UNIT, WINDOW, Kind, Status, asset_id
 from tests.support.dryrun import named, reverts_with
 from tests.support.encoding import action_id, ref
 
@@ -142,6 +142,6 @@ def test_access_control_every_action(deal):
     assert named(r, "ActionDenied")[0].reason == 5
     with reverts_with("AgreementUnknownService", assetId=asset_id("x")):
         d.order_change(0, "x")
-    with reverts_with("AgreementUnknownKind", kind=7):
-        d.order_change(7, "acl")
+    with reverts_with("AgreementUnknownKind", kind=len(Kind) + 3):
+        d.order_change(len(Kind) + 3, "acl")
     assert d.state("acl") is AssetState.ACTIVE

@@ -239,6 +239,25 @@ def test_finding_11_terms_out_of_range_are_refused(project, deal, accounts, fiel
         )
 
 
+@pytest.mark.parametrize("kind", list(Kind), ids=lambda k: k.label)
+def test_each_macd_tariff_is_range_checked_under_its_kind_s_name(project, deal, accounts, kind):
+    """``Terms.macd`` is checked in a loop over MACD_KINDS: every kind, named ``macd<k>`` in the error."""
+    d = deal
+    bad = -(2**71) - 1  # one below int72
+    field = f"macd{int(kind)}".encode().ljust(32, b"\0")
+    revert = selector_of("AgreementInvalidTerm(bytes32,int256)") + encode(["bytes32", "int256"], [field, bad]).hex()
+    with pytest.raises(Exception, match=revert):
+        project.OperatorAgreement.deploy(
+            d.constitution.address,
+            d.registry.address,
+            d.escrow.address,
+            d.customers.address,
+            d.operator.address,
+            terms_tuple(d.token, tariff={**TARIFF, kind: bad}),
+            sender=accounts[0],
+        )
+
+
 @pytest.mark.parametrize("window", [0, DAY - 1, 365 * DAY + 1])
 def test_finding_11_an_unusable_confirmation_window_is_refused(project, deal, accounts, window):
     with pytest.raises(Exception, match=selector_of("EscrowInvalidWindow(uint64)")):

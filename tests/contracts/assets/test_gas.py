@@ -7,6 +7,7 @@ are loose sanity bounds plus the issue's targets: a single transition < 60,000 g
 from __future__ import annotations
 
 import pytest
+from gas_figures import gas_figures
 
 from tests.support.assets import (
     State,
@@ -53,28 +54,33 @@ def _module_gas(chain, receipt, registry) -> int:
 @pytest.fixture(scope="module")
 def report(consortium, registry, chain):
     c = consortium
-    rows: list[tuple[str, int, int | None]] = []
+    rows: list[tuple[str, str, int, int]] = []
 
-    def measure(label, receipt):
-        rows.append((label, receipt.gas_used, _module_gas(chain, receipt, registry)))
+    def measure(key, label, receipt):
+        rows.append((key, label, receipt.gas_used, _module_gas(chain, receipt, registry)))
         return receipt.gas_used
 
     d = details("gas")
     plain, serialled = asset_id("gas-plain"), asset_id("gas-serial")
-    measure("register (no serial)", c.register(plain, details_=d, root=asset_id("p"), order=asset_id("o")))
-    measure("register (with serial)", c.register(serialled, serial=serial_hash("gas-1"), details_=d))
-    measure("bindSerial", c.bind(plain, serial_hash("gas-2"), d))
-    measure("link", c.link(plain, asset_id("p2"), asset_id("o2"), d))
-    measure("transferCustody", c.transfer(serialled, c.vendor, d))
-    measure("setParties (vendor named)", c.parties(plain, vendor=c.vendor, details_=d))
+    register = c.register(plain, details_=d, root=asset_id("p"), order=asset_id("o"))
+    measure("register", "`register` (no serial)", register)
+    register = c.register(serialled, serial=serial_hash("gas-1"), details_=d)
+    measure("register_serial", "`register` (with serial, where `bindSerial` needs no vote)", register)
+    measure("bindSerial", "`bindSerial`", c.bind(plain, serial_hash("gas-2"), d))
+    measure("link", "`link`", c.link(plain, asset_id("p2"), asset_id("o2"), d))
+    measure("transferCustody", "`transferCustody`", c.transfer(serialled, c.vendor, d))
+    measure("setParties", "`setParties` (vendor named: a new slot)", c.parties(plain, vendor=c.vendor, details_=d))
     single = {}
     for verb in ("scheduleInstallation", "deliver", "commission", "requestChange", "completeChange"):
-        single[verb] = measure(f"{verb} (single)", c.verb(verb, plain, d))
-    measure("requestChange (internal transition)", c.internal_transition(plain, State.PENDING_CHANGE, d))
+        single[verb] = measure(verb, f"`{verb}` (single)", c.verb(verb, plain, d))
+    internal = c.internal_transition(plain, State.PENDING_CHANGE, d)
+    measure("transition", "`transition` called by another module (its own action included)", internal)
     c.verb("completeChange", plain, d)
     for verb in ("requestDisconnect", "completeDisconnect", "recover"):
         c.verb(verb, plain, d)
-    single["decommission"] = measure("decommission (frees serial)", c.verb("decommission", plain, d))
+    single["decommission"] = measure(
+        "decommission", "`decommission` (frees the serial)", c.verb("decommission", plain, d)
+    )
 
     # a batch of 100 transitions (scheduleInstallation on Planned assets)
     ids = [asset_id(f"gas-batch-{i}") for i in range(BATCH)]
@@ -119,11 +125,38 @@ def test_gas_report(report, capsys):
     refunds = FRAME_REFUND * BATCH
     gross = net + refunds
     assert refunds <= gross // 2
+    with gas_figures() as gas:
+        for key, label, used, mod in rows:
+            gas(f"assets.{key}", used, label)
+            gas(f"assets.{key}.module", mod, f"{label}: the AssetRegistry frame")
+        gas(
+            "assets.bulkTransition",
+            bulk["net"] / BATCH,
+            f"`bulkTransition` of {BATCH} `deliver` (one module call), per asset",
+        )
+        gas(
+            "assets.bulkTransition.module",
+            bulk["module"] / BATCH,
+            f"`bulkTransition` of {BATCH}: the AssetRegistry frame, per asset",
+        )
+        gas("assets_bulk.total", bulk["net"], f"`bulkTransition` of {BATCH} `deliver`, the whole transaction")
+        gas(
+            "assets_bulk.once",
+            (bulk["net"] + FRAME_REFUND - bulk["module"]) / BATCH,
+            "the Constitution, calldata and base, per asset",
+        )
+        gas("assets_batch.net", net / BATCH, f"`executeBatch` of {BATCH} `scheduleInstallation`, per asset (net)")
+        gas("assets_batch.gross", gross / BATCH, "the same before refunds, per asset")
+        gas("assets_batch.module", module, "the AssetRegistry frame, per asset")
+        gas("assets_batch.constitution", frame - module, "the Constitution's executeActionAs frame, rest, per asset")
+        gas(
+            "assets_batch.loop", (gross - sum(batch["calls"])) / BATCH, "executeBatch loop + calldata + base, per asset"
+        )
     lines = [
         "",
         "AssetRegistry gas (anvil, Berlin rules; receipts include the 21,000 base and calldata)",
         f"{'operation':<40} {'tx gasUsed':>11} {'module frame':>13}",
-        *(f"{label:<40} {gas:>11,} {mod:>13,}" for label, gas, mod in rows),
+        *(f"{key:<40} {used:>11,} {mod:>13,}" for key, _, used, mod in rows),
         "",
         f"executeBatch of {BATCH} scheduleInstallation: {net:,} gas = {net / BATCH:,.0f} per asset (net)",
         f"  gross (before refunds)                      {gross / BATCH:>9,.0f} per asset",
@@ -148,10 +181,10 @@ def test_gas_report(report, capsys):
     assert max(single[v] for v in ("scheduleInstallation", "deliver", "requestChange", "completeChange")) < 63_000
     assert single["commission"] < 63_000
     # sanity bounds (catch regressions, not exact figures)
-    assert all(mod < 18_000 for label, _, mod in rows if "(single)" in label)  # incl. the party check
+    assert all(mod < 18_000 for _, label, _, mod in rows if "(single)" in label)  # incl. the party check
     assert all(m < 18_000 for m in batch["module"])
-    assert next(g for label, g, _ in rows if label == "register (no serial)") < 140_000
-    assert next(g for label, g, _ in rows if label == "bindSerial") < 110_000  # two new slots
+    assert next(g for key, _, g, _ in rows if key == "register") < 140_000
+    assert next(g for key, _, g, _ in rows if key == "bindSerial") < 110_000  # two new slots
     assert net / BATCH < 30_000
     # the issue-4 target for many assets in one transaction was 15k; the vendor's relation to each
     # twin (one cold slot) now costs ~2.1k of it

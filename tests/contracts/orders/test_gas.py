@@ -3,6 +3,8 @@ the receipts). Prints a table (run with ``-s``); the bounds are loose sanity che
 
 from __future__ import annotations
 
+from gas_figures import gas_figures
+
 from tests.support.orders import Line, Policy, oid
 
 from .scenario import build_seed_order, seed_revision
@@ -23,6 +25,30 @@ BOUNDS = {
     "reviseOrder (seed, all AutoCorrect)": 650_000,
     "resumeLines (D1 + paused C1)": 200_000,
     "cancelOrder (3 lines, 5 services)": 400_000,
+}
+
+
+#: Each measured action → its figure in docs/gas.json (``orders.<key>``), and a longer label.
+KEYS = {
+    "createProject": "createProject",
+    "createOrder": "createOrder",
+    "addService": "addService",
+    "addDeviceLine (unmanaged)": "addDeviceLine",
+    "addDeviceLine (managed: asset -> PendingInstallation)": "addDeviceLine_managed",
+    "deliverLine (first, asset -> Delivered)": "deliverLine_first",
+    "deliverLine (more units)": "deliverLine_more",
+    "consumeStock": "consumeStock",
+    "reviseOrder (seed, all Pause)": "reviseOrder_pause",
+    "reviseOrder (seed, all AutoCorrect)": "reviseOrder_autocorrect",
+    "resumeLines (D1 + paused C1)": "resumeLines",
+    "cancelOrder (3 lines, 5 services)": "cancelOrder",
+}
+LABELS = {
+    "addDeviceLine (unmanaged)": "addDeviceLine (unmanaged; a vendor's first line in the order adds its vendor slot)",
+    "addDeviceLine (managed: asset -> PendingInstallation)": "addDeviceLine (managed: asset → PendingInstallation)",
+    "deliverLine (first, asset -> Delivered)": "deliverLine (first, asset → Delivered)",
+    "reviseOrder (seed, all Pause)": "reviseOrder (seed revision, all Pause)",
+    "reviseOrder (seed, all AutoCorrect)": "reviseOrder (seed revision, all AutoCorrect)",
 }
 
 
@@ -57,6 +83,9 @@ def test_gas_of_main_actions(ob, chain):
     services = [oid(f"svc:{s}") for s in "ABCDE"]
     gas["cancelOrder (3 lines, 5 services)"] = ob.cancel([lines[k].id for k in seed], services, order="S").gas_used
 
+    with gas_figures() as figures:
+        for name, used in gas.items():
+            figures(f"orders.{KEYS[name]}", used, LABELS.get(name, name))
     print("\n| OrderBook action (whole tx) | gas |\n| --- | ---: |")
     for name, used in gas.items():
         print(f"| {name} | {used:,} |")

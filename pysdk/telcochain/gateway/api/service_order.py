@@ -16,7 +16,8 @@ each is a service item (``service.id``; characteristic ``version``, default 1), 
 moves that service item.
 
 **MACD** is TMF's way: a ``ServiceOrder`` whose items have ``action: modify`` (characteristic
-``macdKind``: ``move`` | ``add`` | ``change``, default ``change``) or ``action: delete`` on
+``macdKind``: one of :data:`MODIFY_KINDS`, every MACD kind but delete — ``move``, ``add``,
+``change``..., default ``change``) or ``action: delete`` on
 existing resources (``service.supportingResource[].id``: the twins) runs the agreement's MACD
 flow with its charge. Its id is ``MACD-...``; concurrent items are micro-batched into bulk
 ``orderChanges`` calls (:mod:`telcochain.gateway.macd`). ``PATCH {"state": "completed"}``
@@ -67,6 +68,8 @@ from telcochain.orders import ChangePolicy, DeviceLine, OrderState, Revision
 PATH = ORDER_PATH
 CANCEL_PATH = "/serviceOrdering/v4/cancelServiceOrder"
 MACD_PREFIX = "MACD-"
+#: The ``macdKind`` of a ``modify`` item: every MACD kind but delete (that one is ``action: delete``).
+MODIFY_KINDS = tuple(k.label for k in MacdKind if k is not MacdKind.DELETE)
 STATES = tuple(x.label for x in OrderState if x is not OrderState.NONE)
 Action = Literal["add", "modify", "delete", "noChange"]
 #: Seconds a permission check is reused before signing (a revocation is still enforced on chain).
@@ -638,8 +641,9 @@ def _macd_items(state: GatewayState, body: ServiceOrderCreate) -> list[tuple[str
             kind = MacdKind.DELETE
         else:
             value = str(_char(item, "macdKind", "change"))
-            if value not in ("move", "add", "change"):
-                raise bad_request(f"serviceOrderItem {item.id}: macdKind {value[:40]!r} is not move, add or change")
+            if value not in MODIFY_KINDS:
+                allowed = ", ".join(MODIFY_KINDS[:-1]) + " or " + MODIFY_KINDS[-1]
+                raise bad_request(f"serviceOrderItem {item.id}: macdKind {value[:40]!r} is not {allowed}")
             kind = MacdKind.parse(value)
         resources = item.service.supportingResource if item.service else None
         if not resources:

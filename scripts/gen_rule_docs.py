@@ -338,8 +338,103 @@ def render_grants(modules: list[str]) -> str:
     return "\n".join([note, "", *rows])
 
 
+# --------------------------------------------------------------------------------------------
+# The actions tables: the entry points' NatSpec (and consortium.yaml's scope)
+# --------------------------------------------------------------------------------------------
+
+
+class MissingNatSpec(ValueError):
+    """An entry point of a module with a docs actions table lacks the NatSpec the table needs."""
+
+
+def _module_file(module: str) -> Path:
+    return CONTRACTS / f"{module}.sol"
+
+
+def _cell(text: str, enums: dict[str, list[str]]) -> str:
+    """NatSpec text as a table cell: ``{X}`` / ``{I-x}`` references as code (one of ``enums``
+    with its numbering, from the enum itself), ``|`` escaped."""
+
+    def reference(match: re.Match[str]) -> str:
+        name = match.group(1)
+        members = enums.get(name)
+        if members is None:
+            return f"`{name}`"
+        return f"`{name}` (" + ", ".join(f"{i} `{m}`" for i, m in enumerate(members)) + ")"
+
+    text = re.sub(r"\{(?:\w+-)?(\w+)\}", reference, text).replace("``", "")
+    return text.replace("|", "\\|").strip()
+
+
+def _struct_names(written: list[str], types: SolidityTypes, home: Path) -> list[tuple[str, Path]]:
+    """The structs named in ``written`` (and in their fields), first use first."""
+    found: list[tuple[str, Path]] = []
+    pending = [(t, home) for t in written]
+    while pending:
+        text, place = pending.pop(0)
+        for word in re.findall(r"[A-Z][\w.]*", text):
+            if types.is_struct(word, place) and word.split(".")[-1] not in [n for n, _ in found]:
+                where, fields = types.struct(word, place)
+                found.append((word.split(".")[-1], where))
+                pending += [(t, where) for t, _ in fields]
+    return found
+
+
+def render_actions(spec: list[str]) -> str:
+    """The actions table of ``spec``: modules (every entry point of its interface, in declaration
+    order) and single actions (``Module.action``): scope (consortium.yaml), params, what it does
+    (``@notice``) and who may (``@custom:who``), from the entry points' NatSpec."""
+    from telcochain.consortium import load_consortium
+
+    policies = {a.name: a for a in load_consortium(CONSORTIUM).actions}
+    types = SolidityTypes()
+    enums = {name.split(".")[-1]: members for name, members in solidity_enums().items()}
+    entries: list[tuple[str, str, Path, dict[str, str]]] = []  # (module, action, interface, tags)
+    for item in spec:
+        module, _, only = item.partition(".")
+        interface = _interface_of(_module_file(module))
+        blocks = _natspec_blocks(interface)
+        if only and only not in blocks:
+            raise MissingNatSpec(f"{item}: no entry point {only} in {interface.relative_to(ROOT)}")
+        entries += [(module, name, interface, tags) for name, tags in blocks.items() if not only or name == only]
+    rows = [
+        "| action | scope | params | what it does | who (checked by the contract, on top of the grant) |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    previous, structs = "", []
+    for module, name, interface, tags in entries:
+        where = f"{interface.relative_to(ROOT)}: {name}"
+        documented = natspec_params(tags)
+        if documented is None or "custom:who" not in tags or "notice" not in tags:
+            raise MissingNatSpec(f"{where} needs @notice, @param params `abi.encode(...)` and @custom:who")
+        pairs, rest = documented
+        structs += [s for s in _struct_names([t for t, _ in pairs], types, interface) if s not in structs]
+        params = "`(" + ", ".join(f"{t} {n}".strip() for t, n in pairs) + ")`"
+        rest = rest.lstrip(";,.: ").removesuffix(".")
+        if rest.startswith("(") and rest.endswith(")"):
+            rest = rest[1:-1]
+        cell = "same" if params == previous and not rest else params + (f" — {_cell(rest, enums)}" if rest else "")
+        previous = params
+        policy = policies.get(name)
+        scope = "—" if policy is None else policy.scope.capitalize() + (" (vote)" if policy.voters != "any" else "")
+        label = f"`{name}`" + ("" if module == spec[0].partition(".")[0] else f" ({module})")
+        what, who = _cell(tags["notice"], {}), _cell(tags["custom:who"], {})
+        rows.append(f"| {label} | {scope} | {cell} | {what} | {who} |")
+    sources = sorted({str(interface.relative_to(ROOT)) for _, _, interface, _ in entries})
+    note = (
+        "Generated from the entry points' NatSpec (" + ", ".join(f"`{s}`" for s in sources) + ") and the scope in "
+        "[`consortium.yaml`](../consortium.yaml) by `python scripts/gen_rule_docs.py`; a test fails if it drifts."
+    )
+    lines = [note, ""]
+    for struct, where in structs:
+        fields = ", ".join(f"{t} {n}" for t, n in types.structs[where][struct])
+        lines.append(f"- `{struct}` = `({fields})` (`{where.relative_to(ROOT)}`)")
+    return "\n".join([*lines, *([""] if structs else []), *rows])
+
+
 _GRANTS = re.compile(r"(<!-- generated:grants ([\w,]+) -->\n)(.*?)(<!-- /generated:grants -->)", re.S)
 _SIZES = re.compile(r"(<!-- generated:sizes -->\n)(.*?)(<!-- /generated:sizes -->)", re.S)
+_ACTIONS = re.compile(r"(<!-- generated:actions ([\w.,]+) -->\n)(.*?)(<!-- /generated:actions -->)", re.S)
 
 #: EIP-170: the most runtime bytecode a contract may have.
 EIP170_LIMIT = 24_576
@@ -370,6 +465,7 @@ def render_sizes() -> str:
 def render_doc(text: str) -> str:
     """``text`` with every generated table rewritten."""
     text = _GRANTS.sub(lambda m: m.group(1) + render_grants(m.group(2).split(",")) + "\n" + m.group(4), text)
+    text = _ACTIONS.sub(lambda m: m.group(1) + render_actions(m.group(2).split(",")) + "\n" + m.group(4), text)
     return _SIZES.sub(lambda m: m.group(1) + render_sizes() + "\n" + m.group(3), text)
 
 
@@ -406,7 +502,7 @@ def generated_docs() -> dict[Path, str]:
     out = {}
     for path in sorted(DOCS.glob("*.md")):
         text = path.read_text()
-        if _GRANTS.search(text) or _SIZES.search(text):
+        if _GRANTS.search(text) or _SIZES.search(text) or _ACTIONS.search(text):
             out[path] = render_doc(text)
     return out
 

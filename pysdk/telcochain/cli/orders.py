@@ -53,7 +53,7 @@ STATE_STYLE = {
     OrderState.ASSESSING_CANCELLATION: "yellow",
     OrderState.PENDING_CANCELLATION: "yellow",
 }
-POLICIES = ["pause", "autocorrect"]
+POLICIES = [policy.json_name for policy in ChangePolicy]  # pause, autocorrect
 
 
 def _state(state: OrderState) -> str:

@@ -227,3 +227,21 @@ def test_each_builtin_s_params_are_decoded_by_the_constitution(name):
         for found in re.findall(r"abi\.decode\(\s*params\s*,\s*\(([^;]*?)\)\s*\)", gen_rule_docs._code(path))
     ]
     assert _BUILTIN_PARAMS[name] in decoded
+
+
+# --------------------------------------------------------------------------------------------
+# Numbered enums in the docs
+# --------------------------------------------------------------------------------------------
+
+
+def test_the_docs_number_the_history_changes_as_the_contract():
+    """docs/assets.md, "History and its head": the `change` comment and the table's first column."""
+    text = (ROOT / "docs" / "assets.md").read_text().split("## History and its head", 1)[1].split("\n## ", 1)[0]
+    members = solidity_enums()["AssetHistory.ChangeKind"]
+    comment = re.search(r"uint8\s+change,\s*// (.*)", text)
+    assert comment is not None
+    assert re.findall(r"(\d+) (\w+)", comment.group(1)) == [(str(i), m) for i, m in enumerate(members)]
+    rows = re.findall(r"^\| (\d+) (\w+) \| `(\w+)` \|", text, re.M)
+    assert [(int(n), name) for n, name, _ in rows] == list(enumerate(members))
+    # each row's event is the one the SDK reads that change from
+    assert {event: name for _, name, event in rows} == {e: members[int(k)] for e, k in _CHANGE_EVENTS.items()}

@@ -37,7 +37,7 @@ from telcochain.assets import VERBS, AssetState, ChangeKind
 from telcochain.billing import VENDOR_TERMS_TYPE, ChargeKind, DisputeStatus
 from telcochain.consortium import TARIFF_KINDS, load_consortium
 from telcochain.constitution import Ballot, DenyReason, MemberStatus, ProposalStatus, Scope, Voters
-from telcochain.customers import CONSENT_TUPLE
+from telcochain.customers import CONSENT_FIELDS, CONSENT_TUPLE
 from telcochain.orders import ChangePolicy, ItemAction, OrderState
 from telcochain.render import _enums as rendered_enums
 
@@ -237,7 +237,7 @@ def test_the_sdk_struct_types_are_the_abi_structs():
 def test_the_adversarial_suite_s_own_copies_agree_with_the_contracts():
     """tests/adversarial does not use the SDK on purpose (it must not trust its checks): its
     constants are its own, so they are checked here instead."""
-    from tests.adversarial import world
+    from tests.adversarial import asserts, attacks, test_findings, world
 
     states = solidity_enums()["AssetLifecycle.State"]
     for name in ("PLANNED", "PENDING_INSTALLATION", "DELIVERED", "ACTIVE", "INACTIVE", "RECOVERING"):
@@ -258,6 +258,12 @@ def test_the_adversarial_suite_s_own_copies_agree_with_the_contracts():
     assert structs["IOperatorAgreement.Terms"] == world.TERMS
     assert structs["IVendorSettlement.VendorTerms"] == world.VENDOR_TERMS
     assert "(" + ",".join(ACTION_PARAMS["register"]) + ")" == world.REGISTRATION
+    assert world.CONSENT_FIELDS == CONSENT_FIELDS
+    assert ACTION_PARAMS["actFor"] == world.ACT_FOR
+    assert ACTION_PARAMS["setParties"] == attacks.PARTIES
+    assert ACTION_PARAMS["addCustomer"] == attacks.CUSTOMER
+    assert solidity_enums()["IConstitution.DenyReason"].index("None") == asserts.DENY_NONE
+    assert solidity_enums()["IOperatorAgreement.Pending"].index("Change") == test_findings.PENDING_CHANGE_OP
 
 
 def _doc_types(cell: str) -> list[str] | None:

@@ -26,7 +26,7 @@ from telcochain.consortium import ENTRY_POINT_ARGS
 from telcochain.errors import contract_error_class
 from telcochain.gateway import outbox
 from telcochain.index import alerts, verify
-from telcochain.orders import ChangePolicy, DeviceLine, _line_ref
+from telcochain.orders import ChangePolicy, DeviceLine, _line_ref, show_sku
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -245,3 +245,67 @@ def test_the_docs_number_the_history_changes_as_the_contract():
     assert [(int(n), name) for n, name, _ in rows] == list(enumerate(members))
     # each row's event is the one the SDK reads that change from
     assert {event: name for _, name, event in rows} == {e: members[int(k)] for e, k in _CHANGE_EVENTS.items()}
+
+
+# --------------------------------------------------------------------------------------------
+# View structs the SDK reads by position
+# --------------------------------------------------------------------------------------------
+
+
+def _view_of(contract: str, function: str) -> list[dict]:
+    (found,) = [i for i in shipped_abis()[contract] if i.get("type") == "function" and i["name"] == function]
+    return list(found["outputs"][0]["components"])
+
+
+def _sample(components: list[dict]) -> tuple[list[object], dict[str, object]]:
+    """One distinct value per field of a view struct (an enum's within its members), and the
+    same values by field name."""
+    enums = solidity_enums()
+    values: list[object] = []
+    for n, c in enumerate(components):
+        internal = c.get("internalType", "")
+        if internal.startswith("enum "):
+            values.append(min(n, len(enums[internal.removeprefix("enum ")]) - 1))
+        elif c["type"] == "address":
+            values.append("0x" + f"{n + 1:02x}" * 20)
+        elif c["type"] == "bool":
+            values.append(n % 2 == 1)
+        elif c["type"].startswith("bytes"):
+            values.append(bytes([n + 1]) * int(c["type"][5:] or 32))
+        else:
+            values.append(1000 + n)
+    return values, {c["name"]: v for c, v in zip(components, values, strict=True)}
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
+@pytest.mark.parametrize(
+    ("contract", "function", "reader", "renamed"),
+    [
+        ("EscrowPayment", "invoice", "billing.Invoice.from_view", {}),
+        ("EscrowPayment", "dispute", "billing._dispute", {}),
+        ("OrderBook", "getLine", "orders.Line.from_view", {"lineId": "id"}),
+    ],
+)
+def test_the_sdk_reads_each_view_field_by_its_position_in_the_struct(contract, function, reader, renamed):
+    """``Invoice.from_view(v)`` reads ``v[8]`` as the status: each attribute must be the field of
+    the same name in the contract's view struct (a field added or moved fails here)."""
+    import importlib
+
+    module, _, path = reader.partition(".")
+    target: object = importlib.import_module(f"telcochain.{module}")
+    for part in path.split("."):
+        target = getattr(target, part)
+    values, by_name = _sample(_view_of(contract, function))
+    record = target(tuple(values))  # type: ignore[operator]
+    for field, value in by_name.items():
+        got = getattr(record, renamed.get(field, _snake(field)))
+        got = int(got) if isinstance(got, int) else got
+        if isinstance(value, str):
+            assert str(got).lower() == value, field
+        elif isinstance(value, bytes) and isinstance(got, str):  # shown as text (a SKU)
+            assert got == show_sku(value), field
+        else:
+            assert got == value, field

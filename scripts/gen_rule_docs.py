@@ -7,10 +7,14 @@ Sources (tests/toolchain/test_rules.py checks every copy against them):
 - **transition tables**: ``AssetLifecycle.rule`` / ``OrderLifecycle.targets`` on chain; the SDK's
   ``telcochain.assets.TRANSITIONS`` / ``telcochain.orders.ORDER_TRANSITIONS`` are checked against
   the deployed contracts (tests/sdk), the tests import them, the docs tables are checked;
-- **action parameter types**: each module entry point's ``abi.decode(params, (...))``; this script
-  writes them to ``pysdk/telcochain/action_params.py`` (the SDK's ``ACTION_PARAMS`` starts from it;
-  the few entry points decoding a struct are registered by their SDK module and checked by the
-  contract tests), the docs' ``(type name, ...)`` cells are checked against it;
+- **action parameter types**: each module entry point's ``abi.decode(params, (...))``, struct types
+  resolved from their Solidity declarations (in the form the interface's NatSpec ``@param params
+  `abi.encode(...)``` writes them, checked to encode alike); this script writes them to
+  ``pysdk/telcochain/action_params.py`` (the SDK's ``ACTION_PARAMS`` starts from it), the docs'
+  ``(type name, ...)`` cells are checked against it;
+- **the actions tables**: the tables between ``<!-- generated:actions Module,Module.action,... -->``
+  and ``<!-- /generated:actions -->`` in docs/*.md are written from the entry points' NatSpec
+  (``@notice``, ``@param params``, ``@custom:who``) and the scope in ``consortium.yaml``;
 - **default grants and votes**: ``consortium.yaml``; the tables between
   ``<!-- generated:grants Module,... -->`` and ``<!-- /generated:grants -->`` in docs/*.md are
   written from it by this script;

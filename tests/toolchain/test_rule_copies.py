@@ -309,3 +309,51 @@ def test_the_sdk_reads_each_view_field_by_its_position_in_the_struct(contract, f
             assert got == show_sku(value), field
         else:
             assert got == value, field
+
+
+# --------------------------------------------------------------------------------------------
+# Lists of contract names written in the code
+# --------------------------------------------------------------------------------------------
+
+_CAMEL = re.compile(r"^[A-Z][a-z0-9]+[A-Z]\w*$")
+#: CamelCase names listed in the code that are not the contracts': the TMF hub's event types,
+#: the exceptions ape and web3 raise, an event the index must ignore (tests/index/test_follower.py).
+_OTHER_NAMES = {*outbox.ALL_EVENT_TYPES, "ContractLogicError", "TransactionError", "AssetSomethingNew"}
+
+
+def _listed_names(path: Path) -> list[tuple[int, list[str]]]:
+    """Every tuple, list, set or dict-key literal of two or more CamelCase strings (not ``__all__``)."""
+    import ast
+
+    tree = ast.parse(path.read_text())
+    exports = {
+        id(node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "__all__" for t in node.targets)
+    }
+    found = []
+    for node in ast.walk(tree):
+        if id(node) in exports:
+            continue
+        items = node.elts if isinstance(node, ast.Tuple | ast.List | ast.Set) else []
+        if isinstance(node, ast.Dict):
+            items = [k for k in node.keys if k is not None]
+        texts = [i.value for i in items if isinstance(i, ast.Constant) and isinstance(i.value, str)]
+        if len(texts) >= 2 and len(texts) == len(items) and all(_CAMEL.match(t) for t in texts):
+            found.append((node.lineno, texts))
+    return found
+
+
+def test_every_list_of_event_error_or_contract_names_in_the_code_names_the_contracts():
+    """Lists like ``HISTORY_EVENTS = ("AssetRegistered", ...)`` or the errors a rule watches: a
+    renamed or removed event, error or contract fails here with the file and line of each copy."""
+    known = {i["name"] for abi in shipped_abis().values() for i in abi if "name" in i}
+    known |= {p.stem for p in CONTRACTS.rglob("*.sol")} | _OTHER_NAMES
+    unknown, lists = [], 0
+    for folder in ("pysdk", "tests", "bench", "scripts"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            for line, names in _listed_names(path):
+                lists += 1
+                unknown += [f"{path.relative_to(ROOT)}:{line} {n}" for n in names if n not in known]
+    assert lists > 20  # the scan still finds the lists (32 today)
+    assert unknown == []

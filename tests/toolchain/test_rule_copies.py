@@ -357,3 +357,20 @@ def test_every_list_of_event_error_or_contract_names_in_the_code_names_the_contr
                 unknown += [f"{path.relative_to(ROOT)}:{line} {n}" for n in names if n not in known]
     assert lists > 20  # the scan still finds the lists (32 today)
     assert unknown == []
+
+
+def test_the_state_chains_in_the_docs_name_the_members_of_one_enum():
+    """`Issued → Funded → Released | Refunded` (docs/agreement.md), `Active → Inactive`...: every
+    name of a backquoted chain of states is a member of one Solidity enum (a renamed state fails)."""
+    enums = solidity_enums()
+    chains, stray = 0, []
+    for path in sorted((ROOT / "docs").glob("*.md")):
+        for chain in re.findall(r"`([^`\n]*→[^`\n]*)`", path.read_text()):
+            names = [t for t in re.split(r"[\s→|/,()]+", chain) if t]
+            if not names or not all(re.fullmatch(r"[A-Z][A-Za-z]+", t) for t in names):
+                continue  # not a chain of names (code, or a sentence)
+            chains += 1
+            if not any(set(names) <= set(members) for members in enums.values()):
+                stray.append(f"{path.name}: {chain}")
+    assert chains >= 5  # 8 today (agreement, assets)
+    assert stray == []

@@ -121,8 +121,9 @@ class SolidityTypes:
     """Resolves the types a contract writes (``LineSpec``, ``IOperatorAgreement.Terms``,
     ``OrderLifecycle.State``, ``int96[4]``) to ABI types, from the struct and enum declarations of
     the sources: a struct is the tuple of its fields, an enum ``uint8``, a contract ``address``.
-    A name declared in several files (``Terms``) is looked up in the file using it first, then in
-    its module's interface, then in the file of the qualifying container (``I.Terms``)."""
+    A name declared in several files (``Terms``) is looked up in the file of its qualifying
+    container (``IOperatorAgreement.Terms``), then in the file using it, then in that module's
+    interface; otherwise it must be declared in exactly one file."""
 
     def __init__(self) -> None:
         self.structs = _structs()
@@ -155,7 +156,10 @@ class SolidityTypes:
         """The ABI type of ``written`` (a type as the source writes it) in the file ``home``."""
         words = [w for w in written.split() if w not in ("memory", "calldata", "storage", "payable")]
         text = "".join(words)
-        base, arrays = re.fullmatch(r"([\w.]+)((?:\[\d*\])*)", text).groups()  # type: ignore[union-attr]
+        parts = re.fullmatch(r"([\w.]+)((?:\[\d*\])*)", text)
+        if parts is None:  # a mapping, a function type: not in any ABI (storage-only structs)
+            raise KeyError(f"{written!r} in {home.name} has no ABI type")
+        base, arrays = parts.groups()
         base = {"uint": "uint256", "int": "int256"}.get(base, base)
         if _ELEMENTARY.match(base):
             return base + arrays

@@ -380,3 +380,21 @@ def test_the_state_chains_in_the_docs_name_the_members_of_one_enum():
                 stray.append(f"{path.name}: {chain}")
     assert chains >= 5  # 8 today (agreement, assets)
     assert stray == []
+
+
+def test_the_docs_give_the_builtins_the_constructor_s_defaults():
+    """docs/constitution.md, "Defaults set by the constructor": each built-in's voters and the
+    voting period, as `Constitution`'s constructor defines them (`_defineBuiltin(name, voters, ...)`)."""
+    code = _source("Constitution.sol")
+    defined = dict(re.findall(r'_defineBuiltin\("(\w+)", Voters\.(\w+),', code))
+    period = re.search(r"_DEFAULT_VOTING_PERIOD = (\d+) days;", code)
+    assert period is not None and sorted(defined) == sorted(BUILTIN_ACTIONS)
+    text = (ROOT / "docs" / "constitution.md").read_text().split("### Defaults set by the constructor", 1)[1]
+    documented = {}
+    for names, voters, days in re.findall(
+        r"^\| ([\w, ]+?)\s*\| Public \| (\w+)\s*\| [^|]*\| ([^|]*?)\s*\|", text, re.M
+    ):
+        for name in names.split(","):
+            documented[name.strip()] = voters
+        assert days in ("—", f"{period.group(1)} days"), days
+    assert documented == defined

@@ -53,12 +53,14 @@ $(SOLC_BRIDGE): tools/solc-bridge.js node_modules/.installed
 	touch $@
 
 # The suite runs on every CPU (pytest-xdist, one worker per logical CPU): each test file stays on
-# one worker (its module-scoped deployments made once) and tests/contracts runs as one ordered
-# group (tests/conftest.py says why). TEST_WORKERS=0 runs it serially.
+# one worker (its module-scoped deployments made once), each package of tests/contracts runs as
+# one ordered group, and the longest groups start first (tests/conftest.py says why; without
+# --no-loadscope-reorder xdist would start the groups with the most tests first instead).
+# TEST_WORKERS=0 runs it serially.
 TEST_WORKERS ?= logical
 
 test: setup  ## set up, then run the whole test suite
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
 
 demo: setup  ## set up, start a local chain, deploy a consortium, run the story
 	TELCOCHAIN_DEMO_PORT=$(or $(TELCOCHAIN_DEMO_PORT),8545) $(BIN)/python scripts/demo.py

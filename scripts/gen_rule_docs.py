@@ -7,10 +7,14 @@ Sources (tests/toolchain/test_rules.py checks every copy against them):
 - **transition tables**: ``AssetLifecycle.rule`` / ``OrderLifecycle.targets`` on chain; the SDK's
   ``telcochain.assets.TRANSITIONS`` / ``telcochain.orders.ORDER_TRANSITIONS`` are checked against
   the deployed contracts (tests/sdk), the tests import them, the docs tables are checked;
-- **action parameter types**: each module entry point's ``abi.decode(params, (...))``; this script
-  writes them to ``pysdk/telcochain/action_params.py`` (the SDK's ``ACTION_PARAMS`` starts from it;
-  the few entry points decoding a struct are registered by their SDK module and checked by the
-  contract tests), the docs' ``(type name, ...)`` cells are checked against it;
+- **action parameter types**: each module entry point's ``abi.decode(params, (...))``, struct types
+  resolved from their Solidity declarations (in the form the interface's NatSpec ``@param params
+  `abi.encode(...)``` writes them, checked to encode alike); this script writes them to
+  ``pysdk/telcochain/action_params.py`` (the SDK's ``ACTION_PARAMS`` starts from it), the docs'
+  ``(type name, ...)`` cells are checked against it;
+- **the actions tables**: the tables between ``<!-- generated:actions Module,Module.action,... -->``
+  and ``<!-- /generated:actions -->`` in docs/*.md are written from the entry points' NatSpec
+  (``@notice``, ``@param params``, ``@custom:who``) and the scope in ``consortium.yaml``;
 - **default grants and votes**: ``consortium.yaml``; the tables between
   ``<!-- generated:grants Module,... -->`` and ``<!-- /generated:grants -->`` in docs/*.md are
   written from it by this script;
@@ -95,14 +99,132 @@ def _split_top(text: str) -> list[str]:
     return parts
 
 
-def entry_point_params() -> dict[str, list[str]]:
-    """Module action → the types its entry point decodes ``params`` as (``abi.decode(params, (...))``).
+_STRUCT = re.compile(r"\bstruct\s+(\w+)\s*\{([^}]*)\}")
+_ELEMENTARY = re.compile(r"^(address|bool|string|bytes\d*|u?int\d*)$")
 
-    Only entry points that decode ``params`` themselves into elementary types (and arrays of them)
-    are listed: those decoding a struct or handing ``params`` to a helper are left out (their SDK
-    encoding is checked by the contract tests that send them)."""
-    found: dict[str, list[str]] = {}
-    elementary = re.compile(r"^(address|bool|bytes\d*|u?int\d*|string)(\[\])*$")
+
+def _structs() -> dict[Path, dict[str, list[tuple[str, str]]]]:
+    """Every ``struct`` of the sources, by file: name → its fields ``(type as written, name)``."""
+    found: dict[Path, dict[str, list[tuple[str, str]]]] = {}
+    for path in _sources():
+        for match in _STRUCT.finditer(_code(path)):
+            fields = []
+            for field in match.group(2).split(";"):
+                words = field.split()
+                if words:
+                    fields.append((" ".join(words[:-1]), words[-1]))
+            found.setdefault(path, {})[match.group(1)] = fields
+    return found
+
+
+def _containers() -> set[str]:
+    return {m.group(1) for path in _sources() for m in _CONTAINER.finditer(_code(path))}
+
+
+#: ``uint256 constant NAME = 4;`` (file-level or in a contract): the lengths of fixed arrays.
+_CONSTANT = re.compile(r"\buint\d*\s+(?:(?:public|internal|private)\s+)?constant\s+(\w+)\s*=\s*(\d+)\s*;")
+
+
+class SolidityTypes:
+    """Resolves the types a contract writes (``LineSpec``, ``IOperatorAgreement.Terms``,
+    ``OrderLifecycle.State``, ``int96[4]``) to ABI types, from the struct and enum declarations of
+    the sources: a struct is the tuple of its fields, an enum ``uint8``, a contract ``address``.
+    A name declared in several files (``Terms``) is looked up in the file of its qualifying
+    container (``IOperatorAgreement.Terms``), then in the file using it, then in that module's
+    interface; otherwise it must be declared in exactly one file."""
+
+    def __init__(self) -> None:
+        self.structs = _structs()
+        self.enums = {name.split(".")[-1] for name in solidity_enums()}
+        self.containers = _containers()
+        self.container_file = {m.group(1): path for path in _sources() for m in _CONTAINER.finditer(_code(path))}
+
+    def struct(self, name: str, home: Path) -> tuple[Path, list[tuple[str, str]]]:
+        """The file and fields of the struct ``name`` (``X.Name`` or ``Name``) as seen from ``home``."""
+        qualifier, _, bare = name.rpartition(".")
+        places = [home, home.parent / "interfaces" / f"I{home.stem}.sol"]
+        if qualifier in self.container_file:
+            places.insert(0, self.container_file[qualifier])
+        for place in places:
+            if bare in self.structs.get(place, {}):
+                return place, self.structs[place][bare]
+        owners = [path for path, structs in self.structs.items() if bare in structs]
+        if len(owners) != 1:
+            raise KeyError(f"struct {name} (used in {home.name}): declared in {len(owners)} files")
+        return owners[0], self.structs[owners[0]][bare]
+
+    def constant(self, length: str) -> str:
+        """An array length as a number: a literal, or a constant the sources declare
+        (``int96[MACD_KINDS]`` → ``int96[4]``)."""
+        if length.isdigit():
+            return length
+        found = {m.group(2) for path in _sources() for m in _CONSTANT.finditer(_code(path)) if m.group(1) == length}
+        if len(found) != 1:
+            raise KeyError(f"array length {length}: declared {len(found)} ways in contracts/")
+        return found.pop()
+
+    def is_struct(self, name: str, home: Path) -> bool:
+        try:
+            self.struct(name, home)
+        except KeyError:
+            return False
+        return True
+
+    def abi(self, written: str, home: Path) -> str:
+        """The ABI type of ``written`` (a type as the source writes it) in the file ``home``."""
+        words = [w for w in written.split() if w not in ("memory", "calldata", "storage", "payable")]
+        text = re.sub(r"\[(\w+)\]", lambda m: f"[{self.constant(m.group(1))}]", "".join(words))
+        parts = re.fullmatch(r"([\w.]+)((?:\[\d*\])*)", text)
+        if parts is None:  # a mapping, a function type: not in any ABI (storage-only structs)
+            raise KeyError(f"{written!r} in {home.name} has no ABI type")
+        base, arrays = parts.groups()
+        base = {"uint": "uint256", "int": "int256"}.get(base, base)
+        if _ELEMENTARY.match(base):
+            return base + arrays
+        bare = base.split(".")[-1]
+        if self.is_struct(base, home):
+            place, fields = self.struct(base, home)
+            return "(" + ",".join(self.abi(t, place) for t, _ in fields) + ")" + arrays
+        if bare in self.enums:
+            return "uint8" + arrays
+        if bare in self.containers:
+            return "address" + arrays
+        raise KeyError(f"unknown type {written!r} in {home.name}")
+
+    def fields(self, name: str, home: Path) -> list[tuple[str, str]]:
+        return self.struct(name, home)[1]
+
+
+def _is_static(abi_type: str) -> bool:
+    if abi_type.endswith("[]"):
+        return False
+    fixed = re.fullmatch(r"(.*)\[(\d+)\]", abi_type)
+    if fixed:
+        return _is_static(fixed.group(1))
+    if abi_type.startswith("("):
+        return all(_is_static(t) for t in _split_top(abi_type[1:-1]))
+    return abi_type not in ("bytes", "string")
+
+
+def _flat(types: list[str]) -> list[str]:
+    """``types`` with every static tuple and fixed array spelled out: two lists with the same
+    flat form have the same ABI encoding (a static tuple is encoded in place, as its fields)."""
+    out: list[str] = []
+    for t in types:
+        fixed = re.fullmatch(r"(.*)\[(\d+)\]", t)
+        if _is_static(t) and fixed:
+            out += _flat([fixed.group(1)] * int(fixed.group(2)))
+        elif _is_static(t) and t.startswith("("):
+            out += _flat(_split_top(t[1:-1]))
+        else:
+            out.append(t)
+    return out
+
+
+def _decoded_params() -> dict[str, tuple[Path, list[str]]]:
+    """Module action → (its contract file, the types as written in its entry point's
+    ``abi.decode(params, (...))``, in the entry point or the helper it hands ``params`` to)."""
+    found: dict[str, tuple[Path, list[str]]] = {}
     for path in _sources():
         code = _code(path)
         bodies = {}  # every function of the file → (its bytes parameter, its body)
@@ -119,11 +241,81 @@ def entry_point_params() -> dict[str, list[str]]:
             if decode is None and helper is not None and helper.group(1) in bodies:
                 inner, helper_body = bodies[helper.group(1)]
                 decode = re.search(r"abi\.decode\(\s*" + inner + r"\s*,\s*\(([^;]*?)\)\s*\)", helper_body)
-            if decode is None:
-                continue
-            types = _split_top(decode.group(1))
-            if all(elementary.match(t) for t in types):
-                found[name] = types
+            if decode is not None:
+                found[name] = (path, _split_top(decode.group(1)))
+    return found
+
+
+_TAG = re.compile(r"@(param \w+|[\w:]+)\s+(.*?)(?=\s@(?:param|notice|dev|return|inheritdoc|custom:)|$)")
+
+
+def _natspec_blocks(path: Path) -> dict[str, dict[str, str]]:
+    """Every entry point ``name(address,bytes32,bytes)`` of ``path`` → its NatSpec tags
+    (``notice``, ``dev``, ``param params``, ``custom:who``...), each as one line of text."""
+    lines = path.read_text().splitlines()
+    found: dict[str, dict[str, str]] = {}
+    for n, line in enumerate(lines):
+        entry = re.match(r"\s*function (\w+)\(\s*address(?: \w+)?,\s*bytes32(?: \w+)?,\s*bytes calldata \w+\s*\)", line)
+        if not entry:
+            continue
+        start = n
+        while start > 0 and lines[start - 1].strip().startswith("///"):
+            start -= 1
+        text = " ".join(doc.strip().removeprefix("///").strip() for doc in lines[start:n])
+        tags: dict[str, str] = {}
+        for tag in _TAG.finditer(text):
+            tags[tag.group(1)] = tag.group(2).strip()
+        found[entry.group(1)] = tags
+    return found
+
+
+def _interface_of(path: Path) -> Path:
+    interface = CONTRACTS / "interfaces" / f"I{path.stem}.sol"
+    return interface if interface.exists() else path
+
+
+_ENCODE = re.compile(r"`abi\.encode\((.*?)\)`")
+
+
+def natspec_params(tags: dict[str, str]) -> tuple[list[tuple[str, str]], str] | None:
+    """The ``@param params `abi.encode(type name, ...)`...`` of an entry point: its (type, name)
+    pairs and the text after it; None when the NatSpec does not spell them out."""
+    match = _ENCODE.search(tags.get("param params", ""))
+    if not match or match.group(1).strip() in ("", "..."):
+        return None
+    pairs = []
+    for part in _split_top(match.group(1)):
+        words = part.split()
+        pairs.append((" ".join(words[:-1]), words[-1]) if len(words) > 1 else (part, ""))
+    return pairs, tags["param params"][match.end() :].strip()
+
+
+class ParamsMismatch(ValueError):
+    """An entry point's NatSpec ``@param params`` and its ``abi.decode`` disagree."""
+
+
+def entry_point_params() -> dict[str, list[str]]:
+    """Module action → the ABI types of its ``params``: what its entry point decodes
+    (``abi.decode(params, (...))``, structs resolved to tuples), in the form its interface's
+    NatSpec writes them when it does (``@param params `abi.encode(bytes32 assetId, ...)```:
+    ``register`` decodes its static ``Registration`` struct, whose encoding is the six fields its
+    NatSpec lists). Raises :class:`ParamsMismatch` when the two do not encode alike."""
+    types = SolidityTypes()
+    found: dict[str, list[str]] = {}
+    problems = []
+    for name, (path, written) in sorted(_decoded_params().items()):
+        decoded = [types.abi(t, path) for t in written]
+        interface = _interface_of(path)
+        documented = natspec_params(_natspec_blocks(interface).get(name, {}))
+        if documented is None:
+            found[name] = decoded
+            continue
+        stated = [types.abi(t, interface) for t, _ in documented[0]]
+        if _flat(stated) != _flat(decoded):
+            problems.append(f"{name}: NatSpec abi.encode({', '.join(stated)}) but abi.decode({', '.join(decoded)})")
+        found[name] = stated
+    if problems:
+        raise ParamsMismatch("; ".join(problems))
     return found
 
 
@@ -172,8 +364,103 @@ def render_grants(modules: list[str]) -> str:
     return "\n".join([note, "", *rows])
 
 
+# --------------------------------------------------------------------------------------------
+# The actions tables: the entry points' NatSpec (and consortium.yaml's scope)
+# --------------------------------------------------------------------------------------------
+
+
+class MissingNatSpec(ValueError):
+    """An entry point of a module with a docs actions table lacks the NatSpec the table needs."""
+
+
+def _module_file(module: str) -> Path:
+    return CONTRACTS / f"{module}.sol"
+
+
+def _cell(text: str, enums: dict[str, list[str]]) -> str:
+    """NatSpec text as a table cell: ``{X}`` / ``{I-x}`` references as code (one of ``enums``
+    with its numbering, from the enum itself), ``|`` escaped."""
+
+    def reference(match: re.Match[str]) -> str:
+        name = match.group(1)
+        members = enums.get(name)
+        if members is None:
+            return f"`{name}`"
+        return f"`{name}` (" + ", ".join(f"{i} `{m}`" for i, m in enumerate(members)) + ")"
+
+    text = re.sub(r"\{(?:\w+-)?(\w+)\}", reference, text).replace("``", "")
+    return text.replace("|", "\\|").strip()
+
+
+def _struct_names(written: list[str], types: SolidityTypes, home: Path) -> list[tuple[str, Path]]:
+    """The structs named in ``written`` (and in their fields), first use first."""
+    found: list[tuple[str, Path]] = []
+    pending = [(t, home) for t in written]
+    while pending:
+        text, place = pending.pop(0)
+        for word in re.findall(r"[A-Z][\w.]*", text):
+            if types.is_struct(word, place) and word.split(".")[-1] not in [n for n, _ in found]:
+                where, fields = types.struct(word, place)
+                found.append((word.split(".")[-1], where))
+                pending += [(t, where) for t, _ in fields]
+    return found
+
+
+def render_actions(spec: list[str]) -> str:
+    """The actions table of ``spec``: modules (every entry point of its interface, in declaration
+    order) and single actions (``Module.action``): scope (consortium.yaml), params, what it does
+    (``@notice``) and who may (``@custom:who``), from the entry points' NatSpec."""
+    from telcochain.consortium import load_consortium
+
+    policies = {a.name: a for a in load_consortium(CONSORTIUM).actions}
+    types = SolidityTypes()
+    enums = {name.split(".")[-1]: members for name, members in solidity_enums().items()}
+    entries: list[tuple[str, str, Path, dict[str, str]]] = []  # (module, action, interface, tags)
+    for item in spec:
+        module, _, only = item.partition(".")
+        interface = _interface_of(_module_file(module))
+        blocks = _natspec_blocks(interface)
+        if only and only not in blocks:
+            raise MissingNatSpec(f"{item}: no entry point {only} in {interface.relative_to(ROOT)}")
+        entries += [(module, name, interface, tags) for name, tags in blocks.items() if not only or name == only]
+    rows = [
+        "| action | scope | params | what it does | who (checked by the contract, on top of the grant) |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    previous, structs = "", []
+    for module, name, interface, tags in entries:
+        where = f"{interface.relative_to(ROOT)}: {name}"
+        documented = natspec_params(tags)
+        if documented is None or "custom:who" not in tags or "notice" not in tags:
+            raise MissingNatSpec(f"{where} needs @notice, @param params `abi.encode(...)` and @custom:who")
+        pairs, rest = documented
+        structs += [s for s in _struct_names([t for t, _ in pairs], types, interface) if s not in structs]
+        params = "`(" + ", ".join(f"{t} {n}".strip() for t, n in pairs) + ")`"
+        rest = rest.lstrip(";,.: ").removesuffix(".")
+        if rest.startswith("(") and rest.endswith(")"):
+            rest = rest[1:-1]
+        cell = "same" if params == previous and not rest else params + (f" — {_cell(rest, enums)}" if rest else "")
+        previous = params
+        policy = policies.get(name)
+        scope = "—" if policy is None else policy.scope.capitalize() + (" (vote)" if policy.voters != "any" else "")
+        label = f"`{name}`" + ("" if module == spec[0].partition(".")[0] else f" ({module})")
+        what, who = _cell(tags["notice"], {}), _cell(tags["custom:who"], {})
+        rows.append(f"| {label} | {scope} | {cell} | {what} | {who} |")
+    sources = sorted({str(interface.relative_to(ROOT)) for _, _, interface, _ in entries})
+    note = (
+        "Generated from the entry points' NatSpec (" + ", ".join(f"`{s}`" for s in sources) + ") and the scope in "
+        "[`consortium.yaml`](../consortium.yaml) by `python scripts/gen_rule_docs.py`; a test fails if it drifts."
+    )
+    lines = [note, ""]
+    for struct, where in structs:
+        fields = ", ".join(f"{t} {n}" for t, n in types.structs[where][struct])
+        lines.append(f"- `{struct}` = `({fields})` (`{where.relative_to(ROOT)}`)")
+    return "\n".join([*lines, *([""] if structs else []), *rows])
+
+
 _GRANTS = re.compile(r"(<!-- generated:grants ([\w,]+) -->\n)(.*?)(<!-- /generated:grants -->)", re.S)
 _SIZES = re.compile(r"(<!-- generated:sizes -->\n)(.*?)(<!-- /generated:sizes -->)", re.S)
+_ACTIONS = re.compile(r"(<!-- generated:actions ([\w.,]+) -->\n)(.*?)(<!-- /generated:actions -->)", re.S)
 
 #: EIP-170: the most runtime bytecode a contract may have.
 EIP170_LIMIT = 24_576
@@ -204,6 +491,7 @@ def render_sizes() -> str:
 def render_doc(text: str) -> str:
     """``text`` with every generated table rewritten."""
     text = _GRANTS.sub(lambda m: m.group(1) + render_grants(m.group(2).split(",")) + "\n" + m.group(4), text)
+    text = _ACTIONS.sub(lambda m: m.group(1) + render_actions(m.group(2).split(",")) + "\n" + m.group(4), text)
     return _SIZES.sub(lambda m: m.group(1) + render_sizes() + "\n" + m.group(3), text)
 
 
@@ -217,12 +505,18 @@ def render_action_params() -> str:
     def literal(types: list[str]) -> str:
         return "(" + ", ".join(f'"{t}"' for t in types) + ("," if len(types) == 1 else "") + ")"
 
-    rows = "".join(f'    "{name}": {literal(types)},\n' for name, types in sorted(entry_point_params().items()))
+    def row(name: str, types: list[str]) -> str:
+        line = f'    "{name}": {literal(types)},\n'
+        if len(line) <= 121:
+            return line
+        return f'    "{name}": (\n' + "".join(f'        "{t}",\n' for t in types) + "    ),\n"  # as ruff formats it
+
+    rows = "".join(row(name, types) for name, types in sorted(entry_point_params().items()))
     return (
         '"""The parameter types of the modules\' actions, as their entry points decode ``params``.\n\n'
-        "Generated from ``abi.decode(params, (...))`` in contracts/*.sol by ``python scripts/gen_rule_docs.py``:\n"
-        "do not edit (tests/toolchain/test_rules.py fails when it and the contracts differ). Entry points that\n"
-        "decode a struct are not here: their module registers them (``register_action_params``).\n"
+        "Generated from ``abi.decode(params, (...))`` in contracts/*.sol (structs resolved from their declarations,\n"
+        "in the form the interface's NatSpec ``@param params`` writes) by ``python scripts/gen_rule_docs.py``:\n"
+        "do not edit (tests/toolchain/test_rules.py fails when it and the contracts differ).\n"
         '"""\n\n'
         "#: Module action name → the ABI types of its ``params``.\n"
         f"ENTRY_POINT_PARAMS: dict[str, tuple[str, ...]] = {{\n{rows}}}\n"
@@ -448,7 +742,13 @@ def generated_docs() -> dict[Path, str]:
     out = {}
     for path in sorted(DOCS.glob("*.md")):
         text = path.read_text()
-        if _GRANTS.search(text) or _SIZES.search(text) or _TARIFF.search(text) or _LINE_KINDS.search(text):
+        if (
+            _GRANTS.search(text)
+            or _SIZES.search(text)
+            or _ACTIONS.search(text)
+            or _TARIFF.search(text)
+            or _LINE_KINDS.search(text)
+        ):
             out[path] = render_macd_tables(render_doc(text))
     return out
 

@@ -10,21 +10,9 @@ import {AssetLifecycle} from "../libraries/AssetLifecycle.sol";
 /// an action that members send through {IConstitution-executeAction}, each with its own
 /// permission (and, if the constitution says so, its own vote). See docs/assets.md.
 ///
-/// Actions (id `keccak256(bytes(name))`, module entry point `name(address,bytes32,bytes)`),
-/// `params` being `abi.encode(...)` of:
-///
-/// | action                 | scope    | params                                                                 |
-/// | ---------------------- | -------- | ---------------------------------------------------------------------- |
-/// | `register`             | Public   | `(bytes32 assetId, bytes12 kind, bytes32 serialHash, bytes32 rootId, bytes32 orderId, bytes32 detailsHash)` |
-/// | `bindSerial`           | Public   | `(bytes32 assetId, bytes32 serialHash, bytes32 detailsHash)`           |
-/// | `link`                 | Public   | `(bytes32 assetId, bytes32 rootId, bytes32 orderId, bytes32 detailsHash)` |
-/// | `transferCustody`      | Public   | `(bytes32 assetId, address custodian, bytes32 detailsHash)`            |
-/// | `setParties`           | Public   | `(bytes32 assetId, address customer, address vendor, bytes32 detailsHash)` |
-/// | `assignParties`        | Internal | `(bytes32 assetId, uint8 op, address customer, address vendor, bytes32 detailsHash)` |
-/// | `scheduleInstallation`, `cancelInstallation`, `deliver`, `commission`, `requestChange`, `completeChange`, `completeDeletion`, `requestDisconnect`, `withdrawDisconnect`, `completeDisconnect`, `recover`, `decommission` | Public | `(bytes32 assetId, bytes32 detailsHash)` |
-/// | `transition`           | Internal | `(bytes32 assetId, uint8 to, bytes32 detailsHash)`                     |
-/// | `bulkTransition`       | Public   | `(uint8 verb, bytes32[] assetIds, bytes32 detailsHash)`                |
-/// | `transitionBatch`      | Internal | `(uint8 from, uint8 to, bytes32[] assetIds, bytes32 detailsHash)`       |
+/// Actions (id `keccak256(bytes(name))`, module entry point `name(address,bytes32,bytes)`): the
+/// entry points below, each with its `params` and who may send it
+/// (its `custom:who` tag); docs/assets.md's actions table is generated from them.
 ///
 /// The verbs follow the transition table of {AssetLifecycle}; `transition` accepts any edge of
 /// that table and is meant for other modules (OperatorAgreement, OrderBook) calling it through
@@ -247,6 +235,7 @@ interface IAssetRegistry {
     /// not bound to a live asset (it is bound to this one), and only when the constitution lets
     /// `caller` run `bindSerial` right now without a vote ({AssetSerialNeedsBinding}): a serial
     /// never reaches a twin around the agreed binding. Emits {AssetRegistered}.
+    /// @custom:who Any granted member; it becomes the twin's custodian.
     function register(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice Binds a device serial (its hash) to an asset that has none.
@@ -254,6 +243,7 @@ interface IAssetRegistry {
     /// @dev Requirements: the asset exists and is not decommissioned; it has no serial yet
     /// ({AssetSerialAlreadySet}); `serialHash` is not 0 and not bound to a live asset
     /// ({AssetSerialAlreadyBound}). Emits {AssetSerialBound}.
+    /// @custom:who Any granted member (a vote in the example consortium).
     function bindSerial(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice Records that an asset belongs to a root identifier (project) and/or an order.
@@ -261,12 +251,14 @@ interface IAssetRegistry {
     /// @param params `abi.encode(bytes32 assetId, bytes32 rootId, bytes32 orderId, bytes32 detailsHash)`.
     /// @dev Requirements: the asset exists and is not decommissioned; `rootId` or `orderId` is
     /// not 0. Emits {AssetLinked}.
+    /// @custom:who No party check: any granted member may link a live twin.
     function link(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice The custodian hands the asset over to another active member.
     /// @param params `abi.encode(bytes32 assetId, address custodian, bytes32 detailsHash)`.
     /// @dev Requirements: the asset exists and is not decommissioned; `caller` is its custodian;
     /// the new custodian is another, active member. Emits {AssetCustodyTransferred}.
+    /// @custom:who Only the custodian, to another active member.
     function transferCustody(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice Names the customer and the vendor of a twin no flow holds (the custodian plans it).
@@ -276,6 +268,7 @@ interface IAssetRegistry {
     /// @param caller The member sending the action.
     /// @param ref The caller's correlation id.
     /// @param params `abi.encode(bytes32 assetId, address customer, address vendor, bytes32 detailsHash)`.
+    /// @custom:who Only the custodian, on a free twin.
     function setParties(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice Internal: a flow (OrderBook, OperatorAgreement) changes a twin's parties ({PartyOp}).
@@ -283,47 +276,72 @@ interface IAssetRegistry {
     /// ({AssetPartyConflict}); SetCustomer: customer 0 or the same. Emits {AssetPartiesChanged}.
     /// @param caller The member whose action runs the flow.
     /// @param ref The caller's correlation id.
-    /// @param params `abi.encode(bytes32 assetId, uint8 op, address customer, address vendor, bytes32 detailsHash)`.
-    /// SetCustomer also marks the twin served (only the agreement's ClearCustomer releases it).
+    /// @param params `abi.encode(bytes32 assetId, uint8 op, address customer, address vendor, bytes32 detailsHash)`:
+    /// `op` a {PartyOp}; SetCustomer also marks the twin served (only the agreement's
+    /// ClearCustomer releases it).
+    /// @custom:who The flows (OrderBook, OperatorAgreement).
     function assignParties(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice Verb: Planned | Inactive → PendingInstallation.
-    /// @param params `abi.encode(bytes32 assetId, bytes32 detailsHash)` (same for every verb).
+    /// @param params `abi.encode(bytes32 assetId, bytes32 detailsHash)`.
     /// @dev Requirements (every verb): the asset exists; its state is a `from` state of the verb
     /// ({AssetInvalidTransition}). Emits {AssetTransitioned}.
+    /// @custom:who The custodian.
     function scheduleInstallation(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice Verb: PendingInstallation → Planned.
+    /// @param params `abi.encode(bytes32 assetId, bytes32 detailsHash)`.
+    /// @custom:who The custodian.
     function cancelInstallation(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice Verb: PendingInstallation → Delivered.
+    /// @param params `abi.encode(bytes32 assetId, bytes32 detailsHash)`.
+    /// @custom:who The twin's vendor or its custodian.
     function deliver(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice Verb: Delivered → Active. Requires a bound serial ({AssetSerialRequired}).
+    /// @param params `abi.encode(bytes32 assetId, bytes32 detailsHash)`.
+    /// @custom:who The custodian.
     function commission(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice Verb: Active → PendingChange.
+    /// @param params `abi.encode(bytes32 assetId, bytes32 detailsHash)`.
+    /// @custom:who The custodian, on a twin with no customer (a customer's change is the agreement's `orderChange`).
     function requestChange(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice Verb: PendingChange → Active.
+    /// @param params `abi.encode(bytes32 assetId, bytes32 detailsHash)`.
+    /// @custom:who The custodian.
     function completeChange(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice Verb: PendingChange → Inactive (a MACD delete).
+    /// @param params `abi.encode(bytes32 assetId, bytes32 detailsHash)`.
+    /// @custom:who The custodian.
     function completeDeletion(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice Verb: Active → PendingDisconnect.
+    /// @param params `abi.encode(bytes32 assetId, bytes32 detailsHash)`.
+    /// @custom:who The custodian, on a twin with no customer (a customer's disconnect is the agreement's `orderDisconnect`).
     function requestDisconnect(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice Verb: PendingDisconnect → Active.
+    /// @param params `abi.encode(bytes32 assetId, bytes32 detailsHash)`.
+    /// @custom:who The custodian.
     function withdrawDisconnect(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice Verb: PendingDisconnect → Inactive.
+    /// @param params `abi.encode(bytes32 assetId, bytes32 detailsHash)`.
+    /// @custom:who The custodian.
     function completeDisconnect(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice Verb: Delivered | Inactive → Recovering.
+    /// @param params `abi.encode(bytes32 assetId, bytes32 detailsHash)`.
+    /// @custom:who The custodian or the vendor.
     function recover(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice Verb: Planned | Recovering → Decommissioned. Releases the serial.
+    /// @param params `abi.encode(bytes32 assetId, bytes32 detailsHash)`.
+    /// @custom:who The custodian.
     function decommission(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice Internal action: any edge of the transition table, for other modules.
@@ -331,6 +349,7 @@ interface IAssetRegistry {
     /// @dev Requirements: as a verb, with the edge `state → to` looked up in the whole table;
     /// `to` is a state ({AssetUnknownState}). Register it with scope Internal.
     /// Emits {AssetTransitioned}.
+    /// @custom:who Modules only.
     function transition(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice Applies one verb to many assets, in list order, as that many single verbs with
@@ -345,6 +364,7 @@ interface IAssetRegistry {
     /// ({AssetUnknownVerb}); the list size ({AssetBulkInvalidSize}); every asset passes the
     /// single verb's checks ({AssetNotFound}, {AssetInvalidTransition}, {AssetSerialRequired}).
     /// Emits {AssetTransitioned} per asset.
+    /// @custom:who Any granted member that also holds the verb's own grant, checked at each call.
     function bulkTransition(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice Internal action: one edge `from` → `to` of the transition table applied to many
@@ -358,6 +378,7 @@ interface IAssetRegistry {
     /// first asset); every asset exists ({AssetNotFound}) and is in `from`
     /// ({AssetInvalidTransition}); the serial guards. Register it with scope Internal.
     /// Emits {AssetTransitioned} per asset.
+    /// @custom:who Modules only (OperatorAgreement's batched MACD orders).
     function transitionBatch(address caller, bytes32 ref, bytes calldata params) external;
 
     /*//////////////////////////////////////////////////////////////

@@ -11,17 +11,9 @@ pragma solidity 0.8.28;
 /// price list, agreed by both parties with an effective date. A Constitution module; see
 /// docs/customers.md.
 ///
-/// Actions (id `keccak256(bytes(name))`, entry point `name(address,bytes32,bytes)`), `params`
-/// being `abi.encode(...)` of:
-///
-/// | action         | params                                                                   | who (checked by the contract)            |
-/// | -------------- | ------------------------------------------------------------------------ | ---------------------------------------- |
-/// | `addCustomer`  | `(address customer, address signer, bytes32 nameHash, bytes32 detailsHash)` | a member, which becomes its operator  |
-/// | `updateCustomer` | `(address customer, bytes32 nameHash, bytes32 detailsHash)`            | the customer's operator                  |
-/// | `setSigner`    | `(address customer, address signer, uint256 nonce, uint64 deadline, bytes signature)` | the customer itself; or its operator with the current signer's consent (or when none is set) |
-/// | `proposeTerms` | `(address customer, bytes32 commitment, uint64 effectiveFrom, bytes32 detailsHash)` | the operator or the customer   |
-/// | `acceptTerms`  | `(address customer, bytes32 commitment, uint64 effectiveFrom, uint256 nonce, uint64 deadline, bytes signature)` | the other party; the operator for a non-member customer with its consent |
-/// | `useConsent`   | `(Consent consent, bytes signature)` — Internal, callers: the flows      | the consent's operator                   |
+/// Actions (id `keccak256(bytes(name))`, entry point `name(address,bytes32,bytes)`): the entry
+/// points below, each with its `params` and who may send it (its `custom:who` tag);
+/// docs/customers.md's actions table is generated from them.
 interface ICustomerRegistry {
     /*//////////////////////////////////////////////////////////////
                                  TYPES
@@ -151,40 +143,46 @@ interface ICustomerRegistry {
                                 ACTIONS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Registers `customer`, served by `caller` (params in the table above).
+    /// @notice Registers `customer`, served by `caller`.
     /// @param caller The member that sent the action (passed on by the Constitution).
     /// @param ref The caller's correlation id.
-    /// @param params `abi.encode(...)` as in the table above.
+    /// @param params `abi.encode(address customer, address signer, bytes32 nameHash, bytes32 detailsHash)`.
+    /// @custom:who A member granted it (operators); it becomes the customer's operator. The customer is not zero, not itself, not registered yet ({CustomerExists}).
     function addCustomer(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice The operator changes the customer's name commitment.
     /// @param caller The member that sent the action (passed on by the Constitution).
     /// @param ref The caller's correlation id.
-    /// @param params `abi.encode(...)` as in the table above.
+    /// @param params `abi.encode(address customer, bytes32 nameHash, bytes32 detailsHash)`.
+    /// @custom:who Its operator.
     function updateCustomer(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice Sets or rotates the customer's signing key.
     /// @param caller The member that sent the action (passed on by the Constitution).
     /// @param ref The caller's correlation id.
-    /// @param params `abi.encode(...)` as in the table above.
+    /// @param params `abi.encode(address customer, address signer, uint256 nonce, uint64 deadline, bytes signature)`.
+    /// @custom:who The customer itself; or its operator with the **current** key's `setSigner` consent (subject: the new key), or when no key is set yet.
     function setSigner(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice One party proposes a price list (its commitment) with an effective date.
     /// @param caller The member that sent the action (passed on by the Constitution).
     /// @param ref The caller's correlation id.
-    /// @param params `abi.encode(...)` as in the table above.
+    /// @param params `abi.encode(address customer, bytes32 commitment, uint64 effectiveFrom, bytes32 detailsHash)`.
+    /// @custom:who The operator or the customer; replaces an open proposal.
     function proposeTerms(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice The other party accepts the open proposal.
     /// @param caller The member that sent the action (passed on by the Constitution).
     /// @param ref The caller's correlation id.
-    /// @param params `abi.encode(...)` as in the table above.
+    /// @param params `abi.encode(address customer, bytes32 commitment, uint64 effectiveFrom, uint256 nonce, uint64 deadline, bytes signature)`.
+    /// @custom:who The party that did not propose; for a non-member customer its operator with the customer's `acceptTerms` consent (subject: the commitment).
     function acceptTerms(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice Internal: verifies and spends a consent submitted by `caller` (its operator).
     /// @param caller The member that sent the action (passed on by the Constitution).
     /// @param ref The caller's correlation id.
-    /// @param params `abi.encode(...)` as in the table above.
+    /// @param params `abi.encode(Consent consent, bytes signature)`.
+    /// @custom:who The flows (OperatorAgreement, OrderBook), for the consent's operator.
     function useConsent(address caller, bytes32 ref, bytes calldata params) external;
 
     /*//////////////////////////////////////////////////////////////

@@ -19,13 +19,9 @@ pragma solidity 0.8.28;
 /// gets an id of its own and neither blocks nor takes the other's. Clients compute the id
 /// before sending (the SDK binds the encrypted payload to it).
 ///
-/// Actions (id `keccak256(bytes(name))`, entry point `name(address,bytes32,bytes)`), `params`
-/// being `abi.encode(...)` of:
-///
-/// | action        | params                                                                                |
-/// | ------------- | ------------------------------------------------------------------------------------- |
-/// | `disclose`    | `(bytes32 subject, bytes32 detailsHash, bytes ciphertext, address[] recipients, bytes[] wrappedKeys)` |
-/// | `grantAccess` | `(bytes32 disclosure, address recipient, bytes wrappedKey)` (the discloser only; `disclosure` is the id) |
+/// Actions (id `keccak256(bytes(name))`, entry point `name(address,bytes32,bytes)`): the entry
+/// points below, each with its `params` and who may send it (its `custom:who` tag);
+/// docs/visibility.md's actions table is generated from them.
 ///
 /// Recipients must be active members; a disclosure has 1 to {MAX_RECIPIENTS} distinct
 /// recipients; `wrappedKeys[i]` is the key wrapped for `recipients[i]`.
@@ -111,6 +107,7 @@ interface IDetailsVault {
     /// ciphertext; 1 to {MAX_RECIPIENTS} distinct recipients, each an active member, with one
     /// wrapped key each (1 to {MAX_WRAPPED_KEY} bytes). Emits {Disclosed} then one
     /// {KeyWrapped} per recipient.
+    /// @custom:who Any permitted member.
     function disclose(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice Lets one more member read a disclosure: its key, wrapped for `recipient`.
@@ -121,6 +118,7 @@ interface IDetailsVault {
     /// @dev Requirements: the disclosure exists, `caller` made it, `recipient` is an active
     /// member, the wrapped key is 1 to {MAX_WRAPPED_KEY} bytes. Granting again to a recipient
     /// (e.g. re-wrapped to its new trust key) is allowed. Emits {KeyWrapped}.
+    /// @custom:who The disclosure's discloser only.
     function grantAccess(address caller, bytes32 ref, bytes calldata params) external;
 
     /*//////////////////////////////////////////////////////////////

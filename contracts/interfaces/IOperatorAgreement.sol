@@ -347,6 +347,7 @@ interface IOperatorAgreement {
     /// @param ref The caller's correlation id.
     /// @param params `abi.encode(uint8 op, bytes inner, int256 charge, int256 maxCharge, uint256
     /// nonce, uint64 deadline, bytes signature)` (no consent: an empty signature).
+    /// @custom:who A registered customer itself; its operator on its own (as the plain entry points allow an operator); its operator **for** the customer with its consent.
     function actFor(address caller, bytes32 ref, bytes calldata params) external;
 
     /*//////////////////////////////////////////////////////////////

@@ -9,25 +9,9 @@ import {OrderLifecycle} from "../libraries/OrderLifecycle.sol";
 /// handling of a revision per device line (Pause / AutoCorrect), cancellation at any stage,
 /// and a stock ledger per vendor and SKU. A module of the Constitution; see docs/orders.md.
 ///
-/// Actions (id `keccak256(bytes(name))`, entry point `name(address,bytes32,bytes)`), `params`
-/// being `abi.encode(...)` of (`LineSpec` = `(bytes32 lineId, bytes32 serviceId, bytes32
-/// assetId, address vendor, bytes16 sku, uint32 quantity, uint8 policy)`):
-///
-/// | action              | params                                                                 |
-/// | ------------------- | ---------------------------------------------------------------------- |
-/// | `createProject`     | `(bytes32 projectId, address customer, bytes32 detailsHash)`           |
-/// | `createOrder`       | `(bytes32 orderId, bytes32 projectId, bytes32 detailsHash)`            |
-/// | `createOrderFor`    | `(bytes32 orderId, bytes32 projectId, bytes32 detailsHash, uint256 nonce, uint64 deadline, bytes signature)`: the order a (non-member) customer asked for, with its EIP-712 consent to `createOrder` of this id (verified by the CustomerRegistry) |
-/// | `addService`        | `(bytes32 orderId, bytes32 serviceId, uint32 version, bytes32 detailsHash)` |
-/// | `addDeviceLine`     | `(bytes32 orderId, LineSpec line, bytes32 detailsHash)`                |
-/// | `reviseOrder`       | `(bytes32 orderId, (bytes32,uint8,uint32)[] services, (uint8,LineSpec)[] lines, bytes32 detailsHash)` |
-/// | `resumeLines`       | `(bytes32 orderId, bytes32[] lineIds, bytes32 detailsHash)`            |
-/// | `cancelOrder`       | `(bytes32 orderId, bytes32[] lineIds, bytes32[] serviceIds, bytes32 detailsHash)` |
-/// | `transitionOrder`   | `(bytes32 orderId, uint8 to, bytes32 detailsHash)`                     |
-/// | `transitionService` | `(bytes32 orderId, bytes32 serviceId, uint8 to, bytes32 detailsHash)`  |
-/// | `deliverLine`       | `(bytes32 lineId, uint32 quantity, bytes32 detailsHash)` (the line's vendor) |
-/// | `consumeStock`      | `(bytes32 lineId, address vendor, bytes16 sku, uint32 quantity, bytes32 detailsHash)` |
-/// | `returnStock`       | `(bytes32 lineId, uint32 quantity, bytes32 detailsHash)` (the line's vendor) |
+/// Actions (id `keccak256(bytes(name))`, entry point `name(address,bytes32,bytes)`): the entry
+/// points below, each with its `params` and who may send it (its `custom:who` tag);
+/// docs/orders.md's actions table is generated from them.
 ///
 /// Array params hold at most {MAX_CHANGES} entries each: no transaction loops over anything
 /// else.
@@ -337,31 +321,58 @@ interface IOrderBook {
     //////////////////////////////////////////////////////////////*/
 
     /// @notice Creates a project. Emits {ProjectCreated}.
+    /// @param params `abi.encode(bytes32 projectId, address customer, bytes32 detailsHash)`.
+    /// @custom:who Any granted member.
     function createProject(address caller, bytes32 ref, bytes calldata params) external;
-    /// @notice Creates an order in `Acknowledged`. Emits {OrderCreated}.
+    /// @notice Creates an order in `acknowledged`. Emits {OrderCreated}.
+    /// @param params `abi.encode(bytes32 orderId, bytes32 projectId, bytes32 detailsHash)`.
+    /// @custom:who Any granted member.
     function createOrder(address caller, bytes32 ref, bytes calldata params) external;
     /// @notice Creates the order a registered customer consented to (its operator submits it;
     /// the order's actor is the customer). Emits {OrderCreated}.
+    /// @param params `abi.encode(bytes32 orderId, bytes32 projectId, bytes32 detailsHash, uint256 nonce, uint64 deadline, bytes signature)`.
+    /// @custom:who The project customer's operator, with the customer's `createOrder` consent (subject: the order id, verified by the CustomerRegistry).
     function createOrderFor(address caller, bytes32 ref, bytes calldata params) external;
     /// @notice Adds a service item (action `Add`). Emits {ServiceItemChanged}.
+    /// @param params `abi.encode(bytes32 orderId, bytes32 serviceId, uint32 version, bytes32 detailsHash)`.
+    /// @custom:who Any granted member.
     function addService(address caller, bytes32 ref, bytes calldata params) external;
     /// @notice Adds a device line and orders it (reservation). Emits {LineAdded}.
+    /// @param params `abi.encode(bytes32 orderId, LineSpec line, bytes32 detailsHash)`.
+    /// @custom:who Any granted member.
     function addDeviceLine(address caller, bytes32 ref, bytes calldata params) external;
-    /// @notice Applies a revision in one action. Emits {OrderRevised} and per item/line events.
+    /// @notice Applies a revision in one action (docs/orders.md, "A revision in one action"). Emits
+    /// {OrderRevised} and per item/line events.
+    /// @param params `abi.encode(bytes32 orderId, ServiceChange[] services, LineChange[] lines, bytes32 detailsHash)`.
+    /// @custom:who Any granted member.
     function reviseOrder(address caller, bytes32 ref, bytes calldata params) external;
-    /// @notice Resumes held lines (ordering paused new ones). Emits {LineResumed}.
+    /// @notice Resumes held lines: held → `inProgress`, ordering paused new ones. Emits {LineResumed}.
+    /// @param params `abi.encode(bytes32 orderId, bytes32[] lineIds, bytes32 detailsHash)`.
+    /// @custom:who Any granted member.
     function resumeLines(address caller, bytes32 ref, bytes calldata params) external;
     /// @notice Cancels an order, possibly over several calls. Emits {LineRemoved}, {OrderStateChanged}.
+    /// @param params `abi.encode(bytes32 orderId, bytes32[] lineIds, bytes32[] serviceIds, bytes32 detailsHash)`.
+    /// @custom:who Any granted member.
     function cancelOrder(address caller, bytes32 ref, bytes calldata params) external;
     /// @notice Moves an order along the table. Emits {OrderStateChanged}.
+    /// @param params `abi.encode(bytes32 orderId, uint8 to, bytes32 detailsHash)`.
+    /// @custom:who Any granted member.
     function transitionOrder(address caller, bytes32 ref, bytes calldata params) external;
     /// @notice Moves a service item along the table. Emits {ServiceStateChanged}.
+    /// @param params `abi.encode(bytes32 orderId, bytes32 serviceId, uint8 to, bytes32 detailsHash)`.
+    /// @custom:who Any granted member.
     function transitionService(address caller, bytes32 ref, bytes calldata params) external;
     /// @notice The vendor delivers units of a line. Emits {LineDelivered}.
+    /// @param params `abi.encode(bytes32 lineId, uint32 quantity, bytes32 detailsHash)`.
+    /// @custom:who The line's vendor only; the line `acknowledged` or `inProgress` (not held), the order open (not being cancelled).
     function deliverLine(address caller, bytes32 ref, bytes calldata params) external;
     /// @notice Consumes delivered units against the line they were reserved for. Emits {StockConsumed}.
+    /// @param params `abi.encode(bytes32 lineId, address vendor, bytes16 sku, uint32 quantity, bytes32 detailsHash)`.
+    /// @custom:who Any granted member.
     function consumeStock(address caller, bytes32 ref, bytes calldata params) external;
     /// @notice The vendor takes back units still out on a line. Emits {StockReturned}.
+    /// @param params `abi.encode(bytes32 lineId, uint32 quantity, bytes32 detailsHash)`.
+    /// @custom:who The line's vendor only.
     function returnStock(address caller, bytes32 ref, bytes calldata params) external;
 
     /*//////////////////////////////////////////////////////////////

@@ -1,8 +1,8 @@
 """The parameter types of the modules' actions, as their entry points decode ``params``.
 
-Generated from ``abi.decode(params, (...))`` in contracts/*.sol by ``python scripts/gen_rule_docs.py``:
-do not edit (tests/toolchain/test_rules.py fails when it and the contracts differ). Entry points that
-decode a struct are not here: their module registers them (``register_action_params``).
+Generated from ``abi.decode(params, (...))`` in contracts/*.sol (structs resolved from their declarations,
+in the form the interface's NatSpec ``@param params`` writes) by ``python scripts/gen_rule_docs.py``:
+do not edit (tests/toolchain/test_rules.py fails when it and the contracts differ).
 """
 
 #: Module action name → the ABI types of its ``params``.
@@ -11,6 +11,7 @@ ENTRY_POINT_PARAMS: dict[str, tuple[str, ...]] = {
     "accrueRecurring": ("bytes32[]",),
     "actFor": ("uint8", "bytes", "int256", "int256", "uint256", "uint64", "bytes"),
     "addCustomer": ("address", "address", "bytes32", "bytes32"),
+    "addDeviceLine": ("bytes32", "(bytes32,bytes32,bytes32,address,bytes16,uint32,uint8)", "bytes32"),
     "addService": ("bytes32", "bytes32", "uint32", "bytes32"),
     "assignParties": ("bytes32", "uint8", "address", "address", "bytes32"),
     "billAccount": ("address", "bytes32"),
@@ -44,6 +45,7 @@ ENTRY_POINT_PARAMS: dict[str, tuple[str, ...]] = {
     "grantAccess": ("bytes32", "address", "bytes"),
     "invoiceLine": ("bytes32", "uint32", "bytes32"),
     "issueCreditNote": ("address", "address", "address", "uint256", "bytes32"),
+    "issueInvoice": ("(address,address,address,uint256,uint64,bool,bytes32)",),
     "link": ("bytes32", "bytes32", "bytes32", "bytes32"),
     "mintSettlement": ("address", "uint256"),
     "orderChange": ("uint8", "bytes32", "bytes32"),
@@ -55,6 +57,7 @@ ENTRY_POINT_PARAMS: dict[str, tuple[str, ...]] = {
     "reclaimInvoice": ("uint256",),
     "recover": ("bytes32", "bytes32"),
     "refundInvoice": ("uint256",),
+    "register": ("bytes32", "bytes12", "bytes32", "bytes32", "bytes32", "bytes32"),
     "releaseInvoice": ("uint256",),
     "requestChange": ("bytes32", "bytes32"),
     "requestCreditPayout": ("address", "address", "uint256"),
@@ -63,11 +66,19 @@ ENTRY_POINT_PARAMS: dict[str, tuple[str, ...]] = {
     "resolveDispute": ("uint256", "uint256"),
     "resumeLines": ("bytes32", "bytes32[]", "bytes32"),
     "returnStock": ("bytes32", "uint32", "bytes32"),
+    "reviseOrder": (
+        "bytes32",
+        "(bytes32,uint8,uint32)[]",
+        "(uint8,(bytes32,bytes32,bytes32,address,bytes16,uint32,uint8))[]",
+        "bytes32",
+    ),
     "scheduleInstallation": ("bytes32", "bytes32"),
     "setInstalments": ("uint256", "uint8", "uint32"),
     "setMonthlyCharge": ("uint256",),
     "setParties": ("bytes32", "address", "address", "bytes32"),
     "setSigner": ("address", "address", "uint256", "uint64", "bytes"),
+    "setTerms": ("(address,uint32,int96,int96,int96[4])",),
+    "setVendorTerms": ("address", "bytes16", "(address,uint96,uint32,bool)"),
     "settleCredit": ("address", "address", "address"),
     "transferCustody": ("bytes32", "address", "bytes32"),
     "transition": ("bytes32", "uint8", "bytes32"),
@@ -75,6 +86,7 @@ ENTRY_POINT_PARAMS: dict[str, tuple[str, ...]] = {
     "transitionOrder": ("bytes32", "uint8", "bytes32"),
     "transitionService": ("bytes32", "bytes32", "uint8", "bytes32"),
     "updateCustomer": ("address", "bytes32", "bytes32"),
+    "useConsent": ("(address,address,bytes32,bytes32,uint8,int256,uint256,uint64)", "bytes"),
     "voidInvoice": ("uint256",),
     "withdrawDisconnect": ("bytes32", "bytes32"),
     "withdrawInstallation": ("bytes32", "bytes32"),

@@ -2,9 +2,8 @@
 
 An action is ``keccak256(name)``; its ``params`` are the ABI encoding of the arguments its
 implementation decodes. :data:`ACTION_PARAMS` knows the built-ins and every module entry point
-(:mod:`telcochain.action_params`, generated from the contracts' ``abi.decode``; the few that
-decode a struct are registered by their SDK module), so callers can pass plain Python values
-instead of bytes.
+(:mod:`telcochain.action_params`, generated from the contracts' ``abi.decode``, structs
+included), so callers can pass plain Python values instead of bytes.
 """
 
 from __future__ import annotations
@@ -70,6 +69,6 @@ def encode_params(name: str, params: bytes | Sequence[Any]) -> bytes:
 
 
 def register_action_params(name: str, types: list[str]) -> None:
-    """Teach the SDK the parameter types of a module's action (one whose entry point decodes a
-    struct, or a module outside this repository)."""
+    """Teach the SDK the parameter types of the action of a module outside this repository (the
+    repository's own modules are known from :mod:`telcochain.action_params`)."""
     ACTION_PARAMS[name] = list(types)

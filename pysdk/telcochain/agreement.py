@@ -20,7 +20,6 @@ from decimal import Decimal
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
-from telcochain.actions import register_action_params
 from telcochain.assets import ZERO32, asset_id
 from telcochain.billing import AgreementBilling, EscrowBilling
 from telcochain.billing import FlowResult as FlowResult  # re-exported: the records live with billing
@@ -39,8 +38,6 @@ if TYPE_CHECKING:
 
 #: Most assets one batched MACD call carries (OperatorAgreement.MAX_BATCH).
 MAX_BATCH = 256
-
-register_action_params("setTerms", [TERMS_TYPE])  # decodes a struct (the other actions: telcochain.action_params)
 
 
 @dataclass(frozen=True)

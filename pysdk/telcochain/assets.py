@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 from eth_abi import encode as abi_encode
 from eth_utils import keccak
 
-from telcochain.actions import register_action_params
 from telcochain.constitution import constitution_of
 from telcochain.contract import Event
 from telcochain.errors import AssetNotFound, ConfigurationError, PermissionDenied
@@ -80,9 +79,6 @@ TRANSITIONS: dict[str, tuple[frozenset[AssetState], AssetState]] = {
 }
 VERBS = tuple(TRANSITIONS)
 
-# register decodes a struct (Registration: static, so the same encoding as its six fields); the
-# other actions' params come from the contracts (telcochain.action_params)
-register_action_params("register", ["bytes32", "bytes12", "bytes32", "bytes32", "bytes32", "bytes32"])
 #: Most assets one bulkTransition may move (AssetRegistry.MAX_BULK).
 MAX_BULK = 256
 

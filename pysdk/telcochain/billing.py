@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 from eth_abi import encode as abi_encode
 from eth_utils import keccak
 
-from telcochain.actions import register_action_params
 from telcochain.assets import ZERO32, asset_id
 from telcochain.constitution import ActionResult
 from telcochain.details import details_of
@@ -45,8 +44,6 @@ MONTH = 30 * 86_400
 #: Most instalments of a plan (EscrowPayment.MAX_INSTALMENTS).
 MAX_INSTALMENTS = 24
 VENDOR_TERMS_TYPE = "(address,uint96,uint32,bool)"
-
-register_action_params("setVendorTerms", ["address", "bytes16", VENDOR_TERMS_TYPE])  # decodes a struct
 
 
 class InvoiceStatus(IntEnum):

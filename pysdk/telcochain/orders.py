@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
-from telcochain.actions import register_action_params
 from telcochain.constitution import constitution_of
 from telcochain.errors import ConfigurationError, ContractRevert, contract_error_class
 from telcochain.types import ZERO_ADDRESS, Ref, show_bytes32, to_address, to_bytes32
@@ -111,11 +110,6 @@ ORDER_TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
     _S.ASSESSING_CANCELLATION: frozenset({_S.PENDING_CANCELLATION, _S.PENDING, _S.HELD, _S.IN_PROGRESS}),
     _S.PENDING_CANCELLATION: frozenset({_S.CANCELLED}),
 }
-
-_LINE_SPEC = "(bytes32,bytes32,bytes32,address,bytes16,uint32,uint8)"
-# the actions decoding a struct (the others: telcochain.action_params)
-register_action_params("addDeviceLine", ["bytes32", _LINE_SPEC, "bytes32"])
-register_action_params("reviseOrder", ["bytes32", "(bytes32,uint8,uint32)[]", f"(uint8,{_LINE_SPEC})[]", "bytes32"])
 
 
 def order_id(value: str | bytes, what: str = "id") -> bytes:

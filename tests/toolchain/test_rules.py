@@ -17,12 +17,18 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 
+import gen_rule_docs
 from gen_rule_docs import (
+    CONTRACTS,
     MACD_CHARGE,
+    MissingNatSpec,
+    ParamsMismatch,
+    SolidityTypes,
     _split_top,
     entry_point_params,
     generated_files,
     macd_kinds_constant,
+    render_actions,
     solidity_enums,
     upper_snake,
 )
@@ -31,9 +37,9 @@ from telcochain.actions import ACTION_PARAMS, BUILTIN_ACTIONS, ENTRY_TYPE, POLIC
 from telcochain.agreement import TERMS_TYPE, InvoiceStatus, MacdKind, Pending
 from telcochain.assets import VERBS, AssetState, ChangeKind
 from telcochain.billing import VENDOR_TERMS_TYPE, ChargeKind, DisputeStatus
-from telcochain.client import Client  # noqa: F401  (imports every module, so every action's params are registered)
 from telcochain.consortium import TARIFF_KINDS, load_consortium
 from telcochain.constitution import Ballot, DenyReason, MemberStatus, ProposalStatus, Scope, Voters
+from telcochain.customers import CONSENT_FIELDS, CONSENT_TUPLE
 from telcochain.macd_kinds import MACD_KINDS, MACD_LINE
 from telcochain.orders import ChangePolicy, ItemAction, OrderState
 from telcochain.render import _enums as rendered_enums
@@ -104,12 +110,89 @@ def test_every_abi_enum_type_is_a_solidity_enum_of_the_sources():
 # --------------------------------------------------------------------------------------------
 
 
+def _entry_points() -> set[str]:
+    return {
+        m.group(1)
+        for path in gen_rule_docs._sources()
+        for m in gen_rule_docs._ENTRY.finditer(gen_rule_docs._code(path))
+    }
+
+
 def test_the_sdk_encodes_each_action_as_its_entry_point_decodes_it():
-    """Also what a module registers by hand must agree where the parser reads the entry point."""
+    """Every entry point, struct-decoding ones included: the SDK registers none by hand."""
     decoded = entry_point_params()
-    assert len(decoded) > 60  # the parser still reads the contracts (71 entry points today)
-    shared = set(decoded) & set(ACTION_PARAMS)
-    assert {name: ACTION_PARAMS[name] for name in shared} == {name: decoded[name] for name in shared}
+    assert len(decoded) > 70  # the parser still reads the contracts (78 entry points today)
+    assert set(decoded) == _entry_points()
+    assert {name: ACTION_PARAMS[name] for name in decoded} == decoded
+
+
+def test_the_struct_decoding_actions_take_the_sdk_s_struct_types():
+    """The SDK builds these params with its struct types: they are what the contracts decode."""
+    assert ACTION_PARAMS["setTerms"] == [TERMS_TYPE]
+    assert ACTION_PARAMS["setVendorTerms"][2] == VENDOR_TERMS_TYPE
+    assert ACTION_PARAMS["useConsent"][0] == CONSENT_TUPLE
+    # register decodes a static struct (Registration): its NatSpec lists the fields, the SDK too
+    registration = SolidityTypes().abi("Registration", CONTRACTS / "AssetRegistry.sol")
+    assert "(" + ",".join(ACTION_PARAMS["register"]) + ")" == registration
+
+
+def test_the_solidity_structs_resolve_as_the_compiler_lays_them_out():
+    """The generator's reading of the struct declarations (fixed arrays, enums, nested structs)
+    against every struct of the compiled ABIs: a struct that changes stays resolved."""
+    types, files = SolidityTypes(), SolidityTypes().container_file
+    structs = _abi_structs()
+    assert len(structs) > 15
+    for name, abi in structs.items():
+        container, _, _ = name.partition(".")
+        assert types.abi(name, files[container]) == abi, name
+
+
+def test_static_structs_and_fixed_arrays_encode_as_their_fields():
+    flat = gen_rule_docs._flat
+    assert flat(["(bytes32,(uint8,address))", "int96[3]"]) == ["bytes32", "uint8", "address"] + ["int96"] * 3
+    assert flat(["(bytes32,bytes)", "(uint8,uint8)[]", "bytes[2]"]) == [
+        "(bytes32,bytes)",
+        "(uint8,uint8)[]",
+        "bytes[2]",
+    ]
+
+
+def _natspec_changed(monkeypatch, action: str, tag: str, text: str | None) -> None:
+    """The interfaces' NatSpec as read by the generator, with one tag of one entry point changed."""
+    real = gen_rule_docs._natspec_blocks
+
+    def blocks(path):
+        found = real(path)
+        if action in found:
+            found[action] = dict(found[action])
+            if text is None:
+                found[action].pop(tag, None)
+            else:
+                found[action][tag] = text
+        return found
+
+    monkeypatch.setattr(gen_rule_docs, "_natspec_blocks", blocks)
+
+
+def test_a_natspec_params_line_that_disagrees_with_abi_decode_stops_the_generator(monkeypatch):
+    _natspec_changed(
+        monkeypatch, "link", "param params", "`abi.encode(bytes32 assetId, bytes32 rootId, bytes32 detailsHash)`."
+    )
+    with pytest.raises(ParamsMismatch, match="link"):
+        entry_point_params()
+
+
+def test_an_entry_point_without_its_who_stops_the_actions_table(monkeypatch):
+    _natspec_changed(monkeypatch, "grantAccess", "custom:who", None)
+    with pytest.raises(MissingNatSpec, match="grantAccess"):
+        render_actions(["DetailsVault"])
+
+
+def test_each_actions_table_lists_every_entry_point_of_its_module():
+    for module, interface in (("AssetRegistry", "IAssetRegistry"), ("OrderBook", "IOrderBook")):
+        table = render_actions([module])
+        declared = set(gen_rule_docs._natspec_blocks(CONTRACTS / "interfaces" / f"{interface}.sol"))
+        assert {name for name in re.findall(r"^\| `(\w+)`", table, re.M)} == declared
 
 
 def test_the_sdk_knows_the_params_of_every_public_action_of_the_consortium():
@@ -151,12 +234,13 @@ def test_the_sdk_struct_types_are_the_abi_structs():
     assert structs["IConstitution.PermissionEntry"] == ENTRY_TYPE
     assert structs["IOperatorAgreement.Terms"] == TERMS_TYPE
     assert structs["IVendorSettlement.VendorTerms"] == VENDOR_TERMS_TYPE
+    assert structs["ICustomerRegistry.Consent"] == CONSENT_TUPLE
 
 
 def test_the_adversarial_suite_s_own_copies_agree_with_the_contracts():
     """tests/adversarial does not use the SDK on purpose (it must not trust its checks): its
     constants are its own, so they are checked here instead."""
-    from tests.adversarial import world
+    from tests.adversarial import asserts, attacks, test_findings, world
 
     states = solidity_enums()["AssetLifecycle.State"]
     for name in ("PLANNED", "PENDING_INSTALLATION", "DELIVERED", "ACTIVE", "INACTIVE", "RECOVERING"):
@@ -178,6 +262,12 @@ def test_the_adversarial_suite_s_own_copies_agree_with_the_contracts():
     assert structs["IOperatorAgreement.Terms"] == world.TERMS
     assert structs["IVendorSettlement.VendorTerms"] == world.VENDOR_TERMS
     assert "(" + ",".join(ACTION_PARAMS["register"]) + ")" == world.REGISTRATION
+    assert world.CONSENT_FIELDS == CONSENT_FIELDS
+    assert ACTION_PARAMS["actFor"] == world.ACT_FOR
+    assert ACTION_PARAMS["setParties"] == attacks.PARTIES
+    assert ACTION_PARAMS["addCustomer"] == attacks.CUSTOMER
+    assert solidity_enums()["IConstitution.DenyReason"].index("None") == asserts.DENY_NONE
+    assert solidity_enums()["IOperatorAgreement.Pending"].index("Change") == test_findings.PENDING_CHANGE_OP
 
 
 def _doc_types(cell: str) -> list[str] | None:

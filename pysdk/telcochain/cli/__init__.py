@@ -2,7 +2,7 @@
 
 - :mod:`telcochain.cli.options`: what every command shares (the :class:`~telcochain.cli.options.Group`
   class that prints errors in one line, ``--rpc-url``/``--account``/``--json``/``--ref`` and the
-  :class:`~telcochain.cli.options.Session` a command receives);
+  :class:`~telcochain.cli.options.CliSession` a command receives);
 - one module per command group (``members``, ``governance``, ``assets``, ``orders``,
   ``agreement``, ``node``, ...): plain click groups and commands that import
   :mod:`~telcochain.cli.options` and the SDK, never the root group;

@@ -17,8 +17,8 @@ from telcochain.cli.billing import invoice_details, print_invoice_details, units
 from telcochain.cli.options import (
     CONTEXT,
     ID,
+    CliSession,
     Group,
-    Session,
     action_json,
     json_option,
     reader_options,
@@ -89,7 +89,7 @@ def install() -> None:
 @ref_option
 @signer_options
 @json_option
-def install_request(asset: str, customer: str | None, ref: str | None, session: Session, as_json: bool) -> None:
+def install_request(asset: str, customer: str | None, ref: str | None, session: CliSession, as_json: bool) -> None:
     """Request the installation of ASSET (a registered twin): it goes PendingInstallation and an
     invoice for the installation tariff is held in escrow until the installation is confirmed."""
     client = session.signer()
@@ -108,7 +108,7 @@ def install_request(asset: str, customer: str | None, ref: str | None, session: 
 @ref_option
 @signer_options
 @json_option
-def install_confirm(asset: str, ref: str | None, session: Session, as_json: bool) -> None:
+def install_confirm(asset: str, ref: str | None, session: CliSession, as_json: bool) -> None:
     """Confirm the installation of ASSET (its invoice must be funded): Active, money released."""
     client = session.signer()
     preflight.pending(client, asset, Pending.INSTALLATION, "confirming an installation")
@@ -155,7 +155,7 @@ def install_confirm(asset: str, ref: str | None, session: Session, as_json: bool
 @ref_option
 @signer_options
 @json_option
-def install_withdraw(asset: str, ref: str | None, session: Session, as_json: bool) -> None:
+def install_withdraw(asset: str, ref: str | None, session: CliSession, as_json: bool) -> None:
     """Call off the installation of ASSET: its invoice is cancelled, or refunded if funded."""
     client = session.signer()
     preflight.pending(client, asset, Pending.INSTALLATION, "withdrawing an installation")
@@ -362,7 +362,7 @@ def _macd_command(kind: MacdKind) -> None:
         details: str | None,
         readers: tuple[str, ...],
         ref: str | None,
-        session: Session,
+        session: CliSession,
         as_json: bool,
     ) -> None:
         wanted = _wanted(assets, asset_file)
@@ -441,7 +441,12 @@ for _kind in MacdKind:
 @signer_options
 @json_option
 def macd_confirm(
-    assets: tuple[str, ...], asset_file: Path | None, deletions: bool, ref: str | None, session: Session, as_json: bool
+    assets: tuple[str, ...],
+    asset_file: Path | None,
+    deletions: bool,
+    ref: str | None,
+    session: CliSession,
+    as_json: bool,
 ) -> None:
     """Confirm pending MACD changes: the twins go back to Active, and those whose open change is a
     delete go Inactive (read from the chain, per twin). Twins of several customers, or deletes
@@ -490,7 +495,7 @@ def macd_confirm(
 @ref_option
 @signer_options
 @json_option
-def macd_cancel(asset: str, ref: str | None, session: Session, as_json: bool) -> None:
+def macd_cancel(asset: str, ref: str | None, session: CliSession, as_json: bool) -> None:
     """Call off the pending change of ASSET before it is confirmed (the operator or its customer):
     the twin is Active again and exactly the change's charge is given back on the account."""
     client = session.signer()
@@ -518,7 +523,7 @@ def disconnect(
     confirm: bool,
     cancel: bool,
     ref: str | None,
-    session: Session,
+    session: CliSession,
     as_json: bool,
 ) -> None:
     """Disconnect ASSET: ordered by the customer, or by the operator for non-payment (refused
@@ -606,7 +611,7 @@ def _invoice_json(inv: Invoice, overdue: bool) -> dict[str, Any]:
 )
 @reader_options
 @json_option
-def invoice_list(payer: str | None, payee: str | None, status: str | None, session: Session, as_json: bool) -> None:
+def invoice_list(payer: str | None, payee: str | None, status: str | None, session: CliSession, as_json: bool) -> None:
     """Invoices, oldest first."""
     if payer and payee:
         raise click.UsageError("filter by --payer or by --payee, not both")
@@ -650,7 +655,7 @@ def _party(names: dict[str, str], address: str) -> str:
 @click.argument("invoice_id", metavar="INVOICE", type=ID)
 @reader_options
 @json_option
-def invoice_show(invoice_id: int, session: Session, as_json: bool) -> None:
+def invoice_show(invoice_id: int, session: CliSession, as_json: bool) -> None:
     """One invoice, with its receipt once paid, its settlement (partial payments, disputes) and
     the line items of a bill (checked against the bill's on-chain commitment)."""
     client = session.reader()
@@ -694,7 +699,7 @@ def invoice_show(invoice_id: int, session: Session, as_json: bool) -> None:
 @signer_options
 @json_option
 def invoice_pay(
-    invoice_id: int, amount: str | None, direct: bool, ref: str | None, session: Session, as_json: bool
+    invoice_id: int, amount: str | None, direct: bool, ref: str | None, session: CliSession, as_json: bool
 ) -> None:
     """Fund INVOICE as its payer (approves the escrow for the amount first if needed); with
     --amount, or once partly paid or disputed, pay part of what is outstanding. With --direct,
@@ -737,7 +742,7 @@ def invoice_pay(
 @ref_option
 @signer_options
 @json_option
-def invoice_release(invoice_id: int, ref: str | None, session: Session, as_json: bool) -> None:
+def invoice_release(invoice_id: int, ref: str | None, session: CliSession, as_json: bool) -> None:
     """As the payer: release escrowed funds of INVOICE to the payee."""
     client = session.signer()
     preflight.party(client, invoice_id, "payer", "release it")
@@ -750,7 +755,7 @@ def invoice_release(invoice_id: int, ref: str | None, session: Session, as_json:
 @ref_option
 @signer_options
 @json_option
-def invoice_refund(invoice_id: int, ref: str | None, session: Session, as_json: bool) -> None:
+def invoice_refund(invoice_id: int, ref: str | None, session: CliSession, as_json: bool) -> None:
     """As the payee: give escrowed funds of INVOICE back (or cancel it if not funded)."""
     client = session.signer()
     preflight.party(client, invoice_id, "payee", "refund it")
@@ -781,7 +786,7 @@ def _pay_direct(client: Client, invoice_id: int, amount: str | None, as_json: bo
 @ref_option
 @signer_options
 @json_option
-def invoice_reclaim(invoice_id: int, ref: str | None, session: Session, as_json: bool) -> None:
+def invoice_reclaim(invoice_id: int, ref: str | None, session: CliSession, as_json: bool) -> None:
     """As the payer: take back a funded INVOICE never confirmed, after the confirmation window."""
     client = session.signer()
     preflight.party(client, invoice_id, "payer", "reclaim it")
@@ -793,7 +798,7 @@ def invoice_reclaim(invoice_id: int, ref: str | None, session: Session, as_json:
 @click.argument("customer")
 @reader_options
 @json_option
-def running_account_show(customer: str, session: Session, as_json: bool) -> None:
+def running_account_show(customer: str, session: CliSession, as_json: bool) -> None:
     """CUSTOMER's running account: the balance `invoice bill` would invoice now (a negative
     balance becomes a credit note), the period and its number of charges."""
     client = session.reader()
@@ -827,7 +832,7 @@ def running_account_show(customer: str, session: Session, as_json: bool) -> None
 @ref_option
 @signer_options
 @json_option
-def invoice_bill(customer: str, ref: str | None, session: Session, as_json: bool) -> None:
+def invoice_bill(customer: str, ref: str | None, session: CliSession, as_json: bool) -> None:
     """Close CUSTOMER's billing period: its accrued MACD charges become one invoice (or a credit note)."""
     client = session.signer()
     who = resolve_member(client, customer)

@@ -12,8 +12,8 @@ from telcochain import output, preflight
 from telcochain.assets import VERBS, Asset
 from telcochain.cli.options import (
     CONTEXT,
+    CliSession,
     Group,
-    Session,
     json_option,
     reader_options,
     ref_option,
@@ -65,7 +65,7 @@ def asset_register(
     customer: str | None,
     vendor: str | None,
     ref: str | None,
-    session: Session,
+    session: CliSession,
     as_json: bool,
 ) -> None:
     """Register ASSET (an id up to 32 bytes, e.g. ONT-0001) in state Planned, with this member as
@@ -92,7 +92,7 @@ def asset_register(
 @signer_options
 @json_option
 def asset_parties(
-    asset_ref: str, customer: str | None, vendor: str | None, ref: str | None, session: Session, as_json: bool
+    asset_ref: str, customer: str | None, vendor: str | None, ref: str | None, session: CliSession, as_json: bool
 ) -> None:
     """Name the customer and the vendor of ASSET, as its custodian (a Planned or Inactive twin no
     order line holds). A twin with a customer moves only through the agreement's flows."""
@@ -110,7 +110,7 @@ def asset_parties(
 @click.argument("asset_ref", metavar="ASSET")
 @reader_options
 @json_option
-def asset_show(asset_ref: str, session: Session, as_json: bool) -> None:
+def asset_show(asset_ref: str, session: CliSession, as_json: bool) -> None:
     """Show ASSET: state, serial hash, version, history head, its parties (custodian, customer,
     vendor) and whether an open order line holds it."""
     client = session.reader()
@@ -143,7 +143,7 @@ def asset_show(asset_ref: str, session: Session, as_json: bool) -> None:
 @click.option("--verify", is_flag=True, help="Recompute the history head from the events and compare with the chain.")
 @reader_options
 @json_option
-def asset_history(asset_ref: str, verify: bool, session: Session, as_json: bool) -> None:
+def asset_history(asset_ref: str, verify: bool, session: CliSession, as_json: bool) -> None:
     """The changes of ASSET (time, change, actor, ref), read from the chain's events."""
     client = session.reader()
     preflight.asset(client, asset_ref)
@@ -197,7 +197,7 @@ def asset_bind_serial(
     asset_ref: str,
     serial: str,
     ref: str | None,
-    session: Session,
+    session: CliSession,
     as_json: bool,
 ) -> None:
     """Bind device SERIAL to ASSET (hashed with the consortium salt; may open a vote)."""
@@ -224,7 +224,7 @@ def asset_transition(
     asset_ref: str,
     verb: str,
     ref: str | None,
-    session: Session,
+    session: CliSession,
     as_json: bool,
 ) -> None:
     """Move ASSET through its lifecycle with VERB (see docs/assets.md for the table)."""
@@ -247,7 +247,7 @@ def asset_bulk(
     verb: str,
     asset_refs: tuple[str, ...],
     ref: str | None,
-    session: Session,
+    session: CliSession,
     as_json: bool,
 ) -> None:
     """Apply VERB to every ASSET in one transaction (all or nothing, up to 256)."""
@@ -268,7 +268,7 @@ def asset_link(
     project: str | None,
     order: str | None,
     ref: str | None,
-    session: Session,
+    session: CliSession,
     as_json: bool,
 ) -> None:
     """Link ASSET to a project (root identifier) and/or an order."""

@@ -17,8 +17,8 @@ from telcochain.billing import ChargeKind, LineItem
 from telcochain.cli.options import (
     CONTEXT,
     ID,
+    CliSession,
     Group,
-    Session,
     json_option,
     reader_options,
     ref_option,
@@ -168,7 +168,7 @@ def invoice_dispute(
     details_text: str | None,
     direct: bool,
     ref: str | None,
-    session: Session,
+    session: CliSession,
     as_json: bool,
 ) -> None:
     """As the payer: dispute part of INVOICE (or of one of its lines); the disputed part is not
@@ -233,7 +233,9 @@ def invoice_dispute(
 @ref_option
 @signer_options
 @json_option
-def invoice_resolve(dispute_id: int, credit: str, vote: bool, ref: str | None, session: Session, as_json: bool) -> None:
+def invoice_resolve(
+    dispute_id: int, credit: str, vote: bool, ref: str | None, session: CliSession, as_json: bool
+) -> None:
     """As the payee: resolve DISPUTE, crediting all, part or none of it; the rest is owed again."""
     client = session.signer()
     found = client.escrow.dispute_of(dispute_id)
@@ -263,7 +265,7 @@ def invoice_resolve(dispute_id: int, credit: str, vote: bool, ref: str | None, s
 @signer_options
 @json_option
 def invoice_instalments(
-    invoice_id: int, count: int, every_days: int, ref: str | None, session: Session, as_json: bool
+    invoice_id: int, count: int, every_days: int, ref: str | None, session: CliSession, as_json: bool
 ) -> None:
     """As the payee: let INVOICE be paid in instalments from its due date."""
     client = session.signer()
@@ -279,7 +281,7 @@ def invoice_instalments(
 @ref_option
 @signer_options
 @json_option
-def invoice_payout(payee: str, amount: str, direct: bool, ref: str | None, session: Session, as_json: bool) -> None:
+def invoice_payout(payee: str, amount: str, direct: bool, ref: str | None, session: CliSession, as_json: bool) -> None:
     """As a payer in credit: ask PAYEE to pay the credit out in tokens. A payer that is not a
     member asks directly (--direct, its default)."""
     client = session.signer()
@@ -301,7 +303,7 @@ def invoice_payout(payee: str, amount: str, direct: bool, ref: str | None, sessi
 @ref_option
 @signer_options
 @json_option
-def invoice_accrue(assets: tuple[str, ...], ref: str | None, session: Session, as_json: bool) -> None:
+def invoice_accrue(assets: tuple[str, ...], ref: str | None, session: CliSession, as_json: bool) -> None:
     """As the operator: accrue the monthly charges of ASSETS up to now (prorated to the second)."""
     client = session.signer()
     flows = client.agreement.accrue_recurring(list(assets), ref=ref)
@@ -336,7 +338,7 @@ def vendor_terms(
     days: int,
     on_consumption: bool,
     ref: str | None,
-    session: Session,
+    session: CliSession,
     as_json: bool,
 ) -> None:
     """Show, or propose (a vote), VENDOR's unit price for SKU."""
@@ -380,7 +382,9 @@ def vendor_terms(
 @ref_option
 @signer_options
 @json_option
-def vendor_invoice(line: str, quantity: int, vendor_ref: str, ref: str | None, session: Session, as_json: bool) -> None:
+def vendor_invoice(
+    line: str, quantity: int, vendor_ref: str, ref: str | None, session: CliSession, as_json: bool
+) -> None:
     """As LINE's vendor: invoice QUANTITY delivered (or consumed) units, matched on chain."""
     client = session.signer()
     match = client.vendors.line(line)
@@ -406,7 +410,7 @@ def vendor_invoice(line: str, quantity: int, vendor_ref: str, ref: str | None, s
 @ref_option
 @signer_options
 @json_option
-def vendor_settle(invoice_id: int, ref: str | None, session: Session, as_json: bool) -> None:
+def vendor_settle(invoice_id: int, ref: str | None, session: CliSession, as_json: bool) -> None:
     """As the operator: pay a vendor INVOICE through the escrow (paid through at once)."""
     client = session.signer()
     preflight.party(client, invoice_id, "payer", "settle it")
@@ -421,7 +425,7 @@ def vendor_settle(invoice_id: int, ref: str | None, session: Session, as_json: b
 @ref_option
 @signer_options
 @json_option
-def vendor_credit(line: str, ref: str | None, session: Session, as_json: bool) -> None:
+def vendor_credit(line: str, ref: str | None, session: CliSession, as_json: bool) -> None:
     """Credit LINE's returned units that were already invoiced (a credit note the vendor owes)."""
     client = session.signer()
     match = client.vendors.line(line)
@@ -438,7 +442,7 @@ def vendor_credit(line: str, ref: str | None, session: Session, as_json: bool) -
 @click.argument("line")
 @reader_options
 @json_option
-def vendor_show(line: str, session: Session, as_json: bool) -> None:
+def vendor_show(line: str, session: CliSession, as_json: bool) -> None:
     """LINE's three-way match: reserved, billable now, invoiced, credited."""
     client = session.reader()
     m = client.vendors.line(line)

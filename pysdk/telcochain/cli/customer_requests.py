@@ -24,7 +24,7 @@ from telcochain.agreement import InvoiceStatus, MacdKind, Pending
 from telcochain.assets import AssetState, asset_id
 from telcochain.cli.agreement import _flow_json, read_asset_file, report_flows
 from telcochain.cli.customers import consent_file_option, read_consent
-from telcochain.cli.options import CONTEXT, Group, Session, json_option, ref_option, signer_options
+from telcochain.cli.options import CONTEXT, CliSession, Group, json_option, ref_option, signer_options
 from telcochain.client import Client
 from telcochain.customers import MAX_BULK, Consent, ConsentError, Customer, list_subject
 from telcochain.types import show_bytes32, to_address
@@ -69,7 +69,7 @@ def request_install(
     charge: int | None,
     consent_file: Path | None,
     ref: str | None,
-    session: Session,
+    session: CliSession,
     as_json: bool,
 ) -> None:
     """The installation of ASSET for the customer at the stated charge: the twin goes
@@ -125,7 +125,7 @@ def _change_command(kind: MacdKind) -> None:
         charge: int | None,
         consent_file: Path | None,
         ref: str | None,
-        session: Session,
+        session: CliSession,
         as_json: bool,
     ) -> None:
         wanted = list(assets) + (read_asset_file(asset_file) if asset_file is not None else [])
@@ -176,7 +176,7 @@ def request_disconnect(
     consent_file: Path | None,
     invoice_id: int | None,
     ref: str | None,
-    session: Session,
+    session: CliSession,
     as_json: bool,
 ) -> None:
     """The disconnect of ASSET at the stated charge: the one the customer asked for (with its

@@ -12,8 +12,8 @@ import click
 from telcochain import output
 from telcochain.cli.options import (
     CONTEXT,
+    CliSession,
     Group,
-    Session,
     json_option,
     load_account,
     parse_when,
@@ -110,7 +110,7 @@ def customer() -> None:
 @signer_options
 @json_option
 def customer_add(
-    address: str, signer: str | None, name: str | None, ref: str | None, session: Session, as_json: bool
+    address: str, signer: str | None, name: str | None, ref: str | None, session: CliSession, as_json: bool
 ) -> None:
     """Register ADDRESS (a member's address or a customer's wallet) as your customer."""
     client = session.signer()
@@ -139,7 +139,7 @@ def customer_add(
 @click.option("--operator", help="Only this operator's customers (member name or address).")
 @reader_options
 @json_option
-def customer_list(operator: str | None, session: Session, as_json: bool) -> None:
+def customer_list(operator: str | None, session: CliSession, as_json: bool) -> None:
     """The registered customers."""
     client = session.reader()
     op = resolve_member(client, operator) if operator else None
@@ -158,7 +158,7 @@ def customer_list(operator: str | None, session: Session, as_json: bool) -> None
 @click.argument("address")
 @reader_options
 @json_option
-def customer_show(address: str, session: Session, as_json: bool) -> None:
+def customer_show(address: str, session: CliSession, as_json: bool) -> None:
     """One customer: its operator, signing key and price-list commitments."""
     client = session.reader()
     c = client.customers.get(address)
@@ -192,7 +192,7 @@ def terms() -> None:
 @click.argument("customer_address", metavar="CUSTOMER")
 @reader_options
 @json_option
-def terms_show(customer_address: str, session: Session, as_json: bool) -> None:
+def terms_show(customer_address: str, session: CliSession, as_json: bool) -> None:
     """CUSTOMER's agreed, scheduled and proposed price-list commitments."""
     client = session.reader()
     t = client.customers.terms(customer_address)
@@ -238,7 +238,7 @@ def terms_propose(
     effective: str | None,
     seal_for: str | None,
     ref: str | None,
-    session: Session,
+    session: CliSession,
     as_json: bool,
 ) -> None:
     """Propose the price list in PRICES (JSON) to CUSTOMER: its salted commitment goes on chain;
@@ -286,7 +286,7 @@ def terms_accept(
     effective: str | None,
     consent_file: Path | None,
     ref: str | None,
-    session: Session,
+    session: CliSession,
     as_json: bool,
 ) -> None:
     """Accept the open proposal COMMITMENT for CUSTOMER (the operator of a non-member customer
@@ -318,7 +318,7 @@ def terms_accept(
 @signer_options
 @json_option
 def terms_monthly(
-    asset: str, amount: int, consent_file: Path, ref: str | None, session: Session, as_json: bool
+    asset: str, amount: int, consent_file: Path, ref: str | None, session: CliSession, as_json: bool
 ) -> None:
     """As a registered customer's operator: agree ASSET's monthly recurring charge AMOUNT (token
     base units) with the customer's signed consent; it counts from now."""
@@ -394,7 +394,7 @@ def consent_sign(
     chain_id: int | None,
     registry: str | None,
     out: Path | None,
-    session: Session,
+    session: CliSession,
     as_json: bool,
 ) -> None:
     """Sign a consent with the customer's key (--account, or TELCOCHAIN_PRIVATE_KEY); prints (or
@@ -459,7 +459,7 @@ def consent_sign(
 )
 @reader_options
 @json_option
-def consent_verify(file: Path, assets: tuple[str, ...], session: Session, as_json: bool) -> None:
+def consent_verify(file: Path, assets: tuple[str, ...], session: CliSession, as_json: bool) -> None:
     """Check a signed consent: who signed it, and whether the chain would accept it now (a bulk
     order's consent: also that it covers exactly its list of assets, in order)."""
     c, sig = read_consent(file)

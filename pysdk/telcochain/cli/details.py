@@ -18,9 +18,9 @@ import click
 from telcochain import output, trustkeys
 from telcochain.cli.options import (
     CONTEXT,
+    CliSession,
     F,
     Group,
-    Session,
     json_option,
     read_password,
     ref_option,
@@ -83,7 +83,7 @@ def load_keyring(source: tuple[Path | None, Path | None], client: Client) -> Key
         raise click.UsageError("pass --trust-keys FILE (your trust key file; telcochain keys new)") from None
 
 
-def _client_with_keys(session: Session, source: tuple[Path | None, Path | None]) -> Client:
+def _client_with_keys(session: CliSession, source: tuple[Path | None, Path | None]) -> Client:
     client = session.signer("only a member can open details: it is whom they were encrypted for")
     client.keyring = load_keyring(source, client)
     return client
@@ -104,7 +104,7 @@ def details_show(
     disclosure: str,
     discloser: str | None,
     keyring_source: tuple[Path | None, Path | None],
-    session: Session,
+    session: CliSession,
     as_json: bool,
 ) -> None:
     """Decrypt DISCLOSURE (its id, as `details disclose` prints it) and check it against its commitment."""
@@ -147,7 +147,7 @@ def details_show(
 @click.argument("subject")
 @signer_options
 @json_option
-def details_list(subject: str, session: Session, as_json: bool) -> None:
+def details_list(subject: str, session: CliSession, as_json: bool) -> None:
     """The disclosures about SUBJECT (an asset, order, site...): who disclosed, who may read.
     Only reads: --account names who "you" are, without asking for its password."""
     me = session.identity()  # None without an account: who may read is shown, not whether you may
@@ -204,7 +204,7 @@ def details_disclose(
     pairs: tuple[str, ...],
     details_file: Path | None,
     ref: str | None,
-    session: Session,
+    session: CliSession,
     as_json: bool,
 ) -> None:
     """Encrypt details about SUBJECT for you and the --to members; prints the disclosure's id."""
@@ -258,7 +258,7 @@ def details_grant(
     grant_ref: str | None,
     by_ref: bool,
     keyring_source: tuple[Path | None, Path | None],
-    session: Session,
+    session: CliSession,
     as_json: bool,
 ) -> None:
     """Let MEMBER read DISCLOSURE (its id) too (only its discloser may)."""

@@ -12,8 +12,8 @@ from telcochain import output, preflight
 from telcochain.cli.options import (
     CONTEXT,
     ID,
+    CliSession,
     Group,
-    Session,
     _count,
     _short,
     json_option,
@@ -48,7 +48,7 @@ def _voting(policy: ActionPolicy, names: dict[str, str]) -> str:
 @action.command("list")
 @reader_options
 @json_option
-def action_list(session: Session, as_json: bool) -> None:
+def action_list(session: CliSession, as_json: bool) -> None:
     """List every action with its scope, implementation and voting schema."""
     client = session.reader()
     policies = client.constitution.actions()
@@ -77,7 +77,7 @@ def action_list(session: Session, as_json: bool) -> None:
 @click.argument("name")
 @reader_options
 @json_option
-def action_show(name: str, session: Session, as_json: bool) -> None:
+def action_show(name: str, session: CliSession, as_json: bool) -> None:
     """Show NAME's policy and every member's permission on it."""
     client = session.reader()
     policy = client.constitution.policy(name)
@@ -141,7 +141,7 @@ def action_grant(
     valid_from: str | None,
     valid_until: str | None,
     ref: str | None,
-    session: Session,
+    session: CliSession,
     as_json: bool,
 ) -> None:
     """Give MEMBER the right to execute action NAME (updatePermissions)."""
@@ -168,7 +168,7 @@ def action_revoke(
     name: str,
     member_ref: str,
     ref: str | None,
-    session: Session,
+    session: CliSession,
     as_json: bool,
 ) -> None:
     """Take away MEMBER's right to execute action NAME."""
@@ -188,7 +188,7 @@ def action_revoke(
 def action_amend(
     file: Path,
     ref: str | None,
-    session: Session,
+    session: CliSession,
     as_json: bool,
 ) -> None:
     """Define or replace actions from FILE (amendConstitution), one proposal per action.
@@ -226,7 +226,7 @@ def action_exec(
     name: str,
     params_hex: str,
     ref: str | None,
-    session: Session,
+    session: CliSession,
     as_json: bool,
 ) -> None:
     """The seed's generic executeAction: run action NAME with raw PARAMS."""
@@ -277,7 +277,7 @@ STATUSES = [s.name.lower() for s in ProposalStatus if s is not ProposalStatus.NO
 @click.option("--status", type=click.Choice(STATUSES), help="Only proposals with this status.")
 @reader_options
 @json_option
-def proposal_list(status: str | None, session: Session, as_json: bool) -> None:
+def proposal_list(status: str | None, session: CliSession, as_json: bool) -> None:
     """List proposals, newest first, with their tallies."""
     client = session.reader()
     wanted = ProposalStatus[status.upper()] if status else None
@@ -309,7 +309,7 @@ def proposal_list(status: str | None, session: Session, as_json: bool) -> None:
 @click.argument("proposal_id", metavar="PROPOSAL", type=ID)
 @reader_options
 @json_option
-def proposal_show(proposal_id: int, session: Session, as_json: bool) -> None:
+def proposal_show(proposal_id: int, session: CliSession, as_json: bool) -> None:
     """Show a proposal, its tally and who has voted."""
     client = session.reader()
     p = client.constitution.proposal(proposal_id)
@@ -350,7 +350,7 @@ def vote(
     proposal_id: int,
     approve: bool,
     ref: str | None,
-    session: Session,
+    session: CliSession,
     as_json: bool,
 ) -> None:
     """Vote on PROPOSAL; the deciding vote executes (or rejects) it at once."""

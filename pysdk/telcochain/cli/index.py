@@ -25,8 +25,8 @@ import click
 from telcochain import output
 from telcochain.cli.options import (
     CONTEXT,
+    CliSession,
     Group,
-    Session,
     json_option,
     reader_options,
     show_time,
@@ -154,7 +154,7 @@ def index(
     poll: float,
     reset: bool,
     max_blocks: int,
-    session: Session,
+    session: CliSession,
     as_json: bool,
 ) -> None:
     """Follow the chain into the index database (every event, decoded, and current-state tables).
@@ -189,7 +189,7 @@ def index(
 @db_option
 @reader_options
 @json_option
-def index_verify(db_url: str | None, session: Session, as_json: bool) -> None:
+def index_verify(db_url: str | None, session: CliSession, as_json: bool) -> None:
     """Compare every indexed row with the contracts' views, and each twin's history with its
     on-chain head; prints the mismatches (exit 1 if any)."""
     from telcochain.index.verify import verify
@@ -220,7 +220,7 @@ def index_verify(db_url: str | None, session: Session, as_json: bool) -> None:
 @index.command("rebuild")
 @db_option
 @reader_options
-def index_rebuild(db_url: str | None, session: Session) -> None:
+def index_rebuild(db_url: str | None, session: CliSession) -> None:
     """Rebuild every current-state table from the raw events already indexed (one transaction)."""
     follower = Follower.for_client(_store(db_url), session.reader())
     block, _ = follower.checkpoint()
@@ -527,7 +527,7 @@ def _check_alerts_config(path: Path | None) -> None:
 @reader_options
 @json_option
 def alerts(
-    db_url: str | None, config_file: Path | None, follow: bool, poll: float, session: Session, as_json: bool
+    db_url: str | None, config_file: Path | None, follow: bool, poll: float, session: CliSession, as_json: bool
 ) -> None:
     """Misuse detected in the indexed stream (denial bursts, never-granted or out-of-window
     attempts, non-members probing, activity spikes, stock overuse, repeated reclaims).

@@ -6,7 +6,7 @@ import click
 
 from telcochain import output
 from telcochain.cli.options import (
-    Session,
+    CliSession,
     json_option,
     reader_options,
 )
@@ -15,7 +15,7 @@ from telcochain.cli.options import (
 @click.command()
 @reader_options
 @json_option
-def info(session: Session, as_json: bool) -> None:
+def info(session: CliSession, as_json: bool) -> None:
     """Show the chain and the deployment this client talks to."""
     client = session.reader()
     members = client.constitution.member_count()

@@ -10,8 +10,8 @@ import click
 from telcochain import output
 from telcochain.cli.options import (
     CONTEXT,
+    CliSession,
     Group,
-    Session,
     json_option,
     parse_key,
     read_password,
@@ -49,7 +49,7 @@ def keys_rotate(
     key_file: Path | None,
     trust_keys_password_file: Path | None,
     ref: str | None,
-    session: Session,
+    session: CliSession,
     as_json: bool,
 ) -> None:
     """Replace your member's public trust key with TRUST_KEY (32 bytes, 0x-hex), or with a

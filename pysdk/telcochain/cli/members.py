@@ -7,8 +7,8 @@ import click
 from telcochain import output
 from telcochain.cli.options import (
     CONTEXT,
+    CliSession,
     Group,
-    Session,
     _count,
     json_option,
     parse_key,
@@ -31,7 +31,7 @@ def member() -> None:
 @member.command("list")
 @reader_options
 @json_option
-def member_list(session: Session, as_json: bool) -> None:
+def member_list(session: CliSession, as_json: bool) -> None:
     """List the members with their status and trust key."""
     client = session.reader()
     members = client.constitution.members()
@@ -67,7 +67,7 @@ def member_add(
     name: str,
     trust_key: str,
     ref: str | None,
-    session: Session,
+    session: CliSession,
     as_json: bool,
 ) -> None:
     """Propose ADDRESS as a new member (addMember; usually put to a vote)."""
@@ -85,7 +85,7 @@ def member_add(
 def member_suspend(
     member_ref: str,
     ref: str | None,
-    session: Session,
+    session: CliSession,
     as_json: bool,
 ) -> None:
     """Propose suspending MEMBER (an address or a member name)."""
@@ -102,7 +102,7 @@ def member_suspend(
 def member_reinstate(
     member_ref: str,
     ref: str | None,
-    session: Session,
+    session: CliSession,
     as_json: bool,
 ) -> None:
     """Propose reinstating the suspended MEMBER (an address or a member name)."""
@@ -122,7 +122,7 @@ def member_delegate() -> None:
 @ref_option
 @signer_options
 @json_option
-def member_delegate_add(address: str, ref: str | None, session: Session, as_json: bool) -> None:
+def member_delegate_add(address: str, ref: str | None, session: CliSession, as_json: bool) -> None:
     """Register ADDRESS as a delegate of the command's member account."""
     client = session.signer()
     receipt = client.constitution.add_delegate(to_address(address, "delegate"), ref)
@@ -134,7 +134,7 @@ def member_delegate_add(address: str, ref: str | None, session: Session, as_json
 @ref_option
 @signer_options
 @json_option
-def member_delegate_remove(address: str, ref: str | None, session: Session, as_json: bool) -> None:
+def member_delegate_remove(address: str, ref: str | None, session: CliSession, as_json: bool) -> None:
     """Revoke the delegate ADDRESS of the command's member account."""
     client = session.signer()
     receipt = client.constitution.remove_delegate(to_address(address, "delegate"), ref)
@@ -145,7 +145,7 @@ def member_delegate_remove(address: str, ref: str | None, session: Session, as_j
 @click.argument("member_ref", metavar="[MEMBER]", required=False)
 @reader_options
 @json_option
-def member_delegate_list(member_ref: str | None, session: Session, as_json: bool) -> None:
+def member_delegate_list(member_ref: str | None, session: CliSession, as_json: bool) -> None:
     """List MEMBER's delegates (an address or a member name; default: the command's account)."""
     client = session.reader()
     who = member_ref or session.identity()

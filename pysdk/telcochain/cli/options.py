@@ -1,5 +1,5 @@
 """What every ``telcochain`` command module shares: the command class, the options
-(``--rpc-url``, ``--account``, ``--json``, ``--ref``), the :class:`Session` a command receives,
+(``--rpc-url``, ``--account``, ``--json``, ``--ref``), the :class:`CliSession` a command receives,
 and the helpers that print an action's outcome.
 
 The command modules of :mod:`telcochain.cli` import this module, never :mod:`telcochain.cli.root`,
@@ -83,7 +83,7 @@ def usage_message(exc: click.exceptions.UsageError) -> str:
     return " ".join(exc.format_message().split())
 
 
-#: Where ``Session`` leaves the client it connected, so that errors can name members and amounts.
+#: Where ``CliSession`` leaves the client it connected, so that errors can name members and amounts.
 CLIENT_KEY = "telcochain.client"
 
 
@@ -158,7 +158,7 @@ def account_options(f: F) -> F:
 
 
 @dataclass(frozen=True)
-class Session:
+class CliSession:
     """Where a command connects (``--rpc-url``, ``--deployment``) and as whom (``--account``)."""
 
     rpc_url: str
@@ -218,7 +218,7 @@ def _with_session(f: F, *, signer: bool) -> F:
     def command(*args: Any, rpc_url: str | None, deployment: Path | None, **kwargs: Any) -> Any:
         account, password_file = kwargs.pop("account", None), kwargs.pop("password_file", None)
         url = rpc_url or recorded_rpc_url() or DEFAULT_RPC_URL
-        return f(*args, session=Session(url, deployment, account, password_file), **kwargs)
+        return f(*args, session=CliSession(url, deployment, account, password_file), **kwargs)
 
     wrapped = connection_options(command)
     return account_options(wrapped) if signer else wrapped  # type: ignore[return-value]

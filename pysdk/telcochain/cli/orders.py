@@ -16,8 +16,8 @@ from rich.tree import Tree
 from telcochain import output
 from telcochain.cli.options import (
     CONTEXT,
+    CliSession,
     Group,
-    Session,
     action_json,
     json_option,
     reader_options,
@@ -53,7 +53,7 @@ STATE_STYLE = {
     OrderState.ASSESSING_CANCELLATION: "yellow",
     OrderState.PENDING_CANCELLATION: "yellow",
 }
-POLICIES = ["pause", "autocorrect"]
+POLICIES = [policy.json_name for policy in ChangePolicy]  # pause, autocorrect
 
 
 def _state(state: OrderState) -> str:
@@ -157,7 +157,7 @@ def order_create(
     customer: str | None,
     services: tuple[str, ...],
     ref: str | None,
-    session: Session,
+    session: CliSession,
     as_json: bool,
 ) -> None:
     """Create ORDER under --project (in state acknowledged), optionally with its service items."""
@@ -238,7 +238,7 @@ def _check_order_create(client: Client, order_ref: str, project: str, customer: 
 @signer_options
 @json_option
 def order_add_service(
-    order_ref: str, service: str, version: int, ref: str | None, session: Session, as_json: bool
+    order_ref: str, service: str, version: int, ref: str | None, session: CliSession, as_json: bool
 ) -> None:
     """Add service item SERVICE to ORDER."""
     result = session.signer().orders.add_service(order_ref, service, version, ref=ref)
@@ -273,7 +273,7 @@ def order_add_line(
     asset: str | None,
     policy: str,
     ref: str | None,
-    session: Session,
+    session: CliSession,
     as_json: bool,
 ) -> None:
     """Add device LINE to ORDER and order it from its vendor (the quantity is reserved)."""
@@ -288,7 +288,7 @@ def order_add_line(
 @click.option("--project", "is_project", is_flag=True, help="ORDER names a project: show all its orders.")
 @reader_options
 @json_option
-def order_show(order_ref: str, is_project: bool, session: Session, as_json: bool) -> None:
+def order_show(order_ref: str, is_project: bool, session: CliSession, as_json: bool) -> None:
     """Draw the project → order → service → device tree of ORDER with every state."""
     client = session.reader()
     if is_project:
@@ -354,7 +354,7 @@ def order_revise(
     remove_line: tuple[str, ...],
     keep_line: tuple[str, ...],
     ref: str | None,
-    session: Session,
+    session: CliSession,
     as_json: bool,
 ) -> None:
     """Revise ORDER in one action: new service versions and the new device set.
@@ -497,7 +497,7 @@ def revision_from_yaml(path: Path, member: Any) -> Revision:
 @ref_option
 @signer_options
 @json_option
-def order_resume(order_ref: str, lines: tuple[str, ...], ref: str | None, session: Session, as_json: bool) -> None:
+def order_resume(order_ref: str, lines: tuple[str, ...], ref: str | None, session: CliSession, as_json: bool) -> None:
     """Resume held LINES of ORDER once the re-plan is agreed (paused new lines are ordered now)."""
     result = session.signer().orders.resume(order_ref, lines, ref=ref)
     report_action(result, as_json, f"{len(lines)} line(s) of {order_ref} resumed")
@@ -511,7 +511,7 @@ def order_resume(order_ref: str, lines: tuple[str, ...], ref: str | None, sessio
 @signer_options
 @json_option
 def order_transition(
-    order_ref: str, state: str, service: str | None, ref: str | None, session: Session, as_json: bool
+    order_ref: str, state: str, service: str | None, ref: str | None, session: CliSession, as_json: bool
 ) -> None:
     """Move ORDER (or one of its service items) to STATE (TMF label: inProgress, completed...)."""
     target = OrderState.parse(state)
@@ -535,7 +535,7 @@ def order_cancel(
     lines: tuple[str, ...],
     services: tuple[str, ...],
     ref: str | None,
-    session: Session,
+    session: CliSession,
     as_json: bool,
 ) -> None:
     """Cancel ORDER at any stage: undelivered lines are released, delivered ones go to recovery."""
@@ -639,7 +639,7 @@ def stock() -> None:
 @click.argument("sku")
 @reader_options
 @json_option
-def stock_show(vendor: str, sku: str, session: Session, as_json: bool) -> None:
+def stock_show(vendor: str, sku: str, session: CliSession, as_json: bool) -> None:
     """VENDOR's cumulative figures for SKU across every order."""
     client = session.reader()
     address = resolve_member(client, vendor)
@@ -656,7 +656,7 @@ def stock_show(vendor: str, sku: str, session: Session, as_json: bool) -> None:
 @click.option("--vendor", help="...or one vendor (all its lines, every order).")
 @reader_options
 @json_option
-def stock_reconcile(order_ref: str | None, vendor: str | None, session: Session, as_json: bool) -> None:
+def stock_reconcile(order_ref: str | None, vendor: str | None, session: CliSession, as_json: bool) -> None:
     """Reserved vs used vs returned vs still out, per device line and in total."""
     if (order_ref is None) == (vendor is None):
         raise click.UsageError("pass --order ORDER or --vendor VENDOR")
@@ -713,7 +713,7 @@ def stock_reconcile(order_ref: str | None, vendor: str | None, session: Session,
 @ref_option
 @signer_options
 @json_option
-def stock_deliver(line: str, quantity: int, ref: str | None, session: Session, as_json: bool) -> None:
+def stock_deliver(line: str, quantity: int, ref: str | None, session: CliSession, as_json: bool) -> None:
     """As the line's vendor: deliver QUANTITY units of LINE."""
     result = session.signer().orders.deliver(line, quantity, ref=ref)
     report_action(result, as_json, f"{quantity} unit(s) of {line} delivered")
@@ -728,7 +728,7 @@ def stock_deliver(line: str, quantity: int, ref: str | None, session: Session, a
 @signer_options
 @json_option
 def stock_consume(
-    line: str, vendor: str, sku: str, quantity: int, ref: str | None, session: Session, as_json: bool
+    line: str, vendor: str, sku: str, quantity: int, ref: str | None, session: CliSession, as_json: bool
 ) -> None:
     """Use delivered units for LINE — only for the line they were reserved for."""
     client = session.signer()
@@ -742,7 +742,7 @@ def stock_consume(
 @ref_option
 @signer_options
 @json_option
-def stock_return(line: str, quantity: int, ref: str | None, session: Session, as_json: bool) -> None:
+def stock_return(line: str, quantity: int, ref: str | None, session: CliSession, as_json: bool) -> None:
     """As the line's vendor: take back QUANTITY units still out on LINE."""
     result = session.signer().orders.return_stock(line, quantity, ref=ref)
     report_action(result, as_json, f"{quantity} unit(s) of {line} returned")

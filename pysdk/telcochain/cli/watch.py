@@ -11,7 +11,7 @@ import click
 
 from telcochain import output
 from telcochain.cli.options import (
-    Session,
+    CliSession,
     json_option,
     signer_options,
 )
@@ -51,7 +51,7 @@ def watch(
     once: bool,
     interval: float,
     ws_url: str | None,
-    session: Session,
+    session: CliSession,
     as_json: bool,
 ) -> None:
     """Print notifications live, one line each (the seed's getNotification).

@@ -53,6 +53,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Connection
 
 from telcochain.assets import AssetState
+from telcochain.billing import InvoiceStatus
 from telcochain.errors import ConfigurationError
 from telcochain.gateway.api.common import BILL_PATH, ORDER_PATH, RESOURCE_PATH, SERVICE_PATH
 from telcochain.index import schema as s
@@ -87,14 +88,16 @@ APIS: dict[str, tuple[str, ...]] = {
 API_OF = {event_type: api for api, types in APIS.items() for event_type in types}
 ALL_EVENT_TYPES = tuple(API_OF)
 
-#: The escrow status each invoice event leads to (InvoiceStatus).
-BILL_EVENT_STATE = {"InvoiceFunded": 2, "InvoiceReleased": 3, "InvoiceRefunded": 4, "InvoiceCancelled": 5}
+#: The escrow status each invoice event leads to (``Invoice<Status>`` → ``InvoiceStatus.<STATUS>``).
+BILL_EVENT_STATE = {
+    f"Invoice{status.name.capitalize()}": int(status)
+    for status in (InvoiceStatus.FUNDED, InvoiceStatus.RELEASED, InvoiceStatus.REFUNDED, InvoiceStatus.CANCELLED)
+}
 
 
 def bill_states(status: int) -> dict[str, str]:
     """An escrow status as the TMF678 ``state`` the bill API shows (its ``STATE_MAP``), with
     the exact status as ``escrowStatus``."""
-    from telcochain.agreement import InvoiceStatus
     from telcochain.gateway.api.customer_bill import STATE_MAP
 
     escrow = InvoiceStatus(status)
@@ -305,7 +308,7 @@ def hub_events(name: str, args: dict[str, Any], parties: _Parties) -> list[HubEv
     if name == "InvoiceIssued":
         bill = bill_ref(
             int(a["invoiceId"]),
-            **bill_states(1),
+            **bill_states(InvoiceStatus.ISSUED),
             amountDue={"value": str(int(a["amount"]) - int(a.get("credited", 0))), "unit": a.get("token")},
             paymentDueDate=iso(int(a.get("dueDate", 0))),
         )

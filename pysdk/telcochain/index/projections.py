@@ -28,7 +28,7 @@ from telcochain.billing import DisputeStatus
 from telcochain.errors import TelcochainError
 from telcochain.index import schema as s
 from telcochain.index.writer import Writer
-from telcochain.orders import OrderState
+from telcochain.orders import Line, OrderState
 from telcochain.types import ZERO_ADDRESS
 
 if TYPE_CHECKING:
@@ -109,17 +109,18 @@ class Projector:
             except TelcochainError:  # a pruned node (Besu Bonsai) has no state that old: read the newest;
                 views = contracts["OrderBook"].call_many("getLine", args)  # equal by the last indexed block
             for line_id, v in zip(ids, views, strict=True):
+                line = Line.from_view(v)  # the LineView struct, read field by field as the SDK does
                 self.writer.update(
                     s.lines,
                     {"line_id": line_id},
                     {
-                        "policy": int(v[7]),  # a revision that keeps the line sets it (Pause holds it)
-                        "state": int(v[8]),
-                        "reserved": int(v[9]),
-                        "released": int(v[10]),
-                        "delivered": int(v[11]),
-                        "consumed": int(v[12]),
-                        "returned": int(v[13]),
+                        "policy": int(line.policy),  # a revision that keeps the line sets it (Pause holds it)
+                        "state": int(line.state),
+                        "reserved": line.reserved,
+                        "released": line.released,
+                        "delivered": line.delivered,
+                        "consumed": line.consumed,
+                        "returned": line.returned,
                     },
                 )
             self.stale_lines.clear()

@@ -66,6 +66,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from telcochain.abi import shipped_abis
 from telcochain.agreement import Pending
 from telcochain.assets import TRANSITIONS, AssetState
 from telcochain.billing import ChargeKind
@@ -95,7 +96,15 @@ S = AssetState
 DAY = 86_400
 PAYMENT_DAYS = 14
 SENDERS = ("operator", "owner", "owner", "customer", "customer2", "vendor", "stranger")
-ASSET_VIEW = "(uint8,bytes12,bytes32,uint32,bytes24,address,bool,address,address,bool)"
+ASSET_VIEW = "(uint8,bytes12,bytes32,uint32,bytes24,address,bool,address,address,bool,bool)"  # IAssetRegistry.AssetView
+#: The positions of the AssetView fields read here, by their names in the ABI.
+_ASSET_FIELDS = [
+    c["name"]
+    for f in shipped_abis()["AssetRegistry"]
+    if f.get("name") == "getAsset"
+    for c in f["outputs"][0]["components"]
+]
+CUSTOMER, VENDOR, ON_LINE = (_ASSET_FIELDS.index(name) for name in ("customer", "vendor", "onLine"))
 INVOICE_VIEW = "(uint256,address,address,address,uint256,uint256,uint64,uint64,uint8,bool,bytes32,bytes32)"
 SERVICE_VIEW = "(address,uint256,bool,bool,uint8,uint8,int256,address,bool)"
 ACCOUNT_VIEW = "(int256,uint32,uint32,uint64)"
@@ -2031,7 +2040,7 @@ def test_flows_keep_their_invariants(seeded, chain):
             for a in ASSETS:
                 t = v["twin", a]
                 tw = self.model.twins[a]
-                got = (S(t[0]), ch.name_of[t[-3].lower()], ch.name_of[t[-2].lower()], t[-1])
+                got = (S(t[0]), ch.name_of[t[CUSTOMER].lower()], ch.name_of[t[VENDOR].lower()], t[ON_LINE])
                 assert got == (tw.state, tw.customer, tw.vendor, tw.line is not None), f"twin {a}"
 
         def agreement_matches(self, v):
@@ -2046,7 +2055,7 @@ def test_flows_keep_their_invariants(seeded, chain):
                 if s.customer is not None:
                     assert sv[1] == s.invoice
                     # a served twin is its customer's in the registry too
-                    reg_customer = ch.name_of[v["twin", a][-3].lower()]
+                    reg_customer = ch.name_of[v["twin", a][CUSTOMER].lower()]
                     assert reg_customer == s.customer, (
                         f"twin {a}: registry customer {reg_customer}, service's {s.customer}"
                     )

@@ -74,6 +74,29 @@ def _ape_anvil_keeps_no_states_on_disk() -> None:
 _ape_anvil_keeps_no_states_on_disk()
 
 
+def _ape_anvil_on_a_free_port() -> None:
+    """ape-foundry's ``host: auto`` tries port 8545, then a random port it never checks is free:
+    with several workers, and every other test starting nodes and gateways on free ports, its
+    anvil can meet a taken port, fail to bind and leave ape waiting 20 s for it (seen once as
+    'Timed out waiting for successful RPC connection'). It gets a port the system says is free."""
+    from ape_foundry.provider import FoundryProvider
+
+    start = FoundryProvider._start
+    if getattr(start, "free_port", False):
+        return
+
+    def _start(self: FoundryProvider) -> None:
+        if self._host == "auto" and not self.is_connected:
+            self._host = f"http://127.0.0.1:{free_port()}"
+        start(self)
+
+    _start.free_port = True  # type: ignore[attr-defined]
+    FoundryProvider._start = _start  # type: ignore[method-assign]
+
+
+_ape_anvil_on_a_free_port()
+
+
 @pytest.fixture(scope="session")
 def dev_accounts() -> list[LocalAccount]:
     """anvil's funded development accounts 0-9 (the example consortium is 0-3)."""
@@ -158,24 +181,25 @@ def client(local_node: RunningNode, deployment_path: Path, dev_accounts: list[Lo
 #: the groups to free workers in collection order, so these start first and no long one is left
 #: to run alone at the end. A scheduling hint only: a group not named here runs after them, in
 #: collection order, and nothing depends on the order.
-LONGEST_FIRST = (
-    "tests/cli/test_readme_tour.py",
-    "tests/contracts/agreement",
-    "tests/e2e/test_node_restart.py",
-    "tests/contracts/assets",
-    "tests/faults/test_node_faults.py",
-    "tests/sdk/test_throughput.py",
-    "tests/contracts/invariants",
-    "tests/contracts",
-    "tests/contracts/orders",
-    "tests/gateway/test_fuzz.py",
-    "tests/adversarial/test_matrix.py",
-    "tests/console/test_console_browser.py",
-    "tests/gateway/test_gateway_http.py",
-    "tests/cli/test_cli_bad_input.py",
-    "tests/adversarial/test_delegates.py",
-    "tests/contracts/visibility",
-    "tests/e2e/test_consortium_network.py",
+LONGEST_FIRST = (  # seconds on a quiet 2-core machine, two workers (2026-11-30)
+    "tests/sdk/test_throughput.py",  # 69
+    "tests/contracts/agreement",  # 67
+    "tests/contracts/invariants",  # 47
+    "tests/contracts",  # 41 (its top-level files)
+    "tests/cli/test_readme_tour.py",  # 40
+    "tests/faults/test_node_faults.py",  # 35
+    "tests/cli/test_cli_bad_input.py",  # 34
+    "tests/adversarial/test_matrix.py",  # 30
+    "tests/contracts/orders",  # 29
+    "tests/contracts/assets",  # 28
+    "tests/console/test_console_browser.py",  # 27
+    "tests/e2e/test_node_restart.py",  # 20
+    "tests/index/test_cli_index.py",  # 19
+    "tests/gateway/test_fuzz.py",  # 17
+    "tests/gateway/test_gateway_http.py",  # 16
+    "tests/faults/test_sender_faults.py",  # 16
+    "tests/cli/test_cli_json.py",  # 14
+    "tests/index/test_alerts.py",  # 14
 )
 
 

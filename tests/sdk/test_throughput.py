@@ -297,15 +297,15 @@ def test_open_loop_step_keeps_the_pending_cap(interval_rpc: Rpc, dev_accounts: l
 
 
 def test_bench_smoke(tmp_path: Path) -> None:
-    """bench/run.py end to end in its short mode (BENCH_STEP_SECONDS, BENCH_MAX_STEPS) in about a
-    minute: every key of latest.json, both profiles' curves, the Besu-like pending cap kept,
-    nothing lost or duplicated, every charge recorded as the tariff says."""
+    """bench/run.py end to end in its short mode (BENCH_STEP_SECONDS, BENCH_MAX_STEPS: two one-second
+    steps per series) in about half a minute: every key of latest.json, both profiles' curves, the
+    Besu-like pending cap kept, nothing lost or duplicated, every charge recorded as the tariff says."""
     import json
 
     out = tmp_path / "results"
     env = dict(
         os.environ,
-        BENCH_STEP_SECONDS="2",
+        BENCH_STEP_SECONDS="1",
         BENCH_MAX_STEPS="2",
         BENCH_ASSETS="300",
         BENCH_BASELINE_SECONDS="0",

@@ -232,6 +232,12 @@ class LineSettlement:
     token: str
     on_consumption: bool
 
+    @classmethod
+    def from_view(cls, v: Sequence[Any], line: bytes = ZERO32) -> LineSettlement:
+        """From ``VendorSettlement.lineSettlement``'s struct, field by field in its order
+        (tests/toolchain/test_rule_copies.py checks each field against the ABI's)."""
+        return cls(line, int(v[0]), int(v[1]), int(v[2]), int(v[3]), int(v[4]), to_address(v[5]), bool(v[6]))
+
     @property
     def invoiceable(self) -> int:
         return max(self.billable - (self.invoiced - self.credited), 0)

@@ -53,9 +53,7 @@ class VendorsAPI:
 
     def line(self, line: str | bytes) -> LineSettlement:
         key = order_id(line, "line id")
-        v = self.contract.call("lineSettlement", key)
-        reserved, billable, invoiced, credited, price = (int(x) for x in v[:5])
-        return LineSettlement(key, reserved, billable, invoiced, credited, price, to_address(v[5]), bool(v[6]))
+        return LineSettlement.from_view(self.contract.call("lineSettlement", key), key)
 
     def invoice(self, line: str | bytes, quantity: int, *, vendor_ref: str | bytes = ZERO32, ref: Ref = None) -> int:
         """As the line's vendor, invoice ``quantity`` matched units; returns the escrow invoice id."""

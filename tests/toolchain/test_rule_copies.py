@@ -293,6 +293,7 @@ def _snake(name: str) -> str:
         ("EscrowPayment", "invoice", "billing.Invoice.from_view", {}),
         ("EscrowPayment", "dispute", "billing._dispute", {}),
         ("OrderBook", "getLine", "orders.Line.from_view", {"lineId": "id"}),
+        ("VendorSettlement", "lineSettlement", "billing.LineSettlement.from_view", {}),
     ],
 )
 def test_the_sdk_reads_each_view_field_by_its_position_in_the_struct(contract, function, reader, renamed):

@@ -20,7 +20,7 @@ from telcochain import Client
 from telcochain.index import Follower, IndexStore
 from telcochain.node import LocalNode, NodeConfig, free_port
 
-from tests.conftest import ape_deploy
+from tests.conftest import ConsortiumImage
 from tests.index.flows import Members
 from tests.support.console import (
     CHROMIUM,
@@ -33,7 +33,9 @@ from tests.support.console import (
 
 
 @pytest.fixture(scope="module")
-def console_env(tmp_path_factory: pytest.TempPathFactory, dev_accounts: list[LocalAccount]) -> Iterator[ConsoleEnv]:
+def console_env(
+    tmp_path_factory: pytest.TempPathFactory, dev_accounts: list[LocalAccount], consortium_image: ConsortiumImage
+) -> Iterator[ConsoleEnv]:
     """The story on a chain of the module's own, then ``telcochain serve``'s app (the gateway with
     the console extension) for Initech Enterprise, served by uvicorn on a free port."""
     import uvicorn
@@ -48,7 +50,7 @@ def console_env(tmp_path_factory: pytest.TempPathFactory, dev_accounts: list[Loc
     thread: threading.Thread | None = None
     store: IndexStore | None = None
     try:
-        deployment = ape_deploy(node.config.rpc_url, root / "deployments")
+        deployment = consortium_image.load_into(node.config.rpc_url, root / "deployments")
         members = Members.connect(node.config.rpc_url, deployment, dev_accounts)
         story = demo_story(members)
         store = IndexStore(f"sqlite:///{root / 'index.sqlite'}")

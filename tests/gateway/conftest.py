@@ -16,18 +16,18 @@ from eth_account.signers.local import LocalAccount
 from telcochain import Client
 from telcochain.node import LocalNode, NodeConfig, free_port
 
-from tests.conftest import ape_deploy
+from tests.conftest import ConsortiumImage
 from tests.support.gateway import OPERATOR, Chain, Gateway, start_gateway
 
 
 @pytest.fixture(scope="module")
-def gw_chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
+def gw_chain(tmp_path_factory: pytest.TempPathFactory, consortium_image: ConsortiumImage) -> Iterator[Chain]:
     """An anvil node with the example consortium, for one test module."""
     data_dir = tmp_path_factory.mktemp("gw-node")
     node = LocalNode(NodeConfig(data_dir=data_dir, port=free_port(), persist=False))
     node.start()
     try:
-        manifest = ape_deploy(node.config.rpc_url, tmp_path_factory.mktemp("gw-deployments"))
+        manifest = consortium_image.load_into(node.config.rpc_url, tmp_path_factory.mktemp("gw-deployments"))
         yield Chain(node.config.rpc_url, manifest)
     finally:
         node.stop()

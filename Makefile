@@ -59,10 +59,13 @@ $(SOLC_BRIDGE): tools/solc-bridge.js node_modules/.installed
 # as one ordered group, and the longest groups start first (tests/conftest.py says why; without
 # --no-loadscope-reorder xdist would start the groups with the most tests first instead).
 # TEST_WORKERS=0 runs it serially, TEST_WORKERS=logical on the logical CPUs only.
+# Bytecode is cached outside the tree (.build/pycache), also where PYTHONDONTWRITEBYTECODE is set:
+# the suite starts many Python processes (CLI runs, node supervisors, servers, scripts), and
+# each compiled the SDK from source again (~1.2 s a process on this machine).
 TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 
 test: setup  ## set up, then run the whole test suite
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= PYTHONPYCACHEPREFIX=$(CURDIR)/.build/pycache $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
 
 demo: setup  ## set up, start a local chain, deploy a consortium, run the story
 	TELCOCHAIN_DEMO_PORT=$(or $(TELCOCHAIN_DEMO_PORT),8545) $(BIN)/python scripts/demo.py

@@ -138,6 +138,10 @@ class SolidityTypes:
         self.enums = {name.split(".")[-1] for name in solidity_enums()}
         self.containers = _containers()
         self.container_file = {m.group(1): path for path in _sources() for m in _CONTAINER.finditer(_code(path))}
+        self.constants: dict[str, set[str]] = {}  # NAME -> the values declared for it
+        for path in _sources():
+            for m in _CONSTANT.finditer(_code(path)):
+                self.constants.setdefault(m.group(1), set()).add(m.group(2))
 
     def struct(self, name: str, home: Path) -> tuple[Path, list[tuple[str, str]]]:
         """The file and fields of the struct ``name`` (``X.Name`` or ``Name``) as seen from ``home``."""
@@ -158,10 +162,10 @@ class SolidityTypes:
         (``int96[MACD_KINDS]`` → ``int96[4]``)."""
         if length.isdigit():
             return length
-        found = {m.group(2) for path in _sources() for m in _CONSTANT.finditer(_code(path)) if m.group(1) == length}
+        found = self.constants.get(length, set())
         if len(found) != 1:
             raise KeyError(f"array length {length}: declared {len(found)} ways in contracts/")
-        return found.pop()
+        return next(iter(found))
 
     def is_struct(self, name: str, home: Path) -> bool:
         try:

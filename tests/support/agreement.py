@@ -24,10 +24,9 @@ from telcochain.assets import AssetState
 from telcochain.consortium import ConsortiumConfig
 
 from tests.support.dryrun import send as _send
-from tests.support.encoding import action_id, ref
+from tests.support.encoding import ZERO32, action_id, ref
 from tests.support.worlds import check_roles, deploy_world, granted, load_world
 
-ZERO32 = b"\x00" * 32
 DAY = 86_400
 UNIT = 10**6  # the settlement token has 6 decimals
 WINDOW = 30 * DAY  # escrow confirmation window

@@ -23,12 +23,10 @@ from eth_utils import keccak
 from telcochain.assets import TRANSITIONS, AssetState, ChangeKind
 
 from tests.support.dryrun import send
-from tests.support.encoding import action_id, ref
+from tests.support.encoding import ZERO32, ZERO_ADDRESS, action_id, ref
 from tests.support.worlds import check_roles, deploy_world, granted, load_world
 
-ZERO32 = b"\x00" * 32
 ZERO24 = b"\x00" * 24
-ZERO_ADDRESS = "0x" + "00" * 20
 
 # --------------------------------------------------------------------------------------------
 # The Solidity types and THE transition table (contracts/libraries/AssetLifecycle.sol), as the SDK

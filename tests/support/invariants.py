@@ -24,10 +24,9 @@ from eth_account import Account
 from eth_utils import keccak
 
 from tests.support.agreement import UNIT, check_terms, tariff_entries
-from tests.support.encoding import action_id
+from tests.support.encoding import ZERO32, action_id
 from tests.support.worlds import check_roles, deploy_world, granted, load_world
 
-ZERO32 = b"\x00" * 32
 MEMBERS = ("operator", "vendor", "customer", "customer2")
 CUSTOMERS = ("customer", "customer2")
 START_BALANCE = 10_000 * UNIT  # of the operator and of each customer

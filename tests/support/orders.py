@@ -22,11 +22,8 @@ from telcochain.assets import AssetState  # noqa: F401  (the tests import it fro
 from telcochain.orders import ORDER_TRANSITIONS, ChangePolicy, ItemAction, OrderState
 
 from tests.support.dryrun import send
-from tests.support.encoding import action_id, ref
+from tests.support.encoding import ZERO32, ZERO_ADDRESS, action_id, ref
 from tests.support.worlds import check_roles, deploy_world, granted, load_world
-
-ZERO32 = b"\x00" * 32
-ZERO_ADDRESS = "0x" + "00" * 20
 
 # --------------------------------------------------------------------------------------------
 # contracts/libraries/OrderLifecycle.sol: its enums and THE table, as the SDK mirrors them

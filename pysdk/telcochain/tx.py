@@ -51,6 +51,9 @@ GAS_HEADROOM = 1.25
 #: pause between them (doubling: 0.2 + 0.4 + ... ≈ 6 s in all).
 SEND_ATTEMPTS = 6
 SEND_BACKOFF = 0.2
+#: First pause between receipt polls (s), growing 1.5x up to 1 s: anvil mines a transaction
+#: milliseconds after accepting it; a QBFT chain's 1-2 s blocks cost a dozen polls a block at most.
+RECEIPT_POLL = 0.01
 #: Seconds a transaction may be missing from the node (pool lost in a restart) before a wait
 #: sends its same signed bytes again.
 REBROADCAST_AFTER = 3.0
@@ -146,7 +149,7 @@ class TxSender:
         account: LocalAccount,
         chain: ChainInfo,
         *,
-        poll_interval: float = 0.05,
+        poll_interval: float = RECEIPT_POLL,
         attempts: int = SEND_ATTEMPTS,
         backoff: float = SEND_BACKOFF,
     ) -> None:

@@ -1,4 +1,4 @@
-"""Four of ape's per-call costs that the contract tests do not need, patched for a session
+"""Five of ape's per-call costs that the contract tests do not need, patched for a session
 (tests/contracts/conftest.py applies :func:`fast_ape` to the whole run):
 
 - a custom error that the called contract does not declare (a module's error bubbling up
@@ -13,11 +13,16 @@
   (``gas_limit: max``) — anvil's limit is fixed for the session, read once;
 - every call and transaction rebuilds the ecosystem's custom networks (the consortium
   network of ape-config.yaml) to find the default transaction type — the type is read once
-  per network.
+  per network;
+- every transaction waits for its receipt through web3's ``wait_for_transaction_receipt``,
+  which asks once and then sleeps 0.1 s between asks: anvil mines a transaction a few
+  milliseconds after it accepts it, so most transactions slept a whole 0.1 s (the agreement
+  package ran alone in 95 s, 43 s without) — here it asks again after 2 ms, doubling up to 0.1 s.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -31,6 +36,8 @@ def fast_ape() -> Iterator[None]:
     from ape.api.address import BaseAddress
     from ape_ethereum.ecosystem import Ethereum
     from ape_foundry.provider import FoundryProvider
+    from web3.eth import Eth
+    from web3.exceptions import TimeExhausted, TransactionIndexingInProgress, TransactionNotFound
 
     original_decode = Ethereum.decode_custom_error
     original_is_contract = BaseAddress.is_contract
@@ -65,7 +72,22 @@ def fast_ape() -> Iterator[None]:
             tx_types[key] = original_tx_type.fget(self)  # type: ignore[attr-defined]
         return tx_types[key]
 
+    def wait_for_receipt(self: Any, transaction_hash: Any, timeout: float = 120, poll_latency: float = 0.1) -> Any:
+        deadline = time.monotonic() + timeout
+        delay = 0.002
+        while True:
+            try:
+                return self.get_transaction_receipt(transaction_hash)
+            except (TransactionNotFound, TransactionIndexingInProgress):
+                if time.monotonic() > deadline:
+                    raise TimeExhausted(
+                        f"Transaction {transaction_hash!r} is not in the chain after {timeout} seconds"
+                    ) from None
+                time.sleep(delay)
+                delay = min(delay * 2, poll_latency)
+
     patch = pytest.MonkeyPatch()
+    patch.setattr(Eth, "wait_for_transaction_receipt", wait_for_receipt)
     patch.setattr(Ethereum, "default_transaction_type", property(default_transaction_type))
     patch.setattr(Ethereum, "decode_custom_error", called_contract_only)
     patch.setattr(BaseAddress, "is_contract", property(is_contract))

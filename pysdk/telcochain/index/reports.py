@@ -34,12 +34,12 @@ from sqlalchemy import select
 
 from telcochain.constitution import DenyReason
 from telcochain.index import schema as s
+from telcochain.index.periods import PERIODS
 from telcochain.index.queries import show_id
 from telcochain.index.store import IndexStore
 from telcochain.orders import OrderState
 
 DAY = 86_400
-PERIODS = ("day", "week", "month")
 
 
 def percentile(values: Sequence[float], p: float) -> float:

@@ -14,7 +14,8 @@ Sources (tests/toolchain/test_rules.py checks every copy against them):
   ``(type name, ...)`` cells are checked against it;
 - **the actions tables**: the tables between ``<!-- generated:actions Module,Module.action,... -->``
   and ``<!-- /generated:actions -->`` in docs/*.md are written from the entry points' NatSpec
-  (``@notice``, ``@param params``, ``@custom:who``) and the scope in ``consortium.yaml``;
+  (``@notice``, ``@param params``, ``@custom:who``) in the interfaces the module's contract
+  inherits (its own NatSpec when it inherits none) and the scope in ``consortium.yaml``;
 - **default grants and votes**: ``consortium.yaml``; the tables between
   ``<!-- generated:grants Module,... -->`` and ``<!-- /generated:grants -->`` in docs/*.md are
   written from it by this script;
@@ -434,9 +435,10 @@ def _struct_names(written: list[str], types: SolidityTypes, home: Path) -> list[
 
 
 def render_actions(spec: list[str]) -> str:
-    """The actions table of ``spec``: modules (every entry point of its interface, in declaration
-    order) and single actions (``Module.action``): scope (consortium.yaml), params, what it does
-    (``@notice``) and who may (``@custom:who``), from the entry points' NatSpec."""
+    """The actions table of ``spec``: modules (every entry point of the interfaces its contract
+    inherits, in declaration order) and single actions (``Module.action``): scope
+    (consortium.yaml), params, what it does (``@notice``) and who may (``@custom:who``), from the
+    entry points' NatSpec."""
     from telcochain.consortium import load_consortium
 
     policies = {a.name: a for a in load_consortium(CONSORTIUM).actions}

@@ -13,9 +13,8 @@ import {ConstitutionModule} from "./modules/ConstitutionModule.sol";
 /// `mintSettlement` action of the Constitution — put to a vote of the members in the example
 /// consortium. Nobody owns the token: the deployer, the operator or any payee cannot mint.
 ///
-/// | action           | scope  | params                              |
-/// | ---------------- | ------ | ----------------------------------- |
-/// | `mintSettlement` | Public | `(address to, uint256 amount)`      |
+/// Its one action, `mintSettlement` (Public, voted), is documented at its entry point below;
+/// docs/agreement.md's actions table is generated from it.
 contract SettlementToken is ERC20, ConstitutionModule {
     /*//////////////////////////////////////////////////////////////
                                  ERRORS
@@ -75,6 +74,8 @@ contract SettlementToken is ERC20, ConstitutionModule {
     /// @param caller The member whose action (or approved proposal) mints.
     /// @param ref The caller's correlation id.
     /// @param params `abi.encode(address to, uint256 amount)`.
+    /// @custom:who No caller check: whoever the constitution lets (a vote in the example consortium); `to`
+    /// and `amount` not zero.
     function mintSettlement(address caller, bytes32 ref, bytes calldata params) external onlyConstitution {
         (address to, uint256 amount) = abi.decode(params, (address, uint256));
         if (to == address(0) || amount == 0) revert SettlementInvalidMint(to, amount);

@@ -14,7 +14,8 @@ Sources (tests/toolchain/test_rules.py checks every copy against them):
   ``(type name, ...)`` cells are checked against it;
 - **the actions tables**: the tables between ``<!-- generated:actions Module,Module.action,... -->``
   and ``<!-- /generated:actions -->`` in docs/*.md are written from the entry points' NatSpec
-  (``@notice``, ``@param params``, ``@custom:who``) and the scope in ``consortium.yaml``;
+  (``@notice``, ``@param params``, ``@custom:who``) in the interfaces the module's contract
+  inherits (its own NatSpec when it inherits none) and the scope in ``consortium.yaml``;
 - **default grants and votes**: ``consortium.yaml``; the tables between
   ``<!-- generated:grants Module,... -->`` and ``<!-- /generated:grants -->`` in docs/*.md are
   written from it by this script;
@@ -273,9 +274,32 @@ def _natspec_blocks(path: Path) -> dict[str, dict[str, str]]:
     return found
 
 
-def _interface_of(path: Path) -> Path:
-    interface = CONTRACTS / "interfaces" / f"I{path.stem}.sol"
-    return interface if interface.exists() else path
+_BASES = re.compile(r"^\s*(?:abstract\s+)?contract\s+(\w+)\s+is\s+([^{]*)\{", re.M)
+
+
+def _interfaces_of(path: Path) -> list[Path]:
+    """The files whose NatSpec documents the entry points of the contract in ``path``: the
+    interfaces of ``contracts/interfaces/`` it inherits, in the order it names them
+    (``OperatorAgreement is IOperatorAgreement, IAgreementBilling, ...``), else the file itself."""
+    found = []
+    for match in _BASES.finditer(_code(path)):
+        if match.group(1) != path.stem:
+            continue
+        for base in _split_top(match.group(2)):
+            interface = CONTRACTS / "interfaces" / f"{base.split('(')[0].strip()}.sol"
+            if interface.exists() and interface not in found:
+                found.append(interface)
+    return found or [path]
+
+
+def _module_natspec(path: Path) -> dict[str, tuple[Path, dict[str, str]]]:
+    """Every entry point the interfaces of the contract in ``path`` declare → (the interface
+    declaring it, its NatSpec tags), in declaration order, interface by interface."""
+    found: dict[str, tuple[Path, dict[str, str]]] = {}
+    for interface in _interfaces_of(path):
+        for name, tags in _natspec_blocks(interface).items():
+            found.setdefault(name, (interface, tags))
+    return found
 
 
 _ENCODE = re.compile(r"`abi\.encode\((.*?)\)`")
@@ -309,8 +333,8 @@ def entry_point_params() -> dict[str, list[str]]:
     problems = []
     for name, (path, written) in sorted(_decoded_params().items()):
         decoded = [types.abi(t, path) for t in written]
-        interface = _interface_of(path)
-        documented = natspec_params(_natspec_blocks(interface).get(name, {}))
+        interface, tags = _module_natspec(path).get(name, (path, {}))
+        documented = natspec_params(tags)
         if documented is None:
             found[name] = decoded
             continue
@@ -411,9 +435,10 @@ def _struct_names(written: list[str], types: SolidityTypes, home: Path) -> list[
 
 
 def render_actions(spec: list[str]) -> str:
-    """The actions table of ``spec``: modules (every entry point of its interface, in declaration
-    order) and single actions (``Module.action``): scope (consortium.yaml), params, what it does
-    (``@notice``) and who may (``@custom:who``), from the entry points' NatSpec."""
+    """The actions table of ``spec``: modules (every entry point of the interfaces its contract
+    inherits, in declaration order) and single actions (``Module.action``): scope
+    (consortium.yaml), params, what it does (``@notice``) and who may (``@custom:who``), from the
+    entry points' NatSpec."""
     from telcochain.consortium import load_consortium
 
     policies = {a.name: a for a in load_consortium(CONSORTIUM).actions}
@@ -422,11 +447,11 @@ def render_actions(spec: list[str]) -> str:
     entries: list[tuple[str, str, Path, dict[str, str]]] = []  # (module, action, interface, tags)
     for item in spec:
         module, _, only = item.partition(".")
-        interface = _interface_of(_module_file(module))
-        blocks = _natspec_blocks(interface)
+        blocks = _module_natspec(_module_file(module))
         if only and only not in blocks:
-            raise MissingNatSpec(f"{item}: no entry point {only} in {interface.relative_to(ROOT)}")
-        entries += [(module, name, interface, tags) for name, tags in blocks.items() if not only or name == only]
+            where = ", ".join(str(p.relative_to(ROOT)) for p in _interfaces_of(_module_file(module)))
+            raise MissingNatSpec(f"{item}: no entry point {only} in {where}")
+        entries += [(module, name, where, tags) for name, (where, tags) in blocks.items() if not only or name == only]
     rows = [
         "| action | scope | params | what it does | who (checked by the contract, on top of the grant) |",
         "| --- | --- | --- | --- | --- |",

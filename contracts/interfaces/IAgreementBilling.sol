@@ -6,10 +6,8 @@ pragma solidity 0.8.28;
 /// invoice, monthly recurring charges prorated to the second, credit paid out at the final
 /// disconnect. See docs/agreement.md ("Billing").
 ///
-/// | action             | params                        | who                                              |
-/// | ------------------ | ----------------------------- | ------------------------------------------------ |
-/// | `accrueRecurring`  | `(bytes32[] assetIds)`        | each asset's operator                            |
-/// | `setMonthlyCharge` | `(uint96 monthly)`            | whoever the constitution says (put it to a vote) |
+/// Actions: the entry points below, each with its `params` and who may send it (its `custom:who`
+/// tag); docs/agreement.md's actions table is generated from them (with {IOperatorAgreement}'s).
 ///
 /// Line items: every charge on a customer's running account is a line `(asset, kind, from, to,
 /// amount)`, told by one event — ChangeOrdered and ChangesOrdered (kind = {ChargeKind-Macd} + the
@@ -90,10 +88,20 @@ interface IAgreementBilling {
     /// per asset with a non-zero amount).
     /// @dev Requirements: `caller` is each asset's operator; 1 .. MAX_BATCH assets; each served and started
     /// ({AgreementNotStarted}). Emits {RecurringAccrued} per line.
+    /// @param caller The member the Constitution checked the grant of (see `custom:who`).
+    /// @param ref The caller's correlation id.
+    /// @param params `abi.encode(bytes32[] assetIds)`.
+    /// @custom:who The operator of every asset of the list; 1 to `MAX_BATCH` served assets, each installed
+    /// (confirmed) and not ended.
     function accrueRecurring(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice Sets the monthly charge of services confirmed from now on (a voted action).
     /// @dev Requirements: fits int72. Emits {MonthlyChargeSet}.
+    /// @param caller The member the Constitution checked the grant of (see `custom:who`).
+    /// @param ref The caller's correlation id.
+    /// @param params `abi.encode(uint256 monthly)`: token units per `MONTH`, within int72.
+    /// @custom:who No caller check: whoever the constitution lets (a vote in the example consortium). Applies to
+    /// the default operator's (unregistered) customers' services confirmed from now on.
     function setMonthlyCharge(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice Seconds in a billing month for recurring charges (30 days).

@@ -7,15 +7,8 @@ pragma solidity 0.8.28;
 /// (resolved by the payee or by a consortium vote), and credit paid out in tokens on the payer's
 /// request or at a final disconnect. See docs/agreement.md ("Billing").
 ///
-/// | action                | scope    | params                                                              | who                         |
-/// | --------------------- | -------- | ------------------------------------------------------------------- | --------------------------- |
-/// | `payInvoice`          | Public   | `(uint256 invoiceId, uint256 amount)`                               | the payer                   |
-/// | `setInstalments`      | Public   | `(uint256 invoiceId, uint8 count, uint32 interval)`                 | the payee                   |
-/// | `disputeInvoice`      | Public   | `(uint256 invoiceId, uint256 amount, bytes32 line, bytes32 reason)` | the payer                   |
-/// | `resolveDispute`      | Public   | `(uint256 disputeId, uint256 credit)`                               | the payee                   |
-/// | `decideDispute`       | Public   | `(uint256 disputeId, uint256 credit)`                               | a consortium vote           |
-/// | `requestCreditPayout` | Public   | `(address payee, address token, uint256 amount)`                    | the payer                   |
-/// | `settleCredit`        | Internal | `(address payer, address payee, address token)`                     | modules (OperatorAgreement) |
+/// Actions: the entry points below, each with its `params` and who may send it (its `custom:who`
+/// tag); docs/agreement.md's actions table is generated from them (with {IEscrowPayment}'s).
 ///
 /// {pay} is called DIRECTLY (not through the Constitution), like `reclaim`: anyone — a customer
 /// that is not a member, or someone paying for it — pays an invoice from its own tokens. Money
@@ -156,6 +149,10 @@ interface IEscrowBilling {
     /// @dev Requirements: Issued, not held ({EscrowHeld}); `caller` is the payer; 1 ..
     /// outstanding ({EscrowAmountTooHigh}). Emits {InvoicePaid}; the last payment also
     /// {InvoiceReleased} and {ReceiptIssued} for the total paid.
+    /// @param caller The member the Constitution checked the grant of (see `custom:who`).
+    /// @param ref The caller's correlation id.
+    /// @param params `abi.encode(uint256 invoiceId, uint256 amount)`.
+    /// @custom:who The invoice's payer only; the invoice Issued and not held, `amount` 1 to what is outstanding.
     function payInvoice(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice Anyone pays `amount` of an Issued invoice from its own tokens, called DIRECTLY
@@ -173,6 +170,11 @@ interface IEscrowBilling {
     /// @notice The payee agrees an instalment plan on an Issued, not held invoice.
     /// @dev Requirements: `caller` is the payee; 2 .. 24 instalments, 1 .. 365 days apart
     /// ({EscrowInvalidInstalments}). Emits {InstalmentsSet}.
+    /// @param caller The member the Constitution checked the grant of (see `custom:who`).
+    /// @param ref The caller's correlation id.
+    /// @param params `abi.encode(uint256 invoiceId, uint8 count, uint32 interval)`: `interval` in seconds.
+    /// @custom:who The invoice's payee only; the invoice Issued and not held; 2 to 24 instalments (`MAX_INSTALMENTS`),
+    /// 1 to 365 days apart.
     function setInstalments(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice The payer disputes `amount` of an Issued, not held invoice (or of its line `line`).
@@ -183,6 +185,12 @@ interface IEscrowBilling {
     /// most the part never disputed ({disputableOf}, {EscrowDisputeSettled}: payments cover the
     /// settled part first).
     /// Emits {InvoiceDisputed}. Returns `abi.encode(uint256 disputeId)`.
+    /// @param caller The member the Constitution checked the grant of (see `custom:who`).
+    /// @param ref The caller's correlation id.
+    /// @param params `abi.encode(uint256 invoiceId, uint256 amount, bytes32 line, bytes32 reason)`: `line` 0 for
+    /// the invoice as a whole.
+    /// @custom:who The invoice's payer only; the invoice Issued and not held, `amount` 1 to the outstanding
+    /// part never disputed before.
     function disputeInvoice(address caller, bytes32 ref, bytes calldata params) external returns (uint256);
 
     /// @notice The invoice's payer disputes `amount` of it (or of its line `line`), called
@@ -203,6 +211,11 @@ interface IEscrowBilling {
 
     /// @notice The payee resolves an open dispute, crediting `credit` (0 .. its amount) off the
     /// invoice; the rest is owed again. Emits {DisputeResolved} (+ release when settled).
+    /// @param caller The member the Constitution checked the grant of (see `custom:who`).
+    /// @param ref The caller's correlation id.
+    /// @param params `abi.encode(uint256 disputeId, uint256 credit)`.
+    /// @custom:who The disputed invoice's payee only; the dispute open, its invoice Issued, `credit` at most the
+    /// disputed amount.
     function resolveDispute(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice As {resolveDispute}, decided by a consortium vote (the action's policy). A vote may
@@ -210,12 +223,21 @@ interface IEscrowBilling {
     /// ({EscrowCreditNotRaised} otherwise) up to the dispute's amount and to what is still unpaid
     /// ({EscrowCreditTooHigh}); the difference is written off. Emits {DisputeResolved}, or
     /// {DisputeRevisited} for a revisit (+ release when settled).
+    /// @param caller The member the Constitution checked the grant of (see `custom:who`).
+    /// @param ref The caller's correlation id.
+    /// @param params `abi.encode(uint256 disputeId, uint256 credit)`.
+    /// @custom:who No caller check: whoever the constitution lets (a vote in the example consortium). The dispute
+    /// open, or resolved with a lower credit (a revisit), its invoice Issued.
     function decideDispute(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice The payer asks for `amount` of its credit with `payee` in tokens: paid at once
     /// from the payee's allowance to this contract when it and the payee's balance cover it,
     /// else recorded for the payee's {IEscrowPayment-payOutCredit}. Emits {CreditPayoutRequested}
     /// (+ {IEscrowPayment-CreditPaidOut}).
+    /// @param caller The member the Constitution checked the grant of (see `custom:who`).
+    /// @param ref The caller's correlation id.
+    /// @param params `abi.encode(address payee, address token, uint256 amount)`.
+    /// @custom:who The credit's holder (the payer, `caller`); 1 to its credit with `payee` in `token`.
     function requestCreditPayout(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice The credit's holder asks `payee` for `amount` of its credit in `token`, called
@@ -231,6 +253,11 @@ interface IEscrowBilling {
 
     /// @notice Internal action (a final disconnect): pays all of `payer`'s credit with `payee` in
     /// `token` out as {requestCreditPayout} does; nothing when there is none.
+    /// @param caller The member whose action the calling module is executing (not checked here).
+    /// @param ref The correlation id of the action that called it.
+    /// @param params `abi.encode(address payer, address payee, address token)`.
+    /// @custom:who Internal: only the modules its policy names as callers (OperatorAgreement, at a customer's
+    /// final disconnect), through `executeInternal`; the escrow checks no caller. Nothing happens without credit.
     function settleCredit(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice The settlement figures of `invoiceId`.

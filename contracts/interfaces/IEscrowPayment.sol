@@ -5,20 +5,9 @@ pragma solidity 0.8.28;
 /// @notice Invoices settled in ERC-20 through an escrow, receipts and credit notes (seed 000
 /// "Payment Processing"). A module of the Constitution; see docs/agreement.md.
 ///
-/// Actions (id `keccak256(bytes(name))`, entry point `name(address,bytes32,bytes)`), `params`
-/// being `abi.encode(...)` of:
-///
-/// | action            | scope    | params                                                                                         | who                   |
-/// | ----------------- | -------- | ---------------------------------------------------------------------------------------------- | --------------------- |
-/// | `fundInvoice`     | Public   | `(uint256 invoiceId)`                                                                          | the payer             |
-/// | `releaseInvoice`  | Public   | `(uint256 invoiceId)`                                                                          | the payer             |
-/// | `refundInvoice`   | Public   | `(uint256 invoiceId)`                                                                          | the payee             |
-/// | `reclaimInvoice`  | Public   | `(uint256 invoiceId)`                                                                          | the payer             |
-/// | `payOutCredit`    | Public   | `(address payer, address token, uint256 amount)`                                               | the payee (pays the payer's credit in tokens) |
-/// | `issueInvoice`    | Internal | `(address payer, address payee, address token, uint256 amount, uint64 dueDate, bool hold, bytes32 subject)` → `(uint256 invoiceId)` | modules (OperatorAgreement) |
-/// | `confirmInvoice`  | Internal | `(uint256 invoiceId)`                                                                          | modules (OperatorAgreement) |
-/// | `voidInvoice`     | Internal | `(uint256 invoiceId)`                                                                          | modules (OperatorAgreement) |
-/// | `issueCreditNote` | Internal | `(address payer, address payee, address token, uint256 amount, bytes32 subject)`               | modules (OperatorAgreement) |
+/// Actions (id `keccak256(bytes(name))`, entry point `name(address,bytes32,bytes)`): the entry
+/// points below and {IEscrowBilling}'s, each with its `params` and who may send it (its
+/// `custom:who` tag); docs/agreement.md's actions table is generated from them.
 ///
 /// The Public actions may be granted to every member: the escrow itself checks that the
 /// caller is the invoice's payer (fund, release, reclaim) or payee (refund).
@@ -193,18 +182,34 @@ interface IEscrowPayment {
     /// at once (released, receipt).
     /// @dev Requirements: the invoice exists ({EscrowUnknownInvoice}), is Issued
     /// ({EscrowInvalidStatus}), `caller` is its payer ({EscrowNotPayer}); the transfer succeeds.
+    /// @param caller The member the Constitution checked the grant of (see `custom:who`).
+    /// @param ref The caller's correlation id.
+    /// @param params `abi.encode(uint256 invoiceId)`.
+    /// @custom:who The invoice's payer only; the invoice Issued, not partly paid or disputed (funded whole).
     function fundInvoice(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice The payer releases a funded, held invoice to the payee without waiting for the
     /// agreement's confirmation. Emits {InvoiceReleased} and {ReceiptIssued}.
+    /// @param caller The member the Constitution checked the grant of (see `custom:who`).
+    /// @param ref The caller's correlation id.
+    /// @param params `abi.encode(uint256 invoiceId)`.
+    /// @custom:who The invoice's payer only; the invoice Funded.
     function releaseInvoice(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice The payee gives up the invoice: Funded → Refunded (funds back to the payer),
     /// Issued → Cancelled.
+    /// @param caller The member the Constitution checked the grant of (see `custom:who`).
+    /// @param ref The caller's correlation id.
+    /// @param params `abi.encode(uint256 invoiceId)`.
+    /// @custom:who The invoice's payee only; the invoice Funded, or Issued and not partly paid or disputed.
     function refundInvoice(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice The payer takes back the funds of a held invoice whose confirmation did not come
     /// within {CONFIRMATION_WINDOW} of funding ({EscrowReclaimTooEarly} before).
+    /// @param caller The member the Constitution checked the grant of (see `custom:who`).
+    /// @param ref The caller's correlation id.
+    /// @param params `abi.encode(uint256 invoiceId)`.
+    /// @custom:who The invoice's payer only; the invoice Funded at least `CONFIRMATION_WINDOW` ago.
     function reclaimInvoice(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice The payer's exit, called DIRECTLY by the payer (not through the Constitution):
@@ -221,21 +226,42 @@ interface IEscrowPayment {
     /// @param caller The payee.
     /// @param ref The caller's correlation id.
     /// @param params `abi.encode(address payer, address token, uint256 amount)`.
+    /// @custom:who The payee owing the credit (the credit is looked up with `caller` as payee); 1 to `payer`'s
+    /// credit with it in `token`, approved to the escrow.
     function payOutCredit(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice Internal action: issues an invoice, applying the credit `payee` owes `payer` in
     /// `token` first (a fully credited invoice is born Funded with nothing to pull, or Released
     /// at once without `hold`). Returns `abi.encode(uint256 invoiceId)`.
+    /// @param caller The member whose action the calling module is executing (not checked here).
+    /// @param ref The correlation id of the action that called it.
+    /// @param params `abi.encode(Issue issue)`.
+    /// @custom:who Internal: only the modules its policy names as callers (OperatorAgreement, VendorSettlement), through `executeInternal`; the escrow checks no caller. Distinct non-zero parties and a
+    /// token, an amount of 1 to 2^96 - 1, a due date not in the past.
     function issueInvoice(address caller, bytes32 ref, bytes calldata params) external returns (uint256);
 
     /// @notice Internal action: the service was confirmed; a Funded held invoice is released.
+    /// @param caller The member whose action the calling module is executing (not checked here).
+    /// @param ref The correlation id of the action that called it.
+    /// @param params `abi.encode(uint256 invoiceId)`.
+    /// @custom:who Internal: only the modules its policy names as callers (OperatorAgreement), through `executeInternal`; the escrow checks no caller. The invoice Funded and held.
     function confirmInvoice(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice Internal action: the service will not be delivered; Issued → Cancelled, Funded →
     /// Refunded. Returns nothing; reverts on a settled invoice.
+    /// @param caller The member whose action the calling module is executing (not checked here).
+    /// @param ref The correlation id of the action that called it.
+    /// @param params `abi.encode(uint256 invoiceId)`.
+    /// @custom:who Internal: only the modules its policy names as callers (OperatorAgreement), through `executeInternal`; the escrow checks no caller. The invoice Issued (not partly paid or disputed) or
+    /// Funded.
     function voidInvoice(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice Internal action: records a credit `payee` owes `payer`.
+    /// @param caller The member whose action the calling module is executing (not checked here).
+    /// @param ref The correlation id of the action that called it.
+    /// @param params `abi.encode(address payer, address payee, address token, uint256 amount, bytes32 subject)`.
+    /// @custom:who Internal: only the modules its policy names as callers (OperatorAgreement, VendorSettlement), through `executeInternal`; the escrow checks no caller. Distinct non-zero parties and a
+    /// token, an amount of 1 to 2^96 - 1.
     function issueCreditNote(address caller, bytes32 ref, bytes calldata params) external;
 
     /*//////////////////////////////////////////////////////////////

@@ -12,25 +12,9 @@ uint256 constant MACD_KINDS = 4;
 /// digital twins (AssetRegistry) and charge for them (EscrowPayment). A Constitution module;
 /// see docs/agreement.md.
 ///
-/// Actions (id `keccak256(bytes(name))`, entry point `name(address,bytes32,bytes)`), `params`
-/// being `abi.encode(...)` of:
-///
-/// | action                | params                                                       | who (checked by the contract)                      |
-/// | --------------------- | ------------------------------------------------------------ | -------------------------------------------------- |
-/// | `requestInstallation` | `(bytes32 assetId, address customer, bytes32 detailsHash)`   | the operator, or the customer for itself           |
-/// | `confirmInstallation` | `(bytes32 assetId, bytes32 detailsHash)`                     | the operator                                       |
-/// | `withdrawInstallation`| `(bytes32 assetId, bytes32 detailsHash)`                     | the operator or the asset's customer               |
-/// | `orderChange`         | `(uint8 kind, bytes32 assetId, bytes32 detailsHash)`         | the operator or the asset's customer               |
-/// | `orderChanges`        | `(uint8 kind, bytes32[] assetIds, bytes32 detailsHash)`      | the operator or the assets' (single) customer      |
-/// | `confirmChange`       | `(bytes32 assetId, bytes32 detailsHash)`                     | the operator                                       |
-/// | `confirmChanges`      | `(bool deletions, bytes32[] assetIds, bytes32 detailsHash)`  | the operator                                       |
-/// | `cancelChange`        | `(bytes32 assetId, bytes32 detailsHash)`                     | the operator or the asset's customer               |
-/// | `orderDisconnect`     | `(bytes32 assetId, uint256 overdueInvoiceId, bytes32 detailsHash)` | the asset's customer (id 0), or the operator naming an overdue invoice of that customer |
-/// | `cancelDisconnect`    | `(bytes32 assetId, bytes32 detailsHash)`                     | the operator; the customer for its own request     |
-/// | `confirmDisconnect`   | `(bytes32 assetId, bytes32 detailsHash)`                     | the operator                                       |
-/// | `billAccount`         | `(address customer, bytes32 detailsHash)`                    | the operator                                       |
-/// | `setTerms`            | `(Terms terms)`                                              | whoever the constitution says (put it to a vote)   |
-/// | `actFor`              | `(uint8 op, bytes inner, int256 charge, int256 maxCharge, uint256 nonce, uint64 deadline, bytes signature)` | a registered customer itself; its operator on its own, or for it with its signed consent |
+/// Actions (id `keccak256(bytes(name))`, entry point `name(address,bytes32,bytes)`): the entry
+/// points below and {IAgreementBilling}'s, each with its `params` and who may send it (its
+/// `custom:who` tag); docs/agreement.md's actions table is generated from them.
 ///
 /// Customers registered in the CustomerRegistry ("bilateral" customers, members or not) are
 /// served by their own operator on their own price list, which only the two parties know (the
@@ -292,48 +276,108 @@ interface IOperatorAgreement {
     /// @notice Installation request: duplicate check, twin Planned|Inactive → PendingInstallation
     /// (a twin its order line already scheduled — PendingInstallation or Delivered — stays put),
     /// a held invoice for the installation tariff (due in `paymentDays`).
+    /// @param caller The member the Constitution checked the grant of (see `custom:who`).
+    /// @param ref The caller's correlation id.
+    /// @param params `abi.encode(bytes32 assetId, address customer, bytes32 detailsHash)`.
+    /// @custom:who The default operator, or `customer` for itself (a customer only gets a twin the operator or its
+    /// order line assigned to it). `customer` is an active member, not the operator, not registered in the
+    /// CustomerRegistry (a registered one: {actFor} op 0); nothing open on the twin, no other customer's.
     function requestInstallation(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice Installation confirmed by the operator once the invoice is funded: twin Delivered →
-    /// Active (or already Active), the invoice released to the operator (receipt).
+    /// Active, the invoice released to the operator (receipt) unless the payer released it already.
+    /// @param caller The member the Constitution checked the grant of (see `custom:who`).
+    /// @param ref The caller's correlation id.
+    /// @param params `abi.encode(bytes32 assetId, bytes32 detailsHash)`.
+    /// @custom:who The asset's operator only; an installation open, its invoice Funded (or released early by the
+    /// payer; none when free), the twin Delivered with a serial bound.
     function confirmInstallation(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice The installation will not happen: invoice cancelled/refunded, twin
     /// PendingInstallation → Planned (Delivered → Recovering).
+    /// @param caller The member the Constitution checked the grant of (see `custom:who`).
+    /// @param ref The caller's correlation id.
+    /// @param params `abi.encode(bytes32 assetId, bytes32 detailsHash)`.
+    /// @custom:who The asset's operator or its customer; an installation open.
     function withdrawInstallation(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice One MACD order: twin Active → PendingChange, the kind's tariff accrued.
+    /// @param caller The member the Constitution checked the grant of (see `custom:who`).
+    /// @param ref The caller's correlation id.
+    /// @param params `abi.encode(uint8 kind, bytes32 assetId, bytes32 detailsHash)`: `kind` a {MacdKind}.
+    /// @custom:who The asset's customer or the default operator, on a service on the default terms (a registered
+    /// customer's: {actFor} op 1); nothing open on the asset, the twin Active.
     function orderChange(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice One MACD kind on up to {MAX_BATCH} assets of one customer, charged once.
+    /// @param caller The member the Constitution checked the grant of (see `custom:who`).
+    /// @param ref The caller's correlation id.
+    /// @param params `abi.encode(uint8 kind, bytes32[] assetIds, bytes32 detailsHash)`: `kind` a {MacdKind}.
+    /// @custom:who The assets' one customer or the default operator; 1 to `MAX_BATCH` services on the default
+    /// terms (a registered customer's: {actFor} op 4), nothing open on any, every twin Active.
     function orderChanges(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice Completes one MACD order: PendingChange → Active (Inactive for a delete).
+    /// @param caller The member the Constitution checked the grant of (see `custom:who`).
+    /// @param ref The caller's correlation id.
+    /// @param params `abi.encode(bytes32 assetId, bytes32 detailsHash)`.
+    /// @custom:who The asset's operator only; a change open.
     function confirmChange(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice Completes up to {MAX_BATCH} MACD orders of one customer, all deletions or none.
+    /// @param caller The member the Constitution checked the grant of (see `custom:who`).
+    /// @param ref The caller's correlation id.
+    /// @param params `abi.encode(bool deletions, bytes32[] assetIds, bytes32 detailsHash)`.
+    /// @custom:who The operator of every asset of the list; 1 to `MAX_BATCH` assets of one customer, each with a
+    /// change open that is a deletion iff `deletions`.
     function confirmChanges(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice Cancels the pending change of an asset before its confirmation: the twin goes back
     /// to Active and exactly the change's recorded charge is given back on the account.
-    /// @param caller The operator or the asset's customer.
+    /// @param caller The member the Constitution checked the grant of (see `custom:who`).
     /// @param ref The caller's correlation id.
     /// @param params `abi.encode(bytes32 assetId, bytes32 detailsHash)`.
+    /// @custom:who The asset's operator or its customer; a change open.
     function cancelChange(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice Disconnect order: twin Active → PendingDisconnect, the disconnect tariff accrued.
+    /// @param caller The member the Constitution checked the grant of (see `custom:who`).
+    /// @param ref The caller's correlation id.
+    /// @param params `abi.encode(bytes32 assetId, uint256 overdueInvoiceId, bytes32 detailsHash)`:
+    /// `overdueInvoiceId` 0 (ignored) for the customer.
+    /// @custom:who The asset's customer; or the default operator naming an invoice of that customer to it that is
+    /// overdue now (non-payment). A service on the default terms (a registered customer's: {actFor} op 2);
+    /// nothing open on the asset, the twin Active.
     function orderDisconnect(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice Withdraws a pending disconnect: PendingDisconnect → Active, tariff reversed.
+    /// @param caller The member the Constitution checked the grant of (see `custom:who`).
+    /// @param ref The caller's correlation id.
+    /// @param params `abi.encode(bytes32 assetId, bytes32 detailsHash)`.
+    /// @custom:who The asset's operator; its customer only for a disconnect it ordered itself (not for
+    /// non-payment). A disconnect open.
     function cancelDisconnect(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice Completes a disconnect: PendingDisconnect → Inactive, the account billed.
+    /// @param caller The member the Constitution checked the grant of (see `custom:who`).
+    /// @param ref The caller's correlation id.
+    /// @param params `abi.encode(bytes32 assetId, bytes32 detailsHash)`.
+    /// @custom:who The asset's operator only; a disconnect open.
     function confirmDisconnect(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice Closes a customer's billing period: one invoice (or credit note) for the balance.
+    /// @param caller The member the Constitution checked the grant of (see `custom:who`).
+    /// @param ref The caller's correlation id.
+    /// @param params `abi.encode(address customer, bytes32 detailsHash)`: `detailsHash` not read.
+    /// @custom:who The operator keeping `customer`'s running account ({operatorOf}); a balance not zero.
     function billAccount(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice Replaces the terms (future charges; open invoices keep theirs).
+    /// @param caller The member the Constitution checked the grant of (see `custom:who`).
+    /// @param ref The caller's correlation id.
+    /// @param params `abi.encode(Terms terms)`.
+    /// @custom:who No caller check: whoever the constitution lets (a vote in the example consortium).
+    /// Payment days 1 to 365, installation and disconnect >= 0, every tariff within int72.
     function setTerms(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice A registered customer's installation, MACD change or disconnect with its stated

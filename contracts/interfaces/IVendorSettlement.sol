@@ -9,11 +9,8 @@ pragma solidity 0.8.28;
 /// returned units already invoiced become a credit note the vendor owes the operator (applied to
 /// its next invoices, or paid out). A Constitution module; see docs/agreement.md ("Vendor settlement").
 ///
-/// | action            | params                                                                          | who                         |
-/// | ----------------- | ------------------------------------------------------------------------------- | --------------------------- |
-/// | `setVendorTerms`  | `(address vendor, bytes16 sku, address token, uint96 unitPrice, uint32 paymentDays, bool onConsumption)` | a vote (operator and vendors) |
-/// | `invoiceLine`     | `(bytes32 lineId, uint32 quantity, bytes32 vendorRef)`                          | the line's vendor           |
-/// | `creditReturns`   | `(bytes32 lineId)`                                                              | the operator or the line's vendor |
+/// Actions: the entry points below, each with its `params` and who may send it (its `custom:who`
+/// tag); docs/agreement.md's actions table is generated from them.
 ///
 /// The match: a line may be invoiced up to its *billable* units, `delivered - returned` (terms
 /// "on delivery") or `consumed` (terms "on consumption"), never more than it reserved; each
@@ -74,10 +71,26 @@ interface IVendorSettlement {
     );
 
     /// @notice Sets the terms of `vendor`'s `sku` (a voted action). Emits {VendorTermsSet}.
+    /// @param caller The member the Constitution checked the grant of (see `custom:who`).
+    /// @param ref The caller's correlation id.
+    /// @param params `abi.encode(address vendor, bytes16 sku, VendorTerms terms)`.
+    /// @custom:who No caller check: whoever the constitution lets (a vote in the example consortium). A vendor
+    /// other than the operator, a token, a unit price of 1 or more, 1 to 365 payment days.
     function setVendorTerms(address caller, bytes32 ref, bytes calldata params) external;
     /// @notice The line's vendor invoices `quantity` matched units. Emits {VendorInvoiced}.
+    /// @param caller The member the Constitution checked the grant of (see `custom:who`).
+    /// @param ref The caller's correlation id.
+    /// @param params `abi.encode(bytes32 lineId, uint32 quantity, bytes32 vendorRef)`: `vendorRef` the vendor's own
+    /// invoice reference.
+    /// @custom:who The line's vendor only; a reserved purchase-order line with terms for its SKU, `quantity` 1 to
+    /// its matched units not yet invoiced.
     function invoiceLine(address caller, bytes32 ref, bytes calldata params) external;
     /// @notice Credits invoiced units that were returned. Emits {VendorCredited}.
+    /// @param caller The member the Constitution checked the grant of (see `custom:who`).
+    /// @param ref The caller's correlation id.
+    /// @param params `abi.encode(bytes32 lineId)`.
+    /// @custom:who The operator or the line's vendor; more units invoiced (net of credits) than the match allows
+    /// now.
     function creditReturns(address caller, bytes32 ref, bytes calldata params) external;
 
     /// @notice The operator (payer of every vendor invoice).

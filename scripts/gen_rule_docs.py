@@ -812,4 +812,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except (MissingNatSpec, ParamsMismatch) as exc:  # a contract's NatSpec to fix: one line, no traceback
+        print(f"gen_rule_docs: {exc} (fix the NatSpec, then run python scripts/gen_rule_docs.py)", file=sys.stderr)
+        sys.exit(1)

@@ -54,9 +54,9 @@ $(SOLC_BRIDGE): tools/solc-bridge.js node_modules/.installed
 
 # The suite runs in parallel (pytest-xdist) on one worker more than the logical CPUs: about a
 # third of a test's time is spent waiting on nodes, servers and subprocesses, which the extra
-# worker fills (2 cores: 4 m 53 s - 5 m 37 s with three workers, 6 m 19 s with two). Each test file stays
+# worker fills (2 cores, quiet: 3 m 45 s - 3 m 58 s with three workers). Each test file stays
 # on one worker (its module-scoped deployments made once), each package of tests/contracts runs
-# as one ordered group, and the longest groups start first (tests/conftest.py says why; without
+# as one ordered group, and the longest groups start first (tests/support/scheduling.py and tests/conftest.py say why; without
 # --no-loadscope-reorder xdist would start the groups with the most tests first instead).
 # TEST_WORKERS=0 runs it serially, TEST_WORKERS=logical on the logical CPUs only.
 # Bytecode is cached outside the tree (.build/pycache), also where PYTHONDONTWRITEBYTECODE is set:

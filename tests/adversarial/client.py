@@ -23,7 +23,8 @@ from eth_abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
 from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.paths import ROOT
+
 ABI_DIR = ROOT / "pysdk" / "telcochain" / "abi"
 GAS = 15_000_000
 

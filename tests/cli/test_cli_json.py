@@ -19,8 +19,8 @@ from telcochain.agreement import MacdKind
 from telcochain.cli.json_schemas import FREEFORM, JSON_OUTPUT, NOTES, Schema, key_paths, render, schemas
 
 from tests.cli.test_cli_agreement import installed
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 OPERATOR, ACME, GLOBEX, CUSTOMER = range(4)
 
 

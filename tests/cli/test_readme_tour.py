@@ -30,7 +30,8 @@ from pathlib import Path
 import pytest
 from telcochain.node import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.paths import ROOT
+
 BACKGROUND = "# tour: background"
 
 #: What each command is there to show: a command prefix (the longest that matches) → texts its

@@ -20,7 +20,6 @@ from telcochain import Client
 from telcochain.index import Follower, IndexStore
 from telcochain.node import LocalNode, NodeConfig, free_port
 
-from tests.conftest import ConsortiumImage
 from tests.index.flows import Members
 from tests.support.console import (
     CHROMIUM,
@@ -30,6 +29,7 @@ from tests.support.console import (
     demo_story,
     login,
 )
+from tests.support.deploy import ConsortiumImage
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.paths import ROOT
+
 DATA = ROOT / "docs" / "gas.json"
 MEASURE_ENV = "TELCOCHAIN_GAS_MEASURE"
 TOLERANCE = 0.005

@@ -1,4 +1,4 @@
-"""The anvil these tests run on is the lean one tests/conftest.py asks for, and the receipt wait
+"""The anvil these tests run on is the lean one tests/support/ape_setup.py asks for, and the receipt wait
 of tests/support/ape_speed.py is in force: if an ape or ape-foundry upgrade renamed what the
 patches replace, they would stop applying without a word — the suite slower by minutes, the
 disk filling with anvil's old states — and these tests say so instead."""
@@ -35,5 +35,5 @@ def test_receipts_are_awaited_without_web3s_tenth_of_a_second_sleeps(accounts, m
 
 
 def test_the_contract_tests_keep_apes_snapshot_and_revert(request):
-    """tests/conftest.py switches ape's isolation off for the tests off its chain, not for these."""
+    """tests/support/ape_setup.py switches ape's isolation off for the tests off its chain, not for these."""
     assert "_function_isolation" in request.fixturenames

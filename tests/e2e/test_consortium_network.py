@@ -12,7 +12,7 @@ from eth_account import Account
 from telcochain import Client
 from telcochain.node import LocalNode, NodeConfig, free_port
 
-from ..conftest import BIN, ROOT
+from tests.support.paths import BIN, ROOT
 
 pytestmark = pytest.mark.slow
 

@@ -13,7 +13,7 @@ from telcochain.rpc import Rpc
 from telcochain.tx import Log
 from telcochain.types import show_bytes32
 
-from ..conftest import ape_deploy
+from tests.support.deploy import ape_deploy
 
 pytestmark = pytest.mark.slow
 

@@ -16,7 +16,7 @@ from eth_account.signers.local import LocalAccount
 from telcochain import Client
 from telcochain.node import LocalNode, NodeConfig, free_port
 
-from tests.conftest import ConsortiumImage
+from tests.support.deploy import ConsortiumImage
 from tests.support.gateway import OPERATOR, Chain, Gateway, start_gateway
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.paths import ROOT
+
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from export_abis import compiled_abis, render  # noqa: E402
-from telcochain.abi import abi_hash, load_abi, shipped_abis  # noqa: E402
+from export_abis import compiled_abis, render
+from telcochain.abi import abi_hash, load_abi, shipped_abis
 
 
 def test_every_deployable_contract_has_a_shipped_abi_identical_to_the_build(project):

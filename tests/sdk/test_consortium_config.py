@@ -11,7 +11,7 @@ import yaml
 from telcochain.consortium import load_consortium, shipped_entry_points
 from telcochain.errors import ConfigurationError
 
-from ..conftest import BIN, ROOT
+from tests.support.paths import BIN, ROOT
 
 GOOD = yaml.safe_load((ROOT / "consortium.yaml").read_text())
 

@@ -12,7 +12,7 @@ from telcochain.deployment import Deployment
 from telcochain.rpc import Rpc
 from telcochain.tx import hexint
 
-from ..conftest import ROOT
+from tests.support.paths import ROOT
 
 
 def test_manifest_records_chain_contracts_blocks_and_abi_hashes(local_node, deployment_path):

@@ -23,7 +23,7 @@ from telcochain.rpc import Rpc
 from telcochain.throughput import FastSigner, Operation, OpStatus, Pipeline, latency_percentiles, senders_needed
 from telcochain.tx import FeeMode, TxSender, hexint, probe_chain
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.paths import ROOT
 
 #: Creation code whose runtime is PUSH1 0 PUSH1 0 REVERT: every call reverts.
 REVERTER_INITCODE = "0x600580600b6000396000f360006000fd"

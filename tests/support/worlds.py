@@ -30,7 +30,8 @@ from typing import Any
 import yaml
 from telcochain.consortium import ConsortiumConfig, parse_consortium, shipped_entry_points
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.paths import ROOT
+
 WORLDS = Path(__file__).resolve().parent / "worlds"
 
 #: Test contracts (contracts/test/) a world's actions may name as their module.

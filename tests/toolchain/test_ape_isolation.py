@@ -1,5 +1,5 @@
-"""A test that never touches ape's chain runs without ape's snapshot/revert (tests/conftest.py,
-``pytest_runtest_setup``); one that asks for ape's chain keeps it."""
+"""A test that never touches ape's chain runs without ape's snapshot/revert
+(tests/support/ape_setup.py); one that asks for ape's chain keeps it."""
 
 from __future__ import annotations
 

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import re
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.paths import ROOT
+
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "tests" / "contracts"))
 
-from gas_figures import GasFigures  # noqa: E402
-from gen_gas_docs import GAS_TESTS, INLINE, TABLE, doc_pages, generated_docs, load  # noqa: E402
+from gas_figures import GasFigures
+from gen_gas_docs import GAS_TESTS, INLINE, TABLE, doc_pages, generated_docs, load
 
 
 def test_the_docs_gas_figures_are_rendered_from_docs_gas_json():

@@ -28,7 +28,7 @@ from telcochain.gateway import outbox
 from telcochain.index import alerts, verify
 from telcochain.orders import ChangePolicy, DeviceLine, _line_ref, show_sku
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.paths import ROOT
 
 
 def _abi_items(kind: str) -> dict[str, dict]:

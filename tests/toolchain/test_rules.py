@@ -44,7 +44,7 @@ from telcochain.macd_kinds import MACD_KINDS, MACD_LINE
 from telcochain.orders import ChangePolicy, ItemAction, OrderState
 from telcochain.render import _enums as rendered_enums
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.paths import ROOT
 
 #: Every Solidity enum → the SDK enum mirroring it (the one Python copy; tests import it).
 SDK_ENUMS: dict[str, type[IntEnum]] = {

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.paths import ROOT
+
 PACKAGE = json.loads((ROOT / "package.json").read_text())
 APE_CONFIG = yaml.safe_load((ROOT / "ape-config.yaml").read_text())
 SOLC_VERSION = PACKAGE["dependencies"]["solc"]

@@ -70,6 +70,7 @@ from telcochain.index import schema as s
 from telcochain.index.db import upsert
 from telcochain.index.projections import text_of
 from telcochain.index.queries import show_id
+from telcochain.index.schema import DeliveryStatus
 from telcochain.index.store import IndexStore
 from telcochain.orders import OrderState
 
@@ -444,7 +445,9 @@ def unregister(store: IndexStore, member: str, api: str, sub_id: str) -> bool:
         ).rowcount
         if gone:
             d = s.hub_deliveries.c
-            connection.execute(delete(s.hub_deliveries).where(d.subscription_id == sub_id, d.status == "pending"))
+            connection.execute(
+                delete(s.hub_deliveries).where(d.subscription_id == sub_id, d.status == DeliveryStatus.PENDING)
+            )
     return bool(gone)
 
 
@@ -554,7 +557,7 @@ def derive(store: IndexStore, limit: int = PASS_LIMIT, clock: Callable[[], int] 
                                 "subscription_id": sub.id,
                                 "event_id": eid,
                                 "position": pos,
-                                "status": "pending",
+                                "status": DeliveryStatus.PENDING,
                                 "attempts": 0,
                                 "next_attempt_at": stamp,
                             }

@@ -469,13 +469,22 @@ hub_outbox = Table(  # one row per hub event, derived from the indexed events (t
     Index("ix_hub_outbox_position", "position"),
 )
 
+
+class DeliveryStatus(StrEnum):
+    """The ``status`` of a ``hub_deliveries`` row (telcochain.gateway.delivery)."""
+
+    PENDING = "pending"  # to send, or to send again
+    DELIVERED = "delivered"  # the callback answered 2xx
+    FAILED = "failed"  # given up after the last attempt
+
+
 hub_deliveries = Table(  # one row per (subscription, event): the at-least-once state machine
     "hub_deliveries",
     metadata,
     Column("subscription_id", String(36), primary_key=True),
     Column("event_id", String(36), primary_key=True),
     Column("position", BigInteger, nullable=False),
-    Column("status", String(12), nullable=False),  # pending / delivered / failed
+    Column("status", String(12), nullable=False),  # a DeliveryStatus
     Column("attempts", Integer, nullable=False),
     Column("next_attempt_at", BigInteger, nullable=False),  # wall clock, milliseconds
     Column("lease_until", BigInteger),  # a worker holds it until then (milliseconds)

@@ -79,7 +79,7 @@ class PayCustomerBillCreate(Tmf):
 class PayCustomerBill(Out):
     id: str
     type_: str = Field(default="PayCustomerBill", alias="@type")
-    state: BillTaskState = Field(description="done")
+    state: BillTaskState = Field(description="done: the bill is funded when the answer comes")
     customerBill: CustomerBillRef
     transactionHash: str | None = None
     amount: Money | None = None

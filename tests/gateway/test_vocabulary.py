@@ -155,6 +155,9 @@ def test_the_defaults_and_sets_are_members_of_their_vocabulary() -> None:
     assert all(type(x) is v.ServiceOrderState for x in v.CANCELLATION_STATES | v.CLOSED_STATES)
     assert {tmf: chain for chain, tmf in v.ORDER_STATE.items()} == v.ORDER_STATE_OF
     assert len(v.ORDER_STATE_OF) == len(v.ORDER_STATE)  # one for one: PATCH {"state"} names one chain state
+    # the OrderBook's states are TMF641's one for one (docs/tmf.md): the SDK's labels, which the CLI
+    # prints and parses, are the same words
+    assert {chain: chain.label for chain in v.ORDER_STATE} == v.ORDER_STATE
 
 
 # -- no copy in the gateway's code -------------------------------------------------------------

@@ -22,6 +22,7 @@ from telcochain.errors import TelcochainError
 from telcochain.index import schema as s
 from telcochain.index.alerts import Alert, ProbeScanner, detect, load_config
 from telcochain.index.queries import id_hex, show_id
+from telcochain.index.schema import RequestStatus
 from telcochain.orders import ChangePolicy, ItemAction, OrderState
 from telcochain.tx import Log
 from telcochain.types import ZERO_ADDRESS
@@ -119,7 +120,7 @@ def counts(store: IndexStore) -> Counts:
         )
         proposals = db.execute(select(func.count()).where(s.proposals.c.status == "open")).scalar() or 0
         r = s.requests.c
-        macd = db.execute(select(func.count()).where(r.flow == "macd", r.status == "pending")).scalar() or 0
+        macd = db.execute(select(func.count()).where(r.flow == "macd", r.status == RequestStatus.PENDING)).scalar() or 0
         ln = s.lines.c
         still = db.execute(select(func.sum(ln.delivered - ln.consumed - ln.returned))).scalar() or 0
         denials = db.execute(select(func.count()).where(s.calls.c.outcome == "denied")).scalar() or 0

@@ -61,6 +61,7 @@ from sqlalchemy.orm import aliased
 
 from telcochain.gateway.outbox import PASS_LIMIT, checkpoint_of, derive, now_ms
 from telcochain.index import schema as s
+from telcochain.index.schema import DeliveryStatus
 from telcochain.index.store import IndexStore
 
 log = logging.getLogger("telcochain.gateway.hub")
@@ -176,13 +177,15 @@ class Deliverer:
         d, later = s.hub_deliveries.c, aliased(s.hub_deliveries)
         now = now_ms()
         earlier_pending = exists().where(
-            later.c.subscription_id == d.subscription_id, later.c.status == "pending", later.c.position < d.position
+            later.c.subscription_id == d.subscription_id,
+            later.c.status == DeliveryStatus.PENDING,
+            later.c.position < d.position,
         )
         with self.store.engine.begin() as connection:
             rows = connection.execute(
                 select(d.subscription_id, d.event_id, d.attempts)
                 .where(
-                    d.status == "pending",
+                    d.status == DeliveryStatus.PENDING,
                     d.next_attempt_at <= now,
                     or_(d.lease_until.is_(None), d.lease_until < now),
                     ~earlier_pending,
@@ -242,10 +245,10 @@ class Deliverer:
         now = now_ms()
         if error is None:
             self.delivered += 1
-            values: dict[str, Any] = {"status": "delivered", "delivered_at": now, "last_error": None}
+            values: dict[str, Any] = {"status": DeliveryStatus.DELIVERED, "delivered_at": now, "last_error": None}
         else:
             delay = min(self.settings.retry_cap, self.settings.retry_base * 2 ** (attempts - 1))
-            status = "failed" if attempts >= self.settings.max_attempts else "pending"
+            status = DeliveryStatus.FAILED if attempts >= self.settings.max_attempts else DeliveryStatus.PENDING
             values = {"status": status, "next_attempt_at": now + int(delay * 1000), "last_error": error}
             log.info("hub: %s to %s failed (attempt %d): %s", claim.event_id, claim.callback, attempts, error)
         with self.store.engine.begin() as connection:
@@ -254,7 +257,7 @@ class Deliverer:
                 .where(
                     and_(d.subscription_id == claim.subscription_id, d.event_id == claim.event_id),
                     d.lease_owner == self.owner,
-                    d.status == "pending",
+                    d.status == DeliveryStatus.PENDING,
                 )
                 .values(lease_owner=None, lease_until=None, **values)
             )
@@ -310,7 +313,7 @@ class Deliverer:
         with self.store.engine.begin() as connection:
             result = connection.execute(
                 update(s.hub_deliveries)
-                .where(d.lease_owner == self.owner, d.status == "pending")
+                .where(d.lease_owner == self.owner, d.status == DeliveryStatus.PENDING)
                 .values(lease_owner=None, lease_until=None)
             )
         return int(result.rowcount or 0)

@@ -56,10 +56,21 @@ from telcochain.assets import AssetState
 from telcochain.billing import InvoiceStatus
 from telcochain.errors import ConfigurationError
 from telcochain.gateway.api.common import BILL_PATH, ORDER_PATH, RESOURCE_PATH, SERVICE_PATH
+from telcochain.gateway.vocabulary import (
+    BILL_STATE,
+    BILL_UNMAPPED,
+    EVENT_API,
+    ORDER_STATE,
+    RESOURCE_STATES,
+    SERVICE_STATE,
+    UNMAPPED,
+)
+from telcochain.gateway.vocabulary import EventType as E
 from telcochain.index import schema as s
 from telcochain.index.db import upsert
 from telcochain.index.projections import text_of
 from telcochain.index.queries import show_id
+from telcochain.index.schema import DeliveryStatus
 from telcochain.index.store import IndexStore
 from telcochain.orders import OrderState
 
@@ -72,18 +83,7 @@ PASS_LIMIT = 5_000
 
 #: The TMF APIs a hub serves, as their path prefix, and the event types each one delivers.
 APIS: dict[str, tuple[str, ...]] = {
-    "serviceOrdering": (
-        "ServiceOrderCreateEvent",
-        "ServiceOrderStateChangeEvent",
-        "ServiceOrderAttributeValueChangeEvent",
-    ),
-    "serviceInventory": ("ServiceStateChangeEvent",),
-    "resourceInventoryManagement": (
-        "ResourceCreateEvent",
-        "ResourceStateChangeEvent",
-        "ResourceAttributeValueChangeEvent",
-    ),
-    "customerBillManagement": ("CustomerBillCreateEvent", "CustomerBillStateChangeEvent"),
+    api: tuple(t.value for t, of in EVENT_API.items() if of == api) for api in dict.fromkeys(EVENT_API.values())
 }
 API_OF = {event_type: api for api, types in APIS.items() for event_type in types}
 ALL_EVENT_TYPES = tuple(API_OF)
@@ -96,12 +96,10 @@ BILL_EVENT_STATE = {
 
 
 def bill_states(status: int) -> dict[str, str]:
-    """An escrow status as the TMF678 ``state`` the bill API shows (its ``STATE_MAP``), with
+    """An escrow status as the TMF678 ``state`` the bill API shows (:data:`BILL_STATE`), with
     the exact status as ``escrowStatus``."""
-    from telcochain.gateway.api.customer_bill import STATE_MAP
-
     escrow = InvoiceStatus(status)
-    return {"state": STATE_MAP.get(escrow, "new"), "escrowStatus": escrow.name.lower()}
+    return {"state": BILL_STATE.get(escrow, BILL_UNMAPPED), "escrowStatus": escrow.name.lower()}
 
 
 ZERO = "0x" + "00" * 20
@@ -149,30 +147,16 @@ def bill_ref(invoice_id: int, **fields: Any) -> dict[str, Any]:
 
 
 def resource_states(state: int) -> dict[str, str]:
-    """The twin's lifecycle as the TMF639 states the resource API shows (its ``STATE_MAP``);
+    """The twin's lifecycle as the TMF639 states the resource API shows (:data:`RESOURCE_STATES`);
     ``lifecycleState`` keeps the telcochain name."""
-    from telcochain.gateway.api.resource import STATE_MAP, UNMAPPED
-
     lifecycle = AssetState(state)
-    status, operational, administrative, usage = STATE_MAP.get(lifecycle, UNMAPPED)
-    return {
-        "resourceStatus": status,
-        "operationalState": operational,
-        "administrativeState": administrative,
-        "usageState": usage,
-        "lifecycleState": lifecycle.label,
-    }
+    states: dict[str, str] = RESOURCE_STATES.get(lifecycle, UNMAPPED)._asdict()
+    return {**states, "lifecycleState": lifecycle.label}
 
 
 def service_state(order_state: int) -> str:
-    """A service item's order state as a TMF638 service state."""
-    if order_state == OrderState.COMPLETED:
-        return "active"
-    if order_state in (OrderState.CANCELLED, OrderState.FAILED, OrderState.REJECTED):
-        return "terminated"
-    if order_state in (OrderState.IN_PROGRESS, OrderState.PARTIAL):
-        return "reserved"
-    return "designed"
+    """A service item's order state as a TMF638 service state (:data:`SERVICE_STATE`)."""
+    return SERVICE_STATE[OrderState(order_state)]
 
 
 # -- derivation -----------------------------------------------------------------------------
@@ -238,7 +222,7 @@ def _addresses(values: Iterable[Any]) -> frozenset[str]:
 
 
 def _order_state(value: Any) -> str:
-    return OrderState(int(value)).label
+    return ORDER_STATE[OrderState(int(value))]
 
 
 def hub_events(name: str, args: dict[str, Any], parties: _Parties) -> list[HubEvent]:
@@ -246,18 +230,12 @@ def hub_events(name: str, args: dict[str, Any], parties: _Parties) -> list[HubEv
     a = args
     if name == "OrderCreated":
         who = parties.order(a["orderId"])
-        return [
-            HubEvent(
-                "ServiceOrderCreateEvent",
-                who,
-                {"serviceOrder": order_ref(a["orderId"], state="acknowledged", externalId=show_id(a["ref"]))},
-                "service order created",
-            )
-        ]
+        order = order_ref(a["orderId"], state=ORDER_STATE[OrderState.ACKNOWLEDGED], externalId=show_id(a["ref"]))
+        return [HubEvent(E.SERVICE_ORDER_CREATE, who, {"serviceOrder": order}, "service order created")]
     if name == "OrderStateChanged":
         return [
             HubEvent(
-                "ServiceOrderStateChangeEvent",
+                E.SERVICE_ORDER_STATE_CHANGE,
                 parties.order(a["orderId"]),
                 {"serviceOrder": order_ref(a["orderId"], state=_order_state(a["to"]))},
                 f"service order {_order_state(a['from'])} -> {_order_state(a['to'])}",
@@ -266,7 +244,7 @@ def hub_events(name: str, args: dict[str, Any], parties: _Parties) -> list[HubEv
     if name == "OrderRevised":
         return [
             HubEvent(
-                "ServiceOrderAttributeValueChangeEvent",
+                E.SERVICE_ORDER_ATTRIBUTE_VALUE_CHANGE,
                 parties.order(a["orderId"]),
                 {"serviceOrder": order_ref(a["orderId"], revision=int(a["revision"]))},
                 f"service order revised (revision {int(a['revision'])})",
@@ -280,19 +258,17 @@ def hub_events(name: str, args: dict[str, Any], parties: _Parties) -> list[HubEv
             "serviceOrderItem": [{"serviceOrderId": show_id(a["orderId"]), "itemState": _order_state(a["to"])}],
         })  # fmt: skip
         return [
-            HubEvent(
-                "ServiceStateChangeEvent", parties.order(a["orderId"]), {"service": service}, "service state changed"
-            )
+            HubEvent(E.SERVICE_STATE_CHANGE, parties.order(a["orderId"]), {"service": service}, "service state changed")
         ]
     if "assetId" in a and name.startswith("Asset"):
         who = parties.asset(a["assetId"]) | _addresses([a.get("actor")])
         if name == "AssetRegistered":
             resource = resource_ref(a["assetId"], category=text_of(a.get("kind", "0x")), **resource_states(1))
-            return [HubEvent("ResourceCreateEvent", who, {"resource": resource}, "resource created")]
+            return [HubEvent(E.RESOURCE_CREATE, who, {"resource": resource}, "resource created")]
         if name == "AssetTransitioned":
             resource = resource_ref(a["assetId"], version=int(a["version"]), **resource_states(int(a["to"])))
             label = f"{AssetState(int(a['from'])).label} -> {AssetState(int(a['to'])).label}"
-            return [HubEvent("ResourceStateChangeEvent", who, {"resource": resource}, f"resource {label}")]
+            return [HubEvent(E.RESOURCE_STATE_CHANGE, who, {"resource": resource}, f"resource {label}")]
         field = {
             "AssetSerialBound": "serialNumber",
             "AssetLinked": "relatedEntity",
@@ -304,7 +280,7 @@ def hub_events(name: str, args: dict[str, Any], parties: _Parties) -> list[HubEv
         if name == "AssetCustodyTransferred":
             who = who | _addresses([a.get("from"), a.get("to")])
         resource = resource_ref(a["assetId"], version=int(a.get("version", 0)))
-        return [HubEvent("ResourceAttributeValueChangeEvent", who, {"resource": resource}, f"{field} changed", field)]
+        return [HubEvent(E.RESOURCE_ATTRIBUTE_VALUE_CHANGE, who, {"resource": resource}, f"{field} changed", field)]
     if name == "InvoiceIssued":
         bill = bill_ref(
             int(a["invoiceId"]),
@@ -313,11 +289,11 @@ def hub_events(name: str, args: dict[str, Any], parties: _Parties) -> list[HubEv
             paymentDueDate=iso(int(a.get("dueDate", 0))),
         )
         who = _addresses([a["payer"], a["payee"]])
-        return [HubEvent("CustomerBillCreateEvent", who, {"customerBill": bill}, "customer bill issued")]
+        return [HubEvent(E.CUSTOMER_BILL_CREATE, who, {"customerBill": bill}, "customer bill issued")]
     if name in BILL_EVENT_STATE:
         bill = bill_ref(int(a["invoiceId"]), **bill_states(BILL_EVENT_STATE[name]))
         who = _addresses([a["payer"], a["payee"]])
-        return [HubEvent("CustomerBillStateChangeEvent", who, {"customerBill": bill}, f"customer bill: {name}")]
+        return [HubEvent(E.CUSTOMER_BILL_STATE_CHANGE, who, {"customerBill": bill}, f"customer bill: {name}")]
     return []
 
 
@@ -469,7 +445,9 @@ def unregister(store: IndexStore, member: str, api: str, sub_id: str) -> bool:
         ).rowcount
         if gone:
             d = s.hub_deliveries.c
-            connection.execute(delete(s.hub_deliveries).where(d.subscription_id == sub_id, d.status == "pending"))
+            connection.execute(
+                delete(s.hub_deliveries).where(d.subscription_id == sub_id, d.status == DeliveryStatus.PENDING)
+            )
     return bool(gone)
 
 
@@ -579,7 +557,7 @@ def derive(store: IndexStore, limit: int = PASS_LIMIT, clock: Callable[[], int] 
                                 "subscription_id": sub.id,
                                 "event_id": eid,
                                 "position": pos,
-                                "status": "pending",
+                                "status": DeliveryStatus.PENDING,
                                 "attempts": 0,
                                 "next_attempt_at": stamp,
                             }

@@ -27,6 +27,7 @@ from telcochain.assets import AssetState
 from telcochain.billing import DisputeStatus
 from telcochain.errors import TelcochainError
 from telcochain.index import schema as s
+from telcochain.index.schema import RequestStatus as RS
 from telcochain.index.writer import Writer
 from telcochain.orders import Line, OrderState
 from telcochain.types import ZERO_ADDRESS
@@ -553,7 +554,7 @@ class Projector:
                 "ref": a["ref"],
                 "requester": a.get("requester"),
                 "charge": str(charge),
-                "status": "pending",
+                "status": RS.PENDING,
                 "requested_at": ev.at,
                 "closed_at": None,
                 "closed_block": None,
@@ -561,14 +562,14 @@ class Projector:
         )
         self.open_requests[(asset_id, flow)] = (ev.block, ev.log_index, seq)
 
-    def _close(self, ev: Ev, asset_id: str, flow: str, status: str) -> None:
+    def _close(self, ev: Ev, asset_id: str, flow: str, status: RS) -> None:
         key = (asset_id, flow)
         pk = self.open_requests.get(key, _MISSING)
         if pk is _MISSING:
             r = s.requests.c
             row = self.connection.execute(
                 select(r.block_number, r.log_index, r.seq)
-                .where(r.asset_id == asset_id, r.flow == flow, r.status == "pending")
+                .where(r.asset_id == asset_id, r.flow == flow, r.status == RS.PENDING)
                 .order_by(r.block_number.desc(), r.log_index.desc(), r.seq.desc())
                 .limit(1)
             ).first()
@@ -625,10 +626,10 @@ class Projector:
         )
 
     def on_InstallationConfirmed(self, ev: Ev) -> None:
-        self._close(ev, ev.args["assetId"], "installation", "done")
+        self._close(ev, ev.args["assetId"], "installation", RS.DONE)
 
     def on_InstallationWithdrawn(self, ev: Ev) -> None:
-        self._close(ev, ev.args["assetId"], "installation", "withdrawn")
+        self._close(ev, ev.args["assetId"], "installation", RS.WITHDRAWN)
 
     def on_ChangeOrdered(self, ev: Ev) -> None:
         a = ev.args
@@ -648,25 +649,25 @@ class Projector:
         self._balance(ev, int(a["balance"]))
 
     def on_ChangeConfirmed(self, ev: Ev) -> None:
-        self._close(ev, ev.args["assetId"], "macd", "done")
+        self._close(ev, ev.args["assetId"], "macd", RS.DONE)
 
     def on_ChangesConfirmed(self, ev: Ev) -> None:
         for asset_id in ev.args["assetIds"]:
-            self._close(ev, asset_id, "macd", "done")
+            self._close(ev, asset_id, "macd", RS.DONE)
 
     def on_ChangeCancelled(self, ev: Ev) -> None:
-        self._close(ev, ev.args["assetId"], "macd", "cancelled")
+        self._close(ev, ev.args["assetId"], "macd", RS.CANCELLED)
 
     def on_DisconnectOrdered(self, ev: Ev) -> None:
         a = ev.args
         self._open(ev, a["assetId"], 0, "disconnect", "disconnect", int(a.get("charge", 0)))
 
     def on_DisconnectConfirmed(self, ev: Ev) -> None:
-        self._close(ev, ev.args["assetId"], "disconnect", "done")
+        self._close(ev, ev.args["assetId"], "disconnect", RS.DONE)
         self._charge(ev, "disconnect", int(ev.args.get("amount", 0)))
 
     def on_DisconnectCancelled(self, ev: Ev) -> None:
-        self._close(ev, ev.args["assetId"], "disconnect", "cancelled")
+        self._close(ev, ev.args["assetId"], "disconnect", RS.CANCELLED)
 
     def on_AccountBilled(self, ev: Ev) -> None:
         a = ev.args

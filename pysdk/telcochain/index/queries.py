@@ -349,7 +349,7 @@ class Queries:
         self, *, customer: str | None = None, after: str | None = None, limit: int = DEFAULT_LIMIT
     ) -> Page[RequestRow]:
         """MACD changes ordered and not yet confirmed, oldest first."""
-        return self.requests(flow="macd", status="pending", customer=customer, after=after, limit=limit)
+        return self.requests(flow="macd", status=s.RequestStatus.PENDING, customer=customer, after=after, limit=limit)
 
     def stock_outstanding(self, *, vendor: str | None = None, limit: int = MAX_LIMIT) -> list[StockRow]:
         """Device lines with delivered units neither used nor returned ("still out"), oldest delivery first."""

@@ -109,7 +109,7 @@ def _cycle_times(db: Any, names: dict[str, str]) -> list[dict[str, Any]]:
     rows = db.execute(
         select(r.kind, a.vendor, r.requested_at, r.closed_at)
         .select_from(s.requests.outerjoin(s.assets, a.asset_id == r.asset_id))
-        .where(r.status == "done")
+        .where(r.status == s.RequestStatus.DONE)
     ).all()
     groups: dict[tuple[str, str], list[float]] = defaultdict(list)
     for kind, vendor, start, end in rows:

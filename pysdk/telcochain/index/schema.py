@@ -21,6 +21,8 @@ rebuild from block 0 gives the same rows.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -294,6 +296,16 @@ stock_moves = Table(
 
 # -- the agreement and the money ----------------------------------------------------------
 
+
+class RequestStatus(StrEnum):
+    """The ``status`` of a ``requests`` row: open, or how it closed."""
+
+    PENDING = "pending"  # requested, not confirmed nor called off yet
+    DONE = "done"  # confirmed (installed, changed, disconnected)
+    WITHDRAWN = "withdrawn"  # an installation withdrawn by its requester
+    CANCELLED = "cancelled"  # a MACD change or a disconnection called off
+
+
 requests = Table(  # installation, MACD (move/add/change/delete) and disconnect requests, one row per twin
     "requests",
     metadata,
@@ -307,7 +319,7 @@ requests = Table(  # installation, MACD (move/add/change/delete) and disconnect 
     Column("ref", H32, nullable=False),
     Column("requester", ADDR),
     Column("charge", AMOUNT, nullable=False),
-    Column("status", String(16), nullable=False),  # pending / done / withdrawn / cancelled
+    Column("status", String(16), nullable=False),  # a RequestStatus
     Column("requested_at", BigInteger, nullable=False),
     Column("closed_at", BigInteger),
     Column("closed_block", BigInteger),
@@ -457,13 +469,22 @@ hub_outbox = Table(  # one row per hub event, derived from the indexed events (t
     Index("ix_hub_outbox_position", "position"),
 )
 
+
+class DeliveryStatus(StrEnum):
+    """The ``status`` of a ``hub_deliveries`` row (telcochain.gateway.delivery)."""
+
+    PENDING = "pending"  # to send, or to send again
+    DELIVERED = "delivered"  # the callback answered 2xx
+    FAILED = "failed"  # given up after the last attempt
+
+
 hub_deliveries = Table(  # one row per (subscription, event): the at-least-once state machine
     "hub_deliveries",
     metadata,
     Column("subscription_id", String(36), primary_key=True),
     Column("event_id", String(36), primary_key=True),
     Column("position", BigInteger, nullable=False),
-    Column("status", String(12), nullable=False),  # pending / delivered / failed
+    Column("status", String(12), nullable=False),  # a DeliveryStatus
     Column("attempts", Integer, nullable=False),
     Column("next_attempt_at", BigInteger, nullable=False),  # wall clock, milliseconds
     Column("lease_until", BigInteger),  # a worker holds it until then (milliseconds)

@@ -1,13 +1,8 @@
 """TMF678 Customer Bill: the escrow's invoices, and paying one (a task resource).
 
-| escrow status | ``state``  | ``remainingAmount`` |
-| ------------- | ---------- | ------------------- |
-| issued        | sent       | amount - credited   |
-| funded        | settled    | 0 (held in escrow until the work is confirmed) |
-| released      | settled    | 0                   |
-| refunded      | settled    | 0 (the payment went back to the payer) |
-| cancelled     | onHold     | 0 (no payment expected) |
-
+A bill's ``state`` is its escrow status mapped by :data:`telcochain.gateway.vocabulary.BILL_STATE`
+(the table in docs/tmf.md); ``remainingAmount`` is the amount less what was credited while the
+bill is issued, 0 once funded, released, refunded or cancelled.
 ``escrowStatus`` keeps the exact status. ``POST /customerBillManagement/v4/payCustomerBill``
 pays a bill into escrow as its payer (this gateway's member; an approval of the token first if
 the allowance is short).
@@ -40,20 +35,14 @@ from telcochain.gateway.api.common import (
 from telcochain.gateway.auth import require_principal
 from telcochain.gateway.errors import ERRORS, ApiError, bad_request, not_found
 from telcochain.gateway.state import GatewayState, State
+from telcochain.gateway.vocabulary import BILL_STATE, BILL_UNMAPPED, BillTaskState, CustomerBillState
 from telcochain.index import schema as s
 from telcochain.index.queries import show_id
 
 PATH = BILL_PATH
 PAY_PATH = "/customerBillManagement/v4/payCustomerBill"
 IS = InvoiceStatus
-STATE_MAP = {
-    IS.ISSUED: "sent",
-    IS.FUNDED: "settled",
-    IS.RELEASED: "settled",
-    IS.REFUNDED: "settled",
-    IS.CANCELLED: "onHold",
-}
-STATES = ("new", "onHold", "validated", "sent", "partiallyPaid", "settled")
+STATES = tuple(CustomerBillState)
 
 router = APIRouter(tags=["TMF678 Customer Bill"], dependencies=[Depends(require_principal)])
 
@@ -65,7 +54,7 @@ class CustomerBill(Out):
     href: str
     type_: str = Field(default="CustomerBill", alias="@type")
     billNo: str | None = None
-    state: str | None = Field(default=None, description="|".join(STATES))
+    state: CustomerBillState | None = None
     escrowStatus: str | None = Field(default=None, description="issued|funded|released|refunded|cancelled")
     category: str | None = None
     billDate: str | None = None
@@ -90,7 +79,7 @@ class PayCustomerBillCreate(Tmf):
 class PayCustomerBill(Out):
     id: str
     type_: str = Field(default="PayCustomerBill", alias="@type")
-    state: str = Field(description="done")
+    state: BillTaskState = Field(description="done: the bill is funded when the answer comes")
     customerBill: CustomerBillRef
     transactionHash: str | None = None
     amount: Money | None = None
@@ -118,7 +107,7 @@ def _bill(request: Request, state: GatewayState, r: Any, now: int, names: dict[s
         id=ident,
         href=href(request, PATH, ident),
         billNo=ident,
-        state=STATE_MAP.get(status, "new"),
+        state=BILL_STATE.get(status, BILL_UNMAPPED),
         escrowStatus=status.label,
         category="held" if r.hold else "direct",
         billDate=iso(r.issued_at),
@@ -150,7 +139,7 @@ async def list_bills(
     if bill_state is not None:
         if bill_state not in STATES:
             raise bad_request(f"state {bill_state[:40]!r} is not one of {', '.join(STATES)}")
-        conditions.append(i.status.in_([int(k) for k, v in STATE_MAP.items() if v == bill_state]))
+        conditions.append(i.status.in_([int(k) for k, v in BILL_STATE.items() if v == bill_state]))
     if party is not None:
         conditions.append((i.payer == party) | (i.payee == party))
     with state.store.engine.connect() as db:
@@ -201,7 +190,7 @@ def pay_bill(request: Request, state: State, body: PayCustomerBillCreate) -> Any
     amount = max(0, int(row.amount) - int(row.credited))
     return PayCustomerBill(
         id=str(uuid.uuid4()),
-        state="done",
+        state=BillTaskState.DONE,
         customerBill=CustomerBillRef(id=str(row.invoice_id), href=href(request, PATH, row.invoice_id)),
         transactionHash=result.receipt.tx_hash,
         amount=_money(state, row.token, amount),

@@ -1,13 +1,15 @@
 """TMF639 Resource Inventory: the digital twins, read from the index.
 
 ``resourceStatus``, ``operationalState``, ``administrativeState`` and ``usageState`` are
-mapped from the twin's lifecycle state by :data:`STATE_MAP` (the table in docs/tmf.md); the
+mapped from the twin's lifecycle state by
+:data:`telcochain.gateway.vocabulary.RESOURCE_STATES` (the table in docs/tmf.md); the
 lifecycle state itself is the characteristic ``lifecycleState``. The parties (custodian,
 customer, vendor) are ``relatedParty`` entries; ``historyHref`` lists the twin's changes.
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -31,30 +33,27 @@ from telcochain.gateway.api.common import (
 from telcochain.gateway.auth import require_principal
 from telcochain.gateway.errors import ERRORS, bad_request, not_found
 from telcochain.gateway.state import GatewayState, State
+from telcochain.gateway.vocabulary import (
+    RESOURCE_STATES,
+    UNMAPPED,
+    AdministrativeState,
+    OperationalState,
+    ResourceStates,
+    ResourceStatus,
+    UsageState,
+)
 from telcochain.index import schema as s
 from telcochain.index.queries import id_hex, show_id
 
 PATH = RESOURCE_PATH
 S = AssetState
-
-#: lifecycle state → (resourceStatus, operationalState, administrativeState, usageState)
-STATE_MAP: dict[AssetState, tuple[str, str, str, str]] = {
-    S.PLANNED: ("standby", "disable", "locked", "idle"),
-    S.PENDING_INSTALLATION: ("reserved", "disable", "locked", "idle"),
-    S.DELIVERED: ("reserved", "disable", "unlocked", "idle"),
-    S.ACTIVE: ("available", "enable", "unlocked", "active"),
-    S.PENDING_CHANGE: ("available", "enable", "unlocked", "busy"),
-    S.PENDING_DISCONNECT: ("available", "enable", "shutdown", "active"),
-    S.INACTIVE: ("standby", "disable", "locked", "idle"),
-    S.RECOVERING: ("suspended", "disable", "locked", "idle"),
-    S.DECOMMISSIONED: ("unknown", "disable", "locked", "idle"),
-}
-#: The states shown for a lifecycle state :data:`STATE_MAP` does not name.
-UNMAPPED = ("unknown", "disable", "locked", "idle")
-RESOURCE_STATUS = ("standby", "alarm", "available", "reserved", "unknown", "suspended")
-OPERATIONAL = ("enable", "disable")
-ADMINISTRATIVE = ("locked", "unlocked", "shutdown")
-USAGE = ("idle", "active", "busy")
+#: The filters on the TMF639 states: (query name, its vocabulary), in :class:`ResourceStates` order.
+STATE_FILTERS: tuple[tuple[str, type[StrEnum]], ...] = (
+    ("resourceStatus", ResourceStatus),
+    ("operationalState", OperationalState),
+    ("administrativeState", AdministrativeState),
+    ("usageState", UsageState),
+)
 
 router = APIRouter(prefix=PATH, tags=["TMF639 Resource Inventory"], dependencies=[Depends(require_principal)])
 
@@ -69,10 +68,10 @@ class Resource(Out):
     name: str | None = None
     category: str | None = Field(default=None, description="the twin's kind (CPE, ONT...)")
     resourceVersion: str | None = None
-    resourceStatus: str | None = Field(default=None, description="|".join(RESOURCE_STATUS))
-    operationalState: str | None = Field(default=None, description="|".join(OPERATIONAL))
-    administrativeState: str | None = Field(default=None, description="|".join(ADMINISTRATIVE))
-    usageState: str | None = Field(default=None, description="|".join(USAGE))
+    resourceStatus: ResourceStatus | None = None
+    operationalState: OperationalState | None = None
+    administrativeState: AdministrativeState | None = None
+    usageState: UsageState | None = None
     startDate: str | None = None
     relatedParty: list[RelatedParty] | None = None
     resourceCharacteristic: list[Characteristic] | None = None
@@ -92,10 +91,11 @@ class ResourceChange(Out):
     historyHead: str
 
 
-def _states_for(kind: int, value: str, allowed: tuple[str, ...], what: str) -> list[int]:
+def _states_for(kind: int, value: str, what: str, vocabulary: type[StrEnum]) -> list[int]:
+    allowed = [str(v) for v in vocabulary]
     if value not in allowed:
         raise bad_request(f"{what} {value[:40]!r} is not one of {', '.join(allowed)}")
-    return [int(state) for state, mapped in STATE_MAP.items() if mapped[kind] == value]
+    return [int(state) for state, mapped in RESOURCE_STATES.items() if mapped[kind] == value]
 
 
 def _lifecycle(value: str) -> int:
@@ -111,7 +111,7 @@ def to_resource(request: Request, row: Any, names: dict[str, str]) -> dict[str, 
     built directly: the list endpoint is the gateway's hot path)."""
     ident = show_id(row.asset_id)
     state = AssetState(row.state)
-    status, operational, administrative, usage = STATE_MAP.get(state, UNMAPPED)
+    states: ResourceStates = RESOURCE_STATES.get(state, UNMAPPED)
     parties = []
     for role, addr in (("custodian", row.custodian), ("customer", row.customer), ("vendor", row.vendor)):
         if addr:
@@ -137,10 +137,7 @@ def to_resource(request: Request, row: Any, names: dict[str, str]) -> dict[str, 
         "name": ident,
         "category": row.kind,
         "resourceVersion": str(row.version),
-        "resourceStatus": status,
-        "operationalState": operational,
-        "administrativeState": administrative,
-        "usageState": usage,
+        **states._asdict(),
         "startDate": iso(row.registered_at),
         "relatedParty": parties,
         "resourceCharacteristic": chars,
@@ -174,14 +171,10 @@ async def list_resources(
 ) -> Any:
     a = s.assets.c
     conditions: list[Any] = []
-    for kind, value, allowed, what in (
-        (0, resource_status, RESOURCE_STATUS, "resourceStatus"),
-        (1, operational_state, OPERATIONAL, "operationalState"),
-        (2, administrative_state, ADMINISTRATIVE, "administrativeState"),
-        (3, usage_state, USAGE, "usageState"),
-    ):
+    values = (resource_status, operational_state, administrative_state, usage_state)
+    for kind, (value, (what, vocabulary)) in enumerate(zip(values, STATE_FILTERS, strict=True)):
         if value is not None:
-            conditions.append(a.state.in_(_states_for(kind, value, allowed, what)))
+            conditions.append(a.state.in_(_states_for(kind, value, what, vocabulary)))
     if lifecycle_state is not None:
         conditions.append(a.state == _lifecycle(lifecycle_state))
     if category is not None:

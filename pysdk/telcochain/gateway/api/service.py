@@ -33,11 +33,14 @@ from telcochain.gateway.api.common import (
 from telcochain.gateway.auth import require_principal
 from telcochain.gateway.errors import ERRORS, bad_request, not_found
 from telcochain.gateway.state import GatewayState, State
+from telcochain.gateway.vocabulary import SERVICE_STATE, ServiceState
 from telcochain.index import schema as s
 from telcochain.index.queries import id_hex, show_id
 from telcochain.orders import OrderState
 
 PATH = SERVICE_PATH
+#: The state of every service listed: the items that reached ``completed``.
+LISTED = SERVICE_STATE[OrderState.COMPLETED]
 SEP = ":"
 
 router = APIRouter(prefix=PATH, tags=["TMF638 Service Inventory"], dependencies=[Depends(require_principal)])
@@ -57,7 +60,7 @@ class Service(Out):
     type_: str = Field(default="Service", alias="@type")
     name: str | None = None
     category: str | None = None
-    state: str | None = Field(default=None, description="active (a completed service item)")
+    state: ServiceState | None = Field(default=None, description="active (a completed service item)")
     serviceType: str | None = None
     startDate: str | None = None
     isServiceEnabled: bool | None = None
@@ -101,7 +104,7 @@ def _services(request: Request, state: GatewayState, rows: Sequence[Any]) -> lis
                 href=href(request, PATH, ident),
                 name=service,
                 category="crm",
-                state="active",
+                state=LISTED,
                 serviceType=service,
                 startDate=iso(r.created_at),
                 isServiceEnabled=True,
@@ -131,15 +134,16 @@ async def list_services(
     response: Response,
     paging: Pages,
     state: State,
-    service_state: str | None = Query(None, alias="state", max_length=40, description="active"),
+    service_state: str | None = Query(None, alias="state", max_length=40, description=LISTED.value),
     party: str | None = Query(None, alias="relatedParty.id", max_length=42, description="the customer's address"),
     order: str | None = Query(None, alias="serviceOrder.id", max_length=66),
 ) -> Any:
     conditions: list[Any] = []
-    if service_state is not None and service_state != "active":
-        if service_state not in ("feasibilityChecked", "designed", "reserved", "inactive", "terminated"):
+    if service_state is not None:
+        if service_state not in tuple(ServiceState):
             raise bad_request(f"state {service_state[:40]!r} is not a TMF638 service state")
-        conditions.append(s.services.c.state == -1)  # only active services are listed
+        # the services listed (completed items) whose state it is: all of them, or none
+        conditions.append(s.services.c.state.in_([int(k) for k, v in SERVICE_STATE.items() if v == service_state]))
     if party is not None:
         conditions.append(s.orders.c.customer == party)
     if order is not None:

@@ -61,17 +61,33 @@ from telcochain.gateway.auth import Principal, require_principal
 from telcochain.gateway.errors import ERRORS, ApiError, bad_request, not_found
 from telcochain.gateway.macd import MacdBatcher, OrderItem, Placed, Sent, Unchecked
 from telcochain.gateway.state import GatewayState, State, WriteState
+from telcochain.gateway.vocabulary import (
+    CANCELLATION_STATES,
+    CLOSED_STATES,
+    ITEM_ACTION,
+    LINE_ACTION,
+    MACD_ACTION,
+    MACD_NOT_INDEXED,
+    ORDER_STATE,
+    ORDER_STATE_OF,
+    REQUEST_STATE,
+    OrderItemAction,
+    ServiceOrderState,
+    TaskState,
+    macd_state,
+)
 from telcochain.index import schema as s
 from telcochain.index.queries import id_hex, show_id
-from telcochain.orders import ChangePolicy, DeviceLine, OrderState, Revision
+from telcochain.index.schema import RequestStatus
+from telcochain.orders import ChangePolicy, DeviceLine, ItemAction, OrderState, Revision
 
 PATH = ORDER_PATH
 CANCEL_PATH = "/serviceOrdering/v4/cancelServiceOrder"
 MACD_PREFIX = "MACD-"
 #: The ``macdKind`` of a ``modify`` item: every MACD kind but delete (that one is ``action: delete``).
 MODIFY_KINDS = tuple(k.label for k in MacdKind if k is not MacdKind.DELETE)
-STATES = tuple(x.label for x in OrderState if x is not OrderState.NONE)
-Action = Literal["add", "modify", "delete", "noChange"]
+STATES = tuple(ServiceOrderState)
+A, SO = OrderItemAction, ServiceOrderState
 #: Seconds a permission check is reused before signing (a revocation is still enforced on chain).
 PERMISSION_TTL = 2.0
 POLICY_NAMES = {ChangePolicy.PAUSE: "pause", ChangePolicy.AUTO_CORRECT: "autoCorrect"}
@@ -101,7 +117,7 @@ class ServiceRefOrValue(Tmf):
 
 class ServiceOrderItemIn(Tmf):
     id: str = Field(min_length=1, max_length=32, description="service id, line id, or the item's number")
-    action: Action
+    action: OrderItemAction
     state: str | None = Field(default=None, max_length=40, description="PATCH: move this service item to the state")
     quantity: int | None = Field(default=None, ge=1, le=2**32 - 1)
     service: ServiceRefOrValue | None = None
@@ -173,7 +189,7 @@ class ServiceOut(Out):
     id: str | None = None
     href: str | None = None
     name: str | None = None
-    state: str | None = None
+    state: ServiceOrderState | None = Field(default=None, description="the service item's order state")
     type_: str = Field(default="Service", alias="@type")
     serviceCharacteristic: list[Characteristic] | None = None
     supportingResource: list[ResourceRefOut] | None = None
@@ -181,8 +197,8 @@ class ServiceOut(Out):
 
 class ServiceOrderItem(Out):
     id: str
-    action: str
-    state: str | None = None
+    action: OrderItemAction
+    state: ServiceOrderState | None = None
     quantity: int | None = None
     service: ServiceOut | None = None
     serviceOrderItem: list[ServiceOrderItem] | None = None
@@ -205,7 +221,7 @@ class ServiceOrder(Out):
         default=None, description="crm (an order on the OrderBook) or macd (agreement changes)"
     )
     description: str | None = None
-    state: str | None = Field(default=None, description="|".join(STATES))
+    state: ServiceOrderState | None = None
     orderDate: str | None = None
     completionDate: str | None = None
     revision: int | None = Field(default=None, description="revisions applied so far (crm)")
@@ -218,7 +234,7 @@ class CancelServiceOrder(Out):
     id: str
     href: str | None = None
     type_: str = Field(default="CancelServiceOrder", alias="@type")
-    state: str = Field(description="done | terminatedWithError")
+    state: TaskState = Field(description="done (tasks are not kept)")
     cancellationReason: str | None = None
     effectiveCancellationDate: str | None = None
     serviceOrder: ServiceOrderRef
@@ -304,7 +320,9 @@ def _last_block(results: list[Any]) -> int | None:
 
 # -- reading orders from the index ---------------------------------------------------------------
 
-_LINE_ACTION = {OrderState.CANCELLED: "delete"}
+
+#: A device line's ``@type`` (by alias: the keyword ``type_`` is not in the typed signature).
+_DEVICE_LINE: dict[str, Any] = {"@type": "DeviceLine"}
 
 
 def _crm_order(request: Request, state: GatewayState, row: Any, names: dict[str, str]) -> ServiceOrder:
@@ -317,19 +335,17 @@ def _crm_order(request: Request, state: GatewayState, row: Any, names: dict[str,
     by_service: dict[str, list[Any]] = defaultdict(list)
     for ln in lines:
         by_service[ln.service_id].append(ln)
-    from telcochain.orders import ItemAction
-
     items = []
     for sv in services:
         nested = [
             ServiceOrderItem(
                 id=show_id(ln.line_id),
-                action=_LINE_ACTION.get(OrderState(ln.state), "add"),
-                state=OrderState(ln.state).label,
+                action=LINE_ACTION[OrderState(ln.state)],
+                state=ORDER_STATE[OrderState(ln.state)],
                 quantity=int(ln.quantity),
                 service=ServiceOut(
                     name=show_id(ln.line_id),
-                    **{"@type": "DeviceLine"},
+                    **_DEVICE_LINE,
                     serviceCharacteristic=[
                         Characteristic(name="vendor", value=ln.vendor),
                         Characteristic(name="vendorName", value=names.get(ln.vendor)),
@@ -344,16 +360,15 @@ def _crm_order(request: Request, state: GatewayState, row: Any, names: dict[str,
             )
             for ln in by_service.get(sv.service_id, [])
         ]
-        action = ItemAction(sv.action).name.lower().replace("no_change", "noChange")
         items.append(
             ServiceOrderItem(
                 id=show_id(sv.service_id),
-                action=action,
-                state=OrderState(sv.state).label,
+                action=ITEM_ACTION[ItemAction(sv.action)],
+                state=ORDER_STATE[OrderState(sv.state)],
                 service=ServiceOut(
                     id=show_id(sv.service_id),
                     name=show_id(sv.service_id),
-                    state=OrderState(sv.state).label,
+                    state=ORDER_STATE[OrderState(sv.state)],
                     serviceCharacteristic=[Characteristic(name="version", value=int(sv.version))],
                 ),
                 serviceOrderItem=nested or None,
@@ -365,7 +380,7 @@ def _crm_order(request: Request, state: GatewayState, row: Any, names: dict[str,
         href=href(request, PATH, ident),
         externalId=ident,
         category="crm",
-        state=OrderState(row.state).label,
+        state=ORDER_STATE[OrderState(row.state)],
         orderDate=iso(row.created_at),
         completionDate=iso(row.closed_at),
         revision=row.revision,
@@ -373,24 +388,6 @@ def _crm_order(request: Request, state: GatewayState, row: Any, names: dict[str,
         externalReference=[ExternalReferenceOut(externalReferenceType="project", name=show_id(row.project_id))],
         serviceOrderItem=items,
     )
-
-
-_REQUEST_STATE = {"pending": "inProgress", "done": "completed", "cancelled": "cancelled", "withdrawn": "cancelled"}
-
-
-def _macd_state(item_states: list[str]) -> str:
-    states = set(item_states)
-    if states == {"completed"}:
-        return "completed"
-    if states == {"cancelled"}:
-        return "cancelled"
-    if "inProgress" in states:
-        return "inProgress"
-    if states == {"acknowledged"}:
-        return "acknowledged"
-    if states <= {"completed", "cancelled"}:
-        return "partial"
-    return "inProgress"
 
 
 def _macd_orders(
@@ -425,22 +422,23 @@ def _macd_orders(
             by_item[x.item_id].append(x)
         items, all_states, customer, closed = [], [], None, []
         for item_id, xs in by_item.items():
-            states, charge = [], 0
+            states: list[ServiceOrderState] = []
+            charge = 0
             for x in xs:
                 req = found.get((x.asset_id, x.ref))
-                states.append(_REQUEST_STATE.get(req.status, "inProgress") if req else "acknowledged")
+                states.append(REQUEST_STATE[RequestStatus(req.status)] if req else MACD_NOT_INDEXED)
                 if req is not None:
                     charge += int(req.charge)
                     customer = req.customer
                     if req.closed_at:
                         closed.append(req.closed_at)
             kind = xs[0].kind
-            item_state = _macd_state(states)
+            item_state = macd_state(states)
             all_states.extend(states)
             items.append(
                 ServiceOrderItem(
                     id=item_id,
-                    action="delete" if kind == "delete" else "modify",
+                    action=MACD_ACTION[MacdKind.parse(kind)],
                     state=item_state,
                     service=ServiceOut(
                         state=item_state,
@@ -453,7 +451,7 @@ def _macd_orders(
                     ),
                 )
             )
-        order_state = _macd_state(all_states)
+        order_state = macd_state(all_states)
         first = items_rows[0]
         party = [RelatedParty(id=customer, name=names.get(customer), role="customer")] if customer else None
         orders.append(
@@ -464,7 +462,7 @@ def _macd_orders(
                 category="macd",
                 state=order_state,
                 orderDate=iso(first.created_at),
-                completionDate=iso(max(closed)) if closed and order_state in ("completed", "partial") else None,
+                completionDate=iso(max(closed)) if closed and order_state in (SO.COMPLETED, SO.PARTIAL) else None,
                 relatedParty=party,
                 serviceOrderItem=items,
             )
@@ -512,7 +510,7 @@ async def list_orders(
     if order_state is not None:
         if order_state not in STATES:
             raise bad_request(f"state {order_state[:40]!r} is not one of {', '.join(STATES)}")
-        conditions.append(o.state == int(OrderState.parse(order_state)))
+        conditions.append(o.state == int(ORDER_STATE_OF[SO(order_state)]))
     if party is not None:
         conditions.append(o.customer == party)
     if external_id is not None:
@@ -572,10 +570,10 @@ async def create_order(
     body: ServiceOrderCreate,
 ) -> Any:
     actions = {item.action for item in body.serviceOrderItem}
-    if actions <= {"add"}:
+    if actions <= {A.ADD}:
         await state.wait_indexed_async(state.written_block or None)  # read-your-writes, as State does
         order = await run_in_threadpool(_create_crm, request, state, body)
-    elif actions <= {"modify", "delete"}:
+    elif actions <= {A.MODIFY, A.DELETE}:
         # async: an order waiting for its micro-batch holds no thread, so thousands can wait at once
         order = await _create_macd(request, state, body, principal)
     else:
@@ -601,7 +599,7 @@ def _create_crm(request: Request, state: GatewayState, body: ServiceOrderCreate)
         service = _service_id(item)
         services.append((service, _version(item, 1)))
         for nested in item.serviceOrderItem or ():
-            if nested.action != "add":
+            if nested.action != A.ADD:
                 raise bad_request(f"device line {nested.id}: a new order's lines are action add")
             lines.append(_line(state, nested, service))
     client = state.client
@@ -635,7 +633,7 @@ def _macd_items(state: GatewayState, body: ServiceOrderCreate) -> list[tuple[str
     items = []
     seen: set[str] = set()
     for item in body.serviceOrderItem:
-        if item.action == "delete":
+        if item.action == A.DELETE:
             kind = MacdKind.DELETE
         else:
             value = str(_char(item, "macdKind", "change"))
@@ -762,10 +760,10 @@ def _macd_answer(
         out.append(
             ServiceOrderItem(
                 id=item_id,
-                action="delete" if kind is MacdKind.DELETE else "modify",
-                state="inProgress",
+                action=MACD_ACTION[kind],
+                state=SO.IN_PROGRESS,
                 service=ServiceOut(
-                    state="inProgress",
+                    state=SO.IN_PROGRESS,
                     serviceCharacteristic=[
                         Characteristic(name="macdKind", value=kind.name.lower()),
                         Characteristic(name="charge", value=str(charge), valueType="integer"),
@@ -782,7 +780,7 @@ def _macd_answer(
         href=href(request, PATH, order_id),
         externalId=external_id,
         category="macd",
-        state="inProgress",
+        state=SO.IN_PROGRESS,
         orderDate=iso(created_at),
         relatedParty=party,
         serviceOrderItem=out,
@@ -816,21 +814,21 @@ def patch_order(request: Request, id: str, state: State, body: ServiceOrderUpdat
                 continue
             service = _service_id(item)
             changes += 1
-            if item.action == "add":
+            if item.action == A.ADD:
                 revision.add_service(service, _version(item, 1))
-            elif item.action == "modify":
+            elif item.action == A.MODIFY:
                 revision.modify_service(service, _version(item, None))
-            elif item.action == "delete":
+            elif item.action == A.DELETE:
                 revision.delete_service(service)
             else:
                 revision.keep_service(service)
             for nested in item.serviceOrderItem or ():
                 check_id(nested.id, "line id")
-                if nested.action == "add":
+                if nested.action == A.ADD:
                     revision.add_line(_line(state, nested, service))
-                elif nested.action == "delete":
+                elif nested.action == A.DELETE:
                     revision.remove_line(nested.id, _policy(nested))
-                elif nested.action == "noChange":
+                elif nested.action == A.NO_CHANGE:
                     revision.keep_line(nested.id, _policy(nested))
                 else:
                     raise bad_request(f"device line {nested.id}: a line is added, deleted or kept (noChange)")
@@ -843,21 +841,21 @@ def patch_order(request: Request, id: str, state: State, body: ServiceOrderUpdat
         if transitions:
             _allowed(state, "transitionService")
         for item in transitions:
-            results.append(client.orders.transition_service(id, _service_id(item), OrderState.parse(item.state or "")))
+            results.append(client.orders.transition_service(id, _service_id(item), ORDER_STATE_OF[SO(str(item.state))]))
     if body.state is not None:
         if body.state not in STATES:
             raise bad_request(f"state {body.state[:40]!r} is not one of {', '.join(STATES)}")
-        if body.state in ("cancelled", "assessingCancellation", "pendingCancellation"):
+        if body.state in CANCELLATION_STATES:
             raise bad_request("cancel through POST /serviceOrdering/v4/cancelServiceOrder")
         _allowed(state, "transitionOrder")
-        results.append(client.orders.transition(id, OrderState.parse(body.state)))
+        results.append(client.orders.transition(id, ORDER_STATE_OF[SO(body.state)]))
     state.wait_indexed(_last_block(results))
     return read_order(request, state, id)
 
 
 def _patch_macd(request: Request, state: GatewayState, ident: str, body: ServiceOrderUpdate) -> ServiceOrder:
     order = read_order(request, state, ident)
-    if body.serviceOrderItem is not None or body.state != "completed":
+    if body.serviceOrderItem is not None or body.state != SO.COMPLETED:
         raise bad_request(
             'a MACD order takes only {"state": "completed"} (confirm the changes); '
             "cancel it through POST /serviceOrdering/v4/cancelServiceOrder"
@@ -868,19 +866,19 @@ def _patch_macd(request: Request, state: GatewayState, ident: str, body: Service
     _allowed(state, "confirmChanges")
     results: list[Any] = []
     for deletions in (False, True):
-        assets = [a for a, kind in pending if (kind == "delete") == deletions]
+        assets = [a for a, kind in pending if (kind is MacdKind.DELETE) == deletions]
         if assets:
             results.extend(r.result for r in state.client.agreement.confirm_change(assets, deletions=deletions))
     state.wait_indexed(_last_block(results))
     return read_order(request, state, ident)
 
 
-def _pending_assets(order: ServiceOrder) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
+def _pending_assets(order: ServiceOrder) -> list[tuple[str, MacdKind]]:
+    out: list[tuple[str, MacdKind]] = []
     for item in order.serviceOrderItem or ():
-        if item.state != "inProgress" or item.service is None:
+        if item.state != SO.IN_PROGRESS or item.service is None:
             continue
-        kind = str(_chars(item.service.serviceCharacteristic).get("macdKind"))
+        kind = MacdKind.parse(str(_chars(item.service.serviceCharacteristic).get("macdKind")))
         out.extend((r.id, kind) for r in item.service.supportingResource or ())
     return out
 
@@ -892,7 +890,7 @@ def _pending_assets(order: ServiceOrder) -> list[tuple[str, str]]:
 def cancel_order(request: Request, state: State, body: CancelServiceOrderCreate) -> Any:
     ident = body.serviceOrder.id
     order = read_order(request, state, ident)
-    if order.state in ("cancelled", "completed", "rejected", "failed", "partial"):
+    if order.state in CLOSED_STATES:
         raise ApiError(409, "CONFLICT", f"service order {ident} is {order.state}: nothing to cancel")
     client = state.client
     results: list[Any] = []
@@ -908,7 +906,7 @@ def cancel_order(request: Request, state: State, body: CancelServiceOrderCreate)
     state.wait_indexed(_last_block(results))
     return CancelServiceOrder(
         id=str(uuid.uuid4()),
-        state="done",
+        state=TaskState.DONE,
         cancellationReason=body.cancellationReason,
         effectiveCancellationDate=iso(int(time.time())),
         serviceOrder=ServiceOrderRef(id=ident, href=href(request, PATH, ident)),

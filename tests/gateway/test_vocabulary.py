@@ -22,10 +22,11 @@ from telcochain.gateway import vocabulary as v
 from telcochain.index.schema import RequestStatus
 from telcochain.orders import ItemAction, OrderState
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.paths import ROOT
+
 sys.path.insert(0, str(ROOT / "scripts"))
 
-import gen_tmf_docs  # noqa: E402
+import gen_tmf_docs
 
 # -- the published value sets ------------------------------------------------------------------
 # Read from the TM Forum's own OpenAPI documents (github.com/tmforum-apis/<repository>, the file

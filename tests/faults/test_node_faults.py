@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from telcochain.durable import DIR_MARKER, find_orphan_anvil
-from telcochain.errors import NodeError, RpcError
+from telcochain.errors import NodeError, NodeUnreachable, RpcError
 from telcochain.node import find_anvil, free_port
 from telcochain.rpc import Rpc
 
@@ -170,13 +170,24 @@ def test_sigterm_to_the_foreground_cli_is_forwarded_and_orphans_nothing(tmp_path
 def test_an_orphan_anvil_of_the_data_dir_is_found_and_stopped(tmp_path):
     data_dir = tmp_path / "node"
     data_dir.mkdir()
+    port = free_port()
     orphan = subprocess.Popen(
-        [find_anvil(), "--port", str(free_port())],
+        [find_anvil(), "--port", str(port)],
         env=dict(os.environ, **{DIR_MARKER: str(data_dir.resolve())}),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
+        # an orphan has been running for a while: wait until this one serves (until it has
+        # exec'd, /proc/<pid>/environ is still this test's environment, without the marker)
+        rpc, deadline = Rpc(f"http://127.0.0.1:{port}", timeout=1), time.monotonic() + 20
+        while True:
+            try:
+                rpc.call("eth_chainId")
+                break
+            except NodeUnreachable:
+                assert time.monotonic() < deadline, "the orphan anvil never answered"
+                time.sleep(0.05)
         (data_dir / "anvil.pid").write_text(f"{orphan.pid}\n")
         assert find_orphan_anvil(data_dir) == orphan.pid
         node = durable_node(data_dir)

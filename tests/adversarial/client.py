@@ -12,6 +12,7 @@ after, plus balance/nonce/code changes of any account.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -98,8 +99,14 @@ class Chain:
         raw = account.sign_transaction(tx).raw_transaction
         tx_hash = self.rpc("eth_sendRawTransaction", ["0x" + bytes(raw).hex()])
         receipt = self.rpc("eth_getTransactionReceipt", [tx_hash])
-        if receipt is None:  # not automining: ask for a block
+        if receipt is None and not self.rpc("anvil_getAutomine"):  # not automining: ask for a block
             self.rpc("evm_mine")
+            receipt = self.rpc("eth_getTransactionReceipt", [tx_hash])
+        delay, deadline = 0.002, time.monotonic() + 30
+        while receipt is None:  # automining: anvil mines it a moment after accepting it
+            assert time.monotonic() < deadline, f"{tx_hash} was never mined"
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
             receipt = self.rpc("eth_getTransactionReceipt", [tx_hash])
         return Sent(self, account.address, tx_hash, receipt)
 

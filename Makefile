@@ -54,7 +54,7 @@ $(SOLC_BRIDGE): tools/solc-bridge.js node_modules/.installed
 
 # The suite runs in parallel (pytest-xdist) on one worker more than the logical CPUs: about a
 # third of a test's time is spent waiting on nodes, servers and subprocesses, which the extra
-# worker fills (2 cores, quiet: 3 m 45 s - 3 m 58 s with three workers). Each test file stays
+# worker fills (2 cores, quiet: 3 m 30 s - 3 m 50 s with three workers). Each test file stays
 # on one worker (its module-scoped deployments made once), each package of tests/contracts runs
 # as one ordered group, and the longest groups start first (tests/support/scheduling.py and tests/conftest.py say why; without
 # --no-loadscope-reorder xdist would start the groups with the most tests first instead).

@@ -16,6 +16,7 @@ from telcochain.customers import Consent, consent_digest, sign_consent
 from tests.support.agreement import TARIFF, UNIT, Kind, Status, asset_id, details
 from tests.support.dryrun import named, reverts_with
 from tests.support.encoding import ref
+from tests.support.orders import oid
 
 ZERO = "0x" + "00" * 20
 ZERO32 = b"\x00" * 32
@@ -531,7 +532,12 @@ GAS_BOUNDS = {  # loose sanity bounds; the figures go in docs/gas.json (docs/agr
     "actFor_orderChange_operator": 130_000,
     "orderChange_default": 110_000,
     "actFor_orderDisconnect": 180_000,
+    "createOrder": 150_000,
+    "createOrderFor": 220_000,
 }
+#: A consent nonce far from the others: a fresh word of the customer's nonce bitmap, as a wallet's
+#: random 64-bit nonce is (nonces in one word of 256 share its first write).
+FRESH_WORD_NONCE = 0x9E3779B97F4A7C15
 
 
 def test_gas_of_customer_operations(deal, retail):
@@ -565,6 +571,20 @@ def test_gas_of_customer_operations(deal, retail):
         c = consent(d, "orderDisconnect", asset_id("gas2"), max_charge=DISCONNECT, nonce=1004)
         r = act_for(d, 2, disconnect_inner("gas2"), DISCONNECT, c, sign(d, c))
         measure("actFor_orderDisconnect", "actFor orderDisconnect (consent)", r)
+        project, first, second = oid("P-GAS"), oid("O-GAS-1"), oid("O-GAS-2")
+        d.act("createProject", encode(["bytes32", "address", "bytes32"], [project, RETAIL.address, details("P-GAS")]))
+        r = d.act("createOrder", encode(["bytes32", "bytes32", "bytes32"], [first, project, details("O-GAS-1")]))
+        measure("createOrder", "createOrder (the operator's own record of the customer's order)", r)
+        c = consent(d, "createOrder", second, nonce=FRESH_WORD_NONCE)
+        params = encode(
+            ["bytes32", "bytes32", "bytes32", "uint256", "uint64", "bytes"],
+            [second, project, details("O-GAS-2"), c.nonce, c.deadline, sign(d, c)],
+        )
+        measure(
+            "createOrderFor",
+            "createOrderFor (with the customer's consent, a fresh nonce word)",
+            d.act("createOrderFor", params),
+        )
     print("\n| customer operation (whole tx) | gas |\n| --- | ---: |")
     for key, (used, label) in gas.measured.items():
         print(f"| {label} | {used:,} |")

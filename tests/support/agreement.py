@@ -23,8 +23,9 @@ from telcochain.agreement import TERMS_TYPE, InvoiceStatus, MacdKind  # noqa: F4
 from telcochain.assets import AssetState
 from telcochain.consortium import ConsortiumConfig
 
+from tests.support.dryrun import execute_action
 from tests.support.dryrun import send as _send
-from tests.support.encoding import ZERO32, action_id, ref
+from tests.support.encoding import ZERO32, action_id, asset_id, details, ref
 from tests.support.worlds import check_roles, deploy_world, granted, load_world
 
 DAY = 86_400
@@ -73,14 +74,6 @@ AGREEMENT_PERMISSIONS: dict[str, tuple[str, ...]] = granted("agreement", MEMBERS
 ESCROW_PUBLIC = tuple(granted("agreement", MEMBERS, "EscrowPayment"))
 
 
-def asset_id(label: str) -> bytes:
-    return keccak(text=f"asset:{label}")
-
-
-def details(label: str) -> bytes:
-    return keccak(text=f"details:{label}")
-
-
 def _addr(a) -> str:
     return a if isinstance(a, str) else a.address
 
@@ -122,13 +115,8 @@ class Deal:
         raise AttributeError(name)
 
     def act(self, action: str, params: bytes, sender=None, ref_: bytes | None = None):
-        return send(
-            self.constitution.executeAction,
-            action_id(action),
-            params,
-            ref_ if ref_ is not None else ref(action),
-            sender=sender or self.roles["operator"],
-        )
+        sender = sender or self.roles["operator"]
+        return execute_action(self.constitution, action, params, sender=sender, ref_=ref_, block="pending")
 
     # --- registry
     def register(self, label: str, serial: bool = True, vendor: bool = True, customer=None):

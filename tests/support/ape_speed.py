@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
@@ -40,6 +40,24 @@ import pytest
 PROXY_VARIABLES = tuple(
     name for base in ("http_proxy", "https_proxy", "all_proxy", "no_proxy") for name in (base, base.upper())
 )
+
+
+def _per_network(ecosystem: Any) -> tuple[int, str]:
+    provider = ecosystem.network_manager.active_provider
+    return id(ecosystem), provider.network.name if provider else ""
+
+
+def _read_once(original: property, key: Callable[[Any], Hashable] = id) -> property:
+    """``original`` read once per ``key(self)`` (a value fixed for the session), then cached."""
+    values: dict[Hashable, Any] = {}
+
+    def read(self: Any) -> Any:
+        k = key(self)
+        if k not in values:
+            values[k] = original.fget(self)  # type: ignore[misc]
+        return values[k]
+
+    return property(read)
 
 
 @contextmanager
@@ -58,11 +76,8 @@ def fast_ape() -> Iterator[None]:
     original_tx_type = Ethereum.default_transaction_type
     original_gas_price = FoundryProvider.gas_price
     original_environ_proxies = requests.sessions.get_environ_proxies
-    gas_prices: dict[int, int] = {}
     environ_proxies: dict[tuple[Any, ...], dict[str, str]] = {}
-    tx_types: dict[tuple[int, str], object] = {}
     contracts: set[str] = set()
-    max_gas: dict[int, int] = {}
 
     def called_contract_only(self: Any, data: Any, address: Any, **kwargs: Any) -> Any:
         kwargs.pop("txn", None)  # without the transaction, ape never looks for its trace
@@ -75,19 +90,6 @@ def fast_ape() -> Iterator[None]:
         if found:
             contracts.add(self.address)
         return found
-
-    def fixed_max_gas(self: Any) -> int:
-        key = id(self)
-        if key not in max_gas:
-            max_gas[key] = original_max_gas.fget(self)  # type: ignore[attr-defined]
-        return max_gas[key]
-
-    def default_transaction_type(self: Any) -> Any:
-        provider = self.network_manager.active_provider
-        key = (id(self), provider.network.name if provider else "")
-        if key not in tx_types:
-            tx_types[key] = original_tx_type.fget(self)  # type: ignore[attr-defined]
-        return tx_types[key]
 
     def wait_for_receipt(self: Any, transaction_hash: Any, timeout: float = 120, poll_latency: float = 0.1) -> Any:
         deadline = time.monotonic() + timeout
@@ -103,12 +105,6 @@ def fast_ape() -> Iterator[None]:
                 time.sleep(delay)
                 delay = min(delay * 2, poll_latency)
 
-    def fixed_gas_price(self: Any) -> int:
-        key = id(self)
-        if key not in gas_prices:
-            gas_prices[key] = original_gas_price.fget(self)  # type: ignore[attr-defined]
-        return gas_prices[key]
-
     def proxies_once(url: str, no_proxy: Any = None) -> dict[str, str]:
         settings = tuple(os.environ.get(name) for name in PROXY_VARIABLES)
         key = (urlsplit(url)[:2], no_proxy, settings)
@@ -117,13 +113,13 @@ def fast_ape() -> Iterator[None]:
         return dict(environ_proxies[key])
 
     patch = pytest.MonkeyPatch()
-    patch.setattr(FoundryProvider, "gas_price", property(fixed_gas_price))
+    patch.setattr(FoundryProvider, "gas_price", _read_once(original_gas_price))
     patch.setattr(requests.sessions, "get_environ_proxies", proxies_once)
     patch.setattr(Eth, "wait_for_transaction_receipt", wait_for_receipt)
-    patch.setattr(Ethereum, "default_transaction_type", property(default_transaction_type))
+    patch.setattr(Ethereum, "default_transaction_type", _read_once(original_tx_type, key=_per_network))
     patch.setattr(Ethereum, "decode_custom_error", called_contract_only)
     patch.setattr(BaseAddress, "is_contract", property(is_contract))
-    patch.setattr(FoundryProvider, "max_gas", property(fixed_max_gas))
+    patch.setattr(FoundryProvider, "max_gas", _read_once(original_max_gas))
     try:
         yield
     finally:

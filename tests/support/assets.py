@@ -22,8 +22,8 @@ from eth_abi import encode
 from eth_utils import keccak
 from telcochain.assets import TRANSITIONS, AssetState, ChangeKind
 
-from tests.support.dryrun import send
-from tests.support.encoding import ZERO32, ZERO_ADDRESS, action_id, ref
+from tests.support.dryrun import execute_action, send
+from tests.support.encoding import ZERO32, ZERO_ADDRESS, action_id, asset_id, details, ref  # noqa: F401  (the tests import them from here)
 from tests.support.worlds import check_roles, deploy_world, granted, load_world
 
 ZERO24 = b"\x00" * 24
@@ -66,17 +66,9 @@ TRANSITION = action_id("transition")
 CALL_INTERNAL = action_id("callInternal")
 
 
-def asset_id(label: str) -> bytes:
-    return keccak(text=f"asset:{label}")
-
-
 def serial_hash(serial: str, salt: str = "consortium-salt") -> bytes:
     """The SDK hashes serials with a consortium-wide salt; only the hash goes on chain."""
     return keccak(text=f"{salt}:{serial}")
-
-
-def details(label: str) -> bytes:
-    return keccak(text=f"details:{label}")
 
 
 def kind_code(kind: str) -> bytes:
@@ -238,13 +230,7 @@ class Consortium:
 
     def act(self, action: str, params: bytes, sender=None, ref_: bytes | None = None):
         """executeAction(keccak256(action), params, ref) by ``sender`` (default: a holder)."""
-        return send(
-            self.constitution.executeAction,
-            action_id(action),
-            params,
-            ref_ if ref_ is not None else ref(action),
-            sender=sender or self.holder(action),
-        )
+        return execute_action(self.constitution, action, params, sender=sender or self.holder(action), ref_=ref_)
 
     def register(self, asset, sender=None, ref_=None, **kw):
         return self.act("register", register_params(asset, **kw), sender, ref_)

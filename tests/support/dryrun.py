@@ -16,6 +16,8 @@ from ape.exceptions import ContractLogicError
 from eth_abi import decode, encode
 from eth_utils import keccak
 
+from tests.support.encoding import action_id, ref
+
 #: The contracts whose custom errors a revert may carry.
 ERROR_SOURCES = (
     "Constitution",
@@ -100,6 +102,15 @@ def send(method, *args, sender, block: str = "latest"):
         raw = err.data if isinstance(err.data, str) else ""
         raise Reverted(bytes.fromhex(raw.removeprefix("0x"))) from None
     return None
+
+
+def execute_action(
+    constitution, action: str, params: bytes, *, sender, ref_: bytes | None = None, block: str = "latest"
+):
+    """``constitution.executeAction(keccak256(action), params, ref)`` from ``sender`` through
+    :func:`send` (the ref defaults to one named after the action)."""
+    ref_ = ref_ if ref_ is not None else ref(action)
+    return send(constitution.executeAction, action_id(action), params, ref_, sender=sender, block=block)
 
 
 @contextmanager

@@ -49,6 +49,16 @@ def trust_key(n: int) -> bytes:
     return (n + 1).to_bytes(32, "big")
 
 
+def asset_id(label: str) -> bytes:
+    """A twin's id from a label (the asset and agreement tests' scheme)."""
+    return keccak(text=f"asset:{label}")
+
+
+def details(label: str) -> bytes:
+    """A details commitment from a label."""
+    return keccak(text=f"details:{label}")
+
+
 def address_of(account: Any) -> str:
     """An account's (or a contract's) address; an address stays as it is."""
     return account if isinstance(account, str) else account.address

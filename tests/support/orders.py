@@ -21,8 +21,8 @@ from eth_utils import keccak
 from telcochain.assets import AssetState  # noqa: F401  (the tests import it from here)
 from telcochain.orders import ORDER_TRANSITIONS, ChangePolicy, ItemAction, OrderState
 
-from tests.support.dryrun import send
-from tests.support.encoding import ZERO32, ZERO_ADDRESS, action_id, ref
+from tests.support.dryrun import execute_action, send
+from tests.support.encoding import ZERO32, ZERO_ADDRESS, action_id, details, ref
 from tests.support.worlds import check_roles, deploy_world, granted, load_world
 
 # --------------------------------------------------------------------------------------------
@@ -65,10 +65,6 @@ def sku(code: str) -> bytes:
     raw = code.encode()
     assert len(raw) <= 16
     return raw.ljust(16, b"\x00")
-
-
-def details(label: str) -> bytes:
-    return keccak(text=f"details:{label}")
 
 
 def _addr(account) -> str:
@@ -140,13 +136,7 @@ class Book:
 
     def act(self, action: str, params: bytes, sender=None, ref_: bytes | None = None):
         default = self.roles["operator"] if action in OPERATOR_ACTIONS else self.roles["vendor_x"]
-        return send(
-            self.constitution.executeAction,
-            action_id(action),
-            params,
-            ref_ if ref_ is not None else ref(action),
-            sender=sender or default,
-        )
+        return execute_action(self.constitution, action, params, sender=sender or default, ref_=ref_)
 
     # structure
     def create_project(self, project="P", customer=None, **kw):

@@ -18,8 +18,8 @@ from typing import Any
 from eth_abi import encode
 from eth_utils import keccak
 
-from tests.support.dryrun import send
-from tests.support.encoding import action_id, ref
+from tests.support.dryrun import execute_action
+from tests.support.encoding import ref
 from tests.support.worlds import check_roles, deploy_world, load_world
 
 DISCLOSE_TYPES = ["bytes32", "bytes32", "bytes", "address[]", "bytes[]"]
@@ -74,7 +74,7 @@ class Vault:
         raise AttributeError(name)
 
     def act(self, action: str, params: bytes, sender, ref_: bytes):
-        return send(self.constitution.executeAction, action_id(action), params, ref_, sender=sender)
+        return execute_action(self.constitution, action, params, sender=sender, ref_=ref_)
 
     def disclose(
         self,

@@ -93,9 +93,9 @@ def _emit(
     rows: Callable[[Any], list[Any]],
 ) -> bool:
     """JSON / CSV / a table of ``page``; True when machine output was printed."""
-    items = list(page)
     from telcochain.index.queries import Page
 
+    items = list(page)
     following = page.next if isinstance(page, Page) else None
     if as_json:
         output.emit_json({"items": [dataclasses.asdict(i) for i in items], "next": following})

@@ -214,6 +214,19 @@ def test_finding_8_nobody_mints_settlement_tokens_outside_the_governed_action(de
     assert d.token.totalSupply() == supply
 
 
+def _deploy_agreement(project, d, terms, sender):
+    """A second OperatorAgreement next to the deal's, with ``terms``: the constructor checks them."""
+    return project.OperatorAgreement.deploy(
+        d.constitution.address,
+        d.registry.address,
+        d.escrow.address,
+        d.customers.address,
+        d.operator.address,
+        terms,
+        sender=sender,
+    )
+
+
 @pytest.mark.parametrize(
     ("field", "days", "tariff_patch"),
     [
@@ -228,15 +241,7 @@ def test_finding_11_terms_out_of_range_are_refused(project, deal, accounts, fiel
     d = deal
     tariff = {**TARIFF, **tariff_patch}
     with pytest.raises(Exception, match=selector_of("AgreementInvalidTerm(bytes32,int256)")):
-        project.OperatorAgreement.deploy(
-            d.constitution.address,
-            d.registry.address,
-            d.escrow.address,
-            d.customers.address,
-            d.operator.address,
-            terms_tuple(d.token, payment_days=days, tariff=tariff),
-            sender=accounts[0],
-        )
+        _deploy_agreement(project, d, terms_tuple(d.token, payment_days=days, tariff=tariff), accounts[0])
 
 
 @pytest.mark.parametrize("kind", list(Kind), ids=lambda k: k.label)
@@ -247,15 +252,7 @@ def test_each_macd_tariff_is_range_checked_under_its_kind_s_name(project, deal, 
     field = f"macd{int(kind)}".encode().ljust(32, b"\0")
     revert = selector_of("AgreementInvalidTerm(bytes32,int256)") + encode(["bytes32", "int256"], [field, bad]).hex()
     with pytest.raises(Exception, match=revert):
-        project.OperatorAgreement.deploy(
-            d.constitution.address,
-            d.registry.address,
-            d.escrow.address,
-            d.customers.address,
-            d.operator.address,
-            terms_tuple(d.token, tariff={**TARIFF, kind: bad}),
-            sender=accounts[0],
-        )
+        _deploy_agreement(project, d, terms_tuple(d.token, tariff={**TARIFF, kind: bad}), accounts[0])
 
 
 @pytest.mark.parametrize("window", [0, DAY - 1, 365 * DAY + 1])

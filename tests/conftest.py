@@ -17,6 +17,7 @@ from eth_account.signers.local import LocalAccount
 from telcochain.node import free_port
 
 from tests.support.ape_setup import prepare_ape
+from tests.support.chain import revert
 from tests.support.deploy import ConsortiumImage, RunningNode, ape_deploy
 from tests.support.paths import BIN, ROOT
 from tests.support.scheduling import LONGEST_FIRST, xdist_group_of
@@ -95,7 +96,9 @@ def deployment_path(
 @pytest.fixture(autouse=True)
 def _isolated_chain(request: pytest.FixtureRequest) -> Iterator[None]:
     """Every test that uses the session node starts from the freshly deployed consortium:
-    the chain is snapshotted before the test and reverted after it (evm_snapshot/evm_revert)."""
+    the chain is snapshotted before the test and reverted after it, its transaction pool emptied
+    (tests.support.chain.revert: a pooled transaction of the test would skew the next test's
+    pending nonces)."""
     if "local_node" not in request.fixturenames:
         yield
         return
@@ -106,7 +109,7 @@ def _isolated_chain(request: pytest.FixtureRequest) -> Iterator[None]:
     rpc = Rpc(node.rpc_url)
     snapshot = rpc.call("evm_snapshot")
     yield
-    assert rpc.call("evm_revert", [snapshot]), "could not revert the chain after the test"
+    revert(rpc.call, snapshot)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import requests
 from eth_abi import decode as abi_decode
@@ -98,17 +98,35 @@ class Chain:
             tx["to"] = to_checksum_address(to)
         raw = account.sign_transaction(tx).raw_transaction
         tx_hash = self.rpc("eth_sendRawTransaction", ["0x" + bytes(raw).hex()])
+        return Sent(self, account.address, tx_hash, self.receipt(tx_hash))
+
+    def receipt(self, tx_hash: str, timeout: float = 30.0) -> dict[str, Any]:
+        """The receipt of a sent transaction, once mined (anvil automining mines it a moment after
+        accepting it); one the node does not mine in ``timeout`` fails with what the node held."""
         receipt = self.rpc("eth_getTransactionReceipt", [tx_hash])
         if receipt is None and not self.rpc("anvil_getAutomine"):  # not automining: ask for a block
             self.rpc("evm_mine")
             receipt = self.rpc("eth_getTransactionReceipt", [tx_hash])
-        delay, deadline = 0.002, time.monotonic() + 30
-        while receipt is None:  # automining: anvil mines it a moment after accepting it
-            assert time.monotonic() < deadline, f"{tx_hash} was never mined"
+        delay, deadline = 0.002, time.monotonic() + timeout
+        while receipt is None:
+            assert time.monotonic() < deadline, f"{tx_hash} was never mined: {self.pool_report(tx_hash)}"
             time.sleep(delay)
             delay = min(delay * 2, 0.1)
             receipt = self.rpc("eth_getTransactionReceipt", [tx_hash])
-        return Sent(self, account.address, tx_hash, receipt)
+        return cast(dict[str, Any], receipt)
+
+    def pool_report(self, tx_hash: str) -> str:
+        """What the node holds of an unmined transaction, in one line: in its pool or not, its
+        nonce against its sender's, the pool's size and the mining mode."""
+        tx = self.rpc("eth_getTransactionByHash", [tx_hash])
+        pool = {k: int(v, 16) for k, v in self.rpc("txpool_status").items()}
+        mode = f"automine {self.rpc('anvil_getAutomine')}, block {int(self.rpc('eth_blockNumber'), 16)}"
+        if tx is None:
+            return f"unknown to the node (dropped); pool {pool}; {mode}"
+        nonce = int(tx["nonce"], 16)
+        latest = int(self.rpc("eth_getTransactionCount", [tx["from"], "latest"]), 16)
+        gap = " (a gap: was the chain reverted without tests.support.chain.revert?)" if nonce > latest else ""
+        return f"in the pool, nonce {nonce}, its sender's {latest}{gap}; pool {pool}; {mode}"
 
     def increase_time(self, seconds: int) -> None:
         self.rpc("evm_increaseTime", [seconds])

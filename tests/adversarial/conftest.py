@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from eth_account.signers.local import LocalAccount
 
+from tests.support.chain import revert
+
 from .client import Client
 from .world import World, build
 
@@ -36,4 +38,4 @@ def world(local_node, deployment_path: Path, dev_accounts: list[LocalAccount]) -
     try:
         yield build(client, {role: _dev_key(i, dev_accounts) for role, i in {**ROLES, **DELEGATES}.items()})
     finally:
-        client.chain.rpc("evm_revert", [snapshot])
+        revert(client.chain.rpc, snapshot)

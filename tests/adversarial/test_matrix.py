@@ -15,6 +15,8 @@ from __future__ import annotations
 import pytest
 from eth_utils import function_signature_to_4byte_selector
 
+from tests.support.chain import revert
+
 from .asserts import assert_denial_on_record, assert_nothing_written, is_active_member, may_execute
 from .attacks import ATTACKS, INERT, INTERNAL, ROLES
 from .client import action_id, enc, ref
@@ -365,7 +367,7 @@ def test_direct_pay_moves_only_the_senders_own_tokens(world: World, role: str) -
         assert moved == expected, f"{role} paid 1 unit of Hooli's bill: balances moved {moved}"
         assert world.invoice(invoice)[1].lower() == world.addr("hooli").lower(), "the payer changed"
     finally:
-        world.c.chain.rpc("evm_revert", [snapshot])
+        revert(world.c.chain.rpc, snapshot)
 
 
 #: Who attacks a payer's direct entry points: every role (a member on someone else's invoice,

@@ -20,6 +20,8 @@ from telcochain.cli import main
 from telcochain.keystore import Keystore
 from telcochain.rpc import Rpc
 
+from tests.support.chain import revert
+
 OPERATOR, ACME, GLOBEX, CUSTOMER = 0, 1, 2, 3
 ACME_ADDRESS = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 BAD_CHECKSUM = "0x70997970c51812DC3A010C7d01b50e0d17dc79C8"
@@ -719,7 +721,7 @@ def world(local_node, deployment_path, dev_accounts, tmp_path_factory):
     keystores = tmp / "keystores"
     Keystore(keystores).save("ops", dev_accounts[OPERATOR].key, "right horse battery")
     yield {"tmp": tmp, "keystores": keystores, "rpc": rpc, "accounts": dev_accounts}
-    rpc.call("evm_revert", [before])
+    revert(rpc.call, before)
 
 
 def _fingerprint(rpc: Rpc, accounts) -> tuple:

@@ -14,6 +14,8 @@ from telcochain import ActionCall, Client
 from telcochain.errors import CheckpointError, TelcochainError
 from telcochain.notifications import Checkpoint, NotificationStream, SqliteCheckpoint
 
+from tests.support.chain import revert
+
 
 @pytest.fixture
 def operator(local_node, deployment_path, dev_accounts):
@@ -39,7 +41,7 @@ def test_a_poll_after_a_rollback_does_not_acknowledge_through_its_stale_head(ope
     rotate(operator, "OLD-1", "OLD-2", "OLD-3")
     assert refs(stream.follow(until_caught_up=True)) == {b"OLD-1", b"OLD-2", b"OLD-3"}
 
-    assert operator.rpc.call("evm_revert", [fork])
+    revert(operator.rpc.call, fork)
     operator.sender.resync_nonce()
     assert list(stream.follow(until_caught_up=True)) == []  # nothing on the shorter chain yet
     head = operator.block_number()

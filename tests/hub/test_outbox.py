@@ -14,6 +14,7 @@ from telcochain.index import Follower, IndexStore
 
 from tests.hub.receiver import Receiver
 from tests.index.flows import Members
+from tests.support.chain import revert
 
 
 def test_a_query_holds_when_every_condition_holds() -> None:
@@ -70,7 +71,7 @@ def test_a_reorganised_block_is_followed_by_its_replacement(
             follower.catch_up()
             deliverer.tick()
             assert [r.event["event"]["resource"]["id"] for r in rx.received] == ["ONT-BEFORE", "ONT-ORPHAN"]
-            members.op.rpc.call("evm_revert", [fork])
+            revert(members.op.rpc.call, fork)
             again = Members.connect(local_node.rpc_url, deployment_path, dev_accounts)
             again.op.assets.register("ONT-BRANCH", "CPE")
             again.op.rpc.call("evm_mine", [])

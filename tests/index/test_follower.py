@@ -15,6 +15,7 @@ from telcochain.index.verify import verify
 from telcochain.tx import hexint
 
 from tests.index.flows import Members, normal_flow
+from tests.support.chain import revert
 
 
 def dump(store: IndexStore) -> dict[str, list[tuple[Any, ...]]]:
@@ -101,7 +102,7 @@ def test_a_reorganisation_rolls_the_index_back_and_follows_the_new_branch(
     follower = Follower.for_client(store, members.op)
     follower.catch_up()
     assert Queries(store).macd_pending().items == []
-    rpc.call("evm_revert", [fork])  # the confirmation is gone; another branch grows instead
+    revert(rpc.call, fork)  # the confirmation is gone; another branch grows instead
     members = Members.connect(local_node.rpc_url, deployment_path, dev_accounts)  # nonces as the new branch has them
     members.op.agreement.request_change("change", flow["hq"], ref="ON-THE-NEW-BRANCH")
     members.op.assets.register("ONT-NEW-BRANCH", "CPE")

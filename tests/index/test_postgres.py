@@ -10,6 +10,7 @@ from telcochain.index.verify import verify
 
 from tests.index.flows import Members, normal_flow
 from tests.index.test_follower import dump
+from tests.support.chain import revert
 
 
 def test_postgresql_holds_the_same_rows_as_sqlite(members: Members, pg_store: IndexStore, tmp_path: Path) -> None:
@@ -37,7 +38,7 @@ def test_postgresql_rolls_back_a_reorganisation(
     members.op.agreement.confirm_change(flow["br1"])
     follower = Follower.for_client(pg_store, members.op)
     follower.catch_up()
-    members.op.rpc.call("evm_revert", [fork])
+    revert(members.op.rpc.call, fork)
     again = Members.connect(local_node.rpc_url, deployment_path, dev_accounts)
     again.op.assets.register("ONT-PG-BRANCH", "CPE")
     follower.catch_up()

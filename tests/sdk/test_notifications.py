@@ -8,6 +8,8 @@ import pytest
 from telcochain import ActionCall, Client
 from telcochain.notifications import Checkpoint, NotificationStream
 
+from tests.support.chain import revert
+
 
 @pytest.fixture
 def operator(local_node, deployment_path, dev_accounts):
@@ -72,7 +74,7 @@ def test_a_reorganisation_below_the_checkpoint_delivers_the_new_branch(operator,
     stream.ack_through(operator.block_number())
     assert {n.args.get("ref") for n in old} == {b"OLD-BRANCH".ljust(32, b"\0")}
 
-    assert operator.rpc.call("evm_revert", [fork])  # the chain drops the block we delivered
+    revert(operator.rpc.call, fork)  # the chain drops the block we delivered
     operator.sender.resync_nonce()
     operator.constitution.rotate_trust_key(b"\xbb" * 32, ref="NEW-BRANCH")
     resumed = NotificationStream(operator, tmp_path / "cp.json")

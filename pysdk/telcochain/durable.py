@@ -67,6 +67,8 @@ STATUS_SIZE = 8192
 LOCK_FILE = "node.lock"
 PID_FILE = "node.pid"
 ANVIL_PID_FILE = "anvil.pid"
+#: Private ports tried before the supervisor gives up (another process may take one first).
+_PORT_TRIES = 3
 #: Environment marker set on the supervisor's anvil (to recognise an orphan of this data dir).
 DIR_MARKER = "TELCOCHAIN_NODE_DIR"
 
@@ -343,6 +345,44 @@ def _free_port(host: str) -> int:
         return int(probe.getsockname()[1])
 
 
+def serves_port(pid: int, port: int) -> bool | None:
+    """Whether process ``pid`` holds the listening TCP socket of ``port`` (Linux: ``/proc``).
+
+    A port found free can be taken by another process before a node binds it: the node then
+    exits ("Address already in use") while whatever took the port answers in its place. A node
+    is only ready when *its* process listens. None where ``/proc`` cannot tell (not Linux)."""
+    inodes: set[str] = set()
+    readable = False
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        readable = True
+        for row in rows:
+            fields = row.split()
+            if len(fields) > 9 and fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(fields[9])  # 0A: LISTEN
+    if not readable:
+        return None
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except FileNotFoundError:
+        return False  # gone
+    except OSError:
+        return None
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+            if link.startswith("socket:[") and link[8:-1] in inodes:
+                return True
+    return False
+
+
+class _PortTaken(NodeError):
+    """The private anvil's port was taken before anvil bound it (start again on another)."""
+
+
 def find_orphan_anvil(data_dir: Path) -> int | None:
     """An anvil started for ``data_dir`` whose supervisor is gone (only possible off Linux or
     when the parent-death signal was lost): its pid, recognised by the environment marker."""
@@ -365,6 +405,7 @@ class Supervisor:
         self.report = Report()
         self.anvil: subprocess.Popen[bytes] | None = None
         self.upstream = ""
+        self.upstream_port = 0
         self.status: dict[str, Any] = {}
         self.durable_block = -1
         self.durable_hash = ""
@@ -458,20 +499,26 @@ class Supervisor:
         )
         log.close()
         (self.data_dir / ANVIL_PID_FILE).write_text(f"{self.anvil.pid}\n")
+        self.upstream_port = port
         self.upstream = f"http://127.0.0.1:{port}"
 
     async def wait_anvil(self, rpc: _Upstream, timeout: float = 60.0) -> None:
+        """Until the anvil just started answers on its port — itself, not another process that
+        took the port first (:func:`serves_port`); :class:`_PortTaken` if that happened."""
+        assert self.anvil is not None
         deadline = time.monotonic() + timeout
         while True:
             try:
                 await rpc.call("eth_chainId")
-                return
+                if serves_port(self.anvil.pid, self.upstream_port) is not False:
+                    return
             except (OSError, asyncio.TimeoutError, _UpstreamError):
                 pass
-            assert self.anvil is not None
             if self.anvil.poll() is not None:
                 with open(self.data_dir / "anvil.log", "rb") as logged:
                     tail = logged.read().decode(errors="replace").strip().splitlines()[-2:]
+                if any("Address already in use" in line for line in tail):
+                    raise _PortTaken(f"port {self.upstream_port} was taken before anvil bound it")
                 raise NodeError("anvil exited at start: " + " / ".join(tail))
             if time.monotonic() > deadline:
                 raise NodeError(f"anvil did not answer within {timeout:g} s")
@@ -550,9 +597,18 @@ class Supervisor:
         load = dump.path if dump else (legacy if legacy.exists() and not self.wal.segments() else None)
         if dump is None and self.wal.segments() and not self.wal.segments()[0][0] == 0:
             raise NodeError(f"no usable state dump in {self.dumps.directory} and the log does not start at genesis")
-        self.start_anvil(load, genesis=None if load else self.genesis_timestamp())
-        rpc = rpc_factory(self.upstream)
-        await self.wait_anvil(rpc)
+        genesis = None if load else self.genesis_timestamp()
+        for attempt in range(_PORT_TRIES):
+            self.start_anvil(load, genesis=genesis)
+            rpc = rpc_factory(self.upstream)
+            try:
+                await self.wait_anvil(rpc)
+                break
+            except _PortTaken as taken:
+                await rpc.close()
+                if attempt == _PORT_TRIES - 1:
+                    raise NodeError(f"anvil could not bind a private port: {taken}") from None
+                self.say(f"{taken}: starting anvil on another port")
         dump_block = dump.block if dump else int(await rpc.call("eth_blockNumber"), 16)
         self.report.dump_block = dump.block if dump else None
         await self.replay(rpc, dump_block)

@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from telcochain.durable import disk_reason, find_orphan_anvil
+from telcochain.durable import disk_reason, find_orphan_anvil, serves_port
 from telcochain.errors import NodeError, TelcochainError
 from telcochain.rpc import Rpc
 
@@ -278,6 +278,10 @@ class LocalNode:
                         logged.seek(log_start)
                         lines = logged.read().decode(errors="replace").strip().splitlines()
                     error = " / ".join(lines[-3:]) or f"code {self.process.returncode}"
+                if "Address already in use" in str(error):  # taken since the check above
+                    raise NodeError(
+                        f"port {self.config.port} on {self.config.host} is already in use: choose another port"
+                    )
                 what = "the node" if self.config.persist else "anvil"
                 raise NodeError(f"{what} exited at start: {error}")
             if time.monotonic() > deadline:
@@ -289,9 +293,12 @@ class LocalNode:
         return self.process
 
     def _ready(self) -> bool:
-        if self.config.persist and self.status().get("state") != "serving":
-            return False
-        return self.is_serving()
+        if self.config.persist:  # the supervisor reports "serving" once its own socket listens
+            return self.status().get("state") == "serving" and self.is_serving()
+        # an ephemeral anvil is ready when it answers on its port itself: another process may
+        # have taken the port between the check above and anvil's bind (anvil then exits)
+        assert self.process is not None
+        return self.is_serving() and serves_port(self.process.pid, self.config.port) is not False
 
     def _keep_time_monotonic(self) -> None:
         """A clock moved by ``evm_increaseTime`` is not restored with the blocks: start the clock

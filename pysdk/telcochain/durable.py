@@ -379,6 +379,10 @@ def serves_port(pid: int, port: int) -> bool | None:
     return False
 
 
+#: How anvil says its port is taken when it exits at start.
+ADDRESS_IN_USE = "Address already in use"
+
+
 class _PortTaken(NodeError):
     """The private anvil's port was taken before anvil bound it (start again on another)."""
 
@@ -404,8 +408,7 @@ class Supervisor:
         self.wal = Wal(self.data_dir / "wal")
         self.report = Report()
         self.anvil: subprocess.Popen[bytes] | None = None
-        self.upstream = ""
-        self.upstream_port = 0
+        self.upstream_port = 0  # the private anvil's port, once started
         self.status: dict[str, Any] = {}
         self.durable_block = -1
         self.durable_hash = ""
@@ -475,6 +478,11 @@ class Supervisor:
                 raise _disk_error(f"the data directory {self.data_dir}", exc) from None
             return timestamp
 
+    @property
+    def upstream(self) -> str:
+        """The private anvil's URL ("" before it is started)."""
+        return f"http://127.0.0.1:{self.upstream_port}" if self.upstream_port else ""
+
     def start_anvil(self, load: Path | None, genesis: int | None = None) -> None:
         port = _free_port("127.0.0.1")
         cmd = [
@@ -500,7 +508,6 @@ class Supervisor:
         log.close()
         (self.data_dir / ANVIL_PID_FILE).write_text(f"{self.anvil.pid}\n")
         self.upstream_port = port
-        self.upstream = f"http://127.0.0.1:{port}"
 
     async def wait_anvil(self, rpc: _Upstream, timeout: float = 60.0) -> None:
         """Until the anvil just started answers on its port — itself, not another process that
@@ -517,7 +524,7 @@ class Supervisor:
             if self.anvil.poll() is not None:
                 with open(self.data_dir / "anvil.log", "rb") as logged:
                     tail = logged.read().decode(errors="replace").strip().splitlines()[-2:]
-                if any("Address already in use" in line for line in tail):
+                if any(ADDRESS_IN_USE in line for line in tail):
                     raise _PortTaken(f"port {self.upstream_port} was taken before anvil bound it")
                 raise NodeError("anvil exited at start: " + " / ".join(tail))
             if time.monotonic() > deadline:

@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from telcochain.durable import disk_reason, find_orphan_anvil, serves_port
+from telcochain.durable import ADDRESS_IN_USE, disk_reason, find_orphan_anvil, serves_port
 from telcochain.errors import NodeError, TelcochainError
 from telcochain.rpc import Rpc
 
@@ -245,7 +245,7 @@ class LocalNode:
         if running is not None:
             raise NodeError(f"a node is already running from {self.config.data_dir} (pid {running})")
         if not _port_free(self.config.host, self.config.port):
-            raise NodeError(f"port {self.config.port} on {self.config.host} is already in use: choose another port")
+            raise self._port_in_use()
         try:
             self.config.data_dir.mkdir(parents=True, exist_ok=True)
             log_start = self.config.log_file.stat().st_size if self.config.log_file.exists() else 0
@@ -278,10 +278,8 @@ class LocalNode:
                         logged.seek(log_start)
                         lines = logged.read().decode(errors="replace").strip().splitlines()
                     error = " / ".join(lines[-3:]) or f"code {self.process.returncode}"
-                if "Address already in use" in str(error):  # taken since the check above
-                    raise NodeError(
-                        f"port {self.config.port} on {self.config.host} is already in use: choose another port"
-                    )
+                if ADDRESS_IN_USE in str(error):  # taken since the check above
+                    raise self._port_in_use()
                 what = "the node" if self.config.persist else "anvil"
                 raise NodeError(f"{what} exited at start: {error}")
             if time.monotonic() > deadline:
@@ -291,6 +289,9 @@ class LocalNode:
         if not self.config.persist:
             self._keep_time_monotonic()  # the supervisor does this itself after its replay
         return self.process
+
+    def _port_in_use(self) -> NodeError:
+        return NodeError(f"port {self.config.port} on {self.config.host} is already in use: choose another port")
 
     def _ready(self) -> bool:
         if self.config.persist:  # the supervisor reports "serving" once its own socket listens

@@ -86,8 +86,16 @@ class Chain:
     def send(self, account: LocalAccount, to: str | None, data: bytes, gas: int = GAS) -> Sent:
         """Sign and send a legacy transaction at gas price 0; returns it once mined, with its
         receipt and its state diff."""
+        tx_hash = self.submit(account, to, data, gas=gas)
+        return Sent(self, account.address, tx_hash, self.receipt(tx_hash))
+
+    def submit(
+        self, account: LocalAccount, to: str | None, data: bytes, gas: int = GAS, nonce: int | None = None
+    ) -> str:
+        """Sign and send a legacy transaction at gas price 0 (at the account's pending nonce
+        unless told); its hash, without waiting for it."""
         tx: dict[str, Any] = {
-            "nonce": self.nonce(account.address),
+            "nonce": self.nonce(account.address) if nonce is None else nonce,
             "gasPrice": 0,
             "gas": gas,
             "data": data,
@@ -97,8 +105,7 @@ class Chain:
         if to is not None:
             tx["to"] = to_checksum_address(to)
         raw = account.sign_transaction(tx).raw_transaction
-        tx_hash = self.rpc("eth_sendRawTransaction", ["0x" + bytes(raw).hex()])
-        return Sent(self, account.address, tx_hash, self.receipt(tx_hash))
+        return str(self.rpc("eth_sendRawTransaction", ["0x" + bytes(raw).hex()]))
 
     def receipt(self, tx_hash: str, timeout: float = 30.0) -> dict[str, Any]:
         """The receipt of a sent transaction, once mined (anvil automining mines it a moment after

@@ -27,9 +27,7 @@ def node_url(tmp_path: Path) -> Iterator[str]:
 def test_a_transaction_the_node_cannot_mine_fails_with_what_the_node_held(node_url: str) -> None:
     chain = Chain(node_url)
     account = Account.create()
-    tx = {"nonce": 1, "gasPrice": 0, "gas": 21_000, "to": account.address, "value": 0, "chainId": chain.chain_id}
-    raw = account.sign_transaction(tx).raw_transaction  # nonce 0 never comes: a gap
-    tx_hash = chain.rpc("eth_sendRawTransaction", ["0x" + bytes(raw).hex()])
+    tx_hash = chain.submit(account, account.address, b"", gas=21_000, nonce=1)  # nonce 0 never comes: a gap
     with pytest.raises(AssertionError) as failed:
         chain.receipt(tx_hash, timeout=0.3)
     assert str(failed.value).startswith(

@@ -13,6 +13,7 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from telcochain.node import LocalNode, NodeConfig, free_port
 from telcochain.rpc import Rpc
+from telcochain.tx import TxSender, hexint, probe_chain
 
 from tests.support.chain import revert
 from tests.support.paths import ROOT
@@ -29,12 +30,13 @@ def rpc(tmp_path: Path) -> Iterator[Rpc]:
 
 
 def _nonces(rpc: Rpc, address: str) -> tuple[int, int]:
-    return tuple(int(rpc.call("eth_getTransactionCount", [address, at]), 16) for at in ("latest", "pending"))  # type: ignore[return-value]
+    """The account's (latest, pending) nonces."""
+    latest, pending = (hexint(rpc.call("eth_getTransactionCount", [address, at])) for at in ("latest", "pending"))
+    return latest, pending
 
 
 def _pool_a_transaction(rpc: Rpc, account: LocalAccount) -> None:
-    tx = {"nonce": 0, "gasPrice": 0, "gas": 21_000, "to": account.address, "value": 0, "chainId": 31337}
-    rpc.call("eth_sendRawTransaction", ["0x" + bytes(account.sign_transaction(tx).raw_transaction).hex()])
+    TxSender(rpc, account, probe_chain(rpc)).send(account.address, "0x", gas=21_000)
 
 
 @pytest.mark.parametrize("through_the_helper", [False, True])

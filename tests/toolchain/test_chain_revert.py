@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from eth_account.signers.local import LocalAccount
@@ -67,3 +68,28 @@ def test_every_revert_in_the_tests_goes_through_the_helper() -> None:
         if re.search(r"[\"']evm_revert[\"']", line)
     ]
     assert not offenders, f"evm_revert outside tests.support.chain.revert (the pool survives it): {offenders}"
+
+
+def test_the_helper_reverts_only_once_anvil_has_taken_the_mined_transactions_out_of_its_pool() -> None:
+    """A mined transaction still pooled at the revert would be taken out after it, with the next
+    test's transaction of the same nonce: the helper waits for anvil first."""
+    calls: list[str] = []
+    polls_until_pruned = 3
+
+    def node(method: str, params: list[Any]) -> Any:
+        nonlocal polls_until_pruned
+        calls.append(method)
+        if method == "txpool_content":
+            polls_until_pruned -= 1
+            pooled = {} if polls_until_pruned < 0 else {"0xabc": {"0": {"hash": "0xmined"}}}
+            return {"pending": pooled, "queued": {}}
+        if method == "eth_getTransactionReceipt":
+            return {"transactionHash": params[0], "blockNumber": "0x1"}  # mined
+        return True
+
+    revert(node, "0x1")
+    assert calls == ["txpool_content", "eth_getTransactionReceipt"] * 3 + [
+        "txpool_content",
+        "evm_revert",
+        "anvil_dropAllTransactions",
+    ]
